@@ -1,0 +1,132 @@
+"""Content-addressed object store under ``<data-dir>/objects/``.
+
+Each original is kept exactly once, at ``objects/ab/cd/<sha256>``. A write goes to a temporary
+file in the same filesystem, is fsynced, then renamed into place, so a crash at any moment
+leaves either no object or a whole one, never a partial file under its final name. Objects are
+made read-only and never rewritten: a second arrival of the same bytes finds the object there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1024 * 1024
+
+
+class FileTooLarge(ValueError):
+    """The file is over the configured size limit."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    sha256: str
+    size: int
+    path: Path
+    created: bool  # False when these bytes were already in the store
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ObjectStore:
+    def __init__(self, root: Path, tmp_dir: Path | None = None):
+        self.root = Path(root)
+        self.tmp_dir = Path(tmp_dir) if tmp_dir else self.root / ".tmp"
+
+    def ensure(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return open(self.path_for(sha256), "rb")
+
+    def put_stream(self, stream: BinaryIO, max_size: int | None = None) -> StoredObject:
+        """Copy a stream into the store, hashing as it goes."""
+        self.ensure()
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="incoming-")
+        tmp_path = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise FileTooLarge(f"larger than the limit of {max_size:,} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.path_for(sha)
+            if final.is_file():
+                tmp_path.unlink()
+                return StoredObject(sha, size, final, created=False)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp_path, 0o444)
+            # os.replace is atomic; two writers of the same bytes both end with one whole file.
+            os.replace(tmp_path, final)
+            _fsync_directory(final.parent)
+            return StoredObject(sha, size, final, created=True)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
+
+    def put_file(self, path: Path, max_size: int | None = None) -> StoredObject:
+        with open(path, "rb") as handle:
+            return self.put_stream(handle, max_size=max_size)
+
+    def iter_objects(self) -> Iterator[tuple[str, Path]]:
+        """Every object file in the store, by the hash its name claims."""
+        if not self.root.is_dir():
+            return
+        for first in sorted(self.root.iterdir()):
+            if first == self.tmp_dir or not first.is_dir() or len(first.name) != 2:
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for item in sorted(second.iterdir()):
+                    if item.is_file():
+                        yield item.name, item
+
+    def check(self, sha256: str) -> str:
+        """'ok', 'missing' or 'corrupt' for one object."""
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return "missing"
+        return "ok" if sha256_of_file(path) == sha256 else "corrupt"
+
+    def clean_tmp(self) -> int:
+        """Remove temporary files a killed writer left behind; they were never acknowledged."""
+        removed = 0
+        if self.tmp_dir.is_dir():
+            for leftover in self.tmp_dir.glob("incoming-*"):
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed

@@ -1,0 +1,1 @@
+"""The ingestion pipeline and the search core: identify, extract, repair, classify, index."""
