@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,17 @@ CHUNK = 1024 * 1024
 
 class FileTooLarge(ValueError):
     """The file is over the configured size limit."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"larger than the limit of {limit:,} bytes")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Staged:
+    sha256: str
+    size: int
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,13 @@ class ObjectStore:
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path_for(sha256), "rb")
 
-    def put_stream(self, stream: BinaryIO, max_size: int | None = None) -> StoredObject:
-        """Copy a stream into the store, hashing as it goes."""
+    def stage_stream(self, stream: BinaryIO, max_size: int | None = None) -> Staged:
+        """Copy a stream to a temporary file in the store, hashing as it goes.
+
+        Nothing is acknowledged yet: ``commit`` moves it into place, ``discard`` drops it.
+        The pipeline identifies and extracts the staged copy, so an unsound file is refused
+        before it ever becomes an object.
+        """
         self.ensure()
         digest = hashlib.sha256()
         size = 0
@@ -77,25 +94,38 @@ class ObjectStore:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if max_size is not None and size > max_size:
-                        raise FileTooLarge(f"larger than the limit of {max_size:,} bytes")
+                        raise FileTooLarge(max_size)
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
-            final = self.path_for(sha)
-            if final.is_file():
-                tmp_path.unlink()
-                return StoredObject(sha, size, final, created=False)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp_path, 0o444)
-            # os.replace is atomic; two writers of the same bytes both end with one whole file.
-            os.replace(tmp_path, final)
-            _fsync_directory(final.parent)
-            return StoredObject(sha, size, final, created=True)
         except BaseException:
             tmp_path.unlink(missing_ok=True)
             raise
+        return Staged(digest.hexdigest(), size, tmp_path)
+
+    def stage_file(self, path: Path, max_size: int | None = None) -> Staged:
+        with open(path, "rb") as handle:
+            return self.stage_stream(handle, max_size=max_size)
+
+    def commit(self, staged: Staged) -> StoredObject:
+        """Move a staged file into place atomically; keep the existing object if present."""
+        final = self.path_for(staged.sha256)
+        if final.is_file():
+            staged.path.unlink(missing_ok=True)
+            return StoredObject(staged.sha256, staged.size, final, created=False)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged.path, 0o444)
+        # os.replace is atomic: two writers of the same bytes both end with one whole file.
+        os.replace(staged.path, final)
+        _fsync_directory(final.parent)
+        return StoredObject(staged.sha256, staged.size, final, created=True)
+
+    def discard(self, staged: Staged) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def put_stream(self, stream: BinaryIO, max_size: int | None = None) -> StoredObject:
+        return self.commit(self.stage_stream(stream, max_size=max_size))
 
     def put_file(self, path: Path, max_size: int | None = None) -> StoredObject:
         with open(path, "rb") as handle:
@@ -122,11 +152,16 @@ class ObjectStore:
             return "missing"
         return "ok" if sha256_of_file(path) == sha256 else "corrupt"
 
-    def clean_tmp(self) -> int:
-        """Remove temporary files a killed writer left behind; they were never acknowledged."""
+    def clean_tmp(self, older_than_seconds: float = 3600) -> int:
+        """Remove temporary files a killed writer left behind; they were never acknowledged.
+
+        Only old ones: a younger file may belong to an ingestion still running elsewhere.
+        """
         removed = 0
+        cutoff = time.time() - older_than_seconds
         if self.tmp_dir.is_dir():
             for leftover in self.tmp_dir.glob("incoming-*"):
-                leftover.unlink(missing_ok=True)
-                removed += 1
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink(missing_ok=True)
+                    removed += 1
         return removed

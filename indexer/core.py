@@ -1,0 +1,87 @@
+"""The one core behind the CLI and the web service (as in Datasette).
+
+``Khlang`` ties the settings to a database engine, the preserved-file store and the search
+index. Both ``khlang`` commands and the Flask app build one and call the same functions.
+"""
+
+from __future__ import annotations
+
+import getpass
+from functools import cached_property
+
+from sqlalchemy import select, text
+
+from archive import ObjectStore
+from schemas import migrate
+from schemas.config import Settings
+from schemas.db import make_engine, make_session_factory, transaction
+from schemas.models import Setting
+
+
+class Khlang:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_session_factory(self.engine)
+        self.store = ObjectStore(settings.objects_dir, settings.tmp_dir)
+
+    @classmethod
+    def open(cls, data_dir=None, database_url=None) -> Khlang:
+        return cls(Settings.load(data_dir, database_url))
+
+    def init(self) -> None:
+        """Create or upgrade the data directory and the database (idempotent)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store.ensure()
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(self.engine)
+
+    def transaction(self):
+        return transaction(self.sessions)
+
+    @cached_property
+    def index(self):
+        # Imported here so that commands which never search do not load the Thai analyzer.
+        from indexer.search.index import SearchIndex
+
+        search_index = SearchIndex(self.settings.index_dir)
+        search_index.open_or_create()
+        return search_index
+
+    def get_setting(self, key: str) -> str | None:
+        with self.sessions() as session:
+            row = session.get(Setting, key)
+            return row.value if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as session:
+            session.merge(Setting(key=key, value=value))
+
+    def health(self) -> dict:
+        """What /healthz reports: can we reach the database, the store and the index?"""
+        checks = {}
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                connection.execute(select(Setting.key).limit(1))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {exc.__class__.__name__}"
+        store_root = self.store.root
+        checks["store"] = "ok" if store_root.is_dir() else "error: objects directory missing"
+        try:
+            checks["index"] = "ok" if self.index.is_healthy() else "error: index unreadable"
+        except Exception as exc:
+            checks["index"] = f"error: {exc.__class__.__name__}"
+        return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def default_agent() -> str:
+    """Who is acting when the CLI is run without --submitted-by: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "operator"

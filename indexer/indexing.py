@@ -1,0 +1,184 @@
+"""Keep the search index in step with the database, which is the source of truth.
+
+A document's ``indexed_version`` is the index version it was last written with. NULL (never
+indexed, or a crash between the database commit and the index write) or an old version
+means "needs indexing"; ``reindex(if_needed=True)`` repairs exactly those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from indexer import provenance as ev
+from indexer.core import Khlang
+from schemas.models import Document, DocumentLink, Event, InventoryItem
+
+BATCH = 500
+
+
+def _linked_items(session: Session, document_ids: list[int]) -> dict[int, list[InventoryItem]]:
+    rows = session.execute(
+        select(DocumentLink.document_id, InventoryItem)
+        .join(InventoryItem, InventoryItem.id == DocumentLink.item_id)
+        .where(DocumentLink.document_id.in_(document_ids), DocumentLink.active.is_(True))
+        .options(
+            selectinload(InventoryItem.project),
+            selectinload(InventoryItem.agency),
+            selectinload(InventoryItem.province),
+            selectinload(InventoryItem.activity),
+        )
+    )
+    items: dict[int, list[InventoryItem]] = {}
+    for document_id, item in rows:
+        items.setdefault(document_id, []).append(item)
+    return items
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def document_for_index(document: Document, items: list[InventoryItem]) -> dict:
+    """The fields the search index holds for one document."""
+    meta = document.meta or {}
+    letter = meta.get("letter") or {}
+    extra = [
+        letter.get("subject"),
+        letter.get("office"),
+        letter.get("addressee"),
+        letter.get("signatory"),
+        letter.get("number"),
+        letter.get("number_normalized"),
+    ]
+    extra += [item.title for item in items]
+    extra += [item.activity.name for item in items if item.activity]
+    return {
+        "id": document.id,
+        "title": document.title,
+        "filename": document.filename,
+        "text": document.text or "",
+        "category": document.category,
+        "kind": document.kind,
+        "fiscal_year": document.fiscal_year
+        or next((i.project.fiscal_year for i in items if i.project), None),
+        "date": document.document_date or document.created_at.date(),
+        "provinces": _unique(
+            [i.province.name for i in items if i.province] + meta.get("provinces", [])
+        ),
+        "projects": _unique(
+            [i.project.name for i in items if i.project] + meta.get("projects", [])
+        ),
+        "agencies": _unique([i.agency.name for i in items if i.agency] + [letter.get("office")]),
+        "publication": document.publication,
+        "mime": document.mime,
+        "letter_number": letter.get("number_normalized"),
+        "metadata_text": "\n".join(v for v in extra if v),
+    }
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def index_documents(core: Khlang, document_ids: list[int], *, agent: str) -> int:
+    """Write these documents to the index, then mark them indexed, with an event each."""
+    written = 0
+    version = core.index.schema_version
+    for chunk in _batches(sorted(set(document_ids)), BATCH):
+        with core.sessions() as session:
+            documents = session.scalars(select(Document).where(Document.id.in_(chunk))).all()
+            items = _linked_items(session, chunk)
+            payload = [document_for_index(d, items.get(d.id, [])) for d in documents]
+        core.index.add_documents(payload)
+        with core.transaction() as session:
+            session.execute(
+                update(Document).where(Document.id.in_(chunk)).values(indexed_version=version)
+            )
+            for document_id in chunk:
+                session.add(
+                    Event(
+                        document_id=document_id,
+                        event_type=ev.INDEXED,
+                        agent=agent,
+                        tool=f"whoosh index {version}",
+                        detail={},
+                    )
+                )
+        written += len(payload)
+    return written
+
+
+def stale_document_ids(core: Khlang) -> list[int]:
+    version = core.index.schema_version
+    with core.sessions() as session:
+        return list(
+            session.scalars(
+                select(Document.id).where(
+                    or_(Document.indexed_version.is_(None), Document.indexed_version != version)
+                )
+            )
+        )
+
+
+def document_count(core: Khlang) -> int:
+    with core.sessions() as session:
+        return session.scalar(select(func.count(Document.id))) or 0
+
+
+def reindex(
+    core: Khlang,
+    *,
+    if_needed: bool = False,
+    agent: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Rebuild the index from the database (all, or only what is missing or stale).
+
+    A full rebuild writes a fresh index beside the live one and swaps it in, so searches
+    keep answering meanwhile. Memory stays bounded: documents stream in batches.
+    """
+    index = core.index
+    rebuild_all = not if_needed or index.needs_rebuild() or not index.is_healthy()
+    if rebuild_all:
+        total = document_count(core)
+        done = 0
+
+        def stream() -> Iterator[dict]:
+            nonlocal done
+            with core.sessions() as session:
+                ids = list(session.scalars(select(Document.id).order_by(Document.id)))
+            for chunk in _batches(ids, BATCH):
+                with core.sessions() as session:
+                    documents = session.scalars(select(Document).where(Document.id.in_(chunk)))
+                    items = _linked_items(session, chunk)
+                    for document in documents:
+                        yield document_for_index(document, items.get(document.id, []))
+                        done += 1
+                        if progress:
+                            progress(done, total)
+
+        index.rebuild(stream())
+        with core.transaction() as session:
+            session.execute(update(Document).values(indexed_version=index.schema_version))
+        return {"mode": "full", "documents": total}
+    stale = stale_document_ids(core)
+    # Documents in the index that the database no longer knows would be phantoms.
+    known = set()
+    with core.sessions() as session:
+        known = set(session.scalars(select(Document.id)))
+    for phantom in index.indexed_ids() - known:
+        index.delete_document(phantom)
+    written = 0
+    for chunk in _batches(stale, BATCH):
+        written += index_documents(core, chunk, agent=agent)
+        if progress:
+            progress(written, len(stale))
+    return {"mode": "if-needed", "documents": written}

@@ -1,0 +1,548 @@
+"""Ingestion: every file that arrives is checked, staged, identified, extracted, classified,
+stored and recorded, one file at a time, so one bad file never stops the batch.
+
+The order matters for safety. A file is first copied into a staging file inside the store
+(hashing it on the way). Only when it is known to be sound does the staged copy become an
+object (atomic rename), and only then is the database transaction that creates the document,
+its submission and all its events committed. A crash at any point leaves either nothing
+acknowledged, or an object with no document yet (reported by ``khlang verify`` as orphan and
+adopted by the next ingestion of the same bytes), never a document without its events.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from archive import FileTooLarge, Staged
+from indexer import provenance as ev
+from indexer.core import Khlang
+from indexer.extract import Extraction, UnsoundFile, extract
+from indexer.identify import identify, libmagic_version
+from indexer.links import link_document
+from indexer.understand import understand
+from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
+
+INGESTED = "ingested"
+DUPLICATE = "duplicate"
+WITHOUT_TEXT = "stored-without-text"
+REJECTED = "rejected"
+
+# Files that operating systems leave in folders and bundles; they are nobody's deliverable.
+JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+JUNK_DIRS = {"__macosx"}
+
+
+@dataclass
+class Source:
+    """One file to ingest: a path on disk, named as it arrived."""
+
+    local_path: Path
+    original_name: str
+    display_path: str  # what the user gave, or "bundle.zip/inner/path.pdf"
+    source_path: str | None = None
+    bundle_path: str | None = None  # path inside the bundle it came from
+    bundle_document_id: int | None = None
+    bundle_sha256: str | None = None
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str
+    document_id: int | None = None
+    sha256: str | None = None
+    error: str | None = None
+    filename: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "document_id": self.document_id,
+            "status": self.status,
+            "sha256": self.sha256,
+            "error": self.error,
+            "filename": self.filename,
+            "warnings": self.warnings,
+        }
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (INGESTED, DUPLICATE)
+
+
+def is_junk(name: str) -> bool:
+    parts = [p.lower() for p in re.split(r"[\\/]", name) if p]
+    return bool(parts) and (parts[-1] in JUNK_NAMES or any(p in JUNK_DIRS for p in parts))
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileResult]:
+    """Files and folders to Sources, in a stable order; problems become rejected results."""
+    for given in paths:
+        path = Path(given)
+        shown = str(given)
+        if path.is_symlink():
+            yield FileResult(shown, REJECTED, error=_msg("symlink"), filename=path.name)
+        elif path.is_dir():
+            found = False
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d.lower() not in JUNK_DIRS)
+                for name in sorted(files):
+                    full = Path(root) / name
+                    if is_junk(name):
+                        continue
+                    found = True
+                    if full.is_symlink():
+                        yield FileResult(str(full), REJECTED, error=_msg("symlink"), filename=name)
+                        continue
+                    yield Source(full, name, str(full), source_path=str(full.resolve()))
+                # Symbolic links to folders are listed in dirs; refuse them visibly.
+                for name in list(dirs):
+                    if (Path(root) / name).is_symlink():
+                        dirs.remove(name)
+                        found = True
+                        yield FileResult(
+                            str(Path(root) / name), REJECTED, error=_msg("symlink"), filename=name
+                        )
+            if not found:
+                yield FileResult(shown, REJECTED, error=_msg("empty-folder"), filename=path.name)
+        elif path.exists():
+            yield Source(path, path.name, shown, source_path=str(path.resolve()))
+        else:
+            yield FileResult(shown, REJECTED, error=_msg("missing"), filename=path.name)
+
+
+MESSAGES = {
+    "missing": "ไม่พบไฟล์หรือโฟลเดอร์นี้ (no such file or folder)",
+    "empty-folder": "โฟลเดอร์นี้ไม่มีไฟล์ (the folder contains no files)",
+    "symlink": "ไม่รับลิงก์สัญลักษณ์ (symbolic links are not followed)",
+    "zero-byte": "ไฟล์ว่าง ขนาด 0 ไบต์ (zero-byte file)",
+    "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
+    "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",
+    "not-a-file": "ไม่ใช่ไฟล์ปกติ (not a regular file)",
+}
+
+
+def _msg(code: str, **values) -> str:
+    return MESSAGES[code].format(**values)
+
+
+def derive_title(extraction: Extraction, understood_title: str | None, name: str) -> str:
+    for candidate in (understood_title, extraction.title):
+        if candidate and candidate.strip():
+            return candidate.strip()[:500]
+    for line in extraction.text.splitlines():
+        line = line.strip(" *#\t")
+        if len(line) >= 4:
+            return line[:200]
+    return name
+
+
+class Ingestor:
+    """Ingest files for one batch (job), recording a submission and events for each."""
+
+    def __init__(
+        self,
+        core: Khlang,
+        *,
+        agent: str,
+        item_code: str | None = None,
+        batch_id: int | None = None,
+        source: str = "cli",
+        index: bool = True,
+        index_every: int = 200,
+    ):
+        self.core = core
+        self.agent = agent
+        self.item_code = item_code
+        self.source = source
+        self.index_enabled = index
+        self.index_every = index_every
+        self._pending_index: list[int] = []
+        # Results an interrupted run of the same job already recorded, by
+        # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
+        self.skip: dict[tuple, FileResult] = {}
+        if item_code:
+            with core.sessions() as session:
+                if (
+                    session.scalar(select(InventoryItem.id).where(InventoryItem.code == item_code))
+                    is None
+                ):
+                    raise LookupError(item_code)
+        self.batch_id = batch_id or self._new_batch()
+
+    def _new_batch(self) -> int:
+        with self.core.transaction() as session:
+            batch = Batch(agent=self.agent, source=self.source, item_code=self.item_code)
+            batch.detail = {"pid": os.getpid()}
+            session.add(batch)
+            session.flush()
+            return batch.id
+
+    # --- batch level --------------------------------------------------------------------
+
+    def run(
+        self,
+        items: Iterable[Source | FileResult],
+        progress: Callable[[FileResult], None] | None = None,
+    ) -> list[FileResult]:
+        from indexer.bundles import Processed, expand_sources  # bundles use Source
+
+        results = []
+        try:
+            for item in expand_sources(self, items):
+                if isinstance(item, Processed):
+                    result = item.result
+                elif isinstance(item, FileResult):
+                    self._record_rejection(item)
+                    result = item
+                else:
+                    result = self.ingest_one(item)
+                results.append(result)
+                self._count_done()
+                if progress:
+                    progress(result)
+        finally:
+            self.flush_index()
+        self.finish(results)
+        return results
+
+    def _count_done(self) -> None:
+        with self.core.transaction() as session:
+            batch = session.get(Batch, self.batch_id)
+            batch.done += 1
+
+    def finish(self, results: list[FileResult]) -> None:
+        with self.core.transaction() as session:
+            batch = session.get(Batch, self.batch_id)
+            batch.status = "finished"
+            batch.finished_at = utcnow()
+            batch.total = max(batch.total, len(results))
+            counts: dict[str, int] = {}
+            for result in results:
+                counts[result.status] = counts.get(result.status, 0) + 1
+            batch.detail = {**(batch.detail or {}), "counts": counts}
+
+    # --- one file -----------------------------------------------------------------------
+
+    def ingest_one(self, source: Source) -> FileResult:
+        previous = self.skip.get((source.source_path, source.bundle_path))
+        if previous is not None:
+            return previous
+        shown = source.display_path
+        name = source.bundle_path or source.original_name
+        problem = self._precheck(source)
+        if problem:
+            result = FileResult(shown, REJECTED, error=problem, filename=name)
+            self._record_rejection(result, source)
+            return result
+        try:
+            staged = self.core.store.stage_file(
+                source.local_path, max_size=self.core.settings.max_file_size
+            )
+        except FileTooLarge:
+            result = FileResult(
+                shown,
+                REJECTED,
+                error=_msg("too-large", limit=f"{self.core.settings.max_file_size:,}"),
+                filename=name,
+            )
+            self._record_rejection(result, source)
+            return result
+        except OSError as exc:
+            result = FileResult(
+                shown, REJECTED, error=_msg("unreadable", reason=exc.strerror), filename=name
+            )
+            self._record_rejection(result, source)
+            return result
+        try:
+            existing = self._existing_document_id(staged.sha256)
+            if existing is not None:
+                return self._record_duplicate(existing, staged, source)
+            return self._ingest_new(staged, source)
+        finally:
+            self.core.store.discard(staged)  # no-op once committed (the file has moved)
+
+    def _precheck(self, source: Source) -> str | None:
+        path = source.local_path
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return _msg("unreadable", reason=exc.strerror)
+        if not path.is_file():
+            return _msg("not-a-file")
+        if info.st_size == 0:
+            return _msg("zero-byte")
+        if info.st_size > self.core.settings.max_file_size:
+            return _msg("too-large", limit=f"{self.core.settings.max_file_size:,}")
+        if not os.access(path, os.R_OK):
+            return _msg("unreadable", reason="permission denied")
+        return None
+
+    def _existing_document_id(self, sha256: str) -> int | None:
+        with self.core.sessions() as session:
+            return session.scalar(select(Document.id).where(Document.sha256 == sha256))
+
+    def _new_submission(self, source: Source, status: str, sha256: str | None) -> Submission:
+        return Submission(
+            batch_id=self.batch_id,
+            submitted_by=self.agent,
+            original_name=source.original_name,
+            bundle_path=source.bundle_path,
+            source_path=source.source_path,
+            status=status,
+            sha256=sha256,
+        )
+
+    def _record_rejection(self, result: FileResult, source: Source | None = None) -> None:
+        with self.core.transaction() as session:
+            submission = Submission(
+                batch_id=self.batch_id,
+                submitted_by=self.agent,
+                original_name=(source.original_name if source else result.filename) or result.path,
+                bundle_path=source.bundle_path if source else None,
+                source_path=source.source_path if source else result.path,
+                status=REJECTED,
+                error=result.error,
+                sha256=result.sha256,
+            )
+            session.add(submission)
+            session.flush()
+            ev.record(
+                session,
+                ev.REJECTED,
+                agent=self.agent,
+                submission=submission,
+                batch=session.get(Batch, self.batch_id),
+                outcome="failure",
+                path=result.path,
+                reason=result.error,
+            )
+
+    def _record_duplicate(self, document_id: int, staged: Staged, source: Source) -> FileResult:
+        # The bytes may be known while the object went missing (restored from a backup of
+        # the database, say): the arrival then heals the store.
+        healed = False
+        if not self.core.store.exists(staged.sha256):
+            healed = self.core.store.commit(staged).created
+        with self.core.transaction() as session:
+            document = session.get(Document, document_id)
+            submission = self._new_submission(source, DUPLICATE, staged.sha256)
+            submission.document = document
+            session.add(submission)
+            session.flush()
+            ev.record(
+                session,
+                ev.RECEIVED,
+                agent=self.agent,
+                document=document,
+                submission=submission,
+                batch=session.get(Batch, self.batch_id),
+                outcome="duplicate",
+                original_name=source.original_name,
+                bundle_path=source.bundle_path,
+                bundle_sha256=source.bundle_sha256,
+                source_path=source.source_path,
+                restored_object=healed,
+            )
+            if source.bundle_document_id:
+                self._record_unpacked(session, document, submission, source)
+            self._link_requested(session, document)
+            name = document.filename
+        return FileResult(source.display_path, DUPLICATE, document_id, staged.sha256, filename=name)
+
+    def _record_unpacked(self, session, document, submission, source: Source) -> None:
+        ev.record(
+            session,
+            ev.UNPACKED_FROM,
+            agent=self.agent,
+            document=document,
+            submission=submission,
+            tool="python zipfile",
+            bundle_document_id=source.bundle_document_id,
+            bundle_sha256=source.bundle_sha256,
+            path_in_bundle=source.bundle_path,
+        )
+
+    def _link_requested(self, session, document: Document) -> None:
+        if not self.item_code:
+            return
+        item = session.scalar(select(InventoryItem).where(InventoryItem.code == self.item_code))
+        link_document(session, document, item, agent=self.agent, method="manual")
+
+    def _ingest_new(self, staged: Staged, source: Source) -> FileResult:
+        name = source.bundle_path or source.original_name
+        identification = identify(staged.path, source.original_name)
+        try:
+            extraction = extract(staged.path, identification.mime, filename=source.original_name)
+        except UnsoundFile as exc:
+            result = FileResult(
+                source.display_path, REJECTED, sha256=staged.sha256, error=str(exc), filename=name
+            )
+            self._record_rejection(result, source)
+            return result
+        understanding = understand(extraction.text, filename=name) if extraction.text else None
+        stored = self.core.store.commit(staged)
+        status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
+        metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
+        if extraction.metadata:
+            metadata["technical"] = extraction.metadata
+        document = Document(
+            sha256=stored.sha256,
+            size=stored.size,
+            mime=identification.mime,
+            category=identification.category,
+            kind=understanding.kind if understanding else "other",
+            title=derive_title(extraction, understanding and understanding.title, name),
+            filename=name,
+            text=extraction.text,
+            text_status="extracted" if status == INGESTED else "none",
+            meta=metadata,
+            fiscal_year=understanding.fiscal_year if understanding else None,
+            document_date=understanding.document_date if understanding else None,
+        )
+        try:
+            with self.core.transaction() as session:
+                session.add(document)
+                submission = self._new_submission(source, status, stored.sha256)
+                submission.document = document
+                session.add(submission)
+                session.flush()
+                self._record_new_events(
+                    session,
+                    document,
+                    submission,
+                    source,
+                    identification,
+                    stored,
+                    extraction,
+                    understanding,
+                )
+                self._link_requested(session, document)
+                document_id = document.id
+        except IntegrityError:
+            # Another process stored the same bytes a moment ago: this is a duplicate.
+            existing = self._existing_document_id(stored.sha256)
+            if existing is None:
+                raise
+            return self._record_duplicate(existing, staged, source)
+        self._queue_index(document_id)
+        warnings = [identification.warning] if identification.warning else []
+        warnings += extraction.warnings
+        error = extraction.no_text_reason if status == WITHOUT_TEXT else None
+        return FileResult(
+            source.display_path, status, document_id, stored.sha256, error, name, warnings
+        )
+
+    def _record_new_events(
+        self,
+        session,
+        document,
+        submission,
+        source,
+        identification,
+        stored,
+        extraction,
+        understanding,
+    ) -> None:
+        batch = session.get(Batch, self.batch_id)
+        common = {"agent": self.agent, "document": document, "submission": submission}
+        ev.record(
+            session,
+            ev.RECEIVED,
+            batch=batch,
+            original_name=source.original_name,
+            bundle_path=source.bundle_path,
+            source_path=source.source_path,
+            size=stored.size,
+            **common,
+        )
+        if source.bundle_document_id:
+            self._record_unpacked(session, document, submission, source)
+        ev.record(
+            session,
+            ev.IDENTIFIED,
+            tool=libmagic_version(),
+            mime=identification.mime,
+            category=identification.category,
+            description=identification.description,
+            **common,
+        )
+        if identification.warning:
+            ev.record(
+                session,
+                ev.FORMAT_WARNING,
+                outcome="warning",
+                tool=libmagic_version(),
+                message=identification.warning,
+                extension_mime=identification.extension_mime,
+                **common,
+            )
+        ev.record(
+            session,
+            ev.STORED,
+            tool="khlang object store",
+            sha256=stored.sha256,
+            size=stored.size,
+            object_created=stored.created,
+            **common,
+        )
+        ev.record(
+            session,
+            ev.EXTRACTED,
+            outcome="success" if extraction.text.strip() else "no-text",
+            tool=", ".join(extraction.tools) or None,
+            method=extraction.method,
+            repairs=extraction.repairs,
+            fallbacks=extraction.fallbacks,
+            warnings=extraction.warnings,
+            pages=extraction.pages,
+            characters=len(extraction.text),
+            reason=extraction.no_text_reason,
+            **common,
+        )
+        if extraction.ocr_skipped:
+            ev.record(
+                session,
+                ev.OCR_SKIPPED,
+                outcome="warning",
+                tool="tesseract",
+                reason=extraction.ocr_skipped,
+                **common,
+            )
+        if understanding is not None:
+            ev.record(
+                session,
+                ev.CLASSIFIED,
+                tool="khlang rules",
+                kind=understanding.kind,
+                evidence=understanding.kind_evidence,
+                fiscal_year=understanding.fiscal_year,
+                **common,
+            )
+
+    # --- search index -------------------------------------------------------------------
+
+    def _queue_index(self, document_id: int) -> None:
+        if not self.index_enabled:
+            return
+        self._pending_index.append(document_id)
+        if len(self._pending_index) >= self.index_every:
+            self.flush_index()
+
+    def flush_index(self) -> None:
+        """Write queued documents to the search index in one commit (Whoosh commits are
+        expensive; a crash before this leaves them marked unindexed for reindex --if-needed)."""
+        if not self._pending_index:
+            return
+        from indexer.indexing import index_documents
+
+        ids, self._pending_index = self._pending_index, []
+        index_documents(self.core, ids, agent=self.agent)

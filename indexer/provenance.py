@@ -1,0 +1,81 @@
+"""Provenance events: every preservation action leaves one (what, when, who, tool, outcome).
+
+The names follow PREMIS event types where one fits, in Khlang's own spelling.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from schemas.models import Batch, Document, Event, Submission
+
+RECEIVED = "received"
+IDENTIFIED = "identified"
+FORMAT_WARNING = "format-warning"
+STORED = "stored"
+EXTRACTED = "extracted"
+OCR_SKIPPED = "ocr-skipped"
+CLASSIFIED = "classified"
+UNPACKED_FROM = "unpacked-from"
+LINKED = "linked"
+UNLINKED = "unlinked"
+INDEXED = "indexed"
+FIXITY_CHECK = "fixity-check"
+REJECTED = "rejected"
+PUBLICATION = "publication"
+
+EVENT_LABELS_TH = {
+    RECEIVED: "รับไฟล์",
+    IDENTIFIED: "ระบุชนิดไฟล์",
+    FORMAT_WARNING: "คำเตือนชนิดไฟล์",
+    STORED: "จัดเก็บต้นฉบับ",
+    EXTRACTED: "ดึงข้อความ",
+    OCR_SKIPPED: "ข้ามการอ่านภาพเป็นข้อความ",
+    CLASSIFIED: "จำแนกประเภท",
+    UNPACKED_FROM: "แตกจากไฟล์บีบอัด",
+    LINKED: "เชื่อมโยงกับรายการ",
+    UNLINKED: "ยกเลิกการเชื่อมโยง",
+    INDEXED: "ทำดัชนีค้นหา",
+    FIXITY_CHECK: "ตรวจความถูกต้องของไฟล์",
+    REJECTED: "ปฏิเสธไฟล์",
+    PUBLICATION: "สถานะการเผยแพร่",
+}
+
+
+def record(
+    session: Session,
+    event_type: str,
+    *,
+    agent: str,
+    document: Document | None = None,
+    submission: Submission | None = None,
+    batch: Batch | None = None,
+    outcome: str = "success",
+    tool: str | None = None,
+    **detail,
+) -> Event:
+    event = Event(
+        event_type=event_type,
+        agent=agent,
+        outcome=outcome,
+        tool=tool,
+        detail=detail,
+        document=document,
+        submission_id=submission.id if submission is not None else None,
+        batch_id=batch.id if batch is not None else None,
+    )
+    session.add(event)
+    return event
+
+
+def event_as_dict(event: Event) -> dict:
+    detail = dict(event.detail or {})
+    if event.tool:
+        detail.setdefault("tool", event.tool)
+    return {
+        "event": event.event_type,
+        "at": event.at.isoformat() if event.at else None,
+        "agent": event.agent,
+        "outcome": event.outcome,
+        "detail": detail,
+    }

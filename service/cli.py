@@ -1,0 +1,228 @@
+"""`khlang`: the operators' command line, a thin layer over the same core as the web service.
+
+Scripts outside the project depend on the command names, options and JSON keys here.
+Messages are Thai first, with English in brackets, because the operators work in Thai.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from indexer.core import Khlang, default_agent
+
+
+def _dump(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"ข้อผิดพลาด: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option(
+    "--data-dir",
+    envvar="KHLANG_DATA_DIR",
+    type=click.Path(file_okay=False),
+    help="โฟลเดอร์ข้อมูล (data directory; default ./data)",
+)
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None) -> None:
+    """คลัง (Khlang): จัดเก็บและค้นหาผลลัพธ์โครงการกลุ่มจังหวัด."""
+    ctx.obj = {"data_dir": data_dir}
+
+
+def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
+    core = Khlang.open(ctx.obj.get("data_dir"))
+    if init:
+        # Creating/upgrading is idempotent and cheap; doing it here means a new data
+        # directory just works and an old one is migrated before anything touches it.
+        core.init()
+    ctx.call_on_close(core.dispose)
+    return core
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """สร้างหรือปรับรุ่นโฟลเดอร์ข้อมูลและฐานข้อมูล (create or upgrade the data directory)."""
+    core = open_core(ctx)
+    click.echo(f"พร้อมใช้งาน (ready): {core.settings.data_dir}")
+
+
+STATUS_TH = {
+    "ingested": "นำเข้าแล้ว",
+    "duplicate": "ซ้ำ",
+    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
+    "rejected": "ปฏิเสธ",
+}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--item", "item_code", help="รหัสรายการในบัญชี (inventory item code) to link")
+@click.option("--submitted-by", help="ผู้ส่ง (who delivered the files); default: OS user")
+@click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
+@click.pass_context
+def ingest(ctx, paths, item_code, submitted_by, as_json):
+    """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
+    from indexer.jobs import run_ingest_job
+
+    core = open_core(ctx)
+    agent = submitted_by or default_agent()
+    started = time.monotonic()
+    bar = _IngestProgress(enabled=not as_json and sys.stderr.isatty())
+    try:
+        results = run_ingest_job(core, paths, agent=agent, item_code=item_code, progress=bar)
+    except LookupError:
+        _fail(f"ไม่พบรายการรหัส {item_code} (no inventory item with code {item_code})")
+    bar.close()
+    if as_json:
+        _dump([r.as_dict() for r in results])
+    else:
+        for r in results:
+            line = f"{STATUS_TH[r.status]:<22} {r.document_id or '-':>6}  {r.path}"
+            if r.error:
+                line += f"\n{'':29}{r.error}"
+            click.echo(line)
+    counts = {s: sum(1 for r in results if r.status == s) for s in STATUS_TH}
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"{len(results)} ไฟล์: นำเข้า {counts['ingested']}, ซ้ำ {counts['duplicate']}, "
+        f"ไม่มีข้อความ {counts['stored-without-text']}, ปฏิเสธ {counts['rejected']} "
+        f"({len(results)} files: {counts['ingested']} ingested, {counts['duplicate']} duplicate, "
+        f"{counts['stored-without-text']} without text, {counts['rejected']} rejected; "
+        f"{elapsed:.1f} s)",
+        err=True,
+    )
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+class _IngestProgress:
+    """A progress line on stderr: files done of total, the current file, the rate."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.total = 0
+        self.done = 0
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, result) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        rate = self.done / max(time.monotonic() - self.started, 1e-6)
+        total = max(self.total, self.done)
+        width = 24
+        filled = int(width * self.done / total) if total else width
+        name = result.path[-40:]
+        click.echo(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total} "
+            f"{rate:5.1f} ไฟล์/วินาที  {name:<40}",
+            err=True,
+            nl=False,
+        )
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            click.echo("", err=True)
+
+
+@main.command()
+@click.argument("document_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx, document_id, as_json):
+    """แสดงเอกสาร ข้อความ และประวัติ (show a document with its text and provenance)."""
+    from indexer.documents import document_as_dict
+    from schemas.models import Document
+
+    core = open_core(ctx)
+    with core.sessions() as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            _fail(f"ไม่พบเอกสารหมายเลข {document_id} (no document {document_id})", 1)
+        data = document_as_dict(session, document)
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"เอกสาร #{data['document_id']}: {data['title']}")
+    for label, key in [
+        ("ชื่อไฟล์", "filename"),
+        ("ชนิด", "mime"),
+        ("หมวด", "category"),
+        ("ประเภท", "kind"),
+        ("ปีงบประมาณ", "fiscal_year"),
+        ("ขนาด", "size"),
+        ("sha256", "sha256"),
+    ]:
+        click.echo(f"  {label}: {data[key]}")
+    click.echo("  ประวัติ (provenance):")
+    for event in data["provenance"]:
+        click.echo(
+            f"    {event['at']}  {event['event']:<16} {event['outcome']:<10} {event['agent']}"
+        )
+    click.echo("")
+    click.echo(data["text"][:3000])
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx, as_json):
+    """ตรวจความถูกต้องของไฟล์ต้นฉบับทุกไฟล์ (re-hash every preserved object)."""
+    from indexer.fixity import verify as run_verify
+
+    core = open_core(ctx)
+    report = run_verify(core, agent=default_agent())
+    if as_json:
+        _dump(report)
+    else:
+        click.echo(f"ตรวจแล้ว {report['checked']} เอกสาร (checked {report['checked']} documents)")
+        for entry in report["missing"]:
+            click.echo(
+                f"  ไฟล์หาย (missing): เอกสาร #{entry['document_id']} {entry['filename']} "
+                f"{entry['sha256']}"
+            )
+        for entry in report["corrupt"]:
+            click.echo(
+                f"  ไฟล์เสียหาย (corrupt): เอกสาร #{entry['document_id']} {entry['filename']} "
+                f"{entry['sha256']}"
+            )
+        for entry in report["orphans"]:
+            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan): {entry['path']}")
+        click.echo("ผ่าน (ok)" if report["ok"] else "ไม่ผ่าน (FAILED)")
+    sys.exit(0 if report["ok"] else 1)
+
+
+@main.command()
+@click.option("--if-needed", is_flag=True, help="เฉพาะที่ขาดหรือล้าสมัย (only missing/stale)")
+@click.pass_context
+def reindex(ctx, if_needed):
+    """สร้างดัชนีค้นหาใหม่จากฐานข้อมูล (rebuild the search index from the database)."""
+    from indexer.indexing import reindex as run_reindex
+
+    core = open_core(ctx)
+    with click.progressbar(length=1, label="ทำดัชนี (indexing)", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        result = run_reindex(core, if_needed=if_needed, agent=default_agent(), progress=progress)
+    click.echo(
+        f"ทำดัชนีแล้ว {result['documents']} เอกสาร ({result['mode']}: "
+        f"{result['documents']} documents indexed)"
+    )
+
+
+if __name__ == "__main__":
+    main()
