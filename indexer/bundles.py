@@ -131,6 +131,7 @@ def _expand_bundle(ingestor: Ingestor, source: Source, depth: int) -> Iterator:
         if declared > settings.max_bundle_total:
             yield refuse("", reason("too-big", limit=f"{settings.max_bundle_total:,}"))
             return
+        ingestor.add_to_total(len(members))
         workdir = Path(tempfile.mkdtemp(prefix="bundle-", dir=settings.tmp_dir))
         written_total = 0
         try:

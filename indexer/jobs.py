@@ -100,3 +100,79 @@ def run_ingest_job(
         progress.set_total(len(items))
     ingestor.skip = skip
     return ingestor.run(items, progress=progress)
+
+
+def start_background_job(
+    core: Khlang,
+    paths: Sequence[str],
+    *,
+    agent: str,
+    item_code: str | None = None,
+    source: str = "upload",
+    cleanup: Path | None = None,
+) -> int:
+    """Start ingesting in a thread of this process and return the batch (job) id at once.
+
+    The web upload uses it: the request returns the job id, and the page polls
+    ``job_status``. ``cleanup`` is a folder of uploaded files removed when the job ends.
+    """
+    import shutil
+    import threading
+
+    ingestor = Ingestor(core, agent=agent, item_code=item_code, source=source)
+    items = list(expand_paths(paths))
+    with core.transaction() as session:
+        batch = session.get(Batch, ingestor.batch_id)
+        batch.total = len(items)
+        batch.detail = {**(batch.detail or {}), "pid": os.getpid(), "host": socket.gethostname()}
+
+    def work() -> None:
+        try:
+            ingestor.run(items)
+        except Exception as exc:  # the job's row must say it failed, not stay "running"
+            with core.transaction() as session:
+                failed = session.get(Batch, ingestor.batch_id)
+                failed.status = "failed"
+                failed.detail = {**(failed.detail or {}), "error": repr(exc)}
+        finally:
+            if cleanup is not None:
+                shutil.rmtree(cleanup, ignore_errors=True)
+
+    threading.Thread(target=work, name=f"khlang-job-{ingestor.batch_id}", daemon=True).start()
+    return ingestor.batch_id
+
+
+def job_status(core: Khlang, batch_id: int) -> dict | None:
+    """Counts and per-file results of a job, for the upload page's live progress."""
+    with core.sessions() as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            return None
+        submissions = session.scalars(
+            select(Submission).where(Submission.batch_id == batch_id).order_by(Submission.id)
+        ).all()
+        files = [
+            {
+                "path": s.bundle_path or s.original_name,
+                "status": s.status,
+                "document_id": s.document_id,
+                "sha256": s.sha256,
+                "error": s.error,
+            }
+            for s in submissions
+        ]
+    counts: dict[str, int] = {}
+    for entry in files:
+        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    return {
+        "job_id": batch.id,
+        "status": batch.status,
+        "agent": batch.agent,
+        "created_at": batch.created_at.isoformat(),
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "total": max(batch.total, len(files)),
+        "done": len(files),
+        "counts": counts,
+        "files": files,
+        "error": (batch.detail or {}).get("error"),
+    }

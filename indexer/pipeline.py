@@ -219,6 +219,11 @@ class Ingestor:
             batch = session.get(Batch, self.batch_id)
             batch.done += 1
 
+    def add_to_total(self, count: int) -> None:
+        """A bundle was opened: its members join the job's expected total."""
+        with self.core.transaction() as session:
+            session.get(Batch, self.batch_id).total += count
+
     def finish(self, results: list[FileResult]) -> None:
         with self.core.transaction() as session:
             batch = session.get(Batch, self.batch_id)

@@ -1,0 +1,40 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= ./data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SHARED ?= ../shared
+
+.PHONY: install test lint demo serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	bash scripts/install-system-packages.sh
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: install
+	KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang init
+	-KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang ingest $(SHARED)/fixtures/seeds --submitted-by demo
+	KHLANG_DATA_DIR=$(DATA) $(BIN)/gunicorn --workers 2 --threads 4 --timeout 300 \
+		--bind $(HOST):$(PORT) 'service:create_app()'
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

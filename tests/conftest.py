@@ -1,0 +1,92 @@
+"""Shared fixtures: a real Khlang data directory per test, on SQLite and (when
+KHLANG_TEST_DATABASE_URL is set, as .ci/run does when PostgreSQL answers) on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from indexer.core import Khlang
+from schemas.config import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED_FIXTURES = SHARED / "fixtures" / "seeds"
+PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL")
+
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_core(data_dir: Path, database: str = "sqlite") -> Khlang:
+    url = None
+    if database == "postgresql":
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    core = Khlang(Settings.load(data_dir, url))
+    core.init()
+    return core
+
+
+@pytest.fixture
+def core(tmp_path):
+    instance = make_core(tmp_path / "data")
+    yield instance
+    instance.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def any_core(request, tmp_path):
+    """The same test on SQLite and, where available, PostgreSQL."""
+    instance = make_core(tmp_path / "data", request.param)
+    yield instance
+    instance.dispose()
+
+
+@pytest.fixture
+def cli(core):
+    """Run `khlang ...` in-process against the test's data directory."""
+    from service.cli import main
+
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        result = runner.invoke(
+            main, ["--data-dir", str(core.settings.data_dir), *args], input=input,
+            env={"KHLANG_DATABASE_URL": core.settings.database_url},
+        )
+        return result
+
+    run.json = lambda *args: json.loads(run(*args, "--json").stdout)
+    return run
+
+
+@pytest.fixture
+def app(core):
+    from service import create_app
+
+    application = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    yield application
+    application.extensions["khlang"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,211 @@
+"""Issue 2's promises: files go in, are kept safely, come back out, with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select
+
+from indexer.jobs import run_ingest_job
+from schemas.models import Document, Event, Submission
+from tests.conftest import SEED_FIXTURES
+
+SEED_FILES = sorted(SEED_FIXTURES.glob("*.*"))
+REQUIRED_EVENTS = {"received", "identified", "stored", "extracted"}
+
+
+def object_files(core) -> list[Path]:
+    return [path for _, path in core.store.iter_objects()]
+
+
+def test_the_ten_seed_files_become_ten_documents_with_their_events(any_core):
+    assert len(SEED_FILES) == 10
+    results = run_ingest_job(any_core, [str(SEED_FIXTURES)], agent="dsss-chiangmai")
+    assert [r.status for r in results] == ["ingested"] * 10, [r.as_dict() for r in results]
+    with any_core.sessions() as session:
+        documents = session.scalars(select(Document)).all()
+        assert len(documents) == 10
+        for document in documents:
+            kinds = Counter(e.event_type for e in document.events)
+            assert REQUIRED_EVENTS <= set(kinds), (document.filename, kinds)
+            assert all(kinds[k] == 1 for k in REQUIRED_EVENTS)
+            assert all(e.agent == "dsss-chiangmai" for e in document.events if e.event_type != "indexed")
+            assert document.text.strip(), document.filename
+    assert len(object_files(any_core)) == 10
+
+
+def test_ingesting_again_adds_no_object_and_records_a_duplicate_submission(any_core):
+    run_ingest_job(any_core, [str(SEED_FIXTURES)], agent="first")
+    before = {p: p.stat().st_mtime_ns for p in object_files(any_core)}
+    results = run_ingest_job(any_core, [str(SEED_FIXTURES)], agent="second")
+    assert [r.status for r in results] == ["duplicate"] * 10
+    assert {p: p.stat().st_mtime_ns for p in object_files(any_core)} == before
+    with any_core.sessions() as session:
+        assert session.scalar(select(func.count(Document.id))) == 10
+        for document in session.scalars(select(Document)):
+            statuses = [s.status for s in document.submissions]
+            assert statuses == ["ingested", "duplicate"]
+            assert [s.submitted_by for s in document.submissions] == ["first", "second"]
+            received = [e for e in document.events if e.event_type == "received"]
+            assert [e.outcome for e in received] == ["success", "duplicate"]
+
+
+def test_cli_ingest_json_contract_and_show(cli):
+    result = cli("ingest", str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf"), "--json")
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)
+    assert {"path", "document_id", "status", "sha256", "error"} <= set(entry)
+    assert entry["status"] == "ingested" and entry["error"] is None
+    assert "1 files" in result.stderr
+    shown = cli.json("show", str(entry["document_id"]))
+    for key in (
+        "document_id", "title", "filename", "sha256", "size", "mime", "category", "kind",
+        "fiscal_year", "text", "metadata", "links", "provenance",
+    ):
+        assert key in shown
+    assert shown["filename"] == "003_d2773d3a604759fe.pdf"
+    assert shown["mime"] == "application/pdf"
+    assert shown["category"] == "text"
+    assert shown["sha256"] == entry["sha256"]
+    assert "จังหวัดเชียงราย" in shown["text"]
+    assert {e["event"] for e in shown["provenance"]} >= REQUIRED_EVENTS
+    assert all({"event", "at", "agent", "outcome", "detail"} <= set(e) for e in shown["provenance"])
+    identified = next(e for e in shown["provenance"] if e["event"] == "identified")
+    assert identified["detail"]["tool"].startswith("libmagic")
+
+
+def test_verify_names_the_document_whose_object_changed(cli, core):
+    cli("ingest", str(SEED_FIXTURES))
+    assert cli("verify").exit_code == 0
+    with core.sessions() as session:
+        victim = session.scalars(select(Document).where(Document.filename.like("002%.pdf"))).one()
+    path = core.store.path_for(victim.sha256)
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = cli("verify", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [c["document_id"] for c in report["corrupt"]] == [victim.id]
+    assert report["checked"] == 10
+    text_result = cli("verify")
+    assert f"#{victim.id}" in text_result.stdout and victim.filename in text_result.stdout
+    with core.sessions() as session:
+        fixity = session.scalars(select(Event).where(Event.event_type == "fixity-check")).all()
+        # three runs over ten documents, one event per document per run
+        assert len(fixity) == 30
+        assert sum(1 for e in fixity if e.outcome == "failure") == 2
+
+
+def test_verify_names_missing_and_orphan_objects(cli, core):
+    cli("ingest", str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"))
+    with core.sessions() as session:
+        document = session.scalars(select(Document)).one()
+    core.store.path_for(document.sha256).unlink()
+    orphan = core.store.put_stream(open(SEED_FIXTURES / "001_ea139409875e9751.pdf", "rb"))
+    report = json.loads(cli("verify", "--json").stdout)
+    assert [m["document_id"] for m in report["missing"]] == [document.id]
+    assert [o["sha256"] for o in report["orphans"]] == [orphan.sha256]
+    assert report["ok"] is False
+
+
+def test_thai_file_name_downloads_intact(cli, client, tmp_path):
+    thai_name = "รายงานสรุปผลการดำเนินงานโครงการ ๒๕๖๒.pdf"
+    source = tmp_path / thai_name
+    shutil.copy(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf", source)
+    [entry] = cli.json("ingest", str(source))
+    response = client.get(f"/api/documents/{entry['document_id']}/file")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data == source.read_bytes()
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" + quote(thai_name) in disposition
+    assert disposition.startswith("attachment")
+
+
+def test_api_document_matches_cli_show(cli, client):
+    [entry] = cli.json("ingest", str(SEED_FIXTURES / "004_b16aa6efba4dfd19.docx"))
+    from_cli = cli.json("show", str(entry["document_id"]))
+    from_api = client.get(f"/api/documents/{entry['document_id']}").get_json()
+    assert from_api == from_cli
+    missing = client.get("/api/documents/999999")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_healthz_reports_database_store_and_index(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"database": "ok", "store": "ok", "index": "ok"}
+
+
+def test_bad_input_gets_a_reason_per_file_and_nothing_stored_is_touched(cli, core, tmp_path):
+    [good] = cli.json("ingest", str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"))
+    stored = core.store.path_for(good["sha256"])
+    stored_bytes = stored.read_bytes()
+    empty_folder = tmp_path / "ว่าง"
+    empty_folder.mkdir()
+    zero = tmp_path / "ศูนย์ไบต์.docx"
+    zero.touch()
+    result = cli(
+        "ingest", str(tmp_path / "ไม่มีไฟล์นี้.pdf"), str(empty_folder), str(zero),
+        str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"), "--json",
+    )
+    assert result.exit_code == 1
+    entries = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert entries["ไม่มีไฟล์นี้.pdf"]["status"] == "rejected"
+    assert "no such file" in entries["ไม่มีไฟล์นี้.pdf"]["error"]
+    assert "no files" in entries["ว่าง"]["error"]
+    assert "zero-byte" in entries["ศูนย์ไบต์.docx"]["error"]
+    assert entries["000_b5296e7a1e0e78d3.pdf"]["status"] == "duplicate"
+    assert stored.read_bytes() == stored_bytes
+    assert "rejected" in result.stderr
+    with core.sessions() as session:
+        assert session.scalar(select(func.count(Document.id))) == 1
+        rejected = session.scalars(select(Submission).where(Submission.status == "rejected")).all()
+        assert len(rejected) == 3
+        assert all(s.error for s in rejected)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="needs POSIX users")
+def test_unreadable_file_is_rejected_with_its_reason():
+    """Root reads everything, so the check runs the real CLI as an unprivileged user."""
+    workdir = Path(tempfile.mkdtemp(prefix="khlang-unreadable-"))
+    try:
+        os.chmod(workdir, 0o777)
+        secret = workdir / "ลับ.pdf"
+        shutil.copy(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf", secret)
+        os.chmod(secret, 0o000)
+        env = {**os.environ, "KHLANG_DATA_DIR": str(workdir / "data")}
+        env.pop("KHLANG_DATABASE_URL", None)
+        preexec = None
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            env["HOME"] = str(workdir)
+
+            def preexec():
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+
+        command = [sys.executable, "-m", "service.cli", "ingest", str(secret), "--json"]
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, preexec_fn=preexec,
+            cwd=Path(__file__).resolve().parents[1], timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        [entry] = json.loads(result.stdout)
+        assert entry["status"] == "rejected"
+        assert "cannot be read" in entry["error"]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
