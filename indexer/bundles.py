@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from indexer.extract import Extraction, UnsoundFile
 from indexer.identify import identify
 
 if TYPE_CHECKING:
@@ -68,6 +69,33 @@ def safe_member_path(name: str) -> tuple[str | None, str | None]:
     if any(p == ".." for p in parts):
         return None, reason("traversal", detail=name)
     return "/".join(parts), None
+
+
+def listing_extraction(path: Path) -> Extraction:
+    """A bundle's text is the list of its members' names: it makes the bundle findable by
+    the names of what it holds, which is how staff remember a delivery."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnsoundFile("zip-corrupt", "ไฟล์ ZIP เสียหาย เปิดไม่ได้", f"corrupt ZIP: {exc}") from exc
+    names = [member_name(i) for i in infos if not i.is_dir()]
+    names = [n for n in names if not _is_junk(n)]
+    return Extraction(
+        text="\n".join(names),
+        method="zip-listing",
+        tools=["python zipfile"],
+        repairs=[],
+        fallbacks=[],
+        warnings=[],
+        metadata={"members": len(names), "uncompressed": sum(i.file_size for i in infos)},
+    )
+
+
+def _is_junk(name: str) -> bool:
+    from indexer.pipeline import is_junk
+
+    return is_junk(name)
 
 
 def is_zip_bundle(source: Source) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
+from indexer.bundles import ZIP_MIMES, listing_extraction
 from indexer.core import Khlang
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.identify import identify, libmagic_version
@@ -386,7 +387,12 @@ class Ingestor:
         name = source.bundle_path or source.original_name
         identification = identify(staged.path, source.original_name)
         try:
-            extraction = extract(staged.path, identification.mime, filename=source.original_name)
+            if identification.mime in ZIP_MIMES:
+                extraction = listing_extraction(staged.path)
+            else:
+                extraction = extract(
+                    staged.path, identification.mime, filename=source.original_name
+                )
         except UnsoundFile as exc:
             result = FileResult(
                 source.display_path, REJECTED, sha256=staged.sha256, error=str(exc), filename=name

@@ -1,0 +1,144 @@
+"""ZIP bundles as DSSS officers receive them: zipped on Thai Windows, nested, with junk, and
+sometimes hostile."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+
+from sqlalchemy import select
+
+from indexer.bundles import member_name, safe_member_path
+from indexer.jobs import run_ingest_job
+from schemas.models import Document, Event, Submission
+from tests.conftest import SEED_FIXTURES
+
+PDF_000 = SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"
+DOCX_004 = SEED_FIXTURES / "004_b16aa6efba4dfd19.docx"
+
+
+class Cp874ZipInfo(zipfile.ZipInfo):
+    """A member name written as Thai Windows ZIP tools write it: cp874 bytes, no UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("cp874"), self.flag_bits & ~0x800
+
+
+def add_cp874(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = Cp874ZipInfo(name, date_time=(2019, 11, 6, 9, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def test_member_names_from_thai_windows_are_decoded_from_cp874(tmp_path):
+    bundle = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        add_cp874(archive, "รายงานสรุป/แนวทาง.pdf", PDF_000.read_bytes())
+        archive.writestr("utf8/ข้อมูล.txt", "สวัสดี".encode())
+    with zipfile.ZipFile(bundle) as archive:
+        names = [member_name(i) for i in archive.infolist()]
+    assert names == ["รายงานสรุป/แนวทาง.pdf", "utf8/ข้อมูล.txt"]
+
+
+def test_safe_member_path_refuses_escapes():
+    assert safe_member_path("a/./b.pdf") == ("a/b.pdf", None)
+    assert safe_member_path("a\\b.pdf") == ("a/b.pdf", None)
+    assert safe_member_path("../../etc/passwd")[0] is None
+    assert "traversal" in safe_member_path("a/../../x")[1]
+    assert "absolute" in safe_member_path("/etc/passwd")[1]
+    assert "absolute" in safe_member_path("C:\\Windows\\x.dll")[1]
+
+
+def test_nested_bundle_with_thai_names_junk_and_provenance(core, tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        add_cp874(archive, "ภาคผนวก/หนังสือเวียน.docx", DOCX_004.read_bytes())
+    outer = tmp_path / "ผลลัพธ์โครงการ.zip"
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as archive:
+        add_cp874(archive, "กิจกรรมที่ ๑/แนวทาง.pdf", PDF_000.read_bytes())
+        archive.writestr("__MACOSX/กิจกรรมที่ ๑/._แนวทาง.pdf", b"resource fork")
+        archive.writestr("กิจกรรมที่ ๑/.DS_Store", b"junk")
+        archive.writestr("Thumbs.db", b"junk")
+        archive.writestr("ชั้นใน.zip", inner.getvalue())
+    results = run_ingest_job(core, [str(outer)], agent="dsss-lamphun")
+    by_name = {r.filename: r for r in results}
+    assert set(by_name) == {
+        "ผลลัพธ์โครงการ.zip",
+        "กิจกรรมที่ ๑/แนวทาง.pdf",
+        "ชั้นใน.zip",
+        "ชั้นใน.zip/ภาคผนวก/หนังสือเวียน.docx",
+    }
+    assert all(r.ok for r in results), [r.as_dict() for r in results]
+    with core.sessions() as session:
+        pdf = session.get(Document, by_name["กิจกรรมที่ ๑/แนวทาง.pdf"].document_id)
+        assert pdf.filename == "กิจกรรมที่ ๑/แนวทาง.pdf"
+        [unpacked] = [e for e in pdf.events if e.event_type == "unpacked-from"]
+        assert unpacked.detail["bundle_document_id"] == by_name["ผลลัพธ์โครงการ.zip"].document_id
+        assert unpacked.detail["path_in_bundle"] == "กิจกรรมที่ ๑/แนวทาง.pdf"
+        docx = session.get(Document, by_name["ชั้นใน.zip/ภาคผนวก/หนังสือเวียน.docx"].document_id)
+        [nested] = [e for e in docx.events if e.event_type == "unpacked-from"]
+        assert nested.detail["bundle_document_id"] == by_name["ชั้นใน.zip"].document_id
+        assert "ฉะเชิงเทรา" in docx.text
+        bundle = session.get(Document, by_name["ผลลัพธ์โครงการ.zip"].document_id)
+        assert bundle.category == "archive"
+
+
+def test_same_file_in_two_bundles_is_stored_once_with_two_arrivals(core, tmp_path):
+    for name in ("ชุดที่หนึ่ง.zip", "ชุดที่สอง.zip"):
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.writestr(f"{name}-readme.txt", name.encode())
+            archive.write(PDF_000, "แนวทาง.pdf")
+    results = run_ingest_job(core, [str(tmp_path)], agent="dsss")
+    statuses = Counter(r.status for r in results)
+    assert statuses == {"ingested": 5, "duplicate": 1}
+    with core.sessions() as session:
+        pdf = session.scalars(select(Document).where(Document.filename == "แนวทาง.pdf")).one()
+        assert [s.status for s in pdf.submissions] == ["ingested", "duplicate"]
+        unpacked = [e for e in pdf.events if e.event_type == "unpacked-from"]
+        assert len({e.detail["bundle_document_id"] for e in unpacked}) == 2
+
+
+def test_hostile_bundles_fail_cleanly_and_the_batch_goes_on(core, tmp_path):
+    traversal = tmp_path / "traversal.zip"
+    with zipfile.ZipFile(traversal, "w") as archive:
+        archive.writestr("../../outside.txt", b"escape attempt")
+        archive.writestr("/etc/cron.d/evil", b"absolute")
+        archive.writestr("ok.txt", "ข้อความปกติ".encode())
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("zeros.txt", b"0" * (50 * 1024 * 1024))
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(traversal.read_bytes()[:-30])
+    results = run_ingest_job(
+        core, [str(traversal), str(bomb), str(corrupt), str(DOCX_004)], agent="dsss"
+    )
+    outcome = {r.path.replace(str(tmp_path) + "/", ""): r for r in results}
+    assert outcome["traversal.zip/../../outside.txt"].status == "rejected"
+    assert "traversal" in outcome["traversal.zip/../../outside.txt"].error
+    assert "absolute" in outcome["traversal.zip//etc/cron.d/evil"].error
+    assert outcome["traversal.zip/ok.txt"].status == "ingested"
+    assert "ZIP bomb" in outcome["bomb.zip/zeros.txt"].error
+    assert outcome["corrupt.zip"].status == "rejected"
+    assert outcome[str(DOCX_004)].status == "ingested"
+    assert not (tmp_path.parent / "outside.txt").exists()
+    with core.sessions() as session:
+        rejected = session.scalars(select(Submission).where(Submission.status == "rejected"))
+        assert len(rejected.all()) == 4
+        assert len(session.scalars(select(Event).where(Event.event_type == "rejected")).all()) == 4
+
+
+def test_total_size_bound_stops_unpacking(core, tmp_path):
+    small = core.settings.with_changes(max_bundle_total=200_000)
+    core.settings = small
+    bundle = tmp_path / "big.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(PDF_000, "one.pdf")
+        archive.write(SEED_FIXTURES / "001_ea139409875e9751.pdf", "two.pdf")
+        archive.write(SEED_FIXTURES / "003_d2773d3a604759fe.pdf", "three.pdf")
+        archive.write(SEED_FIXTURES / "004_b16aa6efba4dfd19.pdf", "four.pdf")
+        archive.writestr("pad.bin", bytes(range(256)) * 400)
+    results = run_ingest_job(core, [str(bundle)], agent="dsss")
+    assert results[0].status in ("ingested", "stored-without-text")
+    refusal = [r for r in results if r.status == "rejected"]
+    assert refusal and "over the limit" in refusal[0].error

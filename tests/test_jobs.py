@@ -1,0 +1,126 @@
+"""Jobs that are killed, resumed, and run side by side in several processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from archive.store import sha256_of_file
+from indexer.core import Khlang
+from schemas.config import Settings
+from schemas.models import Batch, Document, Submission
+from tests.conftest import SHARED
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_TEXTS = sorted((SHARED / "seeds").glob("*.txt"))
+
+
+def make_text_files(folder: Path, count: int) -> list[Path]:
+    """Distinct real Thai texts: seed paragraphs, numbered so each file's bytes differ."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paragraphs = [
+        p.strip()
+        for seed in SEED_TEXTS
+        for p in seed.read_text(encoding="utf-8").split("\n\n")
+        if len(p.strip()) > 80
+    ]
+    files = []
+    for n in range(count):
+        path = folder / f"เอกสาร-{n:04d}.txt"
+        path.write_text(f"ฉบับที่ {n}\n{paragraphs[n % len(paragraphs)]}\n", encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def khlang(data_dir: Path, *args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir)}
+    env.pop("KHLANG_DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def count_submissions(core: Khlang) -> int:
+    with core.sessions() as session:
+        return session.scalar(select(func.count(Submission.id))) or 0
+
+
+def assert_archive_consistent(core: Khlang) -> None:
+    """No partial object, no document without its events, no document without its object."""
+    with core.sessions() as session:
+        for document in session.scalars(select(Document)):
+            kinds = {e.event_type for e in document.events}
+            assert {"received", "identified", "stored", "extracted"} <= kinds, document.id
+            assert core.store.exists(document.sha256)
+    for name, path in core.store.iter_objects():
+        assert sha256_of_file(path) == name
+
+
+def test_sigkill_loses_nothing_acknowledged_and_rerun_completes_the_rest(tmp_path):
+    data_dir = tmp_path / "data"
+    files = make_text_files(tmp_path / "in", 150)
+    core = Khlang(Settings.load(data_dir))
+    core.init()
+    process = khlang(data_dir, "ingest", str(tmp_path / "in"), "--submitted-by", "dsss", "--json")
+    deadline = time.monotonic() + 120
+    while count_submissions(core) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    acknowledged = count_submissions(core)
+    assert 20 <= acknowledged < len(files), "the job finished before it could be killed"
+    assert_archive_consistent(core)
+
+    rerun = khlang(data_dir, "ingest", str(tmp_path / "in"), "--submitted-by", "dsss", "--json")
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    results = json.loads(out)
+    assert len(results) == len(files)
+    with core.sessions() as session:
+        assert session.scalar(select(func.count(Document.id))) == len(files)
+        statuses = Counter(session.scalars(select(Submission.status)))
+        # every file arrived once: the resumed job skipped what the killed one had recorded
+        assert statuses == {"ingested": len(files)}
+        [batch] = session.scalars(select(Batch)).all()
+        assert batch.status == "finished" and batch.detail["resumed"] == 1
+    assert_archive_consistent(core)
+    core.dispose()
+
+
+def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path):
+    data_dir = tmp_path / "data"
+    files = make_text_files(tmp_path / "in", 60)
+    core = Khlang(Settings.load(data_dir))
+    core.init()
+    # Three processes, overlapping inputs: each file is offered twice.
+    groups = [files[0:40], files[20:60], files[0:20] + files[40:60]]
+    processes = [
+        khlang(data_dir, "ingest", *map(str, group), "--submitted-by", f"worker-{n}", "--json")
+        for n, group in enumerate(groups)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err
+    with core.sessions() as session:
+        assert session.scalar(select(func.count(Document.id))) == 60
+        statuses = Counter(session.scalars(select(Submission.status)))
+        assert statuses == {"ingested": 60, "duplicate": 60}
+    assert_archive_consistent(core)
+    hits = core.index.search("ฉบับที่", limit=1)
+    assert hits["total"] == 60
+    assert core.index.indexed_ids() == set(range(1, 61))
+    core.dispose()
