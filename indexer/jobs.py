@@ -80,7 +80,12 @@ def run_ingest_job(
     item_code: str | None = None,
     progress: Callable[[FileResult], None] | None = None,
     source: str = "cli",
+    timings: dict[str, float] | None = None,
 ) -> list[FileResult]:
+    """Ingest ``paths`` as one job (resuming a killed run of the same job).
+
+    ``timings``, when given, receives the seconds spent per pipeline stage.
+    """
     signature = job_signature(paths, item_code, agent)
     resumed = find_interrupted(core, signature)
     ingestor = Ingestor(core, agent=agent, item_code=item_code, batch_id=resumed, source=source)
@@ -99,7 +104,11 @@ def run_ingest_job(
     if progress is not None and hasattr(progress, "set_total"):
         progress.set_total(len(items))
     ingestor.skip = skip
-    return ingestor.run(items, progress=progress)
+    try:
+        return ingestor.run(items, progress=progress)
+    finally:
+        if timings is not None:
+            timings.update(ingestor.timings)
 
 
 def start_background_job(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +172,8 @@ class Ingestor:
         # Results an interrupted run of the same job already recorded, by
         # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
         self.skip: dict[tuple, FileResult] = {}
+        # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
+        self.timings: dict[str, float] = {}
         if item_code:
             with core.sessions() as session:
                 if (
@@ -236,6 +240,14 @@ class Ingestor:
                 counts[result.status] = counts.get(result.status, 0) + 1
             batch.detail = {**(batch.detail or {}), "counts": counts}
 
+    @contextmanager
+    def _stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
     # --- one file -----------------------------------------------------------------------
 
     def ingest_one(self, source: Source) -> FileResult:
@@ -250,9 +262,10 @@ class Ingestor:
             self._record_rejection(result, source)
             return result
         try:
-            staged = self.core.store.stage_file(
-                source.local_path, max_size=self.core.settings.max_file_size
-            )
+            with self._stage("receive"):
+                staged = self.core.store.stage_file(
+                    source.local_path, max_size=self.core.settings.max_file_size
+                )
         except FileTooLarge:
             result = FileResult(
                 shown,
@@ -385,22 +398,26 @@ class Ingestor:
 
     def _ingest_new(self, staged: Staged, source: Source) -> FileResult:
         name = source.bundle_path or source.original_name
-        identification = identify(staged.path, source.original_name)
+        with self._stage("identify"):
+            identification = identify(staged.path, source.original_name)
         try:
-            if identification.mime in ZIP_MIMES:
-                extraction = listing_extraction(staged.path)
-            else:
-                extraction = extract(
-                    staged.path, identification.mime, filename=source.original_name
-                )
+            with self._stage("extract"):
+                if identification.mime in ZIP_MIMES:
+                    extraction = listing_extraction(staged.path)
+                else:
+                    extraction = extract(
+                        staged.path, identification.mime, filename=source.original_name
+                    )
         except UnsoundFile as exc:
             result = FileResult(
                 source.display_path, REJECTED, sha256=staged.sha256, error=str(exc), filename=name
             )
             self._record_rejection(result, source)
             return result
-        understanding = understand(extraction.text, filename=name) if extraction.text else None
-        stored = self.core.store.commit(staged)
+        with self._stage("analyse"):
+            understanding = understand(extraction.text, filename=name) if extraction.text else None
+        with self._stage("store"):
+            stored = self.core.store.commit(staged)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
         if extraction.metadata:
@@ -420,7 +437,7 @@ class Ingestor:
             document_date=understanding.document_date if understanding else None,
         )
         try:
-            with self.core.transaction() as session:
+            with self._stage("commit"), self.core.transaction() as session:
                 session.add(document)
                 submission = self._new_submission(source, status, stored.sha256)
                 submission.document = document
@@ -556,4 +573,5 @@ class Ingestor:
         from indexer.indexing import index_documents
 
         ids, self._pending_index = self._pending_index, []
-        index_documents(self.core, ids, agent=self.agent)
+        with self._stage("index"):
+            index_documents(self.core, ids, agent=self.agent)

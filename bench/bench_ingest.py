@@ -1,0 +1,136 @@
+"""Ingestion rate on real Thai text: TXT, DOCX and PDF files built from the thaigov corpus.
+
+Prints files/s, MB/s and the share of time per stage (receive, identify, extract with
+repair, analyse, store, commit, index). Figures only: nothing here asserts a speed.
+
+    .venv/bin/python -m bench.bench_ingest --txt 1000 --docx 500 --pdf 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import SHARED, thaigov_texts
+
+THAI_FONT = Path("/usr/share/fonts/truetype/tlwg/Garuda.ttf")
+
+
+def write_txt(folder: Path, texts) -> list[Path]:
+    paths = []
+    for n, (_, text) in enumerate(texts):
+        path = folder / f"ข่าว-{n:05d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_docx(folder: Path, texts) -> list[Path]:
+    from docx import Document
+
+    paths = []
+    for n, (_, text) in enumerate(texts):
+        document = Document()
+        for paragraph in text.split("\n"):
+            if paragraph.strip():
+                document.add_paragraph(paragraph)
+        path = folder / f"ข่าว-{n:05d}.docx"
+        document.save(path)
+        paths.append(path)
+    return paths
+
+
+def write_pdf(folder: Path, texts) -> list[Path]:
+    from fpdf import FPDF
+
+    paths = []
+    for n, (_, text) in enumerate(texts):
+        pdf = FPDF()
+        pdf.add_font("Garuda", fname=str(THAI_FONT))
+        pdf.set_font("Garuda", size=12)
+        pdf.add_page()
+        pdf.multi_cell(0, 7, text[:6000])
+        path = folder / f"ข่าว-{n:05d}.pdf"
+        pdf.output(str(path))
+        paths.append(path)
+    return paths
+
+
+def run_kind(kind: str, writer, count: int, offset: int) -> dict:
+    from indexer.core import Khlang
+    from indexer.jobs import run_ingest_job
+    from schemas.config import Settings
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"khlang-bench-{kind}-"))
+    try:
+        texts = list(thaigov_texts(offset + count))[offset:]
+        source = workdir / "in"
+        source.mkdir()
+        started = time.perf_counter()
+        paths = writer(source, texts)
+        made = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in paths)
+        core = Khlang(Settings.load(workdir / "data"))
+        core.init()
+        core.index.is_healthy()  # open the index and load the analyzer before the clock
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        results = run_ingest_job(core, [str(source)], agent="bench", timings=timings)
+        elapsed = time.perf_counter() - started
+        core.dispose()
+        ok = sum(1 for r in results if r.status == "ingested")
+        return {
+            "kind": kind,
+            "files": len(paths),
+            "ingested": ok,
+            "seconds": elapsed,
+            "files_per_s": len(paths) / elapsed,
+            "mb_per_s": size / elapsed / 1e6,
+            "avg_kb": size / len(paths) / 1024,
+            "stages": timings,
+            "made_in": made,
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--txt", type=int, default=1000)
+    parser.add_argument("--docx", type=int, default=500)
+    parser.add_argument("--pdf", type=int, default=100)
+    args = parser.parse_args(argv)
+    if not (SHARED / "corpus").is_dir():
+        raise SystemExit(f"needs the corpus at {SHARED / 'corpus'}")
+    print("== ingestion benchmark (thaigov texts; 2-core machine) ==")
+    offset = 0
+    for kind, writer, count in (
+        ("txt", write_txt, args.txt),
+        ("docx", write_docx, args.docx),
+        ("pdf", write_pdf, args.pdf),
+    ):
+        if count <= 0:
+            continue
+        row = run_kind(kind, writer, count, offset)
+        offset += count
+        total = sum(row["stages"].values()) or 1.0
+        shares = ", ".join(
+            f"{stage} {100 * seconds / total:.0f}%"
+            for stage, seconds in sorted(row["stages"].items(), key=lambda kv: -kv[1])
+        )
+        print(
+            f"{kind:>4}: {row['files']} files ({row['avg_kb']:.1f} KB avg), "
+            f"{row['ingested']} ingested in {row['seconds']:.1f} s = "
+            f"{row['files_per_s']:.1f} files/s, {row['mb_per_s']:.2f} MB/s"
+        )
+        print(f"      stages: {shares}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
