@@ -7,7 +7,9 @@ means "needs indexing"; ``reindex(if_needed=True)`` repairs exactly those.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -133,18 +135,44 @@ def document_count(core: Khlang) -> int:
         return session.scalar(select(func.count(Document.id))) or 0
 
 
+@contextmanager
+def _reindex_lock(core: Khlang, wait: bool):
+    """One reindex at a time per data directory: several gunicorn workers start together,
+    and only one of them should repair or rebuild the index."""
+    path = core.settings.data_dir / "reindex.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def reindex(
     core: Khlang,
     *,
     if_needed: bool = False,
     agent: str,
     progress: Callable[[int, int], None] | None = None,
+    wait: bool = True,
 ) -> dict:
     """Rebuild the index from the database (all, or only what is missing or stale).
 
     A full rebuild writes a fresh index beside the live one and swaps it in, so searches
-    keep answering meanwhile. Memory stays bounded: documents stream in batches.
+    keep answering meanwhile. Memory stays bounded: documents stream in batches. With
+    ``wait=False`` it returns at once when another process is already reindexing.
     """
+    with _reindex_lock(core, wait) as acquired:
+        if not acquired:
+            return {"mode": "skipped", "documents": 0}
+        return _reindex(core, if_needed=if_needed, agent=agent, progress=progress)
+
+
+def _reindex(core, *, if_needed, agent, progress) -> dict:
     index = core.index
     rebuild_all = not if_needed or index.needs_rebuild() or not index.is_healthy()
     if rebuild_all:

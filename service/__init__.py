@@ -23,6 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
     core = Khlang.open(app.config.get("KHLANG_DATA_DIR"), app.config.get("KHLANG_DATABASE_URL"))
     core.init()
     app.extensions["khlang"] = core
+    if app.config.get("KHLANG_REPAIR_INDEX_AT_START", True):
+        # A crash between a database commit and the index write leaves documents marked
+        # unindexed; repairing at start-up means search never silently misses them.
+        from indexer.indexing import reindex
+
+        reindex(core, if_needed=True, agent="khlang-start-up", wait=False)
     app.json.ensure_ascii = False
 
     from service import api

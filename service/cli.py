@@ -224,5 +224,36 @@ def reindex(ctx, if_needed):
     )
 
 
+@main.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search(ctx, query, limit, offset, sort, as_json):
+    """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search)."""
+    core = open_core(ctx)
+    result = core.index.search(query, limit=limit, offset=offset, sort=sort)
+    if as_json:
+        _dump(result)
+        return
+    click.echo(f"พบ {result['total']} เอกสาร (found {result['total']})")
+    for hit in result["hits"]:
+        click.echo(f"#{hit['document_id']:<6} {hit['score']:7.2f}  {hit['title']}")
+        snippet = _strip_marks(hit.get("snippet") or "")
+        if snippet:
+            click.echo(f"{'':16}{snippet[:200]}")
+    if not result["hits"] and result.get("suggestion"):
+        click.echo(f"หรือหมายถึง (did you mean): {result['suggestion']}")
+
+
+def _strip_marks(snippet: str) -> str:
+    """Terminal output: the <mark> highlights become brackets, entities plain text."""
+    import html
+
+    return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
+
+
 if __name__ == "__main__":
     main()
