@@ -1,0 +1,420 @@
+"""Thai text analysis for the search index: one normaliser, two token streams.
+
+The same code runs at index and at query time:
+
+1. :func:`normalize_map` folds the text without losing track of where each character came
+   from: Thai digits -> Arabic (one for one), Latin lowercased, dotted abbreviations folded
+   (พ.ศ. -> พศ, จปฐ. -> จปฐ, U.S. -> us), decomposed sara am repaired (ํา -> ำ), thousands
+   separators dropped between digits (1,234 -> 1234), zero-width characters dropped. Tone
+   marks and every other Thai mark are kept: ข้าว, ข่าว and ขาว stay three words.
+2. The normalised text is cut into runs: Thai-letter runs and runs of other letters/digits.
+   Whitespace, punctuation, ๆ (mai yamok) and ฯ (paiyannoi) separate runs and are not
+   indexed, so ต่างๆ, ต่าง ๆ and ต่าง all give the word ต่าง.
+3. Word stream: each Thai run is segmented by nlpo3 with the Khlang dictionary (see
+   :mod:`indexer.search.dictionary`); other runs are one word each.
+4. Syllable stream: each Thai run is cut into Thai Character Clusters (TCC, Theeramunkong et
+   al. 2000). TCC boundaries include every syllable boundary, and TCC is computed left to
+   right from a boundary, so a query that is a TCC-aligned substring of a document run is cut
+   into exactly the clusters the document has there (checked on the seeds by the tests).
+   Non-Thai runs are one unit each.
+
+Every token carries its position and its start/end character offsets in the *original* text.
+
+The analyzers are Whoosh tokenizers that pickle as a few bytes (the dictionary *name*), never
+the dictionary itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from whoosh.analysis import Token, Tokenizer
+
+from indexer.thai.digits import ARABIC_DIGITS, THAI_DIGITS
+
+from .dictionary import DEFAULT_DICTIONARY
+from .dictionary import load as load_dictionary
+
+ANALYZER_VERSION = "1"
+
+# Thai letters, vowels, tone marks and signs; not ฯ (0E2F), ๆ (0E46), ฿, digits, ๏ ๚ ๛.
+THAI_LETTER = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"
+_RUN_RE = re.compile(f"([{THAI_LETTER}]+)|[^\\W_\u0e00-\u0e7f]+")
+_THAI_RE = re.compile(f"[{THAI_LETTER}]")
+
+_TRANSLATE = str.maketrans(THAI_DIGITS, ARABIC_DIGITS)
+
+# Length-changing edits, each with a handler below.
+_EDIT_RE = re.compile(
+    "|".join(
+        [
+            # 1 decomposed sara am (nikhahit + optional tone + sara aa), as PDF text layers give
+            "(?P<am>\u0e4d(?P<tone>[\u0e48-\u0e4b]?)\u0e32)",
+            # 2 Thai dotted abbreviation: พ.ศ. จปฐ. ก.พ. ผอ.รพ.สต. น.
+            f"(?P<thabbr>(?<![{THAI_LETTER}])(?:[{THAI_LETTER}]{{1,4}}\\.)+)",
+            # 3 Latin dotted abbreviation of single letters: u.s.a. e.g.
+            "(?P<laabbr>(?<![a-z])(?:[a-z]\\.){2,})",
+            # 4 thousands separators between digits
+            "(?P<comma>(?<=[0-9]),(?=[0-9]{3}(?![0-9])))",
+            # 5 invisible characters
+            "(?P<zw>[\u00ad\u200b\u200c\u200d\u2060\ufeff])",
+        ]
+    )
+)
+
+
+@dataclass(slots=True)
+class Normalized:
+    """Normalised text and, when it differs in length, where each character came from."""
+
+    original: str
+    text: str
+    starts: list[int] | None = None  # original start of text[i]; None means identity
+    ends: list[int] | None = None  # original end of text[i]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) of the normalised slice text[start:end] (end > start)."""
+        if self.starts is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]  # type: ignore[index]
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def normalize_map(text: str) -> Normalized:
+    base = _lower(text.translate(_TRANSLATE))
+    matches = list(_EDIT_RE.finditer(base))
+    if not matches:
+        return Normalized(text, base)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    last = 0
+    for m in matches:
+        s, e = m.span()
+        if s > last:
+            out.append(base[last:s])
+            starts.extend(range(last, s))
+            ends.extend(range(last + 1, s + 1))
+        kind = m.lastgroup
+        if kind == "am" or (kind == "tone" and m.group("am")):
+            tone = m.group("tone")
+            if tone:
+                out.append(tone)
+                starts.append(s + 1)
+                ends.append(s + 2)
+            out.append("\u0e33")
+            starts.append(s)
+            ends.append(e)
+        elif kind in ("thabbr", "laabbr"):
+            chunk = m.group(0)
+            for i, ch in enumerate(chunk):
+                if ch != ".":
+                    out.append(ch)
+                    starts.append(s + i)
+                    ends.append(s + i + 1)
+            # the final dot becomes a separator, so พ.ศ.๒๕๖๒ still splits พศ | 2562
+            out.append(" ")
+            starts.append(e - 1)
+            ends.append(e)
+        # comma and zw: dropped
+        last = e
+    if last < len(base):
+        out.append(base[last:])
+        starts.extend(range(last, len(base)))
+        ends.extend(range(last + 1, len(base) + 1))
+    return Normalized(text, "".join(out), starts, ends)
+
+
+def _edit(m: re.Match) -> str:
+    kind = m.lastgroup
+    if kind in ("am", "tone"):
+        return m.group("tone") + "\u0e33"
+    if kind in ("thabbr", "laabbr"):
+        return m.group(0).replace(".", "") + " "
+    return ""
+
+
+def normalize(text: str) -> str:
+    """The normalised form used for matching (see the module docstring); equal to
+    ``normalize_map(text).text`` without building the offset map."""
+    return _EDIT_RE.sub(_edit, _lower(text.translate(_TRANSLATE)))
+
+
+# --- Thai Character Clusters -------------------------------------------------------------
+# pythainlp.tokenize.tcc's rules, with its stray '|' in a character class removed. The
+# pattern is applied with finditer(text, start, end) per run, which is linear (pythainlp
+# slices text[p:] per cluster, quadratic on long runs) and makes '$' mean "end of run".
+_TCC_RULES = """\
+c[ั]([่-๋]c)?
+c[ั]([่-๋]c)?k
+เc็ck
+เcctาะk
+เccีtยะk
+เccีtย(?=[เ-ไก-ฮ]|$)k
+เc[ิีุู]tย(?=[เ-ไก-ฮ]|$)k
+เcc็ck
+เcิc์ck
+เcิtck
+เcีtยะ?k
+เcืtอะk
+เcื
+เctา?ะ?k
+c[ึื]tck
+c[ะ-ู]tk
+c[ิุู]์
+cรรc์
+c็
+ct[ะาำ]?k
+แc็ck
+แcc์k
+แctะk
+แcc็ck
+แccc์k
+โctะk
+[เ-ไ]ctk
+ก็
+อึ
+หึ
+"""
+_TCC_PATTERN = "|".join(
+    _TCC_RULES.replace("k", "(?:cc?[ุูิ]?[์])?")
+    .replace("c", "[ก-ฮ]")
+    .replace("t", "[่-๋]?")
+    .replace("([่-๋]", "(?:[่-๋]")
+    .replace("|$)", f"|(?![{THAI_LETTER}]))")
+    .split()
+)
+_TCC_RE = re.compile(_TCC_PATTERN)
+# One pass over normalised text: a TCC, else a lone Thai character (a cluster of one), else a
+# whole non-Thai letter/digit run. Separators match nothing and are skipped.
+_UNIT_RE = re.compile(f"{_TCC_PATTERN}|[{THAI_LETTER}]|[^\\W_\u0e00-\u0e7f]+")
+
+
+def tcc(text: str) -> list[str]:
+    """Thai Character Clusters of one run of Thai text (no normalisation)."""
+    return _UNIT_RE.findall(text)
+
+
+def syllable_texts(norm: str) -> list[str]:
+    """Syllable units of already-normalised text (the fast path used for indexing)."""
+    return _UNIT_RE.findall(norm)
+
+
+# --- token streams ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Piece:
+    text: str  # normalised token text
+    start: int  # offsets in the original text
+    end: int
+
+
+def _segment(run: str, nlpo3_name: str) -> list[str]:
+    import nlpo3
+
+    return nlpo3.segment(run, nlpo3_name)
+
+
+def word_texts(norm: str, dictionary: str = DEFAULT_DICTIONARY) -> list[str]:
+    """Word tokens of already-normalised text (the fast path used for indexing)."""
+    nlpo3_name = load_dictionary(dictionary).nlpo3_name
+    out: list[str] = []
+    for m in _RUN_RE.finditer(norm):
+        if m.group(1) is None:
+            out.append(m.group(0))
+        else:
+            out.extend(_segment(m.group(0), nlpo3_name))
+    return out
+
+
+def words(text: str, dictionary: str = DEFAULT_DICTIONARY) -> list[Piece]:
+    """Word tokens of ``text`` with their offsets in ``text``."""
+    nlpo3_name = load_dictionary(dictionary).nlpo3_name
+    n = normalize_map(text)
+    norm = n.text
+    out: list[Piece] = []
+    for m in _RUN_RE.finditer(norm):
+        s, e = m.span()
+        if m.group(1) is None:
+            out.append(Piece(norm[s:e], *n.span(s, e)))
+            continue
+        p = s
+        for w in _segment(norm[s:e], nlpo3_name):
+            q = p + len(w)
+            out.append(Piece(w, *n.span(p, q)))
+            p = q
+    return out
+
+
+def syllables(text: str) -> list[Piece]:
+    """Syllable units of ``text`` with their offsets in ``text``."""
+    n = normalize_map(text)
+    return [Piece(m.group(0), *n.span(*m.span())) for m in _UNIT_RE.finditer(n.text)]
+
+
+def has_thai(text: str) -> bool:
+    return _THAI_RE.search(text) is not None
+
+
+# --- Whoosh tokenizers ------------------------------------------------------------------------
+
+
+class _KhlangTokenizer(Tokenizer):
+    """Base: pickles as its class and a few small settings, nothing else."""
+
+    def __init__(self, dictionary: str = DEFAULT_DICTIONARY):
+        self.dictionary = dictionary
+
+    def __getstate__(self):
+        return {"dictionary": self.dictionary, "analyzer_version": ANALYZER_VERSION}
+
+    def __setstate__(self, state):
+        self.dictionary = state.get("dictionary", DEFAULT_DICTIONARY)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.dictionary == other.dictionary
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.dictionary))
+
+    def pieces(self, value: str) -> list[Piece]:
+        """Tokens with offsets (slower; used when a caller asks for chars)."""
+        raise NotImplementedError
+
+    def texts(self, value: str) -> list[str]:
+        """Token texts only (the indexing path)."""
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        if chars:
+            for i, p in enumerate(self.pieces(value)):
+                t.text = p.text
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = p.text
+                if positions:
+                    t.pos = start_pos + i
+                t.startchar = start_char + p.start
+                t.endchar = start_char + p.end
+                yield t
+            return
+        for i, text in enumerate(self.texts(value)):
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = start_pos + i
+            yield t
+
+
+class ThaiWordTokenizer(_KhlangTokenizer):
+    """Word stream (see module docstring)."""
+
+    def pieces(self, value: str) -> list[Piece]:
+        return words(value, self.dictionary)
+
+    def texts(self, value: str) -> list[str]:
+        return word_texts(normalize(value), self.dictionary)
+
+
+# One-entry cache: the two syllable fields index the same string object one after the other.
+_last_units: tuple[str | None, list[str]] = (None, [])
+
+
+def _cached_units(value: str) -> list[str]:
+    global _last_units
+    cached_value, cached = _last_units
+    if cached_value is value:
+        return cached
+    units = syllable_texts(normalize(value))
+    _last_units = (value, units)
+    return units
+
+
+class ThaiSyllableGramTokenizer(_KhlangTokenizer):
+    """Syllable n-grams. ``n=(1, 2)``: every unit and every pair of adjacent units, no useful
+    positions (a frequency-only field answers queries of one or two units). ``n=(3,)``: the
+    trigram starting at each unit, position = unit index, so a query of k >= 3 units is a
+    phrase of its k-2 trigrams."""
+
+    def __init__(self, dictionary: str = DEFAULT_DICTIONARY, n: tuple[int, ...] = (3,)):
+        super().__init__(dictionary)
+        self.n = tuple(n)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["n"] = self.n
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.n = tuple(state.get("n", (3,)))
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.n == other.n
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.dictionary, self.n))
+
+    def pieces(self, value: str) -> list[Piece]:
+        units = syllables(value)
+        out: list[Piece] = []
+        for k in self.n:
+            for i in range(len(units) - k + 1):
+                group = units[i : i + k]
+                out.append(Piece("".join(u.text for u in group), group[0].start, group[-1].end))
+        return out
+
+    def texts(self, value: str) -> list[str]:
+        units = _cached_units(value)
+        out: list[str] = []
+        for k in self.n:
+            if k == 1:
+                out.extend(units)
+            elif k == 2:
+                out.extend(map(str.__add__, units, units[1:]))
+            else:
+                out.extend("".join(units[i : i + k]) for i in range(len(units) - k + 1))
+        return out
+
+
+def gram_query_terms(units: list[str]) -> tuple[str, list[str]]:
+    """How a run of query units is looked up: ("syl", [one term]) for 1-2 units,
+    ("syl3", [trigrams...]) for 3 or more (a phrase)."""
+    if len(units) <= 2:
+        return "syl", ["".join(units)]
+    return "syl3", ["".join(units[i : i + 3]) for i in range(len(units) - 2)]
