@@ -81,6 +81,10 @@ def _month_table() -> dict[str, int]:
         table[name] = i
         table[name[:3]] = i
     table["sept"] = 9
+    # PDF text layers often turn sara u/uu into mai ek (ต่ลาคม); accept that too
+    for name, i in list(table.items()):
+        if "ุ" in name or "ู" in name:
+            table[name.replace("ุ", "่").replace("ู", "่")] = i
     return table
 
 
@@ -275,7 +279,8 @@ _ANCHOR = re.compile(
 _DOCUMENT_ANCHOR = re.compile(r"ได้รับ|หนังสือ|ลงนาม|วันที่ลง|ฉบับนี้")
 
 
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+# a blank line, or a line opening a numbered item ('๒. …', '/๓. …', '๒.๑ …')
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n|\n(?=[ \t]*/?[0-9๐-๙]{1,2}(?:\.[0-9๐-๙]+)*[.)]?\s)")
 
 
 def _sentence(text: str, start: int, end: int, limit: int = 200) -> str:
