@@ -1,0 +1,11 @@
+"""Understanding official letters and reports (issue 7): pure functions over text.
+
+>>> u = understand(text)
+>>> u.kind, u.metadata["letter"]["number_normalized"]
+('letter', 'ขร 0019.1/19555')
+"""
+
+from .core import Understanding, normalize_text, understand
+from .kinds import KIND_LABELS_TH, KINDS, RULES
+
+__all__ = ["KINDS", "KIND_LABELS_TH", "RULES", "Understanding", "normalize_text", "understand"]
