@@ -1,0 +1,159 @@
+"""The query language and its translation to Whoosh queries.
+
+Free text in Thai, English or both; ``"quoted phrases"`` (also “…”); ``-word`` or
+``-"phrase"`` to exclude; field filters with Thai or English names, values with Thai or
+Arabic digits: ``ปีงบประมาณ:๒๕๖๒`` = ``fiscal_year:2562``, ``ประเภท:``/``kind:``,
+``หมวด:``/``category:``, ``จังหวัด:``/``province:``, ``โครงการ:``/``project:``,
+``หน่วยงาน:``/``agency:``. Values with spaces are quoted: ``โครงการ:"..."``.
+
+Each whitespace-separated chunk (or quoted phrase) becomes one clause that matches when the
+chunk occurs in the document: as a word or word phrase (title, metadata, text) OR as a phrase
+of syllable units. An unbroken Thai chunk is therefore always a phrase, never a bag of its
+words, and it is found even where the segmenter cut the document differently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from whoosh import query as Q
+
+from .analysis import gram_query_terms, normalize, syllable_texts, word_texts
+from .dictionary import DEFAULT_DICTIONARY
+from .schema import WORD_FIELDS, facet_value
+
+FIELD_ALIASES = {
+    "ปีงบประมาณ": "fiscal_year",
+    "ปีงบ": "fiscal_year",
+    "fiscal_year": "fiscal_year",
+    "fy": "fiscal_year",
+    "year": "fiscal_year",
+    "ประเภท": "kind",
+    "kind": "kind",
+    "หมวด": "category",
+    "หมวดหมู่": "category",
+    "category": "category",
+    "จังหวัด": "province",
+    "province": "province",
+    "โครงการ": "project",
+    "project": "project",
+    "หน่วยงาน": "agency",
+    "agency": "agency",
+}
+FILTER_FIELDS = ("fiscal_year", "kind", "category", "province", "project", "agency")
+
+WORD_BOOST = 4.0  # whole-word / word-phrase matches rank above ...
+SYLLABLE_BOOST = 1.0  # ... syllable-only matches
+
+_QUOTES = '"“”'
+_TOKEN_RE = re.compile(
+    rf"(?P<neg>-)?(?:(?P<field>[^\s:{_QUOTES}]+):)?"
+    rf"(?:[{_QUOTES}](?P<phrase>[^{_QUOTES}]*)[{_QUOTES}]?|(?P<word>[^\s{_QUOTES}]+))"
+)
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    terms: list[str] = field(default_factory=list)  # unquoted chunks
+    phrases: list[str] = field(default_factory=list)  # quoted phrases
+    excluded: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def positive(self) -> list[str]:
+        return self.terms + self.phrases
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def filter_value(fieldname: str, value: str) -> str:
+    v = facet_value(value)
+    if fieldname == "fiscal_year":
+        v = re.sub(r"^(?:ปีงบประมาณ|ปีงบ|พ\.?ศ\.?|fy)\s*", "", v, flags=re.I)
+        if v.isdigit() and 1900 < int(v) < 2400:  # a C.E. year: the index keeps B.E.
+            v = str(int(v) + 543)
+    if fieldname == "province":
+        v = re.sub(r"^(?:จังหวัด|จ\.)\s*", "", v)
+    return v
+
+
+def parse(text: str) -> ParsedQuery:
+    pq = ParsedQuery(text=text)
+    for m in _TOKEN_RE.finditer(text or ""):
+        neg = bool(m.group("neg"))
+        fname = m.group("field")
+        value = m.group("phrase") if m.group("phrase") is not None else m.group("word")
+        quoted = m.group("phrase") is not None
+        if fname is not None:
+            key = FIELD_ALIASES.get(fname.lower())
+            if key is None:  # not a filter (e.g. 09:00): the whole thing is text
+                value = f"{fname}:{value}"
+            elif value and value.strip():
+                pq.filters.setdefault(key, []).append(filter_value(key, value))
+                continue
+            else:
+                continue
+        if not value or not value.strip() or value == "-":
+            continue
+        if neg:
+            pq.excluded.append(value)
+        elif quoted:
+            pq.phrases.append(value)
+        else:
+            pq.terms.append(value)
+    return pq
+
+
+def chunk_query(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Q.Query | None:
+    """One clause: the chunk as word(s) in any word field, or as a syllable phrase."""
+    norm = normalize(chunk)
+    words = word_texts(norm, dictionary)
+    units = syllable_texts(norm)
+    if not words or not units:
+        return None
+    subs: list[Q.Query] = []
+    for fname, boost in WORD_FIELDS.items():
+        b = boost * WORD_BOOST
+        if len(words) == 1:
+            subs.append(Q.Term(fname, words[0], boost=b))
+        else:
+            subs.append(Q.Phrase(fname, words, boost=b))
+    sfield, sterms = gram_query_terms(units)
+    if len(sterms) == 1:
+        subs.append(Q.Term(sfield, sterms[0], boost=SYLLABLE_BOOST))
+    else:
+        subs.append(Q.Phrase(sfield, sterms, boost=SYLLABLE_BOOST))
+    return Q.Or(subs)
+
+
+def filter_query(
+    filters: dict[str, list[str]] | None, published_only: bool = False
+) -> Q.Query | None:
+    parts: list[Q.Query] = []
+    for fname, values in (filters or {}).items():
+        if not values:
+            continue
+        parts.append(Q.Or([Q.Term(fname, v) for v in values]))
+    if published_only:
+        parts.append(Q.Or([Q.Term("publication", "published"), Q.Term("publication", "approved")]))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def normalize_filters(filters: dict | None) -> dict[str, list[str]]:
+    """The ``filters=`` argument of search(): keys Thai or English, values str/int or lists."""
+    out: dict[str, list[str]] = {}
+    for key, value in (filters or {}).items():
+        fname = FIELD_ALIASES.get(str(key).lower(), str(key))
+        if fname not in FILTER_FIELDS:
+            raise ValueError(f"unknown filter field {key!r}")
+        values = value if isinstance(value, list | tuple | set) else [value]
+        for v in values:
+            if v is None or str(v).strip() == "":
+                continue
+            out.setdefault(fname, []).append(filter_value(fname, str(v)))
+    return out

@@ -1,0 +1,72 @@
+"""Key terms of a free-text paragraph, for the reuse lookup (SearchIndex.similar)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+
+from .analysis import normalize, word_texts
+
+_ENGLISH_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _thai_stop() -> frozenset[str]:
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+def _keep(term: str) -> bool:
+    if len(term) < 2 or term.isdigit() or re.fullmatch(r"[0-9.,/]+", term):
+        return False
+    return term not in _thai_stop() and term not in _ENGLISH_STOP
+
+
+def key_terms(
+    reader, text: str, dictionary: str, max_terms: int = 25, min_df: int = 1
+) -> list[tuple[str, float]]:
+    """TF-IDF key terms of ``text`` against the index's ``text`` field, best first; terms
+    the index has never seen are skipped (they cannot be shared)."""
+    counts = Counter(t for t in word_texts(normalize(text), dictionary) if _keep(t))
+    n_docs = max(1, reader.doc_count())
+    scored = []
+    for term, tf in counts.items():
+        df = reader.doc_frequency("text", term)
+        if df == 0 or (df > 0.5 * n_docs and n_docs > 20):
+            continue
+        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        scored.append((term, (1 + math.log(tf)) * idf))
+    scored.sort(key=lambda tw: (-tw[1], tw[0]))
+    return [(t, round(w, 4)) for t, w in scored[:max_terms]]

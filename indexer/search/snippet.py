@@ -1,0 +1,98 @@
+"""Highlighted snippets: HTML-escaped, matches in <mark>, cut at Thai word boundaries."""
+
+from __future__ import annotations
+
+import html
+import re
+from bisect import bisect_left, bisect_right
+
+from .analysis import normalize, normalize_map, syllable_texts, words
+from .dictionary import DEFAULT_DICTIONARY
+
+# Between two units of a query chunk the document may have separators (spaces, punctuation,
+# ๆ, ฯ, the folded dots of an abbreviation): the syllable index ignores them, so do we.
+_SEP = r"(?:[^\w\u0e01-\u0e4e]|[_\u0e46\u0e2f])*"
+
+
+def _pattern(chunks: list[str]) -> re.Pattern[str] | None:
+    alts = []
+    for chunk in chunks:
+        units = syllable_texts(normalize(chunk))
+        if units:
+            alts.append(_SEP.join(re.escape(u) for u in units))
+    if not alts:
+        return None
+    alts.sort(key=len, reverse=True)
+    return re.compile("|".join(f"(?:{a})" for a in alts))
+
+
+def _boundaries(text: str, lo: int, hi: int, dictionary: str) -> list[int]:
+    """Word boundaries (offsets in text) between lo and hi. The slice may cut a word at
+    either end, so the outer edge of its first and last words is not trusted."""
+    lo = max(0, lo)
+    hi = min(len(text), hi)
+    pieces = words(text[lo:hi], dictionary)
+    out: set[int] = set()
+    for k, p in enumerate(pieces):
+        if k > 0 or lo == 0:
+            out.add(lo + p.start)
+        if k < len(pieces) - 1 or hi == len(text):
+            out.add(lo + p.end)
+    if lo == 0:
+        out.add(0)
+    if hi == len(text):
+        out.add(len(text))
+    return sorted(out)
+
+
+def make_snippet(
+    text: str, chunks: list[str], width: int = 220, dictionary: str = DEFAULT_DICTIONARY
+) -> str:
+    """A ~``width``-character extract of ``text`` around the densest group of matches of the
+    query ``chunks``, starting and ending at word boundaries, HTML-escaped, with every match
+    wrapped in <mark>…</mark>."""
+    if not text:
+        return ""
+    spans: list[tuple[int, int]] = []
+    pat = _pattern(chunks)
+    if pat is not None:
+        n = normalize_map(text)
+        for m in pat.finditer(n.text):
+            if m.end() > m.start():
+                spans.append(n.span(m.start(), m.end()))
+    if spans:
+        starts = [s for s, _ in spans]
+        best_i, best_count = 0, -1
+        for i, (s, _e) in enumerate(spans):
+            j = bisect_left(starts, s + width * 3 // 4)
+            count = len({text[a:b] for a, b in spans[i:j]})
+            if count > best_count:
+                best_i, best_count = i, count
+        first = spans[best_i][0]
+        want_start = max(0, first - width // 4)
+        want_end = min(len(text), want_start + width)
+    else:
+        first = 0
+        want_start, want_end = 0, min(len(text), width)
+    bounds = _boundaries(text, want_start - 40, want_end + 40, dictionary)
+    # start: the boundary closest to want_start that does not cut into the first match
+    cands = [b for b in bounds if b <= first] or [first]
+    start = min(cands, key=lambda b: abs(b - want_start))
+    ends = [b for b in bounds if b > start] or [len(text)]
+    end = min(ends, key=lambda b: abs(b - want_end))
+    # marks inside [start, end), not cut
+    lo = bisect_right([s for s, _ in spans], start - 1)
+    out: list[str] = []
+    pos = start
+    for s, e in spans[lo:]:
+        if s >= end:
+            break
+        if s < pos:
+            continue
+        e = min(e, end)
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    body = re.sub(r"\s+", " ", "".join(out)).strip()
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
