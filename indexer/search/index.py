@@ -164,7 +164,11 @@ class SearchIndex:
             if self._searcher is None:
                 self._searcher = ix.searcher()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # Not Searcher.refresh(): it reuses segment readers whose deletions have
+                # changed (a deleted/updated document stays visible) and fails on an
+                # EmptyReader. A fresh searcher costs a few file opens.
+                self._searcher.close()
+                self._searcher = ix.searcher()
             return self._searcher
 
     # --- lifecycle --------------------------------------------------------------------------

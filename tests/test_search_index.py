@@ -1,0 +1,398 @@
+"""SearchIndex on the real seeds: never-miss, folding, ranking, facets, lifecycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing as mp
+import pickle
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from indexer.search import analysis as A
+from indexer.search.index import SearchIndex
+from indexer.search.schema import build_schema
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
+
+pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds not present")
+
+
+def seed_docs() -> list[dict]:
+    provinces = [["เชียงใหม่", "ลำพูน"], ["นครพนม"], ["เชียงใหม่"], ["เชียงราย"], ["ฉะเชิงเทรา"]]
+    kinds = ["guideline", "guideline", "report", "letter", "letter"]
+    years = [2562, None, 2559, 2567, 2566]
+    pubs = ["published", "approved", "published", "draft", "internal"]
+    docs = []
+    for i, path in enumerate(SEEDS):
+        text = path.read_text(encoding="utf-8")
+        title = re.sub(r"[*#]", "", next(ln for ln in text.splitlines() if ln.strip())).strip()
+        docs.append(
+            {
+                "id": i + 1,
+                "title": title[:120],
+                "filename": path.name,
+                "text": text,
+                "category": "ข้อมูลพื้นฐาน" if i in (3, 4) else "กลุ่มจังหวัด",
+                "kind": kinds[i],
+                "fiscal_year": years[i],
+                "date": dt.date(2019 + i, 3, 1),
+                "provinces": provinces[i],
+                "projects": ["จปฐ"] if i in (3, 4) else ["โครงการกลุ่มจังหวัดภาคเหนือตอนบน ๑"],
+                "agencies": ["สำนักงานพัฒนาชุมชนจังหวัด"] if i in (3, 4) else ["OSM"],
+                "publication": pubs[i],
+                "mime": "text/plain",
+                "letter_number": None,
+                "metadata_text": "",
+            }
+        )
+    return docs
+
+
+def small_doc(doc_id: int, text: str, **kw) -> dict:
+    doc = {
+        "id": doc_id,
+        "title": kw.pop("title", f"เอกสาร {doc_id}"),
+        "filename": f"d{doc_id}.txt",
+        "text": text,
+        "category": "ทดสอบ",
+        "kind": "note",
+        "fiscal_year": None,
+        "date": None,
+        "provinces": [],
+        "projects": [],
+        "agencies": [],
+        "publication": "published",
+        "mime": "text/plain",
+        "letter_number": None,
+        "metadata_text": "",
+    }
+    doc.update(kw)
+    return doc
+
+
+EXTRA = [
+    small_doc(101, "ราคาข้าวหอมมะลิในตลาดวันนี้สูงขึ้น"),
+    small_doc(102, "ข่าวประชาสัมพันธ์ของจังหวัดประจำสัปดาห์"),
+    small_doc(103, "ผ้าสีขาวสำหรับพิธีการ"),
+    # กลุ่มจังหวัด ... ภาคเหนือ ... ตอนบน scattered, never as one phrase
+    small_doc(104, "กลุ่มจังหวัด ทั้งหมดในภาคเหนือ มีพื้นที่ตอนบน ของประเทศ"),
+]
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory) -> SearchIndex:
+    index = SearchIndex(tmp_path_factory.mktemp("search") / "ix").open_or_create()
+    index.add_documents(seed_docs() + EXTRA, batch_size=3)
+    return index
+
+
+def ids(result: dict) -> list[int]:
+    return [h["document_id"] for h in result["hits"]]
+
+
+def test_lifecycle_basics(ix):
+    assert ix.indexed_ids() == {1, 2, 3, 4, 5, 101, 102, 103, 104}
+    assert ix.is_healthy()
+    assert ix.stored_schema_version() == ix.schema_version
+    assert "analyzer=" in ix.schema_version and "dict=" in ix.schema_version
+    assert ix.needs_rebuild()  # created empty by this open_or_create: caller must fill it
+    again = SearchIndex(ix.index_dir).open_or_create()
+    assert not again.needs_rebuild() and not again.recreated
+
+
+def test_result_is_json_and_shaped(ix):
+    r = ix.search("แนวทาง", limit=2)
+    assert json.loads(json.dumps(r)) == r
+    assert set(r) == {"total", "hits", "facets", "suggestion", "query"}
+    hit = r["hits"][0]
+    assert set(hit) == {
+        "document_id",
+        "title",
+        "filename",
+        "score",
+        "snippet",
+        "kind",
+        "category",
+        "fiscal_year",
+        "date",
+    }
+    assert set(r["facets"]) == {"fiscal_year", "province", "project", "agency", "category", "kind"}
+
+
+def _unit_spans(text: str) -> list[list[tuple[int, int]]]:
+    """Syllable units of each whitespace-free stretch of text, in original offsets."""
+    runs: list[list[tuple[int, int]]] = []
+    last_end = -1
+    for p in A.syllables(text):
+        if not runs or re.search(r"\s", text[last_end : p.start]):
+            runs.append([])
+        runs[-1].append((p.start, p.end))
+        last_end = p.end
+    return runs
+
+
+def test_never_miss_tcc_aligned_substrings(ix):
+    """300 substrings of the seeds that start and end on syllable-unit (TCC) boundaries, of
+    1 to 12 units, each find their document, whatever the word segmenter did."""
+    rng = random.Random(2024)
+    docs = seed_docs()
+    cases = []
+    for doc in docs:
+        runs = [r for r in _unit_spans(doc["text"]) if len(r) >= 2]
+        for _ in range(60):
+            run = rng.choice(runs)
+            length = rng.randint(1, min(12, len(run)))
+            i = rng.randrange(len(run) - length + 1)
+            cases.append((doc["id"], doc["text"][run[i][0] : run[i + length - 1][1]]))
+    assert len(cases) == 300
+    missed = []
+    for doc_id, q in cases:
+        r = ix.search(q, limit=50)
+        if doc_id not in ids(r):
+            missed.append((doc_id, q))
+    assert not missed, missed[:10]
+
+
+def test_never_miss_word_substrings_and_compounds(ix):
+    for q, doc_id in [
+        ("แนวทาง", 1),  # newmm/nlpo3: แนว|ทางการ|จัดเก็บ
+        ("เหนือ", 1),  # inside ภาคเหนือ
+        ("งบประมาณ", 1),  # inside ปีงบประมาณ
+        ("จังหวัด", 3),  # inside ศาลากลางจังหวัด
+        ("ทางการจัด", 1),
+        ("ภาคเหนือตอนบน", 3),
+        ("ศาลากลาง", 4),
+    ]:
+        assert doc_id in ids(ix.search(q, limit=50)), q
+
+
+def test_multi_chunk_substrings_find_their_document(ix):
+    rng = random.Random(7)
+    for doc in seed_docs():
+        text = doc["text"]
+        units = A.syllables(text)
+        for _ in range(8):
+            i = rng.randrange(len(units) - 30)
+            j = i + rng.randint(5, 30)
+            q = text[units[i].start : units[j].end]
+            assert doc["id"] in ids(ix.search(q, limit=50)), q
+
+
+def test_thai_and_arabic_digits_match(ix):
+    assert 1 in ids(ix.search("2562")) and 1 in ids(ix.search("๒๕๖๒"))
+    assert ids(ix.search("๑๙๕๕๕")) == ids(ix.search("19555")) == [4]
+    assert 4 in ids(ix.search("0019.1"))
+
+
+def test_abbreviations_fold(ix):
+    a, b = ix.search("พ.ศ."), ix.search("พศ")
+    assert a["total"] == b["total"] >= 4
+    assert set(ids(ix.search("จปฐ."))) == set(ids(ix.search("จปฐ"))) == {4, 5}
+
+
+def test_tone_marks_distinct(ix):
+    assert ids(ix.search("ข้าว")) == [101]
+    assert 102 in ids(ix.search("ข่าว")) and 101 not in ids(ix.search("ข่าว"))
+    assert ids(ix.search("ขาว")) == [103]
+
+
+def test_unbroken_thai_query_is_a_phrase(ix):
+    r = ix.search("กลุ่มจังหวัดภาคเหนือตอนบน", limit=50)
+    assert 104 not in ids(r)
+    assert {1, 3} <= set(ids(r))
+    # the same words typed apart are an AND-boosted OR: 104 comes back, after full matches
+    r2 = ix.search("กลุ่มจังหวัด ภาคเหนือ ตอนบน", limit=50)
+    assert 104 in ids(r2)
+
+
+def test_all_terms_rank_first_partial_still_returned(ix):
+    r = ix.search("PADME ข้าวหอมมะลิ", limit=20)
+    assert set(ids(r)) == {3, 101}  # no document has both: partial matches come back
+    both = set(ids(ix.search("OSM", limit=50))) & set(ids(ix.search("จังหวัด", limit=50)))
+    r = ix.search("OSM จังหวัด", limit=50)
+    assert both and set(ids(r)[: len(both)]) == both  # every-term documents first
+    assert 102 in ids(r)[len(both) :]  # a short doc with only จังหวัด scores high, comes after
+    assert r["total"] == len(ids(r))
+
+
+def test_word_match_ranks_above_syllable_only(ix):
+    # "ข่าว" is a whole word in 102 but only a syllable run inside ข่าวสาร in seed 2
+    r = ix.search("ข่าว", limit=10)
+    assert ids(r)[0] == 102
+
+
+def test_quoted_phrase_and_exclusion(ix):
+    r = ix.search('"แผนการใช้จ่าย งบประมาณ"')
+    assert 4 in ids(r) and 1 not in ids(r)
+    assert 5 not in ids(ix.search("จปฐ -CHACHOENSAO"))
+    assert 4 in ids(ix.search("จปฐ -CHACHOENSAO"))
+
+
+def test_field_filters_thai_and_english(ix):
+    assert ids(ix.search("ปีงบประมาณ:๒๕๖๒")) == ids(ix.search("fiscal_year:2562")) == [1]
+    assert ids(ix.search("fiscal_year:2019")) == [1]  # C.E. accepted
+    assert set(ids(ix.search("จังหวัด:เชียงใหม่"))) == {1, 3}
+    assert set(ids(ix.search("province:เชียงใหม่ PADME"))) == {3}
+    assert set(ids(ix.search("ประเภท:letter"))) == {4, 5}
+    assert set(ids(ix.search("หมวด:ข้อมูลพื้นฐาน"))) == {4, 5}
+    assert set(ids(ix.search("หน่วยงาน:OSM"))) == {1, 2, 3}
+    assert set(ids(ix.search('โครงการ:"โครงการกลุ่มจังหวัดภาคเหนือตอนบน ๑"'))) == {1, 2, 3}
+    assert set(ids(ix.search("งบประมาณ", filters={"kind": "letter"}))) == {4, 5}
+    assert ix.search("จังหวัด:เชียงใหม่")["query"]["filters"] == {"province": ["เชียงใหม่"]}
+
+
+def test_facets_count_all_matches(ix):
+    r = ix.search("งบประมาณ", limit=1)
+    kinds = {f["value"]: f["count"] for f in r["facets"]["kind"]}
+    assert sum(kinds.values()) == r["total"] >= 4
+    provinces = {f["value"]: f["count"] for f in r["facets"]["province"]}
+    assert provinces["เชียงใหม่"] >= 1 and provinces["เชียงราย"] == 1
+
+
+def test_published_only_hides_hits_counts_and_facets(ix):
+    everything = ix.search("จปฐ")
+    visible = ix.search("จปฐ", published_only=True)
+    assert everything["total"] == 2 and visible["total"] == 0 and visible["hits"] == []
+    assert all(not v for v in visible["facets"].values())
+    r = ix.search("งบประมาณ", published_only=True)
+    assert set(ids(r)) <= {1, 2, 3}
+    assert sum(f["count"] for f in r["facets"]["kind"]) == r["total"]
+    assert "draft" not in json.dumps(r) and "letter" not in {
+        f["value"] for f in r["facets"]["kind"]
+    }
+
+
+def test_pagination_and_date_sort(ix):
+    full = ids(ix.search("จังหวัด", limit=50))
+    pages = []
+    for off in range(0, len(full), 2):
+        pages += ids(ix.search("จังหวัด", limit=2, offset=off))
+    assert pages == full and len(full) == len(set(full))
+    multi = ids(ix.search("จังหวัด งบประมาณ", limit=50))
+    paged = ids(ix.search("จังหวัด งบประมาณ", limit=3)) + ids(
+        ix.search("จังหวัด งบประมาณ", limit=3, offset=3)
+    )
+    assert paged == multi[:6]
+    by_date = ix.search("จังหวัด", sort="date", limit=50)
+    dates = [h["date"] for h in by_date["hits"] if h["date"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_snippet_marks_escapes_and_cuts_at_word_boundaries(ix):
+    r = ix.search("เหนือ", limit=5)
+    doc = {d["id"]: d for d in seed_docs()}[r["hits"][0]["document_id"]]
+    snip = r["hits"][0]["snippet"]
+    assert "<mark>เหนือ</mark>" in snip
+    plain = re.sub(r"</?mark>", "", snip).strip("…")
+    assert "<" not in plain.replace("&lt;", "")
+    text = re.sub(r"\s+", " ", doc["text"])
+    at = text.find(plain)
+    assert at >= 0
+    boundaries = {0, len(text)} | {b for p in A.words(text) for b in (p.start, p.end)}
+    assert at in boundaries and at + len(plain) in boundaries
+    r = ix.search("PADME")
+    assert "<mark>PADME</mark>" in r["hits"][0]["snippet"]
+    assert "<mark>๒๕๖๒</mark>" in ix.search("2562")["hits"][0]["snippet"]
+
+
+def test_suggestion_when_nothing_matches(ix):
+    r = ix.search("งบประมาน")  # misspelt งบประมาณ
+    assert r["total"] == 0 and r["suggestion"] == "งบประมาณ"
+    assert ix.search("งบประมาณ")["suggestion"] is None
+
+
+def test_similar_returns_shared_terms(ix):
+    para = (
+        "โครงการตรวจสอบและรับรองคุณภาพการจัดเก็บข้อมูลความจำเป็นพื้นฐาน (จปฐ.) "
+        "ของอำเภอในจังหวัด ปีงบประมาณ ๒๕๖๘"
+    )
+    hits = ix.similar(para, limit=3)
+    assert hits[0]["document_id"] in (4, 5)
+    assert "จปฐ" in hits[0]["shared_terms"]
+    assert json.loads(json.dumps(hits)) == hits
+    assert all(h["document_id"] != 4 for h in ix.similar_to_document(4))
+    visible = ix.similar(para, published_only=True)
+    assert visible and all(h["document_id"] not in (4, 5) for h in visible)
+
+
+def test_pickled_schema_is_small(ix):
+    assert len(pickle.dumps(build_schema())) < 8000
+    gen = ix.index_dir / (ix.index_dir / "CURRENT").read_text()
+    tocs = list(gen.glob("*.toc"))
+    assert tocs and max(p.stat().st_size for p in tocs) < 20000
+
+
+def test_rebuild_swaps_atomically(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(EXTRA[:2])
+    other = SearchIndex(tmp_path / "ix").open_or_create()  # e.g. another worker
+    assert ids(other.search("ข้าว")) == [101]
+    seen = []
+    n = index.rebuild(iter(EXTRA[1:]), progress=seen.append)
+    assert n == 3 and seen[-1] == 3
+    assert other.indexed_ids() == {102, 103, 104}  # the other worker follows CURRENT
+    assert other.search("ข้าว")["total"] == 0
+    assert not index.needs_rebuild()
+    assert len([p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]) <= 2
+
+
+def test_delete_document(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(EXTRA)
+    index.delete_document(101)
+    assert 101 not in index.indexed_ids() and index.search("ข้าว")["total"] == 0
+    index.add_documents([small_doc(102, "ข้าวใหม่")])  # update by id
+    assert index.indexed_ids() == {102, 103, 104}
+    assert ids(index.search("ข้าวใหม่")) == [102] and index.search("ประชาสัมพันธ์")["total"] == 0
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_corrupt_index_is_detected_and_recreated(tmp_path, damage):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(seed_docs()[:2] + EXTRA)
+    index.close()
+    gen = tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text()
+    seg = max(gen.glob("*.seg"), key=lambda p: p.stat().st_size)
+    data = seg.read_bytes()
+    if damage == "truncate":
+        seg.write_bytes(data[: len(data) // 3])
+    else:
+        mid = len(data) // 2
+        seg.write_bytes(data[:100] + b"\xff" * (len(data) - 200) + data[-100:])
+        assert mid
+    fresh = SearchIndex(tmp_path / "ix")
+    assert not fresh.is_healthy(deep=True)
+    fresh.open_or_create()  # never fatal
+    assert fresh.recreated and fresh.needs_rebuild() and fresh.is_healthy()
+    assert fresh.search("ข้าว")["total"] == 0
+    fresh.add_documents(EXTRA)
+    assert ids(fresh.search("ข้าว")) == [101]
+
+
+def _writer_process(index_dir: str, start: int, count: int) -> None:
+    index = SearchIndex(Path(index_dir), lock_timeout=120).open_or_create()
+    docs = [small_doc(start + i, f"เอกสารทดสอบ ข้าวหอมมะลิ ลำดับ {start + i}") for i in range(count)]
+    index.add_documents(docs, batch_size=4)
+
+
+def test_concurrent_writers_from_two_processes(tmp_path):
+    SearchIndex(tmp_path / "ix").open_or_create()
+    ctx = mp.get_context("spawn")
+    procs = [
+        ctx.Process(target=_writer_process, args=(str(tmp_path / "ix"), s, 24))
+        for s in (1000, 2000)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    assert index.is_healthy(deep=True)
+    assert index.indexed_ids() == set(range(1000, 1024)) | set(range(2000, 2024))
+    assert index.search("ข้าวหอมมะลิ", limit=100)["total"] == 48
