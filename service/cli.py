@@ -255,5 +255,10 @@ def _strip_marks(snippet: str) -> str:
     return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
 
 
+from service.cli_inventory import register as _register_inventory  # noqa: E402
+
+_register_inventory(main)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,342 @@
+"""Exports of the gap report (``indexer.gaps.gap_report``) for managers: CSV (UTF-8 with BOM
+so that Excel shows Thai), XLSX (several sheets, Thai font), a readable Thai text table
+for the terminal and a printable A4 HTML fragment. Headers are Thai, dates are written as
+staff write them ('๓๑ ต.ค. ๒๕๖๒'). Pure: they take the report dict and return bytes/str.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import unicodedata
+
+from indexer.thai.dates import format_thai_date
+from indexer.thai.digits import to_thai_digits
+
+THAI_FONT = "TH Sarabun New"
+STATUS_TH = {
+    "received": "ได้รับแล้ว",
+    "partial": "ได้รับบางส่วน",
+    "missing": "ยังไม่ได้รับ",
+    "overdue": "เกินกำหนด",
+}
+DEADLINE_TH = {
+    "inventory_to_dsss": "ส่งบัญชีทรัพยากร/ผลลัพธ์ให้เจ้าหน้าที่ DSSS",
+    "dsss_to_cluster": "เจ้าหน้าที่ DSSS ส่งบัญชีให้กลุ่มงานบริหารยุทธศาสตร์กลุ่มจังหวัด",
+}
+
+ITEM_COLUMNS = [
+    ("รหัสรายการ", lambda r: r["code"]),
+    ("ปีงบประมาณ", lambda r: r["fiscal_year"]),
+    ("จังหวัด", lambda r: r.get("province") or ""),
+    ("โครงการ", lambda r: r["project"]),
+    ("กิจกรรม", lambda r: r.get("activity") or ""),
+    ("หน่วยงานเจ้าภาพ", lambda r: r.get("host_agency") or ""),
+    ("ทรัพยากร/ผลลัพธ์", lambda r: r["deliverable"]),
+    ("ประเภท", lambda r: r.get("type") or ""),
+    ("จำนวน", lambda r: r["quantity"]),
+    ("ได้รับ", lambda r: r["received"]),
+    ("สถานะ", lambda r: STATUS_TH.get(r["status"], r["status"])),
+    ("กำหนดส่ง", lambda r: thai_date(r.get("due_date"))),
+    ("เกินกำหนด", lambda r: "ใช่" if r.get("overdue") else ""),
+    ("ได้รับครั้งแรก", lambda r: thai_date(r.get("first_arrival"))),
+    ("ได้รับล่าสุด", lambda r: thai_date(r.get("last_arrival"))),
+    ("เอกสาร", lambda r: ", ".join(f"#{d['document_id']}" for d in r.get("documents", []))),
+]
+ITEM_WIDTHS = [17, 11, 14, 44, 36, 36, 36, 12, 8, 8, 14, 14, 10, 14, 14, 14]
+
+
+def thai_date(value: str | dt.date | None) -> str:
+    """ISO string or date -> '๓๑ ต.ค. ๒๕๖๒'; empty for None."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return format_thai_date(value, "short")
+
+
+def _item_rows(report: dict) -> list[list]:
+    return [[get(r) for _, get in ITEM_COLUMNS] for r in report["items"]]
+
+
+def gaps_csv(report: dict) -> bytes:
+    """The items table as CSV, UTF-8 with BOM (Excel then shows the Thai)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([name for name, _ in ITEM_COLUMNS])
+    writer.writerows(_item_rows(report))
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def gaps_xlsx(report: dict) -> bytes:
+    """Workbook: รายการ (items), สรุปโครงการ (summary-report checks), เอกสารนอกบัญชี
+    (unexpected), รายจังหวัด, รายหน่วยงาน, ข้อมูลรายงาน (year, as-of date, deadlines)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    body = Font(name=THAI_FONT, size=14)
+    bold = Font(name=THAI_FONT, size=14, bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    fills = {
+        "overdue": PatternFill("solid", fgColor="F8CBAD"),
+        "partial": PatternFill("solid", fgColor="FFE699"),
+        "received": PatternFill("solid", fgColor="C6EFCE"),
+    }
+    workbook = Workbook()
+
+    def sheet(title: str, headers: list[str], rows: list[list], widths: list[int]):
+        ws = workbook.create_sheet(title)
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font, cell.fill = bold, header_fill
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        for row in rows:
+            ws.append(row)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.font = body
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+        for index, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        return ws
+
+    workbook.remove(workbook.active)
+    items = sheet("รายการ", [n for n, _ in ITEM_COLUMNS], _item_rows(report), ITEM_WIDTHS)
+    status_col = [n for n, _ in ITEM_COLUMNS].index("สถานะ") + 1
+    for r, item in enumerate(report["items"], 2):
+        fill = fills.get(item["status"])
+        if fill:
+            items.cell(r, status_col).fill = fill
+
+    project_rows = []
+    for p in report.get("projects", []):
+        best = p.get("summary_report") or {}
+        project_rows.append(
+            [
+                p["project"],
+                p.get("host_agency") or "",
+                f"#{best['document_id']}" if best else "ไม่มี",
+                _yes_no(best.get("names_project")) if best else "",
+                _yes_no(best.get("names_all_activities")) if best else "",
+                _yes_no(best.get("names_fiscal_year")) if best else "",
+                "ไม่ได้ตรวจ" if best else "",
+                "; ".join(p.get("flags_th", [])) or "ครบถ้วน",
+            ]
+        )
+    sheet(
+        "สรุปโครงการ",
+        [
+            "โครงการ",
+            "หน่วยงานเจ้าภาพ",
+            "รายงานสรุปผลการดำเนินงาน",
+            "ระบุชื่อโครงการ",
+            "ระบุชื่อกิจกรรม",
+            "ระบุปีงบประมาณ",
+            "ตราสัญลักษณ์กลุ่มจังหวัด",
+            "ข้อสังเกต",
+        ],
+        project_rows,
+        [44, 36, 16, 14, 14, 14, 16, 50],
+    )
+    sheet(
+        "เอกสารนอกบัญชี",
+        ["เลขเอกสาร", "ชื่อเรื่อง", "ชื่อไฟล์", "ประเภท", "วันที่ได้รับ", "รายการที่อาจตรงกัน"],
+        [
+            [
+                d["document_id"],
+                d.get("title") or "",
+                d.get("filename") or "",
+                d.get("kind") or "",
+                thai_date(d.get("arrived")),
+                ", ".join(f"{s['code']} ({s['score']:.2f})" for s in d.get("suggestions", [])),
+            ]
+            for d in report.get("unexpected", [])
+        ],
+        [10, 44, 36, 16, 14, 36],
+    )
+    group_headers = ["รายการ", "ได้รับแล้ว", "บางส่วน", "ยังไม่ได้รับ", "เกินกำหนด", "ความครบถ้วน (%)"]
+    for title, key, label in (
+        ("รายจังหวัด", "by_province", "จังหวัด"),
+        ("รายหน่วยงาน", "by_agency", "หน่วยงานเจ้าภาพ"),
+    ):
+        sheet(
+            title,
+            [label, *group_headers],
+            [
+                [
+                    g["name"],
+                    g["items"],
+                    g["received"],
+                    g["partial"],
+                    g["missing"],
+                    g["late"],
+                    round(g["completeness"] * 100, 1),
+                ]
+                for g in report.get(key, [])
+            ],
+            [40, 10, 10, 10, 12, 10, 16],
+        )
+    info = [
+        ["ปีงบประมาณ", to_thai_digits(str(report["fiscal_year"]))],
+        ["ข้อมูล ณ วันที่", thai_date(report["as_of"])],
+    ]
+    for name, deadline in report.get("deadlines", {}).items():
+        info.append(
+            [
+                DEADLINE_TH.get(name, name),
+                thai_date(deadline["date"]) + (" (พ้นกำหนดแล้ว)" if deadline["passed"] else ""),
+            ]
+        )
+    summary = report.get("summary", {})
+    info += [
+        ["รายการทั้งหมด", summary.get("items", 0)],
+        ["ได้รับแล้ว", summary.get("received", 0)],
+        ["ได้รับบางส่วน", summary.get("partial", 0)],
+        ["ยังไม่ได้รับ", summary.get("missing", 0)],
+        ["เกินกำหนด", summary.get("overdue", 0)],
+        ["ความครบถ้วน (%)", round(summary.get("completeness", 0) * 100, 1)],
+        ["เอกสารนอกบัญชี", summary.get("unexpected", 0)],
+    ]
+    sheet("ข้อมูลรายงาน", ["หัวข้อ", "ค่า"], info, [50, 30])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _yes_no(value) -> str:
+    return {True: "ใช่", False: "ไม่", None: ""}[value]
+
+
+# --- terminal -------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: Thai vowels above/below and tone marks
+    (combining marks) take none."""
+    return sum(
+        0 if unicodedata.combining(ch) or unicodedata.category(ch) == "Mn" else 1 for ch in text
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    text = str(text)
+    if display_width(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = 0 if unicodedata.category(ch) == "Mn" else 1
+            if used + w > width - 1:
+                break
+            out += ch
+            used += w
+        text = out + "…"
+    return text + " " * (width - display_width(text))
+
+
+def gaps_text(report: dict) -> str:
+    """A readable Thai table for the terminal."""
+    lines = []
+    s = report["summary"]
+    lines.append(
+        f"รายงานติดตามทรัพยากร/ผลลัพธ์ ปีงบประมาณ {to_thai_digits(str(report['fiscal_year']))} "
+        f"ข้อมูล ณ วันที่ {thai_date(report['as_of'])}"
+    )
+    for name, deadline in report.get("deadlines", {}).items():
+        mark = " (พ้นกำหนดแล้ว)" if deadline["passed"] else ""
+        lines.append(f"  กำหนด{DEADLINE_TH.get(name, name)}: {thai_date(deadline['date'])}{mark}")
+    lines.append(
+        f"  ทั้งหมด {s['items']} รายการ: ได้รับแล้ว {s['received']}, บางส่วน {s['partial']}, "
+        f"ยังไม่ได้รับ {s['missing']}, เกินกำหนด {s['overdue']}; "
+        f"ความครบถ้วน {s['completeness'] * 100:.1f}%"
+    )
+    lines.append("")
+    widths = [16, 30, 26, 26, 8, 14, 14]
+    header = ["รหัส", "โครงการ", "กิจกรรม", "ทรัพยากร/ผลลัพธ์", "ได้/ต้อง", "สถานะ", "กำหนดส่ง"]
+    lines.append(" ".join(_fit(h, w) for h, w in zip(header, widths, strict=True)))
+    lines.append(" ".join("-" * w for w in widths))
+    for r in report["items"]:
+        status = STATUS_TH.get(r["status"], r["status"])
+        if r["status"] == "partial" and r.get("overdue"):
+            status += "*"
+        cells = [
+            r["code"],
+            r["project"],
+            r.get("activity") or "",
+            r["deliverable"],
+            f"{r['received']}/{r['quantity']}",
+            status,
+            thai_date(r.get("due_date")),
+        ]
+        lines.append(" ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    flagged = [p for p in report.get("projects", []) if not p["ok"]]
+    if flagged:
+        lines.append("")
+        lines.append("รายงานสรุปผลการดำเนินงานโครงการ ที่ต้องแก้ไข:")
+        for p in flagged:
+            lines.append(f"  {p['project']}: {'; '.join(p['flags_th'])}")
+    if report.get("most_overdue"):
+        lines.append("")
+        lines.append("หน่วยงานที่มีรายการเกินกำหนดมากที่สุด:")
+        for g in report["most_overdue"]:
+            lines.append(f"  {g['host_agency']}: {g['overdue']} รายการ")
+    if report.get("unexpected"):
+        lines.append("")
+        lines.append(f"เอกสารที่ได้รับแต่ไม่อยู่ในบัญชี ({len(report['unexpected'])}):")
+        for d in report["unexpected"][:50]:
+            hint = ""
+            if d.get("suggestions"):
+                top = d["suggestions"][0]
+                hint = f"  -> อาจเป็น {top['code']} ({top['score']:.2f})"
+            lines.append(f"  #{d['document_id']} {d.get('title') or d.get('filename')}{hint}")
+    return "\n".join(lines) + "\n"
+
+
+# --- print ---------------------------------------------------------------------------------
+
+
+def gaps_html(report: dict) -> str:
+    """A printable A4 (landscape) HTML fragment: a <section> with its own <style>."""
+    e = html.escape
+    s = report["summary"]
+    rows = []
+    for r in report["items"]:
+        rows.append(
+            f'<tr class="st-{e(r["status"])}">'
+            + "".join(f"<td>{e(str(get(r)))}</td>" for _, get in ITEM_COLUMNS[:-1])
+            + "</tr>"
+        )
+    deadlines = "".join(
+        f"<li>{e(DEADLINE_TH.get(n, n))}: {e(thai_date(d['date']))}"
+        f"{' (พ้นกำหนดแล้ว)' if d['passed'] else ''}</li>"
+        for n, d in report.get("deadlines", {}).items()
+    )
+    flagged = "".join(
+        f"<li>{e(p['project'])}: {e('; '.join(p['flags_th']))}</li>"
+        for p in report.get("projects", [])
+        if not p["ok"]
+    )
+    return (
+        '<section class="khlang-gaps">'
+        "<style>@page{size:A4 landscape;margin:12mm}"
+        ".khlang-gaps{font-family:'TH Sarabun New','Sarabun',sans-serif;font-size:14pt}"
+        ".khlang-gaps table{border-collapse:collapse;width:100%}"
+        ".khlang-gaps th,.khlang-gaps td{border:1px solid #999;padding:2px 4px;vertical-align:top}"
+        ".khlang-gaps thead{display:table-header-group}.khlang-gaps tr{page-break-inside:avoid}"
+        ".khlang-gaps .st-overdue{background:#f8cbad}.khlang-gaps .st-partial{background:#ffe699}"
+        "</style>"
+        f"<h1>รายงานติดตามทรัพยากร/ผลลัพธ์ ปีงบประมาณ {e(to_thai_digits(str(report['fiscal_year'])))}</h1>"
+        f"<p>ข้อมูล ณ วันที่ {e(thai_date(report['as_of']))}: ทั้งหมด {s['items']} รายการ "
+        f"ได้รับแล้ว {s['received']} บางส่วน {s['partial']} ยังไม่ได้รับ {s['missing']} "
+        f"เกินกำหนด {s['overdue']}</p>"
+        f"<ul>{deadlines}</ul>"
+        "<table><thead><tr>"
+        + "".join(f"<th>{e(n)}</th>" for n, _ in ITEM_COLUMNS[:-1])
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + (f"<h2>รายงานสรุปผลที่ต้องแก้ไข</h2><ul>{flagged}</ul>" if flagged else "")
+        + "</section>"
+    )
