@@ -156,12 +156,12 @@ def fix_space_before_mark(text: str) -> str:
 
 _RE_REPEATED_TONE = re.compile(f"[{TONE_MARKS}]{{2,}}")
 _RE_ZERO_WIDTH = re.compile("[\u200b\u200c\ufeff]")
-_RE_DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}])\\1+")
+_RE_DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}{SARA_AM}])\\1+")
 
 
 def normalize_thai(text: str) -> str:
     """Layout-preserving subset of pythainlp.util.normalize: drop zero-width characters,
-    keep only the last of stacked tone marks, collapse a doubled mark, 'เเ' -> 'แ'.
+    keep only the last of stacked tone marks, collapse a doubled mark or sara am ("จำำแนก"), 'เเ' -> 'แ'.
     Unlike pythainlp's normalize it keeps newlines and runs of spaces (layout)."""
     text = _RE_ZERO_WIDTH.sub("", text)
     text = text.replace("\u0e40\u0e40", "\u0e41")

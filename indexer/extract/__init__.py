@@ -1,0 +1,97 @@
+"""Text and technical metadata out of archived files, with Thai repair.
+
+    extract(path, mime) -> Extraction      (raises UnsoundFile for broken files)
+
+`mime` comes from libmagic (python-magic); dispatch is on it, not on the file name.
+Every text goes through indexer.thai.repair.repair_thai.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .model import Extraction, UnsoundFile
+
+__all__ = ["Extraction", "UnsoundFile", "extract"]
+
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+_ODF = {
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+}
+_LEGACY_OFFICE = {
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.ms-office",
+    "application/CDFV2",
+    "application/x-ole-storage",
+}
+_LEGACY_SUFFIXES = {".doc", ".xls", ".ppt"}
+_OOXML_SUFFIXES = {".docx": _DOCX, ".xlsx": _XLSX, ".pptx": _PPTX}
+
+
+def _resolve_mime(mime: str, path: Path, filename: str | None) -> str:
+    """libmagic sometimes names an OOXML file only as a zip or 'Microsoft OOXML';
+    then (and only then) the file name's suffix chooses among the OOXML kinds."""
+    mime = (mime or "").split(";")[0].strip().lower()
+    suffix = Path(filename or path.name).suffix.lower()
+    generic = {"application/zip", "application/octet-stream", "application/vnd.openxmlformats"}
+    if mime in generic and suffix in _OOXML_SUFFIXES:
+        return _OOXML_SUFFIXES[suffix]
+    return mime
+
+
+def _handler(mime: str) -> Callable[..., Extraction] | None:
+    from . import media, office, pdf, text
+
+    if mime in {"application/pdf", "application/x-pdf"}:
+        return lambda p, ocr: pdf.extract_pdf(p, ocr_enabled=ocr)
+    if mime == _DOCX:
+        return lambda p, ocr: office.extract_docx(p)
+    if mime == _XLSX:
+        return lambda p, ocr: office.extract_xlsx(p)
+    if mime == _PPTX:
+        return lambda p, ocr: office.extract_pptx(p)
+    if mime in _ODF:
+        return lambda p, ocr: office.extract_odf(p)
+    if mime in _LEGACY_OFFICE:
+        return lambda p, ocr: office.extract_legacy_office(p, mime, ocr_enabled=ocr)
+    if mime in {"text/html", "application/xhtml+xml"}:
+        return lambda p, ocr: text.extract_html(p)
+    if mime.startswith("text/") or mime in {"application/csv", "application/json"}:
+        return lambda p, ocr: text.extract_plain(p, mime)
+    if mime.startswith("image/"):
+        return lambda p, ocr: media.extract_image(p, ocr_enabled=ocr)
+    if mime.startswith(("audio/", "video/")) or mime in media.EXTRA_MEDIA_MIMES:
+        return lambda p, ocr: media.extract_media(p, mime)
+    return None
+
+
+def extract(path: Path, mime: str, *, filename: str | None = None, ocr: bool = True) -> Extraction:
+    """Extract repaired text and technical metadata from the file at `path`.
+
+    Raises UnsoundFile when the bytes are not a sound file of their type."""
+    path = Path(path)
+    resolved = _resolve_mime(mime, path, filename)
+    handler = _handler(resolved)
+    if handler is None and Path(filename or path.name).suffix.lower() in _LEGACY_SUFFIXES:
+        handler = _handler("application/msword")
+    if handler is None:
+        return Extraction(
+            text="",
+            method="none",
+            tools=[],
+            repairs=[],
+            fallbacks=[],
+            warnings=[],
+            metadata={"mime": resolved},
+            no_text_reason=f"ไม่รองรับการอ่านข้อความจากไฟล์ชนิดนี้ (no text extractor for {resolved})",
+        )
+    result = handler(path, ocr)
+    result.metadata.setdefault("mime", resolved)
+    return result

@@ -1,0 +1,236 @@
+"""Images (Pillow metadata, tesseract OCR) and audio/video (technical metadata:
+mutagen; ffprobe when installed; a minimal RIFF/AVI header reader otherwise)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from indexer.thai.repair import repair_thai
+
+from . import ocr
+from .model import Extraction, UnsoundFile, add_repairs
+
+FFPROBE_TIMEOUT = 60
+#: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
+OCR_MAX_SIDE = 4000
+EXTRA_MEDIA_MIMES = {"application/ogg", "application/x-matroska", "application/vnd.rn-realmedia"}
+_EXIF_DATETIME_ORIGINAL = 0x9003
+_EXIF_DATETIME = 0x0132
+_EXIF_IFD = 0x8769
+
+
+def _dist(name: str) -> str:
+    try:
+        return f"{name} {version(name)}"
+    except PackageNotFoundError:  # pragma: no cover
+        return name
+
+
+def _empty(method: str, tools: list[str]) -> Extraction:
+    return Extraction(text="", method=method, tools=tools, repairs=[], fallbacks=[], warnings=[])
+
+
+# --- images ---------------------------------------------------------------------
+
+
+def _exif_date(image: Any) -> str | None:
+    try:
+        exif = image.getexif()
+    except Exception:
+        return None
+    if not exif:
+        return None
+    try:
+        value = exif.get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL)
+    except Exception:
+        value = None
+    value = value or exif.get(_EXIF_DATETIME)
+    return str(value).strip("\x00 ") or None if value else None
+
+
+def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
+    from PIL import Image, UnidentifiedImageError
+
+    result = _empty("ocr-image", [_dist("pillow")])
+    try:
+        with Image.open(path) as image:
+            result.metadata = {
+                "width": image.width,
+                "height": image.height,
+                "format": image.format,
+                "mode": image.mode,
+            }
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                result.metadata["frames"] = frames
+            taken = _exif_date(image)
+            if taken:
+                result.metadata["exif_datetime"] = taken
+            if not ocr_enabled:
+                result.ocr_skipped = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
+                result.no_text_reason = result.ocr_skipped
+                result.method = "none"
+                return result
+            image.load()
+            work = image.convert("L") if image.mode not in ("L", "RGB") else image
+            if max(work.size) > OCR_MAX_SIDE:
+                work = work.copy()
+                work.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
+            with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
+                png = Path(tmp) / "image.png"
+                work.save(png)
+                try:
+                    raw = ocr.ocr_image(png)
+                except ocr.OcrUnavailable as exc:
+                    result.ocr_skipped = str(exc)
+                    result.no_text_reason = str(exc)
+                    result.method = "none"
+                    return result
+    except UnidentifiedImageError as exc:
+        raise UnsoundFile(
+            "image-unreadable", "เปิดไฟล์ภาพไม่ได้ ไฟล์อาจเสียหาย", f"cannot read image: {exc}"
+        ) from exc
+    except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
+        raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
+    repaired = repair_thai(raw, layout=True)
+    result.text = repaired.text.strip()
+    add_repairs(result.repairs, repaired.repairs)
+    result.tools += [ocr.tesseract_version() or "tesseract", _dist("pythainlp")]
+    if not result.text:
+        result.no_text_reason = "ไม่พบข้อความในภาพ (OCR found no text in the image)"
+    return result
+
+
+# --- audio / video ----------------------------------------------------------------
+
+
+def _mutagen_metadata(path: Path) -> tuple[dict, str | None]:
+    import mutagen
+
+    try:
+        media = mutagen.File(str(path))
+    except mutagen.MutagenError:
+        return {}, None
+    if media is None:
+        return {}, None
+    meta: dict = {"container": type(media).__name__}
+    info = getattr(media, "info", None)
+    for attribute, key in (
+        ("length", "duration_seconds"),
+        ("bitrate", "bitrate"),
+        ("sample_rate", "sample_rate"),
+        ("channels", "channels"),
+        ("bits_per_sample", "bits_per_sample"),
+        ("codec", "codec"),
+        ("codec_description", "codec_description"),
+    ):
+        value = getattr(info, attribute, None)
+        if value not in (None, "", 0):
+            meta[key] = round(value, 3) if isinstance(value, float) else value
+    title = None
+    tags = getattr(media, "tags", None)
+    if tags:
+        for key in ("TIT2", "title", "\xa9nam", "TITLE", "Title"):
+            try:
+                value = tags.get(key)
+            except (KeyError, ValueError, TypeError):
+                value = None
+            if value:
+                title = str(value[0] if isinstance(value, list) else value)
+                break
+    return meta, title
+
+
+def _ffprobe_metadata(path: Path) -> dict:
+    binary = shutil.which("ffprobe")
+    if not binary:
+        return {}
+    try:
+        done = subprocess.run(
+            [
+                binary,
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+                str(path),
+            ],
+            capture_output=True,
+            timeout=FFPROBE_TIMEOUT,
+            check=False,
+        )
+        probe = json.loads(done.stdout or b"{}")
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return {}
+    meta: dict = {}
+    fmt = probe.get("format", {})
+    if fmt.get("duration"):
+        meta["duration_seconds"] = round(float(fmt["duration"]), 3)
+    if fmt.get("bit_rate"):
+        meta["bitrate"] = int(fmt["bit_rate"])
+    if fmt.get("format_name"):
+        meta["container"] = fmt["format_name"]
+    for stream in probe.get("streams", []):
+        kind = stream.get("codec_type")
+        if kind == "video" and "video_codec" not in meta:
+            meta["video_codec"] = stream.get("codec_name")
+            meta["width"], meta["height"] = stream.get("width"), stream.get("height")
+        elif kind == "audio" and "audio_codec" not in meta:
+            meta["audio_codec"] = stream.get("codec_name")
+            if stream.get("sample_rate"):
+                meta["sample_rate"] = int(stream["sample_rate"])
+            if stream.get("channels"):
+                meta["channels"] = stream["channels"]
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def _avi_metadata(path: Path) -> dict:
+    """Width, height, frame rate and duration from an AVI's main header (avih)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"AVI ":
+        return {}
+    at = head.find(b"avih")
+    if at < 0 or len(head) < at + 8 + 40:
+        return {}
+    fields = struct.unpack("<10I", head[at + 8 : at + 48])
+    micro_per_frame, total_frames, width, height = fields[0], fields[4], fields[8], fields[9]
+    meta: dict = {"container": "avi", "width": width, "height": height}
+    if micro_per_frame:
+        meta["frame_rate"] = round(1_000_000 / micro_per_frame, 3)
+        meta["duration_seconds"] = round(total_frames * micro_per_frame / 1_000_000, 3)
+    fcc = head.find(b"strh")
+    if fcc >= 0 and head[fcc + 8 : fcc + 12] == b"vids":
+        meta["video_codec"] = head[fcc + 12 : fcc + 16].decode("latin-1").strip("\x00 ")
+    return meta
+
+
+def extract_media(path: Path, mime: str) -> Extraction:
+    is_video = mime.startswith("video/") or mime in {"application/x-matroska"}
+    result = _empty("none", [_dist("mutagen")])
+    meta, title = _mutagen_metadata(path)
+    probed = _ffprobe_metadata(path)
+    if probed:
+        result.tools.append("ffprobe")
+        meta = {**meta, **{k: v for k, v in probed.items() if k not in meta or k == "container"}}
+    if not meta.get("duration_seconds") and mime in {"video/x-msvideo", "video/avi"}:
+        meta.update(_avi_metadata(path))
+    if not meta:
+        result.warnings.append("no-technical-metadata")
+    result.metadata = meta
+    result.title = title
+    kind = "วิดีโอ" if is_video else "เสียง"
+    english = "video" if is_video else "audio"
+    result.no_text_reason = (
+        f"ไฟล์{kind}ไม่มีข้อความให้อ่าน เก็บเฉพาะข้อมูลทางเทคนิค ({english} file: technical metadata only)"
+    )
+    return result

@@ -1,0 +1,37 @@
+"""What an extractor returns, and the error for files that are not what they claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Extraction:
+    text: str  # repaired text ('' when none)
+    method: str  # "pdf-text-layer", "pdf-ocr", "docx", "xlsx", "pptx", "odf", ...
+    tools: list[str]  # tool names with versions, e.g. ["pypdf 7.1.0", "tesseract 5.3.0"]
+    repairs: list[str]  # repairs that ran and changed something
+    fallbacks: list[str]  # e.g. ["ocr-pages:3,4"], ["encoding:cp874"]
+    warnings: list[str]
+    pages: int | None = None
+    metadata: dict = field(default_factory=dict)  # technical metadata
+    no_text_reason: str | None = None  # Thai-first reason when text == ''
+    ocr_skipped: str | None = None  # reason when OCR was needed but could not run
+    title: str | None = None  # from file properties or first heading
+
+
+class UnsoundFile(Exception):
+    """The bytes are not a sound file of their claimed type (truncated PDF, corrupt DOCX): rejected."""
+
+    def __init__(self, code: str, message_th: str, message_en: str):
+        super().__init__(f"{message_th} ({message_en})")
+        self.code = code
+        self.message_th = message_th
+        self.message_en = message_en
+
+
+def add_repairs(target: list[str], repairs: tuple[str, ...] | list[str]) -> None:
+    """Merge repair names into target, keeping first-seen order and no duplicates."""
+    for name in repairs:
+        if name not in target:
+            target.append(name)

@@ -1,0 +1,402 @@
+"""Office documents: DOCX, XLSX, PPTX (python-docx, openpyxl, python-pptx), ODF
+(odfpy), and legacy .doc/.xls/.ppt through LibreOffice when `soffice` is present."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from indexer.thai.repair import repair_thai
+
+from .model import Extraction, UnsoundFile, add_repairs
+
+SOFFICE_TIMEOUT = 180  # seconds
+
+
+def _tool(dist: str) -> str:
+    try:
+        return f"{dist} {version(dist)}"
+    except PackageNotFoundError:  # pragma: no cover
+        return dist
+
+
+def _finish(
+    lines: Iterable[str], method: str, tools: list[str], metadata: dict, title: str | None
+) -> Extraction:
+    raw = "\n".join(line.rstrip() for line in lines).strip()
+    repaired = repair_thai(raw)
+    result = Extraction(
+        text=repaired.text,
+        method=method,
+        tools=[*tools, _tool("pythainlp")],
+        repairs=[],
+        fallbacks=[],
+        warnings=[],
+        metadata={k: v for k, v in metadata.items() if v not in (None, "")},
+        title=(title or "").strip() or None,
+    )
+    add_repairs(result.repairs, repaired.repairs)
+    if not result.text:
+        result.no_text_reason = "เอกสารไม่มีข้อความ (document has no text)"
+    return result
+
+
+def _unsound(kind: str, exc: Exception) -> UnsoundFile:
+    return UnsoundFile(
+        f"{kind}-corrupt",
+        f"ไฟล์ {kind.upper()} เสียหาย เปิดอ่านไม่ได้",
+        f"corrupt {kind.upper()}: {type(exc).__name__}: {exc}",
+    )
+
+
+def _check_zip(path: Path, kind: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _unsound(kind, exc) from exc
+    if bad is not None:
+        raise _unsound(kind, ValueError(f"damaged member {bad}"))
+
+
+def _core_metadata(props: Any) -> dict:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    return {
+        "title": getattr(props, "title", None),
+        "author": getattr(props, "author", None) or getattr(props, "creator", None),
+        "subject": getattr(props, "subject", None),
+        "keywords": getattr(props, "keywords", None),
+        "last_modified_by": getattr(props, "last_modified_by", None),
+        "created": iso(getattr(props, "created", None)),
+        "modified": iso(getattr(props, "modified", None)),
+    }
+
+
+def _dedupe_row(cells: Iterable[str]) -> list[str]:
+    """Merged cells repeat their text in every grid cell they cover: keep it once."""
+    out: list[str] = []
+    for cell in cells:
+        if not out or cell != out[-1] or not cell:
+            out.append(cell)
+    return out
+
+
+# --- DOCX ---------------------------------------------------------------------
+
+
+def _docx_table_lines(table: Any) -> Iterator[str]:
+    for row in table.rows:
+        cells = [" ".join(cell.text.split("\n")).strip() for cell in row.cells]
+        line = "\t".join(_dedupe_row(cells)).strip()
+        if line:
+            yield line
+
+
+def _docx_block_lines(container: Any) -> Iterator[str]:
+    """Paragraphs and tables in document order."""
+    from docx.table import Table
+
+    for block in container.iter_inner_content():
+        if isinstance(block, Table):
+            yield from _docx_table_lines(block)
+        else:
+            yield block.text
+
+
+def _docx_header_footer_lines(document: Any) -> list[str]:
+    seen: set[str] = set()
+    lines: list[str] = []
+    for section in document.sections:
+        parts = [section.header, section.footer]
+        if section.different_first_page_header_footer:
+            parts += [section.first_page_header, section.first_page_footer]
+        if document.settings.odd_and_even_pages_header_footer:
+            parts += [section.even_page_header, section.even_page_footer]
+        for part in parts:
+            if part.is_linked_to_previous and lines:
+                continue
+            for line in _docx_block_lines(part):
+                if line.strip() and line not in seen:
+                    seen.add(line)
+                    lines.append(line)
+    return lines
+
+
+def _docx_first_heading(document: Any) -> str | None:
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        if paragraph.text.strip() and (style.startswith("Heading") or style == "Title"):
+            return paragraph.text.strip()
+    return None
+
+
+def extract_docx(path: Path) -> Extraction:
+    _check_zip(path, "docx")
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError as DocxPackageError
+
+    try:
+        document = docx.Document(str(path))
+        body = list(_docx_block_lines(document))
+        extra = _docx_header_footer_lines(document)
+        metadata = _core_metadata(document.core_properties)
+    except (DocxPackageError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise _unsound("docx", exc) from exc
+    except Exception as exc:  # lxml XMLSyntaxError and friends: the XML is broken
+        if type(exc).__module__.startswith("lxml"):
+            raise _unsound("docx", exc) from exc
+        raise
+    title = metadata.get("title") or _docx_first_heading(document)
+    return _finish(body + extra, "docx", [_tool("python-docx")], metadata, title)
+
+
+# --- XLSX ---------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("\n", " ").strip()
+
+
+def extract_xlsx(path: Path) -> Extraction:
+    _check_zip(path, "xlsx")
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    lines: list[str] = []
+    try:
+        workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+        try:
+            sheets = workbook.sheetnames
+            for sheet in workbook.worksheets:
+                lines.append(f"# {sheet.title}")
+                for row in sheet.iter_rows(values_only=True):
+                    line = "\t".join(_cell_text(v) for v in row).rstrip("\t ").strip()
+                    if line:
+                        lines.append(line)
+            metadata = _core_metadata(workbook.properties)
+        finally:
+            workbook.close()
+    except (InvalidFileException, KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
+        raise _unsound("xlsx", exc) from exc
+    metadata["sheets"] = sheets
+    result = _finish(lines, "xlsx", [_tool("openpyxl")], metadata, metadata.get("title"))
+    return result
+
+
+# --- PPTX ---------------------------------------------------------------------
+
+
+def _pptx_shape_lines(shapes: Iterable[Any]) -> Iterator[str]:
+    for shape in shapes:
+        if getattr(shape, "shape_type", None) == 6 or hasattr(shape, "shapes"):  # group
+            yield from _pptx_shape_lines(shape.shapes)
+            continue
+        if getattr(shape, "has_table", False):
+            for row in shape.table.rows:
+                cells = [" ".join(cell.text.split("\n")).strip() for cell in row.cells]
+                line = "\t".join(_dedupe_row(cells)).strip()
+                if line:
+                    yield line
+        elif getattr(shape, "has_text_frame", False):
+            for paragraph in shape.text_frame.paragraphs:
+                text = "".join(run.text for run in paragraph.runs) or paragraph.text
+                if text.strip():
+                    yield text
+
+
+def extract_pptx(path: Path) -> Extraction:
+    _check_zip(path, "pptx")
+    import pptx
+    from pptx.exc import PackageNotFoundError as PptxPackageError
+
+    lines: list[str] = []
+    title = None
+    try:
+        presentation = pptx.Presentation(str(path))
+        for number, slide in enumerate(presentation.slides, start=1):
+            lines.append(f"# {number}")
+            if title is None and slide.shapes.title is not None:
+                title = slide.shapes.title.text_frame.text.strip() or None
+            lines.extend(_pptx_shape_lines(slide.shapes))
+            if slide.has_notes_slide:
+                notes = slide.notes_slide.notes_text_frame
+                if notes is not None and notes.text.strip():
+                    lines.append(notes.text)
+        metadata = _core_metadata(presentation.core_properties)
+        metadata["slides"] = len(presentation.slides)
+    except (PptxPackageError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise _unsound("pptx", exc) from exc
+    result = _finish(
+        lines, "pptx", [_tool("python-pptx")], metadata, metadata.get("title") or title
+    )
+    result.pages = metadata["slides"]
+    return result
+
+
+# --- ODF ----------------------------------------------------------------------
+
+
+def _odf_lines(node: Any, out: list[str]) -> None:
+    from odf import teletype
+    from odf.namespaces import DRAWNS, TABLENS, TEXTNS
+
+    for child in node.childNodes:
+        if child.nodeType != child.ELEMENT_NODE:
+            continue
+        namespace, local = child.qname
+        if namespace == TEXTNS and local in ("p", "h"):
+            out.append(teletype.extractText(child))
+        elif namespace == TABLENS and local == "table-row":
+            cells = []
+            for cell in child.childNodes:
+                if cell.nodeType == cell.ELEMENT_NODE and cell.qname[1] == "table-cell":
+                    cells.append(" ".join(teletype.extractText(cell).split()))
+            line = "\t".join(cells).rstrip("\t ")
+            if line:
+                out.append(line)
+        elif (namespace == TABLENS and local == "table") or (
+            namespace == DRAWNS and local == "page"
+        ):
+            out.append(f"# {child.getAttribute('name') or ''}".rstrip())
+            _odf_lines(child, out)
+        else:
+            _odf_lines(child, out)
+
+
+def _odf_meta(document: Any) -> dict:
+    from odf import teletype
+    from odf.namespaces import DCNS, METANS
+
+    wanted = {
+        (DCNS, "title"): "title",
+        (DCNS, "creator"): "author",
+        (METANS, "initial-creator"): "initial_creator",
+        (DCNS, "date"): "modified",
+        (METANS, "creation-date"): "created",
+        (DCNS, "subject"): "subject",
+    }
+    meta: dict = {}
+    for child in document.meta.childNodes:
+        key = wanted.get(getattr(child, "qname", None))
+        if key:
+            meta[key] = teletype.extractText(child).strip()
+    return meta
+
+
+def extract_odf(path: Path) -> Extraction:
+    _check_zip(path, "odf")
+    from odf.opendocument import load
+
+    try:
+        document = load(str(path))
+        lines: list[str] = []
+        _odf_lines(document.body, lines)
+        metadata = _odf_meta(document)
+        metadata["odf_type"] = document.mimetype
+    except (KeyError, ValueError, zipfile.BadZipFile, AttributeError) as exc:
+        raise _unsound("odf", exc) from exc
+    except Exception as exc:  # expat/SAX errors: broken XML
+        if "sax" in type(exc).__module__ or "expat" in type(exc).__module__:
+            raise _unsound("odf", exc) from exc
+        raise
+    lines = [line for line in lines if line.strip()]
+    return _finish(lines, "odf", [_tool("odfpy")], metadata, metadata.get("title"))
+
+
+# --- legacy .doc / .xls / .ppt -------------------------------------------------
+
+_LEGACY_TARGET = {
+    "application/msword": "docx",
+    "application/vnd.ms-excel": "xlsx",
+    "application/vnd.ms-powerpoint": "pptx",
+}
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _soffice_version(binary: str) -> str:
+    try:
+        done = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        words = done.stdout.split()
+        return f"LibreOffice {words[1]}" if len(words) > 1 else "LibreOffice"
+    except (OSError, subprocess.TimeoutExpired):
+        return "LibreOffice"
+
+
+def _legacy_target(path: Path, mime: str) -> str:
+    if mime in _LEGACY_TARGET:
+        return _LEGACY_TARGET[mime]
+    suffix = path.suffix.lower()
+    return {".xls": "xlsx", ".ppt": "pptx"}.get(suffix, "docx")
+
+
+def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) -> Extraction:
+    binary = soffice_path()
+    if binary is None:
+        return Extraction(
+            text="",
+            method="none",
+            tools=[],
+            repairs=[],
+            fallbacks=[],
+            warnings=[],
+            metadata={"mime": mime},
+            no_text_reason=(
+                "ไฟล์ Office รุ่นเก่า (.doc/.xls/.ppt) ต้องใช้ LibreOffice (soffice) ในการอ่าน "
+                "แต่เครื่องนี้ไม่ได้ติดตั้งไว้ (legacy Office file: soffice not installed, no text)"
+            ),
+        )
+    target = _legacy_target(path, mime)
+    with tempfile.TemporaryDirectory(prefix="khlang-soffice-") as tmp:
+        profile = Path(tmp) / "profile"
+        source = Path(tmp) / f"source{path.suffix.lower() or '.' + target[:-1]}"
+        shutil.copyfile(path, source)
+        args = [
+            binary,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            tmp,
+            str(source),
+        ]
+        try:
+            subprocess.run(args, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise UnsoundFile(
+                "legacy-office-timeout",
+                "LibreOffice แปลงไฟล์ไม่เสร็จในเวลาที่กำหนด",
+                "LibreOffice conversion timed out",
+            ) from exc
+        converted = source.with_suffix("." + target)
+        if not converted.exists():
+            raise UnsoundFile(
+                "legacy-office-corrupt",
+                "LibreOffice เปิดไฟล์ Office รุ่นเก่านี้ไม่ได้ ไฟล์อาจเสียหาย",
+                "LibreOffice could not convert the legacy Office file",
+            )
+        inner = {"docx": extract_docx, "xlsx": extract_xlsx, "pptx": extract_pptx}[target]
+        result = inner(converted)
+    result.method = "legacy-office"
+    result.tools.insert(0, _soffice_version(binary))
+    result.fallbacks.append(f"converted:{target}")
+    return result

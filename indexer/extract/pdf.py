@@ -1,0 +1,281 @@
+"""PDF text layers with pypdf, honouring /ActualText, with per-page OCR fallback."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pypdf
+from pypdf import PageObject, PdfReader
+from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    ContentStream,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+)
+
+from indexer.thai.repair import repair_thai, thai_text_quality
+
+from . import ocr
+from .model import Extraction, UnsoundFile, add_repairs
+
+#: Below this share of dictionary words a page's text layer is judged beyond repair.
+QUALITY_THRESHOLD = 0.8
+#: A page with fewer visible characters than this has no usable text layer.
+MIN_PAGE_CHARS = 20
+
+_ACTUAL_TEXT_FONT = NameObject("/KhlangActualText")
+
+
+def _actual_text(operands: list) -> str | None:
+    if len(operands) >= 2:
+        properties = operands[1]
+        if isinstance(properties, DictionaryObject) and "/ActualText" in properties:
+            return str(properties["/ActualText"])
+    return None
+
+
+def _rewrite_actual_text(operations: list, codes: dict[str, int]) -> list:
+    """Replace the glyphs shown inside each /ActualText marked-content span with
+    codes of a helper font whose ToUnicode gives the ActualText characters."""
+    out: list = []
+    font: tuple | None = None  # (font name, size) from the last Tf
+    saved: list = []  # font state saved by q
+    span: dict | None = None
+    depth = 0
+    for operands, operator in operations:
+        if operator == b"q":
+            saved.append(font)
+        elif operator == b"Q" and saved:
+            font = saved.pop()
+        elif operator == b"Tf" and len(operands) == 2:
+            font = (operands[0], operands[1])
+        if operator in (b"BDC", b"BMC"):
+            depth += 1
+            text = _actual_text(operands) if operator == b"BDC" else None
+            if span is None and text is not None:
+                span = {"text": text, "depth": depth, "done": False}
+                continue
+        elif operator == b"EMC":
+            depth -= 1
+            if span is not None and span["depth"] == depth + 1:
+                span = None
+                continue
+        if span is not None and operator in (b"Tj", b"TJ", b"'", b'"'):
+            if span["done"] or font is None:
+                continue
+            shown = []
+            for char in span["text"]:
+                if char not in codes:
+                    if len(codes) >= 255:
+                        break
+                    codes[char] = len(codes) + 1
+                shown.append(codes[char])
+            out.append(([_ACTUAL_TEXT_FONT, font[1]], b"Tf"))
+            out.append(([ByteStringObject(bytes(shown))], b"Tj"))
+            out.append(([font[0], font[1]], b"Tf"))
+            span["done"] = True
+            continue
+        out.append((operands, operator))
+    return out
+
+
+def _helper_font(codes: dict[str, int]) -> DictionaryObject:
+    lines = [
+        "/CIDInit/ProcSet findresource begin 12 dict begin begincmap",
+        "/CMapName/KhlangActualText def /CMapType 2 def",
+        "1 begincodespacerange <00> <FF> endcodespacerange",
+        f"{len(codes)} beginbfchar",
+    ]
+    lines += [
+        f"<{code:02X}> <{char.encode('utf-16-be').hex().upper()}>" for char, code in codes.items()
+    ]
+    lines.append("endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
+    to_unicode = DecodedStreamObject()
+    to_unicode.set_data("\n".join(lines).encode("ascii"))
+    # Wide glyphs (3 em): the position jump to the next glyph never looks like a space.
+    return DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): _ACTUAL_TEXT_FONT,
+            NameObject("/FirstChar"): NumberObject(1),
+            NameObject("/LastChar"): NumberObject(len(codes)),
+            NameObject("/Widths"): ArrayObject([NumberObject(3000)] * len(codes)),
+            NameObject("/ToUnicode"): to_unicode,
+        }
+    )
+
+
+def apply_actual_text(page: PageObject, reader: PdfReader) -> bool:
+    """Make pypdf read a page's /ActualText spans instead of the glyphs they cover.
+
+    LibreOffice writes a ToUnicode entry per glyph, so a glyph drawn for two
+    characters (mai ek and sara u share a low glyph, sara am is nikhahit + sara aa)
+    maps to only one of them; for the other uses it adds /ActualText with the real
+    characters. pypdf ignores /ActualText; this rewrites the page's content in memory
+    (nothing is written back) so that the span's text is what gets extracted."""
+    contents = page.get_contents()
+    if contents is None or b"/ActualText" not in contents.get_data():
+        return False
+    stream = ContentStream(contents, reader, "bytes")
+    codes: dict[str, int] = {}
+    operations = _rewrite_actual_text(stream.operations, codes)
+    if not codes:
+        return False
+    stream.operations = operations
+    # Pages often share one resource dictionary: give this page its own copies.
+    resources = DictionaryObject(page["/Resources"].get_object())
+    fonts = DictionaryObject(resources.get("/Font", DictionaryObject()).get_object())
+    fonts[_ACTUAL_TEXT_FONT] = _helper_font(codes)
+    resources[NameObject("/Font")] = fonts
+    page[NameObject("/Resources")] = resources
+    page[NameObject("/Contents")] = stream
+    return True
+
+
+def _open(path: Path) -> PdfReader:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+            handle.seek(-min(path.stat().st_size, 2048), 2)
+            tail = handle.read()
+    except OSError as exc:
+        raise UnsoundFile("unreadable", "อ่านไฟล์ไม่ได้", f"cannot read file: {exc}") from exc
+    if b"%PDF-" not in head:
+        raise UnsoundFile("pdf-no-header", "ไฟล์ไม่ใช่ PDF ที่ถูกต้อง", "no %PDF header")
+    if b"%%EOF" not in tail:
+        raise UnsoundFile(
+            "pdf-truncated",
+            "ไฟล์ PDF ไม่ครบ (ถูกตัดท้าย)",
+            "PDF is truncated: no %%EOF marker at the end",
+        )
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            return reader
+        _ = len(reader.pages)
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError) as exc:
+        raise UnsoundFile(
+            "pdf-corrupt", "ไฟล์ PDF เสียหาย อ่านโครงสร้างไม่ได้", f"corrupt PDF: {exc}"
+        ) from exc
+    return reader
+
+
+def _metadata(reader: PdfReader) -> tuple[dict, str | None]:
+    meta: dict = {"page_count": len(reader.pages)}
+    title = None
+    try:
+        info = reader.metadata or {}
+    except (PdfReadError, ValueError, KeyError, TypeError):
+        info = {}
+    for key, name in (
+        ("/Title", "title"),
+        ("/Author", "author"),
+        ("/Subject", "subject"),
+        ("/Creator", "creator"),
+        ("/Producer", "producer"),
+        ("/CreationDate", "created"),
+    ):
+        value = info.get(key) if hasattr(info, "get") else None
+        if value:
+            meta[name] = str(value)
+    if meta.get("title"):
+        title = meta["title"]
+    return meta, title
+
+
+def _page_text(page: PageObject, reader: PdfReader) -> str:
+    # A page whose ActualText cannot be applied still has its plain text layer.
+    with contextlib.suppress(
+        PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError
+    ):
+        apply_actual_text(page, reader)
+    return page.extract_text()
+
+
+def _needs_ocr(text: str) -> bool:
+    visible = "".join(text.split())
+    return len(visible) < MIN_PAGE_CHARS or thai_text_quality(text) < QUALITY_THRESHOLD
+
+
+def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
+    reader = _open(path)
+    tools = [f"pypdf {pypdf.__version__}"]
+    result = Extraction(
+        text="", method="pdf-text-layer", tools=tools, repairs=[], fallbacks=[], warnings=[]
+    )
+    if reader.is_encrypted:
+        try:
+            decrypted = reader.decrypt("")
+        except (NotImplementedError, PdfReadError, ValueError) as exc:
+            decrypted = 0
+            result.warnings.append(f"decrypt: {exc}")
+        if not decrypted:
+            result.method = "none"
+            result.no_text_reason = (
+                "ไฟล์ PDF เข้ารหัสด้วยรหัสผ่าน จึงอ่านข้อความไม่ได้ (encrypted PDF, password required)"
+            )
+            result.metadata = {"encrypted": True}
+            return result
+        result.fallbacks.append("decrypted:empty-password")
+    try:
+        result.metadata, result.title = _metadata(reader)
+        result.pages = len(reader.pages)
+    except FileNotDecryptedError:  # pragma: no cover - decrypt above covers it
+        result.method = "none"
+        result.no_text_reason = "ไฟล์ PDF เข้ารหัส (encrypted PDF)"
+        return result
+
+    from pythainlp import __version__ as pythainlp_version
+
+    tools.append(f"pythainlp {pythainlp_version}")
+    texts: list[str] = []
+    ocr_pages: list[int] = []
+    skipped: list[int] = []
+    skip_reason: str | None = None
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            raw = _page_text(page, reader)
+        except Exception as exc:
+            result.warnings.append(f"page {number}: text layer unreadable ({type(exc).__name__})")
+            raw = ""
+        repaired = repair_thai(raw, layout=True)
+        text = repaired.text
+        if _needs_ocr(text):
+            if not ocr_enabled:
+                skip_reason = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
+                skipped.append(number)
+            else:
+                try:
+                    ocr_text = repair_thai(ocr.ocr_pdf_page(path, number), layout=True)
+                except ocr.OcrUnavailable as exc:
+                    skip_reason = str(exc)
+                    skipped.append(number)
+                else:
+                    if len(ocr_text.text.strip()) > len(text.strip()) or thai_text_quality(
+                        ocr_text.text
+                    ) > thai_text_quality(text):
+                        repaired, text = ocr_text, ocr_text.text
+                        ocr_pages.append(number)
+        add_repairs(result.repairs, repaired.repairs)
+        texts.append(text.strip("\n"))
+    result.text = "\n\f\n".join(texts).strip()
+    if ocr_pages:
+        result.fallbacks.append("ocr-pages:" + ",".join(map(str, ocr_pages)))
+        tools.append(ocr.tesseract_version() or "tesseract")
+        if ocr.pdftoppm_version():
+            tools.append(ocr.pdftoppm_version())
+        if len(ocr_pages) == len(texts):
+            result.method = "pdf-ocr"
+    if skipped:
+        result.ocr_skipped = f"{skip_reason} (pages {','.join(map(str, skipped))})"
+        result.warnings.append("ocr-needed-pages:" + ",".join(map(str, skipped)))
+    if not result.text:
+        result.method = "none"
+        result.no_text_reason = result.ocr_skipped or "ไม่พบข้อความในไฟล์ PDF (no text in PDF)"
+    return result

@@ -1,0 +1,203 @@
+"""Plain text, CSV and HTML, with encoding detection that knows Thai legacy
+encodings (TIS-620 / Windows-874)."""
+
+from __future__ import annotations
+
+import codecs
+from html.parser import HTMLParser
+from importlib.metadata import version
+from pathlib import Path
+
+from indexer.thai.repair import repair_thai
+
+from .model import Extraction, add_repairs
+
+MAX_TEXT_BYTES = 200 * 1024 * 1024
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _thai_share(text: str) -> float:
+    """Share of Thai characters among the non-ASCII characters of text."""
+    non_ascii = [c for c in text if ord(c) > 127]
+    if not non_ascii:
+        return 0.0
+    return sum("\u0e00" <= c <= "\u0e7f" for c in non_ascii) / len(non_ascii)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) or None when the bytes are not text in any known encoding.
+
+    Order: BOM, strict UTF-8, Windows-874 when the high bytes decode to Thai (TIS-620
+    is its subset, and generic detectors often take Thai bytes for Latin-1 or
+    Cyrillic), then charset-normalizer."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding.replace("-sig", "")
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None  # binary, not text
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and _thai_share(text) >= 0.8:
+        return text, "cp874"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    return str(best), best.encoding
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(MAX_TEXT_BYTES + 1)
+
+
+def _no_text(method: str, reason: str, warnings: list[str] | None = None) -> Extraction:
+    return Extraction(
+        text="",
+        method="none",
+        tools=[],
+        repairs=[],
+        fallbacks=[],
+        warnings=warnings or [],
+        metadata={"format": method},
+        no_text_reason=reason,
+    )
+
+
+def _decode_file(path: Path) -> tuple[str, str, list[str]] | Extraction:
+    data = _read(path)
+    warnings: list[str] = []
+    if len(data) > MAX_TEXT_BYTES:
+        data = data[:MAX_TEXT_BYTES]
+        warnings.append(f"truncated-at-bytes:{MAX_TEXT_BYTES}")
+    decoded = decode_bytes(data)
+    if decoded is None:
+        return _no_text(
+            "text",
+            "ถอดรหัสอักขระของไฟล์ข้อความไม่ได้ (could not detect the text encoding)",
+            warnings,
+        )
+    text, encoding = decoded
+    return text, encoding, warnings
+
+
+def _finish(text: str, encoding: str, method: str, warnings: list[str]) -> Extraction:
+    repaired = repair_thai(text.replace("\r\n", "\n").replace("\r", "\n"))
+    result = Extraction(
+        text=repaired.text.strip(),
+        method=method,
+        tools=[
+            f"charset-normalizer {version('charset-normalizer')}",
+            f"pythainlp {version('pythainlp')}",
+        ],
+        repairs=[],
+        fallbacks=[] if encoding in ("utf-8", "ascii") else [f"encoding:{encoding}"],
+        warnings=warnings,
+        metadata={"encoding": encoding},
+    )
+    add_repairs(result.repairs, repaired.repairs)
+    if not result.text:
+        result.no_text_reason = "ไฟล์ว่าง ไม่มีข้อความ (empty file)"
+    return result
+
+
+def extract_plain(path: Path, mime: str = "text/plain") -> Extraction:
+    decoded = _decode_file(path)
+    if isinstance(decoded, Extraction):
+        return decoded
+    text, encoding, warnings = decoded
+    return _finish(text, encoding, "plain-text", warnings)
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "section", "article", "header", "footer", "blockquote", "pre", "hr", "dt", "dd", "nav",
+    "main", "aside", "figcaption", "caption", "form", "title",
+}  # fmt: skip
+_CELL_TAGS = {"td", "th"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head"}
+
+
+class _HtmlText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+        self.in_title = False
+        self.in_h1 = False
+        self.title = ""
+        self.h1 = ""
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS and tag != "head":
+            self.skip += 1
+        elif tag == "title":
+            self.in_title = True
+        elif tag == "h1":
+            self.in_h1 = True
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append("\t")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS and tag != "head" and self.skip:
+            self.skip -= 1
+        elif tag == "title":
+            self.in_title = False
+        elif tag == "h1":
+            self.in_h1 = False
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+            return
+        if self.skip:
+            return
+        if self.in_h1:
+            self.h1 += data
+        self.parts.append(data)
+
+    def text(self) -> str:
+        lines = []
+        for line in "".join(self.parts).split("\n"):
+            line = " ".join(line.replace("\t", " \t ").split(" ")).strip()
+            line = "\t".join(" ".join(cell.split()) for cell in line.split("\t")).strip("\t ")
+            if line:
+                lines.append(line)
+        return "\n".join(lines)
+
+
+def extract_html(path: Path) -> Extraction:
+    decoded = _decode_file(path)
+    if isinstance(decoded, Extraction):
+        return decoded
+    raw, encoding, warnings = decoded
+    parser = _HtmlText()
+    parser.feed(raw)
+    parser.close()
+    result = _finish(parser.text(), encoding, "html", warnings)
+    title = " ".join(parser.title.split()) or " ".join(parser.h1.split())
+    if title:
+        result.title = repair_thai(title).text
+        result.metadata["title"] = result.title
+    return result
