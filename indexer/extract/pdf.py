@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pypdf
 from pypdf import PageObject, PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
 from pypdf.generic import (
     ArrayObject,
     ByteStringObject,
@@ -212,6 +212,9 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     if reader.is_encrypted:
         try:
             decrypted = reader.decrypt("")
+        except DependencyError as exc:  # AES needs the `cryptography` package
+            decrypted = 0
+            result.warnings.append(f"decrypt: {exc}")
         except (NotImplementedError, PdfReadError, ValueError) as exc:
             decrypted = 0
             result.warnings.append(f"decrypt: {exc}")
