@@ -357,6 +357,8 @@ def gap_report(
                     "type": item.item_type,
                     "quantity": item.quantity,
                     "received": received,
+                    # of which linked by suggestion and not yet confirmed by staff
+                    "unconfirmed": sum(1 for _, lk in counted if lk.method == "suggested"),
                     "status": status,
                     "status_th": STATUS_TH[status],
                     "due_date": _iso(due),

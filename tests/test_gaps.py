@@ -1,0 +1,307 @@
+"""The gap report end to end (issue 5): a Thai inventory imported from XLSX, real DOCX
+deliverables ingested and linked (by --item and by automatic suggestion), the report of what
+is missing and overdue, summary-report checks, unexpected documents, exports and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import docx
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from indexer.gaps import gap_report
+from indexer.inventory import import_inventory, link, list_items
+from indexer.jobs import run_ingest_job
+from indexer.reports import gaps_csv, gaps_html, gaps_text, gaps_xlsx
+from indexer.suggest import auto_link_suggestions
+from schemas.models import DocumentLink, Event
+
+CLUSTER = "กลุ่มจังหวัดภาคเหนือตอนบน ๑"
+P_TOUR = "โครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา"
+A_TRAIN = "กิจกรรมที่ ๑ อบรมผู้ประกอบการท่องเที่ยว"
+A_MEDIA = "กิจกรรมที่ ๒ จัดทำสื่อประชาสัมพันธ์"
+P_TRADE = "โครงการส่งเสริมการค้าชายแดนแม่ฮ่องสอน"
+A_FAIR = "กิจกรรมที่ ๑ จัดงานแสดงสินค้า"
+AG_TOUR = "สำนักงานการท่องเที่ยวและกีฬาจังหวัดเชียงใหม่"
+AG_TRADE = "สำนักงานพาณิชย์จังหวัดแม่ฮ่องสอน"
+SUMMARY = "รายงานสรุปผลการดำเนินงานโครงการ"
+
+HEADERS = ["ปีงบประมาณ", "กลุ่มจังหวัด", "จังหวัด", "โครงการ", "กิจกรรม", "หน่วยงานเจ้าภาพ",
+           "ทรัพยากร/ผลลัพธ์", "ประเภท", "จำนวน", "กำหนดส่ง"]  # fmt: skip
+ROWS = [
+    ["๒๕๖๒", CLUSTER, "เชียงใหม่", P_TOUR, A_TRAIN, AG_TOUR, "คู่มือการอบรมผู้ประกอบการ", "เอกสาร", "๑", "๓๑ ต.ค. ๒๕๖๒"],
+    ["๒๕๖๒", CLUSTER, "เชียงใหม่", P_TOUR, A_TRAIN, AG_TOUR, "ภาพถ่ายกิจกรรม", "ภาพ", "๒", dt.datetime(2019, 11, 15)],
+    ["๒๕๖๒", CLUSTER, "เชียงใหม่", P_TOUR, A_MEDIA, AG_TOUR, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว", "วีดิทัศน์", "๑", "31/10/2562"],
+    ["๒๕๖๒", CLUSTER, "เชียงใหม่", P_TOUR, None, AG_TOUR, SUMMARY, "เอกสาร", "๑", "๓๐ พ.ย. ๒๕๖๒"],
+    ["๒๕๖๒", CLUSTER, "แม่ฮ่องสอน", P_TRADE, A_FAIR, AG_TRADE, "รายงานผลการจัดงานแสดงสินค้า", "เอกสาร", "๑", "31 ตุลาคม 2562"],
+    ["๒๕๖๒", CLUSTER, "แม่ฮ่องสอน", P_TRADE, None, AG_TRADE, SUMMARY, "เอกสาร", "๑", "2019-11-30"],
+]  # fmt: skip
+
+
+def inventory_xlsx() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for row in ROWS:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def write_docx(path, *paragraphs):
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def code_of(core, deliverable, project=P_TOUR):
+    return next(
+        i["code"]
+        for i in list_items(core)
+        if i["deliverable"] == deliverable and i["project"] == project
+    )
+
+
+@pytest.fixture
+def delivered(any_core, tmp_path):
+    """The inventory imported and five real DOCX files ingested:
+    the manual (--item), one of two photo sets (--item), the video script and project A's
+    summary report (linked by suggestion), project B's summary report that does not name
+    its project (linked by staff), and a meeting report nobody expected."""
+    core = any_core
+    inventory = tmp_path / "บัญชี.xlsx"
+    inventory.write_bytes(inventory_xlsx())
+    assert import_inventory(core, inventory, agent="dsss").ok
+    files = tmp_path / "ส่งมอบ"
+    manual = write_docx(
+        files / "manual.docx",
+        "คู่มือการอบรมผู้ประกอบการท่องเที่ยว",
+        "เนื้อหาการอบรมเรื่องการบริการนักท่องเที่ยว",
+    )
+    photos = write_docx(files / "photos1.docx", "ภาพถ่ายกิจกรรม ชุดที่ ๑", "ภาพการอบรม")
+    video = write_docx(
+        files / "โครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา" / "กิจกรรมที่ 2"
+        / "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว.docx",
+        "บทวีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว",
+        f"{A_MEDIA} ภายใต้{P_TOUR} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+    )  # fmt: skip
+    summary_a = write_docx(
+        files / "summary_a.docx",
+        SUMMARY,
+        f"{A_TRAIN} และ{A_MEDIA}",
+        f"ภายใต้{P_TOUR} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+        "กลุ่มจังหวัดภาคเหนือตอนบน ๑",
+    )
+    summary_b = write_docx(
+        files / "summary_b.docx",
+        SUMMARY,
+        f"{A_FAIR} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+        "ผู้เข้าร่วมงาน ๑,๒๐๐ คน ยอดขาย ๓.๕ ล้านบาท",
+    )
+    meeting = write_docx(
+        files / "meeting.docx",
+        "รายงานการประชุมคณะทำงานกลุ่มจังหวัด ครั้งที่ ๑๒/๒๕๖๒",
+        "ปีงบประมาณ พ.ศ. ๒๕๖๒ ระเบียบวาระที่ ๑ เรื่องแจ้งเพื่อทราบ",
+    )
+    ids = {}
+    for name, path, deliverable in (
+        ("manual", manual, "คู่มือการอบรมผู้ประกอบการ"),
+        ("photos", photos, "ภาพถ่ายกิจกรรม"),
+    ):
+        results = run_ingest_job(
+            core, [str(path)], agent="agency-tour", item_code=code_of(core, deliverable)
+        )
+        assert results[0].ok, results[0].error
+        ids[name] = results[0].document_id
+    results = run_ingest_job(
+        core, [str(video), str(summary_a), str(summary_b), str(meeting)], agent="dsss"
+    )
+    assert all(r.ok for r in results), [r.error for r in results]
+    ids.update(
+        zip(
+            ("video", "summary_a", "summary_b", "meeting"),
+            (r.document_id for r in results),
+            strict=True,
+        )
+    )
+    # What the pipeline will do after each ingestion:
+    for name in ("video", "summary_a"):
+        assert auto_link_suggestions(core, ids[name], "khlang-suggest"), name
+    link(core, ids["summary_b"], code_of(core, SUMMARY, P_TRADE), agent="dsss-mhs")
+    return core, ids
+
+
+def test_gap_report_lists_exactly_what_is_missing_then_overdue(delivered):
+    core, ids = delivered
+    with core.sessions() as session:
+        methods = {
+            (lk.document_id, lk.item.title): lk.method
+            for lk in session.scalars(select(DocumentLink).where(DocumentLink.active.is_(True)))
+        }
+    assert methods == {
+        (ids["manual"], "คู่มือการอบรมผู้ประกอบการ"): "manual",
+        (ids["photos"], "ภาพถ่ายกิจกรรม"): "manual",
+        (ids["video"], "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว"): "suggested",
+        (ids["summary_a"], SUMMARY): "suggested",
+        (ids["summary_b"], SUMMARY): "manual",
+    }
+
+    early = gap_report(core, 2562, as_of=dt.date(2019, 10, 15))
+    status = {(i["project"], i["deliverable"]): i["status"] for i in early["items"]}
+    assert status == {
+        (P_TOUR, "คู่มือการอบรมผู้ประกอบการ"): "received",
+        (P_TOUR, "ภาพถ่ายกิจกรรม"): "partial",
+        (P_TOUR, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว"): "received",
+        (P_TOUR, SUMMARY): "received",
+        (P_TRADE, "รายงานผลการจัดงานแสดงสินค้า"): "missing",
+        (P_TRADE, SUMMARY): "received",
+    }
+    assert early["summary"]["missing"] == 1 and early["summary"]["overdue"] == 0
+    assert early["most_overdue"] == []
+    manual = next(i for i in early["items"] if i["deliverable"] == "คู่มือการอบรมผู้ประกอบการ")
+    assert manual["documents"][0]["document_id"] == ids["manual"]
+    assert manual["first_arrival"] == manual["documents"][0]["arrived"]
+    assert manual["due_date"] == "2019-10-31" and manual["due_date_th"] == "๓๑ ต.ค. ๒๕๖๒"
+    assert manual["host_agency"] == AG_TOUR and manual["province"] == "เชียงใหม่"
+    video = next(i for i in early["items"] if i["deliverable"].startswith("วีดิทัศน์"))
+    assert video["unconfirmed"] == 1
+    assert early["deadlines"]["inventory_to_dsss"]["date"] == "2019-10-31"
+    assert early["deadlines"]["dsss_to_cluster"]["date_th"] == "๖ พ.ย. ๒๕๖๒"
+    assert early["deadlines"]["dsss_to_cluster"]["passed"] is False
+
+    late = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    status = {(i["project"], i["deliverable"]): i for i in late["items"]}
+    assert status[(P_TRADE, "รายงานผลการจัดงานแสดงสินค้า")]["status"] == "overdue"
+    photos = status[(P_TOUR, "ภาพถ่ายกิจกรรม")]
+    assert photos["status"] == "partial" and photos["overdue"] is True
+    assert photos["received"] == 1 and photos["quantity"] == 2
+    assert late["summary"]["overdue"] == 1 and late["summary"]["overdue_items"] == 2
+    assert late["deadlines"]["dsss_to_cluster"]["passed"] is True
+    assert [(g["host_agency"], g["overdue"]) for g in late["most_overdue"]] == [
+        (AG_TOUR, 1),
+        (AG_TRADE, 1),
+    ]
+    by_province = {g["name"]: g for g in late["by_province"]}
+    assert by_province["แม่ฮ่องสอน"]["completeness"] == 0.5
+    assert by_province["เชียงใหม่"]["completeness"] == pytest.approx(4 / 5, abs=1e-3)
+    assert late["summary"]["completeness"] == pytest.approx(5 / 7, abs=1e-3)
+
+    only = gap_report(core, 2562, province="จ.แม่ฮ่องสอน", as_of=dt.date(2019, 12, 1))
+    assert {i["project"] for i in only["items"]} == {P_TRADE}
+    assert gap_report(core, 2563)["items"] == []
+
+
+def test_summary_reports_are_checked_and_unexpected_documents_listed(delivered):
+    core, ids = delivered
+    report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    projects = {p["project"]: p for p in report["projects"]}
+    tour = projects[P_TOUR]
+    assert tour["ok"] and tour["found_by"] == "linked"
+    assert tour["summary_report"]["document_id"] == ids["summary_a"]
+    assert tour["summary_report"]["names_project"] is True
+    assert tour["summary_report"]["names_activities"] == {A_TRAIN: True, A_MEDIA: True}
+    assert tour["summary_report"]["names_fiscal_year"] is True
+    assert tour["summary_report"]["logo"] is None  # not checkable from text
+    trade = projects[P_TRADE]
+    assert trade["flags"] == ["summary_missing_project"]
+    assert trade["flags_th"] == ["รายงานสรุปผลไม่ระบุชื่อโครงการ"]
+    assert report["summary"]["projects_flagged"] == 1
+    assert [d["document_id"] for d in report["unexpected"]] == [ids["meeting"]]
+    assert report["summary"]["unexpected"] == 1
+
+
+def test_exports_open_with_thai_headers_and_dates(delivered):
+    core, _ = delivered
+    report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    data = gaps_csv(report)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["รหัสรายการ", "ปีงบประมาณ", "จังหวัด", "โครงการ"]
+    assert "กำหนดส่ง" in rows[0] and len(rows) == 7
+    assert any("๓๑ ต.ค. ๒๕๖๒" in row for row in rows)
+    assert any("เกินกำหนด" in row for row in rows)
+
+    wb = load_workbook(io.BytesIO(gaps_xlsx(report)))
+    assert wb.sheetnames[:3] == ["รายการ", "สรุปโครงการ", "เอกสารนอกบัญชี"]
+    items = wb["รายการ"]
+    header = [c.value for c in items[1]]
+    assert header[0] == "รหัสรายการ" and "ทรัพยากร/ผลลัพธ์" in header
+    values = [c.value for row in items.iter_rows(min_row=2) for c in row]
+    assert "๓๑ ต.ค. ๒๕๖๒" in values and "เกินกำหนด" in values
+    assert items.cell(1, 1).font.name == "TH Sarabun New"
+    projects = [c.value for row in wb["สรุปโครงการ"].iter_rows(min_row=2) for c in row]
+    assert "รายงานสรุปผลไม่ระบุชื่อโครงการ" in projects
+    info = {r[0].value: r[1].value for r in wb["ข้อมูลรายงาน"].iter_rows(min_row=2)}
+    assert info["ข้อมูล ณ วันที่"] == "๑ ธ.ค. ๒๕๖๒"
+
+    text = gaps_text(report)
+    assert "ปีงบประมาณ ๒๕๖๒" in text and "เกินกำหนด" in text and P_TRADE in text
+    html = gaps_html(report)
+    assert "@page" in html and "A4" in html and "๓๑ ต.ค. ๒๕๖๒" in html
+
+
+def test_cli_inventory_link_and_gaps(cli, core, tmp_path):
+    template = tmp_path / "แบบฟอร์ม.xlsx"
+    result = cli("inventory", "template", str(template))
+    assert (
+        result.exit_code == 0 and load_workbook(template).worksheets[0]["A1"].value == "ปีงบประมาณ"
+    )
+
+    path = tmp_path / "inventory.xlsx"
+    path.write_bytes(inventory_xlsx())
+    result = cli("inventory", "import", str(path), "--submitted-by", "dsss", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 6
+    again = cli("inventory", "import", str(path))
+    assert again.exit_code == 0 and "ไม่เปลี่ยน 6" in again.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("ปีงบประมาณ,โครงการ,กิจกรรม,รายการ,จำนวน\n2562,ก,ข,ค,หลาย\n".encode("cp874"))
+    result = cli("inventory", "import", str(bad), "--json")
+    assert result.exit_code == 1
+    errors = json.loads(result.stdout)["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "quantity")]
+
+    items = cli.json("inventory", "list", "--fiscal-year", "๒๕๖๒")
+    assert len(items) == 6
+    fair = next(i["code"] for i in items if i["deliverable"] == "รายงานผลการจัดงานแสดงสินค้า")
+
+    report = write_docx(tmp_path / "fair.docx", "รายงานผลการจัดงานแสดงสินค้า", P_TRADE)
+    result = cli("ingest", str(report), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)[0]["document_id"]
+    result = cli("link", str(doc), fair, "--submitted-by", "somsri")
+    assert result.exit_code == 0 and fair in result.stdout
+    gaps = cli.json("gaps", "--fiscal-year", "๒๕๖๒", "--as-of", "๑ ธ.ค. ๒๕๖๒")
+    assert gaps["as_of"] == "2019-12-01"
+    assert next(i for i in gaps["items"] if i["code"] == fair)["status"] == "received"
+    result = cli("unlink", str(doc), fair, "--submitted-by", "somsri")
+    assert result.exit_code == 0
+    gaps = cli.json("gaps", "--fiscal-year", "2562", "--as-of", "1/12/2562")
+    assert next(i for i in gaps["items"] if i["code"] == fair)["status"] == "overdue"
+    with core.sessions() as session:
+        events = session.scalars(select(Event).where(Event.document_id == doc)).all()
+        assert [(e.event_type, e.agent) for e in events if "link" in e.event_type] == [
+            ("linked", "somsri"),
+            ("unlinked", "somsri"),
+        ]
+
+    table = cli("gaps", "--fiscal-year", "2562", "--as-of", "๑ ธ.ค. ๒๕๖๒", "--province", "แม่ฮ่องสอน")
+    assert table.exit_code == 0 and "เกินกำหนด" in table.stdout and P_TOUR not in table.stdout
+    out = tmp_path / "gaps.xlsx"
+    result = cli("gaps", "--fiscal-year", "2562", "--format", "xlsx", "--output", str(out))
+    assert result.exit_code == 0 and load_workbook(out)["รายการ"]["A1"].value == "รหัสรายการ"
+    out_csv = tmp_path / "gaps.csv"
+    result = cli("gaps", "--fiscal-year", "2562", "--format", "csv", "--output", str(out_csv))
+    assert result.exit_code == 0 and out_csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert cli("gaps", "--fiscal-year", "ปีหน้า").exit_code == 2
+    assert cli("link", str(doc), "INV-2562-NOPE00").exit_code == 1
