@@ -2,21 +2,89 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import gzip
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, Request, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
+
+DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen is a video
+
+
+def _env_flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def secret_key(data_dir: Path) -> str:
+    """KHLANG_SECRET_KEY, or a key generated once and kept in the data directory, so that
+    every gunicorn worker (and every restart) signs sessions with the same key."""
+    from_env = os.environ.get("KHLANG_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if key:
+            return key
+        # A worker that lost a race may read the file before it is written: wait a moment.
+        import time
+
+        for _ in range(50):
+            time.sleep(0.02)
+            key = path.read_text().strip()
+            if key:
+                return key
+        raise RuntimeError(f"{path} is empty; delete it or set KHLANG_SECRET_KEY") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class KhlangRequest(Request):
+    """Uploaded files stream to disk in the data directory's tmp (not memory, not /tmp), so
+    a 2 GiB video costs disk, not RAM, and can be hard-linked into the job's folder."""
+
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
+        directory = current_app.extensions["khlang"].settings.tmp_dir / "uploads"
+        directory.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory (gunicorn: ``service:create_app()``).
 
     ``config`` may carry KHLANG_DATA_DIR and KHLANG_DATABASE_URL; otherwise the environment
-    decides, as for the CLI.
+    decides, as for the CLI. Other settings: KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES
+    (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB).
     """
     app = Flask(__name__, instance_relative_config=False)
+    app.request_class = KhlangRequest
+    max_upload = int(os.environ.get("KHLANG_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
     app.config.from_mapping(
-        MAX_CONTENT_LENGTH=None,
+        MAX_CONTENT_LENGTH=max_upload,
+        # Many files in one upload form are normal (a whole project's outputs).
+        MAX_FORM_PARTS=5000,
         JSON_AS_ASCII=False,
+        SESSION_COOKIE_NAME="khlang_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=7),
+        KHLANG_DEV=_env_flag("KHLANG_DEV") or False,
     )
     if config:
         app.config.update(config)
@@ -31,7 +99,95 @@ def create_app(config: dict | None = None) -> Flask:
         reindex(core, if_needed=True, agent="khlang-start-up", wait=False)
     app.json.ensure_ascii = False
 
-    from service import api
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(core.settings.data_dir)
+    secure = app.config.get("KHLANG_SECURE_COOKIES")
+    if secure is None:
+        secure = _env_flag("KHLANG_SECURE_COOKIES")
+    if secure is None:
+        secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
+    app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
+    from service import api, auth, i18n, pages
+
+    app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+
+    app.jinja_env.globals.update(
+        _=i18n.translate,
+        csrf_token=auth.csrf_token,
+        current_lang=i18n.current_lang,
+    )
+    app.jinja_env.filters.update(
+        thai_date=i18n.thai_date,
+        thai_datetime=i18n.thai_datetime,
+        size=i18n.human_size,
+    )
+
+    @app.before_request
+    def _who_and_csrf():
+        auth.load_principal()
+        if not auth.csrf_ok():
+            return api.refuse_csrf()
+        return None
+
+    @app.after_request
+    def _headers(response):
+        lang = request.args.get("lang")
+        if lang in i18n.LANGS and request.cookies.get("lang") != lang:
+            response.set_cookie(
+                "lang",
+                lang,
+                max_age=365 * 86400,
+                samesite="Lax",
+                httponly=True,
+                secure=app.config["SESSION_COOKIE_SECURE"],
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        principal = getattr(g, "principal", None)
+        if (
+            principal is not None
+            and principal.authenticated
+            and not request.path.startswith("/static/")
+        ):
+            # What a logged-in user saw must not be kept by a shared office proxy or PC.
+            response.headers["Cache-Control"] = "private, no-store"
+            response.vary.add("Cookie")
+        return _maybe_gzip(response)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return api.http_error_response(exc)
+
     return app
+
+
+_COMPRESSIBLE = ("text/", "application/json", "image/svg+xml", "application/javascript")
+
+
+def _maybe_gzip(response):
+    """Provincial offices are often on slow links: compress text answers when asked."""
+    if (
+        response.direct_passthrough
+        or response.status_code < 200
+        or response.status_code in (204, 304)
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or not (response.mimetype or "").startswith(_COMPRESSIBLE)
+    ):
+        return response
+    data = response.get_data()
+    if len(data) < 1024:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response

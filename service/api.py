@@ -1,12 +1,25 @@
-"""The JSON API under /api/ (and /healthz)."""
+"""The JSON API under /api/ (and /healthz): everything the pages do, for scripts.
+
+Described by the OpenAPI 3.1 document at /api/openapi.json (service/openapi.py). Errors are
+``{"error": {"code", "message" (Thai), "message_en"}}`` with a stable code.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, send_file
+import os
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
-from schemas.models import Document
+from schemas.models import Batch, Document, InventoryItem
+from service import access
+from service.auth import permission_required
 
 bp = Blueprint("api", __name__)
 
@@ -19,7 +32,57 @@ def error(status: int, code: str, message_th: str, message_en: str):
     """Errors are JSON with a stable code and a message in Thai and English."""
     response = jsonify({"error": {"code": code, "message": message_th, "message_en": message_en}})
     response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="khlang"'
     return response
+
+
+HTTP_ERRORS = {
+    400: ("bad_request", "คำขอไม่ถูกต้อง", "bad request"),
+    401: ("unauthorized", "ต้องเข้าสู่ระบบหรือใช้โทเคน", "log in or send an API token"),
+    403: ("forbidden", "ไม่มีสิทธิ์ทำรายการนี้", "not allowed for your role or province"),
+    404: ("not_found", "ไม่พบรายการที่ขอ", "not found"),
+    405: ("method_not_allowed", "ไม่รองรับวิธีเรียกนี้", "method not allowed"),
+    409: ("conflict", "สถานะไม่ถูกต้องสำหรับรายการนี้", "conflict"),
+    413: ("too_large", "ไฟล์หรือคำขอใหญ่เกินกำหนด", "request too large"),
+}
+
+
+def http_error_response(exc: HTTPException):
+    """API paths answer JSON; pages answer an HTML page in the user's language."""
+    status = exc.code or 500
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        code, th, en = HTTP_ERRORS.get(status, ("error", "เกิดข้อผิดพลาด", exc.name.lower()))
+        if status == 401 and getattr(g, "auth_error", None) == "bad_token":
+            code, th, en = "bad_token", "โทเคนไม่ถูกต้องหรือถูกยกเลิก", "unknown or revoked token"
+        return error(status, code, th, en)
+    from flask import render_template
+
+    return render_template("error.html", status=status), status
+
+
+def refuse_csrf():
+    if request.path.startswith("/api/"):
+        return error(
+            400,
+            "csrf_failed",
+            "แบบฟอร์มหมดอายุ กรุณาโหลดหน้าใหม่",
+            "missing or wrong CSRF token; reload the page",
+        )
+    from flask import render_template
+
+    return render_template("error.html", status=400, csrf=True), 400
+
+
+@bp.before_request
+def _api_auth():
+    # A bad or revoked token is refused outright, even on routes visitors may use:
+    # a script must learn its token is wrong rather than silently see less.
+    if getattr(g, "auth_error", None) and request.path.startswith("/api/"):
+        if g.auth_error == "bad_token":
+            return error(401, "bad_token", "โทเคนไม่ถูกต้องหรือถูกยกเลิก", "unknown or revoked token")
+        return error(401, "bad_authorization", "รูปแบบ Authorization ไม่ถูกต้อง", "use 'Bearer TOKEN'")
+    return None
 
 
 @bp.get("/healthz")
@@ -28,21 +91,128 @@ def healthz():
     return jsonify(report), (200 if report["ok"] else 503)
 
 
+@bp.get("/api/openapi.json")
+def openapi():
+    from service.openapi import spec
+
+    return jsonify(spec())
+
+
+@bp.get("/api/me")
+def me():
+    p = g.principal
+    return jsonify(
+        {
+            "authenticated": p.authenticated,
+            "kind": p.kind,
+            "name": p.name,
+            "role": p.role,
+            "province": p.province,
+        }
+    )
+
+
+# --- search --------------------------------------------------------------------------------
+
+FILTER_KEYS = ("fiscal_year", "province", "project", "agency", "category", "kind")
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadArgument(name) from None
+    if not low <= value <= high:
+        raise BadArgument(name)
+    return value
+
+
+class BadArgument(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@bp.errorhandler(BadArgument)
+def _bad_argument(exc: BadArgument):
+    return error(400, "bad_argument", f"ค่า {exc.name} ไม่ถูกต้อง", f"invalid value for {exc.name}")
+
+
+def search_filters(args) -> dict:
+    filters = {}
+    for key in FILTER_KEYS:
+        value = (args.get(key) or "").strip()
+        if not value:
+            continue
+        if key == "fiscal_year":
+            try:
+                filters[key] = int(value)
+            except ValueError:
+                raise BadArgument(key) from None
+        else:
+            filters[key] = value
+    return filters
+
+
+def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict) -> dict:
+    """Search as the asking principal may: visitors get published documents only, and the
+    hits are checked against the database too, so a stale index cannot leak one."""
+    only_published = access.published_only()
+    result = core().index.search(
+        query,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        published_only=only_published,
+        filters=filters or None,
+    )
+    if only_published:
+        # "Did you mean" draws on every indexed word, unpublished documents' too.
+        result["suggestion"] = None
+        if result.get("hits"):
+            with core().sessions() as session:
+                allowed = access.published_ids(session, [h["document_id"] for h in result["hits"]])
+            result["hits"] = [h for h in result["hits"] if h["document_id"] in allowed]
+    return result
+
+
+@bp.get("/api/search")
+def search():
+    query = (request.args.get("q") or "").strip()
+    limit = _int_arg("limit", 20, 1, 100)
+    offset = _int_arg("offset", 0, 0, 100_000)
+    sort = request.args.get("sort") or "relevance"
+    if sort not in ("relevance", "date"):
+        raise BadArgument("sort")
+    filters = search_filters(request.args)
+    return jsonify(run_search(query, limit=limit, offset=offset, sort=sort, filters=filters))
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def _not_found():
+    return error(404, "not_found", "ไม่พบเอกสาร", "document not found")
+
+
 @bp.get("/api/documents/<int:document_id>")
 def get_document(document_id: int):
     with core().sessions() as session:
-        document = session.get(Document, document_id)
+        document = access.visible_document(session, document_id)
         if document is None:
-            return error(404, "not_found", "ไม่พบเอกสาร", "document not found")
+            return _not_found()
         return jsonify(document_as_dict(session, document))
 
 
 @bp.get("/api/documents/<int:document_id>/file")
 def download(document_id: int):
     with core().sessions() as session:
-        document = session.get(Document, document_id)
+        document = access.visible_document(session, document_id)
         if document is None:
-            return error(404, "not_found", "ไม่พบเอกสาร", "document not found")
+            return _not_found()
         sha256, mime = document.sha256, document.mime
         name = document.filename.rsplit("/", 1)[-1]
     path = core().store.path_for(sha256)
@@ -52,4 +222,394 @@ def download(document_id: int):
     # so Thai names survive every browser.
     return send_file(
         path, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
+    )
+
+
+def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
+    only_published = access.published_only()
+    hits = core().index.similar(text, limit=limit + 1, published_only=only_published)
+    hits = [h for h in hits if h.get("document_id") != exclude][:limit]
+    if only_published and hits:
+        with core().sessions() as session:
+            allowed = access.published_ids(session, [h["document_id"] for h in hits])
+        hits = [h for h in hits if h["document_id"] in allowed]
+    return hits
+
+
+@bp.get("/api/documents/<int:document_id>/similar")
+def document_similar(document_id: int):
+    limit = _int_arg("limit", 5, 1, 50)
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        text = f"{document.title}\n{(document.text or '')[:20000]}"
+    return jsonify({"hits": similar_hits(text, limit, exclude=document_id)})
+
+
+@bp.post("/api/reuse")
+def reuse():
+    """Paste a new project's description; get past outputs to build on, with shared terms."""
+    body = request.get_json(silent=True) or {}
+    text = (body.get("text") if isinstance(body, dict) else None) or request.form.get("text")
+    if not text or not str(text).strip():
+        return error(400, "text_required", "กรุณาใส่คำอธิบายโครงการ", "text is required")
+    limit = body.get("limit", 10) if isinstance(body, dict) else 10
+    if not isinstance(limit, int) or not 1 <= limit <= 50:
+        raise BadArgument("limit")
+    return jsonify({"hits": similar_hits(str(text)[:50000], limit)})
+
+
+@bp.post("/api/documents/<int:document_id>/publication")
+def publication(document_id: int):
+    from service.publication import ACTIONS, TransitionError, transition
+
+    if not g.principal.authenticated:
+        return error(401, *HTTP_ERRORS[401])
+    body = request.get_json(silent=True) or request.form
+    action = body.get("action")
+    if action not in ACTIONS:
+        return error(
+            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
+        )
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            return _not_found()
+    if not g.principal.can(action):
+        return error(403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}")
+    try:
+        result = transition(
+            core(), document_id, action, agent=g.principal.agent, note=str(body.get("note") or "")
+        )
+    except TransitionError as exc:
+        return error(exc.status, exc.code, exc.message_th, exc.message_en)
+    return jsonify(result)
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def _item_by_code(session, code: str) -> InventoryItem | None:
+    from service.inventory_view import get_item
+
+    return get_item(session, code)
+
+
+def change_link(document_id: int, code: str, *, unlink: bool, method: str = "manual"):
+    """Link or unlink; returns (status, body) for the API and the pages alike."""
+    from indexer.links import link_document, unlink_document
+
+    if not g.principal.authenticated:
+        return 401, None
+    with core().transaction() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return 404, None
+        item = _item_by_code(session, code)
+        if item is None:
+            return 404, "item"
+        if not access.may_link_item(item):
+            return 403, None
+        if unlink:
+            if unlink_document(session, document, item, agent=g.principal.agent) is None:
+                return 404, "link"
+        else:
+            link_document(session, document, item, agent=g.principal.agent, method=method)
+    try:
+        from indexer.indexing import index_documents
+
+        index_documents(core(), [document_id], agent=g.principal.agent)
+    except Exception:
+        pass
+    with core().sessions() as session:
+        data = document_as_dict(session, session.get(Document, document_id), include_text=False)
+    return 200, {"document_id": document_id, "links": data["links"]}
+
+
+def _link_response(status: int, body):
+    if status == 200:
+        return jsonify(body)
+    if status == 404 and body == "item":
+        return error(404, "item_not_found", "ไม่พบรายการในบัญชี", "no inventory item with that code")
+    if status == 404 and body == "link":
+        return error(404, "link_not_found", "ไม่มีการเชื่อมโยงนี้", "no such active link")
+    if status == 404:
+        return _not_found()
+    if status == 403:
+        return error(
+            403,
+            "forbidden",
+            "เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ",
+            "you may link only items of your own province",
+        )
+    return error(status, *HTTP_ERRORS[status])
+
+
+@bp.post("/api/documents/<int:document_id>/links")
+def add_link(document_id: int):
+    body = request.get_json(silent=True) or request.form
+    code = (body.get("item_code") or "").strip()
+    method = body.get("method") or "manual"
+    if not code:
+        return error(400, "item_code_required", "กรุณาระบุรหัสรายการ", "item_code is required")
+    if method not in ("manual", "confirmed"):
+        raise BadArgument("method")
+    return _link_response(*change_link(document_id, code, unlink=False, method=method))
+
+
+@bp.delete("/api/documents/<int:document_id>/links/<code>")
+def remove_link(document_id: int, code: str):
+    return _link_response(*change_link(document_id, code, unlink=True))
+
+
+@bp.get("/api/documents/<int:document_id>/suggestions")
+@permission_required("link")
+def suggestions(document_id: int):
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            return _not_found()
+    suggest = _optional("indexer.suggest")
+    if suggest is None:
+        return _not_available()
+    found = suggest.suggest_items(core(), document_id)
+    return jsonify({"suggestions": [s.as_dict() for s in found]})
+
+
+# --- uploads and jobs ------------------------------------------------------------------------
+
+
+def clean_upload_name(name: str) -> str:
+    """Keep the Thai name the officer gave (it becomes the document's file name), minus
+    anything that could escape the job folder."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip().lstrip(".")
+    return name[:200] or "ไฟล์"
+
+
+def save_uploads(files) -> tuple[Path, list[str]]:
+    """Move the request's spooled files into a fresh job folder (hard links: no copy)."""
+    uploads_root = core().settings.tmp_dir / "uploads"
+    uploads_root.mkdir(parents=True, exist_ok=True)
+    job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=uploads_root))
+    paths = []
+    for number, storage in enumerate(files):
+        target_dir = job_dir / f"{number:05d}"
+        target_dir.mkdir()
+        target = target_dir / clean_upload_name(storage.filename)
+        stream = storage.stream
+        source = getattr(stream, "name", None)
+        stream.flush() if hasattr(stream, "flush") else None
+        if isinstance(source, str) and os.path.isfile(source):
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+        else:
+            storage.save(target)
+        paths.append(str(target))
+    return job_dir, paths
+
+
+@bp.post("/api/uploads")
+@permission_required("upload")
+def upload():
+    from indexer.jobs import start_background_job
+
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        return error(400, "no_files", "ไม่มีไฟล์ที่ส่งมา", "send one or more files in 'files'")
+    item_code = (request.form.get("item_code") or "").strip() or None
+    if item_code:
+        with core().sessions() as session:
+            item = _item_by_code(session, item_code)
+            if item is None:
+                return error(
+                    404, "item_not_found", "ไม่พบรายการในบัญชี", "no inventory item with that code"
+                )
+            if not access.may_link_item(item):
+                return _link_response(403, None)
+    job_dir, paths = save_uploads(files)
+    try:
+        job_id = start_background_job(
+            core(),
+            paths,
+            agent=g.principal.agent,
+            item_code=item_code,
+            source="upload",
+            cleanup=job_dir,
+        )
+    except Exception:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        raise
+    response = jsonify({"job_id": job_id, "status_url": f"/api/jobs/{job_id}", "files": len(paths)})
+    response.status_code = 202
+    response.headers["Location"] = f"/api/jobs/{job_id}"
+    return response
+
+
+@bp.get("/api/jobs/<int:job_id>")
+@permission_required("upload")
+def job(job_id: int):
+    from indexer.jobs import job_status
+
+    with core().sessions() as session:
+        batch = session.get(Batch, job_id)
+        if batch is None or not access.may_see_job(batch):
+            return error(404, "not_found", "ไม่พบงานนำเข้า", "job not found")
+    return jsonify(job_status(core(), job_id))
+
+
+# --- inventory -----------------------------------------------------------------------------
+
+
+def _optional(module: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _not_available():
+    return error(503, "not_available", "ส่วนนี้ยังไม่พร้อมใช้งาน", "this part is not available yet")
+
+
+def _jsonable(value):
+    import dataclasses
+    import datetime as dt
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def inventory_rows(
+    fiscal_year: int | None, province: str | None, project: str | None
+) -> list[dict]:
+    from service.inventory_view import list_items
+
+    return list_items(core(), fiscal_year=fiscal_year, province=province, project=project)
+
+
+@bp.get("/api/inventory")
+@permission_required("inventory_read")
+def inventory():
+    fiscal_year = _int_arg("fiscal_year", 0, 0, 9999) or None
+    province = (request.args.get("province") or "").strip() or None
+    project = (request.args.get("project") or "").strip() or None
+    return jsonify({"items": inventory_rows(fiscal_year, province, project)})
+
+
+@bp.get("/api/inventory/template")
+@permission_required("inventory_read")
+def inventory_template():
+    inventory_module = _optional("indexer.inventory")
+    if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
+        return _not_available()
+    data = inventory_module.template_xlsx()
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": "attachment; filename=inventory-template.xlsx; "
+            "filename*=UTF-8''%E0%B9%81%E0%B8%9A%E0%B8%9A%E0%B8%9F%E0%B8%AD%E0%B8%A3%E0%B9%8C"
+            "%E0%B8%A1%E0%B8%9A%E0%B8%B1%E0%B8%8D%E0%B8%8A%E0%B8%B5.xlsx"
+        },
+    )
+
+
+@bp.post("/api/inventory/import")
+@permission_required("inventory_manage")
+def inventory_import():
+    inventory_module = _optional("indexer.inventory")
+    if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
+        return _not_available()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return error(400, "no_file", "ไม่มีไฟล์บัญชี", "send the inventory file in 'file'")
+    from service.inventory_view import run_import
+
+    try:
+        result = run_import(core(), upload, agent=g.principal.agent)
+    except ValueError as exc:
+        return error(400, "bad_inventory", f"ไฟล์บัญชีไม่ถูกต้อง: {exc}", f"bad inventory file: {exc}")
+    return jsonify(_jsonable(result))
+
+
+# --- gap reports ---------------------------------------------------------------------------
+
+
+def gap_params(args) -> dict:
+    """Parameters of a gap report; a dsss officer's report is always their province's."""
+    import datetime as dt
+
+    fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700) if args.get("fiscal_year") else None
+    if fiscal_year is None:
+        raise BadArgument("fiscal_year")
+    params = {"fiscal_year": fiscal_year}
+    for key in ("cluster", "province", "agency", "project"):
+        value = (args.get(key) or "").strip()
+        if value:
+            params[key] = value
+    if args.get("as_of"):
+        try:
+            params["as_of"] = dt.date.fromisoformat(args["as_of"])
+        except ValueError:
+            raise BadArgument("as_of") from None
+    principal = g.principal
+    if principal.role == "dsss":
+        if params.get("province") and params["province"] != principal.province:
+            raise ProvinceRefused()
+        if not principal.province:
+            raise ProvinceRefused()
+        params["province"] = principal.province
+    return params
+
+
+class ProvinceRefused(Exception):
+    pass
+
+
+@bp.errorhandler(ProvinceRefused)
+def _province_refused(_exc):
+    return error(
+        403, "forbidden", "ดูรายงานได้เฉพาะจังหวัดที่รับผิดชอบ", "you may see your own province only"
+    )
+
+
+@bp.get("/api/gaps")
+@permission_required("gaps")
+def gaps():
+    gaps_module = _optional("indexer.gaps")
+    if gaps_module is None:
+        return _not_available()
+    params = gap_params(request.args)
+    fmt = request.args.get("format") or "json"
+    if fmt not in ("json", "csv", "xlsx"):
+        raise BadArgument("format")
+    report = gaps_module.gap_report(core(), **params)
+    if fmt == "json":
+        return jsonify(_jsonable(report))
+    reports = _optional("indexer.reports")
+    if reports is None:
+        return _not_available()
+    name = f"gaps-{params['fiscal_year']}"
+    if fmt == "csv":
+        return Response(
+            reports.gaps_csv(report),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
+    return Response(
+        reports.gaps_xlsx(report),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
     )

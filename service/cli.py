@@ -259,6 +259,10 @@ from service.cli_inventory import register as _register_inventory  # noqa: E402
 
 _register_inventory(main)
 
+from service.cli_accounts import register as _register_accounts  # noqa: E402
+
+_register_accounts(main)
+
 
 if __name__ == "__main__":
     main()

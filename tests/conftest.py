@@ -63,7 +63,9 @@ def cli(core):
 
     def run(*args, input=None):
         result = runner.invoke(
-            main, ["--data-dir", str(core.settings.data_dir), *args], input=input,
+            main,
+            ["--data-dir", str(core.settings.data_dir), *args],
+            input=input,
             env={"KHLANG_DATABASE_URL": core.settings.database_url},
         )
         return result
@@ -89,4 +91,16 @@ def app(core):
 
 @pytest.fixture
 def client(app):
+    """A test client acting as an administrator (API token), so that tests of documents
+    that are not yet published see them; ``anon_client`` is the anonymous visitor."""
+    from service.auth import create_token
+
+    test_client = app.test_client()
+    token = create_token(app.extensions["khlang"], "tests", "admin")
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return test_client
+
+
+@pytest.fixture
+def anon_client(app):
     return app.test_client()

@@ -1,0 +1,64 @@
+"""What the asking principal may see and do with documents, items and jobs.
+
+Both the pages and the API go through these functions, so a check is never only in a page.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indexer.core import Khlang
+from schemas.models import Batch, Document, InventoryItem, Province
+
+
+def core() -> Khlang:
+    return current_app.extensions["khlang"]
+
+
+def published_only() -> bool:
+    return not g.principal.can("read_all")
+
+
+def visible_document(session: Session, document_id: int) -> Document | None:
+    """The document, or None when it does not exist *or* the principal may not see it:
+    a visitor cannot tell an unpublished document from a missing one."""
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    if document.publication != "published" and published_only():
+        return None
+    return document
+
+
+def published_ids(session: Session, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Document.id).where(Document.id.in_(ids), Document.publication == "published")
+        )
+    )
+
+
+def item_province_id(item: InventoryItem) -> int | None:
+    if item.province_id is not None:
+        return item.province_id
+    if item.project is not None:
+        return item.project.province_id
+    return None
+
+
+def may_link_item(item: InventoryItem) -> bool:
+    principal = g.principal
+    return principal.can("link") and principal.may_act_for_province(item_province_id(item))
+
+
+def may_see_job(batch: Batch) -> bool:
+    principal = g.principal
+    return principal.can("jobs_all") or batch.agent == principal.agent
+
+
+def province_id_by_name(session: Session, name: str) -> int | None:
+    return session.scalar(select(Province.id).where(Province.name == name))

@@ -1,0 +1,326 @@
+"""Accounts, roles, API tokens, sessions and CSRF: who is asking, and may they.
+
+Every request gets ``g.principal``: a logged-in user (signed session cookie), a script with
+an API token (``Authorization: Bearer TOKEN``; only the token's sha256 is stored), or an
+anonymous visitor. Pages and the API ask the same questions of it (``can``, ``may_link``),
+so every check is made on the server, whatever the page shows or hides.
+
+Roles (seed 000's people and seed 001's approval chain):
+
+- ``admin``: everything, including withdrawing a published document;
+- ``strategy`` (the cluster's strategy office): reads everything, manages inventories, runs
+  gap reports, links, and checks, approves and publishes documents;
+- ``dsss`` (a provincial DSSS officer, the provider): uploads, and links documents to the
+  inventory items of their own province; gap reports for their own province;
+- ``viewer``: reads every document and the inventories;
+- anonymous visitors: published documents only, and nothing at all of the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+
+from schemas.models import ApiToken, Province, User
+
+bp = Blueprint("auth", __name__)
+
+ROLES = ("admin", "strategy", "dsss", "viewer")
+ROLE_LABELS = {
+    "admin": "ผู้ดูแลระบบ",
+    "strategy": "สำนักงานยุทธศาสตร์",
+    "dsss": "เจ้าหน้าที่ศูนย์ข้อมูล (DSSS)",
+    "viewer": "ผู้อ่าน",
+    None: "ผู้เยี่ยมชม",
+}
+
+# What each role may do. Province limits (dsss) are applied on top, where they matter.
+PERMISSIONS = {
+    "read_all": {"admin", "strategy", "dsss", "viewer"},  # see unpublished documents
+    "upload": {"admin", "dsss"},
+    "link": {"admin", "strategy", "dsss"},
+    "inventory_read": {"admin", "strategy", "dsss", "viewer"},
+    "inventory_manage": {"admin", "strategy"},
+    "gaps": {"admin", "strategy", "dsss"},
+    "jobs_all": {"admin", "strategy"},
+    "check": {"admin", "strategy"},
+    "approve": {"admin", "strategy"},
+    "publish": {"admin", "strategy"},
+    "withdraw": {"admin"},
+}
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so that a wrong name costs as long as a
+# wrong password and does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "khl_" + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # user | token | anonymous
+    name: str | None = None
+    role: str | None = None
+    province_id: int | None = None
+    province: str | None = None
+    id: int | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    @property
+    def agent(self) -> str:
+        """How this principal is named in provenance events and batches."""
+        return self.name if self.kind == "user" else f"token:{self.name}"
+
+    def can(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
+
+    def may_act_for_province(self, province_id: int | None) -> bool:
+        """dsss officers act for their own province only; other roles are not limited."""
+        if self.role != "dsss":
+            return True
+        return province_id is not None and province_id == self.province_id
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role or "")
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+def _core():
+    return current_app.extensions["khlang"]
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def load_principal() -> None:
+    """before_request: decide who is asking (token first, then the session)."""
+    g.principal = ANONYMOUS
+    g.auth_error = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            g.auth_error = "bad_authorization"
+            return
+        digest = token_digest(token.strip())
+        with _core().sessions() as db:
+            row = db.scalar(
+                select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked.is_(False))
+            )
+            if row is None:
+                g.auth_error = "bad_token"
+                return
+            g.principal = Principal("token", row.name, row.role, id=row.id)
+        return
+    uid = session.get("uid")
+    if uid is None:
+        return
+    with _core().sessions() as db:
+        user = db.get(User, uid)
+        if user is None or not user.active or session.get("pw") != _password_stamp(user):
+            session.clear()
+            return
+        g.principal = Principal(
+            "user",
+            user.name,
+            user.role,
+            user.province_id,
+            user.province.name if user.province else None,
+            user.id,
+        )
+
+
+def _password_stamp(user: User) -> str:
+    # A password change (new hash) ends every session that was opened with the old one.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_ok() -> bool:
+    """Unsafe requests that ride on the session cookie must carry the session's token.
+
+    Requests with an API token carry no ambient authority (the browser never adds the
+    header by itself), so they need none."""
+    if request.method not in UNSAFE or g.principal.kind == "token":
+        return True
+    expected = session.get("csrf")
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+    return bool(expected and sent and hmac.compare_digest(expected, sent))
+
+
+# --- decorators -------------------------------------------------------------------------------
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.principal.authenticated:
+            if is_api_request():
+                abort(401)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def permission_required(action: str):
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not g.principal.authenticated:
+                if is_api_request():
+                    abort(401)
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not g.principal.can(action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login is a phishing aid."""
+    if not target:
+        return url_for("pages.search")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.search")
+    return target
+
+
+def authenticate(name: str, password: str) -> User | None:
+    with _core().transaction() as db:
+        user = db.scalar(select(User).where(User.name == name))
+        if user is None or not user.active:
+            verify_password(_DUMMY_HASH, password)
+            return None
+        if not verify_password(user.password_hash, password):
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()
+        password = request.form.get("password") or ""
+        user = authenticate(name, password)
+        if user is not None:
+            session.clear()  # a fresh session: no fixation across the login
+            session.permanent = True
+            session["uid"] = user.id
+            session["pw"] = _password_stamp(user)
+            csrf_token()
+            return redirect(_safe_next(request.form.get("next")))
+        error = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+    status = 401 if error else 200
+    return (
+        render_template("login.html", error=error, next=request.values.get("next", "")),
+        status,
+    )
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("pages.search"))
+
+
+# --- accounts (used by the CLI) ---------------------------------------------------------------
+
+
+def add_user(core, name: str, role: str, password: str, province: str | None = None) -> User:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "dsss" and not province:
+        raise ValueError("a dsss user needs --province")
+    with core.transaction() as db:
+        province_id = None
+        if province:
+            row = db.scalar(select(Province).where(Province.name == province))
+            if row is None:
+                row = Province(name=province)
+                db.add(row)
+                db.flush()
+            province_id = row.id
+        user = db.scalar(select(User).where(User.name == name))
+        if user is None:
+            user = User(name=name, role=role, province_id=province_id, active=True)
+            db.add(user)
+        user.role, user.province_id, user.active = role, province_id, True
+        user.password_hash = hash_password(password)
+        db.flush()
+        return user
+
+
+def create_token(core, name: str, role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    token = new_token()
+    with core.transaction() as db:
+        db.add(ApiToken(name=name, role=role, token_hash=token_digest(token)))
+    return token

@@ -1,0 +1,112 @@
+"""`khlang users`, `khlang tokens` and `khlang serve`: accounts and the development server."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def register(main: click.Group) -> None:
+    from service.cli import _fail, open_core
+
+    @main.group()
+    def users() -> None:
+        """บัญชีผู้ใช้ (user accounts)."""
+
+    @users.command("add")
+    @click.argument("name")
+    @click.option(
+        "--role", required=True, type=click.Choice(["admin", "strategy", "dsss", "viewer"])
+    )
+    @click.option("--province", help="จังหวัดของเจ้าหน้าที่ DSSS (the dsss officer's province)")
+    @click.pass_context
+    def users_add(ctx, name, role, province):
+        """เพิ่มหรือปรับผู้ใช้ (add or update a user); asks for the password, or reads it
+        from standard input when that is not a terminal."""
+        from indexer.thai.gazetteer import province_by_name
+        from service.auth import add_user
+
+        if province:
+            known = province_by_name(province)
+            if known is None:
+                _fail(f"ไม่รู้จักจังหวัด {province} (unknown province {province})")
+            province = known.name
+        if sys.stdin.isatty():
+            password = click.prompt("รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 8:
+            _fail("รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร (password: at least 8 characters)")
+        core = open_core(ctx)
+        try:
+            user = add_user(core, name, role, password, province)
+        except ValueError as exc:
+            _fail(str(exc))
+        where = f" จังหวัด{province}" if province else ""
+        click.echo(f"ผู้ใช้ {user.name} บทบาท {role}{where} พร้อมใช้งาน (user ready)")
+
+    @users.command("list")
+    @click.pass_context
+    def users_list(ctx):
+        """รายชื่อผู้ใช้ (list users)."""
+        from sqlalchemy import select
+
+        from schemas.models import User
+
+        core = open_core(ctx)
+        with core.sessions() as session:
+            for user in session.scalars(select(User).order_by(User.name)):
+                province = user.province.name if user.province else ""
+                state = "" if user.active else " (ปิดใช้งาน/disabled)"
+                click.echo(f"{user.name}\t{user.role}\t{province}{state}")
+
+    @main.group()
+    def tokens() -> None:
+        """โทเคนสำหรับสคริปต์ (API tokens for scripts)."""
+
+    @tokens.command("create")
+    @click.option(
+        "--role", required=True, type=click.Choice(["admin", "strategy", "dsss", "viewer"])
+    )
+    @click.option("--name", required=True, help="ชื่อเรียกโทเคน (what the token is for)")
+    @click.pass_context
+    def tokens_create(ctx, role, name):
+        """สร้างโทเคน; แสดงครั้งเดียว (create a token; shown once, as the last word)."""
+        from service.auth import create_token
+
+        core = open_core(ctx)
+        token = create_token(core, name, role)
+        click.echo(
+            "เก็บโทเคนนี้ไว้ จะไม่แสดงอีก (keep this token, it is not shown again; "
+            "send it as 'Authorization: Bearer TOKEN'):"
+        )
+        click.echo(token)
+
+    @tokens.command("revoke")
+    @click.argument("name")
+    @click.pass_context
+    def tokens_revoke(ctx, name):
+        """ยกเลิกโทเคนทุกอันที่ชื่อนี้ (revoke every token with this name)."""
+        from sqlalchemy import update
+
+        from schemas.models import ApiToken
+
+        core = open_core(ctx)
+        with core.transaction() as session:
+            count = session.execute(
+                update(ApiToken).where(ApiToken.name == name).values(revoked=True)
+            ).rowcount
+        click.echo(f"ยกเลิก {count} โทเคน (revoked {count})")
+
+    @main.command()
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=8000, show_default=True, type=int)
+    @click.pass_context
+    def serve(ctx, host, port):
+        """เปิดเว็บสำหรับพัฒนา (development server; production runs gunicorn, see Procfile)."""
+        from service import create_app
+
+        data_dir = ctx.obj.get("data_dir")
+        app = create_app({"KHLANG_DATA_DIR": data_dir, "KHLANG_DEV": True})
+        app.run(host=host, port=port, threaded=True, debug=False)

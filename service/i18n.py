@@ -1,0 +1,246 @@
+"""Thai by default, English on request: a small dictionary keyed by the Thai text.
+
+Templates write ``{{ _("ค้นหา") }}``; with ``lang=en`` (query parameter, remembered in a
+cookie) the English from ``EN`` is shown, and any text without an English entry stays Thai
+rather than disappearing. Dates are Buddhist Era in both languages, as offices write them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from flask import g, request
+
+from indexer.thai.dates import format_thai_date
+
+LANGS = ("th", "en")
+
+EN = {
+    # layout
+    "คลัง": "Khlang",
+    "คลังผลลัพธ์โครงการกลุ่มจังหวัด": "Archive of provincial-cluster project outputs",
+    "ค้นหา": "Search",
+    "ค้นหาเอกสาร": "Search documents",
+    "นำเข้าไฟล์": "Upload",
+    "บัญชีทรัพยากร/ผลลัพธ์": "Inventory",
+    "รายงานความครบถ้วน": "Gap report",
+    "ค้นหาผลงานเดิม": "Reuse lookup",
+    "เข้าสู่ระบบ": "Log in",
+    "ออกจากระบบ": "Log out",
+    "ชื่อผู้ใช้": "User name",
+    "รหัสผ่าน": "Password",
+    "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง": "Wrong user name or password",
+    "ข้ามไปยังเนื้อหา": "Skip to content",
+    "บทบาท": "Role",
+    "ผู้ดูแลระบบ": "Administrator",
+    "สำนักงานยุทธศาสตร์": "Strategy office",
+    "เจ้าหน้าที่ศูนย์ข้อมูล (DSSS)": "DSSS officer",
+    "ผู้อ่าน": "Viewer",
+    "ผู้เยี่ยมชม": "Visitor",
+    "เฉพาะเอกสารที่เผยแพร่แล้ว": "Published documents only",
+    "ไม่พบหน้านี้": "Page not found",
+    "ไม่มีสิทธิ์เข้าถึง": "Access denied",
+    "ต้องเข้าสู่ระบบก่อน": "Please log in first",
+    "เกิดข้อผิดพลาด": "Something went wrong",
+    "กลับหน้าค้นหา": "Back to search",
+    "แบบฟอร์มหมดอายุ กรุณาลองใหม่": "The form expired, please try again",
+    # search
+    "พิมพ์คำค้น เช่น ชื่อโครงการ เลขที่หนังสือ หรือหัวข้อ": (
+        "Type words, e.g. a project name, a letter number or a subject"
+    ),
+    "ผลการค้นหา": "Results",
+    "พบ": "Found",
+    "รายการ": "items",
+    "เอกสาร": "documents",
+    "ไม่พบเอกสารที่ตรงกับคำค้น": "No documents match your search",
+    "หมายถึง": "Did you mean",
+    "เรียงตาม": "Sort by",
+    "ความตรง": "Relevance",
+    "วันที่": "Date",
+    "ตัวกรอง": "Filters",
+    "ล้างตัวกรอง": "Clear filters",
+    "ปีงบประมาณ": "Fiscal year",
+    "จังหวัด": "Province",
+    "โครงการ": "Project",
+    "หน่วยงาน": "Agency",
+    "หมวด": "Category",
+    "ประเภท": "Type",
+    "ก่อนหน้า": "Previous",
+    "ถัดไป": "Next",
+    "หน้า": "Page",
+    "ดัชนีค้นหายังไม่พร้อม": "The search index is not ready yet",
+    "ใช้": "Apply",
+    # document
+    "ชื่อไฟล์": "File name",
+    "ชนิดไฟล์": "File type",
+    "ขนาด": "Size",
+    "วันที่เอกสาร": "Document date",
+    "รับเข้าเมื่อ": "Received",
+    "สถานะการเผยแพร่": "Publication",
+    "ภายใน": "Internal",
+    "ตรวจสอบแล้ว": "Checked",
+    "อนุมัติแล้ว": "Approved",
+    "เผยแพร่แล้ว": "Published",
+    "ดาวน์โหลดต้นฉบับ": "Download original",
+    "ข้อมูลหนังสือราชการ": "Official letter",
+    "ที่": "Number",
+    "ส่วนราชการ": "Office",
+    "เรื่อง": "Subject",
+    "เรียน": "To",
+    "อ้างถึง": "Reference",
+    "สิ่งที่ส่งมาด้วย": "Enclosures",
+    "ผู้ลงนาม": "Signatory",
+    "ข้อความในเอกสาร": "Text",
+    "ไม่มีข้อความ": "No text",
+    "แสดงข้อความทั้งหมด": "Show all text",
+    "ประวัติการจัดเก็บ": "Provenance",
+    "ผู้ดำเนินการ": "Agent",
+    "ผล": "Outcome",
+    "รายการในบัญชีที่เชื่อมโยง": "Linked inventory items",
+    "ยังไม่ได้เชื่อมโยงกับรายการในบัญชี": "Not linked to any inventory item",
+    "เอกสารที่คล้ายกัน": "Similar documents",
+    "คำที่ตรงกัน": "Shared terms",
+    "การส่งไฟล์": "Submissions",
+    "ผู้ส่ง": "Submitted by",
+    "ตรวจสอบ": "Check",
+    "อนุมัติ": "Approve",
+    "เผยแพร่": "Publish",
+    "ถอนกลับเป็นภายใน": "Withdraw to internal",
+    "ขั้นตอนถัดไป": "Next step",
+    "เชื่อมโยง": "Link",
+    "ยกเลิกการเชื่อมโยง": "Unlink",
+    "รหัสรายการ": "Item code",
+    "ข้อมูลอื่น": "Other metadata",
+    # upload
+    "ลากไฟล์หรือไฟล์ ZIP มาวางที่นี่": "Drag files or ZIP bundles here",
+    "หรือ": "or",
+    "เลือกไฟล์": "Choose files",
+    "ส่งไฟล์": "Upload",
+    "รายการที่ส่งมอบ (ไม่บังคับ)": "Deliverable (optional)",
+    "กิจกรรม": "Activity",
+    "ไม่ระบุ": "Not specified",
+    "กำลังส่ง": "Uploading",
+    "กำลังประมวลผล": "Processing",
+    "เสร็จแล้ว": "Done",
+    "ล้มเหลว": "Failed",
+    "นำเข้าแล้ว": "Ingested",
+    "ซ้ำ": "Duplicate",
+    "เก็บแล้วแต่ไม่มีข้อความ": "Stored without text",
+    "ปฏิเสธ": "Rejected",
+    "เหตุผล": "Reason",
+    "ไฟล์": "File",
+    "สถานะ": "Status",
+    "ไฟล์ที่เลือก": "Selected files",
+    "ขนาดไม่เกิน": "Up to",
+    # inventory
+    "นำเข้าบัญชี": "Import inventory",
+    "ดาวน์โหลดแบบฟอร์ม": "Download template",
+    "ไฟล์บัญชี (.xlsx หรือ .csv)": "Inventory file (.xlsx or .csv)",
+    "นำเข้า": "Import",
+    "ทั้งหมด": "All",
+    "ชื่อรายการ": "Deliverable",
+    "กำหนดส่ง": "Due",
+    "จำนวน": "Quantity",
+    "เอกสารที่ส่ง": "Delivered",
+    "ยังไม่มีรายการ": "No items yet",
+    "ยังไม่พร้อมใช้งาน": "Not available yet",
+    "ยืนยัน": "Confirm",
+    # gaps
+    "ความครบถ้วน": "Completeness",
+    "ครบ": "Complete",
+    "ขาด": "Missing",
+    "เกินกำหนด": "Overdue",
+    "ตามจังหวัด": "By province",
+    "ตามหน่วยงาน": "By agency",
+    "ส่งออก CSV": "Export CSV",
+    "ส่งออก Excel": "Export Excel",
+    "พิมพ์ (A4)": "Print (A4)",
+    "ณ วันที่": "As of",
+    "แสดงรายงาน": "Show report",
+    "รายการที่ยังขาด": "Missing items",
+    "ที่คาดไว้": "Expected",
+    "ที่ได้รับ": "Received",
+    # reuse
+    "วางคำอธิบายโครงการใหม่": "Paste the new project's description",
+    "หาผลงานเดิมที่นำมาต่อยอดได้": "Find past outputs to build on",
+    "ผลงานเดิมที่เกี่ยวข้อง": "Related past outputs",
+    "ไม่พบผลงานที่เกี่ยวข้อง": "No related outputs found",
+}
+
+EVENT_LABELS_EN = {
+    "received": "Received",
+    "identified": "Format identified",
+    "format-warning": "Format warning",
+    "stored": "Original stored",
+    "extracted": "Text extracted",
+    "ocr-skipped": "OCR skipped",
+    "classified": "Classified",
+    "unpacked-from": "Unpacked from bundle",
+    "linked": "Linked to item",
+    "unlinked": "Unlinked",
+    "indexed": "Indexed",
+    "fixity-check": "Fixity check",
+    "rejected": "Rejected",
+    "publication": "Publication",
+}
+
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def current_lang() -> str:
+    lang = getattr(g, "lang", None)
+    if lang:
+        return lang
+    chosen = request.args.get("lang") or request.cookies.get("lang") or "th"
+    g.lang = chosen if chosen in LANGS else "th"
+    return g.lang
+
+
+def translate(text: str) -> str:
+    if current_lang() == "en":
+        return EN.get(text, text)
+    return text
+
+
+def thai_date(value, style: str = "long") -> str:
+    """A date (or ISO string, or datetime) as offices write it: B.E. year, Thai digits in
+    Thai; B.E. year and Arabic digits in English."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, _dt.datetime):
+        value = value.astimezone(_BANGKOK).date() if value.tzinfo else value.date()
+    if current_lang() == "en":
+        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year + 543} B.E."
+    return format_thai_date(value, style=style)
+
+
+def thai_datetime(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo:
+        value = value.astimezone(_BANGKOK)
+    return f"{thai_date(value.date(), 'short')} {value:%H:%M}"
+
+
+_BANGKOK = _dt.timezone(_dt.timedelta(hours=7), "ICT")
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

@@ -1,0 +1,73 @@
+"""The web's view of the inventory (indexer.inventory does the work): listing with the
+province filter the pages need, the choices for the upload form, and imports from an
+uploaded file."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from schemas.models import InventoryItem, Project
+
+
+def list_items(core, *, fiscal_year=None, province=None, project=None) -> list[dict]:
+    from indexer import inventory
+
+    items = inventory.list_items(core, fiscal_year, project=project)
+    if province:
+        items = [i for i in items if i.get("province") == province]
+    return items
+
+
+def fiscal_years(core) -> list[int]:
+    with core.sessions() as session:
+        return sorted(
+            {y for y in session.scalars(select(Project.fiscal_year).distinct()) if y},
+            reverse=True,
+        )
+
+
+def upload_choices(core, principal) -> list[dict]:
+    """Project → activity → item choices for the upload form; a dsss officer sees only the
+    items of their own province (the server checks again on upload)."""
+    from service.access import item_province_id
+
+    with core.sessions() as session:
+        items = session.scalars(
+            select(InventoryItem)
+            .options(selectinload(InventoryItem.project), selectinload(InventoryItem.activity))
+            .order_by(InventoryItem.project_id, InventoryItem.activity_id, InventoryItem.id)
+        ).all()
+        out = []
+        for item in items:
+            if not principal.may_act_for_province(item_province_id(item)):
+                continue
+            out.append(
+                {
+                    "code": item.code,
+                    "title": item.title,
+                    "fiscal_year": item.project.fiscal_year,
+                    "project": item.project.name,
+                    "activity": item.activity.name if item.activity else "",
+                }
+            )
+        return out
+
+
+def run_import(core, upload, *, agent: str) -> dict:
+    from indexer import inventory
+
+    data = upload.read()
+    try:
+        result = inventory.import_inventory(core, data, filename=upload.filename, agent=agent)
+    except inventory.InventoryFileError as exc:
+        raise ValueError(str(exc)) from exc
+    return result.as_dict()
+
+
+def get_item(session, code: str):
+    try:
+        from indexer.inventory import get_item as find
+    except ImportError:
+        return session.scalar(select(InventoryItem).where(InventoryItem.code == code))
+    return find(session, code)

@@ -1,0 +1,674 @@
+"""The OpenAPI 3.1 description of /api/ (served at /api/openapi.json).
+
+Written by hand, next to the routes it describes; tests validate real responses against
+these schemas and check that every /api/ route is described here.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+ERRORS = {
+    "400": _err("bad argument (code bad_argument, csrf_failed, ...)"),
+    "401": _err("login or an API token is needed (code unauthorized, bad_token)"),
+    "403": _err("the role or province may not do this (code forbidden)"),
+    "404": _err("not found, or not visible to the asker (code not_found)"),
+}
+
+
+def _errors(*codes: str) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def _param(name: str, schema: dict, description: str, where: str = "query", required=False):
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+DOC_ID = _param("document_id", {"type": "integer"}, "document id", "path")
+FILTER_PARAMS = [
+    _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.), e.g. 2562"),
+    _param("province", {"type": "string"}, "province (Thai name)"),
+    _param("project", {"type": "string"}, "project name"),
+    _param("agency", {"type": "string"}, "host agency"),
+    _param("category", {"type": "string"}, "file category: text, image, audio, video, ..."),
+    _param("kind", {"type": "string"}, "document kind, e.g. official_letter"),
+]
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "message_en"],
+                "properties": {
+                    "code": {"type": "string", "description": "stable machine-readable code"},
+                    "message": {"type": "string", "description": "Thai"},
+                    "message_en": {"type": "string", "description": "English"},
+                },
+            }
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["ok", "checks"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": ["authenticated", "kind", "name", "role", "province"],
+        "properties": {
+            "authenticated": {"type": "boolean"},
+            "kind": {"enum": ["user", "token", "anonymous"]},
+            "name": _NULLABLE_STR,
+            "role": {"enum": ["admin", "strategy", "dsss", "viewer", None]},
+            "province": _NULLABLE_STR,
+        },
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["document_id", "title", "filename", "score", "snippet"],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "title": {"type": "string"},
+            "filename": {"type": "string"},
+            "score": {"type": "number"},
+            "snippet": {"type": "string", "description": "HTML, matches in <mark>"},
+            "kind": {"type": "string"},
+            "category": {"type": "string"},
+            "fiscal_year": _NULLABLE_INT,
+            "date": _NULLABLE_STR,
+            "shared_terms": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["total", "hits", "facets"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {
+                "type": "object",
+                "properties": {
+                    name: {"type": "array", "items": _ref("FacetValue")}
+                    for name in ("fiscal_year", "province", "project", "agency", "category", "kind")
+                },
+            },
+            "suggestion": {**_NULLABLE_STR, "description": "did you mean (logged-in only)"},
+            "query": {"type": "object", "description": "the query as parsed"},
+        },
+    },
+    "Similar": {
+        "type": "object",
+        "required": ["hits"],
+        "properties": {"hits": {"type": "array", "items": _ref("Hit")}},
+    },
+    "Event": {
+        "type": "object",
+        "required": ["event", "at", "agent", "outcome", "detail"],
+        "properties": {
+            "event": {"type": "string"},
+            "at": _NULLABLE_STR,
+            "agent": {"type": "string"},
+            "outcome": {"type": "string"},
+            "detail": {"type": "object"},
+        },
+    },
+    "Link": {
+        "type": "object",
+        "required": ["code", "title", "method", "linked_by", "linked_at"],
+        "properties": {
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "project": _NULLABLE_STR,
+            "activity": _NULLABLE_STR,
+            "fiscal_year": _NULLABLE_INT,
+            "method": {"type": "string"},
+            "linked_by": {"type": "string"},
+            "linked_at": {"type": "string"},
+        },
+    },
+    "Document": {
+        "type": "object",
+        "required": [
+            "document_id",
+            "title",
+            "filename",
+            "sha256",
+            "size",
+            "mime",
+            "category",
+            "kind",
+            "fiscal_year",
+            "document_date",
+            "publication",
+            "created_at",
+            "metadata",
+            "links",
+            "submissions",
+            "provenance",
+            "text",
+        ],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "title": {"type": "string"},
+            "filename": {"type": "string"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "size": {"type": "integer"},
+            "mime": {"type": "string"},
+            "category": {"type": "string"},
+            "kind": {"type": "string"},
+            "fiscal_year": _NULLABLE_INT,
+            "document_date": _NULLABLE_STR,
+            "publication": {"enum": ["internal", "checked", "approved", "published"]},
+            "created_at": {"type": "string"},
+            "metadata": {"type": "object"},
+            "links": {"type": "array", "items": _ref("Link")},
+            "submissions": {"type": "array", "items": {"type": "object"}},
+            "provenance": {"type": "array", "items": _ref("Event")},
+            "text": {"type": "string"},
+        },
+    },
+    "PublicationResult": {
+        "type": "object",
+        "required": ["document_id", "publication", "event"],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "publication": {"enum": ["internal", "checked", "approved", "published"]},
+            "event": _ref("Event"),
+        },
+    },
+    "Links": {
+        "type": "object",
+        "required": ["document_id", "links"],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "links": {"type": "array", "items": _ref("Link")},
+        },
+    },
+    "Suggestions": {
+        "type": "object",
+        "required": ["suggestions"],
+        "properties": {
+            "suggestions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "score", "reasons"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "score": {"type": "number"},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    },
+    "JobAccepted": {
+        "type": "object",
+        "required": ["job_id", "status_url", "files"],
+        "properties": {
+            "job_id": {"type": "integer"},
+            "status_url": {"type": "string"},
+            "files": {"type": "integer"},
+        },
+    },
+    "Job": {
+        "type": "object",
+        "required": ["job_id", "status", "agent", "total", "done", "counts", "files"],
+        "properties": {
+            "job_id": {"type": "integer"},
+            "status": {"type": "string", "description": "running, finished, failed, ..."},
+            "agent": {"type": "string"},
+            "created_at": {"type": "string"},
+            "finished_at": _NULLABLE_STR,
+            "total": {"type": "integer"},
+            "done": {"type": "integer"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "files": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["path", "status", "document_id", "error"],
+                    "properties": {
+                        "path": {"type": "string"},
+                        "status": {
+                            "enum": ["ingested", "duplicate", "stored-without-text", "rejected"]
+                        },
+                        "document_id": _NULLABLE_INT,
+                        "sha256": _NULLABLE_STR,
+                        "error": _NULLABLE_STR,
+                    },
+                },
+            },
+            "error": _NULLABLE_STR,
+        },
+    },
+    "InventoryItem": {
+        "type": "object",
+        "required": ["code", "fiscal_year", "project", "deliverable", "quantity"],
+        "properties": {
+            "code": {"type": "string"},
+            "fiscal_year": {"type": "integer"},
+            "cluster": _NULLABLE_STR,
+            "province": _NULLABLE_STR,
+            "project_code": _NULLABLE_STR,
+            "project": {"type": "string"},
+            "activity": _NULLABLE_STR,
+            "host_agency": _NULLABLE_STR,
+            "deliverable": {"type": "string"},
+            "type": _NULLABLE_STR,
+            "quantity": {"type": "integer"},
+            "due_date": _NULLABLE_STR,
+            "due_date_th": _NULLABLE_STR,
+            "received": {"type": "integer"},
+        },
+    },
+    "InventoryList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _ref("InventoryItem")}},
+    },
+    "ImportResult": {
+        "type": "object",
+        "required": ["filename", "ok", "rows", "created", "updated", "unchanged", "errors"],
+        "properties": {
+            "filename": {"type": "string"},
+            "ok": {"type": "boolean"},
+            "committed": {"type": "boolean"},
+            "rows": {"type": "integer"},
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+            "warnings": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "GapGroup": {
+        "type": "object",
+        "required": ["name", "items", "expected", "covered", "completeness"],
+        "properties": {
+            "name": {"type": "string"},
+            "items": {"type": "integer"},
+            "expected": {"type": "integer"},
+            "covered": {"type": "integer"},
+            "completeness": {"type": "number", "minimum": 0, "maximum": 1},
+            "received": {"type": "integer"},
+            "partial": {"type": "integer"},
+            "missing": {"type": "integer"},
+            "overdue": {"type": "integer"},
+        },
+    },
+    "GapReport": {
+        "type": "object",
+        "required": ["fiscal_year", "as_of", "items", "by_province", "by_agency", "summary"],
+        "properties": {
+            "fiscal_year": {"type": "integer"},
+            "as_of": {"type": "string", "format": "date"},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "deliverable", "quantity", "received", "status"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "deliverable": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "received": {"type": "integer"},
+                        "status": {"enum": ["received", "partial", "missing", "overdue"]},
+                    },
+                },
+            },
+            "by_province": {"type": "array", "items": _ref("GapGroup")},
+            "by_agency": {"type": "array", "items": _ref("GapGroup")},
+            "unexpected": {"type": "array"},
+            "projects": {"type": "array"},
+            "summary": {
+                "type": "object",
+                "required": ["items", "completeness"],
+                "properties": {
+                    "items": {"type": "integer"},
+                    "completeness": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+
+BEARER = [{"bearer": []}, {"session": []}]
+
+PATHS = {
+    "/healthz": {
+        "get": {
+            "summary": "Health of the database, the store and the index",
+            "security": [],
+            "responses": {"200": _json(_ref("Health")), "503": _json(_ref("Health"), "unhealthy")},
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json({"type": "object"})},
+        }
+    },
+    "/api/me": {
+        "get": {
+            "summary": "Who the API thinks you are",
+            "security": [],
+            "responses": {"200": _json(_ref("Me")), **_errors("401")},
+        }
+    },
+    "/api/search": {
+        "get": {
+            "summary": "Search in Thai (or English); visitors get published documents only",
+            "security": [],
+            "parameters": [
+                _param("q", {"type": "string"}, "query; see the query language"),
+                _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "hits per page"),
+                _param("offset", {"type": "integer", "minimum": 0}, "hits to skip"),
+                _param("sort", {"enum": ["relevance", "date"]}, "order"),
+                *FILTER_PARAMS,
+            ],
+            "responses": {"200": _json(_ref("SearchResult")), **_errors("400", "401")},
+        }
+    },
+    "/api/documents/{document_id}": {
+        "get": {
+            "summary": "A document with metadata, text, links and provenance",
+            "security": [],
+            "parameters": [DOC_ID],
+            "responses": {"200": _json(_ref("Document")), **_errors("401", "404")},
+        }
+    },
+    "/api/documents/{document_id}/file": {
+        "get": {
+            "summary": "Download the preserved original",
+            "security": [],
+            "parameters": [DOC_ID],
+            "responses": {
+                "200": {
+                    "description": "the original bytes",
+                    "content": {"application/octet-stream": {"schema": {}}},
+                },
+                **_errors("401", "404"),
+                "410": _err("the preserved object is missing"),
+            },
+        }
+    },
+    "/api/documents/{document_id}/similar": {
+        "get": {
+            "summary": "Documents similar to this one, with shared terms",
+            "security": [],
+            "parameters": [DOC_ID, _param("limit", {"type": "integer"}, "how many")],
+            "responses": {"200": _json(_ref("Similar")), **_errors("401", "404")},
+        }
+    },
+    "/api/documents/{document_id}/publication": {
+        "post": {
+            "summary": "One step of the approval chain (seed 001): check, approve, publish; "
+            "or withdraw (admin)",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["action"],
+                            "properties": {
+                                "action": {"enum": ["check", "approve", "publish", "withdraw"]},
+                                "note": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(_ref("PublicationResult")),
+                **_errors("400", "401", "403", "404"),
+                "409": _err("wrong state (invalid_transition) or same checker (same_agent)"),
+            },
+        }
+    },
+    "/api/documents/{document_id}/links": {
+        "post": {
+            "summary": "Link the document to an inventory item (dsss: own province only)",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["item_code"],
+                            "properties": {
+                                "item_code": {"type": "string"},
+                                "method": {"enum": ["manual", "confirmed"]},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"200": _json(_ref("Links")), **_errors("400", "401", "403", "404")},
+        }
+    },
+    "/api/documents/{document_id}/links/{code}": {
+        "delete": {
+            "summary": "Unlink (the link is kept, inactive, with an event)",
+            "security": BEARER,
+            "parameters": [DOC_ID, _param("code", {"type": "string"}, "item code", "path")],
+            "responses": {"200": _json(_ref("Links")), **_errors("401", "403", "404")},
+        }
+    },
+    "/api/documents/{document_id}/suggestions": {
+        "get": {
+            "summary": "Inventory items this document may fulfil",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "responses": {"200": _json(_ref("Suggestions")), **_errors("401", "403", "404")},
+        }
+    },
+    "/api/reuse": {
+        "post": {
+            "summary": "Paste a new project's description; get past outputs to build on",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["text"],
+                            "properties": {
+                                "text": {"type": "string"},
+                                "limit": {"type": "integer", "minimum": 1, "maximum": 50},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"200": _json(_ref("Similar")), **_errors("400", "401")},
+        }
+    },
+    "/api/uploads": {
+        "post": {
+            "summary": "Upload files or ZIP bundles; ingestion runs as a job (admin, dsss)",
+            "security": BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["files"],
+                            "properties": {
+                                "files": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "string",
+                                        "contentMediaType": "application/octet-stream",
+                                    },
+                                },
+                                "item_code": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": _json(_ref("JobAccepted"), "accepted; poll status_url"),
+                **_errors("400", "401", "403", "404"),
+                "413": _err("too large (code too_large)"),
+            },
+        }
+    },
+    "/api/jobs/{job_id}": {
+        "get": {
+            "summary": "Progress and per-file results of an upload job (its owner, strategy, admin)",
+            "security": BEARER,
+            "parameters": [_param("job_id", {"type": "integer"}, "job id", "path")],
+            "responses": {"200": _json(_ref("Job")), **_errors("401", "403", "404")},
+        }
+    },
+    "/api/inventory": {
+        "get": {
+            "summary": "Inventory items with counts received",
+            "security": BEARER,
+            "parameters": [
+                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)"),
+                _param("province", {"type": "string"}, "province"),
+                _param("project", {"type": "string"}, "project name (part of)"),
+            ],
+            "responses": {"200": _json(_ref("InventoryList")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/inventory/template": {
+        "get": {
+            "summary": "The XLSX template for inventory lists",
+            "security": BEARER,
+            "responses": {
+                "200": {
+                    "description": "XLSX",
+                    "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {}
+                        }
+                    },
+                },
+                **_errors("401", "403"),
+            },
+        }
+    },
+    "/api/inventory/import": {
+        "post": {
+            "summary": "Import an inventory list (XLSX or CSV; strategy, admin)",
+            "security": BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "contentMediaType": "application/octet-stream",
+                                }
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"200": _json(_ref("ImportResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/gaps": {
+        "get": {
+            "summary": "Gap report: expected against received (dsss: own province only)",
+            "security": BEARER,
+            "parameters": [
+                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)", required=True),
+                _param("province", {"type": "string"}, "province"),
+                _param("cluster", {"type": "string"}, "provincial cluster"),
+                _param("agency", {"type": "string"}, "host agency"),
+                _param("project", {"type": "string"}, "project"),
+                _param("as_of", {"type": "string", "format": "date"}, "what is overdue as of"),
+                _param("format", {"enum": ["json", "csv", "xlsx"]}, "answer format"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "the report",
+                    "content": {
+                        "application/json": {"schema": _ref("GapReport")},
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {}
+                        },
+                    },
+                },
+                **_errors("400", "401", "403"),
+            },
+        }
+    },
+}
+
+
+def spec() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Khlang (คลัง) API",
+            "version": "1",
+            "description": "Archive and Thai search for provincial-cluster project outputs. "
+            "Visitors without credentials see published documents only. Scripts send "
+            "'Authorization: Bearer TOKEN' (khlang tokens create). Browser sessions send "
+            "the page's CSRF token as X-CSRF-Token on POST and DELETE. Errors are "
+            '{"error": {"code", "message" (Thai), "message_en"}}.',
+        },
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}, {}],
+        "paths": deepcopy(PATHS),
+        "components": {
+            "schemas": deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "khlang_session"},
+            },
+        },
+    }

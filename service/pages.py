@@ -1,0 +1,414 @@
+"""Server-rendered pages (Thai first): search, document, upload, inventory, gap report, reuse.
+
+Every page asks the same access questions as the API (service.access, service.auth);
+nothing is hidden only by leaving a button out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from indexer.documents import document_as_dict
+from indexer.provenance import EVENT_LABELS_TH
+from service import access
+from service import api as api_module
+from service.auth import login_required, permission_required
+from service.i18n import EVENT_LABELS_EN, current_lang
+from service.publication import ACTION_LABELS, STATE_LABELS, next_actions
+
+bp = Blueprint("pages", __name__)
+
+PAGE_SIZE = 20
+FACET_LABELS = {
+    "fiscal_year": "ปีงบประมาณ",
+    "province": "จังหวัด",
+    "project": "โครงการ",
+    "agency": "หน่วยงาน",
+    "category": "หมวด",
+    "kind": "ประเภท",
+}
+CATEGORY_LABELS = {
+    "text": "ข้อความ",
+    "image": "ภาพ",
+    "audio": "เสียง",
+    "video": "วิดีโอ",
+    "spreadsheet": "ตาราง",
+    "presentation": "งานนำเสนอ",
+    "archive": "ไฟล์บีบอัด",
+    "other": "อื่น ๆ",
+}
+STATUS_LABELS = {
+    "ingested": "นำเข้าแล้ว",
+    "duplicate": "ซ้ำ",
+    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
+    "rejected": "ปฏิเสธ",
+}
+LETTER_FIELDS = [
+    ("number", "ที่"),
+    ("office", "ส่วนราชการ"),
+    ("date", "วันที่"),
+    ("subject", "เรื่อง"),
+    ("addressee", "เรียน"),
+    ("reference", "อ้างถึง"),
+    ("enclosures", "สิ่งที่ส่งมาด้วย"),
+    ("signatory", "ผู้ลงนาม"),
+]
+
+
+def core():
+    return current_app.extensions["khlang"]
+
+
+def kind_label(kind: str | None) -> str:
+    try:
+        from indexer.understand import KIND_LABELS_TH
+    except ImportError:
+        return kind or ""
+    if current_lang() == "en":
+        return (kind or "").replace("-", " ")
+    return KIND_LABELS_TH.get(kind, kind or "")
+
+
+def facet_value_label(field: str, value) -> str:
+    if field == "kind":
+        return kind_label(value)
+    if field == "category" and current_lang() == "th":
+        return CATEGORY_LABELS.get(value, value)
+    return str(value)
+
+
+def event_label(event: str) -> str:
+    if current_lang() == "en":
+        return EVENT_LABELS_EN.get(event, event)
+    return EVENT_LABELS_TH.get(event, event)
+
+
+@bp.app_context_processor
+def _layout_context():
+    return {
+        "principal": getattr(g, "principal", None),
+        "kind_label": kind_label,
+        "facet_value_label": facet_value_label,
+        "event_label": event_label,
+        "state_labels": STATE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "category_labels": CATEGORY_LABELS,
+        "lang_url": _lang_url,
+        "search_url": _search_url,
+    }
+
+
+def _search_url(**changes) -> str:
+    """The search page's URL with some parameters changed (None removes one); any change
+    other than the page number goes back to page 1."""
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for("pages.search", **args)
+
+
+def _lang_url(lang: str) -> str:
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return url_for(request.endpoint or "pages.search", **(request.view_args or {}), **args)
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def search():
+    query = (request.args.get("q") or "").strip()
+    sort = request.args.get("sort") if request.args.get("sort") in ("relevance", "date") else None
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page = 1
+    try:
+        filters = api_module.search_filters(request.args)
+    except api_module.BadArgument:
+        filters = {}
+    result, index_error = None, False
+    if query or filters or sort:
+        try:
+            result = api_module.run_search(
+                query,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+                sort=sort or "relevance",
+                filters=filters,
+            )
+        except Exception:
+            current_app.logger.exception("search failed")
+            index_error = True
+    pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
+    return render_template(
+        "search.html",
+        query=query,
+        sort=sort or "relevance",
+        filters=filters,
+        result=result,
+        page=page,
+        pages=pages,
+        facet_labels=FACET_LABELS,
+        index_error=index_error,
+    )
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id: int):
+    with core().sessions() as session:
+        doc = access.visible_document(session, document_id)
+        if doc is None:
+            abort(404)
+        data = document_as_dict(session, doc)
+    text = data.pop("text") or ""
+    similar = []
+    try:
+        similar = api_module.similar_hits(
+            f"{data['title']}\n{text[:20000]}", 5, exclude=document_id
+        )
+    except Exception:
+        current_app.logger.exception("similar failed")
+    suggestions = []
+    if g.principal.can("link"):
+        try:
+            from indexer.suggest import suggest_items
+
+            suggestions = [s.as_dict() for s in suggest_items(core(), document_id, limit=5)]
+            linked = {link["code"] for link in data["links"]}
+            suggestions = [s for s in suggestions if s["code"] not in linked]
+        except Exception:
+            current_app.logger.exception("suggestions failed")
+    actions = [a for a in next_actions(data["publication"]) if g.principal.can(a)]
+    meta = data.get("metadata") or {}
+    letter = meta.get("letter") or {}
+    return render_template(
+        "document.html",
+        doc=data,
+        text_preview=text[:4000],
+        text_rest=text[4000:100_000],
+        text_truncated=len(text) > 100_000,
+        letter=[(label, letter.get(key)) for key, label in LETTER_FIELDS if letter.get(key)],
+        other_meta={k: v for k, v in meta.items() if k != "letter" and v not in (None, "", [], {})},
+        similar=similar,
+        suggestions=suggestions,
+        actions=actions,
+        action_labels=ACTION_LABELS,
+    )
+
+
+@bp.post("/documents/<int:document_id>/publication")
+@login_required
+def publication(document_id: int):
+    from service.publication import ACTIONS, TransitionError, transition
+
+    action = request.form.get("action")
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            abort(404)
+    if action not in ACTIONS:
+        abort(400)
+    if not g.principal.can(action):
+        abort(403)
+    try:
+        transition(core(), document_id, action, agent=g.principal.agent)
+    except TransitionError as exc:
+        flash(exc.message_th if current_lang() == "th" else exc.message_en, "error")
+    return redirect(url_for("pages.document", document_id=document_id))
+
+
+@bp.post("/documents/<int:document_id>/links")
+@login_required
+def link(document_id: int):
+    code = (request.form.get("item_code") or "").strip()
+    unlink = request.form.get("op") == "unlink"
+    method = "confirmed" if request.form.get("op") == "confirm" else "manual"
+    if not code:
+        abort(400)
+    status, body = api_module.change_link(document_id, code, unlink=unlink, method=method)
+    if status == 404 and body == "item":
+        flash("ไม่พบรายการในบัญชี" if current_lang() == "th" else "No such item", "error")
+    elif status != 200:
+        abort(status)
+    return redirect(url_for("pages.document", document_id=document_id) + "#links")
+
+
+# --- upload ------------------------------------------------------------------------------
+
+
+@bp.get("/upload")
+@permission_required("upload")
+def upload():
+    from service.inventory_view import upload_choices
+
+    try:
+        choices = upload_choices(core(), g.principal)
+    except Exception:
+        current_app.logger.exception("upload choices failed")
+        choices = []
+    return render_template(
+        "upload.html",
+        choices=choices,
+        max_upload=current_app.config.get("MAX_CONTENT_LENGTH"),
+    )
+
+
+@bp.post("/upload")
+@permission_required("upload")
+def upload_post():
+    """Without JavaScript the form posts here and lands on the job's page."""
+    response = api_module.upload()
+    if response.status_code != 202:
+        body = response.get_json() or {}
+        message = body.get("error", {}).get("message" if current_lang() == "th" else "message_en")
+        flash(message or "เกิดข้อผิดพลาด", "error")
+        return redirect(url_for("pages.upload"))
+    return redirect(url_for("pages.job", job_id=response.get_json()["job_id"]))
+
+
+@bp.get("/upload/jobs/<int:job_id>")
+@permission_required("upload")
+def job(job_id: int):
+    from indexer.jobs import job_status
+    from schemas.models import Batch
+
+    with core().sessions() as session:
+        batch = session.get(Batch, job_id)
+        if batch is None or not access.may_see_job(batch):
+            abort(404)
+    return render_template("job.html", job=job_status(core(), job_id))
+
+
+# --- inventory -----------------------------------------------------------------------------
+
+
+@bp.route("/inventory", methods=["GET", "POST"])
+@permission_required("inventory_read")
+def inventory():
+    from service.inventory_view import fiscal_years, list_items, run_import
+
+    import_result = None
+    if request.method == "POST":
+        if not g.principal.can("inventory_manage"):
+            abort(403)
+        upload_file = request.files.get("file")
+        if upload_file is None or not upload_file.filename:
+            flash("กรุณาเลือกไฟล์บัญชี" if current_lang() == "th" else "Choose a file", "error")
+        else:
+            try:
+                import_result = run_import(core(), upload_file, agent=g.principal.agent)
+            except ValueError as exc:
+                flash(str(exc), "error")
+    years = fiscal_years(core())
+    try:
+        fiscal_year = int(request.args.get("fiscal_year") or 0) or None
+    except ValueError:
+        fiscal_year = None
+    if fiscal_year is None and years and "fiscal_year" not in request.args:
+        fiscal_year = years[0]
+    province = (request.args.get("province") or "").strip() or None
+    project = (request.args.get("project") or "").strip() or None
+    items = list_items(core(), fiscal_year=fiscal_year)
+    provinces = sorted({i["province"] for i in items if i.get("province")})
+    projects = sorted({i["project"] for i in items if i.get("project")})
+    if province:
+        items = [i for i in items if i.get("province") == province]
+    if project:
+        items = [i for i in items if i.get("project") == project]
+    return render_template(
+        "inventory.html",
+        items=items,
+        years=years,
+        fiscal_year=fiscal_year,
+        province=province,
+        project=project,
+        provinces=provinces,
+        projects=projects,
+        import_result=import_result,
+    )
+
+
+# --- gap report ----------------------------------------------------------------------------
+
+
+@bp.get("/gaps")
+@permission_required("gaps")
+def gaps():
+    return _gaps_page("gaps.html")
+
+
+@bp.get("/gaps/print")
+@permission_required("gaps")
+def gaps_print():
+    return _gaps_page("gaps_print.html")
+
+
+def _gaps_page(template: str):
+    from service.inventory_view import fiscal_years
+
+    years = fiscal_years(core())
+    args = request.args.to_dict()
+    if not args.get("fiscal_year") and years:
+        args["fiscal_year"] = str(years[0])
+    report, params, problem = None, {}, None
+    if args.get("fiscal_year"):
+        try:
+            params = api_module.gap_params(args)
+        except api_module.BadArgument as exc:
+            problem = exc.name
+        except api_module.ProvinceRefused:
+            abort(403)
+        else:
+            try:
+                from indexer.gaps import gap_report
+            except ImportError:
+                problem = "not_available"
+            else:
+                report = api_module._jsonable(gap_report(core(), **params))
+    export_args = {k: v for k, v in args.items() if k != "lang" and v}
+    return render_template(
+        template,
+        report=report,
+        params=params,
+        years=years,
+        problem=problem,
+        args=args,
+        export_args=export_args,
+    )
+
+
+# --- reuse ---------------------------------------------------------------------------------
+
+
+@bp.route("/reuse", methods=["GET", "POST"])
+def reuse():
+    text = (request.form.get("text") or "").strip() if request.method == "POST" else ""
+    hits = None
+    if text:
+        try:
+            hits = api_module.similar_hits(text[:50000], 10)
+        except Exception:
+            current_app.logger.exception("reuse failed")
+            hits = []
+    return render_template("reuse.html", text=text, hits=hits)
