@@ -93,6 +93,9 @@ def import_cmd(ctx, file, strict, submitted_by, as_json):
                 f"({result.rows} rows: {len(result.created)} created, {len(result.updated)} "
                 f"updated, {len(result.unchanged)} unchanged, {len(result.errors)} errors)"
             )
+        if result.skipped:
+            rows = ", ".join(str(n) for n in result.skipped)
+            click.echo(f"ข้ามแถวตัวอย่าง (example rows skipped): {rows}")
         if result.absent:
             click.echo(
                 f"รายการเดิม {len(result.absent)} รายการไม่อยู่ในไฟล์นี้ (not in this file, kept): "
