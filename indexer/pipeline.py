@@ -137,9 +137,18 @@ def _msg(code: str, **values) -> str:
     return MESSAGES[code].format(**values)
 
 
+# Titles office programs write into file properties by default; they name nothing.
+GENERIC_TITLES = re.compile(
+    r"^(word document|microsoft word.*|untitled.*|document\d*|presentation\d*|"
+    r"powerpoint presentation|book\d*|sheet\d*|slide \d+|เอกสาร\d*|ไม่มีชื่อ.*)$",
+    re.IGNORECASE,
+)
+
+
 def derive_title(extraction: Extraction, understood_title: str | None, name: str) -> str:
+    """The letter's subject or heading, else a real property title, else the first line."""
     for candidate in (understood_title, extraction.title):
-        if candidate and candidate.strip():
+        if candidate and candidate.strip() and not GENERIC_TITLES.match(candidate.strip()):
             return candidate.strip()[:500]
     for line in extraction.text.splitlines():
         line = line.strip(" *#\t")

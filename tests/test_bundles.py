@@ -85,11 +85,13 @@ def test_nested_bundle_with_thai_names_junk_and_provenance(core, tmp_path):
 
 
 def test_same_file_in_two_bundles_is_stored_once_with_two_arrivals(core, tmp_path):
+    folder = tmp_path / "delivered"
+    folder.mkdir()
     for name in ("ชุดที่หนึ่ง.zip", "ชุดที่สอง.zip"):
-        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+        with zipfile.ZipFile(folder / name, "w") as archive:
             archive.writestr(f"{name}-readme.txt", name.encode())
             archive.write(PDF_000, "แนวทาง.pdf")
-    results = run_ingest_job(core, [str(tmp_path)], agent="dsss")
+    results = run_ingest_job(core, [str(folder)], agent="dsss")
     statuses = Counter(r.status for r in results)
     assert statuses == {"ingested": 5, "duplicate": 1}
     with core.sessions() as session:

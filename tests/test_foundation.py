@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -195,39 +193,29 @@ def test_bad_input_gets_a_reason_per_file_and_nothing_stored_is_touched(cli, cor
         assert all(s.error for s in rejected)
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="needs POSIX users")
-def test_unreadable_file_is_rejected_with_its_reason():
-    """Root reads everything, so the check runs the real CLI as an unprivileged user."""
-    workdir = Path(tempfile.mkdtemp(prefix="khlang-unreadable-"))
-    try:
-        os.chmod(workdir, 0o777)
-        secret = workdir / "ลับ.pdf"
-        shutil.copy(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf", secret)
-        os.chmod(secret, 0o000)
-        env = {**os.environ, "KHLANG_DATA_DIR": str(workdir / "data")}
-        env.pop("KHLANG_DATABASE_URL", None)
-        preexec = None
-        if os.geteuid() == 0:
-            nobody = pwd.getpwnam("nobody")
-            env["HOME"] = str(workdir)
-
-            def preexec():
-                os.setgid(nobody.pw_gid)
-                os.setuid(nobody.pw_uid)
-
-        command = [sys.executable, "-m", "service.cli", "ingest", str(secret), "--json"]
-        result = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env=env,
-            preexec_fn=preexec,
-            cwd=Path(__file__).resolve().parents[1],
-            timeout=120,
-        )
-        assert result.returncode == 1, result.stderr
-        [entry] = json.loads(result.stdout)
-        assert entry["status"] == "rejected"
-        assert "cannot be read" in entry["error"]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+@pytest.mark.skipif(
+    os.geteuid() == 0 and not shutil.which("setpriv"), reason="root needs setpriv to drop rights"
+)
+def test_unreadable_file_is_rejected_with_its_reason(tmp_path):
+    """Root reads everything, so as root the real CLI runs without the capabilities that
+    bypass file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+    secret = tmp_path / "ลับ.pdf"
+    shutil.copy(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf", secret)
+    os.chmod(secret, 0o000)
+    env = {**os.environ, "KHLANG_DATA_DIR": str(tmp_path / "data")}
+    env.pop("KHLANG_DATABASE_URL", None)
+    command = [sys.executable, "-m", "service.cli", "ingest", str(secret), "--json"]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    [entry] = json.loads(result.stdout)
+    assert entry["status"] == "rejected"
+    assert "cannot be read" in entry["error"]
