@@ -19,7 +19,7 @@ from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from schemas.models import Batch, Document, InventoryItem
 from service import access
-from service.auth import permission_required
+from service.auth import login_required, permission_required
 
 bp = Blueprint("api", __name__)
 
@@ -449,7 +449,7 @@ def upload():
 
 
 @bp.get("/api/jobs/<int:job_id>")
-@permission_required("upload")
+@login_required
 def job(job_id: int):
     from indexer.jobs import job_status
 

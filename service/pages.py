@@ -288,7 +288,7 @@ def upload_post():
 
 
 @bp.get("/upload/jobs/<int:job_id>")
-@permission_required("upload")
+@login_required
 def job(job_id: int):
     from indexer.jobs import job_status
     from schemas.models import Batch

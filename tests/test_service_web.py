@@ -1,0 +1,748 @@
+"""Issue 6: the web service. Every route for every role, each forbidden path refused, the
+publication chain of seed 001, CSRF, tokens, and the API checked against its OpenAPI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from indexer.jobs import run_ingest_job
+from schemas.models import ApiToken, Document, Event, User
+from service import create_app
+from service.auth import add_user, create_token
+from service.publication import transition
+from tests.conftest import SEED_FIXTURES, make_core
+
+PASSWORD = "รหัสผ่าน-ทดสอบ-1"
+USERS = {
+    "admin": ("admin", None),
+    "strategy": ("strategy", None),
+    "strategy2": ("strategy", None),
+    "dsss_cm": ("dsss", "เชียงใหม่"),
+    "dsss_cr": ("dsss", "เชียงราย"),
+    "viewer": ("viewer", None),
+}
+INVENTORY_CSV = [
+    [
+        "ปีงบประมาณ",
+        "จังหวัด",
+        "โครงการ",
+        "กิจกรรม",
+        "หน่วยงานเจ้าภาพ",
+        "ทรัพยากร/ผลลัพธ์",
+        "จำนวน",
+        "กำหนดส่ง",
+    ],
+    [
+        "2562",
+        "เชียงใหม่",
+        "โครงการส่งเสริมการท่องเที่ยว",
+        "กิจกรรมอบรม",
+        "สำนักงานจังหวัดเชียงใหม่",
+        "รายงานสรุปผลการอบรม",
+        "1",
+        "30 ก.ย. 2562",
+    ],
+    [
+        "2562",
+        "เชียงราย",
+        "โครงการพัฒนาข้อมูล จปฐ.",
+        "กิจกรรมสำรวจ",
+        "สำนักงานพัฒนาชุมชนจังหวัดเชียงราย",
+        "แบบสำรวจข้อมูล",
+        "1",
+        "30 ก.ย. 2562",
+    ],
+]
+
+
+def inventory_csv_bytes() -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(INVENTORY_CSV)
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One archive for the module: four seed documents, a two-province inventory, a user
+    of every role, and document 000 published through the whole chain."""
+    from indexer.inventory import import_inventory, list_items
+
+    core = make_core(tmp_path_factory.mktemp("web") / "data")
+    files = [
+        SEED_FIXTURES / f"{n}.pdf"
+        for n in (
+            "000_b5296e7a1e0e78d3",
+            "001_ea139409875e9751",
+            "003_d2773d3a604759fe",
+            "004_b16aa6efba4dfd19",
+        )
+    ]
+    results = run_ingest_job(core, [str(f) for f in files], agent="dsss_cm")
+    assert all(r.status == "ingested" for r in results), [r.as_dict() for r in results]
+    ids = {r.filename[:3]: r.document_id for r in results}
+    import_inventory(core, inventory_csv_bytes(), filename="inventory.csv", agent="strategy")
+    items = {i["province"]: i["code"] for i in list_items(core, 2562)}
+    for name, (role, province) in USERS.items():
+        add_user(core, name, role, PASSWORD, province)
+    transition(core, ids["000"], "check", agent="strategy")
+    transition(core, ids["000"], "approve", agent="strategy2")
+    transition(core, ids["000"], "publish", agent="strategy")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    yield SimpleNamespace(core=core, app=app, ids=ids, items=items)
+    app.extensions["khlang"].dispose()
+    core.dispose()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(app, name: str):
+    client = app.test_client()
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"name": name, "password": PASSWORD, "csrf_token": csrf_of(page.text), "next": "/"},
+    )
+    assert response.status_code == 302, response.text
+    client.csrf = csrf_of(client.get("/").text)
+    return client
+
+
+@pytest.fixture(scope="module")
+def clients(site):
+    logged = {name: login(site.app, name) for name in USERS}
+    logged["anon"] = site.app.test_client()
+    logged["anon"].csrf = csrf_of(logged["anon"].get("/login").text)
+    return logged
+
+
+def post(client, path, **kwargs):
+    headers = kwargs.pop("headers", {})
+    headers.setdefault("X-CSRF-Token", getattr(client, "csrf", ""))
+    return client.post(path, headers=headers, **kwargs)
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openapi(site):
+    jsonschema = pytest.importorskip("jsonschema")
+    spec = site.app.test_client().get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+
+    def check(response, path: str, method: str = "get"):
+        operation = spec["paths"][path][method]
+        status = str(response.status_code)
+        assert status in operation["responses"], f"{method} {path}: undocumented {status}"
+        content = operation["responses"][status].get("content", {})
+        if response.mimetype != "application/json":
+            assert response.mimetype in content, (path, response.mimetype)
+            return
+        schema = {**content["application/json"]["schema"], "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(response.get_json())
+
+    check.spec = spec
+    return check
+
+
+def test_every_api_route_is_in_the_openapi_document(site, openapi):
+    documented = {(path, method) for path, ops in openapi.spec["paths"].items() for method in ops}
+    for rule in site.app.url_map.iter_rules():
+        if not (rule.rule.startswith("/api/") or rule.rule == "/healthz"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented, (path, method)
+    from jsonschema import Draft202012Validator
+
+    for name, schema in openapi.spec["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema), name
+
+
+# --- what visitors see -----------------------------------------------------------------------
+
+
+def test_visitors_see_published_documents_and_nothing_of_the_rest(site, clients, openapi):
+    anon, viewer = clients["anon"], clients["viewer"]
+    published, internal = site.ids["000"], site.ids["003"]
+    everything = anon.get("/api/search?q=&limit=50")
+    openapi(everything, "/api/search")
+    body = everything.get_json()
+    assert body["total"] == 1
+    assert [h["document_id"] for h in body["hits"]] == [published]
+    assert all(v["count"] <= 1 for values in body["facets"].values() for v in values)
+    # Chiang Rai's letter (003) is internal: no hit, no count, no title in facets, no page.
+    letter = anon.get("/api/search", query_string={"q": "เชียงราย"}).get_json()
+    assert letter["total"] == 0 and letter["hits"] == [] and letter["suggestion"] is None
+    with site.core.sessions() as session:
+        title = session.get(Document, internal).title
+    assert title not in str(letter) and title not in str(body)
+    for path in (
+        f"/api/documents/{internal}",
+        f"/api/documents/{internal}/file",
+        f"/api/documents/{internal}/similar",
+        f"/documents/{internal}",
+    ):
+        assert anon.get(path).status_code == 404, path
+    assert anon.get(f"/api/documents/{internal}").get_json()["error"]["code"] == "not_found"
+    page = anon.get(f"/?q={title[:20]}")
+    assert title not in page.text
+    assert anon.get(f"/api/documents/{published}").status_code == 200
+    assert anon.get(f"/api/documents/{published}/file").status_code == 200
+    assert anon.get(f"/documents/{published}").status_code == 200
+    # Logged in, a viewer sees them all.
+    seen = viewer.get("/api/search?q=&limit=50").get_json()
+    assert seen["total"] == 4
+    assert viewer.get(f"/api/documents/{internal}").status_code == 200
+
+
+def test_similar_and_reuse_respect_visibility(site, clients, openapi):
+    anon, admin = clients["anon"], clients["admin"]
+    text = "แนวปฏิบัติการจัดเก็บทรัพยากรและผลลัพธ์โครงการกลุ่มจังหวัด เชียงใหม่ ลำพูน"
+    response = post(anon, "/api/reuse", json={"text": text})
+    openapi(response, "/api/reuse", "post")
+    hits = response.get_json()["hits"]
+    assert {h["document_id"] for h in hits} <= {site.ids["000"]}
+    response = post(admin, "/api/reuse", json={"text": text})
+    hits = response.get_json()["hits"]
+    assert hits and hits[0]["shared_terms"]
+    assert post(anon, "/api/reuse", json={}).get_json()["error"]["code"] == "text_required"
+    page = post(admin, "/reuse", data={"text": text, "csrf_token": admin.csrf})
+    assert page.status_code == 200 and "คำที่ตรงกัน" in page.text
+    similar = admin.get(f"/api/documents/{site.ids['001']}/similar")
+    openapi(similar, "/api/documents/{document_id}/similar")
+
+
+# --- the forbidden paths ---------------------------------------------------------------------
+
+
+def _forbidden_cases(site):
+    cm_item, cr_item = site.items["เชียงใหม่"], site.items["เชียงราย"]
+    doc = site.ids["004"]
+
+    def upload(**extra):
+        return {"data": {"files": (io.BytesIO(b"hello"), "a.txt"), **extra}}
+
+    def sheet():
+        return {"data": {"file": (io.BytesIO(b"x"), "i.csv")}}
+
+    return [
+        # who, method, path, body, expected status
+        ("anon", "post", "/api/uploads", upload, 401),
+        ("anon", "get", "/api/jobs/1", {}, 401),
+        ("anon", "get", "/api/inventory", {}, 401),
+        ("anon", "get", "/api/inventory/template", {}, 401),
+        ("anon", "get", "/api/gaps?fiscal_year=2562", {}, 401),
+        (
+            "anon",
+            "post",
+            f"/api/documents/{site.ids['000']}/publication",
+            {"json": {"action": "withdraw"}},
+            401,
+        ),
+        (
+            "anon",
+            "post",
+            f"/api/documents/{site.ids['000']}/links",
+            {"json": {"item_code": cm_item}},
+            401,
+        ),
+        ("anon", "get", f"/api/documents/{site.ids['000']}/suggestions", {}, 401),
+        ("viewer", "post", "/api/uploads", upload, 403),
+        ("viewer", "post", "/api/inventory/import", sheet, 403),
+        ("viewer", "get", "/api/gaps?fiscal_year=2562", {}, 403),
+        ("viewer", "post", f"/api/documents/{doc}/publication", {"json": {"action": "check"}}, 403),
+        ("viewer", "post", f"/api/documents/{doc}/links", {"json": {"item_code": cm_item}}, 403),
+        ("dsss_cr", "post", f"/api/documents/{doc}/links", {"json": {"item_code": cm_item}}, 403),
+        ("dsss_cr", "post", "/api/uploads", lambda: upload(item_code=cm_item), 403),
+        ("dsss_cr", "get", "/api/gaps?fiscal_year=2562&province=เชียงใหม่", {}, 403),
+        (
+            "dsss_cr",
+            "post",
+            f"/api/documents/{doc}/publication",
+            {"json": {"action": "check"}},
+            403,
+        ),
+        ("dsss_cm", "post", "/api/inventory/import", sheet, 403),
+        ("strategy", "post", "/api/uploads", upload, 403),
+        (
+            "strategy",
+            "post",
+            f"/api/documents/{site.ids['000']}/publication",
+            {"json": {"action": "withdraw"}},
+            403,
+        ),
+        ("dsss_cm", "post", f"/api/documents/{doc}/links", {"json": {"item_code": cr_item}}, 403),
+    ]
+
+
+def test_each_forbidden_path_is_refused(site, clients):
+    for who, method, path, body, expected in _forbidden_cases(site):
+        client = clients[who]
+        body = body() if callable(body) else body
+        response = post(client, path, **body) if method == "post" else client.get(path)
+        assert response.status_code == expected, (who, path, response.status_code, response.text)
+        assert response.get_json()["error"]["code"] in ("unauthorized", "forbidden")
+        assert response.get_json()["error"]["message"]  # Thai message
+    # And nothing was changed by them.
+    with site.core.sessions() as session:
+        assert session.get(Document, site.ids["004"]).publication == "internal"
+        assert not session.get(Document, site.ids["004"]).links
+
+
+def test_pages_send_visitors_to_login_and_refuse_other_roles(site, clients):
+    anon = clients["anon"]
+    for path in ("/upload", "/inventory", "/gaps", "/gaps/print", "/upload/jobs/1"):
+        response = anon.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+    assert clients["viewer"].get("/upload").status_code == 403
+    assert clients["viewer"].get("/gaps").status_code == 403
+    assert clients["strategy"].get("/upload").status_code == 403
+    assert clients["dsss_cr"].get("/gaps?province=เชียงใหม่").status_code == 403
+    refused = clients["viewer"].get("/gaps")
+    assert "ไม่มีสิทธิ์เข้าถึง" in refused.text
+    for name in ("admin", "strategy", "dsss_cm", "viewer"):
+        assert clients[name].get("/inventory").status_code == 200, name
+    for name in ("admin", "dsss_cm"):
+        assert clients[name].get("/upload").status_code == 200, name
+    # Internal document page: visitor 404, every logged-in role 200.
+    internal = site.ids["003"]
+    assert anon.get(f"/documents/{internal}").status_code == 404
+    for name in USERS:
+        assert clients[name].get(f"/documents/{internal}").status_code == 200, name
+
+
+# --- publication (seed 001) ------------------------------------------------------------------
+
+
+def test_publication_chain_with_four_eyes_and_events(site, clients, openapi):
+    doc = site.ids["001"]
+    strategy, strategy2, admin, anon = (
+        clients["strategy"],
+        clients["strategy2"],
+        clients["admin"],
+        clients["anon"],
+    )
+    path = f"/api/documents/{doc}/publication"
+    response = post(strategy, path, json={"action": "approve"})
+    assert (
+        response.status_code == 409 and response.get_json()["error"]["code"] == "invalid_transition"
+    )
+    openapi(response, "/api/documents/{document_id}/publication", "post")
+    response = post(strategy, path, json={"action": "check"})
+    openapi(response, "/api/documents/{document_id}/publication", "post")
+    assert response.get_json()["publication"] == "checked"
+    same = post(strategy, path, json={"action": "approve"})
+    assert same.status_code == 409 and same.get_json()["error"]["code"] == "same_agent"
+    assert post(strategy2, path, json={"action": "approve"}).get_json()["publication"] == "approved"
+    assert anon.get(f"/api/documents/{doc}").status_code == 404  # approved is not published
+    # The page's form does the last step.
+    page = strategy.get(f"/documents/{doc}")
+    assert "เผยแพร่" in page.text
+    response = post(
+        strategy,
+        f"/documents/{doc}/publication",
+        data={"action": "publish", "csrf_token": strategy.csrf},
+    )
+    assert response.status_code == 302
+    assert anon.get(f"/api/documents/{doc}").status_code == 200
+    assert doc in [h["document_id"] for h in anon.get("/api/search?q=&limit=50").get_json()["hits"]]
+    with site.core.sessions() as session:
+        events = session.scalars(
+            select(Event)
+            .where(Event.document_id == doc, Event.event_type == "publication")
+            .order_by(Event.id)
+        ).all()
+        assert [(e.detail["to"], e.agent) for e in events] == [
+            ("checked", "strategy"),
+            ("approved", "strategy2"),
+            ("published", "strategy"),
+        ]
+    # An administrator withdraws it: the visitor loses it everywhere at once.
+    assert post(admin, path, json={"action": "withdraw"}).get_json()["publication"] == "internal"
+    assert anon.get(f"/api/documents/{doc}").status_code == 404
+    assert anon.get(f"/documents/{doc}/").status_code == 404
+    assert doc not in [
+        h["document_id"] for h in anon.get("/api/search?q=&limit=50").get_json()["hits"]
+    ]
+    timeline = admin.get(f"/documents/{doc}").text
+    assert "สถานะการเผยแพร่" in timeline and "strategy2" in timeline
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def test_dsss_links_items_of_their_own_province(site, clients, openapi):
+    doc, code = site.ids["004"], site.items["เชียงใหม่"]
+    dsss = clients["dsss_cm"]
+    response = post(dsss, f"/api/documents/{doc}/links", json={"item_code": code})
+    openapi(response, "/api/documents/{document_id}/links", "post")
+    assert [link["code"] for link in response.get_json()["links"]] == [code]
+    inventory = dsss.get("/api/inventory?fiscal_year=2562&province=เชียงใหม่")
+    openapi(inventory, "/api/inventory")
+    assert inventory.get_json()["items"][0]["received"] == 1
+    missing = post(dsss, f"/api/documents/{doc}/links", json={"item_code": "INV-2562-ZZZZZZ"})
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "item_not_found"
+    response = dsss.delete(
+        f"/api/documents/{doc}/links/{code}", headers={"X-CSRF-Token": dsss.csrf}
+    )
+    openapi(response, "/api/documents/{document_id}/links/{code}", "delete")
+    assert response.get_json()["links"] == []
+    again = dsss.delete(f"/api/documents/{doc}/links/{code}", headers={"X-CSRF-Token": dsss.csrf})
+    assert again.status_code == 404
+    suggestions = dsss.get(f"/api/documents/{doc}/suggestions")
+    openapi(suggestions, "/api/documents/{document_id}/suggestions")
+    # The page's form links too.
+    page = post(
+        dsss,
+        f"/documents/{doc}/links",
+        data={"item_code": code, "op": "link", "csrf_token": dsss.csrf},
+    )
+    assert page.status_code == 302
+    assert code in dsss.get(f"/documents/{doc}").text
+
+
+# --- CSRF, sessions, tokens ------------------------------------------------------------------
+
+
+def test_csrf_is_required_on_session_posts(site, clients):
+    strategy = clients["strategy"]
+    path = f"/api/documents/{site.ids['004']}/publication"
+    refused = strategy.post(path, json={"action": "check"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf_failed"
+    wrong = strategy.post(path, json={"action": "check"}, headers={"X-CSRF-Token": "x" * 40})
+    assert wrong.status_code == 400
+    page = strategy.post(f"/documents/{site.ids['004']}/publication", data={"action": "check"})
+    assert page.status_code == 400 and "แบบฟอร์มหมดอายุ" in page.text
+    fresh = site.app.test_client()
+    assert fresh.post("/login", data={"name": "admin", "password": PASSWORD}).status_code == 400
+    with site.core.sessions() as session:
+        assert session.get(Document, site.ids["004"]).publication == "internal"
+
+
+def test_login_logout_and_cookie_flags(site):
+    client = site.app.test_client()
+    page = client.get("/login")
+    bad = client.post(
+        "/login", data={"name": "admin", "password": "wrong", "csrf_token": csrf_of(page.text)}
+    )
+    assert bad.status_code == 401 and "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in bad.text
+    nobody = client.post(
+        "/login", data={"name": "ไม่มี", "password": "x", "csrf_token": csrf_of(page.text)}
+    )
+    assert nobody.status_code == 401
+    ok = client.post(
+        "/login",
+        data={
+            "name": "viewer",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": "https://evil.example/",
+        },
+    )
+    assert ok.headers["Location"] == "/"  # no open redirect
+    cookie = ok.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/api/me").get_json()["name"] == "viewer"
+    token = csrf_of(client.get("/").text)
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/api/me").get_json()["authenticated"] is False
+    # Outside testing, the session cookie is Secure.
+    secure_app = create_app({"KHLANG_DATA_DIR": str(site.core.settings.data_dir)})
+    assert secure_app.config["SESSION_COOKIE_SECURE"] is True
+    assert secure_app.config["SECRET_KEY"] == site.app.config["SECRET_KEY"]  # kept in data dir
+    assert (site.core.settings.data_dir / "secret_key").stat().st_mode & 0o077 == 0
+    secure_app.extensions["khlang"].dispose()
+
+
+def test_api_tokens_are_stored_hashed_and_checked(site, openapi):
+    token = create_token(site.core, "script", "viewer")
+    with site.core.sessions() as session:
+        stored = session.scalars(select(ApiToken.token_hash)).all()
+    assert token not in stored and all(len(h) == 64 for h in stored)
+    client = site.app.test_client()
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    openapi(me, "/api/me")
+    assert me.get_json() == {
+        "authenticated": True,
+        "kind": "token",
+        "name": "script",
+        "role": "viewer",
+        "province": None,
+    }
+    bad = client.get("/api/search?q=x", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.get_json()["error"]["code"] == "bad_token"
+    assert "Bearer" in bad.headers["WWW-Authenticate"]
+    assert client.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    with site.core.transaction() as session:
+        for row in session.scalars(select(ApiToken).where(ApiToken.name == "script")):
+            row.revoked = True
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_cli_users_and_tokens(site, tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    runner = CliRunner()
+    args = ["--data-dir", str(site.core.settings.data_dir)]
+    env = {"KHLANG_DATABASE_URL": site.core.settings.database_url}
+    added = runner.invoke(
+        main,
+        [*args, "users", "add", "สมชาย", "--role", "dsss", "--province", "จังหวัดลำพูน"],
+        input="long-password-1\n",
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    with site.core.sessions() as session:
+        user = session.scalar(select(User).where(User.name == "สมชาย"))
+        assert user.role == "dsss" and user.province.name == "ลำพูน"
+        assert (
+            user.password_hash.startswith("$argon2") and "long-password-1" not in user.password_hash
+        )
+    short = runner.invoke(
+        main, [*args, "users", "add", "x", "--role", "viewer"], input="short\n", env=env
+    )
+    assert short.exit_code != 0
+    unknown = runner.invoke(
+        main,
+        [*args, "users", "add", "y", "--role", "dsss", "--province", "ไม่มีจังหวัดนี้"],
+        input="long-password-1\n",
+        env=env,
+    )
+    assert unknown.exit_code != 0
+    created = runner.invoke(
+        main, [*args, "tokens", "create", "--role", "strategy", "--name", "nightly"], env=env
+    )
+    assert created.exit_code == 0
+    token = created.output.split()[-1]
+    me = site.app.test_client().get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.get_json()["role"] == "strategy"
+    login_client = site.app.test_client()
+    page = login_client.get("/login")
+    ok = login_client.post(
+        "/login",
+        data={"name": "สมชาย", "password": "long-password-1", "csrf_token": csrf_of(page.text)},
+    )
+    assert ok.status_code == 302
+
+
+# --- uploads and jobs ------------------------------------------------------------------------
+
+
+def wait_for_job(client, job_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/jobs/{job_id}")
+        body = status.get_json()
+        if body["status"] != "running":
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still running")
+
+
+def test_upload_zip_with_thai_names_and_an_item(site, clients, openapi):
+    dsss, other = clients["dsss_cm"], clients["dsss_cr"]
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(
+            SEED_FIXTURES / "002_0090340a6c3e03ac.docx",
+            "รายงานการประชุม/รายงานการประชุมประจำเดือน.docx",
+        )
+        archive.writestr("ว่างเปล่า.pdf", b"")
+    bundle.seek(0)
+    code = site.items["เชียงใหม่"]
+    response = post(
+        dsss,
+        "/api/uploads",
+        data={
+            "files": [
+                (bundle, "ผลงานโครงการ.zip"),
+                (
+                    io.BytesIO((SEED_FIXTURES / "004_b16aa6efba4dfd19.docx").read_bytes()),
+                    "หนังสือเวียน ฉช.docx",
+                ),
+            ],
+            "item_code": code,
+        },
+        content_type="multipart/form-data",
+    )
+    openapi(response, "/api/uploads", "post")
+    assert response.status_code == 202, response.text
+    job_id = response.get_json()["job_id"]
+    assert other.get(f"/api/jobs/{job_id}").status_code == 404  # another officer's job
+    done = wait_for_job(dsss, job_id)
+    openapi(done, "/api/jobs/{job_id}")
+    job = done.get_json()
+    by_name = {f["path"].rsplit("/", 1)[-1]: f for f in job["files"]}
+    assert by_name["รายงานการประชุมประจำเดือน.docx"]["status"] == "ingested"
+    assert by_name["ว่างเปล่า.pdf"]["status"] == "rejected" and by_name["ว่างเปล่า.pdf"]["error"]
+    assert by_name["หนังสือเวียน ฉช.docx"]["status"] == "ingested"
+    assert clients["strategy"].get(f"/api/jobs/{job_id}").status_code == 200
+    page = dsss.get(f"/upload/jobs/{job_id}")
+    assert "ปฏิเสธ" in page.text and "รายงานการประชุมประจำเดือน.docx" in page.text
+    new_id = by_name["หนังสือเวียน ฉช.docx"]["document_id"]
+    document = dsss.get(f"/api/documents/{new_id}").get_json()
+    assert document["filename"].endswith("หนังสือเวียน ฉช.docx")
+    assert [link["code"] for link in document["links"]] == [code]
+    assert document["publication"] == "internal"
+    assert not list((site.core.settings.tmp_dir / "uploads").glob("job-*"))  # cleaned up
+    empty = post(dsss, "/api/uploads", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and empty.get_json()["error"]["code"] == "no_files"
+
+
+def test_upload_form_without_javascript_lands_on_the_job_page(site, clients):
+    admin = clients["admin"]
+    data = {
+        "files": (
+            io.BytesIO(b"\xe0\xb8\x97\xe0\xb8\x94\xe0\xb8\xaa\xe0\xb8\xad\xe0\xb8\x9a " * 50),
+            "บันทึก.txt",
+        ),
+        "csrf_token": admin.csrf,
+    }
+    response = admin.post("/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302 and "/upload/jobs/" in response.headers["Location"]
+    job_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    wait_for_job(admin, job_id)
+    assert "บันทึก.txt" in admin.get(response.headers["Location"]).text
+
+
+def test_too_large_uploads_are_refused_with_json(site, clients):
+    site.app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = post(
+            clients["admin"], "/api/uploads", data={"files": (io.BytesIO(b"x" * 5000), "big.bin")}
+        )
+    finally:
+        site.app.config["MAX_CONTENT_LENGTH"] = 2 * 1024**3
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
+
+
+# --- inventory and gaps ----------------------------------------------------------------------
+
+
+def test_inventory_import_template_and_pages(site, clients, openapi):
+    strategy = clients["strategy"]
+    template = strategy.get("/api/inventory/template")
+    openapi(template, "/api/inventory/template")
+    assert template.data[:2] == b"PK"
+    imported = post(
+        strategy,
+        "/api/inventory/import",
+        data={"file": (io.BytesIO(inventory_csv_bytes()), "บัญชี.csv")},
+    )
+    openapi(imported, "/api/inventory/import", "post")
+    assert imported.get_json()["unchanged"] == 2
+    bad = post(
+        strategy, "/api/inventory/import", data={"file": (io.BytesIO(b"\x00\x01"), "x.xlsx")}
+    )
+    assert bad.status_code in (200, 400)
+    page = strategy.get("/inventory?fiscal_year=2562&province=เชียงราย")
+    assert "แบบสำรวจข้อมูล" in page.text and "รายงานสรุปผลการอบรม" not in page.text
+    form = post(
+        strategy,
+        "/inventory",
+        data={"file": (io.BytesIO(inventory_csv_bytes()), "บัญชี.csv"), "csrf_token": strategy.csrf},
+        content_type="multipart/form-data",
+    )
+    assert form.status_code == 200 and "import-result" in form.text
+
+
+def test_gap_report_json_csv_xlsx_and_pages(site, clients, openapi):
+    strategy, dsss = clients["strategy"], clients["dsss_cr"]
+    report = strategy.get("/api/gaps?fiscal_year=2562&as_of=2019-12-01")
+    openapi(report, "/api/gaps")
+    body = report.get_json()
+    assert {g["name"] for g in body["by_province"]} == {"เชียงใหม่", "เชียงราย"}
+    own = dsss.get("/api/gaps?fiscal_year=2562").get_json()
+    assert {g["name"] for g in own["by_province"]} == {"เชียงราย"}
+    csv_export = strategy.get("/api/gaps?fiscal_year=2562&format=csv")
+    assert csv_export.status_code == 200 and csv_export.mimetype == "text/csv"
+    assert "แบบสำรวจข้อมูล" in csv_export.data.decode("utf-8-sig")
+    xlsx = strategy.get("/api/gaps?fiscal_year=2562&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert strategy.get("/api/gaps").get_json()["error"]["code"] == "bad_argument"
+    assert strategy.get("/api/gaps?fiscal_year=2562&as_of=31/12").status_code == 400
+    page = strategy.get("/gaps?fiscal_year=2562&as_of=2019-12-01")
+    assert page.status_code == 200 and "<svg" in page.text and "เกินกำหนด" in page.text
+    assert "๑ ธันวาคม ๒๕๖๒" in page.text
+    printable = strategy.get("/gaps/print?fiscal_year=2562")
+    assert printable.status_code == 200 and "print-page" in printable.text
+
+
+# --- pages, language, headers ----------------------------------------------------------------
+
+
+def test_search_page_facets_snippets_paging_and_english(site, clients):
+    admin = clients["admin"]
+    page = admin.get("/?q=จังหวัด")
+    assert page.status_code == 200
+    assert "<mark>" in page.text and "ปีงบประมาณ" in page.text
+    assert 'class="facet"' in page.text
+    filtered = admin.get("/?q=จังหวัด&category=text&sort=date")
+    assert filtered.status_code == 200 and "ล้างตัวกรอง" in filtered.text
+    english = admin.get("/?q=จังหวัด&lang=en")
+    assert "Search" in english.text and "Log out" in english.text
+    assert "lang=en" in english.headers.get("Set-Cookie", "")
+    assert "Log out" in admin.get("/").text  # remembered by the cookie
+    admin.get("/?lang=th")
+    assert admin.get("/api/search?q=จังหวัด&limit=1&offset=1").get_json()["hits"]
+    assert admin.get("/api/search?limit=0").status_code == 400
+    assert admin.get("/api/search?sort=size").status_code == 400
+    assert admin.get("/api/search?fiscal_year=abc").status_code == 400
+
+
+def test_document_page_shows_metadata_text_provenance_and_download(site, clients):
+    admin, anon = clients["admin"], clients["anon"]
+    doc = site.ids["003"]
+    page = admin.get(f"/documents/{doc}")
+    assert page.status_code == 200
+    for label in (
+        "ข้อมูลหนังสือราชการ",
+        "ประวัติการจัดเก็บ",
+        "รับไฟล์",
+        "จัดเก็บต้นฉบับ",
+        "ดาวน์โหลดต้นฉบับ",
+        "จังหวัดเชียงราย",
+    ):
+        assert label in page.text, label
+    assert re.search(r"[๐-๙]{1,2} [ก-๙.]+ ๒๕[๐-๙]{2}", page.text)  # Thai date, B.E.
+    download = admin.get(f"/api/documents/{doc}/file")
+    assert download.data == (SEED_FIXTURES / "003_d2773d3a604759fe.pdf").read_bytes()
+    published = anon.get(f"/documents/{site.ids['000']}")
+    assert "การส่งไฟล์" not in published.text  # who submitted is for staff
+    assert anon.get("/documents/999999").status_code == 404
+
+
+def test_security_headers_and_gzip(site, clients):
+    response = clients["admin"].get("/?q=จังหวัด", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert clients["anon"].get("/static/fonts/sarabun-thai-400-normal.woff2").status_code == 200
+    assert clients["anon"].get("/api/nothing").get_json()["error"]["code"] == "not_found"
+    assert clients["anon"].get("/nothing").status_code == 404
+
+
+def test_healthz_and_openapi_are_public(site, openapi):
+    client = site.app.test_client()
+    openapi(client.get("/healthz"), "/healthz")
+    assert client.get("/api/openapi.json").status_code == 200
