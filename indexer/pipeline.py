@@ -11,6 +11,7 @@ adopted by the next ingestion of the same bytes), never a document without its e
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -29,8 +30,11 @@ from indexer.core import Khlang
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.identify import identify, libmagic_version
 from indexer.links import link_document
+from indexer.suggest import auto_link_suggestions
 from indexer.understand import understand
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
+
+log = logging.getLogger(__name__)
 
 INGESTED = "ingested"
 DUPLICATE = "duplicate"
@@ -470,6 +474,8 @@ class Ingestor:
             if existing is None:
                 raise
             return self._record_duplicate(existing, staged, source)
+        if not self.item_code and status == INGESTED:
+            self._suggest_links(document_id)
         self._queue_index(document_id)
         warnings = [identification.warning] if identification.warning else []
         warnings += extraction.warnings
@@ -564,6 +570,16 @@ class Ingestor:
                 fiscal_year=understanding.fiscal_year,
                 **common,
             )
+
+    def _suggest_links(self, document_id: int) -> None:
+        """Link a new document to the inventory items its text clearly names (staff confirm
+        or change it later). A suggestion must never fail an ingestion, so errors are
+        logged, not raised: the document and its events are already committed."""
+        try:
+            with self._stage("link"):
+                auto_link_suggestions(self.core, document_id)
+        except Exception:
+            log.exception("link suggestion failed for document %s", document_id)
 
     # --- search index -------------------------------------------------------------------
 

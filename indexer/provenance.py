@@ -23,6 +23,7 @@ INDEXED = "indexed"
 FIXITY_CHECK = "fixity-check"
 REJECTED = "rejected"
 PUBLICATION = "publication"
+INVENTORY_IMPORTED = "inventory-imported"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -39,6 +40,7 @@ EVENT_LABELS_TH = {
     FIXITY_CHECK: "ตรวจความถูกต้องของไฟล์",
     REJECTED: "ปฏิเสธไฟล์",
     PUBLICATION: "สถานะการเผยแพร่",
+    INVENTORY_IMPORTED: "นำเข้าบัญชีทรัพยากร/ผลลัพธ์",
 }
 
 

@@ -170,7 +170,7 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Version of the search index this row was last written to; NULL means "needs indexing".
-    indexed_version: Mapped[str | None] = mapped_column(String(40), index=True)
+    indexed_version: Mapped[str | None] = mapped_column(String(200), index=True)
     submissions: Mapped[list[Submission]] = relationship(
         back_populates="document", order_by="Submission.id"
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:21:27.244891
+Create Date: 2026-11-22 00:40:03.958572
 """
 
 import sqlalchemy as sa
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("publication", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("indexed_version", sa.String(length=40), nullable=True),
+        sa.Column("indexed_version", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("sha256"),
     )
