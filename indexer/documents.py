@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.links import active_links
 from indexer.provenance import event_as_dict
+from indexer.thai.digits import to_arabic_digits
 from schemas.models import Document, Event, Submission
+
+
+def letter_key(number: str | None) -> str | None:
+    """A letter number as a lookup key: Arabic digits, no spaces."""
+    if not number:
+        return None
+    return re.sub(r"\s+", "", to_arabic_digits(number)) or None
+
+
+def resolve_references(session: Session, metadata: dict) -> dict:
+    """The metadata with each reference (อ้างถึง) pointing at the archived letter it cites,
+    when that letter is in Khlang (``document_id``; None when it is not)."""
+    letter = metadata.get("letter")
+    if not letter or not letter.get("references"):
+        return metadata
+    references = []
+    for reference in letter["references"]:
+        key = letter_key(reference.get("number"))
+        found = None
+        if key:
+            found = session.scalar(
+                select(Document.id).where(Document.letter_number == key).order_by(Document.id)
+            )
+        references.append({**reference, "document_id": found})
+    return {**metadata, "letter": {**letter, "references": references}}
 
 
 def document_as_dict(session: Session, document: Document, *, include_text: bool = True) -> dict:
@@ -45,7 +73,7 @@ def document_as_dict(session: Session, document: Document, *, include_text: bool
         "document_date": document.document_date.isoformat() if document.document_date else None,
         "publication": document.publication,
         "created_at": document.created_at.isoformat(),
-        "metadata": document.meta or {},
+        "metadata": resolve_references(session, document.meta or {}),
         "links": links,
         "submissions": [
             {

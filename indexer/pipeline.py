@@ -27,6 +27,7 @@ from archive import FileTooLarge, Staged
 from indexer import provenance as ev
 from indexer.bundles import ZIP_MIMES, listing_extraction
 from indexer.core import Khlang
+from indexer.documents import letter_key
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.identify import identify, libmagic_version
 from indexer.links import link_document
@@ -448,6 +449,7 @@ class Ingestor:
             meta=metadata,
             fiscal_year=understanding.fiscal_year if understanding else None,
             document_date=understanding.document_date if understanding else None,
+            letter_number=letter_key((metadata.get("letter") or {}).get("number_normalized")),
         )
         try:
             with self._stage("commit"), self.core.transaction() as session:

@@ -165,6 +165,9 @@ class Document(Base):
     meta: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
     document_date: Mapped[date | None] = mapped_column(Date)
+    # An official letter's number, Arabic digits, no spaces ("ขร0019.1/19555"), so that
+    # references (อ้างถึง) in later letters find the letter they cite.
+    letter_number: Mapped[str | None] = mapped_column(String(200), index=True)
     # internal -> checked -> approved -> published (seed 001's approval chain).
     publication: Mapped[str] = mapped_column(String(20), default="internal", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

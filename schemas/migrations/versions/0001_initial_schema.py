@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:40:03.958572
+Create Date: 2026-11-22 00:41:49.250909
 """
 
 import sqlalchemy as sa
@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("fiscal_year", sa.Integer(), nullable=True),
         sa.Column("document_date", sa.Date(), nullable=True),
+        sa.Column("letter_number", sa.String(length=200), nullable=True),
         sa.Column("publication", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -77,6 +78,9 @@ def upgrade() -> None:
             batch_op.f("ix_documents_indexed_version"), ["indexed_version"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_documents_kind"), ["kind"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_documents_letter_number"), ["letter_number"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_documents_publication"), ["publication"], unique=False)
 
     op.create_table(
@@ -334,6 +338,7 @@ def downgrade() -> None:
     op.drop_table("process_deadlines")
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_documents_publication"))
+        batch_op.drop_index(batch_op.f("ix_documents_letter_number"))
         batch_op.drop_index(batch_op.f("ix_documents_kind"))
         batch_op.drop_index(batch_op.f("ix_documents_indexed_version"))
         batch_op.drop_index(batch_op.f("ix_documents_fiscal_year"))

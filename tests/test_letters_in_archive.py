@@ -1,0 +1,64 @@
+"""Issue 7 through the whole pipeline: letters ingested from their PDFs carry their fields in
+`metadata`, and a reference (อ้างถึง) points at the cited letter when it is archived."""
+
+from __future__ import annotations
+
+from docx import Document as DocxDocument
+
+from tests.conftest import SEED_FIXTURES
+
+
+def make_cited_letter(path):
+    """The letter seed 003 cites (ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ of ๒๑ พฤษภาคม ๒๕๖๗), as a DOCX."""
+    document = DocxDocument()
+    for line in [
+        "ด่วนที่สุด",
+        "ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙",
+        "ศาลากลางจังหวัดเชียงราย",
+        "ถนนแม่ฟ้าหลวง ขร ๕๗๑๐๐",
+        "๒๑ พฤษภาคม ๒๕๖๗",
+        "เรื่อง การจัดสรรงบประมาณ โครงการการบริหารการจัดเก็บและใช้ประโยชน์ข้อมูลความจำเป็นพื้นฐาน (จปฐ.)",
+        "เรียน นายอำเภอทุกอำเภอ",
+        "ด้วยจังหวัดเชียงรายได้รับการจัดสรรงบประมาณ ประจำปีงบประมาณ พ.ศ. ๒๕๖๗",
+        "จึงเรียนมาเพื่อทราบ",
+        "ขอแสดงความนับถือ",
+        "ผู้ว่าราชการจังหวัดเชียงราย",
+    ]:
+        document.add_paragraph(line)
+    document.save(path)
+
+
+def test_letter_fields_are_in_show_json_and_references_resolve(cli, tmp_path):
+    cited = tmp_path / "หนังสืออ้างถึง.docx"
+    make_cited_letter(cited)
+    [cited_entry] = cli.json("ingest", str(cited))
+    [entry] = cli.json("ingest", str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf"))
+    shown = cli.json("show", str(entry["document_id"]))
+    assert shown["kind"] == "letter"
+    assert shown["fiscal_year"] == 2567
+    letter = shown["metadata"]["letter"]
+    assert letter["number_normalized"] == "ขร 0019.1/19555"
+    assert letter["date"] == "2024-06-19"
+    assert letter["urgency"] == "ด่วนที่สุด"
+    assert letter["addressee"] == "นายอำเภอทุกอำเภอ"
+    [reference] = letter["references"]
+    assert reference["number"] == "ขร 0019.1/ว12169"
+    assert reference["document_id"] == cited_entry["document_id"]
+    cited_shown = cli.json("show", str(cited_entry["document_id"]))
+    assert cited_shown["kind"] == "letter"
+    assert cited_shown["metadata"]["letter"]["circular"] is True
+
+
+def test_a_reference_to_a_letter_not_in_the_archive_stays_unresolved(cli):
+    [entry] = cli.json("ingest", str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf"))
+    shown = cli.json("show", str(entry["document_id"]))
+    [reference] = shown["metadata"]["letter"]["references"]
+    assert reference["document_id"] is None
+
+
+def test_circular_letter_deadline_from_seed_004_pdf(cli):
+    [entry] = cli.json("ingest", str(SEED_FIXTURES / "004_b16aa6efba4dfd19.pdf"))
+    shown = cli.json("show", str(entry["document_id"]))
+    assert shown["kind"] == "letter"
+    assert shown["metadata"]["letter"]["circular"] is True
+    assert "2023-06-30" in [d["date"] for d in shown["metadata"]["deadlines"]]
