@@ -54,6 +54,15 @@ def _keep(term: str) -> bool:
     return term not in _thai_stop() and term not in _ENGLISH_STOP
 
 
+def content_words(chunk: str, dictionary: str) -> list[str]:
+    """The words of a chunk minus stopwords (the chunk itself if nothing is left)."""
+    words = word_texts(normalize(chunk), dictionary)
+    if len(words) <= 1:
+        return [chunk]
+    kept = list(dict.fromkeys(w for w in words if w.isdigit() or _keep(w)))
+    return kept or [chunk]
+
+
 def key_terms(
     reader, text: str, dictionary: str, max_terms: int = 25, min_df: int = 1
 ) -> list[tuple[str, float]]:

@@ -1,0 +1,242 @@
+"""Search benchmark on the thaigov news texts: Khlang's Whoosh index vs SQLite FTS5 trigram.
+
+    .venv/bin/python -m bench.bench_search --docs 2000
+
+Streams ../shared/corpus/thaigov-2020-2022.tar.xz (no extraction), replicating the texts
+(with distinct ids) when --docs exceeds the archive. Prints build rate, index size, peak RSS
+and search latency percentiles over a query mix, for both engines, and whether the issue's
+targets are met. Figures depend on the machine; note its core count in reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TAR = SHARED / "corpus" / "thaigov-2020-2022.tar.xz"
+
+PROVINCES = ["เชียงใหม่", "เชียงราย", "ลำพูน", "นครพนม", "ฉะเชิงเทรา", "ขอนแก่น", "ภูเก็ต"]
+KINDS = ["news", "letter", "report", "guideline"]
+
+
+def read_texts(limit: int) -> list[str]:
+    texts: list[str] = []
+    with tarfile.open(TAR, "r:xz") as tf:
+        for member in tf:
+            if not member.isfile():
+                continue
+            fh = tf.extractfile(member)
+            if fh is None:
+                continue
+            texts.append(fh.read().decode("utf-8", "replace"))
+            if len(texts) >= limit:
+                break
+    return texts
+
+
+def make_docs(texts: list[str], n: int) -> Iterator[dict]:
+    import datetime as dt
+
+    rng = random.Random(1)
+    for i in range(n):
+        text = texts[i % len(texts)]
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        title = lines[1] if len(lines) > 1 else lines[0] if lines else ""
+        yield {
+            "id": i + 1,
+            "title": title[:200],
+            "filename": f"thaigov-{i + 1}.txt",
+            "text": text,
+            "category": rng.choice(["ข่าว", "ประกาศ", "รายงาน"]),
+            "kind": rng.choice(KINDS),
+            "fiscal_year": rng.choice([2563, 2564, 2565]),
+            "date": dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(1000)),
+            "provinces": rng.sample(PROVINCES, rng.randint(0, 2)),
+            "projects": [],
+            "agencies": [],
+            "publication": rng.choice(["published", "draft"]),
+            "mime": "text/plain",
+            "letter_number": None,
+            "metadata_text": "",
+        }
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def query_mix(texts: list[str], count: int) -> dict[str, list[str]]:
+    """Queries drawn from the corpus itself (so they match): one word, three words, a phrase
+    (an unbroken Thai run), a substring (a run cut at syllable units), filtered, faceted."""
+    from indexer.search.analysis import syllables, words
+
+    rng = random.Random(5)
+    mix: dict[str, list[str]] = {k: [] for k in ("word", "three", "phrase", "substring")}
+    while min(len(v) for v in mix.values()) < count:
+        text = rng.choice(texts)
+        sample = text[rng.randrange(max(1, len(text) - 400)) :][:400]
+        ws = [w.text for w in words(sample) if len(w.text) > 2]
+        if len(ws) < 5:
+            continue
+        mix["word"].append(rng.choice(ws))
+        i = rng.randrange(len(ws) - 3)
+        mix["three"].append(" ".join(ws[i : i + 3]))
+        runs = [r for r in sample.split() if 8 <= len(r) <= 40]
+        if runs:
+            mix["phrase"].append(rng.choice(runs))
+        units = syllables(sample)
+        if len(units) > 10:
+            j = rng.randrange(len(units) - 6)
+            k = j + rng.randint(3, 6)
+            mix["substring"].append(sample[units[j].start : units[k].end])
+    return {k: v[:count] for k, v in mix.items()}
+
+
+def bench_khlang(docs: list[dict], mix: dict[str, list[str]], workdir: Path) -> dict:
+    from indexer.search.index import SearchIndex
+
+    chars = sum(len(d["text"]) for d in docs)
+    ix = SearchIndex(workdir / "khlang").open_or_create()
+    t0 = time.perf_counter()
+    ix.rebuild(iter(docs))
+    build = time.perf_counter() - t0
+    out = {
+        "build_s": build,
+        "docs_per_s": len(docs) / build,
+        "chars_per_s": chars / build,
+        "size_mb": dir_size(workdir / "khlang") / 1e6,
+        "rss_mb": rss_mb(),
+        "latency": {},
+    }
+    ix.search("จังหวัด")  # warm caches (facet table, searcher)
+    runs = {
+        **{k: (lambda q: ix.search(q, limit=20)) for k in mix},
+        "filtered": lambda q: ix.search(q, limit=20, filters={"kind": "news"}, published_only=True),
+        "date-sorted": lambda q: ix.search(q, limit=20, sort="date"),
+    }
+    for name, fn in runs.items():
+        queries = mix.get(name) or mix["word"]
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            fn(q)
+            lat.append((time.perf_counter() - t) * 1000)
+        out["latency"][name] = lat
+    return out
+
+
+def bench_fts5(docs: list[dict], mix: dict[str, list[str]], workdir: Path) -> dict:
+    from indexer.thai.digits import to_arabic_digits
+
+    path = workdir / "fts.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize='trigram')")
+    chars = sum(len(d["text"]) for d in docs)
+    t0 = time.perf_counter()
+    with con:
+        con.executemany(
+            "INSERT INTO t(rowid, title, body) VALUES (?, ?, ?)",
+            ((d["id"], d["title"], to_arabic_digits(d["text"])) for d in docs),
+        )
+    build = time.perf_counter() - t0
+    out = {
+        "build_s": build,
+        "docs_per_s": len(docs) / build,
+        "chars_per_s": chars / build,
+        "size_mb": path.stat().st_size / 1e6,
+        "latency": {},
+    }
+
+    def run(q: str) -> None:
+        terms = [to_arabic_digits(w) for w in q.split() if len(w) >= 3]
+        if not terms:
+            return
+        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in terms)
+        con.execute(
+            "SELECT rowid, snippet(t, 1, '<mark>', '</mark>', '…', 20) FROM t "
+            "WHERE t MATCH ? ORDER BY rank LIMIT 20",
+            (match,),
+        ).fetchall()
+        con.execute("SELECT count(*) FROM t WHERE t MATCH ?", (match,)).fetchone()
+
+    for name, queries in mix.items():
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            run(q)
+            lat.append((time.perf_counter() - t) * 1000)
+        out["latency"][name] = lat
+    con.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--queries", type=int, default=40, help="queries per kind")
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    texts = read_texts(min(args.docs, 27305))
+    docs = list(make_docs(texts, args.docs))
+    chars = sum(len(d["text"]) for d in docs)
+    mix = query_mix(texts, args.queries)
+    print(
+        f"docs={len(docs)} chars={chars / 1e6:.1f}M cpus={os.cpu_count()} "
+        f"queries/kind={args.queries}"
+    )
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        work = Path(tmp)
+        k = bench_khlang(docs, mix, work)
+        f = bench_fts5(docs, mix, work)
+    for name, r in (("khlang/whoosh", k), ("sqlite fts5 trigram", f)):
+        print(
+            f"\n{name}: build {r['build_s']:.1f}s = {r['docs_per_s']:.1f} docs/s, "
+            f"{r['chars_per_s'] / 1e3:.0f}k chars/s; size {r['size_mb']:.1f} MB"
+            + (f"; peak RSS {r['rss_mb']:.0f} MB" if "rss_mb" in r else "")
+        )
+        for kind, lat in r["latency"].items():
+            print(
+                f"  {kind:12} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  "
+                f"p99 {pct(lat, 99):7.1f} ms  mean {statistics.fmean(lat):7.1f} ms"
+            )
+    all_k = [x for v in k["latency"].values() for x in v]
+    p95 = pct(all_k, 95)
+    sub_k = pct(k["latency"]["substring"], 50)
+    sub_f = pct(f["latency"]["substring"], 50)
+    print("\ntargets:")
+    print(
+        f"  p95 < 100 ms (issue: at 100k docs; here {len(docs)}): {p95:.1f} ms -> {'met' if p95 < 100 else 'NOT met'}"
+    )
+    print(
+        f"  substring p50 <= fts5 trigram p50: {sub_k:.1f} vs {sub_f:.1f} ms -> {'met' if sub_k <= sub_f else 'NOT met'}"
+    )
+    print(
+        f"  build >= 500k chars/s: {k['chars_per_s'] / 1e3:.0f}k -> {'met' if k['chars_per_s'] >= 5e5 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
