@@ -6,6 +6,7 @@ nothing is hidden only by leaving a button out.
 
 from __future__ import annotations
 
+import json
 import math
 
 from flask import (
@@ -57,18 +58,81 @@ STATUS_LABELS = {
 }
 LETTER_FIELDS = [
     ("number", "ที่"),
+    ("urgency", "ชั้นความเร็ว"),
     ("office", "ส่วนราชการ"),
     ("date", "วันที่"),
     ("subject", "เรื่อง"),
     ("addressee", "เรียน"),
-    ("reference", "อ้างถึง"),
+    ("references", "อ้างถึง"),
     ("enclosures", "สิ่งที่ส่งมาด้วย"),
     ("signatory", "ผู้ลงนาม"),
+    ("position", "ตำแหน่ง"),
+    ("contact", "ติดต่อ"),
+]
+FACT_FIELDS = [
+    ("provinces", "จังหวัด"),
+    ("districts", "อำเภอ"),
+    ("projects", "โครงการ"),
+    ("activities", "กิจกรรม"),
+    ("deadlines", "กำหนดเวลา"),
+    ("amounts", "จำนวนเงิน"),
 ]
 
 
 def core():
     return current_app.extensions["khlang"]
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        for key in ("raw", "text", "district", "unit"):
+            if value.get(key):
+                extra = value.get("province") or value.get("phone")
+                return f"{value[key]} ({extra})" if extra else str(value[key])
+        return ", ".join(f"{v}" for v in value.values() if v)
+    if isinstance(value, list | tuple):
+        return "; ".join(_as_text(v) for v in value if v)
+    return str(value)
+
+
+def _date_text(value) -> str:
+    from service.i18n import thai_date
+
+    try:
+        return thai_date(value)
+    except Exception:
+        return str(value)
+
+
+def letter_rows(letter: dict) -> list[tuple[str, str]]:
+    rows = []
+    for key, label in LETTER_FIELDS:
+        value = letter.get(key)
+        if not value:
+            continue
+        text = _date_text(value) if key == "date" and isinstance(value, str) else _as_text(value)
+        rows.append((label, text))
+    return rows
+
+
+def fact_rows(meta: dict) -> list[tuple[str, list[str]]]:
+    rows = []
+    for key, label in FACT_FIELDS:
+        values = meta.get(key) or []
+        if not values:
+            continue
+        if key == "deadlines":
+            shown = [
+                f"{_date_text(d['date']) if d.get('date') else ''} {d.get('sentence') or ''}".strip()
+                for d in values
+                if isinstance(d, dict)
+            ]
+        else:
+            shown = [_as_text(v) for v in values]
+        rows.append((label, [v for v in shown if v][:12]))
+    return rows
 
 
 def kind_label(kind: str | None) -> str:
@@ -202,15 +266,15 @@ def document(document_id: int):
             current_app.logger.exception("suggestions failed")
     actions = [a for a in next_actions(data["publication"]) if g.principal.can(a)]
     meta = data.get("metadata") or {}
-    letter = meta.get("letter") or {}
     return render_template(
         "document.html",
         doc=data,
         text_preview=text[:4000],
         text_rest=text[4000:100_000],
         text_truncated=len(text) > 100_000,
-        letter=[(label, letter.get(key)) for key, label in LETTER_FIELDS if letter.get(key)],
-        other_meta={k: v for k, v in meta.items() if k != "letter" and v not in (None, "", [], {})},
+        letter=letter_rows(meta.get("letter") or {}),
+        facts=fact_rows(meta),
+        technical=json.dumps(meta, ensure_ascii=False, indent=1, default=str) if meta else "",
         similar=similar,
         suggestions=suggestions,
         actions=actions,

@@ -1,0 +1,283 @@
+"""The web service in a real browser: Debian's Chromium (Playwright) against a live gunicorn.
+
+Log in, upload a ZIP with Thai names and watch it finish, search in Thai, open a document
+and download it, view and export a gap report. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED_FIXTURES, make_core
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "รหัสผ่าน-เบราว์เซอร์-1"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """A data directory with users and an inventory, served by gunicorn on loopback."""
+    from indexer.inventory import import_inventory, list_items
+    from service.auth import add_user
+    from tests.test_service_web import inventory_csv_bytes
+
+    data_dir = tmp_path_factory.mktemp("browser") / "data"
+    core = make_core(data_dir)
+    add_user(core, "dsss_cm", "dsss", PASSWORD, "เชียงใหม่")
+    add_user(core, "strategy", "strategy", PASSWORD)
+    import_inventory(core, inventory_csv_bytes(), filename="inventory.csv", agent="strategy")
+    items = {i["province"]: i for i in list_items(core, 2562)}
+    core.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "KHLANG_DATA_DIR": str(data_dir),
+        "KHLANG_SECURE_COOKIES": "0",  # plain http on loopback
+    }
+    env.pop("KHLANG_DATABASE_URL", None)
+    log = (tmp_path_factory.mktemp("logs") / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "service:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.flush()
+            raise RuntimeError("gunicorn did not start:\n" + Path(log.name).read_text()[-3000:])
+        time.sleep(0.2)
+    try:
+        yield {"base": base, "items": items, "data_dir": data_dir}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_selector(".user")
+
+
+def thai_zip(tmp_path: Path) -> Path:
+    path = tmp_path / "ผลงานโครงการกลุ่มจังหวัด.zip"
+    with zipfile.ZipFile(path, "w") as bundle:
+        bundle.write(
+            SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf",
+            "แนวทางการจัดเก็บ/แนวทางการจัดเก็บผลลัพธ์ ๒๕๖๒.pdf",
+        )
+        bundle.write(
+            SEED_FIXTURES / "003_d2773d3a604759fe.pdf", "หนังสือ/หนังสือจังหวัดเชียงราย ด่วนที่สุด.pdf"
+        )
+        bundle.write(SEED_FIXTURES / "002_0090340a6c3e03ac.docx", "รายงานการประชุม ๑๒-๒๕๕๘.docx")
+        bundle.writestr("ไฟล์ว่าง.docx", b"")
+    return path
+
+
+def test_officer_uploads_searches_opens_and_downloads(live, browser, tmp_path):
+    base = live["base"]
+    context = browser.new_context(
+        accept_downloads=True, locale="th-TH", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        log_in(page, base, "dsss_cm")
+        page.goto(f"{base}/upload")
+        page.wait_for_selector("#drop")
+        page.set_input_files("#files", str(thai_zip(tmp_path)))
+        assert "ผลงานโครงการกลุ่มจังหวัด.zip" in page.inner_text("#chosen")
+        page.select_option("#pick-project", label="โครงการส่งเสริมการท่องเที่ยว")
+        page.select_option("#item_code", value=live["items"]["เชียงใหม่"]["code"])
+        page.click("#send")
+        page.wait_for_selector("#progress[data-status]", timeout=120_000)
+        assert page.get_attribute("#progress", "data-status") == "finished"
+        results = page.inner_text("#results")
+        assert "หนังสือจังหวัดเชียงราย ด่วนที่สุด.pdf" in results
+        assert "รายงานการประชุม ๑๒-๒๕๕๘.docx" in results
+        assert "ปฏิเสธ" in results  # the empty file, with its reason
+        assert page.locator("#results tr.st-ingested").count() >= 3  # and the ZIP itself
+        shot(page, "01-upload-finished")
+
+        page.goto(f"{base}/")
+        page.fill("#q", "เชียงราย")
+        page.press("#q", "Enter")
+        page.wait_for_selector(".hit")
+        assert page.locator(".hit mark").count() > 0
+        assert page.locator(".facet").count() > 0
+        shot(page, "02-search-thai")
+
+        page.click(".hit h3 a >> nth=0")
+        page.wait_for_selector(".timeline")
+        assert "ประวัติการจัดเก็บ" in page.inner_text("main")
+        shot(page, "03-document")
+        with page.expect_download() as info:
+            page.click("a.button.primary[download]")
+        download = info.value
+        saved = tmp_path / "downloaded"
+        download.save_as(saved)
+        name = download.suggested_filename
+        originals = {
+            "หนังสือจังหวัดเชียงราย ด่วนที่สุด.pdf": SEED_FIXTURES / "003_d2773d3a604759fe.pdf",
+            "แนวทางการจัดเก็บผลลัพธ์ ๒๕๖๒.pdf": SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf",
+            "รายงานการประชุม ๑๒-๒๕๕๘.docx": SEED_FIXTURES / "002_0090340a6c3e03ac.docx",
+        }
+        assert name in originals, name
+        assert saved.read_bytes() == originals[name].read_bytes()
+
+        page.goto(f"{base}/?lang=en")
+        assert "Search" in page.inner_text("nav")
+        page.goto(f"{base}/?lang=th")
+    finally:
+        context.close()
+    # A visitor sees none of it: nothing is published yet.
+    visitor = browser.new_page()
+    try:
+        visitor.goto(f"{base}/?q=เชียงราย")
+        assert visitor.locator(".hit").count() == 0
+        assert "พบ 0" in visitor.inner_text(".results-head")
+    finally:
+        visitor.close()
+
+
+def test_strategy_views_prints_and_exports_the_gap_report(live, browser, tmp_path):
+    base = live["base"]
+    context = browser.new_context(
+        accept_downloads=True, locale="th-TH", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        log_in(page, base, "strategy")
+        page.goto(f"{base}/gaps?fiscal_year=2562&as_of=2019-12-01")
+        page.wait_for_selector("svg.chart")
+        text = page.inner_text("main")
+        assert "เชียงใหม่" in text and "เชียงราย" in text and "เกินกำหนด" in text
+        assert page.locator("svg.chart rect").count() >= 2
+        shot(page, "04-gap-report")
+        with page.expect_download() as info:
+            page.click("text=ส่งออก CSV")
+        csv_path = tmp_path / "gaps.csv"
+        info.value.save_as(csv_path)
+        assert "แบบสำรวจข้อมูล" in csv_path.read_bytes().decode("utf-8-sig")
+        with page.expect_download() as info:
+            page.click("text=ส่งออก Excel")
+        assert info.value.suggested_filename.endswith(".xlsx")
+        printable = context.new_page()
+        printable.goto(f"{base}/gaps/print?fiscal_year=2562&as_of=2019-12-01")
+        printable.wait_for_selector("svg.chart")
+        ARTIFACTS.mkdir(exist_ok=True)
+        pdf = printable.pdf(format="A4", print_background=True)
+        (ARTIFACTS / "05-gap-report-a4.pdf").write_bytes(pdf)
+        assert pdf[:4] == b"%PDF"
+        shot(printable, "05-gap-report-print")
+        page.goto(f"{base}/inventory?fiscal_year=2562")
+        page.wait_for_selector("table")
+        shot(page, "06-inventory")
+    finally:
+        context.close()
+
+
+def test_no_request_leaves_the_machine(live, browser):
+    """Everything (fonts included) is served locally: a slow office link never waits on a CDN."""
+    page = browser.new_page()
+    outside = []
+    page.on("request", lambda r: None if r.url.startswith(live["base"]) else outside.append(r.url))
+    try:
+        page.goto(f"{live['base']}/login")
+        page.wait_for_load_state("networkidle")
+        fonts = page.evaluate("document.fonts.check('16px Sarabun', 'ภาษาไทย')")
+        assert fonts
+        shot(page, "00-login")
+    finally:
+        page.close()
+    assert outside == []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_stale_artifacts():
+    if ARTIFACTS.exists():
+        for old in ARTIFACTS.glob("0*-*"):
+            old.unlink()
+    yield
+    shutil.rmtree(ARTIFACTS / "tmp", ignore_errors=True)
+    io.StringIO()
