@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -22,13 +23,12 @@ from indexer.identify import identify
 if TYPE_CHECKING:
     from indexer.pipeline import FileResult, Ingestor, Source
 
-ZIP_MIMES = {"application/zip", "application/x-zip-compressed"}
 UTF8_FLAG = 0x800
 MAX_DEPTH = 4
 CHUNK = 1024 * 1024
 
 REASONS = {
-    "corrupt": "ไฟล์ ZIP เสียหาย เปิดไม่ได้ (corrupt ZIP: {detail})",
+    "corrupt": "ไฟล์บีบอัดเสียหาย เปิดไม่ได้ (corrupt bundle: {detail})",
     "traversal": "ชื่อไฟล์ในZIPชี้ออกนอกโฟลเดอร์ ไม่ยอมแตกไฟล์ (path traversal refused: {detail})",
     "absolute": "ชื่อไฟล์ในZIPเป็นพาธสัมบูรณ์ ไม่ยอมแตกไฟล์ (absolute path refused: {detail})",
     "encrypted": "ไฟล์ในZIPถูกเข้ารหัส (encrypted ZIP member)",
@@ -71,24 +71,135 @@ def safe_member_path(name: str) -> tuple[str | None, str | None]:
     return "/".join(parts), None
 
 
-def listing_extraction(path: Path) -> Extraction:
+class BundleError(Exception):
+    """The bundle cannot be opened at all."""
+
+
+@dataclass
+class Member:
+    name: str  # decoded, as the sender saw it
+    size: int
+    compressed: int | None
+    encrypted: bool
+    handle: object  # the reader's own reference to the member
+
+
+class ZipReader:
+    tool = "python zipfile"
+    label = "ZIP"
+
+    def __init__(self, path: Path):
+        try:
+            self.archive = zipfile.ZipFile(path)
+            self.infos = [i for i in self.archive.infolist() if not i.is_dir()]
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise BundleError(str(exc)) from exc
+
+    def members(self) -> list[Member]:
+        return [
+            Member(member_name(i), i.file_size, i.compress_size, bool(i.flag_bits & 0x1), i)
+            for i in self.infos
+        ]
+
+    def copy_to(self, member: Member, target: Path, budget: int) -> int:
+        """Copy one member, stopping as soon as the real bytes exceed the remaining budget
+        (declared sizes in a ZIP header can lie)."""
+        written = 0
+        with self.archive.open(member.handle) as source, open(target, "wb") as out:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > budget:
+                    raise _TooBig
+                out.write(chunk)
+        return written
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+class SevenZipReader:
+    """7z through py7zr. Names in 7z are Unicode, so no code-page guessing is needed."""
+
+    label = "7z"
+
+    def __init__(self, path: Path):
+        import py7zr
+
+        self.tool = f"py7zr {py7zr.__version__}"
+        self.path = path
+        try:
+            with py7zr.SevenZipFile(path) as archive:
+                self.encrypted = archive.needs_password()
+                self.infos = [i for i in archive.list() if not i.is_directory]
+        except (py7zr.Bad7zFile, OSError, EOFError, ValueError) as exc:
+            raise BundleError(str(exc)) from exc
+
+    def members(self) -> list[Member]:
+        return [
+            Member(i.filename, i.uncompressed or 0, i.compressed, self.encrypted, i.filename)
+            for i in self.infos
+        ]
+
+    def copy_to(self, member: Member, target: Path, budget: int) -> int:
+        import py7zr
+
+        if member.size > budget:
+            raise _TooBig
+        folder = target.parent / "7z-member"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            with py7zr.SevenZipFile(self.path) as archive:
+                archive.extract(path=folder, targets=[member.handle])
+            extracted = folder / member.handle
+            if not extracted.is_file():
+                raise OSError("member was not extracted")
+            written = extracted.stat().st_size
+            if written > budget:
+                raise _TooBig
+            extracted.replace(target)
+            return written
+        except (py7zr.Bad7zFile, py7zr.exceptions.CrcError) as exc:
+            raise OSError(str(exc)) from exc
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        pass
+
+
+READERS = {
+    "application/zip": ZipReader,
+    "application/x-zip-compressed": ZipReader,
+    "application/x-7z-compressed": SevenZipReader,
+}
+BUNDLE_MIMES = set(READERS)
+
+
+def open_reader(path: Path, mime: str):
+    return READERS[mime](path)
+
+
+def listing_extraction(path: Path, mime: str = "application/zip") -> Extraction:
     """A bundle's text is the list of its members' names: it makes the bundle findable by
     the names of what it holds, which is how staff remember a delivery."""
+    reader_class = READERS[mime]
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnsoundFile("zip-corrupt", "ไฟล์ ZIP เสียหาย เปิดไม่ได้", f"corrupt ZIP: {exc}") from exc
-    names = [member_name(i) for i in infos if not i.is_dir()]
-    names = [n for n in names if not _is_junk(n)]
+        reader = reader_class(path)
+    except BundleError as exc:
+        label = reader_class.label
+        raise UnsoundFile(
+            f"{label.lower()}-corrupt", f"ไฟล์ {label} เสียหาย เปิดไม่ได้", f"corrupt {label}: {exc}"
+        ) from exc
+    members = [m for m in reader.members() if not _is_junk(m.name)]
+    reader.close()
     return Extraction(
-        text="\n".join(names),
-        method="zip-listing",
-        tools=["python zipfile"],
+        text="\n".join(m.name for m in members),
+        method="bundle-listing",
+        tools=[reader.tool],
         repairs=[],
         fallbacks=[],
         warnings=[],
-        metadata={"members": len(names), "uncompressed": sum(i.file_size for i in infos)},
+        metadata={"members": len(members), "uncompressed": sum(m.size for m in members)},
     )
 
 
@@ -98,34 +209,35 @@ def _is_junk(name: str) -> bool:
     return is_junk(name)
 
 
-def is_zip_bundle(source: Source) -> bool:
-    if not zipfile.is_zipfile(source.local_path):
-        return False
-    return identify(source.local_path, source.original_name).mime in ZIP_MIMES
+def bundle_mime(source: Source) -> str | None:
+    """The bundle type of a file, by content, or None when it is not a bundle we unpack."""
+    mime = identify(source.local_path, source.original_name).mime
+    return mime if mime in BUNDLE_MIMES else None
 
 
 def expand_sources(
     ingestor: Ingestor, items: Iterable[Source | FileResult]
 ) -> Iterator[Source | FileResult]:
-    """Pass files through; for a ZIP, ingest it, then yield its members (recursively)."""
+    """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
     from indexer.pipeline import FileResult
 
     for item in items:
-        if isinstance(item, FileResult) or not _looks_like_zip(item):
+        mime = None if isinstance(item, FileResult) else _bundle_mime_or_none(item)
+        if mime is None:
             yield item
             continue
-        yield from _expand_bundle(ingestor, item, depth=1)
+        yield from _expand_bundle(ingestor, item, mime, depth=1)
 
 
-def _looks_like_zip(source: Source) -> bool:
+def _bundle_mime_or_none(source: Source) -> str | None:
     try:
-        return source.local_path.is_file() and is_zip_bundle(source)
+        return bundle_mime(source) if source.local_path.is_file() else None
     except OSError:
-        return False
+        return None
 
 
-def _expand_bundle(ingestor: Ingestor, source: Source, depth: int) -> Iterator:
-    from indexer.pipeline import REJECTED, FileResult, Source
+def _expand_bundle(ingestor: Ingestor, source: Source, mime: str, depth: int) -> Iterator:
+    from indexer.pipeline import REJECTED, FileResult, Source, is_junk
 
     settings = ingestor.core.settings
     bundle_result = ingestor.ingest_one(source)
@@ -141,57 +253,50 @@ def _expand_bundle(ingestor: Ingestor, source: Source, depth: int) -> Iterator:
         yield refuse("", reason("depth", limit=MAX_DEPTH))
         return
     try:
-        archive = zipfile.ZipFile(source.local_path)
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
+        reader = open_reader(source.local_path, mime)
+    except BundleError as exc:
         yield refuse("", reason("corrupt", detail=str(exc)))
         return
-    from indexer.pipeline import is_junk
-
-    with archive:
-        members = [(info, member_name(info)) for info in infos]
-        members = [(info, name) for info, name in members if not is_junk(name)]
+    try:
+        members = [m for m in reader.members() if not is_junk(m.name)]
         # Bounds checked on the declared sizes first, then enforced on the real bytes.
         if len(members) > settings.max_bundle_files:
             yield refuse("", reason("too-many", limit=settings.max_bundle_files))
             return
-        declared = sum(info.file_size for info, _ in members)
-        if declared > settings.max_bundle_total:
+        if sum(m.size for m in members) > settings.max_bundle_total:
             yield refuse("", reason("too-big", limit=f"{settings.max_bundle_total:,}"))
             return
         ingestor.add_to_total(len(members))
         workdir = Path(tempfile.mkdtemp(prefix="bundle-", dir=settings.tmp_dir))
         written_total = 0
         try:
-            for info, name in members:
-                relative, refusal = safe_member_path(name)
+            for member in members:
+                relative, refusal = safe_member_path(member.name)
                 if refusal:
-                    yield refuse(name, refusal)
+                    yield refuse(member.name, refusal)
                     continue
-                if info.flag_bits & 0x1:
+                if member.encrypted:
                     yield refuse(relative, reason("encrypted"))
                     continue
-                ratio = info.file_size / max(info.compress_size, 1)
-                if info.file_size > CHUNK and ratio > settings.max_bundle_ratio:
+                ratio = member.size / max(member.compressed or 1, 1)
+                if member.compressed and member.size > CHUNK and ratio > settings.max_bundle_ratio:
                     yield refuse(
                         relative, reason("ratio", ratio=int(ratio), limit=settings.max_bundle_ratio)
                     )
                     continue
                 target = workdir / "member"
                 try:
-                    written = _copy_bounded(
-                        archive, info, target, settings.max_bundle_total - written_total
-                    )
+                    budget = settings.max_bundle_total - written_total
+                    written = reader.copy_to(member, target, budget)
                 except _TooBig:
-                    yield refuse(
-                        relative, reason("too-big", limit=f"{settings.max_bundle_total:,}")
-                    )
+                    limit = f"{settings.max_bundle_total:,}"
+                    yield refuse(relative, reason("too-big", limit=limit))
                     return
                 except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
                     yield refuse(relative, reason("member-corrupt", detail=str(exc)))
                     continue
                 written_total += written
-                member = Source(
+                member_source = Source(
                     local_path=target,
                     original_name=PurePosixPath(relative).name,
                     display_path=f"{source.display_path}/{relative}",
@@ -199,37 +304,26 @@ def _expand_bundle(ingestor: Ingestor, source: Source, depth: int) -> Iterator:
                     bundle_path=prefix + relative,
                     bundle_document_id=bundle_result.document_id,
                     bundle_sha256=bundle_result.sha256,
+                    bundle_tool=reader.tool,
                 )
-                if _looks_like_zip(member):
+                nested_mime = _bundle_mime_or_none(member_source)
+                if nested_mime:
                     nested = workdir / f"nested-{depth}"
                     target.rename(nested)
-                    member.local_path = nested
-                    yield from _expand_bundle(ingestor, member, depth + 1)
+                    member_source.local_path = nested
+                    yield from _expand_bundle(ingestor, member_source, nested_mime, depth + 1)
                     nested.unlink(missing_ok=True)
                 else:
-                    yield member
+                    yield member_source
                     target.unlink(missing_ok=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        reader.close()
 
 
 class _TooBig(Exception):
     pass
-
-
-def _copy_bounded(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int
-) -> int:
-    """Copy one member, stopping as soon as the real bytes exceed the remaining budget
-    (declared sizes in a ZIP header can lie)."""
-    written = 0
-    with archive.open(info) as source, open(target, "wb") as out:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            if written > budget:
-                raise _TooBig
-            out.write(chunk)
-    return written
 
 
 class Processed:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
-from indexer.bundles import ZIP_MIMES, listing_extraction
+from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.core import Khlang
 from indexer.documents import letter_key
 from indexer.extract import Extraction, UnsoundFile, extract
@@ -58,6 +58,7 @@ class Source:
     bundle_path: str | None = None  # path inside the bundle it came from
     bundle_document_id: int | None = None
     bundle_sha256: str | None = None
+    bundle_tool: str | None = None
 
 
 @dataclass
@@ -398,7 +399,7 @@ class Ingestor:
             agent=self.agent,
             document=document,
             submission=submission,
-            tool="python zipfile",
+            tool=source.bundle_tool,
             bundle_document_id=source.bundle_document_id,
             bundle_sha256=source.bundle_sha256,
             path_in_bundle=source.bundle_path,
@@ -416,8 +417,8 @@ class Ingestor:
             identification = identify(staged.path, source.original_name)
         try:
             with self._stage("extract"):
-                if identification.mime in ZIP_MIMES:
-                    extraction = listing_extraction(staged.path)
+                if identification.mime in BUNDLE_MIMES:
+                    extraction = listing_extraction(staged.path, identification.mime)
                 else:
                     extraction = extract(
                         staged.path, identification.mime, filename=source.original_name

@@ -144,3 +144,40 @@ def test_total_size_bound_stops_unpacking(core, tmp_path):
     assert results[0].status in ("ingested", "stored-without-text")
     refusal = [r for r in results if r.status == "rejected"]
     assert refusal and "over the limit" in refusal[0].error
+
+
+def test_7z_bundle_is_unpacked_with_thai_names(core, tmp_path):
+    import py7zr
+
+    bundle = tmp_path / "ส่งมอบผลงาน.7z"
+    with py7zr.SevenZipFile(bundle, "w") as archive:
+        archive.write(PDF_000, "กิจกรรมที่ ๒/แนวทาง.pdf")
+        archive.write(DOCX_004, "หนังสือเวียน.docx")
+    results = run_ingest_job(core, [str(bundle)], agent="dsss-maehongson")
+    assert [r.status for r in results] == ["ingested"] * 3, [r.as_dict() for r in results]
+    assert {r.filename for r in results} == {
+        "ส่งมอบผลงาน.7z",
+        "กิจกรรมที่ ๒/แนวทาง.pdf",
+        "หนังสือเวียน.docx",
+    }
+    by_name = {r.filename: r for r in results}
+    with core.sessions() as session:
+        pdf = session.get(Document, by_name["กิจกรรมที่ ๒/แนวทาง.pdf"].document_id)
+        [unpacked] = [e for e in pdf.events if e.event_type == "unpacked-from"]
+        assert unpacked.tool.startswith("py7zr")
+        bundle_doc = session.get(Document, results[0].document_id)
+        assert bundle_doc.category == "archive"
+        assert "หนังสือเวียน.docx" in bundle_doc.text
+
+
+def test_corrupt_7z_is_rejected(core, tmp_path):
+    import py7zr
+
+    good = tmp_path / "good.7z"
+    with py7zr.SevenZipFile(good, "w") as archive:
+        archive.write(PDF_000, "a.pdf")
+    broken = tmp_path / "broken.7z"
+    broken.write_bytes(good.read_bytes()[:200])
+    [result] = run_ingest_job(core, [str(broken)], agent="dsss")
+    assert result.status == "rejected"
+    assert "7z" in result.error
