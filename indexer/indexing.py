@@ -81,6 +81,10 @@ def document_for_index(document: Document, items: list[InventoryItem]) -> dict:
         "publication": document.publication,
         "mime": document.mime,
         "letter_number": letter.get("number_normalized"),
+        # Issue 7's facets and filters: who sent a letter, how urgent, whether it sets a date.
+        "sender": letter.get("office"),
+        "urgency": letter.get("urgency"),
+        "has_deadline": bool(meta.get("deadlines")),
         "metadata_text": "\n".join(v for v in extra if v),
     }
 
