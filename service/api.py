@@ -161,7 +161,7 @@ def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict)
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
-    result = core().index.search(
+    result = access.search_index().search(
         query,
         limit=limit,
         offset=offset,
@@ -227,7 +227,7 @@ def download(document_id: int):
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
     only_published = access.published_only()
-    hits = core().index.similar(text, limit=limit + 1, published_only=only_published)
+    hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
     hits = [h for h in hits if h.get("document_id") != exclude][:limit]
     if only_published and hits:
         with core().sessions() as session:

@@ -1,0 +1,329 @@
+"""Load on the web service: concurrent Thai searches against gunicorn, with and without an
+ingestion job running in the service at the same time.
+
+    .venv/bin/python -m bench.bench_web [--docs 2000] [--users 20] [--seconds 20]
+
+Steps: N thaigov news releases go straight into the database (a bulk path: no extraction,
+they are plain text) and the index is rebuilt; gunicorn serves the data directory on a
+loopback port; U client threads with keep-alive connections search for a bounded time;
+then the same load runs while an upload of M more releases (a ZIP) is ingested by the
+service. Figures only, no timed assertions. The client runs on the same 2 cores as the
+server, so absolute numbers are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import io
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+COMMON_QUERIES = [
+    "นายกรัฐมนตรี",
+    "ประชุม",
+    "งบประมาณ",
+    "ท่องเที่ยว",
+    "โควิด",
+    "เกษตรกร",
+    "การศึกษา",
+    "กระทรวงมหาดไทย",
+    "ผู้ว่าราชการจังหวัด",
+    "เศรษฐกิจ",
+    "น้ำท่วม",
+    "สาธารณสุข",
+    "ภัยแล้ง",
+    "คณะรัฐมนตรี",
+    "วัคซีน",
+    "โครงการ",
+    "จังหวัดเชียงใหม่",
+    "ชุมชน",
+    "พลังงาน",
+    "ดิจิทัล",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def split_release(name: str, text: str) -> tuple[str, str]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    title = lines[1] if len(lines) > 1 else (lines[0] if lines else name)
+    return title[:300], text
+
+
+def bulk_load(core, texts: list[tuple[str, str]]) -> None:
+    """The fast path: documents straight into the database, then one index rebuild."""
+    from indexer.indexing import reindex
+    from schemas.models import Document
+
+    with core.transaction() as session:
+        for number, (name, text) in enumerate(texts):
+            title, body = split_release(name, text)
+            data = body.encode()
+            session.add(
+                Document(
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    size=len(data),
+                    mime="text/plain",
+                    category="text",
+                    kind="other",
+                    title=title,
+                    filename=name,
+                    text=body,
+                    fiscal_year=2563 + number % 3,
+                    publication="published",
+                )
+            )
+    reindex(core, agent="bench")
+
+
+def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir), "KHLANG_SECURE_COOKIES": "0"}
+    env.pop("KHLANG_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+            "service:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir.parent / "gunicorn.log").open("w"),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.3)
+    stop_server(process)
+    raise RuntimeError("gunicorn did not become healthy")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def load(
+    port: int, queries: list[str], users: int, seconds: float, stop: threading.Event | None = None
+):
+    """``users`` threads, each with its own keep-alive connection, searching until time is up."""
+    latencies: list[float] = []
+    failures = [0]
+    reasons: dict[str, int] = {}
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def user(seed: int) -> None:
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < end and not (stop and stop.is_set()):
+            query = urllib.parse.quote(rng.choice(queries))
+            started = time.perf_counter()
+            try:
+                connection.request("GET", f"/api/search?q={query}&limit=10")
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    failed += 1
+                    with lock:
+                        key = f"HTTP {response.status} {body[:80]!r}"
+                        reasons[key] = reasons.get(key, 0) + 1
+                    continue
+            except (OSError, http.client.HTTPException) as exc:
+                failed += 1
+                with lock:
+                    key = exc.__class__.__name__
+                    reasons[key] = reasons.get(key, 0) + 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            mine.append(time.perf_counter() - started)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 1),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(pct(latencies, 50) * 1000, 1),
+        "p95_ms": round(pct(latencies, 95) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "failures": failures[0],
+        "failure_reasons": reasons,
+    }
+
+
+def upload_zip(port: int, token: str, texts: list[tuple[str, str]]) -> int:
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, (name, text) in enumerate(texts):
+            archive.writestr(f"ข่าว/{number:05d}-{name}", text + "\nนำเข้าระหว่างทดสอบโหลด")
+    boundary = "khlangbench"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="bench.zip"\r\nContent-Type: application/zip\r\n\r\n'
+        ).encode()
+        + bundle.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection.request(
+        "POST",
+        "/api/uploads",
+        body=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    if response.status != 202:
+        raise RuntimeError(f"upload refused: {response.status} {payload}")
+    return payload["job_id"]
+
+
+def job_state(port: int, token: str, job_id: int) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"})
+    return json.loads(connection.getresponse().read())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.bench_web")
+    parser.add_argument("--docs", type=int, default=2000, help="documents in the archive")
+    parser.add_argument("--users", type=int, default=20, help="concurrent search users")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each load phase")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--ingest", type=int, default=150, help="releases uploaded during phase 2")
+    args = parser.parse_args(argv)
+
+    from bench.corpus import thaigov_texts
+    from indexer.core import Khlang
+    from service.auth import add_user, create_token
+
+    workdir = Path(tempfile.mkdtemp(prefix="khlang-bench-web-"))
+    data_dir = workdir / "data"
+    texts = list(thaigov_texts(args.docs + args.ingest))
+    archive_texts, upload_texts = texts[: args.docs], texts[args.docs :]
+    core = Khlang.open(data_dir)
+    core.init()
+    started = time.monotonic()
+    bulk_load(core, archive_texts)
+    print(
+        f"bulk load + index: {len(archive_texts)} documents in {time.monotonic() - started:.1f} s"
+    )
+    add_user(core, "bench-dsss", "dsss", "bench-password", "เชียงใหม่")
+    token = create_token(core, "bench", "admin")
+    core.dispose()
+
+    titles = [split_release(n, t)[0] for n, t in archive_texts[:200]]
+    queries = COMMON_QUERIES + [" ".join(t.split()[:1])[:20] for t in titles[:60] if t.split()]
+    port = free_port()
+    process = start_server(data_dir, port, args.workers)
+    try:
+        load(port, queries, 4, 3)  # warm the workers' searchers and caches
+        quiet = load(port, queries, args.users, args.seconds)
+        job_id = upload_zip(port, token, upload_texts)
+        job_started = time.monotonic()
+        busy = load(port, queries, args.users, args.seconds)
+        state = job_state(port, token, job_id)
+        while state["status"] == "running" and time.monotonic() - job_started < 600:
+            time.sleep(1)
+            state = job_state(port, token, job_id)
+        job_seconds = time.monotonic() - job_started
+    finally:
+        stop_server(process)
+    print(
+        f"gunicorn {args.workers} workers x 4 threads, {args.users} concurrent users, "
+        f"{args.seconds:.0f} s per phase, {len(archive_texts)} documents"
+    )
+    header = f"{'phase':<28}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'fail':>6}"
+    print(header)
+    for label, figures in (("search only", quiet), ("search + ingestion job", busy)):
+        print(
+            f"{label:<28}{figures['requests']:>9}{figures['rps']:>8}{figures['p50_ms']:>9}"
+            f"{figures['p95_ms']:>9}{figures['max_ms']!s:>9}{figures['failures']:>6}"
+        )
+    for label, figures in (("search only", quiet), ("search + ingestion job", busy)):
+        if figures["failure_reasons"]:
+            print(f"failures ({label}): {figures['failure_reasons']}")
+    print(
+        f"ingestion job {job_id}: {state['status']}, {state['done']}/{state['total']} files "
+        f"({state['counts']}) in {job_seconds:.1f} s from upload"
+    )
+    if quiet["failures"] or busy["failures"]:
+        log = (workdir / "gunicorn.log").read_text(errors="replace")
+        errors = [block for block in log.split("[ERROR]")[1:]]
+        print(
+            f"server errors: {len(errors)}; the last one:\n{errors[-1][-2500:] if errors else log[-2500:]}"
+        )
+    import shutil
+
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
