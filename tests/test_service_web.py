@@ -746,3 +746,37 @@ def test_healthz_and_openapi_are_public(site, openapi):
     client = site.app.test_client()
     openapi(client.get("/healthz"), "/healthz")
     assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_concurrent_searches_while_a_job_ingests(site, clients):
+    """Request threads share nothing in the index reader: no errors under concurrency, and
+    an ingestion job running in the service does not stop searches."""
+    import threading
+
+    admin = clients["admin"]
+    files = [
+        (io.BytesIO((SEED_FIXTURES / name).read_bytes() + b"\n"), f"สำเนา-{name}")
+        for name in (
+            "000_b5296e7a1e0e78d3.docx",
+            "001_ea139409875e9751.docx",
+            "003_d2773d3a604759fe.docx",
+        )
+    ]
+    job = post(admin, "/api/uploads", data={"files": files}).get_json()["job_id"]
+    statuses: list[int] = []
+
+    def searcher(query: str) -> None:
+        client = site.app.test_client()
+        for _ in range(8):
+            statuses.append(client.get("/api/search", query_string={"q": query}).status_code)
+
+    threads = [
+        threading.Thread(target=searcher, args=(q,))
+        for q in ("จังหวัด", "โครงการ", "เชียงใหม่", "ข้อมูล")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 32
+    assert wait_for_job(admin, job).get_json()["status"] == "finished"
