@@ -64,8 +64,9 @@ def free_port() -> int:
 
 
 def split_release(name: str, text: str) -> tuple[str, str]:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    title = lines[1] if len(lines) > 1 else (lines[0] if lines else name)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), name)
+    # "รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-<title>"
+    title = first.split("-", 2)[-1] if first.startswith("รัฐบาลไทย-") else first
     return title[:300], text
 
 
@@ -74,13 +75,18 @@ def bulk_load(core, texts: list[tuple[str, str]]) -> None:
     from indexer.indexing import reindex
     from schemas.models import Document
 
+    seen: set[str] = set()
     with core.transaction() as session:
         for number, (name, text) in enumerate(texts):
             title, body = split_release(name, text)
             data = body.encode()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:  # the corpus has a few identical releases
+                continue
+            seen.add(digest)
             session.add(
                 Document(
-                    sha256=hashlib.sha256(data).hexdigest(),
+                    sha256=digest,
                     size=len(data),
                     mime="text/plain",
                     category="text",
