@@ -111,6 +111,7 @@ EN = {
     "ยกเลิกการเชื่อมโยง": "Unlink",
     "รหัสรายการ": "Item code",
     "ข้อมูลอื่น": "What the document says",
+    "รายละเอียดเอกสาร": "Document details",
     "ข้อมูลทางเทคนิค": "Technical metadata",
     "ชั้นความเร็ว": "Urgency",
     "ตำแหน่ง": "Position",
