@@ -121,7 +121,17 @@ def test_result_is_json_and_shaped(ix):
         "fiscal_year",
         "date",
     }
-    assert set(r["facets"]) == {"fiscal_year", "province", "project", "agency", "category", "kind"}
+    assert set(r["facets"]) == {
+        "fiscal_year",
+        "province",
+        "project",
+        "agency",
+        "category",
+        "kind",
+        "sender",
+        "urgency",
+        "has_deadline",
+    }
 
 
 def _unit_spans(text: str) -> list[list[tuple[int, int]]]:

@@ -36,7 +36,7 @@ from indexer.thai.digits import ARABIC_DIGITS, THAI_DIGITS
 from .dictionary import DEFAULT_DICTIONARY
 from .dictionary import load as load_dictionary
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
 # Thai letters, vowels, tone marks and signs; not ฯ (0E2F), ๆ (0E46), ฿, digits, ๏ ๚ ๛.
 THAI_LETTER = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"
@@ -252,6 +252,72 @@ def words(text: str, dictionary: str = DEFAULT_DICTIONARY) -> list[Piece]:
             out.append(Piece(w, *n.span(p, q)))
             p = q
     return out
+
+
+# --- substring sidecar encoding ---------------------------------------------------------------
+# The sidecar (see :mod:`indexer.search.sidecar`) keeps one string per document in an SQLite
+# FTS5 trigram index. Each syllable unit is written with its boundaries folded into the
+# characters themselves, so that a plain substring match is a unit-aligned match:
+#
+# * a Thai unit of one character becomes that character's ONE variant; a longer unit its
+#   FIRST variant, MID variants, then its LAST variant (four copies of the Thai block in the
+#   Private Use Area, U+E000-U+E1FF);
+# * a non-Thai unit (a whole run of Latin letters/digits) is wrapped in RUN_OPEN/RUN_CLOSE;
+# * separators (whitespace, punctuation, ๆ, ฯ) are dropped, as the old syllable fields did.
+#
+# A query chunk encoded the same way starts with a FIRST/ONE character and ends with a
+# LAST/ONE character, so it can only match where the document has unit boundaries, and the
+# TCC claim (a TCC-aligned substring is cut into the clusters the document has there) makes
+# every aligned occurrence match. The text is no longer than the normalised text (no
+# separator characters), and its trigrams are more selective than plain Thai trigrams.
+_PUA = 0xE000
+_MID, _FIRST, _LAST, _ONE = 0, 1, 2, 3
+
+
+def _variant(v: int) -> dict[int, str]:
+    return {0x0E00 + i: chr(_PUA + v * 128 + i) for i in range(128)}
+
+
+_TR = [str.maketrans(_variant(v)) for v in range(4)]
+RUN_OPEN, RUN_CLOSE = "\ue200", "\ue201"
+# Aligned encoded grams of one or two characters (too short for a trigram index): a one-char
+# unit; a two-char unit (FIRST LAST); two one-char units (ONE ONE). Overlapping: lookahead.
+_ONE_RE = re.compile("[\ue180-\ue1ff]")
+_PAIR_RE = re.compile("(?=([\ue180-\ue1ff]{2}|[\ue080-\ue0ff][\ue100-\ue17f]))")
+_CODE_CACHE_MAX = 400_000
+
+
+class _UnitCodes(dict):
+    """unit -> encoded unit; a dict so that ``map(codes.__getitem__, units)`` runs in C."""
+
+    def __missing__(self, unit: str) -> str:
+        if "\u0e00" <= unit[0] <= "\u0e7f":
+            if len(unit) == 1:
+                code = unit.translate(_TR[_ONE])
+            else:
+                code = (
+                    unit[0].translate(_TR[_FIRST])
+                    + unit[1:-1].translate(_TR[_MID])
+                    + unit[-1].translate(_TR[_LAST])
+                )
+        else:
+            code = RUN_OPEN + unit + RUN_CLOSE
+        if len(self) < _CODE_CACHE_MAX:
+            self[unit] = code
+        return code
+
+
+_CODES = _UnitCodes()
+
+
+def encode_units(norm: str) -> str:
+    """The sidecar form of already-normalised text (see above)."""
+    return "".join(map(_CODES.__getitem__, _UNIT_RE.findall(norm)))
+
+
+def short_grams(encoded: str) -> list[str]:
+    """The distinct aligned one- and two-character grams of an encoded text, sorted."""
+    return sorted(set(_ONE_RE.findall(encoded)) | set(_PAIR_RE.findall(encoded)))
 
 
 def syllables(text: str) -> list[Piece]:

@@ -4,26 +4,35 @@ Layout of ``index_dir``::
 
     CURRENT            name of the live generation (replaced atomically)
     .admin.lock        flock held while creating/swapping generations
-    gen-<ns>-<pid>/    a Whoosh index + khlang.json (schema_version, created)
+    gen-<ns>-<pid>/    a Whoosh index (words, facets, stored fields) + units.sqlite (the
+                       substring sidecar, :mod:`indexer.search.sidecar`) + khlang.json
 
 Writers take Whoosh's file lock on the live generation, waiting up to ``lock_timeout``
 seconds (several processes -- gunicorn workers, the CLI -- can call add_documents at once;
-they take turns). Readers are never blocked: Whoosh readers see the last committed
-generation of segments. ``rebuild()`` fills a fresh generation and then swaps CURRENT, so
-searches keep working during a rebuild.
+they take turns), and write the sidecar while they hold it (sidecar first: a sidecar row
+without a Whoosh document is never visible, search maps ids through Whoosh). Readers are
+never blocked: Whoosh readers see the last committed generation of segments, SQLite readers
+the last committed transaction (WAL). ``rebuild()`` fills a fresh generation and then swaps
+CURRENT, so searches keep working during a rebuild.
+
+Search (relevance) works on sets of Whoosh docnums: per chunk, the documents matching it as
+words (Whoosh) or as a unit-aligned substring (sidecar); tier 1 = documents matching every
+chunk, tier 2 = the others; within a tier, documents with a word/phrase match come first in
+Whoosh's BM25F order, then substring-only matches by the sidecar's bm25. ``total`` and the
+facets count the union, after filters and ``published_only``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import heapq
 import json
 import logging
 import os
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -32,10 +41,18 @@ from whoosh import index as windex
 from whoosh import query as Q
 from whoosh.writing import LockError
 
+from . import sidecar as sc
 from .analysis import normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
-from .query import chunk_query, filter_query, normalize_filters, parse
-from .schema import FACET_FIELDS, build_schema, decompress, schema_version, to_fields
+from .query import Clause, chunk_clause, filter_query, normalize_filters, parse
+from .schema import (
+    FACET_FIELDS,
+    build_schema,
+    decompress,
+    schema_version,
+    sidecar_text,
+    to_fields,
+)
 from .snippet import make_snippet
 
 log = logging.getLogger(__name__)
@@ -44,11 +61,81 @@ META_FILE = "khlang.json"
 
 
 def _codec():
-    """Whoosh's W3 codec without zlib on postings blocks: the syllable fields have many
-    short postings lists and compressing each one was ~30% of commit time (+~10% size)."""
+    """Whoosh's W3 codec without zlib on postings blocks (compressing each short postings
+    list was a large share of commit time for ~10% of size)."""
     from whoosh.codec.whoosh3 import W3Codec
 
     return W3Codec(compression=0)
+
+
+SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
+
+
+class _SearcherCache:
+    """Tables built once per Whoosh searcher (i.e. once per committed index state): id ->
+    docnum, the live docnums, per facet/filter field value -> docnum set, date order."""
+
+    def __init__(self, searcher):
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        live = list(reader.all_doc_ids())
+        ids = list(reader.column_reader("id")) if self.size else []
+        self.docnum_of: dict[int, int] = {int(ids[d]): d for d in live}
+        self.live = frozenset(live)
+        self.values: dict[str, dict[str, frozenset[int]]] = {}
+        for fname in (*FACET_FIELDS, "publication"):
+            table: dict[str, frozenset[int]] = {}
+            for term in reader.lexicon(fname):
+                value = term.decode("utf-8") if isinstance(term, bytes) else term
+                if value:
+                    table[value] = frozenset(reader.postings(fname, term).all_ids())
+            self.values[fname] = table
+        self._date_rank: list[int] | None = None
+        self._reader = reader
+        self._filters: dict[tuple, frozenset[int] | None] = {}
+
+    def filter_docs(self, filters: dict[str, list[str]], published_only: bool):
+        """The docnums the filters allow (None: no filter)."""
+        key = (tuple(sorted((k, tuple(v)) for k, v in filters.items() if v)), published_only)
+        if key in self._filters:
+            return self._filters[key]
+        parts = [(f, vs) for f, vs in key[0]]
+        if published_only:
+            parts.append(("publication", ("published", "approved")))
+        allowed: frozenset[int] | None = None
+        for fname, values in parts:
+            table = self.values.get(fname, {})
+            got = frozenset().union(*(table.get(v, frozenset()) for v in values))
+            allowed = got if allowed is None else allowed & got
+        if len(self._filters) > 64:
+            self._filters.clear()
+        self._filters[key] = allowed
+        return allowed
+
+    def by_date(self, docs: set[int], n: int) -> list[int]:
+        """The ``n`` most recent of ``docs`` (undated last)."""
+        if self._date_rank is None:
+            col = self._reader.column_reader("date")
+            dates = list(col) if self.size else []
+            order = sorted(range(self.size), key=lambda d: (dates[d] or "", d), reverse=True)
+            rank = [0] * self.size
+            for i, d in enumerate(order):
+                rank[d] = i
+            self._date_rank = rank
+        return heapq.nsmallest(n, docs, key=self._date_rank.__getitem__)
+
+    def facet_counts(self, docs: set[int]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for fname in FACET_FIELDS:
+            counts = []
+            if docs:
+                for value, members in self.values[fname].items():
+                    c = len(members & docs)
+                    if c:
+                        counts.append((value, c))
+            counts.sort(key=lambda vc: (-vc[1], vc[0]))
+            out[fname] = [{"value": v, "count": c} for v, c in counts]
+        return out
 
 
 class IndexBusy(RuntimeError):
@@ -71,7 +158,9 @@ class SearchIndex:
         self._gen: str | None = None
         self._ix: Any = None
         self._searcher: Any = None
-        self._facet_cache: tuple[Any, dict[str, list[tuple[str, ...]]]] | None = None
+        self._side: sc.Sidecar | None = None
+        self._side_lock = threading.Lock()
+        self._cache: tuple[Any, _SearcherCache] | None = None
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -126,6 +215,7 @@ class SearchIndex:
         path = self.index_dir / gen
         path.mkdir(parents=True)
         windex.create_in(str(path), build_schema(self.dictionary))
+        sc.create(path / sc.FILE_NAME)
         meta = {"schema_version": self.schema_version, "created": time.time()}
         (path / META_FILE).write_text(json.dumps(meta), "utf-8")
         return gen
@@ -147,9 +237,13 @@ class SearchIndex:
             with contextlib.suppress(Exception):
                 self._searcher.close()
         self._searcher = None
+        if self._side is not None:
+            with contextlib.suppress(Exception):
+                self._side.close()
+        self._side = None
         self._ix = None
         self._gen = None
-        self._facet_cache = None
+        self._cache = None
 
     def close(self) -> None:
         with self._lock:
@@ -163,6 +257,7 @@ class SearchIndex:
         if gen != self._gen or self._ix is None:
             self._close()
             self._ix = windex.open_dir(str(self.index_dir / gen))
+            self._side = sc.Sidecar(self.index_dir / gen / sc.FILE_NAME, self.lock_timeout)
             self._gen = gen
         return self._ix
 
@@ -192,7 +287,7 @@ class SearchIndex:
                 ids = list(r.lexicon("id"))
                 if n and not ids:
                     return False
-                for fname in ("title", "text", "syl", "syl3", "province"):
+                for fname in ("title", "text", "province"):
                     for k, term in enumerate(r.lexicon(fname)):
                         list(r.postings(fname, term).all_ids())
                         if not deep and k >= 2:
@@ -203,6 +298,11 @@ class SearchIndex:
                     decompress(r.stored_fields(d).get("body"))
                 if docnums:  # one real query through every layer
                     s.search(Q.Term("id", ids[0]), limit=1)
+            side = sc.Sidecar(path / sc.FILE_NAME)
+            try:
+                side.check(deep=deep)
+            finally:
+                side.close()
             return True
         except Exception as exc:  # any failure to read is "not healthy"
             log.warning("search index generation %s unreadable: %r", gen, exc)
@@ -242,12 +342,31 @@ class SearchIndex:
     def _write(self, batch: list[dict], delete_ids: Iterable[int] = ()) -> None:
         with self._lock:
             ix = self._index()
+            gen = str(self._gen)
+        self._write_to(gen, batch, delete_ids, ix=ix)
+
+    def _write_to(
+        self, gen: str, batch: list[dict], delete_ids: Iterable[int] = (), *, ix=None
+    ) -> None:
+        """Write to generation ``gen``: sidecar, then Whoosh, under Whoosh's writer lock."""
+        if ix is None:
+            ix = windex.open_dir(str(self.index_dir / gen))
+        latest = {int(doc["id"]): doc for doc in batch}  # the last version of each id wins
+        prepared = [(to_fields(doc), (i, sidecar_text(doc))) for i, doc in latest.items()]
+        delete_ids = [int(i) for i in delete_ids]
         w = self._writer(ix)
         try:
-            for doc in batch:
-                w.update_document(**to_fields(doc))
+            side = sc.Sidecar(self.index_dir / gen / sc.FILE_NAME, self.lock_timeout)
+            try:
+                with side.writer() as sw:
+                    sw.add([row for _f, row in prepared])
+                    sw.delete(delete_ids)
+            finally:
+                side.close()
+            for fields, _row in prepared:
+                w.update_document(**fields)
             for doc_id in delete_ids:
-                w.delete_by_term("id", str(int(doc_id)))
+                w.delete_by_term("id", str(doc_id))
             w.commit()
         except BaseException:
             w.cancel()
@@ -273,10 +392,15 @@ class SearchIndex:
         self._write([], delete_ids=[doc_id])
 
     def indexed_ids(self) -> set[int]:
+        """Ids in the index: live Whoosh documents, and any id the sidecar still holds (a
+        write interrupted between the two), so that reconciliation can delete phantoms."""
         s = self._get_searcher()
-        r = s.reader()
-        col = r.column_reader("id")
-        return {int(col[d]) for d in r.all_doc_ids()}  # live documents only
+        ids = set(self._searcher_cache(s).docnum_of)
+        with self._side_lock:
+            side = self._side
+            if side is not None:
+                ids |= side.ids()
+        return ids
 
     def doc_count(self) -> int:
         return self._get_searcher().doc_count()
@@ -287,34 +411,72 @@ class SearchIndex:
         progress: Callable[[int], Any] | None = None,
         *,
         limitmb: int = 256,
+        procs: int | None = None,
     ) -> int:
         """Index ``docs_iter`` into a fresh generation, then atomically make it live.
 
         Searches keep using the old generation until the swap. Writes that other processes
         make to the old generation during the rebuild are not carried over: run rebuild from
         one maintenance process and reconcile afterwards (``indexed_ids()``).
-        ``progress(n_done)`` is called every 100 documents and at the end."""
+        ``progress(n_done)`` is called every 100 documents and at the end.
+
+        ``procs``: Whoosh writer processes (default: 2 on a multi-core machine when called
+        from a single-threaded process, else 1). This process prepares documents and fills
+        the sidecar meanwhile; each writer process gets ``limitmb / procs`` of buffer."""
+        if procs is None:
+            procs = 2 if (os.cpu_count() or 1) >= 2 and threading.active_count() == 1 else 1
         with self._admin_lock():
             gen = self._new_generation()
-        ix = windex.open_dir(str(self.index_dir / gen))
-        w = ix.writer(limitmb=limitmb, codec=_codec())
+        path = self.index_dir / gen
+        ix = windex.open_dir(str(path))
+        if procs > 1:
+            from whoosh.multiproc import MpWriter
+
+            w = MpWriter(
+                ix,
+                procs=procs,
+                batchsize=50,
+                multisegment=True,
+                limitmb=max(32, limitmb // procs),
+                codec=_codec(),
+            )
+        else:
+            w = ix.writer(limitmb=limitmb, codec=_codec())
+        con = sc.connect(path / sc.FILE_NAME, self.lock_timeout, bulk=True)
+        side = sc.SidecarWriter(con)
         n = 0
         try:
-            seen: set[str] = set()
+            seen: set[int] = set()
+            again: dict[int, dict] = {}  # ids seen twice: the last version, written after
+            rows: list[tuple[int, str]] = []
+            con.execute("BEGIN")
             for doc in docs_iter:
-                fields = to_fields(doc)
-                if fields["id"] in seen:
-                    w.update_document(**fields)
-                else:
-                    w.add_document(**fields)
-                    seen.add(fields["id"])
+                doc_id = int(doc["id"])
                 n += 1
                 if progress is not None and n % 100 == 0:
                     progress(n)
+                if doc_id in seen:
+                    again[doc_id] = doc
+                    continue
+                seen.add(doc_id)
+                w.add_document(**to_fields(doc))
+                rows.append((doc_id, sidecar_text(doc)))
+                if len(rows) >= 200:
+                    side.add(rows, fresh=True)
+                    rows = []
+            side.add(rows, fresh=True)
+            con.execute("COMMIT")
             w.commit()
+            con.execute("PRAGMA journal_mode=WAL")
+            con.close()
+            if again:
+                self._write_to(gen, list(again.values()))
         except BaseException:
-            w.cancel()
-            shutil.rmtree(self.index_dir / gen, ignore_errors=True)
+            with contextlib.suppress(Exception):
+                w.cancel()
+            with contextlib.suppress(Exception):
+                con.close()
+            shutil.rmtree(path, ignore_errors=True)
             raise
         with self._lock, self._admin_lock():
             old = self._read_current()
@@ -329,37 +491,25 @@ class SearchIndex:
 
     # --- searching --------------------------------------------------------------------------
 
-    def _facet_values(self, searcher) -> dict[str, list[tuple[str, ...]]]:
-        """Per facet field, the values of every docnum (cached per reader)."""
-        reader = searcher.reader()
-        if self._facet_cache is not None and self._facet_cache[0] is reader:
-            return self._facet_cache[1]
-        size = reader.doc_count_all()
-        table: dict[str, list[tuple[str, ...]]] = {}
-        for fname in FACET_FIELDS:
-            per_doc: list[list[str]] = [[] for _ in range(size)]
-            for term in reader.lexicon(fname):
-                value = term.decode("utf-8") if isinstance(term, bytes) else term
-                if not value:
-                    continue
-                for d in reader.postings(fname, term).all_ids():
-                    per_doc[d].append(value)
-            table[fname] = [tuple(v) for v in per_doc]
-        self._facet_cache = (reader, table)
-        return table
+    def _searcher_cache(self, searcher) -> _SearcherCache:
+        with self._lock:
+            if self._cache is None or self._cache[0] is not searcher:
+                self._cache = (searcher, _SearcherCache(searcher))
+            return self._cache[1]
 
-    def _facets(self, searcher, docs: Iterable[int]) -> dict[str, list[dict]]:
-        table = self._facet_values(searcher)
-        out: dict[str, list[dict]] = {}
-        docs = list(docs)
-        for fname in FACET_FIELDS:
-            col = table[fname]
-            counts = Counter(v for d in docs for v in col[d])
-            out[fname] = [
-                {"value": v, "count": c}
-                for v, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            ]
-        return out
+    def _clause_docs(self, searcher, cache: _SearcherCache, clause: Clause):
+        """(docnums with a word/phrase match, {docnum: substring strength})."""
+        with self._side_lock:
+            side = self._side
+            found = side.match(clause.encoded) if side is not None else {}
+        get = cache.docnum_of.get
+        sub = {}
+        for doc_id, strength in found.items():
+            d = get(doc_id)
+            if d is not None:
+                sub[d] = strength
+        words = set(searcher.docs_for_query(clause.words))
+        return words, sub
 
     def _hit(self, searcher, docnum: int, score: float | None, chunks: list[str]) -> dict:
         f = searcher.stored_fields(docnum)
@@ -446,61 +596,62 @@ class SearchIndex:
             from .similar import content_words
 
             positive = [w for chunk in positive for w in content_words(chunk, self.dictionary)]
-        clauses = [c for c in (chunk_query(t, self.dictionary) for t in positive) if c]
-        excluded = [c for c in (chunk_query(t, self.dictionary) for t in pq.excluded) if c]
-        fq = filter_query(merged, published_only)
-
-        if clauses:
-            q_any: Q.Query = clauses[0] if len(clauses) == 1 else Q.Or(clauses)
-            q_all: Q.Query | None = Q.And(clauses) if len(clauses) > 1 else None
-        else:
-            q_any = Q.Every()
-            q_all = None
-        if excluded:
-            neg = excluded[0] if len(excluded) == 1 else Q.Or(excluded)
-            q_any = Q.AndNot(q_any, neg)
-            if q_all is not None:
-                q_all = Q.AndNot(q_all, neg)
+        clauses = [c for c in (chunk_clause(t, self.dictionary) for t in positive) if c]
+        excluded = [c for c in (chunk_clause(t, self.dictionary) for t in pq.excluded) if c]
 
         s = self._get_searcher()
-        want = offset + limit
-        page: list[tuple[int, float | None]] = []
-        if sort == "date" or not clauses:
-            r = s.search(
-                q_any,
-                limit=max(want, 1),
-                filter=fq,
-                sortedby="date" if sort == "date" or not clauses else None,
-                reverse=True,
-            )
-            total = len(r)
-            docs = r.docs()
-            page = [(h.docnum, None) for h in r[offset:want]]  # h.score is the sort key
-        elif q_all is None:
-            r = s.search(q_any, limit=max(want, 1), filter=fq)
-            total = len(r)
-            docs = r.docs()
-            page = [(h.docnum, h.score) for h in r[offset:want]]
+        cache = self._searcher_cache(s)
+        matches = [self._clause_docs(s, cache, c) for c in clauses]
+        if clauses:
+            sets = [w | sub.keys() for w, sub in matches]
+            docs = set().union(*sets)
+            tier1 = set.intersection(*sets) if len(sets) > 1 else set(docs)
         else:
-            # tier 1: documents with every clause; tier 2: the rest of the partial matches
-            r1 = s.search(q_all, limit=max(want, 1), filter=fq)
-            n1 = len(r1)
-            tier1 = r1.docs()  # a docnum set: whoosh would re-run q_all for a query mask
-            r2 = s.search(q_any, limit=max(want - n1, 1), filter=fq, mask=tier1)
-            total = n1 + len(r2)
-            docs = set(tier1) | set(r2.docs())
-            page = [(h.docnum, h.score) for h in r1[offset:want]]
-            if want > n1:
-                skip = max(0, offset - n1)
-                page += [(h.docnum, h.score) for h in r2[skip : skip + (want - n1) - skip]]
-                page = page[:limit]
+            docs = set(cache.live)
+            tier1 = docs
+        for c in excluded:
+            w, sub = self._clause_docs(s, cache, c)
+            docs -= w
+            docs.difference_update(sub)
+        tier1 &= docs
+        allowed = cache.filter_docs(merged, published_only)
+        if allowed is not None:
+            docs &= allowed
+            tier1 &= allowed
+        total = len(docs)
+        want = offset + limit
 
-        hits = [self._hit(s, d, sc, positive) for d, sc in page[:limit]]
+        if sort == "date" or not clauses:
+            page = [(d, None) for d in cache.by_date(docs, want)]
+        else:
+            page = []
+            words_any = set().union(*(w for w, _ in matches))
+            word_q = clauses[0].words if len(clauses) == 1 else Q.Or([c.words for c in clauses])
+            for tier in (tier1, docs - tier1):
+                need = want - len(page)
+                if need <= 0:
+                    break
+                worded = tier & words_any
+                if worded:
+                    r = s.search(word_q, limit=need, filter=worded)
+                    page += [(h.docnum, h.score) for h in r]
+                need = want - len(page)
+                rest = tier - worded
+                if need > 0 and rest:
+                    subs = [sub for _w, sub in matches]
+
+                    def strength(d: int, subs=subs) -> float:
+                        return sum(sub.get(d, 0.0) for sub in subs)
+
+                    best = heapq.nlargest(need, rest, key=lambda d: (strength(d), -d))
+                    page += [(d, SUBSTRING_SCORE * strength(d) / len(subs)) for d in best]
+        page = page[offset:want]
+        hits = [self._hit(s, d, sc_, positive) for d, sc_ in page]
         suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None
         return {
             "total": int(total),
             "hits": hits,
-            "facets": self._facets(s, docs),
+            "facets": cache.facet_counts(docs),
             "suggestion": suggestion,
             "query": pq.to_dict(),
         }

@@ -4,12 +4,15 @@ Free text in Thai, English or both; ``"quoted phrases"`` (also “…”); ``-wo
 ``-"phrase"`` to exclude; field filters with Thai or English names, values with Thai or
 Arabic digits: ``ปีงบประมาณ:๒๕๖๒`` = ``fiscal_year:2562``, ``ประเภท:``/``kind:``,
 ``หมวด:``/``category:``, ``จังหวัด:``/``province:``, ``โครงการ:``/``project:``,
-``หน่วยงาน:``/``agency:``. Values with spaces are quoted: ``โครงการ:"..."``.
+``หน่วยงาน:``/``agency:``, ``ผู้ส่ง:``/``sender:`` (a letter's issuing office),
+``ความเร่งด่วน:``/``urgency:`` (ด่วนที่สุด, ด่วนมาก, ด่วน), ``มีกำหนดส่ง:``/``has_deadline:``
+(ใช่/ไม่, yes/no, true/false). Values with spaces are quoted: ``โครงการ:"..."``.
 
 Each whitespace-separated chunk (or quoted phrase) becomes one clause that matches when the
-chunk occurs in the document: as a word or word phrase (title, metadata, text) OR as a phrase
-of syllable units. An unbroken Thai chunk is therefore always a phrase, never a bag of its
-words, and it is found even where the segmenter cut the document differently.
+chunk occurs in the document: as a word or word phrase (title, metadata, text; Whoosh) OR as
+a unit-aligned substring (the SQLite sidecar, :mod:`indexer.search.sidecar`). An unbroken
+Thai chunk is therefore always a phrase, never a bag of its words, and it is found even
+where the segmenter cut the document differently.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 from whoosh import query as Q
 
-from .analysis import gram_query_terms, normalize, syllable_texts, word_texts
+from .analysis import encode_units, normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
 from .schema import WORD_FIELDS, facet_value
 
@@ -40,11 +43,28 @@ FIELD_ALIASES = {
     "project": "project",
     "หน่วยงาน": "agency",
     "agency": "agency",
+    "ผู้ส่ง": "sender",
+    "sender": "sender",
+    "ความเร่งด่วน": "urgency",
+    "urgency": "urgency",
+    "มีกำหนดส่ง": "has_deadline",
+    "has_deadline": "has_deadline",
 }
-FILTER_FIELDS = ("fiscal_year", "kind", "category", "province", "project", "agency")
+FILTER_FIELDS = (
+    "fiscal_year",
+    "kind",
+    "category",
+    "province",
+    "project",
+    "agency",
+    "sender",
+    "urgency",
+    "has_deadline",
+)
+_YES = {"ใช่", "มี", "yes", "y", "true", "1"}
+_NO = {"ไม่", "ไม่ใช่", "ไม่มี", "no", "n", "false", "0"}
 
-WORD_BOOST = 4.0  # whole-word / word-phrase matches rank above ...
-SYLLABLE_BOOST = 1.0  # ... syllable-only matches
+WORD_BOOST = 4.0  # boost of whole-word / word-phrase matches (field boosts on top)
 
 _QUOTES = '"“”'
 _TOKEN_RE = re.compile(
@@ -77,6 +97,9 @@ def filter_value(fieldname: str, value: str) -> str:
             v = str(int(v) + 543)
     if fieldname == "province":
         v = re.sub(r"^(?:จังหวัด|จ\.)\s*", "", v)
+    if fieldname == "has_deadline":
+        low = v.lower()
+        v = "yes" if low in _YES else "no" if low in _NO else v
     return v
 
 
@@ -107,12 +130,22 @@ def parse(text: str) -> ParsedQuery:
     return pq
 
 
-def chunk_query(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Q.Query | None:
-    """One clause: the chunk as word(s) in any word field, or as a syllable phrase."""
+@dataclass
+class Clause:
+    """One query chunk: its word query (Whoosh) and its encoded form (sidecar substring)."""
+
+    text: str
+    words: Q.Query
+    encoded: str
+
+
+def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | None:
+    """The chunk as word(s)/a word phrase in any word field, and as a unit-aligned
+    substring; None when the chunk has nothing searchable (punctuation only)."""
     norm = normalize(chunk)
     words = word_texts(norm, dictionary)
-    units = syllable_texts(norm)
-    if not words or not units:
+    encoded = encode_units(norm)
+    if not words or not encoded:
         return None
     subs: list[Q.Query] = []
     for fname, boost in WORD_FIELDS.items():
@@ -121,12 +154,7 @@ def chunk_query(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Q.Query | N
             subs.append(Q.Term(fname, words[0], boost=b))
         else:
             subs.append(Q.Phrase(fname, words, boost=b))
-    sfield, sterms = gram_query_terms(units)
-    if len(sterms) == 1:
-        subs.append(Q.Term(sfield, sterms[0], boost=SYLLABLE_BOOST))
-    else:
-        subs.append(Q.Phrase(sfield, sterms, boost=SYLLABLE_BOOST))
-    return Q.Or(subs)
+    return Clause(chunk, Q.Or(subs), encoded)
 
 
 def filter_query(

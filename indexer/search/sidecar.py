@@ -1,0 +1,185 @@
+"""The substring sidecar: an SQLite FTS5 trigram index of syllable-unit-encoded text.
+
+One file, ``units.sqlite``, inside each index generation directory (so it is created,
+rebuilt and swapped together with the Whoosh index). rowid = document id.
+
+* ``units``  -- FTS5, trigram tokenizer, contentless: the encoded text of each document
+  (:func:`indexer.search.analysis.encode_units`). A query chunk of three or more encoded
+  characters is an FTS5 phrase: an exact substring, i.e. a unit-aligned occurrence.
+* ``grams``  -- FTS5, unicode61 tokenizer, contentless, no positions: the distinct aligned
+  one- and two-character grams of each document, for the chunks too short for trigrams.
+* ``docs``   -- id -> zlib(encoded text): contentless FTS5 tables in SQLite 3.40 can only
+  forget a row when given the exact values it was indexed with, so they are kept here.
+
+Writes happen while the caller holds the Whoosh writer lock, in one SQLite transaction each;
+WAL mode and a busy timeout let several processes read and take turns writing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from .analysis import short_grams
+
+FILE_NAME = "units.sqlite"
+SIDECAR_VERSION = "1"
+
+_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS units USING fts5(u, tokenize='trigram', content='');
+CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(
+    g, tokenize='unicode61', content='', detail=none, columnsize=0);
+CREATE TABLE IF NOT EXISTS docs(id INTEGER PRIMARY KEY, z BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class SidecarError(RuntimeError):
+    pass
+
+
+def connect(path: Path, timeout: float = 60.0, *, bulk: bool = False) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+    if bulk:  # a fresh generation nobody reads yet: no journal until it is finished
+        con.execute("PRAGMA journal_mode=OFF")
+        con.execute("PRAGMA synchronous=OFF")
+    else:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return con
+
+
+def create(path: Path) -> None:
+    con = connect(path)
+    try:
+        con.executescript(_SCHEMA)
+        con.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('version', ?)", (SIDECAR_VERSION,)
+        )
+    finally:
+        con.close()
+
+
+def fts_phrase(encoded: str) -> str:
+    return '"' + encoded.replace('"', '""') + '"'
+
+
+class SidecarWriter:
+    """Add/replace/delete documents inside one transaction (``with`` block)."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def __enter__(self) -> SidecarWriter:
+        self.con.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.con.execute("COMMIT")
+        else:
+            self.con.execute("ROLLBACK")
+
+    def _forget(self, ids: list[int]) -> None:
+        cur = self.con.cursor()
+        for doc_id in ids:
+            row = cur.execute("SELECT z FROM docs WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                continue
+            old = zlib.decompress(row[0]).decode("utf-8")
+            cur.execute("INSERT INTO units(units, rowid, u) VALUES ('delete', ?, ?)", (doc_id, old))
+            cur.execute(
+                "INSERT INTO grams(grams, rowid, g) VALUES ('delete', ?, ?)",
+                (doc_id, " ".join(short_grams(old))),
+            )
+            cur.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+
+    def delete(self, ids: Iterable[int]) -> None:
+        self._forget([int(i) for i in ids])
+
+    def add(self, rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
+        """rows: (id, encoded text). ``fresh``: the ids are known to be absent."""
+        if not rows:
+            return
+        if not fresh:
+            self._forget([doc_id for doc_id, _ in rows])
+        cur = self.con.cursor()
+        cur.executemany("INSERT INTO units(rowid, u) VALUES (?, ?)", rows)
+        cur.executemany(
+            "INSERT INTO grams(rowid, g) VALUES (?, ?)",
+            [(doc_id, " ".join(short_grams(enc))) for doc_id, enc in rows],
+        )
+        cur.executemany(
+            "INSERT INTO docs(id, z) VALUES (?, ?)",
+            [(doc_id, zlib.compress(enc.encode("utf-8"), 1)) for doc_id, enc in rows],
+        )
+
+
+class Sidecar:
+    """Read side: which document ids contain an encoded query chunk."""
+
+    def __init__(self, path: Path, timeout: float = 60.0):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise SidecarError(f"{self.path} missing")
+        self.con = connect(self.path, timeout)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def writer(self) -> SidecarWriter:
+        return SidecarWriter(self.con)
+
+    def match(self, encoded: str) -> dict[int, float]:
+        """{id: strength in (0, 1)} of the documents containing ``encoded`` unit-aligned.
+        Strength grows with FTS5's bm25 (trigram table); short grams all get 0.5."""
+        if not encoded:
+            return {}
+        if len(encoded) >= 3:
+            rows = self.con.execute(
+                "SELECT rowid, rank FROM units WHERE units MATCH ?", (fts_phrase(encoded),)
+            )
+            out = {}
+            for rowid, rank in rows:
+                x = -rank if rank is not None else 0.0
+                out[rowid] = x / (1.0 + x) if x > 0 else 0.01
+            return out
+        rows = self.con.execute(
+            "SELECT rowid FROM grams WHERE grams MATCH ?", (fts_phrase(encoded),)
+        )
+        return dict.fromkeys((r[0] for r in rows), 0.5)
+
+    def ids(self) -> set[int]:
+        return {r[0] for r in self.con.execute("SELECT id FROM docs")}
+
+    def count(self) -> int:
+        return self.con.execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    def check(self, deep: bool = False) -> None:
+        """Raise (sqlite3.DatabaseError or SidecarError) when the file is unreadable."""
+        con = self.con
+        version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        if not version or version[0] != SIDECAR_VERSION:
+            raise SidecarError(f"sidecar version {version!r}")
+        row = con.execute("SELECT id, z FROM docs ORDER BY id LIMIT 1").fetchone()
+        if row is not None:
+            zlib.decompress(row[1])
+        con.execute("SELECT rowid FROM units WHERE units MATCH '\"\ue200a\ue201\"' LIMIT 1")
+        con.execute("SELECT rowid FROM grams WHERE grams MATCH '\"\ue181\"' LIMIT 1")
+        if deep:
+            res = con.execute("PRAGMA integrity_check").fetchone()
+            if not res or res[0] != "ok":
+                raise SidecarError(f"integrity_check: {res!r}")
+            con.execute("INSERT INTO units(units) VALUES ('integrity-check')")
+            con.execute("INSERT INTO grams(grams) VALUES ('integrity-check')")
+            for _id, z in con.execute("SELECT id, z FROM docs"):
+                zlib.decompress(z)
+        else:  # cheap: the first and last rows of the b-trees, the FTS5 structure records
+            row = con.execute("SELECT id, z FROM docs ORDER BY id DESC LIMIT 1").fetchone()
+            if row is not None:
+                zlib.decompress(row[1])
+            con.execute("SELECT count(*) FROM units_data").fetchone()
+            con.execute("SELECT count(*) FROM grams_data").fetchone()
