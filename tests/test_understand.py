@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.understand import KIND_LABELS_TH, KINDS, understand
-from indexer.understand.evaluate import confusion, pdf_text, repair_function
+from indexer.understand.evaluate import confusion, pdf_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
@@ -27,11 +27,7 @@ def seed(prefix: str) -> str:
 
 
 def repaired_pdf(prefix: str) -> str:
-    repair = repair_function()
-    if repair is None:
-        pytest.skip("indexer.thai.repair.repair_thai is not available yet")
-    pytest.importorskip("pypdf")
-    return pdf_text(seed_path(prefix, SEED_PDFS, "pdf"), repair=repair)
+    return pdf_text(seed_path(prefix, SEED_PDFS, "pdf"))
 
 
 def squash(s: str | None) -> str:
@@ -220,11 +216,10 @@ def test_memo_structure():
     ],
 )
 def test_gov_pdf_kinds(name, kind, pages):
-    pytest.importorskip("pypdf")
     path = GOV_PDF / name
     if not path.exists():
         pytest.skip(f"{path} not found")
-    u = understand(pdf_text(path, pages, repair_function()), name)
+    u = understand(pdf_text(path, pages), name)
     assert u.kind == kind, u.kind_evidence
     assert "letter" not in u.metadata
     if kind != "budget_table":
@@ -234,7 +229,6 @@ def test_gov_pdf_kinds(name, kind, pages):
 
 
 def test_order_title_and_announcement_title():
-    pytest.importorskip("pypdf")
     order = understand(pdf_text(GOV_PDF / "ratchakitcha_2558_ncpo_order_34.pdf"))
     assert squash(order.title) == squash(
         "คำสั่งหัวหน้าคณะรักษาความสงบแห่งชาติ เรื่อง การอำนวยความสะดวกในการจัดทำร่างรัฐธรรมนูญ"

@@ -198,6 +198,14 @@ def _page_text(page: PageObject, reader: PdfReader) -> str:
     return page.extract_text()
 
 
+def text_layer(path: Path, max_pages: int | None = None) -> str:
+    """The repaired text layer of the first ``max_pages`` pages, without OCR: what the
+    pipeline reads from a PDF whose pages all have a usable text layer."""
+    reader = _open(path)
+    pages = reader.pages if max_pages is None else reader.pages[:max_pages]
+    return "\n".join(repair_thai(_page_text(page, reader), layout=True).text for page in pages)
+
+
 def _needs_ocr(text: str) -> bool:
     visible = "".join(text.split())
     return len(visible) < MIN_PAGE_CHARS or thai_text_quality(text) < QUALITY_THRESHOLD

@@ -42,22 +42,12 @@ TEXT_LABELS = {
 }
 
 
-def repair_function():
-    """indexer.thai.repair.repair_thai(text).text if that module exists, else None."""
-    try:
-        from indexer.thai.repair import repair_thai
-    except ImportError:
-        return None
-    return lambda text: repair_thai(text).text
+def pdf_text(path: Path, max_pages: int | None = None) -> str:
+    """A PDF's text as the ingestion pipeline reads it (text layer through /ActualText,
+    then Thai repair), so the confusion matrix measures what the product does."""
+    from indexer.extract.pdf import text_layer
 
-
-def pdf_text(path: Path, max_pages: int | None = None, repair=None) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(path))
-    pages = reader.pages if max_pages is None else reader.pages[:max_pages]
-    text = "\n".join(page.extract_text() or "" for page in pages)
-    return repair(text) if repair else text
+    return text_layer(path, max_pages)
 
 
 def news_texts(shared: Path, n: int) -> list[tuple[str, str]]:
@@ -81,7 +71,6 @@ def news_texts(shared: Path, n: int) -> list[tuple[str, str]]:
 
 def labelled_documents(shared: Path, news: int = 20, pdf_pages: int | None = None):
     """Yield (name, expected kind, text)."""
-    repair = repair_function()
     for path in sorted((shared / "seeds").glob("*.txt")):
         label = SEED_LABELS.get(path.name[:3])
         if label:
@@ -89,7 +78,7 @@ def labelled_documents(shared: Path, news: int = 20, pdf_pages: int | None = Non
     for name, label in PDF_LABELS.items():
         path = shared / "corpus" / "gov-pdf" / name
         if path.exists():
-            yield f"gov-pdf/{name}", label, pdf_text(path, pdf_pages, repair)
+            yield f"gov-pdf/{name}", label, pdf_text(path, pdf_pages)
     for name, label in TEXT_LABELS.items():
         path = shared / "corpus" / "gov-texts" / name
         if path.exists():
@@ -117,7 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED_DEFAULT)
     ap.add_argument("--news", type=int, default=20, help="thaigov releases to add as 'other'")
     args = ap.parse_args(argv)
-    print(f"repair_thai: {'used' if repair_function() else 'not available, raw pypdf text'}")
     results = []
     for name, expected, text in labelled_documents(args.shared, args.news):
         u = understand(text, filename=name)
