@@ -6,6 +6,7 @@ DATA ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
+DEMO_PASSWORD ?= khlang-demo
 
 .PHONY: install test lint demo serve bench clean
 
@@ -27,11 +28,14 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The demo serves plain http on loopback, so its session cookie cannot be Secure.
 demo: install
 	KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang init
 	-KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang ingest $(SHARED)/fixtures/seeds --submitted-by demo
-	KHLANG_DATA_DIR=$(DATA) $(BIN)/gunicorn --workers 2 --threads 4 --timeout 300 \
-		--bind $(HOST):$(PORT) 'service:create_app()'
+	echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add admin --role admin
+	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin / $(DEMO_PASSWORD)"
+	KHLANG_DATA_DIR=$(DATA) KHLANG_SECURE_COOKIES=0 $(BIN)/gunicorn --workers 2 --threads 4 \
+		--timeout 300 --bind $(HOST):$(PORT) 'service:create_app()'
 
 bench: install
 	$(BIN)/python -m bench
