@@ -75,6 +75,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def child_rss_mb() -> float:
+    """Peak RSS of the largest waited-for child (the Whoosh writer processes of rebuild)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -127,7 +132,10 @@ def bench_khlang(docs: list[dict], mix: dict[str, list[str]], workdir: Path) -> 
         "docs_per_s": len(docs) / build,
         "chars_per_s": chars / build,
         "size_mb": dir_size(workdir / "khlang") / 1e6,
+        "sidecar_mb": sum(p.stat().st_size for p in (workdir / "khlang").rglob("units.sqlite*"))
+        / 1e6,
         "rss_mb": rss_mb(),
+        "child_rss_mb": child_rss_mb(),
         "latency": {},
     }
     ix.search("จังหวัด")  # warm caches (facet table, searcher)
@@ -215,7 +223,12 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"\n{name}: build {r['build_s']:.1f}s = {r['docs_per_s']:.1f} docs/s, "
             f"{r['chars_per_s'] / 1e3:.0f}k chars/s; size {r['size_mb']:.1f} MB"
-            + (f"; peak RSS {r['rss_mb']:.0f} MB" if "rss_mb" in r else "")
+            + (
+                f" (sidecar {r['sidecar_mb']:.1f} MB); peak RSS {r['rss_mb']:.0f} MB,"
+                f" writer processes {r['child_rss_mb']:.0f} MB"
+                if "rss_mb" in r
+                else ""
+            )
         )
         for kind, lat in r["latency"].items():
             print(

@@ -43,7 +43,17 @@ THAI_LETTER = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"
 _RUN_RE = re.compile(f"([{THAI_LETTER}]+)|[^\\W_\u0e00-\u0e7f]+")
 _THAI_RE = re.compile(f"[{THAI_LETTER}]")
 
-_TRANSLATE = str.maketrans(THAI_DIGITS, ARABIC_DIGITS)
+_DIGIT_OF = dict(zip(THAI_DIGITS, ARABIC_DIGITS, strict=True))
+_THAI_DIGIT_RE = re.compile(f"[{THAI_DIGITS}]")
+
+
+def _fold_digits(text: str) -> str:
+    """Thai digits -> Arabic, one for one (a regex: str.translate with a dict table costs
+    ~150 ns per character on Thai text, 15x more)."""
+    if _THAI_DIGIT_RE.search(text) is None:
+        return text
+    return _THAI_DIGIT_RE.sub(lambda m: _DIGIT_OF[m.group()], text)
+
 
 # Length-changing edits, each with a handler below.
 _EDIT_RE = re.compile(
@@ -88,7 +98,7 @@ def _lower(text: str) -> str:
 
 
 def normalize_map(text: str) -> Normalized:
-    base = _lower(text.translate(_TRANSLATE))
+    base = _lower(_fold_digits(text))
     matches = list(_EDIT_RE.finditer(base))
     if not matches:
         return Normalized(text, base)
@@ -144,7 +154,7 @@ def _edit(m: re.Match) -> str:
 def normalize(text: str) -> str:
     """The normalised form used for matching (see the module docstring); equal to
     ``normalize_map(text).text`` without building the offset map."""
-    return _EDIT_RE.sub(_edit, _lower(text.translate(_TRANSLATE)))
+    return _EDIT_RE.sub(_edit, _lower(_fold_digits(text)))
 
 
 # --- Thai Character Clusters -------------------------------------------------------------

@@ -39,6 +39,7 @@ from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as Q
+from whoosh.query.compound import DefaultOr
 from whoosh.writing import LockError
 
 from . import sidecar as sc
@@ -497,8 +498,13 @@ class SearchIndex:
                 self._cache = (searcher, _SearcherCache(searcher))
             return self._cache[1]
 
-    def _clause_docs(self, searcher, cache: _SearcherCache, clause: Clause):
-        """(docnums with a word/phrase match, {docnum: substring strength})."""
+    def _clause_docs(self, cache: _SearcherCache, clause: Clause) -> dict[int, float]:
+        """{docnum: substring strength} of the documents containing the chunk.
+
+        The sidecar answers alone: a whole-word or word-phrase match is also a unit-aligned
+        substring match (nlpo3 cuts only at TCC boundaries, and words, phrases and the
+        sidecar all skip the same separators), which the tests check on real text; Whoosh is
+        asked only to rank the word matches among these documents."""
         with self._side_lock:
             side = self._side
             found = side.match(clause.encoded) if side is not None else {}
@@ -508,8 +514,7 @@ class SearchIndex:
             d = get(doc_id)
             if d is not None:
                 sub[d] = strength
-        words = set(searcher.docs_for_query(clause.words))
-        return words, sub
+        return sub
 
     def _hit(self, searcher, docnum: int, score: float | None, chunks: list[str]) -> dict:
         f = searcher.stored_fields(docnum)
@@ -601,18 +606,15 @@ class SearchIndex:
 
         s = self._get_searcher()
         cache = self._searcher_cache(s)
-        matches = [self._clause_docs(s, cache, c) for c in clauses]
+        matches = [self._clause_docs(cache, c) for c in clauses]
         if clauses:
-            sets = [w | sub.keys() for w, sub in matches]
-            docs = set().union(*sets)
-            tier1 = set.intersection(*sets) if len(sets) > 1 else set(docs)
+            docs = set().union(*matches)
+            tier1 = set(matches[0]).intersection(*matches[1:]) if len(matches) > 1 else set(docs)
         else:
             docs = set(cache.live)
             tier1 = docs
         for c in excluded:
-            w, sub = self._clause_docs(s, cache, c)
-            docs -= w
-            docs.difference_update(sub)
+            docs.difference_update(self._clause_docs(cache, c))
         tier1 &= docs
         allowed = cache.filter_docs(merged, published_only)
         if allowed is not None:
@@ -625,26 +627,29 @@ class SearchIndex:
             page = [(d, None) for d in cache.by_date(docs, want)]
         else:
             page = []
-            words_any = set().union(*(w for w, _ in matches))
-            word_q = clauses[0].words if len(clauses) == 1 else Q.Or([c.words for c in clauses])
+            word_q = (
+                clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
+            )
+
+            def strength(d: int) -> float:
+                return sum(m.get(d, 0.0) for m in matches)
+
             for tier in (tier1, docs - tier1):
                 need = want - len(page)
                 if need <= 0:
                     break
-                worded = tier & words_any
-                if worded:
-                    r = s.search(word_q, limit=need, filter=worded)
-                    page += [(h.docnum, h.score) for h in r]
-                need = want - len(page)
-                rest = tier - worded
-                if need > 0 and rest:
-                    subs = [sub for _w, sub in matches]
-
-                    def strength(d: int, subs=subs) -> float:
-                        return sum(sub.get(d, 0.0) for sub in subs)
-
+                if not tier:
+                    continue
+                # word/phrase matches first, in BM25F order (Whoosh skips blocks it need not
+                # score); fewer than asked for means there are no more of them in the tier
+                r = s.search(word_q, limit=need, filter=tier)
+                got = [(h.docnum, h.score) for h in r[:need]]
+                page += got
+                need -= len(got)
+                if need > 0:
+                    rest = tier.difference(d for d, _ in got)
                     best = heapq.nlargest(need, rest, key=lambda d: (strength(d), -d))
-                    page += [(d, SUBSTRING_SCORE * strength(d) / len(subs)) for d in best]
+                    page += [(d, SUBSTRING_SCORE * strength(d) / len(matches)) for d in best]
         page = page[offset:want]
         hits = [self._hit(s, d, sc_, positive) for d, sc_ in page]
         suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None

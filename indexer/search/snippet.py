@@ -56,10 +56,24 @@ def make_snippet(
     spans: list[tuple[int, int]] = []
     pat = _pattern(chunks)
     if pat is not None:
-        n = normalize_map(text)
-        for m in pat.finditer(n.text):
-            if m.end() > m.start():
-                spans.append(n.span(m.start(), m.end()))
+        # line by line (normalising is line-local), building the offset map only for lines
+        # with a match, and stopping a few snippet widths after the first match: the
+        # snippet shows the densest group among the first matches (normalising a whole
+        # long text for every hit was most of the search time)
+        pos = 0
+        stop = len(text)
+        for line in text.splitlines(keepends=True):
+            if pos >= stop:
+                break
+            if pat.search(normalize(line)):
+                n = normalize_map(line)
+                for m in pat.finditer(n.text):
+                    if m.end() > m.start():
+                        s, e = n.span(m.start(), m.end())
+                        spans.append((pos + s, pos + e))
+                if spans and stop == len(text):
+                    stop = spans[0][0] + 4 * width
+            pos += len(line)
     if spans:
         starts = [s for s, _ in spans]
         best_i, best_count = 0, -1
