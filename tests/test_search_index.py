@@ -406,3 +406,100 @@ def test_concurrent_writers_from_two_processes(tmp_path):
     assert index.is_healthy(deep=True)
     assert index.indexed_ids() == set(range(1000, 1024)) | set(range(2000, 2024))
     assert index.search("ข้าวหอมมะลิ", limit=100)["total"] == 48
+
+
+def test_word_matches_are_substring_matches(ix):
+    """Search takes its match sets from the sidecar alone; that is sound because a document
+    that matches a chunk as a word or word phrase also contains it as an aligned substring.
+    Checked for words and word pairs of the seeds."""
+    from indexer.search.query import chunk_clause
+
+    rng = random.Random(3)
+    s = ix._get_searcher()
+    cache = ix._searcher_cache(s)
+    checked = 0
+    for doc in seed_docs():
+        pieces = A.words(doc["text"])
+        for _ in range(40):
+            i = rng.randrange(len(pieces) - 1)
+            for chunk in (pieces[i].text, doc["text"][pieces[i].start : pieces[i + 1].end]):
+                clause = chunk_clause(chunk)
+                if clause is None:
+                    continue
+                by_words = set(s.docs_for_query(clause.words))
+                assert by_words <= set(ix._clause_docs(cache, clause)), chunk
+                checked += 1
+    assert checked > 300
+
+
+def test_alignment_short_and_unaligned_queries(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(
+        [
+            small_doc(1, "ภูเขาวงกลมสวยงาม"),  # TCC: ภู|เขา|ว|ง|ก|ล|ม|ส|ว|ย|งา|ม
+            small_doc(2, "ผ้าสีขาว"),
+            small_doc(3, "ABC-123 x"),
+        ]
+    )
+    assert ids(index.search("ขาว")) == [2]  # ขาว inside เขาว (not aligned) is not a match
+    assert ids(index.search("เขา")) == [1]  # one unit
+    assert set(ids(index.search("ว"))) == {1, 2}  # one character: the short-gram table
+    assert ids(index.search("วง")) == [1]  # two one-character units
+    assert ids(index.search("ขา")) == [2]  # ผ้า|สี|ขา|ว: aligned
+    assert ids(index.search("x")) == [3] and ids(index.search("123")) == [3]
+    assert index.search("12")["total"] == 0  # inside a digit run: runs are whole units
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_corrupt_sidecar_is_detected_and_recreated(tmp_path, damage):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(EXTRA)
+    index.close()
+    gen = tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text()
+    side = gen / "units.sqlite"
+    if damage == "garbage":
+        side.write_bytes(b"\xff" * side.stat().st_size)
+    else:
+        side.unlink()
+    fresh = SearchIndex(tmp_path / "ix")
+    assert not fresh.is_healthy()
+    fresh.open_or_create()  # never fatal
+    assert fresh.recreated and fresh.needs_rebuild() and fresh.is_healthy(deep=True)
+    fresh.add_documents(EXTRA)
+    assert ids(fresh.search("ข้าว")) == [101]
+    fresh.delete_document(101)
+    assert fresh.search("ข้าว")["total"] == 0 and fresh.is_healthy(deep=True)
+
+
+def test_letter_facets_and_filters(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    office = "สำนักงานจังหวัดเชียงใหม่"
+    index.add_documents(
+        [
+            small_doc(1, "หนังสือแจ้งการประชุม", sender=office, urgency="ด่วนที่สุด", has_deadline=True),
+            small_doc(2, "หนังสือแจ้งผลการประชุม", sender=office, urgency="ด่วน", has_deadline=False),
+            small_doc(3, "หนังสือเชิญประชุม", sender="กรมการพัฒนาชุมชน", has_deadline=True),
+            small_doc(4, "รายงานการประชุม", publication="draft", urgency="ด่วนที่สุด"),
+        ]
+    )
+    r = index.search("ประชุม")
+    facet = {k: {f["value"]: f["count"] for f in v} for k, v in r["facets"].items()}
+    assert facet["sender"] == {office: 2, "กรมการพัฒนาชุมชน": 1}
+    assert facet["urgency"] == {"ด่วนที่สุด": 2, "ด่วน": 1}
+    assert facet["has_deadline"] == {"yes": 2, "no": 1}
+    assert set(ids(index.search(f'ผู้ส่ง:"{office}"'))) == {1, 2}
+    assert set(ids(index.search(f'sender:"{office}" ผล'))) == {2}
+    assert set(ids(index.search("ความเร่งด่วน:ด่วนที่สุด"))) == {1, 4}
+    assert set(ids(index.search("urgency:ด่วน"))) == {2}
+    assert set(ids(index.search("มีกำหนดส่ง:ใช่"))) == {1, 3}
+    assert set(ids(index.search("has_deadline:no"))) == {2}
+    assert set(ids(index.search("has_deadline:true"))) == {1, 3}
+    assert set(ids(index.search("ประชุม", filters={"ผู้ส่ง": office, "urgency": "ด่วน"}))) == {2}
+    assert set(ids(index.search("", filters={"has_deadline": "ไม่"}))) == {2}
+    visible = index.search("ประชุม", published_only=True)
+    assert 4 not in ids(visible)
+    assert {f["value"]: f["count"] for f in visible["facets"]["urgency"]} == {
+        "ด่วนที่สุด": 1,
+        "ด่วน": 1,
+    }
+    assert index.search("มีกำหนดส่ง:ใช่")["query"]["filters"] == {"has_deadline": ["yes"]}
