@@ -269,33 +269,19 @@ class Ingestor:
         previous = self.skip.get((source.source_path, source.bundle_path))
         if previous is not None:
             return previous
-        shown = source.display_path
-        name = source.bundle_path or source.original_name
         problem = self._precheck(source)
         if problem:
-            result = FileResult(shown, REJECTED, error=problem, filename=name)
-            self._record_rejection(result, source)
-            return result
+            return self._reject(source, problem)
         try:
             with self._stage("receive"):
                 staged = self.core.store.stage_file(
                     source.local_path, max_size=self.core.settings.max_file_size
                 )
         except FileTooLarge:
-            result = FileResult(
-                shown,
-                REJECTED,
-                error=_msg("too-large", limit=f"{self.core.settings.max_file_size:,}"),
-                filename=name,
-            )
-            self._record_rejection(result, source)
-            return result
+            limit = f"{self.core.settings.max_file_size:,}"
+            return self._reject(source, _msg("too-large", limit=limit))
         except OSError as exc:
-            result = FileResult(
-                shown, REJECTED, error=_msg("unreadable", reason=exc.strerror), filename=name
-            )
-            self._record_rejection(result, source)
-            return result
+            return self._reject(source, _msg("unreadable", reason=exc.strerror))
         try:
             existing = self._existing_document_id(staged.sha256)
             if existing is not None:
@@ -334,6 +320,15 @@ class Ingestor:
             status=status,
             sha256=sha256,
         )
+
+    def _reject(self, source: Source, error: str, sha256: str | None = None) -> FileResult:
+        """Refuse one file with its reason; recorded, and the batch goes on."""
+        name = source.bundle_path or source.original_name
+        result = FileResult(
+            source.display_path, REJECTED, sha256=sha256, error=error, filename=name
+        )
+        self._record_rejection(result, source)
+        return result
 
     def _record_rejection(self, result: FileResult, source: Source | None = None) -> None:
         with self.core.transaction() as session:
@@ -424,11 +419,7 @@ class Ingestor:
                         staged.path, identification.mime, filename=source.original_name
                     )
         except UnsoundFile as exc:
-            result = FileResult(
-                source.display_path, REJECTED, sha256=staged.sha256, error=str(exc), filename=name
-            )
-            self._record_rejection(result, source)
-            return result
+            return self._reject(source, str(exc), staged.sha256)
         with self._stage("analyse"):
             understanding = understand(extraction.text, filename=name) if extraction.text else None
         with self._stage("store"):

@@ -82,15 +82,9 @@ def extract(path: Path, mime: str, *, filename: str | None = None, ocr: bool = T
     if handler is None and Path(filename or path.name).suffix.lower() in _LEGACY_SUFFIXES:
         handler = _handler("application/msword")
     if handler is None:
-        return Extraction(
-            text="",
-            method="none",
-            tools=[],
-            repairs=[],
-            fallbacks=[],
-            warnings=[],
+        return Extraction.without_text(
+            f"ไม่รองรับการอ่านข้อความจากไฟล์ชนิดนี้ (no text extractor for {resolved})",
             metadata={"mime": resolved},
-            no_text_reason=f"ไม่รองรับการอ่านข้อความจากไฟล์ชนิดนี้ (no text extractor for {resolved})",
         )
     result = handler(path, ocr)
     result.metadata.setdefault("mime", resolved)

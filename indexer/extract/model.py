@@ -19,6 +19,22 @@ class Extraction:
     ocr_skipped: str | None = None  # reason when OCR was needed but could not run
     title: str | None = None  # from file properties or first heading
 
+    @classmethod
+    def without_text(
+        cls, reason: str, metadata: dict | None = None, warnings: list[str] | None = None
+    ) -> Extraction:
+        """A sound file from which no text could be read, and why (Thai first)."""
+        return cls(
+            text="",
+            method="none",
+            tools=[],
+            repairs=[],
+            fallbacks=[],
+            warnings=warnings or [],
+            metadata=metadata or {},
+            no_text_reason=reason,
+        )
+
 
 class UnsoundFile(Exception):
     """The bytes are not a sound file of their claimed type (truncated PDF, corrupt DOCX): rejected."""

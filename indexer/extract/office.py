@@ -351,18 +351,10 @@ def _legacy_target(path: Path, mime: str) -> str:
 def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) -> Extraction:
     binary = soffice_path()
     if binary is None:
-        return Extraction(
-            text="",
-            method="none",
-            tools=[],
-            repairs=[],
-            fallbacks=[],
-            warnings=[],
+        return Extraction.without_text(
+            "ไฟล์ Office รุ่นเก่า (.doc/.xls/.ppt) ต้องใช้ LibreOffice (soffice) ในการอ่าน "
+            "แต่เครื่องนี้ไม่ได้ติดตั้งไว้ (legacy Office file: soffice not installed, no text)",
             metadata={"mime": mime},
-            no_text_reason=(
-                "ไฟล์ Office รุ่นเก่า (.doc/.xls/.ppt) ต้องใช้ LibreOffice (soffice) ในการอ่าน "
-                "แต่เครื่องนี้ไม่ได้ติดตั้งไว้ (legacy Office file: soffice not installed, no text)"
-            ),
         )
     target = _legacy_target(path, mime)
     with tempfile.TemporaryDirectory(prefix="khlang-soffice-") as tmp:

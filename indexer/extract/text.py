@@ -69,16 +69,7 @@ def _read(path: Path) -> bytes:
 
 
 def _no_text(method: str, reason: str, warnings: list[str] | None = None) -> Extraction:
-    return Extraction(
-        text="",
-        method="none",
-        tools=[],
-        repairs=[],
-        fallbacks=[],
-        warnings=warnings or [],
-        metadata={"format": method},
-        no_text_reason=reason,
-    )
+    return Extraction.without_text(reason, metadata={"format": method}, warnings=warnings)
 
 
 def _decode_file(path: Path) -> tuple[str, str, list[str]] | Extraction:
