@@ -221,12 +221,9 @@ def login_required(view):
 
 def permission_required(action: str):
     def decorate(view):
+        @login_required
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not g.principal.authenticated:
-                if is_api_request():
-                    abort(401)
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not g.principal.can(action):
                 abort(403)
             return view(*args, **kwargs)

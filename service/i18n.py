@@ -214,13 +214,9 @@ def translate(text: str) -> str:
 def thai_date(value, style: str = "long") -> str:
     """A date (or ISO string, or datetime) as offices write it: B.E. year, Thai digits in
     Thai; B.E. year and Arabic digits in English."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = _dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
+    value = _parsed(value)
+    if not isinstance(value, _dt.date):
+        return value
     if isinstance(value, _dt.datetime):
         value = value.astimezone(_BANGKOK).date() if value.tzinfo else value.date()
     if current_lang() == "en":
@@ -228,14 +224,22 @@ def thai_date(value, style: str = "long") -> str:
     return format_thai_date(value, style=style)
 
 
-def thai_datetime(value) -> str:
+def _parsed(value):
+    """A date or datetime from an ISO string; '' for nothing; other strings unchanged."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         try:
-            value = _dt.datetime.fromisoformat(value)
+            return _dt.datetime.fromisoformat(value)
         except ValueError:
             return value
+    return value
+
+
+def thai_datetime(value) -> str:
+    value = _parsed(value)
+    if not isinstance(value, _dt.datetime):
+        return thai_date(value, "short") if isinstance(value, _dt.date) else value
     if value.tzinfo:
         value = value.astimezone(_BANGKOK)
     return f"{thai_date(value.date(), 'short')} {value:%H:%M}"
