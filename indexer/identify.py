@@ -102,6 +102,12 @@ def _refine(mime: str, extension: str) -> str:
     return mime
 
 
+def _plain(mime: str) -> str:
+    """audio/x-wav and audio/wav name the same thing: compare without the x- prefix."""
+    major, _, minor = mime.partition("/")
+    return f"{major}/{minor.removeprefix('x-')}"
+
+
 def identify(path: Path, name: str | None = None) -> Identification:
     """Identify the file at ``path``; ``name`` is its original name (for the extension)."""
     name = name or path.name
@@ -112,8 +118,12 @@ def identify(path: Path, name: str | None = None) -> Identification:
     if extension == ".csv":
         guessed = "text/csv"
     warning = None
-    disagrees = guessed and guessed != mime and mime not in _COMPATIBLE.get(extension, ())
-    if disagrees and (category_of(guessed) != category_of(mime) or "octet-stream" in mime):
+    disagrees = guessed and _plain(guessed) != _plain(mime)
+    # libmagic calls Markdown, JSON, YAML and the like "text/plain": that is no disagreement.
+    plain_text_dialect = mime == "text/plain" and (
+        guessed.startswith("text/") or guessed.endswith(("json", "xml", "yaml"))
+    )
+    if disagrees and not plain_text_dialect and mime not in _COMPATIBLE.get(extension, ()):
         warning = (
             f"นามสกุลไฟล์ {extension} ไม่ตรงกับเนื้อหาจริง ({mime}); ใช้ชนิดตามเนื้อหา "
             f"(extension {extension} suggests {guessed}, content is {mime})"

@@ -60,8 +60,11 @@ def pdftoppm_version() -> str | None:
 
 
 def check_ocr_available() -> None:
-    """Raise OcrUnavailable with a reason when tesseract with Thai data is missing."""
-    if tesseract_version() is None:
+    """Raise OcrUnavailable with a reason when tesseract with Thai data is missing.
+
+    Looked up on every call (it is cheap): a tool removed while the service runs must give
+    a clear reason, not a failure that looks like a broken file."""
+    if not shutil.which("tesseract") or tesseract_version() is None:
         raise OcrUnavailable("ไม่ได้ติดตั้ง tesseract จึงอ่านข้อความจากภาพไม่ได้ (tesseract not installed)")
     if "tha" not in tesseract_languages():
         raise OcrUnavailable("tesseract ไม่มีข้อมูลภาษาไทย (tesseract-ocr-tha) (Thai OCR data missing)")
@@ -79,6 +82,8 @@ def ocr_image(path: Path) -> str:
         )
     except subprocess.TimeoutExpired as exc:
         raise OcrUnavailable(f"OCR ใช้เวลาเกิน {OCR_TIMEOUT} วินาที (OCR timed out)") from exc
+    except OSError as exc:  # the binary vanished or cannot run: OCR, not the file, failed
+        raise OcrUnavailable(f"เรียกใช้ tesseract ไม่ได้ (cannot run tesseract: {exc})") from exc
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise OcrUnavailable(
@@ -92,7 +97,7 @@ def ocr_image(path: Path) -> str:
 def ocr_pdf_page(pdf: Path, page_number: int, dpi: int = RASTER_DPI) -> str:
     """Rasterise one page (1-based) with pdftoppm and OCR it; raises OcrUnavailable."""
     check_ocr_available()
-    if pdftoppm_version() is None:
+    if not shutil.which("pdftoppm") or pdftoppm_version() is None:
         raise OcrUnavailable(
             "ไม่ได้ติดตั้ง pdftoppm (poppler-utils) จึงแปลงหน้า PDF เป็นภาพไม่ได้ (pdftoppm not installed)"
         )
@@ -104,6 +109,8 @@ def ocr_pdf_page(pdf: Path, page_number: int, dpi: int = RASTER_DPI) -> str:
             done = subprocess.run(args, capture_output=True, timeout=RASTER_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as exc:
             raise OcrUnavailable("แปลงหน้า PDF เป็นภาพนานเกินไป (pdftoppm timed out)") from exc
+        except OSError as exc:
+            raise OcrUnavailable(f"เรียกใช้ pdftoppm ไม่ได้ (cannot run pdftoppm: {exc})") from exc
         image = stem.with_suffix(".png")
         if done.returncode != 0 or not image.exists():
             raise OcrUnavailable("แปลงหน้า PDF เป็นภาพไม่ได้ (pdftoppm failed)")

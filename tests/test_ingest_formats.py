@@ -1,0 +1,125 @@
+"""Issue 3 through the whole pipeline: what staff really hand over, good and bad, in one
+batch. Each file gets its own result and reason; the batch goes on; the exit code tells."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import wave
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
+
+from indexer.jobs import run_ingest_job
+from schemas.models import Document, Event
+from tests.conftest import SEED_FIXTURES
+
+THAI_FONT = "/usr/share/fonts/truetype/tlwg/Garuda.ttf"
+PDF_003 = SEED_FIXTURES / "003_d2773d3a604759fe.pdf"
+
+
+def thai_image(path: Path, text: str = "จังหวัดเชียงใหม่") -> Path:
+    image = Image.new("RGB", (900, 160), "white")
+    ImageDraw.Draw(image).text((20, 40), text, fill="black", font=ImageFont.truetype(THAI_FONT, 64))
+    image.save(path)
+    return path
+
+
+def wav_file(path: Path, seconds: float = 1.5) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x01" * int(8000 * seconds))
+    return path
+
+
+def encrypted_pdf(path: Path) -> Path:
+    writer = PdfWriter()
+    for page in PdfReader(PDF_003).pages:
+        writer.add_page(page)
+    writer.encrypt("รหัสลับ", algorithm="RC4-128")
+    with open(path, "wb") as out:
+        writer.write(out)
+    return path
+
+
+def events_of(core, document_id: int) -> dict[str, Event]:
+    with core.sessions() as session:
+        events = session.scalars(select(Event).where(Event.document_id == document_id)).all()
+        return {e.event_type: e for e in events}
+
+
+def test_one_batch_of_good_and_bad_files(cli, core, tmp_path):
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    thai_image(folder / "ภาพถ่ายกิจกรรม.png")
+    wav_file(folder / "เสียงประชุม.wav")
+    encrypted_pdf(folder / "ลับ.pdf")
+    (folder / "ครึ่งเดียว.pdf").write_bytes(PDF_003.read_bytes()[:20_000])
+    (folder / "เสีย.docx").write_bytes(b"PK\x03\x04 this is not really a docx at all" * 20)
+    (folder / "อ่านไม่ออก.txt").write_bytes(bytes(range(128, 256)) * 40)
+    os.symlink(PDF_003, folder / "ทางลัด.pdf")
+    shutil.copy(PDF_003, folder / "หนังสือ.pdf")
+    result = cli("ingest", str(folder), "--json")
+    assert result.exit_code == 1
+    by_name = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert by_name["ภาพถ่ายกิจกรรม.png"]["status"] == "ingested"
+    assert by_name["หนังสือ.pdf"]["status"] == "ingested"
+    for name in ("เสียงประชุม.wav", "ลับ.pdf", "อ่านไม่ออก.txt"):
+        assert by_name[name]["status"] == "stored-without-text", by_name[name]
+        assert by_name[name]["error"], name
+    assert "encrypted" in by_name["ลับ.pdf"]["error"]
+    for name in ("ครึ่งเดียว.pdf", "เสีย.docx", "ทางลัด.pdf"):
+        assert by_name[name]["status"] == "rejected", by_name[name]
+    assert "symbolic links" in by_name["ทางลัด.pdf"]["error"]
+    assert "PDF" in by_name["ครึ่งเดียว.pdf"]["error"]
+    assert by_name["เสีย.docx"]["document_id"] is None
+
+    image = cli.json("show", str(by_name["ภาพถ่ายกิจกรรม.png"]["document_id"]))
+    assert image["category"] == "image"
+    assert "เชียงใหม่" in image["text"]
+    audio = cli.json("show", str(by_name["เสียงประชุม.wav"]["document_id"]))
+    assert audio["category"] == "audio"
+    assert abs(audio["metadata"]["technical"]["duration_seconds"] - 1.5) < 0.05
+    # nothing unsound became an object
+    assert len(list(core.store.iter_objects())) == 5
+
+
+def test_missing_ocr_keeps_the_scan_and_says_why(core, tmp_path, monkeypatch):
+    # A machine without Tesseract: only poppler is on the PATH.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(shutil.which("pdftoppm"), bin_dir / "pdftoppm")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    scan = thai_image(tmp_path / "หนังสือสแกน.png", "ด่วนที่สุด")
+    [result] = run_ingest_job(core, [str(scan)], agent="dsss")
+    assert result.status == "stored-without-text", result.error
+    events = events_of(core, result.document_id)
+    assert events["ocr-skipped"].outcome == "warning"
+    assert "tesseract" in events["ocr-skipped"].detail["reason"].lower()
+    assert core.store.exists(result.sha256)
+    with core.sessions() as session:
+        assert session.get(Document, result.document_id).filename == "หนังสือสแกน.png"
+
+
+def test_content_wins_over_a_wrong_extension(core, tmp_path):
+    disguised = tmp_path / "รายงาน.docx"
+    shutil.copy(PDF_003, disguised)
+    [result] = run_ingest_job(core, [str(disguised)], agent="dsss")
+    assert result.status == "ingested"
+    events = events_of(core, result.document_id)
+    assert events["identified"].detail["mime"] == "application/pdf"
+    assert ".docx" in events["format-warning"].detail["message"]
+    assert result.warnings and "application/pdf" in result.warnings[0]
+
+
+def test_files_over_the_size_limit_are_refused(core, tmp_path):
+    core.settings = core.settings.with_changes(max_file_size=10_000)
+    [result] = run_ingest_job(core, [str(PDF_003)], agent="dsss")
+    assert result.status == "rejected"
+    assert "size limit" in result.error
+    assert list(core.store.iter_objects()) == []
