@@ -1144,6 +1144,33 @@ def unlink(core, document_id: int, code: str, *, agent: str) -> bool:
         return unlink_document(session, document, item, agent=agent) is not None
 
 
+def set_due_date(core, code: str, due, *, agent: str, document_id: int | None = None) -> dict:
+    """Set an item's due date, typically from a deadline a letter sets (issue 7: deadlines
+    are offered as due dates). Recorded as a ``due-date-set`` event on that letter."""
+    parsed = parse_due_date(due)
+    if not isinstance(parsed, dt.date):
+        raise ValueError(f"อ่านวันที่ไม่ได้: {due} (unreadable date)")
+    with core.transaction() as session:
+        item = get_item(session, code)
+        if item is None:
+            raise LinkError(f"ไม่พบรายการรหัส {code} (no inventory item with code {code})")
+        previous = item.due_date
+        item.due_date = parsed
+        item.updated_at = dt.datetime.now(dt.UTC)
+        document = session.get(Document, document_id) if document_id else None
+        ev.record(
+            session,
+            ev.DUE_DATE_SET,
+            agent=agent,
+            document=document,
+            item_code=item.code,
+            due_date=parsed.isoformat(),
+            previous=previous.isoformat() if previous else None,
+        )
+        session.flush()
+        return item_as_dict(item)
+
+
 def _link_dict(found: DocumentLink, item: InventoryItem) -> dict:
     return {
         "document_id": found.document_id,

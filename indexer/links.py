@@ -29,6 +29,8 @@ def link_document(
         session.add(link)
     else:
         link.active, link.method, link.linked_by, link.linked_at = True, method, agent, utcnow()
+    # The index holds a document's linked projects and provinces: re-index it.
+    document.indexed_version = None
     ev.record(
         session,
         ev.LINKED,
@@ -52,6 +54,7 @@ def unlink_document(session: Session, document: Document, item: InventoryItem, *
     if link is None:
         return None
     link.active = False
+    document.indexed_version = None
     ev.record(session, ev.UNLINKED, agent=agent, document=document, item_code=item.code)
     return link
 

@@ -24,6 +24,7 @@ FIXITY_CHECK = "fixity-check"
 REJECTED = "rejected"
 PUBLICATION = "publication"
 INVENTORY_IMPORTED = "inventory-imported"
+DUE_DATE_SET = "due-date-set"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -41,6 +42,7 @@ EVENT_LABELS_TH = {
     REJECTED: "ปฏิเสธไฟล์",
     PUBLICATION: "สถานะการเผยแพร่",
     INVENTORY_IMPORTED: "นำเข้าบัญชีทรัพยากร/ผลลัพธ์",
+    DUE_DATE_SET: "กำหนดวันส่งของรายการ",
 }
 
 

@@ -315,15 +315,45 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
                 return 404, "link"
         else:
             link_document(session, document, item, agent=g.principal.agent, method=method)
-    try:
-        from indexer.indexing import index_documents
-
-        index_documents(core(), [document_id], agent=g.principal.agent)
-    except Exception:
-        pass
+    _reindex_quietly(document_id)
     with core().sessions() as session:
         data = document_as_dict(session, session.get(Document, document_id), include_text=False)
     return 200, {"document_id": document_id, "links": data["links"]}
+
+
+def _reindex_quietly(document_id: int) -> None:
+    """Refresh one document in the index now; if that fails, the document stays marked
+    stale and `reindex --if-needed` (also run at start-up) repairs it."""
+    from indexer.indexing import index_documents
+
+    try:
+        index_documents(core(), [document_id], agent=g.principal.agent)
+    except Exception:
+        current_app.logger.exception("re-indexing document %s failed", document_id)
+
+
+def set_due_date_from(document_id: int, code: str, due: str):
+    """Use a date (a deadline the document sets) as an item's due date: (status, body)."""
+    from indexer.inventory import LinkError, set_due_date
+
+    if not g.principal.authenticated:
+        return 401, None
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            return 404, None
+        item = _item_by_code(session, code)
+        if item is None:
+            return 404, "item"
+        if not access.may_link_item(item):
+            return 403, None
+    try:
+        return 200, set_due_date(
+            core(), code, due, agent=g.principal.agent, document_id=document_id
+        )
+    except ValueError:
+        return 400, "date"
+    except LinkError:
+        return 404, "item"
 
 
 def _link_response(status: int, body):
@@ -355,6 +385,24 @@ def add_link(document_id: int):
     if method not in ("manual", "confirmed"):
         raise BadArgument("method")
     return _link_response(*change_link(document_id, code, unlink=False, method=method))
+
+
+@bp.post("/api/documents/<int:document_id>/due-date")
+def use_deadline_as_due_date(document_id: int):
+    body = request.get_json(silent=True) or request.form
+    code = (body.get("item_code") or "").strip()
+    due = (body.get("due_date") or "").strip()
+    if not code or not due:
+        return error(
+            400,
+            "bad_argument",
+            "กรุณาระบุรหัสรายการและวันที่",
+            "item_code and due_date are required",
+        )
+    status, result = set_due_date_from(document_id, code, due)
+    if status == 400:
+        return error(400, "bad_date", "อ่านวันที่ไม่ได้", "unreadable date")
+    return _link_response(status, result)
 
 
 @bp.delete("/api/documents/<int:document_id>/links/<code>")

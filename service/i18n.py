@@ -154,6 +154,8 @@ EN = {
     "ยังไม่มีรายการ": "No items yet",
     "ยังไม่พร้อมใช้งาน": "Not available yet",
     "ยืนยัน": "Confirm",
+    "ใช้กำหนดส่งในเอกสารนี้เป็นกำหนดส่งของรายการ": "Use a deadline in this document as an item's due date",
+    "ใช้เป็นกำหนดส่ง": "Use as due date",
     # gaps
     "ความครบถ้วน": "Completeness",
     "ครบ": "Complete",

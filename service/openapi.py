@@ -486,6 +486,35 @@ PATHS = {
             "responses": {"200": _json(_ref("Links")), **_errors("400", "401", "403", "404")},
         }
     },
+    "/api/documents/{document_id}/due-date": {
+        "post": {
+            "summary": "Use a date (e.g. a deadline this letter sets) as an item's due date",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["item_code", "due_date"],
+                            "properties": {
+                                "item_code": {"type": "string"},
+                                "due_date": {
+                                    "type": "string",
+                                    "description": "ISO or as staff write it: ๓๐ มิ.ย. ๒๕๖๖",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(_ref("InventoryItem")),
+                **_errors("400", "401", "403", "404"),
+            },
+        }
+    },
     "/api/documents/{document_id}/links/{code}": {
         "delete": {
             "summary": "Unlink (the link is kept, inactive, with an event)",

@@ -274,6 +274,7 @@ def document(document_id: int):
         text_truncated=len(text) > 100_000,
         letter=letter_rows(meta.get("letter") or {}),
         facts=fact_rows(meta),
+        deadlines=[d for d in meta.get("deadlines") or [] if isinstance(d, dict) and d.get("date")],
         technical=json.dumps(meta, ensure_ascii=False, indent=1, default=str) if meta else "",
         similar=similar,
         suggestions=suggestions,
@@ -315,6 +316,20 @@ def link(document_id: int):
         flash("ไม่พบรายการในบัญชี" if current_lang() == "th" else "No such item", "error")
     elif status != 200:
         abort(status)
+    return redirect(url_for("pages.document", document_id=document_id) + "#links")
+
+
+@bp.post("/documents/<int:document_id>/due-date")
+@login_required
+def due_date(document_id: int):
+    code = (request.form.get("item_code") or "").strip()
+    due = (request.form.get("due_date") or "").strip()
+    if not code or not due:
+        abort(400)
+    status, _ = api_module.set_due_date_from(document_id, code, due)
+    if status != 200:
+        abort(status)
+    flash("บันทึกกำหนดส่งแล้ว" if current_lang() == "th" else "Due date saved", "info")
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
 
 

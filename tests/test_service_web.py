@@ -424,6 +424,51 @@ def test_dsss_links_items_of_their_own_province(site, clients, openapi):
     assert code in dsss.get(f"/documents/{doc}").text
 
 
+def test_a_letters_deadline_becomes_an_items_due_date(site, clients, openapi):
+    """Issue 7: deadlines are offered as due dates for inventory items (seed 004 sets
+    Friday 30 June 2566)."""
+    doc, code = site.ids["004"], site.items["เชียงใหม่"]
+    dsss = clients["dsss_cm"]
+    [item] = dsss.get("/api/inventory?fiscal_year=2562&province=เชียงใหม่").get_json()["items"]
+    post(dsss, f"/api/documents/{doc}/links", json={"item_code": code})
+    page = dsss.get(f"/documents/{doc}").text
+    assert "ใช้เป็นกำหนดส่ง" in page and 'value="2023-06-30"' in page
+    other = post(
+        clients["dsss_cr"],
+        f"/api/documents/{doc}/due-date",
+        json={"item_code": code, "due_date": "2023-06-30"},
+    )
+    assert other.status_code == 403
+    response = post(
+        dsss, f"/api/documents/{doc}/due-date", json={"item_code": code, "due_date": "2023-06-30"}
+    )
+    openapi(response, "/api/documents/{document_id}/due-date", "post")
+    assert response.get_json()["due_date"] == "2023-06-30"
+    thai = post(
+        dsss, f"/api/documents/{doc}/due-date", json={"item_code": code, "due_date": "๑ ก.ค. ๒๕๖๖"}
+    )
+    assert thai.get_json()["due_date"] == "2023-07-01"
+    bad = post(
+        dsss, f"/api/documents/{doc}/due-date", json={"item_code": code, "due_date": "ไม่ใช่วัน"}
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_date"
+    with site.core.sessions() as session:
+        events = session.scalars(
+            select(Event).where(Event.document_id == doc, Event.event_type == "due-date-set")
+        ).all()
+        assert [e.detail["due_date"] for e in events] == ["2023-06-30", "2023-07-01"]
+        assert events[1].detail["previous"] == "2023-06-30"
+        assert events[0].agent and events[0].agent == events[1].agent
+    # The module's other tests re-import the inventory unchanged: put things back.
+    restored = post(
+        dsss,
+        f"/api/documents/{doc}/due-date",
+        json={"item_code": code, "due_date": item["due_date"]},
+    )
+    assert restored.get_json()["due_date"] == item["due_date"]
+    dsss.delete(f"/api/documents/{doc}/links/{code}", headers={"X-CSRF-Token": dsss.csrf})
+
+
 # --- CSRF, sessions, tokens ------------------------------------------------------------------
 
 
