@@ -412,7 +412,7 @@ def test_word_matches_are_substring_matches(ix):
     """Search takes its match sets from the sidecar alone; that is sound because a document
     that matches a chunk as a word or word phrase also contains it as an aligned substring.
     Checked for words and word pairs of the seeds."""
-    from indexer.search.query import chunk_clause
+    from indexer.search.query import chunk_clause, phrase_query
 
     rng = random.Random(3)
     s = ix._get_searcher()
@@ -426,8 +426,8 @@ def test_word_matches_are_substring_matches(ix):
                 clause = chunk_clause(chunk)
                 if clause is None:
                     continue
-                by_words = set(s.docs_for_query(clause.words))
-                assert by_words <= set(ix._clause_docs(cache, clause)), chunk
+                by_words = set(s.docs_for_query(phrase_query(chunk)))
+                assert by_words <= ix._clause_docs(cache, clause), chunk
                 checked += 1
     assert checked > 300
 

@@ -127,11 +127,16 @@ class _SearcherCache:
 
     def facet_counts(self, docs: set[int]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
+        # most of the index: count what is missing instead (set & iterates the smaller set)
+        missing = self.live - docs if len(docs) * 2 > len(self.live) else None
         for fname in FACET_FIELDS:
             counts = []
             if docs:
                 for value, members in self.values[fname].items():
-                    c = len(members & docs)
+                    if missing is None:
+                        c = len(members & docs)
+                    else:
+                        c = len(members & self.live) - len(members & missing)
                     if c:
                         counts.append((value, c))
             counts.sort(key=lambda vc: (-vc[1], vc[0]))
@@ -498,8 +503,8 @@ class SearchIndex:
                 self._cache = (searcher, _SearcherCache(searcher))
             return self._cache[1]
 
-    def _clause_docs(self, cache: _SearcherCache, clause: Clause) -> dict[int, float]:
-        """{docnum: substring strength} of the documents containing the chunk.
+    def _clause_docs(self, cache: _SearcherCache, clause: Clause) -> set[int]:
+        """Docnums of the documents containing the chunk.
 
         The sidecar answers alone: a whole-word or word-phrase match is also a unit-aligned
         substring match (nlpo3 cuts only at TCC boundaries, and words, phrases and the
@@ -507,14 +512,20 @@ class SearchIndex:
         asked only to rank the word matches among these documents."""
         with self._side_lock:
             side = self._side
-            found = side.match(clause.encoded) if side is not None else {}
-        get = cache.docnum_of.get
-        sub = {}
-        for doc_id, strength in found.items():
-            d = get(doc_id)
-            if d is not None:
-                sub[d] = strength
-        return sub
+            found = side.match(clause.encoded) if side is not None else []
+        docs = set(map(cache.docnum_of.get, found))
+        docs.discard(None)
+        return docs
+
+    def _strengths(self, cache: _SearcherCache, clauses: list[Clause]) -> list[dict]:
+        out = []
+        for clause in clauses:
+            with self._side_lock:
+                side = self._side
+                found = side.strengths(clause.encoded) if side is not None else {}
+            get = cache.docnum_of.get
+            out.append({get(i): v for i, v in found.items()})
+        return out
 
     def _hit(self, searcher, docnum: int, score: float | None, chunks: list[str]) -> dict:
         f = searcher.stored_fields(docnum)
@@ -543,7 +554,9 @@ class SearchIndex:
         def fix(w: str) -> str | None:
             if len(w) < 3:
                 return None
-            cands = corrector.suggest(w, limit=1, maxdist=1 if len(w) <= 4 else 2)
+            # prefix=1: candidates share the first character (Levenshtein over the whole
+            # lexicon in Python took seconds on a large index)
+            cands = corrector.suggest(w, limit=1, maxdist=1 if len(w) <= 4 else 2, prefix=1)
             return cands[0] if cands else None
 
         changed = False
@@ -631,8 +644,10 @@ class SearchIndex:
                 clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
             )
 
+            strengths: list[dict] = []
+
             def strength(d: int) -> float:
-                return sum(m.get(d, 0.0) for m in matches)
+                return sum(m.get(d, 0.0) for m in strengths)
 
             for tier in (tier1, docs - tier1):
                 need = want - len(page)
@@ -648,8 +663,10 @@ class SearchIndex:
                 need -= len(got)
                 if need > 0:
                     rest = tier.difference(d for d, _ in got)
+                    if not strengths:
+                        strengths = self._strengths(cache, clauses)
                     best = heapq.nlargest(need, rest, key=lambda d: (strength(d), -d))
-                    page += [(d, SUBSTRING_SCORE * strength(d) / len(matches)) for d in best]
+                    page += [(d, SUBSTRING_SCORE * strength(d) / len(clauses)) for d in best]
         page = page[offset:want]
         hits = [self._hit(s, d, sc_, positive) for d, sc_ in page]
         suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None

@@ -154,9 +154,23 @@ def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | N
         if len(words) == 1:
             subs.append(Q.Term(fname, words[0], boost=b))
         else:
-            subs.append(Q.Phrase(fname, words, boost=b))
+            # Not a Whoosh Phrase: this query only ranks documents that the sidecar found
+            # containing the chunk contiguously; all of its words present = a word-level
+            # match. Whoosh's position checks were most of the time of multi-word chunks.
+            subs.append(Q.And([Q.Term(fname, w) for w in words], boost=b))
     # the binary tree of unions, whatever the index size: it can skip low-scoring blocks
     return Clause(chunk, DefaultOr(subs), encoded)
+
+
+def phrase_query(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Q.Query | None:
+    """The chunk as a word or a Whoosh word phrase in any word field (what a word-level
+    match means; the tests check that the sidecar finds every such document)."""
+    words = word_texts(normalize(chunk), dictionary)
+    if not words:
+        return None
+    if len(words) == 1:
+        return Q.Or([Q.Term(f, words[0]) for f in WORD_FIELDS])
+    return Q.Or([Q.Phrase(f, words) for f in WORD_FIELDS])
 
 
 def filter_query(

@@ -133,24 +133,30 @@ class Sidecar:
     def writer(self) -> SidecarWriter:
         return SidecarWriter(self.con)
 
-    def match(self, encoded: str) -> dict[int, float]:
-        """{id: strength in (0, 1)} of the documents containing ``encoded`` unit-aligned.
-        Strength grows with FTS5's bm25 (trigram table); short grams all get 0.5."""
+    def match(self, encoded: str) -> list[int]:
+        """Ids of the documents containing ``encoded`` unit-aligned."""
         if not encoded:
-            return {}
-        if len(encoded) >= 3:
-            rows = self.con.execute(
-                "SELECT rowid, rank FROM units WHERE units MATCH ?", (fts_phrase(encoded),)
-            )
-            out = {}
-            for rowid, rank in rows:
-                x = -rank if rank is not None else 0.0
-                out[rowid] = x / (1.0 + x) if x > 0 else 0.01
-            return out
+            return []
+        table = "units" if len(encoded) >= 3 else "grams"
         rows = self.con.execute(
-            "SELECT rowid FROM grams WHERE grams MATCH ?", (fts_phrase(encoded),)
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (fts_phrase(encoded),)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def strengths(self, encoded: str) -> dict[int, float]:
+        """{id: strength in (0, 1)} growing with FTS5's bm25 for the chunk (trigram table;
+        short grams all get 0.5). Costs about three times :meth:`match`: asked only when
+        substring-only matches have to be ordered."""
+        if len(encoded) < 3:
+            return dict.fromkeys(self.match(encoded), 0.5)
+        rows = self.con.execute(
+            "SELECT rowid, rank FROM units WHERE units MATCH ?", (fts_phrase(encoded),)
         )
-        return dict.fromkeys((r[0] for r in rows), 0.5)
+        out = {}
+        for rowid, rank in rows:
+            x = -rank if rank is not None else 0.0
+            out[rowid] = x / (1.0 + x) if x > 0 else 0.01
+        return out
 
     def ids(self) -> set[int]:
         return {r[0] for r in self.con.execute("SELECT id FROM docs")}

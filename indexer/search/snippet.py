@@ -26,6 +26,24 @@ def _pattern(chunks: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{a})" for a in alts))
 
 
+_PLAIN_THAI = re.compile("[\u0e01-\u0e2e\u0e30-\u0e32\u0e34-\u0e3a\u0e40-\u0e45\u0e47-\u0e4c]+")
+
+
+def _literals(chunks: list[str]) -> list[str] | None:
+    """A raw-text prefilter: the first unit of each chunk when it is plain Thai (no sara am,
+    digits or Latin, which normalising can produce from other raw text); None when some
+    chunk has no such literal."""
+    out = []
+    for chunk in chunks:
+        units = syllable_texts(normalize(chunk))
+        if not units:
+            continue
+        if not _PLAIN_THAI.fullmatch(units[0]):
+            return None
+        out.append(units[0])
+    return out or None
+
+
 def _boundaries(text: str, lo: int, hi: int, dictionary: str) -> list[int]:
     """Word boundaries (offsets in text) between lo and hi. The slice may cut a word at
     either end, so the outer edge of its first and last words is not trusted."""
@@ -62,9 +80,13 @@ def make_snippet(
         # long text for every hit was most of the search time)
         pos = 0
         stop = len(text)
+        literals = _literals(chunks)
         for line in text.splitlines(keepends=True):
             if pos >= stop:
                 break
+            if literals is not None and not any(lit in line for lit in literals):
+                pos += len(line)
+                continue
             if pat.search(normalize(line)):
                 n = normalize_map(line)
                 for m in pat.finditer(n.text):
