@@ -162,3 +162,36 @@ def test_analyzers_pickle_small():
         assert pickle.loads(data) == tok
     schema = fields.Schema(t=fields.TEXT(analyzer=A.ThaiWordTokenizer(), phrase=True))
     assert len(pickle.dumps(schema)) < 4000
+
+
+def test_sidecar_encoding_matches_exactly_the_aligned_substrings(seed_texts):
+    """The sidecar's encoded text contains the encoding of a substring of a Thai run exactly
+    when the substring starts and ends on TCC boundaries (checked both ways on the seeds)."""
+    import random
+
+    rng = random.Random(9)
+    aligned = unaligned = 0
+    for text in seed_texts:
+        runs = [r for r in re.findall(f"[{A.THAI_LETTER}]+", A.normalize(text)) if len(r) > 6]
+        for run in rng.sample(runs, min(60, len(runs))):
+            enc = A.encode_units(run)
+            assert len(enc) == len(run)
+            bounds = {0}
+            for u in A.tcc(run):
+                bounds.add(max(bounds) + len(u))
+            for _ in range(6):
+                i = rng.randrange(len(run))
+                j = rng.randrange(i + 1, len(run) + 1)
+                found = A.encode_units(run[i:j]) in enc
+                if i in bounds and j in bounds:
+                    assert found, (run, run[i:j])
+                    aligned += 1
+                elif not found:
+                    unaligned += 1
+    assert aligned > 100 and unaligned > 100
+    # short grams: every aligned one- or two-character piece, nothing else
+    enc = A.encode_units("ภูเขาวง")  # ภู|เขา|ว|ง
+    grams = set(A.short_grams(enc))
+    assert A.encode_units("ภู") in grams and A.encode_units("วง") in grams
+    assert A.encode_units("ว") in grams and A.encode_units("ขา") not in grams
+    assert A.encode_units(A.normalize("PADME")) == A.RUN_OPEN + "padme" + A.RUN_CLOSE
