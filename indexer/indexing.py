@@ -163,20 +163,23 @@ def reindex(
     agent: str,
     progress: Callable[[int, int], None] | None = None,
     wait: bool = True,
+    procs: int | None = None,
 ) -> dict:
     """Rebuild the index from the database (all, or only what is missing or stale).
 
     A full rebuild writes a fresh index beside the live one and swaps it in, so searches
     keep answering meanwhile. Memory stays bounded: documents stream in batches. With
     ``wait=False`` it returns at once when another process is already reindexing.
+    ``procs`` caps the writer processes of a full rebuild (the web service passes 1: a
+    gunicorn worker must not fork index writers).
     """
     with _reindex_lock(core, wait) as acquired:
         if not acquired:
             return {"mode": "skipped", "documents": 0}
-        return _reindex(core, if_needed=if_needed, agent=agent, progress=progress)
+        return _reindex(core, if_needed=if_needed, agent=agent, progress=progress, procs=procs)
 
 
-def _reindex(core, *, if_needed, agent, progress) -> dict:
+def _reindex(core, *, if_needed, agent, progress, procs) -> dict:
     index = core.index
     rebuild_all = not if_needed or index.needs_rebuild() or not index.is_healthy()
     if rebuild_all:
@@ -197,7 +200,7 @@ def _reindex(core, *, if_needed, agent, progress) -> dict:
                         if progress:
                             progress(done, total)
 
-        index.rebuild(stream())
+        index.rebuild(stream(), procs=procs)
         with core.transaction() as session:
             session.execute(update(Document).values(indexed_version=index.schema_version))
         return {"mode": "full", "documents": total}

@@ -96,7 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
         # unindexed; repairing at start-up means search never silently misses them.
         from indexer.indexing import reindex
 
-        reindex(core, if_needed=True, agent="khlang-start-up", wait=False)
+        reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
     app.json.ensure_ascii = False
 
     if not app.config.get("SECRET_KEY"):

@@ -114,7 +114,17 @@ def me():
 
 # --- search --------------------------------------------------------------------------------
 
-FILTER_KEYS = ("fiscal_year", "province", "project", "agency", "category", "kind")
+FILTER_KEYS = (
+    "fiscal_year",
+    "province",
+    "project",
+    "agency",
+    "category",
+    "kind",
+    "sender",
+    "urgency",
+    "has_deadline",
+)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

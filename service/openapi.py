@@ -53,8 +53,22 @@ FILTER_PARAMS = [
     _param("project", {"type": "string"}, "project name"),
     _param("agency", {"type": "string"}, "host agency"),
     _param("category", {"type": "string"}, "file category: text, image, audio, video, ..."),
-    _param("kind", {"type": "string"}, "document kind, e.g. official_letter"),
+    _param("kind", {"type": "string"}, "document kind: letter, memo, minutes, guideline, ..."),
+    _param("sender", {"type": "string"}, "a letter's issuing office"),
+    _param("urgency", {"enum": ["ด่วนที่สุด", "ด่วนมาก", "ด่วน"]}, "a letter's urgency"),
+    _param("has_deadline", {"enum": ["yes", "no", "ใช่", "ไม่"]}, "the document sets a deadline"),
 ]
+FACET_NAMES = (
+    "fiscal_year",
+    "province",
+    "project",
+    "agency",
+    "category",
+    "kind",
+    "sender",
+    "urgency",
+    "has_deadline",
+)
 
 SCHEMAS = {
     "Error": {
@@ -121,8 +135,7 @@ SCHEMAS = {
             "facets": {
                 "type": "object",
                 "properties": {
-                    name: {"type": "array", "items": _ref("FacetValue")}
-                    for name in ("fiscal_year", "province", "project", "agency", "category", "kind")
+                    name: {"type": "array", "items": _ref("FacetValue")} for name in FACET_NAMES
                 },
             },
             "suggestion": {**_NULLABLE_STR, "description": "did you mean (logged-in only)"},

@@ -39,6 +39,9 @@ FACET_LABELS = {
     "agency": "หน่วยงาน",
     "category": "หมวด",
     "kind": "ประเภท",
+    "sender": "หน่วยงานผู้ส่ง",
+    "urgency": "ความเร่งด่วน",
+    "has_deadline": "มีกำหนดส่ง",
 }
 CATEGORY_LABELS = {
     "text": "ข้อความ",
@@ -150,6 +153,11 @@ def facet_value_label(field: str, value) -> str:
         return kind_label(value)
     if field == "category" and current_lang() == "th":
         return CATEGORY_LABELS.get(value, value)
+    if field == "has_deadline":
+        yes = value in ("yes", True, "true")
+        if current_lang() == "th":
+            return "มี" if yes else "ไม่มี"
+        return "yes" if yes else "no"
     return str(value)
 
 

@@ -831,3 +831,21 @@ def test_concurrent_searches_while_a_job_ingests(site, clients):
         thread.join()
     assert statuses == [200] * 32
     assert wait_for_job(admin, job).get_json()["status"] == "finished"
+
+
+def test_letter_facets_and_filters_through_the_api_and_page(site, clients, openapi):
+    """Issue 7: kind, sender, urgency and has-deadline drive facets and filters."""
+    viewer = clients["viewer"]
+    response = viewer.get("/api/search?q=จังหวัด&urgency=ด่วนที่สุด")
+    openapi(response, "/api/search")
+    result = response.get_json()
+    assert [hit["document_id"] for hit in result["hits"]] == [site.ids["003"]]
+    unfiltered = viewer.get("/api/search?q=จังหวัด").get_json()
+    senders = {entry["value"]: entry["count"] for entry in unfiltered["facets"]["sender"]}
+    assert senders == {"ศาลากลางจังหวัดเชียงราย": 1, "ศาลากลางจังหวัดฉะเชิงเทรา": 1}
+    by_sender = viewer.get("/api/search?q=จังหวัด&sender=ศาลากลางจังหวัดฉะเชิงเทรา").get_json()
+    assert [hit["document_id"] for hit in by_sender["hits"]] == [site.ids["004"]]
+    deadlines = viewer.get("/api/search?q=ผู้ส่ง:ศาลากลางจังหวัดเชียงราย มีกำหนดส่ง:ใช่").get_json()
+    assert [hit["document_id"] for hit in deadlines["hits"]] == [site.ids["003"]]
+    page = viewer.get("/?q=จังหวัด").text
+    assert "ความเร่งด่วน" in page and "ด่วนที่สุด" in page and "หน่วยงานผู้ส่ง" in page
