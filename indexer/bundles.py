@@ -209,8 +209,16 @@ def _is_junk(name: str) -> bool:
     return is_junk(name)
 
 
+# Leading bytes of the formats we unpack: a cheap look before asking libmagic, which would
+# otherwise run twice on every file of a batch.
+BUNDLE_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"7z\xbc\xaf\x27\x1c")
+
+
 def bundle_mime(source: Source) -> str | None:
     """The bundle type of a file, by content, or None when it is not a bundle we unpack."""
+    with open(source.local_path, "rb") as handle:
+        if not handle.read(8).startswith(BUNDLE_SIGNATURES):
+            return None
     mime = identify(source.local_path, source.original_name).mime
     return mime if mime in BUNDLE_MIMES else None
 

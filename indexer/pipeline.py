@@ -189,6 +189,7 @@ class Ingestor:
         self.skip: dict[tuple, FileResult] = {}
         # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
         self.timings: dict[str, float] = {}
+        self._counted_at = 0.0
         if item_code:
             with core.sessions() as session:
                 if (
@@ -226,7 +227,7 @@ class Ingestor:
                 else:
                     result = self.ingest_one(item)
                 results.append(result)
-                self._count_done()
+                self._count_done(len(results))
                 if progress:
                     progress(result)
         finally:
@@ -234,10 +235,16 @@ class Ingestor:
         self.finish(results)
         return results
 
-    def _count_done(self) -> None:
+    def _count_done(self, done: int) -> None:
+        """Keep the job's counter roughly current (at most once a second: a transaction per
+        file cost more than small files take to ingest). Each file's own outcome is already
+        committed; the counter is only for progress displays."""
+        now = time.monotonic()
+        if now - self._counted_at < 1.0:
+            return
+        self._counted_at = now
         with self.core.transaction() as session:
-            batch = session.get(Batch, self.batch_id)
-            batch.done += 1
+            session.get(Batch, self.batch_id).done = done
 
     def add_to_total(self, count: int) -> None:
         """A bundle was opened: its members join the job's expected total."""
@@ -248,6 +255,7 @@ class Ingestor:
         with self.core.transaction() as session:
             batch = session.get(Batch, self.batch_id)
             batch.status = "finished"
+            batch.done = len(results)
             batch.finished_at = utcnow()
             batch.total = max(batch.total, len(results))
             counts: dict[str, int] = {}

@@ -261,6 +261,10 @@ def auto_link_suggestions(
     Every link is a provenance event (agent, score and reasons in its detail). Returns
     the suggestions linked. Safe to call more than once."""
     with core.transaction() as session:
+        # Most archives ingest long before (or without) an inventory: then there is nothing
+        # to suggest, and loading the document's text to find that out is wasted.
+        if session.scalar(select(InventoryItem.id).limit(1)) is None:
+            return []
         document = session.get(Document, document_id)
         if document is None:
             return []

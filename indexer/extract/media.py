@@ -8,14 +8,13 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from indexer.thai.repair import repair_thai
 
 from . import ocr
-from .model import Extraction, UnsoundFile, add_repairs
+from .model import Extraction, UnsoundFile, add_repairs, tool
 
 FFPROBE_TIMEOUT = 60
 #: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
@@ -24,13 +23,6 @@ EXTRA_MEDIA_MIMES = {"application/ogg", "application/x-matroska", "application/v
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_DATETIME = 0x0132
 _EXIF_IFD = 0x8769
-
-
-def _dist(name: str) -> str:
-    try:
-        return f"{name} {version(name)}"
-    except PackageNotFoundError:  # pragma: no cover
-        return name
 
 
 def _empty(method: str, tools: list[str]) -> Extraction:
@@ -58,7 +50,7 @@ def _exif_date(image: Any) -> str | None:
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     from PIL import Image, UnidentifiedImageError
 
-    result = _empty("ocr-image", [_dist("pillow")])
+    result = _empty("ocr-image", [tool("pillow")])
     try:
         with Image.open(path) as image:
             result.metadata = {
@@ -102,7 +94,7 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     repaired = repair_thai(raw, layout=True)
     result.text = repaired.text.strip()
     add_repairs(result.repairs, repaired.repairs)
-    result.tools += [ocr.tesseract_version() or "tesseract", _dist("pythainlp")]
+    result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:
         result.no_text_reason = "ไม่พบข้อความในภาพ (OCR found no text in the image)"
     return result
@@ -216,7 +208,7 @@ def _avi_metadata(path: Path) -> dict:
 
 def extract_media(path: Path, mime: str) -> Extraction:
     is_video = mime.startswith("video/") or mime in {"application/x-matroska"}
-    result = _empty("none", [_dist("mutagen")])
+    result = _empty("none", [tool("mutagen")])
     meta, title = _mutagen_metadata(path)
     probed = _ffprobe_metadata(path)
     if probed:

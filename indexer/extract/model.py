@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 
 @dataclass
@@ -51,3 +53,13 @@ def add_repairs(target: list[str], repairs: tuple[str, ...] | list[str]) -> None
     for name in repairs:
         if name not in target:
             target.append(name)
+
+
+@cache
+def tool(dist: str) -> str:
+    """'pythainlp 5.4.0': a package as provenance names it. Cached: looking up a version
+    reads package metadata from disk, which cost more than extracting a small text file."""
+    try:
+        return f"{dist} {version(dist)}"
+    except PackageNotFoundError:  # pragma: no cover
+        return dist

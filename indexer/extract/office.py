@@ -8,22 +8,14 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from indexer.thai.repair import repair_thai
 
-from .model import Extraction, UnsoundFile, add_repairs
+from .model import Extraction, UnsoundFile, add_repairs, tool
 
 SOFFICE_TIMEOUT = 180  # seconds
-
-
-def _tool(dist: str) -> str:
-    try:
-        return f"{dist} {version(dist)}"
-    except PackageNotFoundError:  # pragma: no cover
-        return dist
 
 
 def _finish(
@@ -34,7 +26,7 @@ def _finish(
     result = Extraction(
         text=repaired.text,
         method=method,
-        tools=[*tools, _tool("pythainlp")],
+        tools=[*tools, tool("pythainlp")],
         repairs=[],
         fallbacks=[],
         warnings=[],
@@ -155,7 +147,7 @@ def extract_docx(path: Path) -> Extraction:
             raise _unsound("docx", exc) from exc
         raise
     title = metadata.get("title") or _docx_first_heading(document)
-    return _finish(body + extra, "docx", [_tool("python-docx")], metadata, title)
+    return _finish(body + extra, "docx", [tool("python-docx")], metadata, title)
 
 
 # --- XLSX ---------------------------------------------------------------------
@@ -193,7 +185,7 @@ def extract_xlsx(path: Path) -> Extraction:
     except (InvalidFileException, KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
         raise _unsound("xlsx", exc) from exc
     metadata["sheets"] = sheets
-    result = _finish(lines, "xlsx", [_tool("openpyxl")], metadata, metadata.get("title"))
+    result = _finish(lines, "xlsx", [tool("openpyxl")], metadata, metadata.get("title"))
     return result
 
 
@@ -240,9 +232,7 @@ def extract_pptx(path: Path) -> Extraction:
         metadata["slides"] = len(presentation.slides)
     except (PptxPackageError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise _unsound("pptx", exc) from exc
-    result = _finish(
-        lines, "pptx", [_tool("python-pptx")], metadata, metadata.get("title") or title
-    )
+    result = _finish(lines, "pptx", [tool("python-pptx")], metadata, metadata.get("title") or title)
     result.pages = metadata["slides"]
     return result
 
@@ -314,7 +304,7 @@ def extract_odf(path: Path) -> Extraction:
             raise _unsound("odf", exc) from exc
         raise
     lines = [line for line in lines if line.strip()]
-    return _finish(lines, "odf", [_tool("odfpy")], metadata, metadata.get("title"))
+    return _finish(lines, "odf", [tool("odfpy")], metadata, metadata.get("title"))
 
 
 # --- legacy .doc / .xls / .ppt -------------------------------------------------

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import codecs
 from html.parser import HTMLParser
-from importlib.metadata import version
 from pathlib import Path
 
 from indexer.thai.repair import repair_thai
 
-from .model import Extraction, add_repairs
+from .model import Extraction, add_repairs, tool
 
 MAX_TEXT_BYTES = 200 * 1024 * 1024
 
@@ -95,8 +94,8 @@ def _finish(text: str, encoding: str, method: str, warnings: list[str]) -> Extra
         text=repaired.text.strip(),
         method=method,
         tools=[
-            f"charset-normalizer {version('charset-normalizer')}",
-            f"pythainlp {version('pythainlp')}",
+            tool("charset-normalizer"),
+            tool("pythainlp"),
         ],
         repairs=[],
         fallbacks=[] if encoding in ("utf-8", "ascii") else [f"encoding:{encoding}"],
