@@ -346,3 +346,15 @@ def test_unknown_type_gives_reason(tmp_path):
     path.write_bytes(b"\x00\x01\x02\x03" * 10)
     result = extract(path, "application/octet-stream")
     assert result.text == "" and result.no_text_reason
+
+
+def test_docx_title_falls_back_to_the_first_heading(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("ด่วนที่สุด")
+    document.add_heading("รายงานสรุปผลการดำเนินงานโครงการ", level=1)
+    document.add_heading("กิจกรรมที่ ๑", level=2)
+    path = tmp_path / "report.docx"
+    document.save(path)
+    assert run(path).title == "รายงานสรุปผลการดำเนินงานโครงการ"

@@ -123,9 +123,15 @@ def _docx_header_footer_lines(document: Any) -> list[str]:
 
 
 def _docx_first_heading(document: Any) -> str | None:
+    # Style names are looked up once per document: python-docx's paragraph.style scans
+    # every style for each paragraph, which made this the slowest part of reading a DOCX.
+    headings = {
+        style.style_id
+        for style in document.styles
+        if style.name and (style.name.startswith("Heading") or style.name == "Title")
+    }
     for paragraph in document.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if paragraph.text.strip() and (style.startswith("Heading") or style == "Title"):
+        if paragraph._p.style in headings and paragraph.text.strip():
             return paragraph.text.strip()
     return None
 
