@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
+from indexer.search.schema import FACET_FIELDS
 from schemas.models import Batch, Document, InventoryItem
 from service import access
 from service.auth import login_required, permission_required
@@ -114,17 +115,8 @@ def me():
 
 # --- search --------------------------------------------------------------------------------
 
-FILTER_KEYS = (
-    "fiscal_year",
-    "province",
-    "project",
-    "agency",
-    "category",
-    "kind",
-    "sender",
-    "urgency",
-    "has_deadline",
-)
+# Every facet of the index is also a filter of GET /api/search.
+FILTER_KEYS = FACET_FIELDS
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from indexer.search.schema import FACET_FIELDS
+
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
 
@@ -58,17 +60,6 @@ FILTER_PARAMS = [
     _param("urgency", {"enum": ["ด่วนที่สุด", "ด่วนมาก", "ด่วน"]}, "a letter's urgency"),
     _param("has_deadline", {"enum": ["yes", "no", "ใช่", "ไม่"]}, "the document sets a deadline"),
 ]
-FACET_NAMES = (
-    "fiscal_year",
-    "province",
-    "project",
-    "agency",
-    "category",
-    "kind",
-    "sender",
-    "urgency",
-    "has_deadline",
-)
 
 SCHEMAS = {
     "Error": {
@@ -135,7 +126,7 @@ SCHEMAS = {
             "facets": {
                 "type": "object",
                 "properties": {
-                    name: {"type": "array", "items": _ref("FacetValue")} for name in FACET_NAMES
+                    name: {"type": "array", "items": _ref("FacetValue")} for name in FACET_FIELDS
                 },
             },
             "suggestion": {**_NULLABLE_STR, "description": "did you mean (logged-in only)"},
