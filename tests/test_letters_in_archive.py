@@ -62,3 +62,11 @@ def test_circular_letter_deadline_from_seed_004_pdf(cli):
     assert shown["kind"] == "letter"
     assert shown["metadata"]["letter"]["circular"] is True
     assert "2023-06-30" in [d["date"] for d in shown["metadata"]["deadlines"]]
+
+
+def test_letter_numbers_are_searchable_in_thai_and_arabic_digits(cli):
+    [letter] = cli.json("ingest", str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf"))
+    cli("ingest", str(SEED_FIXTURES / "002_0090340a6c3e03ac.pdf"))
+    for query in ("ขร ๐๐๑๙.๑/๑๙๕๕๕", "ขร 0019.1/19555", "๐๐๑๙.๑/๑๙๕๕๕"):
+        result = cli.json("search", query)
+        assert result["hits"][0]["document_id"] == letter["document_id"], query
