@@ -60,7 +60,7 @@ def write_pdf(folder: Path, texts) -> list[Path]:
     return paths
 
 
-def run_kind(kind: str, writer, count: int, offset: int) -> dict:
+def run_kind(kind: str, writer, count: int, offset: int, workers: int = 1) -> dict:
     from indexer.core import Khlang
     from indexer.jobs import run_ingest_job
     from schemas.config import Settings
@@ -79,7 +79,9 @@ def run_kind(kind: str, writer, count: int, offset: int) -> dict:
         core.index.is_healthy()  # open the index and load the analyzer before the clock
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        results = run_ingest_job(core, [str(source)], agent="bench", timings=timings)
+        results = run_ingest_job(
+            core, [str(source)], agent="bench", timings=timings, workers=workers
+        )
         elapsed = time.perf_counter() - started
         core.dispose()
         ok = sum(1 for r in results if r.status == "ingested")
@@ -103,10 +105,11 @@ def main(argv=None) -> None:
     parser.add_argument("--txt", type=int, default=1000)
     parser.add_argument("--docx", type=int, default=500)
     parser.add_argument("--pdf", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="processes preparing files")
     args = parser.parse_args(argv)
     if not (SHARED / "corpus").is_dir():
         raise SystemExit(f"needs the corpus at {SHARED / 'corpus'}")
-    print("== ingestion benchmark (thaigov texts; 2-core machine) ==")
+    print(f"== ingestion benchmark (thaigov texts; 2-core machine; {args.workers} workers) ==")
     offset = 0
     for kind, writer, count in (
         ("txt", write_txt, args.txt),
@@ -115,7 +118,7 @@ def main(argv=None) -> None:
     ):
         if count <= 0:
             continue
-        row = run_kind(kind, writer, count, offset)
+        row = run_kind(kind, writer, count, offset, args.workers)
         offset += count
         total = sum(row["stages"].values()) or 1.0
         shares = ", ".join(

@@ -81,14 +81,18 @@ def run_ingest_job(
     progress: Callable[[FileResult], None] | None = None,
     source: str = "cli",
     timings: dict[str, float] | None = None,
+    workers: int = 1,
 ) -> list[FileResult]:
     """Ingest ``paths`` as one job (resuming a killed run of the same job).
 
-    ``timings``, when given, receives the seconds spent per pipeline stage.
+    ``timings``, when given, receives the seconds spent per pipeline stage. ``workers`` > 1
+    prepares files in that many worker processes (for large batches from the CLI).
     """
     signature = job_signature(paths, item_code, agent)
     resumed = find_interrupted(core, signature)
-    ingestor = Ingestor(core, agent=agent, item_code=item_code, batch_id=resumed, source=source)
+    ingestor = Ingestor(
+        core, agent=agent, item_code=item_code, batch_id=resumed, source=source, workers=workers
+    )
     skip = completed_keys(core, resumed) if resumed else {}
     with core.transaction() as session:
         batch = session.get(Batch, ingestor.batch_id)

@@ -25,14 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
-from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.core import Khlang
 from indexer.documents import letter_key
-from indexer.extract import Extraction, UnsoundFile, extract
-from indexer.identify import identify, libmagic_version
+from indexer.extract import Extraction
+from indexer.identify import libmagic_version
 from indexer.links import link_document
+from indexer.prepare import Prefetcher, Prepared, prepare
 from indexer.suggest import auto_link_suggestions
-from indexer.understand import understand
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
@@ -85,6 +84,17 @@ class FileResult:
     @property
     def ok(self) -> bool:
         return self.status in (INGESTED, DUPLICATE)
+
+
+# Below this many files, starting worker processes costs more than it saves.
+PREFETCH_MIN_FILES = 16
+
+
+def _is_bundle(source: Source, bundle_mime) -> bool:
+    try:
+        return bundle_mime(source) is not None
+    except OSError:
+        return False
 
 
 def is_junk(name: str) -> bool:
@@ -176,6 +186,7 @@ class Ingestor:
         source: str = "cli",
         index: bool = True,
         index_every: int = 200,
+        workers: int = 1,
     ):
         self.core = core
         self.agent = agent
@@ -189,6 +200,9 @@ class Ingestor:
         self.skip: dict[tuple, FileResult] = {}
         # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
         self.timings: dict[str, float] = {}
+        # Worker processes that prepare (identify, extract, understand) files ahead.
+        self.workers = workers
+        self._prefetcher: Prefetcher | None = None
         self._counted_at = 0.0
         if item_code:
             with core.sessions() as session:
@@ -214,8 +228,12 @@ class Ingestor:
         items: Iterable[Source | FileResult],
         progress: Callable[[FileResult], None] | None = None,
     ) -> list[FileResult]:
-        from indexer.bundles import Processed, expand_sources  # bundles use Source
+        from indexer.bundles import Processed, bundle_mime, expand_sources  # bundles use Source
 
+        items = list(items)
+        plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
+        if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
+            self._prefetcher = Prefetcher(plain, self.workers)
         results = []
         try:
             for item in expand_sources(self, items):
@@ -231,6 +249,9 @@ class Ingestor:
                 if progress:
                     progress(result)
         finally:
+            if self._prefetcher is not None:
+                self._prefetcher.close()
+                self._prefetcher = None
             self.flush_index()
         self.finish(results)
         return results
@@ -414,22 +435,27 @@ class Ingestor:
         item = session.scalar(select(InventoryItem).where(InventoryItem.code == self.item_code))
         link_document(session, document, item, agent=self.agent, method="manual")
 
+    def _prepared_for(self, staged: Staged, source: Source) -> Prepared:
+        """What a worker prepared for this file if its bytes are the ones staged; else
+        prepare it here."""
+        if self._prefetcher is not None:
+            ready = self._prefetcher.take(source)
+            if ready is not None and ready.sha256 == staged.sha256:
+                return ready
+        name = source.bundle_path or source.original_name
+        return prepare(staged.path, source.original_name, name)
+
     def _ingest_new(self, staged: Staged, source: Source) -> FileResult:
         name = source.bundle_path or source.original_name
-        with self._stage("identify"):
-            identification = identify(staged.path, source.original_name)
-        try:
-            with self._stage("extract"):
-                if identification.mime in BUNDLE_MIMES:
-                    extraction = listing_extraction(staged.path, identification.mime)
-                else:
-                    extraction = extract(
-                        staged.path, identification.mime, filename=source.original_name
-                    )
-        except UnsoundFile as exc:
-            return self._reject(source, str(exc), staged.sha256)
-        with self._stage("analyse"):
-            understanding = understand(extraction.text, filename=name) if extraction.text else None
+        with self._stage("prepare"):
+            prepared = self._prepared_for(staged, source)
+        for stage, seconds in prepared.timings.items():
+            self.timings[f"{stage} (work)"] = self.timings.get(f"{stage} (work)", 0.0) + seconds
+        if prepared.error is not None:
+            return self._reject(source, prepared.error, staged.sha256)
+        identification = prepared.identification
+        extraction = prepared.extraction
+        understanding = prepared.understanding
         with self._stage("store"):
             stored = self.core.store.commit(staged)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT

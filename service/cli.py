@@ -7,6 +7,7 @@ Messages are Thai first, with English in brackets, because the operators work in
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -68,8 +69,15 @@ STATUS_TH = {
 @click.option("--item", "item_code", help="รหัสรายการในบัญชี (inventory item code) to link")
 @click.option("--submitted-by", help="ผู้ส่ง (who delivered the files); default: OS user")
 @click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="number of CPUs",
+    help="กระบวนการที่อ่านไฟล์ล่วงหน้า (processes preparing files ahead, for big batches)",
+)
 @click.pass_context
-def ingest(ctx, paths, item_code, submitted_by, as_json):
+def ingest(ctx, paths, item_code, submitted_by, as_json, workers):
     """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
     from indexer.jobs import run_ingest_job
 
@@ -78,7 +86,9 @@ def ingest(ctx, paths, item_code, submitted_by, as_json):
     started = time.monotonic()
     bar = _IngestProgress(enabled=not as_json and sys.stderr.isatty())
     try:
-        results = run_ingest_job(core, paths, agent=agent, item_code=item_code, progress=bar)
+        results = run_ingest_job(
+            core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
+        )
     except LookupError:
         _fail(f"ไม่พบรายการรหัส {item_code} (no inventory item with code {item_code})")
     bar.close()

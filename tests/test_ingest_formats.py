@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from indexer.jobs import run_ingest_job
 from schemas.models import Document, Event
-from tests.conftest import SEED_FIXTURES
+from tests.conftest import SEED_FIXTURES, make_core
 
 THAI_FONT = "/usr/share/fonts/truetype/tlwg/Garuda.ttf"
 PDF_003 = SEED_FIXTURES / "003_d2773d3a604759fe.pdf"
@@ -123,3 +123,32 @@ def test_files_over_the_size_limit_are_refused(core, tmp_path):
     assert result.status == "rejected"
     assert "size limit" in result.error
     assert list(core.store.iter_objects()) == []
+
+
+def test_worker_processes_prepare_the_same_documents_as_in_process(core, tmp_path):
+    """Large batches are prepared in worker processes; the archive must not differ."""
+    from tests.test_jobs import make_text_files
+
+    files = make_text_files(tmp_path / "in", 24)
+    shutil.copy(PDF_003, tmp_path / "in" / "หนังสือ.pdf")
+    (tmp_path / "in" / "ครึ่งเดียว.pdf").write_bytes(PDF_003.read_bytes()[:20_000])
+    timings: dict[str, float] = {}
+    results = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2, timings=timings)
+    assert "identify (work)" in timings  # the prefetching path really ran
+    by_name = {Path(r.path).name: r for r in results}
+    assert len(results) == len(files) + 2
+    assert by_name["ครึ่งเดียว.pdf"].status == "rejected"
+    assert by_name["หนังสือ.pdf"].status == "ingested"
+    with core.sessions() as session:
+        letter = session.get(Document, by_name["หนังสือ.pdf"].document_id)
+        assert letter.kind == "letter" and letter.fiscal_year == 2567
+        kinds = {e.event_type for e in letter.events}
+        assert {"received", "identified", "stored", "extracted", "classified"} <= kinds
+    # the same bytes prepared in-process give the same text and kind
+    other = make_core(tmp_path / "again")
+    [again] = run_ingest_job(other, [str(tmp_path / "in" / "หนังสือ.pdf")], agent="dsss")
+    with other.sessions() as session, core.sessions() as first:
+        twin = session.get(Document, again.document_id)
+        original = first.get(Document, by_name["หนังสือ.pdf"].document_id)
+        assert (twin.text, twin.kind, twin.meta) == (original.text, original.kind, original.meta)
+    other.dispose()

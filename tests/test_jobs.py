@@ -54,6 +54,37 @@ def khlang(data_dir: Path, *args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the ingest's worker processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def workers_gone(pids: list[int], wait: float = 10.0) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def count_submissions(core: Khlang) -> int:
     with core.sessions() as session:
         return session.scalar(select(func.count(Submission.id))) or 0
@@ -79,9 +110,12 @@ def test_sigkill_loses_nothing_acknowledged_and_rerun_completes_the_rest(tmp_pat
     deadline = time.monotonic() + 120
     while count_submissions(core) < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
+    workers = child_pids(process.pid)
+    assert len(workers) >= 2, "the job should be preparing files in worker processes"
     process.send_signal(signal.SIGKILL)
     process.wait()
     acknowledged = count_submissions(core)
+    assert workers_gone(workers), "worker processes outlived the killed ingest"
     assert 20 <= acknowledged < len(files), "the job finished before it could be killed"
     assert_archive_consistent(core)
 
