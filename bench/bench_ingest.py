@@ -100,6 +100,11 @@ def run_kind(kind: str, writer, count: int, offset: int, workers: int = 1) -> di
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _stages(seconds: dict[str, float]) -> str:
+    ordered = sorted(seconds.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{stage} {value:.1f}" for stage, value in ordered) or "-"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--txt", type=int, default=1000)
@@ -120,17 +125,15 @@ def main(argv=None) -> None:
             continue
         row = run_kind(kind, writer, count, offset, args.workers)
         offset += count
-        total = sum(row["stages"].values()) or 1.0
-        shares = ", ".join(
-            f"{stage} {100 * seconds / total:.0f}%"
-            for stage, seconds in sorted(row["stages"].items(), key=lambda kv: -kv[1])
-        )
+        in_main = {k: v for k, v in row["stages"].items() if not k.endswith("(work)")}
+        work = {k[: -len(" (work)")]: v for k, v in row["stages"].items() if k.endswith("(work)")}
         print(
             f"{kind:>4}: {row['files']} files ({row['avg_kb']:.1f} KB avg), "
             f"{row['ingested']} ingested in {row['seconds']:.1f} s = "
             f"{row['files_per_s']:.1f} files/s, {row['mb_per_s']:.2f} MB/s"
         )
-        print(f"      stages: {shares}")
+        print(f"      main process (s): {_stages(in_main)}")
+        print(f"      preparing, all processes (s): {_stages(work)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
 
