@@ -5,8 +5,6 @@ Both the pages and the API go through these functions, so a check is never only 
 
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,29 +17,11 @@ def core() -> Khlang:
     return current_app.extensions["khlang"]
 
 
-_local = threading.local()
-
-
 def search_index():
-    """This thread's own reader of the search index.
-
-    A Whoosh searcher is not safe to share between threads (its postings are read through
-    one file position, and a refresh closes it under the other readers), and gunicorn
-    runs several request threads per worker; so each thread searches with its own
-    ``SearchIndex`` on the same directory. Writers (ingestion jobs, publication) keep
-    using ``core().index``."""
-    c = core()
-    c.index  # noqa: B018 - opened, and repaired if damaged, once per process
-    readers = getattr(_local, "readers", None)
-    if readers is None:
-        readers = _local.readers = {}
-    key = str(c.settings.index_dir)
-    reader = readers.get(key)
-    if reader is None:
-        from indexer.search.index import SearchIndex
-
-        reader = readers[key] = SearchIndex(c.settings.index_dir)
-    return reader
+    """The process's search index. ``SearchIndex`` gives each request thread its own Whoosh
+    searcher and sidecar connection (neither is safe to share) and shares the tables derived
+    from an index state between them, so every thread searches through this one object."""
+    return core().index
 
 
 def published_only() -> bool:

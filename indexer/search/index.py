@@ -33,6 +33,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,15 @@ SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
 
 
 class _SearcherCache:
-    """Tables built once per Whoosh searcher (i.e. once per committed index state): id ->
-    docnum, the live docnums, per facet/filter field value -> docnum set, date order."""
+    """Tables built once per committed index state (generation directory + Whoosh TOC
+    generation), shared by the searchers of every thread: id -> docnum, the live docnums,
+    per facet/filter field value -> docnum set, date order. Every reader of one TOC
+    generation opens the same segments in the same order, so docnums agree between them.
+    Read-only once built (the filter memo is a dict: single operations are atomic)."""
 
     def __init__(self, searcher):
         reader = searcher.reader()
+        self.key = _state_key(searcher)
         self.size = reader.doc_count_all()
         live = list(reader.all_doc_ids())
         ids = list(reader.column_reader("id")) if self.size else []
@@ -92,7 +97,7 @@ class _SearcherCache:
                     table[value] = frozenset(reader.postings(fname, term).all_ids())
             self.values[fname] = table
         self._date_rank: list[int] | None = None
-        self._reader = reader
+        self._date_lock = threading.Lock()
         self._filters: dict[tuple, frozenset[int] | None] = {}
 
     def filter_docs(self, filters: dict[str, list[str]], published_only: bool):
@@ -113,16 +118,21 @@ class _SearcherCache:
         self._filters[key] = allowed
         return allowed
 
-    def by_date(self, docs: set[int], n: int) -> list[int]:
-        """The ``n`` most recent of ``docs`` (undated last)."""
+    def by_date(self, searcher, docs: set[int], n: int) -> list[int]:
+        """The ``n`` most recent of ``docs`` (undated last). ``searcher``: the calling
+        thread's, of the same index state (the date column is read on first use)."""
         if self._date_rank is None:
-            col = self._reader.column_reader("date")
-            dates = list(col) if self.size else []
-            order = sorted(range(self.size), key=lambda d: (dates[d] or "", d), reverse=True)
-            rank = [0] * self.size
-            for i, d in enumerate(order):
-                rank[d] = i
-            self._date_rank = rank
+            with self._date_lock:
+                if self._date_rank is None:
+                    col = searcher.reader().column_reader("date")
+                    dates = list(col) if self.size else []
+                    order = sorted(
+                        range(self.size), key=lambda d: (dates[d] or "", d), reverse=True
+                    )
+                    rank = [0] * self.size
+                    for i, d in enumerate(order):
+                        rank[d] = i
+                    self._date_rank = rank
         return heapq.nsmallest(n, docs, key=self._date_rank.__getitem__)
 
     def facet_counts(self, docs: set[int]) -> dict[str, list[dict]]:
@@ -144,6 +154,23 @@ class _SearcherCache:
         return out
 
 
+def _state_key(searcher) -> tuple:
+    """What identifies the committed index state a searcher reads: its storage directory
+    and TOC generation."""
+    return (
+        getattr(searcher._ix.storage, "folder", id(searcher._ix)),
+        searcher.reader().generation(),
+    )
+
+
+class _Readers(threading.local):
+    """One thread's Whoosh searcher and sidecar connection, and the generation they read."""
+
+    gen: str | None = None
+    searcher: Any = None
+    side: sc.Sidecar | None = None
+
+
 class IndexBusy(RuntimeError):
     """The writer lock could not be taken within lock_timeout."""
 
@@ -163,10 +190,14 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._gen: str | None = None
         self._ix: Any = None
-        self._searcher: Any = None
-        self._side: sc.Sidecar | None = None
-        self._side_lock = threading.Lock()
-        self._cache: tuple[Any, _SearcherCache] | None = None
+        # Readers are per thread (a Whoosh searcher and an SQLite connection are not safe to
+        # share); the tables derived from an index state are shared (``_cache``).
+        self._local = _Readers()
+        # every thread's open searchers and sidecars, for close() (weak: a thread that ends
+        # takes its readers with it)
+        self._open_readers: weakref.WeakSet = weakref.WeakSet()
+        self._cache: _SearcherCache | None = None
+        self._cache_lock = threading.Lock()
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -239,21 +270,23 @@ class SearchIndex:
                 shutil.rmtree(child, ignore_errors=True)
 
     def _close(self) -> None:
-        if self._searcher is not None:
-            with contextlib.suppress(Exception):
-                self._searcher.close()
-        self._searcher = None
-        if self._side is not None:
-            with contextlib.suppress(Exception):
-                self._side.close()
-        self._side = None
+        """Forget the live generation. Other threads' readers are not closed under them:
+        each thread replaces its own when it sees the generation change (their files stay
+        readable after a cleanup: POSIX unlink semantics)."""
         self._ix = None
         self._gen = None
         self._cache = None
 
     def close(self) -> None:
+        """Close every thread's readers (call when no search is running)."""
         with self._lock:
             self._close()
+            readers = list(self._open_readers)
+            self._open_readers = weakref.WeakSet()
+        for r in readers:
+            with contextlib.suppress(Exception):
+                r.close()
+        self._local = _Readers()
 
     def _index(self):
         """The Whoosh index of the live generation (reopened when CURRENT changes)."""
@@ -263,22 +296,48 @@ class SearchIndex:
         if gen != self._gen or self._ix is None:
             self._close()
             self._ix = windex.open_dir(str(self.index_dir / gen))
-            self._side = sc.Sidecar(self.index_dir / gen / sc.FILE_NAME, self.lock_timeout)
             self._gen = gen
         return self._ix
 
-    def _get_searcher(self):
+    def _drop(self, reader) -> None:
+        if reader is not None:
+            with self._lock:
+                self._open_readers.discard(reader)
+            with contextlib.suppress(Exception):
+                reader.close()
+
+    def _thread_readers(self) -> _Readers:
+        """This thread's searcher and sidecar, on the live generation and up to date."""
         with self._lock:
             ix = self._index()
-            if self._searcher is None:
-                self._searcher = ix.searcher()
-            elif not self._searcher.up_to_date():
-                # Not Searcher.refresh(): it reuses segment readers whose deletions have
-                # changed (a deleted/updated document stays visible) and fails on an
-                # EmptyReader. A fresh searcher costs a few file opens.
-                self._searcher.close()
-                self._searcher = ix.searcher()
-            return self._searcher
+            gen = self._gen
+        local = self._local
+        if local.gen != gen:
+            self._drop(local.searcher)
+            self._drop(local.side)
+            local.searcher = local.side = None
+        if local.side is None:
+            local.side = sc.Sidecar(self.index_dir / str(gen) / sc.FILE_NAME, self.lock_timeout)
+            local.gen = gen
+            with self._lock:
+                self._open_readers.add(local.side)
+        if local.searcher is not None and not local.searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers whose deletions have changed
+            # (a deleted/updated document stays visible) and fails on an EmptyReader. A
+            # fresh searcher costs a few file opens.
+            self._drop(local.searcher)
+            local.searcher = None
+        if local.searcher is None:
+            local.searcher = ix.searcher()
+            with self._lock:
+                self._open_readers.add(local.searcher)
+        return local
+
+    def _get_searcher(self):
+        return self._thread_readers().searcher
+
+    def _sidecar(self) -> sc.Sidecar:
+        return self._thread_readers().side
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -400,13 +459,9 @@ class SearchIndex:
     def indexed_ids(self) -> set[int]:
         """Ids in the index: live Whoosh documents, and any id the sidecar still holds (a
         write interrupted between the two), so that reconciliation can delete phantoms."""
-        s = self._get_searcher()
-        ids = set(self._searcher_cache(s).docnum_of)
-        with self._side_lock:
-            side = self._side
-            if side is not None:
-                ids |= side.ids()
-        return ids
+        local = self._thread_readers()
+        ids = set(self._searcher_cache(local.searcher).docnum_of)
+        return ids | local.side.ids()
 
     def doc_count(self) -> int:
         return self._get_searcher().doc_count()
@@ -498,10 +553,21 @@ class SearchIndex:
     # --- searching --------------------------------------------------------------------------
 
     def _searcher_cache(self, searcher) -> _SearcherCache:
-        with self._lock:
-            if self._cache is None or self._cache[0] is not searcher:
-                self._cache = (searcher, _SearcherCache(searcher))
-            return self._cache[1]
+        """The shared tables of the index state ``searcher`` reads (built by the first
+        thread that needs them; a thread still on an older state builds its own)."""
+        key = _state_key(searcher)
+        cache = self._cache
+        if cache is not None and cache.key == key:
+            return cache
+        with self._cache_lock:
+            cache = self._cache
+            if cache is not None and cache.key == key:
+                return cache
+            cache = _SearcherCache(searcher)
+            current = self._cache
+            if current is None or current.key[1] is None or (key[1] or 0) >= (current.key[1] or 0):
+                self._cache = cache
+            return cache
 
     def _clause_docs(self, cache: _SearcherCache, clause: Clause) -> set[int]:
         """Docnums of the documents containing the chunk.
@@ -510,19 +576,16 @@ class SearchIndex:
         substring match (nlpo3 cuts only at TCC boundaries, and words, phrases and the
         sidecar all skip the same separators), which the tests check on real text; Whoosh is
         asked only to rank the word matches among these documents."""
-        with self._side_lock:
-            side = self._side
-            found = side.match(clause.encoded) if side is not None else []
+        found = self._sidecar().match(clause.encoded)
         docs = set(map(cache.docnum_of.get, found))
         docs.discard(None)
         return docs
 
     def _strengths(self, cache: _SearcherCache, clauses: list[Clause]) -> list[dict]:
         out = []
+        side = self._sidecar()
         for clause in clauses:
-            with self._side_lock:
-                side = self._side
-                found = side.strengths(clause.encoded) if side is not None else {}
+            found = side.strengths(clause.encoded)
             get = cache.docnum_of.get
             out.append({get(i): v for i, v in found.items()})
         return out
@@ -637,7 +700,7 @@ class SearchIndex:
         want = offset + limit
 
         if sort == "date" or not clauses:
-            page = [(d, None) for d in cache.by_date(docs, want)]
+            page = [(d, None) for d in cache.by_date(s, docs, want)]
         else:
             page = []
             word_q = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 
 from .analysis import normalize, normalize_map, syllable_texts, words
 from .dictionary import DEFAULT_DICTIONARY
@@ -14,19 +15,30 @@ from .dictionary import DEFAULT_DICTIONARY
 _SEP = r"(?:[^\w\u0e01-\u0e4e]|[_\u0e46\u0e2f])*"
 
 
-def _pattern(chunks: list[str]) -> re.Pattern[str] | None:
+_PLAIN_THAI = re.compile("[\u0e01-\u0e2e\u0e30-\u0e32\u0e34-\u0e3a\u0e40-\u0e45\u0e47-\u0e4c]+")
+
+
+@lru_cache(maxsize=256)
+def _compiled(chunks: tuple[str, ...]) -> tuple[re.Pattern[str] | None, bool]:
+    """The pattern of the normalised query units, and whether it may be run on the raw text:
+    when every unit is plain Thai (no sara am, digits or Latin, which normalising produces
+    from other raw text), normalising changes nothing a match could contain -- the
+    separators between units (dots of folded abbreviations, spaces) are in ``_SEP``."""
     alts = []
+    raw_ok = True
     for chunk in chunks:
         units = syllable_texts(normalize(chunk))
         if units:
             alts.append(_SEP.join(re.escape(u) for u in units))
+            raw_ok = raw_ok and all(_PLAIN_THAI.fullmatch(u) for u in units)
     if not alts:
-        return None
+        return None, False
     alts.sort(key=len, reverse=True)
-    return re.compile("|".join(f"(?:{a})" for a in alts))
+    return re.compile("|".join(f"(?:{a})" for a in alts)), raw_ok
 
 
-_PLAIN_THAI = re.compile("[\u0e01-\u0e2e\u0e30-\u0e32\u0e34-\u0e3a\u0e40-\u0e45\u0e47-\u0e4c]+")
+def _pattern(chunks: list[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(chunks))[0]
 
 
 def _literals(chunks: list[str]) -> list[str] | None:
@@ -72,8 +84,20 @@ def make_snippet(
     if not text:
         return ""
     spans: list[tuple[int, int]] = []
-    pat = _pattern(chunks)
-    if pat is not None:
+    pat, raw_ok = _compiled(tuple(chunks))
+    if pat is not None and raw_ok:
+        # plain Thai query: match the raw text directly (the regex engine scans the whole
+        # text faster than normalising the lines that might match), stopping a few snippet
+        # widths after the first match
+        stop = len(text)
+        for m in pat.finditer(text):
+            if m.start() >= stop:
+                break
+            if m.end() > m.start():
+                spans.append(m.span())
+                if stop == len(text):
+                    stop = m.start() + 4 * width
+    elif pat is not None:
         # line by line (normalising is line-local), building the offset map only for lines
         # with a match, and stopping a few snippet widths after the first match: the
         # snippet shows the densest group among the first matches (normalising a whole
@@ -110,7 +134,13 @@ def make_snippet(
     else:
         first = 0
         want_start, want_end = 0, min(len(text), width)
-    bounds = _boundaries(text, want_start - 40, want_end + 40, dictionary)
+    # word boundaries only near the two cut points (segmenting the whole window was most of
+    # the snippet's cost)
+    if want_end - want_start > 160:
+        bounds = _boundaries(text, want_start - 40, max(want_start + 60, first) + 8, dictionary)
+        bounds += _boundaries(text, want_end - 40, want_end + 40, dictionary)
+    else:
+        bounds = _boundaries(text, want_start - 40, want_end + 40, dictionary)
     # start: the boundary closest to want_start that does not cut into the first match
     cands = [b for b in bounds if b <= first] or [first]
     start = min(cands, key=lambda b: abs(b - want_start))
