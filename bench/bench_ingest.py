@@ -4,11 +4,17 @@ Prints files/s, MB/s and the share of time per stage (receive, identify, extract
 repair, analyse, store, commit, index). Figures only: nothing here asserts a speed.
 
     .venv/bin/python -m bench.bench_ingest --txt 1000 --docx 500 --pdf 100
+
+``--profile DIR`` also writes cProfile files there: the main process of each run
+(``main-KIND.prof``) and, separately, ``prepare`` run in-process on the same files
+(``prepare-KIND.prof``, what the workers do), and prints the top functions of each.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import resource
 import shutil
 import tempfile
@@ -60,7 +66,34 @@ def write_pdf(folder: Path, texts) -> list[Path]:
     return paths
 
 
-def run_kind(kind: str, writer, count: int, offset: int, workers: int = 1) -> dict:
+def _print_profile(profiler: cProfile.Profile, path: Path, title: str) -> None:
+    profiler.dump_stats(path)
+    print(f"      -- {title}: {path} (top by cumulative time)")
+    pstats.Stats(str(path)).sort_stats("cumulative").print_stats(25)
+
+
+def profile_prepare(paths: list[Path], out: Path) -> None:
+    """What the workers do, in this process so that one profile covers all the files."""
+    from indexer.prepare import prepare
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for path in paths:
+        prepare(path, path.name, path.name, with_hash=True)
+    profiler.disable()
+    _print_profile(profiler, out, "prepare, in-process")
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """User + system CPU of this process, and of its finished children (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def run_kind(
+    kind: str, writer, count: int, offset: int, workers: int = 1, profile: Path | None = None
+) -> dict:
     from indexer.core import Khlang
     from indexer.jobs import run_ingest_job
     from schemas.config import Settings
@@ -78,12 +111,22 @@ def run_kind(kind: str, writer, count: int, offset: int, workers: int = 1) -> di
         core.init()
         core.index.is_healthy()  # open the index and load the analyzer before the clock
         timings: dict[str, float] = {}
+        profiler = cProfile.Profile() if profile else None
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         results = run_ingest_job(
             core, [str(source)], agent="bench", timings=timings, workers=workers
         )
+        if profiler:
+            profiler.disable()
         elapsed = time.perf_counter() - started
+        cpu_main, cpu_workers = (a - b for a, b in zip(_cpu_seconds(), cpu_before, strict=True))
         core.dispose()
+        if profile:
+            _print_profile(profiler, profile / f"main-{kind}.prof", "main process")
+            profile_prepare(paths, profile / f"prepare-{kind}.prof")
         ok = sum(1 for r in results if r.status == "ingested")
         return {
             "kind": kind,
@@ -95,6 +138,8 @@ def run_kind(kind: str, writer, count: int, offset: int, workers: int = 1) -> di
             "avg_kb": size / len(paths) / 1024,
             "stages": timings,
             "made_in": made,
+            "cpu_main": cpu_main,
+            "cpu_workers": cpu_workers,
         }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -111,7 +156,10 @@ def main(argv=None) -> None:
     parser.add_argument("--docx", type=int, default=500)
     parser.add_argument("--pdf", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing files")
+    parser.add_argument("--profile", type=Path, help="write and print cProfile files here")
     args = parser.parse_args(argv)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     if not (SHARED / "corpus").is_dir():
         raise SystemExit(f"needs the corpus at {SHARED / 'corpus'}")
     print(f"== ingestion benchmark (thaigov texts; 2-core machine; {args.workers} workers) ==")
@@ -123,7 +171,7 @@ def main(argv=None) -> None:
     ):
         if count <= 0:
             continue
-        row = run_kind(kind, writer, count, offset, args.workers)
+        row = run_kind(kind, writer, count, offset, args.workers, args.profile)
         offset += count
         in_main = {k: v for k, v in row["stages"].items() if not k.endswith("(work)")}
         work = {k[: -len(" (work)")]: v for k, v in row["stages"].items() if k.endswith("(work)")}
@@ -131,6 +179,10 @@ def main(argv=None) -> None:
             f"{kind:>4}: {row['files']} files ({row['avg_kb']:.1f} KB avg), "
             f"{row['ingested']} ingested in {row['seconds']:.1f} s = "
             f"{row['files_per_s']:.1f} files/s, {row['mb_per_s']:.2f} MB/s"
+        )
+        print(
+            f"      CPU (s): main process {row['cpu_main']:.1f}, workers {row['cpu_workers']:.1f}"
+            f" = {1000 * (row['cpu_main'] + row['cpu_workers']) / row['files']:.0f} ms a file"
         )
         print(f"      main process (s): {_stages(in_main)}")
         print(f"      preparing, all processes (s): {_stages(work)}")
