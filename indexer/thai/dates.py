@@ -95,11 +95,15 @@ _WEEKDAY_ALT = "พฤหัสบดี|พฤหัส|จันทร์|อ�
 _WEEKDAY_INDEX = {name: i for i, name in enumerate(WEEKDAYS)} | {"พฤหัส": 3}
 
 # Applied to text whose Thai digits were made Arabic (same length, so offsets hold).
+# _STARTS_DATE opens the day-first patterns: a match starts with วัน or a digit, and testing
+# that first makes finditer ~2.5x faster (re cannot skip ahead past an optional group or a
+# lookbehind, so it otherwise tries the whole pattern at every character).
+_STARTS_DATE = r"(?=[ว\d])"
 _DAYNAME = rf"(?:วัน(?P<weekday>{_WEEKDAY_ALT})\s*(?:ที่\s*)?)?"
 _ERA = r"(?:(?P<era>พ\s*\.\s*ศ|ค\s*\.\s*ศ)\s*\.?\s*)?"
 _NAMED = re.compile(
-    rf"{_DAYNAME}(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month>{_MONTH_ALT})(?![a-z])\s*,?\s*{_ERA}"
-    rf"(?P<year>\d{{4}}|\d{{2}})(?!\d)",
+    rf"{_STARTS_DATE}{_DAYNAME}(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month>{_MONTH_ALT})(?![a-z])"
+    rf"\s*,?\s*{_ERA}(?P<year>\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 # 'ระหว่างวันที่ ๑๔ - ๒๖ มกราคม ๒๕๕๙' / '๒๒ มกราคม - ๕ กุมภาพันธ์ ๒๕๕๙': the first day takes
@@ -108,10 +112,10 @@ _RANGE_START = re.compile(
     rf"(?<!\d)(?P<day>\d{{1,2}})\s*(?:(?P<month>{_MONTH_ALT})\s*)?(?:-|–|ถึง)\s*$"
 )
 _NUMERIC = re.compile(
-    rf"{_DAYNAME}(?<![\d./])(?P<day>\d{{1,2}})(?P<sep>[/.-])(?P<month>\d{{1,2}})(?P=sep)"
+    rf"{_STARTS_DATE}{_DAYNAME}(?<![\d./])(?P<day>\d{{1,2}})(?P<sep>[/.-])(?P<month>\d{{1,2}})(?P=sep)"
     rf"{_ERA}(?P<year>\d{{4}}|\d{{2}})(?![\d/]|\.\d)"
 )
-_ISO = re.compile(r"(?<![\d/.-])(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d-])")
+_ISO = re.compile(r"(?=\d)(?<![\d/.-])(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d-])")
 
 
 @dataclass(frozen=True)
@@ -318,7 +322,11 @@ def _add_days(d: _dt.date, days: int, working: bool) -> _dt.date:
     return cur
 
 
-def find_deadlines(text: str, document_date: _dt.date | None = None) -> list[Deadline]:
+def find_deadlines(
+    text: str,
+    document_date: _dt.date | None = None,
+    dates: list[FoundDate] | None = None,
+) -> list[Deadline]:
     """Deadlines set in ``text``, in order.
 
     - by a date: 'ภายในวันที่ ๓๑ ตุลาคม ๒๕๖๒', 'ภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖',
@@ -329,11 +337,13 @@ def find_deadlines(text: str, document_date: _dt.date | None = None) -> list[Dea
       nothing is written after it or it counts from the letter itself (its date or its
       receipt); a deadline counted from some other event ('๗ วัน หลังดำเนินการแล้วเสร็จ')
       keeps date None. Working days skip weekends only.
+
+    ``dates``: ``find_dates(text)``, when the caller has it already.
     """
     document_date = parse_thai_date(document_date) if document_date is not None else None
     norm = to_arabic_digits(text)
     out: list[Deadline] = []
-    for f in find_dates(text):
+    for f in find_dates(text) if dates is None else dates:
         head = norm[max(0, f.start - 30) : f.start]
         m = _BEFORE_DATE.search(head)
         if not m:

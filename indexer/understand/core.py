@@ -172,9 +172,10 @@ def understand(text: str, filename: str | None = None) -> Understanding:
     else:
         fiscal_year, fy_source = None, None
 
+    printed_dates = find_dates(printed)  # for the deadlines and the dates
     deadlines = []
     seen = set()
-    for d in find_deadlines(printed, document_date):
+    for d in find_deadlines(printed, document_date, printed_dates):
         key = (d.date, d.days, d.relative_to)
         if key in seen:
             continue
@@ -185,13 +186,14 @@ def understand(text: str, filename: str | None = None) -> Understanding:
         deadlines.append(item)
 
     dates = []
-    for f in find_dates(printed):
+    for f in printed_dates:
         iso = f.date.isoformat()
         if iso not in dates:
             dates.append(iso)
 
     title = _title(kind, letter, raw_lines, doc.lines)
     unwrapped = unwrap(doc.text, printed)
+    provinces = find_provinces(printed)
     metadata: dict = {
         "kind": kind,
         "kind_label_th": KIND_LABELS_TH[kind],
@@ -204,8 +206,10 @@ def understand(text: str, filename: str | None = None) -> Understanding:
         "fiscal_year_source": fy_source,
         "dates": dates,
         "deadlines": deadlines,
-        "provinces": find_provinces(printed),
-        "districts": [{"district": d, "province": p} for d, p in find_districts(printed)],
+        "provinces": provinces,
+        "districts": [
+            {"district": d, "province": p} for d, p in find_districts(printed, provinces)
+        ],
         "projects": find_projects(*unwrapped),
         "activities": find_activities(*unwrapped),
         "amounts": find_amounts(doc.text, printed),
