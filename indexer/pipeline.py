@@ -378,7 +378,7 @@ class Ingestor:
                 ev.REJECTED,
                 agent=self.agent,
                 submission=submission,
-                batch=session.get(Batch, self.batch_id),
+                batch_id=self.batch_id,
                 outcome="failure",
                 path=result.path,
                 reason=result.error,
@@ -402,7 +402,7 @@ class Ingestor:
                 agent=self.agent,
                 document=document,
                 submission=submission,
-                batch=session.get(Batch, self.batch_id),
+                batch_id=self.batch_id,
                 outcome="duplicate",
                 original_name=source.original_name,
                 bundle_path=source.bundle_path,
@@ -523,12 +523,11 @@ class Ingestor:
         extraction,
         understanding,
     ) -> None:
-        batch = session.get(Batch, self.batch_id)
         common = {"agent": self.agent, "document": document, "submission": submission}
         ev.record(
             session,
             ev.RECEIVED,
-            batch=batch,
+            batch_id=self.batch_id,
             original_name=source.original_name,
             bundle_path=source.bundle_path,
             source_path=source.source_path,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from schemas.models import Batch, Document, Event, Submission
+from schemas.models import Document, Event, Submission
 
 RECEIVED = "received"
 IDENTIFIED = "identified"
@@ -53,7 +53,7 @@ def record(
     agent: str,
     document: Document | None = None,
     submission: Submission | None = None,
-    batch: Batch | None = None,
+    batch_id: int | None = None,
     outcome: str = "success",
     tool: str | None = None,
     **detail,
@@ -66,7 +66,7 @@ def record(
         detail=detail,
         document=document,
         submission_id=submission.id if submission is not None else None,
-        batch_id=batch.id if batch is not None else None,
+        batch_id=batch_id,
     )
     session.add(event)
     return event
