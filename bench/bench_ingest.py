@@ -185,7 +185,7 @@ def main(argv=None) -> None:
             f" = {1000 * (row['cpu_main'] + row['cpu_workers']) / row['files']:.0f} ms a file"
         )
         print(f"      main process (s): {_stages(in_main)}")
-        print(f"      preparing, all processes (s): {_stages(work)}")
+        print(f"      in worker processes (s): {_stages(work)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
 

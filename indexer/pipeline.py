@@ -29,6 +29,7 @@ from indexer.core import Khlang
 from indexer.documents import letter_key
 from indexer.extract import Extraction
 from indexer.identify import libmagic_version
+from indexer.indexing import IndexingProcess, index_documents
 from indexer.links import link_document
 from indexer.prepare import Prefetcher, Prepared, prepare
 from indexer.suggest import auto_link_suggestions
@@ -200,9 +201,11 @@ class Ingestor:
         self.skip: dict[tuple, FileResult] = {}
         # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
         self.timings: dict[str, float] = {}
-        # Worker processes that prepare (identify, extract, understand) files ahead.
+        # Worker processes that prepare (identify, extract, understand) files ahead, and
+        # one that writes the search index meanwhile (large batches only).
         self.workers = workers
         self._prefetcher: Prefetcher | None = None
+        self._indexing: IndexingProcess | None = None
         self._counted_at = 0.0
         if item_code:
             with core.sessions() as session:
@@ -234,6 +237,8 @@ class Ingestor:
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
             self._prefetcher = Prefetcher(plain, self.workers)
+            if self.index_enabled:
+                self._indexing = IndexingProcess(self.core.settings)
         results = []
         try:
             for item in expand_sources(self, items):
@@ -252,7 +257,13 @@ class Ingestor:
             if self._prefetcher is not None:
                 self._prefetcher.close()
                 self._prefetcher = None
-            self.flush_index()
+            try:
+                self.flush_index()
+            finally:
+                if self._indexing is not None:
+                    with self._stage("index"):
+                        self._add_index_work(self._indexing.close())
+                    self._indexing = None
         self.finish(results)
         return results
 
@@ -619,11 +630,17 @@ class Ingestor:
 
     def flush_index(self) -> None:
         """Write queued documents to the search index in one commit (Whoosh commits are
-        expensive; a crash before this leaves them marked unindexed for reindex --if-needed)."""
+        expensive; a crash before this leaves them marked unindexed for reindex --if-needed),
+        in the indexing process when there is one (then only its previous batch is
+        waited for)."""
         if not self._pending_index:
             return
-        from indexer.indexing import index_documents
-
         ids, self._pending_index = self._pending_index, []
         with self._stage("index"):
-            index_documents(self.core, ids, agent=self.agent)
+            if self._indexing is not None:
+                self._add_index_work(self._indexing.submit(ids, agent=self.agent))
+            else:
+                index_documents(self.core, ids, agent=self.agent)
+
+    def _add_index_work(self, seconds: float) -> None:
+        self.timings["index (work)"] = self.timings.get("index (work)", 0.0) + seconds

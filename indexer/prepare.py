@@ -5,15 +5,10 @@ main process stores, records and indexes (see ``Prefetcher``).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
-import multiprocessing
-import os
-import signal
 import time
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +16,9 @@ from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
+from indexer.workers import worker_pool
 
 CHUNK = 1024 * 1024
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -68,18 +63,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: a worker must not outlive its ingest process. When that process
-    is killed (even with SIGKILL) Linux sends the worker SIGTERM; elsewhere, nothing."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
-        os._exit(1)
-
-
 def _prepare_in_worker(path: str, original_name: str, name: str) -> Prepared:
     return prepare(Path(path), original_name, name, with_hash=True)
 
@@ -94,14 +77,7 @@ class Prefetcher:
     """
 
     def __init__(self, sources: list, workers: int, window: int | None = None):
-        # spawn, not fork: the parent holds database connections and threads.
-        context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_die_with_parent,
-            initargs=(os.getpid(),),
-        )
+        self.pool = worker_pool(workers)
         self.pending: deque = deque(sources)
         self.window = window or workers * 4
         self.futures: dict[tuple, Future] = {}
