@@ -105,7 +105,7 @@ class _SearcherCache:
             for term in reader.lexicon(fname):
                 value = term.decode("utf-8") if isinstance(term, bytes) else term
                 if value:
-                    table[value] = frozenset(reader.postings(fname, term).all_ids())
+                    table[value] = _term_docnums(reader, fname, term)
             self.values[fname] = table
         self._date_rank: list[int] | None = None
         self._date_lock = threading.Lock()
@@ -210,7 +210,21 @@ def _segment_lengths(segreader, fieldname: str) -> list[float] | None:
     if col is None:
         return None
     table = _BYTE_LENGTH
-    return [table[b] for b in col]
+    return [table[b] for b in _byte_column(col)]
+
+
+def _byte_column(col) -> Iterable[int]:
+    """The values of a one-byte numeric column (Whoosh's field lengths). Whoosh reads a
+    column one value at a time (a seek and a read each: 1.7 s for 100k documents); read
+    it in one piece when the reader has the fixed-width layout this expects."""
+    try:
+        width, count, doccount = col._fixedlen, col._count, col._doccount
+        data = col._dbfile.get(col._basepos, count) if width == 1 else None
+    except AttributeError:
+        data = None
+    if data is None or len(data) != count:
+        return col
+    return [*data, *([col._default] * (doccount - count))]
 
 
 def _postings(segreader, fieldname: str, text: str) -> tuple[list[int], list[float]]:
@@ -236,6 +250,15 @@ def _postings(segreader, fieldname: str, text: str) -> tuple[list[int], list[flo
             ids.append(d)
             weights.append(w)
     return ids, weights
+
+
+def _term_docnums(reader, fieldname: str, term) -> frozenset[int]:
+    """Every (live) docnum of a term, across segments, read a postings block at a time."""
+    docnums: list[int] = []
+    for segreader, base in reader.leaf_readers():
+        ids, _weights = _postings(segreader, fieldname, term)
+        docnums.extend([base + d for d in ids] if base else ids)
+    return frozenset(docnums)
 
 
 def _flat_terms(q) -> list[tuple[float, list[tuple[str, str]]]] | None:
