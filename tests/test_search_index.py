@@ -293,6 +293,30 @@ def test_pagination_and_date_sort(ix):
     assert dates == sorted(dates, reverse=True)
 
 
+def test_repeated_searches_page_past_the_window_and_see_every_change(tmp_path):
+    """Results are kept per index state (popular queries and next pages skip the ranking):
+    a caller editing its result changes nothing, pages beyond the kept window are right,
+    and an added or deleted document shows at once."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents([small_doc(n, f"รายงานผลการดำเนินงาน ฉบับที่ {n}") for n in range(1, 71)])
+    first = index.search("รายงาน", limit=10)
+    first["hits"][0]["title"] = "แก้แล้ว"
+    first["hits"].clear()
+    first["facets"].clear()
+    again = index.search("รายงาน", limit=10)
+    assert again["total"] == 70 and len(again["hits"]) == 10 and again["facets"]["category"]
+    assert again["hits"][0]["title"] != "แก้แล้ว"
+    everything = ids(index.search("รายงาน", limit=70))
+    paged = [
+        d for off in range(0, 70, 10) for d in ids(index.search("รายงาน", limit=10, offset=off))
+    ]
+    assert paged == everything and sorted(everything) == list(range(1, 71))
+    index.add_documents([small_doc(200, "รายงานฉบับใหม่")])
+    assert index.search("รายงาน", limit=10)["total"] == 71
+    index.delete_document(200)
+    assert index.search("รายงาน", limit=10)["total"] == 70
+
+
 def test_snippet_marks_escapes_and_cuts_at_word_boundaries(ix):
     r = ix.search("เหนือ", limit=5)
     doc = {d["id"]: d for d in seed_docs()}[r["hits"][0]["document_id"]]
