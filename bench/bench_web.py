@@ -1,13 +1,15 @@
 """Load on the web service: concurrent Thai searches against gunicorn, with and without an
 ingestion job running in the service at the same time.
 
-    .venv/bin/python -m bench.bench_web [--docs 2000] [--users 20] [--seconds 20]
+    .venv/bin/python -m bench.bench_web [--docs 2000] [--users 20] [--seconds 20] [--data-dir D]
 
 Steps: N thaigov news releases go straight into the database (a bulk path: no extraction,
 they are plain text) and the index is rebuilt; gunicorn serves the data directory on a
-loopback port; U client threads with keep-alive connections search for a bounded time;
-then the same load runs while an upload of M more releases (a ZIP) is ingested by the
-service. Figures only, no timed assertions. The client runs on the same 2 cores as the
+loopback port; U client threads with keep-alive connections search for a bounded time,
+first with a pool of popular queries (which the service's cache of recent results
+serves), then with queries each asked once (title phrases: nothing cached), then with the
+popular pool while an upload of M more releases (a ZIP) is ingested by the service (each
+index commit makes the cached results stale). Figures only, no timed assertions. The client runs on the same 2 cores as the
 server, so absolute numbers are pessimistic.
 """
 
