@@ -162,6 +162,10 @@ class IndexingProcess:
         self._running = self.pool.submit(_index_in_worker, document_ids, agent)
         return spent
 
+    @property
+    def idle(self) -> bool:
+        return self._running is None or self._running.done()
+
     def wait(self) -> float:
         """Wait for the batch being indexed; returns the seconds it took in the worker."""
         running, self._running = self._running, None

@@ -307,6 +307,45 @@ def _postings(segreader, fieldname: str, text: str) -> tuple[list[int], list[flo
     return ids, weights
 
 
+SPARSE_TIER = 256  # documents; at most this many are looked up rather than scanned for
+
+
+def _postings_at(
+    segreader, fieldname: str, text: str, targets: list[int]
+) -> tuple[list[int], list[float]]:
+    """Like :func:`_postings`, for the sorted segment docnums ``targets`` only: a block
+    whose highest docnum is below the next target is passed on its header, not decoded."""
+    try:
+        m = segreader.postings(fieldname, text)
+    except Exception:  # TermNotFound
+        return [], []
+    if not targets:
+        return [], []
+    if not (hasattr(m, "_read_ids") and hasattr(m, "_maxid")):
+        wanted = set(targets)
+        ids, weights = _postings(segreader, fieldname, text)
+        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+        return [d for d, _ in pairs], [w for _, w in pairs]
+    wanted = set(targets)
+    ids: list[int] = []
+    weights: list[float] = []
+    t = 0
+    while m.is_active() and t < len(targets):
+        if m._maxid >= targets[t]:
+            if m._ids is None:
+                m._read_ids()
+            if m._weights is None:
+                m._read_weights()
+            for d, w in zip(m._ids, m._weights, strict=True):
+                if d in wanted:
+                    ids.append(d)
+                    weights.append(w)
+            while t < len(targets) and targets[t] <= m._maxid:
+                t += 1
+        m._next_block()
+    return ids, weights
+
+
 def _term_docnums(reader, fieldname: str, term) -> frozenset[int]:
     """Every (live) docnum of a term, across segments, read a postings block at a time."""
     docnums: list[int] = []
@@ -768,6 +807,15 @@ class SearchIndex:
             return None
         k1 = weighting.K1
         leaves = list(s.reader().leaf_readers())
+        # a small tier (a phrase's few documents) is looked up in the postings of its
+        # words; a common word's postings are otherwise decoded whole for a handful of hits
+        sparse = len(tier) <= SPARSE_TIER
+        if sparse:
+            ordered = sorted(tier)
+            targets = [
+                [g - base for g in ordered if base <= g < base + seg.doc_count_all()]
+                for seg, base in leaves
+            ]
         total: dict[int, float] = {}
         for boost, terms in flat:
             group: dict[int, float] | None = None
@@ -777,8 +825,11 @@ class SearchIndex:
                 b = weighting._field_B.get(fname, weighting.B)
                 lengths = cache.lengths(s, fname)
                 scores: dict[int, float] = {}
-                for (seg, base), seglen in zip(leaves, lengths, strict=True):
-                    ids, weights = _postings(seg, fname, text)
+                for n, ((seg, base), seglen) in enumerate(zip(leaves, lengths, strict=True)):
+                    if sparse:
+                        ids, weights = _postings_at(seg, fname, text, targets[n])
+                    else:
+                        ids, weights = _postings(seg, fname, text)
                     if not ids:
                         continue
                     if seglen is None:
