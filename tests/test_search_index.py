@@ -527,3 +527,49 @@ def test_letter_facets_and_filters(tmp_path):
         "ด่วน": 1,
     }
     assert index.search("มีกำหนดส่ง:ใช่")["query"]["filters"] == {"has_deadline": ["yes"]}
+
+
+@pytest.mark.parametrize("query", ["จังหวัด", "กลุ่มจังหวัด ภาคเหนือ", "งบประมาณ โครงการ", "ข้าว"])
+def test_block_scoring_is_whoosh_bm25f(ix, query, monkeypatch):
+    """Word matches are scored from whole postings blocks (or, for a few documents, only
+    the blocks holding them) with Whoosh's own BM25F: the scores must be Whoosh's."""
+    from whoosh.query.compound import DefaultOr
+
+    from indexer.search import index as index_module
+    from indexer.search.query import chunk_clause
+
+    searcher = ix._get_searcher()
+    cache = ix._searcher_cache(searcher)
+    clauses = [chunk_clause(chunk, ix.dictionary) for chunk in query.split()]
+    word_q = clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
+    tier = set(cache.live)
+    whoosh = {h.docnum: round(h.score, 6) for h in searcher.search(word_q, limit=None, filter=tier)}
+    assert whoosh
+    for sparse_limit in (0, 10_000):  # every block decoded / only the tier's blocks
+        monkeypatch.setattr(index_module, "SPARSE_TIER", sparse_limit)
+        got = ix._word_top(searcher, cache, word_q, tier, len(tier))
+        assert {d: round(v, 6) for d, v in got} == whoosh
+        assert [v for _, v in got] == sorted((v for _, v in got), reverse=True)
+
+
+def test_sparse_block_scoring_across_many_blocks(tmp_path, monkeypatch):
+    """Postings longer than one block (Whoosh writes 128 postings a block): looking up a
+    few documents skips whole blocks and still scores exactly as Whoosh."""
+    from indexer.search import index as index_module
+    from indexer.search.query import chunk_clause
+
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(
+        [small_doc(n, "รายงาน " * (1 + n % 5) + f"ฉบับที่ {n}") for n in range(1, 601)],
+        batch_size=250,
+    )
+    searcher = index._get_searcher()
+    cache = index._searcher_cache(searcher)
+    word_q = chunk_clause("รายงาน", index.dictionary).words
+    tier = set(sorted(cache.live)[5::37])
+    whoosh = {h.docnum: round(h.score, 6) for h in searcher.search(word_q, limit=None, filter=tier)}
+    assert len(whoosh) == len(tier)
+    for sparse_limit in (0, 10_000):
+        monkeypatch.setattr(index_module, "SPARSE_TIER", sparse_limit)
+        got = index._word_top(searcher, cache, word_q, tier, len(tier))
+        assert {d: round(v, 6) for d, v in got} == whoosh
