@@ -135,6 +135,7 @@ def test_worker_processes_prepare_the_same_documents_as_in_process(core, tmp_pat
     timings: dict[str, float] = {}
     results = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2, timings=timings)
     assert "identify (work)" in timings  # the prefetching path really ran
+    assert "index (work)" in timings  # and the indexing process
     by_name = {Path(r.path).name: r for r in results}
     assert len(results) == len(files) + 2
     assert by_name["ครึ่งเดียว.pdf"].status == "rejected"
@@ -144,6 +145,11 @@ def test_worker_processes_prepare_the_same_documents_as_in_process(core, tmp_pat
         assert letter.kind == "letter" and letter.fiscal_year == 2567
         kinds = {e.event_type for e in letter.events}
         assert {"received", "identified", "stored", "extracted", "classified"} <= kinds
+        # indexed by the job's indexing process: every stored document, marked and findable
+        stored = session.scalars(select(Document)).all()
+        assert all(d.indexed_version for d in stored)
+    assert core.index.indexed_ids() == {d.id for d in stored}
+    assert core.index.search("ฉบับที่ 17")["total"] >= 1
     # the same bytes prepared in-process give the same text and kind
     other = make_core(tmp_path / "again")
     [again] = run_ingest_job(other, [str(tmp_path / "in" / "หนังสือ.pdf")], agent="dsss")
