@@ -140,6 +140,19 @@ def test_docx_body_table_header_footer_in_order(tmp_path):
     assert result.metadata["author"] == "สำนักงานจังหวัดเชียงใหม่"
 
 
+@pytest.mark.parametrize("level", [0, 2])
+def test_docx_without_a_title_property_takes_its_first_heading(tmp_path, level):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("ที่ มท ๐๒๑๓/ว ๑๒๓ (ไม่ใช่หัวเรื่อง)")
+    document.add_heading("รายงานสรุปผลการดำเนินงานโครงการ", level=level)  # 0: the Title style
+    document.add_heading("หัวข้อถัดไป", level=1)
+    path = tmp_path / "report.docx"
+    document.save(path)
+    assert run(path).title == "รายงานสรุปผลการดำเนินงานโครงการ"
+
+
 def test_seed_docx_fixture_reads_like_its_source():
     path = SEED_FIXTURES / "003_d2773d3a604759fe.docx"
     result = run(path)
