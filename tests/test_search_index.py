@@ -529,7 +529,9 @@ def test_letter_facets_and_filters(tmp_path):
     assert index.search("มีกำหนดส่ง:ใช่")["query"]["filters"] == {"has_deadline": ["yes"]}
 
 
-@pytest.mark.parametrize("query", ["จังหวัด", "กลุ่มจังหวัด ภาคเหนือ", "งบประมาณ โครงการ", "ข้าว"])
+@pytest.mark.parametrize(
+    "query", ["จังหวัด", "กลุ่มจังหวัด ภาคเหนือ", "งบประมาณ โครงการ", "ข้าว", "ผลการดำเนินงานโครงการ"]
+)
 def test_block_scoring_is_whoosh_bm25f(ix, query, monkeypatch):
     """Word matches are scored from whole postings blocks (or, for a few documents, only
     the blocks holding them) with Whoosh's own BM25F: the scores must be Whoosh's."""

@@ -310,6 +310,15 @@ def _postings(segreader, fieldname: str, text: str) -> tuple[list[int], list[flo
 SPARSE_TIER = 256  # documents; at most this many are looked up rather than scanned for
 
 
+def _segment_targets(leaves: list, docnums: Iterable[int]) -> list[list[int]]:
+    """Per leaf reader ``(segment, base)``: the sorted segment docnums of ``docnums``."""
+    ordered = sorted(docnums)
+    return [
+        [g - base for g in ordered if base <= g < base + seg.doc_count_all()]
+        for seg, base in leaves
+    ]
+
+
 def _postings_at(
     segreader, fieldname: str, text: str, targets: list[int]
 ) -> tuple[list[int], list[float]]:
@@ -784,14 +793,22 @@ class SearchIndex:
         docs.discard(None)
         return docs
 
-    def _strengths(self, cache: _SearcherCache, clauses: list[Clause]) -> list[dict]:
-        out = []
-        side = self._sidecar()
-        for clause in clauses:
-            found = side.strengths(clause.encoded)
-            get = cache.docnum_of.get
-            out.append({get(i): v for i, v in found.items()})
-        return out
+    def _strength(self, cache: _SearcherCache, clause: Clause) -> dict[int, float]:
+        """{docnum: strength} of the documents containing the chunk (see Sidecar.strengths)."""
+        get = cache.docnum_of.get
+        found = {get(i): v for i, v in self._sidecar().strengths(clause.encoded).items()}
+        found.pop(None, None)
+        return found
+
+    def _words_can_match(self, s, clause: Clause) -> bool:
+        """Whether the clause's word query can match at all (all of its words in one field's
+        lexicon). When it cannot, its documents are ranked by substring strength only, so
+        the strengths are fetched at once and give the documents too (one sidecar query)."""
+        flat = _flat_terms(clause.words)
+        if flat is None:
+            return True
+        reader = s.reader()
+        return any(all(reader.doc_frequency(f, w) > 0 for f, w in terms) for _b, terms in flat)
 
     def _word_top(
         self, s, cache: _SearcherCache, word_q, tier: set[int], need: int
@@ -807,26 +824,24 @@ class SearchIndex:
             return None
         k1 = weighting.K1
         leaves = list(s.reader().leaf_readers())
-        # a small tier (a phrase's few documents) is looked up in the postings of its
-        # words; a common word's postings are otherwise decoded whole for a handful of hits
-        sparse = len(tier) <= SPARSE_TIER
-        if sparse:
-            ordered = sorted(tier)
-            targets = [
-                [g - base for g in ordered if base <= g < base + seg.doc_count_all()]
-                for seg, base in leaves
-            ]
         total: dict[int, float] = {}
         for boost, terms in flat:
             group: dict[int, float] | None = None
-            for fname, text in terms:
+            # rarest word first: the group's documents only shrink, and a few documents (a
+            # phrase's, or what the rarer words left) are looked up in the postings of the
+            # other words instead of decoding a common word's postings whole
+            for fname, text in sorted(terms, key=lambda term: s.doc_frequency(*term)):
+                candidates = tier if group is None else group.keys()
+                targets = (
+                    _segment_targets(leaves, candidates) if len(candidates) <= SPARSE_TIER else None
+                )
                 idf = s.idf(fname, text)
                 avgfl = s.avg_field_length(fname) or 1
                 b = weighting._field_B.get(fname, weighting.B)
                 lengths = cache.lengths(s, fname)
                 scores: dict[int, float] = {}
                 for n, ((seg, base), seglen) in enumerate(zip(leaves, lengths, strict=True)):
-                    if sparse:
+                    if targets is not None:
                         ids, weights = _postings_at(seg, fname, text, targets[n])
                     else:
                         ids, weights = _postings(seg, fname, text)
@@ -839,7 +854,7 @@ class SearchIndex:
                     c3 = k1 * b / avgfl
                     for d, tf in zip(ids, weights, strict=True):
                         g = d + base
-                        if g in tier:
+                        if g in candidates:
                             scores[g] = c1 * tf / (tf + c2 + c3 * seglen[d])
                 if group is None:
                     group = scores
@@ -974,7 +989,16 @@ class SearchIndex:
     def _rank(self, s, cache, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
         """The documents matching a parsed query: their count and facets, and the first
         ``want`` of them in result order."""
-        matches = [self._clause_docs(cache, c) for c in clauses]
+        # substring-only clauses: strengths now, their keys are the documents
+        early = {
+            n: self._strength(cache, c)
+            for n, c in enumerate(clauses)
+            if not self._words_can_match(s, c)
+        }
+        matches = [
+            set(early[n]) if n in early else self._clause_docs(cache, c)
+            for n, c in enumerate(clauses)
+        ]
         if clauses:
             docs = set().union(*matches)
             tier1 = set(matches[0]).intersection(*matches[1:]) if len(matches) > 1 else set(docs)
@@ -1020,7 +1044,9 @@ class SearchIndex:
                 if need > 0:
                     rest = tier.difference(d for d, _ in got)
                     if not strengths:
-                        strengths = self._strengths(cache, clauses)
+                        strengths = [
+                            early.get(n) or self._strength(cache, c) for n, c in enumerate(clauses)
+                        ]
                     best = heapq.nlargest(need, rest, key=lambda d: (strength(d), -d))
                     page += [(d, SUBSTRING_SCORE * strength(d) / len(clauses)) for d in best]
         suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None
