@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import secrets
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,12 +66,23 @@ class KhlangRequest(Request):
         return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
 
+def _warm_search(core: Khlang) -> None:
+    """In the background of a new worker: its first search need not build the index
+    tables (a worker that cannot read the index now finds out on its first search)."""
+    try:
+        core.index.warm()
+    except Exception:
+        logging.getLogger(__name__).warning("search warm-up failed", exc_info=True)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Application factory (gunicorn: ``service:create_app()``).
 
     ``config`` may carry KHLANG_DATA_DIR and KHLANG_DATABASE_URL; otherwise the environment
     decides, as for the CLI. Other settings: KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES
-    (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB).
+    (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB),
+    KHLANG_WARM_SEARCH (build the search tables in the background; default on, off under
+    TESTING).
     """
     app = Flask(__name__, instance_relative_config=False)
     app.request_class = KhlangRequest
@@ -97,6 +110,8 @@ def create_app(config: dict | None = None) -> Flask:
         from indexer.indexing import reindex
 
         reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
+    if app.config.get("KHLANG_WARM_SEARCH", not app.config.get("TESTING")):
+        threading.Thread(target=_warm_search, args=(core,), daemon=True).start()
     app.json.ensure_ascii = False
 
     if not app.config.get("SECRET_KEY"):

@@ -864,3 +864,26 @@ def test_letter_facets_and_filters_through_the_api_and_page(site, clients, opena
     assert {letter.get("office") for letter in with_deadline.values()} == {"ศาลากลางจังหวัดเชียงราย"}
     page = viewer.get("/?q=จังหวัด").text
     assert "ความเร่งด่วน" in page and "ด่วนที่สุด" in page and "หน่วยงานผู้ส่ง" in page
+
+
+def test_a_new_worker_builds_the_search_tables_in_the_background(core, tmp_path):
+    """Outside tests the factory warms the index (ids, facet tables) in a thread, so the
+    first search of a gunicorn worker does not wait for them, also when another worker
+    holds the start-up repair's lock."""
+    run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="dsss")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_WARM_SEARCH": True,
+            # the start-up repair reads the index too; without it only the warm-up can
+            "KHLANG_REPAIR_INDEX_AT_START": False,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    index = app.extensions["khlang"].index
+    deadline = time.monotonic() + 30
+    while index._cache is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert index._cache is not None and len(index._cache.docnum_of) == 1
+    app.extensions["khlang"].dispose()

@@ -678,6 +678,12 @@ class SearchIndex:
     def doc_count(self) -> int:
         return self._get_searcher().doc_count()
 
+    def warm(self) -> None:
+        """Build the tables shared by every search of the current index state (ids, facet
+        values), which the first search of a process otherwise waits for: ~1.5 s at 100k
+        documents."""
+        self._searcher_cache(self._get_searcher())
+
     def rebuild(
         self,
         docs_iter: Iterable[dict],
