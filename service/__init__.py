@@ -110,7 +110,12 @@ def create_app(config: dict | None = None) -> Flask:
         from indexer.indexing import reindex
 
         reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
-    if app.config.get("KHLANG_WARM_SEARCH", not app.config.get("TESTING")):
+    warm = app.config.get("KHLANG_WARM_SEARCH")
+    if warm is None:
+        warm = _env_flag("KHLANG_WARM_SEARCH")
+    if warm is None:
+        warm = not app.config.get("TESTING")
+    if warm:
         threading.Thread(target=_warm_search, args=(core,), daemon=True).start()
     app.json.ensure_ascii = False
 
