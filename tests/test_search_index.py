@@ -434,13 +434,31 @@ def test_concurrent_writers_from_two_processes(tmp_path):
 
 def test_word_matches_are_substring_matches(ix):
     """Search takes its match sets from the sidecar alone; that is sound because a document
-    that matches a chunk as a word or word phrase also contains it as an aligned substring.
-    Checked for words and word pairs of the seeds."""
-    from indexer.search.query import chunk_clause, phrase_query
+    that matches a chunk as a word or word phrase (its words one after another in the
+    document's words) also contains it as an aligned substring. Checked for words and word
+    pairs of the seeds."""
+    from indexer.search.query import chunk_clause
 
     rng = random.Random(3)
     s = ix._get_searcher()
     cache = ix._searcher_cache(s)
+    docs = seed_docs() + EXTRA
+    doc_words = {
+        doc["id"]: [A.word_texts(A.normalize(doc[f])) for f in ("title", "text")] for doc in docs
+    }
+
+    def word_matches(chunk: str) -> set[int]:
+        want = A.word_texts(A.normalize(chunk))
+        return {
+            cache.docnum_of[doc_id]
+            for doc_id, fields in doc_words.items()
+            if any(
+                fields_words[i : i + len(want)] == want
+                for fields_words in fields
+                for i in range(len(fields_words))
+            )
+        }
+
     checked = 0
     for doc in seed_docs():
         pieces = A.words(doc["text"])
@@ -450,10 +468,10 @@ def test_word_matches_are_substring_matches(ix):
                 clause = chunk_clause(chunk)
                 if clause is None:
                     continue
-                by_words = set(s.docs_for_query(phrase_query(chunk)))
+                by_words = word_matches(chunk)
                 assert by_words <= ix._clause_docs(cache, clause), chunk
-                checked += 1
-    assert checked > 300
+                checked += bool(by_words)
+    assert checked > 300  # chunks that some document has as words
 
 
 def test_alignment_short_and_unaligned_queries(tmp_path):

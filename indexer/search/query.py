@@ -162,17 +162,6 @@ def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | N
     return Clause(chunk, DefaultOr(subs), encoded)
 
 
-def phrase_query(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Q.Query | None:
-    """The chunk as a word or a Whoosh word phrase in any word field (what a word-level
-    match means; the tests check that the sidecar finds every such document)."""
-    words = word_texts(normalize(chunk), dictionary)
-    if not words:
-        return None
-    if len(words) == 1:
-        return Q.Or([Q.Term(f, words[0]) for f in WORD_FIELDS])
-    return Q.Or([Q.Phrase(f, words) for f in WORD_FIELDS])
-
-
 def filter_query(
     filters: dict[str, list[str]] | None, published_only: bool = False
 ) -> Q.Query | None:

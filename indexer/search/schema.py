@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import re
 import unicodedata
 import zlib
-from itertools import pairwise
+from collections import Counter
 from typing import Any
 
 from whoosh import fields, formats
@@ -20,7 +19,7 @@ from .analysis import ANALYZER_VERSION, ThaiWordTokenizer, encode_units, normali
 from .dictionary import DEFAULT_DICTIONARY
 from .dictionary import load as load_dictionary
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: word fields without positions
 
 # Word fields searched for free text, with their boosts.
 WORD_FIELDS = {"title": 3.0, "meta": 1.5, "text": 1.0}
@@ -46,33 +45,27 @@ def schema_version(dictionary: str = DEFAULT_DICTIONARY) -> str:
     return f"analyzer={ANALYZER_VERSION};dict={info.name}-{info.version};schema={SCHEMA_VERSION}"
 
 
-class WordPositions(formats.Positions):
-    """Whoosh's Positions format, fed from the tokenizer's token texts directly: no Token
-    object per word (the per-token generator was a third of indexing time). Same bytes."""
+class WordFrequencies(formats.Frequency):
+    """Whoosh's Frequency format, fed from the tokenizer's token texts directly: no Token
+    object per word (the per-token generator was a third of indexing time). Same bytes.
+
+    No positions: phrases are matched by the sidecar (a unit-aligned substring), and Whoosh
+    only ranks word matches. Positions were a pickled list per posting, written for every
+    word of every document and unpickled with every postings block a search read."""
 
     def word_values(self, value, analyzer, **kwargs):
         texts = getattr(analyzer, "texts", None)
         if texts is None:
             yield from super().word_values(value, analyzer, **kwargs)
             return
-        poses: dict[str, list[int]] = {}
-        for i, w in enumerate(texts(value)):
-            pl = poses.get(w)
-            if pl is None:
-                poses[w] = [i]
-            else:
-                pl.append(i)
         fb = self.field_boost
-        dumps = pickle.dumps
-        for w, pl in poses.items():
-            n = len(pl)
-            deltas = [pl[0]] + [b - a for a, b in pairwise(pl)] if n > 1 else pl
-            yield w, n, n * fb, pack_uint(n) + dumps(deltas, 2)
+        for w, n in Counter(texts(value)).items():
+            yield w, n, n * fb, pack_uint(n)
 
 
 def _word_field(words: ThaiWordTokenizer, stored: bool = False) -> fields.TEXT:
-    field = fields.TEXT(analyzer=words, phrase=True, stored=stored)
-    field.format = WordPositions(field_boost=field.format.field_boost)
+    field = fields.TEXT(analyzer=words, phrase=False, stored=stored)
+    field.format = WordFrequencies(field_boost=field.format.field_boost)
     return field
 
 
