@@ -66,6 +66,17 @@ class KhlangRequest(Request):
         return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
 
+def _repair_index(core: Khlang) -> None:
+    """Index what the database holds and the index lacks (one process at a time: the
+    others skip it)."""
+    from indexer.indexing import reindex
+
+    try:
+        reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
+    except Exception:
+        logging.getLogger(__name__).exception("index repair at start-up failed")
+
+
 def _warm_search(core: Khlang) -> None:
     """In the background of a new worker: its first search need not build the index
     tables (a worker that cannot read the index now finds out on its first search)."""
@@ -106,10 +117,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["khlang"] = core
     if app.config.get("KHLANG_REPAIR_INDEX_AT_START", True):
         # A crash between a database commit and the index write leaves documents marked
-        # unindexed; repairing at start-up means search never silently misses them.
-        from indexer.indexing import reindex
-
-        reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
+        # unindexed; repairing them before the first request means search never silently
+        # misses them, and it is quick. A full rebuild (another analyzer, dictionary or
+        # schema version, or a corrupt index) takes minutes at 100k documents: it runs in
+        # the background, searches answer from the old index until the new one is swapped
+        # in, and gunicorn does not kill a worker for taking that long to boot.
+        if core.index.needs_rebuild() or not core.index.is_healthy():
+            threading.Thread(target=_repair_index, args=(core,), daemon=True).start()
+        else:
+            _repair_index(core)
     warm = app.config.get("KHLANG_WARM_SEARCH")
     if warm is None:
         warm = _env_flag("KHLANG_WARM_SEARCH")

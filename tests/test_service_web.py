@@ -887,3 +887,53 @@ def test_a_new_worker_builds_the_search_tables_in_the_background(core, tmp_path)
         time.sleep(0.05)
     assert index._cache is not None and len(index._cache.docnum_of) == 1
     app.extensions["khlang"].dispose()
+
+
+LETTER_003_NUMBER = "ขร ๐๐๑๙.๑/ ๑๙๕๕๕"
+
+
+def test_start_up_indexes_what_a_crash_left_unindexed(core):
+    """A document committed to the database but never written to the index (the process
+    died in between) is indexed before the service answers its first search."""
+    [result] = run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="dsss")
+    core.index.delete_document(result.document_id)
+    with core.transaction() as session:
+        session.get(Document, result.document_id).indexed_version = None
+    assert core.index.search(LETTER_003_NUMBER)["total"] == 0
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    found = app.extensions["khlang"].index.search(LETTER_003_NUMBER)
+    assert [h["document_id"] for h in found["hits"]] == [result.document_id]
+    app.extensions["khlang"].dispose()
+
+
+def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
+    """An index written by another schema or analyzer version is rebuilt without holding
+    up the worker's start; the documents are findable once it is swapped in."""
+    import json
+
+    [result] = run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="dsss")
+    index_dir = core.index.index_dir
+    meta_path = index_dir / (index_dir / "CURRENT").read_text("utf-8").strip() / "khlang.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta_path.write_text(json.dumps({**meta, "schema_version": "an older one"}), "utf-8")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    index = app.extensions["khlang"].index
+    deadline = time.monotonic() + 60
+    while index.needs_rebuild() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not index.needs_rebuild()
+    found = index.search(LETTER_003_NUMBER)
+    assert [h["document_id"] for h in found["hits"]] == [result.document_id]
+    app.extensions["khlang"].dispose()
