@@ -154,7 +154,14 @@ def load_principal() -> None:
             if row is None:
                 g.auth_error = "bad_token"
                 return
-            g.principal = Principal("token", row.name, row.role, id=row.id)
+            g.principal = Principal(
+                "token",
+                row.name,
+                row.role,
+                row.province_id,
+                row.province.name if row.province else None,
+                row.id,
+            )
         return
     uid = session.get("uid")
     if uid is None:
@@ -195,9 +202,14 @@ def csrf_token() -> str:
 def csrf_ok() -> bool:
     """Unsafe requests that ride on the session cookie must carry the session's token.
 
-    Requests with an API token carry no ambient authority (the browser never adds the
-    header by itself), so they need none."""
+    CSRF borrows the authority a browser adds by itself: a logged-in session cookie.
+    Requests with an API token carry none (the browser never adds the header), and neither
+    do API requests without a logged-in session, so a script may call the open API
+    (POST /api/reuse) without one. Forms outside /api/, the login form above all, keep
+    the check: a forged login would sign the victim in as the attacker."""
     if request.method not in UNSAFE or g.principal.kind == "token":
+        return True
+    if is_api_request() and not g.principal.authenticated:
         return True
     expected = session.get("csrf")
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
@@ -290,20 +302,28 @@ def logout():
 # --- accounts (used by the CLI) ---------------------------------------------------------------
 
 
-def add_user(core, name: str, role: str, password: str, province: str | None = None) -> User:
+def check_role(role: str, province: str | None) -> None:
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise ValueError(f"ไม่รู้จักบทบาท {role} (unknown role {role!r}; one of {', '.join(ROLES)})")
     if role == "dsss" and not province:
-        raise ValueError("a dsss user needs --province")
+        raise ValueError("บทบาท dsss ต้องระบุจังหวัดด้วย --province (a dsss account needs --province)")
+
+
+def _province_id(db, province: str | None) -> int | None:
+    if not province:
+        return None
+    row = db.scalar(select(Province).where(Province.name == province))
+    if row is None:
+        row = Province(name=province)
+        db.add(row)
+        db.flush()
+    return row.id
+
+
+def add_user(core, name: str, role: str, password: str, province: str | None = None) -> User:
+    check_role(role, province)
     with core.transaction() as db:
-        province_id = None
-        if province:
-            row = db.scalar(select(Province).where(Province.name == province))
-            if row is None:
-                row = Province(name=province)
-                db.add(row)
-                db.flush()
-            province_id = row.id
+        province_id = _province_id(db, province)
         user = db.scalar(select(User).where(User.name == name))
         if user is None:
             user = User(name=name, role=role, province_id=province_id, active=True)
@@ -314,10 +334,18 @@ def add_user(core, name: str, role: str, password: str, province: str | None = N
         return user
 
 
-def create_token(core, name: str, role: str) -> str:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+def create_token(core, name: str, role: str, province: str | None = None) -> str:
+    """A new API token (returned once; only its hash is kept). A dsss token acts for
+    ``province``, like a dsss officer."""
+    check_role(role, province)
     token = new_token()
     with core.transaction() as db:
-        db.add(ApiToken(name=name, role=role, token_hash=token_digest(token)))
+        db.add(
+            ApiToken(
+                name=name,
+                role=role,
+                token_hash=token_digest(token),
+                province_id=_province_id(db, province),
+            )
+        )
     return token

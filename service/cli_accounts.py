@@ -7,6 +7,19 @@ import sys
 import click
 
 
+def _known_province(name: str | None) -> str | None:
+    """The gazetteer's name of a province ('จังหวัดลำพูน' -> 'ลำพูน'), or exit with a reason."""
+    from indexer.thai.gazetteer import province_by_name
+    from service.cli import _fail
+
+    if not name:
+        return None
+    known = province_by_name(name)
+    if known is None:
+        _fail(f"ไม่รู้จักจังหวัด {name} (unknown province {name})")
+    return known.name
+
+
 def register(main: click.Group) -> None:
     from service.cli import _fail, open_core
 
@@ -24,14 +37,13 @@ def register(main: click.Group) -> None:
     def users_add(ctx, name, role, province):
         """เพิ่มหรือปรับผู้ใช้ (add or update a user); asks for the password, or reads it
         from standard input when that is not a terminal."""
-        from indexer.thai.gazetteer import province_by_name
-        from service.auth import add_user
+        from service.auth import add_user, check_role
 
-        if province:
-            known = province_by_name(province)
-            if known is None:
-                _fail(f"ไม่รู้จักจังหวัด {province} (unknown province {province})")
-            province = known.name
+        province = _known_province(province)
+        try:
+            check_role(role, province)  # before asking for a password
+        except ValueError as exc:
+            _fail(str(exc))
         if sys.stdin.isatty():
             password = click.prompt("รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
         else:
@@ -70,13 +82,18 @@ def register(main: click.Group) -> None:
         "--role", required=True, type=click.Choice(["admin", "strategy", "dsss", "viewer"])
     )
     @click.option("--name", required=True, help="ชื่อเรียกโทเคน (what the token is for)")
+    @click.option("--province", help="จังหวัดของโทเคน dsss (the province a dsss token acts for)")
     @click.pass_context
-    def tokens_create(ctx, role, name):
+    def tokens_create(ctx, role, name, province):
         """สร้างโทเคน; แสดงครั้งเดียว (create a token; shown once, as the last word)."""
         from service.auth import create_token
 
+        province = _known_province(province)
         core = open_core(ctx)
-        token = create_token(core, name, role)
+        try:
+            token = create_token(core, name, role, province)
+        except ValueError as exc:
+            _fail(str(exc))
         click.echo(
             "เก็บโทเคนนี้ไว้ จะไม่แสดงอีก (keep this token, it is not shown again; "
             "send it as 'Authorization: Bearer TOKEN'):"
