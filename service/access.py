@@ -69,3 +69,93 @@ def may_see_job(batch: Batch) -> bool:
 
 def province_id_by_name(session: Session, name: str) -> int | None:
     return session.scalar(select(Province.id).where(Province.name == name))
+
+
+# --- what a visitor sees of a document --------------------------------------------------------
+# Allow-lists, so that a field added later for staff is not shown to the public by default.
+# Visitors see the document, what it says and its publication history; never who submitted,
+# linked or handled it, the server's paths, or the classifier's evidence.
+PUBLIC_FIELDS = (
+    "document_id",
+    "title",
+    "filename",
+    "sha256",
+    "size",
+    "mime",
+    "category",
+    "kind",
+    "fiscal_year",
+    "document_date",
+    "publication",
+    "created_at",
+    "metadata",
+    "links",
+    "provenance",
+    "text",
+)
+PUBLIC_METADATA = (
+    "kind",
+    "kind_label_th",
+    "title",
+    "document_date",
+    "fiscal_year",
+    "dates",
+    "deadlines",
+    "provinces",
+    "districts",
+    "projects",
+    "activities",
+    "amounts",
+    "letter",
+)
+PUBLIC_LINK_FIELDS = ("code", "title", "project", "activity", "fiscal_year")
+PUBLIC_EVENT_FIELDS = ("event", "at", "outcome")
+PUBLIC_EVENT_DETAIL = ("from", "to", "mime", "category", "size", "sha256")
+
+
+def document_view(session: Session, document: Document, *, include_text: bool = True) -> dict:
+    """A document as the asking principal may see it: staff get everything
+    (``document_as_dict``), visitors the public view."""
+    from indexer.documents import document_as_dict
+
+    data = document_as_dict(session, document, include_text=include_text)
+    return public_document(session, data) if published_only() else data
+
+
+def public_document(session: Session, data: dict) -> dict:
+    public = {key: data[key] for key in PUBLIC_FIELDS if key in data}
+    metadata = data.get("metadata") or {}
+    public["metadata"] = _public_references(
+        session, {key: metadata[key] for key in PUBLIC_METADATA if key in metadata}
+    )
+    public["links"] = [
+        {key: link.get(key) for key in PUBLIC_LINK_FIELDS} for link in data.get("links", [])
+    ]
+    public["provenance"] = [
+        {
+            **{key: event.get(key) for key in PUBLIC_EVENT_FIELDS},
+            "detail": {
+                key: value
+                for key, value in (event.get("detail") or {}).items()
+                if key in PUBLIC_EVENT_DETAIL
+            },
+        }
+        for event in data.get("provenance", [])
+    ]
+    return public
+
+
+def _public_references(session: Session, metadata: dict) -> dict:
+    """A letter's references point only at cited letters that are published: the id of an
+    internal one would tell a visitor it exists."""
+    letter = metadata.get("letter")
+    references = (letter or {}).get("references") or []
+    cited = [r["document_id"] for r in references if r.get("document_id") is not None]
+    if not cited:
+        return metadata
+    allowed = published_ids(session, cited)
+    references = [
+        {**r, "document_id": r["document_id"] if r.get("document_id") in allowed else None}
+        for r in references
+    ]
+    return {**metadata, "letter": {**letter, "references": references}}

@@ -120,7 +120,7 @@ class _SearcherCache:
             return self._filters[key]
         parts = [(f, vs) for f, vs in key[0]]
         if published_only:
-            parts.append(("publication", ("published", "approved")))
+            parts.append(("publication", ("published",)))  # approved awaits the publisher
         allowed: frozenset[int] | None = None
         for fname, values in parts:
             table = self.values.get(fname, {})

@@ -171,7 +171,8 @@ def filter_query(
             continue
         parts.append(Q.Or([Q.Term(fname, v) for v in values]))
     if published_only:
-        parts.append(Q.Or([Q.Term("publication", "published"), Q.Term("publication", "approved")]))
+        # Visitors see published documents only (approved ones await the publisher).
+        parts.append(Q.Term("publication", "published"))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Q.And(parts)
