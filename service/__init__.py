@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask, Request, current_app, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
 
@@ -52,6 +53,19 @@ def secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+# The largest id a row can have: ids are INTEGER columns, 32-bit in PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in routes: an id past any row's is simply not found (404), instead of
+    reaching the database and overflowing it (SQLite: OverflowError, PostgreSQL: out of
+    range), which answered 500."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 class KhlangRequest(Request):
@@ -97,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     app.request_class = KhlangRequest
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     max_upload = int(os.environ.get("KHLANG_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=max_upload,

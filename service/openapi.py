@@ -6,6 +6,7 @@ these schemas and check that every /api/ route is described here.
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 
 from indexer.search.schema import FACET_FIELDS
@@ -27,10 +28,16 @@ def _err(description: str) -> dict:
 
 
 ERRORS = {
-    "400": _err("bad argument (code bad_argument, csrf_failed, ...)"),
-    "401": _err("login or an API token is needed (code unauthorized, bad_token)"),
+    "400": _err(
+        "bad argument or body (code bad_argument, invalid_json, invalid_body, csrf_failed, ...)"
+    ),
+    "401": _err(
+        "login or an API token is needed, or the token sent is wrong (code unauthorized, "
+        "bad_token, bad_authorization)"
+    ),
     "403": _err("the role or province may not do this (code forbidden)"),
     "404": _err("not found, or not visible to the asker (code not_found)"),
+    "413": _err("the request is larger than the service accepts (code too_large)"),
 }
 
 
@@ -48,7 +55,9 @@ def _param(name: str, schema: dict, description: str, where: str = "query", requ
     }
 
 
-DOC_ID = _param("document_id", {"type": "integer"}, "document id", "path")
+# Ids are 32-bit database integers; a larger one in a path is not found (404).
+ROW_ID = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+DOC_ID = _param("document_id", ROW_ID, "document id", "path")
 FILTER_PARAMS = [
     _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.), e.g. 2562"),
     _param("province", {"type": "string"}, "province (Thai name)"),
@@ -140,27 +149,30 @@ SCHEMAS = {
     },
     "Event": {
         "type": "object",
-        "required": ["event", "at", "agent", "outcome", "detail"],
+        "required": ["event", "at", "outcome", "detail"],
         "properties": {
             "event": {"type": "string"},
             "at": _NULLABLE_STR,
-            "agent": {"type": "string"},
+            "agent": {"type": "string", "description": "staff only"},
             "outcome": {"type": "string"},
-            "detail": {"type": "object"},
+            "detail": {
+                "type": "object",
+                "description": "visitors see only from, to, mime, category, size, sha256",
+            },
         },
     },
     "Link": {
         "type": "object",
-        "required": ["code", "title", "method", "linked_by", "linked_at"],
+        "required": ["code", "title"],
         "properties": {
             "code": {"type": "string"},
             "title": {"type": "string"},
             "project": _NULLABLE_STR,
             "activity": _NULLABLE_STR,
             "fiscal_year": _NULLABLE_INT,
-            "method": {"type": "string"},
-            "linked_by": {"type": "string"},
-            "linked_at": {"type": "string"},
+            "method": {"type": "string", "description": "staff only"},
+            "linked_by": {"type": "string", "description": "staff only"},
+            "linked_at": {"type": "string", "description": "staff only"},
         },
     },
     "Document": {
@@ -180,10 +192,11 @@ SCHEMAS = {
             "created_at",
             "metadata",
             "links",
-            "submissions",
             "provenance",
             "text",
         ],
+        "description": "Visitors get the public view: no submissions, no agents, no "
+        "server paths, no classifier evidence, references only to published letters.",
         "properties": {
             "document_id": {"type": "integer"},
             "title": {"type": "string"},
@@ -199,7 +212,11 @@ SCHEMAS = {
             "created_at": {"type": "string"},
             "metadata": {"type": "object"},
             "links": {"type": "array", "items": _ref("Link")},
-            "submissions": {"type": "array", "items": {"type": "object"}},
+            "submissions": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "staff only",
+            },
             "provenance": {"type": "array", "items": _ref("Event")},
             "text": {"type": "string"},
         },
@@ -435,8 +452,11 @@ PATHS = {
         "get": {
             "summary": "Documents similar to this one, with shared terms",
             "security": [],
-            "parameters": [DOC_ID, _param("limit", {"type": "integer"}, "how many")],
-            "responses": {"200": _json(_ref("Similar")), **_errors("401", "404")},
+            "parameters": [
+                DOC_ID,
+                _param("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "how many"),
+            ],
+            "responses": {"200": _json(_ref("Similar")), **_errors("400", "401", "404")},
         }
     },
     "/api/documents/{document_id}/publication": {
@@ -593,7 +613,7 @@ PATHS = {
         "get": {
             "summary": "Progress and per-file results of an upload job (its owner, strategy, admin)",
             "security": BEARER,
-            "parameters": [_param("job_id", {"type": "integer"}, "job id", "path")],
+            "parameters": [_param("job_id", ROW_ID, "job id", "path")],
             "responses": {"200": _json(_ref("Job")), **_errors("401", "403", "404")},
         }
     },
@@ -681,6 +701,40 @@ PATHS = {
 }
 
 
+def _with_common_responses(paths: dict) -> dict:
+    """Answers any operation may give, whatever its handler does, added in one place so
+    that none is forgotten: a wrong token (401) on every /api/ path; a missing CSRF token
+    (400) and a body over the size limit (413) on every POST and DELETE; an id that
+    names nothing visible (404) on every path with parameters."""
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if path.startswith("/api/"):
+                responses.setdefault("401", ERRORS["401"])
+            if method in ("post", "delete"):
+                responses.setdefault("400", ERRORS["400"])
+                responses.setdefault("413", ERRORS["413"])
+            if "{" in path:
+                responses.setdefault("404", ERRORS["404"])
+    return paths
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: /api/jobs/<int:job_id> -> /api/jobs/{job_id}."""
+    return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule)
+
+
+def json_body_schema(rule: str, method: str) -> dict | None:
+    """The JSON request body schema of an operation (with the components its $refs
+    need), or None when the operation takes no JSON body."""
+    operation = PATHS.get(openapi_path(rule), {}).get(method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    return {**schema, "components": {"schemas": SCHEMAS}}
+
+
 def spec() -> dict:
     return {
         "openapi": "3.1.0",
@@ -696,7 +750,7 @@ def spec() -> dict:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}, {}],
-        "paths": deepcopy(PATHS),
+        "paths": _with_common_responses(deepcopy(PATHS)),
         "components": {
             "schemas": deepcopy(SCHEMAS),
             "securitySchemes": {

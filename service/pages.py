@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 
-from indexer.documents import document_as_dict
 from indexer.provenance import EVENT_LABELS_TH
 from service import access
 from service import api as api_module
@@ -253,7 +252,7 @@ def document(document_id: int):
         doc = access.visible_document(session, document_id)
         if doc is None:
             abort(404)
-        data = document_as_dict(session, doc)
+        data = access.document_view(session, doc)
     text = data.pop("text") or ""
     similar = []
     try:
@@ -366,6 +365,9 @@ def upload():
 def upload_post():
     """Without JavaScript the form posts here and lands on the job's page."""
     response = api_module.upload()
+    if response.status_code == 403:
+        # The form offers only the officer's own items: only a forged one gets here.
+        abort(403)
     if response.status_code != 202:
         body = response.get_json() or {}
         message = body.get("error", {}).get("message" if current_lang() == "th" else "message_en")

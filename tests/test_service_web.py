@@ -140,15 +140,13 @@ def post(client, path, **kwargs):
 # --- OpenAPI ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def openapi(site):
-    # jsonschema is in the test extra; without it only statuses and media types are checked,
-    # so the role and visibility tests that use this fixture still run.
-    try:
-        import jsonschema
-    except ImportError:
-        jsonschema = None
-    spec = site.app.test_client().get("/api/openapi.json").get_json()
+def openapi_checker(app):
+    """check(response, path, method): the status is documented for the operation and the
+    body conforms to its schema (the schemathesis test explores the API; this checks the
+    answers of the flows below, as visitors and staff get them)."""
+    import jsonschema
+
+    spec = app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
 
     def check(response, path: str, method: str = "get"):
@@ -159,20 +157,26 @@ def openapi(site):
         if response.mimetype != "application/json":
             assert response.mimetype in content, (path, response.mimetype)
             return
-        if jsonschema is not None:
-            schema = {**content["application/json"]["schema"], "components": spec["components"]}
-            jsonschema.Draft202012Validator(schema).validate(response.get_json())
+        schema = {**content["application/json"]["schema"], "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(response.get_json())
 
     check.spec = spec
     return check
 
 
+@pytest.fixture(scope="module")
+def openapi(site):
+    return openapi_checker(site.app)
+
+
 def test_every_api_route_is_in_the_openapi_document(site, openapi):
+    from service.openapi import openapi_path
+
     documented = {(path, method) for path, ops in openapi.spec["paths"].items() for method in ops}
     for rule in site.app.url_map.iter_rules():
         if not (rule.rule.startswith("/api/") or rule.rule == "/healthz"):
             continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        path = openapi_path(rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, (path, method)
     from jsonschema import Draft202012Validator
@@ -595,6 +599,51 @@ def test_cli_users_and_tokens(site, tmp_path):
     assert ok.status_code == 302
 
 
+def test_dsss_tokens_act_for_their_province(site, openapi):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    runner = CliRunner()
+    args = ["--data-dir", str(site.core.settings.data_dir)]
+    env = {"KHLANG_DATABASE_URL": site.core.settings.database_url}
+
+    def khlang(*words, input=None):
+        return runner.invoke(main, [*args, *words], input=input, env=env)
+
+    created = khlang(
+        "tokens", "create", "--role", "dsss", "--name", "cm-script", "--province", "จ.เชียงใหม่"
+    )
+    assert created.exit_code == 0, created.output
+    headers = {"Authorization": f"Bearer {created.output.split()[-1]}"}
+    client = site.app.test_client()
+    me = client.get("/api/me", headers=headers).get_json()
+    assert (me["role"], me["province"]) == ("dsss", "เชียงใหม่")
+    doc, own, other = site.ids["001"], site.items["เชียงใหม่"], site.items["เชียงราย"]
+    linked = client.post(f"/api/documents/{doc}/links", json={"item_code": own}, headers=headers)
+    openapi(linked, "/api/documents/{document_id}/links", "post")
+    assert linked.status_code == 200, linked.text
+    assert client.delete(f"/api/documents/{doc}/links/{own}", headers=headers).status_code == 200
+    refused = client.post(f"/api/documents/{doc}/links", json={"item_code": other}, headers=headers)
+    assert refused.status_code == 403
+    report = client.get("/api/gaps?fiscal_year=2562", headers=headers)
+    assert report.status_code == 200
+    assert {g["name"] for g in report.get_json()["by_province"]} == {"เชียงใหม่"}
+    # Refusals name the problem in Thai and English, like every other CLI error.
+    for words in (
+        ("tokens", "create", "--role", "dsss", "--name", "no-province"),
+        ("users", "add", "ไม่มีจังหวัด", "--role", "dsss"),
+    ):
+        result = khlang(*words, input="long-password-1\n")
+        assert result.exit_code != 0, words
+        assert "ต้องระบุจังหวัด" in result.output and "needs --province" in result.output, words
+    unknown = khlang("tokens", "create", "--role", "dsss", "--name", "x", "--province", "ไม่มีจังหวัดนี้")
+    assert unknown.exit_code != 0 and "unknown province" in unknown.output
+    with site.core.sessions() as session:
+        names = set(session.scalars(select(ApiToken.name)))
+        assert "no-province" not in names and "x" not in names
+
+
 # --- uploads and jobs ------------------------------------------------------------------------
 
 
@@ -937,3 +986,220 @@ def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
     found = index.search(LETTER_003_NUMBER)
     assert [h["document_id"] for h in found["hits"]] == [result.document_id]
     app.extensions["khlang"].dispose()
+
+
+# --- malformed input ---------------------------------------------------------------------------
+
+
+def test_malformed_api_input_is_refused_with_a_reason_not_a_500(site, clients, openapi):
+    admin = clients["admin"]
+    doc = site.ids["004"]
+    templates = (
+        "/api/documents/{document_id}/publication",
+        "/api/documents/{document_id}/links",
+        "/api/documents/{document_id}/due-date",
+    )
+    for template in templates:
+        path = template.format(document_id=doc)
+        for body in ("[1, 2]", '["item_code"]', '"text"', "5", "null"):
+            response = post(admin, path, data=body, content_type="application/json")
+            assert response.status_code == 400, (path, body, response.text)
+            problem = response.get_json()["error"]
+            assert problem["code"] == "invalid_body"
+            assert problem["message"].startswith("ข้อมูลที่ส่งมาไม่ถูกต้อง") and problem["message_en"]
+            openapi(response, template, "post")
+        broken = post(admin, path, data="{not json", content_type="application/json")
+        assert broken.status_code == 400 and broken.get_json()["error"]["code"] == "invalid_json"
+    wrong_type = post(admin, f"/api/documents/{doc}/links", json={"item_code": 5})
+    assert wrong_type.status_code == 400
+    assert "item_code" in wrong_type.get_json()["error"]["message"]
+    assert "item_code" in wrong_type.get_json()["error"]["message_en"]
+    note = post(admin, f"/api/documents/{doc}/publication", json={"action": "check", "note": []})
+    assert note.status_code == 400 and "note" in note.get_json()["error"]["message_en"]
+    missing = post(admin, "/api/reuse", json={"limit": 3})
+    assert missing.get_json()["error"]["code"] == "text_required"
+    with site.core.sessions() as session:
+        assert session.get(Document, doc).publication == "internal"  # nothing was done
+
+
+def test_ids_past_any_row_are_not_found(any_core):
+    """A path id past the database's integer range is a 404, not an OverflowError
+    (SQLite) or a numeric-range error (PostgreSQL) answering 500."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(any_core.settings.data_dir),
+            "KHLANG_DATABASE_URL": any_core.settings.database_url,
+        }
+    )
+    client = app.test_client()
+    token = create_token(any_core, "ids", "admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for number in (2**31 - 1, 2**31, 2**63, 99999999999999999999999):
+            for path in (
+                f"/api/jobs/{number}",
+                f"/api/documents/{number}",
+                f"/api/documents/{number}/file",
+                f"/api/documents/{number}/similar",
+                f"/documents/{number}",
+                f"/upload/jobs/{number}",
+            ):
+                response = client.get(path, headers=headers)
+                assert response.status_code == 404, (path, response.status_code)
+                if path.startswith("/api/"):
+                    assert response.get_json()["error"]["code"] == "not_found"
+            unlink = client.delete(f"/api/documents/{number}/links/X", headers=headers)
+            assert unlink.status_code == 404
+    finally:
+        app.extensions["khlang"].dispose()
+
+
+# --- what visitors see of a document -----------------------------------------------------------
+
+CITING_LETTER = """ด่วนที่สุด
+ที่ ขร ๐๐๑๙.๑/ ๒๐๐๐๐
+ศาลากลางจังหวัดเชียงราย
+ถนนแม่ฟ้าหลวง ขร ๕๗๑๐๐
+๑ กรกฎาคม ๒๕๖๗
+เรื่อง ติดตามการปรับแผนการปฏิบัติงาน
+เรียน นายอำเภอทุกอำเภอ
+อ้างถึง หนังสือจังหวัดเชียงราย ด่วนที่สุด ที่ ขร ๐๐๑๙.๑/ ๑๙๕๕๕ ลงวันที่ ๑๙ มิถุนายน ๒๕๖๗
+ตามที่จังหวัดเชียงรายได้แจ้งการปรับแผนการปฏิบัติงาน ขอให้อำเภอรายงานผลภายในวันที่ ๓๑ กรกฎาคม ๒๕๖๗
+จึงเรียนมาเพื่อโปรดทราบ
+ขอแสดงความนับถือ
+นางอำไพ บัวระดก
+พัฒนาการจังหวัด
+"""
+PUBLIC_DOCUMENT_KEYS = {
+    "document_id",
+    "title",
+    "filename",
+    "sha256",
+    "size",
+    "mime",
+    "category",
+    "kind",
+    "fiscal_year",
+    "document_date",
+    "publication",
+    "created_at",
+    "metadata",
+    "links",
+    "provenance",
+    "text",
+}
+PUBLIC_METADATA_KEYS = {
+    "kind",
+    "kind_label_th",
+    "title",
+    "document_date",
+    "fiscal_year",
+    "dates",
+    "deadlines",
+    "provinces",
+    "districts",
+    "projects",
+    "activities",
+    "amounts",
+    "letter",
+}
+
+
+def publish(core, document_id: int) -> None:
+    transition(core, document_id, "check", agent="ผู้ตรวจ")
+    transition(core, document_id, "approve", agent="ผู้อนุมัติ")
+    transition(core, document_id, "publish", agent="ผู้เผยแพร่")
+
+
+def test_visitors_get_the_public_view_of_a_document(core, app, client, anon_client, tmp_path):
+    from indexer.inventory import import_inventory, list_items
+
+    letter_path = tmp_path / "หนังสือติดตาม.txt"
+    letter_path.write_text(CITING_LETTER, encoding="utf-8")
+    cited_pdf = SEED_FIXTURES / "003_d2773d3a604759fe.pdf"
+    results = run_ingest_job(core, [str(cited_pdf), str(letter_path)], agent="เจ้าหน้าที่ดีเอสเอสเอส")
+    cited, letter = (r.document_id for r in results)
+    import_inventory(core, inventory_csv_bytes(), filename="inventory.csv", agent="strategy")
+    code = next(i["code"] for i in list_items(core, 2562) if i["province"] == "เชียงราย")
+    assert (
+        client.post(f"/api/documents/{letter}/links", json={"item_code": code}).status_code == 200
+    )
+    publish(core, letter)
+    check = openapi_checker(app)
+
+    staff_response = client.get(f"/api/documents/{letter}")
+    check(staff_response, "/api/documents/{document_id}")
+    staff = staff_response.get_json()
+    assert staff["submissions"][0]["submitted_by"] == "เจ้าหน้าที่ดีเอสเอสเอส"
+    assert any(str(tmp_path) in str(e["detail"].get("source_path")) for e in staff["provenance"])
+    assert {e["agent"] for e in staff["provenance"]} >= {"ผู้ตรวจ", "ผู้อนุมัติ"}
+    assert staff["metadata"]["kind_evidence"] and staff["links"][0]["linked_by"] == "token:tests"
+    assert staff["metadata"]["letter"]["references"][0]["document_id"] == cited
+
+    response = anon_client.get(f"/api/documents/{letter}")
+    check(response, "/api/documents/{document_id}")
+    public = response.get_json()
+    assert set(public) == PUBLIC_DOCUMENT_KEYS  # no submissions
+    assert set(public["metadata"]) <= PUBLIC_METADATA_KEYS  # no evidence, sources, technical
+    assert public["metadata"]["letter"]["number_normalized"] == "ขร 0019.1/20000"
+    assert [set(link) for link in public["links"]] == [
+        {"code", "title", "project", "activity", "fiscal_year"}
+    ]
+    assert public["provenance"], "the publication history stays public"
+    for event in public["provenance"]:
+        assert set(event) == {"event", "at", "outcome", "detail"}, event
+        assert set(event["detail"]) <= {"from", "to", "mime", "category", "size", "sha256"}
+    for secret in ("เจ้าหน้าที่ดีเอสเอสเอส", "ผู้ตรวจ", "token:tests", str(tmp_path), "letter +"):
+        assert secret not in response.text, secret
+    # The cited letter is internal: a visitor is not told it exists.
+    assert public["metadata"]["letter"]["references"][0]["document_id"] is None
+    page = anon_client.get(f"/documents/{letter}")
+    assert page.status_code == 200 and "ติดตามการปรับแผน" in page.text
+    for secret in ("เจ้าหน้าที่ดีเอสเอสเอส", "ผู้ตรวจ", "token:tests", str(tmp_path)):
+        assert secret not in page.text, secret
+    publish(core, cited)
+    public = anon_client.get(f"/api/documents/{letter}").get_json()
+    assert public["metadata"]["letter"]["references"][0]["document_id"] == cited
+
+
+def test_visitors_see_published_documents_not_approved_ones(
+    core, app, client, anon_client, tmp_path
+):
+    """Seed 001: the governor approves publication, then the publisher reviews it once more
+    and puts it up (step 4). Until then visitors get no hit, no count and no facet value."""
+    path = tmp_path / "ประกาศหนองบัว.txt"
+    path.write_text("ประกาศรับสมัครอาสาสมัครพัฒนาชุมชน บ้านหนองบัวแดง ปีงบประมาณ ๒๕๖๗\n" * 5, "utf-8")
+    [result] = run_ingest_job(core, [str(path)], agent="dsss")
+    document_id = result.document_id
+    transition(core, document_id, "check", agent="strategy")
+    transition(core, document_id, "approve", agent="strategy2")
+    assert client.get("/api/search?q=หนองบัวแดง").get_json()["total"] == 1
+    for query in ("หนองบัวแดง", ""):
+        seen = anon_client.get("/api/search", query_string={"q": query}).get_json()
+        assert seen["total"] == 0 and seen["hits"] == [], query
+        assert all(values == [] for values in seen["facets"].values()), seen["facets"]
+    assert anon_client.get(f"/api/documents/{document_id}").status_code == 404
+    assert "หนองบัวแดง" not in anon_client.get("/?q=หนองบัวแดง").text.split("</form>", 1)[1]
+    transition(core, document_id, "publish", agent="strategy")
+    seen = anon_client.get("/api/search?q=หนองบัวแดง").get_json()
+    assert seen["total"] == 1 and seen["hits"][0]["document_id"] == document_id
+
+
+# --- CSRF for scripts and sessions ------------------------------------------------------------
+
+
+def test_scripts_call_the_open_api_without_csrf_but_sessions_need_it(site, clients):
+    text = {"text": "แนวทางการจัดเก็บทรัพยากรและผลลัพธ์โครงการกลุ่มจังหวัด"}
+    script = site.app.test_client()  # no session, no token: a plain script
+    response = script.post("/api/reuse", json=text)
+    assert response.status_code == 200, response.text
+    assert "hits" in response.get_json()
+    # A logged-in browser's session is ambient authority: without the token it is refused.
+    viewer = clients["viewer"]
+    refused = viewer.post("/api/reuse", json=text)
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf_failed"
+    assert post(viewer, "/api/reuse", json=text).status_code == 200
+    # Forms outside the API keep their check, even for visitors (the login form above all).
+    assert script.post("/reuse", data=text).status_code == 400
+    assert script.post("/login", data={"name": "admin", "password": PASSWORD}).status_code == 400
