@@ -440,8 +440,8 @@ PATHS = {
             "parameters": [DOC_ID],
             "responses": {
                 "200": {
-                    "description": "the original bytes",
-                    "content": {"application/octet-stream": {"schema": {}}},
+                    "description": "the original bytes, as the type identified from them",
+                    "content": {"*/*": {"schema": {}}},
                 },
                 **_errors("401", "404"),
                 "410": _err("the preserved object is missing"),
@@ -622,7 +622,11 @@ PATHS = {
             "summary": "Inventory items with counts received",
             "security": BEARER,
             "parameters": [
-                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)"),
+                _param(
+                    "fiscal_year",
+                    {"type": "integer", "minimum": 0, "maximum": 9999},
+                    "fiscal year (B.E.); 0 for every year",
+                ),
                 _param("province", {"type": "string"}, "province"),
                 _param("project", {"type": "string"}, "project name (part of)"),
             ],
@@ -675,7 +679,12 @@ PATHS = {
             "summary": "Gap report: expected against received (dsss: own province only)",
             "security": BEARER,
             "parameters": [
-                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)", required=True),
+                _param(
+                    "fiscal_year",
+                    {"type": "integer", "minimum": 2400, "maximum": 2700},
+                    "fiscal year (B.E.)",
+                    required=True,
+                ),
                 _param("province", {"type": "string"}, "province"),
                 _param("cluster", {"type": "string"}, "provincial cluster"),
                 _param("agency", {"type": "string"}, "host agency"),

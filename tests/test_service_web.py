@@ -71,11 +71,18 @@ def inventory_csv_bytes() -> bytes:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """One archive for the module: four seed documents, a two-province inventory, a user
-    of every role, and document 000 published through the whole chain."""
+    site = build_site(tmp_path_factory.mktemp("web") / "data")
+    yield site
+    site.app.extensions["khlang"].dispose()
+    site.core.dispose()
+
+
+def build_site(data_dir):
+    """An archive: four seed documents, a two-province inventory, a user of every role,
+    and document 000 published through the whole chain."""
     from indexer.inventory import import_inventory, list_items
 
-    core = make_core(tmp_path_factory.mktemp("web") / "data")
+    core = make_core(data_dir)
     files = [
         SEED_FIXTURES / f"{n}.pdf"
         for n in (
@@ -102,9 +109,7 @@ def site(tmp_path_factory):
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
     )
-    yield SimpleNamespace(core=core, app=app, ids=ids, items=items)
-    app.extensions["khlang"].dispose()
-    core.dispose()
+    return SimpleNamespace(core=core, app=app, ids=ids, items=items)
 
 
 def csrf_of(html: str) -> str:
