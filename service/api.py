@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
@@ -220,7 +221,27 @@ def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict)
             with core().sessions() as session:
                 allowed = access.published_ids(session, [h["document_id"] for h in result["hits"]])
             result["hits"] = [h for h in result["hits"] if h["document_id"] in allowed]
+    _add_dates(result.get("hits") or [])
     return result
+
+
+def _add_dates(hits: list[dict]) -> None:
+    """A hit's ``date`` is the document's own date or, when it has none, the day Khlang
+    received it: say which, so that neither passes for the other."""
+    if not hits:
+        return
+    with core().sessions() as session:
+        rows = session.execute(
+            select(Document.id, Document.document_date, Document.created_at).where(
+                Document.id.in_([h["document_id"] for h in hits])
+            )
+        ).all()
+    dates = {row.id: row for row in rows}
+    for hit in hits:
+        row = dates.get(hit["document_id"])
+        if row is not None:
+            hit["document_date"] = row.document_date.isoformat() if row.document_date else None
+            hit["received_at"] = row.created_at.isoformat()
 
 
 @bp.get("/api/search")

@@ -143,6 +143,9 @@ EN = {
     "ไฟล์": "File",
     "สถานะ": "Status",
     "ไฟล์ที่เลือก": "Selected files",
+    "รอส่ง": "Waiting",
+    "ส่งแล้ว รอประมวลผล": "Sent, waiting to be processed",
+    "เอาออก": "Remove",
     "ขนาดไม่เกิน": "Up to",
     # inventory
     "นำเข้าบัญชี": "Import inventory",
@@ -159,6 +162,14 @@ EN = {
     "ยืนยัน": "Confirm",
     "ใช้กำหนดส่งในเอกสารนี้เป็นกำหนดส่งของรายการ": "Use a deadline in this document as an item's due date",
     "ใช้เป็นกำหนดส่ง": "Use as due date",
+    "กำหนดส่งของรายการ": "Items' due dates",
+    "บันทึกกำหนดส่ง": "Save due date",
+    # Thai date box
+    "เลือกจากปฏิทิน": "Pick from a calendar",
+    "เช่น ๑ ธ.ค. ๒๕๖๒ หรือ 1/12/2562": "e.g. ๑ ธ.ค. ๒๕๖๒ or 1/12/2562 (day first, B.E.)",
+    "อ่านวันที่ไม่ได้": "Unreadable date",
+    "เดือนก่อน": "Previous month",
+    "เดือนถัดไป": "Next month",
     # gaps
     "ความครบถ้วน": "Completeness",
     "ครบ": "Complete",

@@ -54,6 +54,22 @@ def upload_choices(core, principal) -> list[dict]:
         return out
 
 
+def upload_menus(choices: list[dict]) -> dict:
+    """The project and activity menus of the upload form. An activity belongs to its
+    project: two projects may both have a "กิจกรรมอบรม", and each keeps its own entry
+    (``shared`` marks such names, so the form can say which project each is in)."""
+    projects = list(dict.fromkeys(c["project"] for c in choices))
+    pairs = list(dict.fromkeys((c["project"], c["activity"]) for c in choices if c["activity"]))
+    projects_of: dict[str, int] = {}
+    for _, activity in pairs:
+        projects_of[activity] = projects_of.get(activity, 0) + 1
+    activities = [
+        {"project": project, "activity": activity, "shared": projects_of[activity] > 1}
+        for project, activity in pairs
+    ]
+    return {"projects": projects, "activities": activities}
+
+
 def run_import(core, upload, *, agent: str) -> dict:
     from indexer import inventory
 

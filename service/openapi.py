@@ -117,7 +117,12 @@ SCHEMAS = {
             "kind": {"type": "string"},
             "category": {"type": "string"},
             "fiscal_year": _NULLABLE_INT,
-            "date": _NULLABLE_STR,
+            "date": {
+                **_NULLABLE_STR,
+                "description": "for sorting: the document's date, else the day received",
+            },
+            "document_date": {**_NULLABLE_STR, "description": "the date the document bears"},
+            "received_at": {"type": "string", "description": "when Khlang received it"},
             "shared_terms": {"type": "array", "items": {"type": "string"}},
         },
     },

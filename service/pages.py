@@ -334,9 +334,14 @@ def due_date(document_id: int):
     if not code or not due:
         abort(400)
     status, _ = api_module.set_due_date_from(document_id, code, due)
-    if status != 200:
+    if status == 400:
+        flash(
+            f"อ่านวันที่ไม่ได้: {due}" if current_lang() == "th" else f"Unreadable date: {due}", "error"
+        )
+    elif status != 200:
         abort(status)
-    flash("บันทึกกำหนดส่งแล้ว" if current_lang() == "th" else "Due date saved", "info")
+    else:
+        flash("บันทึกกำหนดส่งแล้ว" if current_lang() == "th" else "Due date saved", "info")
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
 
 
@@ -346,7 +351,7 @@ def due_date(document_id: int):
 @bp.get("/upload")
 @permission_required("upload")
 def upload():
-    from service.inventory_view import upload_choices
+    from service.inventory_view import upload_choices, upload_menus
 
     try:
         choices = upload_choices(core(), g.principal)
@@ -356,6 +361,7 @@ def upload():
     return render_template(
         "upload.html",
         choices=choices,
+        **upload_menus(choices),
         max_upload=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
 

@@ -6,6 +6,7 @@ and download it, view and export a gap report. Screenshots go to test-artifacts/
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import shutil
@@ -61,7 +62,10 @@ def live(tmp_path_factory):
     add_user(core, "dsss_cm", "dsss", PASSWORD, "เชียงใหม่")
     add_user(core, "strategy", "strategy", PASSWORD)
     import_inventory(core, inventory_csv_bytes(), filename="inventory.csv", agent="strategy")
-    items = {i["province"]: i for i in list_items(core, 2562)}
+    # A second Chiang Mai project with an activity of the same name as the first one's.
+    import_inventory(core, SECOND_PROJECT_CSV.encode(), filename="more.csv", agent="strategy")
+    items = {i["province"]: i for i in list_items(core, 2562) if i["project"] != SECOND_PROJECT}
+    second = next(i for i in list_items(core, 2562) if i["project"] == SECOND_PROJECT)
     core.dispose()
     port = free_port()
     env = {
@@ -106,7 +110,7 @@ def live(tmp_path_factory):
             raise RuntimeError("gunicorn did not start:\n" + Path(log.name).read_text()[-3000:])
         time.sleep(0.2)
     try:
-        yield {"base": base, "items": items, "data_dir": data_dir}
+        yield {"base": base, "items": items, "second": second, "data_dir": data_dir}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -127,9 +131,60 @@ def browser():
         instance.close()
 
 
+SECOND_PROJECT = "โครงการพัฒนาผ้าทอเชียงใหม่"
+SECOND_PROJECT_CSV = (
+    "ปีงบประมาณ,จังหวัด,โครงการ,กิจกรรม,หน่วยงานเจ้าภาพ,ทรัพยากร/ผลลัพธ์,จำนวน,กำหนดส่ง\n"
+    f"2562,เชียงใหม่,{SECOND_PROJECT},กิจกรรมอบรม,สำนักงานจังหวัดเชียงใหม่,"
+    "รายงานการอบรมผ้าทอ,1,30 ก.ย. 2562\n"
+)
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def drop_files(page, selector: str, paths: list[Path]) -> None:
+    """Drop files on an element as a user's drag and drop does: a DataTransfer holding
+    them, through dragenter, dragover and drop."""
+    files = [
+        {"name": path.name, "b64": base64.b64encode(path.read_bytes()).decode()} for path in paths
+    ]
+    transfer = page.evaluate_handle(
+        """files => {
+            const transfer = new DataTransfer();
+            for (const f of files) {
+                const bytes = Uint8Array.from(atob(f.b64), c => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], f.name));
+            }
+            return transfer;
+        }""",
+        files,
+    )
+    for event in ("dragenter", "dragover", "drop"):
+        page.dispatch_event(selector, event, {"dataTransfer": transfer})
+
+
+# Installed before sending: every state each file's row goes through, and whether the job
+# had finished at that moment, so the test sees progress without timing anything.
+RECORD_ROW_STATES = """() => {
+    window.rowStates = [];
+    const panel = document.getElementById("progress");
+    new MutationObserver(records => {
+        for (const r of records) {
+            const tr = r.target.closest && r.target.closest("tr");
+            if (!tr || !tr.hasAttribute("data-state")) continue;
+            window.rowStates.push({
+                name: tr.cells[0].textContent,
+                state: tr.getAttribute("data-state"),
+                finished: panel.hasAttribute("data-status"),
+            });
+        }
+    }).observe(document.querySelector("#results tbody"),
+               {subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"]});
+}"""
 
 
 def log_in(page, base: str, name: str) -> None:
@@ -165,19 +220,57 @@ def test_officer_uploads_searches_opens_and_downloads(live, browser, tmp_path):
         log_in(page, base, "dsss_cm")
         page.goto(f"{base}/upload")
         page.wait_for_selector("#drop")
-        page.set_input_files("#files", str(thai_zip(tmp_path)))
-        assert "ผลงานโครงการกลุ่มจังหวัด.zip" in page.inner_text("#chosen")
+        wrong = tmp_path / "ไฟล์ที่เลือกผิด.txt"
+        wrong.write_text("ไม่ใช่ผลงาน", encoding="utf-8")
+        drop_files(page, "#drop", [thai_zip(tmp_path), wrong])
+        chosen = page.inner_text("#chosen")
+        assert "ผลงานโครงการกลุ่มจังหวัด.zip" in chosen and "ไฟล์ที่เลือกผิด.txt" in chosen
+        page.click("#chosen li:has-text('ไฟล์ที่เลือกผิด.txt') button.remove")
+        assert page.locator("#chosen li").count() == 1
+        assert "ไฟล์ที่เลือกผิด.txt" not in page.inner_text("#chosen")
+        shot(page, "01a-upload-chosen")
+
+        # Project -> activity -> item, where two projects share an activity name.
+        page.select_option("#pick-project", label=SECOND_PROJECT)
+        visible = page.locator("#pick-activity option:not([hidden])[data-project]")
+        assert visible.count() == 1 and visible.get_attribute("data-project") == SECOND_PROJECT
+        page.select_option("#pick-activity", index=_option_index(page, SECOND_PROJECT))
+        items = page.locator("#item_code option:not([hidden])[data-project]")
+        assert [items.nth(i).get_attribute("value") for i in range(items.count())] == [
+            live["second"]["code"]
+        ]
         page.select_option("#pick-project", label="โครงการส่งเสริมการท่องเที่ยว")
         page.select_option("#item_code", value=live["items"]["เชียงใหม่"]["code"])
+
+        page.evaluate(RECORD_ROW_STATES)
         page.click("#send")
         page.wait_for_selector("#progress[data-status]", timeout=120_000)
         assert page.get_attribute("#progress", "data-status") == "finished"
+        states = page.evaluate("window.rowStates")
+        before_the_end = {s["state"] for s in states if not s["finished"]}
+        # The chosen file was listed, and followed, before the job finished.
+        assert before_the_end & {"waiting", "sending", "sent", "queued"}, states
+        assert {"ingested", "rejected"} <= {s["state"] for s in states}
         results = page.inner_text("#results")
         assert "หนังสือจังหวัดเชียงราย ด่วนที่สุด.pdf" in results
         assert "รายงานการประชุม ๑๒-๒๕๕๘.docx" in results
         assert "ปฏิเสธ" in results  # the empty file, with its reason
         assert page.locator("#results tr.st-ingested").count() >= 3  # and the ZIP itself
+        assert page.locator("#results tr[data-member]").count() == 4  # the ZIP's members
         shot(page, "01-upload-finished")
+
+        # In English, a refused upload says why in English.
+        page.goto(f"{base}/upload?lang=en")
+        page.set_input_files("#files", str(wrong))
+        page.evaluate(
+            """code => { const o = new Option(code, code); document.getElementById("item_code").add(o);
+                        document.getElementById("item_code").value = code; }""",
+            live["items"]["เชียงราย"]["code"],
+        )
+        page.click("#send")
+        page.wait_for_selector("#results tr.st-rejected")
+        assert "your own province" in page.inner_text("#counts")
+        page.goto(f"{base}/?lang=th")
 
         page.goto(f"{base}/")
         page.fill("#q", "เชียงราย")
@@ -185,12 +278,14 @@ def test_officer_uploads_searches_opens_and_downloads(live, browser, tmp_path):
         page.wait_for_selector(".hit")
         assert page.locator(".hit mark").count() > 0
         assert page.locator(".facet").count() > 0
+        assert "รับเข้าเมื่อ" in page.inner_text(".hit >> nth=0")
         shot(page, "02-search-thai")
 
         page.click(".hit h3 a >> nth=0")
         page.wait_for_selector(".timeline")
         assert "ประวัติการจัดเก็บ" in page.inner_text("main")
         shot(page, "03-document")
+        set_due_date_in_thai(page, live)
         with page.expect_download() as info:
             page.click("a.button.primary[download]")
         download = info.value
@@ -218,6 +313,36 @@ def test_officer_uploads_searches_opens_and_downloads(live, browser, tmp_path):
         assert "พบ 0" in visitor.inner_text(".results-head")
     finally:
         visitor.close()
+
+
+def _option_index(page, project: str) -> int:
+    return page.evaluate(
+        """project => Array.from(document.getElementById("pick-activity").options)
+               .findIndex(o => o.getAttribute("data-project") === project)""",
+        project,
+    )
+
+
+def set_due_date_in_thai(page, live) -> None:
+    """The document page's Thai date box: typed as offices write dates, read back in B.E.,
+    picked from the Thai calendar, and saved."""
+    code = live["items"]["เชียงใหม่"]["code"]
+    box = page.locator(f"form.due-date:has(input[value='{code}']) [data-thai-date]")
+    box.locator("input[type=text]").fill("1/12/2562")
+    assert box.locator(".thai-date-hint").inner_text() == "๑ ธันวาคม พ.ศ. ๒๕๖๒"
+    box.locator("input[type=text]").fill("๓๑ ก.พ. ๒๕๖๒")
+    assert "อ่านวันที่ไม่ได้" in box.locator(".thai-date-hint").inner_text()
+    box.locator("input[type=text]").fill("๑ ธ.ค. ๒๕๖๒")
+    box.locator(".thai-date-open").click()
+    assert "ธันวาคม ๒๕๖๒" in box.locator(".thai-cal-head").inner_text()
+    shot(page, "03b-thai-date-calendar")
+    box.locator(".thai-cal-grid button[data-date='2019-12-02']").click()
+    assert box.locator("input[type=text]").input_value() == "๒ ธ.ค. ๒๕๖๒"
+    assert box.locator(".thai-date-hint").inner_text() == "๒ ธันวาคม พ.ศ. ๒๕๖๒"
+    box.locator("xpath=ancestor::form").locator("button.small").click()
+    page.wait_for_selector(".flash")
+    items = page.evaluate("fetch('/api/inventory?fiscal_year=2562').then(r => r.json())")["items"]
+    assert next(i for i in items if i["code"] == code)["due_date"] == "2019-12-02"
 
 
 def test_strategy_views_prints_and_exports_the_gap_report(live, browser, tmp_path):

@@ -1208,3 +1208,109 @@ def test_scripts_call_the_open_api_without_csrf_but_sessions_need_it(site, clien
     # Forms outside the API keep their check, even for visitors (the login form above all).
     assert script.post("/reuse", data=text).status_code == 400
     assert script.post("/login", data={"name": "admin", "password": PASSWORD}).status_code == 400
+
+
+# --- upload form, dates ------------------------------------------------------------------------
+
+
+def test_upload_form_keeps_each_projects_activities(core, app, client):
+    """Two projects with an activity of the same name: each project keeps its own entry,
+    so choosing the second project still offers its activity and its item."""
+    from bs4 import BeautifulSoup
+
+    from indexer.inventory import import_inventory, list_items
+
+    rows = [
+        INVENTORY_CSV[0],
+        ["2563", "ลำพูน", "โครงการพัฒนาการท่องเที่ยวลำพูน", "กิจกรรมอบรม", "สำนักงานจังหวัดลำพูน",
+         "คู่มือการท่องเที่ยว", "1", "30 ก.ย. 2563"],
+        ["2563", "ลำพูน", "โครงการส่งเสริมผ้าทอ", "กิจกรรมอบรม", "สำนักงานจังหวัดลำพูน",
+         "รายงานการอบรมผ้าทอ", "1", "30 ก.ย. 2563"],
+    ]  # fmt: skip
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    import_inventory(core, out.getvalue().encode(), filename="inventory.csv", agent="strategy")
+    codes = {i["project"]: i["code"] for i in list_items(core, 2563)}
+    page = BeautifulSoup(client.get("/upload").text, "html.parser")
+    activities = [
+        (o["data-project"], o["value"]) for o in page.select("#pick-activity option[data-project]")
+    ]
+    assert sorted(activities) == [
+        ("โครงการพัฒนาการท่องเที่ยวลำพูน", "กิจกรรมอบรม"),
+        ("โครงการส่งเสริมผ้าทอ", "กิจกรรมอบรม"),
+    ]
+    projects = [o.text for o in page.select("#pick-project option") if o.get("value") != ""]
+    assert sorted(projects) == sorted(codes)
+    for project, code in codes.items():
+        [item] = [
+            o
+            for o in page.select("#item_code option[data-project]")
+            if o["data-project"] == project and o["data-activity"] == "กิจกรรมอบรม"
+        ]
+        assert item["value"] == code
+    # A shared name says which project each entry is in.
+    labels = [o.text for o in page.select("#pick-activity option[data-project]")]
+    assert all("·" in label for label in labels)
+
+
+def test_search_results_say_which_date_they_show(site, clients):
+    viewer = clients["viewer"]
+    with site.core.sessions() as session:
+        letter = session.get(Document, site.ids["003"])
+        document_date, received = letter.document_date, letter.created_at
+    hits = viewer.get("/api/search?q=เชียงราย").get_json()["hits"]
+    [hit] = [h for h in hits if h["document_id"] == site.ids["003"]]
+    assert hit["document_date"] == document_date.isoformat()
+    assert hit["received_at"] == received.isoformat()
+    from bs4 import BeautifulSoup
+
+    from service.i18n import thai_date
+
+    with site.app.test_request_context("/"):
+        shown_date = thai_date(document_date, "short")
+        shown_received = thai_date(received, "short")
+    page = BeautifulSoup(viewer.get("/?q=เชียงราย").text, "html.parser")
+    link = page.find("a", href=f"/documents/{site.ids['003']}")
+    meta = link.find_parent("li").select_one(".hit-meta")
+    assert meta.select_one(".hit-date").text.strip() == f"วันที่เอกสาร {shown_date}"
+    assert meta.select_one(".hit-received").text.strip() == f"รับเข้าเมื่อ {shown_received}"
+
+
+def test_due_dates_are_typed_as_thai_offices_write_them(site, clients):
+    """The document page's Thai date box: without JavaScript the text goes as typed and
+    the server reads it; every form the box accepts gives the same day."""
+    from bs4 import BeautifulSoup
+
+    dsss = clients["dsss_cm"]
+    doc, code = site.ids["001"], site.items["เชียงใหม่"]
+    [item] = dsss.get("/api/inventory?fiscal_year=2562&province=เชียงใหม่").get_json()["items"]
+    post(dsss, f"/api/documents/{doc}/links", json={"item_code": code})
+    try:
+        page = BeautifulSoup(dsss.get(f"/documents/{doc}").text, "html.parser")
+        [box] = page.select("form.due-date [data-thai-date]")
+        assert box.select_one("input[type=text]")["name"] == "due_date"
+        assert "๑ ธ.ค. ๒๕๖๒" in box.text  # the hint shows how to write a date
+        assert page.find("script", src=re.compile("thai-date.js"))
+        for typed in ("๑ ธ.ค. ๒๕๖๒", "1/12/2562", "1 ธันวาคม 2562", "2019-12-01"):
+            response = post(
+                dsss,
+                f"/documents/{doc}/due-date",
+                data={"item_code": code, "due_date": typed, "csrf_token": dsss.csrf},
+            )
+            assert response.status_code == 302, typed
+            [now] = dsss.get("/api/inventory?fiscal_year=2562&province=เชียงใหม่").get_json()["items"]
+            assert now["due_date"] == "2019-12-01", typed
+        unreadable = post(
+            dsss,
+            f"/documents/{doc}/due-date",
+            data={"item_code": code, "due_date": "ไม่ใช่วัน", "csrf_token": dsss.csrf},
+            follow_redirects=True,
+        )
+        assert "อ่านวันที่ไม่ได้" in unreadable.text
+    finally:
+        post(
+            dsss,
+            f"/api/documents/{doc}/due-date",
+            json={"item_code": code, "due_date": item["due_date"]},
+        )
+        dsss.delete(f"/api/documents/{doc}/links/{code}", headers={"X-CSRF-Token": dsss.csrf})
