@@ -1,0 +1,249 @@
+"""Issue 6: every route for every role, from the app's own url_map (a new route fails this
+test until its row is added), each forbidden path tried and refused.
+
+Principals: a visitor, a logged-in viewer, a dsss officer of Chiang Mai (province A)
+acting on Chiang Rai's (province B) item and job, strategy and admin; and an API token of
+each role (the dsss token also of Chiang Mai). Targets are province B's things: an
+internal letter, an inventory item and another officer's upload job.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from indexer.jobs import run_ingest_job
+from schemas.models import Batch
+from service.auth import create_token
+from tests.test_service_web import build_site, csrf_of, inventory_csv_bytes, login
+
+OK, LOGIN = "allowed", "redirect to login"
+ROLES = ("viewer", "dsss", "strategy", "admin")
+SESSION_USERS = {"viewer": "viewer", "dsss": "dsss_cm", "strategy": "strategy", "admin": "admin"}
+
+
+@dataclass
+class Case:
+    path: str
+    expect: dict  # role (or "anon") -> OK, LOGIN, 401, 403 or 404
+    body: dict = field(default_factory=dict)  # json=..., or data=... (built per request)
+    also_ok: tuple = ()  # statuses that still mean "allowed" (409: a step already taken)
+    setup: object = None  # called before each request
+
+
+def expect(anon=OK, viewer=OK, dsss=OK, strategy=OK, admin=OK) -> dict:
+    return {"anon": anon, "viewer": viewer, "dsss": dsss, "strategy": strategy, "admin": admin}
+
+
+STAFF_ONLY_API = expect(anon=401)  # every logged-in role may read
+STAFF_ONLY_PAGE = expect(anon=LOGIN)
+LINKERS_API = expect(anon=401, viewer=403, dsss=403)  # dsss of A on B's item: refused
+LINKERS_PAGE = expect(anon=LOGIN, viewer=403, dsss=403)
+INTERNAL_DOCUMENT = expect(anon=404)  # a visitor cannot tell it from a missing one
+
+
+def cases(site) -> dict[tuple[str, str], Case]:
+    doc, item, job = site.doc_b, site.item_b, site.job_b
+
+    def upload():
+        return {
+            "data": {"files": (io.BytesIO("สวัสดี".encode() * 20), "ทดสอบ.txt"), "item_code": item}
+        }
+
+    def inventory_file():
+        return {"data": {"file": (io.BytesIO(inventory_csv_bytes()), "บัญชี.csv")}}
+
+    def linked():
+        from indexer.links import link_document
+        from schemas.models import Document
+        from service.inventory_view import get_item
+
+        with site.core.transaction() as session:
+            link_document(
+                session,
+                session.get(Document, doc),
+                get_item(session, item),
+                agent="setup",
+                method="manual",
+            )
+
+    due = {"item_code": item, "due_date": "2019-09-30"}  # the item's own due date
+    return {
+        ("static", "GET"): Case("/static/css/khlang.css", expect()),
+        ("auth.login", "GET"): Case("/login", expect()),
+        # a wrong password, whoever asks (a right one would change who the client is)
+        ("auth.login", "POST"): Case(
+            "/login",
+            {role: 401 for role in ("anon", *ROLES)},
+            {"data": {"name": "admin", "password": "ผิด"}},
+        ),
+        ("auth.logout", "POST"): Case("/logout", expect()),
+        ("api.healthz", "GET"): Case("/healthz", expect()),
+        ("api.openapi", "GET"): Case("/api/openapi.json", expect()),
+        ("api.me", "GET"): Case("/api/me", expect()),
+        ("api.search", "GET"): Case("/api/search?q=จังหวัด", expect()),
+        ("api.get_document", "GET"): Case(f"/api/documents/{doc}", INTERNAL_DOCUMENT),
+        ("api.download", "GET"): Case(f"/api/documents/{doc}/file", INTERNAL_DOCUMENT),
+        ("api.document_similar", "GET"): Case(f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT),
+        ("api.reuse", "POST"): Case("/api/reuse", expect(), {"json": {"text": "จังหวัด"}}),
+        ("api.publication", "POST"): Case(
+            f"/api/documents/{doc}/publication",
+            LINKERS_API,
+            {"json": {"action": "check"}},
+            also_ok=(409,),
+        ),
+        ("api.add_link", "POST"): Case(
+            f"/api/documents/{doc}/links", LINKERS_API, {"json": {"item_code": item}}
+        ),
+        ("api.use_deadline_as_due_date", "POST"): Case(
+            f"/api/documents/{doc}/due-date", LINKERS_API, {"json": due}
+        ),
+        ("api.remove_link", "DELETE"): Case(
+            f"/api/documents/{doc}/links/{item}", LINKERS_API, setup=linked
+        ),
+        ("api.suggestions", "GET"): Case(
+            f"/api/documents/{doc}/suggestions", expect(anon=401, viewer=403)
+        ),
+        ("api.upload", "POST"): Case(
+            "/api/uploads", expect(anon=401, viewer=403, dsss=403, strategy=403), upload
+        ),
+        ("api.job", "GET"): Case(f"/api/jobs/{job}", expect(anon=401, viewer=404, dsss=404)),
+        ("api.inventory", "GET"): Case("/api/inventory", STAFF_ONLY_API),
+        ("api.inventory_template", "GET"): Case("/api/inventory/template", STAFF_ONLY_API),
+        ("api.inventory_import", "POST"): Case(
+            "/api/inventory/import", LINKERS_API, inventory_file
+        ),
+        ("api.gaps", "GET"): Case("/api/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_API),
+        ("pages.search", "GET"): Case("/?q=จังหวัด", expect()),
+        ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
+        ("pages.publication", "POST"): Case(
+            f"/documents/{doc}/publication", LINKERS_PAGE, {"data": {"action": "check"}}
+        ),
+        ("pages.link", "POST"): Case(
+            f"/documents/{doc}/links", LINKERS_PAGE, {"data": {"item_code": item, "op": "link"}}
+        ),
+        ("pages.due_date", "POST"): Case(f"/documents/{doc}/due-date", LINKERS_PAGE, {"data": due}),
+        ("pages.upload", "GET"): Case("/upload", expect(anon=LOGIN, viewer=403, strategy=403)),
+        ("pages.upload_post", "POST"): Case(
+            "/upload", expect(anon=LOGIN, viewer=403, dsss=403, strategy=403), upload
+        ),
+        ("pages.job", "GET"): Case(f"/upload/jobs/{job}", expect(anon=LOGIN, viewer=404, dsss=404)),
+        ("pages.inventory", "GET"): Case("/inventory", STAFF_ONLY_PAGE),
+        ("pages.inventory", "POST"): Case("/inventory", LINKERS_PAGE, inventory_file),
+        ("pages.gaps", "GET"): Case("/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE),
+        ("pages.gaps_print", "GET"): Case(
+            "/gaps/print?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE
+        ),
+        ("pages.reuse", "GET"): Case("/reuse", expect()),
+        ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    site = build_site(tmp_path_factory.mktemp("matrix") / "data")
+    site.doc_b = site.ids["003"]  # Chiang Rai's letter, internal
+    site.item_b = site.items["เชียงราย"]
+    # An upload job of Chiang Rai's officer.
+    note = tmp_path_factory.mktemp("job") / "บันทึกเชียงราย.txt"
+    note.write_text("บันทึกข้อความจังหวัดเชียงราย\n" * 10, encoding="utf-8")
+    run_ingest_job(site.core, [str(note)], agent="dsss_cr")
+    with site.core.sessions() as session:
+        site.job_b = session.scalar(select(Batch.id).where(Batch.agent == "dsss_cr"))
+    yield site
+    _wait_for_jobs(site.core)
+    site.app.extensions["khlang"].dispose()
+    site.core.dispose()
+
+
+def _wait_for_jobs(core, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with core.sessions() as session:
+            if not session.scalars(select(Batch.id).where(Batch.status == "running")).first():
+                return
+        time.sleep(0.1)
+
+
+def fresh_session(app, role: str):
+    if role == "anon":
+        client = app.test_client()
+        client.csrf = csrf_of(client.get("/login").text)
+        return client
+    return login(app, SESSION_USERS[role])
+
+
+@pytest.fixture(scope="module")
+def principals(site):
+    """name -> (role, client, CSRF header value or None)."""
+    found = {}
+    for role in ("anon", *ROLES):
+        client = fresh_session(site.app, role)
+        name = "anon" if role == "anon" else f"session {role}"
+        found[name] = SimpleNamespace(role=role, client=client, csrf=client.csrf)
+    for role in ROLES:
+        token = create_token(
+            site.core, f"matrix-{role}", role, "เชียงใหม่" if role == "dsss" else None
+        )
+        client = site.app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        found[f"token {role}"] = SimpleNamespace(role=role, client=client, csrf=None)
+    return found
+
+
+def test_the_matrix_names_every_route(site):
+    routes = {
+        (rule.endpoint, method)
+        for rule in site.app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == set(cases(site)), "a route without a row (or a row without a route)"
+
+
+def outcome(response) -> str | int:
+    if response.status_code in (401, 403, 404):
+        return response.status_code
+    if response.status_code in (301, 302, 303) and "/login" in response.headers["Location"]:
+        return LOGIN
+    return response.status_code
+
+
+# The rows are known before the archive is built (its ids only fill in the paths).
+ROUTES = sorted(cases(SimpleNamespace(doc_b=0, item_b="X", job_b=0, core=None)))
+
+
+@pytest.mark.parametrize(
+    "route", ROUTES, ids=[f"{method} {endpoint}" for endpoint, method in ROUTES]
+)
+def test_every_role_gets_what_it_may(site, principals, route):
+    case = cases(site)[route]
+    method = route[1].lower()
+    wrong = []
+    for name, who in principals.items():
+        if case.setup:
+            case.setup()
+        body = case.body() if callable(case.body) else dict(case.body)
+        headers = {"X-CSRF-Token": who.csrf} if who.csrf else {}
+        client = who.client
+        if route == ("auth.logout", "POST") and who.csrf:
+            # logging out clears the session: do it in a session of its own
+            client = fresh_session(site.app, who.role)
+            headers = {"X-CSRF-Token": client.csrf}
+        response = getattr(client, method)(case.path, headers=headers, **body)
+        got, wanted = outcome(response), case.expect[who.role]
+        allowed = got not in (401, 403, 404, LOGIN) and (got < 400 or got in case.also_ok)
+        if (wanted == OK and allowed) or got == wanted:
+            if got in (401, 403, 404) and case.path.startswith("/api/"):
+                assert response.get_json()["error"]["code"] in (
+                    "unauthorized",
+                    "forbidden",
+                    "not_found",
+                ), (name, response.text)
+            continue
+        wrong.append(f"{name}: wanted {wanted}, got {got} {response.text[:120]!r}")
+    assert not wrong, "\n".join(wrong)
