@@ -34,8 +34,9 @@ demo: install
 	-KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang ingest $(SHARED)/fixtures/seeds --submitted-by demo
 	echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add admin --role admin
 	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin / $(DEMO_PASSWORD)"
-	KHLANG_DATA_DIR=$(DATA) KHLANG_SECURE_COOKIES=0 $(BIN)/gunicorn --workers 2 --threads 4 \
-		--timeout 300 --bind $(HOST):$(PORT) 'service:create_app()'
+	KHLANG_DATA_DIR=$(DATA) KHLANG_SECURE_COOKIES=0 $(BIN)/gunicorn -c python:service.gunicorn_conf \
+		--workers 2 --threads 4 --timeout 300 --max-requests 20000 --max-requests-jitter 2000 \
+		--bind $(HOST):$(PORT) 'service:create_app()'
 
 bench: install
 	$(BIN)/python -m bench
