@@ -20,7 +20,14 @@ from sqlalchemy import select
 from indexer.jobs import run_ingest_job
 from schemas.models import Batch
 from service.auth import create_token
-from tests.test_service_web import build_site, csrf_of, inventory_csv_bytes, login
+from service.openapi import openapi_path
+from tests.test_service_web import (
+    build_site,
+    csrf_of,
+    inventory_csv_bytes,
+    login,
+    openapi_checker,
+)
 
 OK, LOGIN = "allowed", "redirect to login"
 ROLES = ("viewer", "dsss", "strategy", "admin")
@@ -179,6 +186,11 @@ def fresh_session(app, role: str):
 
 
 @pytest.fixture(scope="module")
+def openapi(site):
+    return openapi_checker(site.app)
+
+
+@pytest.fixture(scope="module")
 def principals(site):
     """name -> (role, client, CSRF header value or None)."""
     found = {}
@@ -220,9 +232,11 @@ ROUTES = sorted(cases(SimpleNamespace(doc_b=0, item_b="X", job_b=0, core=None)))
 @pytest.mark.parametrize(
     "route", ROUTES, ids=[f"{method} {endpoint}" for endpoint, method in ROUTES]
 )
-def test_every_role_gets_what_it_may(site, principals, route):
+def test_every_role_gets_what_it_may(site, principals, openapi, route):
     case = cases(site)[route]
     method = route[1].lower()
+    [rule] = [r.rule for r in site.app.url_map.iter_rules() if r.endpoint == route[0]]
+    documented = rule.startswith("/api/") or rule == "/healthz"
     wrong = []
     for name, who in principals.items():
         if case.setup:
@@ -235,6 +249,8 @@ def test_every_role_gets_what_it_may(site, principals, route):
             client = fresh_session(site.app, who.role)
             headers = {"X-CSRF-Token": client.csrf}
         response = getattr(client, method)(case.path, headers=headers, **body)
+        if documented:  # whoever asks, the answer is one the OpenAPI document describes
+            openapi(response, openapi_path(rule), method)
         got, wanted = outcome(response), case.expect[who.role]
         allowed = got not in (401, 403, 404, LOGIN) and (got < 400 or got in case.also_ok)
         if (wanted == OK and allowed) or got == wanted:
