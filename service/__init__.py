@@ -91,6 +91,15 @@ def _repair_index(core: Khlang) -> None:
         logging.getLogger(__name__).exception("index repair at start-up failed")
 
 
+def _has_documents(core: Khlang) -> bool:
+    from sqlalchemy import select
+
+    from schemas.models import Document
+
+    with core.sessions() as session:
+        return session.scalar(select(Document.id).limit(1)) is not None
+
+
 def _warm_search(core: Khlang) -> None:
     """In the background of a new worker: its first search need not build the index
     tables (a worker that cannot read the index now finds out on its first search)."""
@@ -137,7 +146,10 @@ def create_app(config: dict | None = None) -> Flask:
         # schema version, or a corrupt index) takes minutes at 100k documents: it runs in
         # the background, searches answer from the old index until the new one is swapped
         # in, and gunicorn does not kill a worker for taking that long to boot.
-        if core.index.needs_rebuild() or not core.index.is_healthy():
+        # A new archive's index is built at once (there is nothing to index): built in the
+        # background, it would be swapped in over documents ingested meanwhile.
+        rebuild = core.index.needs_rebuild() or not core.index.is_healthy()
+        if rebuild and _has_documents(core):
             threading.Thread(target=_repair_index, args=(core,), daemon=True).start()
         else:
             _repair_index(core)

@@ -154,14 +154,7 @@ def load_principal() -> None:
             if row is None:
                 g.auth_error = "bad_token"
                 return
-            g.principal = Principal(
-                "token",
-                row.name,
-                row.role,
-                row.province_id,
-                row.province.name if row.province else None,
-                row.id,
-            )
+            g.principal = _principal("token", row)
         return
     uid = session.get("uid")
     if uid is None:
@@ -171,14 +164,13 @@ def load_principal() -> None:
         if user is None or not user.active or session.get("pw") != _password_stamp(user):
             session.clear()
             return
-        g.principal = Principal(
-            "user",
-            user.name,
-            user.role,
-            user.province_id,
-            user.province.name if user.province else None,
-            user.id,
-        )
+        g.principal = _principal("user", user)
+
+
+def _principal(kind: str, row: User | ApiToken) -> Principal:
+    """A user or a token: both have a name, a role and (dsss) a province."""
+    province = row.province.name if row.province else None
+    return Principal(kind, row.name, row.role, row.province_id, province, row.id)
 
 
 def _password_stamp(user: User) -> str:

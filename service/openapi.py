@@ -10,6 +10,7 @@ import re
 from copy import deepcopy
 
 from indexer.search.schema import FACET_FIELDS
+from service.access import PUBLIC_FIELDS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -182,24 +183,7 @@ SCHEMAS = {
     },
     "Document": {
         "type": "object",
-        "required": [
-            "document_id",
-            "title",
-            "filename",
-            "sha256",
-            "size",
-            "mime",
-            "category",
-            "kind",
-            "fiscal_year",
-            "document_date",
-            "publication",
-            "created_at",
-            "metadata",
-            "links",
-            "provenance",
-            "text",
-        ],
+        "required": list(PUBLIC_FIELDS),  # what every asker gets
         "description": "Visitors get the public view: no submissions, no agents, no "
         "server paths, no classifier evidence, references only to published letters.",
         "properties": {

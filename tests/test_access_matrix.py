@@ -10,7 +10,6 @@ internal letter, an inventory item and another officer's upload job.
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -27,6 +26,7 @@ from tests.test_service_web import (
     inventory_csv_bytes,
     login,
     openapi_checker,
+    wait_for_jobs,
 )
 
 OK, LOGIN = "allowed", "redirect to login"
@@ -163,18 +163,9 @@ def site(tmp_path_factory):
     with site.core.sessions() as session:
         site.job_b = session.scalar(select(Batch.id).where(Batch.agent == "dsss_cr"))
     yield site
-    _wait_for_jobs(site.core)
+    wait_for_jobs(site.core)
     site.app.extensions["khlang"].dispose()
     site.core.dispose()
-
-
-def _wait_for_jobs(core, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with core.sessions() as session:
-            if not session.scalars(select(Batch.id).where(Batch.status == "running")).first():
-                return
-        time.sleep(0.1)
 
 
 def fresh_session(app, role: str):

@@ -7,8 +7,6 @@ must be documented for its operation, and every body must conform to its schema.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +23,7 @@ from sqlalchemy import select
 from schemas.models import Batch
 from service.auth import create_token
 from service.openapi import PATHS
-from tests.test_service_web import build_site
+from tests.test_service_web import build_site, wait_for_jobs
 
 # Enough to reach every branch the schemas describe; small enough that the whole module
 # runs in about twenty seconds on two cores.
@@ -45,18 +43,9 @@ def archive(tmp_path_factory):
     with site.core.sessions() as session:
         site.job_id = session.scalar(select(Batch.id).order_by(Batch.id))
     yield site
-    _wait_for_jobs(site.core)  # uploads the test made are still being ingested
+    wait_for_jobs(site.core)  # uploads the test made are still being ingested
     site.app.extensions["khlang"].dispose()
     site.core.dispose()
-
-
-def _wait_for_jobs(core, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with core.sessions() as session:
-            if not session.scalars(select(Batch.id).where(Batch.status == "running")).first():
-                return
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,6 @@ import base64
 import io
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -22,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SEED_FIXTURES, make_core
+from tests.live_server import free_port, start, stop
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +40,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +67,7 @@ def live(tmp_path_factory):
     }
     env.pop("KHLANG_DATABASE_URL", None)
     log = (tmp_path_factory.mktemp("logs") / "gunicorn.log").open("w")
-    process = subprocess.Popen(
+    process = start(
         [
             sys.executable,
             "-m",
@@ -90,11 +82,8 @@ def live(tmp_path_factory):
             "120",
             "service:create_app()",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        env,
+        log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -112,12 +101,7 @@ def live(tmp_path_factory):
     try:
         yield {"base": base, "items": items, "second": second, "data_dir": data_dir}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -20,8 +17,8 @@ from sqlalchemy import select
 from schemas.models import Batch, Submission
 from service.auth import create_token
 from tests.conftest import make_core
+from tests.live_server import ROOT, free_port, start, stop
 
-ROOT = Path(__file__).resolve().parents[1]
 MAX_REQUESTS = 4
 FILES_IN_ZIP = 150  # a job of a few seconds: the worker retires long before it ends
 
@@ -30,12 +27,6 @@ def procfile_command(port: int) -> str:
     line = next(ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:"))
     # Loopback only in tests; everything else exactly as the Procfile says.
     return line.removeprefix("web:").strip().replace("0.0.0.0:", "127.0.0.1:")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def zip_of_notes() -> bytes:
@@ -95,14 +86,7 @@ def test_a_recycled_worker_finishes_its_upload_job_first(tmp_path):
     env.pop("KHLANG_DATABASE_URL", None)
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:
-        server = subprocess.Popen(
-            ["bash", "-c", "exec " + procfile_command(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        server = start(["bash", "-c", "exec " + procfile_command(port)], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -135,10 +119,5 @@ def test_a_recycled_worker_finishes_its_upload_job_first(tmp_path):
             ).all()
         assert len(statuses) == FILES_IN_ZIP + 1 and set(statuses) == {"ingested"}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server)
         core.dispose()
