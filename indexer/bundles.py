@@ -9,6 +9,7 @@ with a reason instead of filling the disk.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import zipfile
@@ -19,9 +20,12 @@ from typing import TYPE_CHECKING
 
 from indexer.extract import Extraction, UnsoundFile
 from indexer.identify import identify
+from indexer.names import decode_name_bytes
 
 if TYPE_CHECKING:
     from indexer.pipeline import FileResult, Ingestor, Source
+
+log = logging.getLogger(__name__)
 
 UTF8_FLAG = 0x800
 MAX_DEPTH = 4
@@ -52,12 +56,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
         raw = info.filename.encode("cp437")
     except UnicodeEncodeError:
         return info.filename
-    for encoding in ("utf-8", "cp874"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+    return decode_name_bytes(raw) or info.filename
 
 
 def safe_member_path(name: str) -> tuple[str | None, str | None]:
@@ -227,14 +226,20 @@ def expand_sources(
     ingestor: Ingestor, items: Iterable[Source | FileResult]
 ) -> Iterator[Source | FileResult]:
     """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
-    from indexer.pipeline import FileResult
+    from indexer.pipeline import REJECTED, FileResult, unexpected_error
 
     for item in items:
         mime = None if isinstance(item, FileResult) else _bundle_mime_or_none(item)
         if mime is None:
             yield item
             continue
-        yield from _expand_bundle(ingestor, item, mime, depth=1)
+        try:
+            yield from _expand_bundle(ingestor, item, mime, depth=1)
+        except Exception as exc:
+            # What was unpacked so far is recorded; the rest of this bundle is refused
+            # with the reason, and the batch goes on with the next file.
+            log.exception("unpacking %s failed", item.display_path)
+            yield FileResult(f"{item.display_path}/", REJECTED, error=unexpected_error(exc))
 
 
 def _bundle_mime_or_none(source: Source) -> str | None:

@@ -25,7 +25,8 @@ def job_signature(paths: Sequence[str], item_code: str | None, agent: str) -> st
     canonical = json.dumps(
         [sorted(str(Path(p).resolve()) for p in paths), item_code, agent], ensure_ascii=False
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    # Names that are not UTF-8 reach here as surrogate escapes: hash their raw bytes.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _process_alive(detail: dict) -> bool:

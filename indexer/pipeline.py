@@ -31,6 +31,7 @@ from indexer.extract import Extraction
 from indexer.identify import libmagic_version
 from indexer.indexing import IndexingProcess, index_documents
 from indexer.links import link_document
+from indexer.names import readable_name
 from indexer.prepare import Prefetcher, Prepared, prepare
 from indexer.suggest import auto_link_suggestions
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
@@ -108,13 +109,29 @@ def is_junk(name: str) -> bool:
     return bool(parts) and (parts[-1] in JUNK_NAMES or any(p in JUNK_DIRS for p in parts))
 
 
+def _source(path: Path, name: str, shown: str) -> Source:
+    """A file found on disk; its names as the sender wrote them (see indexer.names)."""
+    return Source(
+        path,
+        readable_name(name),
+        readable_name(shown),
+        source_path=readable_name(str(path.resolve())),
+    )
+
+
+def _refused(shown: str, code: str, name: str) -> FileResult:
+    return FileResult(
+        readable_name(shown), REJECTED, error=_msg(code), filename=readable_name(name)
+    )
+
+
 def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileResult]:
     """Files and folders to Sources, in a stable order; problems become rejected results."""
     for given in paths:
         path = Path(given)
         shown = str(given)
         if path.is_symlink():
-            yield FileResult(shown, REJECTED, error=_msg("symlink"), filename=path.name)
+            yield _refused(shown, "symlink", path.name)
         elif path.is_dir():
             found = False
             for root, dirs, files in os.walk(path):
@@ -125,23 +142,21 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileRe
                         continue
                     found = True
                     if full.is_symlink():
-                        yield FileResult(str(full), REJECTED, error=_msg("symlink"), filename=name)
+                        yield _refused(str(full), "symlink", name)
                         continue
-                    yield Source(full, name, str(full), source_path=str(full.resolve()))
+                    yield _source(full, name, str(full))
                 # Symbolic links to folders are listed in dirs; refuse them visibly.
                 for name in list(dirs):
                     if (Path(root) / name).is_symlink():
                         dirs.remove(name)
                         found = True
-                        yield FileResult(
-                            str(Path(root) / name), REJECTED, error=_msg("symlink"), filename=name
-                        )
+                        yield _refused(str(Path(root) / name), "symlink", name)
             if not found:
-                yield FileResult(shown, REJECTED, error=_msg("empty-folder"), filename=path.name)
+                yield _refused(shown, "empty-folder", path.name)
         elif path.exists():
-            yield Source(path, path.name, shown, source_path=str(path.resolve()))
+            yield _source(path, path.name, shown)
         else:
-            yield FileResult(shown, REJECTED, error=_msg("missing"), filename=path.name)
+            yield _refused(shown, "missing", path.name)
 
 
 MESSAGES = {
@@ -152,11 +167,18 @@ MESSAGES = {
     "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
     "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",
     "not-a-file": "ไม่ใช่ไฟล์ปกติ (not a regular file)",
+    "unexpected": "เกิดข้อผิดพลาดที่ไม่คาดคิดกับไฟล์นี้ รายละเอียดอยู่ในบันทึกของระบบ "
+    "(unexpected error: {error}; the traceback is in the log)",
 }
 
 
 def _msg(code: str, **values) -> str:
     return MESSAGES[code].format(**values)
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """The per-file reason for an error no check foresaw (the traceback goes to the log)."""
+    return _msg("unexpected", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 # Titles office programs write into file properties by default; they name nothing.
@@ -236,7 +258,7 @@ class Ingestor:
         items: Iterable[Source | FileResult],
         progress: Callable[[FileResult], None] | None = None,
     ) -> list[FileResult]:
-        from indexer.bundles import Processed, bundle_mime, expand_sources  # bundles use Source
+        from indexer.bundles import bundle_mime  # bundles use Source
 
         items = list(items)
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
@@ -245,6 +267,20 @@ class Ingestor:
             if self.index_enabled:
                 self._indexing = IndexingProcess(self.core.settings)
         results = []
+        try:
+            self._run_items(items, results, progress)
+        except Exception as exc:
+            # Each file's outcome is already committed; the job's row must say the job
+            # failed rather than stay "running" for ever.
+            log.exception("ingestion job %s failed", self.batch_id)
+            self._fail(exc, results)
+            raise
+        self.finish(results)
+        return results
+
+    def _run_items(self, items, results: list[FileResult], progress) -> None:
+        from indexer.bundles import Processed, expand_sources
+
         try:
             for item in expand_sources(self, items):
                 if isinstance(item, Processed):
@@ -269,8 +305,6 @@ class Ingestor:
                     with self._stage("index"):
                         self._add_index_work(self._indexing.close())
                     self._indexing = None
-        self.finish(results)
-        return results
 
     def _count_done(self, done: int) -> None:
         """Keep the job's counter roughly current (at most once a second: a transaction per
@@ -288,10 +322,16 @@ class Ingestor:
         with self.core.transaction() as session:
             session.get(Batch, self.batch_id).total += count
 
-    def finish(self, results: list[FileResult]) -> None:
+    def _fail(self, exc: Exception, results: list[FileResult]) -> None:
+        try:
+            self.finish(results, status="failed", error=repr(exc))
+        except Exception:
+            log.exception("could not mark job %s failed", self.batch_id)
+
+    def finish(self, results: list[FileResult], status: str = "finished", error=None) -> None:
         with self.core.transaction() as session:
             batch = session.get(Batch, self.batch_id)
-            batch.status = "finished"
+            batch.status = status
             batch.done = len(results)
             batch.finished_at = utcnow()
             batch.total = max(batch.total, len(results))
@@ -299,6 +339,8 @@ class Ingestor:
             for result in results:
                 counts[result.status] = counts.get(result.status, 0) + 1
             batch.detail = {**(batch.detail or {}), "counts": counts}
+            if error:
+                batch.detail = {**batch.detail, "error": error}
 
     @contextmanager
     def _stage(self, name: str):
@@ -311,6 +353,15 @@ class Ingestor:
     # --- one file -----------------------------------------------------------------------
 
     def ingest_one(self, source: Source) -> FileResult:
+        """Ingest one file. Whatever goes wrong becomes this file's rejection with its
+        reason, so that one file can never stop the batch."""
+        try:
+            return self._ingest_one(source)
+        except Exception as exc:
+            log.exception("ingesting %s failed", source.display_path)
+            return self._reject(source, unexpected_error(exc))
+
+    def _ingest_one(self, source: Source) -> FileResult:
         previous = self.skip.get((source.source_path, source.bundle_path))
         if previous is not None:
             return previous
@@ -376,6 +427,13 @@ class Ingestor:
         return result
 
     def _record_rejection(self, result: FileResult, source: Source | None = None) -> None:
+        try:
+            self._write_rejection(result, source)
+        except Exception:
+            # The result still reaches the caller; only its record is lost.
+            log.exception("could not record the rejection of %s", result.path)
+
+    def _write_rejection(self, result: FileResult, source: Source | None) -> None:
         with self.core.transaction() as session:
             submission = Submission(
                 batch_id=self.batch_id,
