@@ -226,6 +226,8 @@ class Ingestor:
         # Results an interrupted run of the same job already recorded, by
         # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
         self.skip: dict[tuple, FileResult] = {}
+        # Documents of those results that the interrupted run had not yet indexed.
+        self.index_on_skip: set[int] = set()
         # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
         self.timings: dict[str, float] = {}
         # Worker processes that prepare (identify, extract, understand) files ahead, and
@@ -364,6 +366,9 @@ class Ingestor:
     def _ingest_one(self, source: Source) -> FileResult:
         previous = self.skip.get((source.source_path, source.bundle_path))
         if previous is not None:
+            if previous.document_id in self.index_on_skip:
+                self.index_on_skip.discard(previous.document_id)
+                self._queue_index(previous.document_id)
             return previous
         problem = self._precheck(source)
         if problem:

@@ -132,7 +132,22 @@ def test_sigkill_loses_nothing_acknowledged_and_rerun_completes_the_rest(tmp_pat
         [batch] = session.scalars(select(Batch)).all()
         assert batch.status == "finished" and batch.detail["resumed"] == 1
     assert_archive_consistent(core)
+    # what the killed run stored but had not yet indexed was indexed by the re-run
+    assert_all_searchable(core, len(files))
     core.dispose()
+
+
+def assert_all_searchable(core: Khlang, count: int) -> None:
+    """Every document marked indexed, with its event, and found by a search."""
+    with core.sessions() as session:
+        documents = session.scalars(select(Document)).all()
+        assert len(documents) == count
+        unindexed = [d.filename for d in documents if not d.indexed_version]
+        assert not unindexed, f"{len(unindexed)} documents left unindexed"
+        for document in documents:
+            assert "indexed" in {e.event_type for e in document.events}, document.filename
+    assert core.index.indexed_ids() == {d.id for d in documents}
+    assert core.index.search("ฉบับที่", limit=1)["total"] == count
 
 
 def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path):
