@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -152,6 +153,11 @@ class ObjectStore:
             return "missing"
         return "ok" if sha256_of_file(path) == sha256 else "corrupt"
 
+    # What killed writers leave in tmp: staged objects, unpacked bundle members, and
+    # upload request bodies spooled to disk (upload job folders, tmp/uploads/job-*, are
+    # resumable jobs' files: indexer.jobs removes them).
+    LEFTOVERS = ("incoming-*", "bundle-*", "uploads/upload-*")
+
     def clean_tmp(self, older_than_seconds: float = 3600) -> int:
         """Remove temporary files a killed writer left behind; they were never acknowledged.
 
@@ -159,9 +165,18 @@ class ObjectStore:
         """
         removed = 0
         cutoff = time.time() - older_than_seconds
-        if self.tmp_dir.is_dir():
-            for leftover in self.tmp_dir.glob("incoming-*"):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink(missing_ok=True)
-                    removed += 1
+        if not self.tmp_dir.is_dir():
+            return 0
+        for pattern in self.LEFTOVERS:
+            for leftover in self.tmp_dir.glob(pattern):
+                try:
+                    if leftover.lstat().st_mtime >= cutoff:
+                        continue
+                    if leftover.is_dir() and not leftover.is_symlink():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    continue  # its writer finished meanwhile
+                removed += 1
         return removed

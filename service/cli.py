@@ -53,6 +53,8 @@ def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
 def init(ctx: click.Context) -> None:
     """สร้างหรือปรับรุ่นโฟลเดอร์ข้อมูลและฐานข้อมูล (create or upgrade the data directory)."""
     core = open_core(ctx)
+    # Staging files of writers killed more than an hour ago were never acknowledged.
+    core.store.clean_tmp()
     click.echo(f"พร้อมใช้งาน (ready): {core.settings.data_dir}")
 
 
