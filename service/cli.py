@@ -39,7 +39,12 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 
 
 def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
-    core = Khlang.open(ctx.obj.get("data_dir"))
+    from schemas.config import ConfigError
+
+    try:
+        core = Khlang.open(ctx.obj.get("data_dir"))
+    except ConfigError as exc:
+        _fail(str(exc))
     if init:
         # Creating/upgrading is idempotent and cheap; doing it here means a new data
         # directory just works and an old one is migrated before anything touches it.
@@ -274,6 +279,30 @@ _register_inventory(main)
 from service.cli_accounts import register as _register_accounts  # noqa: E402
 
 _register_accounts(main)
+
+
+def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["data_dir"] = value
+
+
+def _accept_data_dir_everywhere(group: click.Group) -> None:
+    """`khlang ingest --data-dir X` works as well as `khlang --data-dir X ingest`."""
+    for command in group.commands.values():
+        command.params.append(
+            click.Option(
+                ["--data-dir"],
+                type=click.Path(file_okay=False),
+                expose_value=False,
+                callback=_set_data_dir,
+                help="โฟลเดอร์ข้อมูล (data directory), as before the command",
+            )
+        )
+        if isinstance(command, click.Group):
+            _accept_data_dir_everywhere(command)
+
+
+_accept_data_dir_everywhere(main)
 
 
 if __name__ == "__main__":

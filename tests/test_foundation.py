@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from indexer.jobs import run_ingest_job
@@ -219,3 +220,44 @@ def test_unreadable_file_is_rejected_with_its_reason(tmp_path):
     [entry] = json.loads(result.stdout)
     assert entry["status"] == "rejected"
     assert "cannot be read" in entry["error"]
+
+
+def test_size_settings_take_suffixes_and_a_bad_value_is_a_clear_error(tmp_path):
+    from service.cli import main
+
+    runner = CliRunner()
+    data_dir = str(tmp_path / "data")
+    env = {"KHLANG_DATA_DIR": data_dir, "KHLANG_DATABASE_URL": "", "KHLANG_MAX_FILE_SIZE": "1k"}
+    small = tmp_path / "เล็ก.txt"
+    small.write_text("ข้อความสั้น", encoding="utf-8")
+    big = tmp_path / "ใหญ่.txt"
+    big.write_text("ข้อความยาว " * 200, encoding="utf-8")
+    result = runner.invoke(main, ["ingest", str(small), str(big), "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    by_name = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert by_name["เล็ก.txt"]["status"] == "ingested"
+    assert "size limit" in by_name["ใหญ่.txt"]["error"] and "1,024" in by_name["ใหญ่.txt"]["error"]
+
+    result = runner.invoke(main, ["verify"], env={**env, "KHLANG_MAX_FILE_SIZE": "lots"})
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "KHLANG_MAX_FILE_SIZE='lots'" in result.stderr and "not a valid size" in result.stderr
+
+
+def test_data_dir_is_accepted_before_and_after_the_command(tmp_path):
+    from service.cli import main
+
+    runner = CliRunner()
+    env = {"KHLANG_DATA_DIR": str(tmp_path / "elsewhere"), "KHLANG_DATABASE_URL": ""}
+    pdf = str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf")
+    after = tmp_path / "after"
+    result = runner.invoke(main, ["init", "--data-dir", str(after)], env=env)
+    assert result.exit_code == 0 and str(after) in result.stdout, result.output
+    result = runner.invoke(main, ["ingest", pdf, "--data-dir", str(after), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["status"] == "ingested"
+    before = runner.invoke(main, ["--data-dir", str(after), "verify", "--json"], env=env)
+    assert json.loads(before.stdout)["checked"] == 1
+    result = runner.invoke(main, ["search", "เชียงราย", "--data-dir", str(after)], env=env)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "elsewhere").exists()
