@@ -7,10 +7,12 @@ Described by the OpenAPI 3.1 document at /api/openapi.json (service/openapi.py).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
@@ -222,9 +224,20 @@ def download(document_id: int):
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
     # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
     # so Thai names survive every browser.
-    return send_file(
+    response = send_file(
         path, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
     )
+    if not name.isascii():
+        # Werkzeug's fallback drops every Thai letter (filename=" .pdf"): a client that
+        # ignores filename* gets the document's number instead.
+        suffix = (
+            Path(name).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", Path(name).suffix) else ""
+        )
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="document-{document_id}{suffix}"; '
+            f"filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
+        )
+    return response
 
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:

@@ -144,6 +144,8 @@ def test_thai_file_name_downloads_intact(cli, client, tmp_path):
     disposition = response.headers["Content-Disposition"]
     assert "filename*=UTF-8''" + quote(thai_name) in disposition
     assert disposition.startswith("attachment")
+    # clients that know only the plain filename get a sensible one, not " .pdf"
+    assert f'filename="document-{entry["document_id"]}.pdf"' in disposition
 
 
 def test_api_document_matches_cli_show(cli, client):
