@@ -115,9 +115,16 @@ class ObjectStore:
         if final.is_file():
             staged.path.unlink(missing_ok=True)
             return StoredObject(staged.sha256, staged.size, final, created=False)
+        return self.replace(staged)
+
+    def replace(self, staged: Staged) -> StoredObject:
+        """Move a staged file into place over whatever is there: how a corrupt object is
+        replaced by a newly arrived copy whose hash was checked while it was staged."""
+        final = self.path_for(staged.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(staged.path, 0o444)
-        # os.replace is atomic: two writers of the same bytes both end with one whole file.
+        # os.replace is atomic: two writers of the same bytes both end with one whole file,
+        # and a reader sees the old file or the new one, never a mix.
         os.replace(staged.path, final)
         _fsync_directory(final.parent)
         return StoredObject(staged.sha256, staged.size, final, created=True)

@@ -465,10 +465,12 @@ class Ingestor:
 
     def _record_duplicate(self, document_id: int, staged: Staged, source: Source) -> FileResult:
         # The bytes may be known while the object went missing (restored from a backup of
-        # the database, say): the arrival then heals the store.
-        healed = False
-        if not self.core.store.exists(staged.sha256):
-            healed = self.core.store.commit(staged).created
+        # the database, say) or went bad on disk: the arrival, whose hash was checked as it
+        # was staged, then heals the store.
+        state = self.core.store.check(staged.sha256)
+        healed = state != "ok"
+        if healed:
+            self.core.store.replace(staged)
         with self.core.transaction() as session:
             document = session.get(Document, document_id)
             submission = self._new_submission(source, DUPLICATE, staged.sha256)
@@ -489,6 +491,22 @@ class Ingestor:
                 source_path=source.source_path,
                 restored_object=healed,
             )
+            if healed:
+                ev.record(
+                    session,
+                    ev.STORED,
+                    agent=self.agent,
+                    document=document,
+                    submission=submission,
+                    outcome="repaired",
+                    tool="khlang object store",
+                    sha256=staged.sha256,
+                    size=staged.size,
+                    replaced=state,
+                    message=f"ไฟล์ต้นฉบับ{'หาย' if state == 'missing' else 'เสียหาย'} "
+                    f"จึงใช้สำเนาที่ได้รับใหม่ซึ่งตรวจค่า sha256 แล้วแทน "
+                    f"(the stored object was {state}; replaced by this verified copy)",
+                )
             if source.bundle_document_id:
                 self._record_unpacked(session, document, submission, source)
             self._link_requested(session, document)

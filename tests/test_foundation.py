@@ -263,3 +263,25 @@ def test_data_dir_is_accepted_before_and_after_the_command(tmp_path):
     result = runner.invoke(main, ["search", "เชียงราย", "--data-dir", str(after)], env=env)
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_new_arrival_of_the_same_bytes_replaces_a_corrupt_object(cli, core):
+    pdf = SEED_FIXTURES / "002_0090340a6c3e03ac.pdf"
+    [first] = cli.json("ingest", str(pdf))
+    path = core.store.path_for(first["sha256"])
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert cli("verify").exit_code == 1
+    [again] = cli.json("ingest", str(pdf))
+    assert again["status"] == "duplicate"
+    assert cli("verify").exit_code == 0
+    assert path.read_bytes() == pdf.read_bytes()
+    assert path.stat().st_mode & 0o777 == 0o444
+    with core.sessions() as session:
+        repaired = session.scalars(
+            select(Event).where(Event.event_type == "stored", Event.outcome == "repaired")
+        ).one()
+    assert repaired.document_id == first["document_id"]
+    assert repaired.detail["replaced"] == "corrupt"
