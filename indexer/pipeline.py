@@ -236,6 +236,7 @@ class Ingestor:
         self._prefetcher: Prefetcher | None = None
         self._indexing: IndexingProcess | None = None
         self._counted_at = 0.0
+        self._progress: Callable[[FileResult], None] | None = None
         if item_code:
             with core.sessions() as session:
                 if (
@@ -263,6 +264,7 @@ class Ingestor:
         from indexer.bundles import bundle_mime  # bundles use Source
 
         items = list(items)
+        self._progress = progress
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
             self._prefetcher = Prefetcher(plain, self.workers)
@@ -323,6 +325,14 @@ class Ingestor:
         """A bundle was opened: its members join the job's expected total."""
         with self.core.transaction() as session:
             session.get(Batch, self.batch_id).total += count
+        self._tell_progress("add_total", count)
+
+    def _tell_progress(self, event: str, value) -> None:
+        """A progress display may also want to know which file is being worked on
+        (``start``) and that a bundle added files (``add_total``)."""
+        method = getattr(self._progress, event, None)
+        if method is not None:
+            method(value)
 
     def _fail(self, exc: Exception, results: list[FileResult]) -> None:
         try:
@@ -357,6 +367,7 @@ class Ingestor:
     def ingest_one(self, source: Source) -> FileResult:
         """Ingest one file. Whatever goes wrong becomes this file's rejection with its
         reason, so that one file can never stop the batch."""
+        self._tell_progress("start", source.display_path)
         try:
             return self._ingest_one(source)
         except Exception as exc:

@@ -77,6 +77,12 @@ STATUS_TH = {
 @click.option("--submitted-by", help="ผู้ส่ง (who delivered the files); default: OS user")
 @click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
 @click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="แถบความคืบหน้าทาง stderr (progress bar on stderr; default: when stderr is a "
+    "terminal and without --json)",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=lambda: os.cpu_count() or 1,
@@ -84,14 +90,16 @@ STATUS_TH = {
     help="กระบวนการที่อ่านไฟล์ล่วงหน้า (processes preparing files ahead, for big batches)",
 )
 @click.pass_context
-def ingest(ctx, paths, item_code, submitted_by, as_json, workers):
+def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
     """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
     from indexer.jobs import run_ingest_job
 
     core = open_core(ctx)
     agent = submitted_by or default_agent()
     started = time.monotonic()
-    bar = _IngestProgress(enabled=not as_json and sys.stderr.isatty())
+    if progress is None:
+        progress = not as_json and sys.stderr.isatty()
+    bar = _IngestProgress(enabled=progress)
     try:
         results = run_ingest_job(
             core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
@@ -121,26 +129,39 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, workers):
 
 
 class _IngestProgress:
-    """A progress line on stderr: files done of total, the current file, the rate."""
+    """A progress line on stderr: files done of total, the rate, and the file being worked
+    on. The total grows as bundles are opened (their members join it)."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.started = time.monotonic()
         self.total = 0
         self.done = 0
+        self.current = ""
 
     def set_total(self, total: int) -> None:
         self.total = total
 
+    def add_total(self, count: int) -> None:
+        self.total += count
+        self._draw()
+
+    def start(self, path: str) -> None:
+        self.current = path
+        self._draw()
+
     def __call__(self, result) -> None:
         self.done += 1
+        self._draw()
+
+    def _draw(self) -> None:
         if not self.enabled:
             return
         rate = self.done / max(time.monotonic() - self.started, 1e-6)
         total = max(self.total, self.done)
         width = 24
         filled = int(width * self.done / total) if total else width
-        name = result.path[-40:]
+        name = self.current[-40:]
         click.echo(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total} "
             f"{rate:5.1f} ไฟล์/วินาที  {name:<40}",

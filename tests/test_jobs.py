@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -313,3 +314,41 @@ def test_gunicorn_resumes_an_upload_job_whose_worker_was_killed(tmp_path):
         live_server.stop(server)
     assert hits["total"] == len(files)
     core.dispose()
+
+
+def test_progress_shows_the_file_being_worked_on_and_grows_with_bundles(cli, tmp_path):
+    import zipfile
+
+    folder = tmp_path / "ส่งมอบ"
+    make_text_files(folder, 2)
+    with zipfile.ZipFile(folder / "ชุด.zip", "w") as archive:
+        for n in range(3):
+            archive.writestr(f"ภายใน-{n}.txt", f"เอกสารในชุด ฉบับที่ {n}".encode())
+    result = cli("ingest", str(folder), "--progress", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 6
+    segments = [part.split("\n")[0] for part in result.stderr.split("\r")]
+    shown = [
+        re.search(r"\] (\d+)/(\d+) .*?(\S+)\s*$", part).groups()
+        for part in segments
+        if part.startswith("[")
+    ]
+
+    def done_when_shown(name: str) -> int:
+        return min(int(done) for done, _, shown_name in shown if shown_name.endswith(name))
+
+    # each file is shown while it is worked on, before it is counted done: the bundle
+    # first (its name sorts first), then its members, then the two texts
+    assert done_when_shown("ส่งมอบ/ชุด.zip") == 0
+    for n in range(3):
+        assert done_when_shown(f"ชุด.zip/ภายใน-{n}.txt") == 1 + n
+    assert done_when_shown("เอกสาร-0000.txt") == 4
+    assert done_when_shown("เอกสาร-0001.txt") == 5
+    # the total grows by the bundle's members when it is opened; done never passes it
+    totals = [int(total) for _, total, _ in shown]
+    assert totals[0] == 3 and totals[-1] == 6
+    assert all(int(done) <= int(total) for done, total, _ in shown)
+    assert shown[-1][:2] == ("6", "6")
+    # without a terminal and without --progress, nothing is drawn
+    quiet = cli("ingest", str(folder), "--json")
+    assert "[" not in quiet.stderr.split("\n")[0]
