@@ -140,18 +140,14 @@ class ObjectStore:
             return self.put_stream(handle, max_size=max_size)
 
     def iter_objects(self) -> Iterator[tuple[str, Path]]:
-        """Every object file in the store, by the hash its name claims."""
+        """Every file in the store, with the hash its name claims: also files that are not
+        where an object belongs (``path != path_for(name)``), which verify reports."""
         if not self.root.is_dir():
             return
-        for first in sorted(self.root.iterdir()):
-            if first == self.tmp_dir or not first.is_dir() or len(first.name) != 2:
-                continue
-            for second in sorted(first.iterdir()):
-                if not second.is_dir():
-                    continue
-                for item in sorted(second.iterdir()):
-                    if item.is_file():
-                        yield item.name, item
+        for folder, subfolders, files in os.walk(self.root):
+            subfolders[:] = sorted(d for d in subfolders if Path(folder, d) != self.tmp_dir)
+            for name in sorted(files):
+                yield name, Path(folder, name)
 
     def check(self, sha256: str) -> str:
         """'ok', 'missing' or 'corrupt' for one object."""

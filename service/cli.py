@@ -212,6 +212,17 @@ def show(ctx, document_id, as_json):
     click.echo(data["text"][:3000])
 
 
+ORPHANS_EXPLAINED = (
+    "  ไฟล์ไม่มีเจ้าของคือไฟล์ใน objects/ ที่ไม่มีเอกสารใดอ้างถึง มักเกิดเมื่อระบบหยุดระหว่างเก็บไฟล์"
+    "กับบันทึกข้อมูล: นำเข้าไฟล์ต้นฉบับนั้นอีกครั้ง ระบบจะรับไฟล์นี้เป็นของเอกสาร หรือย้ายออกถ้าไม่ต้องการ; "
+    "ไฟล์ที่อยู่ผิดที่ไม่ใช่ไฟล์ของคลัง ให้ย้ายออกจาก objects/\n"
+    "  (An orphan is a file in objects/ that no document refers to, usually left by a crash "
+    "between storing and recording: ingest the original file again and it is adopted, or "
+    "move it out if it is not wanted. A misplaced file, outside the objects/ab/cd/<sha256> "
+    "layout, is not an object: move it out of objects/.)"
+)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -236,7 +247,10 @@ def verify(ctx, as_json):
                 f"{entry['sha256']}"
             )
         for entry in report["orphans"]:
-            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan): {entry['path']}")
+            where = " อยู่ผิดที่ (misplaced)" if entry["misplaced"] else ""
+            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan){where}: {entry['path']}")
+        if report["orphans"]:
+            click.echo(ORPHANS_EXPLAINED)
         click.echo("ผ่าน (ok)" if report["ok"] else "ไม่ผ่าน (FAILED)")
     sys.exit(0 if report["ok"] else 1)
 

@@ -285,3 +285,28 @@ def test_a_new_arrival_of_the_same_bytes_replaces_a_corrupt_object(cli, core):
         ).one()
     assert repaired.document_id == first["document_id"]
     assert repaired.detail["replaced"] == "corrupt"
+
+
+def test_orphan_objects_alone_fail_verify_with_an_explanation(cli, core):
+    cli("ingest", str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"))
+    assert cli("verify").exit_code == 0
+    orphan = core.store.put_file(SEED_FIXTURES / "001_ea139409875e9751.pdf")
+    misplaced = core.store.root / "29" / "x"
+    misplaced.parent.mkdir()
+    misplaced.write_bytes(b"left here by hand")
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert str(orphan.path) in result.stdout and str(misplaced) in result.stdout
+    assert "ingest the original file again" in result.stdout
+    report = json.loads(cli("verify", "--json").stdout)
+    assert report["ok"] is False and not report["missing"] and not report["corrupt"]
+    assert {(o["path"], o["misplaced"]) for o in report["orphans"]} == {
+        (str(orphan.path), False),
+        (str(misplaced), True),
+    }
+    # ingesting the orphan's bytes adopts it; the misplaced file stays reported
+    cli("ingest", str(SEED_FIXTURES / "001_ea139409875e9751.pdf"))
+    report = json.loads(cli("verify", "--json").stdout)
+    assert [o["path"] for o in report["orphans"]] == [str(misplaced)]
+    misplaced.unlink()
+    assert cli("verify").exit_code == 0
