@@ -503,26 +503,29 @@ class Ingestor:
                 restored_object=healed,
             )
             if healed:
-                ev.record(
-                    session,
-                    ev.STORED,
-                    agent=self.agent,
-                    document=document,
-                    submission=submission,
-                    outcome="repaired",
-                    tool="khlang object store",
-                    sha256=staged.sha256,
-                    size=staged.size,
-                    replaced=state,
-                    message=f"ไฟล์ต้นฉบับ{'หาย' if state == 'missing' else 'เสียหาย'} "
-                    f"จึงใช้สำเนาที่ได้รับใหม่ซึ่งตรวจค่า sha256 แล้วแทน "
-                    f"(the stored object was {state}; replaced by this verified copy)",
-                )
+                self._record_repair(session, document, submission, staged, state)
             if source.bundle_document_id:
                 self._record_unpacked(session, document, submission, source)
             self._link_requested(session, document)
             name = document.filename
         return FileResult(source.display_path, DUPLICATE, document_id, staged.sha256, filename=name)
+
+    def _record_repair(self, session, document, submission, staged: Staged, state: str) -> None:
+        lost = "หาย" if state == "missing" else "เสียหาย"
+        ev.record(
+            session,
+            ev.STORED,
+            outcome="repaired",
+            tool="khlang object store",
+            sha256=staged.sha256,
+            size=staged.size,
+            replaced=state,
+            message=f"ไฟล์ต้นฉบับ{lost} จึงใช้สำเนาที่ได้รับใหม่ซึ่งตรวจค่า sha256 แล้วแทน "
+            f"(the stored object was {state}; replaced by this verified copy)",
+            agent=self.agent,
+            document=document,
+            submission=submission,
+        )
 
     def _record_unpacked(self, session, document, submission, source: Source) -> None:
         ev.record(
