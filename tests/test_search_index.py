@@ -120,6 +120,7 @@ def test_result_is_json_and_shaped(ix):
         "category",
         "fiscal_year",
         "date",
+        "received",
     }
     assert set(r["facets"]) == {
         "fiscal_year",

@@ -110,7 +110,7 @@ def test_qa_retrieval_iapp(tmp_path):
     for name, ask in (
         (
             "search(relaxed)",
-            lambda q: [h["document_id"] for h in ix.search(q, relaxed=True)["hits"][:10]],
+            lambda q: [h["document_id"] for h in ix.search(q, match="any")["hits"][:10]],
         ),
         ("similar", lambda q: [h["document_id"] for h in ix.similar(q, limit=10)]),
     ):
