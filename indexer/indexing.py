@@ -222,11 +222,6 @@ def stale_document_ids(core: Khlang) -> list[int]:
         )
 
 
-def document_count(core: Khlang) -> int:
-    with core.sessions() as session:
-        return session.scalar(select(func.count(Document.id))) or 0
-
-
 @contextmanager
 def _reindex_lock(core: Khlang, wait: bool):
     """One reindex at a time per data directory: several gunicorn workers start together,
