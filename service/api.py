@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
+from indexer.search.index import MATCH_MODES, IndexDamaged
 from indexer.search.schema import FACET_FIELDS
 from schemas.models import Batch, Document, InventoryItem
 from service import access
@@ -161,7 +163,9 @@ def search_filters(args) -> dict:
     return filters
 
 
-def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict) -> dict:
+def run_search(
+    query: str, *, limit: int, offset: int, sort: str, filters: dict, match: str = "strict"
+) -> dict:
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
@@ -172,6 +176,7 @@ def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict)
         sort=sort,
         published_only=only_published,
         filters=filters or None,
+        match=match,
     )
     if only_published:
         # "Did you mean" draws on every indexed word, unpublished documents' too.
@@ -191,8 +196,45 @@ def search():
     sort = request.args.get("sort") or "relevance"
     if sort not in ("relevance", "date"):
         raise BadArgument("sort")
+    match = request.args.get("match") or "strict"
+    if match not in MATCH_MODES:
+        raise BadArgument("match")
     filters = search_filters(request.args)
-    return jsonify(run_search(query, limit=limit, offset=offset, sort=sort, filters=filters))
+    return jsonify(
+        run_search(query, limit=limit, offset=offset, sort=sort, filters=filters, match=match)
+    )
+
+
+_repair_started = threading.Lock()
+
+
+def start_index_repair() -> None:
+    """Rebuild a damaged index in the background (one thread per process; ``reindex``
+    itself lets one process at a time do it)."""
+    from service import _repair_index
+
+    if not _repair_started.acquire(blocking=False):
+        return
+    app_core = core()
+
+    def run() -> None:
+        try:
+            _repair_index(app_core)
+        finally:
+            _repair_started.release()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+@bp.errorhandler(IndexDamaged)
+def _index_damaged(_exc: IndexDamaged):
+    start_index_repair()
+    return error(
+        503,
+        "index_damaged",
+        "ดัชนีค้นหาเสียหาย ระบบกำลังสร้างใหม่ กรุณาลองอีกครั้งภายหลัง",
+        "the search index is damaged and is being rebuilt; try again later",
+    )
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -272,7 +314,19 @@ def reuse():
     limit = body.get("limit", 10) if isinstance(body, dict) else 10
     if not isinstance(limit, int) or not 1 <= limit <= 50:
         raise BadArgument("limit")
-    return jsonify({"hits": similar_hits(str(text)[:50000], limit)})
+    return jsonify(reuse_lookup(str(text)[:50000], limit))
+
+
+REUSE_POOL = 50  # similar documents whose projects are ranked
+
+
+def reuse_lookup(text: str, limit: int) -> dict:
+    """The most similar past documents, and the projects they belong to, each with the key
+    terms shared with ``text`` (only what the asker may see)."""
+    from indexer.search.similar import similar_projects
+
+    hits = similar_hits(text, max(limit, REUSE_POOL))
+    return {"hits": hits[:limit], "projects": similar_projects(hits, limit)}
 
 
 @bp.post("/api/documents/<int:document_id>/publication")

@@ -276,17 +276,38 @@ def reindex(ctx, if_needed):
     )
 
 
-@main.command()
-@click.argument("query")
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option(
+    "--any",
+    "match_any",
+    is_flag=True,
+    help="เอกสารที่มีคำใดคำหนึ่ง (any of the words: a Thai run is no longer one phrase)",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def search(ctx, query, limit, offset, sort, as_json):
-    """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search)."""
+def search(ctx, query, limit, offset, sort, match_any, as_json):
+    """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search).
+
+    The words of QUERY may be given as separate arguments; one starting with '-' (an
+    exclusion, -ลำปาง or -province:ลำปาง) is part of the query, not an option."""
+    from indexer.search.index import IndexDamaged
+
     core = open_core(ctx)
-    result = core.index.search(query, limit=limit, offset=offset, sort=sort)
+    text = " ".join(query)
+    try:
+        result = core.index.search(
+            text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
+        )
+    except IndexDamaged:
+        _fail(
+            "ดัชนีค้นหาเสียหาย ให้สั่ง khlang reindex --if-needed "
+            "(the search index is damaged; run khlang reindex --if-needed)",
+            3,
+        )
     if as_json:
         _dump(result)
         return
@@ -298,6 +319,11 @@ def search(ctx, query, limit, offset, sort, as_json):
             click.echo(f"{'':16}{snippet[:200]}")
     if not result["hits"] and result.get("suggestion"):
         click.echo(f"หรือหมายถึง (did you mean): {result['suggestion']}")
+    if not result["hits"] and not match_any:
+        click.echo(
+            "ลองค้นเอกสารที่มีคำใดคำหนึ่ง: khlang search --any ... "
+            "(try any of these words: khlang search --any ...)"
+        )
 
 
 def _strip_marks(snippet: str) -> str:

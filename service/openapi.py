@@ -108,8 +108,38 @@ SCHEMAS = {
             "kind": {"type": "string"},
             "category": {"type": "string"},
             "fiscal_year": _NULLABLE_INT,
-            "date": _NULLABLE_STR,
+            "date": {**_NULLABLE_STR, "description": "the document's own date; null if undated"},
+            "received": {**_NULLABLE_STR, "description": "when it came into Khlang"},
             "shared_terms": {"type": "array", "items": {"type": "string"}},
+            "projects": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "ReuseProject": {
+        "type": "object",
+        "required": ["project", "score", "shared_terms", "documents"],
+        "properties": {
+            "project": {"type": "string", "description": "project name"},
+            "score": {"type": "number", "description": "sum of its similar documents' scores"},
+            "shared_terms": {"type": "array", "items": {"type": "string"}},
+            "documents": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["document_id", "title"],
+                    "properties": {
+                        "document_id": {"type": "integer"},
+                        "title": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Reuse": {
+        "type": "object",
+        "required": ["hits", "projects"],
+        "properties": {
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "projects": {"type": "array", "items": _ref("ReuseProject")},
         },
     },
     "FacetValue": {
@@ -403,9 +433,19 @@ PATHS = {
                 _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "hits per page"),
                 _param("offset", {"type": "integer", "minimum": 0}, "hits to skip"),
                 _param("sort", {"enum": ["relevance", "date"]}, "order"),
+                _param(
+                    "match",
+                    {"enum": ["strict", "any"], "default": "strict"},
+                    "strict: each unbroken Thai run is a phrase; any: documents with any of "
+                    "the query's words (those with all of them first)",
+                ),
                 *FILTER_PARAMS,
             ],
-            "responses": {"200": _json(_ref("SearchResult")), **_errors("400", "401")},
+            "responses": {
+                "200": _json(_ref("SearchResult")),
+                **_errors("400", "401"),
+                "503": _err("the search index is damaged and is being rebuilt (index_damaged)"),
+            },
         }
     },
     "/api/documents/{document_id}": {
@@ -537,7 +577,8 @@ PATHS = {
     },
     "/api/reuse": {
         "post": {
-            "summary": "Paste a new project's description; get past outputs to build on",
+            "summary": "Paste a new project's description; get the most similar past "
+            "documents and projects, with the key terms they share",
             "security": [],
             "requestBody": {
                 "required": True,
@@ -554,7 +595,11 @@ PATHS = {
                     }
                 },
             },
-            "responses": {"200": _json(_ref("Similar")), **_errors("400", "401")},
+            "responses": {
+                "200": _json(_ref("Reuse")),
+                **_errors("400", "401"),
+                "503": _err("the search index is damaged and is being rebuilt (index_damaged)"),
+            },
         }
     },
     "/api/uploads": {
