@@ -193,3 +193,13 @@ def test_gov_pdf_text_is_clean(path):
     assert "\u0e4d\u0e32" not in text
     assert not _SPACE_BEFORE_MARK.search(text), _SPACE_BEFORE_MARK.search(text)
     assert r.thai_text_quality(text) > 0.9
+
+
+def test_spaces_after_actual_text_spans_survive():
+    """LibreOffice wraps some marks in /ActualText spans; the glyphs read in their place
+    must advance as far as the originals, or the gap after them (between a given name and
+    a surname, or two words) is lost."""
+    assert "(  นายวรันธุ์ ติประเสริฐสิน)" in _extracted("004_b16aa6efba4dfd19.pdf")
+    text_000 = _extracted("000_b5296e7a1e0e78d3.pdf")
+    assert "ประจำอยู่ ณ สำนักงานจังหวัด" in text_000
+    assert "ศาลากลางจังหวัดเชียงใหม่ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่" in text_000
