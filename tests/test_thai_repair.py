@@ -93,6 +93,15 @@ def test_line_join_only_inside_words():
     assert r.join_wrapped_lines(text) == text
 
 
+def test_space_after_slash_between_thai_words():
+    # justified PDF lines stretch the gap in 'A/B' lists (seeds 003 and 004)
+    assert r.fix_space_after_slash("กิจกรรม/   โครงการ ระดับอำเภอ/  ตำบล") == (
+        "กิจกรรม/โครงการ ระดับอำเภอ/ตำบล"
+    )
+    # a letter number's slash is not between Thai words
+    assert r.fix_space_after_slash("ที่ ขร ๐๐๑๙.๑/ ๑๙๕๕๕") == "ที่ ขร ๐๐๑๙.๑/ ๑๙๕๕๕"
+
+
 def test_intra_word_space():
     assert r.fix_intra_word_space("หน่ วยงานอื่นของรัฐ") == "หน่วยงานอื่นของรัฐ"
     # deliberate spaces between words and before abbreviations stay
