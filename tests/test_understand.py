@@ -238,6 +238,22 @@ def test_news_headlines_and_cited_meetings_are_not_structures():
     assert announcement.document_date == dt.date(2024, 1, 5)
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "รายงานสรุปผลการดำเนินงานโครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา",
+        "รายงานผลการดำเนินโครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา",
+    ],
+)
+def test_project_summary_reports_are_recognised_by_their_heading(heading):
+    u = understand(
+        f"กลุ่มจังหวัดภาคเหนือตอนบน ๑\n{heading}\n"
+        "กิจกรรมที่ ๑ อบรมผู้ประกอบการ ประจำปีงบประมาณ พ.ศ. ๒๕๖๒\nบทสรุปผู้บริหาร"
+    )
+    assert u.kind == "summary_report", u.kind_evidence
+    assert u.fiscal_year == 2562 and u.document_date is None
+
+
 def test_no_letter_structure_gives_other_and_no_invented_fields():
     text = "วันนี้อากาศดี ฝนไม่ตก เด็ก ๆ ไปโรงเรียนตามปกติ\nแล้วกลับบ้านตอนเย็น"
     u = understand(text)
