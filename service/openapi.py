@@ -22,6 +22,14 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _json_body(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    """A required JSON request body: an object with these properties."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _err(description: str) -> dict:
     return _json(_ref("Error"), description)
 
@@ -717,21 +725,13 @@ PATHS = {
             "summary": "Retire (withdraw) items: they leave the gap report and the suggestions, "
             "keep their links and history (strategy, admin)",
             "security": BEARER,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["codes"],
-                            "properties": {
-                                "codes": {"type": "array", "items": {"type": "string"}},
-                                "reason": {"type": "string"},
-                            },
-                        }
-                    }
+            "requestBody": _json_body(
+                {
+                    "codes": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": "string"},
                 },
-            },
+                required=("codes",),
+            ),
             "responses": {"200": _json(_ref("RetireResult")), **_errors("400", "401", "403")},
         }
     },
@@ -751,24 +751,15 @@ PATHS = {
             "parameters": [
                 _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)", "path")
             ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "inventory_to_dsss": {
-                                    "type": "string",
-                                    "description": "a date as staff write it: '๓๑ ต.ค. ๒๕๖๒', "
-                                    "'31/10/2562', ISO",
-                                },
-                                "dsss_to_cluster": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": _json_body(
+                {
+                    "inventory_to_dsss": {
+                        "type": "string",
+                        "description": "a date as staff write it: '๓๑ ต.ค. ๒๕๖๒', '31/10/2562', ISO",
+                    },
+                    "dsss_to_cluster": {"type": "string"},
+                }
+            ),
             "responses": {
                 "200": _json(_ref("ProcessDeadlines")),
                 **_errors("400", "401", "403"),
