@@ -30,7 +30,8 @@ from indexer.documents import letter_key
 from indexer.extract import Extraction
 from indexer.identify import libmagic_version
 from indexer.indexing import IndexingProcess, index_documents
-from indexer.links import link_document
+from indexer.inventory import resolve_item_code
+from indexer.links import is_container, link_document
 from indexer.names import readable_name
 from indexer.prepare import Prefetcher, Prepared, prepare
 from indexer.suggest import auto_link_suggestions
@@ -239,11 +240,8 @@ class Ingestor:
         self._progress: Callable[[FileResult], None] | None = None
         if item_code:
             with core.sessions() as session:
-                if (
-                    session.scalar(select(InventoryItem.id).where(InventoryItem.code == item_code))
-                    is None
-                ):
-                    raise LookupError(item_code)
+                # as typed ('inv-๒๕๖๒-k7m2qx'); LookupError when unknown or retired
+                self.item_code = resolve_item_code(session, item_code)
         self.batch_id = batch_id or self._new_batch()
 
     def _new_batch(self) -> int:
@@ -541,8 +539,8 @@ class Ingestor:
         )
 
     def _link_requested(self, session, document: Document) -> None:
-        if not self.item_code:
-            return
+        if not self.item_code or is_container(document):
+            return  # a bundle's members are linked, each on its own
         item = session.scalar(select(InventoryItem).where(InventoryItem.code == self.item_code))
         link_document(session, document, item, agent=self.agent, method="manual")
 

@@ -366,7 +366,7 @@ def _item_by_code(session, code: str) -> InventoryItem | None:
 
 def change_link(document_id: int, code: str, *, unlink: bool, method: str = "manual"):
     """Link or unlink; returns (status, body) for the API and the pages alike."""
-    from indexer.links import link_document, unlink_document
+    from indexer.links import NotLinkable, link_document, unlink_document
 
     if not g.principal.authenticated:
         return 401, None
@@ -383,7 +383,10 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
             if unlink_document(session, document, item, agent=g.principal.agent) is None:
                 return 404, "link"
         else:
-            link_document(session, document, item, agent=g.principal.agent, method=method)
+            try:
+                link_document(session, document, item, agent=g.principal.agent, method=method)
+            except NotLinkable as exc:
+                return 409, exc
     _reindex_quietly(document_id)
     with core().sessions() as session:
         data = document_as_dict(session, session.get(Document, document_id), include_text=False)
@@ -441,6 +444,8 @@ def _link_response(status: int, body):
             "เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ",
             "you may link only items of your own province",
         )
+    if status == 409 and body is not None:  # indexer.links.NotLinkable
+        return error(409, "not_linkable", body.message_th, body.message_en)
     return error(status, *HTTP_ERRORS[status])
 
 
@@ -488,7 +493,9 @@ def suggestions(document_id: int):
     suggest = _optional("indexer.suggest")
     if suggest is None:
         return _not_available()
-    found = suggest.suggest_items(core(), document_id)
+    # a dsss officer links items of their own province only: suggest only those
+    province_id = g.principal.province_id if g.principal.role == "dsss" else None
+    found = suggest.suggest_items(core(), document_id, province_id=province_id)
     return jsonify({"suggestions": [s.as_dict() for s in found]})
 
 
@@ -546,6 +553,8 @@ def upload():
                 )
             if not access.may_link_item(item):
                 return _link_response(403, None)
+            if item.retired_at is not None:
+                return error(409, "item_retired", "รายการนี้ถูกยกเลิกแล้ว", "the item is retired")
     job_dir, paths = save_uploads(files)
     try:
         job_id = start_background_job(
@@ -655,10 +664,76 @@ def inventory_import():
     from service.inventory_view import run_import
 
     try:
-        result = run_import(core(), upload, agent=g.principal.agent)
+        result = run_import(
+            core(),
+            upload,
+            agent=g.principal.agent,
+            strict=_flag(request.form.get("strict")),
+            prune=_flag(request.form.get("prune")),
+        )
     except ValueError as exc:
         return error(400, "bad_inventory", f"ไฟล์บัญชีไม่ถูกต้อง: {exc}", f"bad inventory file: {exc}")
     return jsonify(_jsonable(result))
+
+
+def _flag(value) -> bool:
+    """A form or JSON yes/no as scripts and forms send it."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on", "ใช่")
+
+
+@bp.post("/api/inventory/retire")
+@permission_required("inventory_manage")
+def inventory_retire():
+    """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
+    from indexer.inventory import retire_items
+
+    body = request.get_json(silent=True) or {}
+    codes = body.get("codes") if isinstance(body, dict) else None
+    if isinstance(codes, str):
+        codes = [codes]
+    if not codes or not all(isinstance(c, str) and c.strip() for c in codes):
+        return error(400, "codes_required", "กรุณาระบุรหัสรายการ", "codes (a list) is required")
+    reason = body.get("reason")
+    result = retire_items(
+        core(), [c.strip() for c in codes], agent=g.principal.agent, reason=reason or None
+    )
+    return jsonify(result)
+
+
+@bp.get("/api/inventory/deadlines/<int:fiscal_year>")
+@permission_required("inventory_read")
+def inventory_deadlines(fiscal_year: int):
+    from indexer.inventory import process_deadlines
+
+    return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
+
+
+@bp.put("/api/inventory/deadlines/<int:fiscal_year>")
+@permission_required("inventory_manage")
+def set_inventory_deadlines(fiscal_year: int):
+    """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
+    from indexer.inventory import set_process_deadlines
+
+    body = request.get_json(silent=True) or {}
+    values = {
+        name: str(body[name]).strip()
+        for name in ("inventory_to_dsss", "dsss_to_cluster")
+        if isinstance(body, dict) and body.get(name)
+    }
+    if not values:
+        return error(
+            400,
+            "bad_argument",
+            "กรุณาระบุ inventory_to_dsss หรือ dsss_to_cluster",
+            "send inventory_to_dsss and/or dsss_to_cluster",
+        )
+    try:
+        data = set_process_deadlines(core(), fiscal_year, **values)
+    except ValueError:
+        return error(400, "bad_date", "อ่านวันที่ไม่ได้", "unreadable date")
+    return jsonify(_jsonable(data))
 
 
 # --- gap reports ---------------------------------------------------------------------------
@@ -666,7 +741,7 @@ def inventory_import():
 
 def gap_params(args) -> dict:
     """Parameters of a gap report; a dsss officer's report is always their province's."""
-    import datetime as dt
+    from indexer.thai.dates import parse_thai_date
 
     fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700) if args.get("fiscal_year") else None
     if fiscal_year is None:
@@ -677,10 +752,10 @@ def gap_params(args) -> dict:
         if value:
             params[key] = value
     if args.get("as_of"):
-        try:
-            params["as_of"] = dt.date.fromisoformat(args["as_of"])
-        except ValueError:
-            raise BadArgument("as_of") from None
+        # as staff write dates: '๑ ธ.ค. ๒๕๖๒', '1/12/2562', ISO (the same parser as the CLI)
+        params["as_of"] = parse_thai_date(args["as_of"])
+        if params["as_of"] is None:
+            raise BadArgument("as_of")
     principal = g.principal
     if principal.role == "dsss":
         if params.get("province") and params["province"] != principal.province:

@@ -178,6 +178,9 @@ EN = {
     "รายการที่ยังขาด": "Missing items",
     "ที่คาดไว้": "Expected",
     "ที่ได้รับ": "Received",
+    "รอยืนยัน": "Awaiting confirmation",
+    "รายการที่ระบบเชื่อมโยงให้ รอเจ้าหน้าที่ยืนยัน": "Items linked by suggestion, awaiting staff confirmation",
+    "รายงานสรุปผลที่ต้องแก้ไข": "Summary reports to correct",
     # reuse
     "วางคำอธิบายโครงการใหม่": "Paste the new project's description",
     "หาผลงานเดิมที่นำมาต่อยอดได้": "Find past outputs to build on",

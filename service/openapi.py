@@ -22,6 +22,14 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _json_body(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    """A required JSON request body: an object with these properties."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _err(description: str) -> dict:
     return _json(_ref("Error"), description)
 
@@ -347,6 +355,39 @@ SCHEMAS = {
             "unchanged": {"type": "integer"},
             "errors": {"type": "array", "items": {"type": "object"}},
             "warnings": {"type": "array", "items": {"type": "object"}},
+            "strict": {"type": "boolean"},
+            "prune": {"type": "boolean"},
+            "prune_skipped": {
+                "type": "boolean",
+                "description": "prune asked but rows had errors: nothing retired",
+            },
+            "absent": {"type": "array", "items": {"type": "string"}},
+            "restored": {"type": "array", "items": {"type": "string"}},
+            "retired": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "RetireResult": {
+        "type": "object",
+        "required": ["retired", "already_retired", "not_found"],
+        "properties": {
+            name: {"type": "array", "items": {"type": "string"}}
+            for name in ("retired", "already_retired", "not_found")
+        },
+    },
+    "ProcessDeadlines": {
+        "type": "object",
+        "required": ["fiscal_year", "inventory_to_dsss", "dsss_to_cluster", "configured"],
+        "properties": {
+            "fiscal_year": {"type": "integer"},
+            "inventory_to_dsss": {"type": "string", "format": "date"},
+            "dsss_to_cluster": {"type": "string", "format": "date"},
+            "configured": {
+                "type": "object",
+                "properties": {
+                    "inventory_to_dsss": {"type": "boolean"},
+                    "dsss_to_cluster": {"type": "boolean"},
+                },
+            },
         },
     },
     "GapGroup": {
@@ -374,12 +415,23 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["code", "deliverable", "quantity", "received", "status"],
+                    "required": [
+                        "code",
+                        "deliverable",
+                        "quantity",
+                        "received",
+                        "unconfirmed",
+                        "status",
+                    ],
                     "properties": {
                         "code": {"type": "string"},
                         "deliverable": {"type": "string"},
                         "quantity": {"type": "integer"},
                         "received": {"type": "integer"},
+                        "unconfirmed": {
+                            "type": "integer",
+                            "description": "of received: linked by suggestion, not confirmed",
+                        },
                         "status": {"enum": ["received", "partial", "missing", "overdue"]},
                     },
                 },
@@ -390,10 +442,12 @@ SCHEMAS = {
             "projects": {"type": "array"},
             "summary": {
                 "type": "object",
-                "required": ["items", "completeness"],
+                "required": ["items", "completeness", "unconfirmed_items"],
                 "properties": {
                     "items": {"type": "integer"},
                     "completeness": {"type": "number"},
+                    "unconfirmed_items": {"type": "integer"},
+                    "unconfirmed_links": {"type": "integer"},
                 },
             },
         },
@@ -527,7 +581,11 @@ PATHS = {
                     }
                 },
             },
-            "responses": {"200": _json(_ref("Links")), **_errors("400", "401", "403", "404")},
+            "responses": {
+                "200": _json(_ref("Links")),
+                **_errors("400", "401", "403", "404"),
+                "409": _err("a bundle (link its members) or a retired item (code not_linkable)"),
+            },
         }
     },
     "/api/documents/{document_id}/due-date": {
@@ -630,6 +688,7 @@ PATHS = {
             "responses": {
                 "202": _json(_ref("JobAccepted"), "accepted; poll status_url"),
                 **_errors("400", "401", "403", "404"),
+                "409": _err("the item is retired (code item_retired)"),
                 "413": _err("too large (code too_large)"),
             },
         }
@@ -686,7 +745,18 @@ PATHS = {
                                 "file": {
                                     "type": "string",
                                     "contentMediaType": "application/octet-stream",
-                                }
+                                },
+                                "strict": {
+                                    "type": "string",
+                                    "description": "true: all or nothing (nothing is "
+                                    "imported when any row has an error)",
+                                },
+                                "prune": {
+                                    "type": "string",
+                                    "description": "true: retire the items of the file's "
+                                    "projects that the file no longer lists (only when no "
+                                    "row has an error)",
+                                },
                             },
                         }
                     }
@@ -694,6 +764,52 @@ PATHS = {
             },
             "responses": {"200": _json(_ref("ImportResult")), **_errors("400", "401", "403")},
         }
+    },
+    "/api/inventory/retire": {
+        "post": {
+            "summary": "Retire (withdraw) items: they leave the gap report and the suggestions, "
+            "keep their links and history (strategy, admin)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "codes": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": "string"},
+                },
+                required=("codes",),
+            ),
+            "responses": {"200": _json(_ref("RetireResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/inventory/deadlines/{fiscal_year}": {
+        "get": {
+            "summary": "The process deadlines of a fiscal year (inventory to DSSS, DSSS to "
+            "the cluster office)",
+            "security": BEARER,
+            "parameters": [
+                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)", "path")
+            ],
+            "responses": {"200": _json(_ref("ProcessDeadlines")), **_errors("401", "403")},
+        },
+        "put": {
+            "summary": "Set a fiscal year's process deadlines (strategy, admin)",
+            "security": BEARER,
+            "parameters": [
+                _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.)", "path")
+            ],
+            "requestBody": _json_body(
+                {
+                    "inventory_to_dsss": {
+                        "type": "string",
+                        "description": "a date as staff write it: '๓๑ ต.ค. ๒๕๖๒', '31/10/2562', ISO",
+                    },
+                    "dsss_to_cluster": {"type": "string"},
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("ProcessDeadlines")),
+                **_errors("400", "401", "403"),
+            },
+        },
     },
     "/api/gaps": {
         "get": {
@@ -705,7 +821,12 @@ PATHS = {
                 _param("cluster", {"type": "string"}, "provincial cluster"),
                 _param("agency", {"type": "string"}, "host agency"),
                 _param("project", {"type": "string"}, "project"),
-                _param("as_of", {"type": "string", "format": "date"}, "what is overdue as of"),
+                _param(
+                    "as_of",
+                    {"type": "string"},
+                    "evaluate the report on this day; a date as staff write it "
+                    "('๑ ธ.ค. ๒๕๖๒', '1/12/2562') or ISO",
+                ),
                 _param("format", {"enum": ["json", "csv", "xlsx"]}, "answer format"),
             ],
             "responses": {
