@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -114,9 +115,16 @@ class ObjectStore:
         if final.is_file():
             staged.path.unlink(missing_ok=True)
             return StoredObject(staged.sha256, staged.size, final, created=False)
+        return self.replace(staged)
+
+    def replace(self, staged: Staged) -> StoredObject:
+        """Move a staged file into place over whatever is there: how a corrupt object is
+        replaced by a newly arrived copy whose hash was checked while it was staged."""
+        final = self.path_for(staged.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(staged.path, 0o444)
-        # os.replace is atomic: two writers of the same bytes both end with one whole file.
+        # os.replace is atomic: two writers of the same bytes both end with one whole file,
+        # and a reader sees the old file or the new one, never a mix.
         os.replace(staged.path, final)
         _fsync_directory(final.parent)
         return StoredObject(staged.sha256, staged.size, final, created=True)
@@ -132,18 +140,14 @@ class ObjectStore:
             return self.put_stream(handle, max_size=max_size)
 
     def iter_objects(self) -> Iterator[tuple[str, Path]]:
-        """Every object file in the store, by the hash its name claims."""
+        """Every file in the store, with the hash its name claims: also files that are not
+        where an object belongs (``path != path_for(name)``), which verify reports."""
         if not self.root.is_dir():
             return
-        for first in sorted(self.root.iterdir()):
-            if first == self.tmp_dir or not first.is_dir() or len(first.name) != 2:
-                continue
-            for second in sorted(first.iterdir()):
-                if not second.is_dir():
-                    continue
-                for item in sorted(second.iterdir()):
-                    if item.is_file():
-                        yield item.name, item
+        for folder, subfolders, files in os.walk(self.root):
+            subfolders[:] = sorted(d for d in subfolders if Path(folder, d) != self.tmp_dir)
+            for name in sorted(files):
+                yield name, Path(folder, name)
 
     def check(self, sha256: str) -> str:
         """'ok', 'missing' or 'corrupt' for one object."""
@@ -152,6 +156,11 @@ class ObjectStore:
             return "missing"
         return "ok" if sha256_of_file(path) == sha256 else "corrupt"
 
+    # What killed writers leave in tmp: staged objects, unpacked bundle members, and
+    # upload request bodies spooled to disk (upload job folders, tmp/uploads/job-*, are
+    # resumable jobs' files: indexer.jobs removes them).
+    LEFTOVERS = ("incoming-*", "bundle-*", "uploads/upload-*")
+
     def clean_tmp(self, older_than_seconds: float = 3600) -> int:
         """Remove temporary files a killed writer left behind; they were never acknowledged.
 
@@ -159,9 +168,18 @@ class ObjectStore:
         """
         removed = 0
         cutoff = time.time() - older_than_seconds
-        if self.tmp_dir.is_dir():
-            for leftover in self.tmp_dir.glob("incoming-*"):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink(missing_ok=True)
-                    removed += 1
+        if not self.tmp_dir.is_dir():
+            return 0
+        for pattern in self.LEFTOVERS:
+            for leftover in self.tmp_dir.glob(pattern):
+                try:
+                    if leftover.lstat().st_mtime >= cutoff:
+                        continue
+                    if leftover.is_dir() and not leftover.is_symlink():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    continue  # its writer finished meanwhile
+                removed += 1
         return removed

@@ -9,6 +9,7 @@ with a reason instead of filling the disk.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import zipfile
@@ -19,13 +20,19 @@ from typing import TYPE_CHECKING
 
 from indexer.extract import Extraction, UnsoundFile
 from indexer.identify import identify
+from indexer.names import decode_name_bytes
+from schemas.config import Settings
 
 if TYPE_CHECKING:
     from indexer.pipeline import FileResult, Ingestor, Source
 
+log = logging.getLogger(__name__)
+
 UTF8_FLAG = 0x800
 MAX_DEPTH = 4
 CHUNK = 1024 * 1024
+# Files up to this size are never refused for their compression ratio (see Budget).
+RATIO_FLOOR = 64 * 1024
 
 REASONS = {
     "corrupt": "ไฟล์บีบอัดเสียหาย เปิดไม่ได้ (corrupt bundle: {detail})",
@@ -52,12 +59,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
         raw = info.filename.encode("cp437")
     except UnicodeEncodeError:
         return info.filename
-    for encoding in ("utf-8", "cp874"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+    return decode_name_bytes(raw) or info.filename
 
 
 def safe_member_path(name: str) -> tuple[str | None, str | None]:
@@ -223,18 +225,50 @@ def bundle_mime(source: Source) -> str | None:
     return mime if mime in BUNDLE_MIMES else None
 
 
+@dataclass
+class Budget:
+    """What a bundle and every bundle nested in it may unpack together: a ZIP of ZIPs gets
+    no fresh limits at each level."""
+
+    files: int  # members left
+    bytes: int  # uncompressed bytes left
+    settings: Settings
+
+    @classmethod
+    def of(cls, settings: Settings) -> Budget:
+        return cls(settings.max_bundle_files, settings.max_bundle_total, settings)
+
+    def too_compressed(self, size: int, compressed: int | None) -> str | None:
+        """The refusal when ``size`` bytes from ``compressed`` ones is a bomb's ratio.
+        Tiny files are exempt: a few KiB of spaces compress a thousandfold."""
+        limit = self.settings.max_bundle_ratio
+        if not compressed or size <= RATIO_FLOOR or size / compressed <= limit:
+            return None
+        return reason("ratio", ratio=int(size / compressed), limit=limit)
+
+    def too_big(self) -> str:
+        return reason("too-big", limit=f"{self.settings.max_bundle_total:,}")
+
+
 def expand_sources(
     ingestor: Ingestor, items: Iterable[Source | FileResult]
 ) -> Iterator[Source | FileResult]:
     """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
-    from indexer.pipeline import FileResult
+    from indexer.pipeline import REJECTED, FileResult, unexpected_error
 
     for item in items:
         mime = None if isinstance(item, FileResult) else _bundle_mime_or_none(item)
         if mime is None:
             yield item
             continue
-        yield from _expand_bundle(ingestor, item, mime, depth=1)
+        try:
+            budget = Budget.of(ingestor.core.settings)
+            yield from _expand_bundle(ingestor, item, mime, depth=1, budget=budget)
+        except Exception as exc:
+            # What was unpacked so far is recorded; the rest of this bundle is refused
+            # with the reason, and the batch goes on with the next file.
+            log.exception("unpacking %s failed", item.display_path)
+            yield FileResult(f"{item.display_path}/", REJECTED, error=unexpected_error(exc))
 
 
 def _bundle_mime_or_none(source: Source) -> str | None:
@@ -244,15 +278,26 @@ def _bundle_mime_or_none(source: Source) -> str | None:
         return None
 
 
-def _expand_bundle(ingestor: Ingestor, source: Source, mime: str, depth: int) -> Iterator:
-    from indexer.pipeline import REJECTED, FileResult, Source, is_junk
+def _refusal_of_whole(members: list[Member], path: Path, budget: Budget) -> str | None:
+    """Bounds checked on the declared sizes before anything is unpacked (the real bytes
+    are then counted as they are written: declared sizes can lie)."""
+    if len(members) > budget.files:
+        return reason("too-many", limit=budget.settings.max_bundle_files)
+    declared = sum(m.size for m in members)
+    if declared > budget.bytes:
+        return budget.too_big()
+    return budget.too_compressed(declared, path.stat().st_size)
 
-    settings = ingestor.core.settings
+
+def _expand_bundle(
+    ingestor: Ingestor, source: Source, mime: str, depth: int, budget: Budget
+) -> Iterator:
+    from indexer.pipeline import REJECTED, FileResult, is_junk
+
     bundle_result = ingestor.ingest_one(source)
     yield Processed(bundle_result)
     if bundle_result.status == REJECTED or bundle_result.document_id is None:
         return
-    prefix = source.bundle_path + "/" if source.bundle_path else ""
 
     def refuse(path: str, why: str) -> FileResult:
         return FileResult(f"{source.display_path}/{path}", REJECTED, error=why, filename=path)
@@ -267,67 +312,76 @@ def _expand_bundle(ingestor: Ingestor, source: Source, mime: str, depth: int) ->
         return
     try:
         members = [m for m in reader.members() if not is_junk(m.name)]
-        # Bounds checked on the declared sizes first, then enforced on the real bytes.
-        if len(members) > settings.max_bundle_files:
-            yield refuse("", reason("too-many", limit=settings.max_bundle_files))
+        refusal = _refusal_of_whole(members, source.local_path, budget)
+        if refusal:
+            yield refuse("", refusal)
             return
-        if sum(m.size for m in members) > settings.max_bundle_total:
-            yield refuse("", reason("too-big", limit=f"{settings.max_bundle_total:,}"))
-            return
+        budget.files -= len(members)
         ingestor.add_to_total(len(members))
-        workdir = Path(tempfile.mkdtemp(prefix="bundle-", dir=settings.tmp_dir))
-        written_total = 0
+        workdir = Path(tempfile.mkdtemp(prefix="bundle-", dir=ingestor.core.settings.tmp_dir))
         try:
-            for member in members:
-                relative, refusal = safe_member_path(member.name)
-                if refusal:
-                    yield refuse(member.name, refusal)
-                    continue
-                if member.encrypted:
-                    yield refuse(relative, reason("encrypted"))
-                    continue
-                ratio = member.size / max(member.compressed or 1, 1)
-                if member.compressed and member.size > CHUNK and ratio > settings.max_bundle_ratio:
-                    yield refuse(
-                        relative, reason("ratio", ratio=int(ratio), limit=settings.max_bundle_ratio)
-                    )
-                    continue
-                target = workdir / "member"
-                try:
-                    budget = settings.max_bundle_total - written_total
-                    written = reader.copy_to(member, target, budget)
-                except _TooBig:
-                    limit = f"{settings.max_bundle_total:,}"
-                    yield refuse(relative, reason("too-big", limit=limit))
-                    return
-                except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                    yield refuse(relative, reason("member-corrupt", detail=str(exc)))
-                    continue
-                written_total += written
-                member_source = Source(
-                    local_path=target,
-                    original_name=PurePosixPath(relative).name,
-                    display_path=f"{source.display_path}/{relative}",
-                    source_path=source.source_path,
-                    bundle_path=prefix + relative,
-                    bundle_document_id=bundle_result.document_id,
-                    bundle_sha256=bundle_result.sha256,
-                    bundle_tool=reader.tool,
-                )
-                nested_mime = _bundle_mime_or_none(member_source)
-                if nested_mime:
-                    nested = workdir / f"nested-{depth}"
-                    target.rename(nested)
-                    member_source.local_path = nested
-                    yield from _expand_bundle(ingestor, member_source, nested_mime, depth + 1)
-                    nested.unlink(missing_ok=True)
-                else:
-                    yield member_source
-                    target.unlink(missing_ok=True)
+            yield from _unpack_members(
+                ingestor, reader, members, source, bundle_result, workdir, depth, budget, refuse
+            )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     finally:
         reader.close()
+
+
+def _unpack_members(
+    ingestor, reader, members, source, bundle_result, workdir, depth, budget, refuse
+) -> Iterator:
+    from indexer.pipeline import Source
+
+    prefix = source.bundle_path + "/" if source.bundle_path else ""
+    for member in members:
+        relative, refusal = safe_member_path(member.name)
+        if refusal:
+            yield refuse(member.name, refusal)
+            continue
+        if member.encrypted:
+            yield refuse(relative, reason("encrypted"))
+            continue
+        refusal = budget.too_compressed(member.size, member.compressed)
+        if refusal:
+            yield refuse(relative, refusal)
+            continue
+        target = workdir / "member"
+        try:
+            written = reader.copy_to(member, target, budget.bytes)
+        except _TooBig:
+            yield refuse(relative, budget.too_big())
+            return
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            yield refuse(relative, reason("member-corrupt", detail=str(exc)))
+            continue
+        budget.bytes -= written
+        refusal = budget.too_compressed(written, member.compressed)
+        if refusal:  # the header understated the size
+            target.unlink(missing_ok=True)
+            yield refuse(relative, refusal)
+            continue
+        member_source = Source(
+            local_path=target,
+            original_name=PurePosixPath(relative).name,
+            display_path=f"{source.display_path}/{relative}",
+            source_path=source.source_path,
+            bundle_path=prefix + relative,
+            bundle_document_id=bundle_result.document_id,
+            bundle_sha256=bundle_result.sha256,
+            bundle_tool=reader.tool,
+        )
+        nested_mime = _bundle_mime_or_none(member_source)
+        if nested_mime:
+            nested = workdir / f"nested-{depth}"
+            target.rename(nested)
+            member_source.local_path = nested
+            yield from _expand_bundle(ingestor, member_source, nested_mime, depth + 1, budget)
+            nested.unlink(missing_ok=True)
+        else:
+            yield member_source
+            target.unlink(missing_ok=True)
 
 
 class _TooBig(Exception):

@@ -70,7 +70,11 @@ class Khlang:
         store_root = self.store.root
         checks["store"] = "ok" if store_root.is_dir() else "error: objects directory missing"
         try:
-            checks["index"] = "ok" if self.index.is_healthy() else "error: index unreadable"
+            if self.index.damaged() is not None:
+                # a search could not read it (damage the quick check below cannot see)
+                checks["index"] = "error: index damaged"
+            else:
+                checks["index"] = "ok" if self.index.is_healthy() else "error: index unreadable"
         except Exception as exc:
             checks["index"] = f"error: {exc.__class__.__name__}"
         return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}

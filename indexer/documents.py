@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -20,21 +21,36 @@ def letter_key(number: str | None) -> str | None:
     return re.sub(r"\s+", "", to_arabic_digits(number)) or None
 
 
+def _cited_letter(session: Session, number: str | None, date: str | None) -> int | None:
+    """The archived letter a reference cites. Letter numbers start again each year, so
+    when the reference gives its date the letter must be of that date (a letter whose date
+    could not be read is taken only when none has the date)."""
+    key = letter_key(number)
+    if not key:
+        return None
+    candidates = session.execute(
+        select(Document.id, Document.document_date)
+        .where(Document.letter_number == key)
+        .order_by(Document.id)
+    ).all()
+    if not date:
+        return candidates[0].id if candidates else None
+    cited = dt.date.fromisoformat(date)
+    same_day = [c.id for c in candidates if c.document_date == cited]
+    undated = [c.id for c in candidates if c.document_date is None]
+    return (same_day or undated or [None])[0]
+
+
 def resolve_references(session: Session, metadata: dict) -> dict:
     """The metadata with each reference (อ้างถึง) pointing at the archived letter it cites,
-    when that letter is in Khlang (``document_id``; None when it is not)."""
+    by number and date, when that letter is in Khlang (``document_id``; None when not)."""
     letter = metadata.get("letter")
     if not letter or not letter.get("references"):
         return metadata
-    references = []
-    for reference in letter["references"]:
-        key = letter_key(reference.get("number"))
-        found = None
-        if key:
-            found = session.scalar(
-                select(Document.id).where(Document.letter_number == key).order_by(Document.id)
-            )
-        references.append({**reference, "document_id": found})
+    references = [
+        {**ref, "document_id": _cited_letter(session, ref.get("number"), ref.get("date"))}
+        for ref in letter["references"]
+    ]
     return {**metadata, "letter": {**letter, "references": references}}
 
 

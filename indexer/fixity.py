@@ -33,9 +33,9 @@ def verify(core: Khlang, *, agent: str, progress: Callable[[int, int], None] | N
         if progress:
             progress(done, len(rows))
     orphans = [
-        {"sha256": name, "path": str(path)}
+        {"sha256": name, "path": str(path), "misplaced": path != core.store.path_for(name)}
         for name, path in core.store.iter_objects()
-        if name not in known
+        if name not in known or path != core.store.path_for(name)
     ]
     with core.transaction() as session:
         session.add_all(
@@ -51,8 +51,9 @@ def verify(core: Khlang, *, agent: str, progress: Callable[[int, int], None] | N
         )
     return {
         # An orphan (object with no document) is what a crash between the store and the
-        # database leaves: reported, harmless, adopted by the next ingestion of its bytes.
-        "ok": not (missing or corrupt),
+        # database leaves: harmless, adopted by the next ingestion of its bytes, but the
+        # operator must look at it, so it fails the check too.
+        "ok": not (missing or corrupt or orphans),
         "checked": len(rows),
         "missing": missing,
         "corrupt": corrupt,

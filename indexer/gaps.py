@@ -7,20 +7,26 @@ Every expected item gets a status:
 - ``missing``: nothing yet, and not yet due (or no due date);
 - ``overdue``: nothing yet, and the due date is before ``as_of``.
 
-``as_of`` (default: today in Thailand) decides what is past due; it does not hide
-documents that arrived later, because archives are back-filled: a 2562 report ingested
-today still fulfils its item.
+The report is evaluated on the day ``as_of`` (default: today in Thailand): it decides
+what is past due, and a linked document counts for its item only if it had arrived (its
+first submission) and been linked by the end of that day, so a report as of an earlier
+day shows what was known then. (A document back-filled today counts from today.)
+Arrival and link times are taken as dates in Thailand (UTC+7). ``unconfirmed`` counts
+the links the system suggested that staff have not confirmed yet: they count as
+received, and the report says how many they are, per item and in the summary.
 
 ``overdue`` (bool) is also set on partial items past their due date, and
 ``received_late`` on received items whose last needed document came after the due date.
-Arrival is the first submission of a document, as a date in Thailand (UTC+7).
+Retired items are not in the report. A bundle (ZIP) is never a deliverable: links to one
+(made before bundles were refused) do not count; its members do.
 
 Per project, the summary report seed 000 asks for (รายงานสรุปผลการดำเนินงานโครงการ,
 naming the activity and project and the fiscal year, with the cluster's logo) is looked
-for among the project's linked documents, then among documents of kind
-``summary_report`` or titled so that name the project; its text is checked for the
-project name, each activity name and the fiscal year. The logo cannot be checked from
-text and is reported as ``None`` (not checked).
+for among the project's linked documents, then among the other documents that name the
+project; a summary report is a document of kind ``summary_report`` (a letter that asks for
+"รายงานผลการดำเนินงาน" is not one). Its text is checked for the project name, each
+activity name and a fiscal-year mention ('ปีงบประมาณ (พ.ศ.) ๒๕๖๒', not any 2562, such
+as a date's). The logo cannot be checked from text and is reported as ``None``.
 
 The other direction, ``unexpected``: documents of the fiscal year linked to no item.
 """
@@ -35,14 +41,16 @@ from sqlalchemy.orm import selectinload
 
 from indexer.inventory import (
     normalise_name,
-    normalise_text,
     process_deadlines,
     resolve_cluster,
 )
-from indexer.suggest import SUMMARY_WORDS, Haystack, suggest_items
+from indexer.links import is_container
+from indexer.suggest import SUMMARY_KIND, Haystack, suggest_items
 from indexer.thai.dates import fiscal_year_of, fiscal_year_range, format_thai_date
+from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import clusters as gazetteer_clusters
 from indexer.thai.gazetteer import find_provinces, province_by_name
+from indexer.understand.entities import fiscal_year_mentions
 from schemas.models import Document, DocumentLink, InventoryItem, Project, Submission
 
 THAILAND = dt.timezone(dt.timedelta(hours=7), "ICT")
@@ -82,6 +90,10 @@ def _iso(d: dt.date | None) -> str | None:
 
 def _th(d: dt.date | None) -> str | None:
     return format_thai_date(d, "short") if d else None
+
+
+def _known_by(day: dt.date | None, as_of: dt.date) -> bool:
+    return day is not None and day <= as_of
 
 
 def _arrivals(session, document_ids: list[int]) -> dict[int, dt.date]:
@@ -161,21 +173,12 @@ def _doc_brief(
     return data
 
 
-def _is_summary(document: Document) -> bool:
-    if document.kind == "summary_report":
-        return True
-    head = normalise_text(
-        (document.title or "") + (document.filename or "") + (document.text or "")[:3000]
-    )
-    return any(normalise_text(w) in head for w in SUMMARY_WORDS)
-
-
 def _check_summary(document: Document, project: Project, activities: list[str]) -> dict:
     hay = Haystack((document.title or "") + "\n" + (document.text or ""))
     names_project = hay.match(project.name) >= NAME_MATCH
     named = {a: hay.match(a) >= NAME_MATCH for a in activities}
-    text = normalise_text(document.text or "")
-    names_year = str(project.fiscal_year) in text
+    text = (document.title or "") + "\n" + (document.text or "")
+    names_year = project.fiscal_year in fiscal_year_mentions(to_arabic_digits(text))
     return {
         "document_id": document.id,
         "title": document.title,
@@ -188,25 +191,29 @@ def _check_summary(document: Document, project: Project, activities: list[str]) 
 
 
 def _summary_checks(
-    session, project: Project, activities: list[str], linked_docs: list[Document]
+    session,
+    project: Project,
+    activities: list[str],
+    linked_docs: list[Document],
+    as_of: dt.date,
 ) -> dict:
-    linked_reports = [d for d in linked_docs if _is_summary(d)]
+    linked_reports = [d for d in linked_docs if d.kind == SUMMARY_KIND]
     found_by = "linked" if linked_reports else None
     reports = linked_reports
     if not reports:
         candidates = session.scalars(
             select(Document).where(
-                or_(
-                    Document.kind == "summary_report",
-                    Document.title.contains("รายงานสรุปผล"),
-                ),
+                Document.kind == SUMMARY_KIND,
                 or_(Document.fiscal_year == project.fiscal_year, Document.fiscal_year.is_(None)),
             )
         )
+        candidates = list(candidates)
+        arrivals = _arrivals(session, [d.id for d in candidates])
         reports = [
             d
             for d in candidates
-            if Haystack((d.title or "") + "\n" + (d.text or "")).match(project.name) >= NAME_MATCH
+            if _known_by(arrivals.get(d.id), as_of)
+            and Haystack((d.title or "") + "\n" + (d.text or "")).match(project.name) >= NAME_MATCH
         ]
         found_by = "matched" if reports else None
     checks = [_check_summary(d, project, activities) for d in reports]
@@ -250,9 +257,11 @@ def _group(items: list[dict], key: str) -> list[dict]:
         g = groups.setdefault(
             name,
             {"name": name, "items": 0, "expected": 0, "covered": 0, "overdue_codes": []}
-            | {s: 0 for s in STATUSES},
+            | {s: 0 for s in STATUSES}
+            | {"unconfirmed": 0},
         )
         g["items"] += 1
+        g["unconfirmed"] += item["unconfirmed"]
         g[item["status"]] += 1
         g["expected"] += item["quantity"]
         g["covered"] += min(item["received"], item["quantity"])
@@ -285,7 +294,7 @@ def gap_report(
             session.scalars(
                 select(InventoryItem)
                 .join(Project, InventoryItem.project_id == Project.id)
-                .where(Project.fiscal_year == fiscal_year)
+                .where(Project.fiscal_year == fiscal_year, InventoryItem.retired_at.is_(None))
                 .options(
                     selectinload(InventoryItem.project).selectinload(Project.cluster),
                     selectinload(InventoryItem.project).selectinload(Project.province),
@@ -322,9 +331,14 @@ def gap_report(
             items,
             key=lambda i: (i.project.name, i.activity.name if i.activity else "", i.title, i.code),
         ):
-            counted = []
-            for link in links_by_item.get(item.id, []):
-                counted.append((arrivals.get(link.document_id), link))
+            # what had arrived and been linked by the end of as_of; never a bundle
+            counted = [
+                (arrivals.get(link.document_id), link)
+                for link in links_by_item.get(item.id, [])
+                if not is_container(link.document)
+                and _known_by(arrivals.get(link.document_id), as_of)
+                and _known_by(_local_date(link.linked_at), as_of)
+            ]
             counted.sort(key=lambda pair: (pair[0] or dt.date.min, pair[1].id))
             received = len(counted)
             due = item.due_date
@@ -382,7 +396,7 @@ def gap_report(
                 activities[item.project_id].append(item.activity.name)
         for project_id, p in sorted(seen_projects.items(), key=lambda kv: kv[1].name):
             linked = list(docs_by_project.get(project_id, {}).values())
-            projects.append(_summary_checks(session, p, activities[project_id], linked))
+            projects.append(_summary_checks(session, p, activities[project_id], linked, as_of))
 
         unexpected = _unexpected(
             session,
@@ -397,6 +411,7 @@ def gap_report(
         deadlines = process_deadlines(session, fiscal_year)
 
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
+    unconfirmed = [r for r in rows if r["unconfirmed"]]
     expected = sum(r["quantity"] for r in rows)
     covered = sum(min(r["received"], r["quantity"]) for r in rows)
     by_agency = _group(rows, "host_agency")
@@ -433,6 +448,9 @@ def gap_report(
             **counts,
             "overdue_items": sum(1 for r in rows if r["overdue"]),
             "received_late": sum(1 for r in rows if r["received_late"]),
+            # received on the strength of links the system suggested, not yet confirmed
+            "unconfirmed_items": len(unconfirmed),
+            "unconfirmed_links": sum(r["unconfirmed"] for r in unconfirmed),
             "no_due_date": sum(1 for r in rows if not r["due_date"]),
             "expected_quantity": expected,
             "received_quantity": covered,
@@ -451,15 +469,25 @@ def _unexpected(
     session, fiscal_year, as_of, *, cluster, province, agency, project, suggest
 ) -> list[dict]:
     """Documents of the fiscal year (by their own fiscal year, or, when unknown, arrived
-    between the year's start and a year after its end) with no active link."""
+    between the year's start and a year after its end) that had arrived by as_of and had
+    no active link then. Bundles are containers, not deliverables."""
     linked = select(DocumentLink.document_id).where(DocumentLink.active.is_(True))
+    first_linked: dict[int, dt.date] = {}
+    for document_id, linked_at in session.execute(
+        select(DocumentLink.document_id, DocumentLink.linked_at).where(
+            DocumentLink.active.is_(True)
+        )
+    ):
+        day = _local_date(linked_at)
+        first_linked[document_id] = min(first_linked.get(document_id, day), day)
+    linked_later = [d for d, day in first_linked.items() if day > as_of]
     start, end = fiscal_year_range(fiscal_year)
     documents = list(
         session.scalars(
             select(Document)
             .where(
-                Document.id.not_in(linked),
-                Document.category != "archive",
+                or_(Document.id.not_in(linked), Document.id.in_(linked_later)),
+                Document.category != "archive",  # is_container
                 or_(Document.fiscal_year == fiscal_year, Document.fiscal_year.is_(None)),
             )
             .order_by(Document.id)
@@ -476,8 +504,8 @@ def _unexpected(
     out = []
     for document in documents:
         arrived = arrivals.get(document.id)
-        if arrived is None:
-            continue  # every arrival was rejected
+        if not _known_by(arrived, as_of):
+            continue  # every arrival was rejected, or it came after as_of
         if document.fiscal_year is None and not (
             start <= arrived <= dt.date(end.year + 1, end.month, end.day)
         ):

@@ -102,10 +102,28 @@ def _refine(mime: str, extension: str) -> str:
     return mime
 
 
+# Names of one format under two MIME types (after the x- prefix is dropped): Python's
+# mimetypes says application/rtf for .rtf where libmagic says text/rtf.
+_MIME_ALIASES = {
+    "text/rtf": "application/rtf",
+    "application/zip-compressed": "application/zip",
+    "application/csv": "text/csv",
+}
+
+
 def _plain(mime: str) -> str:
-    """audio/x-wav and audio/wav name the same thing: compare without the x- prefix."""
+    """audio/x-wav and audio/wav name the same thing: compare without the x- prefix, and
+    with aliases of one format folded together."""
     major, _, minor = mime.partition("/")
-    return f"{major}/{minor.removeprefix('x-')}"
+    plain = f"{major}/{minor.removeprefix('x-')}"
+    return _MIME_ALIASES.get(plain, plain)
+
+
+def _same_text_dialect(mime: str, guessed: str) -> bool:
+    """libmagic calls Markdown, JSON, YAML and the like "text/plain": no disagreement."""
+    return mime == "text/plain" and (
+        guessed.startswith("text/") or guessed.endswith(("json", "xml", "yaml"))
+    )
 
 
 def identify(path: Path, name: str | None = None) -> Identification:
@@ -118,12 +136,15 @@ def identify(path: Path, name: str | None = None) -> Identification:
     if extension == ".csv":
         guessed = "text/csv"
     warning = None
-    disagrees = guessed and _plain(guessed) != _plain(mime)
-    # libmagic calls Markdown, JSON, YAML and the like "text/plain": that is no disagreement.
-    plain_text_dialect = mime == "text/plain" and (
-        guessed.startswith("text/") or guessed.endswith(("json", "xml", "yaml"))
+    # No guess (no extension, or one mimetypes does not know: .log, .ini, .nfo) is no
+    # disagreement: the content alone decides.
+    disagrees = (
+        guessed is not None
+        and _plain(guessed) != _plain(mime)
+        and not _same_text_dialect(mime, guessed)
+        and mime not in _COMPATIBLE.get(extension, ())
     )
-    if disagrees and not plain_text_dialect and mime not in _COMPATIBLE.get(extension, ()):
+    if disagrees:
         warning = (
             f"นามสกุลไฟล์ {extension} ไม่ตรงกับเนื้อหาจริง ({mime}); ใช้ชนิดตามเนื้อหา "
             f"(extension {extension} suggests {guessed}, content is {mime})"

@@ -74,14 +74,18 @@ def document_for_index(document: Document, items: list[InventoryItem]) -> dict:
         "kind": document.kind,
         "fiscal_year": document.fiscal_year
         or next((i.project.fiscal_year for i in items if i.project), None),
-        "date": document.document_date or document.created_at.date(),
+        # Undated documents have no date (they sort last by date); when they came in is
+        # shown apart, as ``received``.
+        "date": document.document_date,
+        "received": document.created_at.date() if document.created_at else None,
         "provinces": _unique(
             [i.province.name for i in items if i.province] + meta.get("provinces", [])
         ),
         "projects": _unique(
             [i.project.name for i in items if i.project] + meta.get("projects", [])
         ),
-        "agencies": _unique([i.agency.name for i in items if i.agency] + [letter.get("office")]),
+        # host agencies: the inventory's; a letter's sending office is the sender facet
+        "agencies": _unique([i.agency.name for i in items if i.agency]),
         "publication": document.publication,
         "mime": document.mime,
         "letter_number": letter.get("number_normalized"),
@@ -98,30 +102,58 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+@contextmanager
+def index_write_lock(core: Khlang, *, exclusive: bool = False):
+    """Writers hold it shared from their index write to marking the documents indexed; a
+    full rebuild takes it exclusively to catch up what they wrote meanwhile and swap.
+
+    So a rebuild never sees a write half done (in the old generation but not yet marked),
+    and nothing written during a rebuild is lost with the old generation. flock locks
+    belong to an open file, so a process that already holds it must not take it again
+    (a second open blocks): the rebuild's catch-up writes without it."""
+    path = core.settings.data_dir / "index-write.lock"
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _index_payload(core: Khlang, document_ids: list[int]) -> list[dict]:
+    with core.sessions() as session:
+        documents = session.scalars(select(Document).where(Document.id.in_(document_ids))).all()
+        items = _linked_items(session, document_ids)
+        return [document_for_index(d, items.get(d.id, [])) for d in documents]
+
+
+def _mark_indexed(core: Khlang, document_ids: list[int], *, agent: str) -> None:
+    """Record that these documents are in the index as it is now, with an event each."""
+    version = core.index.schema_version
+    with core.transaction() as session:
+        session.execute(
+            update(Document).where(Document.id.in_(document_ids)).values(indexed_version=version)
+        )
+        for document_id in document_ids:
+            session.add(
+                Event(
+                    document_id=document_id,
+                    event_type=ev.INDEXED,
+                    agent=agent,
+                    tool=f"whoosh index {version}",
+                    detail={},
+                )
+            )
+
+
 def index_documents(core: Khlang, document_ids: list[int], *, agent: str) -> int:
     """Write these documents to the index, then mark them indexed, with an event each."""
     written = 0
-    version = core.index.schema_version
     for chunk in _batches(sorted(set(document_ids)), BATCH):
-        with core.sessions() as session:
-            documents = session.scalars(select(Document).where(Document.id.in_(chunk))).all()
-            items = _linked_items(session, chunk)
-            payload = [document_for_index(d, items.get(d.id, [])) for d in documents]
-        core.index.add_documents(payload)
-        with core.transaction() as session:
-            session.execute(
-                update(Document).where(Document.id.in_(chunk)).values(indexed_version=version)
-            )
-            for document_id in chunk:
-                session.add(
-                    Event(
-                        document_id=document_id,
-                        event_type=ev.INDEXED,
-                        agent=agent,
-                        tool=f"whoosh index {version}",
-                        detail={},
-                    )
-                )
+        with index_write_lock(core):
+            payload = _index_payload(core, chunk)
+            core.index.add_documents(payload)
+            _mark_indexed(core, [d["id"] for d in payload], agent=agent)
         written += len(payload)
     return written
 
@@ -190,11 +222,6 @@ def stale_document_ids(core: Khlang) -> list[int]:
         )
 
 
-def document_count(core: Khlang) -> int:
-    with core.sessions() as session:
-        return session.scalar(select(func.count(Document.id))) or 0
-
-
 @contextmanager
 def _reindex_lock(core: Khlang, wait: bool):
     """One reindex at a time per data directory: several gunicorn workers start together,
@@ -237,39 +264,98 @@ def reindex(
 
 def _reindex(core, *, if_needed, agent, progress, procs) -> dict:
     index = core.index
-    rebuild_all = not if_needed or index.needs_rebuild() or not index.is_healthy()
-    if rebuild_all:
-        total = document_count(core)
-        done = 0
-
-        def stream() -> Iterator[dict]:
-            nonlocal done
-            with core.sessions() as session:
-                ids = list(session.scalars(select(Document.id).order_by(Document.id)))
-            for chunk in _batches(ids, BATCH):
-                with core.sessions() as session:
-                    documents = session.scalars(select(Document).where(Document.id.in_(chunk)))
-                    items = _linked_items(session, chunk)
-                    for document in documents:
-                        yield document_for_index(document, items.get(document.id, []))
-                        done += 1
-                        if progress:
-                            progress(done, total)
-
-        index.rebuild(stream(), procs=procs)
-        with core.transaction() as session:
-            session.execute(update(Document).values(indexed_version=index.schema_version))
-        return {"mode": "full", "documents": total}
-    stale = stale_document_ids(core)
-    # Documents in the index that the database no longer knows would be phantoms.
-    known = set()
+    if not if_needed or index.needs_rebuild() or not index.is_healthy():
+        return _rebuild(core, agent=agent, progress=progress, procs=procs)
     with core.sessions() as session:
         known = set(session.scalars(select(Document.id)))
+    searchable = index.searchable_ids()
+    missing = known - searchable
+    # An index that lacks most of the database (recreated empty after damage by another
+    # process, or replaced): rebuilding is faster than adding documents one batch at a time.
+    if len(missing) > max(BATCH, len(known) // 2):
+        return _rebuild(core, agent=agent, progress=progress, procs=procs)
+    # Documents in the index that the database no longer knows would be phantoms.
     for phantom in index.indexed_ids() - known:
         index.delete_document(phantom)
+    todo = sorted(set(stale_document_ids(core)) | missing)
     written = 0
-    for chunk in _batches(stale, BATCH):
+    for chunk in _batches(todo, BATCH):
         written += index_documents(core, chunk, agent=agent)
         if progress:
-            progress(written, len(stale))
+            progress(written, len(todo))
     return {"mode": "if-needed", "documents": written}
+
+
+def _last_event_id(core: Khlang) -> int:
+    with core.sessions() as session:
+        return session.scalar(select(func.max(Event.id))) or 0
+
+
+def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
+    """Build a fresh generation from a snapshot of the database, then, holding the write
+    lock exclusively, add what writers changed meanwhile and swap it in.
+
+    Changed meanwhile = documents not in the snapshot, documents indexed (an ``indexed``
+    event) after the snapshot began, and documents marked for reindexing (NULL). Event ids
+    rather than times: they need no clock, and the id taken under the exclusive lock is
+    below every later writer's event."""
+    index = core.index
+    with index_write_lock(core, exclusive=True):
+        # no writer is between its index write and its marking now
+        events_before = _last_event_id(core)
+    with core.sessions() as session:
+        snapshot = list(session.scalars(select(Document.id).order_by(Document.id)))
+    total = len(snapshot)
+    done = 0
+
+    def stream() -> Iterator[dict]:
+        nonlocal done
+        for chunk in _batches(snapshot, BATCH):
+            for doc in _index_payload(core, chunk):
+                yield doc
+                done += 1
+                if progress:
+                    progress(done, total)
+
+    gen, _ = index.build_generation(stream(), procs=procs)
+    with index_write_lock(core, exclusive=True):
+        catch_up = _changed_since(core, set(snapshot), events_before)
+        for chunk in _batches(sorted(catch_up), BATCH):
+            index.add_to_generation(gen, _index_payload(core, chunk))
+        unmarked_before = _unmarked(core)
+        index.swap_in(gen)
+        # Marked only after the swap: a crash before it leaves them for --if-needed.
+        # A document marked for reindexing (NULL) since the catch-up read keeps its mark:
+        # its writer is waiting for this lock and will write it to the new generation.
+        marked_since = _unmarked(core) - unmarked_before
+        for chunk in _batches(sorted(catch_up - marked_since), BATCH):
+            _mark_indexed(core, chunk, agent=agent)
+        version = index.schema_version
+        rest = sorted(set(snapshot) - catch_up)
+        with core.transaction() as session:
+            for chunk in _batches(rest, BATCH):
+                session.execute(
+                    update(Document)
+                    .where(Document.id.in_(chunk), Document.indexed_version.is_not(None))
+                    .values(indexed_version=version)
+                )
+    return {"mode": "full", "documents": total + len(set(catch_up) - set(snapshot))}
+
+
+def _unmarked(core: Khlang) -> set[int]:
+    with core.sessions() as session:
+        return set(session.scalars(select(Document.id).where(Document.indexed_version.is_(None))))
+
+
+def _changed_since(core: Khlang, snapshot: set[int], events_before: int) -> set[int]:
+    """The documents a rebuild from ``snapshot`` may hold stale or lack (see _rebuild)."""
+    with core.sessions() as session:
+        current = set(session.scalars(select(Document.id)))
+        indexed_since = set(
+            session.scalars(
+                select(Event.document_id)
+                .where(Event.event_type == ev.INDEXED, Event.id > events_before)
+                .distinct()
+            )
+        )
+    return (current - snapshot) | ((indexed_since | _unmarked(core)) & current)

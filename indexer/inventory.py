@@ -6,11 +6,20 @@ Thai headers (English aliases accepted), Thai digits, dates such as '๓๑ ต.
 real Excel date cells, CSV in UTF-8 (with or without BOM), UTF-16 or cp874.
 
 Every row becomes an ``InventoryItem`` identified by its natural key (fiscal year +
-project + activity + deliverable, normalised: spaces, Thai/Arabic digits and the prefixes
-โครงการ/กิจกรรม do not matter), so re-importing an updated list updates rows and never
-duplicates them. Every item gets a short code derived from that key, 'INV-2562-K7M2QX',
-which is the same on every installation and every re-import, and which
-``khlang ingest --item CODE`` accepts.
+project + activity + deliverable + province, normalised: spaces, Thai/Arabic digits and the
+prefixes โครงการ/กิจกรรม do not matter), so re-importing an updated list updates rows and
+never duplicates them, and the same deliverable of a cluster project in น่าน and in แพร่ is
+two items. The host agency is not part of the key: it is who delivers, and a corrected or
+reassigned agency updates the item rather than making a new one. Every item gets a short
+code derived from its key when it is created, 'INV-2562-K7M2QX', which is the same on every
+installation and stays with the item on every re-import (items created before the province
+was part of the key keep theirs), and which ``khlang ingest --item CODE`` accepts in any
+case and digits.
+
+An item the list no longer has (a renamed or dropped deliverable) is retired
+(``retire_items``, or ``import_inventory(prune=True)`` for the projects of the file): it
+leaves the gap report and the suggestions but keeps its links and history; each retirement
+is a provenance event with its agent, and a later list that has it again restores it.
 
 Rows with errors are reported by row number and column with the reason in Thai and
 English; the good rows are imported, unless ``strict=True`` (all or nothing).
@@ -106,16 +115,24 @@ def clean_display(value) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def natural_key(fiscal_year: int, project: str, activity: str | None, deliverable: str) -> str:
-    canonical = json.dumps(
-        [
-            int(fiscal_year),
-            normalise_name(project),
-            normalise_name(activity),
-            normalise_name(deliverable),
-        ],
-        ensure_ascii=False,
-    )
+def natural_key(
+    fiscal_year: int,
+    project: str,
+    activity: str | None,
+    deliverable: str,
+    province: str | None = None,
+) -> str:
+    """The row's identity. Without a province it is the key items had before the province
+    was part of it, so those items are found again (see ``_Resolver.item``)."""
+    parts = [
+        int(fiscal_year),
+        normalise_name(project),
+        normalise_name(activity),
+        normalise_name(deliverable),
+    ]
+    if province:
+        parts.append(normalise_text(province))
+    canonical = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -144,6 +161,15 @@ def normalise_code(code: str) -> str:
 
 
 CODE_RE = re.compile(r"INV-\d{4}-[0-9A-HJKMNP-TV-Z]{6,12}", re.IGNORECASE)
+
+
+def item_province_id(item: InventoryItem) -> int | None:
+    """The province an item belongs to: its own, else its project's."""
+    if item.province_id is not None:
+        return item.province_id
+    if item.project is not None:
+        return item.project.province_id
+    return None
 
 
 # --- columns ---------------------------------------------------------------------------------
@@ -444,6 +470,12 @@ class ParsedRow:
 
     @property
     def key(self) -> str:
+        return natural_key(
+            self.fiscal_year, self.project, self.activity, self.deliverable, self.province
+        )
+
+    @property
+    def key_without_province(self) -> str:
         return natural_key(self.fiscal_year, self.project, self.activity, self.deliverable)
 
 
@@ -633,6 +665,10 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # codes of the same projects not in the file
+    restored: list[str] = field(default_factory=list)  # retired items the file lists again
+    retired: list[str] = field(default_factory=list)  # absent items retired by prune
+    prune: bool = False
+    prune_skipped: bool = False  # prune asked, but rows had errors: nothing retired
     strict: bool = False
     committed: bool = True
     encoding: str | None = None
@@ -661,6 +697,10 @@ class ImportResult:
             "errors": [e.as_dict() for e in self.errors],
             "warnings": [w.as_dict() for w in self.warnings],
             "absent": self.absent,
+            "restored": self.restored,
+            "retired": self.retired,
+            "prune": self.prune,
+            "prune_skipped": self.prune_skipped,
             "encoding": self.encoding,
             "sheet": self.sheet,
         }
@@ -691,8 +731,9 @@ def parse_inventory(data: bytes, filename: str) -> tuple[RawTable, list[ParsedRo
                     "deliverable",
                     table.headers.get("deliverable"),
                     row.deliverable,
-                    f"ซ้ำกับแถว {seen[row.key]} (ปี โครงการ กิจกรรม และรายการเดียวกัน)",
-                    f"duplicates row {seen[row.key]} (same year, project, activity and deliverable)",
+                    f"ซ้ำกับแถว {seen[row.key]} (ปี โครงการ กิจกรรม รายการ และจังหวัดเดียวกัน)",
+                    f"duplicates row {seen[row.key]} "
+                    "(same year, project, activity, deliverable and province)",
                 )
             )
             continue
@@ -707,13 +748,16 @@ def import_inventory(
     *,
     filename: str | None = None,
     strict: bool = False,
+    prune: bool = False,
     agent: str = "operator",
 ) -> ImportResult:
     """Import an inventory file (path or bytes; ``filename`` tells bytes' format).
 
     Good rows are created or updated by natural key; rows with errors are reported.
-    ``strict=True`` imports nothing when any row has an error. Raises InventoryFileError
-    when the file as a whole is unreadable."""
+    ``strict=True`` imports nothing when any row has an error. ``prune=True`` retires the
+    items of the file's projects that the file no longer lists, but only when every row
+    was read: a row skipped for an error must not retire its item. Raises
+    InventoryFileError when the file as a whole is unreadable."""
     if isinstance(source, bytes):
         data = source
         filename = filename or "inventory.csv"
@@ -722,12 +766,25 @@ def import_inventory(
         data = path.read_bytes()
         filename = filename or path.name
     _table, rows, result = parse_inventory(data, filename)
-    result.strict = strict
+    result.strict, result.prune = strict, prune
     if strict and result.errors:
         result.committed = False
         return result
     with core.transaction() as session:
-        _apply(session, rows, result)
+        _apply(session, rows, result, agent=agent)
+        if prune and result.errors:
+            result.prune_skipped = True
+        elif prune and result.absent:
+            absent = session.scalars(
+                select(InventoryItem).where(InventoryItem.code.in_(result.absent))
+            )
+            result.retired = _retire(
+                session,
+                list(absent),
+                agent=agent,
+                reason=f"ไม่อยู่ในบัญชี {filename} (not in the inventory file)",
+                tool="khlang inventory import --prune",
+            )
         ev.record(
             session,
             INVENTORY_IMPORTED,
@@ -740,6 +797,8 @@ def import_inventory(
             updated=len(result.updated),
             unchanged=len(result.unchanged),
             errors=len(result.errors),
+            restored=result.restored,
+            retired=result.retired,
         )
     return result
 
@@ -843,7 +902,25 @@ def _unique_code(session: Session, fiscal_year: int, key: str) -> str:
     raise RuntimeError("no free inventory code")  # 60 bits of hash collided: not in practice
 
 
-def _apply(session: Session, rows: Iterable[ParsedRow], result: ImportResult) -> None:
+def _find_item(session: Session, row: ParsedRow, province: Province | None) -> InventoryItem | None:
+    """The item of this row: by its key, else (for a row with a province) an item made
+    before the province was part of the key, of that province or of none; it takes the
+    new key and keeps its code."""
+    item = session.scalar(select(InventoryItem).where(InventoryItem.natural_key == row.key))
+    if item is not None or province is None:
+        return item
+    legacy = session.scalar(
+        select(InventoryItem).where(InventoryItem.natural_key == row.key_without_province)
+    )
+    if legacy is not None and legacy.province_id in (None, province.id):
+        legacy.natural_key = row.key
+        return legacy
+    return None
+
+
+def _apply(
+    session: Session, rows: Iterable[ParsedRow], result: ImportResult, *, agent: str
+) -> None:
     resolve = _Resolver(session)
     touched_projects: set[int] = set()
     seen_keys: set[str] = set()
@@ -866,7 +943,7 @@ def _apply(session: Session, rows: Iterable[ParsedRow], result: ImportResult) ->
         key = row.key
         seen_keys.add(key)
         touched_projects.add(project.id)
-        item = session.scalar(select(InventoryItem).where(InventoryItem.natural_key == key))
+        item = _find_item(session, row, province)
         values = {
             "project_id": project.id,
             "activity_id": activity.id if activity else None,
@@ -885,6 +962,18 @@ def _apply(session: Session, rows: Iterable[ParsedRow], result: ImportResult) ->
             session.flush()
             result.created.append(item.code)
             continue
+        if item.retired_at is not None:
+            item.retired_at = None
+            result.restored.append(item.code)
+            ev.record(
+                session,
+                ev.INVENTORY_RESTORED,
+                agent=agent,
+                tool="khlang inventory import",
+                item_code=item.code,
+                item_title=item.title,
+                filename=result.filename,
+            )
         changed = False
         for attr, value in values.items():
             changed |= _set(item, attr, value)
@@ -896,7 +985,10 @@ def _apply(session: Session, rows: Iterable[ParsedRow], result: ImportResult) ->
     if touched_projects:
         others = session.scalars(
             select(InventoryItem)
-            .where(InventoryItem.project_id.in_(touched_projects))
+            .where(
+                InventoryItem.project_id.in_(touched_projects),
+                InventoryItem.retired_at.is_(None),
+            )
             .order_by(InventoryItem.code)
         )
         result.absent = [i.code for i in others if i.natural_key not in seen_keys]
@@ -992,7 +1084,24 @@ def _session_of(session_or_core) -> tuple[Session, bool]:
 
 
 def get_item(session: Session, code: str) -> InventoryItem | None:
+    """The item with this code as typed (any case, Thai or Arabic digits), retired or not."""
     return session.scalar(select(InventoryItem).where(InventoryItem.code == normalise_code(code)))
+
+
+class ItemRetired(LookupError):
+    pass
+
+
+def resolve_item_code(session: Session, code: str) -> str:
+    """The stored code of the item to deliver against, from the code as typed
+    ('inv-๒๕๖๒-k7m2qx' -> 'INV-2562-K7M2QX'). LookupError when there is no such item;
+    ItemRetired (a LookupError) when it was retired."""
+    item = get_item(session, code)
+    if item is None:
+        raise LookupError(f"ไม่พบรายการรหัส {code} (no inventory item with code {code})")
+    if item.retired_at is not None:
+        raise ItemRetired(f"รายการ {item.code} ถูกยกเลิกแล้ว (item {item.code} is retired)")
+    return item.code
 
 
 def item_as_dict(item: InventoryItem, *, received: int | None = None) -> dict:
@@ -1011,6 +1120,7 @@ def item_as_dict(item: InventoryItem, *, received: int | None = None) -> dict:
         "quantity": item.quantity,
         "due_date": item.due_date.isoformat() if item.due_date else None,
         "due_date_th": format_thai_date(item.due_date, "short") if item.due_date else None,
+        "retired_at": item.retired_at.isoformat() if item.retired_at else None,
     }
     if received is not None:
         data["received"] = received
@@ -1018,12 +1128,19 @@ def item_as_dict(item: InventoryItem, *, received: int | None = None) -> dict:
 
 
 def list_items(
-    session_or_core, fiscal_year: int | None = None, *, project: str | None = None
+    session_or_core,
+    fiscal_year: int | None = None,
+    *,
+    project: str | None = None,
+    include_retired: bool = False,
 ) -> list[dict]:
-    """The inventory as dicts (see ``item_as_dict``) with the count of active links."""
+    """The inventory as dicts (see ``item_as_dict``) with the count of active links;
+    retired items only when asked."""
     session, close = _session_of(session_or_core)
     try:
         query = select(InventoryItem).join(Project, InventoryItem.project_id == Project.id)
+        if not include_retired:
+            query = query.where(InventoryItem.retired_at.is_(None))
         if fiscal_year is not None:
             query = query.where(Project.fiscal_year == fiscal_year)
         items = list(
@@ -1045,6 +1162,55 @@ def list_items(
     finally:
         if close:
             session.close()
+
+
+# --- retiring items --------------------------------------------------------------------------
+
+
+def _retire(
+    session: Session, items: list[InventoryItem], *, agent: str, reason: str | None, tool: str
+) -> list[str]:
+    """Retire the items not retired yet, each with its provenance event; their codes."""
+    done = []
+    for item in items:
+        if item.retired_at is not None:
+            continue
+        item.retired_at = utcnow()
+        ev.record(
+            session,
+            ev.INVENTORY_RETIRED,
+            agent=agent,
+            tool=tool,
+            item_code=item.code,
+            item_title=item.title,
+            project=item.project.name,
+            reason=reason,
+        )
+        done.append(item.code)
+    return done
+
+
+def retire_items(
+    core, codes: Iterable[str], *, agent: str, reason: str | None = None
+) -> dict[str, list[str]]:
+    """Withdraw items from the inventory (a renamed or dropped deliverable): they leave the
+    gap report and the suggestions, keep their links and history, and come back if a later
+    import lists them. -> {"retired", "already_retired", "not_found"} (codes)."""
+    out: dict[str, list[str]] = {"retired": [], "already_retired": [], "not_found": []}
+    with core.transaction() as session:
+        items = []
+        for code in codes:
+            item = get_item(session, code)
+            if item is None:
+                out["not_found"].append(code)
+            elif item.retired_at is not None:
+                out["already_retired"].append(item.code)
+            elif item not in items:
+                items.append(item)
+        out["retired"] = _retire(
+            session, items, agent=agent, reason=reason, tool="khlang inventory retire"
+        )
+    return out
 
 
 # --- process deadlines -----------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """Links between delivered documents and the inventory items they fulfil.
 
 Every link and unlink is a provenance event with its agent. Unlinking keeps the row
-(inactive), so the history of what was claimed to fulfil what is never lost.
+(inactive), so the history of what was claimed to fulfil what is never lost. A link's
+``linked_at`` is when it became active: confirming a suggested link does not move it.
+
+A bundle (ZIP, 7z) is a container: its members are the deliverables, so a bundle is never
+linked. A retired item takes no new links.
 """
 
 from __future__ import annotations
@@ -13,10 +17,31 @@ from indexer import provenance as ev
 from schemas.models import Document, DocumentLink, InventoryItem, utcnow
 
 
+class NotLinkable(ValueError):
+    """This document cannot be linked to this item (a bundle, or a retired item)."""
+
+    def __init__(self, message_th: str, message_en: str):
+        super().__init__(f"{message_th} ({message_en})")
+        self.message_th, self.message_en = message_th, message_en
+
+
+def is_container(document: Document) -> bool:
+    """A bundle whose members are ingested (and linked) each on their own."""
+    return document.category == "archive"
+
+
 def link_document(
     session: Session, document: Document, item: InventoryItem, *, agent: str, method: str
 ) -> DocumentLink:
-    """Link (or re-activate the link of) ``document`` to ``item``; idempotent."""
+    """Link (or re-activate the link of) ``document`` to ``item``; idempotent.
+    NotLinkable for a bundle or a retired item."""
+    if is_container(document):
+        raise NotLinkable(
+            f"ไฟล์บีบอัด {document.filename} เป็นเพียงที่บรรจุ ให้เชื่อมโยงไฟล์ที่อยู่ภายใน",
+            "a bundle is a container: link the files inside it",
+        )
+    if item.retired_at is not None:
+        raise NotLinkable(f"รายการ {item.code} ถูกยกเลิกแล้ว", f"item {item.code} is retired")
     link = session.scalar(
         select(DocumentLink).where(
             DocumentLink.document_id == document.id, DocumentLink.item_id == item.id
@@ -28,7 +53,9 @@ def link_document(
         link = DocumentLink(document=document, item=item, method=method, linked_by=agent)
         session.add(link)
     else:
-        link.active, link.method, link.linked_by, link.linked_at = True, method, agent, utcnow()
+        if not link.active:
+            link.active, link.linked_at = True, utcnow()
+        link.method, link.linked_by = method, agent
     # The index holds a document's linked projects and provinces: re-index it.
     document.indexed_version = None
     ev.record(

@@ -30,7 +30,9 @@ from indexer.documents import letter_key
 from indexer.extract import Extraction
 from indexer.identify import libmagic_version
 from indexer.indexing import IndexingProcess, index_documents
-from indexer.links import link_document
+from indexer.inventory import resolve_item_code
+from indexer.links import is_container, link_document
+from indexer.names import readable_name
 from indexer.prepare import Prefetcher, Prepared, prepare
 from indexer.suggest import auto_link_suggestions
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
@@ -108,13 +110,29 @@ def is_junk(name: str) -> bool:
     return bool(parts) and (parts[-1] in JUNK_NAMES or any(p in JUNK_DIRS for p in parts))
 
 
+def _source(path: Path, name: str, shown: str) -> Source:
+    """A file found on disk; its names as the sender wrote them (see indexer.names)."""
+    return Source(
+        path,
+        readable_name(name),
+        readable_name(shown),
+        source_path=readable_name(str(path.resolve())),
+    )
+
+
+def _refused(shown: str, code: str, name: str) -> FileResult:
+    return FileResult(
+        readable_name(shown), REJECTED, error=_msg(code), filename=readable_name(name)
+    )
+
+
 def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileResult]:
     """Files and folders to Sources, in a stable order; problems become rejected results."""
     for given in paths:
         path = Path(given)
         shown = str(given)
         if path.is_symlink():
-            yield FileResult(shown, REJECTED, error=_msg("symlink"), filename=path.name)
+            yield _refused(shown, "symlink", path.name)
         elif path.is_dir():
             found = False
             for root, dirs, files in os.walk(path):
@@ -125,23 +143,21 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileRe
                         continue
                     found = True
                     if full.is_symlink():
-                        yield FileResult(str(full), REJECTED, error=_msg("symlink"), filename=name)
+                        yield _refused(str(full), "symlink", name)
                         continue
-                    yield Source(full, name, str(full), source_path=str(full.resolve()))
+                    yield _source(full, name, str(full))
                 # Symbolic links to folders are listed in dirs; refuse them visibly.
                 for name in list(dirs):
                     if (Path(root) / name).is_symlink():
                         dirs.remove(name)
                         found = True
-                        yield FileResult(
-                            str(Path(root) / name), REJECTED, error=_msg("symlink"), filename=name
-                        )
+                        yield _refused(str(Path(root) / name), "symlink", name)
             if not found:
-                yield FileResult(shown, REJECTED, error=_msg("empty-folder"), filename=path.name)
+                yield _refused(shown, "empty-folder", path.name)
         elif path.exists():
-            yield Source(path, path.name, shown, source_path=str(path.resolve()))
+            yield _source(path, path.name, shown)
         else:
-            yield FileResult(shown, REJECTED, error=_msg("missing"), filename=path.name)
+            yield _refused(shown, "missing", path.name)
 
 
 MESSAGES = {
@@ -152,11 +168,18 @@ MESSAGES = {
     "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
     "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",
     "not-a-file": "ไม่ใช่ไฟล์ปกติ (not a regular file)",
+    "unexpected": "เกิดข้อผิดพลาดที่ไม่คาดคิดกับไฟล์นี้ รายละเอียดอยู่ในบันทึกของระบบ "
+    "(unexpected error: {error}; the traceback is in the log)",
 }
 
 
 def _msg(code: str, **values) -> str:
     return MESSAGES[code].format(**values)
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """The per-file reason for an error no check foresaw (the traceback goes to the log)."""
+    return _msg("unexpected", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 # Titles office programs write into file properties by default; they name nothing.
@@ -204,6 +227,8 @@ class Ingestor:
         # Results an interrupted run of the same job already recorded, by
         # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
         self.skip: dict[tuple, FileResult] = {}
+        # Documents of those results that the interrupted run had not yet indexed.
+        self.index_on_skip: set[int] = set()
         # Seconds spent per stage over the batch, for `make bench` (cheap enough to keep on).
         self.timings: dict[str, float] = {}
         # Worker processes that prepare (identify, extract, understand) files ahead, and
@@ -212,13 +237,11 @@ class Ingestor:
         self._prefetcher: Prefetcher | None = None
         self._indexing: IndexingProcess | None = None
         self._counted_at = 0.0
+        self._progress: Callable[[FileResult], None] | None = None
         if item_code:
             with core.sessions() as session:
-                if (
-                    session.scalar(select(InventoryItem.id).where(InventoryItem.code == item_code))
-                    is None
-                ):
-                    raise LookupError(item_code)
+                # as typed ('inv-๒๕๖๒-k7m2qx'); LookupError when unknown or retired
+                self.item_code = resolve_item_code(session, item_code)
         self.batch_id = batch_id or self._new_batch()
 
     def _new_batch(self) -> int:
@@ -236,15 +259,30 @@ class Ingestor:
         items: Iterable[Source | FileResult],
         progress: Callable[[FileResult], None] | None = None,
     ) -> list[FileResult]:
-        from indexer.bundles import Processed, bundle_mime, expand_sources  # bundles use Source
+        from indexer.bundles import bundle_mime  # bundles use Source
 
         items = list(items)
+        self._progress = progress
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
             self._prefetcher = Prefetcher(plain, self.workers)
             if self.index_enabled:
                 self._indexing = IndexingProcess(self.core.settings)
         results = []
+        try:
+            self._run_items(items, results, progress)
+        except Exception as exc:
+            # Each file's outcome is already committed; the job's row must say the job
+            # failed rather than stay "running" for ever.
+            log.exception("ingestion job %s failed", self.batch_id)
+            self._fail(exc, results)
+            raise
+        self.finish(results)
+        return results
+
+    def _run_items(self, items, results: list[FileResult], progress) -> None:
+        from indexer.bundles import Processed, expand_sources
+
         try:
             for item in expand_sources(self, items):
                 if isinstance(item, Processed):
@@ -269,8 +307,6 @@ class Ingestor:
                     with self._stage("index"):
                         self._add_index_work(self._indexing.close())
                     self._indexing = None
-        self.finish(results)
-        return results
 
     def _count_done(self, done: int) -> None:
         """Keep the job's counter roughly current (at most once a second: a transaction per
@@ -287,11 +323,25 @@ class Ingestor:
         """A bundle was opened: its members join the job's expected total."""
         with self.core.transaction() as session:
             session.get(Batch, self.batch_id).total += count
+        self._tell_progress("add_total", count)
 
-    def finish(self, results: list[FileResult]) -> None:
+    def _tell_progress(self, event: str, value) -> None:
+        """A progress display may also want to know which file is being worked on
+        (``start``) and that a bundle added files (``add_total``)."""
+        method = getattr(self._progress, event, None)
+        if method is not None:
+            method(value)
+
+    def _fail(self, exc: Exception, results: list[FileResult]) -> None:
+        try:
+            self.finish(results, status="failed", error=repr(exc))
+        except Exception:
+            log.exception("could not mark job %s failed", self.batch_id)
+
+    def finish(self, results: list[FileResult], status: str = "finished", error=None) -> None:
         with self.core.transaction() as session:
             batch = session.get(Batch, self.batch_id)
-            batch.status = "finished"
+            batch.status = status
             batch.done = len(results)
             batch.finished_at = utcnow()
             batch.total = max(batch.total, len(results))
@@ -299,6 +349,8 @@ class Ingestor:
             for result in results:
                 counts[result.status] = counts.get(result.status, 0) + 1
             batch.detail = {**(batch.detail or {}), "counts": counts}
+            if error:
+                batch.detail = {**batch.detail, "error": error}
 
     @contextmanager
     def _stage(self, name: str):
@@ -311,8 +363,21 @@ class Ingestor:
     # --- one file -----------------------------------------------------------------------
 
     def ingest_one(self, source: Source) -> FileResult:
+        """Ingest one file. Whatever goes wrong becomes this file's rejection with its
+        reason, so that one file can never stop the batch."""
+        self._tell_progress("start", source.display_path)
+        try:
+            return self._ingest_one(source)
+        except Exception as exc:
+            log.exception("ingesting %s failed", source.display_path)
+            return self._reject(source, unexpected_error(exc))
+
+    def _ingest_one(self, source: Source) -> FileResult:
         previous = self.skip.get((source.source_path, source.bundle_path))
         if previous is not None:
+            if previous.document_id in self.index_on_skip:
+                self.index_on_skip.discard(previous.document_id)
+                self._queue_index(previous.document_id)
             return previous
         problem = self._precheck(source)
         if problem:
@@ -376,6 +441,13 @@ class Ingestor:
         return result
 
     def _record_rejection(self, result: FileResult, source: Source | None = None) -> None:
+        try:
+            self._write_rejection(result, source)
+        except Exception:
+            # The result still reaches the caller; only its record is lost.
+            log.exception("could not record the rejection of %s", result.path)
+
+    def _write_rejection(self, result: FileResult, source: Source | None) -> None:
         with self.core.transaction() as session:
             submission = Submission(
                 batch_id=self.batch_id,
@@ -402,10 +474,12 @@ class Ingestor:
 
     def _record_duplicate(self, document_id: int, staged: Staged, source: Source) -> FileResult:
         # The bytes may be known while the object went missing (restored from a backup of
-        # the database, say): the arrival then heals the store.
-        healed = False
-        if not self.core.store.exists(staged.sha256):
-            healed = self.core.store.commit(staged).created
+        # the database, say) or went bad on disk: the arrival, whose hash was checked as it
+        # was staged, then heals the store.
+        state = self.core.store.check(staged.sha256)
+        healed = state != "ok"
+        if healed:
+            self.core.store.replace(staged)
         with self.core.transaction() as session:
             document = session.get(Document, document_id)
             submission = self._new_submission(source, DUPLICATE, staged.sha256)
@@ -426,11 +500,30 @@ class Ingestor:
                 source_path=source.source_path,
                 restored_object=healed,
             )
+            if healed:
+                self._record_repair(session, document, submission, staged, state)
             if source.bundle_document_id:
                 self._record_unpacked(session, document, submission, source)
             self._link_requested(session, document)
             name = document.filename
         return FileResult(source.display_path, DUPLICATE, document_id, staged.sha256, filename=name)
+
+    def _record_repair(self, session, document, submission, staged: Staged, state: str) -> None:
+        lost = "หาย" if state == "missing" else "เสียหาย"
+        ev.record(
+            session,
+            ev.STORED,
+            outcome="repaired",
+            tool="khlang object store",
+            sha256=staged.sha256,
+            size=staged.size,
+            replaced=state,
+            message=f"ไฟล์ต้นฉบับ{lost} จึงใช้สำเนาที่ได้รับใหม่ซึ่งตรวจค่า sha256 แล้วแทน "
+            f"(the stored object was {state}; replaced by this verified copy)",
+            agent=self.agent,
+            document=document,
+            submission=submission,
+        )
 
     def _record_unpacked(self, session, document, submission, source: Source) -> None:
         ev.record(
@@ -446,8 +539,8 @@ class Ingestor:
         )
 
     def _link_requested(self, session, document: Document) -> None:
-        if not self.item_code:
-            return
+        if not self.item_code or is_container(document):
+            return  # a bundle's members are linked, each on its own
         item = session.scalar(select(InventoryItem).where(InventoryItem.code == self.item_code))
         link_document(session, document, item, agent=self.agent, method="manual")
 

@@ -24,6 +24,8 @@ FIXITY_CHECK = "fixity-check"
 REJECTED = "rejected"
 PUBLICATION = "publication"
 INVENTORY_IMPORTED = "inventory-imported"
+INVENTORY_RETIRED = "inventory-retired"
+INVENTORY_RESTORED = "inventory-restored"
 DUE_DATE_SET = "due-date-set"
 
 EVENT_LABELS_TH = {
@@ -42,6 +44,8 @@ EVENT_LABELS_TH = {
     REJECTED: "ปฏิเสธไฟล์",
     PUBLICATION: "สถานะการเผยแพร่",
     INVENTORY_IMPORTED: "นำเข้าบัญชีทรัพยากร/ผลลัพธ์",
+    INVENTORY_RETIRED: "ยกเลิกรายการในบัญชี",
+    INVENTORY_RESTORED: "นำรายการในบัญชีกลับมาใช้",
     DUE_DATE_SET: "กำหนดวันส่งของรายการ",
 }
 

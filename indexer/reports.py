@@ -1,14 +1,14 @@
 """Exports of the gap report (``indexer.gaps.gap_report``) for managers: CSV (UTF-8 with BOM
-so that Excel shows Thai), XLSX (several sheets, Thai font), a readable Thai text table
-for the terminal and a printable A4 HTML fragment. Headers are Thai, dates are written as
-staff write them ('๓๑ ต.ค. ๒๕๖๒'). Pure: they take the report dict and return bytes/str.
+so that Excel shows Thai), XLSX (several sheets, Thai font) and a readable Thai text table
+for the terminal. Headers are Thai, dates are written as staff write them ('๓๑ ต.ค. ๒๕๖๒').
+Pure: they take the report dict and return bytes/str. (The printable A4 page is the web
+page's template: ``service.inventory_view.gaps_print_page``.)
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import io
 import unicodedata
 
@@ -38,6 +38,8 @@ ITEM_COLUMNS = [
     ("ประเภท", lambda r: r.get("type") or ""),
     ("จำนวน", lambda r: r["quantity"]),
     ("ได้รับ", lambda r: r["received"]),
+    # of which linked by the system's suggestion and not yet confirmed by staff
+    ("ยังไม่ยืนยัน", lambda r: r.get("unconfirmed", 0)),
     ("สถานะ", lambda r: STATUS_TH.get(r["status"], r["status"])),
     ("กำหนดส่ง", lambda r: thai_date(r.get("due_date"))),
     ("เกินกำหนด", lambda r: "ใช่" if r.get("overdue") else ""),
@@ -45,7 +47,7 @@ ITEM_COLUMNS = [
     ("ได้รับล่าสุด", lambda r: thai_date(r.get("last_arrival"))),
     ("เอกสาร", lambda r: ", ".join(f"#{d['document_id']}" for d in r.get("documents", []))),
 ]
-ITEM_WIDTHS = [17, 11, 14, 44, 36, 36, 36, 12, 8, 8, 14, 14, 10, 14, 14, 14]
+ITEM_WIDTHS = [17, 11, 14, 44, 36, 36, 36, 12, 8, 8, 12, 14, 14, 10, 14, 14, 14]
 
 
 def thai_date(value: str | dt.date | None) -> str:
@@ -198,6 +200,7 @@ def gaps_xlsx(report: dict) -> bytes:
         ["ได้รับบางส่วน", summary.get("partial", 0)],
         ["ยังไม่ได้รับ", summary.get("missing", 0)],
         ["เกินกำหนด", summary.get("overdue", 0)],
+        ["รายการที่นับจากการเชื่อมโยงที่ยังไม่ยืนยัน", summary.get("unconfirmed_items", 0)],
         ["ความครบถ้วน (%)", round(summary.get("completeness", 0) * 100, 1)],
         ["เอกสารนอกบัญชี", summary.get("unexpected", 0)],
     ]
@@ -252,6 +255,11 @@ def gaps_text(report: dict) -> str:
         f"ยังไม่ได้รับ {s['missing']}, เกินกำหนด {s['overdue']}; "
         f"ความครบถ้วน {s['completeness'] * 100:.1f}%"
     )
+    if s.get("unconfirmed_items"):
+        lines.append(
+            f"  นับจากการเชื่อมโยงที่ระบบเสนอและยังไม่ได้ยืนยัน {s['unconfirmed_items']} รายการ "
+            "(ทำเครื่องหมาย ?)"
+        )
     lines.append("")
     widths = [16, 30, 26, 26, 8, 14, 14]
     header = ["รหัส", "โครงการ", "กิจกรรม", "ทรัพยากร/ผลลัพธ์", "ได้/ต้อง", "สถานะ", "กำหนดส่ง"]
@@ -261,6 +269,8 @@ def gaps_text(report: dict) -> str:
         status = STATUS_TH.get(r["status"], r["status"])
         if r["status"] == "partial" and r.get("overdue"):
             status += "*"
+        if r.get("unconfirmed"):
+            status += "?"
         cells = [
             r["code"],
             r["project"],
@@ -292,51 +302,3 @@ def gaps_text(report: dict) -> str:
                 hint = f"  -> อาจเป็น {top['code']} ({top['score']:.2f})"
             lines.append(f"  #{d['document_id']} {d.get('title') or d.get('filename')}{hint}")
     return "\n".join(lines) + "\n"
-
-
-# --- print ---------------------------------------------------------------------------------
-
-
-def gaps_html(report: dict) -> str:
-    """A printable A4 (landscape) HTML fragment: a <section> with its own <style>."""
-    e = html.escape
-    s = report["summary"]
-    rows = []
-    for r in report["items"]:
-        rows.append(
-            f'<tr class="st-{e(r["status"])}">'
-            + "".join(f"<td>{e(str(get(r)))}</td>" for _, get in ITEM_COLUMNS[:-1])
-            + "</tr>"
-        )
-    deadlines = "".join(
-        f"<li>{e(DEADLINE_TH.get(n, n))}: {e(thai_date(d['date']))}"
-        f"{' (พ้นกำหนดแล้ว)' if d['passed'] else ''}</li>"
-        for n, d in report.get("deadlines", {}).items()
-    )
-    flagged = "".join(
-        f"<li>{e(p['project'])}: {e('; '.join(p['flags_th']))}</li>"
-        for p in report.get("projects", [])
-        if not p["ok"]
-    )
-    return (
-        '<section class="khlang-gaps">'
-        "<style>@page{size:A4 landscape;margin:12mm}"
-        ".khlang-gaps{font-family:'TH Sarabun New','Sarabun',sans-serif;font-size:14pt}"
-        ".khlang-gaps table{border-collapse:collapse;width:100%}"
-        ".khlang-gaps th,.khlang-gaps td{border:1px solid #999;padding:2px 4px;vertical-align:top}"
-        ".khlang-gaps thead{display:table-header-group}.khlang-gaps tr{page-break-inside:avoid}"
-        ".khlang-gaps .st-overdue{background:#f8cbad}.khlang-gaps .st-partial{background:#ffe699}"
-        "</style>"
-        f"<h1>รายงานติดตามทรัพยากร/ผลลัพธ์ ปีงบประมาณ {e(to_thai_digits(str(report['fiscal_year'])))}</h1>"
-        f"<p>ข้อมูล ณ วันที่ {e(thai_date(report['as_of']))}: ทั้งหมด {s['items']} รายการ "
-        f"ได้รับแล้ว {s['received']} บางส่วน {s['partial']} ยังไม่ได้รับ {s['missing']} "
-        f"เกินกำหนด {s['overdue']}</p>"
-        f"<ul>{deadlines}</ul>"
-        "<table><thead><tr>"
-        + "".join(f"<th>{e(n)}</th>" for n, _ in ITEM_COLUMNS[:-1])
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-        + (f"<h2>รายงานสรุปผลที่ต้องแก้ไข</h2><ul>{flagged}</ul>" if flagged else "")
-        + "</section>"
-    )

@@ -12,6 +12,11 @@ Score (0-1): project name 0.35, activity name 0.25, deliverable name 0.30, fisca
 makes it 1. A document of another fiscal year than the item's is never suggested.
 ``auto_link_suggestions`` links items scoring AUTO_LINK_SCORE or more (method
 "suggested"); staff confirm (``indexer.inventory.confirm_link``) or unlink them.
+
+What is never suggested: a project's summary report item (รายงานสรุปผลการดำเนินงานโครงการ)
+for a document that is not of kind ``summary_report`` (a letter asking for a report of
+results is not one); a bundle (its members are the deliverables); a retired item; and, for
+a document a DSSS officer of a province uploaded, another province's item.
 """
 
 from __future__ import annotations
@@ -23,8 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from indexer import provenance as ev
-from indexer.inventory import CODE_RE, normalise_code, normalise_name, normalise_text
-from indexer.links import link_document
+from indexer.inventory import (
+    CODE_RE,
+    item_province_id,
+    normalise_code,
+    normalise_name,
+    normalise_text,
+)
+from indexer.links import is_container, link_document
 from indexer.thai.digits import to_arabic_digits
 from schemas.models import (
     Document,
@@ -33,6 +44,7 @@ from schemas.models import (
     InventoryItem,
     Project,
     Submission,
+    User,
 )
 
 AUTO_LINK_SCORE = 0.75
@@ -44,7 +56,9 @@ SUGGEST_AGENT = "khlang (suggested)"
 
 W_PROJECT, W_ACTIVITY, W_DELIVERABLE, W_YEAR, W_PROJECT_CODE = 0.35, 0.25, 0.30, 0.10, 0.15
 
-SUMMARY_WORDS = ("รายงานสรุปผลการดำเนินงาน", "รายงานสรุปผล", "รายงานผลการดำเนินงาน")
+# Deliverable names of the project's summary report (seed 000).
+SUMMARY_ITEM_WORDS = ("รายงานสรุปผลการดำเนินงาน", "รายงานสรุปผล", "รายงานผลการดำเนินงาน")
+SUMMARY_KIND = "summary_report"
 CATEGORY_WORDS = {
     "video": ("วีดิทัศน์", "วิดีทัศน์", "วีดีทัศน์", "วิดีโอ", "วีดีโอ", "คลิป", "video"),
     "audio": ("เสียง", "audio", "สปอต"),
@@ -129,10 +143,6 @@ def document_evidence(session: Session, document: Document) -> DocumentEvidence:
         years |= {int(y) for y in _YEAR_RE.findall(arabic)}
         if not years:
             years |= {int(y) for y in _PATH_YEAR_RE.findall(to_arabic_digits(joined))}
-    head = normalise_text((document.title or "") + (text[:3000]))
-    is_summary = document.kind == "summary_report" or any(
-        normalise_text(w) in head for w in SUMMARY_WORDS
-    )
     return DocumentEvidence(
         names=Haystack(joined),
         body=Haystack(text),
@@ -140,8 +150,14 @@ def document_evidence(session: Session, document: Document) -> DocumentEvidence:
         fiscal_years=years,
         kind=document.kind or "other",
         category=document.category or "other",
-        is_summary=is_summary,
+        is_summary=document.kind == SUMMARY_KIND,
     )
+
+
+def is_summary_item(item: InventoryItem) -> bool:
+    """Is this item the project's summary report (by its deliverable name)?"""
+    deliverable = normalise_name(item.title)
+    return any(normalise_text(w) in deliverable for w in SUMMARY_ITEM_WORDS)
 
 
 def _score(item: InventoryItem, evidence: DocumentEvidence) -> Suggestion | None:
@@ -149,6 +165,9 @@ def _score(item: InventoryItem, evidence: DocumentEvidence) -> Suggestion | None
     reasons: list[str] = []
     if evidence.fiscal_years and project.fiscal_year not in evidence.fiscal_years:
         return None
+    summary_item = is_summary_item(item)
+    if summary_item and not evidence.is_summary:
+        return None  # only a summary report is the project's summary report
     found_codes = {normalise_code(c) for c in CODE_RE.findall(to_arabic_digits(evidence.raw_paths))}
     if item.code in found_codes:
         return _suggestion(item, 1.0, ["รหัสรายการปรากฏในเอกสารหรือชื่อไฟล์ (item code found)"])
@@ -179,8 +198,7 @@ def _score(item: InventoryItem, evidence: DocumentEvidence) -> Suggestion | None
     if m_deliverable:
         where = "ชื่อไฟล์/เส้นทาง (file name/path)" if in_names >= in_body else "เนื้อหา (text)"
         reasons.append(f"ชื่อรายการตรงกับ{where} {m_deliverable:.0%} (deliverable name)")
-    summary_item = any(normalise_text(w) in deliverable for w in SUMMARY_WORDS)
-    if summary_item and evidence.is_summary and m_deliverable < 0.9:
+    if summary_item and m_deliverable < 0.9:
         m_deliverable = 0.9
         reasons.append("เป็นรายงานสรุปผลการดำเนินงาน (a summary report)")
     score += W_DELIVERABLE * m_deliverable
@@ -219,36 +237,65 @@ def _suggestion(item: InventoryItem, score: float, reasons: list[str]) -> Sugges
 
 
 def suggest_items(
-    session_or_core, document: Document | int, *, limit: int = 10, min_score: float = MIN_SCORE
+    session_or_core,
+    document: Document | int,
+    *,
+    limit: int = 10,
+    min_score: float = MIN_SCORE,
+    province_id: int | None = None,
 ) -> list[Suggestion]:
     """Inventory items this document may fulfil, best first, each with a score and the
-    reasons (Thai, with English in brackets)."""
+    reasons (Thai, with English in brackets); only items of ``province_id`` when given."""
     if isinstance(session_or_core, Session):
-        return _suggest(session_or_core, document, limit, min_score)
+        return _suggest(session_or_core, document, limit, min_score, province_id)
     with session_or_core.sessions() as session:
-        return _suggest(session, document, limit, min_score)
+        return _suggest(session, document, limit, min_score, province_id)
 
 
-def _suggest(session: Session, document, limit: int, min_score: float) -> list[Suggestion]:
+def _suggest(
+    session: Session, document, limit: int, min_score: float, province_id: int | None = None
+) -> list[Suggestion]:
     if isinstance(document, int):
         document = session.get(Document, document)
         if document is None:
             return []
+    if is_container(document):
+        return []
     evidence = document_evidence(session, document)
     query = (
         select(InventoryItem)
         .join(Project, InventoryItem.project_id == Project.id)
+        .where(InventoryItem.retired_at.is_(None))
         .options(selectinload(InventoryItem.project), selectinload(InventoryItem.activity))
     )
     if evidence.fiscal_years:
         query = query.where(Project.fiscal_year.in_(sorted(evidence.fiscal_years)))
     out = []
     for item in session.scalars(query):
+        if province_id is not None and item_province_id(item) != province_id:
+            continue
         suggestion = _score(item, evidence)
         if suggestion and suggestion.score >= min_score:
             out.append(suggestion)
     out.sort(key=lambda s: (-s.score, s.code))
     return out[:limit]
+
+
+def uploader_province_id(session: Session, document: Document) -> int | None:
+    """The province of the DSSS officer who uploaded the document (its first arrival's
+    agent, which is the user's name for uploads through the service and may be for the
+    CLI's --submitted-by), or None when the uploader is not a DSSS user with a province:
+    an officer delivers for their own province, so only its items are suggested."""
+    agent = session.scalar(
+        select(Submission.submitted_by)
+        .where(Submission.document_id == document.id)
+        .order_by(Submission.submitted_at, Submission.id)
+        .limit(1)
+    )
+    if agent is None:
+        return None
+    user = session.scalar(select(User).where(User.name == agent, User.role == "dsss"))
+    return user.province_id if user is not None else None
 
 
 def auto_link_suggestions(
@@ -258,6 +305,7 @@ def auto_link_suggestions(
 
     Nothing is done when the document already has an active link (staff or --item
     decided), and an item staff once unlinked from this document is never re-suggested.
+    For a document a DSSS officer uploaded, only the items of their province are linked.
     Every link is a provenance event (agent, score and reasons in its detail). Returns
     the suggestions linked. Safe to call more than once."""
     with core.transaction() as session:
@@ -276,7 +324,13 @@ def auto_link_suggestions(
         }
         if any(link.active for link in existing.values()):
             return []
-        suggestions = _suggest(session, document, limit=AUTO_LINK_MAX * 3, min_score=threshold)
+        suggestions = _suggest(
+            session,
+            document,
+            limit=AUTO_LINK_MAX * 3,
+            min_score=threshold,
+            province_id=uploader_province_id(session, document),
+        )
         if not suggestions:
             return []
         top = suggestions[0].score

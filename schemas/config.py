@@ -8,10 +8,45 @@ installations; the index and the objects stay under the data directory.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024**3  # 2 GiB: a long training video is the largest deliverable seen
+# Bounds that make a ZIP bomb fail cleanly instead of filling the disk; they hold for a
+# bundle and everything nested in it together.
+DEFAULT_MAX_BUNDLE_TOTAL = 8 * 1024**3
+DEFAULT_MAX_BUNDLE_RATIO = 200
+DEFAULT_MAX_BUNDLE_FILES = 20_000
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be read; the message says which and why."""
+
+
+def parse_size(value: str, name: str) -> int:
+    """Bytes from "2147483648", "500M", "1k", "2GiB" (K, M, G are powers of 1024)."""
+    match = _SIZE.match(value)
+    if not match or int(match[1]) == 0:
+        raise ConfigError(
+            f"{name}={value!r} ไม่ใช่ขนาดที่ใช้ได้ ใช้จำนวนไบต์ หรือตัวเลขตามด้วย K, M หรือ G เช่น 500M "
+            f"(not a valid size: give bytes, or a number with K, M or G, e.g. 500M)"
+        )
+    return int(match[1]) * _UNITS[match[2].lower()]
+
+
+def _positive_int(value: str, name: str) -> int:
+    if not value.strip().isdigit() or int(value) == 0:
+        raise ConfigError(f"{name}={value!r} ต้องเป็นจำนวนเต็มบวก (must be a positive whole number)")
+    return int(value)
+
+
+def _from_env(name: str, parse, default: int) -> int:
+    value = os.environ.get(name)
+    return parse(value, name) if value and value.strip() else default
 
 
 @dataclass(frozen=True)
@@ -19,10 +54,9 @@ class Settings:
     data_dir: Path
     database_url: str
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    # Bounds that make a ZIP bomb fail cleanly instead of filling the disk.
-    max_bundle_total: int = 8 * 1024**3
-    max_bundle_ratio: int = 200
-    max_bundle_files: int = 20_000
+    max_bundle_total: int = DEFAULT_MAX_BUNDLE_TOTAL
+    max_bundle_ratio: int = DEFAULT_MAX_BUNDLE_RATIO
+    max_bundle_files: int = DEFAULT_MAX_BUNDLE_FILES
     extra: dict = field(default_factory=dict)
 
     @property
@@ -47,10 +81,23 @@ class Settings:
 
     @classmethod
     def load(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None):
-        """Settings from arguments, then environment, then defaults."""
+        """Settings from arguments, then environment, then defaults (ConfigError names a
+        setting that cannot be read)."""
         directory = Path(data_dir or os.environ.get("KHLANG_DATA_DIR") or "./data").resolve()
         url = database_url or os.environ.get("KHLANG_DATABASE_URL") or ""
         if not url:
             url = f"sqlite:///{directory / 'khlang.sqlite3'}"
-        limit = int(os.environ.get("KHLANG_MAX_FILE_SIZE") or DEFAULT_MAX_FILE_SIZE)
-        return cls(data_dir=directory, database_url=url, max_file_size=limit)
+        return cls(
+            data_dir=directory,
+            database_url=url,
+            max_file_size=_from_env("KHLANG_MAX_FILE_SIZE", parse_size, DEFAULT_MAX_FILE_SIZE),
+            max_bundle_total=_from_env(
+                "KHLANG_MAX_BUNDLE_TOTAL", parse_size, DEFAULT_MAX_BUNDLE_TOTAL
+            ),
+            max_bundle_ratio=_from_env(
+                "KHLANG_MAX_BUNDLE_RATIO", _positive_int, DEFAULT_MAX_BUNDLE_RATIO
+            ),
+            max_bundle_files=_from_env(
+                "KHLANG_MAX_BUNDLE_FILES", _positive_int, DEFAULT_MAX_BUNDLE_FILES
+            ),
+        )

@@ -114,6 +114,8 @@ class InventoryItem(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Withdrawn from the inventory (renamed or dropped); kept with its links and history.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     project: Mapped[Project] = relationship()
     activity: Mapped[Activity | None] = relationship()
     agency: Mapped[Agency | None] = relationship()

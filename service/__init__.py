@@ -109,6 +109,18 @@ def _warm_search(core: Khlang) -> None:
         logging.getLogger(__name__).warning("search warm-up failed", exc_info=True)
 
 
+def _resume_jobs(core: Khlang) -> None:
+    """In the background of a new worker: drop what killed writers left in tmp, and finish
+    upload jobs whose worker died (one worker takes each; see indexer.jobs)."""
+    from indexer.jobs import resume_interrupted_uploads
+
+    try:
+        core.store.clean_tmp()
+        resume_interrupted_uploads(core)
+    except Exception:
+        logging.getLogger(__name__).exception("resuming interrupted jobs failed")
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Application factory (gunicorn: ``service:create_app()``).
 
@@ -153,6 +165,8 @@ def create_app(config: dict | None = None) -> Flask:
             threading.Thread(target=_repair_index, args=(core,), daemon=True).start()
         else:
             _repair_index(core)
+    if app.config.get("KHLANG_RESUME_JOBS_AT_START", not app.config.get("TESTING")):
+        threading.Thread(target=_resume_jobs, args=(core,), daemon=True).start()
     warm = app.config.get("KHLANG_WARM_SEARCH")
     if warm is None:
         warm = _env_flag("KHLANG_WARM_SEARCH")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.core import Khlang
+from indexer.inventory import item_province_id
 from schemas.models import Batch, Document, InventoryItem, Province
 
 
@@ -47,14 +48,6 @@ def published_ids(session: Session, ids: list[int]) -> set[int]:
             select(Document.id).where(Document.id.in_(ids), Document.publication == "published")
         )
     )
-
-
-def item_province_id(item: InventoryItem) -> int | None:
-    if item.province_id is not None:
-        return item.province_id
-    if item.project is not None:
-        return item.project.province_id
-    return None
 
 
 def may_link_item(item: InventoryItem) -> bool:

@@ -7,20 +7,23 @@ Described by the OpenAPI 3.1 document at /api/openapi.json (service/openapi.py).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
+from indexer.search.index import MATCH_MODES, IndexDamaged
 from indexer.search.schema import FACET_FIELDS
 from schemas.models import Batch, Document, InventoryItem
 from service import access
@@ -202,7 +205,9 @@ def search_filters(args) -> dict:
     return filters
 
 
-def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict) -> dict:
+def run_search(
+    query: str, *, limit: int, offset: int, sort: str, filters: dict, match: str = "strict"
+) -> dict:
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
@@ -213,6 +218,7 @@ def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict)
         sort=sort,
         published_only=only_published,
         filters=filters or None,
+        match=match,
     )
     if only_published:
         # "Did you mean" draws on every indexed word, unpublished documents' too.
@@ -221,27 +227,7 @@ def run_search(query: str, *, limit: int, offset: int, sort: str, filters: dict)
             with core().sessions() as session:
                 allowed = access.published_ids(session, [h["document_id"] for h in result["hits"]])
             result["hits"] = [h for h in result["hits"] if h["document_id"] in allowed]
-    _add_dates(result.get("hits") or [])
     return result
-
-
-def _add_dates(hits: list[dict]) -> None:
-    """A hit's ``date`` is the document's own date or, when it has none, the day Khlang
-    received it: say which, so that neither passes for the other."""
-    if not hits:
-        return
-    with core().sessions() as session:
-        rows = session.execute(
-            select(Document.id, Document.document_date, Document.created_at).where(
-                Document.id.in_([h["document_id"] for h in hits])
-            )
-        ).all()
-    dates = {row.id: row for row in rows}
-    for hit in hits:
-        row = dates.get(hit["document_id"])
-        if row is not None:
-            hit["document_date"] = row.document_date.isoformat() if row.document_date else None
-            hit["received_at"] = row.created_at.isoformat()
 
 
 @bp.get("/api/search")
@@ -252,8 +238,45 @@ def search():
     sort = request.args.get("sort") or "relevance"
     if sort not in ("relevance", "date"):
         raise BadArgument("sort")
+    match = request.args.get("match") or "strict"
+    if match not in MATCH_MODES:
+        raise BadArgument("match")
     filters = search_filters(request.args)
-    return jsonify(run_search(query, limit=limit, offset=offset, sort=sort, filters=filters))
+    return jsonify(
+        run_search(query, limit=limit, offset=offset, sort=sort, filters=filters, match=match)
+    )
+
+
+_repair_started = threading.Lock()
+
+
+def start_index_repair() -> None:
+    """Rebuild a damaged index in the background (one thread per process; ``reindex``
+    itself lets one process at a time do it)."""
+    from service import _repair_index
+
+    if not _repair_started.acquire(blocking=False):
+        return
+    app_core = core()
+
+    def run() -> None:
+        try:
+            _repair_index(app_core)
+        finally:
+            _repair_started.release()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+@bp.errorhandler(IndexDamaged)
+def _index_damaged(_exc: IndexDamaged):
+    start_index_repair()
+    return error(
+        503,
+        "index_damaged",
+        "ดัชนีค้นหาเสียหาย ระบบกำลังสร้างใหม่ กรุณาลองอีกครั้งภายหลัง",
+        "the search index is damaged and is being rebuilt; try again later",
+    )
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -285,9 +308,20 @@ def download(document_id: int):
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
     # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
     # so Thai names survive every browser.
-    return send_file(
+    response = send_file(
         path, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
     )
+    if not name.isascii():
+        # Werkzeug's fallback drops every Thai letter (filename=" .pdf"): a client that
+        # ignores filename* gets the document's number instead.
+        suffix = (
+            Path(name).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", Path(name).suffix) else ""
+        )
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="document-{document_id}{suffix}"; '
+            f"filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
+        )
+    return response
 
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
@@ -322,7 +356,19 @@ def reuse():
     limit = body.get("limit", 10) if isinstance(body, dict) else 10
     if not isinstance(limit, int) or not 1 <= limit <= 50:
         raise BadArgument("limit")
-    return jsonify({"hits": similar_hits(str(text)[:50000], limit)})
+    return jsonify(reuse_lookup(str(text)[:50000], limit))
+
+
+REUSE_POOL = 50  # similar documents whose projects are ranked
+
+
+def reuse_lookup(text: str, limit: int) -> dict:
+    """The most similar past documents, and the projects they belong to, each with the key
+    terms shared with ``text`` (only what the asker may see)."""
+    from indexer.search.similar import similar_projects
+
+    hits = similar_hits(text, max(limit, REUSE_POOL))
+    return {"hits": hits[:limit], "projects": similar_projects(hits, limit)}
 
 
 @bp.post("/api/documents/<int:document_id>/publication")
@@ -362,7 +408,7 @@ def _item_by_code(session, code: str) -> InventoryItem | None:
 
 def change_link(document_id: int, code: str, *, unlink: bool, method: str = "manual"):
     """Link or unlink; returns (status, body) for the API and the pages alike."""
-    from indexer.links import link_document, unlink_document
+    from indexer.links import NotLinkable, link_document, unlink_document
 
     if not g.principal.authenticated:
         return 401, None
@@ -379,7 +425,10 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
             if unlink_document(session, document, item, agent=g.principal.agent) is None:
                 return 404, "link"
         else:
-            link_document(session, document, item, agent=g.principal.agent, method=method)
+            try:
+                link_document(session, document, item, agent=g.principal.agent, method=method)
+            except NotLinkable as exc:
+                return 409, exc
     _reindex_quietly(document_id)
     with core().sessions() as session:
         data = document_as_dict(session, session.get(Document, document_id), include_text=False)
@@ -437,6 +486,8 @@ def _link_response(status: int, body):
             "เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ",
             "you may link only items of your own province",
         )
+    if status == 409 and body is not None:  # indexer.links.NotLinkable
+        return error(409, "not_linkable", body.message_th, body.message_en)
     return error(status, *HTTP_ERRORS[status])
 
 
@@ -484,7 +535,9 @@ def suggestions(document_id: int):
     suggest = _optional("indexer.suggest")
     if suggest is None:
         return _not_available()
-    found = suggest.suggest_items(core(), document_id)
+    # a dsss officer links items of their own province only: suggest only those
+    province_id = g.principal.province_id if g.principal.role == "dsss" else None
+    found = suggest.suggest_items(core(), document_id, province_id=province_id)
     return jsonify({"suggestions": [s.as_dict() for s in found]})
 
 
@@ -542,6 +595,8 @@ def upload():
                 )
             if not access.may_link_item(item):
                 return _link_response(403, None)
+            if item.retired_at is not None:
+                return error(409, "item_retired", "รายการนี้ถูกยกเลิกแล้ว", "the item is retired")
     job_dir, paths = save_uploads(files)
     try:
         job_id = start_background_job(
@@ -651,10 +706,76 @@ def inventory_import():
     from service.inventory_view import run_import
 
     try:
-        result = run_import(core(), upload, agent=g.principal.agent)
+        result = run_import(
+            core(),
+            upload,
+            agent=g.principal.agent,
+            strict=_flag(request.form.get("strict")),
+            prune=_flag(request.form.get("prune")),
+        )
     except ValueError as exc:
         return error(400, "bad_inventory", f"ไฟล์บัญชีไม่ถูกต้อง: {exc}", f"bad inventory file: {exc}")
     return jsonify(_jsonable(result))
+
+
+def _flag(value) -> bool:
+    """A form or JSON yes/no as scripts and forms send it."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on", "ใช่")
+
+
+@bp.post("/api/inventory/retire")
+@permission_required("inventory_manage")
+def inventory_retire():
+    """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
+    from indexer.inventory import retire_items
+
+    body = request.get_json(silent=True) or {}
+    codes = body.get("codes") if isinstance(body, dict) else None
+    if isinstance(codes, str):
+        codes = [codes]
+    if not codes or not all(isinstance(c, str) and c.strip() for c in codes):
+        return error(400, "codes_required", "กรุณาระบุรหัสรายการ", "codes (a list) is required")
+    reason = body.get("reason")
+    result = retire_items(
+        core(), [c.strip() for c in codes], agent=g.principal.agent, reason=reason or None
+    )
+    return jsonify(result)
+
+
+@bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@permission_required("inventory_read")
+def inventory_deadlines(fiscal_year: int):
+    from indexer.inventory import process_deadlines
+
+    return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
+
+
+@bp.put("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@permission_required("inventory_manage")
+def set_inventory_deadlines(fiscal_year: int):
+    """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
+    from indexer.inventory import set_process_deadlines
+
+    body = request.get_json(silent=True) or {}
+    values = {
+        name: str(body[name]).strip()
+        for name in ("inventory_to_dsss", "dsss_to_cluster")
+        if isinstance(body, dict) and body.get(name)
+    }
+    if not values:
+        return error(
+            400,
+            "bad_argument",
+            "กรุณาระบุ inventory_to_dsss หรือ dsss_to_cluster",
+            "send inventory_to_dsss and/or dsss_to_cluster",
+        )
+    try:
+        data = set_process_deadlines(core(), fiscal_year, **values)
+    except ValueError:
+        return error(400, "bad_date", "อ่านวันที่ไม่ได้", "unreadable date")
+    return jsonify(_jsonable(data))
 
 
 # --- gap reports ---------------------------------------------------------------------------
@@ -662,7 +783,7 @@ def inventory_import():
 
 def gap_params(args) -> dict:
     """Parameters of a gap report; a dsss officer's report is always their province's."""
-    import datetime as dt
+    from indexer.thai.dates import parse_thai_date
 
     fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700) if args.get("fiscal_year") else None
     if fiscal_year is None:
@@ -673,10 +794,10 @@ def gap_params(args) -> dict:
         if value:
             params[key] = value
     if args.get("as_of"):
-        try:
-            params["as_of"] = dt.date.fromisoformat(args["as_of"])
-        except ValueError:
-            raise BadArgument("as_of") from None
+        # as staff write dates: '๑ ธ.ค. ๒๕๖๒', '1/12/2562', ISO (the same parser as the CLI)
+        params["as_of"] = parse_thai_date(args["as_of"])
+        if params["as_of"] is None:
+            raise BadArgument("as_of")
     principal = g.principal
     if principal.role == "dsss":
         if params.get("province") and params["province"] != principal.province:

@@ -39,7 +39,12 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 
 
 def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
-    core = Khlang.open(ctx.obj.get("data_dir"))
+    from schemas.config import ConfigError
+
+    try:
+        core = Khlang.open(ctx.obj.get("data_dir"))
+    except ConfigError as exc:
+        _fail(str(exc))
     if init:
         # Creating/upgrading is idempotent and cheap; doing it here means a new data
         # directory just works and an old one is migrated before anything touches it.
@@ -53,6 +58,8 @@ def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
 def init(ctx: click.Context) -> None:
     """สร้างหรือปรับรุ่นโฟลเดอร์ข้อมูลและฐานข้อมูล (create or upgrade the data directory)."""
     core = open_core(ctx)
+    # Staging files of writers killed more than an hour ago were never acknowledged.
+    core.store.clean_tmp()
     click.echo(f"พร้อมใช้งาน (ready): {core.settings.data_dir}")
 
 
@@ -70,6 +77,12 @@ STATUS_TH = {
 @click.option("--submitted-by", help="ผู้ส่ง (who delivered the files); default: OS user")
 @click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
 @click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="แถบความคืบหน้าทาง stderr (progress bar on stderr; default: when stderr is a "
+    "terminal and without --json)",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=lambda: os.cpu_count() or 1,
@@ -77,14 +90,16 @@ STATUS_TH = {
     help="กระบวนการที่อ่านไฟล์ล่วงหน้า (processes preparing files ahead, for big batches)",
 )
 @click.pass_context
-def ingest(ctx, paths, item_code, submitted_by, as_json, workers):
+def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
     """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
     from indexer.jobs import run_ingest_job
 
     core = open_core(ctx)
     agent = submitted_by or default_agent()
     started = time.monotonic()
-    bar = _IngestProgress(enabled=not as_json and sys.stderr.isatty())
+    if progress is None:
+        progress = not as_json and sys.stderr.isatty()
+    bar = _IngestProgress(enabled=progress)
     try:
         results = run_ingest_job(
             core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
@@ -114,26 +129,39 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, workers):
 
 
 class _IngestProgress:
-    """A progress line on stderr: files done of total, the current file, the rate."""
+    """A progress line on stderr: files done of total, the rate, and the file being worked
+    on. The total grows as bundles are opened (their members join it)."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.started = time.monotonic()
         self.total = 0
         self.done = 0
+        self.current = ""
 
     def set_total(self, total: int) -> None:
         self.total = total
 
+    def add_total(self, count: int) -> None:
+        self.total += count
+        self._draw()
+
+    def start(self, path: str) -> None:
+        self.current = path
+        self._draw()
+
     def __call__(self, result) -> None:
         self.done += 1
+        self._draw()
+
+    def _draw(self) -> None:
         if not self.enabled:
             return
         rate = self.done / max(time.monotonic() - self.started, 1e-6)
         total = max(self.total, self.done)
         width = 24
         filled = int(width * self.done / total) if total else width
-        name = result.path[-40:]
+        name = self.current[-40:]
         click.echo(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total} "
             f"{rate:5.1f} ไฟล์/วินาที  {name:<40}",
@@ -184,6 +212,17 @@ def show(ctx, document_id, as_json):
     click.echo(data["text"][:3000])
 
 
+ORPHANS_EXPLAINED = (
+    "  ไฟล์ไม่มีเจ้าของคือไฟล์ใน objects/ ที่ไม่มีเอกสารใดอ้างถึง มักเกิดเมื่อระบบหยุดระหว่างเก็บไฟล์"
+    "กับบันทึกข้อมูล: นำเข้าไฟล์ต้นฉบับนั้นอีกครั้ง ระบบจะรับไฟล์นี้เป็นของเอกสาร หรือย้ายออกถ้าไม่ต้องการ; "
+    "ไฟล์ที่อยู่ผิดที่ไม่ใช่ไฟล์ของคลัง ให้ย้ายออกจาก objects/\n"
+    "  (An orphan is a file in objects/ that no document refers to, usually left by a crash "
+    "between storing and recording: ingest the original file again and it is adopted, or "
+    "move it out if it is not wanted. A misplaced file, outside the objects/ab/cd/<sha256> "
+    "layout, is not an object: move it out of objects/.)"
+)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -208,7 +247,10 @@ def verify(ctx, as_json):
                 f"{entry['sha256']}"
             )
         for entry in report["orphans"]:
-            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan): {entry['path']}")
+            where = " อยู่ผิดที่ (misplaced)" if entry["misplaced"] else ""
+            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan){where}: {entry['path']}")
+        if report["orphans"]:
+            click.echo(ORPHANS_EXPLAINED)
         click.echo("ผ่าน (ok)" if report["ok"] else "ไม่ผ่าน (FAILED)")
     sys.exit(0 if report["ok"] else 1)
 
@@ -234,17 +276,38 @@ def reindex(ctx, if_needed):
     )
 
 
-@main.command()
-@click.argument("query")
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option(
+    "--any",
+    "match_any",
+    is_flag=True,
+    help="เอกสารที่มีคำใดคำหนึ่ง (any of the words: a Thai run is no longer one phrase)",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def search(ctx, query, limit, offset, sort, as_json):
-    """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search)."""
+def search(ctx, query, limit, offset, sort, match_any, as_json):
+    """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search).
+
+    The words of QUERY may be given as separate arguments; one starting with '-' (an
+    exclusion, -ลำปาง or -province:ลำปาง) is part of the query, not an option."""
+    from indexer.search.index import IndexDamaged
+
     core = open_core(ctx)
-    result = core.index.search(query, limit=limit, offset=offset, sort=sort)
+    text = " ".join(query)
+    try:
+        result = core.index.search(
+            text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
+        )
+    except IndexDamaged:
+        _fail(
+            "ดัชนีค้นหาเสียหาย ให้สั่ง khlang reindex --if-needed "
+            "(the search index is damaged; run khlang reindex --if-needed)",
+            3,
+        )
     if as_json:
         _dump(result)
         return
@@ -256,6 +319,11 @@ def search(ctx, query, limit, offset, sort, as_json):
             click.echo(f"{'':16}{snippet[:200]}")
     if not result["hits"] and result.get("suggestion"):
         click.echo(f"หรือหมายถึง (did you mean): {result['suggestion']}")
+    if not result["hits"] and not match_any:
+        click.echo(
+            "ลองค้นเอกสารที่มีคำใดคำหนึ่ง: khlang search --any ... "
+            "(try any of these words: khlang search --any ...)"
+        )
 
 
 def _strip_marks(snippet: str) -> str:
@@ -272,6 +340,30 @@ _register_inventory(main)
 from service.cli_accounts import register as _register_accounts  # noqa: E402
 
 _register_accounts(main)
+
+
+def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["data_dir"] = value
+
+
+def _accept_data_dir_everywhere(group: click.Group) -> None:
+    """`khlang ingest --data-dir X` works as well as `khlang --data-dir X ingest`."""
+    for command in group.commands.values():
+        command.params.append(
+            click.Option(
+                ["--data-dir"],
+                type=click.Path(file_okay=False),
+                expose_value=False,
+                callback=_set_data_dir,
+                help="โฟลเดอร์ข้อมูล (data directory), as before the command",
+            )
+        )
+        if isinstance(command, click.Group):
+            _accept_data_dir_everywhere(command)
+
+
+_accept_data_dir_everywhere(main)
 
 
 if __name__ == "__main__":

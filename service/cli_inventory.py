@@ -60,16 +60,24 @@ def inventory() -> None:
 @inventory.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--strict", is_flag=True, help="นำเข้าทั้งหมดหรือไม่นำเข้าเลย (all or nothing)")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="ยกเลิกรายการของโครงการในไฟล์ที่ไฟล์ไม่มีแล้ว (retire the file's projects' items "
+    "it no longer lists)",
+)
 @click.option("--submitted-by", help="ผู้ส่งบัญชี (who delivered the list); default: OS user")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def import_cmd(ctx, file, strict, submitted_by, as_json):
+def import_cmd(ctx, file, strict, prune, submitted_by, as_json):
     """นำเข้าบัญชีจากไฟล์ XLSX หรือ CSV (import an inventory from XLSX or CSV)."""
     from indexer.inventory import InventoryFileError, import_inventory
 
     core = _open(ctx)
     try:
-        result = import_inventory(core, file, strict=strict, agent=submitted_by or default_agent())
+        result = import_inventory(
+            core, file, strict=strict, prune=prune, agent=submitted_by or default_agent()
+        )
     except InventoryFileError as exc:
         if as_json:
             _dump({"filename": Path(file).name, "ok": False, "file_error": str(exc)})
@@ -96,9 +104,19 @@ def import_cmd(ctx, file, strict, submitted_by, as_json):
         if result.skipped:
             rows = ", ".join(str(n) for n in result.skipped)
             click.echo(f"ข้ามแถวตัวอย่าง (example rows skipped): {rows}")
-        if result.absent:
+        if result.restored:
+            click.echo(f"นำรายการที่ยกเลิกไว้กลับมาใช้ (restored): {', '.join(result.restored)}")
+        if result.retired:
             click.echo(
-                f"รายการเดิม {len(result.absent)} รายการไม่อยู่ในไฟล์นี้ (not in this file, kept): "
+                f"ยกเลิกรายการที่ไม่อยู่ในไฟล์นี้ {len(result.retired)} รายการ "
+                f"(retired, not in this file): {', '.join(result.retired)}"
+            )
+        elif result.absent:
+            kept = "ไม่ได้ยกเลิก เพราะมีแถวผิดพลาด" if result.prune_skipped else "ยังเก็บไว้"
+            click.echo(
+                f"รายการเดิม {len(result.absent)} รายการไม่อยู่ในไฟล์นี้ ({kept}; "
+                f"not in this file, kept"
+                f"{': rows had errors, nothing pruned' if result.prune_skipped else ''}): "
                 + ", ".join(result.absent)
             )
     sys.exit(0 if result.ok else 1)
@@ -107,16 +125,17 @@ def import_cmd(ctx, file, strict, submitted_by, as_json):
 @inventory.command("list")
 @click.option("--fiscal-year", help="ปีงบประมาณ พ.ศ. (B.E.)")
 @click.option("--project", help="ชื่อโครงการ (part of the project name)")
+@click.option("--include-retired", is_flag=True, help="รวมรายการที่ยกเลิกแล้ว (retired too)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def list_cmd(ctx, fiscal_year, project, as_json):
+def list_cmd(ctx, fiscal_year, project, include_retired, as_json):
     """แสดงรายการในบัญชี (list inventory items)."""
     from indexer.inventory import list_items
     from indexer.reports import _fit
 
     core = _open(ctx)
     year = _fiscal_year(fiscal_year) if fiscal_year else None
-    items = list_items(core, year, project=project)
+    items = list_items(core, year, project=project, include_retired=include_retired)
     if as_json:
         _dump(items)
         return
@@ -127,6 +146,30 @@ def list_cmd(ctx, fiscal_year, project, as_json):
             f"{item['due_date_th'] or ''}".rstrip()
         )
     click.echo(f"{len(items)} รายการ (items)", err=True)
+
+
+@inventory.command("retire")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--reason", help="เหตุผล เช่น เปลี่ยนชื่อรายการ (why, e.g. renamed)")
+@click.option("--submitted-by", help="ผู้ดำเนินการ (who acts); default: OS user")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retire_cmd(ctx, codes, reason, submitted_by, as_json):
+    """ยกเลิกรายการในบัญชี (retire items: they leave the gap report, keep links and history)."""
+    from indexer.inventory import retire_items
+
+    core = _open(ctx)
+    result = retire_items(core, codes, agent=submitted_by or default_agent(), reason=reason)
+    if as_json:
+        _dump(result)
+    else:
+        for code in result["retired"]:
+            click.echo(f"ยกเลิกรายการ {code} แล้ว (retired)")
+        for code in result["already_retired"]:
+            click.echo(f"รายการ {code} ถูกยกเลิกไว้ก่อนแล้ว (already retired)")
+        for code in result["not_found"]:
+            click.echo(f"ไม่พบรายการรหัส {code} (no inventory item with code {code})", err=True)
+    sys.exit(1 if result["not_found"] else 0)
 
 
 @inventory.command("template")
@@ -232,7 +275,7 @@ def _link_command(name: str, *, remove: bool):
                 else:
                     data = link(core, document_id, code, agent=agent)
                 message = f"เชื่อมโยงเอกสาร #{document_id} กับ {data['code']} แล้ว ({data['method']})"
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:  # unknown; a bundle or a retired item
             _fail(str(exc), 1)
         if as_json:
             _dump(data)
@@ -267,15 +310,15 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
     from indexer.gaps import gap_report
 
     core = _open(ctx)
-    report = gap_report(
-        core,
-        _fiscal_year(fiscal_year),
-        cluster=cluster,
-        province=province,
-        agency=agency,
-        project=project,
-        as_of=_date(as_of),
-    )
+    params = {
+        "fiscal_year": _fiscal_year(fiscal_year),
+        "cluster": cluster,
+        "province": province,
+        "agency": agency,
+        "project": project,
+        "as_of": _date(as_of),
+    }
+    report = gap_report(core, **params)
     if as_json:
         fmt = "json"
     if fmt == "json":
@@ -287,7 +330,9 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
             _fail("--format xlsx ต้องใช้คู่กับ --output FILE (xlsx needs --output)")
         data = reports.gaps_xlsx(report)
     elif fmt == "html":
-        data = reports.gaps_html(report).encode("utf-8")
+        from service.inventory_view import gaps_print_page
+
+        data = gaps_print_page(core, report, params).encode("utf-8")
     else:
         data = reports.gaps_text(report).encode("utf-8")
     if output:

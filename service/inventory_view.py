@@ -29,12 +29,13 @@ def fiscal_years(core) -> list[int]:
 
 def upload_choices(core, principal) -> list[dict]:
     """Project → activity → item choices for the upload form; a dsss officer sees only the
-    items of their own province (the server checks again on upload)."""
-    from service.access import item_province_id
+    items of their own province (the server checks again on upload). Not retired items."""
+    from indexer.inventory import item_province_id
 
     with core.sessions() as session:
         items = session.scalars(
             select(InventoryItem)
+            .where(InventoryItem.retired_at.is_(None))
             .options(selectinload(InventoryItem.project), selectinload(InventoryItem.activity))
             .order_by(InventoryItem.project_id, InventoryItem.activity_id, InventoryItem.id)
         ).all()
@@ -70,12 +71,14 @@ def upload_menus(choices: list[dict]) -> dict:
     return {"projects": projects, "activities": activities}
 
 
-def run_import(core, upload, *, agent: str) -> dict:
+def run_import(core, upload, *, agent: str, strict: bool = False, prune: bool = False) -> dict:
     from indexer import inventory
 
     data = upload.read()
     try:
-        result = inventory.import_inventory(core, data, filename=upload.filename, agent=agent)
+        result = inventory.import_inventory(
+            core, data, filename=upload.filename, agent=agent, strict=strict, prune=prune
+        )
     except inventory.InventoryFileError as exc:
         raise ValueError(str(exc)) from exc
     return result.as_dict()
@@ -87,3 +90,35 @@ def get_item(session, code: str):
     except ImportError:
         return session.scalar(select(InventoryItem).where(InventoryItem.code == code))
     return find(session, code)
+
+
+def gaps_print_page(core, report: dict, params: dict, *, lang: str = "th") -> str:
+    """The printable A4 gap report (the /gaps/print page: its template, chart and tables) as
+    one HTML file that stands on its own, for `khlang gaps --format html`: the stylesheet
+    is written into the page. Rendered by the web service's own app, so the page and the
+    file never differ."""
+    from pathlib import Path
+
+    from flask import g, render_template
+
+    from service import create_app
+    from service.auth import ANONYMOUS
+
+    app = create_app(
+        {
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+            "KHLANG_REPAIR_INDEX_AT_START": False,
+            "KHLANG_WARM_SEARCH": False,
+            "SECRET_KEY": "unused: no session is opened",
+        }
+    )
+    css = (Path(app.static_folder) / "css" / "khlang.css").read_text(encoding="utf-8")
+    try:
+        with app.test_request_context("/gaps/print", query_string={"lang": lang}):
+            g.principal = ANONYMOUS
+            return render_template(
+                "gaps_print.html", report=report, params=params, problem=None, inline_css=css
+            )
+    finally:
+        app.extensions["khlang"].dispose()

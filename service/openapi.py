@@ -24,6 +24,14 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _json_body(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    """A required JSON request body: an object with these properties."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _err(description: str) -> dict:
     return _json(_ref("Error"), description)
 
@@ -59,6 +67,8 @@ def _param(name: str, schema: dict, description: str, where: str = "query", requ
 # Ids are 32-bit database integers; a larger one in a path is not found (404).
 ROW_ID = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 DOC_ID = _param("document_id", ROW_ID, "document id", "path")
+# Fiscal years (B.E.) the service answers for; in a path, another one is not found.
+FISCAL_YEAR = {"type": "integer", "minimum": 2400, "maximum": 2700}
 FILTER_PARAMS = [
     _param("fiscal_year", {"type": "integer"}, "fiscal year (B.E.), e.g. 2562"),
     _param("province", {"type": "string"}, "province (Thai name)"),
@@ -118,13 +128,38 @@ SCHEMAS = {
             "kind": {"type": "string"},
             "category": {"type": "string"},
             "fiscal_year": _NULLABLE_INT,
-            "date": {
-                **_NULLABLE_STR,
-                "description": "for sorting: the document's date, else the day received",
-            },
-            "document_date": {**_NULLABLE_STR, "description": "the date the document bears"},
-            "received_at": {"type": "string", "description": "when Khlang received it"},
+            "date": {**_NULLABLE_STR, "description": "the document's own date; null if undated"},
+            "received": {**_NULLABLE_STR, "description": "when it came into Khlang"},
             "shared_terms": {"type": "array", "items": {"type": "string"}},
+            "projects": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "ReuseProject": {
+        "type": "object",
+        "required": ["project", "score", "shared_terms", "documents"],
+        "properties": {
+            "project": {"type": "string", "description": "project name"},
+            "score": {"type": "number", "description": "sum of its similar documents' scores"},
+            "shared_terms": {"type": "array", "items": {"type": "string"}},
+            "documents": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["document_id", "title"],
+                    "properties": {
+                        "document_id": {"type": "integer"},
+                        "title": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Reuse": {
+        "type": "object",
+        "required": ["hits", "projects"],
+        "properties": {
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "projects": {"type": "array", "items": _ref("ReuseProject")},
         },
     },
     "FacetValue": {
@@ -323,6 +358,39 @@ SCHEMAS = {
             "unchanged": {"type": "integer"},
             "errors": {"type": "array", "items": {"type": "object"}},
             "warnings": {"type": "array", "items": {"type": "object"}},
+            "strict": {"type": "boolean"},
+            "prune": {"type": "boolean"},
+            "prune_skipped": {
+                "type": "boolean",
+                "description": "prune asked but rows had errors: nothing retired",
+            },
+            "absent": {"type": "array", "items": {"type": "string"}},
+            "restored": {"type": "array", "items": {"type": "string"}},
+            "retired": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "RetireResult": {
+        "type": "object",
+        "required": ["retired", "already_retired", "not_found"],
+        "properties": {
+            name: {"type": "array", "items": {"type": "string"}}
+            for name in ("retired", "already_retired", "not_found")
+        },
+    },
+    "ProcessDeadlines": {
+        "type": "object",
+        "required": ["fiscal_year", "inventory_to_dsss", "dsss_to_cluster", "configured"],
+        "properties": {
+            "fiscal_year": {"type": "integer"},
+            "inventory_to_dsss": {"type": "string", "format": "date"},
+            "dsss_to_cluster": {"type": "string", "format": "date"},
+            "configured": {
+                "type": "object",
+                "properties": {
+                    "inventory_to_dsss": {"type": "boolean"},
+                    "dsss_to_cluster": {"type": "boolean"},
+                },
+            },
         },
     },
     "GapGroup": {
@@ -350,12 +418,23 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["code", "deliverable", "quantity", "received", "status"],
+                    "required": [
+                        "code",
+                        "deliverable",
+                        "quantity",
+                        "received",
+                        "unconfirmed",
+                        "status",
+                    ],
                     "properties": {
                         "code": {"type": "string"},
                         "deliverable": {"type": "string"},
                         "quantity": {"type": "integer"},
                         "received": {"type": "integer"},
+                        "unconfirmed": {
+                            "type": "integer",
+                            "description": "of received: linked by suggestion, not confirmed",
+                        },
                         "status": {"enum": ["received", "partial", "missing", "overdue"]},
                     },
                 },
@@ -366,10 +445,12 @@ SCHEMAS = {
             "projects": {"type": "array"},
             "summary": {
                 "type": "object",
-                "required": ["items", "completeness"],
+                "required": ["items", "completeness", "unconfirmed_items"],
                 "properties": {
                     "items": {"type": "integer"},
                     "completeness": {"type": "number"},
+                    "unconfirmed_items": {"type": "integer"},
+                    "unconfirmed_links": {"type": "integer"},
                 },
             },
         },
@@ -409,9 +490,19 @@ PATHS = {
                 _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "hits per page"),
                 _param("offset", {"type": "integer", "minimum": 0}, "hits to skip"),
                 _param("sort", {"enum": ["relevance", "date"]}, "order"),
+                _param(
+                    "match",
+                    {"enum": ["strict", "any"], "default": "strict"},
+                    "strict: each unbroken Thai run is a phrase; any: documents with any of "
+                    "the query's words (those with all of them first)",
+                ),
                 *FILTER_PARAMS,
             ],
-            "responses": {"200": _json(_ref("SearchResult")), **_errors("400", "401")},
+            "responses": {
+                "200": _json(_ref("SearchResult")),
+                **_errors("400", "401"),
+                "503": _err("the search index is damaged and is being rebuilt (index_damaged)"),
+            },
         }
     },
     "/api/documents/{document_id}": {
@@ -496,7 +587,11 @@ PATHS = {
                     }
                 },
             },
-            "responses": {"200": _json(_ref("Links")), **_errors("400", "401", "403", "404")},
+            "responses": {
+                "200": _json(_ref("Links")),
+                **_errors("400", "401", "403", "404"),
+                "409": _err("a bundle (link its members) or a retired item (code not_linkable)"),
+            },
         }
     },
     "/api/documents/{document_id}/due-date": {
@@ -546,7 +641,8 @@ PATHS = {
     },
     "/api/reuse": {
         "post": {
-            "summary": "Paste a new project's description; get past outputs to build on",
+            "summary": "Paste a new project's description; get the most similar past "
+            "documents and projects, with the key terms they share",
             "security": [],
             "requestBody": {
                 "required": True,
@@ -563,7 +659,11 @@ PATHS = {
                     }
                 },
             },
-            "responses": {"200": _json(_ref("Similar")), **_errors("400", "401")},
+            "responses": {
+                "200": _json(_ref("Reuse")),
+                **_errors("400", "401"),
+                "503": _err("the search index is damaged and is being rebuilt (index_damaged)"),
+            },
         }
     },
     "/api/uploads": {
@@ -594,6 +694,7 @@ PATHS = {
             "responses": {
                 "202": _json(_ref("JobAccepted"), "accepted; poll status_url"),
                 **_errors("400", "401", "403", "404"),
+                "409": _err("the item is retired (code item_retired)"),
                 "413": _err("too large (code too_large)"),
             },
         }
@@ -654,7 +755,18 @@ PATHS = {
                                 "file": {
                                     "type": "string",
                                     "contentMediaType": "application/octet-stream",
-                                }
+                                },
+                                "strict": {
+                                    "type": "string",
+                                    "description": "true: all or nothing (nothing is "
+                                    "imported when any row has an error)",
+                                },
+                                "prune": {
+                                    "type": "string",
+                                    "description": "true: retire the items of the file's "
+                                    "projects that the file no longer lists (only when no "
+                                    "row has an error)",
+                                },
                             },
                         }
                     }
@@ -663,22 +775,64 @@ PATHS = {
             "responses": {"200": _json(_ref("ImportResult")), **_errors("400", "401", "403")},
         }
     },
+    "/api/inventory/retire": {
+        "post": {
+            "summary": "Retire (withdraw) items: they leave the gap report and the suggestions, "
+            "keep their links and history (strategy, admin)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "codes": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": "string"},
+                },
+                required=("codes",),
+            ),
+            "responses": {"200": _json(_ref("RetireResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/inventory/deadlines/{fiscal_year}": {
+        "get": {
+            "summary": "The process deadlines of a fiscal year (inventory to DSSS, DSSS to "
+            "the cluster office)",
+            "security": BEARER,
+            "parameters": [_param("fiscal_year", FISCAL_YEAR, "fiscal year (B.E.)", "path")],
+            "responses": {"200": _json(_ref("ProcessDeadlines")), **_errors("401", "403")},
+        },
+        "put": {
+            "summary": "Set a fiscal year's process deadlines (strategy, admin)",
+            "security": BEARER,
+            "parameters": [_param("fiscal_year", FISCAL_YEAR, "fiscal year (B.E.)", "path")],
+            "requestBody": _json_body(
+                {
+                    "inventory_to_dsss": {
+                        "type": "string",
+                        "description": "a date as staff write it: '๓๑ ต.ค. ๒๕๖๒', '31/10/2562', ISO",
+                    },
+                    "dsss_to_cluster": {"type": "string"},
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("ProcessDeadlines")),
+                **_errors("400", "401", "403"),
+            },
+        },
+    },
     "/api/gaps": {
         "get": {
             "summary": "Gap report: expected against received (dsss: own province only)",
             "security": BEARER,
             "parameters": [
-                _param(
-                    "fiscal_year",
-                    {"type": "integer", "minimum": 2400, "maximum": 2700},
-                    "fiscal year (B.E.)",
-                    required=True,
-                ),
+                _param("fiscal_year", FISCAL_YEAR, "fiscal year (B.E.)", required=True),
                 _param("province", {"type": "string"}, "province"),
                 _param("cluster", {"type": "string"}, "provincial cluster"),
                 _param("agency", {"type": "string"}, "host agency"),
                 _param("project", {"type": "string"}, "project"),
-                _param("as_of", {"type": "string", "format": "date"}, "what is overdue as of"),
+                _param(
+                    "as_of",
+                    {"type": "string"},
+                    "evaluate the report on this day; a date as staff write it "
+                    "('๑ ธ.ค. ๒๕๖๒', '1/12/2562') or ISO",
+                ),
                 _param("format", {"enum": ["json", "csv", "xlsx"]}, "answer format"),
             ],
             "responses": {
@@ -702,14 +856,14 @@ PATHS = {
 def _with_common_responses(paths: dict) -> dict:
     """Answers any operation may give, whatever its handler does, added in one place so
     that none is forgotten: a wrong token (401) on every /api/ path; a missing CSRF token
-    (400) and a body over the size limit (413) on every POST and DELETE; an id that
+    (400) and a body over the size limit (413) on every POST, PUT and DELETE; an id that
     names nothing visible (404) on every path with parameters."""
     for path, operations in paths.items():
         for method, operation in operations.items():
             responses = operation["responses"]
             if path.startswith("/api/"):
                 responses.setdefault("401", ERRORS["401"])
-            if method in ("post", "delete"):
+            if method in ("post", "put", "delete"):
                 responses.setdefault("400", ERRORS["400"])
                 responses.setdefault("413", ERRORS["413"])
             if "{" in path:

@@ -216,6 +216,7 @@ def search():
         filters = api_module.search_filters(request.args)
     except api_module.BadArgument:
         filters = {}
+    match = "any" if request.args.get("match") == "any" else "strict"
     result, index_error = None, False
     if query or filters or sort:
         try:
@@ -225,9 +226,12 @@ def search():
                 offset=(page - 1) * PAGE_SIZE,
                 sort=sort or "relevance",
                 filters=filters,
+                match=match,
             )
-        except Exception:
+        except Exception as exc:
             current_app.logger.exception("search failed")
+            if isinstance(exc, api_module.IndexDamaged):
+                api_module.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
     return render_template(
@@ -240,6 +244,7 @@ def search():
         pages=pages,
         facet_labels=FACET_LABELS,
         index_error=index_error,
+        match=match,
     )
 
 
@@ -499,11 +504,11 @@ def _gaps_page(template: str):
 @bp.route("/reuse", methods=["GET", "POST"])
 def reuse():
     text = (request.form.get("text") or "").strip() if request.method == "POST" else ""
-    hits = None
+    found = None
     if text:
         try:
-            hits = api_module.similar_hits(text[:50000], 10)
+            found = api_module.reuse_lookup(text[:50000], 10)
         except Exception:
             current_app.logger.exception("reuse failed")
-            hits = []
-    return render_template("reuse.html", text=text, hits=hits)
+            found = {"hits": [], "projects": []}
+    return render_template("reuse.html", text=text, found=found)

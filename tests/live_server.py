@@ -1,14 +1,19 @@
-"""Helpers for tests that run a real gunicorn on loopback."""
+"""A real gunicorn on a free loopback port, and plain-urllib HTTP to it, for the tests
+that show the service as it is deployed."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -17,23 +22,72 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to the server's process group (gunicorn and its workers), then SIGKILL."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def start(command: list[str], env: dict, log) -> subprocess.Popen:
-    """The server in the repository's folder, in a process group of its own (for stop)."""
-    return subprocess.Popen(
+def start(command: list[str], env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """Run ``command`` (a gunicorn command line) and wait until /healthz answers."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=REPO,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log.close()
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return process
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError("gunicorn did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop gunicorn and its workers (they share its process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def request(url: str, token: str | None = None, body: bytes | None = None, headers=None):
+    """(status, headers, body bytes) of one request."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    call = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(call, timeout=60) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()
+
+
+def get_json(url: str, token: str | None = None):
+    status, _, body = request(url, token)
+    return status, json.loads(body)
+
+
+def post_files(url: str, token: str, files: list[Path]):
+    """POST ``files`` as multipart/form-data field "files"; (status, JSON answer)."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for path in files:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        )
+        parts.append(path.read_bytes() + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    content_type = f"multipart/form-data; boundary={boundary}"
+    status, _, body = request(url, token, b"".join(parts), {"Content-Type": content_type})
+    return status, json.loads(body)

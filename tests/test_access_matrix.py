@@ -125,6 +125,16 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("api.inventory_import", "POST"): Case(
             "/api/inventory/import", LINKERS_API, inventory_file
         ),
+        # a code that names nothing: retiring a real item would change the other rows
+        ("api.inventory_retire", "POST"): Case(
+            "/api/inventory/retire", LINKERS_API, {"json": {"codes": ["INV-2562-NOTHING"]}}
+        ),
+        ("api.inventory_deadlines", "GET"): Case("/api/inventory/deadlines/2562", STAFF_ONLY_API),
+        ("api.set_inventory_deadlines", "PUT"): Case(
+            "/api/inventory/deadlines/2562",
+            LINKERS_API,
+            {"json": {"inventory_to_dsss": "๓๑ ต.ค. ๒๕๖๒"}},
+        ),
         ("api.gaps", "GET"): Case("/api/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_API),
         ("pages.search", "GET"): Case("/?q=จังหวัด", expect()),
         ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),

@@ -4,13 +4,17 @@ sometimes hostile."""
 from __future__ import annotations
 
 import io
+import os
+import random
 import zipfile
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from indexer.bundles import member_name, safe_member_path
 from indexer.jobs import run_ingest_job
+from schemas.config import ConfigError, Settings
 from schemas.models import Document, Event, Submission
 from tests.conftest import SEED_FIXTURES
 
@@ -120,7 +124,7 @@ def test_hostile_bundles_fail_cleanly_and_the_batch_goes_on(core, tmp_path):
     assert "traversal" in outcome["traversal.zip/../../outside.txt"].error
     assert "absolute" in outcome["traversal.zip//etc/cron.d/evil"].error
     assert outcome["traversal.zip/ok.txt"].status == "ingested"
-    assert "ZIP bomb" in outcome["bomb.zip/zeros.txt"].error
+    assert "ZIP bomb" in outcome["bomb.zip/"].error
     assert outcome["corrupt.zip"].status == "rejected"
     assert outcome[str(DOCX_004)].status == "ingested"
     assert not (tmp_path.parent / "outside.txt").exists()
@@ -181,3 +185,89 @@ def test_corrupt_7z_is_rejected(core, tmp_path):
     [result] = run_ingest_job(core, [str(broken)], agent="dsss")
     assert result.status == "rejected"
     assert "7z" in result.error
+
+
+def zeros_bundle(path, members: int, size: int) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for n in range(members):
+            archive.writestr(f"zeros-{n:03d}.bin", bytes(size))
+
+
+def test_many_small_members_at_a_bomb_ratio_are_refused(core, tmp_path):
+    """200 members of 1 MiB zeros: each member under the old 1 MiB threshold, ~1000:1."""
+    bomb = tmp_path / "many.zip"
+    zeros_bundle(bomb, 200, 1024 * 1024)
+    assert bomb.stat().st_size < 300_000
+    results = run_ingest_job(core, [str(bomb)], agent="dsss")
+    assert [r.status for r in results] == ["ingested", "rejected"], [r.path for r in results]
+    assert "ZIP bomb" in results[1].error and "compression ratio" in results[1].error
+    with core.sessions() as session:
+        assert len(session.scalars(select(Document)).all()) == 1  # the bundle itself
+
+
+def test_one_bomb_member_among_normal_files_is_refused_alone(core, tmp_path):
+    mixed = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(mixed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("random.bin", os.urandom(2 * 1024 * 1024))
+        archive.writestr("zeros.txt", bytes(200 * 1024))  # 200 KiB at ~1000:1
+        archive.writestr("tiny-spaces.txt", b" " * 4000)  # tiny: exempt whatever its ratio
+    results = run_ingest_job(core, [str(mixed)], agent="dsss")
+    by_name = {r.filename: r for r in results}
+    assert by_name["zeros.txt"].status == "rejected"
+    assert "ZIP bomb" in by_name["zeros.txt"].error
+    assert by_name["random.bin"].status == "stored-without-text"
+    assert by_name["tiny-spaces.txt"].status != "rejected"
+
+
+def nested_bundle(path, inner_count: int, files_each: int, payload: bytes) -> None:
+    with zipfile.ZipFile(path, "w") as outer:
+        for i in range(inner_count):
+            inner = io.BytesIO()
+            with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
+                for n in range(files_each):
+                    archive.writestr(f"file-{n}.txt", payload + f" {i}-{n}".encode())
+            outer.writestr(f"inner-{i}.zip", inner.getvalue())
+
+
+def test_member_count_limit_covers_the_whole_nested_tree(core, tmp_path, monkeypatch):
+    monkeypatch.setenv("KHLANG_MAX_BUNDLE_FILES", "8")
+    core.settings = Settings.load(core.settings.data_dir, core.settings.database_url)
+    assert core.settings.max_bundle_files == 8
+    bundle = tmp_path / "nested.zip"
+    nested_bundle(bundle, inner_count=3, files_each=3, payload="ข้อความ".encode())
+    results = run_ingest_job(core, [str(bundle)], agent="dsss")
+    # 3 inner bundles + 9 files: no single bundle has more than 8, the tree has 12
+    refused = [r for r in results if r.status == "rejected"]
+    assert refused and all("too many members" in r.error for r in refused)
+    unpacked = [r for r in results if r.status == "ingested" and r.filename.endswith(".txt")]
+    assert len(unpacked) + 3 <= 8
+
+
+def test_total_size_limit_covers_the_whole_nested_tree(core, tmp_path, monkeypatch):
+    monkeypatch.setenv("KHLANG_MAX_BUNDLE_TOTAL", "300k")
+    core.settings = Settings.load(core.settings.data_dir, core.settings.database_url)
+    assert core.settings.max_bundle_total == 300 * 1024
+    bundle = tmp_path / "nested.zip"
+    # words in random order compress about 5:1: each inner bundle holds 240 KiB, under the
+    # limit alone, and the outer one lists only the three compressed inner bundles
+    words = ["จังหวัด", "โครงการ", "กิจกรรม", "รายงาน", "งบประมาณ", "อำเภอ", "ตำบล", "หมู่บ้าน"]
+    pick = random.Random(7).choice
+    text = " ".join(pick(words) for _ in range(12_000)).encode()[: 120 * 1024]
+    nested_bundle(bundle, inner_count=3, files_each=2, payload=text)
+    with zipfile.ZipFile(bundle) as outer:
+        assert sum(i.file_size for i in outer.infolist()) < 300 * 1024
+    results = run_ingest_job(core, [str(bundle)], agent="dsss")
+    refused = [r for r in results if r.status == "rejected"]
+    assert refused and all("over the limit" in r.error for r in refused), [
+        r.as_dict() for r in results
+    ]
+
+
+def test_bundle_limits_from_the_environment_are_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("KHLANG_MAX_BUNDLE_RATIO", "50")
+    monkeypatch.setenv("KHLANG_MAX_BUNDLE_TOTAL", "2G")
+    settings = Settings.load(tmp_path)
+    assert (settings.max_bundle_ratio, settings.max_bundle_total) == (50, 2 * 1024**3)
+    monkeypatch.setenv("KHLANG_MAX_BUNDLE_RATIO", "many")
+    with pytest.raises(ConfigError, match="KHLANG_MAX_BUNDLE_RATIO"):
+        Settings.load(tmp_path)

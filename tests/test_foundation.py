@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from indexer.jobs import run_ingest_job
@@ -143,6 +144,8 @@ def test_thai_file_name_downloads_intact(cli, client, tmp_path):
     disposition = response.headers["Content-Disposition"]
     assert "filename*=UTF-8''" + quote(thai_name) in disposition
     assert disposition.startswith("attachment")
+    # clients that know only the plain filename get a sensible one, not " .pdf"
+    assert f'filename="document-{entry["document_id"]}.pdf"' in disposition
 
 
 def test_api_document_matches_cli_show(cli, client):
@@ -219,3 +222,91 @@ def test_unreadable_file_is_rejected_with_its_reason(tmp_path):
     [entry] = json.loads(result.stdout)
     assert entry["status"] == "rejected"
     assert "cannot be read" in entry["error"]
+
+
+def test_size_settings_take_suffixes_and_a_bad_value_is_a_clear_error(tmp_path):
+    from service.cli import main
+
+    runner = CliRunner()
+    data_dir = str(tmp_path / "data")
+    env = {"KHLANG_DATA_DIR": data_dir, "KHLANG_DATABASE_URL": "", "KHLANG_MAX_FILE_SIZE": "1k"}
+    small = tmp_path / "เล็ก.txt"
+    small.write_text("ข้อความสั้น", encoding="utf-8")
+    big = tmp_path / "ใหญ่.txt"
+    big.write_text("ข้อความยาว " * 200, encoding="utf-8")
+    result = runner.invoke(main, ["ingest", str(small), str(big), "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    by_name = {Path(e["path"]).name: e for e in json.loads(result.stdout)}
+    assert by_name["เล็ก.txt"]["status"] == "ingested"
+    assert "size limit" in by_name["ใหญ่.txt"]["error"] and "1,024" in by_name["ใหญ่.txt"]["error"]
+
+    result = runner.invoke(main, ["verify"], env={**env, "KHLANG_MAX_FILE_SIZE": "lots"})
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "KHLANG_MAX_FILE_SIZE='lots'" in result.stderr and "not a valid size" in result.stderr
+
+
+def test_data_dir_is_accepted_before_and_after_the_command(tmp_path):
+    from service.cli import main
+
+    runner = CliRunner()
+    env = {"KHLANG_DATA_DIR": str(tmp_path / "elsewhere"), "KHLANG_DATABASE_URL": ""}
+    pdf = str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf")
+    after = tmp_path / "after"
+    result = runner.invoke(main, ["init", "--data-dir", str(after)], env=env)
+    assert result.exit_code == 0 and str(after) in result.stdout, result.output
+    result = runner.invoke(main, ["ingest", pdf, "--data-dir", str(after), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["status"] == "ingested"
+    before = runner.invoke(main, ["--data-dir", str(after), "verify", "--json"], env=env)
+    assert json.loads(before.stdout)["checked"] == 1
+    result = runner.invoke(main, ["search", "เชียงราย", "--data-dir", str(after)], env=env)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_new_arrival_of_the_same_bytes_replaces_a_corrupt_object(cli, core):
+    pdf = SEED_FIXTURES / "002_0090340a6c3e03ac.pdf"
+    [first] = cli.json("ingest", str(pdf))
+    path = core.store.path_for(first["sha256"])
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert cli("verify").exit_code == 1
+    [again] = cli.json("ingest", str(pdf))
+    assert again["status"] == "duplicate"
+    assert cli("verify").exit_code == 0
+    assert path.read_bytes() == pdf.read_bytes()
+    assert path.stat().st_mode & 0o777 == 0o444
+    with core.sessions() as session:
+        repaired = session.scalars(
+            select(Event).where(Event.event_type == "stored", Event.outcome == "repaired")
+        ).one()
+    assert repaired.document_id == first["document_id"]
+    assert repaired.detail["replaced"] == "corrupt"
+
+
+def test_orphan_objects_alone_fail_verify_with_an_explanation(cli, core):
+    cli("ingest", str(SEED_FIXTURES / "000_b5296e7a1e0e78d3.pdf"))
+    assert cli("verify").exit_code == 0
+    orphan = core.store.put_file(SEED_FIXTURES / "001_ea139409875e9751.pdf")
+    misplaced = core.store.root / "29" / "x"
+    misplaced.parent.mkdir()
+    misplaced.write_bytes(b"left here by hand")
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert str(orphan.path) in result.stdout and str(misplaced) in result.stdout
+    assert "ingest the original file again" in result.stdout
+    report = json.loads(cli("verify", "--json").stdout)
+    assert report["ok"] is False and not report["missing"] and not report["corrupt"]
+    assert {(o["path"], o["misplaced"]) for o in report["orphans"]} == {
+        (str(orphan.path), False),
+        (str(misplaced), True),
+    }
+    # ingesting the orphan's bytes adopts it; the misplaced file stays reported
+    cli("ingest", str(SEED_FIXTURES / "001_ea139409875e9751.pdf"))
+    report = json.loads(cli("verify", "--json").stdout)
+    assert [o["path"] for o in report["orphans"]] == [str(misplaced)]
+    misplaced.unlink()
+    assert cli("verify").exit_code == 0

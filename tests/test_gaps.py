@@ -15,11 +15,12 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from indexer.gaps import gap_report
-from indexer.inventory import import_inventory, link, list_items
+from indexer.inventory import confirm_link, import_inventory, link, list_items
 from indexer.jobs import run_ingest_job
-from indexer.reports import gaps_csv, gaps_html, gaps_text, gaps_xlsx
-from indexer.suggest import auto_link_suggestions
-from schemas.models import DocumentLink, Event
+from indexer.links import NotLinkable
+from indexer.reports import gaps_csv, gaps_text, gaps_xlsx
+from indexer.suggest import auto_link_suggestions, suggest_items
+from schemas.models import DocumentLink, Event, Submission
 
 CLUSTER = "กลุ่มจังหวัดภาคเหนือตอนบน ๑"
 P_TOUR = "โครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา"
@@ -61,6 +62,28 @@ def write_docx(path, *paragraphs):
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(path)
     return path
+
+
+THAILAND = dt.timezone(dt.timedelta(hours=7))
+
+
+def backdate(core, document_id, *, arrived: dt.date, linked: dt.date | None = None):
+    """Simulate time: set when the document arrived (its submissions) and when its links
+    were made to past days, in this test's own database (the rows' times are data)."""
+    noon = dt.time(12, tzinfo=THAILAND)
+    with core.transaction() as session:
+        for submission in session.scalars(
+            select(Submission).where(Submission.document_id == document_id)
+        ):
+            submission.submitted_at = dt.datetime.combine(arrived, noon)
+        for row in session.scalars(
+            select(DocumentLink).where(DocumentLink.document_id == document_id)
+        ):
+            row.linked_at = dt.datetime.combine(linked or arrived, noon)
+
+
+def status(report) -> dict:
+    return {(i["project"], i["deliverable"]): i["status"] for i in report["items"]}
 
 
 def code_of(core, deliverable, project=P_TOUR):
@@ -137,6 +160,13 @@ def delivered(any_core, tmp_path):
     for name in ("video", "summary_a", "summary_b", "meeting"):
         auto_link_suggestions(core, ids[name], "khlang-suggest")
     link(core, ids["summary_b"], code_of(core, SUMMARY, P_TRADE), agent="dsss-mhs")
+    # When things happened: the agency's two files on 1 Oct 2019, the rest on 5 Oct; staff
+    # linked project B's summary report on 10 Oct.
+    for name in ("manual", "photos"):
+        backdate(core, ids[name], arrived=dt.date(2019, 10, 1))
+    for name in ("video", "summary_a", "meeting"):
+        backdate(core, ids[name], arrived=dt.date(2019, 10, 5))
+    backdate(core, ids["summary_b"], arrived=dt.date(2019, 10, 5), linked=dt.date(2019, 10, 10))
     return core, ids
 
 
@@ -200,6 +230,30 @@ def test_gap_report_lists_exactly_what_is_missing_then_overdue(delivered):
     assert gap_report(core, 2563)["items"] == []
 
 
+def test_as_of_an_earlier_day_counts_only_what_had_arrived_and_been_linked(delivered):
+    """Issue 5: --as-of evaluates the report on another day. On 7 Oct 2019 project B's
+    summary report had arrived (5 Oct) but staff linked it only on 10 Oct: it was not yet
+    received, and it was then a document nobody had placed. On 30 Sep nothing had come."""
+    core, ids = delivered
+    before_link = gap_report(core, 2562, as_of=dt.date(2019, 10, 7))
+    assert status(before_link)[(P_TRADE, SUMMARY)] == "missing"
+    assert status(before_link)[(P_TOUR, SUMMARY)] == "received"
+    assert sorted(d["document_id"] for d in before_link["unexpected"]) == sorted(
+        [ids["summary_b"], ids["meeting"]]
+    )
+    trade = next(p for p in before_link["projects"] if p["project"] == P_TRADE)
+    assert trade["found_by"] is None  # its report was no summary report of the project yet
+    after_link = gap_report(core, 2562, as_of=dt.date(2019, 10, 10))
+    assert status(after_link)[(P_TRADE, SUMMARY)] == "received"
+    assert [d["document_id"] for d in after_link["unexpected"]] == [ids["meeting"]]
+
+    nothing = gap_report(core, 2562, as_of=dt.date(2019, 9, 30))
+    assert set(status(nothing).values()) == {"missing"}
+    assert nothing["unexpected"] == [] and nothing["summary"]["completeness"] == 0
+    manual = next(i for i in nothing["items"] if i["deliverable"] == "คู่มือการอบรมผู้ประกอบการ")
+    assert manual["received"] == 0 and manual["documents"] == []
+
+
 def test_summary_reports_are_checked_and_unexpected_documents_listed(delivered):
     core, ids = delivered
     report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
@@ -245,8 +299,45 @@ def test_exports_open_with_thai_headers_and_dates(delivered):
 
     text = gaps_text(report)
     assert "ปีงบประมาณ ๒๕๖๒" in text and "เกินกำหนด" in text and P_TRADE in text
-    html = gaps_html(report)
-    assert "@page" in html and "A4" in html and "๓๑ ต.ค. ๒๕๖๒" in html
+
+
+def test_unconfirmed_suggested_links_are_shown_wherever_received_is(delivered, tmp_path):
+    """The video and project A's summary report count as received on links the system
+    suggested; the report says so, in JSON, the exports and the page."""
+    core, ids = delivered
+    report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    unconfirmed = {i["deliverable"]: i["unconfirmed"] for i in report["items"] if i["unconfirmed"]}
+    assert unconfirmed == {"วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว": 1, SUMMARY: 1}
+    assert report["summary"]["unconfirmed_items"] == 2
+    assert report["summary"]["unconfirmed_links"] == 2
+    assert {g["name"]: g["unconfirmed"] for g in report["by_province"]} == {
+        "เชียงใหม่": 2,
+        "แม่ฮ่องสอน": 0,
+    }
+    rows = list(csv.DictReader(io.StringIO(gaps_csv(report).decode("utf-8-sig"))))
+    assert {r["ทรัพยากร/ผลลัพธ์"]: r["ยังไม่ยืนยัน"] for r in rows if r["ยังไม่ยืนยัน"] != "0"} == {
+        "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว": "1",
+        SUMMARY: "1",
+    }
+    info = {
+        r[0].value: r[1].value
+        for r in load_workbook(io.BytesIO(gaps_xlsx(report)))["ข้อมูลรายงาน"].iter_rows(min_row=2)
+    }
+    assert info["รายการที่นับจากการเชื่อมโยงที่ยังไม่ยืนยัน"] == 2
+    assert "ยังไม่ได้ยืนยัน 2 รายการ" in gaps_text(report)
+    # staff confirm the video: one left
+    video = code_of(core, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว")
+    confirm_link(core, ids["video"], video, agent="dsss")
+    report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    assert report["summary"]["unconfirmed_items"] == 1
+    # the printable page as a file of its own, with the same template and chart as the web
+    from service.inventory_view import gaps_print_page
+
+    page = gaps_print_page(core, report, {"province": None})
+    assert page.startswith("<!doctype html>") and '<meta charset="utf-8">' in page
+    assert "<svg" in page and "@page" in page and "รอยืนยัน" in page
+    assert "รายการที่ระบบเชื่อมโยงให้ รอเจ้าหน้าที่ยืนยัน" in page
+    assert f"#{ids['summary_a']}" in page and "<link" not in page
 
 
 def test_cli_inventory_link_and_gaps(cli, core, tmp_path):
@@ -281,8 +372,11 @@ def test_cli_inventory_link_and_gaps(cli, core, tmp_path):
     doc = json.loads(result.stdout)[0]["document_id"]
     result = cli("link", str(doc), fair, "--submitted-by", "somsri")
     assert result.exit_code == 0 and fair in result.stdout
+    # it arrived today: on 1 Dec 2019 it was still overdue; today it is received
     gaps = cli.json("gaps", "--fiscal-year", "๒๕๖๒", "--as-of", "๑ ธ.ค. ๒๕๖๒")
     assert gaps["as_of"] == "2019-12-01"
+    assert next(i for i in gaps["items"] if i["code"] == fair)["status"] == "overdue"
+    gaps = cli.json("gaps", "--fiscal-year", "๒๕๖๒")
     assert next(i for i in gaps["items"] if i["code"] == fair)["status"] == "received"
     result = cli("unlink", str(doc), fair, "--submitted-by", "somsri")
     assert result.exit_code == 0
@@ -304,5 +398,174 @@ def test_cli_inventory_link_and_gaps(cli, core, tmp_path):
     out_csv = tmp_path / "gaps.csv"
     result = cli("gaps", "--fiscal-year", "2562", "--format", "csv", "--output", str(out_csv))
     assert result.exit_code == 0 and out_csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    out_html = tmp_path / "gaps.html"
+    result = cli(
+        "gaps", "--fiscal-year", "2562", "--as-of", "๑ ธ.ค. ๒๕๖๒", "--format", "html",
+        "--output", str(out_html),
+    )  # fmt: skip
+    page = out_html.read_text(encoding="utf-8")
+    assert result.exit_code == 0 and '<meta charset="utf-8">' in page and "</html>" in page
+    assert "<svg" in page and "print-page" in page and "๑ ธันวาคม ๒๕๖๒" in page
     assert cli("gaps", "--fiscal-year", "ปีหน้า").exit_code == 2
     assert cli("link", str(doc), "INV-2562-NOPE00").exit_code == 1
+
+
+# --- what counts as a deliverable, and for whom ------------------------------------------
+
+P_BMN = "โครงการการบริหารการจัดเก็บและใช้ประโยชน์ข้อมูลความจำเป็นพื้นฐาน (จปฐ.)"
+A_BMN = "กิจกรรมตรวจสอบและรับรองคุณภาพการจัดเก็บข้อมูลความจำเป็นพื้นฐาน (จปฐ.)"
+AG_BMN = "สำนักงานพัฒนาชุมชนจังหวัดเชียงราย"
+
+
+def import_rows(core, rows, tmp_path, name="บัญชี.xlsx"):
+    wb = Workbook()
+    wb.active.append(HEADERS)
+    for row in rows:
+        wb.active.append(row)
+    path = tmp_path / name
+    wb.save(path)
+    result = import_inventory(core, path, agent="strategy")
+    assert result.ok, [str(e) for e in result.errors]
+    return result
+
+
+def test_a_letter_is_not_the_projects_summary_report(any_core, tmp_path):
+    """Seed 003, a letter telling districts to 'รายงานผลการดำเนินงานในระบบ', names the จปฐ.
+    project: it is no summary report, so it is neither linked to the summary-report item
+    nor accepted as the project's summary report. A real one (heading
+    รายงานสรุปผลการดำเนินงานโครงการ…) is both."""
+    from tests.conftest import SEED_FIXTURES
+
+    core = any_core
+    import_rows(
+        core,
+        [["๒๕๖๗", None, "เชียงราย", P_BMN, None, AG_BMN, SUMMARY, "เอกสาร", "๑", "๓๐ ก.ย. ๒๕๖๗"]],
+        tmp_path,
+    )
+    summary_code = code_of(core, SUMMARY, P_BMN)
+    [letter] = run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="x")
+    assert letter.ok
+    with core.sessions() as session:
+        links = session.scalars(
+            select(DocumentLink).where(DocumentLink.document_id == letter.document_id)
+        ).all()
+        assert [lk.item.code for lk in links] == []
+    assert summary_code not in [s.code for s in suggest_items(core, letter.document_id)]
+    report = gap_report(core, 2567, as_of=dt.date(2024, 7, 1))
+    [project] = report["projects"]
+    assert project["flags"] == ["no_summary_report"] and project["summary_report"] is None
+
+    real = write_docx(
+        tmp_path / "สรุปผล.docx",
+        f"รายงานสรุปผลการดำเนินงานโครงการ{P_BMN.removeprefix('โครงการ')}",
+        f"{A_BMN} ประจำปีงบประมาณ พ.ศ. ๒๕๖๗",
+        "จังหวัดเชียงราย",
+    )
+    [result] = run_ingest_job(core, [str(real)], agent="x")
+    with core.sessions() as session:
+        links = session.scalars(
+            select(DocumentLink).where(DocumentLink.document_id == result.document_id)
+        ).all()
+        assert [(lk.item.code, lk.method) for lk in links] == [(summary_code, "suggested")]
+    [project] = gap_report(core, 2567)["projects"]
+    assert project["ok"] and project["summary_report"]["document_id"] == result.document_id
+
+
+def test_summary_report_must_name_the_fiscal_year_as_a_fiscal_year(core, tmp_path):
+    """'2562' in a date is not the fiscal year: the report must say ปีงบประมาณ (พ.ศ.) 2562."""
+    import_rows(core, ROWS[5:], tmp_path)
+    report = write_docx(
+        tmp_path / "summary.docx",
+        SUMMARY,
+        f"{P_TRADE} จัดงานเมื่อวันที่ ๑๕ มีนาคม ๒๕๖๒ ณ จังหวัดแม่ฮ่องสอน",
+    )
+    [result] = run_ingest_job(
+        core, [str(report)], agent="x", item_code=code_of(core, SUMMARY, P_TRADE)
+    )
+    [project] = gap_report(core, 2562)["projects"]
+    assert project["summary_report"]["document_id"] == result.document_id
+    assert project["summary_report"]["names_project"] is True
+    assert project["flags"] == ["summary_missing_fiscal_year"]
+
+
+def test_a_bundle_is_a_container_not_a_deliverable(any_core, tmp_path):
+    """A ZIP of two photo sets delivered with --item: the two members are the deliverables
+    (received 2 of 2), the bundle is linked to nothing and never suggested."""
+    import zipfile
+
+    core = any_core
+    import_rows(core, ROWS[:2], tmp_path)
+    photos = code_of(core, "ภาพถ่ายกิจกรรม")
+    bundle = tmp_path / "ภาพถ่ายกิจกรรม.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        for n in (1, 2):
+            member = write_docx(tmp_path / f"set{n}.docx", f"ภาพถ่ายกิจกรรม ชุดที่ {n}", "ภาพการอบรม")
+            zf.write(member, f"ภาพถ่ายกิจกรรม/ชุด{n}.docx")
+    results = run_ingest_job(core, [str(bundle)], agent="dsss", item_code=photos.lower())
+    assert [r.status for r in results] == ["ingested"] * 3
+    bundle_id = results[0].document_id
+    with core.sessions() as session:
+        linked = {lk.document_id for lk in session.scalars(select(DocumentLink))}
+    assert linked == {r.document_id for r in results[1:]}
+    item = next(i for i in gap_report(core, 2562)["items"] if i["code"] == photos)
+    assert item["received"] == 2 and item["status"] == "received"
+    assert bundle_id not in [d["document_id"] for d in item["documents"]]
+    assert suggest_items(core, bundle_id) == []
+    with pytest.raises(NotLinkable):
+        link(core, bundle_id, photos, agent="dsss")
+
+
+def test_a_dsss_officers_upload_is_suggested_only_their_provinces_items(any_core, tmp_path):
+    """A เชียงใหม่ DSSS officer uploads a text naming เชียงราย's item: it is not linked there
+    (an officer delivers for their own province); the same text uploaded by the strategy
+    office is. Their own province's item is linked as before."""
+    from service.auth import add_user
+
+    core = any_core
+    p_cr = "โครงการส่งเสริมการท่องเที่ยวเมืองรองเชียงราย"
+    import_rows(
+        core,
+        [
+            ROWS[0],
+            [
+                "๒๕๖๒",
+                CLUSTER,
+                "เชียงราย",
+                p_cr,
+                "กิจกรรมที่ ๑ จัดทำคู่มือนำเที่ยว",
+                "สำนักงานการท่องเที่ยวและกีฬาจังหวัดเชียงราย",
+                "คู่มือนำเที่ยวเมืองรองเชียงราย",
+                "เอกสาร",
+                "๑",
+                "๓๑ ต.ค. ๒๕๖๒",
+            ],
+        ],
+        tmp_path,
+    )
+    add_user(core, "somchai", "dsss", "รหัสผ่านยาวพอ", "เชียงใหม่")
+    add_user(core, "somsri", "strategy", "รหัสผ่านยาวพอ")
+    text = [
+        "คู่มือนำเที่ยวเมืองรองเชียงราย",
+        f"กิจกรรมที่ ๑ จัดทำคู่มือนำเที่ยว ภายใต้{p_cr} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+    ]
+    cr_guide = write_docx(tmp_path / "cm" / "guide.docx", *text)
+    [mine] = run_ingest_job(core, [str(cr_guide)], agent="somchai")
+    cr_guide_again = write_docx(tmp_path / "office" / "guide.docx", *text, "ฉบับสำนักงาน")
+    [office] = run_ingest_job(core, [str(cr_guide_again)], agent="somsri")
+    own = write_docx(
+        tmp_path / "cm" / "manual.docx",
+        "คู่มือการอบรมผู้ประกอบการ",
+        f"{A_TRAIN} ภายใต้{P_TOUR} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+    )
+    [own_result] = run_ingest_job(core, [str(own)], agent="somchai")
+    with core.sessions() as session:
+        linked = {
+            (lk.document_id, lk.item.title)
+            for lk in session.scalars(select(DocumentLink).where(DocumentLink.active.is_(True)))
+        }
+    # the officer's upload does name เชียงราย's item; it is only not theirs to deliver
+    assert suggest_items(core, mine.document_id)[0].deliverable == "คู่มือนำเที่ยวเมืองรองเชียงราย"
+    assert linked == {
+        (office.document_id, "คู่มือนำเที่ยวเมืองรองเชียงราย"),
+        (own_result.document_id, "คู่มือการอบรมผู้ประกอบการ"),
+    }

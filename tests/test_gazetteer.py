@@ -75,6 +75,14 @@ def test_find_provinces_forms_and_false_hits():
     assert find_provinces("ตากแดด ที่ จ.ตาก") == ["ตาก"]
 
 
+def test_excluded_provinces_are_not_named():
+    # seed 003's table: 'พื้นที่ดำเนินการ ทุกจังหวัด (ยกเว้น กรุงเทพมหานคร)'
+    assert find_provinces(seed("003")) == ["เชียงราย"]
+    assert find_provinces("ทุกจังหวัด เว้นแต่จังหวัดน่าน และแพร่ โดยลำปางเป็นเจ้าภาพ") == ["ลำปาง"]
+    # named elsewhere too: it counts
+    assert find_provinces("ยกเว้น เชียงราย ส่วนเชียงรายจะจัดภายหลัง") == ["เชียงราย"]
+
+
 def test_find_districts_forms():
     text = "อำเภอเมืองเชียงใหม่ และ อ.แม่ริม ส่วน อ.ก.บ.ก. ในเขตการปกครอง เขตบางรัก"
     assert find_districts(text) == [

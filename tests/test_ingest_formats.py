@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import wave
 from pathlib import Path
 
@@ -158,3 +159,38 @@ def test_worker_processes_prepare_the_same_documents_as_in_process(core, tmp_pat
         original = first.get(Document, by_name["หนังสือ.pdf"].document_id)
         assert (twin.text, twin.kind, twin.meta) == (original.text, original.kind, original.meta)
     other.dispose()
+
+
+def make_video(path: Path, *args: str) -> Path:
+    """Two seconds of ffmpeg's test picture (160x120, 10 frames/s), by the ffmpeg binary
+    that the imageio-ffmpeg wheel ships."""
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    source = ["-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10"]
+    subprocess.run([ffmpeg, "-v", "error", "-y", *source, *args, str(path)], check=True, timeout=60)
+    return path
+
+
+def test_videos_are_stored_with_their_technical_metadata(core, tmp_path):
+    mp4 = make_video(
+        tmp_path / "วีดิทัศน์กิจกรรม.mp4",
+        *("-f", "lavfi", "-i", "sine=frequency=440:duration=2"),
+        *("-c:v", "mpeg4", "-c:a", "aac", "-shortest"),
+    )
+    avi = make_video(tmp_path / "บันทึกการประชุม.avi", "-c:v", "mjpeg")
+    results = run_ingest_job(core, [str(mp4), str(avi)], agent="dsss")
+    assert [r.status for r in results] == ["stored-without-text"] * 2, [
+        r.as_dict() for r in results
+    ]
+    assert all("technical metadata" in r.error for r in results)
+    with core.sessions() as session:
+        video, recording = (session.get(Document, r.document_id) for r in results)
+        assert (video.mime, video.category) == ("video/mp4", "video")
+        assert (recording.mime, recording.category) == ("video/x-msvideo", "video")
+        mp4_meta, avi_meta = video.meta["technical"], recording.meta["technical"]
+    assert abs(mp4_meta["duration_seconds"] - 2) < 0.1
+    assert mp4_meta["codec_description"] == "AAC LC" and mp4_meta["bitrate"] > 0
+    assert abs(avi_meta["duration_seconds"] - 2) < 0.1
+    assert (avi_meta["width"], avi_meta["height"], avi_meta["video_codec"]) == (160, 120, "MJPG")
+    assert avi_meta["frame_rate"] == 10

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from indexer.inventory import (
     InventoryFileError,
+    ItemRetired,
     column_for_header,
     confirm_link,
     decode_csv_bytes,
@@ -28,10 +30,13 @@ from indexer.inventory import (
     parse_fiscal_year,
     parse_quantity,
     process_deadlines,
+    resolve_item_code,
+    retire_items,
     set_process_deadlines,
     template_xlsx,
     unlink,
 )
+from indexer.links import NotLinkable
 from indexer.suggest import auto_link_suggestions, suggest_items
 from schemas.models import (
     Activity,
@@ -193,7 +198,7 @@ def test_xlsx_import_in_thai_and_reimport_changes_nothing(any_core, tmp_path):
     assert fair["cluster"] == CLUSTER and fair["quantity"] == 1 and fair["fiscal_year"] == 2562
     assert items[(P_TOUR, "รายงานสรุปผลการดำเนินงานโครงการ")]["activity"] is None
     assert manual["code"] == item_code_for(
-        2562, natural_key(2562, P_TOUR, A_TRAIN, "คู่มือการอบรมผู้ประกอบการ")
+        2562, natural_key(2562, P_TOUR, A_TRAIN, "คู่มือการอบรมผู้ประกอบการ", "เชียงใหม่")
     )
     assert _count(any_core, Project) == 2
     assert _count(any_core, Activity) == 3
@@ -440,3 +445,189 @@ def test_item_code_in_a_file_name_is_decisive(core):
     doc = add_document(core, "ภาพ", name=f"{code.lower()}_photo1.pdf", fiscal_year=None)
     top = suggest_items(core, doc)[0]
     assert top.code == code and top.score == 1.0
+
+
+# --- the key, retiring and pruning -------------------------------------------------------------
+
+
+def test_the_same_deliverable_in_two_provinces_is_two_items(any_core):
+    """A cluster project lists the same deliverable for น่าน and แพร่: two items, not a
+    duplicate row. The same row twice for one province still is one."""
+    row = ["๒๕๖๒", None, "น่าน", None, P_TRADE, A_FAIR, AG_TRADE, "ภาพถ่ายกิจกรรม", "ภาพ", "๑", None]
+    rows = [row, [*row[:2], "แพร่", *row[3:]]]
+    result = import_inventory(any_core, make_inventory_xlsx(rows), filename="two.xlsx")
+    assert result.ok and len(result.created) == 2
+    assert {i["province"] for i in list_items(any_core)} == {"น่าน", "แพร่"}
+    again = import_inventory(any_core, make_inventory_xlsx(rows), filename="two.xlsx")
+    assert sorted(again.unchanged) == sorted(result.created)
+    doubled = import_inventory(any_core, make_inventory_xlsx([row, row]), filename="d.xlsx")
+    assert [(e.row, e.column) for e in doubled.errors] == [(4, "deliverable")]
+    assert "จังหวัด" in doubled.errors[0].reason_th
+
+
+def test_items_keyed_before_the_province_keep_their_codes(core):
+    """An installation whose items were keyed without the province: re-importing the
+    same list finds them again (same codes, nothing created) and re-keys them."""
+    first = import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
+    with core.transaction() as session:  # the keys as the earlier version wrote them
+        for item in session.scalars(select(InventoryItem)):
+            activity = item.activity.name if item.activity else None
+            item.natural_key = natural_key(2562, item.project.name, activity, item.title)
+    again = import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
+    assert again.ok and not again.created
+    assert sorted(again.unchanged) == sorted(first.created)
+    with core.sessions() as session:
+        manual = session.scalars(
+            select(InventoryItem).where(InventoryItem.title == "คู่มือการอบรมผู้ประกอบการ")
+        ).one()
+        assert manual.natural_key == natural_key(
+            2562, P_TOUR, A_TRAIN, "คู่มือการอบรมผู้ประกอบการ", "เชียงใหม่"
+        )
+
+
+def test_retired_items_leave_the_report_keep_their_links_and_come_back(any_core):
+    from indexer.gaps import gap_report
+
+    import_inventory(any_core, make_inventory_xlsx(), filename="inv.xlsx")
+    manual = _code(any_core, "คู่มือการอบรมผู้ประกอบการ")
+    doc = add_document(any_core, "คู่มือการอบรม", name="manual.pdf")
+    link(any_core, doc, manual, agent="somchai")
+    result = retire_items(
+        any_core, [manual.lower(), "INV-2562-ZZZZZZ"], agent="somsri", reason="เปลี่ยนชื่อ"
+    )
+    assert result == {"retired": [manual], "already_retired": [], "not_found": ["INV-2562-ZZZZZZ"]}
+    assert retire_items(any_core, [manual], agent="somsri")["already_retired"] == [manual]
+    assert manual not in [i["code"] for i in list_items(any_core)]
+    retired = next(i for i in list_items(any_core, include_retired=True) if i["code"] == manual)
+    assert retired["retired_at"] and retired["received"] == 1  # its link is kept
+    assert manual not in [i["code"] for i in gap_report(any_core, 2562)["items"]]
+    assert doc not in [d["document_id"] for d in gap_report(any_core, 2562)["unexpected"]]
+    other = add_document(any_core, "คู่มือการอบรมผู้ประกอบการ " + P_TOUR, name="manual2.pdf")
+    with pytest.raises(NotLinkable):
+        link(any_core, other, manual, agent="somchai")
+    assert manual not in [s.code for s in suggest_items(any_core, other)]
+    with pytest.raises(ItemRetired), any_core.sessions() as session:
+        resolve_item_code(session, manual)
+    # the list names it again: it is back
+    again = import_inventory(any_core, make_inventory_xlsx(), filename="inv.xlsx", agent="dsss")
+    assert again.restored == [manual]
+    assert manual in [i["code"] for i in list_items(any_core)]
+    with any_core.sessions() as session:
+        events = session.scalars(
+            select(Event)
+            .where(Event.event_type.in_(["inventory-retired", "inventory-restored"]))
+            .order_by(Event.id)
+        ).all()
+        assert [(e.event_type, e.agent, e.detail["item_code"]) for e in events] == [
+            ("inventory-retired", "somsri", manual),
+            ("inventory-restored", "dsss", manual),
+        ]
+        assert events[0].detail["reason"] == "เปลี่ยนชื่อ"
+
+
+def test_prune_retires_what_the_projects_list_no_longer_has(any_core):
+    """A renamed deliverable: --prune retires the old item of that project (and only that
+    project's); a file with a bad row prunes nothing."""
+    import_inventory(any_core, make_inventory_xlsx(), filename="inv.xlsx")
+    old = _code(any_core, "ภาพถ่ายกิจกรรม")
+    rows = [list(r) for r in ROWS[:4]]  # project B is not in this file: its items stay
+    rows[1][7] = "ภาพถ่ายการอบรม"
+    bad = [
+        *rows,
+        ["๒๕๖๒", None, None, None, P_TOUR, A_TRAIN, None, "แบบประเมิน", None, "หลาย", None],
+    ]
+    skipped = import_inventory(any_core, make_inventory_xlsx(bad), filename="b.xlsx", prune=True)
+    assert skipped.prune_skipped and skipped.absent == [old] and skipped.retired == []
+    assert old in [i["code"] for i in list_items(any_core)]
+    pruned = import_inventory(
+        any_core, make_inventory_xlsx(rows), filename="inv2.xlsx", prune=True, agent="dsss"
+    )
+    assert pruned.ok and pruned.retired == [old] and pruned.as_dict()["retired"] == [old]
+    codes = {i["deliverable"]: i["code"] for i in list_items(any_core)}
+    assert "ภาพถ่ายกิจกรรม" not in codes and "ภาพถ่ายการอบรม" in codes
+    assert "รายงานผลการจัดงานแสดงสินค้า" in codes  # project B untouched
+    with any_core.sessions() as session:
+        event = session.scalars(select(Event).where(Event.event_type == "inventory-retired")).one()
+        assert event.agent == "dsss" and event.detail["item_code"] == old
+        assert event.tool == "khlang inventory import --prune"
+
+
+def test_cli_retire_and_prune(cli, core, tmp_path):
+    path = tmp_path / "inv.xlsx"
+    path.write_bytes(make_inventory_xlsx())
+    assert cli("inventory", "import", str(path)).exit_code == 0
+    code = _code(core, "ภาพถ่ายกิจกรรม")
+    result = cli("inventory", "retire", code.lower(), "--reason", "ซ้ำ", "--submitted-by", "somsri")
+    assert result.exit_code == 0 and code in result.stdout
+    assert cli("inventory", "retire", "INV-2562-ZZZZZZ").exit_code == 1
+    listed = cli.json("inventory", "list", "--include-retired")
+    assert next(i for i in listed if i["code"] == code)["retired_at"]
+    assert code not in [i["code"] for i in cli.json("inventory", "list")]
+    rows = [list(r) for r in ROWS if r[7] != "คู่มือการอบรมผู้ประกอบการ"]
+    path.write_bytes(make_inventory_xlsx(rows))
+    result = cli("inventory", "import", str(path), "--prune", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["restored"] == [code]
+    assert data["retired"] == [_code_any(core, "คู่มือการอบรมผู้ประกอบการ")]
+
+
+def _code_any(core, deliverable):
+    return next(
+        i["code"] for i in list_items(core, include_retired=True) if i["deliverable"] == deliverable
+    )
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_api_import_strict_and_prune_retire_and_deadlines(client, core):
+    def post_file(data: bytes, **form):
+        return client.post(
+            "/api/inventory/import",
+            data={"file": (io.BytesIO(data), "inv.xlsx"), **form},
+            content_type="multipart/form-data",
+        )
+
+    bad_rows = [
+        *ROWS,
+        ["๒๕๖๒", None, None, None, P_TOUR, A_TRAIN, None, "แบบประเมิน", None, "หลาย", None],
+    ]
+    strict = post_file(make_inventory_xlsx(bad_rows), strict="true")
+    assert strict.status_code == 200
+    body = strict.get_json()
+    assert body["strict"] is True and body["committed"] is False and body["ok"] is False
+    assert list_items(core) == []
+    assert post_file(make_inventory_xlsx(bad_rows)).get_json()["created"] == 6  # not strict
+    pruned = post_file(make_inventory_xlsx(ROWS[1:]), prune="1").get_json()
+    manual = _code_any(core, "คู่มือการอบรมผู้ประกอบการ")
+    assert pruned["retired"] == [manual]
+
+    photos = _code(core, "ภาพถ่ายกิจกรรม")
+    retired = client.post("/api/inventory/retire", json={"codes": [photos.lower()], "reason": "x"})
+    assert retired.get_json() == {"retired": [photos], "already_retired": [], "not_found": []}
+    assert client.post("/api/inventory/retire", json={}).status_code == 400
+
+    shown = client.get("/api/inventory/deadlines/2562").get_json()
+    assert (
+        shown["inventory_to_dsss"] == "2019-10-31"
+        and shown["configured"]["inventory_to_dsss"] is False
+    )
+    changed = client.put(
+        "/api/inventory/deadlines/2562",
+        json={"inventory_to_dsss": "๑๕ พ.ย. ๒๕๖๒", "dsss_to_cluster": "20/11/2562"},
+    ).get_json()
+    assert (
+        changed["inventory_to_dsss"] == "2019-11-15" and changed["dsss_to_cluster"] == "2019-11-20"
+    )
+    assert changed["configured"] == {"inventory_to_dsss": True, "dsss_to_cluster": True}
+    bad = client.put("/api/inventory/deadlines/2562", json={"dsss_to_cluster": "ไม่ใช่วัน"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_date"
+
+    # dates as staff write them, as the CLI takes them
+    report = client.get("/api/gaps?fiscal_year=2562&as_of=๑ ธ.ค. ๒๕๖๒").get_json()
+    assert report["as_of"] == "2019-12-01"
+    assert report["deadlines"]["inventory_to_dsss"]["date"] == "2019-11-15"
+    assert (
+        client.get("/api/gaps?fiscal_year=2562&as_of=1/12/2562").get_json()["as_of"] == "2019-12-01"
+    )
+    assert client.get("/api/gaps?fiscal_year=2562&as_of=เมื่อวาน").status_code == 400

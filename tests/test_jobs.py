@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 
@@ -132,7 +134,22 @@ def test_sigkill_loses_nothing_acknowledged_and_rerun_completes_the_rest(tmp_pat
         [batch] = session.scalars(select(Batch)).all()
         assert batch.status == "finished" and batch.detail["resumed"] == 1
     assert_archive_consistent(core)
+    # what the killed run stored but had not yet indexed was indexed by the re-run
+    assert_all_searchable(core, len(files))
     core.dispose()
+
+
+def assert_all_searchable(core: Khlang, count: int) -> None:
+    """Every document marked indexed, with its event, and found by a search."""
+    with core.sessions() as session:
+        documents = session.scalars(select(Document)).all()
+        assert len(documents) == count
+        unindexed = [d.filename for d in documents if not d.indexed_version]
+        assert not unindexed, f"{len(unindexed)} documents left unindexed"
+        for document in documents:
+            assert "indexed" in {e.event_type for e in document.events}, document.filename
+    assert core.index.indexed_ids() == {d.id for d in documents}
+    assert core.index.search("ฉบับที่", limit=1)["total"] == count
 
 
 def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path):
@@ -158,3 +175,180 @@ def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path
     assert hits["total"] == 60
     assert core.index.indexed_ids() == set(range(1, 61))
     core.dispose()
+
+
+def wait_for(condition, timeout: float = 120.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def job_owner_pid(core: Khlang, job_id: int) -> int:
+    with core.sessions() as session:
+        return session.get(Batch, job_id).detail["pid"]
+
+
+def assert_upload_job_completed_once(core: Khlang, job_id: int, files: list[Path]) -> None:
+    """Every uploaded file arrived exactly once, in that one job, and is searchable."""
+    with core.sessions() as session:
+        batch = session.get(Batch, job_id)
+        assert batch.status == "finished", batch.detail
+        assert batch.detail["resumed"] == 1
+        names = list(session.scalars(select(Submission.original_name)))
+        statuses = Counter(session.scalars(select(Submission.status)))
+    assert sorted(names) == sorted(f.name for f in files)
+    assert statuses == {"ingested": len(files)}
+    assert_all_searchable(core, len(files))
+    # removed right after the job is marked finished
+    folder = Path(batch.detail["upload_dir"])
+    wait_for(lambda: not folder.exists(), timeout=30, what="the upload folder to be removed")
+
+
+def upload_folder(data_dir: Path, files: list[Path]) -> list[Path]:
+    """The uploaded files as the web service keeps them: tmp/uploads/job-*/NNNNN/name."""
+    folder = data_dir / "tmp" / "uploads" / "job-test"
+    paths = []
+    for number, source in enumerate(files):
+        target = folder / f"{number:05d}" / source.name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(source.read_bytes())
+        paths.append(target)
+    return paths
+
+
+UPLOAD_JOB_PROCESS = """
+import sys, time
+from pathlib import Path
+from indexer.core import Khlang
+from indexer.jobs import start_background_job
+
+core = Khlang.open(sys.argv[1])
+folder = Path(sys.argv[2])
+paths = sorted(str(p) for p in folder.rglob("*.txt"))
+print(start_background_job(core, paths, agent="dsss", cleanup=folder), flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_upload_job_whose_process_died_is_resumed_when_its_status_is_asked(tmp_path):
+    from service import create_app
+    from service.auth import create_token
+
+    data_dir = tmp_path / "data"
+    files = make_text_files(tmp_path / "in", 120)
+    core = Khlang(Settings.load(data_dir))
+    core.init()
+    assert core.index.indexed_ids() == set()  # the index exists, as a served archive has one
+    upload_folder(data_dir, files)
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir)}
+    env.pop("KHLANG_DATABASE_URL", None)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", UPLOAD_JOB_PROCESS, str(data_dir), str(data_dir / "tmp/uploads")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    job_id = int(owner.stdout.readline())
+    assert job_owner_pid(core, job_id) == owner.pid
+    wait_for(lambda: count_submissions(core) >= 20, what="the job to start")
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    owner.stdout.close()
+    assert count_submissions(core) < len(files), "the job finished before it could be killed"
+
+    app = create_app({"TESTING": True, "KHLANG_DATA_DIR": str(data_dir)})
+    client = app.test_client()
+    token = create_token(core, "tests", "admin")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    answer = client.get(f"/api/jobs/{job_id}").get_json()
+    assert answer["status"] == "running"
+    assert job_owner_pid(core, job_id) == os.getpid(), "this process took the job over"
+    wait_for(
+        lambda: client.get(f"/api/jobs/{job_id}").get_json()["status"] != "running",
+        what="the resumed job",
+    )
+    answer = client.get(f"/api/jobs/{job_id}").get_json()
+    assert answer["done"] == answer["total"] == len(files)
+    assert_upload_job_completed_once(core, job_id, files)
+    app.extensions["khlang"].dispose()
+    core.dispose()
+
+
+def test_gunicorn_resumes_an_upload_job_whose_worker_was_killed(tmp_path):
+    """The real service: an upload's worker is SIGKILLed mid-job; gunicorn starts a new
+    worker, and the job is finished from the kept upload folder, each file once."""
+    from service.auth import create_token
+    from tests import live_server
+
+    data_dir = tmp_path / "data"
+    files = make_text_files(tmp_path / "in", 150)
+    core = Khlang(Settings.load(data_dir))
+    core.init()
+    token = create_token(core, "tests", "admin")
+    port = live_server.free_port()
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir), "KHLANG_WARM_SEARCH": "0"}
+    env.pop("KHLANG_DATABASE_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4"]
+    command += ["--bind", f"127.0.0.1:{port}", "service:create_app()"]
+    server = live_server.start(command, env, port, tmp_path / "gunicorn.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        status, answer = live_server.post_files(f"{base}/api/uploads", token, files)
+        assert status == 202, answer
+        job_id = answer["job_id"]
+        assert answer["status_url"] == f"/api/jobs/{job_id}"
+        wait_for(lambda: count_submissions(core) >= 20, what="the job to start")
+        os.kill(job_owner_pid(core, job_id), signal.SIGKILL)
+        assert count_submissions(core) < len(files), "the job finished before it was killed"
+
+        def finished() -> bool:
+            status, answer = live_server.get_json(f"{base}/api/jobs/{job_id}", token)
+            return status == 200 and answer["status"] != "running"
+
+        wait_for(finished, what="the resumed job")
+        assert_upload_job_completed_once(core, job_id, files)
+        status, hits = live_server.get_json(f"{base}/api/search?q={quote('ฉบับที่')}", token)
+    finally:
+        live_server.stop(server)
+    assert hits["total"] == len(files)
+    core.dispose()
+
+
+def test_progress_shows_the_file_being_worked_on_and_grows_with_bundles(cli, tmp_path):
+    import zipfile
+
+    folder = tmp_path / "ส่งมอบ"
+    make_text_files(folder, 2)
+    with zipfile.ZipFile(folder / "ชุด.zip", "w") as archive:
+        for n in range(3):
+            archive.writestr(f"ภายใน-{n}.txt", f"เอกสารในชุด ฉบับที่ {n}".encode())
+    result = cli("ingest", str(folder), "--progress", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 6
+    segments = [part.split("\n")[0] for part in result.stderr.split("\r")]
+    shown = [
+        re.search(r"\] (\d+)/(\d+) .*?(\S+)\s*$", part).groups()
+        for part in segments
+        if part.startswith("[")
+    ]
+
+    def done_when_shown(name: str) -> int:
+        return min(int(done) for done, _, shown_name in shown if shown_name.endswith(name))
+
+    # each file is shown while it is worked on, before it is counted done: the bundle
+    # first (its name sorts first), then its members, then the two texts
+    assert done_when_shown("ส่งมอบ/ชุด.zip") == 0
+    for n in range(3):
+        assert done_when_shown(f"ชุด.zip/ภายใน-{n}.txt") == 1 + n
+    assert done_when_shown("เอกสาร-0000.txt") == 4
+    assert done_when_shown("เอกสาร-0001.txt") == 5
+    # the total grows by the bundle's members when it is opened; done never passes it
+    totals = [int(total) for _, total, _ in shown]
+    assert totals[0] == 3 and totals[-1] == 6
+    assert all(int(done) <= int(total) for done, total, _ in shown)
+    assert shown[-1][:2] == ("6", "6")
+    # without a terminal and without --progress, nothing is drawn
+    quiet = cli("ingest", str(folder), "--json")
+    assert "[" not in quiet.stderr.split("\n")[0]

@@ -8,15 +8,16 @@ from docx import Document as DocxDocument
 from tests.conftest import SEED_FIXTURES
 
 
-def make_cited_letter(path):
-    """The letter seed 003 cites (ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ of ๒๑ พฤษภาคม ๒๕๖๗), as a DOCX."""
+def make_cited_letter(path, date="๒๑ พฤษภาคม ๒๕๖๗"):
+    """The letter seed 003 cites (ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ of ๒๑ พฤษภาคม ๒๕๖๗), as a DOCX;
+    with another date, the letter that had the same number in another year."""
     document = DocxDocument()
     for line in [
         "ด่วนที่สุด",
         "ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙",
         "ศาลากลางจังหวัดเชียงราย",
         "ถนนแม่ฟ้าหลวง ขร ๕๗๑๐๐",
-        "๒๑ พฤษภาคม ๒๕๖๗",
+        date,
         "เรื่อง การจัดสรรงบประมาณ โครงการการบริหารการจัดเก็บและใช้ประโยชน์ข้อมูลความจำเป็นพื้นฐาน (จปฐ.)",
         "เรียน นายอำเภอทุกอำเภอ",
         "ด้วยจังหวัดเชียงรายได้รับการจัดสรรงบประมาณ ประจำปีงบประมาณ พ.ศ. ๒๕๖๗",
@@ -47,6 +48,23 @@ def test_letter_fields_are_in_show_json_and_references_resolve(cli, tmp_path):
     cited_shown = cli.json("show", str(cited_entry["document_id"]))
     assert cited_shown["kind"] == "letter"
     assert cited_shown["metadata"]["letter"]["circular"] is True
+
+
+def test_a_reference_resolves_by_number_and_cited_date(cli, tmp_path):
+    """Letter numbers start again each year: last year's ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ (archived
+    first) is not the letter seed 003 cites 'ลงวันที่ ๒๑ พฤษภาคม ๒๕๖๗'."""
+    last_year = tmp_path / "ปีก่อน.docx"
+    make_cited_letter(last_year, date="๒๑ พฤษภาคม ๒๕๖๖")
+    [older] = cli.json("ingest", str(last_year))
+    [entry] = cli.json("ingest", str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf"))
+    shown = cli.json("show", str(entry["document_id"]))
+    assert shown["metadata"]["letter"]["references"][0]["document_id"] is None
+    cited = tmp_path / "หนังสืออ้างถึง.docx"
+    make_cited_letter(cited)
+    [cited_entry] = cli.json("ingest", str(cited))
+    shown = cli.json("show", str(entry["document_id"]))
+    [reference] = shown["metadata"]["letter"]["references"]
+    assert reference["document_id"] == cited_entry["document_id"] != older["document_id"]
 
 
 def test_a_reference_to_a_letter_not_in_the_archive_stays_unresolved(cli):

@@ -120,6 +120,7 @@ def test_result_is_json_and_shaped(ix):
         "category",
         "fiscal_year",
         "date",
+        "received",
     }
     assert set(r["facets"]) == {
         "fiscal_year",
@@ -593,3 +594,107 @@ def test_sparse_block_scoring_across_many_blocks(tmp_path, monkeypatch):
         monkeypatch.setattr(index_module, "SPARSE_TIER", sparse_limit)
         got = index._word_top(searcher, cache, word_q, tier, len(tier))
         assert {d: round(v, 6) for d, v in got} == whoosh
+
+
+def test_negated_filters_exclude_their_values(ix):
+    """`-จังหวัด:เชียงใหม่` / `-province:เชียงใหม่` drop those documents (it once kept only
+    them)."""
+    everything = set(ids(ix.search("งบประมาณ", limit=50)))
+    chiang_mai = set(ids(ix.search("งบประมาณ จังหวัด:เชียงใหม่", limit=50)))
+    assert chiang_mai and chiang_mai < everything
+    for query in ("งบประมาณ -province:เชียงใหม่", "งบประมาณ -จังหวัด:เชียงใหม่"):
+        r = ix.search(query, limit=50)
+        assert set(ids(r)) == everything - chiang_mai
+        assert r["query"]["excluded_filters"] == {"province": ["เชียงใหม่"]}
+    assert set(ids(ix.search("งบประมาณ -ประเภท:letter -kind:report", limit=50))) == {
+        d for d in everything if d not in (3, 4, 5)
+    }
+
+
+def test_any_words_mode_finds_scattered_words_strict_does_not(ix):
+    assert 104 not in ids(ix.search("พื้นที่ภาคเหนือของประเทศ", limit=50))
+    anywords = ids(ix.search("พื้นที่ภาคเหนือของประเทศ", match="any", limit=50))
+    assert anywords[0] == 104  # the one with all three words (ของ is a stopword)
+    with pytest.raises(ValueError):
+        ix.search("x", match="some")
+
+
+def test_queries_are_repaired_like_ingested_text(ix):
+    """Two sara e typed for sara ae (เเ) and a decomposed sara am: ingestion repairs them
+    in documents, so the query is repaired too."""
+    wanted = set(ids(ix.search("แนวทาง")))
+    assert wanted and set(ids(ix.search("\u0e40\u0e40นวทาง"))) == wanted
+    assert set(ids(ix.search("ดําเนินงาน"))) == set(ids(ix.search("ดำเนินงาน"))) != set()
+
+
+def test_tcc_aligned_substrings_match_but_whole_words_rank_first(tmp_path):
+    """ขา is found inside ขาว (TCC-aligned: ขา|ว), never missing a syllable match; the
+    document where ขา is a word of its own comes first."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(
+        [
+            small_doc(1, "ผ้าสีขาวสำหรับพิธีการ ผ้าสีขาวผืนใหม่"),
+            small_doc(2, "โต๊ะตัวนี้ขาหักต้องซ่อม"),
+        ]
+    )
+    assert ids(index.search("ขา")) == [2, 1]
+
+
+def test_project_filter_takes_part_of_a_name(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(
+        [
+            small_doc(1, "รายงาน", projects=["โครงการส่งเสริมการท่องเที่ยวเชิงวัฒนธรรมล้านนา"]),
+            small_doc(2, "รายงาน", projects=["โครงการพัฒนาศักยภาพการท่องเที่ยวชุมชน"]),
+            small_doc(3, "รายงาน", projects=["โครงการยกระดับมาตรฐานสินค้าเกษตร"]),
+        ]
+    )
+    assert ids(index.search("โครงการ:วัฒนธรรมล้านนา")) == [1]  # a unique part
+    assert set(ids(index.search("project:ท่องเที่ยว"))) == {1, 2}  # every name with it
+    assert ids(index.search("-โครงการ:ท่องเที่ยว")) == [3]
+    assert ids(index.search('โครงการ:"โครงการยกระดับมาตรฐานสินค้าเกษตร"')) == [3]  # exact
+
+
+def test_undated_documents_sort_last_by_date(tmp_path):
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(
+        [
+            small_doc(1, "รายงาน", date=dt.date(2020, 1, 5), received=dt.date(2024, 2, 1)),
+            small_doc(2, "รายงาน", date=None, received=dt.date(2025, 6, 1)),
+            small_doc(3, "รายงาน", date=dt.date(2023, 4, 1), received=dt.date(2024, 2, 1)),
+        ]
+    )
+    hits = index.search("รายงาน", sort="date")["hits"]
+    assert [h["document_id"] for h in hits] == [3, 1, 2]
+    assert hits[2]["date"] is None and hits[2]["received"] == "2025-06-01"
+
+
+def test_similar_documents_carry_their_projects(tmp_path):
+    from indexer.search.similar import similar_projects
+
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    water = "ระบบประปาหมู่บ้าน น้ำสะอาด ถังเก็บน้ำ ท่อส่งน้ำ ชุมชน"
+    index.add_documents(
+        [
+            small_doc(1, f"แบบก่อสร้าง{water}", projects=["โครงการน้ำสะอาดเพื่อชุมชน"]),
+            small_doc(2, f"รายงานผล{water}", projects=["โครงการน้ำสะอาดเพื่อชุมชน"]),
+            small_doc(3, f"คู่มือ{water}", projects=["โครงการประปาโรงเรียน"]),
+            small_doc(4, "การท่องเที่ยวเชิงวัฒนธรรม งานประเพณี", projects=["โครงการท่องเที่ยว"]),
+        ]
+        + [small_doc(10 + n, f"เอกสารอื่น เรื่องที่ {n} งานทั่วไป") for n in range(20)]
+    )
+    hits = index.similar("โครงการพัฒนาระบบประปาหมู่บ้านให้มีน้ำสะอาดและถังเก็บน้ำ", limit=10)
+    assert {h["document_id"] for h in hits[:3]} == {1, 2, 3}
+    assert {tuple(h["projects"]) for h in hits[:3]} == {
+        ("โครงการน้ำสะอาดเพื่อชุมชน",),
+        ("โครงการประปาโรงเรียน",),
+    }
+    projects = similar_projects(hits)
+    assert [p["project"] for p in projects[:2]] == [
+        "โครงการน้ำสะอาดเพื่อชุมชน",  # two similar outputs
+        "โครงการประปาโรงเรียน",
+    ]
+    first = projects[0]
+    assert {d["document_id"] for d in first["documents"]} == {1, 2}
+    assert "ประปา" in first["shared_terms"] and first["score"] > projects[1]["score"]
+    assert "โครงการท่องเที่ยว" not in [p["project"] for p in projects]

@@ -1,10 +1,11 @@
-"""Relevance: the written-down query set over seeds + gov texts, and QA retrieval on iapp."""
+"""Relevance: the written-down query set over seeds + gov texts, and QA retrieval (iapp and
+XQuAD-th) in every search mode a user can reach."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,15 @@ from indexer.search.index import SearchIndex
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REL = HERE / "relevance"
-QA = SHARED / "corpus" / "qa" / "iapp_wiki_qa_squad_test.jsonl"
+IAPP = SHARED / "corpus" / "qa" / "iapp_wiki_qa_squad_test.jsonl"
+XQUAD = SHARED / "corpus" / "qa" / "xquad.th.json"
 
 
 def _doc(n: int, key: str, spec: dict) -> dict:
     path = SHARED / spec["path"]
     text = path.read_text(encoding="utf-8")
+    if spec.get("line"):  # one line of a file of short texts (1-based)
+        text = text.splitlines()[spec["line"] - 1]
     return {
         "id": n,
         "title": key,
@@ -67,6 +71,13 @@ def test_relevance_set(rel_index):
         for k in q.get("must_not_find", []):
             if k in got:
                 failures.append((q["query"], "must_not", k, got))
+        if q.get("no_hits") and r["total"]:
+            failures.append((q["query"], "no_hits", r["total"], got))
+        # the words are there, scattered: the "any words" mode finds them
+        anywords = ix.search(q["query"], limit=10, match="any")["hits"]
+        for k in q.get("any_finds", []):
+            if k not in [key_of[h["document_id"]] for h in anywords]:
+                failures.append((q["query"], "any_finds", k, anywords))
         covered.update(q.get("covers", []))
     print(f"\nrelevance set: {len(queries)} queries, {len(failures)} failures")
     assert not failures, failures
@@ -77,67 +88,99 @@ def test_relevance_set(rel_index):
         "phrase",
         "abbreviation",
         "tone",
+        "tone-negative",
+        "mai-yamok",
+        "scattered",
         "mixed",
     } <= covered
 
 
-@pytest.mark.skipif(not QA.exists(), reason="../shared/corpus/qa not present")
-def test_qa_retrieval_iapp(tmp_path):
-    """Index the 192 unique Wikipedia passages, ask 300 of the 739 questions (sampled with a
-    fixed seed), measure recall@10 and MRR for search(relaxed=True) and similar()."""
-    rows = [json.loads(line) for line in QA.read_text("utf-8").splitlines() if line.strip()]
+def _iapp() -> list[tuple[str, str, str]]:
+    """(question, context, title) of every iapp question (739, on 192 passages)."""
+    rows = [json.loads(line) for line in IAPP.read_text("utf-8").splitlines() if line.strip()]
+    return [(r["question"], r["context"], r.get("title") or "") for r in rows]
+
+
+def _xquad() -> list[tuple[str, str, str]]:
+    """(question, context, title) of every XQuAD-th question (1190, on 240 passages)."""
+    out = []
+    for article in json.loads(XQUAD.read_text("utf-8"))["data"]:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"].lstrip("\ufeff")
+            out += [
+                (qa["question"], context, article.get("title") or "") for qa in paragraph["qas"]
+            ]
+    return out
+
+
+QA_SETS = {"iapp": (IAPP, _iapp), "xquad": (XQUAD, _xquad)}
+# What a user can reach: the default strict search, the "any words" mode (khlang search
+# --any, match=any, the link on an empty result page) and the reuse lookup (similar).
+QA_MODES = {
+    "strict": lambda ix, q: [h["document_id"] for h in ix.search(q, limit=10)["hits"]],
+    "any words": lambda ix, q: [
+        h["document_id"] for h in ix.search(q, limit=10, match="any")["hits"]
+    ],
+    "similar": lambda ix, q: [h["document_id"] for h in ix.similar(q, limit=10)],
+}
+# Floors a little under the figures measured when this was written (printed by the test,
+# `-s`): strict search stays low on questions by design, since an unbroken Thai run is a
+# phrase; the other two modes are what a question needs.
+QA_FLOORS = {
+    ("iapp", "strict"): (0.55, 0.50),
+    ("iapp", "any words"): (0.95, 0.88),
+    ("iapp", "similar"): (0.95, 0.88),
+    ("xquad", "strict"): (0.22, 0.18),
+    ("xquad", "any words"): (0.95, 0.88),
+    ("xquad", "similar"): (0.95, 0.88),
+}
+
+
+# Questions asked per set: a fixed sample (seed 11) keeps the test near a minute on the
+# 2-core machine; KHLANG_QA_ALL=1 asks every question.
+QA_SAMPLE = 300
+
+
+@pytest.mark.parametrize("name", QA_SETS)
+def test_qa_retrieval(tmp_path, name):
+    """Index each QA set's unique passages, ask every question in each reachable mode and
+    measure recall@10 (the question's passage among the first ten) and MRR."""
+    path, load = QA_SETS[name]
+    if not path.exists():
+        pytest.skip("../shared/corpus/qa not present")
+    questions = load()
+    every = questions
+    if not os.environ.get("KHLANG_QA_ALL"):
+        questions = random.Random(11).sample(questions, QA_SAMPLE)
     contexts: dict[str, int] = {}
     docs = []
-    for row in rows:
-        if row["context"] not in contexts:
-            contexts[row["context"]] = len(contexts) + 1
+    for _question, context, title in every:  # every passage: the haystack stays whole
+        if context not in contexts:
+            contexts[context] = len(contexts) + 1
             docs.append(
                 {
-                    "id": contexts[row["context"]],
-                    "title": row.get("title") or "",
-                    "filename": "",
-                    "text": row["context"],
+                    "id": contexts[context],
+                    "title": title,
+                    "text": context,
                     "publication": "published",
                 }
             )
-    ix = SearchIndex(tmp_path / "qa").open_or_create()
-    t0 = time.perf_counter()
+    ix = SearchIndex(tmp_path / name).open_or_create()
     ix.add_documents(docs)
-    t_index = time.perf_counter() - t0
-    sample = random.Random(11).sample(rows, 300)
     figures = {}
-    t0 = time.perf_counter()
-    for name, ask in (
-        (
-            "search(relaxed)",
-            lambda q: [h["document_id"] for h in ix.search(q, relaxed=True)["hits"][:10]],
-        ),
-        ("similar", lambda q: [h["document_id"] for h in ix.similar(q, limit=10)]),
-    ):
-        hits10 = 0
-        rr = 0.0
-        for row in sample:
-            want = contexts[row["context"]]
-            got = ask(row["question"])
+    for mode, ask in QA_MODES.items():
+        found = 0
+        reciprocal = 0.0
+        for question, context, _title in questions:
+            got = ask(ix, question)
+            want = contexts[context]
             if want in got:
-                hits10 += 1
-                rr += 1.0 / (got.index(want) + 1)
-        figures[name] = (hits10 / len(sample), rr / len(sample))
-    t_query = time.perf_counter() - t0
-    print(
-        f"\nQA iapp: {len(docs)} passages indexed in {t_index:.1f}s; {len(sample)} questions"
-        f" x2 in {t_query:.1f}s"
-    )
-    for name, (recall, mrr) in figures.items():
-        print(f"  {name:16} recall@10={recall:.3f} MRR={mrr:.3f}")
-    # floors set a little under the figures measured when this test was written
-    assert figures["search(relaxed)"][0] >= FLOOR_RECALL
-    assert figures["search(relaxed)"][1] >= FLOOR_MRR
-    assert figures["similar"][0] >= FLOOR_RECALL_SIMILAR
-
-
-# measured when written: search(relaxed) recall@10 0.997, MRR 0.976;
-# similar() recall@10 0.990, MRR 0.966 (192 passages is a small haystack)
-FLOOR_RECALL = 0.95
-FLOOR_MRR = 0.90
-FLOOR_RECALL_SIMILAR = 0.93
+                found += 1
+                reciprocal += 1.0 / (got.index(want) + 1)
+        figures[mode] = (found / len(questions), reciprocal / len(questions))
+    print(f"\nQA {name}: {len(questions)} questions on {len(docs)} passages")
+    for mode, (recall, mrr) in figures.items():
+        print(f"  {mode:10} recall@10={recall:.3f} MRR={mrr:.3f}")
+    for mode, (recall, mrr) in figures.items():
+        floor_recall, floor_mrr = QA_FLOORS[(name, mode)]
+        assert recall >= floor_recall and mrr >= floor_mrr, (mode, recall, mrr)

@@ -130,6 +130,8 @@ def test_seed_004_deadline_with_a_day_name():
     deadlines = find_deadlines(seed("004"))
     assert {d.date for d in deadlines} == {D(2023, 6, 30)}
     assert deadlines[0].raw == "ภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖"
+    # the whole numbered item, from its start
+    assert deadlines[0].sentence.startswith("๒. จัดทำเอกสารประกอบการพิจารณาผลการดำเนินงาน")
     assert deadlines[0].sentence.endswith("ส่งให้จังหวัดภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖")
     assert deadlines[1].sentence == (
         "กำหนดส่งเอกสารประกอบการพิจารณาผลการดำเนินงานภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖"
@@ -144,6 +146,20 @@ def test_seed_003_relative_deadline_counts_from_completion():
     # counted from the end of the activity, not from the letter: no date can be placed
     assert deadline.date is None
     assert deadline.sentence.startswith("๒. เมื่อดำเนินกิจกรรม/โครงการแล้วเสร็จ")
+
+
+def test_deadline_sentences_join_wrapped_thai_lines_without_a_space():
+    """PDF lines break between Thai words that have no space between them; the sentence
+    joins them as written ('การบริหาร' + 'การจัดเก็บ'), and keeps real spaces."""
+    text = (
+        "๒. บุคคลต้นแบบการสนับสนุนการบริหาร\n การจัดเก็บข้อมูลดีเด่น ตามแนวทางที่\n"
+        "         กำหนด ส่งให้จังหวัดภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖ ทั้งนี้ จังหวัดจะแจ้ง"
+    )
+    (deadline,) = find_deadlines(text)
+    assert deadline.sentence == (
+        "๒. บุคคลต้นแบบการสนับสนุนการบริหารการจัดเก็บข้อมูลดีเด่น ตามแนวทางที่กำหนด "
+        "ส่งให้จังหวัดภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖"
+    )
 
 
 def test_relative_deadlines_from_the_document_date():

@@ -93,6 +93,15 @@ def test_line_join_only_inside_words():
     assert r.join_wrapped_lines(text) == text
 
 
+def test_space_after_slash_between_thai_words():
+    # justified PDF lines stretch the gap in 'A/B' lists (seeds 003 and 004)
+    assert r.fix_space_after_slash("กิจกรรม/   โครงการ ระดับอำเภอ/  ตำบล") == (
+        "กิจกรรม/โครงการ ระดับอำเภอ/ตำบล"
+    )
+    # a letter number's slash is not between Thai words
+    assert r.fix_space_after_slash("ที่ ขร ๐๐๑๙.๑/ ๑๙๕๕๕") == "ที่ ขร ๐๐๑๙.๑/ ๑๙๕๕๕"
+
+
 def test_intra_word_space():
     assert r.fix_intra_word_space("หน่ วยงานอื่นของรัฐ") == "หน่วยงานอื่นของรัฐ"
     # deliberate spaces between words and before abbreviations stay
@@ -193,3 +202,13 @@ def test_gov_pdf_text_is_clean(path):
     assert "\u0e4d\u0e32" not in text
     assert not _SPACE_BEFORE_MARK.search(text), _SPACE_BEFORE_MARK.search(text)
     assert r.thai_text_quality(text) > 0.9
+
+
+def test_spaces_after_actual_text_spans_survive():
+    """LibreOffice wraps some marks in /ActualText spans; the glyphs read in their place
+    must advance as far as the originals, or the gap after them (between a given name and
+    a surname, or two words) is lost."""
+    assert "(  นายวรันธุ์ ติประเสริฐสิน)" in _extracted("004_b16aa6efba4dfd19.pdf")
+    text_000 = _extracted("000_b5296e7a1e0e78d3.pdf")
+    assert "ประจำอยู่ ณ สำนักงานจังหวัด" in text_000
+    assert "ศาลากลางจังหวัดเชียงใหม่ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่" in text_000

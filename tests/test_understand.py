@@ -1,5 +1,4 @@
 import datetime as dt
-import difflib
 import json
 import re
 from pathlib import Path
@@ -49,6 +48,64 @@ ENCLOSURES_003 = [
     "ทะเบียนการจัดสรรงบประมาณกิจกรรมตามแผนการปฏิบัติงานฯ จำนวน ๑ ฉบับ",
     "แนวทางการดำเนินกิจกรรมตามแผนการปฏิบัติงานฯ จำนวน ๑ ชุด",
 ]
+# Issue 7's done-when fields, written by reading the seed texts: the same from the text
+# and from the PDF. Thai breaks lines between words without a space, so a wrapped
+# sentence joins without one ('ในระบบ' + 'รายงานที่…').
+FIELDS_003 = {
+    "number": "ขร ๐๐๑๙.๑/ ๑๙๕๕๕",
+    "number_normalized": "ขร 0019.1/19555",
+    "date": "2024-06-19",
+    "subject": SUBJECT_003,
+    "addressee": "นายอำเภอทุกอำเภอ",
+    "references": [
+        {
+            "raw": "หนังสือจังหวัดเชียงราย ด่วนที่สุด ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ ลงวันที่ ๒๑ พฤษภาคม ๒๕๖๗",
+            "number": "ขร 0019.1/ว12169",
+            "date": "2024-05-21",
+        }
+    ],
+    "enclosures": ENCLOSURES_003,
+    "signatory": "นางอำไพ บัวระดก",
+}
+# 'ภายใน ๗ วัน หลังดำเนินการแล้วเสร็จ': counted from completion, so no date
+DEADLINES_003 = [
+    {
+        "date": None,
+        "sentence": "๒. เมื่อดำเนินกิจกรรม/โครงการแล้วเสร็จ ให้รายงานผลการดำเนินงานในระบบ (BPM) "
+        "และในระบบรายงานที่กรมการพัฒนาชุมชนกำหนด ภายใน ๗ วัน หลังดำเนินการแล้วเสร็จ",
+        "days": 7,
+        "working_days": False,
+        "relative_to": "หลังดำเนินการแล้วเสร็จ",
+    }
+]
+FIELDS_004 = {
+    "number": "ฌข ๐๐๑๙/ว ๒๐๒๕",
+    "number_normalized": "ฌข 0019/ว2025",
+    "date": "2023-03-27",
+    "subject": SUBJECT_004,
+    "addressee": "นายอำเภอ ทุกอำเภอ",
+    "references": [],
+    "enclosures": ["แนวทางการดำเนินงาน จำนวน ๑ ชุด"],
+    "signatory": "นายวรันธุ์ ติประเสริฐสิน",
+}
+# the whole numbered item that sets it; stated again in the attachment, kept once
+DEADLINES_004 = [
+    {
+        "date": "2023-06-30",
+        "sentence": "๒. จัดทำเอกสารประกอบการพิจารณาผลการดำเนินงานประเภทหน่วยงานสนับสนุนการบริหาร"
+        "การจัดเก็บข้อมูลและการนำข้อมูลไปใช้ประโยชน์ดีเด่น (สำนักงานพัฒนาชุมชนอำเภอ) "
+        "องค์กรปกครองส่วนท้องถิ่นด้านการสนับสนุนการบริหารการจัดเก็บข้อมูลและการนำข้อมูลไปใช้"
+        "ประโยชน์ดีเด่น บุคคลต้นแบบการสนับสนุนการบริหารการจัดเก็บข้อมูลดีเด่น (เจ้าหน้าที่พัฒนา"
+        "ชุมชน) และอาสาสมัครผู้จัดเก็บข้อมูล จปฐ. ดีเด่น ตามแนวทางที่กำหนด "
+        "ส่งให้จังหวัดภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖",
+    }
+]
+
+
+def assert_letter_fields(u, fields: dict, deadlines: list[dict]) -> None:
+    letter = u.metadata["letter"]
+    assert {name: letter[name] for name in fields} == fields
+    assert u.metadata["deadlines"] == deadlines
 
 
 def test_seed_003_letter_fields():
@@ -57,48 +114,25 @@ def test_seed_003_letter_fields():
     assert u.document_date == dt.date(2024, 6, 19)
     assert u.fiscal_year == 2567
     assert u.title == SUBJECT_003
+    assert_letter_fields(u, FIELDS_003, DEADLINES_003)
     letter = u.metadata["letter"]
-    assert letter["number"] == "ขร ๐๐๑๙.๑/ ๑๙๕๕๕"
-    assert letter["number_normalized"] == "ขร 0019.1/19555"
     assert letter["number_thai"] == "ขร ๐๐๑๙.๑/๑๙๕๕๕"
     assert letter["circular"] is False
     assert letter["number_province"] == "เชียงราย"
     assert letter["office"] == "ศาลากลางจังหวัดเชียงราย"
     assert letter["address"] == "ถนนแม่ฟ้าหลวง ขร ๕๗๑๐๐"
-    assert letter["date"] == "2024-06-19"
     assert letter["date_raw"] == "๑๙ มิถุนายน ๒๕๖๗"
     assert letter["urgency"] == "ด่วนที่สุด"
-    assert letter["subject"] == SUBJECT_003
-    assert letter["addressee"] == "นายอำเภอทุกอำเภอ"
-    assert letter["references"] == [
-        {
-            "raw": "หนังสือจังหวัดเชียงราย ด่วนที่สุด ที่ ขร ๐๐๑๙.๑/ว ๑๒๑๖๙ ลงวันที่ ๒๑ พฤษภาคม ๒๕๖๗",
-            "number": "ขร 0019.1/ว12169",
-            "date": "2024-05-21",
-        }
-    ]
-    assert letter["enclosures"] == ENCLOSURES_003
-    assert letter["signatory"] == "นางอำไพ บัวระดก"
     assert letter["position"] == "พัฒนาการจังหวัด"
     assert letter["acting_for"] == "ผู้ว่าราชการจังหวัดเชียงราย"
     assert letter["contact"] == {
         "unit": "สำนักงานพัฒนาชุมชนจังหวัด กลุ่มงานยุทธศาสตร์การพัฒนาชุมชน",
         "phone": "053177350",
     }
-    # 'ภายใน ๗ วัน หลังดำเนินการแล้วเสร็จ': counted from completion, so no date
-    assert u.metadata["deadlines"] == [
-        {
-            "date": None,
-            "sentence": "๒. เมื่อดำเนินกิจกรรม/โครงการแล้วเสร็จ ให้รายงานผลการดำเนินงานในระบบ (BPM) "
-            "และในระบบ รายงานที่กรมการพัฒนาชุมชนกำหนด ภายใน ๗ วัน หลังดำเนินการแล้วเสร็จ",
-            "days": 7,
-            "working_days": False,
-            "relative_to": "หลังดำเนินการแล้วเสร็จ",
-        }
-    ]
     md = u.metadata
     assert md["dates"] == ["2024-06-19", "2024-05-21"]
-    assert md["provinces"][0] == "เชียงราย"
+    # 'พื้นที่ดำเนินการ ทุกจังหวัด (ยกเว้น กรุงเทพมหานคร)': an excluded place is not named
+    assert md["provinces"] == ["เชียงราย"]
     assert {"district": "เวียงชัย", "province": "เชียงราย"} in md["districts"]
     assert md["projects"][0] == ("โครงการการบริหารการจัดเก็บและใช้ประโยชน์ข้อมูลความจำเป็นพื้นฐาน (จปฐ.)")
     assert "กิจกรรมการตรวจสอบและรับรองคุณภาพการจัดเก็บข้อมูลความจำเป็นพื้นฐาน (จปฐ.)" in (md["activities"])
@@ -110,20 +144,14 @@ def test_seed_004_circular_letter_fields():
     assert u.kind == "letter"
     assert u.document_date == dt.date(2023, 3, 27)
     assert u.fiscal_year == 2566
+    assert_letter_fields(u, FIELDS_004, DEADLINES_004)
     letter = u.metadata["letter"]
-    assert letter["number"] == "ฌข ๐๐๑๙/ว ๒๐๒๕"
-    assert letter["number_normalized"] == "ฌข 0019/ว2025"
     assert letter["circular"] is True
     assert letter["number_province"] == "ฉะเชิงเทรา"  # ฌข is how this letter prints ฉช
     assert letter["office"] == "ศาลากลางจังหวัดฉะเชิงเทรา"
     assert letter["address"] == "ถนนเรืองวุฒิ ฌข ๒๕๐๐๐"
     assert letter["date_raw"] == "๒๗ มีนาคม ๒๕๖๖"
     assert letter["urgency"] is None
-    assert letter["subject"] == SUBJECT_004
-    assert letter["addressee"] == "นายอำเภอ ทุกอำเภอ"
-    assert letter["references"] == []
-    assert letter["enclosures"] == ["แนวทางการดำเนินงาน จำนวน ๑ ชุด"]
-    assert letter["signatory"] == "นายวรันธุ์ ติประเสริฐสิน"
     assert letter["position"] == "พัฒนาการจังหวัด"
     assert letter["acting_for"] == "ผู้ว่าราชการจังหวัดฉะเชิงเทรา"
     assert letter["contact"] == {
@@ -131,10 +159,6 @@ def test_seed_004_circular_letter_fields():
         "phone": "038511239",
         "fax": "038814483",
     }
-    # the same deadline is stated twice (in the letter and in the attachment): kept once
-    (deadline,) = u.metadata["deadlines"]
-    assert deadline["date"] == "2023-06-30"
-    assert deadline["sentence"].endswith("ส่งให้จังหวัดภายในวันศุกร์ที่ ๓๐ มิถุนายน ๒๕๖๖")
     assert u.metadata["projects"] == ["โครงการเปิดคู่มือการดำเนินการบริหารจัดการจัดเก็บและ"
                                       "ใช้ประโยชน์ข้อมูลความจำเป็นพื้นฐาน (จปฐ.) "
                                       "“CHACHOENSAO SMART PRACTICE FOR SMART BMN”"]  # fmt: skip
@@ -166,6 +190,68 @@ def test_seed_000_fiscal_year_and_deadlines():
     assert u.fiscal_year == 2562
     assert u.document_date is None  # undated; its deadlines are not its date
     assert [d["date"] for d in u.metadata["deadlines"]] == ["2019-10-31", "2019-11-06"]
+
+
+def test_a_date_in_prose_dates_nothing():
+    """Only the date line of a dated structure (letter, memo, minutes, announcement,
+    order) is a document date: prose that opens with a date is not dated by it."""
+    u = understand("เมื่อวันที่ ๕ มกราคม ๒๕๖๗ ฝนตกหนักในพื้นที่อำเภอแม่ริม\nถนนหลายสายถูกน้ำท่วม")
+    assert u.kind == "other"
+    assert u.document_date is None and u.fiscal_year is None
+    assert u.metadata["dates"] == ["2024-01-05"]  # still found as a date in the text
+
+
+def test_words_that_begin_with_a_label_are_not_the_label():
+    """'เรียนรู้' (learn) is not 'เรียน' (to: the addressee line), 'เรื่องเล่า' (story) is not
+    'เรื่อง' (subject): a training handout is not a letter and gets no letter fields."""
+    handout = (
+        "เอกสารประกอบการอบรม\n"
+        "เรียนรู้การใช้งานระบบติดตามประเมินผลโครงการ (PADME)\n"
+        "เรื่องเล่าจากผู้ใช้งาน\n"
+        "เรื่อง การบันทึกข้อมูลโครงการ\n"
+        "ผู้เข้าอบรมจะได้ฝึกบันทึกข้อมูลโครงการและกิจกรรมด้วยตนเอง"
+    )
+    u = understand(handout)
+    assert u.kind == "other", u.kind_evidence
+    assert "letter" not in u.metadata
+    assert u.title == "เอกสารประกอบการอบรม"
+
+
+def test_news_headlines_and_cited_meetings_are_not_structures():
+    """A headline that opens with the verb ประกาศ has no issuer's subject line; a meeting
+    cited by number in passing does not make a meeting report."""
+    headline = understand(
+        "ประกาศรับรองข้าวพื้นนุ่มพันธุ์ใหม่ กข87 หวังกระตุ้นการส่งออกข้าวไทย\n"
+        "กระทรวงเกษตรฯ กรมการข้าว ประกาศรับรองข้าวพื้นนุ่มพันธุ์ใหม่ กข87"
+    )
+    assert headline.kind == "other", headline.kind_evidence
+    cited = understand(
+        "แผนเฉพาะกิจได้รับความเห็นชอบจากคณะกรรมการสิ่งแวดล้อมแห่งชาติ"
+        "ในการประชุมครั้งที่ 7/2563 เมื่อวันที่ 4 พฤศจิกายน 2563"
+    )
+    assert cited.kind == "other", cited.kind_evidence
+    announcement = understand(
+        "ประกาศจังหวัดเชียงใหม่\nเรื่อง รับสมัครอาสาสมัครผู้จัดเก็บข้อมูล\n"
+        "ด้วยจังหวัดเชียงใหม่จะรับสมัคร…\nประกาศ ณ วันที่ ๕ มกราคม พ.ศ. ๒๕๖๗"
+    )
+    assert announcement.kind == "announcement"
+    assert announcement.document_date == dt.date(2024, 1, 5)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "รายงานสรุปผลการดำเนินงานโครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา",
+        "รายงานผลการดำเนินโครงการพัฒนาการท่องเที่ยวเชิงสร้างสรรค์ล้านนา",
+    ],
+)
+def test_project_summary_reports_are_recognised_by_their_heading(heading):
+    u = understand(
+        f"กลุ่มจังหวัดภาคเหนือตอนบน ๑\n{heading}\n"
+        "กิจกรรมที่ ๑ อบรมผู้ประกอบการ ประจำปีงบประมาณ พ.ศ. ๒๕๖๒\nบทสรุปผู้บริหาร"
+    )
+    assert u.kind == "summary_report", u.kind_evidence
+    assert u.fiscal_year == 2562 and u.document_date is None
 
 
 def test_no_letter_structure_gives_other_and_no_invented_fields():
@@ -228,6 +314,18 @@ def test_gov_pdf_kinds(name, kind, pages):
         assert u.fiscal_year == 2565
 
 
+def test_budget_document_fiscal_year_is_the_one_its_title_names():
+    """The whole Budget Bureau FY2565 volume cites 2566 (next year's estimates) more often
+    than 2565; its cover says 'ประจำปีงบประมาณ พ.ศ. ๒๕๖๕'."""
+    path = GOV_PDF / "budget_bureau_fy2565_doc3_vol17.pdf"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    u = understand(pdf_text(path), path.name)
+    assert u.kind == "budget_table"
+    assert u.fiscal_year == 2565, u.metadata["fiscal_year_source"]
+    assert "title" in u.metadata["fiscal_year_source"]
+
+
 def test_order_title_and_announcement_title():
     order = understand(pdf_text(GOV_PDF / "ratchakitcha_2558_ncpo_order_34.pdf"))
     assert squash(order.title) == squash(
@@ -238,40 +336,26 @@ def test_order_title_and_announcement_title():
 # --- the same letters from their PDFs, text by pypdf + repair_thai ----------------------
 
 
-def _similar(a: str | None, b: str) -> float:
-    return difflib.SequenceMatcher(None, squash(a), squash(b)).ratio()
-
-
 def test_seed_003_from_repaired_pdf():
     u = understand(repaired_pdf("003"), "003.pdf")
     assert u.kind == "letter"
     assert u.document_date == dt.date(2024, 6, 19)
     assert u.fiscal_year == 2567
+    assert_letter_fields(u, FIELDS_003, DEADLINES_003)
     letter = u.metadata["letter"]
-    assert letter["number_normalized"] == "ขร 0019.1/19555"
     assert letter["urgency"] == "ด่วนที่สุด"
     assert letter["circular"] is False
-    assert [(r["number"], r["date"]) for r in letter["references"]] == [
-        ("ขร 0019.1/ว12169", "2024-05-21")
-    ]
-    assert len(letter["enclosures"]) == 2
-    assert _similar(letter["subject"], SUBJECT_003) > 0.95
-    assert squash(letter["signatory"]) == squash("นางอำไพ บัวระดก")
     assert letter["contact"]["phone"] == "053177350"
-    assert [(d["date"], d.get("days")) for d in u.metadata["deadlines"]] == [(None, 7)]
 
 
 def test_seed_004_from_repaired_pdf():
     u = understand(repaired_pdf("004"), "004.pdf")
     assert u.kind == "letter"
     assert u.document_date == dt.date(2023, 3, 27)
+    assert_letter_fields(u, FIELDS_004, DEADLINES_004)
     letter = u.metadata["letter"]
-    assert letter["number_normalized"] == "ฌข 0019/ว2025"
     assert letter["circular"] is True
-    assert _similar(letter["subject"], SUBJECT_004) > 0.95
-    assert len(letter["enclosures"]) == 1
     assert letter["contact"]["phone"] == "038511239"
-    assert {d["date"] for d in u.metadata["deadlines"]} == {"2023-06-30"}
 
 
 @pytest.mark.parametrize(

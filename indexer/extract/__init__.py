@@ -61,6 +61,8 @@ def _handler(mime: str) -> Callable[..., Extraction] | None:
         return lambda p, ocr: office.extract_odf(p)
     if mime in _LEGACY_OFFICE:
         return lambda p, ocr: office.extract_legacy_office(p, mime, ocr_enabled=ocr)
+    if mime in {"text/rtf", "application/rtf"}:
+        return lambda p, ocr: text.extract_rtf(p)
     if mime in {"text/html", "application/xhtml+xml"}:
         return lambda p, ocr: text.extract_html(p)
     if mime.startswith("text/") or mime in {"application/csv", "application/json"}:

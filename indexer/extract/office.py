@@ -349,6 +349,41 @@ def _legacy_target(path: Path, mime: str) -> str:
     return {".xls": "xlsx", ".ppt": "pptx"}.get(suffix, "docx")
 
 
+# Every legacy Office file is an OLE2 compound file: with this header, a file LibreOffice
+# cannot convert still looks sound, and is kept without text rather than refused.
+OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def _convert(binary: str, path: Path, target: str, workdir: Path) -> tuple[Path | None, str]:
+    """(converted file, "") or (None, why the conversion failed)."""
+    source = workdir / f"source{path.suffix.lower() or '.' + target[:-1]}"
+    shutil.copyfile(path, source)
+    args = [
+        binary,
+        f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
+        "--headless",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(workdir),
+        str(source),
+    ]
+    try:
+        done = subprocess.run(args, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return None, f"LibreOffice conversion timed out after {SOFFICE_TIMEOUT} s"
+    converted = source.with_suffix("." + target)
+    if converted.exists():
+        return converted, ""
+    said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return None, f"LibreOffice could not convert the file ({said[-1] if said else done.returncode})"
+
+
+def _looks_sound(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(OLE2_SIGNATURE)) == OLE2_SIGNATURE
+
+
 def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) -> Extraction:
     binary = soffice_path()
     if binary is None:
@@ -359,33 +394,17 @@ def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) ->
         )
     target = _legacy_target(path, mime)
     with tempfile.TemporaryDirectory(prefix="khlang-soffice-") as tmp:
-        profile = Path(tmp) / "profile"
-        source = Path(tmp) / f"source{path.suffix.lower() or '.' + target[:-1]}"
-        shutil.copyfile(path, source)
-        args = [
-            binary,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            target,
-            "--outdir",
-            tmp,
-            str(source),
-        ]
-        try:
-            subprocess.run(args, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise UnsoundFile(
-                "legacy-office-timeout",
-                "LibreOffice แปลงไฟล์ไม่เสร็จในเวลาที่กำหนด",
-                "LibreOffice conversion timed out",
-            ) from exc
-        converted = source.with_suffix("." + target)
-        if not converted.exists():
+        converted, failure = _convert(binary, path, target, Path(tmp))
+        if converted is None and _looks_sound(path):
+            return Extraction.without_text(
+                f"LibreOffice อ่านข้อความจากไฟล์ Office รุ่นเก่านี้ไม่ได้ จึงเก็บไว้โดยไม่มีข้อความ ({failure})",
+                metadata={"mime": mime, "converter": _soffice_version(binary)},
+            )
+        if converted is None:
             raise UnsoundFile(
                 "legacy-office-corrupt",
                 "LibreOffice เปิดไฟล์ Office รุ่นเก่านี้ไม่ได้ ไฟล์อาจเสียหาย",
-                "LibreOffice could not convert the legacy Office file",
+                failure,
             )
         inner = {"docx": extract_docx, "xlsx": extract_xlsx, "pptx": extract_pptx}[target]
         result = inner(converted)

@@ -29,6 +29,9 @@ QUALITY_THRESHOLD = 0.8
 MIN_PAGE_CHARS = 20
 
 _ACTUAL_TEXT_FONT = NameObject("/KhlangActualText")
+#: Helper glyph width when the replaced glyphs' is unknown: 3 em, so the position jump to
+#: the next glyph never looks like a space.
+WIDE_GLYPH = 3000
 
 
 def _actual_text(operands: list) -> str | None:
@@ -39,7 +42,26 @@ def _actual_text(operands: list) -> str | None:
     return None
 
 
-def _rewrite_actual_text(operations: list, codes: dict[str, int]) -> list:
+def _advance(font, operands: list, operator: bytes) -> float | None:
+    """How far a text operator's glyphs move the pen, in thousandths of the font size, from
+    a simple font's /Widths; None when not known (composite fonts)."""
+    try:
+        font = font.get_object()
+        widths = [float(w) for w in font["/Widths"]]
+        first = int(font.get("/FirstChar", 0))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    shown = operands[0] if operator == b"TJ" else operands[-1:]
+    total = 0.0
+    for part in shown if isinstance(shown, list) else [shown]:
+        if isinstance(part, bytes):
+            total += sum(widths[c - first] if 0 <= c - first < len(widths) else 0 for c in part)
+        elif isinstance(part, (int, float)):
+            total -= float(part)  # TJ adjustments: positive numbers move left
+    return total
+
+
+def _rewrite_actual_text(operations: list, codes: dict[tuple[str, int], int], fonts) -> list:
     """Replace the glyphs shown inside each /ActualText marked-content span with
     codes of a helper font whose ToUnicode gives the ActualText characters."""
     out: list = []
@@ -68,13 +90,18 @@ def _rewrite_actual_text(operations: list, codes: dict[str, int]) -> list:
         if span is not None and operator in (b"Tj", b"TJ", b"'", b'"'):
             if span["done"] or font is None:
                 continue
+            # The helper glyphs advance as far as the glyphs they replace, so a gap after
+            # the span (the space between a given name and a surname) still reads as one.
+            advance = _advance(fonts.get(font[0]), operands, operator)
             shown = []
-            for char in span["text"]:
-                if char not in codes:
+            for index, char in enumerate(span["text"]):
+                last = index == len(span["text"]) - 1
+                width = WIDE_GLYPH if advance is None else (round(advance) if last else 0)
+                if (char, width) not in codes:
                     if len(codes) >= 255:
                         break
-                    codes[char] = len(codes) + 1
-                shown.append(codes[char])
+                    codes[(char, width)] = len(codes) + 1
+                shown.append(codes[(char, width)])
             out.append(([_ACTUAL_TEXT_FONT, font[1]], b"Tf"))
             out.append(([ByteStringObject(bytes(shown))], b"Tj"))
             out.append(([font[0], font[1]], b"Tf"))
@@ -84,7 +111,7 @@ def _rewrite_actual_text(operations: list, codes: dict[str, int]) -> list:
     return out
 
 
-def _helper_font(codes: dict[str, int]) -> DictionaryObject:
+def _helper_font(codes: dict[tuple[str, int], int]) -> DictionaryObject:
     lines = [
         "/CIDInit/ProcSet findresource begin 12 dict begin begincmap",
         "/CMapName/KhlangActualText def /CMapType 2 def",
@@ -92,12 +119,12 @@ def _helper_font(codes: dict[str, int]) -> DictionaryObject:
         f"{len(codes)} beginbfchar",
     ]
     lines += [
-        f"<{code:02X}> <{char.encode('utf-16-be').hex().upper()}>" for char, code in codes.items()
+        f"<{code:02X}> <{char.encode('utf-16-be').hex().upper()}>"
+        for (char, _width), code in codes.items()
     ]
     lines.append("endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
     to_unicode = DecodedStreamObject()
     to_unicode.set_data("\n".join(lines).encode("ascii"))
-    # Wide glyphs (3 em): the position jump to the next glyph never looks like a space.
     return DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
@@ -105,7 +132,7 @@ def _helper_font(codes: dict[str, int]) -> DictionaryObject:
             NameObject("/BaseFont"): _ACTUAL_TEXT_FONT,
             NameObject("/FirstChar"): NumberObject(1),
             NameObject("/LastChar"): NumberObject(len(codes)),
-            NameObject("/Widths"): ArrayObject([NumberObject(3000)] * len(codes)),
+            NameObject("/Widths"): ArrayObject([NumberObject(width) for _char, width in codes]),
             NameObject("/ToUnicode"): to_unicode,
         }
     )
@@ -123,14 +150,14 @@ def apply_actual_text(page: PageObject, reader: PdfReader) -> bool:
     if contents is None or b"/ActualText" not in contents.get_data():
         return False
     stream = ContentStream(contents, reader, "bytes")
-    codes: dict[str, int] = {}
-    operations = _rewrite_actual_text(stream.operations, codes)
-    if not codes:
-        return False
-    stream.operations = operations
+    codes: dict[tuple[str, int], int] = {}
     # Pages often share one resource dictionary: give this page its own copies.
     resources = DictionaryObject(page["/Resources"].get_object())
     fonts = DictionaryObject(resources.get("/Font", DictionaryObject()).get_object())
+    operations = _rewrite_actual_text(stream.operations, codes, fonts)
+    if not codes:
+        return False
+    stream.operations = operations
     fonts[_ACTUAL_TEXT_FONT] = _helper_font(codes)
     resources[NameObject("/Font")] = fonts
     page[NameObject("/Resources")] = resources

@@ -4,12 +4,13 @@ encodings (TIS-620 / Windows-874)."""
 from __future__ import annotations
 
 import codecs
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 from indexer.thai.repair import repair_thai
 
-from .model import Extraction, add_repairs, tool
+from .model import Extraction, UnsoundFile, add_repairs, tool
 
 MAX_TEXT_BYTES = 200 * 1024 * 1024
 
@@ -190,4 +191,26 @@ def extract_html(path: Path) -> Extraction:
     if title:
         result.title = repair_thai(title).text
         result.metadata["title"] = result.title
+    return result
+
+
+# RTF names its code page in the header; Thai Windows writes \ansicpg874.
+_RTF_CODE_PAGE = re.compile(rb"\\ansicpg(\d+)")
+
+
+def extract_rtf(path: Path) -> Extraction:
+    """RTF through striprtf, which follows the file's code page (\\ansicpg, and each
+    font's \\fcharset) for \\'hh bytes, and reads \\uN escapes."""
+    from striprtf.striprtf import rtf_to_text
+
+    data = _read(path)
+    code_page = _RTF_CODE_PAGE.search(data[:8192])
+    encoding = f"cp{int(code_page[1])}" if code_page else "cp1252"
+    # RTF is 7-bit text by its specification; Latin-1 keeps any stray 8-bit byte as is.
+    try:
+        text = rtf_to_text(data.decode("latin-1"), encoding=encoding, errors="replace")
+    except (ValueError, IndexError, LookupError) as exc:
+        raise UnsoundFile("rtf-corrupt", "ไฟล์ RTF เสียหาย อ่านไม่ได้", f"corrupt RTF: {exc}") from exc
+    result = _finish(text, encoding, "rtf", [])
+    result.tools = [tool("striprtf"), tool("pythainlp")]
     return result

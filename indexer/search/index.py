@@ -31,23 +31,36 @@ import heapq
 import json
 import logging
 import os
+import pickle
 import shutil
+import sqlite3
+import struct
 import threading
 import time
 import weakref
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as Q
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query.compound import DefaultOr
 from whoosh.writing import LockError
 
 from . import sidecar as sc
 from .analysis import normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
-from .query import Clause, chunk_clause, filter_query, normalize_filters, parse
+from .query import (
+    PARTIAL_FIELDS,
+    Clause,
+    chunk_clause,
+    filter_query,
+    normalize_filters,
+    parse,
+    repair_query,
+)
 from .schema import (
     FACET_FIELDS,
     build_schema,
@@ -112,6 +125,7 @@ class _SearcherCache:
         self._date_lock = threading.Lock()
         self._lengths: dict[str, list[list[float] | None]] = {}  # field -> per segment
         self._filters: dict[tuple, frozenset[int] | None] = {}
+        self._project_of: dict[int, list[str]] | None = None
 
     def filter_docs(self, filters: dict[str, list[str]], published_only: bool):
         """The docnums the filters allow (None: no filter)."""
@@ -123,13 +137,36 @@ class _SearcherCache:
             parts.append(("publication", ("published",)))  # approved awaits the publisher
         allowed: frozenset[int] | None = None
         for fname, values in parts:
-            table = self.values.get(fname, {})
-            got = frozenset().union(*(table.get(v, frozenset()) for v in values))
+            got = self.value_docs(fname, values)
             allowed = got if allowed is None else allowed & got
         if len(self._filters) > 64:
             self._filters.clear()
         self._filters[key] = allowed
         return allowed
+
+    def value_docs(self, fname: str, values: Iterable[str]) -> frozenset[int]:
+        """The docnums having any of ``values`` in field ``fname``. For the fields of long
+        official names (project, agency), a value that is not a whole name stands for every
+        name that contains it: staff type part of a project's name."""
+        table = self.values.get(fname, {})
+        names: set[str] = set()
+        for v in values:
+            if v in table or fname not in PARTIAL_FIELDS:
+                names.add(v)
+            else:
+                part = v.casefold()
+                names.update(n for n in table if part in n.casefold())
+        return frozenset().union(*(table.get(n, frozenset()) for n in names))
+
+    def projects_of(self, docnum: int) -> list[str]:
+        """The project names of one document (the project facet, read backwards)."""
+        if self._project_of is None:
+            inverse: dict[int, list[str]] = {}
+            for name, members in sorted(self.values.get("project", {}).items()):
+                for d in members:
+                    inverse.setdefault(d, []).append(name)
+            self._project_of = inverse
+        return self._project_of.get(docnum, [])
 
     def by_date(self, searcher, docs: set[int], n: int) -> list[int]:
         """The ``n`` most recent of ``docs`` (undated last). ``searcher``: the calling
@@ -386,6 +423,41 @@ class IndexBusy(RuntimeError):
     """The writer lock could not be taken within lock_timeout."""
 
 
+class IndexDamaged(RuntimeError):
+    """The live generation could not be read; it is marked damaged (``DAMAGED_FILE``), so
+    that every process reports it and ``reindex --if-needed`` rebuilds it."""
+
+
+MATCH_MODES = ("strict", "any")
+DAMAGED_FILE = "DAMAGED"  # in a generation: a search failed to read it (the reason inside)
+# What reading damaged segments or a damaged sidecar raises (zlib, struct, pickle, EOF,
+# Whoosh's own errors, SQLite's "malformed"/"not a database"); a bug elsewhere is not
+# taken for damage.
+_READ_ERRORS = (
+    zlib.error,
+    struct.error,
+    pickle.UnpicklingError,
+    EOFError,
+    OSError,
+    ValueError,
+    IndexError,
+    KeyError,
+    sqlite3.DatabaseError,
+    sc.SidecarError,
+    WhooshIndexError,
+)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    if isinstance(exc, IndexBusy) or not isinstance(exc, _READ_ERRORS):
+        return False
+    # another connection writing or checkpointing is not damage
+    return not (
+        isinstance(exc, sqlite3.OperationalError)
+        and any(w in str(exc) for w in ("locked", "busy", "interrupted"))
+    )
+
+
 class SearchIndex:
     def __init__(
         self,
@@ -417,20 +489,74 @@ class SearchIndex:
     def schema_version(self) -> str:
         return schema_version(self.dictionary)
 
+    def _meta(self, gen: str | None = None) -> dict:
+        gen = gen or self._read_current()
+        if gen is None:
+            return {}
+        try:
+            return json.loads((self.index_dir / gen / META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
     def stored_schema_version(self) -> str | None:
+        return self._meta().get("schema_version")
+
+    def damaged(self) -> str | None:
+        """Why the live generation is known to be damaged (a search failed to read it, in
+        this or another process), or None."""
         gen = self._read_current()
         if gen is None:
             return None
         try:
-            meta = json.loads((self.index_dir / gen / META_FILE).read_text("utf-8"))
-        except (OSError, ValueError):
+            return (self.index_dir / gen / DAMAGED_FILE).read_text("utf-8") or "damaged"
+        except OSError:
             return None
-        return meta.get("schema_version")
 
     def needs_rebuild(self) -> bool:
-        """True when the index is missing, was recreated empty, or was built by another
-        analyzer/dictionary/schema version."""
-        return self.recreated or self.stored_schema_version() != self.schema_version
+        """True when the index is missing, was recreated empty (by this or any process),
+        is known to be damaged, or was built by another analyzer/dictionary/schema
+        version."""
+        meta = self._meta()
+        return (
+            self.recreated
+            or bool(meta.get("recreated_empty"))
+            or meta.get("schema_version") != self.schema_version
+            or self.damaged() is not None
+        )
+
+    def _mark_damaged(self, gen: str, exc: BaseException) -> None:
+        log.error("search index generation %s damaged: %r", gen, exc)
+        with contextlib.suppress(OSError):  # a generation swapped out and removed meanwhile
+            (self.index_dir / gen / DAMAGED_FILE).write_text(repr(exc)[:2000], "utf-8")
+
+    def _reading(self, read: Callable[[], Any]) -> Any:
+        """Run a read of the live generation. A read error means damage the quick health
+        check missed: the generation is marked damaged and :class:`IndexDamaged` raised,
+        rather than every search failing with a traceback. An error from a generation
+        that was swapped out meanwhile is retried once on the new one."""
+        for attempt in (1, 2):
+            gen = self._read_current()
+            try:
+                return read()
+            except Exception as exc:
+                if not _is_damage(exc):
+                    raise
+                self._reset_thread_readers()
+                if attempt == 1 and self._read_current() != gen:
+                    continue
+                if gen is not None:
+                    self._mark_damaged(gen, exc)
+                raise IndexDamaged(f"search index {gen} unreadable: {exc!r}") from exc
+        raise AssertionError("unreachable")
+
+    def _reset_thread_readers(self) -> None:
+        local = self._local
+        self._drop(local.searcher)
+        self._drop(local.side)
+        local.searcher = local.side = None
+        local.gen = None
+        with self._lock:
+            self._close()
 
     # --- generations ------------------------------------------------------------------------
 
@@ -459,13 +585,15 @@ class SearchIndex:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _new_generation(self) -> str:
+    def _new_generation(self, *, recreated_empty: bool = False) -> str:
         gen = f"gen-{time.time_ns()}-{os.getpid()}"
         path = self.index_dir / gen
         path.mkdir(parents=True)
         _storage(path).create_index(build_schema(self.dictionary))
         sc.create(path / sc.FILE_NAME)
         meta = {"schema_version": self.schema_version, "created": time.time()}
+        if recreated_empty:  # in the file: the other processes must know it too
+            meta["recreated_empty"] = True
         (path / META_FILE).write_text(json.dumps(meta), "utf-8")
         return gen
 
@@ -586,10 +714,11 @@ class SearchIndex:
             return False
 
     def is_healthy(self, deep: bool = False) -> bool:
-        """Can the live generation be opened and read? ``deep`` reads every postings list and
-        stored document (slow on a large index)."""
+        """Can the live generation be opened and read (and has no search found it
+        damaged)? ``deep`` reads every postings list and stored document (slow on a large
+        index)."""
         gen = self._read_current()
-        return gen is not None and self._healthy_gen(gen, deep=deep)
+        return gen is not None and self.damaged() is None and self._healthy_gen(gen, deep=deep)
 
     def open_or_create(self) -> SearchIndex:
         """Open the index, creating it if absent and recreating it (empty) if it cannot be
@@ -601,7 +730,7 @@ class SearchIndex:
                 if gen is not None:
                     log.error("search index %s damaged; recreating it empty", gen)
                 self._close()
-                new = self._new_generation()
+                new = self._new_generation(recreated_empty=gen is not None)
                 self._swap(new)
                 self.recreated = True
                 self._cleanup(keep={new})
@@ -671,18 +800,25 @@ class SearchIndex:
     def indexed_ids(self) -> set[int]:
         """Ids in the index: live Whoosh documents, and any id the sidecar still holds (a
         write interrupted between the two), so that reconciliation can delete phantoms."""
-        local = self._thread_readers()
-        ids = set(self._searcher_cache(local.searcher).docnum_of)
-        return ids | local.side.ids()
+
+        def read() -> set[int]:
+            local = self._thread_readers()
+            return self.searchable_ids() | local.side.ids()
+
+        return self._reading(read)
+
+    def searchable_ids(self) -> set[int]:
+        """Ids a search can return (search maps its matches through Whoosh's ids)."""
+        return self._reading(lambda: set(self._searcher_cache(self._get_searcher()).docnum_of))
 
     def doc_count(self) -> int:
-        return self._get_searcher().doc_count()
+        return self._reading(lambda: self._get_searcher().doc_count())
 
     def warm(self) -> None:
         """Build the tables shared by every search of the current index state (ids, facet
         values), which the first search of a process otherwise waits for: ~1.5 s at 100k
         documents."""
-        self._searcher_cache(self._get_searcher())
+        self._reading(lambda: self._searcher_cache(self._get_searcher()))
 
     def rebuild(
         self,
@@ -695,9 +831,24 @@ class SearchIndex:
         """Index ``docs_iter`` into a fresh generation, then atomically make it live.
 
         Searches keep using the old generation until the swap. Writes that other processes
-        make to the old generation during the rebuild are not carried over: run rebuild from
-        one maintenance process and reconcile afterwards (``indexed_ids()``).
-        ``progress(n_done)`` is called every 100 documents and at the end.
+        make to the old generation meanwhile are not carried over here: the database-aware
+        caller (:func:`indexer.indexing.reindex`) builds with :meth:`build_generation`,
+        catches those up under its write lock, then calls :meth:`swap_in`.
+        ``progress(n_done)`` is called every 100 documents and at the end."""
+        gen, n = self.build_generation(docs_iter, progress, limitmb=limitmb, procs=procs)
+        self.swap_in(gen)
+        return n
+
+    def build_generation(
+        self,
+        docs_iter: Iterable[dict],
+        progress: Callable[[int], Any] | None = None,
+        *,
+        limitmb: int = 256,
+        procs: int | None = None,
+    ) -> tuple[str, int]:
+        """Fill a fresh generation with ``docs_iter`` (not yet live); returns its name and
+        the number of documents read.
 
         ``procs``: Whoosh writer processes (default: 2 on a multi-core machine when called
         from a single-threaded process, else 1). This process prepares documents and fills
@@ -757,6 +908,17 @@ class SearchIndex:
                 con.close()
             shutil.rmtree(path, ignore_errors=True)
             raise
+        if progress is not None:
+            progress(n)
+        return gen, n
+
+    def add_to_generation(self, gen: str, docs: list[dict]) -> None:
+        """Add or replace documents in a generation that is not live yet."""
+        for start in range(0, len(docs), 200):
+            self._write_to(gen, docs[start : start + 200])
+
+    def swap_in(self, gen: str) -> None:
+        """Make generation ``gen`` (from :meth:`build_generation`) the live one."""
         with self._lock, self._admin_lock():
             old = self._read_current()
             self._swap(gen)
@@ -764,9 +926,6 @@ class SearchIndex:
             self.recreated = False
             self._cleanup(keep={gen} | ({old} if old else set()))
             self._index()
-        if progress is not None:
-            progress(n)
-        return n
 
     # --- searching --------------------------------------------------------------------------
 
@@ -886,7 +1045,8 @@ class SearchIndex:
             "kind": f.get("kind") or "",
             "category": f.get("category") or "",
             "fiscal_year": int(fy) if fy.isdigit() else None,
-            "date": f.get("date") or None,
+            "date": f.get("date") or None,  # the document's own date; None when undated
+            "received": f.get("received") or None,  # when it came into Khlang
         }
 
     def _suggest(self, searcher, chunks: list[str]) -> str | None:
@@ -936,7 +1096,7 @@ class SearchIndex:
         sort: str = "relevance",
         published_only: bool = False,
         filters: dict | None = None,
-        relaxed: bool = False,
+        match: str = "strict",
     ) -> dict:
         """Search; see the module docstring of :mod:`indexer.search.query` for the language.
 
@@ -944,10 +1104,16 @@ class SearchIndex:
         some. ``total`` and ``facets`` count every match after filters (and the
         ``published_only`` visibility filter).
 
-        ``relaxed=True`` is for natural-language questions: an unbroken Thai chunk is no
-        longer a phrase but its content words (stopwords dropped), each a clause."""
+        ``match="any"`` ("any of these words", for natural-language questions): an unbroken
+        Thai chunk is no longer a phrase but its content words (stopwords dropped), each a
+        clause; documents with all of them still come first. The default, ``"strict"``,
+        keeps each chunk a phrase.
+
+        Raises :class:`IndexDamaged` when the index cannot be read (and marks it so)."""
         if sort not in ("relevance", "date"):
             raise ValueError("sort must be 'relevance' or 'date'")
+        if match not in MATCH_MODES:
+            raise ValueError(f"match must be one of {MATCH_MODES}")
         limit = max(0, int(limit))
         offset = max(0, int(offset))
         pq = parse(query)
@@ -957,40 +1123,43 @@ class SearchIndex:
         pq.filters = merged
 
         positive = pq.positive
-        if relaxed:
+        if match == "any":
             from .similar import content_words
 
             positive = [w for chunk in positive for w in content_words(chunk, self.dictionary)]
         clauses = [c for c in (chunk_clause(t, self.dictionary) for t in positive) if c]
         excluded = [c for c in (chunk_clause(t, self.dictionary) for t in pq.excluded) if c]
-
-        s = self._get_searcher()
-        cache = self._searcher_cache(s)
         key = (
             query,
             sort,
             bool(published_only),
-            bool(relaxed),
+            match,
             tuple(sorted((k, tuple(vs)) for k, vs in merged.items() if vs)),
         )
         want = offset + limit
-        ranked = self._results.get(cache.key, key, want)
-        if ranked is None:
-            # a window of at least RESULT_WINDOW, so the next pages come from the cache too
-            window = max(want, RESULT_WINDOW)
-            ranked = self._rank(s, cache, pq, clauses, excluded, sort, published_only, window)
-            self._results.put(cache.key, key, ranked)
-        hits = [
-            dict(ranked.hit(n, lambda d, score: self._hit(s, d, score, positive)))
-            for n in range(offset, min(want, len(ranked.page)))
-        ]
-        return {
-            "total": ranked.total,
-            "hits": hits,
-            "facets": {f: [dict(v) for v in vs] for f, vs in ranked.facets.items()},
-            "suggestion": ranked.suggestion,
-            "query": pq.to_dict(),
-        }
+
+        def run() -> dict:
+            s = self._get_searcher()
+            cache = self._searcher_cache(s)
+            ranked = self._results.get(cache.key, key, want)
+            if ranked is None:
+                # a window of at least RESULT_WINDOW, so the next pages come from the cache
+                window = max(want, RESULT_WINDOW)
+                ranked = self._rank(s, cache, pq, clauses, excluded, sort, published_only, window)
+                self._results.put(cache.key, key, ranked)
+            hits = [
+                dict(ranked.hit(n, lambda d, score: self._hit(s, d, score, positive)))
+                for n in range(offset, min(want, len(ranked.page)))
+            ]
+            return {
+                "total": ranked.total,
+                "hits": hits,
+                "facets": {f: [dict(v) for v in vs] for f, vs in ranked.facets.items()},
+                "suggestion": ranked.suggestion,
+                "query": pq.to_dict(),
+            }
+
+        return self._reading(run)
 
     def _rank(self, s, cache, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
         """The documents matching a parsed query: their count and facets, and the first
@@ -1013,6 +1182,8 @@ class SearchIndex:
             tier1 = docs
         for c in excluded:
             docs.difference_update(self._clause_docs(cache, c))
+        for fname, values in pq.excluded_filters.items():
+            docs.difference_update(cache.value_docs(fname, values))
         tier1 &= docs
         allowed = cache.filter_docs(pq.filters, published_only)
         if allowed is not None:
@@ -1071,41 +1242,56 @@ class SearchIndex:
         min_df: int = 1,
     ) -> list[dict]:
         """Past documents most similar to a free-text description; each hit carries the
-        ``shared_terms`` (key terms of ``text`` that the document contains)."""
+        ``shared_terms`` (key terms of ``text`` that the document contains) and its
+        ``projects`` (see :func:`indexer.search.similar.similar_projects`)."""
         from .similar import key_terms
 
-        s = self._get_searcher()
-        terms = key_terms(s.reader(), text, self.dictionary, max_terms=max_terms, min_df=min_df)
-        if not terms:
-            return []
-        subqs = []
-        for t, w in terms:
-            subqs.append(Q.Term("text", t, boost=w))
-            subqs.append(Q.Term("title", t, boost=w * 1.5))
-        excl = {str(int(i)) for i in exclude_ids}
-        mask = Q.Or([Q.Term("id", i) for i in excl]) if excl else None
-        fq = filter_query({}, published_only)
-        r = s.search(Q.Or(subqs), limit=limit, filter=fq, mask=mask, terms=True)
-        out = []
-        order = [t for t, _ in terms]
-        for h in r:
-            matched = {
-                (t.decode("utf-8") if isinstance(t, bytes) else t) for _f, t in h.matched_terms()
-            }
-            shared = [t for t in order if t in matched]
-            hit = self._hit(s, h.docnum, h.score, shared[:8])
-            hit["shared_terms"] = shared
-            out.append(hit)
-        return out
+        text = repair_query(text)
+
+        def run() -> list[dict]:
+            s = self._get_searcher()
+            cache = self._searcher_cache(s)
+            reader = s.reader()
+            terms = key_terms(reader, text, self.dictionary, max_terms=max_terms, min_df=min_df)
+            if not terms:
+                return []
+            subqs = []
+            for t, w in terms:
+                subqs.append(Q.Term("text", t, boost=w))
+                subqs.append(Q.Term("title", t, boost=w * 1.5))
+            excl = {str(int(i)) for i in exclude_ids}
+            mask = Q.Or([Q.Term("id", i) for i in excl]) if excl else None
+            fq = filter_query({}, published_only)
+            r = s.search(Q.Or(subqs), limit=limit, filter=fq, mask=mask, terms=True)
+            out = []
+            order = [t for t, _ in terms]
+            for h in r:
+                matched = {
+                    (t.decode("utf-8") if isinstance(t, bytes) else t)
+                    for _f, t in h.matched_terms()
+                }
+                shared = [t for t in order if t in matched]
+                hit = self._hit(s, h.docnum, h.score, shared[:8])
+                hit["shared_terms"] = shared
+                hit["projects"] = list(cache.projects_of(h.docnum))
+                out.append(hit)
+            return out
+
+        return self._reading(run)
 
     def similar_to_document(
         self, doc_id: int, limit: int = 10, published_only: bool = False
     ) -> list[dict]:
-        s = self._get_searcher()
-        docnum = s.document_number(id=str(int(doc_id)))
-        if docnum is None:
+        def body() -> str | None:
+            s = self._get_searcher()
+            docnum = s.document_number(id=str(int(doc_id)))
+            if docnum is None:
+                return None
+            f = s.stored_fields(docnum)
+            return f"{f.get('title') or ''}\n{decompress(f.get('body'))}"
+
+        text = self._reading(body)
+        if text is None:
             raise KeyError(doc_id)
-        f = s.stored_fields(docnum)
-        text = f"{f.get('title') or ''}\n{decompress(f.get('body'))}"
         # terms only this document has cannot be shared: min_df=2
         return self.similar(text, limit, published_only, exclude_ids=[doc_id], min_df=2)

@@ -1,12 +1,19 @@
 """The query language and its translation to Whoosh queries.
 
 Free text in Thai, English or both; ``"quoted phrases"`` (also “…”); ``-word`` or
-``-"phrase"`` to exclude; field filters with Thai or English names, values with Thai or
+``-"phrase"`` to exclude; ``-จังหวัด:ลำปาง`` (any filter with a leading ``-``) to exclude the
+documents with that value; field filters with Thai or English names, values with Thai or
 Arabic digits: ``ปีงบประมาณ:๒๕๖๒`` = ``fiscal_year:2562``, ``ประเภท:``/``kind:``,
 ``หมวด:``/``category:``, ``จังหวัด:``/``province:``, ``โครงการ:``/``project:``,
 ``หน่วยงาน:``/``agency:``, ``ผู้ส่ง:``/``sender:`` (a letter's issuing office),
 ``ความเร่งด่วน:``/``urgency:`` (ด่วนที่สุด, ด่วนมาก, ด่วน), ``มีกำหนดส่ง:``/``has_deadline:``
-(ใช่/ไม่, yes/no, true/false). Values with spaces are quoted: ``โครงการ:"..."``.
+(ใช่/ไม่, yes/no, true/false). Values with spaces are quoted: ``โครงการ:"..."``. A
+project or agency value that is not a full name matches every name containing it
+(``โครงการ:ท่องเที่ยว``).
+
+The query is repaired like ingested text first (:data:`indexer.thai.repair.STEPS`: เเ -> แ,
+decomposed sara am, PUA glyphs, mark order), so a query typed or pasted with the same damage
+finds the repaired documents.
 
 Each whitespace-separated chunk (or quoted phrase) becomes one clause that matches when the
 chunk occurs in the document: as a word or word phrase (title, metadata, text; Whoosh) OR as
@@ -22,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 
 from whoosh import query as Q
 from whoosh.query.compound import DefaultOr
+
+from indexer.thai.repair import STEPS, run_steps
 
 from .analysis import encode_units, normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
@@ -51,6 +60,8 @@ FIELD_ALIASES = {
     "มีกำหนดส่ง": "has_deadline",
     "has_deadline": "has_deadline",
 }
+# Filters whose values are long official names: a part of a name selects every name with it.
+PARTIAL_FIELDS = ("project", "agency")
 FILTER_FIELDS = (
     "fiscal_year",
     "kind",
@@ -81,6 +92,7 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)  # quoted phrases
     excluded: list[str] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
+    excluded_filters: dict[str, list[str]] = field(default_factory=dict)  # -field:value
 
     @property
     def positive(self) -> list[str]:
@@ -104,9 +116,15 @@ def filter_value(fieldname: str, value: str) -> str:
     return v
 
 
+def repair_query(text: str) -> str:
+    """The character-level repairs ingestion applies to every text (not the layout ones:
+    a query's spaces are the user's)."""
+    return run_steps(text, STEPS).text
+
+
 def parse(text: str) -> ParsedQuery:
     pq = ParsedQuery(text=text)
-    for m in _TOKEN_RE.finditer(text or ""):
+    for m in _TOKEN_RE.finditer(repair_query(text or "")):
         neg = bool(m.group("neg"))
         fname = m.group("field")
         value = m.group("phrase") if m.group("phrase") is not None else m.group("word")
@@ -116,7 +134,8 @@ def parse(text: str) -> ParsedQuery:
             if key is None:  # not a filter (e.g. 09:00): the whole thing is text
                 value = f"{fname}:{value}"
             elif value and value.strip():
-                pq.filters.setdefault(key, []).append(filter_value(key, value))
+                target = pq.excluded_filters if neg else pq.filters
+                target.setdefault(key, []).append(filter_value(key, value))
                 continue
             else:
                 continue

@@ -19,7 +19,9 @@ from .analysis import ANALYZER_VERSION, ThaiWordTokenizer, encode_units, normali
 from .dictionary import DEFAULT_DICTIONARY
 from .dictionary import load as load_dictionary
 
-SCHEMA_VERSION = "3"  # 3: word fields without positions
+# 3: word fields without positions; 4: ``received`` stored, ``date`` only the document's
+# own date (undated documents sort last), ``agency`` only the inventory items' host agencies
+SCHEMA_VERSION = "4"
 
 # Word fields searched for free text, with their boosts.
 WORD_FIELDS = {"title": 3.0, "meta": 1.5, "text": 1.0}
@@ -83,6 +85,7 @@ def build_schema(dictionary: str = DEFAULT_DICTIONARY) -> fields.Schema:
         category=fields.ID(stored=True),
         fiscal_year=fields.ID(stored=True),
         date=fields.ID(stored=True, sortable=True),
+        received=fields.STORED(),
         publication=fields.ID(stored=True),
         province=fields.TEXT(analyzer=multi, phrase=False),
         project=fields.TEXT(analyzer=multi, phrase=False),
@@ -162,6 +165,7 @@ def to_fields(doc: dict) -> dict[str, Any]:
         "category": facet_value(doc.get("category") or ""),
         "fiscal_year": str(int(fy)) if fy not in (None, "") else "",
         "date": _date_str(doc.get("date")),
+        "received": _date_str(doc.get("received")),
         "publication": facet_value(doc.get("publication") or "").lower(),
         "province": multi("provinces"),
         "project": multi("projects"),

@@ -79,3 +79,29 @@ def key_terms(
         scored.append((term, (1 + math.log(tf)) * idf))
     scored.sort(key=lambda tw: (-tw[1], tw[0]))
     return [(t, round(w, 4)) for t, w in scored[:max_terms]]
+
+
+def similar_projects(hits: list[dict], limit: int = 10, documents_each: int = 5) -> list[dict]:
+    """Projects of the similar documents ``hits`` (from SearchIndex.similar, each with its
+    ``projects``: the linked inventory items' and those named in its metadata), most
+    similar first: a project's score is the sum of its documents' scores, so a project
+    with several close outputs ranks above one with a single one; its shared terms are
+    those of its documents, in the order the documents came."""
+    groups: dict[str, dict] = {}
+    for hit in hits:
+        for name in hit.get("projects") or []:
+            group = groups.setdefault(
+                name, {"project": name, "score": 0.0, "shared_terms": [], "documents": []}
+            )
+            group["score"] += hit.get("score") or 0.0
+            if len(group["documents"]) < documents_each:
+                group["documents"].append(
+                    {"document_id": hit["document_id"], "title": hit.get("title") or ""}
+                )
+            for term in hit.get("shared_terms") or []:
+                if term not in group["shared_terms"]:
+                    group["shared_terms"].append(term)
+    ranked = sorted(groups.values(), key=lambda g: (-g["score"], g["project"]))[:limit]
+    for group in ranked:
+        group["score"] = round(group["score"], 4)
+    return ranked

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
+from indexer.thai.repair import unwrap_lines
 
 BE_OFFSET = 543
 
@@ -287,27 +288,29 @@ _DOCUMENT_ANCHOR = re.compile(r"ได้รับ|หนังสือ|ลง�
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n|\n(?=[ \t]*/?[0-9๐-๙]{1,2}(?:\.[0-9๐-๙]+)*[.)]?\s)")
 
 
-def _sentence(text: str, start: int, end: int, limit: int = 200) -> str:
-    """The clause around [start, end): its paragraph (lines up to a blank line, joined),
-    cut at spaces to about ``limit`` chars before and after, and before a following
-    'ทั้งนี้' (which opens a new sentence)."""
+def _sentence(text: str, start: int, end: int, before: int = 600, after: int = 200) -> str:
+    """The clause around [start, end): its paragraph (lines up to a blank line or a numbered
+    item), from its start when that is at most ``before`` chars back (else cut at a space),
+    to before a following 'ทั้งนี้' (which opens a new sentence) or about ``after`` chars.
+    Wrapped lines are joined as Thai wraps them (``unwrap_lines``): no space where a line
+    broke between two Thai words."""
     breaks = [m.end() for m in _PARAGRAPH_BREAK.finditer(text, 0, start)]
     s = breaks[-1] if breaks else 0
     nxt = _PARAGRAPH_BREAK.search(text, end)
     e = nxt.start() if nxt else len(text)
-    if start - s > limit:
-        cut = text.find(" ", start - limit, start)
-        s = cut + 1 if cut >= 0 else start - limit
+    if start - s > before:
+        cut = text.find(" ", start - before, start)
+        s = cut + 1 if cut >= 0 else start - before
         # do not open on a stray number or particle ('… ตอนบน ๑ ประจำปี')
         while (sp := text.find(" ", s, start)) >= 0 and sp - s <= 2:
             s = sp + 1
     then = text.find(" ทั้งนี้", end, e)
     if then >= 0:
         e = then
-    if e - end > limit:
-        cut = text.rfind(" ", end, end + limit)
-        e = cut if cut > end else end + limit
-    return re.sub(r"\s+", " ", text[s:e]).strip(" *-•❖")
+    if e - end > after:
+        cut = text.rfind(" ", end, end + after)
+        e = cut if cut > end else end + after
+    return unwrap_lines(text[s:e]).strip(" *-•❖")
 
 
 def _add_days(d: _dt.date, days: int, working: bool) -> _dt.date:

@@ -205,14 +205,22 @@ def _province_re() -> re.Pattern[str]:
 _LIST_WORDS = ("และ", "หรือ", "กับ")
 
 
+# 'ทุกจังหวัด (ยกเว้น กรุงเทพมหานคร)': a place named to be left out is not a place the text
+# is about. The exclusion runs on over a list ('ยกเว้น ลำปาง และลำพูน').
+_EXCEPT = re.compile(r"(?:ยกเว้น|เว้นแต่)\s*$")
+_LIST_GAP = re.compile(r"^(?:\s|,|/|และ|หรือ)*$")
+
+
 def find_provinces(text: str) -> list[str]:
     """Provinces named in ``text``, canonical Thai names, in order of first mention.
 
     Finds 'จังหวัดเชียงใหม่', 'จ.เชียงใหม่', bare 'เชียงใหม่' and aliases ('กรุงเทพฯ').
     Names that are also common words (AMBIGUOUS_PROVINCES, e.g. แพร่ inside เผยแพร่) count
     only after จังหวัด/จ. or standing alone (spaces, punctuation, or after และ/หรือ/กับ).
+    Names excluded ('ยกเว้น กรุงเทพมหานคร', 'เว้นแต่จังหวัดน่าน และแพร่') do not count.
     """
     found: list[str] = []
+    excluded_until = -1  # end of the last excluded name, while a list of them runs on
     for m in _province_re().finditer(text):
         name = PROVINCE_ALIASES.get(m["name"], m["name"])
         if name in AMBIGUOUS_PROVINCES and not m["prefix"]:
@@ -222,6 +230,12 @@ def find_provinces(text: str) -> list[str]:
             )
             if not (left_ok and _right_free(text, m.end("name"))):
                 continue
+        if _EXCEPT.search(text, max(0, m.start() - 12), m.start()) or (
+            excluded_until >= 0 and _LIST_GAP.match(text[excluded_until : m.start()])
+        ):
+            excluded_until = m.end()
+            continue
+        excluded_until = -1
         if name not in found:
             found.append(name)
     return found

@@ -262,6 +262,48 @@ def join_wrapped_lines(text: str) -> str:
     return _join_where(text, _RE_WRAPPED_LINE, _break_inside_word)
 
 
+_RE_SPACE_AFTER_SLASH = re.compile(f"(?<=[{THAI_LETTER}])/[ \t]+(?=[{THAI_LETTER}])")
+
+
+def fix_space_after_slash(text: str) -> str:
+    """'กิจกรรม/   โครงการ' -> 'กิจกรรม/โครงการ': Thai writes 'A/B' lists without spaces;
+    justified PDF lines stretch the gap after the slash."""
+    return _RE_SPACE_AFTER_SLASH.sub("/", text)
+
+
+# Thai that ends a wrapped line and Thai that opens the next. ฯ and ๆ are left out: a
+# space follows them in running text.
+_RE_WRAP_END = re.compile("[\u0e01-\u0e2e\u0e30-\u0e45\u0e47-\u0e4e]$")
+_RE_WRAP_START = re.compile("^[\u0e01-\u0e4e]")
+
+
+def join_wrapped(lines: list[str], spaces: list[bool] | None = None) -> str:
+    """Join the lines of one wrapped paragraph into one line: Thai next to Thai, and a line
+    ending in '/' ('กิจกรรม/' + 'โครงการ'), join without a space (Thai wraps between words
+    that have none), anything else with one. ``spaces[i]``: line i ended with a space in
+    the source (the writer's space, kept). Runs of spaces become one."""
+    out = ""
+    for i, line in enumerate(lines):
+        line = re.sub(r"\s+", " ", line.strip())
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif (
+            (_RE_WRAP_END.search(out) and _RE_WRAP_START.match(line)) or out.endswith("/")
+        ) and not (spaces and spaces[i - 1]):
+            out += line
+        else:
+            out += " " + line
+    return out
+
+
+def unwrap_lines(text: str) -> str:
+    """A paragraph of layout lines as one line (see ``join_wrapped``)."""
+    lines = text.split("\n")
+    return join_wrapped(lines, [line != line.rstrip() for line in lines])
+
+
 # --- pipeline ----------------------------------------------------------------------
 
 Step = Callable[[str], str]
@@ -283,6 +325,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
 LAYOUT_STEPS: tuple[tuple[str, Step], ...] = (
     ("line-join", join_wrapped_lines),
     ("intra-word-space", fix_intra_word_space),
+    ("slash-space", fix_space_after_slash),
 )
 
 

@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 from indexer.thai.dates import find_dates, find_deadlines, fiscal_year_of
 from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import find_districts, find_provinces
+from indexer.thai.repair import join_wrapped
 
 from .entities import (
     explicit_fiscal_years,
     find_activities,
     find_amounts,
     find_projects,
+    fiscal_year_mentions,
     unwrap,
 )
 from .kinds import KIND_LABELS_TH, Prepared, classify
-from .letter import join_wrapped, parse_letter
+from .letter import parse_letter
 
 
 @dataclass
@@ -74,31 +76,41 @@ def prepare(text: str, filename: str | None = None) -> tuple[Prepared, str]:
     return doc, printed
 
 
-_DATED_LINE = re.compile(r"(?:ประกาศ|สั่ง|ให้ไว้)\s*ณ\s*วันที่|ตั้งแต่วันที่")
+_DATED_LINE = re.compile(r"(?:ประกาศ|สั่ง|ให้ไว้)\s*ณ\s*วันที่")
 _GAZETTE = re.compile(r"ราชกิจจานุเบกษา")
+# A meeting report's date line: 'เมื่อวันพุธที่ ๒ มกราคม ๒๕๕๙ … เวลา ๐๙.๐๐ น. ณ …',
+# 'วันที่ ๕ มกราคม ๒๕๖๗ เวลา … ณ ห้องประชุม…'.
+_MEETING_DATE = re.compile(r"(?:^|\s|เมื่อ)วัน\S*ที่\s*$")
+_MEETING_LINE = re.compile(r"เวลา|ประชุม|ณ\s")
+DATED_KINDS = ("announcement", "order", "law")
 
 
 def _document_date(kind, letter, prep_lines, raw_lines) -> tuple[_dt.date | None, str | None]:
+    """The date of the document from the date line of its structure: a letter's or memo's
+    date line; the 'ประกาศ/สั่ง/ให้ไว้ ณ วันที่' line or the Royal Gazette page header of an
+    announcement, order or law; a meeting report's meeting date. Never a date that merely
+    occurs in prose ('เมื่อวันที่ ๕ มกราคม ๒๕๖๗ ฝนตกหนัก…' dates nothing)."""
     if letter and letter.get("date"):
         return _dt.date.fromisoformat(letter["date"]), "letter date line"
-    for i, line in enumerate(prep_lines):
-        if _DATED_LINE.search(line):
-            # the date may run onto the next line ('ให้ไว้ ณ วันที่ ๒๔\nกุมภาพันธ์ พ.ศ. ๒๕๖๐')
-            found = find_dates(" ".join(raw_lines[i : i + 2]))
-            if found:
-                return found[0].date, f"dated line: «{line[:40]}»"
-    for i, line in enumerate(prep_lines[:3]):
-        if _GAZETTE.search(line):
-            found = find_dates(raw_lines[i])
-            if found:
-                return found[0].date, "Royal Gazette page header"
-    if kind in ("law", "guideline"):
-        return None, None
-    head = "\n".join(raw_lines[:12])
-    deadline_spans = [(d.start, d.end) for d in find_deadlines(head)]
-    for f in find_dates(head):
-        if not any(a <= f.start < b for a, b in deadline_spans):
-            return f.date, "first date in the head (not a deadline)"
+    if kind in DATED_KINDS:
+        for i, line in enumerate(prep_lines):
+            if _DATED_LINE.search(line):
+                # the date may run onto the next line ('ให้ไว้ ณ วันที่ ๒๔\nกุมภาพันธ์ พ.ศ. ๒๕๖๐')
+                found = find_dates(" ".join(raw_lines[i : i + 2]))
+                if found:
+                    return found[0].date, f"dated line: «{line[:40]}»"
+        for i, line in enumerate(prep_lines[:3]):
+            if _GAZETTE.search(line):
+                found = find_dates(raw_lines[i])
+                if found:
+                    return found[0].date, "Royal Gazette page header"
+    if kind == "minutes":
+        for line in raw_lines[:12]:
+            if not _MEETING_LINE.search(line):
+                continue
+            for f in find_dates(line):
+                if _MEETING_DATE.search(line[: f.start]) or f.weekday:
+                    return f.date, f"meeting date line: «{line[:40]}»"
     return None, None
 
 
@@ -145,6 +157,23 @@ def _title(kind: str, letter: dict | None, raw_lines: list[str], prep_lines: lis
     return None
 
 
+def _fiscal_year(doc: Prepared, title: str | None, document_date) -> tuple[int | None, str | None]:
+    """The year the title or heading names ('ประจำปีงบประมาณ พ.ศ. ๒๕๖๕' on a budget
+    document's cover, a letter's subject), else the most frequent explicit mention, else
+    the document date's fiscal year. A budget document cites past and next years' figures
+    more often than its own."""
+    heading = "\n".join([to_arabic_digits(title or ""), *doc.title_lines])
+    named = fiscal_year_mentions(heading)
+    if named:
+        return named[0], f"ปีงบประมาณ {named[0]} in the title or heading"
+    explicit = explicit_fiscal_years(doc.text)
+    if explicit:
+        return explicit[0][0], f"ปีงบประมาณ {explicit[0][0]} mentioned {explicit[0][1]}x"
+    if document_date:
+        return fiscal_year_of(document_date), "from the document date"
+    return None, None
+
+
 def understand(text: str, filename: str | None = None) -> Understanding:
     """Kind, evidence and metadata of a document's text (pure, no I/O).
 
@@ -162,15 +191,8 @@ def understand(text: str, filename: str | None = None) -> Understanding:
 
     document_date, date_source = _document_date(kind, letter, doc.lines, raw_lines)
 
-    explicit = explicit_fiscal_years(doc.text)
-    if explicit:
-        fiscal_year = explicit[0][0]
-        fy_source = f"ปีงบประมาณ {fiscal_year} mentioned {explicit[0][1]}x"
-    elif document_date:
-        fiscal_year = fiscal_year_of(document_date)
-        fy_source = "from the document date"
-    else:
-        fiscal_year, fy_source = None, None
+    title = _title(kind, letter, raw_lines, doc.lines)
+    fiscal_year, fy_source = _fiscal_year(doc, title, document_date)
 
     printed_dates = find_dates(printed)  # for the deadlines and the dates
     deadlines = []
@@ -191,7 +213,6 @@ def understand(text: str, filename: str | None = None) -> Understanding:
         if iso not in dates:
             dates.append(iso)
 
-    title = _title(kind, letter, raw_lines, doc.lines)
     unwrapped = unwrap(doc.text, printed)
     provinces = find_provinces(printed)
     metadata: dict = {

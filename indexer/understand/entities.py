@@ -103,11 +103,16 @@ def find_amounts(prep: str, raw: str, limit: int = 200) -> list[dict]:
 _FISCAL = re.compile(r"ปีงบประมาณ\s*(?:พ\s*\.\s*ศ\s*\.?\s*)?(?P<year>\d{4})(?!\d)")
 
 
+def fiscal_year_mentions(prep: str) -> list[int]:
+    """B.E. years of the 'ปีงบประมาณ (พ.ศ.) NNNN' mentions, in order."""
+    years = [int(m["year"]) for m in _FISCAL.finditer(prep)]
+    return [y for y in years if 2400 < y < 2700]
+
+
 def explicit_fiscal_years(prep: str) -> list[tuple[int, int]]:
     """[(B.E. year, count)] of 'ปีงบประมาณ (พ.ศ.) NNNN' mentions, most frequent first
     (ties: first mentioned first)."""
-    years = [int(m["year"]) for m in _FISCAL.finditer(prep)]
-    years = [y for y in years if 2400 < y < 2700]
+    years = fiscal_year_mentions(prep)
     counts = Counter(years)
     order = {y: i for i, y in reversed(list(enumerate(years)))}
     return sorted(counts.items(), key=lambda yc: (-yc[1], order[yc[0]]))

@@ -65,7 +65,7 @@ class Prepared:
 class Rule:
     kind: str
     weight: int
-    scope: str  # title | head | body | filename | stat
+    scope: str  # title | head | head text (its lines joined) | body | filename | stat
     name: str
     pattern: re.Pattern[str] | None = None
     stat: Callable[[Prepared], str | None] | None = None
@@ -95,6 +95,24 @@ def _dotted_lines(doc: Prepared) -> str | None:
     return f"{share:.0%} of {len(lines)} lines have fill-in leaders" if share >= 0.2 else None
 
 
+def _heading_with_subject(word: str) -> Callable[[Prepared], str | None]:
+    """A title line opening with ``word`` ('ประกาศ', 'คำสั่ง') followed by its issuer, with
+    a 'เรื่อง' subject on it or on one of the next two lines (an order's number may come
+    between): how announcements and orders are headed. A headline that merely opens with
+    the verb ('ประกาศรับรองข้าวพันธุ์ใหม่ …') has no subject line."""
+    opening = re.compile(rf"^{word}(?!\s*ณ|นียบัตร|ซื้อ)\s*\S")
+    subject = re.compile(r"(?:^|\s)เรื่อง\s")
+
+    def find(doc: Prepared) -> str | None:
+        lines = doc.title_lines
+        for i, line in enumerate(lines):
+            if opening.match(line) and any(subject.search(ln) for ln in lines[i : i + 3]):
+                return f"at title line {i + 1}: «{_clip(line)}»"
+        return None
+
+    return find
+
+
 def _law_sections(doc: Prepared) -> str | None:
     n = sum(1 for ln in doc.lines if re.match(r"มาตรา\s*\d+(?:/\d+)?\s", ln + " "))
     return f"{n} lines open with มาตรา N" if n >= 5 else None
@@ -103,8 +121,9 @@ def _law_sections(doc: Prepared) -> str | None:
 RULES: tuple[Rule, ...] = (
     # letters (หนังสือภายนอก) and memos (บันทึกข้อความ)
     Rule("letter", 3, "head", "letter number line", _re(r"^" + LETTER_NUMBER.pattern)),
-    Rule("letter", 1, "head", "subject line", _re(r"^เรื่อง\s*\S")),
-    Rule("letter", 2, "head", "addressee line", _re(r"^เรียน\s*\S")),
+    # 'เรื่อง'/'เรียน' as labels are followed by a space: 'เรื่องเล่า', 'เรียนรู้' are words
+    Rule("letter", 1, "head", "subject line", _re(r"^เรื่อง\s+\S")),
+    Rule("letter", 2, "head", "addressee line", _re(r"^เรียน\s+\S")),
     Rule("letter", 1, "head", "reference or enclosure line", _re(r"^(?:อ้างถึง|สิ่งที่ส่งมาด้วย)")),
     Rule("letter", 3, "body", "complimentary close", _re(r"^ขอแสดงความนับถือ")),
     Rule("letter", 1, "body", "closing formula", _re(r"จึงเรียนมาเพื่อ")),
@@ -112,9 +131,17 @@ RULES: tuple[Rule, ...] = (
     Rule("memo", 2, "head", "ส่วนราชการ line", _re(r"^ส่วนราชการ\s")),
     Rule("memo", 1, "head", "number and date on one line", _re(r"^ที่\s.*\sวันที่\s")),
     # meeting minutes
-    Rule("minutes", 5, "title", "minutes heading", _re(r"(?:รายงาน|บันทึก)การประชุม")),
-    Rule("minutes", 3, "head", "meeting number", _re(r"ประชุม\s*ครั้งที่\s*\d+\s*/\s*\d{2,4}")),
-    Rule("minutes", 1, "head", "monthly meeting", _re(r"ประชุม.{0,40}ประจำเดือน")),
+    Rule("minutes", 5, "title", "minutes heading", _re(r"^(?:รายงาน|บันทึก|สรุป)การประชุม")),
+    # not a meeting cited in passing: 'ในการประชุมครั้งที่ 7/2563', 'ในคราวประชุม ครั้งที่ …';
+    # news mentions meetings by number too, so the number alone is not enough
+    Rule(
+        "minutes",
+        2,
+        "head",
+        "meeting number",
+        _re(r"(?<!ในการ)(?<!ในคราว)ประชุม\s*ครั้งที่\s*\d+\s*/\s*\d{2,4}"),
+    ),
+    Rule("minutes", 1, "head text", "monthly meeting", _re(r"ประชุม.{0,40}ประจำเดือน")),
     Rule("minutes", 2, "body", "agenda item", _re(r"^ระเบียบวาระที่")),
     Rule("minutes", 2, "body", "attendance list", _re(r"^ผู้(?:มา|ไม่มา|เข้าร่วม)ประชุม")),
     Rule("minutes", 1, "body", "opening or closing time", _re(r"(?:เริ่ม|ปิด)ประชุม(?:เวลา|\s)")),
@@ -126,7 +153,8 @@ RULES: tuple[Rule, ...] = (
         "title",
         "report heading",
         _re(
-            r"^(?:รายงาน)?สรุปผลการ(?:ดำเนินงาน|ดำเนินการ|จัด)|^รายงานผลการ(?:ดำเนินงาน|ดำเนินการ|ปฏิบัติงาน)"
+            r"^(?:รายงาน)?สรุปผลการ(?:ดำเนินงาน|ดำเนินการ|ดำเนินโครงการ|จัด)"
+            r"|^รายงานผลการ(?:ดำเนินงาน|ดำเนินการ|ดำเนินโครงการ|ปฏิบัติงาน)"
             r"|^รายงานฉบับสมบูรณ์|^รายงานโครงการ"
         ),
     ),
@@ -139,11 +167,13 @@ RULES: tuple[Rule, ...] = (
         _re(r"^(?:แนวทาง|แนวปฏิบัติ|คู่มือ|หลักเกณฑ์|ขั้นตอนการปฏิบัติ|มาตรฐานการปฏิบัติ)"),
     ),
     # announcements and orders (incl. Royal Gazette ones)
-    Rule("announcement", 3, "title", "announcement heading", _re(r"^ประกาศ(?!\s*ณ)\s*\S")),
-    Rule("announcement", 3, "body", "announced-on line", _re(r"ประกาศ\s*ณ\s*วันที่")),
-    Rule("order", 3, "title", "order heading", _re(r"^คำสั่ง(?!\s*ณ)\s*\S")),
+    # headings with their subject line; the dated line opens its own line (a citation,
+    # 'ตามประกาศกระทรวง… ประกาศ ณ วันที่ … นั้น', is prose)
+    Rule("announcement", 3, "stat", "announcement heading", stat=_heading_with_subject("ประกาศ")),
+    Rule("announcement", 3, "body", "announced-on line", _re(r"^ประกาศ\s*ณ\s*วันที่")),
+    Rule("order", 3, "stat", "order heading", stat=_heading_with_subject("คำสั่ง")),
     Rule("order", 2, "head", "order number", _re(r"^ที่\s*\d+\s*/\s*\d{4}\s*$")),
-    Rule("order", 3, "body", "ordered-on line", _re(r"สั่ง\s*ณ\s*วันที่")),
+    Rule("order", 3, "body", "ordered-on line", _re(r"^สั่ง\s*ณ\s*วันที่")),
     Rule("order", 1, "body", "ordering formula", _re(r"จึงมีคำสั่ง|จึงออกคำสั่ง")),
     # laws and regulations
     Rule(
@@ -176,7 +206,9 @@ RULES: tuple[Rule, ...] = (
     Rule("budget_table", 2, "stat", "table of figures", stat=_table_density),
     Rule("budget_table", 1, "filename", "spreadsheet file", _re(r"\.(?:xlsx?|ods|csv)$")),
     # forms
-    Rule("form", 4, "title", "form heading", _re(r"^แบบ(?:ฟอร์ม|คำขอ|คำร้อง|สำรวจ|รายงาน|ขอ|\s)")),
+    Rule(
+        "form", 4, "title", "form heading", _re(r"^แบบ(?:ฟอร์ม|คำขอ|คำร้อง|สำรวจ|รายงาน|ขอ(?!ง)|\s)")
+    ),
     Rule("form", 2, "stat", "fill-in leaders", stat=_dotted_lines),
     Rule("form", 1, "body", "signature blank", _re(r"ลงชื่อ\s*\.{3,}|☐|□")),
     # file names as weak hints
@@ -207,6 +239,8 @@ def _where(doc: Prepared, scope: str) -> list[tuple[str, str]]:
         return [(f"title line {i + 1}", ln) for i, ln in enumerate(doc.title_lines)]
     if scope == "head":
         return [(f"head line {i + 1}", ln) for i, ln in enumerate(doc.head)]
+    if scope == "head text":  # for phrases that PDF layout wraps across lines
+        return [("head", " ".join(doc.head))]
     if scope == "body":
         return [(f"line {i + 1}", ln) for i, ln in enumerate(doc.lines)]
     if scope == "filename":

@@ -12,6 +12,7 @@ import re
 from indexer.thai.dates import find_dates
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
 from indexer.thai.gazetteer import province_by_abbr
+from indexer.thai.repair import join_wrapped
 
 from .kinds import LETTER_NUMBER
 
@@ -27,8 +28,6 @@ _CONTACTISH = re.compile(r"^(?:สำนักงาน|กลุ่มงาน
 _ACTING = re.compile(r"\s*(ปฏิบัติราชการแทน|รักษาราชการแทน|รักษาการแทน)\s*")
 _NAME_LINE = re.compile(r"^\(\s*(?P<name>[^()\d]{3,60}?)\s*\)$")
 _ITEM = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+")
-_THAI_END = re.compile(r"[\u0e01-\u0e4e]$")
-_THAI_START = re.compile(r"^[\u0e01-\u0e4e]")
 
 
 class Lines:
@@ -48,21 +47,6 @@ class Lines:
         return len(self.prep)
 
 
-def join_wrapped(lines: list[str], spaces: list[bool] | None = None) -> str:
-    """Join lines of one wrapped paragraph: Thai next to Thai joins without a space (Thai
-    breaks lines between words that have no space between them), otherwise with one."""
-    out = ""
-    for i, line in enumerate(lines):
-        line = re.sub(r"\s+", " ", line.strip())
-        if not out:
-            out = line
-        elif _THAI_END.search(out) and _THAI_START.match(line) and not (spaces and spaces[i - 1]):
-            out += line
-        else:
-            out += " " + line
-    return out
-
-
 def _normalize_number(m: re.Match) -> str:
     prefix = re.sub(r"\s", "", m["prefix"])
     code = re.sub(r"\s", "", m["code"])
@@ -70,6 +54,16 @@ def _normalize_number(m: re.Match) -> str:
     if m["circ"]:
         out += "ว"
     return out + (m["seq"] or "")
+
+
+_CIRCULAR_AFTER_SLASH = re.compile(r"/\s+ว(?=[\s\d๐-๙.]|$)")
+
+
+def tidy_printed(text: str) -> str:
+    """Text as printed, without the layout's spacing: runs of spaces made one, and the
+    circular mark written against its slash ('๐๐๑๙/  ว ๒๐๒๕' -> '๐๐๑๙/ว ๒๐๒๕'), as
+    letters print it when justification does not stretch the line."""
+    return _CIRCULAR_AFTER_SLASH.sub("/ว", re.sub(r"\s+", " ", text).strip())
 
 
 def parse_number(prepared: str, printed: str) -> dict | None:
@@ -80,7 +74,7 @@ def parse_number(prepared: str, printed: str) -> dict | None:
     norm = _normalize_number(m)
     province = province_by_abbr(re.sub(r"\s", "", m["prefix"]))
     return {
-        "number": re.sub(r"\s+", " ", printed[m.start("prefix") : m.end()].strip()),
+        "number": tidy_printed(printed[m.start("prefix") : m.end()]),
         "number_normalized": norm,
         "number_thai": to_thai_digits(norm),
         "circular": bool(m["circ"]),
@@ -205,7 +199,7 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
         prep = " ".join([_label_rest(L.prep[i_ref], "อ้างถึง"), *L.prep[i_ref + 1 : end]])
         raw = " ".join([_label_rest(L.raw[i_ref], "อ้างถึง"), *L.raw[i_ref + 1 : end]])
         for item in _items(prep, raw):
-            ref = {"raw": item, "number": None, "date": None}
+            ref = {"raw": tidy_printed(item), "number": None, "date": None}
             item_prep = _to_prep(item)
             m = LETTER_NUMBER.search(item_prep)
             if m:

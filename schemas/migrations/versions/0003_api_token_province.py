@@ -1,15 +1,15 @@
 """api tokens carry a province (a dsss token acts for one province)
 
-Revision ID: 0002_api_token_province
-Revises: 0001
+Revision ID: 0003_api_token_province
+Revises: 0002_inventory_item_retired
 Create Date: 2026-11-25 15:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_api_token_province"
-down_revision = "0001"
+revision = "0003_api_token_province"
+down_revision = "0002_inventory_item_retired"
 branch_labels = None
 depends_on = None
 

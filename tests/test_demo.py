@@ -1,0 +1,67 @@
+"""`make demo` serves the sample documents: the same steps (init, ingest the seed fixtures,
+gunicorn with the Procfile's own command line), then real HTTP to it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from tests import live_server
+from tests.conftest import SEED_FIXTURES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def khlang(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def procfile_web_command() -> str:
+    [line] = [
+        line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:")
+    ]
+    return line.removeprefix("web:").strip()
+
+
+def test_the_demo_serves_the_sample_documents(tmp_path):
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir), "KHLANG_SECURE_COOKIES": "0"}
+    env.pop("KHLANG_DATABASE_URL", None)
+    # gunicorn and khlang from this environment, as `make demo` runs them from .venv/bin
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    khlang(env, "init")
+    khlang(env, "ingest", str(SEED_FIXTURES), "--submitted-by", "demo")
+    token = khlang(env, "tokens", "create", "--role", "admin", "--name", "demo-test").split()[-1]
+
+    port = live_server.free_port()
+    command = ["bash", "-c", procfile_web_command()]
+    server_env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    server = live_server.start(command, server_env, port, tmp_path / "gunicorn.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        status, health = live_server.get_json(f"{base}/healthz")
+        assert status == 200 and health["ok"], health
+        status, found = live_server.get_json(f"{base}/api/search?q={quote('เชียงราย')}", token)
+        assert status == 200 and found["total"] >= 1, found
+        hit = found["hits"][0]
+        status, headers, body = live_server.request(
+            f"{base}/api/documents/{hit['document_id']}/file", token
+        )
+    finally:
+        live_server.stop(server)
+    assert status == 200
+    assert body == (SEED_FIXTURES / hit["filename"]).read_bytes()
+    assert hit["filename"] in headers["Content-Disposition"]
