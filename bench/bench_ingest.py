@@ -79,7 +79,7 @@ def profile_prepare(paths: list[Path], out: Path) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for path in paths:
-        prepare(path, path.name, path.name, with_hash=True)
+        prepare(path, path.name, path.name)
     profiler.disable()
     _print_profile(profiler, out, "prepare, in-process")
 

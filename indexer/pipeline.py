@@ -265,7 +265,9 @@ class Ingestor:
         self._progress = progress
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
-            self._prefetcher = Prefetcher(plain, self.workers)
+            self._prefetcher = Prefetcher(
+                plain, self.workers, self.core.store, self.core.settings.max_file_size
+            )
             if self.index_enabled:
                 self._indexing = IndexingProcess(self.core.settings)
         results = []
@@ -380,25 +382,45 @@ class Ingestor:
                 self._queue_index(previous.document_id)
             return previous
         problem = self._precheck(source)
+        ready = self._prefetcher.take(source) if self._prefetcher is not None else None
         if problem:
+            self._drop(ready)
             return self._reject(source, problem)
-        try:
-            with self._stage("receive"):
-                staged = self.core.store.stage_file(
-                    source.local_path, max_size=self.core.settings.max_file_size
-                )
-        except FileTooLarge:
-            limit = f"{self.core.settings.max_file_size:,}"
-            return self._reject(source, _msg("too-large", limit=limit))
-        except OSError as exc:
-            return self._reject(source, _msg("unreadable", reason=exc.strerror))
+        if ready is not None:
+            self._add_work_timings(ready)
+            staged = ready.staged or Staged(ready.sha256, ready.stored.size, ready.stored.path)
+        else:
+            try:
+                staged = self._receive(source)
+            except FileTooLarge:
+                limit = f"{self.core.settings.max_file_size:,}"
+                return self._reject(source, _msg("too-large", limit=limit))
+            except OSError as exc:
+                return self._reject(source, _msg("unreadable", reason=exc.strerror))
         try:
             existing = self._existing_document_id(staged.sha256)
             if existing is not None:
                 return self._record_duplicate(existing, staged, source)
-            return self._ingest_new(staged, source)
+            return self._ingest_new(staged, source, ready)
         finally:
-            self.core.store.discard(staged)  # no-op once committed (the file has moved)
+            if ready is None or ready.staged is not None:
+                self.core.store.discard(staged)  # no-op once committed (the file has moved)
+
+    def _receive(self, source: Source) -> Staged:
+        with self._stage("receive"):
+            return self.core.store.stage_file(
+                source.local_path, max_size=self.core.settings.max_file_size
+            )
+
+    def _drop(self, ready: Prepared | None) -> None:
+        """A prefetched file the ingestor refuses after all: its staged copy goes (an
+        object it already became stays, as any orphan, for the next arrival to adopt)."""
+        if ready is not None and ready.staged is not None:
+            self.core.store.discard(ready.staged)
+
+    def _add_work_timings(self, prepared: Prepared) -> None:
+        for stage, seconds in prepared.timings.items():
+            self.timings[f"{stage} (work)"] = self.timings.get(f"{stage} (work)", 0.0) + seconds
 
     def _precheck(self, source: Source) -> str | None:
         path = source.local_path
@@ -544,29 +566,22 @@ class Ingestor:
         item = session.scalar(select(InventoryItem).where(InventoryItem.code == self.item_code))
         link_document(session, document, item, agent=self.agent, method="manual")
 
-    def _prepared_for(self, staged: Staged, source: Source) -> Prepared:
-        """What a worker prepared for this file if its bytes are the ones staged; else
-        prepare it here."""
-        if self._prefetcher is not None:
-            ready = self._prefetcher.take(source)
-            if ready is not None and ready.sha256 == staged.sha256:
-                return ready
+    def _ingest_new(self, staged: Staged, source: Source, ready: Prepared | None) -> FileResult:
         name = source.bundle_path or source.original_name
-        return prepare(staged.path, source.original_name, name)
-
-    def _ingest_new(self, staged: Staged, source: Source) -> FileResult:
-        name = source.bundle_path or source.original_name
-        with self._stage("prepare"):
-            prepared = self._prepared_for(staged, source)
-        for stage, seconds in prepared.timings.items():
-            self.timings[f"{stage} (work)"] = self.timings.get(f"{stage} (work)", 0.0) + seconds
+        prepared = ready
+        if prepared is None:
+            with self._stage("prepare"):
+                prepared = prepare(staged.path, source.original_name, name)
+            self._add_work_timings(prepared)
         if prepared.error is not None:
             return self._reject(source, prepared.error, staged.sha256)
         identification = prepared.identification
         extraction = prepared.extraction
         understanding = prepared.understanding
-        with self._stage("store"):
-            stored = self.core.store.commit(staged)
+        stored = prepared.stored
+        if stored is None:
+            with self._stage("store"):
+                stored = self.core.store.commit(staged)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
         if extraction.metadata:

@@ -1,42 +1,44 @@
-"""The pure part of ingesting one file: identify it, extract and repair its text, read what
-it is. No database, store or index is touched, so it can run in worker processes while the
-main process stores, records and indexes (see ``Prefetcher``).
+"""The part of ingesting one file that needs no database: identify it, extract and repair its
+text, read what it is. ``prepare`` touches nothing; the ``Prefetcher`` also receives the file
+into the object store in its worker processes (staging copy, hash, fsync, and the atomic
+move into place for a sound file), so that the main process only records and indexes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive import ObjectStore, Staged, StoredObject
 from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
 from indexer.workers import worker_pool
 
-CHUNK = 1024 * 1024
-
 
 @dataclass
 class Prepared:
-    sha256: str | None  # of the bytes prepared (None when prepared from a staged copy)
+    sha256: str | None  # of the bytes prepared, when a Prefetcher worker staged them
     identification: Identification
     extraction: Extraction | None
     understanding: Understanding | None
     error: str | None  # why the file is unsound (then extraction is None)
     timings: dict[str, float] = field(default_factory=dict)
+    # Set by the Prefetcher: the staged copy the file was prepared from (kept when the bytes
+    # were not moved into place: unsound, or already in the store), or the object it became.
+    staged: Staged | None = None
+    stored: StoredObject | None = None
 
 
-def prepare(path: Path, original_name: str, name: str, *, with_hash: bool = False) -> Prepared:
+def prepare(path: Path, original_name: str, name: str) -> Prepared:
     """Identify, extract and understand the file at ``path`` (named ``original_name`` when
     it arrived, ``name`` in the archive)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    sha256 = _sha256(path) if with_hash else None
     identification = identify(path, original_name)
     timings["identify"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -46,38 +48,65 @@ def prepare(path: Path, original_name: str, name: str, *, with_hash: bool = Fals
         else:
             extraction = extract(path, identification.mime, filename=original_name)
     except UnsoundFile as exc:
-        return Prepared(sha256, identification, None, None, str(exc), timings)
+        return Prepared(None, identification, None, None, str(exc), timings)
     finally:
         timings["extract"] = time.perf_counter() - started
     started = time.perf_counter()
     understanding = understand(extraction.text, filename=name) if extraction.text else None
     timings["analyse"] = time.perf_counter() - started
-    return Prepared(sha256, identification, extraction, understanding, None, timings)
+    return Prepared(None, identification, extraction, understanding, None, timings)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _receive_in_worker(
+    path: str, original_name: str, name: str, store_root: str, tmp_dir: str, max_size: int
+) -> Prepared | None:
+    """Stage the file in the store (copy, hash, fsync), prepare it from the staged copy and,
+    when it is sound and its bytes are new to the store, move it into place (fsync of the
+    folder too). Those waits happen here, in parallel, instead of in the ingestor's loop.
 
-
-def _prepare_in_worker(path: str, original_name: str, name: str) -> Prepared:
-    return prepare(Path(path), original_name, name, with_hash=True)
+    None when the file cannot be staged (empty, over the limit, unreadable, gone): the
+    ingestor then takes the file itself and gives the reason. A stored object whose
+    document is never recorded (the job killed in between) is an orphan that the next
+    arrival of the same bytes adopts, as when the ingestor stores it itself."""
+    source = Path(path)
+    try:
+        if source.stat().st_size == 0:
+            return None
+        store = ObjectStore(Path(store_root), Path(tmp_dir))
+        started = time.perf_counter()
+        staged = store.stage_file(source, max_size=max_size)
+    except (OSError, ValueError):
+        return None
+    received = time.perf_counter() - started
+    try:
+        prepared = prepare(staged.path, original_name, name)
+        prepared.sha256 = staged.sha256
+        prepared.timings["receive"] = received
+        if prepared.error is None and not store.exists(staged.sha256):
+            started = time.perf_counter()
+            prepared.stored = store.commit(staged)
+            prepared.timings["store"] = time.perf_counter() - started
+        else:
+            prepared.staged = staged
+        return prepared
+    except BaseException:
+        store.discard(staged)
+        raise
 
 
 class Prefetcher:
-    """Prepares upcoming files in worker processes, a bounded window ahead of the ingestor.
+    """Receives and prepares upcoming files in worker processes, a bounded window ahead of
+    the ingestor.
 
     Only plain files given at the top of a batch are prefetched: members of bundles live
-    in temporary files that exist only while they are being ingested. The ingestor checks
-    that the bytes it staged have the hash the worker prepared, so a file that changed in
-    between is prepared again, in-process.
+    in temporary files that exist only while they are being ingested. What a worker staged
+    and the ingestor does not take is discarded at ``close``.
     """
 
-    def __init__(self, sources: list, workers: int, window: int | None = None):
+    def __init__(self, sources: list, workers: int, store: ObjectStore, max_size: int, window=None):
         self.pool = worker_pool(workers)
+        self.store = store
+        self.max_size = max_size
         self.pending: deque = deque(sources)
         self.window = window or workers * 4
         self.futures: dict[tuple, Future] = {}
@@ -92,13 +121,19 @@ class Prefetcher:
             source = self.pending.popleft()
             name = source.bundle_path or source.original_name
             future = self.pool.submit(
-                _prepare_in_worker, str(source.local_path), source.original_name, name
+                _receive_in_worker,
+                str(source.local_path),
+                source.original_name,
+                name,
+                str(self.store.root),
+                str(self.store.tmp_dir),
+                self.max_size,
             )
             self.futures[self.key(source)] = future
 
     def take(self, source) -> Prepared | None:
-        """The prepared result for ``source``, or None when it was not prefetched (or its
-        worker failed: the ingestor then prepares it itself)."""
+        """The received and prepared file for ``source``, or None when it was not prefetched
+        (or its worker could not take it: the ingestor then takes it itself)."""
         future = self.futures.pop(self.key(source), None)
         self._top_up()
         if future is None:
@@ -109,6 +144,13 @@ class Prefetcher:
             return None
 
     def close(self) -> None:
+        self.pending.clear()
         for future in self.futures.values():
             future.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for future in self.futures.values():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                prepared = future.result()
+                if prepared is not None and prepared.staged is not None:
+                    self.store.discard(prepared.staged)
+        self.futures.clear()
