@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
@@ -200,6 +200,15 @@ def derive_title(extraction: Extraction, understood_title: str | None, name: str
         if len(line) >= 4:
             return line[:200]
     return name
+
+
+def _unpacked_detail(source: Source) -> dict:
+    return {
+        "tool": source.bundle_tool,
+        "bundle_document_id": source.bundle_document_id,
+        "bundle_sha256": source.bundle_sha256,
+        "path_in_bundle": source.bundle_path,
+    }
 
 
 class Ingestor:
@@ -442,16 +451,19 @@ class Ingestor:
         with self.core.sessions() as session:
             return session.scalar(select(Document.id).where(Document.sha256 == sha256))
 
+    def _submission_values(self, source: Source, status: str, sha256: str | None) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "submitted_by": self.agent,
+            "original_name": source.original_name,
+            "bundle_path": source.bundle_path,
+            "source_path": source.source_path,
+            "status": status,
+            "sha256": sha256,
+        }
+
     def _new_submission(self, source: Source, status: str, sha256: str | None) -> Submission:
-        return Submission(
-            batch_id=self.batch_id,
-            submitted_by=self.agent,
-            original_name=source.original_name,
-            bundle_path=source.bundle_path,
-            source_path=source.source_path,
-            status=status,
-            sha256=sha256,
-        )
+        return Submission(**self._submission_values(source, status, sha256))
 
     def _reject(self, source: Source, error: str, sha256: str | None = None) -> FileResult:
         """Refuse one file with its reason; recorded, and the batch goes on."""
@@ -554,10 +566,7 @@ class Ingestor:
             agent=self.agent,
             document=document,
             submission=submission,
-            tool=source.bundle_tool,
-            bundle_document_id=source.bundle_document_id,
-            bundle_sha256=source.bundle_sha256,
-            path_in_bundle=source.bundle_path,
+            **_unpacked_detail(source),
         )
 
     def _link_requested(self, session, document: Document) -> None:
@@ -586,7 +595,7 @@ class Ingestor:
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
         if extraction.metadata:
             metadata["technical"] = extraction.metadata
-        document = Document(
+        document = dict(
             sha256=stored.sha256,
             size=stored.size,
             mime=identification.mime,
@@ -602,24 +611,32 @@ class Ingestor:
             letter_number=letter_key((metadata.get("letter") or {}).get("number_normalized")),
         )
         try:
+            # Core statements, not ORM objects: this runs once for every file of a bulk
+            # ingestion, and the ORM's unit of work was most of the ingestor's own CPU.
             with self._stage("commit"), self.core.transaction() as session:
-                session.add(document)
-                submission = self._new_submission(source, status, stored.sha256)
-                submission.document = document
-                session.add(submission)
-                session.flush()
-                self._record_new_events(
+                document_id = session.execute(
+                    insert(Document).values(document).returning(Document.id)
+                ).scalar_one()
+                values = self._submission_values(source, status, stored.sha256)
+                submission_id = session.execute(
+                    insert(Submission)
+                    .values(document_id=document_id, **values)
+                    .returning(Submission.id)
+                ).scalar_one()
+                ev.record_rows(
                     session,
-                    document,
-                    submission,
-                    source,
-                    identification,
-                    stored,
-                    extraction,
-                    understanding,
+                    self._new_event_rows(
+                        document_id,
+                        submission_id,
+                        source,
+                        identification,
+                        stored,
+                        extraction,
+                        understanding,
+                    ),
                 )
-                self._link_requested(session, document)
-                document_id = document.id
+                if self.item_code:
+                    self._link_requested(session, session.get(Document, document_id))
         except IntegrityError:
             # Another process stored the same bytes a moment ago: this is a duplicate.
             existing = self._existing_document_id(stored.sha256)
@@ -636,91 +653,100 @@ class Ingestor:
             source.display_path, status, document_id, stored.sha256, error, name, warnings
         )
 
-    def _record_new_events(
+    def _new_event_rows(
         self,
-        session,
-        document,
-        submission,
-        source,
+        document_id: int,
+        submission_id: int,
+        source: Source,
         identification,
         stored,
         extraction,
         understanding,
-    ) -> None:
-        common = {"agent": self.agent, "document": document, "submission": submission}
-        ev.record(
-            session,
-            ev.RECEIVED,
-            batch_id=self.batch_id,
-            original_name=source.original_name,
-            bundle_path=source.bundle_path,
-            source_path=source.source_path,
-            size=stored.size,
-            **common,
-        )
+    ) -> list[dict]:
+        """The provenance of a new document: received, (unpacked-from), identified,
+        (format-warning), stored, extracted, (ocr-skipped), classified."""
+        common = {"agent": self.agent, "document_id": document_id, "submission_id": submission_id}
+        rows = [
+            ev.row(
+                ev.RECEIVED,
+                batch_id=self.batch_id,
+                original_name=source.original_name,
+                bundle_path=source.bundle_path,
+                source_path=source.source_path,
+                size=stored.size,
+                **common,
+            )
+        ]
         if source.bundle_document_id:
-            self._record_unpacked(session, document, submission, source)
-        ev.record(
-            session,
-            ev.IDENTIFIED,
-            tool=libmagic_version(),
-            mime=identification.mime,
-            category=identification.category,
-            description=identification.description,
-            **common,
+            rows.append(ev.row(ev.UNPACKED_FROM, **_unpacked_detail(source), **common))
+        rows.append(
+            ev.row(
+                ev.IDENTIFIED,
+                tool=libmagic_version(),
+                mime=identification.mime,
+                category=identification.category,
+                description=identification.description,
+                **common,
+            )
         )
         if identification.warning:
-            ev.record(
-                session,
-                ev.FORMAT_WARNING,
-                outcome="warning",
-                tool=libmagic_version(),
-                message=identification.warning,
-                extension_mime=identification.extension_mime,
+            rows.append(
+                ev.row(
+                    ev.FORMAT_WARNING,
+                    outcome="warning",
+                    tool=libmagic_version(),
+                    message=identification.warning,
+                    extension_mime=identification.extension_mime,
+                    **common,
+                )
+            )
+        rows.append(
+            ev.row(
+                ev.STORED,
+                tool="khlang object store",
+                sha256=stored.sha256,
+                size=stored.size,
+                object_created=stored.created,
                 **common,
             )
-        ev.record(
-            session,
-            ev.STORED,
-            tool="khlang object store",
-            sha256=stored.sha256,
-            size=stored.size,
-            object_created=stored.created,
-            **common,
         )
-        ev.record(
-            session,
-            ev.EXTRACTED,
-            outcome="success" if extraction.text.strip() else "no-text",
-            tool=", ".join(extraction.tools) or None,
-            method=extraction.method,
-            repairs=extraction.repairs,
-            fallbacks=extraction.fallbacks,
-            warnings=extraction.warnings,
-            pages=extraction.pages,
-            characters=len(extraction.text),
-            reason=extraction.no_text_reason,
-            **common,
+        rows.append(
+            ev.row(
+                ev.EXTRACTED,
+                outcome="success" if extraction.text.strip() else "no-text",
+                tool=", ".join(extraction.tools) or None,
+                method=extraction.method,
+                repairs=extraction.repairs,
+                fallbacks=extraction.fallbacks,
+                warnings=extraction.warnings,
+                pages=extraction.pages,
+                characters=len(extraction.text),
+                reason=extraction.no_text_reason,
+                **common,
+            )
         )
         if extraction.ocr_skipped:
-            ev.record(
-                session,
-                ev.OCR_SKIPPED,
-                outcome="warning",
-                tool="tesseract",
-                reason=extraction.ocr_skipped,
-                **common,
+            rows.append(
+                ev.row(
+                    ev.OCR_SKIPPED,
+                    outcome="warning",
+                    tool="tesseract",
+                    reason=extraction.ocr_skipped,
+                    **common,
+                )
             )
         if understanding is not None:
-            ev.record(
-                session,
-                ev.CLASSIFIED,
-                tool="khlang rules",
-                kind=understanding.kind,
-                evidence=understanding.kind_evidence,
-                fiscal_year=understanding.fiscal_year,
-                **common,
+            rows.append(
+                ev.row(
+                    ev.CLASSIFIED,
+                    tool="khlang rules",
+                    kind=understanding.kind,
+                    evidence=understanding.kind_evidence,
+                    fiscal_year=understanding.fiscal_year,
+                    **common,
+                )
             )
+        return rows
 
     def _suggest_links(self, document_id: int) -> None:
         """Link a new document to the inventory items its text clearly names (staff confirm

@@ -5,9 +5,10 @@ The names follow PREMIS event types where one fits, in Khlang's own spelling.
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from schemas.models import Document, Event, Submission
+from schemas.models import Document, Event, Submission, utcnow
 
 RECEIVED = "received"
 IDENTIFIED = "identified"
@@ -74,6 +75,37 @@ def record(
     )
     session.add(event)
     return event
+
+
+def row(
+    event_type: str,
+    *,
+    agent: str,
+    document_id: int | None = None,
+    submission_id: int | None = None,
+    batch_id: int | None = None,
+    outcome: str = "success",
+    tool: str | None = None,
+    **detail,
+) -> dict:
+    """The same event as :func:`record`, as a row for :func:`record_rows` (by ids: the
+    ingestion of a new file writes its rows in one statement, without ORM objects)."""
+    return {
+        "event_type": event_type,
+        "agent": agent,
+        "outcome": outcome,
+        "tool": tool,
+        "detail": detail,
+        "document_id": document_id,
+        "submission_id": submission_id,
+        "batch_id": batch_id,
+        "at": utcnow(),
+    }
+
+
+def record_rows(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(insert(Event), rows)
 
 
 def event_as_dict(event: Event) -> dict:
