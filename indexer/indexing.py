@@ -134,16 +134,11 @@ def _mark_indexed(core: Khlang, document_ids: list[int], *, agent: str) -> None:
         session.execute(
             update(Document).where(Document.id.in_(document_ids)).values(indexed_version=version)
         )
-        for document_id in document_ids:
-            session.add(
-                Event(
-                    document_id=document_id,
-                    event_type=ev.INDEXED,
-                    agent=agent,
-                    tool=f"whoosh index {version}",
-                    detail={},
-                )
-            )
+        tool = f"whoosh index {version}"
+        ev.record_rows(
+            session,
+            [ev.row(ev.INDEXED, agent=agent, document_id=d, tool=tool) for d in document_ids],
+        )
 
 
 def index_documents(core: Khlang, document_ids: list[int], *, agent: str) -> int:

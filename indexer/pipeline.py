@@ -605,7 +605,7 @@ class Ingestor:
             filename=name,
             text=extraction.text,
             text_status="extracted" if status == INGESTED else "none",
-            meta=metadata,
+            metadata=metadata,
             fiscal_year=understanding.fiscal_year if understanding else None,
             document_date=understanding.document_date if understanding else None,
             letter_number=letter_key((metadata.get("letter") or {}).get("number_normalized")),
@@ -615,11 +615,11 @@ class Ingestor:
             # ingestion, and the ORM's unit of work was most of the ingestor's own CPU.
             with self._stage("commit"), self.core.transaction() as session:
                 document_id = session.execute(
-                    insert(Document).values(document).returning(Document.id)
+                    insert(Document.__table__).values(document).returning(Document.id)
                 ).scalar_one()
                 values = self._submission_values(source, status, stored.sha256)
                 submission_id = session.execute(
-                    insert(Submission)
+                    insert(Submission.__table__)
                     .values(document_id=document_id, **values)
                     .returning(Submission.id)
                 ).scalar_one()
