@@ -63,6 +63,7 @@ EN = {
     "จังหวัด": "Province",
     "โครงการ": "Project",
     "หน่วยงาน": "Agency",
+    "หน่วยงานเจ้าภาพ": "Host agency",
     "หมวด": "Category",
     "หน่วยงานผู้ส่ง": "Sending office",
     "ความเร่งด่วน": "Urgency",
@@ -172,6 +173,10 @@ EN = {
     "เลือกจากปฏิทิน": "Pick from a calendar",
     "เช่น ๑ ธ.ค. ๒๕๖๒ หรือ 1/12/2562": "e.g. ๑ ธ.ค. ๒๕๖๒ or 1/12/2562 (day first, B.E.)",
     "อ่านวันที่ไม่ได้": "Unreadable date",
+    "อ่านวันที่ไม่ได้ เขียนได้เช่น ๑ ธ.ค. ๒๕๖๒ หรือ 1/12/2562": (
+        "Unreadable date: write it like ๑ ธ.ค. ๒๕๖๒ or 1/12/2562 (day first, B.E.)"
+    ),
+    "ปีงบประมาณไม่ถูกต้อง": "Not a fiscal year",
     "เดือนก่อน": "Previous month",
     "เดือนถัดไป": "Next month",
     # gaps

@@ -729,6 +729,13 @@ def test_gap_report_json_csv_xlsx_and_pages(site, clients, openapi):
     page = strategy.get("/gaps?fiscal_year=2562&as_of=2019-12-01")
     assert page.status_code == 200 and "<svg" in page.text and "เกินกำหนด" in page.text
     assert "๑ ธันวาคม ๒๕๖๒" in page.text
+    # the day as staff write it, in a Thai date box (no Gregorian date picker)
+    thai = strategy.get("/gaps?fiscal_year=2562&as_of=๑ ธ.ค. ๒๕๖๒")
+    assert thai.status_code == 200 and "๑ ธันวาคม ๒๕๖๒" in thai.text
+    assert 'type="date"' not in thai.text and "data-thai-date" in thai.text
+    assert 'name="agency"' in thai.text and 'name="project"' in thai.text
+    unreadable = strategy.get("/gaps?fiscal_year=2562&as_of=31/12")
+    assert "อ่านวันที่ไม่ได้ เขียนได้เช่น" in unreadable.text
     printable = strategy.get("/gaps/print?fiscal_year=2562")
     assert printable.status_code == 200 and "print-page" in printable.text
 
