@@ -153,6 +153,39 @@ def test_docx_without_a_title_property_takes_its_first_heading(tmp_path, level):
     assert run(path).title == "รายงานสรุปผลการดำเนินงานโครงการ"
 
 
+def test_docx_headers_of_every_section_and_first_page(tmp_path):
+    """The headers and footers the sections use: a first-page header, and a later
+    section's own header; a section that links to the previous one adds nothing twice."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("ส่วนที่หนึ่ง")
+    first = document.sections[0]
+    first.header.paragraphs[0].text = "หัวกระดาษทุกหน้า"
+    first.different_first_page_header_footer = True
+    first.first_page_header.paragraphs[0].text = "หัวกระดาษหน้าแรก"
+    second = document.add_section()
+    document.add_paragraph("ส่วนที่สอง")
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "หัวกระดาษส่วนที่สอง"
+    document.add_section()  # linked to the previous section's header
+    path = tmp_path / "sections.docx"
+    document.save(path)
+    text = run(path).text
+    for line in ("หัวกระดาษทุกหน้า", "หัวกระดาษหน้าแรก", "หัวกระดาษส่วนที่สอง"):
+        assert text.count(line) == 1, line
+
+
+def test_docx_properties_are_the_files_own():
+    """A LibreOffice DOCX with empty properties gives none: no title, author or dates
+    made up (python-docx's Document() invents "Word Document" by "python-docx", modified
+    now, when it does not find the part under the relationship name LibreOffice writes)."""
+    result = run(SEED_FIXTURES / "003_d2773d3a604759fe.docx")
+    assert result.title is None or result.title != "Word Document"
+    assert "python-docx" not in result.metadata.values()
+    assert "modified" not in result.metadata
+
+
 def test_seed_docx_fixture_reads_like_its_source():
     path = SEED_FIXTURES / "003_d2773d3a604759fe.docx"
     result = run(path)
