@@ -1,7 +1,7 @@
 """Ingestion rate on real Thai text: TXT, DOCX and PDF files built from the thaigov corpus.
 
-Prints files/s, MB/s and the share of time per stage (receive, identify, extract with
-repair, analyse, store, commit, index). Figures only: nothing here asserts a speed.
+Prints files/s, MB/s and the time per stage (receive, identify, extract, repair, analyse,
+store, commit, index). Figures only: nothing here asserts a speed.
 
     .venv/bin/python -m bench.bench_ingest --txt 1000 --docx 500 --pdf 100
 

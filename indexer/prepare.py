@@ -15,6 +15,7 @@ from pathlib import Path
 from archive import ObjectStore, Staged, StoredObject
 from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.extract import Extraction, UnsoundFile, extract
+from indexer.extract.model import REPAIR_CLOCK
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
 from indexer.workers import worker_pool
@@ -42,6 +43,7 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
     identification = identify(path, original_name)
     timings["identify"] = time.perf_counter() - started
     started = time.perf_counter()
+    repair_before = REPAIR_CLOCK.seconds
     try:
         if identification.mime in BUNDLE_MIMES:
             extraction = listing_extraction(path, identification.mime)
@@ -50,7 +52,8 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
     except UnsoundFile as exc:
         return Prepared(None, identification, None, None, str(exc), timings)
     finally:
-        timings["extract"] = time.perf_counter() - started
+        timings["repair"] = REPAIR_CLOCK.seconds - repair_before
+        timings["extract"] = time.perf_counter() - started - timings["repair"]
     started = time.perf_counter()
     understanding = understand(extraction.text, filename=name) if extraction.text else None
     timings["analyse"] = time.perf_counter() - started

@@ -11,10 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from indexer.thai.repair import repair_thai
-
 from . import ocr
-from .model import Extraction, UnsoundFile, add_repairs, tool
+from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 FFPROBE_TIMEOUT = 60
 #: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
@@ -91,7 +89,7 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
-    repaired = repair_thai(raw, layout=True)
+    repaired = repair(raw, layout=True)
     result.text = repaired.text.strip()
     add_repairs(result.repairs, repaired.repairs)
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.thai.repair import repair_thai
-
-from .model import Extraction, UnsoundFile, add_repairs, tool
+from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 SOFFICE_TIMEOUT = 180  # seconds
 
@@ -24,7 +22,7 @@ def _finish(
     lines: Iterable[str], method: str, tools: list[str], metadata: dict, title: str | None
 ) -> Extraction:
     raw = "\n".join(line.rstrip() for line in lines).strip()
-    repaired = repair_thai(raw)
+    repaired = repair(raw)
     result = Extraction(
         text=repaired.text,
         method=method,

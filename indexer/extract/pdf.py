@@ -18,10 +18,10 @@ from pypdf.generic import (
     NumberObject,
 )
 
-from indexer.thai.repair import repair_thai, thai_text_quality
+from indexer.thai.repair import thai_text_quality
 
 from . import ocr
-from .model import Extraction, UnsoundFile, add_repairs
+from .model import Extraction, UnsoundFile, add_repairs, repair
 
 #: Below this share of dictionary words a page's text layer is judged beyond repair.
 QUALITY_THRESHOLD = 0.8
@@ -230,7 +230,7 @@ def text_layer(path: Path, max_pages: int | None = None) -> str:
     pipeline reads from a PDF whose pages all have a usable text layer."""
     reader = _open(path)
     pages = reader.pages if max_pages is None else reader.pages[:max_pages]
-    return "\n".join(repair_thai(_page_text(page, reader), layout=True).text for page in pages)
+    return "\n".join(repair(_page_text(page, reader), layout=True).text for page in pages)
 
 
 def _needs_ocr(text: str) -> bool:
@@ -282,7 +282,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         except Exception as exc:
             result.warnings.append(f"page {number}: text layer unreadable ({type(exc).__name__})")
             raw = ""
-        repaired = repair_thai(raw, layout=True)
+        repaired = repair(raw, layout=True)
         text = repaired.text
         if _needs_ocr(text):
             if not ocr_enabled:
@@ -290,7 +290,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 skipped.append(number)
             else:
                 try:
-                    ocr_text = repair_thai(ocr.ocr_pdf_page(path, number), layout=True)
+                    ocr_text = repair(ocr.ocr_pdf_page(path, number), layout=True)
                 except ocr.OcrUnavailable as exc:
                     skip_reason = str(exc)
                     skipped.append(number)

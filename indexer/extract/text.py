@@ -8,9 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from indexer.thai.repair import repair_thai
-
-from .model import Extraction, UnsoundFile, add_repairs, tool
+from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 MAX_TEXT_BYTES = 200 * 1024 * 1024
 
@@ -90,7 +88,7 @@ def _decode_file(path: Path) -> tuple[str, str, list[str]] | Extraction:
 
 
 def _finish(text: str, encoding: str, method: str, warnings: list[str]) -> Extraction:
-    repaired = repair_thai(text.replace("\r\n", "\n").replace("\r", "\n"))
+    repaired = repair(text.replace("\r\n", "\n").replace("\r", "\n"))
     result = Extraction(
         text=repaired.text.strip(),
         method=method,
@@ -189,7 +187,7 @@ def extract_html(path: Path) -> Extraction:
     result = _finish(parser.text(), encoding, "html", warnings)
     title = " ".join(parser.title.split()) or " ".join(parser.h1.split())
     if title:
-        result.title = repair_thai(title).text
+        result.title = repair(title).text
         result.metadata["title"] = result.title
     return result
 
