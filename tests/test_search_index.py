@@ -10,6 +10,7 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.search import analysis as A
@@ -442,7 +443,7 @@ def test_word_matches_are_substring_matches(ix):
 
     rng = random.Random(3)
     s = ix._get_searcher()
-    cache = ix._searcher_cache(s)
+    tables = ix._tables(s)
     docs = seed_docs() + EXTRA
     doc_words = {
         doc["id"]: [A.word_texts(A.normalize(doc[f])) for f in ("title", "text")] for doc in docs
@@ -451,7 +452,7 @@ def test_word_matches_are_substring_matches(ix):
     def word_matches(chunk: str) -> set[int]:
         want = A.word_texts(A.normalize(chunk))
         return {
-            cache.docnum_of[doc_id]
+            int(tables.docnum_by_id[doc_id])
             for doc_id, fields in doc_words.items()
             if any(
                 fields_words[i : i + len(want)] == want
@@ -470,7 +471,8 @@ def test_word_matches_are_substring_matches(ix):
                 if clause is None:
                     continue
                 by_words = word_matches(chunk)
-                assert by_words <= ix._clause_docs(cache, clause), chunk
+                found = set(np.flatnonzero(ix._clause_docs(tables, clause)).tolist())
+                assert by_words <= found, chunk
                 checked += bool(by_words)
     assert checked > 300  # chunks that some document has as words
 
@@ -551,32 +553,30 @@ def test_letter_facets_and_filters(tmp_path):
 @pytest.mark.parametrize(
     "query", ["จังหวัด", "กลุ่มจังหวัด ภาคเหนือ", "งบประมาณ โครงการ", "ข้าว", "ผลการดำเนินงานโครงการ"]
 )
-def test_block_scoring_is_whoosh_bm25f(ix, query, monkeypatch):
-    """Word matches are scored from whole postings blocks (or, for a few documents, only
-    the blocks holding them) with Whoosh's own BM25F: the scores must be Whoosh's."""
+def test_array_scoring_is_whoosh_bm25f(ix, query):
+    """Word matches are scored from postings decoded into arrays with Whoosh's own BM25F:
+    the scores and their order (ties to the lower docnum) must be Whoosh's."""
     from whoosh.query.compound import DefaultOr
 
-    from indexer.search import index as index_module
     from indexer.search.query import chunk_clause
 
     searcher = ix._get_searcher()
-    cache = ix._searcher_cache(searcher)
+    tables = ix._tables(searcher)
     clauses = [chunk_clause(chunk, ix.dictionary) for chunk in query.split()]
     word_q = clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
-    tier = set(cache.live)
+    tier = set(np.flatnonzero(tables.live).tolist())
     whoosh = {h.docnum: round(h.score, 6) for h in searcher.search(word_q, limit=None, filter=tier)}
     assert whoosh
-    for sparse_limit in (0, 10_000):  # every block decoded / only the tier's blocks
-        monkeypatch.setattr(index_module, "SPARSE_TIER", sparse_limit)
-        got = ix._word_top(searcher, cache, word_q, tier, len(tier))
+    for cached in (False, True):  # decoded from the files, then from the postings cache
+        got = ix._word_top(searcher, tables, word_q, tables.live, len(tier))
         assert {d: round(v, 6) for d, v in got} == whoosh
-        assert [v for _, v in got] == sorted((v for _, v in got), reverse=True)
+        assert got == sorted(got, key=lambda dv: (-dv[1], dv[0]))
+        assert cached or len(tables.postings_cache._entries) > 0
 
 
-def test_sparse_block_scoring_across_many_blocks(tmp_path, monkeypatch):
-    """Postings longer than one block (Whoosh writes 128 postings a block): looking up a
-    few documents skips whole blocks and still scores exactly as Whoosh."""
-    from indexer.search import index as index_module
+def test_array_scoring_across_many_blocks_and_segments(tmp_path):
+    """Postings longer than one block (Whoosh writes 128 postings a block), in several
+    segments, for a scattered subset of the documents: still exactly Whoosh's scores."""
     from indexer.search.query import chunk_clause
 
     index = SearchIndex(tmp_path / "ix").open_or_create()
@@ -585,15 +585,15 @@ def test_sparse_block_scoring_across_many_blocks(tmp_path, monkeypatch):
         batch_size=250,
     )
     searcher = index._get_searcher()
-    cache = index._searcher_cache(searcher)
+    assert len(list(searcher.reader().leaf_readers())) > 1
+    tables = index._tables(searcher)
     word_q = chunk_clause("รายงาน", index.dictionary).words
-    tier = set(sorted(cache.live)[5::37])
+    tier = set(np.flatnonzero(tables.live)[5::37].tolist())
     whoosh = {h.docnum: round(h.score, 6) for h in searcher.search(word_q, limit=None, filter=tier)}
     assert len(whoosh) == len(tier)
-    for sparse_limit in (0, 10_000):
-        monkeypatch.setattr(index_module, "SPARSE_TIER", sparse_limit)
-        got = index._word_top(searcher, cache, word_q, tier, len(tier))
-        assert {d: round(v, 6) for d, v in got} == whoosh
+    mask = tables.mask_of(np.array(sorted(tier)))
+    got = index._word_top(searcher, tables, word_q, mask, len(tier))
+    assert {d: round(v, 6) for d, v in got} == whoosh
 
 
 def test_negated_filters_exclude_their_values(ix):

@@ -27,7 +27,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
-import heapq
 import json
 import logging
 import os
@@ -43,6 +42,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import query as Q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
@@ -53,16 +53,14 @@ from . import sidecar as sc
 from .analysis import normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
-    PARTIAL_FIELDS,
     Clause,
     chunk_clause,
-    filter_query,
     normalize_filters,
     parse,
     repair_query,
 )
+from .ranking import StateTables, flat_terms, state_key, top_by
 from .schema import (
-    FACET_FIELDS,
     build_schema,
     decompress,
     schema_version,
@@ -96,120 +94,6 @@ def _storage(path: Path) -> FileStorage:
 
 
 SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
-
-
-class _SearcherCache:
-    """Tables built once per committed index state (generation directory + Whoosh TOC
-    generation), shared by the searchers of every thread: id -> docnum, the live docnums,
-    per facet/filter field value -> docnum set, date order. Every reader of one TOC
-    generation opens the same segments in the same order, so docnums agree between them.
-    Read-only once built (the filter memo is a dict: single operations are atomic)."""
-
-    def __init__(self, searcher):
-        reader = searcher.reader()
-        self.key = _state_key(searcher)
-        self.size = reader.doc_count_all()
-        live = list(reader.all_doc_ids())
-        ids = list(reader.column_reader("id")) if self.size else []
-        self.docnum_of: dict[int, int] = {int(ids[d]): d for d in live}
-        self.live = frozenset(live)
-        self.values: dict[str, dict[str, frozenset[int]]] = {}
-        for fname in (*FACET_FIELDS, "publication"):
-            table: dict[str, frozenset[int]] = {}
-            for term in reader.lexicon(fname):
-                value = term.decode("utf-8") if isinstance(term, bytes) else term
-                if value:
-                    table[value] = _term_docnums(reader, fname, term)
-            self.values[fname] = table
-        self._date_rank: list[int] | None = None
-        self._date_lock = threading.Lock()
-        self._lengths: dict[str, list[list[float] | None]] = {}  # field -> per segment
-        self._filters: dict[tuple, frozenset[int] | None] = {}
-        self._project_of: dict[int, list[str]] | None = None
-
-    def filter_docs(self, filters: dict[str, list[str]], published_only: bool):
-        """The docnums the filters allow (None: no filter)."""
-        key = (tuple(sorted((k, tuple(v)) for k, v in filters.items() if v)), published_only)
-        if key in self._filters:
-            return self._filters[key]
-        parts = [(f, vs) for f, vs in key[0]]
-        if published_only:
-            parts.append(("publication", ("published",)))  # approved awaits the publisher
-        allowed: frozenset[int] | None = None
-        for fname, values in parts:
-            got = self.value_docs(fname, values)
-            allowed = got if allowed is None else allowed & got
-        if len(self._filters) > 64:
-            self._filters.clear()
-        self._filters[key] = allowed
-        return allowed
-
-    def value_docs(self, fname: str, values: Iterable[str]) -> frozenset[int]:
-        """The docnums having any of ``values`` in field ``fname``. For the fields of long
-        official names (project, agency), a value that is not a whole name stands for every
-        name that contains it: staff type part of a project's name."""
-        table = self.values.get(fname, {})
-        names: set[str] = set()
-        for v in values:
-            if v in table or fname not in PARTIAL_FIELDS:
-                names.add(v)
-            else:
-                part = v.casefold()
-                names.update(n for n in table if part in n.casefold())
-        return frozenset().union(*(table.get(n, frozenset()) for n in names))
-
-    def projects_of(self, docnum: int) -> list[str]:
-        """The project names of one document (the project facet, read backwards)."""
-        if self._project_of is None:
-            inverse: dict[int, list[str]] = {}
-            for name, members in sorted(self.values.get("project", {}).items()):
-                for d in members:
-                    inverse.setdefault(d, []).append(name)
-            self._project_of = inverse
-        return self._project_of.get(docnum, [])
-
-    def by_date(self, searcher, docs: set[int], n: int) -> list[int]:
-        """The ``n`` most recent of ``docs`` (undated last). ``searcher``: the calling
-        thread's, of the same index state (the date column is read on first use)."""
-        if self._date_rank is None:
-            with self._date_lock:
-                if self._date_rank is None:
-                    col = searcher.reader().column_reader("date")
-                    dates = list(col) if self.size else []
-                    order = sorted(
-                        range(self.size), key=lambda d: (dates[d] or "", d), reverse=True
-                    )
-                    rank = [0] * self.size
-                    for i, d in enumerate(order):
-                        rank[d] = i
-                    self._date_rank = rank
-        return heapq.nsmallest(n, docs, key=self._date_rank.__getitem__)
-
-    def lengths(self, searcher, fieldname: str) -> list[list[float] | None]:
-        """Per segment (in leaf-reader order): the field lengths of its documents."""
-        got = self._lengths.get(fieldname)
-        if got is None:
-            got = [_segment_lengths(r, fieldname) for r, _base in searcher.reader().leaf_readers()]
-            self._lengths[fieldname] = got
-        return got
-
-    def facet_counts(self, docs: set[int]) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
-        # most of the index: count what is missing instead (set & iterates the smaller set)
-        missing = self.live - docs if len(docs) * 2 > len(self.live) else None
-        for fname in FACET_FIELDS:
-            counts = []
-            if docs:
-                for value, members in self.values[fname].items():
-                    if missing is None:
-                        c = len(members & docs)
-                    else:
-                        c = len(members & self.live) - len(members & missing)
-                    if c:
-                        counts.append((value, c))
-            counts.sort(key=lambda vc: (-vc[1], vc[0]))
-            out[fname] = [{"value": v, "count": c} for v, c in counts]
-        return out
 
 
 RESULT_WINDOW = 50  # results ranked (and kept) per query: the first pages
@@ -266,157 +150,12 @@ class _ResultCache:
                 self._entries.popitem(last=False)
 
 
-def _state_key(searcher) -> tuple:
-    """What identifies the committed index state a searcher reads: its storage directory
-    and TOC generation."""
-    return (
-        getattr(searcher._ix.storage, "folder", id(searcher._ix)),
-        searcher.reader().generation(),
-    )
-
-
 class _Readers(threading.local):
     """One thread's Whoosh searcher and sidecar connection, and the generation they read."""
 
     gen: str | None = None
     searcher: Any = None
     side: sc.Sidecar | None = None
-
-
-_BYTE_LENGTH: list[float] | None = None
-
-
-def _segment_lengths(segreader, fieldname: str) -> list[float] | None:
-    """The (quantised) length of ``fieldname`` of every document of one segment, as Whoosh's
-    scorer sees them; None when the segment keeps no lengths for the field."""
-    global _BYTE_LENGTH
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-    from whoosh.util.numeric import byte_to_length
-
-    if _BYTE_LENGTH is None:
-        _BYTE_LENGTH = [float(byte_to_length(i)) for i in range(256)]
-    perdoc = getattr(segreader, "_perdoc", None)
-    if perdoc is None:
-        return None
-    col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if col is None:
-        return None
-    table = _BYTE_LENGTH
-    return [table[b] for b in _byte_column(col)]
-
-
-def _byte_column(col) -> Iterable[int]:
-    """The values of a one-byte numeric column (Whoosh's field lengths). Whoosh reads a
-    column one value at a time (a seek and a read each: 1.7 s for 100k documents); read
-    it in one piece when the reader has the fixed-width layout this expects."""
-    try:
-        width, count, doccount = col._fixedlen, col._count, col._doccount
-        data = col._dbfile.get(col._basepos, count) if width == 1 else None
-    except AttributeError:
-        data = None
-    if data is None or len(data) != count:
-        return col
-    return [*data, *([col._default] * (doccount - count))]
-
-
-def _postings(segreader, fieldname: str, text: str) -> tuple[list[int], list[float]]:
-    """Segment-relative docnums and weights of a term, read block by block (Whoosh's matcher
-    steps one posting at a time in Python)."""
-    try:
-        m = segreader.postings(fieldname, text)
-    except Exception:  # TermNotFound
-        return [], []
-    ids: list[int] = []
-    weights: list[float] = []
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-    else:
-        for d, w in m.items_as("weight"):
-            ids.append(d)
-            weights.append(w)
-    return ids, weights
-
-
-SPARSE_TIER = 256  # documents; at most this many are looked up rather than scanned for
-
-
-def _segment_targets(leaves: list, docnums: Iterable[int]) -> list[list[int]]:
-    """Per leaf reader ``(segment, base)``: the sorted segment docnums of ``docnums``."""
-    ordered = sorted(docnums)
-    return [
-        [g - base for g in ordered if base <= g < base + seg.doc_count_all()]
-        for seg, base in leaves
-    ]
-
-
-def _postings_at(
-    segreader, fieldname: str, text: str, targets: list[int]
-) -> tuple[list[int], list[float]]:
-    """Like :func:`_postings`, for the sorted segment docnums ``targets`` only: a block
-    whose highest docnum is below the next target is passed on its header, not decoded."""
-    try:
-        m = segreader.postings(fieldname, text)
-    except Exception:  # TermNotFound
-        return [], []
-    if not targets:
-        return [], []
-    if not (hasattr(m, "_read_ids") and hasattr(m, "_maxid")):
-        wanted = set(targets)
-        ids, weights = _postings(segreader, fieldname, text)
-        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
-        return [d for d, _ in pairs], [w for _, w in pairs]
-    wanted = set(targets)
-    ids: list[int] = []
-    weights: list[float] = []
-    t = 0
-    while m.is_active() and t < len(targets):
-        if m._maxid >= targets[t]:
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            for d, w in zip(m._ids, m._weights, strict=True):
-                if d in wanted:
-                    ids.append(d)
-                    weights.append(w)
-            while t < len(targets) and targets[t] <= m._maxid:
-                t += 1
-        m._next_block()
-    return ids, weights
-
-
-def _term_docnums(reader, fieldname: str, term) -> frozenset[int]:
-    """Every (live) docnum of a term, across segments, read a postings block at a time."""
-    docnums: list[int] = []
-    for segreader, base in reader.leaf_readers():
-        ids, _weights = _postings(segreader, fieldname, term)
-        docnums.extend([base + d for d in ids] if base else ids)
-    return frozenset(docnums)
-
-
-def _flat_terms(q) -> list[tuple[float, list[tuple[str, str]]]] | None:
-    """A clause's word query as [(boost, [(field, word), ...])]: Terms, or Ands of Terms,
-    under (Default)Ors. None for anything else (then Whoosh scores it)."""
-    if isinstance(q, Q.Term):
-        return [(q.boost, [(q.fieldname, q.text)])]
-    if isinstance(q, Q.And) and all(isinstance(t, Q.Term) and t.boost == 1.0 for t in q.subqueries):
-        return [(q.boost, [(t.fieldname, t.text) for t in q.subqueries])]
-    if isinstance(q, Q.Or) and q.boost == 1.0 and not q.minmatch and not q.scale:
-        out = []
-        for sub in q.subqueries:
-            part = _flat_terms(sub)
-            if part is None:
-                return None
-            out += part
-        return out
-    return None
 
 
 class IndexBusy(RuntimeError):
@@ -479,7 +218,7 @@ class SearchIndex:
         # every thread's open searchers and sidecars, for close() (weak: a thread that ends
         # takes its readers with it)
         self._open_readers: weakref.WeakSet = weakref.WeakSet()
-        self._cache: _SearcherCache | None = None
+        self._cache: StateTables | None = None
         self._cache_lock = threading.Lock()
         self._results = _ResultCache()
 
@@ -809,7 +548,12 @@ class SearchIndex:
 
     def searchable_ids(self) -> set[int]:
         """Ids a search can return (search maps its matches through Whoosh's ids)."""
-        return self._reading(lambda: set(self._searcher_cache(self._get_searcher()).docnum_of))
+
+        def read() -> set[int]:
+            tables = self._tables(self._get_searcher())
+            return set(tables.ids[tables.live].tolist())
+
+        return self._reading(read)
 
     def doc_count(self) -> int:
         return self._reading(lambda: self._get_searcher().doc_count())
@@ -818,7 +562,7 @@ class SearchIndex:
         """Build the tables shared by every search of the current index state (ids, facet
         values), which the first search of a process otherwise waits for: ~1.5 s at 100k
         documents."""
-        self._reading(lambda: self._searcher_cache(self._get_searcher()))
+        self._reading(lambda: self._tables(self._get_searcher()))
 
     def rebuild(
         self,
@@ -929,109 +673,61 @@ class SearchIndex:
 
     # --- searching --------------------------------------------------------------------------
 
-    def _searcher_cache(self, searcher) -> _SearcherCache:
+    def _tables(self, searcher) -> StateTables:
         """The shared tables of the index state ``searcher`` reads (built by the first
         thread that needs them; a thread still on an older state builds its own)."""
-        key = _state_key(searcher)
-        cache = self._cache
-        if cache is not None and cache.key == key:
-            return cache
+        key = state_key(searcher)
+        tables = self._cache
+        if tables is not None and tables.key == key:
+            return tables
         with self._cache_lock:
-            cache = self._cache
-            if cache is not None and cache.key == key:
-                return cache
-            cache = _SearcherCache(searcher)
+            tables = self._cache
+            if tables is not None and tables.key == key:
+                return tables
+            tables = StateTables(searcher)
             current = self._cache
             if current is None or current.key[1] is None or (key[1] or 0) >= (current.key[1] or 0):
-                self._cache = cache
-            return cache
+                self._cache = tables
+            return tables
 
-    def _clause_docs(self, cache: _SearcherCache, clause: Clause) -> set[int]:
-        """Docnums of the documents containing the chunk.
+    def _clause_docs(self, tables: StateTables, clause: Clause) -> np.ndarray:
+        """The documents containing the chunk.
 
         The sidecar answers alone: a whole-word or word-phrase match is also a unit-aligned
         substring match (nlpo3 cuts only at TCC boundaries, and words, phrases and the
         sidecar all skip the same separators), which the tests check on real text; Whoosh is
         asked only to rank the word matches among these documents."""
-        found = self._sidecar().match(clause.encoded)
-        docs = set(map(cache.docnum_of.get, found))
-        docs.discard(None)
-        return docs
+        return tables.mask_of(tables.sidecar_docs(self._sidecar(), clause.encoded))
 
-    def _strength(self, cache: _SearcherCache, clause: Clause) -> dict[int, float]:
-        """{docnum: strength} of the documents containing the chunk (see Sidecar.strengths)."""
-        get = cache.docnum_of.get
-        found = {get(i): v for i, v in self._sidecar().strengths(clause.encoded).items()}
-        found.pop(None, None)
-        return found
+    def _strength(self, tables: StateTables, clause: Clause) -> np.ndarray:
+        """Every document's strength of substring match with the chunk (0 where there is
+        none; see Sidecar.strengths)."""
+        docnums, strengths = tables.sidecar_strengths(self._sidecar(), clause.encoded)
+        dense = np.zeros(tables.size, dtype=np.float64)
+        dense[docnums] = strengths
+        return dense
 
     def _words_can_match(self, s, clause: Clause) -> bool:
         """Whether the clause's word query can match at all (all of its words in one field's
         lexicon). When it cannot, its documents are ranked by substring strength only, so
         the strengths are fetched at once and give the documents too (one sidecar query)."""
-        flat = _flat_terms(clause.words)
+        flat = flat_terms(clause.words)
         if flat is None:
             return True
         reader = s.reader()
         return any(all(reader.doc_frequency(f, w) > 0 for f, w in terms) for _b, terms in flat)
 
     def _word_top(
-        self, s, cache: _SearcherCache, word_q, tier: set[int], need: int
-    ) -> list[tuple[int, float]] | None:
-        """The ``need`` best documents of ``tier`` by the BM25F score Whoosh would give
-        ``word_q`` (same formula, statistics and quantised lengths; ties to the lower docnum),
-        computed from whole postings blocks: Whoosh's collector costs ~15 us per posting in
-        Python and scores nearly every posting of a common word. None: not a query this
-        handles (Whoosh then ranks it)."""
-        flat = _flat_terms(word_q)
-        weighting = s.weighting
-        if flat is None or type(weighting).__name__ != "BM25F":
-            return None
-        k1 = weighting.K1
-        leaves = list(s.reader().leaf_readers())
-        total: dict[int, float] = {}
-        for boost, terms in flat:
-            group: dict[int, float] | None = None
-            # rarest word first: the group's documents only shrink, and a few documents (a
-            # phrase's, or what the rarer words left) are looked up in the postings of the
-            # other words instead of decoding a common word's postings whole
-            for fname, text in sorted(terms, key=lambda term: s.doc_frequency(*term)):
-                candidates = tier if group is None else group.keys()
-                targets = (
-                    _segment_targets(leaves, candidates) if len(candidates) <= SPARSE_TIER else None
-                )
-                idf = s.idf(fname, text)
-                avgfl = s.avg_field_length(fname) or 1
-                b = weighting._field_B.get(fname, weighting.B)
-                lengths = cache.lengths(s, fname)
-                scores: dict[int, float] = {}
-                for n, ((seg, base), seglen) in enumerate(zip(leaves, lengths, strict=True)):
-                    if targets is not None:
-                        ids, weights = _postings_at(seg, fname, text, targets[n])
-                    else:
-                        ids, weights = _postings(seg, fname, text)
-                    if not ids:
-                        continue
-                    if seglen is None:
-                        return None
-                    c1 = idf * (k1 + 1)
-                    c2 = k1 * (1 - b)
-                    c3 = k1 * b / avgfl
-                    for d, tf in zip(ids, weights, strict=True):
-                        g = d + base
-                        if g in candidates:
-                            scores[g] = c1 * tf / (tf + c2 + c3 * seglen[d])
-                if group is None:
-                    group = scores
-                else:
-                    group = {d: v + scores[d] for d, v in group.items() if d in scores}
-                if not group:
-                    break
-            if group:
-                for d, v in group.items():
-                    total[d] = total.get(d, 0.0) + v * boost
-        best = heapq.nsmallest(need, total.items(), key=lambda dv: (-dv[1], dv[0]))
-        return best
+        self, s, tables: StateTables, word_q, tier: np.ndarray, need: int
+    ) -> list[tuple[int, float]]:
+        """The ``need`` best documents of ``tier`` with a word or word-phrase match, in the
+        BM25F order Whoosh would give ``word_q`` (see :mod:`indexer.search.ranking`)."""
+        flat = flat_terms(word_q)
+        if flat is not None and type(s.weighting).__name__ == "BM25F":
+            return tables.bm25_top(s, flat, tier, need)
+        # a query shape or weighting the arrays do not handle: Whoosh ranks
+        allowed = {int(d) for d in np.flatnonzero(tier)}
+        return [(h.docnum, h.score) for h in s.search(word_q, limit=need, filter=allowed)]
 
     def _hit(self, searcher, docnum: int, score: float | None, chunks: list[str]) -> dict:
         f = searcher.stored_fields(docnum)
@@ -1140,13 +836,13 @@ class SearchIndex:
 
         def run() -> dict:
             s = self._get_searcher()
-            cache = self._searcher_cache(s)
-            ranked = self._results.get(cache.key, key, want)
+            tables = self._tables(s)
+            ranked = self._results.get(tables.key, key, want)
             if ranked is None:
                 # a window of at least RESULT_WINDOW, so the next pages come from the cache
                 window = max(want, RESULT_WINDOW)
-                ranked = self._rank(s, cache, pq, clauses, excluded, sort, published_only, window)
-                self._results.put(cache.key, key, ranked)
+                ranked = self._rank(s, tables, pq, clauses, excluded, sort, published_only, window)
+                self._results.put(tables.key, key, ranked)
             hits = [
                 dict(ranked.hit(n, lambda d, score: self._hit(s, d, score, positive)))
                 for n in range(offset, min(want, len(ranked.page)))
@@ -1161,73 +857,73 @@ class SearchIndex:
 
         return self._reading(run)
 
-    def _rank(self, s, cache, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
+    def _rank(self, s, tables, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
         """The documents matching a parsed query: their count and facets, and the first
-        ``want`` of them in result order."""
-        # substring-only clauses: strengths now, their keys are the documents
+        ``want`` of them in result order. Sets of documents are masks over the docnums."""
+        # substring-only clauses: strengths now, they give the documents too
         early = {
-            n: self._strength(cache, c)
+            n: self._strength(tables, c)
             for n, c in enumerate(clauses)
             if not self._words_can_match(s, c)
         }
         matches = [
-            set(early[n]) if n in early else self._clause_docs(cache, c)
+            early[n] > 0 if n in early else self._clause_docs(tables, c)
             for n, c in enumerate(clauses)
         ]
         if clauses:
-            docs = set().union(*matches)
-            tier1 = set(matches[0]).intersection(*matches[1:]) if len(matches) > 1 else set(docs)
+            docs = np.logical_or.reduce(matches)
+            tier1 = np.logical_and.reduce(matches)
         else:
-            docs = set(cache.live)
+            docs = tables.live.copy()
             tier1 = docs
         for c in excluded:
-            docs.difference_update(self._clause_docs(cache, c))
+            docs &= ~self._clause_docs(tables, c)
         for fname, values in pq.excluded_filters.items():
-            docs.difference_update(cache.value_docs(fname, values))
-        tier1 &= docs
-        allowed = cache.filter_docs(pq.filters, published_only)
+            docs &= ~tables.value_docs(fname, values)
+        allowed = tables.filter_docs(pq.filters, published_only)
         if allowed is not None:
             docs &= allowed
-            tier1 &= allowed
-        total = len(docs)
+        tier1 = tier1 & docs
+        total = int(np.count_nonzero(docs))
 
         if sort == "date" or not clauses:
-            page = [(d, None) for d in cache.by_date(s, docs, want)]
+            page = [(d, None) for d in tables.by_date(s, docs, want)]
         else:
             page = []
             word_q = (
                 clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
             )
-
-            strengths: list[dict] = []
-
-            def strength(d: int) -> float:
-                return sum(m.get(d, 0.0) for m in strengths)
-
-            for tier in (tier1, docs - tier1):
+            strength: np.ndarray | None = None  # summed over the clauses, when first needed
+            for tier in (tier1, docs & ~tier1):
                 need = want - len(page)
                 if need <= 0:
                     break
-                if not tier:
+                if not tier.any():
                     continue
-                # word/phrase matches first, in BM25F order (Whoosh skips blocks it need not
-                # score); fewer than asked for means there are no more of them in the tier
-                got = self._word_top(s, cache, word_q, tier, need)
-                if got is None:
-                    r = s.search(word_q, limit=need, filter=tier)
-                    got = [(h.docnum, h.score) for h in r[:need]]
+                # word/phrase matches first, in BM25F order; fewer than asked for means
+                # there are no more of them in the tier
+                got = self._word_top(s, tables, word_q, tier, need)
                 page += got
                 need -= len(got)
                 if need > 0:
-                    rest = tier.difference(d for d, _ in got)
-                    if not strengths:
-                        strengths = [
-                            early.get(n) or self._strength(cache, c) for n, c in enumerate(clauses)
-                        ]
-                    best = heapq.nlargest(need, rest, key=lambda d: (strength(d), -d))
-                    page += [(d, SUBSTRING_SCORE * strength(d) / len(clauses)) for d in best]
+                    rest = tier.copy()
+                    rest[[d for d, _ in got]] = False
+                    if strength is None:
+                        strength = np.sum(
+                            [
+                                early[n] if n in early else self._strength(tables, c)
+                                for n, c in enumerate(clauses)
+                            ],
+                            axis=0,
+                        )
+                    candidates = np.flatnonzero(rest)
+                    best = top_by(candidates, strength[candidates], need)
+                    scale = SUBSTRING_SCORE / len(clauses)
+                    page += [(d, scale * float(strength[d])) for d in best]
         suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None
-        return _Ranked(total, page, cache.facet_counts(docs), suggestion, complete=len(page) < want)
+        return _Ranked(
+            total, page, tables.facet_counts(docs), suggestion, complete=len(page) < want
+        )
 
     # --- reuse lookup -----------------------------------------------------------------------
 
@@ -1250,30 +946,25 @@ class SearchIndex:
 
         def run() -> list[dict]:
             s = self._get_searcher()
-            cache = self._searcher_cache(s)
-            reader = s.reader()
-            terms = key_terms(reader, text, self.dictionary, max_terms=max_terms, min_df=min_df)
+            tables = self._tables(s)
+            terms = key_terms(s.reader(), text, self.dictionary, max_terms=max_terms, min_df=min_df)
             if not terms:
                 return []
-            subqs = []
+            flat = []
             for t, w in terms:
-                subqs.append(Q.Term("text", t, boost=w))
-                subqs.append(Q.Term("title", t, boost=w * 1.5))
-            excl = {str(int(i)) for i in exclude_ids}
-            mask = Q.Or([Q.Term("id", i) for i in excl]) if excl else None
-            fq = filter_query({}, published_only)
-            r = s.search(Q.Or(subqs), limit=limit, filter=fq, mask=mask, terms=True)
+                flat += [(w, [("text", t)]), (w * 1.5, [("title", t)])]
+            within = tables.live.copy()
+            allowed = tables.filter_docs({}, published_only)
+            if allowed is not None:
+                within &= allowed
+            excluded = np.fromiter((int(i) for i in exclude_ids), dtype=np.int64)
+            within[tables.docnums_of_ids(excluded)] = False
             out = []
-            order = [t for t, _ in terms]
-            for h in r:
-                matched = {
-                    (t.decode("utf-8") if isinstance(t, bytes) else t)
-                    for _f, t in h.matched_terms()
-                }
-                shared = [t for t in order if t in matched]
-                hit = self._hit(s, h.docnum, h.score, shared[:8])
+            for docnum, score in tables.bm25_top(s, flat, within, limit):
+                shared = [t for t, _ in terms if tables.has_term(s, docnum, ("text", "title"), t)]
+                hit = self._hit(s, docnum, score, shared[:8])
                 hit["shared_terms"] = shared
-                hit["projects"] = list(cache.projects_of(h.docnum))
+                hit["projects"] = list(tables.projects_of(docnum))
                 out.append(hit)
             return out
 

@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from .analysis import short_grams
 
 FILE_NAME = "units.sqlite"
@@ -139,28 +141,44 @@ class Sidecar:
 
     def match(self, encoded: str) -> list[int]:
         """Ids of the documents containing ``encoded`` unit-aligned."""
+        return self.match_ids(encoded).tolist()
+
+    def match_ids(self, encoded: str) -> np.ndarray:
+        """:meth:`match` as an array (what searching works with). The ids come back as one
+        string: a common word's tens of thousands of rows, one Python tuple each, took as
+        long as the match itself."""
         if not encoded:
-            return []
+            return np.zeros(0, dtype=np.int64)
         table = "units" if len(encoded) >= 3 else "grams"
-        rows = self.con.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (fts_phrase(encoded),)
-        ).fetchall()
-        return [r[0] for r in rows]
+        joined = self.con.execute(
+            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?",
+            (fts_phrase(encoded),),
+        ).fetchone()[0]
+        return np.fromstring(joined or "", dtype=np.int64, sep=",")
+
+    def strength_arrays(self, encoded: str) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the documents containing the chunk and their strengths in (0, 1), which
+        grow with FTS5's bm25 for the chunk (trigram table; short grams all get 0.5). Costs
+        about three times :meth:`match`: asked only when substring-only matches have to be
+        ordered."""
+        if len(encoded) < 3:
+            ids = self.match_ids(encoded)
+            return ids, np.full(len(ids), 0.5)
+        ids, ranks = self.con.execute(
+            "SELECT group_concat(rowid), group_concat(rank) FROM units WHERE units MATCH ?",
+            (fts_phrase(encoded),),
+        ).fetchone()
+        ids = np.fromstring(ids or "", dtype=np.int64, sep=",")
+        x = -np.fromstring(ranks or "", dtype=np.float64, sep=",")
+        strengths = np.full(len(x), 0.01)
+        positive = x > 0
+        strengths[positive] = x[positive] / (1.0 + x[positive])
+        return ids, strengths
 
     def strengths(self, encoded: str) -> dict[int, float]:
-        """{id: strength in (0, 1)} growing with FTS5's bm25 for the chunk (trigram table;
-        short grams all get 0.5). Costs about three times :meth:`match`: asked only when
-        substring-only matches have to be ordered."""
-        if len(encoded) < 3:
-            return dict.fromkeys(self.match(encoded), 0.5)
-        rows = self.con.execute(
-            "SELECT rowid, rank FROM units WHERE units MATCH ?", (fts_phrase(encoded),)
-        )
-        out = {}
-        for rowid, rank in rows:
-            x = -rank if rank is not None else 0.0
-            out[rowid] = x / (1.0 + x) if x > 0 else 0.01
-        return out
+        """{id: strength} (see :meth:`strength_arrays`)."""
+        ids, strengths = self.strength_arrays(encoded)
+        return dict(zip(ids.tolist(), strengths.tolist(), strict=True))
 
     def ids(self) -> set[int]:
         return {r[0] for r in self.con.execute("SELECT id FROM docs")}

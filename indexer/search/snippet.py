@@ -56,11 +56,21 @@ def _literals(chunks: list[str]) -> list[str] | None:
     return out or None
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _boundaries(text: str, lo: int, hi: int, dictionary: str) -> list[int]:
-    """Word boundaries (offsets in text) between lo and hi. The slice may cut a word at
-    either end, so the outer edge of its first and last words is not trusted."""
+    """Word boundaries (offsets in text) between lo and hi: the edges of the spaces there,
+    which Thai writing puts between phrases and sentences, else the words the segmenter
+    finds (segmenting was most of a snippet's cost). A slice may cut a word at either end,
+    so the outer edge of its first and last words is not trusted."""
     lo = max(0, lo)
     hi = min(len(text), hi)
+    spaces = [edge for m in _SPACES.finditer(text, lo, hi) for edge in m.span()]
+    if spaces:
+        return sorted(
+            {*spaces, *([0] if lo == 0 else []), *([len(text)] if hi == len(text) else [])}
+        )
     pieces = words(text[lo:hi], dictionary)
     out: set[int] = set()
     for k, p in enumerate(pieces):
