@@ -1,16 +1,20 @@
-"""Load on the web service: concurrent Thai searches against gunicorn, with and without an
-ingestion job running in the service at the same time.
+"""Load on the web service: concurrent Thai searches of the search page against gunicorn,
+with and without an ingestion job running in the service at the same time.
 
-    .venv/bin/python -m bench.bench_web [--docs 2000] [--users 20] [--seconds 20] [--data-dir D]
+    .venv/bin/python -m bench.bench_web [--docs 2000] [--users 20] [--seconds 30]
+                                        [--think 1-3] [--data-dir D]
 
 Steps: N thaigov news releases go straight into the database (a bulk path: no extraction,
 they are plain text) and the index is rebuilt; gunicorn serves the data directory on a
-loopback port; U client threads with keep-alive connections search for a bounded time,
-first with a pool of popular queries (which the service's cache of recent results
-serves), then with queries each asked once (title phrases: nothing cached), then with the
-popular pool while an upload of M more releases (a ZIP) is ingested by the service (each
-index commit makes the cached results stale). Figures only, no timed assertions. The client runs on the same 2 cores as the
-server, so absolute numbers are pessimistic.
+loopback port; U users, each a thread with a keep-alive connection, load the search page
+(/?q=) for a bounded time and read each result for a random 1-3 s (``--think``), as the
+users of a load tester do: first with a pool of popular queries (which the service's cache
+of recent results serves), then with queries each asked once (title words: nothing
+cached), then the same without reading time (a closed loop: the server's greatest
+throughput), then the popular pool while an upload of M more releases (a ZIP) is ingested
+by the service (each index commit makes the cached results stale). Figures only, no timed
+assertions. The client runs on the same 2 cores as the server, so absolute numbers are
+pessimistic.
 """
 
 from __future__ import annotations
@@ -191,8 +195,9 @@ def distinct_queries(texts: Iterable[tuple[str, str]], exclude: set[str]) -> lis
     out = []
     for name, text in texts:
         for part in split_release(name, text)[0].split():
-            part = part.strip("\"'“”()")[:40]
-            if len(part) >= 4 and part not in seen:
+            part = part.strip("\"'“”()")
+            # whole parts only: a part cut short ends inside a word, which nothing matches
+            if 4 <= len(part) <= 40 and part not in seen:
                 seen.add(part)
                 out.append(part)
     random.Random(7).shuffle(out)
@@ -206,10 +211,14 @@ def load(
     seconds: float,
     stop: threading.Event | None = None,
     once: bool = False,
+    think: tuple[float, float] = (0.0, 0.0),
 ):
-    """``users`` threads, each with its own keep-alive connection, searching until time is
-    up: queries drawn at random from ``queries``, or with ``once`` each query asked once
-    (then a result cannot come from the service's cache of recent results)."""
+    """``users`` threads, each with its own keep-alive connection, loading the search page
+    until time is up: queries drawn at random from ``queries``, or with ``once`` each query
+    asked once (then a result cannot come from the service's cache of recent results).
+    Between two searches a user reads the results for ``think`` seconds (a random time in
+    that range, as a load tester's users wait); (0, 0) is a closed loop that saturates the
+    server and shows its greatest throughput."""
     unused = iter(queries)
     latencies: list[float] = []
     failures = [0]
@@ -222,6 +231,8 @@ def load(
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine: list[float] = []
         failed = 0
+        if think[1]:
+            time.sleep(rng.uniform(0, think[1]))  # users do not all start at once
         while time.monotonic() < end and not (stop and stop.is_set()):
             if once:
                 with lock:
@@ -233,7 +244,7 @@ def load(
                 query = urllib.parse.quote(rng.choice(queries))
             started = time.perf_counter()
             try:
-                connection.request("GET", f"/api/search?q={query}&limit=10")
+                connection.request("GET", f"/?q={query}")
                 response = connection.getresponse()
                 body = response.read()
                 if response.status != 200:
@@ -251,6 +262,8 @@ def load(
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 continue
             mine.append(time.perf_counter() - started)
+            if think[1]:
+                time.sleep(rng.uniform(*think))
         connection.close()
         with lock:
             latencies.extend(mine)
@@ -316,7 +329,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.bench_web")
     parser.add_argument("--docs", type=int, default=2000, help="documents in the archive")
     parser.add_argument("--users", type=int, default=20, help="concurrent search users")
-    parser.add_argument("--seconds", type=float, default=20, help="length of each load phase")
+    parser.add_argument("--seconds", type=float, default=30, help="length of each load phase")
+    parser.add_argument(
+        "--think",
+        default="1-3",
+        help="seconds a user reads the results between two searches, as MIN-MAX",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--ingest", type=int, default=150, help="releases uploaded during phase 2")
     parser.add_argument(
@@ -327,6 +345,8 @@ def main(argv: list[str] | None = None) -> None:
         "(a 100k archive takes long to build; each run's uploads are added to it)",
     )
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
 
     from bench.corpus import replicated
     from indexer.core import Khlang
@@ -369,11 +389,12 @@ def main(argv: list[str] | None = None) -> None:
     process = start_server(data_dir, port, args.workers, workdir / "gunicorn.log")
     try:
         load(port, queries, 4, 3)  # warm the workers' searchers and caches
-        quiet = load(port, queries, args.users, args.seconds)
-        fresh = load(port, distinct, args.users, args.seconds, once=True)
+        quiet = load(port, queries, args.users, args.seconds, think=think)
+        fresh = load(port, distinct, args.users, args.seconds, once=True, think=think)
+        saturated = load(port, distinct[len(distinct) // 2 :], args.users, args.seconds, once=True)
         job_id = upload_zip(port, token, upload_texts)
         job_started = time.monotonic()
-        busy = load(port, queries, args.users, args.seconds)
+        busy = load(port, queries, args.users, args.seconds, think=think)
         state = job_state(port, token, job_id)
         while state["status"] == "running" and time.monotonic() - job_started < 600:
             time.sleep(1)
@@ -382,15 +403,17 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop_server(process)
     print(
-        f"gunicorn {args.workers} workers x 4 threads, {args.users} concurrent users, "
-        f"{args.seconds:.0f} s per phase, {archive_size} documents"
+        f"gunicorn {args.workers} workers x 4 threads, {args.users} concurrent users "
+        f"reading results {think[0]:g}-{think[1]:g} s between searches, "
+        f"{args.seconds:.0f} s per phase, {archive_size} documents; the search page (/?q=)"
     )
     header = f"{'phase':<32}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'fail':>6}"
     print(header)
     phases = (
-        ("search only, popular queries", quiet),
-        ("search only, each query new", fresh),
-        ("search + ingestion job", busy),
+        ("popular queries", quiet),
+        ("each query new", fresh),
+        ("each query new, no reading time", saturated),
+        ("popular queries + ingestion job", busy),
     )
     for label, figures in phases:
         print(

@@ -50,7 +50,6 @@ from whoosh.query.compound import DefaultOr
 from whoosh.writing import LockError
 
 from . import sidecar as sc
-from .analysis import normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
     Clause,
@@ -745,44 +744,6 @@ class SearchIndex:
             "received": f.get("received") or None,  # when it came into Khlang
         }
 
-    def _suggest(self, searcher, chunks: list[str]) -> str | None:
-        """ "Did you mean": each chunk is corrected whole against the word lexicon if it is
-        within a small edit distance of a known word, else word by word."""
-        reader = searcher.reader()
-        corrector = searcher.corrector("text")
-
-        def known(w: str) -> bool:
-            return reader.doc_frequency("text", w) > 0
-
-        def fix(w: str) -> str | None:
-            if len(w) < 3:
-                return None
-            # prefix=1: candidates share the first character (Levenshtein over the whole
-            # lexicon in Python took seconds on a large index)
-            cands = corrector.suggest(w, limit=1, maxdist=1 if len(w) <= 4 else 2, prefix=1)
-            return cands[0] if cands else None
-
-        changed = False
-        out = []
-        for chunk in chunks:
-            norm = normalize(chunk)
-            whole = "".join(word_texts(norm, self.dictionary))
-            if known(whole):
-                out.append(whole)
-                continue
-            cand = fix(whole)
-            if cand:
-                out.append(cand)
-                changed = True
-                continue
-            fixed = []
-            for w in word_texts(norm, self.dictionary):
-                cand = None if known(w) else fix(w)
-                fixed.append(cand or w)
-                changed = changed or bool(cand)
-            out.append("".join(fixed))
-        return " ".join(out) if changed else None
-
     def search(
         self,
         query: str,
@@ -920,7 +881,9 @@ class SearchIndex:
                     best = top_by(candidates, strength[candidates], need)
                     scale = SUBSTRING_SCORE / len(clauses)
                     page += [(d, scale * float(strength[d])) for d in best]
-        suggestion = self._suggest(s, pq.positive) if total == 0 and pq.positive else None
+        suggestion = None
+        if total == 0 and pq.positive:
+            suggestion = tables.speller.suggest(s.reader(), pq.positive, self.dictionary)
         return _Ranked(
             total, page, tables.facet_counts(docs), suggestion, complete=len(page) < want
         )

@@ -30,6 +30,7 @@ from whoosh import query as Q
 
 from .query import PARTIAL_FIELDS
 from .schema import FACET_FIELDS
+from .spelling import Speller
 
 _INT = struct.Struct("!i")
 # Whoosh's W3 postings start with a 4-byte magic number, then blocks: a signed length
@@ -212,6 +213,7 @@ class StateTables:
         self._project_of: dict[int, list[str]] | None = None
         self.postings_cache = _LRU(POSTINGS_CACHE_BYTES)
         self.match_cache = _LRU(MATCH_CACHE_BYTES)
+        self.speller = Speller()
 
     # --- sets ------------------------------------------------------------------------------
 

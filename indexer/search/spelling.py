@@ -1,0 +1,93 @@
+""" "Did you mean": the nearest known words to a query that found nothing.
+
+Each query chunk is corrected whole when it is short enough to be one misspelled word, else
+word by word: a word the index knows stays, an unknown one becomes the known word nearest to
+it (Damerau-Levenshtein distance 1 for words of up to four characters, 2 above), the most
+frequent of the nearest. Candidates share the word's first character, as staff rarely
+mistype the first letter.
+
+Whoosh's corrector computes the distance in Python for every word of the lexicon with the
+same first character (half a second for one long Thai chunk at 20k documents); here the
+candidates of a first character are listed once per index state, those whose length is too
+far off are never compared, and the distances come from RapidFuzz (C++).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from .analysis import normalize, word_texts
+from .dictionary import DEFAULT_DICTIONARY
+
+FIELD = "text"
+# A chunk longer than this is a phrase, not one misspelled word: corrected word by word.
+WHOLE_WORD_MAX = 20
+
+
+class Speller:
+    """Corrections against the word lexicon of one index state (shared by threads)."""
+
+    def __init__(self):
+        self._by_first: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def _candidates(self, reader, first: str) -> list[str]:
+        got = self._by_first.get(first)
+        if got is None:
+            terms = [
+                t.decode("utf-8") if isinstance(t, bytes) else t
+                for t in reader.expand_prefix(FIELD, first)
+            ]
+            with self._lock:
+                got = self._by_first.setdefault(first, terms)
+        return got
+
+    def nearest(self, reader, word: str) -> str | None:
+        """The known word nearest to ``word``, or None."""
+        if len(word) < 3:
+            return None
+        maxdist = 1 if len(word) <= 4 else 2
+        near = [t for t in self._candidates(reader, word[0]) if abs(len(t) - len(word)) <= maxdist]
+        found = process.extract(
+            word,
+            near,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=maxdist,
+            limit=None,
+        )
+        if not found:
+            return None
+        best = min(found, key=lambda f: (f[1], -reader.doc_frequency(FIELD, f[0]), f[0]))
+        return best[0] if best[0] != word else None
+
+    def suggest(
+        self, reader, chunks: list[str], dictionary: str = DEFAULT_DICTIONARY
+    ) -> str | None:
+        """The query with its unknown words corrected; None when nothing changed."""
+
+        def known(w: str) -> bool:
+            return reader.doc_frequency(FIELD, w) > 0
+
+        changed = False
+        out = []
+        for chunk in chunks:
+            parts = word_texts(normalize(chunk), dictionary)
+            whole = "".join(parts)
+            if known(whole):
+                out.append(whole)
+                continue
+            candidate = self.nearest(reader, whole) if len(whole) <= WHOLE_WORD_MAX else None
+            if candidate:
+                out.append(candidate)
+                changed = True
+                continue
+            fixed = []
+            for w in parts:
+                candidate = None if known(w) else self.nearest(reader, w)
+                fixed.append(candidate or w)
+                changed = changed or bool(candidate)
+            out.append("".join(fixed))
+        return " ".join(out) if changed else None
