@@ -342,6 +342,19 @@ def test_suggestion_when_nothing_matches(ix):
     assert ix.search("งบประมาณ")["suggestion"] is None
 
 
+def test_a_long_chunk_is_corrected_word_by_word(ix):
+    """A chunk longer than one word is never compared whole with the lexicon (slow, and no
+    single word is that long): its unknown words are corrected one by one."""
+    from indexer.search.spelling import WHOLE_WORD_MAX
+
+    query = "ข้อมูลความจำเป็นพื้นฐานของจังหวัดเชียงไหม่"  # เชียงใหม่ misspelt at the end
+    assert len(query) > WHOLE_WORD_MAX
+    r = ix.search(query)
+    assert r["total"] == 0
+    assert r["suggestion"] is not None and r["suggestion"].endswith("เชียงใหม่")
+    assert r["suggestion"].startswith("ข้อมูลความจำเป็นพื้นฐาน")
+
+
 def test_similar_returns_shared_terms(ix):
     para = (
         "โครงการตรวจสอบและรับรองคุณภาพการจัดเก็บข้อมูลความจำเป็นพื้นฐาน (จปฐ.) "

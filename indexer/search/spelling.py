@@ -1,8 +1,9 @@
 """ "Did you mean": the nearest known words to a query that found nothing.
 
 Each query chunk is corrected whole when it is short enough to be one misspelled word, else
-word by word: a word the index knows stays, an unknown one becomes the known word nearest to
-it (Damerau-Levenshtein distance 1 for words of up to four characters, 2 above), the most
+word by word: a word the index knows stays; a run of unknown words (the segmenter cuts a
+misspelt word into pieces it does not know) becomes the known word nearest to it, or else
+each of its words does: the known word nearest to it (Damerau-Levenshtein distance 1 for words of up to four characters, 2 above), the most
 frequent of the nearest. Candidates share the word's first character, as staff rarely
 mistype the first letter.
 
@@ -85,9 +86,30 @@ class Speller:
                 changed = True
                 continue
             fixed = []
-            for w in parts:
-                candidate = None if known(w) else self.nearest(reader, w)
-                fixed.append(candidate or w)
+            for run_known, run in _runs(parts, known):
+                joined = "".join(run)
+                if run_known:
+                    fixed.append(joined)
+                    continue
+                # a misspelt word is often cut into unknown pieces ("เชียง|ไหม่"): the run
+                # of unknown pieces is corrected as one word first, then piece by piece
+                candidate = self.nearest(reader, joined) if len(run) > 1 else None
+                if candidate is None:
+                    pieces = [self.nearest(reader, w) or w for w in run]
+                    candidate = "".join(pieces) if pieces != run else None
+                fixed.append(candidate or joined)
                 changed = changed or bool(candidate)
             out.append("".join(fixed))
         return " ".join(out) if changed else None
+
+
+def _runs(words: list[str], known) -> list[tuple[bool, list[str]]]:
+    """Consecutive words grouped by whether the index knows them."""
+    runs: list[tuple[bool, list[str]]] = []
+    for w in words:
+        k = known(w)
+        if runs and runs[-1][0] == k:
+            runs[-1][1].append(w)
+        else:
+            runs.append((k, [w]))
+    return runs
