@@ -2,10 +2,11 @@
 
 Each query chunk is corrected whole when it is short enough to be one misspelled word, else
 word by word: a word the index knows stays; a run of unknown words (the segmenter cuts a
-misspelt word into pieces it does not know) becomes the known word nearest to it, or else
-each of its words does: the known word nearest to it (Damerau-Levenshtein distance 1 for words of up to four characters, 2 above), the most
-frequent of the nearest. Candidates share the word's first character, as staff rarely
-mistype the first letter.
+misspelt word into pieces it does not know) is corrected as one word, or else each of its
+words is. A correction is the known word nearest to the misspelt one (Damerau-Levenshtein
+distance 1 for words of up to four characters, 2 above), the most frequent of the
+nearest. Candidates share the word's first character, as staff rarely mistype the first
+letter.
 
 Whoosh's corrector computes the distance in Python for every word of the lexicon with the
 same first character (half a second for one long Thai chunk at 20k documents); here the
