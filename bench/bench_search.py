@@ -137,12 +137,14 @@ def bench_khlang(
         t0 = time.perf_counter()
         ix.rebuild(iter(docs))
         build = time.perf_counter() - t0
+    live = where / (where / "CURRENT").read_text().strip()
     out = {
         "build_s": build,
         "docs_per_s": len(docs) / build,
         "chars_per_s": chars / build,
-        "size_mb": dir_size(where) / 1e6,
-        "sidecar_mb": sum(p.stat().st_size for p in where.rglob("units.sqlite*")) / 1e6,
+        # the live generation only: the one before it is kept until the next swap
+        "size_mb": dir_size(live) / 1e6,
+        "sidecar_mb": sum(p.stat().st_size for p in live.glob("units.sqlite*")) / 1e6,
         "rss_mb": rss_mb(),
         "child_rss_mb": child_rss_mb(),
         "latency": {},
