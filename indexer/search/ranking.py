@@ -214,6 +214,7 @@ class StateTables:
         self.postings_cache = _LRU(POSTINGS_CACHE_BYTES)
         self.match_cache = _LRU(MATCH_CACHE_BYTES)
         self.speller = Speller()
+        self._top_id: int | None = None  # the sidecar's highest id, once asked
 
     # --- sets ------------------------------------------------------------------------------
 
@@ -401,12 +402,19 @@ class StateTables:
 
     # --- substring matches (the sidecar) -----------------------------------------------------
 
-    def sidecar_docs(self, side, encoded: str) -> np.ndarray:
-        """Docnums of the documents containing the encoded chunk unit-aligned."""
+    def sidecar_docs(self, side, encoded: str, matcher=None) -> np.ndarray:
+        """Docnums of the documents containing the encoded chunk unit-aligned; through a
+        :class:`~indexer.search.sidecar.ParallelMatcher` when one is given."""
         key = ("match", encoded)
         got = self.match_cache.get(key)
         if got is None:
-            got = (self.docnums_of_ids(side.match_ids(encoded)),)
+            if matcher is None:
+                ids = side.match_ids(encoded)
+            else:
+                if self._top_id is None:
+                    self._top_id = side.top_id()
+                ids = matcher.match_ids(side.path, encoded, self._top_id)
+            got = (self.docnums_of_ids(ids),)
             self.match_cache.put(key, got)
         return got[0]
 

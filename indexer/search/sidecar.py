@@ -17,9 +17,12 @@ WAL mode and a busy timeout let several processes read and take turns writing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -143,18 +146,22 @@ class Sidecar:
         """Ids of the documents containing ``encoded`` unit-aligned."""
         return self.match_ids(encoded).tolist()
 
-    def match_ids(self, encoded: str) -> np.ndarray:
-        """:meth:`match` as an array (what searching works with). The ids come back as one
-        string: a common word's tens of thousands of rows, one Python tuple each, took as
-        long as the match itself."""
+    def match_ids(self, encoded: str, lo: int = 0, hi: int = 2**63 - 1) -> np.ndarray:
+        """:meth:`match` as an array (what searching works with), for ids in [lo, hi). The
+        ids come back as one string: a common word's tens of thousands of rows, one Python
+        tuple each, took as long as the match itself."""
         if not encoded:
             return np.zeros(0, dtype=np.int64)
         table = "units" if len(encoded) >= 3 else "grams"
         joined = self.con.execute(
-            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?",
-            (fts_phrase(encoded),),
+            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?"
+            " AND rowid >= ? AND rowid < ?",
+            (fts_phrase(encoded), lo, hi),
         ).fetchone()[0]
         return np.fromstring(joined or "", dtype=np.int64, sep=",")
+
+    def top_id(self) -> int:
+        return self.con.execute("SELECT coalesce(max(id), 0) FROM docs").fetchone()[0]
 
     def strength_arrays(self, encoded: str) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the documents containing the chunk and their strengths in (0, 1), which
@@ -211,3 +218,56 @@ class Sidecar:
                 zlib.decompress(row[1])
             con.execute("SELECT count(*) FROM units_data").fetchone()
             con.execute("SELECT count(*) FROM grams_data").fetchone()
+
+
+class ParallelMatcher:
+    """Matches a chunk over ranges of document ids in parallel threads, each with its own
+    connection: SQLite releases the GIL while it works, so the cores share one query
+    (a common word at 100k documents: 34 -> 25 ms on two cores). FTS5 seeks to a rowid
+    range in its doclists, so the parts cost no more than the whole."""
+
+    def __init__(self, workers: int | None = None, timeout: float = 60.0):
+        self.workers = max(1, min(4, workers or os.cpu_count() or 1))
+        self.timeout = timeout
+        self._pool: ThreadPoolExecutor | None = None
+        self._sidecars: dict[int, Sidecar] = {}  # worker thread -> its connection
+        self._lock = threading.Lock()
+
+    def _worker_sidecar(self, path: Path) -> Sidecar:
+        me = threading.get_ident()
+        side = self._sidecars.get(me)
+        if side is None or side.path != path:
+            if side is not None:
+                side.close()  # a generation swapped out: its file goes
+            side = Sidecar(path, self.timeout)
+            with self._lock:
+                self._sidecars[me] = side
+        return side
+
+    def _part(self, path: Path, encoded: str, lo: int, hi: int) -> np.ndarray:
+        return self._worker_sidecar(path).match_ids(encoded, lo, hi)
+
+    def match_ids(self, path: Path, encoded: str, top_id: int) -> np.ndarray:
+        """Ids of the documents containing ``encoded`` (see :meth:`Sidecar.match_ids`);
+        ``top_id``: the highest id in the sidecar."""
+        if self.workers == 1:
+            return self._part(path, encoded, 0, top_id + 1)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="khlang-match")
+            pool = self._pool
+        step = top_id // self.workers + 1
+        parts = [
+            pool.submit(self._part, path, encoded, n * step, (n + 1) * step)
+            for n in range(self.workers)
+        ]
+        return np.concatenate([part.result() for part in parts])
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            sidecars, self._sidecars = list(self._sidecars.values()), {}
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for side in sidecars:
+            side.close()
