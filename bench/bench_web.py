@@ -244,8 +244,16 @@ def load(
                 query = urllib.parse.quote(rng.choice(queries))
             started = time.perf_counter()
             try:
-                connection.request("GET", f"/?q={query}")
-                response = connection.getresponse()
+                try:
+                    connection.request("GET", f"/?q={query}")
+                    response = connection.getresponse()
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    # the server closed the idle keep-alive connection while the user was
+                    # reading: a browser opens a new one and asks again, and so does this
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    connection.request("GET", f"/?q={query}")
+                    response = connection.getresponse()
                 body = response.read()
                 if response.status != 200:
                     failed += 1
