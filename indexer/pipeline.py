@@ -89,6 +89,9 @@ class FileResult:
         return self.status in (INGESTED, DUPLICATE)
 
 
+# How long "there is no inventory" is believed before the database is asked again.
+INVENTORY_RECHECK = 5.0  # seconds
+
 # Below this many files, starting worker processes costs more than it saves.
 PREFETCH_MIN_FILES = 16
 # An idle indexing process gets batches from this size on, not only full ones (index_every):
@@ -246,6 +249,9 @@ class Ingestor:
         self._prefetcher: Prefetcher | None = None
         self._indexing: IndexingProcess | None = None
         self._counted_at = 0.0
+        # see _suggest_links
+        self._no_inventory_since = float("-inf")
+        self._passed_over: list[int] = []
         self._progress: Callable[[FileResult], None] | None = None
         if item_code:
             with core.sessions() as session:
@@ -311,6 +317,7 @@ class Ingestor:
             if self._prefetcher is not None:
                 self._prefetcher.close()
                 self._prefetcher = None
+            self._suggest_passed_over()
             try:
                 self.flush_index()
             finally:
@@ -748,15 +755,48 @@ class Ingestor:
             )
         return rows
 
-    def _suggest_links(self, document_id: int) -> None:
+    def _suggest_links(self, document_id: int) -> bool:
         """Link a new document to the inventory items its text clearly names (staff confirm
         or change it later). A suggestion must never fail an ingestion, so errors are
-        logged, not raised: the document and its events are already committed."""
+        logged, not raised: the document and its events are already committed.
+
+        Most bulk ingestions run with no inventory at all; asking the database whether
+        there is one for every file was a transaction a file, so the answer "none" is kept
+        for a few seconds, and the documents it passed over get their suggestions at the
+        end of the batch if an inventory arrived meanwhile."""
+        now = time.monotonic()
+        if now - self._no_inventory_since < INVENTORY_RECHECK:
+            self._passed_over.append(document_id)
+            return False
         try:
             with self._stage("link"):
-                auto_link_suggestions(self.core, document_id)
+                if not self._inventory_exists():
+                    self._no_inventory_since = now
+                    self._passed_over.append(document_id)
+                    return False
+                return bool(auto_link_suggestions(self.core, document_id))
         except Exception:
             log.exception("link suggestion failed for document %s", document_id)
+            return False
+
+    def _inventory_exists(self) -> bool:
+        with self.core.sessions() as session:
+            return session.scalar(select(InventoryItem.id).limit(1)) is not None
+
+    def _suggest_passed_over(self) -> None:
+        """Suggestions for the documents passed over while there was no inventory, if one
+        arrived during the batch; a linked document is indexed again (with its item)."""
+        passed, self._passed_over = self._passed_over, []
+        try:
+            if not passed or not self._inventory_exists():
+                return
+        except Exception:
+            log.exception("could not look for an inventory")
+            return
+        self._no_inventory_since = float("-inf")
+        for document_id in passed:
+            if self._suggest_links(document_id):
+                self._queue_index(document_id)
 
     # --- search index -------------------------------------------------------------------
 

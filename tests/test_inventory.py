@@ -423,6 +423,36 @@ def test_suggestions_from_text_name_and_bundle_path(any_core):
     assert auto_link_suggestions(any_core, doc, "khlang-suggest") == []
 
 
+def test_an_inventory_imported_during_a_batch_still_gets_its_suggestions(core, tmp_path):
+    """While there is no inventory the ingestor does not ask again for every file; files
+    it passed over in that time are suggested at the end of the batch once one exists."""
+    from indexer.pipeline import Ingestor, expand_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-ไม่เกี่ยวข้อง.txt").write_text("บันทึกทั่วไปของสำนักงาน", encoding="utf-8")
+    (folder / "b-วีดิทัศน์ประชาสัมพันธ์ แหล่งท่องเที่ยว.txt").write_text(
+        "บทวีดิทัศน์\nกิจกรรมที่ 2 จัดทำ สื่อประชาสัมพันธ์ ภายใต้โครงการพัฒนาการท่องเที่ยว"
+        "เชิงสร้างสรรค์ล้านนา ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
+        encoding="utf-8",
+    )
+    imported = []
+
+    def import_after_the_first_file(_result) -> None:
+        if not imported:
+            imported.append(import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx"))
+
+    ingestor = Ingestor(core, agent="somchai")
+    results = ingestor.run(expand_paths([folder]), progress=import_after_the_first_file)
+    assert [r.status for r in results] == ["ingested", "ingested"]
+    with core.sessions() as session:
+        links = session.scalars(select(DocumentLink)).all()
+        assert [(k.document_id, k.method) for k in links] == [(results[1].document_id, "suggested")]
+        document = session.get(Document, results[1].document_id)
+        assert document.indexed_version is not None  # indexed again with its item
+    assert core.index.search("วีดิทัศน์ประชาสัมพันธ์")["total"] == 1
+
+
 def test_no_suggestion_across_fiscal_years_or_for_unrelated_text(core):
     import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
     other_year = add_document(
