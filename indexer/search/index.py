@@ -62,9 +62,8 @@ from .ranking import StateTables, flat_terms, state_key, top_by
 from .schema import (
     build_schema,
     decompress,
+    index_forms,
     schema_version,
-    sidecar_text,
-    to_fields,
 )
 from .snippet import make_snippet
 
@@ -498,7 +497,8 @@ class SearchIndex:
         if ix is None:
             ix = _storage(self.index_dir / gen).open_index()
         latest = {int(doc["id"]): doc for doc in batch}  # the last version of each id wins
-        prepared = [(to_fields(doc), (i, sidecar_text(doc))) for i, doc in latest.items()]
+        forms = {i: index_forms(doc) for i, doc in latest.items()}
+        prepared = [(fields, (i, side_text)) for i, (fields, side_text) in forms.items()]
         delete_ids = [int(i) for i in delete_ids]
         w = self._writer(ix)
         try:
@@ -634,8 +634,9 @@ class SearchIndex:
                     again[doc_id] = doc
                     continue
                 seen.add(doc_id)
-                w.add_document(**to_fields(doc))
-                rows.append((doc_id, sidecar_text(doc)))
+                fields, side_text = index_forms(doc)
+                w.add_document(**fields)
+                rows.append((doc_id, side_text))
                 if len(rows) >= 200:
                     side.add(rows, fresh=True)
                     rows = []

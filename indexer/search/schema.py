@@ -119,28 +119,39 @@ def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def sidecar_text(doc: dict) -> str:
+def sidecar_text(doc: dict, normalized_text: str | None = None) -> str:
     """What the substring sidecar indexes for a document: title, metadata and text,
-    normalised and encoded (see :func:`indexer.search.analysis.encode_units`)."""
+    normalised and encoded (see :func:`indexer.search.analysis.encode_units`). Units never
+    span a line break, so the text, normalised once for both the word field and this, is
+    encoded on its own."""
     parts = [
         doc.get("title") or "",
         doc.get("metadata_text") or "",
         doc.get("filename") or "",
         doc.get("letter_number") or "",
-        doc.get("text") or "",
     ]
-    return encode_units(normalize("\n".join(p for p in parts if p)))
+    head = encode_units(normalize("\n".join(p for p in parts if p)))
+    text = normalized_text if normalized_text is not None else normalize(doc.get("text") or "")
+    return head + encode_units(text)
 
 
 def compress(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 6)
+    # level 1: a third of level 6's time, for a body read back only for snippets
+    return zlib.compress(text.encode("utf-8"), 1)
 
 
 def decompress(blob: bytes | None) -> str:
     return zlib.decompress(blob).decode("utf-8") if blob else ""
 
 
-def to_fields(doc: dict) -> dict[str, Any]:
+def index_forms(doc: dict) -> tuple[dict[str, Any], str]:
+    """The Whoosh field values and the sidecar text of a document, its text normalised
+    once for both."""
+    text = normalize(doc.get("text") or "")
+    return to_fields(doc, text), sidecar_text(doc, text)
+
+
+def to_fields(doc: dict, normalized_text: str | None = None) -> dict[str, Any]:
     """The document dict the caller gives -> Whoosh field values."""
     title = doc.get("title") or ""
     text = doc.get("text") or ""
@@ -159,7 +170,8 @@ def to_fields(doc: dict) -> dict[str, Any]:
         "id": str(int(doc["id"])),
         "title": title,
         "meta": meta,
-        "text": text,
+        # the word field analyses the normalised text (NormalizedText: not normalised again)
+        "text": normalized_text if normalized_text is not None else normalize(text),
         "filename": doc.get("filename") or "",
         "kind": facet_value(doc.get("kind") or ""),
         "category": facet_value(doc.get("category") or ""),
