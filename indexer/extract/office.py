@@ -111,7 +111,7 @@ class _DocxParts:
     body: Any  # a python-docx block container (paragraphs and tables in order)
     headers_footers: list[Any]
     core: Any  # python-docx CoreProperties, or None
-    styles: Any  # the styles part's root element, or None
+    styles: bytes | None  # the styles part, parsed only when the title is looked for
 
 
 def _read_docx_parts(path: Path) -> _DocxParts:
@@ -163,7 +163,7 @@ def _read_docx_parts(path: Path) -> _DocxParts:
         core_part = (package.get(RT.CORE_PROPERTIES) or [(None, None)])[0][1]
         core = CoreProperties(parse_xml(archive.read(core_part))) if core_part else None
         styles_part = (rels.get(RT.STYLES) or [(None, None)])[0][1]
-        styles = parse_xml(archive.read(styles_part)) if styles_part else None
+        styles = archive.read(styles_part) if styles_part else None
     return _DocxParts(BlockItemContainer(body, None), headers_footers, core, styles)
 
 
@@ -182,18 +182,20 @@ def _docx_first_heading(parts: _DocxParts) -> str | None:
     # Heading style ids are read from the styles part's XML: python-docx's paragraph.style
     # scans every style for each paragraph. Built-in names are stored lower-case
     # ("heading 1"; "Title" varies).
+    from docx.oxml import parse_xml
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
 
-    if parts.styles is None:
+    styled = [p for p in parts.body._element.iterchildren(qn("w:p")) if p.style]
+    if parts.styles is None or not styled:
         return None
     headings = set()
-    for style in parts.styles.iterchildren(qn("w:style")):
+    for style in parse_xml(parts.styles).iterchildren(qn("w:style")):
         name_element = style.find(qn("w:name"))
         name = (name_element.get(qn("w:val")) if name_element is not None else "") or ""
         if name.lower().startswith("heading") or name.lower() == "title":
             headings.add(style.get(qn("w:styleId")))
-    for p in parts.body._element.iterchildren(qn("w:p")):
+    for p in styled:
         if p.style in headings:
             text = Paragraph(p, None).text.strip()
             if text:
