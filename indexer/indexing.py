@@ -24,6 +24,10 @@ from schemas.models import Document, DocumentLink, Event, InventoryItem
 
 BATCH = 500
 
+# Events that change what the index holds of a document (or record that a writer indexed
+# it): a rebuild catches up documents with one of them since it began.
+INDEX_CHANGES = (ev.INDEXED, ev.LINKED, ev.UNLINKED, ev.PUBLICATION)
+
 
 def _linked_items(session: Session, document_ids: list[int]) -> dict[int, list[InventoryItem]]:
     rows = session.execute(
@@ -127,13 +131,32 @@ def _index_payload(core: Khlang, document_ids: list[int]) -> list[dict]:
         return [document_for_index(d, items.get(d.id, [])) for d in documents]
 
 
-def _mark_indexed(core: Khlang, document_ids: list[int], *, agent: str) -> None:
+def _marking(document_ids: list[int], version: str, *, unchanged_after: int | None = None):
+    """The UPDATE that marks these documents indexed with ``version``; with
+    ``unchanged_after``, not those with an index-changing event after that event id (one
+    statement, so no change can slip in between the check and the mark)."""
+    statement = update(Document).where(Document.id.in_(document_ids))
+    if unchanged_after is not None:
+        later = (
+            select(Event.id)
+            .where(
+                Event.document_id == Document.id,
+                Event.id > unchanged_after,
+                Event.event_type.in_(INDEX_CHANGES),
+            )
+            .exists()
+        )
+        statement = statement.where(~later)
+    return statement.values(indexed_version=version)
+
+
+def _mark_indexed(
+    core: Khlang, document_ids: list[int], *, agent: str, unchanged_after: int | None = None
+) -> None:
     """Record that these documents are in the index as it is now, with an event each."""
     version = core.index.schema_version
     with core.transaction() as session:
-        session.execute(
-            update(Document).where(Document.id.in_(document_ids)).values(indexed_version=version)
-        )
+        session.execute(_marking(document_ids, version, unchanged_after=unchanged_after))
         tool = f"whoosh index {version}"
         ev.record_rows(
             session,
@@ -288,12 +311,14 @@ def _last_event_id(core: Khlang) -> int:
 
 def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
     """Build a fresh generation from a snapshot of the database, then, holding the write
-    lock exclusively, add what writers changed meanwhile and swap it in.
+    lock exclusively, add what changed meanwhile and swap it in.
 
-    Changed meanwhile = documents not in the snapshot, documents indexed (an ``indexed``
-    event) after the snapshot began, and documents marked for reindexing (NULL). Event ids
-    rather than times: they need no clock, and the id taken under the exclusive lock is
-    below every later writer's event."""
+    Changed meanwhile = documents not in the snapshot, and documents with an event that
+    changes what the index holds (indexed, linked, unlinked, publication) since the
+    snapshot began: every such change leaves its event. A document marked for reindexing
+    before that (its NULL indexed_version) is read as it is and needs nothing more. Event
+    ids rather than times: they need no clock, and the id taken under the exclusive lock
+    is below every later writer's event."""
     index = core.index
     with index_write_lock(core, exclusive=True):
         # no writer is between its index write and its marking now
@@ -314,43 +339,34 @@ def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
 
     gen, _ = index.build_generation(stream(), procs=procs)
     with index_write_lock(core, exclusive=True):
+        events_at_catch_up = _last_event_id(core)
         catch_up = _changed_since(core, set(snapshot), events_before)
         for chunk in _batches(sorted(catch_up), BATCH):
             index.add_to_generation(gen, _index_payload(core, chunk))
-        unmarked_before = _unmarked(core)
         index.swap_in(gen)
-        # Marked only after the swap: a crash before it leaves them for --if-needed.
-        # A document marked for reindexing (NULL) since the catch-up read keeps its mark:
-        # its writer is waiting for this lock and will write it to the new generation.
-        marked_since = _unmarked(core) - unmarked_before
-        for chunk in _batches(sorted(catch_up - marked_since), BATCH):
-            _mark_indexed(core, chunk, agent=agent)
-        version = index.schema_version
+        # Marked only after the swap: a crash before it leaves them for --if-needed. A
+        # document changed since the catch-up read (a link, say: not under this lock)
+        # keeps its mark, so that it is indexed again.
+        for chunk in _batches(sorted(catch_up), BATCH):
+            _mark_indexed(core, chunk, agent=agent, unchanged_after=events_at_catch_up)
         rest = sorted(set(snapshot) - catch_up)
         with core.transaction() as session:
             for chunk in _batches(rest, BATCH):
                 session.execute(
-                    update(Document)
-                    .where(Document.id.in_(chunk), Document.indexed_version.is_not(None))
-                    .values(indexed_version=version)
+                    _marking(chunk, index.schema_version, unchanged_after=events_at_catch_up)
                 )
     return {"mode": "full", "documents": total + len(set(catch_up) - set(snapshot))}
-
-
-def _unmarked(core: Khlang) -> set[int]:
-    with core.sessions() as session:
-        return set(session.scalars(select(Document.id).where(Document.indexed_version.is_(None))))
 
 
 def _changed_since(core: Khlang, snapshot: set[int], events_before: int) -> set[int]:
     """The documents a rebuild from ``snapshot`` may hold stale or lack (see _rebuild)."""
     with core.sessions() as session:
         current = set(session.scalars(select(Document.id)))
-        indexed_since = set(
+        changed = set(
             session.scalars(
                 select(Event.document_id)
-                .where(Event.event_type == ev.INDEXED, Event.id > events_before)
+                .where(Event.event_type.in_(INDEX_CHANGES), Event.id > events_before)
                 .distinct()
             )
         )
-    return (current - snapshot) | ((indexed_since | _unmarked(core)) & current)
+    return (current - snapshot) | (changed & current)

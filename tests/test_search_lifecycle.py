@@ -135,6 +135,25 @@ def test_a_document_marked_for_reindexing_keeps_its_mark_through_a_rebuild(core)
     ]
 
 
+def test_rebuilding_an_archive_never_indexed_writes_each_document_once(core):
+    """Documents loaded straight into the database (every indexed_version NULL, as a bulk
+    load or an old archive leaves them) are read by the rebuild as they are: none is
+    caught up again afterwards (the rebuild once re-added all of them in small batches
+    after the build, an hour at 100k documents), and all are marked."""
+    from schemas.models import Event
+
+    ids = add_documents(core, 60)
+    result = reindex(core, agent="rebuild")
+    assert result == {"mode": "full", "documents": 60}
+    with core.sessions() as session:
+        versions = set(session.scalars(select(Document.indexed_version)))
+        caught_up = session.scalars(select(Event).where(Event.agent == "rebuild")).all()
+    assert versions == {core.index.schema_version}
+    assert caught_up == []
+    assert fresh_index(core).searchable_ids() == set(ids)
+    assert fresh_index(core).search("เลขที่17เอกสาร")["total"] == 1
+
+
 # --- damage another process found first ------------------------------------------------------
 
 
