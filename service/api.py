@@ -24,8 +24,8 @@ from werkzeug.exceptions import HTTPException
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.search.index import MATCH_MODES, IndexDamaged
-from indexer.search.schema import FACET_FIELDS
 from schemas.models import Batch, Document, InventoryItem
+from schemas.search_index import FACET_FIELDS
 from service import access
 from service.auth import login_required, permission_required
 

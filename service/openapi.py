@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
-from indexer.search.schema import FACET_FIELDS
+from schemas.search_index import FACET_FIELDS
 from service.access import PUBLIC_FIELDS
 
 _NULLABLE_STR = {"type": ["string", "null"]}

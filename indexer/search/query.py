@@ -31,10 +31,11 @@ from whoosh import query as Q
 from whoosh.query.compound import DefaultOr
 
 from indexer.thai.repair import STEPS, run_steps
+from schemas.search_index import WORD_FIELDS
 
 from .analysis import encode_units, normalize, word_texts
 from .dictionary import DEFAULT_DICTIONARY
-from .schema import WORD_FIELDS, facet_value
+from .schema import facet_value
 
 FIELD_ALIASES = {
     "ปีงบประมาณ": "fiscal_year",

@@ -28,8 +28,9 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh import query as Q
 
+from schemas.search_index import FACET_FIELDS
+
 from .query import PARTIAL_FIELDS
-from .schema import FACET_FIELDS
 from .spelling import Speller
 
 _INT = struct.Struct("!i")

@@ -1,4 +1,5 @@
-"""The Whoosh schema of the Khlang search index, and the version string an index records."""
+"""How a document becomes the fields of the search index (the schema itself, its fields
+and version, is :mod:`schemas.search_index`), and the version string an index records."""
 
 from __future__ import annotations
 
@@ -6,39 +7,21 @@ import datetime as dt
 import re
 import unicodedata
 import zlib
-from collections import Counter
 from typing import Any
 
-from whoosh import fields, formats
-from whoosh.analysis import RegexTokenizer
-from whoosh.system import pack_uint
+from whoosh import fields
 
 from indexer.thai.digits import to_arabic_digits
+from schemas import search_index
+from schemas.search_index import SCHEMA_VERSION, SEP
 
 from .analysis import ANALYZER_VERSION, ThaiWordTokenizer, encode_units, normalize
 from .dictionary import DEFAULT_DICTIONARY
 from .dictionary import load as load_dictionary
 
-# 3: word fields without positions; 4: ``received`` stored, ``date`` only the document's
-# own date (undated documents sort last), ``agency`` only the inventory items' host agencies
-SCHEMA_VERSION = "4"
-
-# Word fields searched for free text, with their boosts.
-WORD_FIELDS = {"title": 3.0, "meta": 1.5, "text": 1.0}
-# Facet fields (multi-valued ones are separated by \x1f in the indexed value).
-FACET_FIELDS = (
-    "fiscal_year",
-    "province",
-    "project",
-    "agency",
-    "category",
-    "kind",
-    "sender",
-    "urgency",
-    "has_deadline",
-)
-MULTI_FIELDS = ("province", "project", "agency")
-SEP = "\x1f"
+# Indexes made before the schema moved to schemas/ pickled the word fields' format as
+# indexer.search.schema.WordFrequencies: it must still be found here to open them.
+WordFrequencies = search_index.WordFrequencies
 
 
 def schema_version(dictionary: str = DEFAULT_DICTIONARY) -> str:
@@ -47,54 +30,8 @@ def schema_version(dictionary: str = DEFAULT_DICTIONARY) -> str:
     return f"analyzer={ANALYZER_VERSION};dict={info.name}-{info.version};schema={SCHEMA_VERSION}"
 
 
-class WordFrequencies(formats.Frequency):
-    """Whoosh's Frequency format, fed from the tokenizer's token texts directly: no Token
-    object per word (the per-token generator was a third of indexing time). Same bytes.
-
-    No positions: phrases are matched by the sidecar (a unit-aligned substring), and Whoosh
-    only ranks word matches. Positions were a pickled list per posting, written for every
-    word of every document and unpickled with every postings block a search read."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        texts = getattr(analyzer, "texts", None)
-        if texts is None:
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        fb = self.field_boost
-        for w, n in Counter(texts(value)).items():
-            yield w, n, n * fb, pack_uint(n)
-
-
-def _word_field(words: ThaiWordTokenizer, stored: bool = False) -> fields.TEXT:
-    field = fields.TEXT(analyzer=words, phrase=False, stored=stored)
-    field.format = WordFrequencies(field_boost=field.format.field_boost)
-    return field
-
-
 def build_schema(dictionary: str = DEFAULT_DICTIONARY) -> fields.Schema:
-    words = ThaiWordTokenizer(dictionary)
-    multi = RegexTokenizer(r"[^\x1f]+")
-    # Substring (syllable-unit) matching lives in the SQLite sidecar, not here.
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True, sortable=True),
-        title=_word_field(words, stored=True),
-        meta=_word_field(words),
-        text=_word_field(words),
-        filename=fields.STORED(),
-        kind=fields.ID(stored=True),
-        category=fields.ID(stored=True),
-        fiscal_year=fields.ID(stored=True),
-        date=fields.ID(stored=True, sortable=True),
-        received=fields.STORED(),
-        publication=fields.ID(stored=True),
-        province=fields.TEXT(analyzer=multi, phrase=False),
-        project=fields.TEXT(analyzer=multi, phrase=False),
-        agency=fields.TEXT(analyzer=multi, phrase=False),
-        sender=fields.ID,
-        urgency=fields.ID,
-        has_deadline=fields.ID,  # "yes" / "no"; empty when unknown
-        body=fields.STORED(),  # zlib-compressed UTF-8 text, for snippets and similar_to_document
-    )
+    return search_index.build_schema(ThaiWordTokenizer(dictionary))
 
 
 def facet_value(value: Any) -> str:
