@@ -6,23 +6,15 @@ Messages are Thai first, with English in brackets, because the operators work in
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 import click
 
-from indexer.core import Khlang, default_agent
-
-
-def _dump(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _fail(message: str, code: int = 2):
-    click.echo(f"ข้อผิดพลาด: {message}", err=True)
-    sys.exit(code)
+from indexer.core import default_agent
+from service import cli_accounts, cli_inventory
+from service.cli_support import dump, fail, open_core
 
 
 @click.group()
@@ -36,21 +28,6 @@ def _fail(message: str, code: int = 2):
 def main(ctx: click.Context, data_dir: str | None) -> None:
     """คลัง (Khlang): จัดเก็บและค้นหาผลลัพธ์โครงการกลุ่มจังหวัด."""
     ctx.obj = {"data_dir": data_dir}
-
-
-def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
-    from schemas.config import ConfigError
-
-    try:
-        core = Khlang.open(ctx.obj.get("data_dir"))
-    except ConfigError as exc:
-        _fail(str(exc))
-    if init:
-        # Creating/upgrading is idempotent and cheap; doing it here means a new data
-        # directory just works and an old one is migrated before anything touches it.
-        core.init()
-    ctx.call_on_close(core.dispose)
-    return core
 
 
 @main.command()
@@ -105,10 +82,10 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
             core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
         )
     except LookupError:
-        _fail(f"ไม่พบรายการรหัส {item_code} (no inventory item with code {item_code})")
+        fail(f"ไม่พบรายการรหัส {item_code} (no inventory item with code {item_code})")
     bar.close()
     if as_json:
-        _dump([r.as_dict() for r in results])
+        dump([r.as_dict() for r in results])
     else:
         for r in results:
             line = f"{STATUS_TH[r.status]:<22} {r.document_id or '-':>6}  {r.path}"
@@ -187,10 +164,10 @@ def show(ctx, document_id, as_json):
     with core.sessions() as session:
         document = session.get(Document, document_id)
         if document is None:
-            _fail(f"ไม่พบเอกสารหมายเลข {document_id} (no document {document_id})", 1)
+            fail(f"ไม่พบเอกสารหมายเลข {document_id} (no document {document_id})", 1)
         data = document_as_dict(session, document)
     if as_json:
-        _dump(data)
+        dump(data)
         return
     click.echo(f"เอกสาร #{data['document_id']}: {data['title']}")
     for label, key in [
@@ -233,7 +210,7 @@ def verify(ctx, as_json):
     core = open_core(ctx)
     report = run_verify(core, agent=default_agent())
     if as_json:
-        _dump(report)
+        dump(report)
     else:
         click.echo(f"ตรวจแล้ว {report['checked']} เอกสาร (checked {report['checked']} documents)")
         for entry in report["missing"]:
@@ -303,13 +280,13 @@ def search(ctx, query, limit, offset, sort, match_any, as_json):
             text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
         )
     except IndexDamaged:
-        _fail(
+        fail(
             "ดัชนีค้นหาเสียหาย ให้สั่ง khlang reindex --if-needed "
             "(the search index is damaged; run khlang reindex --if-needed)",
             3,
         )
     if as_json:
-        _dump(result)
+        dump(result)
         return
     click.echo(f"พบ {result['total']} เอกสาร (found {result['total']})")
     for hit in result["hits"]:
@@ -333,13 +310,8 @@ def _strip_marks(snippet: str) -> str:
     return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
 
 
-from service.cli_inventory import register as _register_inventory  # noqa: E402
-
-_register_inventory(main)
-
-from service.cli_accounts import register as _register_accounts  # noqa: E402
-
-_register_accounts(main)
+cli_inventory.register(main)
+cli_accounts.register(main)
 
 
 def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:

@@ -6,22 +6,22 @@ import sys
 
 import click
 
+from service.cli_support import fail, open_core
+
 
 def _known_province(name: str | None) -> str | None:
     """The gazetteer's name of a province ('จังหวัดลำพูน' -> 'ลำพูน'), or exit with a reason."""
     from indexer.thai.gazetteer import province_by_name
-    from service.cli import _fail
 
     if not name:
         return None
     known = province_by_name(name)
     if known is None:
-        _fail(f"ไม่รู้จักจังหวัด {name} (unknown province {name})")
+        fail(f"ไม่รู้จักจังหวัด {name} (unknown province {name})")
     return known.name
 
 
 def register(main: click.Group) -> None:
-    from service.cli import _fail, open_core
 
     @main.group()
     def users() -> None:
@@ -43,18 +43,18 @@ def register(main: click.Group) -> None:
         try:
             check_role(role, province)  # before asking for a password
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         if sys.stdin.isatty():
             password = click.prompt("รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\r\n")
         if len(password) < 8:
-            _fail("รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร (password: at least 8 characters)")
+            fail("รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร (password: at least 8 characters)")
         core = open_core(ctx)
         try:
             user = add_user(core, name, role, password, province)
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         where = f" จังหวัด{province}" if province else ""
         click.echo(f"ผู้ใช้ {user.name} บทบาท {role}{where} พร้อมใช้งาน (user ready)")
 
@@ -93,7 +93,7 @@ def register(main: click.Group) -> None:
         try:
             token = create_token(core, name, role, province)
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         click.echo(
             "เก็บโทเคนนี้ไว้ จะไม่แสดงอีก (keep this token, it is not shown again; "
             "send it as 'Authorization: Bearer TOKEN'):"

@@ -11,21 +11,7 @@ from pathlib import Path
 import click
 
 from indexer.core import default_agent
-
-
-def _dump(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _fail(message: str, code: int = 2):
-    click.echo(f"ข้อผิดพลาด: {message}", err=True)
-    sys.exit(code)
-
-
-def _open(ctx):
-    from service.cli import open_core
-
-    return open_core(ctx)
+from service.cli_support import dump, fail, open_core
 
 
 def _fiscal_year(value: str | None) -> int:
@@ -37,7 +23,7 @@ def _fiscal_year(value: str | None) -> int:
         return fiscal_year_of(today_in_thailand())
     year = parse_fiscal_year(value)
     if year is None:
-        _fail(f"ปีงบประมาณไม่ถูกต้อง: {value} (invalid fiscal year; e.g. 2562 or ๒๕๖๒)")
+        fail(f"ปีงบประมาณไม่ถูกต้อง: {value} (invalid fiscal year; e.g. 2562 or ๒๕๖๒)")
     return year
 
 
@@ -48,7 +34,7 @@ def _date(value: str | None) -> dt.date | None:
         return None
     parsed = parse_thai_date(value)
     if parsed is None:
-        _fail(f"อ่านวันที่ไม่ได้: {value} (unreadable date; e.g. ๓๑ ต.ค. ๒๕๖๒ or 2019-10-31)")
+        fail(f"อ่านวันที่ไม่ได้: {value} (unreadable date; e.g. ๓๑ ต.ค. ๒๕๖๒ or 2019-10-31)")
     return parsed
 
 
@@ -73,17 +59,17 @@ def import_cmd(ctx, file, strict, prune, submitted_by, as_json):
     """นำเข้าบัญชีจากไฟล์ XLSX หรือ CSV (import an inventory from XLSX or CSV)."""
     from indexer.inventory import InventoryFileError, import_inventory
 
-    core = _open(ctx)
+    core = open_core(ctx)
     try:
         result = import_inventory(
             core, file, strict=strict, prune=prune, agent=submitted_by or default_agent()
         )
     except InventoryFileError as exc:
         if as_json:
-            _dump({"filename": Path(file).name, "ok": False, "file_error": str(exc)})
-        _fail(str(exc), 1)
+            dump({"filename": Path(file).name, "ok": False, "file_error": str(exc)})
+        fail(str(exc), 1)
     if as_json:
-        _dump(result.as_dict())
+        dump(result.as_dict())
     else:
         for error in result.errors:
             click.echo(f"ผิดพลาด (error): {error}", err=True)
@@ -133,11 +119,11 @@ def list_cmd(ctx, fiscal_year, project, include_retired, as_json):
     from indexer.inventory import list_items
     from indexer.reports import _fit
 
-    core = _open(ctx)
+    core = open_core(ctx)
     year = _fiscal_year(fiscal_year) if fiscal_year else None
     items = list_items(core, year, project=project, include_retired=include_retired)
     if as_json:
-        _dump(items)
+        dump(items)
         return
     for item in items:
         click.echo(
@@ -158,10 +144,10 @@ def retire_cmd(ctx, codes, reason, submitted_by, as_json):
     """ยกเลิกรายการในบัญชี (retire items: they leave the gap report, keep links and history)."""
     from indexer.inventory import retire_items
 
-    core = _open(ctx)
+    core = open_core(ctx)
     result = retire_items(core, codes, agent=submitted_by or default_agent(), reason=reason)
     if as_json:
-        _dump(result)
+        dump(result)
     else:
         for code in result["retired"]:
             click.echo(f"ยกเลิกรายการ {code} แล้ว (retired)")
@@ -193,7 +179,7 @@ def deadlines_cmd(ctx, fiscal_year, inventory_to_dsss, dsss_to_cluster, as_json)
     from indexer.inventory import process_deadlines, set_process_deadlines
     from indexer.reports import DEADLINE_TH, thai_date
 
-    core = _open(ctx)
+    core = open_core(ctx)
     year = _fiscal_year(fiscal_year)
     if inventory_to_dsss or dsss_to_cluster:
         data = set_process_deadlines(
@@ -205,7 +191,7 @@ def deadlines_cmd(ctx, fiscal_year, inventory_to_dsss, dsss_to_cluster, as_json)
     else:
         data = process_deadlines(core, year)
     if as_json:
-        _dump(data)
+        dump(data)
         return
     for name in ("inventory_to_dsss", "dsss_to_cluster"):
         source = "ตั้งไว้" if data["configured"][name] else "ค่าเริ่มต้น"
@@ -220,10 +206,10 @@ def suggest_cmd(ctx, document_id, as_json):
     """รายการที่เอกสารนี้น่าจะตรงกับ (inventory items this document may fulfil)."""
     from indexer.suggest import suggest_items
 
-    core = _open(ctx)
+    core = open_core(ctx)
     suggestions = suggest_items(core, document_id)
     if as_json:
-        _dump([s.as_dict() for s in suggestions])
+        dump([s.as_dict() for s in suggestions])
         return
     if not suggestions:
         click.echo("ไม่พบรายการที่ตรงกัน (no matching items)")
@@ -244,7 +230,7 @@ def _link_command(name: str, *, remove: bool):
         from indexer.inventory import confirm_link, link, unlink
         from schemas.models import DocumentLink
 
-        core = _open(ctx)
+        core = open_core(ctx)
         agent = agent or default_agent()
         try:
             if remove:
@@ -276,9 +262,9 @@ def _link_command(name: str, *, remove: bool):
                     data = link(core, document_id, code, agent=agent)
                 message = f"เชื่อมโยงเอกสาร #{document_id} กับ {data['code']} แล้ว ({data['method']})"
         except (LookupError, ValueError) as exc:  # unknown; a bundle or a retired item
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         if as_json:
-            _dump(data)
+            dump(data)
         else:
             click.echo(message)
 
@@ -309,7 +295,7 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
     from indexer import reports
     from indexer.gaps import gap_report
 
-    core = _open(ctx)
+    core = open_core(ctx)
     params = {
         "fiscal_year": _fiscal_year(fiscal_year),
         "cluster": cluster,
@@ -327,7 +313,7 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
         data = reports.gaps_csv(report)
     elif fmt == "xlsx":
         if not output:
-            _fail("--format xlsx ต้องใช้คู่กับ --output FILE (xlsx needs --output)")
+            fail("--format xlsx ต้องใช้คู่กับ --output FILE (xlsx needs --output)")
         data = reports.gaps_xlsx(report)
     elif fmt == "html":
         from service.inventory_view import gaps_print_page
