@@ -16,15 +16,25 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from indexer.extract import Extraction, UnsoundFile
 from indexer.identify import identify
 from indexer.names import decode_name_bytes
+from indexer.sources import REJECTED, FileResult, Source, is_junk, unexpected_error
 from schemas.config import Settings
 
-if TYPE_CHECKING:
-    from indexer.pipeline import FileResult, Ingestor, Source
+
+class Ingestor(Protocol):
+    """What unpacking needs of the ingestor (indexer.pipeline.Ingestor): its core (for the
+    settings), to ingest one file, and to hear that a bundle added members to the job."""
+
+    core: Any
+
+    def ingest_one(self, source: Source) -> FileResult: ...
+
+    def add_to_total(self, count: int) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +216,6 @@ def listing_extraction(path: Path, mime: str = "application/zip") -> Extraction:
 
 
 def _is_junk(name: str) -> bool:
-    from indexer.pipeline import is_junk
 
     return is_junk(name)
 
@@ -254,7 +263,6 @@ def expand_sources(
     ingestor: Ingestor, items: Iterable[Source | FileResult]
 ) -> Iterator[Source | FileResult]:
     """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
-    from indexer.pipeline import REJECTED, FileResult, unexpected_error
 
     for item in items:
         mime = None if isinstance(item, FileResult) else _bundle_mime_or_none(item)
@@ -292,7 +300,6 @@ def _refusal_of_whole(members: list[Member], path: Path, budget: Budget) -> str 
 def _expand_bundle(
     ingestor: Ingestor, source: Source, mime: str, depth: int, budget: Budget
 ) -> Iterator:
-    from indexer.pipeline import REJECTED, FileResult, is_junk
 
     bundle_result = ingestor.ingest_one(source)
     yield Processed(bundle_result)
@@ -332,7 +339,6 @@ def _expand_bundle(
 def _unpack_members(
     ingestor, reader, members, source, bundle_result, workdir, depth, budget, refuse
 ) -> Iterator:
-    from indexer.pipeline import Source
 
     prefix = source.bundle_path + "/" if source.bundle_path else ""
     for member in members:

@@ -30,7 +30,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from indexer.core import Khlang
-from indexer.pipeline import FileResult, Ingestor, expand_paths
+from indexer.pipeline import Ingestor
+from indexer.sources import FileResult, expand_paths
 from schemas.models import Batch, Document, Submission
 
 log = logging.getLogger(__name__)

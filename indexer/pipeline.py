@@ -15,16 +15,15 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
+from indexer.bundles import Processed, bundle_mime, expand_sources
 from indexer.core import Khlang
 from indexer.documents import letter_key
 from indexer.extract import Extraction
@@ -32,62 +31,21 @@ from indexer.identify import libmagic_version
 from indexer.indexing import IndexingProcess, index_documents
 from indexer.inventory import resolve_item_code
 from indexer.links import is_container, link_document
-from indexer.names import readable_name
 from indexer.prepare import Prefetcher, Prepared, prepare
+from indexer.sources import (
+    DUPLICATE,
+    INGESTED,
+    REJECTED,
+    WITHOUT_TEXT,
+    FileResult,
+    Source,
+    message,
+    unexpected_error,
+)
 from indexer.suggest import auto_link_suggestions
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
-
-INGESTED = "ingested"
-DUPLICATE = "duplicate"
-WITHOUT_TEXT = "stored-without-text"
-REJECTED = "rejected"
-
-# Files that operating systems leave in folders and bundles; they are nobody's deliverable.
-JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
-JUNK_DIRS = {"__macosx"}
-
-
-@dataclass
-class Source:
-    """One file to ingest: a path on disk, named as it arrived."""
-
-    local_path: Path
-    original_name: str
-    display_path: str  # what the user gave, or "bundle.zip/inner/path.pdf"
-    source_path: str | None = None
-    bundle_path: str | None = None  # path inside the bundle it came from
-    bundle_document_id: int | None = None
-    bundle_sha256: str | None = None
-    bundle_tool: str | None = None
-
-
-@dataclass
-class FileResult:
-    path: str
-    status: str
-    document_id: int | None = None
-    sha256: str | None = None
-    error: str | None = None
-    filename: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "document_id": self.document_id,
-            "status": self.status,
-            "sha256": self.sha256,
-            "error": self.error,
-            "filename": self.filename,
-            "warnings": self.warnings,
-        }
-
-    @property
-    def ok(self) -> bool:
-        return self.status in (INGESTED, DUPLICATE)
-
 
 # How long "there is no inventory" is believed before the database is asked again.
 INVENTORY_RECHECK = 5.0  # seconds
@@ -106,83 +64,6 @@ def _is_bundle(source: Source, bundle_mime) -> bool:
         return bundle_mime(source) is not None
     except OSError:
         return False
-
-
-def is_junk(name: str) -> bool:
-    parts = [p.lower() for p in re.split(r"[\\/]", name) if p]
-    return bool(parts) and (parts[-1] in JUNK_NAMES or any(p in JUNK_DIRS for p in parts))
-
-
-def _source(path: Path, name: str, shown: str) -> Source:
-    """A file found on disk; its names as the sender wrote them (see indexer.names)."""
-    return Source(
-        path,
-        readable_name(name),
-        readable_name(shown),
-        source_path=readable_name(str(path.resolve())),
-    )
-
-
-def _refused(shown: str, code: str, name: str) -> FileResult:
-    return FileResult(
-        readable_name(shown), REJECTED, error=_msg(code), filename=readable_name(name)
-    )
-
-
-def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileResult]:
-    """Files and folders to Sources, in a stable order; problems become rejected results."""
-    for given in paths:
-        path = Path(given)
-        shown = str(given)
-        if path.is_symlink():
-            yield _refused(shown, "symlink", path.name)
-        elif path.is_dir():
-            found = False
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d.lower() not in JUNK_DIRS)
-                for name in sorted(files):
-                    full = Path(root) / name
-                    if is_junk(name):
-                        continue
-                    found = True
-                    if full.is_symlink():
-                        yield _refused(str(full), "symlink", name)
-                        continue
-                    yield _source(full, name, str(full))
-                # Symbolic links to folders are listed in dirs; refuse them visibly.
-                for name in list(dirs):
-                    if (Path(root) / name).is_symlink():
-                        dirs.remove(name)
-                        found = True
-                        yield _refused(str(Path(root) / name), "symlink", name)
-            if not found:
-                yield _refused(shown, "empty-folder", path.name)
-        elif path.exists():
-            yield _source(path, path.name, shown)
-        else:
-            yield _refused(shown, "missing", path.name)
-
-
-MESSAGES = {
-    "missing": "ไม่พบไฟล์หรือโฟลเดอร์นี้ (no such file or folder)",
-    "empty-folder": "โฟลเดอร์นี้ไม่มีไฟล์ (the folder contains no files)",
-    "symlink": "ไม่รับลิงก์สัญลักษณ์ (symbolic links are not followed)",
-    "zero-byte": "ไฟล์ว่าง ขนาด 0 ไบต์ (zero-byte file)",
-    "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
-    "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",
-    "not-a-file": "ไม่ใช่ไฟล์ปกติ (not a regular file)",
-    "unexpected": "เกิดข้อผิดพลาดที่ไม่คาดคิดกับไฟล์นี้ รายละเอียดอยู่ในบันทึกของระบบ "
-    "(unexpected error: {error}; the traceback is in the log)",
-}
-
-
-def _msg(code: str, **values) -> str:
-    return MESSAGES[code].format(**values)
-
-
-def unexpected_error(exc: BaseException) -> str:
-    """The per-file reason for an error no check foresaw (the traceback goes to the log)."""
-    return _msg("unexpected", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 # Titles office programs write into file properties by default; they name nothing.
@@ -274,8 +155,6 @@ class Ingestor:
         items: Iterable[Source | FileResult],
         progress: Callable[[FileResult], None] | None = None,
     ) -> list[FileResult]:
-        from indexer.bundles import bundle_mime  # bundles use Source
-
         items = list(items)
         self._progress = progress
         plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
@@ -298,8 +177,6 @@ class Ingestor:
         return results
 
     def _run_items(self, items, results: list[FileResult], progress) -> None:
-        from indexer.bundles import Processed, expand_sources
-
         try:
             for item in expand_sources(self, items):
                 if isinstance(item, Processed):
@@ -410,9 +287,9 @@ class Ingestor:
                 staged = self._receive(source)
             except FileTooLarge:
                 limit = f"{self.core.settings.max_file_size:,}"
-                return self._reject(source, _msg("too-large", limit=limit))
+                return self._reject(source, message("too-large", limit=limit))
             except OSError as exc:
-                return self._reject(source, _msg("unreadable", reason=exc.strerror))
+                return self._reject(source, message("unreadable", reason=exc.strerror))
         try:
             existing = self._existing_document_id(staged.sha256)
             if existing is not None:
@@ -443,15 +320,15 @@ class Ingestor:
         try:
             info = path.stat()
         except OSError as exc:
-            return _msg("unreadable", reason=exc.strerror)
+            return message("unreadable", reason=exc.strerror)
         if not path.is_file():
-            return _msg("not-a-file")
+            return message("not-a-file")
         if info.st_size == 0:
-            return _msg("zero-byte")
+            return message("zero-byte")
         if info.st_size > self.core.settings.max_file_size:
-            return _msg("too-large", limit=f"{self.core.settings.max_file_size:,}")
+            return message("too-large", limit=f"{self.core.settings.max_file_size:,}")
         if not os.access(path, os.R_OK):
-            return _msg("unreadable", reason="permission denied")
+            return message("unreadable", reason="permission denied")
         return None
 
     def _existing_document_id(self, sha256: str) -> int | None:

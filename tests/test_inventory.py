@@ -426,7 +426,8 @@ def test_suggestions_from_text_name_and_bundle_path(any_core):
 def test_an_inventory_imported_during_a_batch_still_gets_its_suggestions(core, tmp_path):
     """While there is no inventory the ingestor does not ask again for every file; files
     it passed over in that time are suggested at the end of the batch once one exists."""
-    from indexer.pipeline import Ingestor, expand_paths
+    from indexer.pipeline import Ingestor
+    from indexer.sources import expand_paths
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .normalize import normalize
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DOMAIN_WORDS_FILE = DATA_DIR / "domain_words.txt"
 DEFAULT_DICTIONARY = "khlang"
@@ -66,8 +68,6 @@ def _place_names() -> tuple[str, list[str]]:
 
 def _fold_entry(word: str) -> list[str]:
     """Dictionary entries as the analyzer will see them: dots folded, split into Thai runs."""
-    from .analysis import normalize
-
     return _THAI_RUN.findall(normalize(word))
 
 
