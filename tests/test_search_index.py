@@ -447,6 +447,29 @@ def test_concurrent_writers_from_two_processes(tmp_path):
     assert index.search("ข้าวหอมมะลิ", limit=100)["total"] == 48
 
 
+def test_the_live_generations_tables_are_kept_over_an_older_ones(tmp_path):
+    """After a rebuild, a request still reading the old generation (whose commit count may
+    be far higher than the new one's) must not take the shared tables' place: every search
+    of the live generation would then build its own tables, with empty caches."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents(seed_docs())
+    live = str(index.index_dir / index._gen)
+    index._cache = index._tables(index._get_searcher())
+    assert index._cache.key[0] == live
+    assert not index._newer_than_kept((str(tmp_path / "ix" / "gen-old"), 500))
+    assert index._newer_than_kept((live, index._cache.key[1] + 1))
+    assert not index._newer_than_kept((live, index._cache.key[1] - 1))
+
+
+def test_far_pages_are_not_kept_in_the_result_cache(ix):
+    """Only the first pages of a result are kept: a far offset ranks for its asker only."""
+    ix._results._entries.clear()
+    ix.search("จังหวัด", limit=20)
+    assert len(ix._results._entries) == 1
+    ix.search("จังหวัด", limit=20, offset=1000)
+    assert len(ix._results._entries) == 1
+
+
 def test_word_matches_are_substring_matches(ix):
     """Search takes its match sets from the sidecar alone; that is sound because a document
     that matches a chunk as a word or word phrase (its words one after another in the

@@ -95,6 +95,7 @@ SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
 
 
 RESULT_WINDOW = 50  # results ranked (and kept) per query: the first pages
+CACHED_RESULTS = 4 * RESULT_WINDOW  # the deepest result kept for the next request
 
 
 class _Ranked:
@@ -687,10 +688,21 @@ class SearchIndex:
             if tables is not None and tables.key == key:
                 return tables
             tables = StateTables(searcher)
-            current = self._cache
-            if current is None or current.key[1] is None or (key[1] or 0) >= (current.key[1] or 0):
+            if self._newer_than_kept(key):
                 self._cache = tables
             return tables
+
+    def _newer_than_kept(self, key: tuple) -> bool:
+        """Whether tables of index state ``key`` should replace the shared ones: states of
+        the live generation replace those of any other (a rebuilt generation starts its
+        commit count again at 1), and within a generation the later commit wins."""
+        current = self._cache
+        if current is None:
+            return True
+        live = str(self.index_dir / self._gen) if self._gen else None
+        if key[0] != current.key[0]:
+            return key[0] == live
+        return (key[1] or 0) >= (current.key[1] or 0)
 
     def _clause_docs(self, tables: StateTables, clause: Clause) -> np.ndarray:
         """The documents containing the chunk.
@@ -819,7 +831,10 @@ class SearchIndex:
                 # a window of at least RESULT_WINDOW, so the next pages come from the cache
                 window = max(want, RESULT_WINDOW)
                 ranked = self._rank(s, tables, pq, clauses, excluded, sort, published_only, window)
-                self._results.put(tables.key, key, ranked)
+                # far pages are ranked for the asker only: keeping them would keep one
+                # entry per matching document (12 MB for a common word at 100k)
+                if want <= CACHED_RESULTS:
+                    self._results.put(tables.key, key, ranked)
             hits = [
                 dict(ranked.hit(n, lambda d, score: self._hit(s, d, score, positive)))
                 for n in range(offset, min(want, len(ranked.page)))
