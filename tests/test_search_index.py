@@ -461,13 +461,16 @@ def test_the_live_generations_tables_are_kept_over_an_older_ones(tmp_path):
     assert not index._newer_than_kept((live, index._cache.key[1] - 1))
 
 
-def test_far_pages_are_not_kept_in_the_result_cache(ix):
+def test_far_pages_are_not_kept_in_the_result_cache(tmp_path):
     """Only the first pages of a result are kept: a far offset ranks for its asker only."""
-    ix._results._entries.clear()
-    ix.search("จังหวัด", limit=20)
-    assert len(ix._results._entries) == 1
-    ix.search("จังหวัด", limit=20, offset=1000)
-    assert len(ix._results._entries) == 1
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    index.add_documents([small_doc(n, f"รายงาน ฉบับที่ {n}") for n in range(1, 301)])
+    first = index.search("รายงาน", limit=20)
+    assert first["total"] == 300 and len(index._results._entries) == 1
+    far = index.search("รายงาน", limit=20, offset=260)
+    assert len(far["hits"]) == 20
+    entry = next(iter(index._results._entries.values()))
+    assert len(entry.page) < 260  # the far page was not kept
 
 
 def test_word_matches_are_substring_matches(ix):
