@@ -15,11 +15,13 @@ never blocked: Whoosh readers see the last committed generation of segments, SQL
 the last committed transaction (WAL). ``rebuild()`` fills a fresh generation and then swaps
 CURRENT, so searches keep working during a rebuild.
 
-Search (relevance) works on sets of Whoosh docnums: per chunk, the documents matching it as
-words (Whoosh) or as a unit-aligned substring (sidecar); tier 1 = documents matching every
-chunk, tier 2 = the others; within a tier, documents with a word/phrase match come first in
-Whoosh's BM25F order, then substring-only matches by the sidecar's bm25. ``total`` and the
-facets count the union, after filters and ``published_only``.
+Search (relevance) works on sets of Whoosh docnums (NumPy masks, see
+:mod:`indexer.search.ranking`): per chunk, the documents containing it as a unit-aligned
+substring (sidecar), which include those that have it as words; tier 1 = documents matching
+every chunk, tier 2 = the others; within a tier, documents with a word/phrase match come
+first in Whoosh's BM25F order, then substring-only matches by BM25F over any of the chunk's
+words (by the sidecar's bm25 when none of them is a known word). ``total`` and the facets
+count the union, after filters and ``published_only``.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from .query import (
     parse,
     repair_query,
 )
-from .ranking import StateTables, flat_terms, state_key, top_by
+from .ranking import StateTables, UnreadablePostings, flat_terms, state_key, top_by
 from .schema import (
     build_schema,
     decompress,
@@ -183,12 +185,29 @@ _READ_ERRORS = (
     sqlite3.DatabaseError,
     sc.SidecarError,
     WhooshIndexError,
+    UnreadablePostings,
 )
+
+
+# Errors that a damaged file gives when read, but that a mistake in Khlang's own code
+# gives too: damage only when they are raised while reading, inside these libraries.
+_AMBIGUOUS_ERRORS = (ValueError, IndexError, KeyError)
+_READERS = (f"{os.sep}whoosh{os.sep}", f"{os.sep}pickle.py", f"{os.sep}numpy{os.sep}")
+
+
+def _raised_in_a_reader(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb.tb_frame, tb.tb_next
+    return last is not None and any(part in last.f_code.co_filename for part in _READERS)
 
 
 def _is_damage(exc: BaseException) -> bool:
     if isinstance(exc, IndexBusy) or not isinstance(exc, _READ_ERRORS):
         return False
+    if isinstance(exc, _AMBIGUOUS_ERRORS) and not _raised_in_a_reader(exc):
+        return False  # a bug to fix, not a reason to rebuild the index for everyone
     # another connection writing or checkpointing is not damage
     return not (
         isinstance(exc, sqlite3.OperationalError)

@@ -40,6 +40,15 @@ _INT = struct.Struct("!i")
 _POSTINGS_MAGIC_SIZE = 4
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
+
+
+_UNKNOWN = object()
+
+
+class UnreadablePostings(RuntimeError):
+    """A term's postings bytes do not decode: the index file is damaged."""
+
+
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
@@ -104,7 +113,10 @@ def segment_postings(segreader, fieldname: str, text) -> tuple[np.ndarray, np.nd
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh's W3TermInfo.from_bytes keeps struct's 1-tuple
         (length,) = length
-    return _decode_blocks(postfile.get(offset, length))
+    try:
+        return _decode_blocks(postfile.get(offset, length))
+    except (ValueError, IndexError, KeyError, TypeError, EOFError, struct.error) as exc:
+        raise UnreadablePostings(f"{fieldname}:{text!r}: {exc!r}") from exc
 
 
 def term_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
@@ -235,13 +247,15 @@ class StateTables:
 
     # --- filters and facets ----------------------------------------------------------------
 
-    def _value_mask(self, fname: str, value: str) -> np.ndarray:
-        key = (fname, value)
+    def _value_mask(self, fname: str, code: int) -> np.ndarray:
+        """The documents with one value (by its index in ``values[fname]``); kept, since the
+        same filter comes back with every search of a filtered page."""
+        key = (fname, code)
         got = self._value_masks.get(key)
         if got is None:
             docs, codes = self._pairs[fname]
-            got = self.mask_of(docs[codes == self._index_of[fname][value]])
-            if len(self._value_masks) > 512:
+            got = self.mask_of(docs[codes == code])
+            if len(self._value_masks) > 128:  # 100 KB each at 100k documents
                 self._value_masks.clear()
             self._value_masks[key] = got
         return got
@@ -258,17 +272,19 @@ class StateTables:
             else:
                 part = v.casefold()
                 names.update(n for n in known if part in n.casefold())
-        mask = self.empty()
-        for name in names:
-            if name in known:
-                mask |= self._value_mask(fname, name)
-        return mask
+        wanted = [known[name] for name in names if name in known]
+        if len(wanted) == 1:
+            return self._value_mask(fname, wanted[0])
+        docs, codes = self._pairs[fname]
+        # several names (a part of a project's name): one pass, nothing kept per name
+        return self.mask_of(docs[np.isin(codes, wanted)])
 
     def filter_docs(self, filters: dict[str, list[str]], published_only: bool):
         """The documents the filters allow (None: no filter)."""
         key = (tuple(sorted((k, tuple(v)) for k, v in filters.items() if v)), published_only)
-        if key in self._filters:
-            return self._filters[key]
+        known = self._filters.get(key, _UNKNOWN)  # one look: another thread may clear() it
+        if known is not _UNKNOWN:
+            return known
         parts = list(key[0])
         if published_only:
             # Visitors see published documents only (approved ones await the publisher).
