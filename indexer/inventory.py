@@ -40,13 +40,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from indexer import provenance as ev
@@ -76,6 +77,8 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\"'“”‘’«»()\[\]{}<>,;:!?|*_~`^]+")
 NAME_PREFIXES = ("โครงการ", "กิจกรรมที่", "กิจกรรม", "ผลผลิต", "ผลลัพธ์")
+
+log = logging.getLogger(__name__)
 
 
 def normalise_text(text: str | None) -> str:
@@ -800,7 +803,40 @@ def import_inventory(
             restored=result.restored,
             retired=result.retired,
         )
+        stale = _mark_linked_for_reindex(session, result.updated)
+    _reindex_quietly(core, stale, agent=agent)
     return result
+
+
+def _mark_linked_for_reindex(session: Session, codes: list[str]) -> list[int]:
+    """The index holds a document's linked items' project, activity, agency and province:
+    when an item changes, its documents are marked for reindexing (their ids returned)."""
+    if not codes:
+        return []
+    ids = list(
+        session.scalars(
+            select(DocumentLink.document_id)
+            .join(InventoryItem, InventoryItem.id == DocumentLink.item_id)
+            .where(InventoryItem.code.in_(codes), DocumentLink.active.is_(True))
+            .distinct()
+        )
+    )
+    if ids:
+        session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_version=None))
+    return ids
+
+
+def _reindex_quietly(core, document_ids: list[int], *, agent: str) -> None:
+    """Index them now; if that fails they stay marked, for `reindex --if-needed` (also run
+    at start-up), and the import itself has succeeded."""
+    if not document_ids:
+        return
+    from indexer.indexing import index_documents
+
+    try:
+        index_documents(core, document_ids, agent=agent)
+    except Exception:
+        log.exception("re-indexing documents of changed inventory items failed")
 
 
 class _Resolver:

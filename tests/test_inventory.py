@@ -454,6 +454,33 @@ def test_an_inventory_imported_during_a_batch_still_gets_its_suggestions(core, t
     assert core.index.search("วีดิทัศน์ประชาสัมพันธ์")["total"] == 1
 
 
+def test_a_corrected_item_reindexes_its_documents(core):
+    """The index holds a linked item's host agency (the agency facet): re-importing the
+    list with the agency corrected re-indexes the item's documents at once."""
+    import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
+    video = _code(core, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว")
+    doc = add_document(core, "บทวีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยวล้านนา", name="vdo.txt")
+    link(core, doc, video, agent="somchai")
+    from indexer.indexing import index_documents
+
+    index_documents(core, [doc], agent="test")
+
+    def agencies() -> set[str]:
+        facets = core.index.search("วีดิทัศน์ประชาสัมพันธ์")["facets"]["agency"]
+        return {f["value"] for f in facets}
+
+    assert agencies() == {AG_TOUR}
+    corrected = "สำนักงานการท่องเที่ยวและกีฬาจังหวัดเชียงใหม่ (แก้ไข)"
+    rows = [
+        [*r[:6], corrected, *r[7:]] if r[7] == "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว" else r for r in ROWS
+    ]
+    result = import_inventory(core, make_inventory_xlsx(rows), filename="inv.xlsx")
+    assert video in result.updated
+    assert agencies() == {corrected}
+    with core.sessions() as session:
+        assert session.get(Document, doc).indexed_version == core.index.schema_version
+
+
 def test_no_suggestion_across_fiscal_years_or_for_unrelated_text(core):
     import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
     other_year = add_document(
