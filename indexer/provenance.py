@@ -63,16 +63,17 @@ def record(
     tool: str | None = None,
     **detail,
 ) -> Event:
-    event = Event(
-        event_type=event_type,
+    fields = row(
+        event_type,
         agent=agent,
-        outcome=outcome,
-        tool=tool,
-        detail=detail,
-        document=document,
         submission_id=submission.id if submission is not None else None,
         batch_id=batch_id,
+        outcome=outcome,
+        tool=tool,
+        **detail,
     )
+    del fields["document_id"]  # by the relationship: the document may not have an id yet
+    event = Event(**fields, document=document)
     session.add(event)
     return event
 
