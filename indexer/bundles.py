@@ -202,7 +202,7 @@ def listing_extraction(path: Path, mime: str = "application/zip") -> Extraction:
         raise UnsoundFile(
             f"{label.lower()}-corrupt", f"ไฟล์ {label} เสียหาย เปิดไม่ได้", f"corrupt {label}: {exc}"
         ) from exc
-    members = [m for m in reader.members() if not _is_junk(m.name)]
+    members = [m for m in reader.members() if not is_junk(m.name)]
     reader.close()
     return Extraction(
         text="\n".join(m.name for m in members),
@@ -213,11 +213,6 @@ def listing_extraction(path: Path, mime: str = "application/zip") -> Extraction:
         warnings=[],
         metadata={"members": len(members), "uncompressed": sum(m.size for m in members)},
     )
-
-
-def _is_junk(name: str) -> bool:
-
-    return is_junk(name)
 
 
 # Leading bytes of the formats we unpack: a cheap look before asking libmagic, which would
@@ -265,7 +260,7 @@ def expand_sources(
     """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
 
     for item in items:
-        mime = None if isinstance(item, FileResult) else _bundle_mime_or_none(item)
+        mime = None if isinstance(item, FileResult) else bundle_mime_or_none(item)
         if mime is None:
             yield item
             continue
@@ -279,7 +274,8 @@ def expand_sources(
             yield FileResult(f"{item.display_path}/", REJECTED, error=unexpected_error(exc))
 
 
-def _bundle_mime_or_none(source: Source) -> str | None:
+def bundle_mime_or_none(source: Source) -> str | None:
+    """bundle_mime, and None for a path that is not a readable file."""
     try:
         return bundle_mime(source) if source.local_path.is_file() else None
     except OSError:
@@ -378,7 +374,7 @@ def _unpack_members(
             bundle_sha256=bundle_result.sha256,
             bundle_tool=reader.tool,
         )
-        nested_mime = _bundle_mime_or_none(member_source)
+        nested_mime = bundle_mime_or_none(member_source)
         if nested_mime:
             nested = workdir / f"nested-{depth}"
             target.rename(nested)

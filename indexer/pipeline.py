@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
-from indexer.bundles import Processed, bundle_mime, expand_sources
+from indexer.bundles import Processed, bundle_mime_or_none, expand_sources
 from indexer.core import Khlang
 from indexer.documents import letter_key
 from indexer.extract import Extraction
@@ -57,13 +57,6 @@ PREFETCH_MIN_FILES = 16
 # ~15% more CPU a document in batches of 50 than of 200, but a busy indexing process is
 # never idle, so its batches grow back to full ones when CPU is short.
 INDEX_WHEN_IDLE = 50
-
-
-def _is_bundle(source: Source, bundle_mime) -> bool:
-    try:
-        return bundle_mime(source) is not None
-    except OSError:
-        return False
 
 
 # Titles office programs write into file properties by default; they name nothing.
@@ -157,7 +150,15 @@ class Ingestor:
     ) -> list[FileResult]:
         items = list(items)
         self._progress = progress
-        plain = [i for i in items if isinstance(i, Source) and not _is_bundle(i, bundle_mime)]
+        # plain files to receive and prepare ahead: not bundles (their members exist only
+        # while they are unpacked), and not what an interrupted run of this job recorded
+        plain = [
+            i
+            for i in items
+            if isinstance(i, Source)
+            and (i.source_path, i.bundle_path) not in self.skip
+            and bundle_mime_or_none(i) is None
+        ]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
             self._prefetcher = Prefetcher(
                 plain, self.workers, self.core.store, self.core.settings.max_file_size
@@ -281,7 +282,7 @@ class Ingestor:
             return self._reject(source, problem)
         if ready is not None:
             self._add_work_timings(ready)
-            staged = ready.staged or Staged(ready.sha256, ready.stored.size, ready.stored.path)
+            staged = ready.staged
         else:
             try:
                 staged = self._receive(source)
@@ -296,8 +297,7 @@ class Ingestor:
                 return self._record_duplicate(existing, staged, source)
             return self._ingest_new(staged, source, ready)
         finally:
-            if ready is None or ready.staged is not None:
-                self.core.store.discard(staged)  # no-op once committed (the file has moved)
+            self.core.store.discard(staged)  # no-op once committed (the file has moved)
 
     def _receive(self, source: Source) -> Staged:
         with self._stage("receive"):
@@ -306,8 +306,7 @@ class Ingestor:
             )
 
     def _drop(self, ready: Prepared | None) -> None:
-        """A prefetched file the ingestor refuses after all: its staged copy goes (an
-        object it already became stays, as any orphan, for the next arrival to adopt)."""
+        """A prefetched file the ingestor refuses after all: its staged copy goes."""
         if ready is not None and ready.staged is not None:
             self.core.store.discard(ready.staged)
 
@@ -471,10 +470,8 @@ class Ingestor:
         identification = prepared.identification
         extraction = prepared.extraction
         understanding = prepared.understanding
-        stored = prepared.stored
-        if stored is None:
-            with self._stage("store"):
-                stored = self.core.store.commit(staged)
+        with self._stage("store"):
+            stored = self.core.store.commit(staged)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
         if extraction.metadata:
@@ -634,46 +631,40 @@ class Ingestor:
 
     def _suggest_links(self, document_id: int) -> bool:
         """Link a new document to the inventory items its text clearly names (staff confirm
-        or change it later). A suggestion must never fail an ingestion, so errors are
-        logged, not raised: the document and its events are already committed.
+        or change it later); True when it linked some. A suggestion must never fail an
+        ingestion, so errors are logged, not raised: the document and its events are
+        already committed.
 
-        Most bulk ingestions run with no inventory at all; asking the database whether
-        there is one for every file was a transaction a file, so the answer "none" is kept
-        for a few seconds, and the documents it passed over get their suggestions at the
-        end of the batch if an inventory arrived meanwhile."""
+        Most bulk ingestions run with no inventory at all: the answer "there is none" is
+        kept for a few seconds instead of asked for every file, and the documents passed
+        over meanwhile get their suggestions at the end of the batch if one arrived."""
         now = time.monotonic()
         if now - self._no_inventory_since < INVENTORY_RECHECK:
             self._passed_over.append(document_id)
             return False
         try:
             with self._stage("link"):
-                if not self._inventory_exists():
-                    self._no_inventory_since = now
-                    self._passed_over.append(document_id)
-                    return False
-                return bool(auto_link_suggestions(self.core, document_id))
+                linked = auto_link_suggestions(self.core, document_id)
         except Exception:
             log.exception("link suggestion failed for document %s", document_id)
             return False
-
-    def _inventory_exists(self) -> bool:
-        with self.core.sessions() as session:
-            return session.scalar(select(InventoryItem.id).limit(1)) is not None
+        if linked is None:  # no inventory
+            self._no_inventory_since = now
+            self._passed_over.append(document_id)
+            return False
+        return bool(linked)
 
     def _suggest_passed_over(self) -> None:
         """Suggestions for the documents passed over while there was no inventory, if one
         arrived during the batch; a linked document is indexed again (with its item)."""
         passed, self._passed_over = self._passed_over, []
-        try:
-            if not passed or not self._inventory_exists():
-                return
-        except Exception:
-            log.exception("could not look for an inventory")
-            return
-        self._no_inventory_since = float("-inf")
         for document_id in passed:
+            self._no_inventory_since = float("-inf")  # ask again: the first answer stops it
             if self._suggest_links(document_id):
                 self._queue_index(document_id)
+            elif self._passed_over:  # still no inventory
+                self._passed_over = []
+                return
 
     # --- search index -------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The part of ingesting one file that needs no database: identify it, extract and repair its
 text, read what it is. ``prepare`` touches nothing; the ``Prefetcher`` also receives the file
-into the object store in its worker processes (staging copy, hash, fsync, and the atomic
-move into place for a sound file), so that the main process only records and indexes.
+in its worker processes (the staging copy in the store's tmp folder, hashed and fsynced),
+so that the main process only moves it into place, records and indexes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive import ObjectStore, Staged, StoredObject
+from archive import ObjectStore, Staged
 from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.extract.model import REPAIR_CLOCK
@@ -29,10 +29,8 @@ class Prepared:
     understanding: Understanding | None
     error: str | None  # why the file is unsound (then extraction is None)
     timings: dict[str, float] = field(default_factory=dict)
-    # Set by the Prefetcher: the staged copy the file was prepared from (kept when the bytes
-    # were not moved into place: unsound, or already in the store), or the object it became.
+    # Set by the Prefetcher: the staged copy the file was prepared from.
     staged: Staged | None = None
-    stored: StoredObject | None = None
 
 
 def prepare(path: Path, original_name: str, name: str) -> Prepared:
@@ -63,14 +61,14 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
 def _receive_in_worker(
     path: str, original_name: str, name: str, store_root: str, tmp_dir: str, max_size: int
 ) -> Prepared | None:
-    """Stage the file in the store (copy, hash, fsync), prepare it from the staged copy and,
-    when it is sound and its bytes are new to the store, move it into place (fsync of the
-    folder too). Those waits happen here, in parallel, instead of in the ingestor's loop.
+    """Stage the file in the store (copy, hash, fsync) and prepare it from the staged copy:
+    that waiting and work happen here, in parallel, instead of in the ingestor's loop. The
+    ingestor moves the staged copy into place itself, so that a move that heals a missing
+    object is recorded, and a batch stopped early leaves no object without its document
+    (staged copies it never took are discarded; see Prefetcher.close).
 
     None when the file cannot be staged (empty, over the limit, unreadable, gone): the
-    ingestor then takes the file itself and gives the reason. A stored object whose
-    document is never recorded (the job killed in between) is an orphan that the next
-    arrival of the same bytes adopts, as when the ingestor stores it itself."""
+    ingestor then takes the file itself and gives the reason."""
     source = Path(path)
     try:
         if source.stat().st_size == 0:
@@ -83,18 +81,13 @@ def _receive_in_worker(
     received = time.perf_counter() - started
     try:
         prepared = prepare(staged.path, original_name, name)
-        prepared.sha256 = staged.sha256
-        prepared.timings["receive"] = received
-        if prepared.error is None and not store.exists(staged.sha256):
-            started = time.perf_counter()
-            prepared.stored = store.commit(staged)
-            prepared.timings["store"] = time.perf_counter() - started
-        else:
-            prepared.staged = staged
-        return prepared
     except BaseException:
         store.discard(staged)
         raise
+    prepared.sha256 = staged.sha256
+    prepared.staged = staged
+    prepared.timings["receive"] = received
+    return prepared
 
 
 class Prefetcher:
@@ -110,7 +103,12 @@ class Prefetcher:
         self.pool = worker_pool(workers)
         self.store = store
         self.max_size = max_size
-        self.pending: deque = deque(sources)
+        # one future a file: the same file named twice (a folder and a file in it) is
+        # received once ahead, and the second time by the ingestor itself
+        unique: dict[tuple, object] = {}
+        for source in sources:
+            unique.setdefault(self.key(source), source)
+        self.pending: deque = deque(unique.values())
         self.window = window or workers * 4
         self.futures: dict[tuple, Future] = {}
         self._top_up()

@@ -300,19 +300,20 @@ def uploader_province_id(session: Session, document: Document) -> int | None:
 
 def auto_link_suggestions(
     core, document_id: int, agent: str = SUGGEST_AGENT, *, threshold: float = AUTO_LINK_SCORE
-) -> list[Suggestion]:
+) -> list[Suggestion] | None:
     """Link the document to the items it most likely fulfils, with method "suggested".
 
     Nothing is done when the document already has an active link (staff or --item
     decided), and an item staff once unlinked from this document is never re-suggested.
     For a document a DSSS officer uploaded, only the items of their province are linked.
     Every link is a provenance event (agent, score and reasons in its detail). Returns
-    the suggestions linked. Safe to call more than once."""
+    the suggestions linked, or None when there is no inventory at all (a caller ingesting
+    many files may then stop asking for a while). Safe to call more than once."""
     with core.transaction() as session:
         # Most archives ingest long before (or without) an inventory: then there is nothing
         # to suggest, and loading the document's text to find that out is wasted.
         if session.scalar(select(InventoryItem.id).limit(1)) is None:
-            return []
+            return None
         document = session.get(Document, document_id)
         if document is None:
             return []

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
+from indexer.fixity import verify
 from indexer.jobs import run_ingest_job
 from schemas.models import Document, Event
 from tests.conftest import SEED_FIXTURES, make_core
@@ -194,3 +195,26 @@ def test_videos_are_stored_with_their_technical_metadata(core, tmp_path):
     assert abs(avi_meta["duration_seconds"] - 2) < 0.1
     assert (avi_meta["width"], avi_meta["height"], avi_meta["video_codec"]) == (160, 120, "MJPG")
     assert avi_meta["frame_rate"] == 10
+
+
+def test_a_prefetched_arrival_heals_a_missing_object_with_its_event(core, tmp_path):
+    """The same bytes arriving again through the worker processes restore an object that
+    went missing, and say so (a `stored` event, outcome `repaired`), as the ingestor does
+    itself; and a batch leaves no object that no document refers to."""
+    from tests.test_jobs import make_text_files
+
+    make_text_files(tmp_path / "in", 20)
+    first = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2)
+    lost = first[3]
+    core.store.path_for(lost.sha256).unlink()
+    timings: dict[str, float] = {}
+    again = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2, timings=timings)
+    assert "identify (work)" in timings  # the prefetching path ran
+    assert {r.status for r in again} == {"duplicate"}
+    assert core.store.check(lost.sha256) == "ok"
+    with core.sessions() as session:
+        repaired = session.scalars(
+            select(Event).where(Event.document_id == lost.document_id, Event.outcome == "repaired")
+        ).all()
+    assert [e.event_type for e in repaired] == ["stored"]
+    assert verify(core, agent="test")["ok"]
