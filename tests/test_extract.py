@@ -204,6 +204,41 @@ def test_corrupt_docx_is_unsound(tmp_path):
     assert info.value.code == "docx-corrupt"
 
 
+def _damage_member(source: Path, target: Path, member: str) -> None:
+    """Copy the DOCX with one byte of ``member``'s compressed data flipped: the package
+    still opens, and only reading that member finds the damage (its CRC or deflate data)."""
+    import zipfile
+
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+    # local header: 30 bytes, then the name and the extra field, then the data
+    name_len, extra_len = struct.unpack(
+        "<HH", data[info.header_offset + 26 : info.header_offset + 30]
+    )
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start + info.compress_size // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("member", ["word/document.xml", "word/styles.xml", "word/settings.xml"])
+def test_docx_with_a_damaged_member_is_unsound(tmp_path, member):
+    """The body (read for text) and parts no text comes from are both checked."""
+    from docx import Document
+
+    made = tmp_path / "made.docx"
+    document = Document()
+    for n in range(40):
+        document.add_paragraph(f"รายงานสรุปผลการดำเนินงานโครงการ ย่อหน้าที่ {n}")
+    document.save(made)
+    bad = tmp_path / "damaged.docx"
+    _damage_member(made, bad, member)
+    assert run(made).text.startswith("รายงานสรุปผลการดำเนินงานโครงการ")
+    with pytest.raises(UnsoundFile) as info:
+        run(bad)
+    assert info.value.code == "docx-corrupt"
+
+
 def test_xlsx_all_sheets(tmp_path):
     import openpyxl
 
