@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from indexer.extract import Extraction, UnsoundFile
-from indexer.identify import identify
+from indexer.identify import content_mime
 from indexer.names import decode_name_bytes
 from indexer.sources import REJECTED, FileResult, Source, is_junk, unexpected_error
 from schemas.config import Settings
@@ -225,7 +225,7 @@ def bundle_mime(source: Source) -> str | None:
     with open(source.local_path, "rb") as handle:
         if not handle.read(8).startswith(BUNDLE_SIGNATURES):
             return None
-    mime = identify(source.local_path, source.original_name).mime
+    mime = content_mime(source.local_path, source.original_name)
     return mime if mime in BUNDLE_MIMES else None
 
 
@@ -255,12 +255,12 @@ class Budget:
 
 
 def expand_sources(
-    ingestor: Ingestor, items: Iterable[Source | FileResult]
+    ingestor: Ingestor, items: Iterable[Source | FileResult], bundle_mimes: Iterable[str | None]
 ) -> Iterator[Source | FileResult]:
-    """Pass files through; for a bundle, ingest it, then yield its members (recursively)."""
+    """Pass files through; for a bundle (``bundle_mimes``: each item's bundle type, or
+    None), ingest it, then yield its members (recursively)."""
 
-    for item in items:
-        mime = None if isinstance(item, FileResult) else bundle_mime_or_none(item)
+    for item, mime in zip(items, bundle_mimes, strict=True):
         if mime is None:
             yield item
             continue

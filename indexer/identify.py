@@ -142,6 +142,12 @@ _DESCRIBE = _describer(soft=True)
 _DESCRIBE_PLAIN_TEXT = _describer(soft=False)
 
 
+def content_mime(path: Path, name: str | None = None) -> str:
+    """The MIME type of the file at ``path`` by its content (one libmagic call), refined
+    by its name's extension only where libmagic cannot tell containers apart."""
+    return _refine(_MIME.from_file(str(path)), Path(name or path.name).suffix.lower())
+
+
 def identify(path: Path, name: str | None = None) -> Identification:
     """Identify the file at ``path``; ``name`` is its original name (for the extension)."""
     name = name or path.name

@@ -150,14 +150,17 @@ class Ingestor:
     ) -> list[FileResult]:
         items = list(items)
         self._progress = progress
+        # Which files are bundles, asked once (libmagic on every ZIP-based office file):
+        # both choosing what to prefetch and unpacking need it.
+        bundle_mimes = [bundle_mime_or_none(i) if isinstance(i, Source) else None for i in items]
         # plain files to receive and prepare ahead: not bundles (their members exist only
         # while they are unpacked), and not what an interrupted run of this job recorded
         plain = [
             i
-            for i in items
+            for i, mime in zip(items, bundle_mimes, strict=True)
             if isinstance(i, Source)
             and (i.source_path, i.bundle_path) not in self.skip
-            and bundle_mime_or_none(i) is None
+            and mime is None
         ]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
             self._prefetcher = Prefetcher(
@@ -167,7 +170,7 @@ class Ingestor:
                 self._indexing = IndexingProcess(self.core.settings)
         results = []
         try:
-            self._run_items(items, results, progress)
+            self._run_items(items, bundle_mimes, results, progress)
         except Exception as exc:
             # Each file's outcome is already committed; the job's row must say the job
             # failed rather than stay "running" for ever.
@@ -177,9 +180,9 @@ class Ingestor:
         self.finish(results)
         return results
 
-    def _run_items(self, items, results: list[FileResult], progress) -> None:
+    def _run_items(self, items, bundle_mimes, results: list[FileResult], progress) -> None:
         try:
-            for item in expand_sources(self, items):
+            for item in expand_sources(self, items, bundle_mimes):
                 if isinstance(item, Processed):
                     result = item.result
                 elif isinstance(item, FileResult):
