@@ -121,13 +121,24 @@ class ObjectStore:
         """Move a staged file into place over whatever is there: how a corrupt object is
         replaced by a newly arrived copy whose hash was checked while it was staged."""
         final = self.path_for(staged.sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folders(final.parent)
         os.chmod(staged.path, 0o444)
         # os.replace is atomic: two writers of the same bytes both end with one whole file,
         # and a reader sees the old file or the new one, never a mix.
         os.replace(staged.path, final)
         _fsync_directory(final.parent)
         return StoredObject(staged.sha256, staged.size, final, created=True)
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create ``folder`` (``ab/cd`` under the root) durably: a new folder's own name
+        lives in its parent, and without the parent's fsync a power cut could take the
+        folder, and the objects fsynced into it, away."""
+        if folder.is_dir():
+            return
+        new = [f for f in (folder.parent, folder) if not f.is_dir()]  # ab, then ab/cd
+        folder.mkdir(parents=True, exist_ok=True)
+        for created in new:
+            _fsync_directory(created.parent)
 
     def discard(self, staged: Staged) -> None:
         staged.path.unlink(missing_ok=True)

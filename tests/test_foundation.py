@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -310,3 +312,30 @@ def test_orphan_objects_alone_fail_verify_with_an_explanation(cli, core):
     assert [o["path"] for o in report["orphans"]] == [str(misplaced)]
     misplaced.unlink()
     assert cli("verify").exit_code == 0
+
+
+def test_new_store_folders_are_fsynced_in_their_parents(tmp_path, monkeypatch):
+    """An object's folders ab/ and ab/cd/ are new with the first object under them: each
+    parent is fsynced so that a power cut cannot drop the folder with its fsynced object."""
+    import archive.store as store_module
+    from archive import ObjectStore
+
+    synced: list[Path] = []
+    real = store_module._fsync_directory
+    monkeypatch.setattr(
+        store_module, "_fsync_directory", lambda d: (synced.append(Path(d)), real(d))
+    )
+    store = ObjectStore(tmp_path / "objects")
+    first = store.put_stream(io.BytesIO("ทะเบียนผลผลิต".encode()))
+    folder = first.path.parent
+    assert synced == [store.root, folder.parent, folder]
+    synced.clear()
+    # a second object in the same folders: only the folder it lands in
+    same_folder = next(
+        data
+        for n in range(2_000_000)
+        if hashlib.sha256(data := f"{n}".encode()).hexdigest()[:4] == first.sha256[:4]
+    )
+    second = store.put_stream(io.BytesIO(same_folder))
+    assert second.path.parent == folder
+    assert synced == [folder]
