@@ -3,7 +3,7 @@
 Prints files/s, MB/s and the time per stage (receive, identify, extract, repair, analyse,
 store, commit, index). Figures only: nothing here asserts a speed.
 
-    .venv/bin/python -m bench.bench_ingest --txt 1000 --docx 500 --pdf 100
+    .venv/bin/python -m bench.bench_ingest --txt 1000 --docx 500 --pdf 100 [--text-kb 8-12]
 
 ``--profile DIR`` also writes cProfile files there: the main process of each run
 (``main-KIND.prof``) and, separately, ``prepare`` run in-process on the same files
@@ -24,6 +24,24 @@ from pathlib import Path
 from bench.corpus import SHARED, thaigov_texts
 
 THAI_FONT = Path("/usr/share/fonts/truetype/tlwg/Garuda.ttf")
+
+
+def _kb_range(value: str) -> tuple[float, float]:
+    low, _, high = value.partition("-")
+    return float(low), float(high or low)
+
+
+def sized_texts(count: int, text_kb: tuple[float, float]) -> list[tuple[str, str]]:
+    """The first ``count`` corpus texts whose UTF-8 size lies in ``text_kb`` (7,279 of the
+    27,305 are 8-12 KB)."""
+    low, high = (kb * 1000 for kb in text_kb)
+    chosen = []
+    for name, text in thaigov_texts():
+        if low <= len(text.encode("utf-8")) <= high:
+            chosen.append((name, text))
+            if len(chosen) == count:
+                break
+    return chosen
 
 
 def write_txt(folder: Path, texts) -> list[Path]:
@@ -91,18 +109,24 @@ def _cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def run_kind(kind: str, writer, count: int, workers: int = 1, profile: Path | None = None) -> dict:
+def run_kind(
+    kind: str,
+    writer,
+    count: int,
+    text_kb: tuple[float, float],
+    workers: int = 1,
+    profile: Path | None = None,
+) -> dict:
     from indexer.core import Khlang
     from indexer.jobs import run_ingest_job
     from schemas.config import Settings
 
     workdir = Path(tempfile.mkdtemp(prefix=f"khlang-bench-{kind}-"))
     try:
-        # Every kind from the same first texts (about 10 KB of UTF-8 each), so that TXT and
-        # DOCX rates compare the formats, not the texts (later texts of the corpus are
-        # shorter: DOCX from texts 1000-1500 ran 15% faster than from the first 500).
-        texts = list(thaigov_texts(count))
-        text_kb = sum(len(t.encode("utf-8")) for _, t in texts) / len(texts) / 1024
+        # Every kind from the same texts, so that TXT and DOCX rates compare the formats,
+        # not the texts (the corpus's texts run from a few hundred bytes to 100 KB).
+        texts = sized_texts(count, text_kb)
+        mean_kb = sum(len(t.encode("utf-8")) for _, t in texts) / len(texts) / 1024
         source = workdir / "in"
         source.mkdir()
         started = time.perf_counter()
@@ -138,7 +162,7 @@ def run_kind(kind: str, writer, count: int, workers: int = 1, profile: Path | No
             "files_per_s": len(paths) / elapsed,
             "mb_per_s": size / elapsed / 1e6,
             "avg_kb": size / len(paths) / 1024,
-            "text_kb": text_kb,
+            "text_kb": mean_kb,
             "stages": timings,
             "made_in": made,
             "cpu_main": cpu_main,
@@ -159,6 +183,12 @@ def main(argv=None) -> None:
     parser.add_argument("--docx", type=int, default=500)
     parser.add_argument("--pdf", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing files")
+    parser.add_argument(
+        "--text-kb",
+        type=_kb_range,
+        default=(8.0, 12.0),
+        help="only texts of this many KB of UTF-8 (LOW-HIGH; default 8-12: the issue's ~10 KB)",
+    )
     parser.add_argument("--profile", type=Path, help="write and print cProfile files here")
     args = parser.parse_args(argv)
     if args.profile:
@@ -173,7 +203,7 @@ def main(argv=None) -> None:
     ):
         if count <= 0:
             continue
-        row = run_kind(kind, writer, count, args.workers, args.profile)
+        row = run_kind(kind, writer, count, args.text_kb, args.workers, args.profile)
         in_main = {k: v for k, v in row["stages"].items() if not k.endswith("(work)")}
         work = {k[: -len(" (work)")]: v for k, v in row["stages"].items() if k.endswith("(work)")}
         print(
