@@ -8,10 +8,11 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,18 +35,27 @@ def start(command: list[str], env: dict, port: int, log_path: Path) -> subproces
         start_new_session=True,
     )
     log.close()
-    deadline = time.monotonic() + 90
-    while True:
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn did not start:\n" + log_path.read_text()[-3000:])
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return process
+                return answer.status == 200
         except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            raise RuntimeError("gunicorn did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.2)
+            return False
+
+    try:
+        wait_until(
+            healthy,
+            lambda: "gunicorn to answer /healthz:\n" + log_path.read_text()[-3000:],
+            limit=90,
+            every=0.2,
+        )
+    except BaseException:
+        stop(process)
+        raise
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from indexer.core import Khlang
 from schemas.config import Settings
 from schemas.models import Batch, Document, Submission
 from tests.conftest import SHARED
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_TEXTS = sorted((SHARED / "seeds").glob("*.txt"))
@@ -70,14 +70,8 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
-def workers_gone(pids: list[int], wait: float = 10.0) -> bool:
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
-        if not alive:
-            return True
-        time.sleep(0.1)
-    return False
+def workers_gone(pids: list[int]) -> bool:
+    return not [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
 
 
 def _zombie(pid: int) -> bool:
@@ -109,15 +103,13 @@ def test_sigkill_loses_nothing_acknowledged_and_rerun_completes_the_rest(tmp_pat
     core = Khlang(Settings.load(data_dir))
     core.init()
     process = khlang(data_dir, "ingest", str(tmp_path / "in"), "--submitted-by", "dsss", "--json")
-    deadline = time.monotonic() + 120
-    while count_submissions(core) < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: count_submissions(core) >= 20, "the job to record 20 files")
     workers = child_pids(process.pid)
     assert len(workers) >= 2, "the job should be preparing files in worker processes"
     process.send_signal(signal.SIGKILL)
     process.wait()
     acknowledged = count_submissions(core)
-    assert workers_gone(workers), "worker processes outlived the killed ingest"
+    wait_until(lambda: workers_gone(workers), "worker processes outlived the killed ingest")
     assert 20 <= acknowledged < len(files), "the job finished before it could be killed"
     assert_archive_consistent(core)
 
@@ -177,13 +169,6 @@ def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path
     core.dispose()
 
 
-def wait_for(condition, timeout: float = 120.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def job_owner_pid(core: Khlang, job_id: int) -> int:
     with core.sessions() as session:
         return session.get(Batch, job_id).detail["pid"]
@@ -202,7 +187,7 @@ def assert_upload_job_completed_once(core: Khlang, job_id: int, files: list[Path
     assert_all_searchable(core, len(files))
     # removed right after the job is marked finished
     folder = Path(batch.detail["upload_dir"])
-    wait_for(lambda: not folder.exists(), timeout=30, what="the upload folder to be removed")
+    wait_until(lambda: not folder.exists(), "the upload folder to be removed")
 
 
 def upload_folder(data_dir: Path, files: list[Path]) -> list[Path]:
@@ -252,7 +237,7 @@ def test_an_upload_job_whose_process_died_is_resumed_when_its_status_is_asked(tm
     )
     job_id = int(owner.stdout.readline())
     assert job_owner_pid(core, job_id) == owner.pid
-    wait_for(lambda: count_submissions(core) >= 20, what="the job to start")
+    wait_until(lambda: count_submissions(core) >= 20, "the job to start")
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     owner.stdout.close()
@@ -265,9 +250,9 @@ def test_an_upload_job_whose_process_died_is_resumed_when_its_status_is_asked(tm
     answer = client.get(f"/api/jobs/{job_id}").get_json()
     assert answer["status"] == "running"
     assert job_owner_pid(core, job_id) == os.getpid(), "this process took the job over"
-    wait_for(
+    wait_until(
         lambda: client.get(f"/api/jobs/{job_id}").get_json()["status"] != "running",
-        what="the resumed job",
+        "the resumed job",
     )
     answer = client.get(f"/api/jobs/{job_id}").get_json()
     assert answer["done"] == answer["total"] == len(files)
@@ -299,7 +284,7 @@ def test_gunicorn_resumes_an_upload_job_whose_worker_was_killed(tmp_path):
         assert status == 202, answer
         job_id = answer["job_id"]
         assert answer["status_url"] == f"/api/jobs/{job_id}"
-        wait_for(lambda: count_submissions(core) >= 20, what="the job to start")
+        wait_until(lambda: count_submissions(core) >= 20, "the job to start")
         os.kill(job_owner_pid(core, job_id), signal.SIGKILL)
         assert count_submissions(core) < len(files), "the job finished before it was killed"
 
@@ -307,7 +292,7 @@ def test_gunicorn_resumes_an_upload_job_whose_worker_was_killed(tmp_path):
             status, answer = live_server.get_json(f"{base}/api/jobs/{job_id}", token)
             return status == 200 and answer["status"] != "running"
 
-        wait_for(finished, what="the resumed job")
+        wait_until(finished, "the resumed job")
         assert_upload_job_completed_once(core, job_id, files)
         status, hits = live_server.get_json(f"{base}/api/search?q={quote('ฉบับที่')}", token)
     finally:

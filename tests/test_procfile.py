@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from service.auth import create_token
 from tests import live_server
 from tests.conftest import make_core
 from tests.test_demo import procfile_web_command
+from tests.waiting import wait_until
 
 MAX_REQUESTS = 4
 FILES_IN_ZIP = 150  # a job of a few seconds: the worker retires long before it ends
@@ -70,10 +70,12 @@ def test_a_recycled_worker_finishes_its_upload_job_first(tmp_path):
         # Enough requests for the worker that took the upload to reach --max-requests.
         for _ in range(MAX_REQUESTS):
             assert live_server.get_json(f"{base}/api/me", token)[0] == 200
-        deadline = time.monotonic() + 180
-        while running(worker):
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.2)
+        wait_until(
+            lambda: not running(worker),
+            lambda: "the recycled worker to exit: " + log_path.read_text()[-3000:],
+            limit=180,
+            every=0.2,
+        )
         # The worker is gone, and the job it was running is complete.
         status, job = live_server.get_json(f"{base}/api/jobs/{job_id}", token)
         assert job["status"] == "finished", job

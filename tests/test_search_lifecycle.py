@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from indexer.core import Khlang
 from indexer.indexing import index_documents, reindex
 from indexer.search.index import DAMAGED_FILE, IndexDamaged, SearchIndex
 from schemas.models import Document
+from tests.waiting import wait_until
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
@@ -265,9 +265,7 @@ def test_the_service_answers_index_damaged_and_rebuilds(core, client):
     assert "ดัชนี" in body["message"] and "index" in body["message_en"]
     assert client.get("/healthz").status_code == 503
     index = client.application.extensions["khlang"].index
-    deadline = time.monotonic() + 120  # the rebuild runs in the background
-    while index.needs_rebuild() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not index.needs_rebuild(), "the background rebuild")
     found = client.get("/api/search", query_string={"q": word}).get_json()
     assert [h["document_id"] for h in found["hits"]] == [ids[10]]
     assert client.get("/healthz").status_code == 200

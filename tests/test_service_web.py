@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import zipfile
 from types import SimpleNamespace
 
@@ -19,6 +18,7 @@ from service import create_app
 from service.auth import add_user, create_token
 from service.publication import transition
 from tests.conftest import SEED_FIXTURES, make_core
+from tests.waiting import wait_until
 
 PASSWORD = "รหัสผ่าน-ทดสอบ-1"
 USERS = {
@@ -77,14 +77,14 @@ def site(tmp_path_factory):
     site.core.dispose()
 
 
-def wait_for_jobs(core, timeout: float = 120) -> None:
+def wait_for_jobs(core) -> None:
     """Until no upload job of the archive is running (tests end their archives after)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def none_running() -> bool:
         with core.sessions() as session:
-            if not session.scalars(select(Batch.id).where(Batch.status == "running")).first():
-                return
-        time.sleep(0.1)
+            return not session.scalars(select(Batch.id).where(Batch.status == "running")).first()
+
+    wait_until(none_running, "the archive's upload jobs to finish")
 
 
 def build_site(data_dir):
@@ -593,15 +593,12 @@ def test_dsss_tokens_act_for_their_province(site, openapi):
 # --- uploads and jobs ------------------------------------------------------------------------
 
 
-def wait_for_job(client, job_id, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/jobs/{job_id}")
-        body = status.get_json()
-        if body["status"] != "running":
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still running")
+def wait_for_job(client, job_id):
+    def answer_when_done():
+        answer = client.get(f"/api/jobs/{job_id}")
+        return answer if answer.get_json()["status"] != "running" else None
+
+    return wait_until(answer_when_done, f"job {job_id} to finish", every=0.2)
 
 
 def test_upload_zip_with_thai_names_and_an_item(site, clients, openapi):
@@ -884,10 +881,8 @@ def test_a_new_worker_builds_the_search_tables_in_the_background(core, tmp_path)
         }
     )
     index = app.extensions["khlang"].index
-    deadline = time.monotonic() + 30
-    while index._cache is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert index._cache is not None and int(index._cache.live.sum()) == 1
+    wait_until(lambda: index._cache is not None, "the background warm-up")
+    assert int(index._cache.live.sum()) == 1
     app.extensions["khlang"].dispose()
 
 
@@ -932,10 +927,7 @@ def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
         }
     )
     index = app.extensions["khlang"].index
-    deadline = time.monotonic() + 60
-    while index.needs_rebuild() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not index.needs_rebuild()
+    wait_until(lambda: not index.needs_rebuild(), "the background rebuild")
     found = index.search(LETTER_003_NUMBER)
     assert [h["document_id"] for h in found["hits"]] == [result.document_id]
     app.extensions["khlang"].dispose()
