@@ -38,6 +38,7 @@ from indexer.inventory import (
 from indexer.links import is_container, link_document
 from indexer.thai.digits import to_arabic_digits
 from schemas.models import (
+    ApiToken,
     Document,
     DocumentLink,
     Event,
@@ -283,9 +284,10 @@ def _suggest(
 
 def uploader_province_id(session: Session, document: Document) -> int | None:
     """The province of the DSSS officer who uploaded the document (its first arrival's
-    agent, which is the user's name for uploads through the service and may be for the
-    CLI's --submitted-by), or None when the uploader is not a DSSS user with a province:
-    an officer delivers for their own province, so only its items are suggested."""
+    agent: the user's name for uploads through the service, and may be for the CLI's
+    --submitted-by; "token:NAME" for a script's API token), or None when the uploader is
+    not a DSSS user or token with a province: an officer delivers for their own province,
+    so only its items are suggested."""
     agent = session.scalar(
         select(Submission.submitted_by)
         .where(Submission.document_id == document.id)
@@ -294,6 +296,19 @@ def uploader_province_id(session: Session, document: Document) -> int | None:
     )
     if agent is None:
         return None
+    if agent.startswith("token:"):
+        # token names need not be unique: only a name all of whose dsss tokens act for
+        # one province names it
+        provinces = set(
+            session.scalars(
+                select(ApiToken.province_id).where(
+                    ApiToken.name == agent.removeprefix("token:"),
+                    ApiToken.role == "dsss",
+                    ApiToken.revoked.is_(False),
+                )
+            )
+        )
+        return provinces.pop() if len(provinces) == 1 else None
     user = session.scalar(select(User).where(User.name == agent, User.role == "dsss"))
     return user.province_id if user is not None else None
 

@@ -516,10 +516,11 @@ def test_a_bundle_is_a_container_not_a_deliverable(any_core, tmp_path):
 
 
 def test_a_dsss_officers_upload_is_suggested_only_their_provinces_items(any_core, tmp_path):
-    """A เชียงใหม่ DSSS officer uploads a text naming เชียงราย's item: it is not linked there
-    (an officer delivers for their own province); the same text uploaded by the strategy
-    office is. Their own province's item is linked as before."""
-    from service.auth import add_user
+    """A เชียงใหม่ DSSS officer (or their script's DSSS token) uploads a text naming
+    เชียงราย's item: it is not linked there (an officer delivers for their own province);
+    the same text uploaded by the strategy office is. Their own province's item is linked
+    as before."""
+    from service.auth import add_user, create_token
 
     core = any_core
     p_cr = "โครงการส่งเสริมการท่องเที่ยวเมืองรองเชียงราย"
@@ -558,6 +559,10 @@ def test_a_dsss_officers_upload_is_suggested_only_their_provinces_items(any_core
         f"{A_TRAIN} ภายใต้{P_TOUR} ประจำปีงบประมาณ พ.ศ. ๒๕๖๒",
     )
     [own_result] = run_ingest_job(core, [str(own)], agent="somchai")
+    # a script with a เชียงใหม่ DSSS token is held to that province too
+    create_token(core, "cm-script", "dsss", "เชียงใหม่")
+    by_token = write_docx(tmp_path / "script" / "guide.docx", *text, "ส่งโดยสคริปต์")
+    [scripted] = run_ingest_job(core, [str(by_token)], agent="token:cm-script")
     with core.sessions() as session:
         linked = {
             (lk.document_id, lk.item.title)
@@ -565,6 +570,7 @@ def test_a_dsss_officers_upload_is_suggested_only_their_provinces_items(any_core
         }
     # the officer's upload does name เชียงราย's item; it is only not theirs to deliver
     assert suggest_items(core, mine.document_id)[0].deliverable == "คู่มือนำเที่ยวเมืองรองเชียงราย"
+    assert suggest_items(core, scripted.document_id)[0].deliverable == "คู่มือนำเที่ยวเมืองรองเชียงราย"
     assert linked == {
         (office.document_id, "คู่มือนำเที่ยวเมืองรองเชียงราย"),
         (own_result.document_id, "คู่มือการอบรมผู้ประกอบการ"),
