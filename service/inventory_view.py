@@ -110,6 +110,8 @@ def gaps_print_page(core, report: dict, params: dict, *, lang: str = "th") -> st
             "KHLANG_DATABASE_URL": core.settings.database_url,
             "KHLANG_REPAIR_INDEX_AT_START": False,
             "KHLANG_WARM_SEARCH": False,
+            # a short-lived CLI process: it must not take over interrupted upload jobs
+            "KHLANG_RESUME_JOBS_AT_START": False,
             "SECRET_KEY": "unused: no session is opened",
         }
     )
