@@ -32,7 +32,7 @@ from sqlalchemy import select
 from indexer.core import Khlang
 from indexer.pipeline import Ingestor
 from indexer.sources import FileResult, expand_paths
-from schemas.models import Batch, Document, Submission
+from schemas.models import Batch, Document, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +166,22 @@ def _ingest(
     timings: dict[str, float] | None = None,
 ) -> list[FileResult]:
     """Ingest ``paths`` into the ingestor's job; a resumed job skips what it recorded."""
-    if resumed:
-        ingestor.skip = completed_keys(core, ingestor.batch_id)
-        ingestor.index_on_skip = unindexed_documents(core, ingestor.batch_id)
-    items = list(expand_paths(paths))
-    with core.transaction() as session:
-        batch = session.get(Batch, ingestor.batch_id)
-        # Members of ZIP bundles are added to the total as the bundles are opened.
-        batch.total = len(items)
-        batch.done = 0
+    try:
+        if resumed:
+            ingestor.skip = completed_keys(core, ingestor.batch_id)
+            ingestor.index_on_skip = unindexed_documents(core, ingestor.batch_id)
+        items = list(expand_paths(paths))
+        with core.transaction() as session:
+            batch = session.get(Batch, ingestor.batch_id)
+            # Members of ZIP bundles are added to the total as the bundles are opened.
+            batch.total = len(items)
+            batch.done = 0
+    except Exception as exc:
+        # Ingestor.run marks the job failed when it fails; before it starts, this does, or
+        # an upload job would stay "running" under its live owner and its page poll for ever.
+        log.exception("ingestion job %s could not start", ingestor.batch_id)
+        _mark_failed(core, ingestor.batch_id, exc)
+        raise
     if progress is not None and hasattr(progress, "set_total"):
         progress.set_total(len(items))
     try:
@@ -182,6 +189,14 @@ def _ingest(
     finally:
         if timings is not None:
             timings.update(ingestor.timings)
+
+
+def _mark_failed(core: Khlang, batch_id: int, exc: Exception) -> None:
+    with core.transaction() as session:
+        batch = session.get(Batch, batch_id)
+        batch.status = "failed"
+        batch.finished_at = utcnow()
+        batch.detail = {**(batch.detail or {}), "error": repr(exc)}
 
 
 def _record_owner(core: Khlang, batch_id: int, **detail) -> None:
@@ -255,7 +270,7 @@ def _in_background(
         try:
             _ingest(core, ingestor, paths, resumed=resumed)
         except Exception:
-            pass  # logged, and the job marked failed, by Ingestor.run
+            pass  # logged, and the job marked failed, by _ingest or Ingestor.run
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -337,3 +337,29 @@ def test_progress_shows_the_file_being_worked_on_and_grows_with_bundles(cli, tmp
     # without a terminal and without --progress, nothing is drawn
     quiet = cli("ingest", str(folder), "--json")
     assert "[" not in quiet.stderr.split("\n")[0]
+
+
+def test_a_background_job_that_fails_before_it_starts_is_marked_failed(tmp_path, monkeypatch):
+    """What goes wrong before the ingestor runs (reading the upload folder, here) still ends
+    the job as failed with its reason: a job left "running" would be polled for ever."""
+    import indexer.jobs as jobs
+
+    core = Khlang(Settings.load(tmp_path / "data"))
+    core.init()
+    files = make_text_files(tmp_path / "in", 2)
+
+    def unreadable(paths):
+        raise PermissionError("the upload folder cannot be read")
+
+    monkeypatch.setattr(jobs, "expand_paths", unreadable)
+    job_id = jobs.start_background_job(core, [str(f) for f in files], agent="dsss")
+
+    def finished_batch():
+        with core.sessions() as session:
+            batch = session.get(Batch, job_id)
+            return batch if batch.status != "running" else None
+
+    batch = wait_until(finished_batch, "the job to end")
+    assert batch.status == "failed"
+    assert "upload folder cannot be read" in batch.detail["error"]
+    core.dispose()
