@@ -191,6 +191,7 @@ class Ingestor:
                 else:
                     result = self.ingest_one(item)
                 results.append(result)
+                self._flush_index_when_due()
                 self._count_done(len(results))
                 if progress:
                     progress(result)
@@ -672,9 +673,12 @@ class Ingestor:
     # --- search index -------------------------------------------------------------------
 
     def _queue_index(self, document_id: int) -> None:
-        if not self.index_enabled:
-            return
-        self._pending_index.append(document_id)
+        if self.index_enabled:
+            self._pending_index.append(document_id)
+
+    def _flush_index_when_due(self) -> None:
+        """Between files, not inside one: an indexing error concerns the whole batch
+        queued, and must fail the job, not become the rejection of the file at hand."""
         pending = len(self._pending_index)
         if pending >= self.index_every or (
             pending >= INDEX_WHEN_IDLE and self._indexing is not None and self._indexing.idle

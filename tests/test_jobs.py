@@ -363,3 +363,33 @@ def test_a_background_job_that_fails_before_it_starts_is_marked_failed(tmp_path,
     assert batch.status == "failed"
     assert "upload folder cannot be read" in batch.detail["error"]
     core.dispose()
+
+
+def test_an_indexing_error_fails_the_job_and_rejects_no_file(tmp_path, monkeypatch):
+    """The search index failing is the job's error, not a file's: every file stored and
+    recorded stays ingested (a later reindex --if-needed indexes it), the job ends failed."""
+    import indexer.pipeline as pipeline
+    from indexer.sources import expand_paths
+
+    core = Khlang(Settings.load(tmp_path / "data"))
+    core.init()
+    files = make_text_files(tmp_path / "in", 5)
+
+    def broken_index(core, ids, *, agent):
+        raise OSError("the index disk is full")
+
+    monkeypatch.setattr(pipeline, "index_documents", broken_index)
+    ingestor = pipeline.Ingestor(core, agent="dsss", index_every=2)
+    try:
+        ingestor.run(list(expand_paths([str(f) for f in files])))
+    except OSError as exc:
+        assert "disk is full" in str(exc)
+    else:
+        raise AssertionError("the job should have failed")
+    with core.sessions() as session:
+        batch = session.get(Batch, ingestor.batch_id)
+        assert batch.status == "failed" and "disk is full" in batch.detail["error"]
+        statuses = Counter(session.scalars(select(Submission.status)))
+        assert statuses == {"ingested": 2}, statuses
+        assert session.scalar(select(func.count(Document.id))) == 2
+    core.dispose()
