@@ -8,6 +8,7 @@ means "needs indexing"; ``reindex(if_needed=True)`` repairs exactly those.
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -21,6 +22,8 @@ from indexer.core import Khlang
 from indexer.workers import worker_pool
 from schemas.config import Settings
 from schemas.models import Document, DocumentLink, Event, InventoryItem
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -174,6 +177,18 @@ def index_documents(core: Khlang, document_ids: list[int], *, agent: str) -> int
             _mark_indexed(core, [d["id"] for d in payload], agent=agent)
         written += len(payload)
     return written
+
+
+def reindex_quietly(core: Khlang, document_ids: list[int], *, agent: str) -> None:
+    """Index documents whose index entry an edit made stale (a link, an item, publication)
+    now; if that fails they stay marked for `reindex --if-needed` (also run at start-up),
+    and the edit itself has succeeded."""
+    if not document_ids:
+        return
+    try:
+        index_documents(core, document_ids, agent=agent)
+    except Exception:
+        log.exception("re-indexing documents %s failed", document_ids[:20])
 
 
 _worker_core: Khlang | None = None  # in an IndexingProcess worker

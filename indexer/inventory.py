@@ -51,6 +51,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from indexer import provenance as ev
+from indexer.indexing import reindex_quietly
 from indexer.links import link_document, unlink_document
 from indexer.thai.dates import BE_OFFSET, format_thai_date, parse_thai_date
 from indexer.thai.digits import to_arabic_digits
@@ -804,7 +805,7 @@ def import_inventory(
             retired=result.retired,
         )
         stale = _mark_linked_for_reindex(session, result.updated)
-    _reindex_quietly(core, stale, agent=agent)
+    reindex_quietly(core, stale, agent=agent)
     return result
 
 
@@ -824,19 +825,6 @@ def _mark_linked_for_reindex(session: Session, codes: list[str]) -> list[int]:
     if ids:
         session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_version=None))
     return ids
-
-
-def _reindex_quietly(core, document_ids: list[int], *, agent: str) -> None:
-    """Index them now; if that fails they stay marked, for `reindex --if-needed` (also run
-    at start-up), and the import itself has succeeded."""
-    if not document_ids:
-        return
-    from indexer.indexing import index_documents
-
-    try:
-        index_documents(core, document_ids, agent=agent)
-    except Exception:
-        log.exception("re-indexing documents of changed inventory items failed")
 
 
 class _Resolver:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
+from indexer.indexing import reindex_quietly
 from indexer.search.index import MATCH_MODES, IndexDamaged
 from schemas.models import Batch, Document, InventoryItem
 from schemas.search_index import FACET_FIELDS
@@ -429,21 +430,10 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
                 link_document(session, document, item, agent=g.principal.agent, method=method)
             except NotLinkable as exc:
                 return 409, exc
-    _reindex_quietly(document_id)
+    reindex_quietly(core(), [document_id], agent=g.principal.agent)
     with core().sessions() as session:
         data = document_as_dict(session, session.get(Document, document_id), include_text=False)
     return 200, {"document_id": document_id, "links": data["links"]}
-
-
-def _reindex_quietly(document_id: int) -> None:
-    """Refresh one document in the index now; if that fails, the document stays marked
-    stale and `reindex --if-needed` (also run at start-up) repairs it."""
-    from indexer.indexing import index_documents
-
-    try:
-        index_documents(core(), [document_id], agent=g.principal.agent)
-    except Exception:
-        current_app.logger.exception("re-indexing document %s failed", document_id)
 
 
 def set_due_date_from(document_id: int, code: str, due: str):
