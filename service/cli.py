@@ -81,8 +81,8 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
         results = run_ingest_job(
             core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
         )
-    except LookupError:
-        fail(f"ไม่พบรายการรหัส {item_code} (no inventory item with code {item_code})")
+    except LookupError as exc:  # no such item, or a retired one: the message says which
+        fail(str(exc))
     bar.close()
     if as_json:
         dump([r.as_dict() for r in results])

@@ -618,6 +618,13 @@ def test_cli_retire_and_prune(cli, core, tmp_path):
     result = cli("inventory", "retire", code.lower(), "--reason", "ซ้ำ", "--submitted-by", "somsri")
     assert result.exit_code == 0 and code in result.stdout
     assert cli("inventory", "retire", "INV-2562-ZZZZZZ").exit_code == 1
+    # delivering against a retired item is refused, and says why
+    delivered = tmp_path / "ภาพถ่าย.txt"
+    delivered.write_text("ภาพถ่ายกิจกรรม", encoding="utf-8")
+    refused = cli("ingest", str(delivered), "--item", code)
+    assert refused.exit_code != 0 and "retired" in refused.output and "ถูกยกเลิก" in refused.output
+    unknown = cli("ingest", str(delivered), "--item", "INV-2562-ZZZZZZ")
+    assert unknown.exit_code != 0 and "no inventory item" in unknown.output
     listed = cli.json("inventory", "list", "--include-retired")
     assert next(i for i in listed if i["code"] == code)["retired_at"]
     assert code not in [i["code"] for i in cli.json("inventory", "list")]
