@@ -269,3 +269,28 @@ def test_the_service_answers_index_damaged_and_rebuilds(core, client):
     found = client.get("/api/search", query_string={"q": word}).get_json()
     assert [h["document_id"] for h in found["hits"]] == [ids[10]]
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_machine_short_of_open_files_is_no_damage(core):
+    """A read failing because the process has no file descriptors (or memory) left says
+    nothing about the index: the error goes up as it is, and nothing is marked damaged."""
+    import errno
+
+    ids = add_documents(core, 3)
+    index_documents(core, ids, agent="test")
+    index = fresh_index(core)
+
+    def out_of_files():
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    with pytest.raises(OSError) as raised:
+        index._reading(out_of_files)
+    assert raised.value.errno == errno.EMFILE
+    assert not (_live_generation(core) / DAMAGED_FILE).exists()
+    assert not fresh_index(core).needs_rebuild()
+
+    def unreadable():
+        raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.raises(IndexDamaged):  # a read error of the disk still is
+        index._reading(unreadable)

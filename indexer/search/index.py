@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -203,8 +204,15 @@ def _raised_in_a_reader(exc: BaseException) -> bool:
     return last is not None and any(part in last.f_code.co_filename for part in _READERS)
 
 
+# The machine short of something (open files, memory), not the index damaged: rebuilding
+# the index for every process would not help, and a later search may well succeed.
+_RESOURCE_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.EINTR}
+
+
 def _is_damage(exc: BaseException) -> bool:
     if isinstance(exc, IndexBusy) or not isinstance(exc, _READ_ERRORS):
+        return False
+    if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
         return False
     if isinstance(exc, _AMBIGUOUS_ERRORS) and not _raised_in_a_reader(exc):
         return False  # a bug to fix, not a reason to rebuild the index for everyone
