@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from whoosh import query as Q
 from whoosh.query.compound import DefaultOr
 
-from indexer.thai.repair import STEPS, run_steps
+from indexer.thai.repair import repair_thai
 from schemas.search_index import WORD_FIELDS
 
 from .analysis import encode_units, normalize, word_texts
@@ -120,7 +120,7 @@ def filter_value(fieldname: str, value: str) -> str:
 def repair_query(text: str) -> str:
     """The character-level repairs ingestion applies to every text (not the layout ones:
     a query's spaces are the user's)."""
-    return run_steps(text, STEPS).text
+    return repair_thai(text).text
 
 
 def parse(text: str) -> ParsedQuery:
