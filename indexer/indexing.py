@@ -7,7 +7,6 @@ means "needs indexing"; ``reindex(if_needed=True)`` repairs exactly those.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indexer import provenance as ev
 from indexer.core import Khlang
+from indexer.locks import file_lock
 from indexer.workers import worker_pool
 from schemas.config import Settings
 from schemas.models import Document, DocumentLink, Event, InventoryItem
@@ -118,13 +118,8 @@ def index_write_lock(core: Khlang, *, exclusive: bool = False):
     and nothing written during a rebuild is lost with the old generation. flock locks
     belong to an open file, so a process that already holds it must not take it again
     (a second open blocks): the rebuild's catch-up writes without it."""
-    path = core.settings.data_dir / "index-write.lock"
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(core.settings.data_dir / "index-write.lock", shared=not exclusive):
+        yield
 
 
 def _index_payload(core: Khlang, document_ids: list[int]) -> list[dict]:
@@ -259,17 +254,8 @@ def stale_document_ids(core: Khlang) -> list[int]:
 def _reindex_lock(core: Khlang, wait: bool):
     """One reindex at a time per data directory: several gunicorn workers start together,
     and only one of them should repair or rebuild the index."""
-    path = core.settings.data_dir / "reindex.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(core.settings.data_dir / "reindex.lock", wait=wait) as held:
+        yield held
 
 
 def reindex(

@@ -14,7 +14,6 @@ indexed if the killed run had not yet indexed them), the rest are ingested.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -30,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from indexer.core import Khlang
+from indexer.locks import file_lock
 from indexer.pipeline import Ingestor
 from indexer.sources import FileResult, expand_paths
 from schemas.models import Batch, Document, Submission, utcnow
@@ -89,12 +89,8 @@ def owner_gone(detail: dict) -> bool:
 def _claim_lock(core: Khlang) -> Iterator[None]:
     """Several gunicorn workers (and the CLI) may find the same interrupted job at once;
     this lock makes checking and taking it one step."""
-    with open(core.settings.data_dir / "jobs.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(core.settings.data_dir / "jobs.lock"):
+        yield
 
 
 def claim_interrupted(core: Khlang, batch_id: int) -> bool:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
-import fcntl
 import json
 import logging
 import os
@@ -51,6 +50,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query.compound import DefaultOr
 from whoosh.writing import LockError
+
+from indexer.locks import file_lock
 
 from . import sidecar as sc
 from .dictionary import DEFAULT_DICTIONARY
@@ -336,20 +337,10 @@ class SearchIndex:
     @contextlib.contextmanager
     def _admin_lock(self):
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / ".admin.lock", "a+") as fh:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise IndexBusy("index administration lock busy") from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with file_lock(self.index_dir / ".admin.lock", timeout=self.lock_timeout) as held:
+            if not held:
+                raise IndexBusy("index administration lock busy")
+            yield
 
     def _new_generation(self, *, recreated_empty: bool = False) -> str:
         gen = f"gen-{time.time_ns()}-{os.getpid()}"
