@@ -7,11 +7,14 @@ means "needs indexing"; ``reindex(if_needed=True)`` repairs exactly those.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
+from multiprocessing.context import BaseContext
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from indexer import provenance as ev
 from indexer.core import Khlang
 from indexer.locks import file_lock
-from indexer.workers import worker_pool
+from indexer.workers import start_worker
 from schemas.config import Settings
 from schemas.models import Document, DocumentLink, Event, InventoryItem
 
@@ -186,56 +189,100 @@ def reindex_quietly(core: Khlang, document_ids: list[int], *, agent: str) -> Non
         log.exception("re-indexing documents %s failed", document_ids[:20])
 
 
-_worker_core: Khlang | None = None  # in an IndexingProcess worker
+def _indexing_loop(conn, settings: Settings, parent_pid: int) -> None:
+    """The indexing process: index each batch of ids it is sent until it is sent None,
+    answering each with ("done", seconds) or ("failed", the exception)."""
+    start_worker(parent_pid)
+    core = Khlang(settings)
+    try:
+        while (request := conn.recv()) is not None:
+            document_ids, agent = request
+            started = time.perf_counter()
+            try:
+                index_documents(core, document_ids, agent=agent)
+            except Exception as exc:
+                conn.send(("failed", _sendable(exc)))
+            else:
+                conn.send(("done", time.perf_counter() - started))
+    except EOFError:  # the job's process is gone
+        pass
+    finally:
+        core.dispose()
 
 
-def _open_core(settings: Settings) -> None:
-    global _worker_core
-    _worker_core = Khlang(settings)
+def _sendable(exc: Exception) -> Exception:
+    """The exception itself when it pickles, else a RuntimeError that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _index_in_worker(document_ids: list[int], agent: str) -> float:
-    started = time.perf_counter()
-    index_documents(_worker_core, document_ids, agent=agent)
-    return time.perf_counter() - started
+class IndexingProcessDied(RuntimeError):
+    pass
 
 
 class IndexingProcess:
-    """Runs ``index_documents`` in a worker process, so that a large ingestion goes on
+    """Runs ``index_documents`` in a process of its own, so that a large ingestion goes on
     storing and recording files while the previous batch is indexed (indexing was half of
     the ingestor's own CPU time).
 
     One batch at a time: ``submit`` first waits for the batch before, so memory stays
     bounded and an indexing error is raised in the ingestor at the next batch or at
     ``close``. Crash safety is that of ``index_documents``: documents are marked indexed
-    only once written, so a job killed with its worker leaves the rest to
-    ``reindex --if-needed``. The worker dies with the job's process.
+    only once written, so a job killed with its process leaves the rest to
+    ``reindex --if-needed``. The process dies with the job's process.
+
+    A plain process and a pipe rather than a one-process pool: a pool runs threads in this
+    process, and the prepare workers started after it could then not be forked (see
+    :mod:`indexer.workers`).
     """
 
-    def __init__(self, settings: Settings):
-        self.pool = worker_pool(1, _open_core, (settings,))
-        self._running: Future | None = None
+    def __init__(self, settings: Settings, context: BaseContext):
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_indexing_loop, args=(child, settings, os.getpid()), daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._busy = False
 
     def submit(self, document_ids: list[int], *, agent: str) -> float:
         """Start indexing these documents; returns the seconds the previous batch took."""
         spent = self.wait()
-        self._running = self.pool.submit(_index_in_worker, document_ids, agent)
+        self._conn.send((document_ids, agent))
+        self._busy = True
         return spent
 
     @property
     def idle(self) -> bool:
-        return self._running is None or self._running.done()
+        return not self._busy or self._conn.poll()
 
     def wait(self) -> float:
-        """Wait for the batch being indexed; returns the seconds it took in the worker."""
-        running, self._running = self._running, None
-        return running.result() if running is not None else 0.0
+        """Wait for the batch being indexed; returns the seconds it took in the process."""
+        if not self._busy:
+            return 0.0
+        self._busy = False
+        try:
+            outcome, value = self._conn.recv()
+        except EOFError:
+            self._process.join()
+            raise IndexingProcessDied(
+                f"the indexing process ended (exit code {self._process.exitcode})"
+            ) from None
+        if outcome == "failed":
+            raise value
+        return value
 
     def close(self) -> float:
         try:
             return self.wait()
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            with contextlib.suppress(OSError):
+                self._conn.send(None)
+            self._conn.close()
+            self._process.join()
 
 
 def stale_document_ids(core: Khlang) -> list[int]:

@@ -43,6 +43,7 @@ from indexer.sources import (
     unexpected_error,
 )
 from indexer.suggest import auto_link_suggestions
+from indexer.workers import worker_context
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
@@ -163,11 +164,13 @@ class Ingestor:
             and mime is None
         ]
         if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
-            self._prefetcher = Prefetcher(
-                plain, self.workers, self.core.store, self.core.settings.max_file_size
-            )
+            # the indexing process first: the prepare pool runs threads once started
+            context = worker_context()
             if self.index_enabled:
-                self._indexing = IndexingProcess(self.core.settings)
+                self._indexing = IndexingProcess(self.core.settings, context)
+            self._prefetcher = Prefetcher(
+                plain, self.workers, self.core.store, self.core.settings.max_file_size, context
+            )
         results = []
         try:
             self._run_items(items, bundle_mimes, results, progress)
