@@ -54,6 +54,7 @@ from whoosh.writing import LockError
 from indexer.locks import file_lock
 
 from . import sidecar as sc
+from .codec import KhlangCodec
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
     Clause,
@@ -77,11 +78,10 @@ META_FILE = "khlang.json"
 
 
 def _codec():
-    """Whoosh's W3 codec without zlib on postings blocks (compressing each short postings
-    list was a large share of commit time for ~10% of size)."""
-    from whoosh.codec.whoosh3 import W3Codec
-
-    return W3Codec(compression=0)
+    """Whoosh's W3 format, written by :class:`.codec.KhlangCodec`, without zlib on postings
+    blocks (compressing each short postings list was a large share of commit time for ~10%
+    of size)."""
+    return KhlangCodec(compression=0)
 
 
 def _storage(path: Path) -> FileStorage:
