@@ -88,42 +88,41 @@ def test_the_indexing_process_indexes_what_it_is_sent(core, tmp_path):
         assert all(session.get(Document, i).indexed_version for i in ids)
 
 
-def test_an_error_in_the_indexing_process_is_raised_in_the_job(core, tmp_path, monkeypatch):
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this error")
+
+
+def full_disk(core, ids, *, agent):
+    raise OSError(28, "No space left on device")
+
+
+def lost_lock(core, ids, *, agent):
+    raise Unpicklable("the writer lock is lost")
+
+
+def dies(core, ids, *, agent):
+    os._exit(3)
+
+
+@pytest.mark.parametrize(
+    "index_documents, raised, reason",
+    [
+        (full_disk, OSError, "No space left"),
+        (lost_lock, RuntimeError, "Unpicklable: the writer lock is lost"),
+        (dies, indexing.IndexingProcessDied, "exit code 3"),
+    ],
+    ids=["an error", "an error that does not pickle", "a death"],
+)
+def test_what_goes_wrong_in_the_indexing_process_is_raised_in_the_job(
+    core, tmp_path, monkeypatch, index_documents, raised, reason
+):
     """Forked: the process runs this process's code, so a patched index_documents."""
     ids = _ingest_some(core, tmp_path)
-
-    def full_disk(core, ids, *, agent):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(indexing, "index_documents", full_disk)
+    monkeypatch.setattr(indexing, "index_documents", index_documents)
     process = indexing.IndexingProcess(core.settings, FORK)
     process.submit(ids, agent="dsss")
-    with pytest.raises(OSError, match="No space left"):
-        process.close()
-
-
-def test_an_error_that_does_not_pickle_arrives_by_name(core, tmp_path, monkeypatch):
-    ids = _ingest_some(core, tmp_path)
-
-    class Unpicklable(Exception):  # a local class: pickle cannot find it by name
-        pass
-
-    def fails(core, ids, *, agent):
-        raise Unpicklable("the writer lock is lost")
-
-    monkeypatch.setattr(indexing, "index_documents", fails)
-    process = indexing.IndexingProcess(core.settings, FORK)
-    process.submit(ids, agent="dsss")
-    with pytest.raises(RuntimeError, match="Unpicklable: the writer lock is lost"):
-        process.close()
-
-
-def test_a_dead_indexing_process_is_reported_with_its_exit_code(core, tmp_path, monkeypatch):
-    ids = _ingest_some(core, tmp_path)
-    monkeypatch.setattr(indexing, "index_documents", lambda core, ids, *, agent: os._exit(3))
-    process = indexing.IndexingProcess(core.settings, FORK)
-    process.submit(ids, agent="dsss")
-    with pytest.raises(indexing.IndexingProcessDied, match="exit code 3"):
+    with pytest.raises(raised, match=reason):
         process.close()
 
 
@@ -144,10 +143,6 @@ def test_a_large_job_indexes_every_file_with_either_start(tmp_path, monkeypatch,
 def test_an_indexing_process_error_fails_a_large_job_and_rejects_no_file(tmp_path, monkeypatch):
     """As in-process (tests/test_jobs.py), with the job's indexing process forked."""
     monkeypatch.setattr(pipeline, "worker_context", lambda: FORK)
-
-    def full_disk(core, ids, *, agent):
-        raise OSError(28, "No space left on device")
-
     monkeypatch.setattr(indexing, "index_documents", full_disk)
     core = make_core(tmp_path / "data")
     make_text_files(tmp_path / "in", 40)
