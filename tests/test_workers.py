@@ -21,7 +21,7 @@ from indexer.prepare import PREPARE_NICENESS, Prefetcher
 from indexer.sources import expand_paths
 from indexer.workers import worker_context
 from schemas.models import Batch, Document, Submission
-from tests.conftest import make_core
+from tests.conftest import DATABASES, make_core
 from tests.test_jobs import REPO, make_text_files
 
 FORK = multiprocessing.get_context("fork")
@@ -126,10 +126,12 @@ def test_what_goes_wrong_in_the_indexing_process_is_raised_in_the_job(
         process.close()
 
 
+@pytest.mark.parametrize("database", DATABASES)
 @pytest.mark.parametrize("start", ["fork", "spawn"])
-def test_a_large_job_indexes_every_file_with_either_start(tmp_path, monkeypatch, start):
+def test_a_large_job_indexes_every_file_with_either_start(tmp_path, monkeypatch, start, database):
+    """Forked workers inherit the job's open database connections and never use them."""
     monkeypatch.setattr(pipeline, "worker_context", lambda: multiprocessing.get_context(start))
-    core = make_core(tmp_path / "data")
+    core = make_core(tmp_path / "data", database)
     files = make_text_files(tmp_path / "in", 40)
     timings: dict[str, float] = {}
     results = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2, timings=timings)
