@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import MERGE_SMALL
 
-from indexer.search.codec import INLINE_LIMIT, KhlangCodec
+from indexer.search.codec import INLINE_LIMIT, KhlangCodec, merge_small
 from indexer.search.ranking import segment_postings
 from indexer.search.schema import build_schema, index_forms
 from tests.test_jobs import SEED_TEXTS
@@ -69,20 +70,15 @@ def term_statistics(reader, fieldname, text) -> tuple:
     )
 
 
-@pytest.mark.parametrize(
-    "batches, optimize",
-    [([300], False), ([40, 40, 40, 40, 40, 40, 40, 20], False), ([150, 7, 93], True)],
-    ids=["one segment", "merged as they come", "optimized"],
-)
-def test_the_same_postings_as_whooshs_writer(tmp_path, batches, optimize):
-    docs = paragraph_docs(sum(batches))
-    ours = write_index(tmp_path / "ours", KhlangCodec(), docs, batches, optimize)
-    theirs = write_index(tmp_path / "theirs", W3Codec(compression=0), docs, batches, optimize)
+def assert_same_postings(ours, theirs) -> tuple[int, int]:
+    """Every term's postings and statistics equal in two indexes of the same documents;
+    returns how many terms are inlined and how many span several blocks in ``ours``."""
     inlined = multi_block = 0
     with ours.reader() as r_ours, theirs.reader() as r_theirs:
         assert [s.doc_count_all() for s in ours._segments()] == [
             s.doc_count_all() for s in theirs._segments()
         ]
+        assert list(r_ours.all_doc_ids()) == list(r_theirs.all_doc_ids())
         for fieldname in ("title", "meta", "text", "kind", "province", "id"):
             terms = list(r_ours.lexicon(fieldname))
             assert terms == list(r_theirs.lexicon(fieldname)), fieldname
@@ -103,19 +99,67 @@ def test_the_same_postings_as_whooshs_writer(tmp_path, batches, optimize):
                     info = segment.term_info(fieldname, text)
                     inlined += info.is_inlined()
                     multi_block += info.doc_frequency() > 128
-                    # the ranking's own reader of W3 postings gives the same arrays
+                    # the ranking's own reader of W3 postings gives the same arrays (it
+                    # reads deleted documents' postings too, and masks them later)
                     ids, weights = segment_postings(segment, fieldname, text)
+                    live = [not segment.is_deleted(d) for d in ids.tolist()]
                     pairs = list(segment.postings(fieldname, text).items_as("weight"))
-                    assert ids.tolist() == [d for d, _w in pairs]
-                    assert np.allclose(weights, [w for _d, w in pairs])
+                    assert ids[live].tolist() == [d for d, _w in pairs]
+                    assert np.allclose(weights[live], [w for _d, w in pairs])
         for fieldname in ("title", "meta", "text"):
-            for docnum in range(len(docs)):
+            for docnum in r_ours.all_doc_ids():
                 assert r_ours.doc_field_length(docnum, fieldname) == r_theirs.doc_field_length(
                     docnum, fieldname
                 )
+        assert [dict(f) for f in r_ours.all_stored_fields()] == [
+            dict(f) for f in r_theirs.all_stored_fields()
+        ]
+    return inlined, multi_block
+
+
+@pytest.mark.parametrize(
+    "batches, optimize",
+    [([300], False), ([40, 40, 40, 40, 40, 40, 40, 20], False), ([150, 7, 93], True)],
+    ids=["one segment", "merged as they come", "optimized"],
+)
+def test_the_same_postings_as_whooshs_writer(tmp_path, batches, optimize):
+    docs = paragraph_docs(sum(batches))
+    ours = write_index(tmp_path / "ours", KhlangCodec(), docs, batches, optimize)
+    theirs = write_index(tmp_path / "theirs", W3Codec(compression=0), docs, batches, optimize)
+    inlined, multi_block = assert_same_postings(ours, theirs)
     assert inlined  # rare terms are kept in their term entries
     if batches == [300]:
         assert multi_block  # 'ฉบับที่' is in all 300: three blocks of postings
+
+
+def commit_small_batches(path, docs: list[dict], mergetype) -> tuple:
+    """Commits of 10 documents, each replacing two documents of the batch before (so that
+    merged segments hold deleted documents); returns the index and the merges made."""
+    path.mkdir()
+    ix = FileStorage(str(path), supports_mmap=False).create_index(build_schema())
+    merges = 0
+    for start in range(0, len(docs), 10):
+        writer = ix.writer(codec=KhlangCodec())
+        batch = docs[start : start + 10]
+        if start:
+            batch += [{**d, "text": d["text"] + " แก้ไข"} for d in docs[start - 10 : start - 8]]
+        for doc in batch:
+            fields, _side = index_forms(doc)
+            writer.update_document(**fields)
+        before = len(ix._segments())
+        writer.commit(mergetype=mergetype)
+        merges += len(ix._segments()) < before + 1
+    return ix, merges
+
+
+def test_merging_reads_the_same_postings_as_whooshs_merge(tmp_path):
+    docs = paragraph_docs(200)
+    ours, merges = commit_small_batches(tmp_path / "ours", docs, merge_small)
+    theirs, their_merges = commit_small_batches(tmp_path / "theirs", docs, MERGE_SMALL)
+    assert merges == their_merges and merges >= 2
+    with ours.searcher() as searcher:
+        assert searcher.doc_count() == 200  # the replaced versions are gone
+    assert_same_postings(ours, theirs)
 
 
 def test_rare_terms_are_inlined_and_common_ones_written_as_blocks(tmp_path):

@@ -10,6 +10,11 @@ fewer than ``inlinelimit`` postings are kept in the term's own entry ("inlined")
 Whoosh supports but cannot write (its W3PostingsWriter calls ``set_inline``, a method
 W3TermInfo does not have, so W3Codec's default limit of 1 inlines nothing).
 
+Merging small segments (Whoosh's MERGE_SMALL policy, at commits) reads every posting of
+the merged segments back: Whoosh looks each term up again in the hash table it is iterating
+and steps through its postings one call at a time. :func:`merge_small` makes the same choice
+of segments and reads each term's postings a block at a time, in the order they are stored.
+
 The files are Whoosh's own W3 format, read by Whoosh and by :mod:`.ranking`; the tests
 compare every term's postings and statistics with those Whoosh's writer makes.
 """
@@ -20,8 +25,16 @@ from array import array
 from itertools import groupby
 from operator import itemgetter
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3TermInfo,
+)
+from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
+from whoosh.writing import MERGE_SMALL
 
 _FIELD = itemgetter(0)
 _TEXT = itemgetter(1)
@@ -114,3 +127,62 @@ def _field_lengths(lengths, fieldname: str) -> list[int]:
 class _NoLengths:
     def __getitem__(self, docnum: int) -> int:
         return 0
+
+
+# --- merging -----------------------------------------------------------------------------
+
+
+def merge_small(writer, segments):
+    """Whoosh's MERGE_SMALL policy (a commit's ``mergetype``): the same segments merged,
+    their postings read by :class:`_MergingReader`."""
+    return MERGE_SMALL(_MergingWriter(writer), segments)
+
+
+class _MergingWriter:
+    """The writer as MERGE_SMALL sees it: each segment it adds is read by a _MergingReader."""
+
+    def __init__(self, writer):
+        self._writer = writer
+
+    def __getattr__(self, name):
+        return getattr(self._writer, name)
+
+    def add_reader(self, reader) -> None:
+        merging = _MergingReader(self._writer.storage, self._writer.schema, reader.segment())
+        try:
+            self._writer.add_reader(merging)
+        finally:
+            merging.close()
+
+
+class _MergingReader(SegmentReader):
+    def iter_postings(self):
+        """(field name, term bytes, docnum, weight, value) of every live posting, in term
+        order, as Whoosh's iter_postings gives them."""
+        schema = self.schema
+        deleted = self.deleted_docs_set
+        terms = self._terms
+        for (fieldname, btext), terminfo in terms.items():
+            if fieldname not in schema:
+                continue
+            matcher = terms._codec.postings_reader(
+                terms._postfile, terminfo, schema[fieldname].format, term=(fieldname, btext)
+            )
+            for docnum, weight, value in _postings(matcher):
+                if docnum not in deleted:
+                    yield fieldname, btext, docnum, weight, value
+
+
+def _postings(matcher):
+    """(docnum, weight, value) of a term's postings: W3 blocks whole, else one by one."""
+    if isinstance(matcher, W3LeafMatcher):
+        while not matcher._atend:
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            yield from zip(matcher._ids, matcher._weights, matcher._values, strict=True)
+            matcher._next_block()
+        return
+    while matcher.is_active():  # inlined postings (a ListMatcher)
+        yield matcher.id(), matcher.weight(), matcher.value()
+        matcher.next()

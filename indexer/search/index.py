@@ -54,7 +54,7 @@ from whoosh.writing import LockError
 from indexer.locks import file_lock
 
 from . import sidecar as sc
-from .codec import KhlangCodec
+from .codec import KhlangCodec, merge_small
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
     Clause,
@@ -532,7 +532,7 @@ class SearchIndex:
                 w.update_document(**fields)
             for doc_id in delete_ids:
                 w.delete_by_term("id", str(doc_id))
-            w.commit()
+            w.commit(mergetype=merge_small)
         except BaseException:
             w.cancel()
             raise
