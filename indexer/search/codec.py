@@ -22,6 +22,8 @@ compare every term's postings and statistics with those Whoosh's writer makes.
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
+from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
 
@@ -116,17 +118,12 @@ class _FieldWriter(W3FieldWriter):
             self.finish_field()
 
 
-def _field_lengths(lengths, fieldname: str) -> list[int]:
+def _field_lengths(lengths, fieldname: str) -> Sequence[int] | defaultdict[int, int]:
     """Each document's length in the field (0 when unknown), as Whoosh's writer looks it up
-    for every posting."""
+    for every posting; all 0 when the segment keeps no lengths."""
     if not lengths:
-        return _NoLengths()
+        return defaultdict(int)
     return [lengths.doc_field_length(d, fieldname) or 0 for d in range(lengths.doc_count_all())]
-
-
-class _NoLengths:
-    def __getitem__(self, docnum: int) -> int:
-        return 0
 
 
 # --- merging -----------------------------------------------------------------------------
