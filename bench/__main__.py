@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = [
     ("bench.bench_ingest", []),
+    ("bench.bench_index_batches", []),
     ("bench.bench_search", ["--docs", "20000"]),
     ("bench.bench_web", []),
 ]
