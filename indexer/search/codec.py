@@ -1,7 +1,7 @@
 """Whoosh's W3 codec with a postings writer that takes a term's postings at once.
 
-Writing a segment was half of the indexing process's CPU, and the indexing process is the
-one stage of a large ingestion that takes one batch at a time. Whoosh's writer handles each
+Writing a segment (Whoosh's commit) was a third of the indexing process's CPU, and the
+indexing process is the one stage of a large ingestion that takes one batch at a time. Whoosh's writer handles each
 posting with a chain of Python calls (order checks, a field-length lookup through a column
 reader, asserts, block statistics) and writes every term, however rare, as a block of two
 pickles in the postings file. This one groups the sorted postings by term, reads each
