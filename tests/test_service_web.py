@@ -1234,3 +1234,29 @@ def test_due_dates_are_typed_as_thai_offices_write_them(site, clients):
             json={"item_code": code, "due_date": item["due_date"]},
         )
         dsss.delete(f"/api/documents/{doc}/links/{code}", headers={"X-CSRF-Token": dsss.csrf})
+
+
+def test_an_upload_to_a_retired_item_is_refused_with_its_reason(core, app, client):
+    """The API says 409 item_retired; the form without JavaScript goes back to the upload
+    page and shows why, in Thai; nothing is stored."""
+    from indexer.inventory import import_inventory, list_items, retire_items
+
+    out = io.StringIO()
+    csv.writer(out).writerows(INVENTORY_CSV)
+    import_inventory(core, out.getvalue().encode(), filename="inventory.csv", agent="strategy")
+    code = list_items(core)[0]["code"]
+    retire_items(core, [code], agent="strategy")
+    files = {"files": (io.BytesIO("รายงาน ".encode() * 50), "รายงาน.txt")}
+    response = client.post(
+        "/api/uploads", data={**files, "item_code": code}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "item_retired"
+    add_user(core, "somchai", "admin", PASSWORD)
+    officer = login(app, "somchai")
+    files = {"files": (io.BytesIO("รายงาน ".encode() * 50), "รายงาน.txt")}
+    form = {**files, "item_code": code, "csrf_token": officer.csrf}
+    response = officer.post("/upload", data=form, content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/upload")
+    assert "รายการนี้ถูกยกเลิกแล้ว" in officer.get("/upload").text
+    assert list(core.store.iter_objects()) == []
