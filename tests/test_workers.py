@@ -77,15 +77,20 @@ def _ingest_some(core, tmp_path, count=3) -> list[int]:
 
 def test_the_indexing_process_indexes_what_it_is_sent(core, tmp_path):
     ids = _ingest_some(core, tmp_path)
+
+    def marked(document_ids) -> list[bool]:
+        with core.sessions() as session:
+            return [bool(session.get(Document, i).indexed_version) for i in document_ids]
+
     process = indexing.IndexingProcess(core.settings, FORK)
     try:
-        assert process.submit(ids[:2], agent="dsss") == 0.0  # nothing was running before
-        assert process.submit(ids[2:], agent="dsss") > 0  # the first batch's seconds
+        process.submit(ids[:2], agent="dsss")
+        process.submit(ids[2:], agent="dsss")  # waits for the first batch to be done
+        assert marked(ids[:2]) == [True, True]
     finally:
-        process.close()
+        process.close()  # waits for the second
     assert core.index.indexed_ids() == set(ids)
-    with core.sessions() as session:
-        assert all(session.get(Document, i).indexed_version for i in ids)
+    assert marked(ids) == [True] * len(ids)
 
 
 class Unpicklable(Exception):
