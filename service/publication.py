@@ -108,10 +108,7 @@ def transition(core: Khlang, document_id: int, action: str, *, agent: str, note:
             "publication": target,
             "event": ev.event_as_dict(event),
         }
-    try:
-        from indexer.indexing import index_documents
+    from indexer.indexing import reindex_quietly
 
-        index_documents(core, [document_id], agent=agent)
-    except Exception:  # the database is the truth; the index is repaired at start-up
-        pass
+    reindex_quietly(core, [document_id], agent=agent)
     return result
