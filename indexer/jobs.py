@@ -32,7 +32,7 @@ from indexer.core import Khlang
 from indexer.locks import file_lock
 from indexer.pipeline import Ingestor
 from indexer.sources import FileResult, expand_paths
-from schemas.models import Batch, Document, Submission, utcnow
+from schemas.models import Batch, Document, Submission
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +173,10 @@ def _ingest(
             batch.total = len(items)
             batch.done = 0
     except Exception as exc:
-        # Ingestor.run marks the job failed when it fails; before it starts, this does, or
-        # an upload job would stay "running" under its live owner and its page poll for ever.
+        # Ingestor.run marks the job failed when it fails; before it starts, this does (or
+        # an upload job would stay "running" under its live owner, its page polling for ever).
         log.exception("ingestion job %s could not start", ingestor.batch_id)
-        _mark_failed(core, ingestor.batch_id, exc)
+        ingestor.fail(exc, [])
         raise
     if progress is not None and hasattr(progress, "set_total"):
         progress.set_total(len(items))
@@ -185,14 +185,6 @@ def _ingest(
     finally:
         if timings is not None:
             timings.update(ingestor.timings)
-
-
-def _mark_failed(core: Khlang, batch_id: int, exc: Exception) -> None:
-    with core.transaction() as session:
-        batch = session.get(Batch, batch_id)
-        batch.status = "failed"
-        batch.finished_at = utcnow()
-        batch.detail = {**(batch.detail or {}), "error": repr(exc)}
 
 
 def _record_owner(core: Khlang, batch_id: int, **detail) -> None:

@@ -158,11 +158,22 @@ class Ingestor:
     ) -> list[FileResult]:
         items = list(items)
         self._progress = progress
-        # Which files are bundles, asked once (libmagic on every ZIP-based office file):
-        # both choosing what to prefetch and unpacking need it.
-        bundle_mimes = [bundle_mime_or_none(i) if isinstance(i, Source) else None for i in items]
-        # plain files to receive and prepare ahead: not bundles (their members exist only
-        # while they are unpacked), and not what an interrupted run of this job recorded
+        results: list[FileResult] = []
+        try:
+            self._run_items(items, results, progress)
+        except Exception as exc:
+            # Each file's outcome is already committed; the job's row must say the job
+            # failed rather than stay "running" for ever.
+            log.exception("ingestion job %s failed", self.batch_id)
+            self.fail(exc, results)
+            raise
+        self.finish(results)
+        return results
+
+    def _start_workers(self, items: list, bundle_mimes: list[str | None]) -> None:
+        """Worker processes for a large batch: plain files received and prepared ahead (not
+        bundles, whose members exist only while they are unpacked, nor what an interrupted
+        run of this job recorded), and one process writing the search index."""
         plain = [
             i
             for i, mime in zip(items, bundle_mimes, strict=True)
@@ -170,28 +181,24 @@ class Ingestor:
             and (i.source_path, i.bundle_path) not in self.skip
             and mime is None
         ]
-        if self.workers > 1 and len(plain) >= PREFETCH_MIN_FILES:
-            # the indexing process first: the prepare pool runs threads once started
-            context = worker_context()
-            if self.index_enabled:
-                self._indexing = IndexingProcess(self.core.settings, context)
-            self._prefetcher = Prefetcher(
-                plain, self.workers, self.core.store, self.core.settings.max_file_size, context
-            )
-        results = []
-        try:
-            self._run_items(items, bundle_mimes, results, progress)
-        except Exception as exc:
-            # Each file's outcome is already committed; the job's row must say the job
-            # failed rather than stay "running" for ever.
-            log.exception("ingestion job %s failed", self.batch_id)
-            self._fail(exc, results)
-            raise
-        self.finish(results)
-        return results
+        if self.workers <= 1 or len(plain) < PREFETCH_MIN_FILES:
+            return
+        # the indexing process first: the prepare pool runs threads once started
+        context = worker_context()
+        if self.index_enabled:
+            self._indexing = IndexingProcess(self.core.settings, context)
+        self._prefetcher = Prefetcher(
+            plain, self.workers, self.core.store, self.core.settings.max_file_size, context
+        )
 
-    def _run_items(self, items, bundle_mimes, results: list[FileResult], progress) -> None:
+    def _run_items(self, items: list, results: list[FileResult], progress) -> None:
         try:
+            # Which files are bundles, asked once (libmagic on every ZIP-based office file):
+            # both choosing what to prefetch and unpacking need it.
+            bundle_mimes = [
+                bundle_mime_or_none(i) if isinstance(i, Source) else None for i in items
+            ]
+            self._start_workers(items, bundle_mimes)
             for item in expand_sources(self, items, bundle_mimes):
                 if isinstance(item, Processed):
                     result = item.result
@@ -242,7 +249,8 @@ class Ingestor:
         if method is not None:
             method(value)
 
-    def _fail(self, exc: Exception, results: list[FileResult]) -> None:
+    def fail(self, exc: Exception, results: list[FileResult]) -> None:
+        """Mark the job failed with the reason (each file's own outcome is committed)."""
         try:
             self.finish(results, status="failed", error=repr(exc))
         except Exception:
