@@ -671,6 +671,8 @@ class ImportResult:
     absent: list[str] = field(default_factory=list)  # codes of the same projects not in the file
     restored: list[str] = field(default_factory=list)  # retired items the file lists again
     retired: list[str] = field(default_factory=list)  # absent items retired by prune
+    # updated items whose change the search index holds (see _INDEXED_ITEM_ATTRIBUTES)
+    reindex: list[str] = field(default_factory=list)
     prune: bool = False
     prune_skipped: bool = False  # prune asked, but rows had errors: nothing retired
     strict: bool = False
@@ -804,9 +806,17 @@ def import_inventory(
             restored=result.restored,
             retired=result.retired,
         )
-        stale = _mark_linked_for_reindex(session, result.updated)
+        stale = _mark_linked_for_reindex(session, result.reindex)
     reindex_quietly(core, stale, agent=agent)
     return result
+
+
+# What the search index holds of a linked item (indexer.indexing.document_for_index): its
+# title, project, activity, host agency and province. A new quantity, type or due date
+# leaves its documents' index entries as they are.
+_INDEXED_ITEM_ATTRIBUTES = frozenset(
+    ("title", "project_id", "activity_id", "agency_id", "province_id")
+)
 
 
 def _mark_linked_for_reindex(session: Session, codes: list[str]) -> list[int]:
@@ -998,12 +1008,12 @@ def _apply(
                 item_title=item.title,
                 filename=result.filename,
             )
-        changed = False
-        for attr, value in values.items():
-            changed |= _set(item, attr, value)
+        changed = [attr for attr, value in values.items() if _set(item, attr, value)]
         if changed:
             item.updated_at = utcnow()
             result.updated.append(item.code)
+            if _INDEXED_ITEM_ATTRIBUTES.intersection(changed):
+                result.reindex.append(item.code)
         else:
             result.unchanged.append(item.code)
     if touched_projects:

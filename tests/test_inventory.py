@@ -481,6 +481,33 @@ def test_a_corrected_item_reindexes_its_documents(core):
         assert session.get(Document, doc).indexed_version == core.index.schema_version
 
 
+def test_a_new_due_date_leaves_the_items_documents_indexed_as_they_are(core):
+    """The index holds no due date or quantity: re-importing with only those changed
+    updates the item and indexes none of its documents again."""
+    import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
+    video = _code(core, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว")
+    doc = add_document(core, "บทวีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยวล้านนา", name="vdo.txt")
+    link(core, doc, video, agent="somchai")
+    from indexer.indexing import index_documents
+
+    index_documents(core, [doc], agent="test")
+
+    def indexed_events() -> int:
+        with core.sessions() as session:
+            events = session.get(Document, doc).events
+            return sum(1 for e in events if e.event_type == "indexed")
+
+    before = indexed_events()
+    rows = [
+        [*r[:9], 3, "30 พ.ย. 2562"] if r[7] == "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว" else r for r in ROWS
+    ]
+    result = import_inventory(core, make_inventory_xlsx(rows), filename="inv.xlsx")
+    assert video in result.updated and video not in result.reindex
+    assert indexed_events() == before
+    with core.sessions() as session:
+        assert session.get(Document, doc).indexed_version == core.index.schema_version
+
+
 def test_no_suggestion_across_fiscal_years_or_for_unrelated_text(core):
     import_inventory(core, make_inventory_xlsx(), filename="inv.xlsx")
     other_year = add_document(
