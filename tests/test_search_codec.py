@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from whoosh import fields
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import MERGE_SMALL
@@ -170,3 +171,30 @@ def test_rare_terms_are_inlined_and_common_ones_written_as_blocks(tmp_path):
         for text in segment.lexicon("text"):
             info = segment.term_info("text", text)
             assert info.is_inlined() == (info.doc_frequency() < INLINE_LIMIT), text
+
+
+def test_segments_name_whooshs_own_codec(tmp_path):
+    """The table of contents pickles each segment's codec by class name: the index must
+    not depend on Khlang's class, so that it opens whatever becomes of it."""
+    write_index(tmp_path / "ours", KhlangCodec(), paragraph_docs(30), [10, 10, 10], False)
+    reopened = FileStorage(str(tmp_path / "ours"), supports_mmap=False).open_index()
+    assert [type(segment.codec()) for segment in reopened._segments()] == [W3Codec] * 3
+
+
+def test_term_vectors_are_written_as_whooshs_writer_does(tmp_path):
+    """Vectors (byte ids) are never inlined: their readers need a postings extent."""
+    schema = fields.Schema(body=fields.TEXT(vector=True, stored=True))
+    texts = [p["text"] for p in paragraph_docs(12)] + ["ข้าว ข่าว ขาว"]  # a vector of 3 terms
+    vectors = []
+    for name, codec in (("ours", KhlangCodec()), ("theirs", W3Codec(compression=0))):
+        (tmp_path / name).mkdir()
+        ix = FileStorage(str(tmp_path / name)).create_index(schema)
+        writer = ix.writer(codec=codec)
+        for text in texts:
+            writer.add_document(body=text)
+        writer.commit()
+        with ix.reader() as reader:
+            vectors.append(
+                [list(reader.vector_as("frequency", d, "body")) for d in range(len(texts))]
+            )
+    assert vectors[0] == vectors[1] and vectors[0][0]

@@ -24,6 +24,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -32,9 +33,9 @@ from whoosh.codec.whoosh3 import (
     W3FieldWriter,
     W3LeafMatcher,
     W3PostingsWriter,
+    W3Segment,
     W3TermInfo,
 )
-from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 from whoosh.writing import MERGE_SMALL
 
@@ -50,6 +51,12 @@ class KhlangCodec(W3Codec):
     def __init__(self, compression: int = 0, inlinelimit: int = INLINE_LIMIT):
         super().__init__(compression=compression, inlinelimit=inlinelimit)
 
+    def new_segment(self, storage, indexname):
+        # Whoosh pickles a segment's codec into the index's table of contents, by class
+        # name. Segments name Whoosh's own W3 codec, which reads these files the same way:
+        # the index never depends on where this class lives, or on its existing.
+        return W3Segment(W3Codec(compression=self._compression), indexname)
+
     def field_writer(self, storage, segment):
         return _FieldWriter(self, storage, segment)
 
@@ -59,7 +66,8 @@ class KhlangCodec(W3Codec):
             blocklimit=self._blocklimit,
             byteids=byteids,
             compression=self._compression,
-            inlinelimit=self._inlinelimit,
+            # term vectors (byte ids) are never inlined: their readers need an extent
+            inlinelimit=1 if byteids else self._inlinelimit,
         )
 
 
@@ -104,13 +112,11 @@ class _FieldWriter(W3FieldWriter):
         for fieldname, field_items in groupby(items, key=_FIELD):
             fieldobj = schema[fieldname]
             self.start_field(fieldname, fieldobj)
-            field_lengths = _field_lengths(lengths, fieldname)
+            field_lengths = _field_lengths(lengths, fieldobj, fieldname)
             key_prefix = pack_ushort(self._fieldid)
             postwriter = self._postwriter
             for btext, postings in groupby(field_items, key=_TEXT):
                 _, _, ids, weights, values = zip(*postings, strict=True)
-                if ids[0] == -1:  # Whoosh's marker for spelling words: no postings
-                    continue
                 postwriter.start_postings(fieldobj.format, W3TermInfo())
                 postwriter.add_term_postings(ids, weights, values, [field_lengths[i] for i in ids])
                 terminfo = postwriter.finish_postings()
@@ -118,10 +124,10 @@ class _FieldWriter(W3FieldWriter):
             self.finish_field()
 
 
-def _field_lengths(lengths, fieldname: str) -> Sequence[int] | defaultdict[int, int]:
+def _field_lengths(lengths, fieldobj, fieldname: str) -> Sequence[int] | defaultdict[int, int]:
     """Each document's length in the field (0 when unknown), as Whoosh's writer looks it up
-    for every posting; all 0 when the segment keeps no lengths."""
-    if not lengths:
+    for every posting; all 0 for a field without lengths (not scorable: ids, facets)."""
+    if not lengths or not fieldobj.scorable:
         return defaultdict(int)
     return [lengths.doc_field_length(d, fieldname) or 0 for d in range(lengths.doc_count_all())]
 
@@ -131,12 +137,13 @@ def _field_lengths(lengths, fieldname: str) -> Sequence[int] | defaultdict[int, 
 
 def merge_small(writer, segments):
     """Whoosh's MERGE_SMALL policy (a commit's ``mergetype``): the same segments merged,
-    their postings read by :class:`_MergingReader`."""
+    each segment's postings read by :func:`_live_postings`."""
     return MERGE_SMALL(_MergingWriter(writer), segments)
 
 
 class _MergingWriter:
-    """The writer as MERGE_SMALL sees it: each segment it adds is read by a _MergingReader."""
+    """The writer as MERGE_SMALL sees it: the reader of each segment it adds gives its
+    postings by blocks."""
 
     def __init__(self, writer):
         self._writer = writer
@@ -145,29 +152,25 @@ class _MergingWriter:
         return getattr(self._writer, name)
 
     def add_reader(self, reader) -> None:
-        merging = _MergingReader(self._writer.storage, self._writer.schema, reader.segment())
-        try:
-            self._writer.add_reader(merging)
-        finally:
-            merging.close()
+        reader.iter_postings = partial(_live_postings, reader)
+        self._writer.add_reader(reader)
 
 
-class _MergingReader(SegmentReader):
-    def iter_postings(self):
-        """(field name, term bytes, docnum, weight, value) of every live posting, in term
-        order, as Whoosh's iter_postings gives them."""
-        schema = self.schema
-        deleted = self.deleted_docs_set
-        terms = self._terms
-        for (fieldname, btext), terminfo in terms.items():
-            if fieldname not in schema:
-                continue
-            matcher = terms._codec.postings_reader(
-                terms._postfile, terminfo, schema[fieldname].format, term=(fieldname, btext)
-            )
-            for docnum, weight, value in _postings(matcher):
-                if docnum not in deleted:
-                    yield fieldname, btext, docnum, weight, value
+def _live_postings(reader):
+    """(field name, term bytes, docnum, weight, value) of every live posting of a segment
+    reader, in term order, as Whoosh's iter_postings gives them."""
+    schema = reader.schema
+    deleted = reader.deleted_docs_set
+    terms = reader._terms
+    for (fieldname, btext), terminfo in terms.items():
+        if fieldname not in schema:
+            continue
+        matcher = terms._codec.postings_reader(
+            terms._postfile, terminfo, schema[fieldname].format, term=(fieldname, btext)
+        )
+        for docnum, weight, value in _postings(matcher):
+            if docnum not in deleted:
+                yield fieldname, btext, docnum, weight, value
 
 
 def _postings(matcher):
