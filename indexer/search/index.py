@@ -52,6 +52,7 @@ from whoosh.query.compound import DefaultOr
 from whoosh.writing import LockError
 
 from indexer.locks import file_lock
+from indexer.workers import worker_context
 
 from . import sidecar as sc
 from .codec import KhlangCodec, merge_small
@@ -614,11 +615,13 @@ class SearchIndex:
         """Fill a fresh generation with ``docs_iter`` (not yet live); returns its name and
         the number of documents read.
 
-        ``procs``: Whoosh writer processes (default: 2 on a multi-core machine when called
-        from a single-threaded process, else 1). This process prepares documents and fills
-        the sidecar meanwhile; each writer process gets ``limitmb / procs`` of buffer."""
+        ``procs``: Whoosh writer processes (default: 2 on a multi-core machine when this
+        process may fork, see :func:`indexer.workers.worker_context`, else 1). This process
+        prepares documents and fills the sidecar meanwhile; each writer process gets
+        ``limitmb / procs`` of buffer."""
         if procs is None:
-            procs = 2 if (os.cpu_count() or 1) >= 2 and threading.active_count() == 1 else 1
+            forks = worker_context().get_start_method() == "fork"
+            procs = 2 if (os.cpu_count() or 1) >= 2 and forks else 1
         with self._admin_lock():
             gen = self._new_generation()
         path = self.index_dir / gen
