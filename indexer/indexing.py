@@ -204,8 +204,8 @@ def _indexing_loop(conn, settings: Settings, parent_pid: int) -> None:
                 conn.send(("failed", _sendable(exc)))
             else:
                 conn.send(("done", time.perf_counter() - started))
-    except EOFError:  # the job's process is gone
-        pass
+    except EOFError:  # the pipe closed: a spawned process's job ended (a forked one also
+        pass  # holds the job's end; the parent-death signal ends it instead, see workers)
     finally:
         core.dispose()
 

@@ -100,7 +100,7 @@ def segment_postings(segreader, fieldname: str, text) -> tuple[np.ndarray, np.nd
         info = segreader.term_info(fieldname, text)
     except Exception:  # TermNotFound, or a field this segment does not have
         return EMPTY_IDS, EMPTY_WEIGHTS
-    if info.is_inlined():  # a term of one document keeps its postings in its term info
+    if info.is_inlined():  # a term of few documents keeps its postings in its term entry
         ids, weights, _values = info.inlined_postings()
         return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
     postfile = getattr(getattr(segreader, "_terms", None), "_postfile", None)
