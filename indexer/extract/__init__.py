@@ -46,7 +46,7 @@ def _resolve_mime(mime: str, path: Path, filename: str | None) -> str:
     return mime
 
 
-def _handler(mime: str) -> Callable[..., Extraction] | None:
+def _handler(mime: str, filename: str | None = None) -> Callable[..., Extraction] | None:
     from . import media, office, pdf, text
 
     if mime in {"application/pdf", "application/x-pdf"}:
@@ -60,7 +60,9 @@ def _handler(mime: str) -> Callable[..., Extraction] | None:
     if mime in _ODF:
         return lambda p, ocr: office.extract_odf(p)
     if mime in _LEGACY_OFFICE:
-        return lambda p, ocr: office.extract_legacy_office(p, mime, ocr_enabled=ocr)
+        return lambda p, ocr: office.extract_legacy_office(
+            p, mime, ocr_enabled=ocr, filename=filename
+        )
     if mime in {"text/rtf", "application/rtf"}:
         return lambda p, ocr: text.extract_rtf(p)
     if mime in {"text/html", "application/xhtml+xml"}:
@@ -80,9 +82,9 @@ def extract(path: Path, mime: str, *, filename: str | None = None, ocr: bool = T
     Raises UnsoundFile when the bytes are not a sound file of their type."""
     path = Path(path)
     resolved = _resolve_mime(mime, path, filename)
-    handler = _handler(resolved)
+    handler = _handler(resolved, filename)
     if handler is None and Path(filename or path.name).suffix.lower() in _LEGACY_SUFFIXES:
-        handler = _handler("application/msword")
+        handler = _handler("application/msword", filename)
     if handler is None:
         return Extraction.without_text(
             f"ไม่รองรับการอ่านข้อความจากไฟล์ชนิดนี้ (no text extractor for {resolved})",

@@ -267,18 +267,21 @@ def extract_xlsx(path: Path) -> Extraction:
 
     lines: list[str] = []
     try:
-        workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
-        try:
-            sheets = workbook.sheetnames
-            for sheet in workbook.worksheets:
-                lines.append(f"# {sheet.title}")
-                for row in sheet.iter_rows(values_only=True):
-                    line = "\t".join(_cell_text(v) for v in row).rstrip("\t ").strip()
-                    if line:
-                        lines.append(line)
-            metadata = _core_metadata(workbook.properties)
-        finally:
-            workbook.close()
+        # A file object, not the path: openpyxl refuses a path without an Excel suffix,
+        # and the archive's stored copies (and staged uploads) have none.
+        with open(path, "rb") as handle:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                sheets = workbook.sheetnames
+                for sheet in workbook.worksheets:
+                    lines.append(f"# {sheet.title}")
+                    for row in sheet.iter_rows(values_only=True):
+                        line = "\t".join(_cell_text(v) for v in row).rstrip("\t ").strip()
+                        if line:
+                            lines.append(line)
+                metadata = _core_metadata(workbook.properties)
+            finally:
+                workbook.close()
     except (InvalidFileException, KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
         raise _unsound("xlsx", exc) from exc
     metadata["sheets"] = sheets
@@ -428,10 +431,12 @@ def _soffice_version(binary: str) -> str:
         return "LibreOffice"
 
 
-def _legacy_target(path: Path, mime: str) -> str:
+def _legacy_target(path: Path, mime: str, filename: str | None = None) -> str:
     if mime in _LEGACY_TARGET:
         return _LEGACY_TARGET[mime]
-    suffix = path.suffix.lower()
+    # libmagic names only "a compound file": the name the file came with tells which
+    # kind (the stored copy's own path has no suffix).
+    suffix = Path(filename or path.name).suffix.lower()
     return {".xls": "xlsx", ".ppt": "pptx"}.get(suffix, "docx")
 
 
@@ -470,7 +475,9 @@ def _looks_sound(path: Path) -> bool:
         return handle.read(len(OLE2_SIGNATURE)) == OLE2_SIGNATURE
 
 
-def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) -> Extraction:
+def extract_legacy_office(
+    path: Path, mime: str, *, ocr_enabled: bool = True, filename: str | None = None
+) -> Extraction:
     binary = soffice_path()
     if binary is None:
         return Extraction.without_text(
@@ -478,7 +485,7 @@ def extract_legacy_office(path: Path, mime: str, *, ocr_enabled: bool = True) ->
             "แต่เครื่องนี้ไม่ได้ติดตั้งไว้ (legacy Office file: soffice not installed, no text)",
             metadata={"mime": mime},
         )
-    target = _legacy_target(path, mime)
+    target = _legacy_target(path, mime, filename)
     with tempfile.TemporaryDirectory(prefix="khlang-soffice-") as tmp:
         converted, failure = _convert(binary, path, target, Path(tmp))
         if converted is None and _looks_sound(path):
