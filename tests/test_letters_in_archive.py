@@ -88,3 +88,27 @@ def test_letter_numbers_are_searchable_in_thai_and_arabic_digits(cli):
     for query in ("ขร ๐๐๑๙.๑/๑๙๕๕๕", "ขร 0019.1/19555", "๐๐๑๙.๑/๑๙๕๕๕"):
         result = cli.json("search", query)
         assert result["hits"][0]["document_id"] == letter["document_id"], query
+
+
+def test_amounts_of_a_pdf_letter_are_read_whole_as_from_its_docx(cli):
+    """Seed 003's PDF text layer spaces its justified numbers after the thousands comma
+    ('๓,๙๕๑,   ๐๐๐ บาท'): each amount is read whole, the same as from the DOCX of the same
+    letter, and no tail ('๐๐๐ บาท', value 0) is taken for an amount."""
+    amounts = {}
+    for suffix in ("pdf", "docx"):
+        [entry] = cli.json("ingest", str(SEED_FIXTURES / f"003_d2773d3a604759fe.{suffix}"))
+        shown = cli.json("show", str(entry["document_id"]))
+        amounts[suffix] = shown["metadata"]["amounts"]
+    assert {"value": 3951000.0, "raw": "๓,๙๕๑,๐๐๐ บาท"} in amounts["pdf"]
+    assert {"value": 2195000.0, "raw": "๒,๑๙๕,๐๐๐ บาท"} in amounts["pdf"]
+    assert all(amount["value"] >= 1000 for amount in amounts["pdf"]), amounts["pdf"]
+    assert amounts["pdf"] == amounts["docx"]
+
+
+def test_the_tail_of_a_number_broken_beyond_repair_is_no_amount():
+    """Read whole, or not at all: two line breaks after the comma leave a tail that is not
+    joined, and not taken alone either."""
+    from indexer.understand.entities import find_amounts
+
+    text = "งบประมาณ 3,951,\n\n000 บาท และ 2,\n500 บาท"
+    assert find_amounts(text, text) == [{"value": 2500.0, "raw": "2,500 บาท"}]

@@ -72,9 +72,17 @@ def find_activities(prep: str, raw: str) -> list[str]:
     return _names(_ACTIVITY, "กิจกรรม", prep, raw)
 
 
+# A PDF's text layer often breaks a number after its thousands comma: justified lines
+# space the glyphs ('๓,๙๕๑,   ๐๐๐ บาท'), a line or table column ends at the comma. The
+# gap after a comma (spaces, at most one line break) is part of the number.
+_COMMA_GAP = r",[ \t]*(?:\n[ \t]*)?"
 _AMOUNT = re.compile(
-    r"(?<![\d.,])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<unit>ล้านบาท|บาท)"
+    rf"(?<![\d.,])(?P<num>\d{{1,3}}(?:{_COMMA_GAP}\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"\s*(?P<unit>ล้านบาท|บาท)"
 )
+# What is left of a number whose head could not be joined to it ('๓,๙๕๑,   ' then
+# '๐๐๐ บาท'): such a tail is no amount at all.
+_NUMBER_HEAD_BEFORE = re.compile(rf"\d{_COMMA_GAP}$")
 
 
 def find_amounts(prep: str, raw: str, limit: int = 200) -> list[dict]:
@@ -86,12 +94,16 @@ def find_amounts(prep: str, raw: str, limit: int = 200) -> list[dict]:
     out: list[dict] = []
     seen: set[tuple[float, str]] = set()
     for m in _AMOUNT.finditer(prep):
-        if re.search(r"ร้อยละ\s*$", prep[max(0, m.start() - 10) : m.start()]):
+        before = prep[max(0, m.start() - 20) : m.start()]
+        if re.search(r"ร้อยละ\s*$", before[-10:]) or _NUMBER_HEAD_BEFORE.search(before):
             continue
-        value = float(m["num"].replace(",", ""))
+        value = float(re.sub(r"\s|,", "", m["num"]))
         if m["unit"] == "ล้านบาท":
             value = round(value * 1_000_000, 2)
-        item = (value, raw[m.start() : m.end()])
+        printed = raw[m.start() : m.end()]
+        number_end = m.end("num") - m.start()
+        printed = re.sub(r",\s+", ",", printed[:number_end]) + printed[number_end:]
+        item = (value, printed)
         if item not in seen:
             seen.add(item)
             out.append({"value": value, "raw": item[1]})
