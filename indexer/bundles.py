@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -34,6 +34,8 @@ class Ingestor(Protocol):
     def ingest_one(self, source: Source) -> FileResult: ...
 
     def add_to_total(self, count: int) -> None: ...
+
+    def drop_from_listing(self, document_id: int, names: list[str]) -> None: ...
 
 
 log = logging.getLogger(__name__)
@@ -295,73 +297,84 @@ def _refusal_of_whole(members: list[Member], path: Path, budget: Budget) -> str 
 
 def _expand_bundle(
     ingestor: Ingestor, source: Source, mime: str, depth: int, budget: Budget
-) -> Iterator:
-
+) -> Generator[Any, None, FileResult]:
+    """Ingest the bundle, then its members; returns the bundle's own result."""
     bundle_result = ingestor.ingest_one(source)
     yield Processed(bundle_result)
     if bundle_result.status == REJECTED or bundle_result.document_id is None:
-        return
+        return bundle_result
 
     def refuse(path: str, why: str) -> FileResult:
         return FileResult(f"{source.display_path}/{path}", REJECTED, error=why, filename=path)
 
     if depth > MAX_DEPTH:
         yield refuse("", reason("depth", limit=MAX_DEPTH))
-        return
+        return bundle_result
     try:
         reader = open_reader(source.local_path, mime)
     except BundleError as exc:
         yield refuse("", reason("corrupt", detail=str(exc)))
-        return
+        return bundle_result
     try:
         members = [m for m in reader.members() if not is_junk(m.name)]
         refusal = _refusal_of_whole(members, source.local_path, budget)
         if refusal:
             yield refuse("", refusal)
-            return
+            return bundle_result
         budget.files -= len(members)
         ingestor.add_to_total(len(members))
         workdir = Path(tempfile.mkdtemp(prefix="bundle-", dir=ingestor.core.settings.tmp_dir))
         try:
-            yield from _unpack_members(
+            refused = yield from _unpack_members(
                 ingestor, reader, members, source, bundle_result, workdir, depth, budget, refuse
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     finally:
         reader.close()
+    if refused:
+        # The bundle's text lists what it holds: a refused member is not archived, and
+        # must not be found (nor named a project) through the bundle's listing.
+        ingestor.drop_from_listing(bundle_result.document_id, refused)
+    return bundle_result
 
 
 def _unpack_members(
     ingestor, reader, members, source, bundle_result, workdir, depth, budget, refuse
-) -> Iterator:
-
+) -> Generator[Any, None, list[str]]:
+    """Ingest each member (recursively); returns the names of those refused."""
+    refused: list[str] = []
     prefix = source.bundle_path + "/" if source.bundle_path else ""
     for member in members:
         relative, refusal = safe_member_path(member.name)
         if refusal:
+            refused.append(member.name)
             yield refuse(member.name, refusal)
             continue
         if member.encrypted:
-            yield refuse(relative, reason("encrypted"))
-            continue
-        refusal = budget.too_compressed(member.size, member.compressed)
+            refusal = reason("encrypted")
+        else:
+            refusal = budget.too_compressed(member.size, member.compressed)
         if refusal:
+            refused.append(member.name)
             yield refuse(relative, refusal)
             continue
         target = workdir / "member"
         try:
             written = reader.copy_to(member, target, budget.bytes)
         except _TooBig:
+            refused.append(member.name)
             yield refuse(relative, budget.too_big())
-            return
+            return refused
         except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            refused.append(member.name)
             yield refuse(relative, reason("member-corrupt", detail=str(exc)))
             continue
         budget.bytes -= written
         refusal = budget.too_compressed(written, member.compressed)
         if refusal:  # the header understated the size
             target.unlink(missing_ok=True)
+            refused.append(member.name)
             yield refuse(relative, refusal)
             continue
         member_source = Source(
@@ -379,11 +392,18 @@ def _unpack_members(
             nested = workdir / f"nested-{depth}"
             target.rename(nested)
             member_source.local_path = nested
-            yield from _expand_bundle(ingestor, member_source, nested_mime, depth + 1, budget)
+            result = yield from _expand_bundle(
+                ingestor, member_source, nested_mime, depth + 1, budget
+            )
             nested.unlink(missing_ok=True)
         else:
-            yield member_source
+            # Ingested here, not by the caller, so that its outcome is known to the bundle.
+            result = ingestor.ingest_one(member_source)
+            yield Processed(result)
             target.unlink(missing_ok=True)
+        if result.status == REJECTED:
+            refused.append(member.name)
+    return refused
 
 
 class _TooBig(Exception):

@@ -447,6 +447,20 @@ class Ingestor:
             name = document.filename
         return FileResult(source.display_path, DUPLICATE, document_id, staged.sha256, filename=name)
 
+    def drop_from_listing(self, document_id: int, names: list[str]) -> None:
+        """Take the members refused from a bundle's listing (its text), and index it anew."""
+        refused = set(names)
+        with self.core.transaction() as session:
+            bundle = session.get(Document, document_id)
+            lines = (bundle.text or "").splitlines()
+            kept = [line for line in lines if line not in refused]
+            if len(kept) == len(lines):
+                return
+            bundle.text = "\n".join(kept)
+            bundle.indexed_version = None  # stale until written again
+        if document_id not in self._pending_index:
+            self._queue_index(document_id)
+
     def _record_repair(self, session, document, submission, staged: Staged, state: str) -> None:
         lost = "หาย" if state == "missing" else "เสียหาย"
         ev.record(

@@ -11,7 +11,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from archive import ObjectStore, Staged
 from indexer.bundles import BUNDLE_MIMES, listing_extraction
@@ -46,9 +46,12 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
     timings["identify"] = time.perf_counter() - started
     started = time.perf_counter()
     repair_before = REPAIR_CLOCK.seconds
+    bundle = identification.mime in BUNDLE_MIMES
     try:
-        if identification.mime in BUNDLE_MIMES:
+        if bundle:
             extraction = listing_extraction(path, identification.mime)
+            # A bundle is titled by its own name, not by its first member's path.
+            extraction.title = PurePosixPath(name).name
         else:
             extraction = extract(path, identification.mime, filename=original_name)
     except UnsoundFile as exc:
@@ -57,7 +60,9 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
         timings["repair"] = REPAIR_CLOCK.seconds - repair_before
         timings["extract"] = time.perf_counter() - started - timings["repair"]
     started = time.perf_counter()
-    understanding = understand(extraction.text, filename=name) if extraction.text else None
+    # A bundle's text is its members' paths: nothing in it is a project, date or letter.
+    understood = extraction.text and not bundle
+    understanding = understand(extraction.text, filename=name) if understood else None
     timings["analyse"] = time.perf_counter() - started
     return Prepared(None, identification, extraction, understanding, None, timings)
 

@@ -271,3 +271,42 @@ def test_bundle_limits_from_the_environment_are_checked(monkeypatch, tmp_path):
     monkeypatch.setenv("KHLANG_MAX_BUNDLE_RATIO", "many")
     with pytest.raises(ConfigError, match="KHLANG_MAX_BUNDLE_RATIO"):
         Settings.load(tmp_path)
+
+
+def test_a_bundle_is_titled_by_its_name_and_refused_members_are_found_nowhere(
+    cli, client, tmp_path
+):
+    """Issue 14, item 4: a bundle is titled by its file name, not its first member's path;
+    no member path becomes a project; and a member that was refused (empty, corrupt) is
+    in no search hit, facet or reuse answer, through the bundle's listing either."""
+    from docx import Document as WordDocument
+
+    report = io.BytesIO()
+    word = WordDocument()
+    word.add_paragraph("รายงานผลโครงการส่งเสริมการท่องเที่ยวชุมชนเมืองน่าน ปีงบประมาณ ๒๕๖๗")
+    word.add_paragraph("ไฟล์แนบ โครงการท่องเที่ยว/ภาพกิจกรรม.jpg")  # a path, not a project
+    word.save(report)
+    bundle = tmp_path / "ส่งงานท่องเที่ยว.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("โครงการท่องเที่ยว/รายงานผล.docx", report.getvalue())
+        archive.writestr("โครงการท่องเที่ยว/ไฟล์ว่างเปล่า.docx", b"")
+        archive.writestr("โครงการท่องเที่ยว/แฟ้มเสียหาย.docx", b"PK\x03\x04 not a package")
+    entries = cli.json("ingest", str(bundle))
+    assert [e["status"] for e in entries] == ["ingested", "ingested", "rejected", "rejected"]
+    shown = cli.json("show", str(entries[0]["document_id"]))
+    assert shown["title"] == "ส่งงานท่องเที่ยว.zip"
+
+    found = client.get("/api/search", query_string={"q": "ท่องเที่ยว"}).get_json()
+    assert {hit["title"] for hit in found["hits"]} == {
+        "ส่งงานท่องเที่ยว.zip",
+        "รายงานผลโครงการส่งเสริมการท่องเที่ยวชุมชนเมืองน่าน ปีงบประมาณ ๒๕๖๗",
+    }
+    projects = [facet["value"] for facet in found["facets"]["project"]]
+    assert projects == ["โครงการส่งเสริมการท่องเที่ยวชุมชนเมืองน่าน"]
+    for refused in ("ไฟล์ว่างเปล่า", "แฟ้มเสียหาย"):
+        assert client.get("/api/search", query_string={"q": refused}).get_json()["total"] == 0
+        assert cli.json("search", refused)["total"] == 0
+
+    reuse = client.post("/api/reuse", json={"text": "การท่องเที่ยวชุมชน โครงการท่องเที่ยว"})
+    named = [project["project"] for project in reuse.get_json()["projects"]]
+    assert named == ["โครงการส่งเสริมการท่องเที่ยวชุมชนเมืองน่าน"]

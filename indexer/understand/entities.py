@@ -31,11 +31,18 @@ _NOT_A_NAME = re.compile(
 )
 
 
+# A file's path or name ('โครงการท่องเที่ยว/รายงาน.docx', a bundle's listing, a list of
+# attachments) is not a project's or an activity's name.
+_PATH_OR_FILE = re.compile(r"[/\\][^/\\\s]+\.[A-Za-z0-9]{1,5}$|\.[A-Za-z][A-Za-z0-9]{1,4}$|[/\\]$")
+
+
 def _names(pattern: re.Pattern[str], word: str, prep: str, raw: str) -> list[str]:
     out: list[str] = []
     for m in pattern.finditer(prep):
         body = m["body"]
         if _NOT_A_NAME.match(body) or len(body) < 4 or "/" in body[:3]:
+            continue
+        if _PATH_OR_FILE.search(body):
             continue
         before = prep[max(0, m.start() - 3) : m.start()]
         if re.search(r"(?<!\d)\d{1,3} ?$", before):  # '๑๔ โครงการ' counts projects
