@@ -577,7 +577,7 @@ class Ingestor:
         understanding,
     ) -> list[dict]:
         """The provenance of a new document: received, (unpacked-from), identified,
-        (format-warning), stored, extracted, (ocr-skipped), classified."""
+        (format-warning), stored, extracted, (ocr-skipped), classified (indexed follows)."""
         common = {"agent": self.agent, "document_id": document_id, "submission_id": submission_id}
         rows = [
             ev.row(
@@ -648,17 +648,23 @@ class Ingestor:
                     **common,
                 )
             )
+        # Every document says how its kind was decided, also when there was nothing to read.
         if understanding is not None:
-            rows.append(
-                ev.row(
-                    ev.CLASSIFIED,
-                    tool="khlang rules",
-                    kind=understanding.kind,
-                    evidence=understanding.kind_evidence,
-                    fiscal_year=understanding.fiscal_year,
-                    **common,
-                )
+            kind, evidence = understanding.kind, understanding.kind_evidence
+        elif extraction.method == "bundle-listing":
+            kind, evidence = "other", ["ไฟล์รวม: จำแนกแต่ละไฟล์ข้างใน (a bundle: each member is)"]
+        else:
+            kind, evidence = "other", ["ไม่มีข้อความให้จำแนก (no text to classify)"]
+        rows.append(
+            ev.row(
+                ev.CLASSIFIED,
+                tool="khlang rules",
+                kind=kind,
+                evidence=evidence,
+                fiscal_year=understanding.fiscal_year if understanding else None,
+                **common,
             )
+        )
         return rows
 
     def _suggest_links(self, document_id: int) -> bool:
