@@ -138,3 +138,19 @@ def test_rtf_written_by_libreoffice(core, legacy_files):
     with core.sessions() as session:
         text = session.get(Document, result.document_id).text
     assert LETTER in text and "{" not in text and "\\" not in text
+
+
+@needs_soffice
+def test_a_compound_file_is_converted_by_the_name_it_arrived_with(legacy_files, tmp_path):
+    """Excel 97-2003 files from some Thai offices are named by libmagic only as a compound
+    file ('application/CDFV2'): the arriving name's suffix chooses the conversion, never the
+    stored copy's path, which has none (it was converted as a Word file, and gave nothing).
+    LibreOffice's own .xls are named precisely, so this is shown on the extractor."""
+    from indexer.extract import extract
+
+    stored = tmp_path / "objects" / "ab12cd34"
+    stored.parent.mkdir()
+    shutil.copyfile(legacy_files["xls"], stored)
+    result = extract(stored, "application/CDFV2", filename="งบประมาณ.xls")
+    assert SHEET in result.text, result.text
+    assert result.fallbacks == ["converted:xlsx"]

@@ -28,7 +28,7 @@ _LEGACY_OFFICE = {
     "application/vnd.ms-excel",
     "application/vnd.ms-powerpoint",
     "application/vnd.ms-office",
-    "application/CDFV2",
+    "application/cdfv2",  # lower case: _resolve_mime lowers what libmagic says
     "application/x-ole-storage",
 }
 _LEGACY_SUFFIXES = {".doc", ".xls", ".ppt"}
@@ -84,7 +84,8 @@ def extract(path: Path, mime: str, *, filename: str | None = None, ocr: bool = T
     resolved = _resolve_mime(mime, path, filename)
     handler = _handler(resolved, filename)
     if handler is None and Path(filename or path.name).suffix.lower() in _LEGACY_SUFFIXES:
-        handler = _handler("application/msword", filename)
+        # Some compound file libmagic does not name: which kind it is, the name tells.
+        handler = _handler("application/x-ole-storage", filename)
     if handler is None:
         return Extraction.without_text(
             f"ไม่รองรับการอ่านข้อความจากไฟล์ชนิดนี้ (no text extractor for {resolved})",
