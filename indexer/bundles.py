@@ -27,7 +27,8 @@ from schemas.config import Settings
 
 class Ingestor(Protocol):
     """What unpacking needs of the ingestor (indexer.pipeline.Ingestor): its core (for the
-    settings), to ingest one file, and to hear that a bundle added members to the job."""
+    settings), to ingest one file, to hear that a bundle added members to the job, and to
+    take refused members out of a bundle's listing."""
 
     core: Any
 
@@ -411,7 +412,7 @@ class _TooBig(Exception):
 
 
 class Processed:
-    """A result already ingested and recorded during expansion (the bundle itself)."""
+    """A result already ingested and recorded during expansion (a bundle, a member)."""
 
     def __init__(self, result: FileResult):
         self.result = result
