@@ -14,7 +14,7 @@ import os
 import shutil
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import py7zr
 import pytest
@@ -25,6 +25,7 @@ from PIL import Image
 from pptx import Presentation
 
 from tests.conftest import make_core
+from tests.test_browser import CHROMIUM, browser, drop_files, live, log_in  # noqa: F401 (fixtures)
 from tests.test_ingest_formats import THAI_FONT, events_of, make_video, thai_image
 from tests.test_legacy_office import SOFFICE, soffice_convert
 from tests.waiting import wait_until
@@ -356,3 +357,40 @@ def test_every_kind_through_khlang_ingest_on_postgresql(tmp_path, kind_files):
         check_archive(pg_core, outcome, search)
     finally:
         pg_core.dispose()
+
+
+# A subset through the upload page, as an officer drops them on it in Chromium.
+THROUGH_THE_PAGE = [
+    "รายชื่อผู้เข้าร่วม.xlsx",
+    "บันทึกเก่า.txt",
+    "ภาพถ่ายป้าย.jpg",
+    "หนังสือเก่า.doc",
+    "ส่งมอบงาน.7z",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed")
+def test_a_subset_through_the_upload_page_in_chromium(live, browser, kind_files):  # noqa: F811
+    chosen = [path for path in kind_files if path.name in THROUGH_THE_PAGE]
+    members = [kind for kind in KINDS if kind.bundle in THROUGH_THE_PAGE]
+    page = browser.new_context(locale="th-TH").new_page()
+    try:
+        log_in(page, live["base"], "dsss_cm")
+        page.goto(f"{live['base']}/upload")
+        page.wait_for_selector("#drop")
+        drop_files(page, "#drop", chosen)
+        page.click("#send")
+        page.wait_for_selector("#progress[data-status]", timeout=120_000)
+        assert page.get_attribute("#progress", "data-status") == "finished"
+        ingested = page.locator("#results tr.st-ingested")
+        assert ingested.count() == len(chosen) + len(members), page.inner_text("#results")
+        assert page.locator("#results tr.st-rejected").count() == 0
+        for kind in KINDS:
+            if kind.name in THROUGH_THE_PAGE or kind.bundle in THROUGH_THE_PAGE:
+                page.goto(f"{live['base']}/?q={kind.words}")
+                page.wait_for_selector(".results-head")
+                hits = page.inner_text("main")
+                assert PurePosixPath(kind.name).name in hits, (kind.name, hits[:500])
+    finally:
+        page.context.close()
