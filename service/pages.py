@@ -487,7 +487,7 @@ def _gaps_page(template: str):
             else:
                 report = api_module._jsonable(gap_report(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
-    return render_template(
+    page = render_template(
         template,
         report=report,
         params=params,
@@ -496,6 +496,9 @@ def _gaps_page(template: str):
         args=args,
         export_args=export_args,
     )
+    # a parameter the user typed that cannot be read is their request's fault: 400, with
+    # the form and its reason shown, as the API answers the same parameters
+    return page, 400 if problem in ("fiscal_year", "as_of") else 200
 
 
 # --- reuse ---------------------------------------------------------------------------------
