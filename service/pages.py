@@ -267,11 +267,16 @@ def document(document_id: int):
     except Exception:
         current_app.logger.exception("similar failed")
     suggestions = []
-    if g.principal.can("link"):
+    # a dsss officer is offered only their own province's items: linking another's is
+    # refused, so offering it would be a trap (one without a province links nothing)
+    dsss = g.principal.role == "dsss"
+    if g.principal.can("link") and not (dsss and g.principal.province_id is None):
         try:
             from indexer.suggest import suggest_items
 
-            suggestions = [s.as_dict() for s in suggest_items(core(), document_id, limit=5)]
+            province_id = g.principal.province_id if dsss else None
+            found = suggest_items(core(), document_id, limit=5, province_id=province_id)
+            suggestions = [s.as_dict() for s in found]
             linked = {link["code"] for link in data["links"]}
             suggestions = [s for s in suggestions if s["code"] not in linked]
         except Exception:
