@@ -329,8 +329,19 @@ def link(document_id: int):
     if not code:
         abort(400)
     status, body = api_module.change_link(document_id, code, unlink=unlink, method=method)
+    # a refusal the person can act on is said on the document's page, with its reason
+    thai = current_lang() == "th"
     if status == 404 and body == "item":
-        flash("ไม่พบรายการในบัญชี" if current_lang() == "th" else "No such item", "error")
+        flash(f"ไม่พบรายการ {code} ในบัญชี" if thai else f"No item {code} in the inventory", "error")
+    elif status == 403:
+        flash(
+            f"รายการ {code} เป็นของจังหวัดอื่น เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ"
+            if thai
+            else f"item {code} belongs to another province: link your own province's items",
+            "error",
+        )
+    elif status == 409:
+        flash(body.message_th if thai else body.message_en, "error")
     elif status != 200:
         abort(status)
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
