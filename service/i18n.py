@@ -145,6 +145,7 @@ EN = {
     "เก็บแล้วแต่ไม่มีข้อความ": "Stored without text",
     "ปฏิเสธ": "Rejected",
     "เหตุผล": "Reason",
+    "กลับ": "Back",
     "แถว": "Row",
     "คอลัมน์": "Column",
     "ค่า": "Value",

@@ -328,18 +328,21 @@ def link(document_id: int):
     method = "confirmed" if request.form.get("op") == "confirm" else "manual"
     if not code:
         abort(400)
+    if not g.principal.can("link"):
+        abort(403)  # the role never links; the refusals below are about this item
     status, body = api_module.change_link(document_id, code, unlink=unlink, method=method)
     # a refusal the person can act on is said on the document's page, with its reason
     thai = current_lang() == "th"
     if status == 404 and body == "item":
         flash(f"ไม่พบรายการ {code} ในบัญชี" if thai else f"No item {code} in the inventory", "error")
-    elif status == 403:
-        flash(
+    elif status == 403:  # another province's item: refused, and the page says why
+        reason = (
             f"รายการ {code} เป็นของจังหวัดอื่น เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ"
             if thai
-            else f"item {code} belongs to another province: link your own province's items",
-            "error",
+            else f"item {code} belongs to another province: link your own province's items"
         )
+        back = url_for("pages.document", document_id=document_id)
+        return render_template("error.html", status=403, reason=reason, back=back), 403
     elif status == 409:
         flash(body.message_th if thai else body.message_en, "error")
     elif status != 200:
