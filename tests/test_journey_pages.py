@@ -31,9 +31,12 @@ def archive(request, tmp_path_factory):
 
 class PageParser(html.parser.HTMLParser):
     """Links of a page, and its table cells / definitions rendered with nothing in them
-    (no text and no element: a field left empty, as the import reasons were)."""
+    (no text and no element: a field left empty, as the import reasons were), or with
+    a placeholder such as None."""
 
     CELLS = ("td", "dd")
+    # what a template prints when a value it expected is missing
+    PLACEHOLDERS = frozenset({"None", "null", "undefined", "nan", "NaN", "[]", "{}"})
 
     def __init__(self):
         super().__init__()
@@ -41,9 +44,12 @@ class PageParser(html.parser.HTMLParser):
         self.empty_cells: list[str] = []
         self._cells: list[dict] = []
         self._row: list[str] = []
+        self._in_code = 0  # technical metadata is shown as JSON, where null is right
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag in ("pre", "code", "script"):
+            self._in_code += 1
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
         if tag == "tr":
@@ -54,11 +60,15 @@ class PageParser(html.parser.HTMLParser):
             self._cells.append({"tag": tag, "text": "", "children": False})
 
     def handle_data(self, data):
+        if data.strip() in self.PLACEHOLDERS and not self._in_code:
+            self.empty_cells.append(f"{data.strip()!r} rendered for a value")
         for cell in self._cells:
             cell["text"] += data
         self._row.append(data.strip())
 
     def handle_endtag(self, tag):
+        if tag in ("pre", "code", "script"):
+            self._in_code = max(0, self._in_code - 1)
         if tag in self.CELLS and self._cells:
             cell = self._cells.pop()
             if not cell["text"].strip() and not cell["children"]:
