@@ -157,9 +157,10 @@ def test_the_gap_reports_menu_link_shows_the_latest_fiscal_year(archive):
 def test_an_unreadable_fiscal_year_is_a_400_saying_why(archive, bad):
     for lang, reason in (("th", "ปีงบประมาณไม่ถูกต้อง"), ("en", "Not a fiscal year")):
         client = ra.sign_in(archive.app, "strategy1", lang)
-        page = client.get("/gaps", query_string={"fiscal_year": bad})
-        assert page.status_code == 400, page.text[:2000]
-        assert reason in page.text and bad in page.text
+        for path in ("/gaps", "/gaps/print"):
+            page = client.get(path, query_string={"fiscal_year": bad})
+            assert page.status_code == 400, page.text[:2000]
+            assert reason in page.text and bad in page.text, path
         api = client.get("/api/gaps", query_string={"fiscal_year": bad})
         assert api.status_code == 400
         assert api.get_json()["error"]["message"] and api.get_json()["error"]["message_en"]
