@@ -18,7 +18,7 @@ from tests.conftest import DATABASES
 VISITORS = [None, "viewer1", "dsss1", "strategy1", "admin1"]
 DEPTH = 2
 # file downloads and exports: their status is checked, their bodies are not read as pages
-DOWNLOAD = re.compile(r"/file\b|/download|\.(xlsx|csv|zip|pdf)$|[?&]format=")
+DOWNLOAD = re.compile(r"/file\b|/download|/template$|\.(xlsx|csv|zip|pdf)$|[?&]format=")
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -133,6 +133,9 @@ def test_every_link_each_role_is_shown_answers_with_its_data(archive, who):
     visited, problems = crawl(client, who or "anonymous")
     print(f"{who or 'anonymous'}: {len(visited)} pages visited")
     assert len(visited) >= (5 if who is None else 10), visited
+    # the walk reached documents and their files (published ones, for a visitor)
+    assert any(p.startswith("/documents/") for p in visited), visited
+    assert any(DOWNLOAD.search(p) for p in visited), visited
     assert not problems, "\n".join(problems)
 
 
