@@ -200,6 +200,8 @@ def build(work: Path, database: str = "sqlite") -> SimpleNamespace:
         if (doc[key], item) in methods:
             khlang("unlink", str(doc[key]), item, "--submitted-by", "strategy1")
     methods = active_links(core)
+    # what this archive promises its tests: links staff confirmed and links waiting
+    assert {"confirmed", "suggested"} <= set(methods.values()), methods
 
     for key in ("guideline", "minutes", "report"):
         transition(core, doc[key], "check", agent="strategy1")
