@@ -8,7 +8,7 @@ PORT ?= 8000
 SHARED ?= ../shared
 DEMO_PASSWORD ?= khlang-demo
 
-.PHONY: install test lint demo serve bench clean
+.PHONY: install test lint demo demo-data serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,15 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The demo serves plain http on loopback, so its session cookie cannot be Secure.
-demo: install
+# The demo's archive; run again, it keeps the admin's password if it was changed.
+demo-data: install
 	KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang init
 	-KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang ingest $(SHARED)/fixtures/seeds --submitted-by demo
-	echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add admin --role admin
-	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin / $(DEMO_PASSWORD)"
+	echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add admin --role admin --if-missing
+
+# The demo serves plain http on loopback, so its session cookie cannot be Secure.
+demo: demo-data
+	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin / $(DEMO_PASSWORD) (on a first run)"
 	KHLANG_DATA_DIR=$(DATA) KHLANG_SECURE_COOKIES=0 $(BIN)/gunicorn -c python:service.gunicorn_conf \
 		--workers 2 --threads 4 --timeout 300 --max-requests 20000 --max-requests-jitter 2000 \
 		--bind $(HOST):$(PORT) 'service:create_app()'

@@ -83,6 +83,9 @@ class Suggestion:
     deliverable: str | None = None
     project: str | None = None
     activity: str | None = None
+    # what tells two items of the same deliverable name apart for the person confirming
+    province: str | None = None
+    fiscal_year: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -234,7 +237,15 @@ def _suggestion(item: InventoryItem, score: float, reasons: list[str]) -> Sugges
         deliverable=item.title,
         project=item.project.name,
         activity=item.activity.name if item.activity else None,
+        province=_province_name(item),
+        fiscal_year=item.project.fiscal_year,
     )
+
+
+def _province_name(item: InventoryItem) -> str | None:
+    """The item's province (its own, else its project's), as ``item_province_id`` rules."""
+    province = item.province or item.project.province
+    return province.name if province else None
 
 
 def suggest_items(
@@ -267,7 +278,11 @@ def _suggest(
         select(InventoryItem)
         .join(Project, InventoryItem.project_id == Project.id)
         .where(InventoryItem.retired_at.is_(None))
-        .options(selectinload(InventoryItem.project), selectinload(InventoryItem.activity))
+        .options(
+            selectinload(InventoryItem.project).selectinload(Project.province),
+            selectinload(InventoryItem.activity),
+            selectinload(InventoryItem.province),
+        )
     )
     if evidence.fiscal_years:
         query = query.where(Project.fiscal_year.in_(sorted(evidence.fiscal_years)))

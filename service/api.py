@@ -166,8 +166,10 @@ def me():
 FILTER_KEYS = FACET_FIELDS
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+def _int_arg(name: str, default: int, low: int, high: int, args=None) -> int:
+    """An integer query parameter within [low, high]; ``args`` when the caller filled in
+    defaults of its own (the gap page's fiscal year), else the request's query string."""
+    raw = (request.args if args is None else args).get(name)
     if raw is None or raw == "":
         return default
     try:
@@ -775,9 +777,10 @@ def gap_params(args) -> dict:
     """Parameters of a gap report; a dsss officer's report is always their province's."""
     from indexer.thai.dates import parse_thai_date
 
-    fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700) if args.get("fiscal_year") else None
-    if fiscal_year is None:
+    if not args.get("fiscal_year"):
         raise BadArgument("fiscal_year")
+    # read from ``args``, not the query string: the page fills in its default year there
+    fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700, args)
     params = {"fiscal_year": fiscal_year}
     for key in ("cluster", "province", "agency", "project"):
         value = (args.get(key) or "").strip()

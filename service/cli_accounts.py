@@ -33,10 +33,18 @@ def register(main: click.Group) -> None:
         "--role", required=True, type=click.Choice(["admin", "strategy", "dsss", "viewer"])
     )
     @click.option("--province", help="จังหวัดของเจ้าหน้าที่ DSSS (the dsss officer's province)")
+    @click.option(
+        "--if-missing",
+        is_flag=True,
+        help="ไม่แตะผู้ใช้ที่มีอยู่แล้ว (leave an existing user and its password as they are)",
+    )
     @click.pass_context
-    def users_add(ctx, name, role, province):
+    def users_add(ctx, name, role, province, if_missing):
         """เพิ่มหรือปรับผู้ใช้ (add or update a user); asks for the password, or reads it
         from standard input when that is not a terminal."""
+        from sqlalchemy import select
+
+        from schemas.models import User
         from service.auth import add_user, check_role
 
         province = _known_province(province)
@@ -44,13 +52,23 @@ def register(main: click.Group) -> None:
             check_role(role, province)  # before asking for a password
         except ValueError as exc:
             fail(str(exc))
+        core = open_core(ctx)
+        if if_missing:
+            # `make demo` run again must not put back the demo password someone changed
+            with core.sessions() as session:
+                exists = session.scalar(select(User.id).where(User.name == name)) is not None
+            if exists:
+                click.echo(
+                    f"ผู้ใช้ {name} มีอยู่แล้ว ไม่ได้เปลี่ยนรหัสผ่าน "
+                    f"(user {name} exists; password left unchanged)"
+                )
+                return
         if sys.stdin.isatty():
             password = click.prompt("รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\r\n")
         if len(password) < 8:
             fail("รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร (password: at least 8 characters)")
-        core = open_core(ctx)
         try:
             user = add_user(core, name, role, password, province)
         except ValueError as exc:

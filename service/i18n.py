@@ -145,6 +145,10 @@ EN = {
     "เก็บแล้วแต่ไม่มีข้อความ": "Stored without text",
     "ปฏิเสธ": "Rejected",
     "เหตุผล": "Reason",
+    "กลับ": "Back",
+    "แถว": "Row",
+    "คอลัมน์": "Column",
+    "ค่า": "Value",
     "ไฟล์": "File",
     "สถานะ": "Status",
     "ไฟล์ที่เลือก": "Selected files",
@@ -177,6 +181,7 @@ EN = {
         "Unreadable date: write it like ๑ ธ.ค. ๒๕๖๒ or 1/12/2562 (day first, B.E.)"
     ),
     "ปีงบประมาณไม่ถูกต้อง": "Not a fiscal year",
+    "เขียนเป็นปี พ.ศ. เช่น 2567": "write a Buddhist Era year, e.g. 2567",
     "เดือนก่อน": "Previous month",
     "เดือนถัดไป": "Next month",
     # gaps

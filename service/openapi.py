@@ -275,6 +275,11 @@ SCHEMAS = {
                         "code": {"type": "string"},
                         "score": {"type": "number"},
                         "reasons": {"type": "array", "items": {"type": "string"}},
+                        "deliverable": _NULLABLE_STR,
+                        "project": _NULLABLE_STR,
+                        "activity": _NULLABLE_STR,
+                        "province": _NULLABLE_STR,
+                        "fiscal_year": {"type": ["integer", "null"]},
                     },
                 },
             }

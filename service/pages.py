@@ -267,11 +267,16 @@ def document(document_id: int):
     except Exception:
         current_app.logger.exception("similar failed")
     suggestions = []
-    if g.principal.can("link"):
+    # a dsss officer is offered only their own province's items: linking another's is
+    # refused, so offering it would be a trap (one without a province links nothing)
+    dsss = g.principal.role == "dsss"
+    if g.principal.can("link") and not (dsss and g.principal.province_id is None):
         try:
             from indexer.suggest import suggest_items
 
-            suggestions = [s.as_dict() for s in suggest_items(core(), document_id, limit=5)]
+            province_id = g.principal.province_id if dsss else None
+            found = suggest_items(core(), document_id, limit=5, province_id=province_id)
+            suggestions = [s.as_dict() for s in found]
             linked = {link["code"] for link in data["links"]}
             suggestions = [s for s in suggestions if s["code"] not in linked]
         except Exception:
@@ -323,9 +328,23 @@ def link(document_id: int):
     method = "confirmed" if request.form.get("op") == "confirm" else "manual"
     if not code:
         abort(400)
+    if not g.principal.can("link"):
+        abort(403)  # the role never links; the refusals below are about this item
     status, body = api_module.change_link(document_id, code, unlink=unlink, method=method)
+    # a refusal the person can act on is said on the document's page, with its reason
+    thai = current_lang() == "th"
     if status == 404 and body == "item":
-        flash("ไม่พบรายการในบัญชี" if current_lang() == "th" else "No such item", "error")
+        flash(f"ไม่พบรายการ {code} ในบัญชี" if thai else f"No item {code} in the inventory", "error")
+    elif status == 403:  # another province's item: refused, and the page says why
+        reason = (
+            f"รายการ {code} เป็นของจังหวัดอื่น เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ"
+            if thai
+            else f"item {code} belongs to another province: link your own province's items"
+        )
+        back = url_for("pages.document", document_id=document_id)
+        return render_template("error.html", status=403, reason=reason, back=back), 403
+    elif status == 409:
+        flash(body.message_th if thai else body.message_en, "error")
     elif status != 200:
         abort(status)
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
@@ -487,7 +506,7 @@ def _gaps_page(template: str):
             else:
                 report = api_module._jsonable(gap_report(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
-    return render_template(
+    page = render_template(
         template,
         report=report,
         params=params,
@@ -496,6 +515,9 @@ def _gaps_page(template: str):
         args=args,
         export_args=export_args,
     )
+    # a parameter the user typed that cannot be read is their request's fault: 400, with
+    # the form and its reason shown, as the API answers the same parameters
+    return page, 400 if problem in ("fiscal_year", "as_of") else 200
 
 
 # --- reuse ---------------------------------------------------------------------------------

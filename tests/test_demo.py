@@ -65,3 +65,75 @@ def test_the_demo_serves_the_sample_documents(tmp_path):
     assert status == 200
     assert body == (SEED_FIXTURES / hit["filename"]).read_bytes()
     assert hit["filename"] in headers["Content-Disposition"]
+
+
+def make_demo_data(data_dir: Path, shared: Path) -> str:
+    """`make demo`'s archive steps (all but serving), with this environment's programs."""
+    done = subprocess.run(
+        [
+            "make",
+            "-o",
+            "install",  # this environment is installed already
+            "demo-data",
+            f"DATA={data_dir}",
+            f"BIN={Path(sys.executable).parent}",
+            f"SHARED={shared}",
+        ],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k != "KHLANG_DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def signs_in(data_dir: Path, name: str, password: str) -> bool:
+    """Whether the login form accepts this password (the door a person uses)."""
+    import re
+
+    from service import create_app
+
+    app = create_app({"KHLANG_DATA_DIR": str(data_dir), "KHLANG_WARM_SEARCH": False})
+    try:
+        client = app.test_client()
+        page = client.get("/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answer = client.post(
+            "/login", data={"name": name, "password": password, "csrf_token": csrf, "next": "/"}
+        )
+        return answer.status_code == 302
+    finally:
+        app.extensions["khlang"].dispose()
+
+
+def test_make_demo_again_keeps_a_changed_admin_password(tmp_path):
+    # a one-letter seed folder keeps this quick; the demo's own seeds are tested above
+    seeds = tmp_path / "shared" / "fixtures" / "seeds"
+    seeds.mkdir(parents=True)
+    (seeds / "หนังสือแจ้ง.txt").write_text("หนังสือแจ้งการประชุมคณะทำงาน", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    first = make_demo_data(data_dir, tmp_path / "shared")
+    assert "พร้อมใช้งาน" in first
+    assert signs_in(data_dir, "admin", "khlang-demo")
+
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir)}
+    env.pop("KHLANG_DATABASE_URL", None)
+    changed = subprocess.run(
+        [sys.executable, "-m", "service.cli", "users", "add", "admin", "--role", "admin"],
+        cwd=REPO,
+        env=env,
+        input="รหัสใหม่ของผู้ดูแล\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "พร้อมใช้งาน" in changed.stdout
+
+    again = make_demo_data(data_dir, tmp_path / "shared")
+    assert "มีอยู่แล้ว" in again and "password left unchanged" in again
+    assert signs_in(data_dir, "admin", "รหัสใหม่ของผู้ดูแล")
+    assert not signs_in(data_dir, "admin", "khlang-demo")

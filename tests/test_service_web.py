@@ -732,7 +732,8 @@ def test_gap_report_json_csv_xlsx_and_pages(site, clients, openapi):
     assert 'type="date"' not in thai.text and "data-thai-date" in thai.text
     assert 'name="agency"' in thai.text and 'name="project"' in thai.text
     unreadable = strategy.get("/gaps?fiscal_year=2562&as_of=31/12")
-    assert "อ่านวันที่ไม่ได้ เขียนได้เช่น" in unreadable.text
+    assert unreadable.status_code == 400
+    assert "อ่านวันที่ไม่ได้ เขียนได้เช่น" in unreadable.text and "31/12" in unreadable.text
     printable = strategy.get("/gaps/print?fiscal_year=2562")
     assert printable.status_code == 200 and "print-page" in printable.text
 
