@@ -18,7 +18,7 @@ from urllib.parse import quote
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # What a quoted ASCII filename keeps as it is; anything else becomes "_".
-_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9 ._()+,=@~-]")
+_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9 ._()+,@~-]")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 # Long enough for any real name; a header of kilobytes is refused by some proxies.
 MAX_NAME_CHARS = 150

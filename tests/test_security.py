@@ -1,0 +1,294 @@
+"""Web security, through the doors users and attackers use: the login form, the API,
+downloads of ingested files, a live gunicorn, and nginx in front of it (issue 15, 1-5)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from werkzeug.http import parse_options_header
+
+from schemas.models import Event, LoginFailure, UserSession
+from service.auth import add_user, create_token
+from service.disposition import MAX_NAME_CHARS
+from service.login_throttle import Limits
+from tests.waiting import wait_until
+
+PASSWORD = "รหัสผ่าน-ปลอดภัย-1"
+REPO = Path(__file__).resolve().parents[1]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.fixture
+def web(any_core):
+    from service import create_app
+
+    for name, role, province in (
+        ("viewer", "viewer", None),
+        ("dsss_cm", "dsss", "เชียงใหม่"),
+        ("admin", "admin", None),
+    ):
+        add_user(any_core, name, role, PASSWORD, province)
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(any_core.settings.data_dir),
+            "KHLANG_DATABASE_URL": any_core.settings.database_url,
+        }
+    )
+    yield app
+    app.extensions["khlang"].dispose()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def browser(app, address: str = "192.0.2.10"):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def log_in(client, name: str, password: str = PASSWORD):
+    """Through the login form, as a browser does; the answer to the POST."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+    )
+
+
+def me(client) -> dict:
+    return client.get("/api/me").get_json()
+
+
+def cookie_of(client) -> str:
+    return client.get_cookie("khlang_session").value
+
+
+def with_cookie(app, value: str):
+    """Another machine, holding a copy of a session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("khlang_session", value)
+    return thief
+
+
+def khlang(core, *args):
+    from service.cli import main
+
+    return CliRunner().invoke(
+        main,
+        ["--data-dir", str(core.settings.data_dir), *args],
+        env={"KHLANG_DATABASE_URL": core.settings.database_url},
+    )
+
+
+# --- 1. sessions end on the server -------------------------------------------------------------
+
+
+def test_logout_ends_the_session_and_a_copied_cookie_no_longer_works(web):
+    client = browser(web)
+    assert log_in(client, "viewer").status_code == 302
+    copied = cookie_of(client)
+    assert me(with_cookie(web, copied))["name"] == "viewer"
+    other_browser = browser(web)
+    assert log_in(other_browser, "viewer").status_code == 302
+
+    client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
+
+    assert me(client)["authenticated"] is False
+    assert me(with_cookie(web, copied))["authenticated"] is False
+    assert with_cookie(web, copied).get("/upload").status_code == 302  # to the login form
+    # Logout ends this session only: the same user's other browser stays logged in.
+    assert me(other_browser)["name"] == "viewer"
+
+
+def test_new_password_role_disabling_and_logout_everywhere_end_every_session(web):
+    core = web.extensions["khlang"]
+    copies = {}
+    for name in ("viewer", "dsss_cm", "admin"):
+        client = browser(web)
+        assert log_in(client, name).status_code == 302
+        copies[name] = cookie_of(client)
+        assert me(with_cookie(web, copies[name]))["name"] == name
+
+    add_user(core, "viewer", "viewer", "รหัสผ่านใหม่-2")  # a new password (and the same role)
+    assert me(with_cookie(web, copies["viewer"]))["authenticated"] is False
+
+    result = khlang(core, "users", "disable", "dsss_cm")
+    assert result.exit_code == 0, result.output
+    assert me(with_cookie(web, copies["dsss_cm"]))["authenticated"] is False
+    assert log_in(browser(web), "dsss_cm").status_code == 401
+
+    result = khlang(core, "users", "logout", "admin")
+    assert result.exit_code == 0, result.output
+    assert me(with_cookie(web, copies["admin"]))["authenticated"] is False
+    assert "ไม่พบผู้ใช้" in khlang(core, "users", "logout", "nobody").output
+
+    client = browser(web)
+    assert log_in(client, "admin").status_code == 302
+    add_user(core, "admin", "strategy", PASSWORD)  # a new role, same password
+    assert me(client)["authenticated"] is False
+    with core.sessions() as db:
+        assert db.scalars(select(UserSession)).all() == []
+
+
+# --- 2. login throttling -----------------------------------------------------------------------
+
+
+def test_an_address_that_guesses_is_refused_with_a_thai_message_and_an_event(web):
+    core = web.extensions["khlang"]
+    guesser = browser(web, "198.51.100.7")
+    for n in range(Limits.address_limit):
+        # A different name each time: only the address limit is reached.
+        assert log_in(guesser, f"ผู้ใช้{n}", "ผิด").status_code == 401
+
+    refused = log_in(guesser, "viewer")  # even the right password: not checked now
+    assert refused.status_code == 429
+    wait = int(refused.headers["Retry-After"])
+    assert Limits.window - 60 < wait <= Limits.window
+    assert "ลองเข้าสู่ระบบผิดหลายครั้งเกินไป" in refused.text
+    assert f"{(wait + 59) // 60} นาที" in refused.text
+    english = guesser.post(
+        "/login?lang=en",
+        data={
+            "name": "viewer",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(guesser.get("/login").text),
+        },
+    )
+    assert english.status_code == 429 and "too many failed logins" in english.text
+    assert me(guesser)["authenticated"] is False
+    # Another address is not affected.
+    assert log_in(browser(web, "198.51.100.8"), "viewer").status_code == 302
+    with core.sessions() as db:
+        events = db.scalars(select(Event).where(Event.event_type == "login-throttled")).all()
+    assert [(e.detail["scope"], e.detail["address"], e.outcome) for e in events] == [
+        ("address", "198.51.100.7", "refused")
+    ]
+
+
+def test_guessing_on_a_name_only_slows_its_owner_for_seconds(web):
+    core = web.extensions["khlang"]
+    web.extensions["khlang_login_limits"] = Limits(account_delay=2)
+    # Guesses on viewer's name from many addresses (none reaches its address limit).
+    for n in range(Limits.account_limit):
+        assert log_in(browser(web, f"203.0.113.{n}"), "viewer", "ผิด").status_code == 401
+    owner = browser(web, "192.0.2.99")
+    slowed = log_in(owner, "viewer")
+    assert slowed.status_code == 429
+    assert 1 <= int(slowed.headers["Retry-After"]) <= 2
+    assert "วินาที" in slowed.text
+    # The owner gets in a moment later, and their success ends the account's slow-down.
+    wait_until(lambda: log_in(owner, "viewer").status_code == 302, "the owner to log in")
+    assert me(owner)["name"] == "viewer"
+    with core.sessions() as db:
+        assert db.scalars(select(LoginFailure).where(LoginFailure.name == "viewer")).all() == []
+        scopes = db.scalars(select(Event.detail).where(Event.event_type == "login-throttled"))
+        assert [d["scope"] for d in scopes] == ["account"]
+
+
+def test_default_account_limit_slows_by_half_a_minute_at_most(web):
+    for n in range(Limits.account_limit):
+        log_in(browser(web, f"203.0.113.{n}"), "admin", "ผิด")
+    slowed = log_in(browser(web, "192.0.2.50"), "admin")
+    assert slowed.status_code == 429
+    assert int(slowed.headers["Retry-After"]) <= Limits.account_delay
+
+
+# --- 3. body limits -----------------------------------------------------------------------------
+
+
+class UnreadableBody:
+    """A request body that must not be read: reading it fails the test."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_a_body_past_the_routes_limit_is_refused_before_it_is_read(web):
+    client = browser(web)
+    huge = str(300 * 1024**2)
+    for path in ("/api/reuse", "/reuse", "/login", "/documents/1/links"):
+        response = client.post(
+            path,
+            content_type="application/json",
+            environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": huge},
+        )
+        assert response.status_code == 413, (path, response.text)
+    answer = client.post(
+        "/api/reuse",
+        content_type="application/json",
+        environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": huge},
+    ).get_json()["error"]
+    assert answer["code"] == "too_large"
+    assert "ใหญ่เกินกำหนด" in answer["message"] and "too large" in answer["message_en"]
+    # The upload route takes up to KHLANG_MAX_UPLOAD: 300 MB is not refused by its length.
+    token = create_token(web.extensions["khlang"], "script", "admin")
+    web.config["MAX_CONTENT_LENGTH"] = 1000
+    big_upload = client.post(
+        "/api/uploads",
+        data={"files": (io.BytesIO(b"x" * 5000), "ใหญ่.bin")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert big_upload.status_code == 413
+    # Within the limit, the reuse search answers as before.
+    ok = client.post("/api/reuse", json={"text": "รายงานผลการดำเนินงาน" * 2000})
+    assert ok.status_code == 200, ok.text
+
+
+# --- 5. download names -------------------------------------------------------------------------
+
+ODD_NAMES = [
+    "รายงาน\r\nบรรทัดใหม่.txt",
+    'ชื่อ "อ้างอิง"; แบบ=ใหม่.txt',
+    'report";filename=evil.exe;x=".txt',
+    "tab\tand\x01control\x7f.txt",
+    "ก" * 80 + ".txt",  # 244 bytes: near Linux's limit of 255
+    "long-" + "x" * 240 + ".txt",
+]
+
+
+def test_downloads_of_files_with_odd_names_never_fail(web, tmp_path):
+    core = web.extensions["khlang"]
+    folder = tmp_path / "ส่งงาน"
+    folder.mkdir()
+    for n, name in enumerate(ODD_NAMES):
+        (folder / name).write_text(f"เอกสารทดสอบชื่อแปลก ฉบับที่ {n}\n", encoding="utf-8")
+    result = khlang(core, "ingest", str(folder), "--json", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    ingested = {
+        Path(r["path"]).name: r["document_id"] for r in json.loads(_json_part(result.stdout))
+    }
+    assert set(ingested) == set(ODD_NAMES), ingested
+    client = web.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + create_token(core, "dl", "admin")
+    for name, document_id in ingested.items():
+        response = client.get(f"/api/documents/{document_id}/file")
+        assert response.status_code == 200, (name, response.text)
+        assert response.data == (folder / name).read_bytes()
+        header = response.headers["Content-Disposition"]
+        assert header.isascii() and "\r" not in header and "\n" not in header
+        kind, options = parse_options_header(header)
+        assert kind == "attachment"
+        offered = options["filename"]  # werkzeug prefers filename* (the exact name)
+        assert not re.search(r"[\x00-\x1f\x7f]", offered)
+        assert offered.endswith(".txt") and len(offered) <= MAX_NAME_CHARS
+        if len(name) <= MAX_NAME_CHARS:
+            assert offered == re.sub(r"[\x00-\x1f\x7f]", "_", name)
+        # One disposition, one filename and one filename*: nothing smuggled in.
+        assert header.count("filename=") == 1 and header.count("filename*=") == 1
+
+
+def _json_part(stdout: str) -> str:
+    """`khlang ingest --json` prints the JSON list, then a summary line."""
+    return stdout[: stdout.rindex("]") + 1]
