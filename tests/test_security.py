@@ -3,10 +3,19 @@ downloads of ingested files, a live gunicorn, and nginx in front of it (issue 15
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +27,8 @@ from schemas.models import Event, LoginFailure, UserSession
 from service.auth import add_user, create_token
 from service.disposition import MAX_NAME_CHARS
 from service.login_throttle import Limits
+from tests import live_server
+from tests.conftest import make_core
 from tests.waiting import wait_until
 
 PASSWORD = "รหัสผ่าน-ปลอดภัย-1"
@@ -292,3 +303,156 @@ def test_downloads_of_files_with_odd_names_never_fail(web, tmp_path):
 def _json_part(stdout: str) -> str:
     """`khlang ingest --json` prints the JSON list, then a summary line."""
     return stdout[: stdout.rindex("]") + 1]
+
+
+# --- a live gunicorn, and nginx in front of it (3 and 4) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """gunicorn as the Procfile runs it, small: 2 workers x 4 threads on loopback."""
+    data_dir = tmp_path_factory.mktemp("served") / "data"
+    make_core(data_dir).dispose()
+    port = live_server.free_port()
+    env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir), "KHLANG_SECURE_COOKIES": "0"}
+    env["KHLANG_PROXY_COUNT"] = "1"
+    env.pop("KHLANG_DATABASE_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf"]
+    command += ["--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    command += ["--timeout", "120", "service:create_app()"]
+    log = tmp_path_factory.mktemp("logs") / "gunicorn.log"
+    process = live_server.start(command, env, port, log)
+    try:
+        yield port
+    finally:
+        live_server.stop(process)
+
+
+@pytest.fixture(scope="module")
+def nginx(gunicorn, tmp_path_factory):
+    """Debian's nginx, unprivileged paths under a temporary prefix, running the very
+    server block of deploy/nginx/khlang.conf in front of the live gunicorn."""
+    if not Path(NGINX).exists():
+        pytest.skip("nginx is not installed (scripts/install-system-packages.sh)")
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = live_server.free_port()
+    site = (REPO / "deploy" / "nginx" / "khlang.conf").read_text(encoding="utf-8")
+    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{gunicorn};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    (prefix / "khlang.conf").write_text(site, encoding="utf-8")
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {prefix}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As root, nginx's workers would drop to nobody, who may not enter pytest's tmp.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n    access_log off;\n{temp_paths}\n    include {prefix}/khlang.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    command = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+    command += ["-e", str(prefix / "error.log"), "-g", "daemon off;"]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(command, start_new_session=True)
+
+    def answers() -> bool:
+        assert process.poll() is None, (prefix / "error.log").read_text()
+        try:
+            return http_get(port, "/healthz") == 200
+        except OSError:
+            return False
+
+    wait_until(answers, "nginx to answer /healthz", limit=30, every=0.2)
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def http_get(port: int, path: str) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as answer:
+        return answer.status
+
+
+def declare_a_huge_body(port: int, path: str) -> bytes:
+    """Send only the headers of a 300 MB JSON POST and read the answer: a server that
+    reads the body first never answers (the socket times out)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: khlang\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {300 * 1024**2}\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        sock.settimeout(2)
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+    return answer
+
+
+def test_gunicorn_and_nginx_refuse_a_huge_body_before_it_is_sent(gunicorn, nginx):
+    for port in (gunicorn, nginx):
+        answer = declare_a_huge_body(port, "/api/reuse")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413"), answer[:500]
+        assert json.loads(body)["error"]["code"] == "too_large"
+        assert "ใหญ่เกินกำหนด" in body.decode()
+    # Through nginx, the upload route may declare that much: it waits for the body.
+    with socket.create_connection(("127.0.0.1", nginx), timeout=3) as sock:
+        sock.sendall(
+            b"POST /api/uploads HTTP/1.1\r\nHost: khlang\r\nContent-Type: multipart/form-data;"
+            b" boundary=x\r\nContent-Length: 314572800\r\n\r\n"
+        )
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+
+
+class SlowClients:
+    """Connections that trickle a header line now and then and never finish a request."""
+
+    def __init__(self, port: int, count: int):
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: khlang\r\n")
+            self.sockets.append(sock)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self):
+        while not self.stopped.wait(1.0):
+            for sock in self.sockets:
+                # OSError: dropped by the server, which is what it should do, eventually.
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"X-Slow: 1\r\n")
+
+    def close(self):
+        self.stopped.set()
+        self.thread.join()
+        for sock in self.sockets:
+            sock.close()
+
+
+def test_fifty_slow_clients_do_not_stop_normal_requests_behind_nginx(nginx):
+    slow = SlowClients(nginx, 50)
+    try:
+        time.sleep(2)  # let them trickle a while before the normal requests come
+        answers = [http_get(nginx, "/healthz") for _ in range(10)]
+        answers += [
+            http_get(nginx, "/api/search?q=" + urllib.parse.quote("รายงาน")) for _ in range(2)
+        ]
+    finally:
+        slow.close()
+    assert answers == [200] * 12
