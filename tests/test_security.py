@@ -456,3 +456,88 @@ def test_fifty_slow_clients_do_not_stop_normal_requests_behind_nginx(nginx):
     finally:
         slow.close()
     assert answers == [200] * 12
+
+
+# --- security headers --------------------------------------------------------------------------
+
+
+def assert_security_headers(response, what: str) -> None:
+    headers = response.headers
+    policy = headers.get("Content-Security-Policy", "")
+    directives = dict(part.strip().partition(" ")[::2] for part in policy.split(";"))
+    assert directives.get("script-src") == "'self'", (what, policy)
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, what
+    assert directives.get("frame-ancestors") == "'none'", what
+    assert directives.get("object-src") == "'none'", what
+    assert headers.get("X-Content-Type-Options") == "nosniff", what
+    assert headers.get("X-Frame-Options") == "DENY", what
+    assert headers.get("Referrer-Policy") == "same-origin", what
+
+
+def assert_no_inline_script(html: str, what: str) -> None:
+    """What the policy would block must not be on our pages (it would silently not work)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for script in soup.find_all("script"):
+        assert script.get("src") or script.get("type") == "application/json", (what, script)
+    for tag in soup.find_all(True):
+        handlers = [name for name in tag.attrs if name.lower().startswith("on")]
+        assert not handlers, (what, tag.name, handlers)
+        assert not str(tag.get("href", "")).lower().startswith("javascript:"), what
+        assert tag.name != "style" and not tag.get("style"), (what, tag.name)
+
+
+def test_every_kind_of_response_carries_the_security_headers(web, tmp_path):
+    core = web.extensions["khlang"]
+    folder = tmp_path / "ส่งงาน"
+    folder.mkdir()
+    (folder / "รายงานผล.txt").write_text("รายงานผลการดำเนินงานโครงการ\n", encoding="utf-8")
+    result = khlang(core, "ingest", str(folder), "--json", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    document_id = json.loads(_json_part(result.stdout))[0]["document_id"]
+
+    admin = browser(web)
+    logged_in = log_in(admin, "admin")
+    assert_security_headers(logged_in, "the login redirect")
+    pages = [
+        "/",
+        "/?q=รายงาน",
+        f"/documents/{document_id}",
+        "/upload",
+        "/inventory",
+        "/gaps",
+        "/reuse",
+        "/nothing",
+    ]
+    for path in pages:
+        response = admin.get(path)
+        assert response.status_code in (200, 404), (path, response.status_code)
+        assert_security_headers(response, path)
+        assert_no_inline_script(response.text, path)
+    visitor = browser(web, "192.0.2.77")
+    others = {
+        "login page": visitor.get("/login"),
+        "failed login": log_in(visitor, "admin", "ผิด"),
+        "redirect to login": visitor.get("/upload"),
+        "health": visitor.get("/healthz"),
+        "api": visitor.get("/api/me"),
+        "api 404": visitor.get("/api/nothing"),
+        "openapi": visitor.get("/api/openapi.json"),
+        "stylesheet": visitor.get("/static/css/khlang.css"),
+        "script": visitor.get("/static/js/upload.js"),
+        "download": admin.get(f"/api/documents/{document_id}/file"),
+        "too large": visitor.post(
+            "/api/reuse",
+            content_type="application/json",
+            environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": str(10**9)},
+        ),
+        "csrf refused": admin.post("/api/reuse", json={"text": "x"}),
+    }
+    for n in range(Limits.address_limit):
+        log_in(visitor, f"เดา{n}", "ผิด")
+    others["throttled"] = log_in(visitor, "admin")
+    assert others["throttled"].status_code == 429
+    for what, response in others.items():
+        assert_security_headers(response, what)
+    assert_no_inline_script(others["login page"].text, "login")
