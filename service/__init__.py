@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
+from service import login_throttle
 
 DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen is a video
 # Every other request: JSON and forms. The reuse text is cut at 50,000 characters (about
@@ -135,7 +136,8 @@ def create_app(config: dict | None = None) -> Flask:
     decides, as for the CLI. Other settings: KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES
     (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB),
     KHLANG_MAX_BODY (bytes of any other request body, default 2 MiB), KHLANG_PROXY_COUNT
-    (reverse proxies in front whose X-Forwarded-For/-Proto to trust, default 0),
+    (reverse proxies in front whose X-Forwarded-For/-Proto to trust, default 0), and the
+    login throttling's KHLANG_LOGIN_* (service.login_throttle),
     KHLANG_WARM_SEARCH (build the search tables in the background; default on, off under
     TESTING).
     """
@@ -147,6 +149,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=max_upload,
         KHLANG_MAX_BODY=int(os.environ.get("KHLANG_MAX_BODY") or DEFAULT_MAX_BODY),
         KHLANG_PROXY_COUNT=int(os.environ.get("KHLANG_PROXY_COUNT") or 0),
+        **login_throttle.defaults_from_env(),
         # Many files in one upload form are normal (a whole project's outputs).
         MAX_FORM_PARTS=5000,
         JSON_AS_ASCII=False,

@@ -275,9 +275,7 @@ def authenticate(name: str, password: str) -> User | None:
 
 
 def _login_limits() -> login_throttle.Limits:
-    return current_app.extensions.setdefault(
-        "khlang_login_limits", login_throttle.Limits.from_env()
-    )
+    return login_throttle.Limits.from_config(current_app.config)
 
 
 def _throttled(name: str, address: str):

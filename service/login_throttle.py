@@ -41,17 +41,25 @@ class Limits:
     account_delay: int = 30  # seconds between attempts on an account past its limit
 
     @classmethod
-    def from_env(cls) -> Limits:
-        def number(name: str, default: int) -> int:
-            value = os.environ.get(name)
-            return int(value) if value else default
+    def from_config(cls, config) -> Limits:
+        """From the app's settings (create_app reads them from the environment)."""
+        return cls(**{name: int(config[key]) for name, key in SETTINGS.items()})
 
-        return cls(
-            window=number("KHLANG_LOGIN_WINDOW", cls.window),
-            address_limit=number("KHLANG_LOGIN_ADDRESS_LIMIT", cls.address_limit),
-            account_limit=number("KHLANG_LOGIN_ACCOUNT_LIMIT", cls.account_limit),
-            account_delay=number("KHLANG_LOGIN_ACCOUNT_DELAY", cls.account_delay),
-        )
+
+# Limits field -> setting (app config key and environment variable).
+SETTINGS = {
+    "window": "KHLANG_LOGIN_WINDOW",
+    "address_limit": "KHLANG_LOGIN_ADDRESS_LIMIT",
+    "account_limit": "KHLANG_LOGIN_ACCOUNT_LIMIT",
+    "account_delay": "KHLANG_LOGIN_ACCOUNT_DELAY",
+}
+
+
+def defaults_from_env() -> dict:
+    """The settings' values for app.config: the environment's, else the defaults."""
+    return {
+        key: int(os.environ.get(key) or getattr(Limits, name)) for name, key in SETTINGS.items()
+    }
 
 
 def _aware(moment: datetime) -> datetime:

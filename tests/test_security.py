@@ -188,7 +188,7 @@ def test_an_address_that_guesses_is_refused_with_a_thai_message_and_an_event(web
 
 def test_guessing_on_a_name_only_slows_its_owner_for_seconds(web):
     core = web.extensions["khlang"]
-    web.extensions["khlang_login_limits"] = Limits(account_delay=2)
+    web.config["KHLANG_LOGIN_ACCOUNT_DELAY"] = 2
     # Guesses on viewer's name from many addresses (none reaches its address limit).
     for n in range(Limits.account_limit):
         assert log_in(browser(web, f"203.0.113.{n}"), "viewer", "ผิด").status_code == 401
