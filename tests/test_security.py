@@ -449,13 +449,16 @@ def test_fifty_slow_clients_do_not_stop_normal_requests_behind_nginx(nginx):
     slow = SlowClients(nginx, 50)
     try:
         time.sleep(2)  # let them trickle a while before the normal requests come
-        answers = [http_get(nginx, "/healthz") for _ in range(10)]
-        answers += [
-            http_get(nginx, "/api/search?q=" + urllib.parse.quote("รายงาน")) for _ in range(2)
-        ]
+        answers, slowest = [], 0.0
+        for path in ["/healthz"] * 10 + ["/api/search?q=" + urllib.parse.quote("รายงาน")] * 2:
+            started = time.monotonic()
+            answers.append(http_get(nginx, path))
+            slowest = max(slowest, time.monotonic() - started)
     finally:
         slow.close()
     assert answers == [200] * 12
+    # Printed, not asserted (speed is not what this test proves).
+    print(f"behind nginx, with 50 slow clients: 12 requests, slowest {slowest:.3f} s")
 
 
 # --- security headers --------------------------------------------------------------------------
