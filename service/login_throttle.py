@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Limits:
     window: int = 900  # seconds a failure counts
-    address_limit: int = 10
+    address_limit: int = 20  # an office behind one NAT address shares it
     account_limit: int = 5
     account_delay: int = 30  # seconds between attempts on an account past its limit
 
