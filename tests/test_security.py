@@ -214,6 +214,38 @@ def test_default_account_limit_slows_by_half_a_minute_at_most(web):
     assert int(slowed.headers["Retry-After"]) <= Limits.account_delay
 
 
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(web):
+    from service import create_app
+
+    core = web.extensions["khlang"]
+    # Without KHLANG_PROXY_COUNT a made-up X-Forwarded-For changes nothing.
+    spoofer = browser(web, "198.51.100.20")
+    for n in range(Limits.address_limit):
+        spoofer.environ_base["HTTP_X_FORWARDED_FOR"] = f"10.1.0.{n}"
+        assert log_in(spoofer, f"ผู้ใช้{n}", "ผิด").status_code == 401
+    spoofer.environ_base["HTTP_X_FORWARDED_FOR"] = "10.1.0.250"
+    assert log_in(spoofer, "viewer").status_code == 429
+    # Behind nginx (one proxy), the address nginx sets is the one that counts.
+    proxied = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+            "KHLANG_PROXY_COUNT": 1,
+        }
+    )
+    try:
+        nginx = browser(proxied, "127.0.0.1")
+        nginx.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.30"
+        for n in range(Limits.address_limit):
+            assert log_in(nginx, f"คนอื่น{n}", "ผิด").status_code == 401
+        assert log_in(nginx, "viewer").status_code == 429
+        nginx.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.31"  # another client
+        assert log_in(nginx, "viewer").status_code == 302
+    finally:
+        proxied.extensions["khlang"].dispose()
+
+
 # --- 3. body limits -----------------------------------------------------------------------------
 
 
