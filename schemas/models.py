@@ -265,6 +265,30 @@ class ApiToken(Base):
     province: Mapped[Province | None] = relationship()
 
 
+class UserSession(Base):
+    """A login, as the server knows it. The signed cookie only names it: logout deletes
+    this row (a copy of the cookie is then worth nothing), and a new password, role or
+    province, or a disabled account, deletes every row of the user."""
+
+    __tablename__ = "user_sessions"
+    # A random token (the cookie is signed, but its content is readable: no user data here).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A wrong name or password at the login form, kept a short while: login throttling
+    counts them by account and by address in the database, so every gunicorn worker (and
+    every machine behind one proxy) sees the same counts."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 class Setting(Base):
     """Small key/value facts about this installation (e.g. the index schema version)."""
 

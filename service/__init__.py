@@ -16,8 +16,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
+from service import login_throttle
 
 DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen is a video
+# Every other request: JSON and forms. The reuse text is cut at 50,000 characters (about
+# 150 KB of Thai in UTF-8), so 2 MiB is room to spare, and a 300 MB body is refused.
+DEFAULT_MAX_BODY = 2 * 1024**2
+# The routes that take files; they alone may send up to KHLANG_MAX_UPLOAD.
+UPLOAD_ENDPOINTS = frozenset(
+    {"api.upload", "pages.upload_post", "api.inventory_import", "pages.inventory"}
+)
 
 
 def _env_flag(name: str) -> bool | None:
@@ -127,6 +135,9 @@ def create_app(config: dict | None = None) -> Flask:
     ``config`` may carry KHLANG_DATA_DIR and KHLANG_DATABASE_URL; otherwise the environment
     decides, as for the CLI. Other settings: KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES
     (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB),
+    KHLANG_MAX_BODY (bytes of any other request body, default 2 MiB), KHLANG_PROXY_COUNT
+    (reverse proxies in front whose X-Forwarded-For/-Proto to trust, default 0), and the
+    login throttling's KHLANG_LOGIN_* (service.login_throttle),
     KHLANG_WARM_SEARCH (build the search tables in the background; default on, off under
     TESTING).
     """
@@ -136,6 +147,9 @@ def create_app(config: dict | None = None) -> Flask:
     max_upload = int(os.environ.get("KHLANG_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=max_upload,
+        KHLANG_MAX_BODY=int(os.environ.get("KHLANG_MAX_BODY") or DEFAULT_MAX_BODY),
+        KHLANG_PROXY_COUNT=int(os.environ.get("KHLANG_PROXY_COUNT") or 0),
+        **login_throttle.defaults_from_env(),
         # Many files in one upload form are normal (a whole project's outputs).
         MAX_FORM_PARTS=5000,
         JSON_AS_ASCII=False,
@@ -148,6 +162,13 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if app.config["KHLANG_PROXY_COUNT"]:
+        # Behind nginx (deploy/nginx/khlang.conf) every request comes from the proxy's
+        # address: login throttling by address needs the client's, which the proxy sets.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["KHLANG_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     core = Khlang.open(app.config.get("KHLANG_DATA_DIR"), app.config.get("KHLANG_DATABASE_URL"))
     core.init()
     app.extensions["khlang"] = core
@@ -205,6 +226,10 @@ def create_app(config: dict | None = None) -> Flask:
     @app.before_request
     def _who_and_csrf():
         auth.load_principal()
+        # Before anything reads the body (the CSRF check reads the form).
+        too_large = _limit_body(app)
+        if too_large is not None:
+            return too_large
         if not auth.csrf_ok():
             return api.refuse_csrf()
         return None
@@ -224,11 +249,9 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        # Scripts and styles from our own files only (no inline script, no eval): an
+        # injected <script> or onclick= would not run even if escaping ever failed.
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         principal = getattr(g, "principal", None)
         if (
             principal is not None
@@ -245,6 +268,39 @@ def create_app(config: dict | None = None) -> Flask:
         return api.http_error_response(exc)
 
     return app
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def _limit_body(app: Flask):
+    """Each route reads at most what it needs: files up to KHLANG_MAX_UPLOAD on the upload
+    routes, KHLANG_MAX_BODY elsewhere. A declared length past it is refused before a byte
+    of the body is read; a chunked body is cut off at the limit as it is read (413)."""
+    from service import api, i18n
+
+    upload = request.endpoint in UPLOAD_ENDPOINTS
+    limit = app.config["MAX_CONTENT_LENGTH" if upload else "KHLANG_MAX_BODY"]
+    request.max_content_length = limit
+    if request.content_length is None or request.content_length <= limit:
+        return None
+    size = i18n.human_size(limit)
+    what_th, what_en = ("ไฟล์ที่ส่ง", "the upload") if upload else ("คำขอ", "the request body")
+    response = api.error(
+        413,
+        "too_large",
+        f"{what_th}ใหญ่เกินกำหนด (ไม่เกิน {size})",
+        f"{what_en} is too large (at most {limit} bytes here)",
+    )
+    if not request.path.startswith("/api/"):
+        from flask import render_template
+
+        response = app.make_response((render_template("error.html", status=413), 413))
+    return response
 
 
 _COMPRESSIBLE = ("text/", "application/json", "image/svg+xml", "application/javascript")

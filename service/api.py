@@ -7,14 +7,12 @@ Described by the OpenAPI 3.1 document at /api/openapi.json (service/openapi.py).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import threading
 import unicodedata
 from functools import cache
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 from jsonschema import Draft202012Validator
@@ -29,6 +27,7 @@ from schemas.models import Batch, Document, InventoryItem
 from schemas.search_index import FACET_FIELDS
 from service import access
 from service.auth import login_required, permission_required
+from service.disposition import attachment
 
 bp = Blueprint("api", __name__)
 
@@ -309,21 +308,9 @@ def download(document_id: int):
     path = core().store.path_for(sha256)
     if not path.is_file():
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
-    # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
-    # so Thai names survive every browser.
-    response = send_file(
-        path, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
-    )
-    if not name.isascii():
-        # Werkzeug's fallback drops every Thai letter (filename=" .pdf"): a client that
-        # ignores filename* gets the document's number instead.
-        suffix = (
-            Path(name).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", Path(name).suffix) else ""
-        )
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="document-{document_id}{suffix}"; '
-            f"filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
-        )
+    response = send_file(path, mimetype=mime, etag=sha256, max_age=0)
+    # Built by hand: a stored name may hold a CR, LF, quote or semicolon (see disposition).
+    response.headers["Content-Disposition"] = attachment(name, f"document-{document_id}")
     return response
 
 

@@ -38,9 +38,11 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from schemas.models import ApiToken, Province, User
+from schemas.models import ApiToken, Province, User, UserSession, utcnow
+from service import login_throttle
+from service.i18n import current_lang
 
 bp = Blueprint("auth", __name__)
 
@@ -156,12 +158,21 @@ def load_principal() -> None:
                 return
             g.principal = _principal("token", row)
         return
-    uid = session.get("uid")
+    uid, sid = session.get("uid"), session.get("sid")
     if uid is None:
         return
     with _core().sessions() as db:
         user = db.get(User, uid)
-        if user is None or not user.active or session.get("pw") != _password_stamp(user):
+        known = db.get(UserSession, sid) if isinstance(sid, str) else None
+        if (
+            user is None
+            or not user.active
+            or known is None
+            or known.user_id != user.id
+            or session.get("pw") != _password_stamp(user)
+        ):
+            # Ended by the server (logout, a new password or role, deactivation): a copy
+            # of the cookie kept from before is worth nothing now.
             session.clear()
             return
         g.principal = _principal("user", user)
@@ -263,20 +274,50 @@ def authenticate(name: str, password: str) -> User | None:
         return user
 
 
+def _login_limits() -> login_throttle.Limits:
+    return login_throttle.Limits.from_config(current_app.config)
+
+
+def _throttled(name: str, address: str):
+    """The 429 answer when this address may not try this account now, else None."""
+    limits = _login_limits()
+    with _core().sessions() as db:
+        wait = login_throttle.retry_after(db, limits, name, address)
+    if wait is None:
+        return None
+    thai, english = login_throttle.message(wait)
+    page = render_template(
+        "login.html",
+        error=english if current_lang() == "en" else thai,
+        next=request.values.get("next", ""),
+    )
+    return page, 429, {"Retry-After": str(wait)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
     if request.method == "POST":
-        name = (request.form.get("name") or "").strip()
+        name = (request.form.get("name") or "").strip()[:255]
         password = request.form.get("password") or ""
+        address = (request.remote_addr or "unknown")[:64]
+        throttled = _throttled(name, address)
+        if throttled is not None:
+            return throttled
         user = authenticate(name, password)
         if user is not None:
+            with _core().transaction() as db:
+                login_throttle.forget_account(db, name)
+                sid = _open_session(db, user.id)
             session.clear()  # a fresh session: no fixation across the login
             session.permanent = True
             session["uid"] = user.id
+            session["sid"] = sid
             session["pw"] = _password_stamp(user)
             csrf_token()
             return redirect(_safe_next(request.form.get("next")))
+        with _core().transaction() as db:
+            login_throttle.record_failure(db, _login_limits(), name, address)
         error = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
     status = 401 if error else 200
     return (
@@ -285,8 +326,24 @@ def login():
     )
 
 
+def _open_session(db, user_id: int) -> str:
+    """A new server-side session; sessions past their lifetime are forgotten meanwhile."""
+    lifetime = current_app.permanent_session_lifetime
+    db.execute(delete(UserSession).where(UserSession.created_at < utcnow() - lifetime))
+    sid = secrets.token_urlsafe(32)
+    db.add(UserSession(id=sid, user_id=user_id))
+    return sid
+
+
 @bp.post("/logout")
 def logout():
+    """Logout ends this session only (the user stays logged in on their other browsers);
+    ``khlang users logout NAME`` ends all of them, and so does a new password, role or
+    province, or ``khlang users disable``."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        with _core().transaction() as db:
+            db.execute(delete(UserSession).where(UserSession.id == sid))
     session.clear()
     return redirect(url_for("pages.search"))
 
@@ -312,6 +369,22 @@ def _province_id(db, province: str | None) -> int | None:
     return row.id
 
 
+def end_sessions(db, user_id: int) -> None:
+    """Every session cookie the user holds stops working at its next request."""
+    db.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+def disable_user(core, name: str) -> bool:
+    """Deactivate an account and end its sessions; False when there is no such user."""
+    with core.transaction() as db:
+        user = db.scalar(select(User).where(User.name == name))
+        if user is None:
+            return False
+        user.active = False
+        end_sessions(db, user.id)
+        return True
+
+
 def add_user(core, name: str, role: str, password: str, province: str | None = None) -> User:
     check_role(role, province)
     with core.transaction() as db:
@@ -320,6 +393,9 @@ def add_user(core, name: str, role: str, password: str, province: str | None = N
         if user is None:
             user = User(name=name, role=role, province_id=province_id, active=True)
             db.add(user)
+        else:
+            # A new password, role or province: sessions opened under the old ones end.
+            end_sessions(db, user.id)
         user.role, user.province_id, user.active = role, province_id, True
         user.password_hash = hash_password(password)
         db.flush()

@@ -91,6 +91,36 @@ def register(main: click.Group) -> None:
                 state = "" if user.active else " (ปิดใช้งาน/disabled)"
                 click.echo(f"{user.name}\t{user.role}\t{province}{state}")
 
+    @users.command("disable")
+    @click.argument("name")
+    @click.pass_context
+    def users_disable(ctx, name):
+        """ปิดบัญชีและปิดทุกเซสชันของผู้ใช้ (disable a user and end all their sessions)."""
+        from service.auth import disable_user
+
+        if not disable_user(open_core(ctx), name):
+            fail(f"ไม่พบผู้ใช้ {name} (no user {name})")
+        click.echo(f"ปิดบัญชี {name} แล้ว ทุกเซสชันสิ้นสุด (user disabled, sessions ended)")
+
+    @users.command("logout")
+    @click.argument("name")
+    @click.pass_context
+    def users_logout(ctx, name):
+        """ปิดทุกเซสชันของผู้ใช้ทุกเครื่อง (end the user's sessions on every browser)."""
+        from sqlalchemy import select
+
+        from schemas.models import User
+        from service.auth import end_sessions
+
+        core = open_core(ctx)
+        with core.sessions() as session:
+            user_id = session.scalar(select(User.id).where(User.name == name))
+        if user_id is None:
+            fail(f"ไม่พบผู้ใช้ {name} (no user {name})")
+        with core.transaction() as session:
+            end_sessions(session, user_id)
+        click.echo(f"ปิดทุกเซสชันของ {name} แล้ว (sessions ended)")
+
     @main.group()
     def tokens() -> None:
         """โทเคนสำหรับสคริปต์ (API tokens for scripts)."""

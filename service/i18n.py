@@ -40,6 +40,7 @@ EN = {
     "เฉพาะเอกสารที่เผยแพร่แล้ว": "Published documents only",
     "ไม่พบหน้านี้": "Page not found",
     "ไม่มีสิทธิ์เข้าถึง": "Access denied",
+    "ไฟล์หรือคำขอใหญ่เกินกำหนด": "The file or request is too large",
     "ต้องเข้าสู่ระบบก่อน": "Please log in first",
     "เกิดข้อผิดพลาด": "Something went wrong",
     "กลับหน้าค้นหา": "Back to search",
