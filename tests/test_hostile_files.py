@@ -1,0 +1,140 @@
+"""Hostile and odd files (issue 15, items 6-12): each ends with its own reason naming the
+file, in Thai and English, within bounded time and memory, while the rest of the batch
+goes on. Real files made by their own libraries, through the doors users use: ``khlang
+ingest`` and ``POST /api/uploads``. Slow real cases (100,000 pages, a far cell) are
+stood in for by low configured limits."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.waiting import wait_until
+
+THAI = "รายงานผลการดำเนินงานโครงการพัฒนาจังหวัดเชียงใหม่ ประจำปีงบประมาณ"
+
+
+def ingest_json(core, *paths: Path, env: dict | None = None, workers: int = 1):
+    """`khlang ingest --json` through the command line, with extra environment settings;
+    (exit code, results by file name)."""
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        [
+            *("--data-dir", str(core.settings.data_dir), "ingest", "--json"),
+            *("--workers", str(workers), *map(str, paths)),
+        ],
+        env={"KHLANG_DATABASE_URL": core.settings.database_url, **(env or {})},
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, {Path(r["path"]).name: r for r in json.loads(result.stdout)}
+
+
+def upload(client, files: list[tuple[bytes, str]]) -> dict:
+    """POST /api/uploads and wait for the job's status (GET /api/jobs/<id>) to settle."""
+    response = client.post(
+        "/api/uploads",
+        data={"files": [(io.BytesIO(data), name) for data, name in files]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.get_json()["job_id"]
+
+    def finished():
+        answer = client.get(f"/api/jobs/{job_id}").get_json()
+        return answer if answer["status"] != "running" else None
+
+    return wait_until(finished, f"upload job {job_id}")
+
+
+def search_ids(client, query: str) -> set[int]:
+    answer = client.get("/api/search", query_string={"q": query})
+    assert answer.status_code == 200, answer.text
+    return {hit["document_id"] for hit in answer.get_json()["hits"]}
+
+
+# --- 6: folders nested thousands of levels deep ---------------------------------------------
+
+
+def nest(top: Path, levels: int, name: str, text: str) -> None:
+    """A file ``levels`` folders below ``top``, made relative to an open folder at each
+    step: the full path of a 10,000-level folder is past what one system call takes."""
+    current = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(levels):
+            if "ชั้น" not in os.listdir(current):
+                os.mkdir("ชั้น", dir_fd=current)
+            deeper = os.open("ชั้น", os.O_RDONLY, dir_fd=current)
+            os.close(current)
+            current = deeper
+        handle = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=current)
+        os.write(handle, text.encode())
+        os.close(handle)
+    finally:
+        os.close(current)
+
+
+@pytest.fixture
+def deep_tmp(tmp_path):
+    """tmp_path, emptied at the end with rm: pytest removes old temporary folders with
+    shutil.rmtree, which recurses once per level and fails on a 1,200-level folder."""
+    yield tmp_path
+    subprocess.run(["rm", "-rf", "--", str(tmp_path)], check=True)
+
+
+def test_a_folder_thousands_of_levels_deep_is_refused_with_a_reason(any_core, deep_tmp):
+    top = deep_tmp / "ส่งมอบ"
+    (top / "ปกติ").mkdir(parents=True)
+    (top / "ปกติ" / "รายงาน.txt").write_text(THAI, encoding="utf-8")
+    nest(top, 1200, "ลึกมาก.txt", "ไฟล์ที่อยู่ลึกเกินไป")
+    code, results = ingest_json(any_core, top)
+    assert code == 1
+    assert results["รายงาน.txt"]["status"] == "ingested"
+    refused = results["ชั้น"]
+    assert refused["status"] == "rejected"
+    assert "ลึกเกิน 64 ชั้น" in refused["error"] and "deeper than 64 levels" in refused["error"]
+    assert refused["path"].startswith(str(top / "ชั้น" / "ชั้น"))
+
+
+def test_the_folder_depth_limit_is_a_setting(core, deep_tmp):
+    top = deep_tmp / "ส่งมอบ"
+    top.mkdir()
+    nest(top, 2, "สองชั้น.txt", THAI)
+    nest(top / "ชั้น", 3, "สี่ชั้น.txt", THAI + " ลึก")
+    code, results = ingest_json(core, top, env={"KHLANG_MAX_FOLDER_DEPTH": "3"})
+    assert code == 1
+    assert results["สองชั้น.txt"]["status"] == "ingested"
+    assert "สี่ชั้น.txt" not in results
+    assert "deeper than 3 levels" in results["ชั้น"]["error"]
+
+
+# --- 11: every door carries the reason a file has no text -------------------------------------
+
+SEED_PDF = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seeds"
+
+
+def encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(SEED_PDF / "000_b5296e7a1e0e78d3.pdf"))
+    writer.encrypt(user_password="ลับมาก", owner_password="เจ้าของ", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_upload_job_names_why_a_file_was_stored_without_text(client):
+    job = upload(client, [(encrypted_pdf(), "สัญญา ลับ.pdf"), (THAI.encode(), "บันทึก.txt")])
+    by_name = {f["path"]: f for f in job["files"]}
+    locked = by_name["สัญญา ลับ.pdf"]
+    assert locked["status"] == "stored-without-text"
+    assert "เข้ารหัส" in locked["error"] and "encrypted PDF" in locked["error"]
+    assert by_name["บันทึก.txt"]["status"] == "ingested" and by_name["บันทึก.txt"]["error"] is None
