@@ -138,3 +138,52 @@ def test_an_upload_job_names_why_a_file_was_stored_without_text(client):
     assert locked["status"] == "stored-without-text"
     assert "เข้ารหัส" in locked["error"] and "encrypted PDF" in locked["error"]
     assert by_name["บันทึก.txt"]["status"] == "ingested" and by_name["บันทึก.txt"]["error"] is None
+
+
+# --- 10: lines in two encodings, stray bytes ----------------------------------------------------
+
+UTF8_LINE = "บันทึกข้อความ สำนักงานจังหวัดลำปาง เรื่อง ขออนุมัติโครงการ\n"
+TIS_LINE = "ผู้ว่าราชการจังหวัดพะเยา ลงนามแล้ว\n"
+
+
+def test_a_line_in_tis620_among_utf8_lines_is_read_as_tis620():
+    from indexer.extract.text import decode_bytes, decode_line
+
+    assert decode_line(TIS_LINE.encode("tis-620")) == (TIS_LINE, "cp874", 0)
+    assert decode_line(UTF8_LINE.encode()) == (UTF8_LINE, "utf-8", 0)
+    mixed = UTF8_LINE.encode() + TIS_LINE.encode("tis-620") + UTF8_LINE.encode()
+    assert decode_bytes(mixed) == (UTF8_LINE + TIS_LINE + UTF8_LINE, "utf-8+cp874")
+
+
+def test_a_stray_byte_costs_only_itself_not_the_thai_character_it_fell_into():
+    from indexer.extract.text import decode_line
+
+    line = UTF8_LINE.encode()
+    at = line.index("จังหวัด".encode()) + 1  # inside จ (E0 B8 88)
+    damaged = line[:at] + b"\xff" + line[at:]
+    assert decode_line(damaged) == (UTF8_LINE, "utf-8", 1)
+    # a byte that cannot begin a character, between two words
+    at = line.index(b" ")
+    assert decode_line(line[:at] + b"\xc0" + line[at:]) == (UTF8_LINE, "utf-8", 1)
+
+
+def test_mixed_and_damaged_texts_are_ingested_with_every_readable_word(any_core, tmp_path):
+    folder = tmp_path / "ข้อความ"
+    folder.mkdir()
+    (folder / "สองเครื่อง.txt").write_bytes(
+        UTF8_LINE.encode() * 3 + TIS_LINE.encode("tis-620") + UTF8_LINE.encode()
+    )
+    body = (UTF8_LINE * 1000).encode()  # about 100 KB
+    at = body.index("จังหวัด".encode(), len(body) // 2) + 1  # inside จ (E0 B8 88)
+    (folder / "ไบต์หลง.txt").write_bytes(body[:at] + b"\x9f" + body[at:])
+    code, results = ingest_json(any_core, folder)
+    assert code == 0, results
+    assert {r["status"] for r in results.values()} == {"ingested"}
+    hits = any_core.index.search("พะเยา")["hits"]
+    assert [h["document_id"] for h in hits] == [results["สองเครื่อง.txt"]["document_id"]]
+    from schemas.models import Document
+
+    with any_core.sessions() as session:
+        damaged = session.get(Document, results["ไบต์หลง.txt"]["document_id"])
+        assert damaged.text.count("ลำปาง") == 1000
+        assert damaged.text.count("จังหวัด") == 1000
