@@ -187,3 +187,59 @@ def test_mixed_and_damaged_texts_are_ingested_with_every_readable_word(any_core,
         damaged = session.get(Document, results["ไบต์หลง.txt"]["document_id"])
         assert damaged.text.count("ลำปาง") == 1000
         assert damaged.text.count("จังหวัด") == 1000
+
+
+# --- 12: SVG drawings ------------------------------------------------------------------------
+
+
+def svg_drawing(words: str) -> bytes:
+    """An SVG as a drawing program writes it, built with ElementTree."""
+    from xml.etree import ElementTree
+
+    ns = "http://www.w3.org/2000/svg"
+    ElementTree.register_namespace("", ns)
+    root = ElementTree.Element(f"{{{ns}}}svg", width="800", height="600", viewBox="0 0 800 600")
+    ElementTree.SubElement(root, f"{{{ns}}}title").text = "แผนผังอาคาร"
+    ElementTree.SubElement(root, f"{{{ns}}}rect", x="10", y="10", width="300", height="200")
+    label = ElementTree.SubElement(root, f"{{{ns}}}text", x="20", y="40")
+    label.text = words
+    ElementTree.SubElement(label, f"{{{ns}}}tspan", x="20", dy="20").text = "ชั้นที่ ๒"
+    return ElementTree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+ENTITY_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    b'<svg xmlns="http://www.w3.org/2000/svg"><text>&c;</text></svg>'
+)
+
+
+def test_an_svg_is_stored_as_an_image_and_its_text_is_searchable(any_core, tmp_path):
+    folder = tmp_path / "ภาพวาด"
+    folder.mkdir()
+    (folder / "แผนผังศาลากลาง.svg").write_bytes(svg_drawing("ศาลากลางจังหวัดแพร่"))
+    (folder / "ระเบิด.svg").write_bytes(ENTITY_BOMB)
+    code, results = ingest_json(any_core, folder)
+    assert code == 1
+    drawing = results["แผนผังศาลากลาง.svg"]
+    assert drawing["status"] == "ingested", drawing
+    refused = results["ระเบิด.svg"]
+    assert refused["status"] == "rejected"
+    assert "SVG" in refused["error"] and "unsafe SVG XML" in refused["error"]
+    hits = any_core.index.search("ศาลากลางจังหวัดแพร่")["hits"]
+    assert [h["document_id"] for h in hits] == [drawing["document_id"]]
+    from schemas.models import Document
+
+    with any_core.sessions() as session:
+        document = session.get(Document, drawing["document_id"])
+        assert (document.category, document.mime) == ("image", "image/svg+xml")
+        assert "ชั้นที่ ๒" in document.text
+        technical = document.meta["technical"]
+        assert (technical["title"], technical["viewbox"]) == ("แผนผังอาคาร", "0 0 800 600")
+
+
+def test_an_uploaded_svg_is_found_by_its_thai_text(client):
+    job = upload(client, [(svg_drawing("ผังเมืองรวมจังหวัดตาก"), "ผังเมือง.svg")])
+    (entry,) = job["files"]
+    assert entry["status"] == "ingested", entry
+    assert search_ids(client, "ผังเมืองรวมจังหวัดตาก") == {entry["document_id"]}
