@@ -243,3 +243,57 @@ def test_an_uploaded_svg_is_found_by_its_thai_text(client):
     (entry,) = job["files"]
     assert entry["status"] == "ingested", entry
     assert search_ids(client, "ผังเมืองรวมจังหวัดตาก") == {entry["document_id"]}
+
+
+# --- 8: a sheet that claims a far cell ---------------------------------------------------------
+
+
+def far_cell_workbook(path: Path) -> Path:
+    """5 KB: a sheet whose dimension is A1:XFD1048576, for one cell in the far corner."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "สรุปงบ"
+    sheet["A1"] = "งบประมาณจังหวัดสุโขทัย"
+    sheet["B2"] = "ค่าวัสดุสำนักงาน"
+    sheet["XFD1048576"] = "หมายเหตุท้ายตาราง"
+    second = workbook.create_sheet("แผ่นสอง")
+    for row in range(1, 40):
+        second.append([f"รายการที่ {row}", row * 100])
+    workbook.save(path)
+    return path
+
+
+def test_a_sheet_claiming_a_far_cell_is_read_by_its_real_content(any_core, tmp_path):
+    folder = tmp_path / "ตาราง"
+    folder.mkdir()
+    far_cell_workbook(folder / "งบประมาณ.xlsx")
+    (folder / "บันทึก.txt").write_text(THAI, encoding="utf-8")
+    code, results = ingest_json(any_core, folder)
+    assert code == 0, results
+    sheet = results["งบประมาณ.xlsx"]
+    assert sheet["status"] == "ingested" and not sheet["warnings"], sheet
+    for words in ("สุโขทัย", "หมายเหตุท้ายตาราง", "รายการที่"):
+        found = any_core.index.search(words)["hits"]
+        assert [h["document_id"] for h in found] == [sheet["document_id"]], words
+
+
+def test_reading_a_workbook_stops_at_the_cell_limit_and_keeps_what_was_read(core, tmp_path):
+    far_cell_workbook(tmp_path / "งบประมาณ.xlsx")
+    code, results = ingest_json(
+        core, tmp_path / "งบประมาณ.xlsx", env={"KHLANG_MAX_SHEET_CELLS": "1000"}
+    )
+    sheet = results["งบประมาณ.xlsx"]
+    assert code == 0 and sheet["status"] == "ingested"
+    (cut,) = sheet["warnings"]
+    assert "เกิน 1,000 เซลล์" in cut and "stopped at sheet 'สรุปงบ': over 1,000 cells" in cut
+    from schemas.models import Document, Event
+
+    with core.sessions() as session:
+        text = session.get(Document, sheet["document_id"]).text
+        assert "สุโขทัย" in text and "ค่าวัสดุสำนักงาน" in text and "รายการที่" not in text
+        extracted = session.query(Event).filter_by(
+            document_id=sheet["document_id"], event_type="extracted"
+        )
+        assert extracted.one().detail["warnings"] == [cut]
