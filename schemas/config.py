@@ -108,7 +108,7 @@ class Settings:
 # environment: ExtractionLimits.load() reads it when a file is extracted.
 DEFAULT_MAX_FOLDER_DEPTH = 64
 DEFAULT_MAX_PDF_PAGES = 3000
-DEFAULT_MAX_OCR_SECONDS = 1800
+DEFAULT_MAX_OCR_SECONDS = 900
 DEFAULT_MAX_SHEET_CELLS = 2_000_000
 # Pillow's own bomb bound is 89 M pixels (a warning) and twice that (an error); 64 M
 # pixels is an A1 sheet scanned at 250 dpi, and about 200 MB decoded as RGB.

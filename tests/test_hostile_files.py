@@ -297,3 +297,55 @@ def test_reading_a_workbook_stops_at_the_cell_limit_and_keeps_what_was_read(core
             document_id=sheet["document_id"], event_type="extracted"
         )
         assert extracted.one().detail["warnings"] == [cut]
+
+
+# --- 7: a PDF of many blank pages ---------------------------------------------------------------
+
+
+def pdf_with_blank_pages(path: Path, blank: int) -> Path:
+    """A seed report's page with Thai text, then ``blank`` blank pages (each needs OCR)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(SEED_PDF / "000_b5296e7a1e0e78d3.pdf"))
+    for _ in range(blank):
+        writer.add_blank_page(595, 842)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def extracted_event(core, document_id: int) -> dict:
+    from schemas.models import Event
+
+    with core.sessions() as session:
+        events = session.query(Event).filter_by(document_id=document_id)
+        return {e.event_type: e.detail for e in events}
+
+
+def test_a_pdf_past_the_page_limit_keeps_the_pages_read_and_says_what_was_cut(any_core, tmp_path):
+    pdf = pdf_with_blank_pages(tmp_path / "รายงานหนามาก.pdf", 30)
+    code, results = ingest_json(any_core, pdf, env={"KHLANG_MAX_PDF_PAGES": "2"})
+    report = results["รายงานหนามาก.pdf"]
+    assert code == 0 and report["status"] == "ingested", report
+    cut = "read the first 2 of 31 pages: the page limit per document"
+    assert any(cut in w and "อ่านเพียง 2 หน้าแรกจาก 31 หน้า" in w for w in report["warnings"])
+    events = extracted_event(any_core, report["document_id"])
+    assert any(cut in w for w in events["extracted"]["warnings"])
+    assert events["extracted"]["pages"] == 31
+
+
+def test_ocr_stops_at_its_time_limit_per_document_and_keeps_the_text_read(core, tmp_path):
+    """Twenty blank pages take more than a second of OCR on any machine (a pdftoppm and a
+    tesseract process each); the limit is one second."""
+    pdf = pdf_with_blank_pages(tmp_path / "สแกนว่าง.pdf", 20)
+    code, results = ingest_json(core, pdf, env={"KHLANG_MAX_OCR_SECONDS": "1"})
+    report = results["สแกนว่าง.pdf"]
+    assert code == 0 and report["status"] == "ingested", report
+    events = extracted_event(core, report["document_id"])
+    skipped = events["ocr-skipped"]["reason"]
+    assert "OCR stopped at its time limit of 1 s per document" in skipped
+    assert "หยุดอ่านด้วย OCR" in skipped and skipped.endswith("-21)")  # the last page
+    from schemas.models import Document
+
+    with core.sessions() as session:
+        assert "ทรัพยากร" in session.get(Document, report["document_id"]).text
