@@ -349,3 +349,29 @@ def test_ocr_stops_at_its_time_limit_per_document_and_keeps_the_text_read(core, 
 
     with core.sessions() as session:
         assert "ทรัพยากร" in session.get(Document, report["document_id"]).text
+
+
+# --- 9: pixel floods and large texts -------------------------------------------------------------
+
+
+def png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (width, height), 255).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_past_the_pixel_limit_is_stored_without_decoding(any_core, tmp_path):
+    folder = tmp_path / "ภาพ"
+    folder.mkdir()
+    (folder / "น้ำท่วม.png").write_bytes(png(4000, 3000))  # 12 M pixels, 40 KB
+    (folder / "บันทึก.txt").write_text(THAI, encoding="utf-8")
+    code, results = ingest_json(any_core, folder, env={"KHLANG_MAX_IMAGE_PIXELS": "10000000"})
+    flood = results["น้ำท่วม.png"]
+    assert flood["status"] == "stored-without-text"
+    assert "ภาพใหญ่เกิน 10,000,000 พิกเซล" in flood["error"]
+    assert "image of 4,000 x 3,000 pixels is over the limit of 10,000,000 pixels" in flood["error"]
+    assert results["บันทึก.txt"]["status"] == "ingested"
+    events = extracted_event(any_core, flood["document_id"])
+    assert events["ocr-skipped"]["reason"] == flood["error"]
