@@ -369,7 +369,7 @@ def test_an_image_past_the_pixel_limit_is_stored_without_decoding(any_core, tmp_
     (folder / "บันทึก.txt").write_text(THAI, encoding="utf-8")
     code, results = ingest_json(any_core, folder, env={"KHLANG_MAX_IMAGE_PIXELS": "10000000"})
     flood = results["น้ำท่วม.png"]
-    assert flood["status"] == "stored-without-text"
+    assert code == 1 and flood["status"] == "stored-without-text"
     assert "ภาพใหญ่เกิน 10,000,000 พิกเซล" in flood["error"]
     assert "image of 4,000 x 3,000 pixels is over the limit of 10,000,000 pixels" in flood["error"]
     assert results["บันทึก.txt"]["status"] == "ingested"
