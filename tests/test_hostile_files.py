@@ -375,3 +375,74 @@ def test_an_image_past_the_pixel_limit_is_stored_without_decoding(any_core, tmp_
     assert results["บันทึก.txt"]["status"] == "ingested"
     events = extracted_event(any_core, flood["document_id"])
     assert events["ocr-skipped"]["reason"] == flood["error"]
+
+
+PROVINCES = [
+    "เชียงราย",
+    "แม่ฮ่องสอน",
+    "ลำพูน",
+    "ลำปาง",
+    "แพร่",
+    "น่าน",
+    "พะเยา",
+    "อุตรดิตถ์",
+    "สุโขทัย",
+    "พิษณุโลก",
+    "กาญจนบุรี",
+    "ราชบุรี",
+    "เพชรบุรี",
+    "ประจวบคีรีขันธ์",
+    "ชุมพร",
+    "ระนอง",
+    "สุราษฎร์ธานี",
+    "พังงา",
+    "ภูเก็ต",
+    "กระบี่",
+]
+
+
+def test_a_long_text_is_read_and_indexed_in_pieces_and_every_word_is_found(core, tmp_path):
+    """Pieces of 120 characters stand in for the real 1,000,000: every line of this text
+    lies near a piece boundary, and every province it names is still found."""
+    from indexer.extract.text import extract_plain
+    from indexer.search.analysis import encode_units, short_grams
+    from indexer.search.normalize import normalize
+    from schemas.models import Document
+
+    lines = [
+        f"บรรทัดที่ {n}\r\nรายงานการตรวจราชการจังหวัด{name} งบประมาณ {n * 1000:,} บาท ท้ายบรรทัด"
+        for n, name in enumerate(PROVINCES, start=1)
+    ]
+    path = tmp_path / "รายงานยาว.txt"
+    path.write_text("\n".join(lines * 5), encoding="utf-8")
+    whole = extract_plain(path)
+    encoded = encode_units(normalize(whole.text))
+    grams = short_grams(encoded)
+    code, results = ingest_json(core, path, env={"KHLANG_TEXT_PIECE_CHARS": "120"})
+    report = results["รายงานยาว.txt"]
+    assert code == 0 and report["status"] == "ingested"
+    with core.sessions() as session:
+        assert session.get(Document, report["document_id"]).text == whole.text
+    os.environ["KHLANG_TEXT_PIECE_CHARS"] = "120"
+    try:
+        assert extract_plain(path).text == whole.text
+        assert encode_units(normalize(whole.text)) == encoded
+        assert short_grams(encoded) == grams
+    finally:
+        del os.environ["KHLANG_TEXT_PIECE_CHARS"]
+    for name in PROVINCES:
+        for query in (name, f"จังหวัด{name}", f'"ตรวจราชการจังหวัด{name}"'):
+            hits = core.index.search(query)["hits"]
+            assert [h["document_id"] for h in hits] == [report["document_id"]], query
+
+
+def test_text_pieces_join_back_and_end_at_line_breaks_or_spaces():
+    from schemas.pieces import text_pieces
+
+    text = "ก" * 50 + "\n" + "ข" * 30 + " " + "ค" * 200 + "\nง"
+    pieces = list(text_pieces(text, 60))
+    assert "".join(pieces) == text
+    assert pieces[0] == "ก" * 50 + "\n"
+    assert pieces[1] == "ข" * 30 + " "
+    assert pieces[2] == "ค" * 60  # a line with no break for a whole piece is cut at the size
+    assert list(text_pieces("", 10)) == [""]

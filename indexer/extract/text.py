@@ -8,6 +8,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from schemas.pieces import text_pieces
+
 from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 MAX_TEXT_BYTES = 200 * 1024 * 1024
@@ -182,7 +184,10 @@ def _decode_file(path: Path) -> tuple[str, str, list[str]] | Extraction:
 
 
 def _finish(text: str, encoding: str, method: str, warnings: list[str]) -> Extraction:
-    repaired = repair(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\r" in text:  # pieces end after "\n", so no "\r\n" is split; one copy at a time
+        text = "".join(p.replace("\r\n", "\n").replace("\r", "\n") for p in text_pieces(text))
+    repaired = repair(text)
+    del text
     result = Extraction(
         text=repaired.text.strip(),
         method=method,
