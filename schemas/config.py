@@ -105,15 +105,15 @@ class Settings:
 
 # Bounds on what one hostile or odd file may cost (see "Hostile and odd files" in the
 # README). They reach the extractors, which also run in worker processes, through the
-# environment: ExtractionLimits.load() reads it when a file is extracted.
+# environment: ExtractionLimits.load() reads it when a file is extracted. (The size of the
+# pieces long texts are handled in, KHLANG_TEXT_PIECE_CHARS, is read by schemas.pieces.)
 DEFAULT_MAX_FOLDER_DEPTH = 64
 DEFAULT_MAX_PDF_PAGES = 3000
 DEFAULT_MAX_OCR_SECONDS = 900
 DEFAULT_MAX_SHEET_CELLS = 2_000_000
-# Pillow's own bomb bound is 89 M pixels (a warning) and twice that (an error); 64 M
-# pixels is an A1 sheet scanned at 250 dpi, and about 200 MB decoded as RGB.
-DEFAULT_MAX_IMAGE_PIXELS = 64_000_000
-DEFAULT_TEXT_PIECE_CHARS = 1_000_000
+# Pillow's own bomb bound is 89 M pixels (a warning) and twice that (an error); 50 M
+# pixels is an A4 page scanned at 600 dpi with room to spare, about 150 MB decoded as RGB.
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,6 @@ class ExtractionLimits:
     max_ocr_seconds: int = DEFAULT_MAX_OCR_SECONDS
     max_sheet_cells: int = DEFAULT_MAX_SHEET_CELLS
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
-    text_piece_chars: int = DEFAULT_TEXT_PIECE_CHARS
 
     @classmethod
     def load(cls) -> ExtractionLimits:
@@ -140,8 +139,5 @@ class ExtractionLimits:
             ),
             max_image_pixels=_from_env(
                 "KHLANG_MAX_IMAGE_PIXELS", _positive_int, DEFAULT_MAX_IMAGE_PIXELS
-            ),
-            text_piece_chars=_from_env(
-                "KHLANG_TEXT_PIECE_CHARS", _positive_int, DEFAULT_TEXT_PIECE_CHARS
             ),
         )
