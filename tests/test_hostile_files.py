@@ -138,6 +138,8 @@ def test_an_upload_job_names_why_a_file_was_stored_without_text(client):
     assert locked["status"] == "stored-without-text"
     assert "เข้ารหัส" in locked["error"] and "encrypted PDF" in locked["error"]
     assert by_name["บันทึก.txt"]["status"] == "ingested" and by_name["บันทึก.txt"]["error"] is None
+    page = client.get(f"/upload/jobs/{job['job_id']}")
+    assert page.status_code == 200 and "encrypted PDF, password required" in page.text
 
 
 # --- 10: lines in two encodings, stray bytes ----------------------------------------------------
