@@ -23,6 +23,9 @@ def text_pieces(text: str, size: int | None = None) -> Iterator[str]:
     for ``size`` characters is cut where it reaches ``size``. The pieces join back to
     ``text`` exactly."""
     size = size or piece_chars()
+    if len(text) <= size:
+        yield text  # itself, not a copy (nor a plain str when it is a str subclass)
+        return
     start = 0
     while len(text) - start > size:
         end = start + size

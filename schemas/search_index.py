@@ -55,7 +55,8 @@ class WordFrequencies(formats.Frequency):
         fb = self.field_boost
         counts: Counter = Counter()
         for piece in text_pieces(value):  # a list of every word of a long text cost GBs
-            counts.update(texts(piece))
+            # a piece of normalised text is normalised text: keep its type (NormalizedText)
+            counts.update(texts(piece if piece is value else type(value)(piece)))
         for w, n in counts.items():
             yield w, n, n * fb, pack_uint(n)
 
