@@ -448,3 +448,17 @@ def test_text_pieces_join_back_and_end_at_line_breaks_or_spaces():
     assert pieces[1] == "ข" * 30 + " "
     assert pieces[2] == "ค" * 60  # a line with no break for a whole piece is cut at the size
     assert list(text_pieces("", 10)) == [""]
+
+
+def test_a_large_scan_is_shrunk_for_ocr_and_its_thai_is_read(core, tmp_path):
+    """Over 4,000 pixels wide: resized straight from the decoded image for OCR."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    scan = Image.new("RGB", (6000, 1200), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/tlwg/Garuda.ttf", 220)
+    ImageDraw.Draw(scan).text((200, 400), "จังหวัดลำปาง", font=font, fill="black")
+    scan.save(tmp_path / "ป้ายศาลากลาง.png")
+    code, results = ingest_json(core, tmp_path / "ป้ายศาลากลาง.png")
+    sign = results["ป้ายศาลากลาง.png"]
+    assert code == 0 and sign["status"] == "ingested", sign
+    assert [h["document_id"] for h in core.index.search("ลำปาง")["hits"]] == [sign["document_id"]]

@@ -56,7 +56,7 @@ def _too_many_pixels(width: int, height: int, limit: int) -> str:
 
 
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     result = _empty("ocr-image", [tool("pillow")])
     max_pixels = ExtractionLimits.load().max_image_pixels
@@ -91,8 +91,11 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
             image.load()
             work = image.convert("L") if image.mode not in ("L", "RGB") else image
             if max(work.size) > OCR_MAX_SIDE:
-                work = work.copy()
-                work.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
+                # resized straight from the decoded image: a full-size copy to shrink in
+                # place (thumbnail) doubled a large image's memory in each worker
+                work = ImageOps.contain(
+                    work, (OCR_MAX_SIDE, OCR_MAX_SIDE), Image.Resampling.BICUBIC
+                )
             with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
                 png = Path(tmp) / "image.png"
                 work.save(png)
