@@ -85,7 +85,7 @@ def nest(top: Path, levels: int, name: str, text: str) -> None:
 @pytest.fixture
 def deep_tmp(tmp_path):
     """tmp_path, emptied at the end with rm: pytest removes old temporary folders with
-    shutil.rmtree, which recurses once per level and fails on a 1,200-level folder."""
+    shutil.rmtree, which recurses once per level and fails on a 10,000-level folder."""
     yield tmp_path
     subprocess.run(["rm", "-rf", "--", str(tmp_path)], check=True)
 
@@ -94,7 +94,7 @@ def test_a_folder_thousands_of_levels_deep_is_refused_with_a_reason(any_core, de
     top = deep_tmp / "ส่งมอบ"
     (top / "ปกติ").mkdir(parents=True)
     (top / "ปกติ" / "รายงาน.txt").write_text(THAI, encoding="utf-8")
-    nest(top, 1200, "ลึกมาก.txt", "ไฟล์ที่อยู่ลึกเกินไป")
+    nest(top, 10_000, "ลึกมาก.txt", "ไฟล์ที่อยู่ลึกเกินไป")
     code, results = ingest_json(any_core, top)
     assert code == 1
     assert results["รายงาน.txt"]["status"] == "ingested"
