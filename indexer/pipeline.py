@@ -356,7 +356,9 @@ class Ingestor:
         with self.core.engine.connect() as connection:
             return connection.execute(_DOCUMENT_BY_SHA256, {"sha256": sha256}).scalar()
 
-    def _submission_values(self, source: Source, status: str, sha256: str | None) -> dict:
+    def _submission_values(
+        self, source: Source, status: str, sha256: str | None, error: str | None = None
+    ) -> dict:
         return {
             "batch_id": self.batch_id,
             "submitted_by": self.agent,
@@ -365,6 +367,8 @@ class Ingestor:
             "source_path": source.source_path,
             "status": status,
             "sha256": sha256,
+            # why a file was stored without text: the job's status shows it, as the CLI does
+            "error": error,
         }
 
     def _new_submission(self, source: Source, status: str, sha256: str | None) -> Submission:
@@ -509,6 +513,7 @@ class Ingestor:
         with self._stage("store"):
             stored = self.core.store.commit(staged)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
+        error = extraction.no_text_reason if status == WITHOUT_TEXT else None
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
         if extraction.metadata:
             metadata["technical"] = extraction.metadata
@@ -532,7 +537,7 @@ class Ingestor:
             # ingestion, and the ORM's unit of work was most of the ingestor's own CPU.
             with self._stage("commit"), self.core.transaction() as session:
                 document_id = session.execute(_INSERT_DOCUMENT, document).scalar_one()
-                values = self._submission_values(source, status, stored.sha256)
+                values = self._submission_values(source, status, stored.sha256, error)
                 submission_id = session.execute(
                     _INSERT_SUBMISSION, {"document_id": document_id, **values}
                 ).scalar_one()
@@ -561,7 +566,6 @@ class Ingestor:
         self._queue_index(document_id)
         warnings = [identification.warning] if identification.warning else []
         warnings += extraction.warnings
-        error = extraction.no_text_reason if status == WITHOUT_TEXT else None
         return FileResult(
             source.display_path, status, document_id, stored.sha256, error, name, warnings
         )

@@ -20,6 +20,7 @@ from indexer.extract.model import REPAIR_CLOCK
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
 from indexer.workers import worker_pool
+from schemas.pieces import piece_chars
 
 # How much lower the prepare workers' priority is than the job's (see Prefetcher).
 PREPARE_NICENESS = 5
@@ -61,8 +62,10 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
         timings["extract"] = time.perf_counter() - started - timings["repair"]
     started = time.perf_counter()
     # A bundle's text is its members' paths: nothing in it is a project, date or letter.
-    understood = extraction.text and not bundle
-    understanding = understand(extraction.text, filename=name) if understood else None
+    # What a document is (kind, letter, dates, places) is read from its beginning: a
+    # 100 MB text read whole held GBs, and its first pieces say what it is.
+    head = extraction.text[: piece_chars()] if not bundle else ""
+    understanding = understand(head, filename=name) if head else None
     timings["analyse"] = time.perf_counter() - started
     return Prepared(None, identification, extraction, understanding, None, timings)
 

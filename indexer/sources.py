@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.names import readable_name
+from schemas.config import ExtractionLimits
 
 INGESTED = "ingested"
 DUPLICATE = "duplicate"
@@ -79,14 +80,54 @@ def _source(path: Path, name: str, shown: str) -> Source:
     )
 
 
-def _refused(shown: str, code: str, name: str) -> FileResult:
+def _refused(shown: str, code: str, name: str, **values) -> FileResult:
     return FileResult(
-        readable_name(shown), REJECTED, error=message(code), filename=readable_name(name)
+        readable_name(shown), REJECTED, error=message(code, **values), filename=readable_name(name)
     )
 
 
-def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileResult]:
+def _walk_folder(top: Path, max_depth: int) -> Iterator[Source | FileResult]:
+    """The files under ``top``, in a stable order (a folder's files, then its subfolders,
+    by name), with a stack instead of recursion: os.walk recurses once per level and a
+    folder a thousand levels deep ended the whole batch with RecursionError. A folder
+    deeper than ``max_depth`` levels is refused with a reason and not entered."""
+    stack: list[tuple[Path, int]] = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > max_depth:
+            yield _refused(str(folder), "too-deep", folder.name, limit=max_depth)
+            continue
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield _refused(str(folder), "unreadable", folder.name, reason=exc.strerror)
+            continue
+        subfolders: list[Path] = []
+        linked_folders: list[os.DirEntry] = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name.lower() not in JUNK_DIRS:
+                    subfolders.append(Path(entry.path))
+            elif entry.is_symlink() and entry.is_dir():
+                linked_folders.append(entry)
+            elif not is_junk(entry.name):
+                if entry.is_symlink():
+                    yield _refused(entry.path, "symlink", entry.name)
+                else:
+                    yield _source(Path(entry.path), entry.name, entry.path)
+        # Symbolic links to folders are refused visibly, never followed.
+        for entry in linked_folders:
+            yield _refused(entry.path, "symlink", entry.name)
+        stack.extend((sub, depth + 1) for sub in reversed(subfolders))
+
+
+def expand_paths(
+    paths: Iterable[str | os.PathLike], max_depth: int | None = None
+) -> Iterator[Source | FileResult]:
     """Files and folders to Sources, in a stable order; problems become rejected results."""
+    if max_depth is None:
+        max_depth = ExtractionLimits.load().max_folder_depth
     for given in paths:
         path = Path(given)
         shown = str(given)
@@ -94,23 +135,9 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Source | FileRe
             yield _refused(shown, "symlink", path.name)
         elif path.is_dir():
             found = False
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d.lower() not in JUNK_DIRS)
-                for name in sorted(files):
-                    full = Path(root) / name
-                    if is_junk(name):
-                        continue
-                    found = True
-                    if full.is_symlink():
-                        yield _refused(str(full), "symlink", name)
-                        continue
-                    yield _source(full, name, str(full))
-                # Symbolic links to folders are listed in dirs; refuse them visibly.
-                for name in list(dirs):
-                    if (Path(root) / name).is_symlink():
-                        dirs.remove(name)
-                        found = True
-                        yield _refused(str(Path(root) / name), "symlink", name)
+            for item in _walk_folder(path, max_depth):
+                found = True
+                yield item
             if not found:
                 yield _refused(shown, "empty-folder", path.name)
         elif path.exists():
@@ -123,6 +150,8 @@ MESSAGES = {
     "missing": "ไม่พบไฟล์หรือโฟลเดอร์นี้ (no such file or folder)",
     "empty-folder": "โฟลเดอร์นี้ไม่มีไฟล์ (the folder contains no files)",
     "symlink": "ไม่รับลิงก์สัญลักษณ์ (symbolic links are not followed)",
+    "too-deep": "โฟลเดอร์ซ้อนกันลึกเกิน {limit} ชั้น จึงไม่นำเข้าไฟล์ในโฟลเดอร์นี้ "
+    "(folder nested deeper than {limit} levels: its files are not ingested)",
     "zero-byte": "ไฟล์ว่าง ขนาด 0 ไบต์ (zero-byte file)",
     "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
     "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",

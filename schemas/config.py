@@ -101,3 +101,43 @@ class Settings:
                 "KHLANG_MAX_BUNDLE_FILES", _positive_int, DEFAULT_MAX_BUNDLE_FILES
             ),
         )
+
+
+# Bounds on what one hostile or odd file may cost (see "Hostile and odd files" in the
+# README). They reach the extractors, which also run in worker processes, through the
+# environment: ExtractionLimits.load() reads it when a file is extracted. (The size of the
+# pieces long texts are handled in, KHLANG_TEXT_PIECE_CHARS, is read by schemas.pieces.)
+DEFAULT_MAX_FOLDER_DEPTH = 64
+DEFAULT_MAX_PDF_PAGES = 3000
+DEFAULT_MAX_OCR_SECONDS = 900
+DEFAULT_MAX_SHEET_CELLS = 2_000_000
+# Pillow's own bomb bound is 89 M pixels (a warning) and twice that (an error); 50 M
+# pixels is an A4 page scanned at 600 dpi with room to spare, about 150 MB decoded as RGB.
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+
+
+@dataclass(frozen=True)
+class ExtractionLimits:
+    max_folder_depth: int = DEFAULT_MAX_FOLDER_DEPTH
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    max_ocr_seconds: int = DEFAULT_MAX_OCR_SECONDS
+    max_sheet_cells: int = DEFAULT_MAX_SHEET_CELLS
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+
+    @classmethod
+    def load(cls) -> ExtractionLimits:
+        return cls(
+            max_folder_depth=_from_env(
+                "KHLANG_MAX_FOLDER_DEPTH", _positive_int, DEFAULT_MAX_FOLDER_DEPTH
+            ),
+            max_pdf_pages=_from_env("KHLANG_MAX_PDF_PAGES", _positive_int, DEFAULT_MAX_PDF_PAGES),
+            max_ocr_seconds=_from_env(
+                "KHLANG_MAX_OCR_SECONDS", _positive_int, DEFAULT_MAX_OCR_SECONDS
+            ),
+            max_sheet_cells=_from_env(
+                "KHLANG_MAX_SHEET_CELLS", _positive_int, DEFAULT_MAX_SHEET_CELLS
+            ),
+            max_image_pixels=_from_env(
+                "KHLANG_MAX_IMAGE_PIXELS", _positive_int, DEFAULT_MAX_IMAGE_PIXELS
+            ),
+        )

@@ -15,6 +15,8 @@ from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 from whoosh.system import pack_uint
 
+from schemas.pieces import text_pieces
+
 # 3: word fields without positions; 4: ``received`` stored, ``date`` only the document's
 # own date (undated documents sort last), ``agency`` only the inventory items' host agencies
 SCHEMA_VERSION = "4"
@@ -51,7 +53,11 @@ class WordFrequencies(formats.Frequency):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         fb = self.field_boost
-        for w, n in Counter(texts(value)).items():
+        counts: Counter = Counter()
+        for piece in text_pieces(value):  # a list of every word of a long text cost GBs
+            # a piece of normalised text is normalised text: keep its type (NormalizedText)
+            counts.update(texts(piece if piece is value else type(value)(piece)))
+        for w, n in counts.items():
             yield w, n, n * fb, pack_uint(n)
 
 

@@ -31,6 +31,7 @@ _LEGACY_OFFICE = {
     "application/cdfv2",  # lower case: _resolve_mime lowers what libmagic says
     "application/x-ole-storage",
 }
+_SVG = "image/svg+xml"
 _LEGACY_SUFFIXES = {".doc", ".xls", ".ppt"}
 _OOXML_SUFFIXES = {".docx": _DOCX, ".xlsx": _XLSX, ".pptx": _PPTX}
 
@@ -43,11 +44,14 @@ def _resolve_mime(mime: str, path: Path, filename: str | None) -> str:
     generic = {"application/zip", "application/octet-stream", "application/vnd.openxmlformats"}
     if mime in generic and suffix in _OOXML_SUFFIXES:
         return _OOXML_SUFFIXES[suffix]
+    # libmagic names an SVG without an XML declaration or namespace as XML or plain text
+    if mime in {"text/xml", "application/xml", "text/plain"} and suffix == ".svg":
+        return _SVG
     return mime
 
 
 def _handler(mime: str, filename: str | None = None) -> Callable[..., Extraction] | None:
-    from . import media, office, pdf, text
+    from . import media, office, pdf, svg, text
 
     if mime in {"application/pdf", "application/x-pdf"}:
         return lambda p, ocr: pdf.extract_pdf(p, ocr_enabled=ocr)
@@ -69,6 +73,8 @@ def _handler(mime: str, filename: str | None = None) -> Callable[..., Extraction
         return lambda p, ocr: text.extract_html(p)
     if mime.startswith("text/") or mime in {"application/csv", "application/json"}:
         return lambda p, ocr: text.extract_plain(p, mime)
+    if mime == _SVG:  # a drawing, not pixels: its text is XML, never rasterised
+        return lambda p, ocr: svg.extract_svg(p)
     if mime.startswith("image/"):
         return lambda p, ocr: media.extract_image(p, ocr_enabled=ocr)
     if mime.startswith(("audio/", "video/")) or mime in media.EXTRA_MEDIA_MIMES:

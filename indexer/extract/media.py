@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from schemas.config import ExtractionLimits
+
 from . import ocr
 from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
@@ -45,10 +47,19 @@ def _exif_date(image: Any) -> str | None:
     return str(value).strip("\x00 ") or None if value else None
 
 
+def _too_many_pixels(width: int, height: int, limit: int) -> str:
+    size = f"of {width:,} x {height:,} pixels " if width else ""
+    return (
+        f"ภาพใหญ่เกิน {limit:,} พิกเซล จึงเก็บไว้โดยไม่อ่านข้อความด้วย OCR "
+        f"(image {size}is over the limit of {limit:,} pixels: stored without OCR)"
+    )
+
+
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     result = _empty("ocr-image", [tool("pillow")])
+    max_pixels = ExtractionLimits.load().max_image_pixels
     try:
         with Image.open(path) as image:
             result.metadata = {
@@ -68,11 +79,23 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 result.no_text_reason = result.ocr_skipped
                 result.method = "none"
                 return result
+            pixels = image.width * image.height
+            if pixels > max_pixels:
+                # Image.open read only the header: nothing of the flood was decoded.
+                result.no_text_reason = _too_many_pixels(image.width, image.height, max_pixels)
+                result.ocr_skipped = result.no_text_reason
+                result.method = "none"
+                return result
+            # JPEG decodes straight to a smaller scale: less memory than decoding whole.
+            image.draft("L", (OCR_MAX_SIDE, OCR_MAX_SIDE))
             image.load()
             work = image.convert("L") if image.mode not in ("L", "RGB") else image
             if max(work.size) > OCR_MAX_SIDE:
-                work = work.copy()
-                work.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
+                # resized straight from the decoded image: a full-size copy to shrink in
+                # place (thumbnail) doubled a large image's memory in each worker
+                work = ImageOps.contain(
+                    work, (OCR_MAX_SIDE, OCR_MAX_SIDE), Image.Resampling.BICUBIC
+                )
             with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
                 png = Path(tmp) / "image.png"
                 work.save(png)
@@ -83,6 +106,10 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                     result.no_text_reason = str(exc)
                     result.method = "none"
                     return result
+    except Image.DecompressionBombError as exc:  # past twice Pillow's own bound, at open
+        result.no_text_reason = f"{_too_many_pixels(0, 0, max_pixels)}: {exc}"
+        result.method = "none"
+        return result
     except UnidentifiedImageError as exc:
         raise UnsoundFile(
             "image-unreadable", "เปิดไฟล์ภาพไม่ได้ ไฟล์อาจเสียหาย", f"cannot read image: {exc}"

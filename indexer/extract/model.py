@@ -9,6 +9,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from indexer.thai.repair import RepairResult, repair_thai
+from schemas.pieces import piece_chars, text_pieces
 
 
 @dataclass
@@ -81,6 +82,16 @@ def repair(text: str, *, layout: bool = False) -> RepairResult:
     repair apart from extraction (per thread: upload jobs run in threads)."""
     started = time.perf_counter()
     try:
-        return repair_thai(text, layout=layout)
+        if len(text) <= piece_chars():
+            return repair_thai(text, layout=layout)
+        # A long text piece by piece (each ends at a line break): whole, the repairs'
+        # copies of a 100 MB text held GBs. A line wrapped across two pieces stays wrapped.
+        texts: list[str] = []
+        repairs: list[str] = []
+        for piece in text_pieces(text):
+            done = repair_thai(piece, layout=layout)
+            texts.append(done.text)
+            add_repairs(repairs, done.repairs)
+        return RepairResult("".join(texts), tuple(repairs))
     finally:
         REPAIR_CLOCK.seconds += time.perf_counter() - started

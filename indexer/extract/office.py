@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.config import ExtractionLimits
+
 from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 SOFFICE_TIMEOUT = 180  # seconds
@@ -260,12 +262,43 @@ def _cell_text(value: Any) -> str:
     return str(value).replace("\n", " ").strip()
 
 
+@dataclass
+class _CellBudget:
+    """How many cells the sheets of one workbook may still cost to read."""
+
+    limit: int
+    used: int = 0
+    cut_at: str | None = None  # the sheet where reading stopped
+
+
+def _sheet_lines(sheet: Any, budget: _CellBudget) -> Iterator[str]:
+    """The non-empty rows of a read-only sheet as tab-separated lines, by its real content.
+
+    A sheet's declared dimension (A1:XFD1048576 for one cell in the far corner) would make
+    openpyxl pad every row to 16,384 cells and every missing row up to 1,048,576: 17 billion
+    cells from a 5 KB file. Forgetting it, rows come as stored and are padded only up to
+    their own last cell; those cells count against the budget, and the sheet is cut when
+    it runs out."""
+    if budget.cut_at is not None:
+        return  # an earlier sheet used the budget up
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows(values_only=True):
+        budget.used += len(row) or 1  # a missing row costs a step too
+        if budget.used > budget.limit:
+            budget.cut_at = sheet.title
+            return
+        line = "\t".join(_cell_text(v) for v in row).rstrip("\t ").strip()
+        if line:
+            yield line
+
+
 def extract_xlsx(path: Path) -> Extraction:
     _check_zip(path, "xlsx")
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     lines: list[str] = []
+    budget = _CellBudget(ExtractionLimits.load().max_sheet_cells)
     try:
         # A file object, not the path: openpyxl refuses a path without an Excel suffix,
         # and the archive's stored copies (and staged uploads) have none.
@@ -275,10 +308,7 @@ def extract_xlsx(path: Path) -> Extraction:
                 sheets = workbook.sheetnames
                 for sheet in workbook.worksheets:
                     lines.append(f"# {sheet.title}")
-                    for row in sheet.iter_rows(values_only=True):
-                        line = "\t".join(_cell_text(v) for v in row).rstrip("\t ").strip()
-                        if line:
-                            lines.append(line)
+                    lines.extend(_sheet_lines(sheet, budget))
                 metadata = _core_metadata(workbook.properties)
             finally:
                 workbook.close()
@@ -286,6 +316,12 @@ def extract_xlsx(path: Path) -> Extraction:
         raise _unsound("xlsx", exc) from exc
     metadata["sheets"] = sheets
     result = _finish(lines, "xlsx", [tool("openpyxl")], metadata, metadata.get("title"))
+    if budget.cut_at is not None:
+        result.warnings.append(
+            f"อ่านตารางถึงแผ่น {budget.cut_at} แล้วหยุด เพราะเกิน {budget.limit:,} เซลล์ "
+            f"(stopped at sheet {budget.cut_at!r}: over {budget.limit:,} cells; the rest is "
+            f"stored, not read)"
+        )
     return result
 
 

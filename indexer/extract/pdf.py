@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import pypdf
@@ -19,6 +20,7 @@ from pypdf.generic import (
 )
 
 from indexer.thai.repair import thai_text_quality
+from schemas.config import ExtractionLimits
 
 from . import ocr
 from .model import Extraction, UnsoundFile, add_repairs, repair
@@ -238,6 +240,53 @@ def _needs_ocr(text: str) -> bool:
     return len(visible) < MIN_PAGE_CHARS or thai_text_quality(text) < QUALITY_THRESHOLD
 
 
+def _pages_cut(limit: int, total: int) -> str:
+    return (
+        f"อ่านเพียง {limit:,} หน้าแรกจาก {total:,} หน้า ตามขีดจำกัดจำนวนหน้าต่อเอกสาร "
+        f"(read the first {limit:,} of {total:,} pages: the page limit per document)"
+    )
+
+
+def _ranges(numbers: list[int]) -> str:
+    """'3-7,9' for [3, 4, 5, 6, 7, 9]: thousands of page numbers stay one short line."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+class _OcrClock:
+    """The OCR time one document may take: at about a second a page, a PDF of 100,000
+    blank pages would keep a worker busy for a day. Once spent, pages that need OCR are
+    only listed (``over``), and the text read so far is kept."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self.spent = 0.0
+        self.over: list[int] = []
+
+    @property
+    def spent_out(self) -> bool:
+        return self.spent >= self.limit
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc) -> None:
+        self.spent += time.monotonic() - self.started
+
+    def reason(self) -> str:
+        pages = _ranges(self.over)
+        return (
+            f"หยุดอ่านด้วย OCR เมื่อครบเวลา {self.limit:,.0f} วินาทีต่อเอกสาร หน้าที่ไม่ได้อ่าน: {pages} "
+            f"(OCR stopped at its time limit of {self.limit:,.0f} s per document; "
+            f"pages not read: {pages})"
+        )
+
+
 def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     reader = _open(path)
     tools = [f"pypdf {pypdf.__version__}"]
@@ -276,7 +325,12 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     ocr_pages: list[int] = []
     skipped: list[int] = []
     skip_reason: str | None = None
+    limits = ExtractionLimits.load()
+    ocr_clock = _OcrClock(limits.max_ocr_seconds)
     for number, page in enumerate(reader.pages, start=1):
+        if number > limits.max_pdf_pages:
+            result.warnings.append(_pages_cut(limits.max_pdf_pages, result.pages))
+            break
         try:
             raw = _page_text(page, reader)
         except Exception as exc:
@@ -288,9 +342,12 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
             if not ocr_enabled:
                 skip_reason = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
                 skipped.append(number)
+            elif ocr_clock.spent_out:
+                ocr_clock.over.append(number)
             else:
                 try:
-                    ocr_text = repair(ocr.ocr_pdf_page(path, number), layout=True)
+                    with ocr_clock:
+                        ocr_text = repair(ocr.ocr_pdf_page(path, number), layout=True)
                 except ocr.OcrUnavailable as exc:
                     skip_reason = str(exc)
                     skipped.append(number)
@@ -313,6 +370,9 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     if skipped:
         result.ocr_skipped = f"{skip_reason} (pages {','.join(map(str, skipped))})"
         result.warnings.append("ocr-needed-pages:" + ",".join(map(str, skipped)))
+    if ocr_clock.over:
+        result.ocr_skipped = ocr_clock.reason()
+        result.warnings.append(result.ocr_skipped)
     if not result.text:
         result.method = "none"
         result.no_text_reason = result.ocr_skipped or "ไม่พบข้อความในไฟล์ PDF (no text in PDF)"

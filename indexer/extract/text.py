@@ -8,6 +8,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from schemas.pieces import text_pieces
+
 from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 MAX_TEXT_BYTES = 200 * 1024 * 1024
@@ -29,12 +31,103 @@ def _thai_share(text: str) -> float:
     return sum("\u0e00" <= c <= "\u0e7f" for c in non_ascii) / len(non_ascii)
 
 
+# A Thai character in UTF-8 (U+0E00-U+0E7F): E0 B8 80-BF or E0 B9 80-BF.
+_UTF8_THAI = re.compile(rb"\xe0[\xb8\xb9][\x80-\xbf]")
+# A line that is not UTF-8 is taken for a TIS-620 line (edited on another machine) when
+# more than this share of its non-ASCII bytes are not UTF-8; below it, for UTF-8 with a
+# few stray bytes, which are dropped.
+_LEGACY_LINE_SHARE = 0.5
+
+
+def decode_line(line: bytes) -> tuple[str, str, int]:
+    """(text, encoding, bytes dropped) for one line of a file whose lines mix UTF-8 and
+    TIS-620 / Windows-874: UTF-8 when it is; Windows-874 when most of its high bytes are
+    not UTF-8 and they read as Thai; else UTF-8 without the bytes that are not (a stray
+    byte never becomes a random Thai letter inside a word)."""
+    try:
+        return line.decode("utf-8"), "utf-8", 0
+    except UnicodeDecodeError:
+        pass
+    kept = line.decode("utf-8", errors="ignore")
+    dropped = len(line) - len(kept.encode("utf-8"))
+    high = sum(byte > 127 for byte in line)
+    if dropped > _LEGACY_LINE_SHARE * high:
+        try:
+            legacy = line.decode("cp874")
+        except UnicodeDecodeError:
+            legacy = None
+        if legacy is not None and _thai_share(legacy) >= 0.8:
+            return legacy, "cp874", 0
+    if dropped <= _MAX_STRAYS:
+        kept, dropped = _without_strays(line)
+    return kept, "utf-8", dropped
+
+
+# Up to this many bad bytes in a line are taken out one by one (_without_strays); more
+# are dropped as Python's "ignore" does, which costs no more than the line.
+_MAX_STRAYS = 64
+
+
+def _whole_character(data: bytes | bytearray) -> bool:
+    """Whether ``data`` starts with one whole multi-byte UTF-8 character."""
+    lead = data[0] if data else 0
+    size = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if lead >= 0xF0 else 0
+    try:
+        return bool(size) and len(bytes(data[:size]).decode("utf-8")) == 1
+    except UnicodeDecodeError:
+        return False
+
+
+def _without_strays(line: bytes) -> tuple[str, int]:
+    """UTF-8 text of ``line`` with its stray bytes taken out: a byte that fell inside a Thai
+    character (E0 B8 xx) costs only itself, where "ignore" loses the whole character."""
+    data = bytearray(line)
+    parts: list[str] = []
+    dropped = start = 0
+    while start < len(data):
+        try:
+            parts.append(data[start:].decode("utf-8"))
+            break
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            parts.append(data[start:at].decode("utf-8"))
+            stray = next(
+                (
+                    at + k
+                    for k in range(1, 4)
+                    if _whole_character(data[at : at + k] + data[at + k + 1 : at + k + 4])
+                ),
+                at,  # the byte at ``at`` begins no character: it is the stray one
+            )
+            del data[stray]
+            dropped += 1
+            start = at
+    return "".join(parts), dropped
+
+
+def decode_mixed(data: bytes) -> tuple[str, list[str], int]:
+    """(text, encodings met, bytes dropped): ``data`` decoded line by line (decode_line),
+    so that one line in another encoding or one stray byte costs only itself."""
+    parts: list[str] = []
+    encodings: list[str] = []
+    dropped = 0
+    for line in data.splitlines(keepends=True):
+        text, encoding, lost = decode_line(line)
+        parts.append(text)
+        dropped += lost
+        if encoding not in encodings:
+            encodings.append(encoding)
+    return "".join(parts), encodings, dropped
+
+
 def decode_bytes(data: bytes) -> tuple[str, str] | None:
     """(text, encoding) or None when the bytes are not text in any known encoding.
 
-    Order: BOM, strict UTF-8, Windows-874 when the high bytes decode to Thai (TIS-620
-    is its subset, and generic detectors often take Thai bytes for Latin-1 or
-    Cyrillic), then charset-normalizer."""
+    Order: BOM, strict UTF-8, line by line when the bytes hold UTF-8 Thai but are not all
+    UTF-8 (lines in TIS-620, stray bytes: see decode_mixed; the encoding is then
+    "utf-8+cp874" or "utf-8"), Windows-874 when the high bytes decode to Thai (TIS-620 is
+    its subset, and generic detectors often take Thai bytes for Latin-1 or Cyrillic), then
+    charset-normalizer."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -47,6 +140,9 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if _UTF8_THAI.search(data):
+        text, encodings, _dropped = decode_mixed(data)
+        return text, "+".join(encodings)
     try:
         text = data.decode("cp874")
     except UnicodeDecodeError:
@@ -88,7 +184,10 @@ def _decode_file(path: Path) -> tuple[str, str, list[str]] | Extraction:
 
 
 def _finish(text: str, encoding: str, method: str, warnings: list[str]) -> Extraction:
-    repaired = repair(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\r" in text:  # pieces end after "\n", so no "\r\n" is split; one copy at a time
+        text = "".join(p.replace("\r\n", "\n").replace("\r", "\n") for p in text_pieces(text))
+    repaired = repair(text)
+    del text
     result = Extraction(
         text=repaired.text.strip(),
         method=method,

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from whoosh.analysis import Token, Tokenizer
 
+from schemas.pieces import piece_chars, text_pieces
+
 from .dictionary import DEFAULT_DICTIONARY
 from .dictionary import load as load_dictionary
 from .normalize import THAI_LETTER, normalize, normalize_map
@@ -206,12 +208,21 @@ _CODES = _UnitCodes()
 
 def encode_units(norm: str) -> str:
     """The sidecar form of already-normalised text (see above)."""
-    return "".join(map(_CODES.__getitem__, _UNIT_RE.findall(norm)))
+    # piece by piece: the list of every unit of a 100 MB text took GBs (pieces end at a
+    # line break or space, which no unit spans)
+    return "".join(
+        "".join(map(_CODES.__getitem__, _UNIT_RE.findall(piece))) for piece in text_pieces(norm)
+    )
 
 
 def short_grams(encoded: str) -> list[str]:
     """The distinct aligned one- and two-character grams of an encoded text, sorted."""
-    return sorted(set(_ONE_RE.findall(encoded)) | set(_PAIR_RE.findall(encoded)))
+    grams: set[str] = set()
+    size = piece_chars()  # in pieces, as encode_units; one more character for the pairs
+    for start in range(0, len(encoded), size):
+        grams.update(_ONE_RE.findall(encoded, start, start + size))
+        grams.update(_PAIR_RE.findall(encoded[start : start + size + 1]))
+    return sorted(grams)
 
 
 def syllables(text: str) -> list[Piece]:
