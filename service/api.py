@@ -136,6 +136,8 @@ def _body_validator(rule: str, method: str) -> Draft202012Validator | None:
 @bp.get("/healthz")
 def healthz():
     report = core().health()
+    if not report["checks"].get("index", "ok").startswith("ok"):
+        start_index_repair()  # the service repairs its index itself, searched or not
     return jsonify(report), (200 if report["ok"] else 503)
 
 
@@ -269,15 +271,20 @@ def start_index_repair() -> None:
     threading.Thread(target=run, daemon=True).start()
 
 
+INDEX_RETRY_AFTER = 30  # seconds: a rebuild from the database takes about this at 10k documents
+
+
 @bp.errorhandler(IndexDamaged)
 def _index_damaged(_exc: IndexDamaged):
     start_index_repair()
-    return error(
+    response = error(
         503,
         "index_damaged",
         "ดัชนีค้นหาเสียหาย ระบบกำลังสร้างใหม่ กรุณาลองอีกครั้งภายหลัง",
         "the search index is damaged and is being rebuilt; try again later",
     )
+    response.headers["Retry-After"] = str(INDEX_RETRY_AFTER)
+    return response
 
 
 # --- documents -----------------------------------------------------------------------------

@@ -279,10 +279,10 @@ def search(ctx, query, limit, offset, sort, match_any, as_json):
         result = core.index.search(
             text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
         )
-    except IndexDamaged:
+    except IndexDamaged as exc:
         fail(
-            "ดัชนีค้นหาเสียหาย ให้สั่ง khlang reindex --if-needed "
-            "(the search index is damaged; run khlang reindex --if-needed)",
+            "ดัชนีค้นหาเสียหายหรือยังสร้างไม่เสร็จ ตอบไม่ได้ ให้สั่ง khlang reindex --if-needed "
+            f"(the search index cannot answer: {exc}; run khlang reindex --if-needed)",
             3,
         )
     if as_json:

@@ -250,6 +250,7 @@ class SearchIndex:
         self._cache_lock = threading.Lock()
         self._results = _ResultCache()
         self._matcher = sc.ParallelMatcher(timeout=lock_timeout)
+        self._empty_gens: dict[str, bool] = {}  # generation -> created as a stand-in
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -279,6 +280,28 @@ class SearchIndex:
             return (self.index_dir / gen / DAMAGED_FILE).read_text("utf-8") or "damaged"
         except OSError:
             return None
+
+    def unavailable(self) -> str | None:
+        """Why searches of the live generation cannot be trusted now, or None: there is
+        none, a search found it damaged, or it was recreated empty (after damage, or in
+        place of a lost index while the database says documents were indexed) and has not
+        been rebuilt yet. Such an index must never answer "nothing found"."""
+        gen = self._read_current()
+        if gen is None:
+            return "no live search index"
+        reason = self.damaged()
+        if reason is not None:
+            return f"damaged: {reason}"
+        if self._recreated_empty(gen):
+            return "recreated empty after damage or loss; being rebuilt from the database"
+        return None
+
+    def _recreated_empty(self, gen: str) -> bool:
+        # a generation's meta is written once, when it is created: asked once per process
+        known = self._empty_gens.get(gen)
+        if known is None:
+            known = self._empty_gens[gen] = bool(self._meta(gen).get("recreated_empty"))
+        return known
 
     def needs_rebuild(self) -> bool:
         """True when the index is missing, was recreated empty (by this or any process),
@@ -316,6 +339,15 @@ class SearchIndex:
                     self._mark_damaged(gen, exc)
                 raise IndexDamaged(f"search index {gen} unreadable: {exc!r}") from exc
         raise AssertionError("unreachable")
+
+    def _answering(self, read: Callable[[], Any]) -> Any:
+        """Run a search (see :meth:`_reading`), refused with :class:`IndexDamaged` when the
+        live generation is known not to hold what the database says it does
+        (:meth:`unavailable`): its answer would look like "nothing found"."""
+        reason = self.unavailable()
+        if reason is not None:
+            raise IndexDamaged(f"search index unavailable: {reason}")
+        return self._reading(read)
 
     def _reset_thread_readers(self) -> None:
         local = self._local
@@ -468,7 +500,9 @@ class SearchIndex:
             finally:
                 side.close()
             return True
-        except Exception as exc:  # any failure to read is "not healthy"
+        except Exception as exc:  # any failure to read is "not healthy"...
+            if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
+                raise  # ...but a machine short of files or memory says nothing of the index
             log.warning("search index generation %s unreadable: %r", gen, exc)
             return False
 
@@ -479,20 +513,28 @@ class SearchIndex:
         gen = self._read_current()
         return gen is not None and self.damaged() is None and self._healthy_gen(gen, deep=deep)
 
-    def open_or_create(self) -> SearchIndex:
+    def open_or_create(self, *, lost: Callable[[], bool] | None = None) -> SearchIndex:
         """Open the index, creating it if absent and recreating it (empty) if it cannot be
         read. Never fatal for a damaged index: afterwards ``recreated``/``needs_rebuild()``
-        tell the caller to re-add documents."""
+        tell the caller to re-add documents.
+
+        A recreated index is marked ``recreated_empty`` (searches refuse to answer from it,
+        see :meth:`unavailable`, until a rebuild swaps in a full one); so is a new index
+        when ``lost()`` says the database has documents it recorded as indexed (the index
+        folder was deleted or lost)."""
         with self._lock, self._admin_lock():
             gen = self._read_current()
             if gen is None or not self._healthy_gen(gen):
-                if gen is not None:
-                    log.error("search index %s damaged; recreating it empty", gen)
+                stand_in = gen is not None or (lost is not None and lost())
+                if stand_in:
+                    log.error("search index %s damaged or lost; recreating it empty", gen)
                 self._close()
-                new = self._new_generation(recreated_empty=gen is not None)
+                new = self._new_generation(recreated_empty=stand_in)
                 self._swap(new)
                 self.recreated = True
-                self._cleanup(keep={new})
+                # only the damaged generation goes: another process may be building one
+                if gen is not None:
+                    shutil.rmtree(self.index_dir / gen, ignore_errors=True)
             self._index()
         return self
 
@@ -868,7 +910,7 @@ class SearchIndex:
                 "query": pq.to_dict(),
             }
 
-        return self._reading(run)
+        return self._answering(run)
 
     def _rank(self, s, tables, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
         """The documents matching a parsed query: their count and facets, and the first
@@ -983,7 +1025,7 @@ class SearchIndex:
                 out.append(hit)
             return out
 
-        return self._reading(run)
+        return self._answering(run)
 
     def similar_to_document(
         self, doc_id: int, limit: int = 10, published_only: bool = False
@@ -996,7 +1038,7 @@ class SearchIndex:
             f = s.stored_fields(docnum)
             return f"{f.get('title') or ''}\n{decompress(f.get('body'))}"
 
-        text = self._reading(body)
+        text = self._answering(body)
         if text is None:
             raise KeyError(doc_id)
         # terms only this document has cannot be shared: min_df=2
