@@ -314,6 +314,8 @@ def download(document_id: int):
     path = core().store.path_for(sha256)
     if not path.is_file():
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
+    if _object_state(document_id, sha256) == "corrupt":
+        return _object_corrupt()
     # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
     # so Thai names survive every browser.
     response = send_file(
@@ -330,6 +332,29 @@ def download(document_id: int):
             f"filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
         )
     return response
+
+
+def _object_state(document_id: int, sha256: str) -> str:
+    from indexer.fixity import check_before_serving
+
+    principal = g.principal
+    who = principal.agent if principal.authenticated else "anonymous"
+    return check_before_serving(core(), document_id, sha256, requested_by=who)
+
+
+def _object_corrupt():
+    """The preserved bytes no longer match their hash: serving them would pass damage off
+    as the original (recorded as a failed fixity check on the document)."""
+    current_app.logger.error("refused a download: object corrupt")
+    return error(
+        500,
+        "object_corrupt",
+        "ไฟล์ต้นฉบับในคลังเสียหาย (ข้อมูลไม่ตรงกับค่าแฮชที่บันทึกไว้) จึงไม่ส่งให้ "
+        "ผู้ดูแลระบบควรสั่ง khlang verify แล้วนำเข้าไฟล์ต้นฉบับเดิมอีกครั้งเพื่อแทนที่สำเนาที่เสีย",
+        "the preserved file is corrupt (its bytes no longer match their recorded hash), so it is "
+        "not served; an administrator should run khlang verify and ingest the original file "
+        "again, which replaces the corrupt copy",
+    )
 
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
