@@ -24,11 +24,13 @@ from werkzeug.exceptions import HTTPException
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
-from indexer.search.index import MATCH_MODES, IndexDamaged
+from indexer.search.index import MATCH_MODES, IndexBusy, IndexDamaged
 from schemas.models import Batch, Document, InventoryItem
 from schemas.search_index import FACET_FIELDS
 from service import access
 from service.auth import login_required, permission_required
+from service.search_slots import RETRY_AFTER as SEARCH_RETRY_AFTER
+from service.search_slots import SearchOverloaded, search_slot
 
 bp = Blueprint("api", __name__)
 
@@ -214,15 +216,16 @@ def run_search(
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
-    result = access.search_index().search(
-        query,
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        published_only=only_published,
-        filters=filters or None,
-        match=match,
-    )
+    with search_slot():
+        result = access.search_index().search(
+            query,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            published_only=only_published,
+            filters=filters or None,
+            match=match,
+        )
     if only_published:
         # "Did you mean" draws on every indexed word, unpublished documents' too.
         result["suggestion"] = None
@@ -284,6 +287,19 @@ def _index_damaged(_exc: IndexDamaged):
         "the search index is damaged and is being rebuilt; try again later",
     )
     response.headers["Retry-After"] = str(INDEX_RETRY_AFTER)
+    return response
+
+
+@bp.errorhandler(SearchOverloaded)
+@bp.errorhandler(IndexBusy)
+def _search_busy(_exc: Exception):
+    response = error(
+        503,
+        "busy",
+        "ระบบค้นหามีผู้ใช้มากในขณะนี้ กรุณาลองอีกครั้งในอีกสักครู่",
+        "search is busy right now; try again in a few seconds",
+    )
+    response.headers["Retry-After"] = str(SEARCH_RETRY_AFTER)
     return response
 
 
@@ -359,7 +375,8 @@ def _object_corrupt():
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
     only_published = access.published_only()
-    hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
+    with search_slot():
+        hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
     hits = [h for h in hits if h.get("document_id") != exclude][:limit]
     if only_published and hits:
         with core().sessions() as session:

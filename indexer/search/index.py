@@ -49,6 +49,7 @@ from whoosh import query as Q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query.compound import DefaultOr
+from whoosh.reading import ReaderClosed
 from whoosh.writing import LockError
 
 from indexer.locks import file_lock
@@ -329,6 +330,12 @@ class SearchIndex:
             gen = self._read_current()
             try:
                 return read()
+            except ReaderClosed:
+                # closed under this read (close() from another thread): fresh readers
+                self._reset_thread_readers()
+                if attempt == 1:
+                    continue
+                raise IndexBusy("search readers closed twice in a row") from None
             except Exception as exc:
                 if not _is_damage(exc):
                     raise
@@ -468,7 +475,12 @@ class SearchIndex:
         return self._thread_readers().searcher
 
     def _sidecar(self) -> sc.Sidecar:
-        return self._thread_readers().side
+        """The sidecar of the searcher this thread's read began with. Not refreshed here:
+        a refresh in the middle of a search, after another process committed, closed the
+        searcher the search still held (ReaderClosed under load); the next read refreshes
+        both together."""
+        side = self._local.side
+        return side if side is not None else self._thread_readers().side
 
     # --- lifecycle --------------------------------------------------------------------------
 
