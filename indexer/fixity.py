@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from indexer import provenance as ev
 from indexer.core import Khlang
+from indexer.diskspace import is_no_space
 from schemas.models import Document, Event
 
 TOOL = "khlang verify (sha256)"
@@ -39,19 +40,26 @@ def verify(core: Khlang, *, agent: str, progress: Callable[[int, int], None] | N
         for name, path in core.store.iter_objects()
         if name not in known or path != core.store.path_for(name)
     ]
-    with core.transaction() as session:
-        session.add_all(
-            Event(
-                document_id=document_id,
-                event_type=ev.FIXITY_CHECK,
-                agent=agent,
-                outcome="success" if state == "ok" else "failure",
-                tool=TOOL,
-                detail={"result": state},
+    recorded = True
+    try:
+        with core.transaction() as session:
+            session.add_all(
+                Event(
+                    document_id=document_id,
+                    event_type=ev.FIXITY_CHECK,
+                    agent=agent,
+                    outcome="success" if state == "ok" else "failure",
+                    tool=TOOL,
+                    detail={"result": state},
+                )
+                for document_id, state in outcomes
             )
-            for document_id, state in outcomes
-        )
+    except Exception as exc:
+        if not is_no_space(exc):
+            raise
+        recorded = False  # the check itself stands: say it, rather than lose it
     return {
+        "events_recorded": recorded,
         # An orphan (object with no document) is what a crash between the store and the
         # database leaves: harmless, adopted by the next ingestion of its bytes, but the
         # operator must look at it, so it fails the check too.

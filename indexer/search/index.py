@@ -386,17 +386,25 @@ class SearchIndex:
         gen = f"gen-{time.time_ns()}-{os.getpid()}"
         path = self.index_dir / gen
         path.mkdir(parents=True)
-        _storage(path).create_index(build_schema(self.dictionary))
-        sc.create(path / sc.FILE_NAME)
-        meta = {"schema_version": self.schema_version, "created": time.time()}
-        if recreated_empty:  # in the file: the other processes must know it too
-            meta["recreated_empty"] = True
-        (path / META_FILE).write_text(json.dumps(meta), "utf-8")
+        try:
+            _storage(path).create_index(build_schema(self.dictionary))
+            sc.create(path / sc.FILE_NAME)
+            meta = {"schema_version": self.schema_version, "created": time.time()}
+            if recreated_empty:  # in the file: the other processes must know it too
+                meta["recreated_empty"] = True
+            (path / META_FILE).write_text(json.dumps(meta), "utf-8")
+        except BaseException:  # a full disk, say: leave no half-made generation behind
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return gen
 
     def _swap(self, gen: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"
-        tmp.write_text(gen, "utf-8")
+        try:
+            tmp.write_text(gen, "utf-8")
+        except BaseException:  # a full disk: CURRENT stays as it was
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, self.index_dir / "CURRENT")
 
     def _cleanup(self, keep: set[str]) -> None:
