@@ -15,7 +15,7 @@ from archive import ObjectStore
 from schemas import migrate
 from schemas.config import Settings
 from schemas.db import make_engine, make_session_factory, transaction
-from schemas.models import Setting
+from schemas.models import Document, Setting
 
 
 class Khlang:
@@ -45,8 +45,17 @@ class Khlang:
         from indexer.search.index import SearchIndex
 
         search_index = SearchIndex(self.settings.index_dir)
-        search_index.open_or_create()
+        search_index.open_or_create(lost=self._has_indexed_documents)
         return search_index
+
+    def _has_indexed_documents(self) -> bool:
+        """Whether the database records a document as indexed: an index found missing then
+        has lost them, and must not answer searches until rebuilt."""
+        with self.sessions() as session:
+            found = session.scalar(
+                select(Document.id).where(Document.indexed_version.is_not(None)).limit(1)
+            )
+        return found is not None
 
     def get_setting(self, key: str) -> str | None:
         with self.sessions() as session:
@@ -73,6 +82,8 @@ class Khlang:
             if self.index.damaged() is not None:
                 # a search could not read it (damage the quick check below cannot see)
                 checks["index"] = "error: index damaged"
+            elif self.index.unavailable() is not None:
+                checks["index"] = "error: index being rebuilt"
             else:
                 checks["index"] = "ok" if self.index.is_healthy() else "error: index unreadable"
         except Exception as exc:

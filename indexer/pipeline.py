@@ -25,6 +25,7 @@ from archive import FileTooLarge, Staged
 from indexer import provenance as ev
 from indexer.bundles import Processed, bundle_mime_or_none, expand_sources
 from indexer.core import Khlang
+from indexer.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
 from indexer.documents import letter_key
 from indexer.extract import Extraction
 from indexer.identify import libmagic_version
@@ -58,6 +59,8 @@ PREFETCH_MIN_FILES = 16
 # ~15% more CPU a document in batches of 50 than of 200, but a busy indexing process is
 # never idle, so its batches grow back to full ones when CPU is short.
 INDEX_WHEN_IDLE = 50
+# Documents left unindexed by earlier runs that one run indexes first (the rest, the next).
+CATCH_UP_PER_RUN = 2000
 
 
 # Statements run for every file, built once: values given as parameters, so that SQLAlchemy
@@ -118,6 +121,7 @@ class Ingestor:
         self.index_enabled = index
         self.index_every = index_every
         self._pending_index: list[int] = []
+        self._index_deferred = False  # the disk filled up while indexing (see flush_index)
         # Results an interrupted run of the same job already recorded, by
         # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
         self.skip: dict[tuple, FileResult] = {}
@@ -160,7 +164,9 @@ class Ingestor:
         self._progress = progress
         results: list[FileResult] = []
         try:
+            self._catch_up_unindexed()
             self._run_items(items, results, progress)
+            self._say_not_yet_searchable(results)
         except Exception as exc:
             # Each file's outcome is already committed; the job's row must say the job
             # failed rather than stay "running" for ever.
@@ -221,7 +227,7 @@ class Ingestor:
                 self.flush_index()
             finally:
                 if self._indexing is not None:
-                    with self._stage("index"):
+                    with self._stage("index"), self._deferred_when_disk_full():
                         self._add_index_work(self._indexing.close())
                     self._indexing = None
 
@@ -287,7 +293,10 @@ class Ingestor:
         try:
             return self._ingest_one(source)
         except Exception as exc:
-            log.exception("ingesting %s failed", source.display_path)
+            if is_no_space(exc):  # the operator's to fix, not a bug: no traceback
+                log.error("ingesting %s failed: disk full (%s)", source.display_path, exc)
+            else:
+                log.exception("ingesting %s failed", source.display_path)
             return self._reject(source, unexpected_error(exc))
 
     def _ingest_one(self, source: Source) -> FileResult:
@@ -312,6 +321,8 @@ class Ingestor:
                 limit = f"{self.core.settings.max_file_size:,}"
                 return self._reject(source, message("too-large", limit=limit))
             except OSError as exc:
+                if is_no_space(exc):  # writing our copy failed, not reading theirs
+                    return self._reject(source, NO_SPACE)
                 return self._reject(source, message("unreadable", reason=exc.strerror))
         try:
             existing = self._existing_document_id(staged.sha256)
@@ -386,9 +397,12 @@ class Ingestor:
     def _record_rejection(self, result: FileResult, source: Source | None = None) -> None:
         try:
             self._write_rejection(result, source)
-        except Exception:
+        except Exception as exc:
             # The result still reaches the caller; only its record is lost.
-            log.exception("could not record the rejection of %s", result.path)
+            if is_no_space(exc):
+                log.error("could not record the rejection of %s: disk full", result.path)
+            else:
+                log.exception("could not record the rejection of %s", result.path)
 
     def _write_rejection(self, result: FileResult, source: Source | None) -> None:
         with self.core.transaction() as session:
@@ -731,11 +745,57 @@ class Ingestor:
         if not self._pending_index:
             return
         ids, self._pending_index = self._pending_index, []
-        with self._stage("index"):
+        with self._stage("index"), self._deferred_when_disk_full():
             if self._indexing is not None:
                 self._add_index_work(self._indexing.submit(ids, agent=self.agent))
             else:
                 index_documents(self.core, ids, agent=self.agent)
+
+    @contextmanager
+    def _deferred_when_disk_full(self):
+        """A full disk while indexing does not end the job: what is stored stays stored
+        and marked unindexed, each such file says so (``_say_not_yet_searchable``), and
+        the next ingest or service start indexes them (``_catch_up_unindexed``)."""
+        try:
+            yield
+        except Exception as exc:
+            if not is_no_space(exc):
+                raise
+            log.error("search index write failed, disk full: %r; indexing deferred", exc)
+            self.index_enabled = False  # the rest of this run would fail the same way
+            self._pending_index = []
+            self._index_deferred = True
+
+    def _say_not_yet_searchable(self, results: list[FileResult]) -> None:
+        ids = {r.document_id for r in results if r.document_id is not None}
+        if not self._index_deferred or not ids:
+            return
+        with self.core.sessions() as session:
+            unindexed = set(
+                session.scalars(
+                    select(Document.id).where(
+                        Document.id.in_(ids), Document.indexed_version.is_(None)
+                    )
+                )
+            )
+        for result in results:
+            if result.document_id in unindexed and NOT_YET_SEARCHABLE not in result.warnings:
+                result.warnings.append(NOT_YET_SEARCHABLE)
+
+    def _catch_up_unindexed(self) -> None:
+        """Queue documents an earlier run stored but could not index (a full disk, a killed
+        process), a bounded number per run, so that they become searchable without a
+        manual ``reindex``."""
+        if not self.index_enabled:
+            return
+        with self.core.sessions() as session:
+            left = session.scalars(
+                select(Document.id)
+                .where(Document.indexed_version.is_(None))
+                .order_by(Document.id)
+                .limit(CATCH_UP_PER_RUN)
+            ).all()
+        self._pending_index.extend(left)
 
     def _add_index_work(self, seconds: float) -> None:
         self.timings["index (work)"] = self.timings.get("index (work)", 0.0) + seconds

@@ -167,4 +167,8 @@ def message(code: str, **values) -> str:
 
 def unexpected_error(exc: BaseException) -> str:
     """The per-file reason for an error no check foresaw (the traceback goes to the log)."""
+    from indexer.diskspace import NO_SPACE, is_no_space
+
+    if is_no_space(exc):
+        return NO_SPACE
     return message("unexpected", error=f"{type(exc).__name__}: {exc}"[:500])

@@ -22,12 +22,14 @@ from werkzeug.exceptions import HTTPException
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
-from indexer.search.index import MATCH_MODES, IndexDamaged
+from indexer.search.index import MATCH_MODES, IndexBusy, IndexDamaged
 from schemas.models import Batch, Document, InventoryItem
 from schemas.search_index import FACET_FIELDS
 from service import access
 from service.auth import login_required, permission_required
 from service.disposition import attachment
+from service.search_slots import RETRY_AFTER as SEARCH_RETRY_AFTER
+from service.search_slots import SearchOverloaded, search_slot
 
 bp = Blueprint("api", __name__)
 
@@ -135,6 +137,8 @@ def _body_validator(rule: str, method: str) -> Draft202012Validator | None:
 @bp.get("/healthz")
 def healthz():
     report = core().health()
+    if not report["checks"].get("index", "ok").startswith("ok"):
+        start_index_repair()  # the service repairs its index itself, searched or not
     return jsonify(report), (200 if report["ok"] else 503)
 
 
@@ -213,15 +217,16 @@ def run_search(
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
-    result = access.search_index().search(
-        query,
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        published_only=only_published,
-        filters=filters or None,
-        match=match,
-    )
+    with search_slot():
+        result = access.search_index().search(
+            query,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            published_only=only_published,
+            filters=filters or None,
+            match=match,
+        )
     if only_published:
         # "Did you mean" draws on every indexed word, unpublished documents' too.
         result["suggestion"] = None
@@ -270,15 +275,33 @@ def start_index_repair() -> None:
     threading.Thread(target=run, daemon=True).start()
 
 
+INDEX_RETRY_AFTER = 30  # seconds: a rebuild from the database takes about this at 10k documents
+
+
 @bp.errorhandler(IndexDamaged)
 def _index_damaged(_exc: IndexDamaged):
     start_index_repair()
-    return error(
+    response = error(
         503,
         "index_damaged",
         "ดัชนีค้นหาเสียหาย ระบบกำลังสร้างใหม่ กรุณาลองอีกครั้งภายหลัง",
         "the search index is damaged and is being rebuilt; try again later",
     )
+    response.headers["Retry-After"] = str(INDEX_RETRY_AFTER)
+    return response
+
+
+@bp.errorhandler(SearchOverloaded)
+@bp.errorhandler(IndexBusy)
+def _search_busy(_exc: Exception):
+    response = error(
+        503,
+        "busy",
+        "ระบบค้นหามีผู้ใช้มากในขณะนี้ กรุณาลองอีกครั้งในอีกสักครู่",
+        "search is busy right now; try again in a few seconds",
+    )
+    response.headers["Retry-After"] = str(SEARCH_RETRY_AFTER)
+    return response
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -308,15 +331,41 @@ def download(document_id: int):
     path = core().store.path_for(sha256)
     if not path.is_file():
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
+    if _object_state(document_id, sha256) == "corrupt":
+        return _object_corrupt()
     response = send_file(path, mimetype=mime, etag=sha256, max_age=0)
     # Built by hand: a stored name may hold a CR, LF, quote or semicolon (see disposition).
     response.headers["Content-Disposition"] = attachment(name, f"document-{document_id}")
     return response
 
 
+def _object_state(document_id: int, sha256: str) -> str:
+    from indexer.fixity import check_before_serving
+
+    principal = g.principal
+    who = principal.agent if principal.authenticated else "anonymous"
+    return check_before_serving(core(), document_id, sha256, requested_by=who)
+
+
+def _object_corrupt():
+    """The preserved bytes no longer match their hash: serving them would pass damage off
+    as the original (recorded as a failed fixity check on the document)."""
+    current_app.logger.error("refused a download: object corrupt")
+    return error(
+        500,
+        "object_corrupt",
+        "ไฟล์ต้นฉบับในคลังเสียหาย (ข้อมูลไม่ตรงกับค่าแฮชที่บันทึกไว้) จึงไม่ส่งให้ "
+        "ผู้ดูแลระบบควรสั่ง khlang verify แล้วนำเข้าไฟล์ต้นฉบับเดิมอีกครั้งเพื่อแทนที่สำเนาที่เสีย",
+        "the preserved file is corrupt (its bytes no longer match their recorded hash), so it is "
+        "not served; an administrator should run khlang verify and ingest the original file "
+        "again, which replaces the corrupt copy",
+    )
+
+
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
     only_published = access.published_only()
-    hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
+    with search_slot():
+        hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
     hits = [h for h in hits if h.get("document_id") != exclude][:limit]
     if only_published and hits:
         with core().sessions() as session:

@@ -228,6 +228,11 @@ def verify(ctx, as_json):
             click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan){where}: {entry['path']}")
         if report["orphans"]:
             click.echo(ORPHANS_EXPLAINED)
+        if not report["events_recorded"]:
+            click.echo(
+                "  บันทึกผลการตรวจลงฐานข้อมูลไม่ได้ เพราะพื้นที่ดิสก์เต็ม "
+                "(the results could not be recorded: the disk is full)"
+            )
         click.echo("ผ่าน (ok)" if report["ok"] else "ไม่ผ่าน (FAILED)")
     sys.exit(0 if report["ok"] else 1)
 
@@ -253,6 +258,12 @@ def reindex(ctx, if_needed):
     )
 
 
+NO_SPACE_TO_SEARCH = (
+    "พื้นที่ดิสก์ของคลังเต็ม จึงเปิดดัชนีค้นหาไม่ได้ ให้เพิ่มพื้นที่แล้วค้นหาอีกครั้ง "
+    "(no space left on the archive's disk to open the search index; free some space)"
+)
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
@@ -271,6 +282,7 @@ def search(ctx, query, limit, offset, sort, match_any, as_json):
 
     The words of QUERY may be given as separate arguments; one starting with '-' (an
     exclusion, -ลำปาง or -province:ลำปาง) is part of the query, not an option."""
+    from indexer.diskspace import is_no_space
     from indexer.search.index import IndexDamaged
 
     core = open_core(ctx)
@@ -279,10 +291,14 @@ def search(ctx, query, limit, offset, sort, match_any, as_json):
         result = core.index.search(
             text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
         )
-    except IndexDamaged:
+    except OSError as exc:
+        if not is_no_space(exc):
+            raise
+        fail(f"{NO_SPACE_TO_SEARCH} ({exc})", 4)
+    except IndexDamaged as exc:
         fail(
-            "ดัชนีค้นหาเสียหาย ให้สั่ง khlang reindex --if-needed "
-            "(the search index is damaged; run khlang reindex --if-needed)",
+            "ดัชนีค้นหาเสียหายหรือยังสร้างไม่เสร็จ ตอบไม่ได้ ให้สั่ง khlang reindex --if-needed "
+            f"(the search index cannot answer: {exc}; run khlang reindex --if-needed)",
             3,
         )
     if as_json:

@@ -530,6 +530,10 @@ PATHS = {
                 },
                 **_errors("401", "404"),
                 "410": _err("the preserved object is missing"),
+                "500": _err(
+                    "the preserved object is corrupt (object_corrupt): its bytes no longer match "
+                    "their hash; not served, a failed fixity check is recorded"
+                ),
             },
         }
     },

@@ -234,7 +234,7 @@ def search():
                 api_module.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
-    return render_template(
+    page_html = render_template(
         "search.html",
         query=query,
         sort=sort or "relevance",
@@ -246,6 +246,9 @@ def search():
         index_error=index_error,
         match=match,
     )
+    if index_error:  # not "nothing found": the index could not answer
+        return page_html, 503, {"Retry-After": str(api_module.INDEX_RETRY_AFTER)}
+    return page_html
 
 
 # --- documents -------------------------------------------------------------------------------

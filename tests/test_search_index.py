@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from indexer.search import analysis as A
-from indexer.search.index import SearchIndex
+from indexer.search.index import IndexDamaged, SearchIndex
 from indexer.search.schema import build_schema
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -418,9 +418,13 @@ def test_corrupt_index_is_detected_and_recreated(tmp_path, damage):
     assert not fresh.is_healthy(deep=True)
     fresh.open_or_create()  # never fatal
     assert fresh.recreated and fresh.needs_rebuild() and fresh.is_healthy()
-    assert fresh.search("ข้าว")["total"] == 0
-    fresh.add_documents(EXTRA)
-    assert ids(fresh.search("ข้าว")) == [101]
+    with pytest.raises(IndexDamaged):  # an empty stand-in never answers "nothing found"
+        fresh.search("ข้าว")
+    fresh.add_documents(EXTRA)  # writers go on meanwhile
+    with pytest.raises(IndexDamaged):
+        fresh.search("ข้าว")
+    fresh.rebuild(EXTRA)
+    assert ids(fresh.search("ข้าว")) == [101] and fresh.unavailable() is None
 
 
 def _writer_process(index_dir: str, start: int, count: int) -> None:
@@ -549,7 +553,9 @@ def test_corrupt_sidecar_is_detected_and_recreated(tmp_path, damage):
     assert not fresh.is_healthy()
     fresh.open_or_create()  # never fatal
     assert fresh.recreated and fresh.needs_rebuild() and fresh.is_healthy(deep=True)
-    fresh.add_documents(EXTRA)
+    with pytest.raises(IndexDamaged):
+        fresh.search("ข้าว")
+    fresh.rebuild(EXTRA)
     assert ids(fresh.search("ข้าว")) == [101]
     fresh.delete_document(101)
     assert fresh.search("ข้าว")["total"] == 0 and fresh.is_healthy(deep=True)

@@ -180,10 +180,11 @@ def test_if_needed_refills_an_index_another_process_recreated_empty(core, how):
     index_documents(core, ids, agent="test")
     core.index.close()
     _damage(_live_generation(core), how)
-    # another process opens the damaged index first: it is recreated empty there
+    # another process opens the damaged index first: it is recreated empty there, and
+    # refuses to answer from it (never "nothing found")
     first = khlang(core, "search", "เอกสารทดสอบ", "--json")
-    assert first.returncode == 0, first.stderr
-    assert '"total": 0' in first.stdout
+    assert first.returncode == 3, first.stderr
+    assert '"total"' not in first.stdout
     # and a third one repairs it
     repaired = khlang(core, "reindex", "--if-needed")
     assert repaired.returncode == 0, repaired.stderr
@@ -249,7 +250,8 @@ def test_a_search_that_cannot_read_the_index_marks_it_damaged(core):
     other = fresh_index(core)  # another process knows it now
     assert other.needs_rebuild() and not other.is_healthy()
     assert core.health()["checks"]["index"] == "error: index damaged"
-    other.search("ไม่มีคำนี้แน่นอน")  # searches that do not touch the damage still answer
+    with pytest.raises(IndexDamaged):  # nor does any other search: it might miss documents
+        other.search("ไม่มีคำนี้แน่นอน")
     assert reindex(core, if_needed=True, agent="test")["mode"] == "full"
     repaired = fresh_index(core)
     assert not repaired.needs_rebuild() and repaired.damaged() is None

@@ -147,18 +147,22 @@ def test_a_large_job_indexes_every_file_with_either_start(tmp_path, monkeypatch,
     core.dispose()
 
 
+def failing_index(core, ids, *, agent):
+    raise RuntimeError("the index writer broke")
+
+
 def test_an_indexing_process_error_fails_a_large_job_and_rejects_no_file(tmp_path, monkeypatch):
     """As in-process (tests/test_jobs.py), with the job's indexing process forked."""
     monkeypatch.setattr(pipeline, "worker_context", lambda: FORK)
-    monkeypatch.setattr(indexing, "index_documents", full_disk)
+    monkeypatch.setattr(indexing, "index_documents", failing_index)
     core = make_core(tmp_path / "data")
     make_text_files(tmp_path / "in", 40)
     ingestor = pipeline.Ingestor(core, agent="dsss", workers=2, index_every=10)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(RuntimeError, match="index writer broke"):
         ingestor.run(list(expand_paths([str(tmp_path / "in")])))
     with core.sessions() as session:
         batch = session.get(Batch, ingestor.batch_id)
-        assert batch.status == "failed" and "No space left" in batch.detail["error"]
+        assert batch.status == "failed" and "index writer broke" in batch.detail["error"]
         statuses = set(session.scalars(select(Submission.status)))
         assert statuses == {"ingested"}
         stored = session.scalar(select(func.count(Document.id)))
@@ -167,4 +171,29 @@ def test_an_indexing_process_error_fails_a_large_job_and_rejects_no_file(tmp_pat
             select(func.count(Document.id)).where(Document.indexed_version.is_(None))
         )
         assert unindexed == stored  # left for reindex --if-needed
+    core.dispose()
+
+
+def test_a_full_disk_in_the_indexing_process_defers_indexing_and_the_job_finishes(
+    tmp_path, monkeypatch
+):
+    """A full disk while indexing is no reason to end the job (the real disk: see
+    tests/test_full_disk.py): every file is stored, says it is not yet searchable, and is
+    left unindexed for the next ingest or service start."""
+    from indexer.diskspace import NOT_YET_SEARCHABLE
+
+    monkeypatch.setattr(pipeline, "worker_context", lambda: FORK)
+    monkeypatch.setattr(indexing, "index_documents", full_disk)
+    core = make_core(tmp_path / "data")
+    make_text_files(tmp_path / "in", 40)
+    ingestor = pipeline.Ingestor(core, agent="dsss", workers=2, index_every=10)
+    results = ingestor.run(list(expand_paths([str(tmp_path / "in")])))
+    assert Counter(r.status for r in results) == {"ingested": 40}
+    assert all(NOT_YET_SEARCHABLE in r.warnings for r in results)
+    with core.sessions() as session:
+        assert session.get(Batch, ingestor.batch_id).status == "finished"
+        unindexed = session.scalar(
+            select(func.count(Document.id)).where(Document.indexed_version.is_(None))
+        )
+    assert unindexed == 40
     core.dispose()

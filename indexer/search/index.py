@@ -49,6 +49,7 @@ from whoosh import query as Q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query.compound import DefaultOr
+from whoosh.reading import ReaderClosed
 from whoosh.writing import LockError
 
 from indexer.locks import file_lock
@@ -250,6 +251,7 @@ class SearchIndex:
         self._cache_lock = threading.Lock()
         self._results = _ResultCache()
         self._matcher = sc.ParallelMatcher(timeout=lock_timeout)
+        self._empty_gens: dict[str, bool] = {}  # generation -> created as a stand-in
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -280,6 +282,28 @@ class SearchIndex:
         except OSError:
             return None
 
+    def unavailable(self) -> str | None:
+        """Why searches of the live generation cannot be trusted now, or None: there is
+        none, a search found it damaged, or it was recreated empty (after damage, or in
+        place of a lost index while the database says documents were indexed) and has not
+        been rebuilt yet. Such an index must never answer "nothing found"."""
+        gen = self._read_current()
+        if gen is None:
+            return "no live search index"
+        reason = self.damaged()
+        if reason is not None:
+            return f"damaged: {reason}"
+        if self._recreated_empty(gen):
+            return "recreated empty after damage or loss; being rebuilt from the database"
+        return None
+
+    def _recreated_empty(self, gen: str) -> bool:
+        # a generation's meta is written once, when it is created: asked once per process
+        known = self._empty_gens.get(gen)
+        if known is None:
+            known = self._empty_gens[gen] = bool(self._meta(gen).get("recreated_empty"))
+        return known
+
     def needs_rebuild(self) -> bool:
         """True when the index is missing, was recreated empty (by this or any process),
         is known to be damaged, or was built by another analyzer/dictionary/schema
@@ -306,6 +330,12 @@ class SearchIndex:
             gen = self._read_current()
             try:
                 return read()
+            except ReaderClosed:
+                # closed under this read (close() from another thread): fresh readers
+                self._reset_thread_readers()
+                if attempt == 1:
+                    continue
+                raise IndexBusy("search readers closed twice in a row") from None
             except Exception as exc:
                 if not _is_damage(exc):
                     raise
@@ -316,6 +346,15 @@ class SearchIndex:
                     self._mark_damaged(gen, exc)
                 raise IndexDamaged(f"search index {gen} unreadable: {exc!r}") from exc
         raise AssertionError("unreachable")
+
+    def _answering(self, read: Callable[[], Any]) -> Any:
+        """Run a search (see :meth:`_reading`), refused with :class:`IndexDamaged` when the
+        live generation is known not to hold what the database says it does
+        (:meth:`unavailable`): its answer would look like "nothing found"."""
+        reason = self.unavailable()
+        if reason is not None:
+            raise IndexDamaged(f"search index unavailable: {reason}")
+        return self._reading(read)
 
     def _reset_thread_readers(self) -> None:
         local = self._local
@@ -347,17 +386,25 @@ class SearchIndex:
         gen = f"gen-{time.time_ns()}-{os.getpid()}"
         path = self.index_dir / gen
         path.mkdir(parents=True)
-        _storage(path).create_index(build_schema(self.dictionary))
-        sc.create(path / sc.FILE_NAME)
-        meta = {"schema_version": self.schema_version, "created": time.time()}
-        if recreated_empty:  # in the file: the other processes must know it too
-            meta["recreated_empty"] = True
-        (path / META_FILE).write_text(json.dumps(meta), "utf-8")
+        try:
+            _storage(path).create_index(build_schema(self.dictionary))
+            sc.create(path / sc.FILE_NAME)
+            meta = {"schema_version": self.schema_version, "created": time.time()}
+            if recreated_empty:  # in the file: the other processes must know it too
+                meta["recreated_empty"] = True
+            (path / META_FILE).write_text(json.dumps(meta), "utf-8")
+        except BaseException:  # a full disk, say: leave no half-made generation behind
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return gen
 
     def _swap(self, gen: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"
-        tmp.write_text(gen, "utf-8")
+        try:
+            tmp.write_text(gen, "utf-8")
+        except BaseException:  # a full disk: CURRENT stays as it was
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, self.index_dir / "CURRENT")
 
     def _cleanup(self, keep: set[str]) -> None:
@@ -436,7 +483,12 @@ class SearchIndex:
         return self._thread_readers().searcher
 
     def _sidecar(self) -> sc.Sidecar:
-        return self._thread_readers().side
+        """The sidecar of the searcher this thread's read began with. Not refreshed here:
+        a refresh in the middle of a search, after another process committed, closed the
+        searcher the search still held (ReaderClosed under load); the next read refreshes
+        both together."""
+        side = self._local.side
+        return side if side is not None else self._thread_readers().side
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -468,7 +520,9 @@ class SearchIndex:
             finally:
                 side.close()
             return True
-        except Exception as exc:  # any failure to read is "not healthy"
+        except Exception as exc:  # any failure to read is "not healthy"...
+            if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
+                raise  # ...but a machine short of files or memory says nothing of the index
             log.warning("search index generation %s unreadable: %r", gen, exc)
             return False
 
@@ -479,20 +533,28 @@ class SearchIndex:
         gen = self._read_current()
         return gen is not None and self.damaged() is None and self._healthy_gen(gen, deep=deep)
 
-    def open_or_create(self) -> SearchIndex:
+    def open_or_create(self, *, lost: Callable[[], bool] | None = None) -> SearchIndex:
         """Open the index, creating it if absent and recreating it (empty) if it cannot be
         read. Never fatal for a damaged index: afterwards ``recreated``/``needs_rebuild()``
-        tell the caller to re-add documents."""
+        tell the caller to re-add documents.
+
+        A recreated index is marked ``recreated_empty`` (searches refuse to answer from it,
+        see :meth:`unavailable`, until a rebuild swaps in a full one); so is a new index
+        when ``lost()`` says the database has documents it recorded as indexed (the index
+        folder was deleted or lost)."""
         with self._lock, self._admin_lock():
             gen = self._read_current()
             if gen is None or not self._healthy_gen(gen):
-                if gen is not None:
-                    log.error("search index %s damaged; recreating it empty", gen)
+                stand_in = gen is not None or (lost is not None and lost())
+                if stand_in:
+                    log.error("search index %s damaged or lost; recreating it empty", gen)
                 self._close()
-                new = self._new_generation(recreated_empty=gen is not None)
+                new = self._new_generation(recreated_empty=stand_in)
                 self._swap(new)
                 self.recreated = True
-                self._cleanup(keep={new})
+                # only the damaged generation goes: another process may be building one
+                if gen is not None:
+                    shutil.rmtree(self.index_dir / gen, ignore_errors=True)
             self._index()
         return self
 
@@ -868,7 +930,7 @@ class SearchIndex:
                 "query": pq.to_dict(),
             }
 
-        return self._reading(run)
+        return self._answering(run)
 
     def _rank(self, s, tables, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
         """The documents matching a parsed query: their count and facets, and the first
@@ -983,7 +1045,7 @@ class SearchIndex:
                 out.append(hit)
             return out
 
-        return self._reading(run)
+        return self._answering(run)
 
     def similar_to_document(
         self, doc_id: int, limit: int = 10, published_only: bool = False
@@ -996,7 +1058,7 @@ class SearchIndex:
             f = s.stored_fields(docnum)
             return f"{f.get('title') or ''}\n{decompress(f.get('body'))}"
 
-        text = self._reading(body)
+        text = self._answering(body)
         if text is None:
             raise KeyError(doc_id)
         # terms only this document has cannot be shared: min_df=2
