@@ -32,6 +32,8 @@ from .ranking import StateTables, flat_terms, top_by
 from .similar import content_words
 
 TIERS = ("phrase", "all", "some")
+# What staff read beside a hit (the page, the CLI), by tier.
+TIER_LABELS = {"phrase": "ตรงทั้งวลี", "all": "มีครบทุกคำ", "some": "มีบางคำ"}
 SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its strength
 
 
