@@ -129,10 +129,10 @@ QA_MODES = {
 # with -s) and on the sample: the strict all-words mode stays low on questions by design,
 # since an unbroken Thai run is a phrase there.
 QA_FLOORS = {
-    ("iapp", "default"): (0.97, 0.94),
+    ("iapp", "default"): (0.98, 0.95),
     ("iapp", "all"): (0.55, 0.50),
     ("iapp", "similar"): (0.95, 0.88),
-    ("xquad", "default"): (0.97, 0.92),
+    ("xquad", "default"): (0.97, 0.93),
     ("xquad", "all"): (0.22, 0.18),
     ("xquad", "similar"): (0.95, 0.88),
 }
@@ -211,5 +211,6 @@ def test_qa_retrieval(tmp_path, name):
             continue
         floor_recall, floor_mrr = QA_FLOORS[(name, mode)]
         assert recall >= floor_recall and mrr >= floor_mrr, (mode, recall, mrr)
-    # the search box answers questions at least as well as a plain BM25 does
+    # the search box answers questions about as well as a plain BM25 does (measured on
+    # every question: iapp 0.976 against 0.962, XQuAD-th 0.955 against 0.958)
     assert figures["default"][1] >= figures[BASELINE][1] - 0.01, figures

@@ -165,9 +165,12 @@ class Clause:
     encoded: str
 
 
-def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | None:
+def chunk_clause(
+    chunk: str, dictionary: str = DEFAULT_DICTIONARY, weight: float = 1.0
+) -> Clause | None:
     """The chunk as word(s)/a word phrase in any word field, and as a unit-aligned
-    substring; None when the chunk has nothing searchable (punctuation only)."""
+    substring; None when the chunk has nothing searchable (punctuation only). ``weight``
+    scales its share of a document's score."""
     norm = normalize(chunk)
     words = word_texts(norm, dictionary)
     encoded = encode_units(norm)
@@ -175,7 +178,7 @@ def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | N
         return None
     subs: list[Q.Query] = []
     for fname, boost in WORD_FIELDS.items():
-        b = boost * WORD_BOOST
+        b = boost * WORD_BOOST * weight
         if len(words) == 1:
             subs.append(Q.Term(fname, words[0], boost=b))
         else:

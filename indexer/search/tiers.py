@@ -27,11 +27,18 @@ import math
 import numpy as np
 from whoosh.query.compound import DefaultOr
 
+from .analysis import normalize, word_texts
 from .query import Clause, chunk_clause
 from .ranking import StateTables, flat_terms, top_by
 from .similar import content_words
+from .stopwords import QUESTION_WORDS
 
 TIERS = ("phrase", "all", "some")
+# The share of a document's score that the query's function words (ของ, ให้, ถูก, ...: not
+# content words, not question words) weigh, beside 1 for a content word. They never decide
+# a match, but among documents that match, the one that also has them is more often the
+# answer: MRR@10 on XQuAD-th rose from 0.950 to 0.955 (0.3: 0.954, 1.0: 0.953).
+FUNCTION_WORD_WEIGHT = 0.6
 # What staff read beside a hit (the page, the CLI), by tier.
 TIER_LABELS = {"phrase": "ตรงทั้งวลี", "all": "มีครบทุกคำ", "some": "มีบางคำ"}
 SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its strength
@@ -60,6 +67,20 @@ class TieredQuery:
         self.words = [c for c in (chunk_clause(w, dictionary) for w in dict.fromkeys(words)) if c]
         if not self.words:  # only quoted phrases or +words: they are the words
             self.words = list(self.required)
+        # the other words of the chunks, question words aside: they only rank
+        rest = [
+            w
+            for chunk in pq.terms
+            for w in word_texts(normalize(chunk), dictionary)
+            if w not in words and w not in QUESTION_WORDS
+        ]
+        self.function_words = [
+            c
+            for c in (
+                chunk_clause(w, dictionary, FUNCTION_WORD_WEIGHT) for w in dict.fromkeys(rest)
+            )
+            if c
+        ]
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -115,7 +136,7 @@ def rank(ix, s, tables: StateTables, tq: TieredQuery, docs: np.ndarray, sort: st
     page: list[tuple[int, float | None]] = []
     names: list[str] = []
     phrase_q = DefaultOr([c.words for c in tq.phrases])
-    words_q = DefaultOr([c.words for c in tq.words])
+    words_q = DefaultOr([c.words for c in tq.words + tq.function_words])
     levels = ((0, phrase_q, tq.phrases), (1, words_q, tq.words), (2, words_q, tq.words))
     for level, word_q, clauses in levels:
         need = want - len(page)
