@@ -772,3 +772,35 @@ def test_similar_documents_carry_their_projects(tmp_path):
     assert {d["document_id"] for d in first["documents"]} == {1, 2}
     assert "ประปา" in first["shared_terms"] and first["score"] > projects[1]["score"]
     assert "โครงการท่องเที่ยว" not in [p["project"] for p in projects]
+
+
+def test_default_tiers_share_of_words_required_and_excluded(tmp_path):
+    """A long question: a document with every word comes first, one with half of them
+    follows, one with a single word of eight is left out (the share grows with the length);
+    +word and -word still apply, and the share relaxes rather than leave the page empty."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    texts = {
+        1: "งบประมาณ โครงการ จังหวัด ลำปาง ประชุม รายงาน ติดตาม ผลการดำเนินงาน",
+        2: "งบประมาณ ของ หมู่บ้าน",
+        3: "โครงการ จังหวัด ลำปาง ประชุม",
+    }
+    index.add_documents(
+        {"id": i, "title": f"เอกสาร {i}", "text": t, "publication": "published"}
+        for i, t in texts.items()
+    )
+    question = "งบประมาณโครงการจังหวัดลำปางประชุมรายงานติดตามผลการดำเนินงานเป็นอย่างไร"
+    r = index.search(question)
+    assert [(h["document_id"], h["match"]) for h in r["hits"]] == [(1, "all"), (3, "some")]
+    assert r["total"] == 2 and r["suggestion"] is None
+    # without the documents that have ลำปาง, the one with a single word is what is left
+    assert ids(index.search(question + " -ลำปาง")) == [2]
+    # the only document with หมู่บ้าน has one word of eight: shown all the same
+    assert [(h["document_id"], h["match"]) for h in index.search(question + " +หมู่บ้าน")["hits"]] == [
+        (2, "some")
+    ]
+    # one word of a long question is enough when no document has more
+    lone = "หมู่บ้านดาวอังคารยานอวกาศนักบินอวกาศมนุษย์ต่างดาวจรวดกาแล็กซีมีอะไรบ้าง"
+    assert [(h["document_id"], h["match"]) for h in index.search(lone)["hits"]] == [(2, "some")]
+    # quoted: must occur as written, in every tier
+    assert ids(index.search('"ลำปาง ประชุม" งบประมาณ')) == [1, 3]
+    assert ids(index.search('"ลำปางงบประมาณ"')) == []

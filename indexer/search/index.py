@@ -886,8 +886,10 @@ class SearchIndex:
         allowed = tables.filter_docs(pq.filters, published_only)
         if allowed is not None:
             docs &= allowed
-        for c in (c for c in (chunk_clause(t, self.dictionary) for t in pq.required) if c):
-            docs &= self._clause_docs(tables, c)  # +word: in every tier
+        # +words, and in the tiers of the default the quoted phrases: in every document
+        must = pq.required + (pq.phrases if match == "default" else [])
+        for c in (c for c in (chunk_clause(t, self.dictionary) for t in must) if c):
+            docs &= self._clause_docs(tables, c)
         if not clauses:
             page = [(d, None) for d in tables.by_date(s, docs, want)]
             names: list = [None] * len(page)

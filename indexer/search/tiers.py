@@ -46,8 +46,8 @@ SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its
 
 def min_words(n: int) -> int:
     """How many of ``n`` content words a document needs to be in the ``some`` tier: one for
-    short queries, then a share that grows with the query's length (1/4 of 4 words, 1/3 of
-    6, about half of 12), since a long question's passage shares many of its words while a
+    short queries, then a share that grows with the query's length (1 of up to 6 words, 3 of
+    8, half of 12 and more), since a long question's passage shares many of its words while a
     document sharing one word of twelve is noise. Relaxed when no document reaches it."""
     if n <= 3:
         return 1
@@ -64,9 +64,10 @@ class TieredQuery:
             c for c in (chunk_clause(t, dictionary) for t in pq.phrases + pq.required) if c
         ]
         words = [w for chunk in pq.terms for w in content_words(chunk, dictionary)]
-        self.words = [c for c in (chunk_clause(w, dictionary) for w in dict.fromkeys(words)) if c]
-        if not self.words:  # only quoted phrases or +words: they are the words
-            self.words = list(self.required)
+        # a quoted phrase or +word (which every document has) counts as one of the words
+        self.words = [
+            c for c in (chunk_clause(w, dictionary) for w in dict.fromkeys(words)) if c
+        ] + self.required
         # the other words of the chunks, question words aside: they only rank
         rest = [
             w
