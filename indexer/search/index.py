@@ -16,9 +16,10 @@ the last committed transaction (WAL). ``rebuild()`` fills a fresh generation and
 CURRENT, so searches keep working during a rebuild.
 
 Search (relevance) works on sets of Whoosh docnums (NumPy masks, see
-:mod:`indexer.search.ranking`): per chunk, the documents containing it as a unit-aligned
-substring (sidecar), which include those that have it as words; tier 1 = documents matching
-every chunk, tier 2 = the others; within a tier, documents with a word/phrase match come
+:mod:`indexer.search.ranking`). The default search ranks in tiers (phrase, all content
+words, some: :mod:`indexer.search.tiers`). ``match="all"``: per chunk, the documents
+containing it as a unit-aligned substring (sidecar), which include those that have it as
+words; tier 1 = documents matching every chunk, tier 2 = the others; within a tier, documents with a word/phrase match come
 first in Whoosh's BM25F order, then substring-only matches by BM25F over any of the chunk's
 words (by the sidecar's bm25 when none of them is a known word). ``total`` and the facets
 count the union, after filters and ``published_only``.
