@@ -147,10 +147,11 @@ def rank(ix, s, tables: StateTables, tq: TieredQuery, docs: np.ndarray, sort: st
         if not members.any():
             continue
         got = ix._word_top(s, tables, word_q, members, need)
-        # the rest of the tier has none of the words as words: by substring strength
-        if len(got) < need:
-            rest = members.copy()
-            rest[[d for d, _ in got]] = False
+        rest = members.copy()
+        rest[[d for d, _ in got]] = False
+        # the rest of the tier has none of the words as words: by substring strength (one
+        # sidecar query a clause, so only when there is such a rest)
+        if len(got) < need and rest.any():
             strength = np.sum([ix._strength(tables, c) for c in clauses], axis=0)
             candidates = np.flatnonzero(rest)
             scale = SUBSTRING_SCORE / len(clauses)
