@@ -79,6 +79,7 @@ def test_api_tiers_match_all_and_their_openapi(core, client):
     default = client.get("/api/search", query_string={"q": question}).get_json()
     assert default["hits"][0]["document_id"] == ids["water3"]
     assert default["hits"][0]["match"] == "all"
+    assert "<mark>คู่มือ</mark>" in default["hits"][0]["snippet"]  # the question's words
     assert {h["match"] for h in default["hits"][1:]} == {"some"}
     assert default["total"] == len(default["hits"])  # what can be shown
     assert default["suggestion"] is None

@@ -838,6 +838,8 @@ class SearchIndex:
         pq.filters = merged
 
         positive = pq.positive
+        if match == "default":  # a question's words are marked where they occur
+            positive = positive + tiers.content_words_of(pq, self.dictionary)
         key = (
             query,
             sort,

@@ -55,6 +55,12 @@ def min_words(n: int) -> int:
     return max(1, math.floor(n * share))
 
 
+def content_words_of(pq, dictionary: str) -> list[str]:
+    """The content words of the unquoted chunks of a parsed query, each once."""
+    words = [w for chunk in pq.terms for w in content_words(chunk, dictionary)]
+    return list(dict.fromkeys(words))
+
+
 class TieredQuery:
     """The clauses of a parsed query for the default search."""
 
@@ -63,11 +69,9 @@ class TieredQuery:
         self.required = [
             c for c in (chunk_clause(t, dictionary) for t in pq.phrases + pq.required) if c
         ]
-        words = [w for chunk in pq.terms for w in content_words(chunk, dictionary)]
+        words = content_words_of(pq, dictionary)
         # a quoted phrase or +word (which every document has) counts as one of the words
-        self.words = [
-            c for c in (chunk_clause(w, dictionary) for w in dict.fromkeys(words)) if c
-        ] + self.required
+        self.words = [c for c in (chunk_clause(w, dictionary) for w in words) if c] + self.required
         # the other words of the chunks, question words aside: they only rank
         rest = [
             w
