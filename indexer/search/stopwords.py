@@ -18,6 +18,8 @@ from functools import lru_cache
 
 # Question and function words the default search relies on dropping; each is in
 # pythainlp's list unless marked "added". The reason is what the word does in a question.
+# Question words also count for nothing in the score (the other stopwords count a little:
+# :data:`indexer.search.tiers.FUNCTION_WORD_WEIGHT`).
 QUESTION_WORDS = {
     "อะไร": "asks for a thing: the answer, not the word, is in the document",
     "ไหน": "asks for a place or choice (ที่ไหน, อันไหน)",
@@ -31,6 +33,18 @@ QUESTION_WORDS = {
     "เมื่อไร": "asks when: the document gives the date",
     "เมื่อไหร่": "spoken spelling of เมื่อไร",
     "ทำไม": "asks why",
+    "เหตุใด": "added: the formal ทำไม, absent from pythainlp's list",
+    "เพราะอะไร": "added: asks why, segmented as one word, absent from pythainlp's list",
+    "เท่าใด": "the formal เท่าไร",
+    "เมื่อใด": "the formal เมื่อไร",
+    "สิ่งใด": "asks which thing (the formal อะไร)",
+    "ผู้ใด": "asks who (the formal ใคร)",
+    "ที่ใด": "asks where (the formal ที่ไหน)",
+    "ที่ไหน": "asks where, segmented as one word",
+    "แห่งใด": "asks where (which place)",
+    "อย่างใด": "asks in which way",
+    "หรือเปล่า": "spoken yes/no question tail",
+    "มั้ย": "spoken spelling of ไหม",
     "ไหม": "added: yes/no question particle, absent from pythainlp's list",
     "หรือไม่": "yes/no question tail (ต้อง...หรือไม่)",
     "บ้าง": "asks for a list (มีอะไรบ้าง)",
