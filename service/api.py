@@ -212,7 +212,7 @@ def search_filters(args) -> dict:
 
 
 def run_search(
-    query: str, *, limit: int, offset: int, sort: str, filters: dict, match: str = "strict"
+    query: str, *, limit: int, offset: int, sort: str, filters: dict, match: str = "default"
 ) -> dict:
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
@@ -245,7 +245,7 @@ def search():
     sort = request.args.get("sort") or "relevance"
     if sort not in ("relevance", "date"):
         raise BadArgument("sort")
-    match = request.args.get("match") or "strict"
+    match = request.args.get("match") or "default"
     if match not in MATCH_MODES:
         raise BadArgument("match")
     filters = search_filters(request.args)

@@ -270,26 +270,41 @@ NO_SPACE_TO_SEARCH = (
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
 @click.option(
+    "--all",
+    "match_all",
+    is_flag=True,
+    help="ทุกคำแบบเคร่งครัด: ข้อความไทยที่ติดกันคือวลีเดียว "
+    "(strict: each unbroken Thai run is one phrase; documents with all of them first)",
+)
+@click.option(
     "--any",
     "match_any",
     is_flag=True,
-    help="เอกสารที่มีคำใดคำหนึ่ง (any of the words: a Thai run is no longer one phrase)",
+    hidden=True,
+    help="the former any-words mode, now the default: kept for scripts",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def search(ctx, query, limit, offset, sort, match_any, as_json):
+def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     """ค้นหาเอกสารเป็นภาษาไทย (search in Thai; same JSON as GET /api/search).
 
-    The words of QUERY may be given as separate arguments; one starting with '-' (an
-    exclusion, -ลำปาง or -province:ลำปาง) is part of the query, not an option."""
+    By default: documents with the query verbatim first (ตรงทั้งวลี), then those with every
+    content word (มีครบทุกคำ), then those with some (มีบางคำ). The words of QUERY may be
+    given as separate arguments; one starting with '-' (an exclusion, -ลำปาง or
+    -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
     from indexer.diskspace import is_no_space
     from indexer.search.index import IndexDamaged
+    from indexer.search.tiers import TIER_LABELS
 
     core = open_core(ctx)
     text = " ".join(query)
     try:
         result = core.index.search(
-            text, limit=limit, offset=offset, sort=sort, match="any" if match_any else "strict"
+            text,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            match="all" if match_all and not match_any else "default",
         )
     except OSError as exc:
         if not is_no_space(exc):
@@ -306,16 +321,17 @@ def search(ctx, query, limit, offset, sort, match_any, as_json):
         return
     click.echo(f"พบ {result['total']} เอกสาร (found {result['total']})")
     for hit in result["hits"]:
-        click.echo(f"#{hit['document_id']:<6} {hit['score']:7.2f}  {hit['title']}")
+        tier = TIER_LABELS.get(hit.get("match"), "")
+        click.echo(f"#{hit['document_id']:<6} {hit['score']:7.2f}  {tier:<12}{hit['title']}")
         snippet = _strip_marks(hit.get("snippet") or "")
         if snippet:
             click.echo(f"{'':16}{snippet[:200]}")
     if not result["hits"] and result.get("suggestion"):
         click.echo(f"หรือหมายถึง (did you mean): {result['suggestion']}")
-    if not result["hits"] and not match_any:
+    if not result["hits"] and match_all:
         click.echo(
-            "ลองค้นเอกสารที่มีคำใดคำหนึ่ง: khlang search --any ... "
-            "(try any of these words: khlang search --any ...)"
+            "ลองค้นโดยไม่ใส่ --all เพื่อหาเอกสารที่มีบางคำ "
+            "(try without --all: documents with some of the words)"
         )
 
 

@@ -130,6 +130,11 @@ SCHEMAS = {
             "fiscal_year": _NULLABLE_INT,
             "date": {**_NULLABLE_STR, "description": "the document's own date; null if undated"},
             "received": {**_NULLABLE_STR, "description": "when it came into Khlang"},
+            "match": {
+                "enum": ["phrase", "all", "some", None],
+                "description": "search hits: the tier it came from -- phrase: the query "
+                "verbatim; all: every content word; some: some of them (null: no query text)",
+            },
             "shared_terms": {"type": "array", "items": {"type": "string"}},
             "projects": {"type": "array", "items": {"type": "string"}},
         },
@@ -497,9 +502,11 @@ PATHS = {
                 _param("sort", {"enum": ["relevance", "date"]}, "order"),
                 _param(
                     "match",
-                    {"enum": ["strict", "any"], "default": "strict"},
-                    "strict: each unbroken Thai run is a phrase; any: documents with any of "
-                    "the query's words (those with all of them first)",
+                    {"enum": ["default", "all", "any", "strict"], "default": "default"},
+                    "default: documents with the query verbatim, then those with every "
+                    "content word, then those with some (each hit's match says which); all: "
+                    "each unbroken Thai run is a phrase, documents with every one first; "
+                    "any: the default's former name; strict: all's former name",
                 ),
                 *FILTER_PARAMS,
             ],

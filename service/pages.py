@@ -22,6 +22,7 @@ from flask import (
 )
 
 from indexer.provenance import EVENT_LABELS_TH
+from indexer.search.tiers import TIER_LABELS
 from service import access
 from service import api as api_module
 from service.auth import login_required, permission_required
@@ -216,7 +217,8 @@ def search():
         filters = api_module.search_filters(request.args)
     except api_module.BadArgument:
         filters = {}
-    match = "any" if request.args.get("match") == "any" else "strict"
+    # the strict all-words search on request (match=all, or its former name strict)
+    match = "all" if request.args.get("match") in ("all", "strict") else "default"
     result, index_error = None, False
     if query or filters or sort:
         try:
@@ -243,6 +245,7 @@ def search():
         page=page,
         pages=pages,
         facet_labels=FACET_LABELS,
+        match_labels=TIER_LABELS,
         index_error=index_error,
         match=match,
     )

@@ -122,7 +122,9 @@ def test_result_is_json_and_shaped(ix):
         "fiscal_year",
         "date",
         "received",
+        "match",
     }
+    assert hit["match"] in ("phrase", "all", "some")
     assert set(r["facets"]) == {
         "fiscal_year",
         "province",
@@ -336,10 +338,36 @@ def test_snippet_marks_escapes_and_cuts_at_word_boundaries(ix):
     assert "<mark>๒๕๖๒</mark>" in ix.search("2562")["hits"][0]["snippet"]
 
 
-def test_suggestion_when_nothing_matches(ix):
-    r = ix.search("งบประมาน")  # misspelt งบประมาณ
+def test_suggestion_when_the_correction_finds_more(ix):
+    r = ix.search("งบประมาน", match="all")  # misspelt งบประมาณ
     assert r["total"] == 0 and r["suggestion"] == "งบประมาณ"
+    # the default finds documents with งบ, and still offers the word that all of them lack
+    r = ix.search("งบประมาน")
+    assert r["total"] and {h["match"] for h in r["hits"]} == {"some"}
+    assert r["suggestion"] == "งบประมาณ"
     assert ix.search("งบประมาณ")["suggestion"] is None
+
+
+def test_no_suggestion_for_a_question_of_known_words(ix):
+    """Question and function words are spelt right even when no document has them (บ้าง
+    was "corrected" to บ้าน); a query of dictionary or indexed words gets no suggestion."""
+    for question in (
+        "ต้องส่งบัญชีรายละเอียดทรัพยากรภายในปีไหนบ้าง",
+        "การเผยแพร่ข้อมูลบนเว็บไซต์จังหวัดต้องได้รับอนุมัติจากใคร",
+    ):
+        for match in ("default", "all"):
+            assert ix.search(question, match=match)["suggestion"] is None, (question, match)
+
+
+def test_no_suggestion_when_the_correction_finds_no_more(ix):
+    """เชียงไหม่ would be corrected to เชียงใหม่, but no document has every word of the
+    corrected question either: the suggestion would find nothing more."""
+    query = "ข้อมูลความจำเป็นพื้นฐานของจังหวัดเชียงไหม่"
+    s = ix._get_searcher()
+    assert ix._tables(s).speller.suggest(s.reader(), [query]).endswith("เชียงใหม่")
+    fixed = ix.search(query.replace("ไหม่", "ใหม่"), limit=50)
+    assert not any(h["match"] in ("phrase", "all") for h in fixed["hits"])
+    assert ix.search(query)["suggestion"] is None
 
 
 def test_a_long_chunk_is_corrected_word_by_word(ix):
@@ -349,10 +377,10 @@ def test_a_long_chunk_is_corrected_word_by_word(ix):
 
     query = "ข้อมูลความจำเป็นพื้นฐานของจังหวัดเชียงไหม่"  # เชียงใหม่ misspelt at the end
     assert len(query) > WHOLE_WORD_MAX
-    r = ix.search(query)
-    assert r["total"] == 0
-    assert r["suggestion"] is not None and r["suggestion"].endswith("เชียงใหม่")
-    assert r["suggestion"].startswith("ข้อมูลความจำเป็นพื้นฐาน")
+    s = ix._get_searcher()
+    suggestion = ix._tables(s).speller.suggest(s.reader(), [query])
+    assert suggestion is not None and suggestion.endswith("เชียงใหม่")
+    assert suggestion.startswith("ข้อมูลความจำเป็นพื้นฐาน")
 
 
 def test_similar_returns_shared_terms(ix):
@@ -656,10 +684,17 @@ def test_negated_filters_exclude_their_values(ix):
     }
 
 
-def test_any_words_mode_finds_scattered_words_strict_does_not(ix):
-    assert 104 not in ids(ix.search("พื้นที่ภาคเหนือของประเทศ", limit=50))
-    anywords = ids(ix.search("พื้นที่ภาคเหนือของประเทศ", match="any", limit=50))
-    assert anywords[0] == 104  # the one with all three words (ของ is a stopword)
+def test_default_finds_scattered_words_all_mode_does_not(ix):
+    query = "พื้นที่ภาคเหนือของประเทศ"
+    assert 104 not in ids(ix.search(query, match="all", limit=50))
+    assert ids(ix.search(query, match="strict", limit=50)) == ids(
+        ix.search(query, match="all", limit=50)
+    )  # the former default's name, kept for scripts
+    r = ix.search(query, limit=50)
+    assert r["hits"][0]["document_id"] == 104  # every content word (ของ is a stopword)
+    assert r["hits"][0]["match"] == "all"
+    assert {h["match"] for h in r["hits"][1:]} == {"some"}
+    assert ids(ix.search(query, match="any", limit=50)) == ids(r)  # the former mode's name
     with pytest.raises(ValueError):
         ix.search("x", match="some")
 
@@ -743,3 +778,35 @@ def test_similar_documents_carry_their_projects(tmp_path):
     assert {d["document_id"] for d in first["documents"]} == {1, 2}
     assert "ประปา" in first["shared_terms"] and first["score"] > projects[1]["score"]
     assert "โครงการท่องเที่ยว" not in [p["project"] for p in projects]
+
+
+def test_default_tiers_share_of_words_required_and_excluded(tmp_path):
+    """A long question: a document with every word comes first, one with half of them
+    follows, one with a single word of eight is left out (the share grows with the length);
+    +word and -word still apply, and the share relaxes rather than leave the page empty."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    texts = {
+        1: "งบประมาณ โครงการ จังหวัด ลำปาง ประชุม รายงาน ติดตาม ผลการดำเนินงาน",
+        2: "งบประมาณ ของ หมู่บ้าน",
+        3: "โครงการ จังหวัด ลำปาง ประชุม",
+    }
+    index.add_documents(
+        {"id": i, "title": f"เอกสาร {i}", "text": t, "publication": "published"}
+        for i, t in texts.items()
+    )
+    question = "งบประมาณโครงการจังหวัดลำปางประชุมรายงานติดตามผลการดำเนินงานเป็นอย่างไร"
+    r = index.search(question)
+    assert [(h["document_id"], h["match"]) for h in r["hits"]] == [(1, "all"), (3, "some")]
+    assert r["total"] == 2 and r["suggestion"] is None
+    # without the documents that have ลำปาง, the one with a single word is what is left
+    assert ids(index.search(question + " -ลำปาง")) == [2]
+    # the only document with หมู่บ้าน has one word of eight: shown all the same
+    assert [(h["document_id"], h["match"]) for h in index.search(question + " +หมู่บ้าน")["hits"]] == [
+        (2, "some")
+    ]
+    # one word of a long question is enough when no document has more
+    lone = "หมู่บ้านดาวอังคารยานอวกาศนักบินอวกาศมนุษย์ต่างดาวจรวดกาแล็กซีมีอะไรบ้าง"
+    assert [(h["document_id"], h["match"]) for h in index.search(lone)["hits"]] == [(2, "some")]
+    # quoted: must occur as written, in every tier
+    assert ids(index.search('"ลำปาง ประชุม" งบประมาณ')) == [1, 3]
+    assert ids(index.search('"ลำปางงบประมาณ"')) == []

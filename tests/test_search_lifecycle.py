@@ -112,8 +112,10 @@ def test_rebuild_keeps_what_is_ingested_and_reindexed_while_it_runs(any_core, tm
     assert happened["ingest"].returncode == 0, happened["ingest"].stderr
     assert result["mode"] == "full"
     index = fresh_index(core)
-    assert index.search("คำเฉพาะไม่ซ้ำกัน")["total"] == 1
-    assert [h["document_id"] for h in index.search("ชื่อเรื่องที่แก้ไขระหว่างสร้างดัชนี")["hits"]] == [changed]
+    assert index.search("คำเฉพาะไม่ซ้ำกัน", match="all")["total"] == 1
+    assert [
+        h["document_id"] for h in index.search("ชื่อเรื่องที่แก้ไขระหว่างสร้างดัชนี", match="all")["hits"]
+    ] == [changed]
     assert index.searchable_ids() == database_ids(core)
     assert reindex(core, if_needed=True, agent="test")["documents"] == 0
 
@@ -130,9 +132,9 @@ def test_a_document_marked_for_reindexing_keeps_its_mark_through_a_rebuild(core)
     reindex(core, agent="test")
     with core.sessions() as session:
         assert session.get(Document, ids[3]).indexed_version == core.index.schema_version
-    assert [h["document_id"] for h in fresh_index(core).search("ชื่อใหม่ที่ยังไม่ได้ทำดัชนี")["hits"]] == [
-        ids[3]
-    ]
+    assert [
+        h["document_id"] for h in fresh_index(core).search("ชื่อใหม่ที่ยังไม่ได้ทำดัชนี", match="all")["hits"]
+    ] == [ids[3]]
 
 
 def test_rebuilding_an_archive_never_indexed_writes_each_document_once(core):
@@ -151,7 +153,7 @@ def test_rebuilding_an_archive_never_indexed_writes_each_document_once(core):
     assert versions == {core.index.schema_version}
     assert caught_up == []
     assert fresh_index(core).searchable_ids() == set(ids)
-    assert fresh_index(core).search("เลขที่17เอกสาร")["total"] == 1
+    assert fresh_index(core).search("เลขที่17เอกสาร", match="all")["total"] == 1
 
 
 # --- damage another process found first ------------------------------------------------------
@@ -190,7 +192,7 @@ def test_if_needed_refills_an_index_another_process_recreated_empty(core, how):
     assert repaired.returncode == 0, repaired.stderr
     index = fresh_index(core)
     assert index.searchable_ids() == set(ids)
-    assert index.search("เลขที่7เอกสาร")["total"] == 1
+    assert index.search("เลขที่7เอกสาร", match="all")["total"] == 1
     assert not index.needs_rebuild()
 
 
@@ -255,7 +257,7 @@ def test_a_search_that_cannot_read_the_index_marks_it_damaged(core):
     assert reindex(core, if_needed=True, agent="test")["mode"] == "full"
     repaired = fresh_index(core)
     assert not repaired.needs_rebuild() and repaired.damaged() is None
-    assert [h["document_id"] for h in repaired.search(word)["hits"]] == [ids[10]]
+    assert [h["document_id"] for h in repaired.search(word, match="all")["hits"]] == [ids[10]]
 
 
 def test_the_service_answers_index_damaged_and_rebuilds(core, client):
@@ -268,7 +270,7 @@ def test_the_service_answers_index_damaged_and_rebuilds(core, client):
     assert client.get("/healthz").status_code == 503
     index = client.application.extensions["khlang"].index
     wait_until(lambda: not index.needs_rebuild(), "the background rebuild")
-    found = client.get("/api/search", query_string={"q": word}).get_json()
+    found = client.get("/api/search", query_string={"q": word, "match": "all"}).get_json()
     assert [h["document_id"] for h in found["hits"]] == [ids[10]]
     assert client.get("/healthz").status_code == 200
 

@@ -1,5 +1,8 @@
 """Relevance: the written-down query set over seeds + gov texts, and QA retrieval (iapp and
-XQuAD-th) in every search mode a user can reach."""
+XQuAD-th) in every search mode a user can reach, beside a plain BM25 over newmm words.
+
+Every question of both sets (739 and 1,190): ``KHLANG_QA_ALL=1 python -m pytest -s
+tests/test_search_relevance.py -k qa``."""
 
 from __future__ import annotations
 
@@ -65,19 +68,18 @@ def test_relevance_set(rel_index):
         top = q.get("top", 5)
         if q.get("first") and (not got or got[0] != q["first"]):
             failures.append((q["query"], "first", q["first"], got))
+        if q.get("tier") and (not got or r["hits"][0]["match"] != q["tier"]):
+            failures.append((q["query"], "tier", q["tier"], r["hits"][:1]))
         for k in q.get("must_find", []):
             if k not in got[:top]:
                 failures.append((q["query"], f"top{top}", k, got))
         for k in q.get("must_not_find", []):
             if k in got:
                 failures.append((q["query"], "must_not", k, got))
-        if q.get("no_hits") and r["total"]:
-            failures.append((q["query"], "no_hits", r["total"], got))
-        # the words are there, scattered: the "any words" mode finds them
-        anywords = ix.search(q["query"], limit=10, match="any")["hits"]
-        for k in q.get("any_finds", []):
-            if k not in [key_of[h["document_id"]] for h in anywords]:
-                failures.append((q["query"], "any_finds", k, anywords))
+        # the words are there, scattered: the strict all-words mode finds nothing
+        strict = ix.search(q["query"], limit=10, match="all")
+        if q.get("no_hits") and strict["total"]:
+            failures.append((q["query"], "no_hits", strict["total"], strict["hits"]))
         covered.update(q.get("covers", []))
     print(f"\nrelevance set: {len(queries)} queries, {len(failures)} failures")
     assert not failures, failures
@@ -92,6 +94,7 @@ def test_relevance_set(rel_index):
         "mai-yamok",
         "scattered",
         "mixed",
+        "question",
     } <= covered
 
 
@@ -114,26 +117,45 @@ def _xquad() -> list[tuple[str, str, str]]:
 
 
 QA_SETS = {"iapp": (IAPP, _iapp), "xquad": (XQUAD, _xquad)}
-# What a user can reach: the default strict search, the "any words" mode (khlang search
-# --any, match=any, the link on an empty result page) and the reuse lookup (similar).
+# What a user can reach: the default search (the search box, /api/search, khlang search),
+# the strict all-words mode (match=all, khlang search --all) and the reuse lookup
+# (similar).
 QA_MODES = {
-    "strict": lambda ix, q: [h["document_id"] for h in ix.search(q, limit=10)["hits"]],
-    "any words": lambda ix, q: [
-        h["document_id"] for h in ix.search(q, limit=10, match="any")["hits"]
-    ],
+    "default": lambda ix, q: [h["document_id"] for h in ix.search(q, limit=10)["hits"]],
+    "all": lambda ix, q: [h["document_id"] for h in ix.search(q, limit=10, match="all")["hits"]],
     "similar": lambda ix, q: [h["document_id"] for h in ix.similar(q, limit=10)],
 }
-# Floors a little under the figures measured when this was written (printed by the test,
-# `-s`): strict search stays low on questions by design, since an unbroken Thai run is a
-# phrase; the other two modes are what a question needs.
+# Floors a little under the figures measured on every question (KHLANG_QA_ALL=1, printed
+# with -s) and on the sample: the strict all-words mode stays low on questions by design,
+# since an unbroken Thai run is a phrase there.
 QA_FLOORS = {
-    ("iapp", "strict"): (0.55, 0.50),
-    ("iapp", "any words"): (0.95, 0.88),
+    ("iapp", "default"): (0.98, 0.95),
+    ("iapp", "all"): (0.55, 0.50),
     ("iapp", "similar"): (0.95, 0.88),
-    ("xquad", "strict"): (0.22, 0.18),
-    ("xquad", "any words"): (0.95, 0.88),
+    ("xquad", "default"): (0.97, 0.93),
+    ("xquad", "all"): (0.22, 0.18),
     ("xquad", "similar"): (0.95, 0.88),
 }
+BASELINE = "BM25 newmm"
+
+
+def _plain_bm25(passages: list[str]):
+    """A plain BM25 (rank_bm25's Okapi) over pythainlp's newmm words, no stopwords, no
+    fields: what the default search is compared with, on the same passages."""
+    from pythainlp.tokenize import word_tokenize
+    from rank_bm25 import BM25Okapi
+
+    def words(text: str) -> list[str]:
+        return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if w]
+
+    bm25 = BM25Okapi([words(p) for p in passages])
+
+    def ask(question: str) -> list[int]:
+        scores = bm25.get_scores(words(question))
+        best = sorted(range(len(passages)), key=lambda i: (-scores[i], i))[:10]
+        return [i + 1 for i in best if scores[i] > 0]  # document ids are 1-based
+
+    return ask
 
 
 # Questions asked per set: a fixed sample (seed 11) keeps the test near a minute on the
@@ -167,12 +189,15 @@ def test_qa_retrieval(tmp_path, name):
             )
     ix = SearchIndex(tmp_path / name).open_or_create()
     ix.add_documents(docs)
+    baseline = _plain_bm25([d["text"] for d in docs])
+    asks = {mode: lambda q, ask=ask: ask(ix, q) for mode, ask in QA_MODES.items()}
+    asks[BASELINE] = baseline
     figures = {}
-    for mode, ask in QA_MODES.items():
+    for mode, ask in asks.items():
         found = 0
         reciprocal = 0.0
         for question, context, _title in questions:
-            got = ask(ix, question)
+            got = ask(question)
             want = contexts[context]
             if want in got:
                 found += 1
@@ -180,7 +205,12 @@ def test_qa_retrieval(tmp_path, name):
         figures[mode] = (found / len(questions), reciprocal / len(questions))
     print(f"\nQA {name}: {len(questions)} questions on {len(docs)} passages")
     for mode, (recall, mrr) in figures.items():
-        print(f"  {mode:10} recall@10={recall:.3f} MRR={mrr:.3f}")
+        print(f"  {mode:10} recall@10={recall:.3f} MRR@10={mrr:.3f}")
     for mode, (recall, mrr) in figures.items():
+        if mode == BASELINE:
+            continue
         floor_recall, floor_mrr = QA_FLOORS[(name, mode)]
         assert recall >= floor_recall and mrr >= floor_mrr, (mode, recall, mrr)
+    # the search box answers questions about as well as a plain BM25 does (measured on
+    # every question: iapp 0.978 against 0.962, XQuAD-th 0.955 against 0.958)
+    assert figures["default"][1] >= figures[BASELINE][1] - 0.01, figures

@@ -1,5 +1,6 @@
-"""Search through the command line, the API and the pages: exclusions, the "any words"
-mode, the reuse lookup's projects, and what the index holds for a document."""
+"""Search through the command line, the API and the pages: exclusions, the tiers of the
+default search and the strict all-words mode, the reuse lookup's projects, and what the
+index holds for a document."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def archive(core) -> dict[str, int]:
     return ids
 
 
-def test_cli_exclusions_start_with_a_dash_and_any_words(core, cli):
+def test_cli_exclusions_start_with_a_dash_tiers_and_all(core, cli):
     ids = archive(core)
     found = cli.json("search", "รายงานการประชุม", "-province:ลำปาง")
     assert [h["document_id"] for h in found["hits"]] == [ids["chiangmai"]]
@@ -59,34 +60,70 @@ def test_cli_exclusions_start_with_a_dash_and_any_words(core, cli):
     assert [h["document_id"] for h in found["hits"]] == [ids["lampang"]]
     alone = cli("search", "-เชียงใหม่", "--json")  # a query that starts with '-'
     assert alone.exit_code == 0, alone.output
-    strict = cli("search", "ประปาโรงเรียนหมู่บ้าน")
-    assert "พบ 0 เอกสาร" in strict.stdout and "--any" in strict.stdout
-    anywords = cli.json("search", "--any", "ประปาโรงเรียนหมู่บ้าน")
-    assert anywords["total"] >= 3
+    strict = cli("search", "--all", "ประปาโรงเรียนหมู่บ้าน")
+    assert "พบ 0 เอกสาร" in strict.stdout and "--all" in strict.stdout
+    # the default: the scattered words find the three water documents, tier by tier
+    found = cli("search", "ประปาโรงเรียนหมู่บ้าน")
+    assert "มีบางคำ" in found.stdout, found.stdout  # no document has โรงเรียน
+    default = cli.json("search", "ประปาโรงเรียนหมู่บ้าน")
+    assert default["total"] >= 3
+    assert cli.json("search", "--any", "ประปาโรงเรียนหมู่บ้าน") == default  # the former flag
+    # +word: only documents with it
+    required = cli.json("search", "รายงาน", "+ลำปาง")
+    assert [h["document_id"] for h in required["hits"]] == [ids["lampang"]]
 
 
-def test_api_match_any_and_its_openapi_parameter(core, client):
-    archive(core)
-    strict = client.get("/api/search", query_string={"q": "ประปาโรงเรียนหมู่บ้าน"}).get_json()
-    anywords = client.get(
-        "/api/search", query_string={"q": "ประปาโรงเรียนหมู่บ้าน", "match": "any"}
-    ).get_json()
-    assert strict["total"] == 0 and anywords["total"] >= 3
+def test_api_tiers_match_all_and_their_openapi(core, client):
+    ids = archive(core)
+    question = "คู่มือประปาหมู่บ้านมีอะไรบ้าง"  # a question, as staff type it
+    default = client.get("/api/search", query_string={"q": question}).get_json()
+    assert default["hits"][0]["document_id"] == ids["water3"]
+    assert default["hits"][0]["match"] == "all"
+    assert "<mark>คู่มือ</mark>" in default["hits"][0]["snippet"]  # the question's words
+    assert {h["match"] for h in default["hits"][1:]} == {"some"}
+    assert default["total"] == len(default["hits"])  # what can be shown
+    assert default["suggestion"] is None
+    strict = client.get("/api/search", query_string={"q": question, "match": "all"}).get_json()
+    assert strict["total"] == 0
+    verbatim = client.get("/api/search", query_string={"q": "คู่มือระบบประปา"}).get_json()
+    assert verbatim["hits"][0]["document_id"] == ids["water3"]
+    assert [h["match"] for h in verbatim["hits"]][:2] == ["phrase", "some"]
     bad = client.get("/api/search", query_string={"q": "x", "match": "some"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_argument"
     spec = client.get("/api/openapi.json").get_json()
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params["match"]["schema"]["enum"] == ["strict", "any"]
+    assert params["match"]["schema"]["enum"] == ["default", "all", "any", "strict"]
+    hit = spec["components"]["schemas"]["Hit"]["properties"]["match"]
+    assert hit["enum"] == ["phrase", "all", "some", None]
 
 
-def test_search_page_offers_any_words_when_strict_finds_nothing(core, client):
-    archive(core)
-    page = client.get("/", query_string={"q": "ประปาโรงเรียนหมู่บ้าน"}).get_data(as_text=True)
-    assert "ค้นหาเอกสารที่มีคำเหล่านี้" in page and "match=any" in page
-    page = client.get("/", query_string={"q": "ประปาโรงเรียนหมู่บ้าน", "match": "any"}).get_data(
-        as_text=True
+def test_search_page_names_each_hits_tier(core, app):
+    """Signed in through the login form, a question typed into the search box brings the
+    document that answers it first, labelled with its tier."""
+    import re
+
+    from service.auth import add_user
+
+    ids = archive(core)
+    add_user(core, "somsri", "viewer", "รหัสผ่าน-ทดสอบ-1")
+    browser = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+    signed_in = browser.post(
+        "/login",
+        data={"name": "somsri", "password": "รหัสผ่าน-ทดสอบ-1", "csrf_token": token, "next": "/"},
     )
-    assert "ค้นหาเอกสารที่มีคำเหล่านี้" not in page and "คู่มือ" in page
+    assert signed_in.status_code == 302
+    page = browser.get("/", query_string={"q": "คู่มือประปาหมู่บ้านมีอะไรบ้าง"}).text
+    hits = page.split('class="hit"')[1:]
+    assert f"/documents/{ids['water3']}" in hits[0] and "มีครบทุกคำ" in hits[0]
+    assert all("มีบางคำ" in h for h in hits[1:])
+    assert "ค้นหาเอกสารที่มีคำเหล่านี้" not in page
+    # the strict all-words search on request; its empty page leads back to the default
+    page = browser.get("/", query_string={"q": "คู่มือประปาหมู่บ้านมีอะไรบ้าง", "match": "all"}).text
+    assert 'name="match" value="all"' in page
+    assert "ค้นหาเอกสารที่มีคำเหล่านี้" in page and "match=all" not in page.split("any-words")[1]
+    english = browser.get("/", query_string={"q": "คู่มือระบบประปา", "lang": "en"}).text
+    assert "Exact phrase" in english
 
 
 def test_reuse_returns_projects_with_shared_terms(core, client, anon_client):

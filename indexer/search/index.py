@@ -16,9 +16,10 @@ the last committed transaction (WAL). ``rebuild()`` fills a fresh generation and
 CURRENT, so searches keep working during a rebuild.
 
 Search (relevance) works on sets of Whoosh docnums (NumPy masks, see
-:mod:`indexer.search.ranking`): per chunk, the documents containing it as a unit-aligned
-substring (sidecar), which include those that have it as words; tier 1 = documents matching
-every chunk, tier 2 = the others; within a tier, documents with a word/phrase match come
+:mod:`indexer.search.ranking`). The default search ranks in tiers (phrase, all content
+words, some: :mod:`indexer.search.tiers`). ``match="all"``: per chunk, the documents
+containing it as a unit-aligned substring (sidecar), which include those that have it as
+words; tier 1 = documents matching every chunk, tier 2 = the others; within a tier, documents with a word/phrase match come
 first in Whoosh's BM25F order, then substring-only matches by BM25F over any of the chunk's
 words (by the sidecar's bm25 when none of them is a known word). ``total`` and the facets
 count the union, after filters and ``published_only``.
@@ -56,6 +57,7 @@ from indexer.locks import file_lock
 from indexer.workers import worker_context
 
 from . import sidecar as sc
+from . import tiers
 from .codec import KhlangCodec, merge_small
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
@@ -108,9 +110,13 @@ class _Ranked:
     """One query's result on one index state: its count, facets, suggestion and the first
     documents in order, with the hits built so far (stored fields and snippet)."""
 
-    def __init__(self, total, page, facets, suggestion, *, complete: bool):
+    def __init__(
+        self, total, page, facets, suggestion, *, complete: bool, tiers: list, whole: int = 0
+    ):
         self.total = total
+        self.whole = whole  # how many documents have the whole query (phrase or all words)
         self.page: list[tuple[int, float | None]] = page
+        self.tiers = tiers  # per page entry: the tier it came from (tiers.TIERS), or None
         self.facets = facets
         self.suggestion = suggestion
         self.complete = complete  # the page holds every match
@@ -172,7 +178,11 @@ class IndexDamaged(RuntimeError):
     that every process reports it and ``reindex --if-needed`` rebuilds it."""
 
 
-MATCH_MODES = ("strict", "any")
+# "default": the tiers of :mod:`indexer.search.tiers`; "all": every chunk of the query as a
+# phrase first, then documents with some of them. "any" (the former "any of these words"
+# mode) and "strict" (the former default) stay accepted for scripts that pass them.
+MATCH_MODES = ("default", "all", "any", "strict")
+_MODE_ALIASES = {"any": "default", "strict": "all"}
 DAMAGED_FILE = "DAMAGED"  # in a generation: a search failed to read it (the reason inside)
 # What reading damaged segments or a damaged sidecar raises (zlib, struct, pickle, EOF,
 # Whoosh's own errors, SQLite's "malformed"/"not a database"); a bug elsewhere is not
@@ -864,24 +874,23 @@ class SearchIndex:
         sort: str = "relevance",
         published_only: bool = False,
         filters: dict | None = None,
-        match: str = "strict",
+        match: str = "default",
     ) -> dict:
         """Search; see the module docstring of :mod:`indexer.search.query` for the language.
 
-        Documents matching every clause come first (relevance sort), then documents matching
-        some. ``total`` and ``facets`` count every match after filters (and the
+        The default ranks in tiers (:mod:`indexer.search.tiers`): the query verbatim, then
+        every content word, then some of them; each hit's ``match`` names its tier
+        (``phrase``, ``all``, ``some``). ``match="all"``: each chunk is a phrase; documents
+        with every chunk first (``phrase``), then those with some chunks (``some``).
+        ``total`` and ``facets`` count every match after filters (and the
         ``published_only`` visibility filter).
-
-        ``match="any"`` ("any of these words", for natural-language questions): an unbroken
-        Thai chunk is no longer a phrase but its content words (stopwords dropped), each a
-        clause; documents with all of them still come first. The default, ``"strict"``,
-        keeps each chunk a phrase.
 
         Raises :class:`IndexDamaged` when the index cannot be read (and marks it so)."""
         if sort not in ("relevance", "date"):
             raise ValueError("sort must be 'relevance' or 'date'")
         if match not in MATCH_MODES:
             raise ValueError(f"match must be one of {MATCH_MODES}")
+        match = _MODE_ALIASES.get(match, match)
         limit = max(0, int(limit))
         offset = max(0, int(offset))
         pq = parse(query)
@@ -891,12 +900,8 @@ class SearchIndex:
         pq.filters = merged
 
         positive = pq.positive
-        if match == "any":
-            from .similar import content_words
-
-            positive = [w for chunk in positive for w in content_words(chunk, self.dictionary)]
-        clauses = [c for c in (chunk_clause(t, self.dictionary) for t in positive) if c]
-        excluded = [c for c in (chunk_clause(t, self.dictionary) for t in pq.excluded) if c]
+        if match == "default":  # a question's words are marked where they occur
+            positive = positive + tiers.content_words_of(pq, self.dictionary)
         key = (
             query,
             sort,
@@ -913,13 +918,14 @@ class SearchIndex:
             if ranked is None:
                 # a window of at least RESULT_WINDOW, so the next pages come from the cache
                 window = max(want, RESULT_WINDOW)
-                ranked = self._rank(s, tables, pq, clauses, excluded, sort, published_only, window)
+                ranked = self._ranked(s, tables, pq, match, sort, published_only, window)
                 # far pages are ranked for the asker only: keeping them would keep one
                 # entry per matching document (12 MB for a common word at 100k)
                 if want <= CACHED_RESULTS:
                     self._results.put(tables.key, key, ranked)
             hits = [
                 dict(ranked.hit(n, lambda d, score: self._hit(s, d, score, positive)))
+                | {"match": ranked.tiers[n]}
                 for n in range(offset, min(want, len(ranked.page)))
             ]
             return {
@@ -932,9 +938,65 @@ class SearchIndex:
 
         return self._answering(run)
 
-    def _rank(self, s, tables, pq, clauses, excluded, sort, published_only, want) -> _Ranked:
-        """The documents matching a parsed query: their count and facets, and the first
-        ``want`` of them in result order. Sets of documents are masks over the docnums."""
+    def _ranked(self, s, tables, pq, match, sort, published_only, want, *, suggest=True) -> _Ranked:
+        """The documents matching a parsed query: their count and facets, the first ``want``
+        of them in result order with their tiers, and "did you mean". Sets of documents are
+        masks over the docnums."""
+        clauses = [c for c in (chunk_clause(t, self.dictionary) for t in pq.positive) if c]
+        docs = tables.live.copy()
+        for c in (c for c in (chunk_clause(t, self.dictionary) for t in pq.excluded) if c):
+            docs &= ~self._clause_docs(tables, c)
+        for fname, values in pq.excluded_filters.items():
+            docs &= ~tables.value_docs(fname, values)
+        allowed = tables.filter_docs(pq.filters, published_only)
+        if allowed is not None:
+            docs &= allowed
+        # +words, and in the tiers of the default the quoted phrases: in every document
+        must = pq.required + (pq.phrases if match == "default" else [])
+        for c in (c for c in (chunk_clause(t, self.dictionary) for t in must) if c):
+            docs &= self._clause_docs(tables, c)
+        if not clauses:
+            page = [(d, None) for d in tables.by_date(s, docs, want)]
+            names: list = [None] * len(page)
+            whole = docs
+        elif match == "default":
+            docs, whole, page, names = tiers.rank(
+                self, s, tables, tiers.TieredQuery(pq, self.dictionary), docs, sort, want
+            )
+        else:
+            docs, whole, page, names = self._rank_all(s, tables, clauses, docs, sort, want)
+        total = int(np.count_nonzero(docs))
+        whole_count = int(np.count_nonzero(whole))
+        suggestion = None
+        if suggest and pq.positive:
+            suggestion = self._better_spelling(s, tables, pq, match, published_only, whole_count)
+        return _Ranked(
+            total,
+            page,
+            tables.facet_counts(docs),
+            suggestion,
+            complete=len(page) < want,
+            tiers=names,
+            whole=whole_count,
+        )
+
+    def _better_spelling(self, s, tables, pq, match, published_only, whole) -> str | None:
+        """The query with its unknown words corrected, when more documents have the whole
+        corrected query (verbatim, or all its content words) than have the query's
+        (a word the dictionary or the index knows is never corrected)."""
+        candidate = tables.speller.suggest(s.reader(), pq.positive, self.dictionary)
+        if candidate is None:
+            return None
+        fixed = parse(candidate)
+        fixed.filters, fixed.excluded = pq.filters, pq.excluded
+        fixed.excluded_filters = pq.excluded_filters
+        found = self._ranked(s, tables, fixed, match, "relevance", published_only, 0, suggest=False)
+        return candidate if found.whole > whole else None
+
+    def _rank_all(self, s, tables, clauses, allowed, sort, want):
+        """``match="all"``: documents with every chunk (as a phrase or unit-aligned
+        substring) first, then documents with some chunks: (documents matched, those with
+        every chunk, page, tier names)."""
         # substring-only clauses: strengths now, they give the documents too
         early = {
             n: self._strength(tables, c)
@@ -945,62 +1007,44 @@ class SearchIndex:
             early[n] > 0 if n in early else self._clause_docs(tables, c)
             for n, c in enumerate(clauses)
         ]
-        if clauses:
-            docs = np.logical_or.reduce(matches)
-            tier1 = np.logical_and.reduce(matches)
-        else:
-            docs = tables.live.copy()
-            tier1 = docs
-        for c in excluded:
-            docs &= ~self._clause_docs(tables, c)
-        for fname, values in pq.excluded_filters.items():
-            docs &= ~tables.value_docs(fname, values)
-        allowed = tables.filter_docs(pq.filters, published_only)
-        if allowed is not None:
-            docs &= allowed
-        tier1 = tier1 & docs
-        total = int(np.count_nonzero(docs))
+        docs = np.logical_or.reduce(matches) & allowed
+        tier1 = np.logical_and.reduce(matches) & docs
 
-        if sort == "date" or not clauses:
+        if sort == "date":
             page = [(d, None) for d in tables.by_date(s, docs, want)]
-        else:
-            page = []
-            word_q = (
-                clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
-            )
-            strength: np.ndarray | None = None  # summed over the clauses, when first needed
-            for tier in (tier1, docs & ~tier1):
-                need = want - len(page)
-                if need <= 0:
-                    break
-                if not tier.any():
-                    continue
-                # word/phrase matches first, in BM25F order; fewer than asked for means
-                # there are no more of them in the tier
-                got = self._word_top(s, tables, word_q, tier, need)
-                page += got
-                need -= len(got)
-                if need > 0:
-                    rest = tier.copy()
-                    rest[[d for d, _ in got]] = False
-                    if strength is None:
-                        strength = np.sum(
-                            [
-                                early[n] if n in early else self._word_strength(s, tables, c, docs)
-                                for n, c in enumerate(clauses)
-                            ],
-                            axis=0,
-                        )
-                    candidates = np.flatnonzero(rest)
-                    best = top_by(candidates, strength[candidates], need)
-                    scale = SUBSTRING_SCORE / len(clauses)
-                    page += [(d, scale * float(strength[d])) for d in best]
-        suggestion = None
-        if total == 0 and pq.positive:
-            suggestion = tables.speller.suggest(s.reader(), pq.positive, self.dictionary)
-        return _Ranked(
-            total, page, tables.facet_counts(docs), suggestion, complete=len(page) < want
-        )
+            return docs, tier1, page, ["phrase" if tier1[d] else "some" for d, _ in page]
+        page = []
+        names = []
+        word_q = clauses[0].words if len(clauses) == 1 else DefaultOr([c.words for c in clauses])
+        strength: np.ndarray | None = None  # summed over the clauses, when first needed
+        for name, tier in (("phrase", tier1), ("some", docs & ~tier1)):
+            need = want - len(page)
+            if need <= 0:
+                break
+            if not tier.any():
+                continue
+            # word/phrase matches first, in BM25F order; fewer than asked for means
+            # there are no more of them in the tier
+            got = self._word_top(s, tables, word_q, tier, need)
+            need -= len(got)
+            if need > 0:
+                rest = tier.copy()
+                rest[[d for d, _ in got]] = False
+                if strength is None:
+                    strength = np.sum(
+                        [
+                            early[n] if n in early else self._word_strength(s, tables, c, docs)
+                            for n, c in enumerate(clauses)
+                        ],
+                        axis=0,
+                    )
+                candidates = np.flatnonzero(rest)
+                best = top_by(candidates, strength[candidates], need)
+                scale = SUBSTRING_SCORE / len(clauses)
+                got += [(d, scale * float(strength[d])) for d in best]
+            page += got
+            names += [name] * len(got)
+        return docs, tier1, page, names
 
     # --- reuse lookup -----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The query language and its translation to Whoosh queries.
 
-Free text in Thai, English or both; ``"quoted phrases"`` (also “…”); ``-word`` or
+Free text in Thai, English or both; ``"quoted phrases"`` (also “…”) that must occur as
+written; ``+word`` (or ``+"phrase"``) for a word that must occur; ``-word`` or
 ``-"phrase"`` to exclude; ``-จังหวัด:ลำปาง`` (any filter with a leading ``-``) to exclude the
 documents with that value; field filters with Thai or English names, values with Thai or
 Arabic digits: ``ปีงบประมาณ:๒๕๖๒`` = ``fiscal_year:2562``, ``ประเภท:``/``kind:``,
@@ -17,9 +18,10 @@ finds the repaired documents.
 
 Each whitespace-separated chunk (or quoted phrase) becomes one clause that matches when the
 chunk occurs in the document: as a word or word phrase (title, metadata, text; Whoosh) OR as
-a unit-aligned substring (the SQLite sidecar, :mod:`indexer.search.sidecar`). An unbroken
-Thai chunk is therefore always a phrase, never a bag of its words, and it is found even
-where the segmenter cut the document differently.
+a unit-aligned substring (the SQLite sidecar, :mod:`indexer.search.sidecar`), found even
+where the segmenter cut the document differently. Such a clause is the "phrase" tier of the
+default search, whose other tiers are made of the chunks' content words
+(:mod:`indexer.search.tiers`); with ``match="all"`` the clauses are the whole query.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ WORD_BOOST = 4.0  # boost of whole-word / word-phrase matches (field boosts on t
 
 _QUOTES = '"“”'
 _TOKEN_RE = re.compile(
-    rf"(?P<neg>-)?(?:(?P<field>[^\s:{_QUOTES}]+):)?"
+    rf"(?P<neg>-)?(?P<plus>\+)?(?:(?P<field>[^\s:{_QUOTES}]+):)?"
     rf"(?:[{_QUOTES}](?P<phrase>[^{_QUOTES}]*)[{_QUOTES}]?|(?P<word>[^\s{_QUOTES}]+))"
 )
 
@@ -92,12 +94,13 @@ class ParsedQuery:
     terms: list[str] = field(default_factory=list)  # unquoted chunks
     phrases: list[str] = field(default_factory=list)  # quoted phrases
     excluded: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)  # +word: must occur, as written
     filters: dict[str, list[str]] = field(default_factory=dict)
     excluded_filters: dict[str, list[str]] = field(default_factory=dict)  # -field:value
 
     @property
     def positive(self) -> list[str]:
-        return self.terms + self.phrases
+        return self.terms + self.phrases + self.required
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,6 +147,8 @@ def parse(text: str) -> ParsedQuery:
             continue
         if neg:
             pq.excluded.append(value)
+        elif m.group("plus"):
+            pq.required.append(value)
         elif quoted:
             pq.phrases.append(value)
         else:
@@ -160,9 +165,12 @@ class Clause:
     encoded: str
 
 
-def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | None:
+def chunk_clause(
+    chunk: str, dictionary: str = DEFAULT_DICTIONARY, weight: float = 1.0
+) -> Clause | None:
     """The chunk as word(s)/a word phrase in any word field, and as a unit-aligned
-    substring; None when the chunk has nothing searchable (punctuation only)."""
+    substring; None when the chunk has nothing searchable (punctuation only). ``weight``
+    scales its share of a document's score."""
     norm = normalize(chunk)
     words = word_texts(norm, dictionary)
     encoded = encode_units(norm)
@@ -170,7 +178,7 @@ def chunk_clause(chunk: str, dictionary: str = DEFAULT_DICTIONARY) -> Clause | N
         return None
     subs: list[Q.Query] = []
     for fname, boost in WORD_FIELDS.items():
-        b = boost * WORD_BOOST
+        b = boost * WORD_BOOST * weight
         if len(words) == 1:
             subs.append(Q.Term(fname, words[0], boost=b))
         else:

@@ -5,53 +5,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from functools import lru_cache
 
 from .analysis import normalize, word_texts
-
-_ENGLISH_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-    ]
-)
-
-
-@lru_cache(maxsize=1)
-def _thai_stop() -> frozenset[str]:
-    from pythainlp.corpus import thai_stopwords
-
-    return frozenset(thai_stopwords())
+from .stopwords import is_stopword
 
 
 def _keep(term: str) -> bool:
     if len(term) < 2 or term.isdigit() or re.fullmatch(r"[0-9.,/]+", term):
         return False
-    return term not in _thai_stop() and term not in _ENGLISH_STOP
+    return not is_stopword(term)
 
 
 def content_words(chunk: str, dictionary: str) -> list[str]:

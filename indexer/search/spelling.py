@@ -1,4 +1,8 @@
-""" "Did you mean": the nearest known words to a query that found nothing.
+""" "Did you mean": the nearest known words to a query's unknown words.
+
+A word is known when the segmentation dictionary or the index has it; a query of known words
+gets no suggestion, and the search offers one only when it finds more documents than the
+query did (:meth:`indexer.search.index.SearchIndex.search`).
 
 Each query chunk is corrected whole when it is short enough to be one misspelled word, else
 word by word: a word the index knows stays; a run of unknown words (the segmenter cuts a
@@ -17,16 +21,20 @@ far off are never compared, and the distances come from RapidFuzz (C++).
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from .analysis import normalize, word_texts
-from .dictionary import DEFAULT_DICTIONARY
+from .dictionary import DEFAULT_DICTIONARY, word_list
+from .stopwords import is_stopword
 
 FIELD = "text"
 # A chunk longer than this is a phrase, not one misspelled word: corrected word by word.
 WHOLE_WORD_MAX = 20
+# Shorter dictionary words are not taken as spelt right: misspellings segment into them.
+DICTIONARY_WORD_MIN = 4
 
 
 class Speller:
@@ -70,15 +78,29 @@ class Speller:
     ) -> str | None:
         """The query with its unknown words corrected; None when nothing changed."""
 
-        def known(w: str) -> bool:
+        words = _dictionary_words(dictionary)
+
+        def indexed(w: str) -> bool:
             return reader.doc_frequency(FIELD, w) > 0
+
+        def known(w: str) -> bool:
+            # a dictionary word of a few letters may be a piece of a misspelt word
+            # (งบประมาน -> งบ|ประ|มาน): only longer ones, and function words, count
+            return (
+                indexed(w)
+                or is_stopword(w)
+                or (len(w) >= DICTIONARY_WORD_MIN and w in words)
+                or not any(ch.isalpha() for ch in w)
+            )
 
         changed = False
         out = []
         for chunk in chunks:
             parts = word_texts(normalize(chunk), dictionary)
             whole = "".join(parts)
-            if known(whole):
+            # a question is made of known words: nothing to correct (correcting it whole
+            # would turn it into whatever indexed word is nearest)
+            if known(whole) or all(known(p) for p in parts):
                 out.append(whole)
                 continue
             candidate = self.nearest(reader, whole) if len(whole) <= WHOLE_WORD_MAX else None
@@ -87,7 +109,9 @@ class Speller:
                 changed = True
                 continue
             fixed = []
-            for run_known, run in _runs(parts, known):
+            # runs of words the index does not know: a misspelt word's pieces may be
+            # dictionary words ("เชียง|ไหม่")
+            for run_known, run in _runs(parts, indexed):
                 joined = "".join(run)
                 if run_known:
                     fixed.append(joined)
@@ -96,12 +120,19 @@ class Speller:
                 # of unknown pieces is corrected as one word first, then piece by piece
                 candidate = self.nearest(reader, joined) if len(run) > 1 else None
                 if candidate is None:
-                    pieces = [self.nearest(reader, w) or w for w in run]
+                    pieces = [w if known(w) else self.nearest(reader, w) or w for w in run]
                     candidate = "".join(pieces) if pieces != run else None
                 fixed.append(candidate or joined)
                 changed = changed or bool(candidate)
             out.append("".join(fixed))
         return " ".join(out) if changed else None
+
+
+@lru_cache(maxsize=2)
+def _dictionary_words(dictionary: str) -> frozenset[str]:
+    """The segmentation dictionary's words: a word in it is spelt right, even when no
+    document has it yet."""
+    return frozenset(word_list(dictionary)[2])
 
 
 def _runs(words: list[str], known) -> list[tuple[bool, list[str]]]:
