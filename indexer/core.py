@@ -11,7 +11,7 @@ from functools import cached_property
 
 from sqlalchemy import select, text
 
-from archive import ObjectStore
+from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
 from schemas.config import Settings
 from schemas.db import make_engine, make_session_factory, transaction
@@ -23,7 +23,23 @@ class Khlang:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = make_session_factory(self.engine)
-        self.store = ObjectStore(settings.objects_dir, settings.tmp_dir)
+        self.store: ObjectStore = open_object_store(
+            settings.object_store or settings.objects_dir,
+            settings.tmp_dir,
+            s3_options_from_env(),
+            own_tmp=bool(settings.object_store),
+        )
+        # The second copy (KHLANG_REPLICA), or None.
+        self.replica: ObjectStore | None = (
+            open_object_store(
+                settings.replica,
+                settings.tmp_dir,
+                s3_options_from_env("KHLANG_REPLICA_S3_"),
+                own_tmp=True,
+            )
+            if settings.replica
+            else None
+        )
 
     @classmethod
     def open(cls, data_dir=None, database_url=None) -> Khlang:
@@ -33,6 +49,7 @@ class Khlang:
         """Create or upgrade the data directory and the database (idempotent)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store.ensure()
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         migrate.upgrade(self.engine)
 
@@ -67,8 +84,7 @@ class Khlang:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {exc.__class__.__name__}"
-        store_root = self.store.root
-        checks["store"] = "ok" if store_root.is_dir() else "error: objects directory missing"
+        checks["store"] = self.store.health()
         try:
             if self.index.damaged() is not None:
                 # a search could not read it (damage the quick check below cannot see)

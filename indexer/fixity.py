@@ -33,9 +33,9 @@ def verify(core: Khlang, *, agent: str, progress: Callable[[int, int], None] | N
         if progress:
             progress(done, len(rows))
     orphans = [
-        {"sha256": name, "path": str(path), "misplaced": path != core.store.path_for(name)}
-        for name, path in core.store.iter_objects()
-        if name not in known or path != core.store.path_for(name)
+        {"sha256": name, "path": str(location), "misplaced": core.store.misplaced(name, location)}
+        for name, location in core.store.iter_objects()
+        if name not in known or core.store.misplaced(name, location)
     ]
     with core.transaction() as session:
         session.add_all(

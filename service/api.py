@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
+from archive.objectstore import S3ObjectStore
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
@@ -304,13 +305,15 @@ def download(document_id: int):
             return _not_found()
         sha256, mime = document.sha256, document.mime
         name = document.filename.rsplit("/", 1)[-1]
-    path = core().store.path_for(sha256)
-    if not path.is_file():
+    store = core().store
+    if not store.exists(sha256):
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
+    # A folder store hands Werkzeug the path (ranges, sendfile); an S3 store a stream.
+    body = store.open(sha256) if isinstance(store, S3ObjectStore) else store.path_for(sha256)
     # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
     # so Thai names survive every browser.
     response = send_file(
-        path, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
+        body, mimetype=mime, as_attachment=True, download_name=name, etag=sha256, max_age=0
     )
     if not name.isascii():
         # Werkzeug's fallback drops every Thai letter (filename=" .pdf"): a client that

@@ -104,3 +104,12 @@ def client(app):
 @pytest.fixture
 def anon_client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A real S3 server (SeaweedFS) on a loopback port for the whole test session."""
+    from tests.s3_server import seaweedfs
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
