@@ -32,6 +32,7 @@ from indexer.indexing import IndexingProcess, index_documents
 from indexer.inventory import resolve_item_code
 from indexer.links import is_container, link_document
 from indexer.prepare import Prefetcher, Prepared, prepare
+from indexer.replication import record_replication
 from indexer.sources import (
     DUPLICATE,
     INGESTED,
@@ -542,6 +543,13 @@ class Ingestor:
             if existing is None:
                 raise
             return self._record_duplicate(existing, staged, source)
+        if self.core.replica is not None:
+            # The second copy is made and read back before the file counts as done; an
+            # unreachable replica leaves it "pending" for `khlang replicate`.
+            with self._stage("replicate"):
+                record_replication(
+                    self.core, document_id, stored.sha256, agent=self.agent, batch_id=self.batch_id
+                )
         if not self.item_code and status == INGESTED:
             self._suggest_links(document_id)
         self._queue_index(document_id)

@@ -1,0 +1,224 @@
+"""Issue 20: a second copy of every original, checked and repaired; fixity in bounded,
+least-recently-checked-first runs with one report per run. Through `khlang` as operators
+run it, on real files with Thai names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from fpdf import FPDF
+from sqlalchemy import select
+
+from archive.objectstore import open_object_store
+from indexer.core import Khlang
+from schemas.config import Settings
+from schemas.models import Document, Event, FixityRun
+from tests.s3_server import ACCESS_KEY, SECRET_KEY, new_bucket
+
+THAI_FONT = Path("/usr/share/fonts/truetype/tlwg/Garuda.ttf")
+
+
+def make_files(folder, count=3):
+    """Real deliverables with Thai names: Word, PDF and plain text."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        kind = number % 3
+        if kind == 0:
+            path = folder / f"รายงานฉบับสมบูรณ์ {number}.docx"
+            document = docx.Document()
+            document.add_paragraph(f"รายงานผลการดำเนินโครงการพัฒนาการท่องเที่ยว ฉบับที่ {number}")
+            document.save(path)
+        elif kind == 1:
+            path = folder / f"สรุปโครงการ {number}.pdf"
+            pdf = FPDF()
+            pdf.add_page()
+            pdf.add_font("thai", fname=str(THAI_FONT))
+            pdf.set_font("thai", size=14)
+            pdf.cell(text=f"สรุปผลโครงการอบรมเกษตรกร รุ่นที่ {number}")
+            pdf.output(str(path))
+        else:
+            path = folder / f"บันทึกข้อความ {number}.txt"
+            path.write_text(f"บันทึกข้อความ เรื่อง ขอรายงานผลการประชุม ครั้งที่ {number}", "utf-8")
+        paths.append(path)
+    return paths
+
+
+class Khlang_CLI:
+    """`khlang` against one data directory with a given environment."""
+
+    def __init__(self, data_dir, env):
+        self.data_dir, self.env = data_dir, dict(env)
+        self.runner = CliRunner()
+
+    def __call__(self, *args):
+        from service.cli import main
+
+        return self.runner.invoke(main, ["--data-dir", str(self.data_dir), *args], env=self.env)
+
+    def json(self, *args, code=0):
+        result = self(*args, "--json")
+        assert result.exit_code == code, result.output
+        return json.loads(result.stdout)
+
+    def core(self, monkeypatch) -> Khlang:
+        for name, value in self.env.items():
+            monkeypatch.setenv(name, value)
+        return Khlang(Settings.load(self.data_dir))
+
+
+@pytest.fixture(params=["folder", "s3"])
+def replica_env(request, tmp_path):
+    if request.param == "folder":
+        return {"KHLANG_REPLICA": str(tmp_path / "อีกดิสก์" / "replica")}
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return {
+        "KHLANG_REPLICA": f"s3://{new_bucket(endpoint)}/สำเนา",
+        "KHLANG_REPLICA_S3_ENDPOINT_URL": endpoint,
+        "KHLANG_REPLICA_S3_REGION": "us-east-1",
+        "KHLANG_REPLICA_S3_ACCESS_KEY_ID": ACCESS_KEY,
+        "KHLANG_REPLICA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+    }
+
+
+def _flip_a_byte(store, sha256):
+    with store.open(sha256) as stream:
+        data = bytearray(stream.read())
+    data[len(data) // 2] ^= 0xFF
+    if hasattr(store, "client"):
+        store.client.put_object(Bucket=store.bucket, Key=store.key_for(sha256), Body=bytes(data))
+    else:
+        path = store.path_for(sha256)
+        path.chmod(0o644)
+        path.write_bytes(bytes(data))
+
+
+def _delete(store, sha256):
+    if hasattr(store, "client"):
+        store.client.delete_object(Bucket=store.bucket, Key=store.key_for(sha256))
+    else:
+        store.path_for(sha256).unlink()
+
+
+def test_every_new_original_gets_a_checked_second_copy_and_verify_repairs_either_copy(
+    tmp_path, replica_env, monkeypatch
+):
+    khlang = Khlang_CLI(tmp_path / "data", replica_env)
+    results = khlang.json("ingest", *map(str, make_files(tmp_path / "ส่งมอบ")))
+    assert [r["status"] for r in results] == ["ingested"] * 3
+    core = khlang.core(monkeypatch)
+    for entry in results:
+        assert core.replica.check(entry["sha256"]) == "ok"
+    with core.sessions() as session:
+        replicated = session.scalars(select(Event).where(Event.event_type == "replicated")).all()
+        assert sorted(e.outcome for e in replicated) == ["success"] * 3
+
+    lost, flipped = results[0], results[1]
+    _delete(core.store, lost["sha256"])  # the first copy is gone
+    _flip_a_byte(core.replica, flipped["sha256"])  # the second copy has gone bad
+    report = khlang.json("verify")
+
+    assert report["ok"] is True and report["missing"] == report["corrupt"] == []
+    repaired = {(r["filename"], r["copy"], r["was"]) for r in report["repaired"]}
+    assert repaired == {
+        (lost["filename"], "primary", "missing"),
+        (flipped["filename"], "replica", "corrupt"),
+    }
+    for entry in results:
+        assert core.store.check(entry["sha256"]) == core.replica.check(entry["sha256"]) == "ok"
+    with core.sessions() as session:
+        events = session.scalars(select(Event).where(Event.event_type == "repaired")).all()
+        assert sorted((e.document_id, e.detail["copy"]) for e in events) == sorted(
+            [(lost["document_id"], "primary"), (flipped["document_id"], "replica")]
+        )
+    again = khlang.json("verify")
+    assert again["ok"] and again["repaired"] == []
+    core.dispose()
+
+
+def test_both_copies_bad_is_a_failure_named_with_its_document(tmp_path, monkeypatch):
+    khlang = Khlang_CLI(tmp_path / "data", {"KHLANG_REPLICA": str(tmp_path / "replica")})
+    [entry] = khlang.json("ingest", str(make_files(tmp_path / "in", 1)[0]))
+    core = khlang.core(monkeypatch)
+    _flip_a_byte(core.store, entry["sha256"])
+    _delete(core.replica, entry["sha256"])
+
+    report = khlang.json("verify", code=1)
+
+    assert report["ok"] is False and report["repaired"] == []
+    assert [(c["filename"], c["copy"]) for c in report["corrupt"]] == [
+        (entry["filename"], "primary")
+    ]
+    assert [(m["filename"], m["copy"]) for m in report["missing"]] == [
+        (entry["filename"], "replica")
+    ]
+    core.dispose()
+
+
+def test_khlang_replicate_catches_up_an_existing_archive(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    files = make_files(tmp_path / "in", 4)
+    assert Khlang_CLI(data_dir, {}).json("ingest", *map(str, files))
+    replica = tmp_path / "replica"
+    khlang = Khlang_CLI(data_dir, {"KHLANG_REPLICA": str(replica)})
+
+    first = khlang("replicate", "--progress")
+    assert first.exit_code == 0, first.output
+    assert "ทำสำเนาแล้ว 4 ไฟล์ (replicated 4 files)" in first.stdout
+    assert khlang.json("replicate") == {"ok": True, "replicated": 0, "pending": []}
+    store = open_object_store(replica, tmp_path / "tmp")
+    with khlang.core(monkeypatch).sessions() as session:
+        for sha256 in session.scalars(select(Document.sha256)):
+            assert store.check(sha256) == "ok"
+
+
+def test_replicate_without_a_replica_says_so_in_thai_and_english(tmp_path):
+    result = Khlang_CLI(tmp_path / "data", {})("replicate")
+    assert result.exit_code == 2
+    assert "KHLANG_REPLICA" in result.output and "ยังไม่ได้ตั้ง" in result.output
+
+
+def _checked_documents(core) -> list[set[int]]:
+    """Which documents each fixity run checked, in run order (from the events)."""
+    with core.sessions() as session:
+        events = session.scalars(
+            select(Event).where(Event.event_type == "fixity-check").order_by(Event.id)
+        ).all()
+        runs = session.scalars(select(FixityRun).order_by(FixityRun.id)).all()
+        sizes = [run.checked for run in runs]
+    groups, start = [], 0
+    for size in sizes:
+        groups.append({e.document_id for e in events[start : start + size]})
+        start += size
+    return groups
+
+
+def test_bounded_runs_check_the_least_recently_checked_first_and_cover_the_store(
+    tmp_path, monkeypatch
+):
+    khlang = Khlang_CLI(tmp_path / "data", {})
+    results = khlang.json("ingest", *map(str, make_files(tmp_path / "in", 5)))
+    ids = sorted(r["document_id"] for r in results)
+
+    runs = [khlang.json("verify", "--max-objects", "2") for _ in range(3)]
+
+    assert [(r["checked"], r["total"], r["complete"]) for r in runs] == [(2, 5, False)] * 3
+    core = khlang.core(monkeypatch)
+    first, second, third = _checked_documents(core)
+    assert first == set(ids[:2]) and second == set(ids[2:4])
+    assert third == {ids[4], ids[0]}  # the never-checked one, then the oldest check
+    full = khlang.json("verify", "--max-duration", "30m")
+    assert (full["checked"], full["complete"]) == (5, True)
+    with core.sessions() as session:
+        assert session.query(FixityRun).count() == 4
+    core.dispose()
+
+
+def test_a_bad_duration_is_refused_with_a_reason(tmp_path):
+    result = Khlang_CLI(tmp_path / "data", {})("verify", "--max-duration", "ครึ่งชั่วโมง")
+    assert result.exit_code == 2
+    assert "ไม่ใช่ระยะเวลา" in result.output and "not a duration" in result.output
