@@ -15,7 +15,7 @@ from archive.objectstore import ObjectStore, open_object_store, s3_options_from_
 from schemas import migrate
 from schemas.config import Settings
 from schemas.db import make_engine, make_session_factory, transaction
-from schemas.models import Setting
+from schemas.models import FixityRun, Setting
 
 
 class Khlang:
@@ -85,6 +85,7 @@ class Khlang:
         except Exception as exc:
             checks["database"] = f"error: {exc.__class__.__name__}"
         checks["store"] = self.store.health()
+        checks["fixity"] = self._fixity_health()
         try:
             if self.index.damaged() is not None:
                 # a search could not read it (damage the quick check below cannot see)
@@ -94,6 +95,19 @@ class Khlang:
         except Exception as exc:
             checks["index"] = f"error: {exc.__class__.__name__}"
         return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}
+
+    def _fixity_health(self) -> str:
+        """The last `khlang verify` run: a failure it found stays visible until a run passes."""
+        try:
+            with self.sessions() as session:
+                run = session.scalars(
+                    select(FixityRun).order_by(FixityRun.id.desc()).limit(1)
+                ).first()
+        except Exception as exc:
+            return f"error: {exc.__class__.__name__}"
+        if run is None or run.ok:
+            return "ok"
+        return f"error: fixity run #{run.id} found {run.failures} failures"
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from indexer import provenance as ev
 from indexer.core import Khlang
@@ -22,19 +22,27 @@ TOOL = "khlang verify (sha256)"
 
 
 def _least_recently_checked(core: Khlang) -> list[tuple[int, str, str]]:
-    last_check = (
-        select(Event.document_id, func.max(Event.at).label("at"))
+    """Every document in the order a run checks them: those whose last check failed (so a
+    failure stays reported until it is mended), then never checked, then the oldest check."""
+    last_id = (
+        select(func.max(Event.id).label("id"))
         .where(Event.event_type == ev.FIXITY_CHECK)
         .group_by(Event.document_id)
         .subquery()
     )
+    last = (
+        select(Event.document_id, Event.at, Event.outcome)
+        .join(last_id, last_id.c.id == Event.id)
+        .subquery()
+    )
+    failed_first = case((last.c.outcome == "failure", 0), else_=1)
     with core.sessions() as session:
         return [
             tuple(row)
             for row in session.execute(
                 select(Document.id, Document.sha256, Document.filename)
-                .outerjoin(last_check, last_check.c.document_id == Document.id)
-                .order_by(last_check.c.at.asc().nulls_first(), Document.id)
+                .outerjoin(last, last.c.document_id == Document.id)
+                .order_by(failed_first, last.c.at.asc().nulls_first(), Document.id)
             )
         ]
 

@@ -55,10 +55,12 @@ class Khlang_CLI:
         self.data_dir, self.env = data_dir, dict(env)
         self.runner = CliRunner()
 
-    def __call__(self, *args):
+    def __call__(self, *args, input=None):
         from service.cli import main
 
-        return self.runner.invoke(main, ["--data-dir", str(self.data_dir), *args], env=self.env)
+        return self.runner.invoke(
+            main, ["--data-dir", str(self.data_dir), *args], env=self.env, input=input
+        )
 
     def json(self, *args, code=0):
         result = self(*args, "--json")
@@ -222,3 +224,120 @@ def test_a_bad_duration_is_refused_with_a_reason(tmp_path):
     result = Khlang_CLI(tmp_path / "data", {})("verify", "--max-duration", "ครึ่งชั่วโมง")
     assert result.exit_code == 2
     assert "ไม่ใช่ระยะเวลา" in result.output and "not a duration" in result.output
+
+
+PASSWORD = "รหัสผ่าน-ยาว-พอ-2567"
+
+
+def _web(khlang, monkeypatch):
+    """The service over the same data directory, and `login(name)` through the form."""
+    import re
+
+    from service import create_app
+
+    for name, value in khlang.env.items():
+        monkeypatch.setenv(name, value)
+    app = create_app({"TESTING": True, "KHLANG_DATA_DIR": str(khlang.data_dir)})
+
+    def login(name):
+        client = app.test_client()
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        response = client.post(
+            "/login", data={"name": name, "password": PASSWORD, "csrf_token": token, "next": "/"}
+        )
+        assert response.status_code == 302, response.text
+        return client
+
+    return app, login
+
+
+def _add_user(khlang, name, role):
+    result = khlang("users", "add", name, "--role", role, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_fixity_failure_shows_on_healthz_and_the_admin_page_until_it_is_mended(
+    tmp_path, monkeypatch
+):
+    khlang = Khlang_CLI(tmp_path / "data", {})
+    files = make_files(tmp_path / "in", 3)
+    results = khlang.json("ingest", *map(str, files))
+    victim = results[2]
+    core = khlang.core(monkeypatch)
+    _flip_a_byte(core.store, victim["sha256"])
+    report = khlang.json("verify", code=1)
+    assert [c["filename"] for c in report["corrupt"]] == [victim["filename"]]
+    _add_user(khlang, "admin", "admin")
+    _add_user(khlang, "viewer", "viewer")
+    app, login = _web(khlang, monkeypatch)
+
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["checks"]["fixity"].startswith("error: fixity run")
+    admin = login("admin")
+    page = admin.get("/admin/preservation")
+    assert page.status_code == 200
+    assert "ไม่ผ่าน" in page.text and "ไฟล์เสียหาย" in page.text
+    assert victim["filename"] in page.text and victim["sha256"] in page.text
+    english = admin.get("/admin/preservation?lang=en").text
+    assert "FAILED" in english and "corrupt" in english
+    assert login("viewer").get("/admin/preservation").status_code == 403
+    assert app.test_client().get("/admin/preservation").status_code in (302, 401)
+
+    # The original arrives again (its hash checked as it is staged) and heals the object;
+    # the next bounded run re-checks the failed document first and clears the alarm.
+    source = next(p for p in files if p.name == victim["filename"])
+    assert khlang.json("ingest", str(source))[0]["status"] == "duplicate"
+    mended = khlang.json("verify", "--max-objects", "1")
+    assert mended["ok"] and mended["checked"] == 1
+    with core.sessions() as session:
+        last = session.scalars(
+            select(Event).where(Event.event_type == "fixity-check").order_by(Event.id.desc())
+        ).first()
+        assert last.document_id == victim["document_id"]
+    assert app.test_client().get("/healthz").status_code == 200
+    after = admin.get("/admin/preservation?lang=th").text
+    assert "ผ่าน" in after and "ไม่ผ่าน" not in after
+    core.dispose()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_replica_holds_files_as_not_yet_replicated(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    unreachable = {
+        "KHLANG_REPLICA": "s3://offsite/khlang",
+        "KHLANG_REPLICA_S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
+        "KHLANG_REPLICA_S3_ACCESS_KEY_ID": ACCESS_KEY,
+        "KHLANG_REPLICA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+        "KHLANG_REPLICA_S3_REGION": "us-east-1",
+    }
+    khlang = Khlang_CLI(data_dir, unreachable)
+    results = khlang.json("ingest", *map(str, make_files(tmp_path / "in", 2)))
+    assert [r["status"] for r in results] == ["ingested", "ingested"]
+    core = khlang.core(monkeypatch)
+    with core.sessions() as session:
+        events = session.scalars(select(Event).where(Event.event_type == "replicated")).all()
+        assert [e.outcome for e in events] == ["pending", "pending"]
+        assert all("Could not connect" in e.detail["reason"] for e in events)
+    _add_user(khlang, "admin", "admin")
+    _app, login = _web(khlang, monkeypatch)
+    page = login("admin").get("/admin/preservation").text
+    assert "ยังไม่ได้ทำสำเนาที่สอง" in page and "<strong>2</strong>" in page
+    assert all(r["filename"] in page for r in results)
+    still = khlang("replicate")
+    assert still.exit_code == 1 and "ยังทำสำเนาไม่ได้ (not yet replicated)" in still.stdout
+    core.dispose()
+
+    # The replica is back (here: a folder instead of the lost endpoint).
+    back = Khlang_CLI(data_dir, {"KHLANG_REPLICA": str(tmp_path / "replica")})
+    assert back.json("replicate")["replicated"] == 2
+    _app, login = _web(back, monkeypatch)
+    assert "ทุกไฟล์มีสำเนาที่สองแล้ว" in login("admin").get("/admin/preservation").text
