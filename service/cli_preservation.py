@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -133,3 +134,68 @@ def register(main: click.Group) -> None:
                     f"{entry['filename']}"
                 )
         sys.exit(0 if report["ok"] else 1)
+
+    @main.group("export")
+    def export_group() -> None:
+        """ส่งออกข้อมูล (export)."""
+
+    @export_group.command("bag")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    @click.option("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. (fiscal year, B.E.)")
+    @click.option("--project", help="ชื่อหรือรหัสโครงการ (project name or code)")
+    @click.option("--item", "item_code", help="รหัสรายการในบัญชี (inventory item code)")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def export_bag(ctx, directory, fiscal_year, project, item_code, as_json):
+        """เขียนแพ็กเกจ BagIt ของต้นฉบับ ข้อมูล และประวัติ (write a BagIt bag of the
+        originals, their metadata and provenance, for another office)."""
+        from indexer.bags import BagError
+        from indexer.bags import export_bag as run_export
+
+        core = open_core(ctx)
+        try:
+            report = run_export(
+                core,
+                Path(directory),
+                agent=default_agent(),
+                fiscal_year=fiscal_year,
+                project=project,
+                item_code=item_code,
+            )
+        except BagError as exc:
+            fail(str(exc))
+        if as_json:
+            dump(report)
+        else:
+            click.echo(
+                f"ส่งออก {report['documents']} เอกสาร ไปที่ {report['bag']} "
+                f"(exported {report['documents']} documents to {report['bag']})"
+            )
+
+    @main.group("import")
+    def import_group() -> None:
+        """นำเข้าข้อมูล (import)."""
+
+    @import_group.command("bag")
+    @click.argument("directory", type=click.Path(file_okay=False, exists=True))
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def import_bag(ctx, directory, as_json):
+        """นำเข้าแพ็กเกจ BagIt จากคลังอื่น ตรวจ manifest ก่อน (restore a bag from another
+        installation, verified against its manifests)."""
+        from indexer.bags import BagError
+        from indexer.bags import import_bag as run_import
+
+        core = open_core(ctx)
+        try:
+            report = run_import(core, Path(directory), agent=default_agent())
+        except BagError as exc:
+            fail(str(exc))
+        if as_json:
+            dump(report)
+        else:
+            click.echo(
+                f"นำเข้า {report['imported']} เอกสาร ซ้ำ {len(report['duplicates'])} "
+                f"(imported {report['imported']} documents, "
+                f"{len(report['duplicates'])} already here)"
+            )
