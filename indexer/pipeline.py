@@ -11,6 +11,7 @@ adopted by the next ingestion of the same bytes), never a document without its e
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -48,6 +49,14 @@ from indexer.workers import worker_context
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _receive_error(exc: OSError) -> str:
+    """Why a file could not be received: a full store is the operator's to fix, not the file's."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return message("no-space", reason=exc.strerror)
+    return message("unreadable", reason=exc.strerror)
+
 
 # How long "there is no inventory" is believed before the database is asked again.
 INVENTORY_RECHECK = 5.0  # seconds
@@ -313,7 +322,7 @@ class Ingestor:
                 limit = f"{self.core.settings.max_file_size:,}"
                 return self._reject(source, message("too-large", limit=limit))
             except OSError as exc:
-                return self._reject(source, message("unreadable", reason=exc.strerror))
+                return self._reject(source, _receive_error(exc))
         try:
             existing = self._existing_document_id(staged.sha256)
             if existing is not None:

@@ -125,6 +125,9 @@ MESSAGES = {
     "symlink": "ไม่รับลิงก์สัญลักษณ์ (symbolic links are not followed)",
     "zero-byte": "ไฟล์ว่าง ขนาด 0 ไบต์ (zero-byte file)",
     "unreadable": "อ่านไฟล์ไม่ได้ (the file cannot be read: {reason})",
+    "no-space": "ที่เก็บต้นฉบับเต็ม ไฟล์นี้ยังไม่ถูกเก็บ นำเข้าใหม่เมื่อเพิ่มพื้นที่แล้ว "
+    "(the store is out of space: {reason}; the file was not kept, ingest it again once "
+    "space is freed)",
     "too-large": "ไฟล์ใหญ่เกินขนาดที่กำหนด {limit} ไบต์ (file is over the size limit)",
     "not-a-file": "ไม่ใช่ไฟล์ปกติ (not a regular file)",
     "unexpected": "เกิดข้อผิดพลาดที่ไม่คาดคิดกับไฟล์นี้ รายละเอียดอยู่ในบันทึกของระบบ "
