@@ -67,6 +67,15 @@ def libpq_url(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _run_tool(command: list[str]) -> None:
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        # the URL (with any password) is left out of the message
+        raise BackupError(
+            f"{command[0]} ล้มเหลว ({command[0]} failed): {finished.stderr.strip()[-1000:]}"
+        )
+
+
 def _backup_database(settings: Settings, destination: Path) -> dict:
     if settings.is_sqlite:
         source_path = make_url(settings.database_url).database
@@ -86,16 +95,14 @@ def _backup_database(settings: Settings, destination: Path) -> dict:
             "(pg_dump not found: install postgresql-client, or run pg_dump --format=custom "
             "yourself and keep it in the backup folder as database.pgdump)"
         )
-    subprocess.run(
+    _run_tool(
         [
             "pg_dump",
             "--format=custom",
             "--no-owner",
             f"--file={destination / 'database.pgdump'}",
             libpq_url(settings.database_url),
-        ],
-        check=True,
-        capture_output=True,
+        ]
     )
     return {"database": "database.pgdump", "method": "pg_dump --format=custom"}
 
@@ -185,15 +192,14 @@ def restore(settings: Settings, source: Path, *, agent: str, progress=None) -> d
                 f"ลงฐานข้อมูล PostgreSQL ที่ว่าง (restore with pg_restore into an empty "
                 f"PostgreSQL database named by KHLANG_DATABASE_URL)"
             )
-        subprocess.run(
+        _run_tool(
             [
                 "pg_restore",
                 "--no-owner",
+                "--exit-on-error",
                 f"--dbname={libpq_url(settings.database_url)}",
                 str(source / "database.pgdump"),
-            ],
-            check=True,
-            capture_output=True,
+            ]
         )
     if (source / "secret_key").is_file():
         shutil.copy2(source / "secret_key", settings.data_dir / "secret_key")

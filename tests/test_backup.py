@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from schemas.models import Document
+from tests.conftest import PG_URL, _reset_postgres
 from tests.test_preservation import Khlang_CLI
 from tests.waiting import wait_until
 
@@ -115,3 +118,30 @@ def test_restore_refuses_a_data_directory_in_use_and_a_folder_that_is_no_backup(
     (tmp_path / "อื่น").mkdir()
     not_backup = Khlang_CLI(tmp_path / "ข", {})("restore", str(tmp_path / "อื่น"))
     assert not_backup.exit_code == 2 and "not a Khlang backup" in not_backup.output
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="needs KHLANG_TEST_DATABASE_URL")
+def test_a_postgresql_installation_comes_back_through_pg_dump_and_pg_restore(tmp_path, monkeypatch):
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("the PostgreSQL client tools are not installed")
+    _reset_postgres(PG_URL)
+    env = {"KHLANG_DATABASE_URL": PG_URL}
+    khlang_a = Khlang_CLI(tmp_path / "ก", env)
+    letters = _many_letters(tmp_path / "หนังสือ", 5)
+    assert khlang_a("ingest", str(letters)).exit_code == 0
+    core_a = khlang_a.core(monkeypatch)
+    documents_a = _documents(core_a)
+    core_a.dispose()
+    made = khlang_a.json("backup", str(tmp_path / "สำรอง"))
+    assert made["method"] == "pg_dump --format=custom" and made["documents"] == 5
+
+    _reset_postgres(PG_URL)  # the new installation's empty database
+    khlang_b = Khlang_CLI(tmp_path / "ข", env)
+    khlang_b.json("restore", str(tmp_path / "สำรอง"))
+
+    assert khlang_b.json("verify")["ok"]
+    core_b = khlang_b.core(monkeypatch)
+    assert _documents(core_b) == documents_a
+    assert len(khlang_b.json("search", "ท่องเที่ยวเชิงเกษตร")["hits"]) == 5
+    core_b.dispose()
