@@ -113,3 +113,12 @@ def s3_endpoint(tmp_path_factory):
 
     with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(params=DATABASES)
+def database_env(request) -> dict[str, str]:
+    """The same journey on SQLite and, where available, PostgreSQL (as ``any_core``)."""
+    if request.param == "sqlite":
+        return {}
+    _reset_postgres(PG_URL)
+    return {"KHLANG_DATABASE_URL": PG_URL}

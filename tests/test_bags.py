@@ -22,10 +22,11 @@ INVENTORY = [
 
 
 @pytest.fixture
-def office_a(tmp_path):
+def office_a(tmp_path, database_env):
     """An archive with four documents, an inventory, and two documents linked to an item
-    of the tourism project."""
-    khlang = Khlang_CLI(tmp_path / "สำนักงาน-ก", {})
+    of the tourism project (on SQLite, and on PostgreSQL where available: the bag then
+    travels from PostgreSQL to another office's SQLite)."""
+    khlang = Khlang_CLI(tmp_path / "สำนักงาน-ก", database_env)
     results = khlang.json("ingest", *map(str, make_files(tmp_path / "ส่งมอบ", 4)))
     assert all(r["status"] == "ingested" for r in results)
     sheet = tmp_path / "บัญชีทรัพยากร 2562.csv"

@@ -51,8 +51,12 @@ def make_files(folder, count=3):
 class Khlang_CLI:
     """`khlang` against one data directory with a given environment."""
 
+    # Settings one installation's test may have put in the environment, unset for another.
+    ISOLATED = ("KHLANG_DATABASE_URL", "KHLANG_OBJECT_STORE", "KHLANG_REPLICA")
+
     def __init__(self, data_dir, env):
-        self.data_dir, self.env = data_dir, dict(env)
+        self.data_dir = data_dir
+        self.env = {**dict.fromkeys(self.ISOLATED), **env}
         self.runner = CliRunner()
 
     def __call__(self, *args, input=None):
@@ -67,9 +71,15 @@ class Khlang_CLI:
         assert result.exit_code == code, result.output
         return json.loads(result.stdout)
 
-    def core(self, monkeypatch) -> Khlang:
+    def apply(self, monkeypatch) -> None:
         for name, value in self.env.items():
-            monkeypatch.setenv(name, value)
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+
+    def core(self, monkeypatch) -> Khlang:
+        self.apply(monkeypatch)
         return Khlang(Settings.load(self.data_dir))
 
 
@@ -107,9 +117,9 @@ def _delete(store, sha256):
 
 
 def test_every_new_original_gets_a_checked_second_copy_and_verify_repairs_either_copy(
-    tmp_path, replica_env, monkeypatch
+    tmp_path, replica_env, database_env, monkeypatch
 ):
-    khlang = Khlang_CLI(tmp_path / "data", replica_env)
+    khlang = Khlang_CLI(tmp_path / "data", {**replica_env, **database_env})
     results = khlang.json("ingest", *map(str, make_files(tmp_path / "ส่งมอบ")))
     assert [r["status"] for r in results] == ["ingested"] * 3
     core = khlang.core(monkeypatch)
@@ -200,9 +210,9 @@ def _checked_documents(core) -> list[set[int]]:
 
 
 def test_bounded_runs_check_the_least_recently_checked_first_and_cover_the_store(
-    tmp_path, monkeypatch
+    tmp_path, database_env, monkeypatch
 ):
-    khlang = Khlang_CLI(tmp_path / "data", {})
+    khlang = Khlang_CLI(tmp_path / "data", database_env)
     results = khlang.json("ingest", *map(str, make_files(tmp_path / "in", 5)))
     ids = sorted(r["document_id"] for r in results)
 
@@ -235,8 +245,7 @@ def _web(khlang, monkeypatch):
 
     from service import create_app
 
-    for name, value in khlang.env.items():
-        monkeypatch.setenv(name, value)
+    khlang.apply(monkeypatch)
     app = create_app({"TESTING": True, "KHLANG_DATA_DIR": str(khlang.data_dir)})
 
     def login(name):
@@ -258,9 +267,9 @@ def _add_user(khlang, name, role):
 
 
 def test_a_fixity_failure_shows_on_healthz_and_the_admin_page_until_it_is_mended(
-    tmp_path, monkeypatch
+    tmp_path, database_env, monkeypatch
 ):
-    khlang = Khlang_CLI(tmp_path / "data", {})
+    khlang = Khlang_CLI(tmp_path / "data", database_env)
     files = make_files(tmp_path / "in", 3)
     results = khlang.json("ingest", *map(str, files))
     victim = results[2]
