@@ -350,3 +350,50 @@ def test_an_unreachable_replica_holds_files_as_not_yet_replicated(tmp_path, monk
     assert back.json("replicate")["replicated"] == 2
     _app, login = _web(back, monkeypatch)
     assert "ทุกไฟล์มีสำเนาที่สองแล้ว" in login("admin").get("/admin/preservation").text
+
+
+def test_an_upload_job_with_the_replica_unreachable_finishes_and_holds_its_files(
+    tmp_path, monkeypatch
+):
+    """Through POST /api/uploads: the job reports done and its file ingested (the first copy
+    is safe), and the file waits as not yet replicated instead of failing the job."""
+    from service.auth import create_token
+    from tests.waiting import wait_until
+
+    khlang = Khlang_CLI(
+        tmp_path / "data",
+        {
+            "KHLANG_REPLICA": "s3://offsite/khlang",
+            "KHLANG_REPLICA_S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
+            "KHLANG_REPLICA_S3_ACCESS_KEY_ID": ACCESS_KEY,
+            "KHLANG_REPLICA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "KHLANG_REPLICA_S3_REGION": "us-east-1",
+        },
+    )
+    assert khlang("init").exit_code == 0
+    app, _login = _web(khlang, monkeypatch)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = (
+        f"Bearer {create_token(app.extensions['khlang'], 'ส่งงาน', 'admin')}"
+    )
+    [letter] = make_files(tmp_path / "in", 1)
+    response = client.post(
+        "/api/uploads",
+        data={"files": [(letter.open("rb"), letter.name)]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.get_json()["job_id"]
+
+    def finished():
+        answer = client.get(f"/api/jobs/{job_id}").get_json()
+        return answer if answer["status"] != "running" else None
+
+    job = wait_until(finished, f"upload job {job_id} to finish", every=0.2)
+    assert job["status"] == "finished", job
+    [entry] = job["files"]
+    assert entry["status"] == "ingested"
+    core = app.extensions["khlang"]
+    from indexer.replication import not_yet_replicated
+
+    assert [row[0] for row in not_yet_replicated(core)] == [entry["document_id"]]
