@@ -19,6 +19,7 @@ from indexer.replication import copy_and_check
 from schemas.models import Document, Event, FixityRun, utcnow
 
 TOOL = "khlang verify (sha256)"
+EVENTS_PER_COMMIT = 500
 
 
 def _least_recently_checked(core: Khlang) -> list[tuple[int, str, str]]:
@@ -125,14 +126,15 @@ def verify(
                 **({"copies": states, "repaired": sorted(repairs)} if core.replica else {}),
             )
         )
+        if len(events) >= EVENTS_PER_COMMIT:
+            _record(core, events)  # a run stopped by its timer or killed keeps what it did
         if progress:
             progress(checked, len(rows))
     complete = checked == len(everything)
     # Listing every object of a large store is a long job of its own: a run cut short by
     # its limits leaves the orphan search to the next full run.
     orphans = _orphans(core) if complete else []
-    with core.transaction() as session:
-        ev.record_rows(session, events)
+    _record(core, events)
     report = {
         # An orphan (object with no document) is what a crash between the store and the
         # database leaves: harmless, adopted by the next ingestion of its bytes, but the
@@ -148,6 +150,12 @@ def verify(
     }
     report["run_id"] = _record_run(core, report, agent, started_at)
     return report
+
+
+def _record(core: Khlang, events: list[dict]) -> None:
+    with core.transaction() as session:
+        ev.record_rows(session, events)
+    events.clear()
 
 
 def _location(core: Khlang, copy: str, sha256: str) -> str:
