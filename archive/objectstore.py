@@ -14,6 +14,7 @@ folder (hashed as they arrive, identified and extracted there), then committed t
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
@@ -83,6 +84,11 @@ def _checksum(digest_hex: str) -> str:
 
 class S3ObjectStore(LocalObjectStore):
     """Objects in an S3 bucket under ``PREFIX/ab/cd/<sha256>``; staging stays local."""
+
+    # Larger files go up in parts (a single PUT stops at 5 GiB, and a failed part is
+    # retried alone); each part carries its own SHA-256, which the store checks.
+    multipart_threshold = 64 * 1024**2
+    part_size = 16 * 1024**2
 
     def __init__(self, url: str, tmp_dir: Path, *, client=None, options: dict | None = None):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
@@ -175,6 +181,8 @@ class S3ObjectStore(LocalObjectStore):
         from botocore.exceptions import ClientError
 
         conditions = {"IfNoneMatch": "*"} if if_absent else {}
+        if staged.size > self.multipart_threshold:
+            return self._upload_in_parts(staged, conditions)
         try:
             with open(staged.path, "rb") as body:
                 self._call(
@@ -189,6 +197,52 @@ class S3ObjectStore(LocalObjectStore):
             code = exc.response.get("Error", {}).get("Code")
             if if_absent and code in ("PreconditionFailed", "ConditionalRequestConflict"):
                 return False  # these bytes are already kept: never overwrite them
+            raise
+        return True
+
+    def _upload_in_parts(self, staged: Staged, conditions: dict) -> bool:
+        from botocore.exceptions import ClientError
+
+        key = self.key_for(staged.sha256)
+        if conditions and self.exists(staged.sha256):
+            return False  # spare the upload; the conditional completion is the real guard
+        upload_id = self._call(
+            self.client.create_multipart_upload, Key=key, ChecksumAlgorithm="SHA256"
+        )["UploadId"]
+        parts = []
+        try:
+            with open(staged.path, "rb") as body:
+                while chunk := body.read(self.part_size):
+                    checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+                    answer = self._call(
+                        self.client.upload_part,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=len(parts) + 1,
+                        Body=chunk,
+                        ChecksumSHA256=checksum,
+                    )
+                    parts.append(
+                        {
+                            "PartNumber": len(parts) + 1,
+                            "ETag": answer["ETag"],
+                            "ChecksumSHA256": checksum,
+                        }
+                    )
+            self._call(
+                self.client.complete_multipart_upload,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                **conditions,
+            )
+        except BaseException as exc:
+            # if even the abort fails, the bucket's rule for incomplete uploads cleans up
+            with contextlib.suppress(Exception):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else ""
+            if conditions and code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
             raise
         return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import boto3
 import docx
@@ -202,3 +203,31 @@ def test_khlang_ingests_verifies_and_serves_originals_kept_in_s3(s3_endpoint, tm
     assert lost.exit_code == 1
     report = json.loads(lost.stdout)
     assert [m["filename"] for m in report["missing"]] == ["หนังสือราชการ เชียงใหม่.docx"]
+
+
+def test_a_large_file_goes_up_to_s3_in_checked_parts_and_still_never_overwrites(
+    s3_endpoint, tmp_path
+):
+    store = open_object_store(
+        f"s3://{new_bucket(s3_endpoint)}/วิดีโอ",
+        tmp_path / "tmp",
+        {
+            "endpoint_url": s3_endpoint,
+            "access_key_id": ACCESS_KEY,
+            "secret_access_key": SECRET_KEY,
+            "region": "us-east-1",
+        },
+    )
+    store.multipart_threshold = 1024**2  # as for a long training video, at test size
+    store.part_size = 5 * 1024**2  # S3's smallest part
+    store.ensure()
+    video = tmp_path / "วิดีโออบรม.mp4"
+    video.write_bytes(os.urandom(11 * 1024**2 + 123))
+
+    stored = store.put_file(video)
+
+    assert stored.created and store.check(stored.sha256) == "ok"
+    assert store.head(stored.sha256) == video.stat().st_size
+    listed = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
+    assert listed == []
+    assert store.put_file(video).created is False
