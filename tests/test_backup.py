@@ -145,3 +145,29 @@ def test_a_postgresql_installation_comes_back_through_pg_dump_and_pg_restore(tmp
     assert _documents(core_b) == documents_a
     assert len(khlang_b.json("search", "ท่องเที่ยวเชิงเกษตร")["hits"]) == 5
     core_b.dispose()
+
+
+def test_with_originals_in_s3_the_backup_lists_them_and_the_restore_finds_them(
+    s3_endpoint, tmp_path, monkeypatch
+):
+    from tests.s3_server import new_bucket, s3_environment
+
+    env = s3_environment(s3_endpoint, new_bucket(s3_endpoint), "คลัง")
+    khlang_a = Khlang_CLI(tmp_path / "ก", env)
+    assert khlang_a("ingest", str(_many_letters(tmp_path / "หนังสือ", 4))).exit_code == 0
+
+    made = khlang_a.json("backup", str(tmp_path / "สำรอง"))
+
+    assert made["objects"] == {"manifest": "objects-manifest.txt", "count": 4}
+    assert not (tmp_path / "สำรอง" / "objects").exists()
+    listed = (tmp_path / "สำรอง" / "objects-manifest.txt").read_text().splitlines()
+    core_a = khlang_a.core(monkeypatch)
+    assert sorted(line.split("  ")[0] for line in listed) == sorted(_documents(core_a))
+    assert all(line.split("  ")[1].startswith("s3://") for line in listed)
+    kept = (tmp_path / "สำรอง" / "settings.json").read_text()
+    assert env["KHLANG_S3_SECRET_ACCESS_KEY"] not in kept and "SECRET" not in kept
+    assert json.loads(kept)["settings"]["KHLANG_OBJECT_STORE"] == env["KHLANG_OBJECT_STORE"]
+    khlang_b = Khlang_CLI(tmp_path / "ข", env)
+    khlang_b.json("restore", str(tmp_path / "สำรอง"))
+    assert khlang_b.json("verify")["checked"] == 4
+    core_a.dispose()
