@@ -8,11 +8,12 @@ and the admin page counts what is not yet replicated.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from sqlalchemy import and_, exists, select
 
-from archive.objectstore import ObjectStore, copy_object
+from archive.objectstore import ObjectStore, StoreUnavailable, copy_object
 from indexer import provenance as ev
 from indexer.core import Khlang
 from schemas.models import Document, Event
@@ -28,15 +29,30 @@ def copy_and_check(source: ObjectStore, target: ObjectStore, sha256: str) -> Non
         raise OSError(f"{target.location(sha256)}: {state} after copying")
 
 
+# After the replica could not be reached, the next files of this process do not try again
+# for a while: a silent network (timeouts, retries) would otherwise cost every file seconds.
+RETRY_AFTER = 30.0  # seconds
+_unreachable: dict[str, tuple[float, str]] = {}  # replica -> (until, reason)
+
+
 def replicate_object(core: Khlang, sha256: str) -> tuple[str, str | None]:
     """("success", None) when the replica holds a checked copy, else ("pending", reason)."""
     if core.replica is None:
         return "success", None
+    where = core.replica.describe()
+    until, reason = _unreachable.get(where, (0.0, ""))
+    if time.monotonic() < until:
+        return "pending", f"{reason} (not tried again yet)"
     try:
         if core.replica.check(sha256) != "ok":
             copy_and_check(core.store, core.replica, sha256)
-    except Exception as exc:  # network, credentials, full disk: the job goes on
+    except StoreUnavailable as exc:
+        reason = f"{exc.__class__.__name__}: {exc}"
+        _unreachable[where] = (time.monotonic() + RETRY_AFTER, reason)
+        return "pending", reason
+    except Exception as exc:  # credentials, full disk, a bad copy: the job goes on
         return "pending", f"{exc.__class__.__name__}: {exc}"
+    _unreachable.pop(where, None)
     return "success", None
 
 
