@@ -83,6 +83,16 @@ class Khlang_CLI:
         return Khlang(Settings.load(self.data_dir))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_replica_memory():
+    """Each test starts as a new process would: no replica remembered as unreachable."""
+    from indexer import replication
+
+    replication._unreachable.clear()
+    yield
+    replication._unreachable.clear()
+
+
 @pytest.fixture(params=["folder", "s3"])
 def replica_env(request, tmp_path):
     if request.param == "folder":
