@@ -11,6 +11,7 @@ BENCHMARKS = [
     ("bench.bench_search", ["--docs", "20000"]),
     ("bench.bench_web", []),
     ("bench.bench_large_text", ["--mb", "20"]),
+    ("bench.bench_preservation", []),
 ]
 
 

@@ -11,11 +11,11 @@ from functools import cached_property
 
 from sqlalchemy import select, text
 
-from archive import ObjectStore
+from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
 from schemas.config import Settings
 from schemas.db import make_engine, make_session_factory, transaction
-from schemas.models import Document, Setting
+from schemas.models import Document, FixityRun, Setting
 
 
 class Khlang:
@@ -23,7 +23,23 @@ class Khlang:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = make_session_factory(self.engine)
-        self.store = ObjectStore(settings.objects_dir, settings.tmp_dir)
+        self.store: ObjectStore = open_object_store(
+            settings.object_store or settings.objects_dir,
+            settings.tmp_dir,
+            s3_options_from_env(),
+            own_tmp=bool(settings.object_store),
+        )
+        # The second copy (KHLANG_REPLICA), or None.
+        self.replica: ObjectStore | None = (
+            open_object_store(
+                settings.replica,
+                settings.tmp_dir,
+                s3_options_from_env("KHLANG_REPLICA_S3_"),
+                own_tmp=True,
+            )
+            if settings.replica
+            else None
+        )
 
     @classmethod
     def open(cls, data_dir=None, database_url=None) -> Khlang:
@@ -33,6 +49,7 @@ class Khlang:
         """Create or upgrade the data directory and the database (idempotent)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store.ensure()
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         migrate.upgrade(self.engine)
 
@@ -76,8 +93,8 @@ class Khlang:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {exc.__class__.__name__}"
-        store_root = self.store.root
-        checks["store"] = "ok" if store_root.is_dir() else "error: objects directory missing"
+        checks["store"] = self.store.health()
+        checks["fixity"] = self._fixity_health()
         try:
             if self.index.damaged() is not None:
                 # a search could not read it (damage the quick check below cannot see)
@@ -89,6 +106,19 @@ class Khlang:
         except Exception as exc:
             checks["index"] = f"error: {exc.__class__.__name__}"
         return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}
+
+    def _fixity_health(self) -> str:
+        """The last `khlang verify` run: a failure it found stays visible until a run passes."""
+        try:
+            with self.sessions() as session:
+                run = session.scalars(
+                    select(FixityRun).order_by(FixityRun.id.desc()).limit(1)
+                ).first()
+        except Exception as exc:
+            return f"error: {exc.__class__.__name__}"
+        if run is None or run.ok:
+            return "ok"
+        return f"error: fixity run #{run.id} found {run.failures} failures"
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -33,6 +33,7 @@ from indexer.indexing import IndexingProcess, index_documents
 from indexer.inventory import resolve_item_code
 from indexer.links import is_container, link_document
 from indexer.prepare import Prefetcher, Prepared, prepare
+from indexer.replication import record_replication
 from indexer.sources import (
     DUPLICATE,
     INGESTED,
@@ -48,6 +49,14 @@ from indexer.workers import worker_context
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _receive_error(exc: OSError) -> str:
+    """Why a file could not be received: a full store is the operator's to fix, not the file's."""
+    if is_no_space(exc):
+        return NO_SPACE
+    return message("unreadable", reason=exc.strerror)
+
 
 # How long "there is no inventory" is believed before the database is asked again.
 INVENTORY_RECHECK = 5.0  # seconds
@@ -321,9 +330,7 @@ class Ingestor:
                 limit = f"{self.core.settings.max_file_size:,}"
                 return self._reject(source, message("too-large", limit=limit))
             except OSError as exc:
-                if is_no_space(exc):  # writing our copy failed, not reading theirs
-                    return self._reject(source, NO_SPACE)
-                return self._reject(source, message("unreadable", reason=exc.strerror))
+                return self._reject(source, _receive_error(exc))
         try:
             existing = self._existing_document_id(staged.sha256)
             if existing is not None:
@@ -575,6 +582,13 @@ class Ingestor:
             if existing is None:
                 raise
             return self._record_duplicate(existing, staged, source)
+        if self.core.replica is not None:
+            # The second copy is made and read back before the file counts as done; an
+            # unreachable replica leaves it "pending" for `khlang replicate`.
+            with self._stage("replicate"):
+                record_replication(
+                    self.core, document_id, stored.sha256, agent=self.agent, batch_id=self.batch_id
+                )
         if not self.item_code and status == INGESTED:
             self._suggest_links(document_id)
         self._queue_index(document_id)

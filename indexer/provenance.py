@@ -28,6 +28,10 @@ INVENTORY_IMPORTED = "inventory-imported"
 INVENTORY_RETIRED = "inventory-retired"
 INVENTORY_RESTORED = "inventory-restored"
 DUE_DATE_SET = "due-date-set"
+REPLICATED = "replicated"  # outcome "pending" while the replica cannot be reached
+REPAIRED = "repaired"  # a missing or corrupt copy rewritten from the other copy
+EXPORTED = "exported"
+IMPORTED = "imported"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -48,6 +52,10 @@ EVENT_LABELS_TH = {
     INVENTORY_RETIRED: "ยกเลิกรายการในบัญชี",
     INVENTORY_RESTORED: "นำรายการในบัญชีกลับมาใช้",
     DUE_DATE_SET: "กำหนดวันส่งของรายการ",
+    REPLICATED: "ทำสำเนาที่สอง",
+    REPAIRED: "ซ่อมไฟล์จากสำเนาอีกชุด",
+    EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
+    IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
 }
 
 

@@ -57,6 +57,10 @@ class Settings:
     max_bundle_total: int = DEFAULT_MAX_BUNDLE_TOTAL
     max_bundle_ratio: int = DEFAULT_MAX_BUNDLE_RATIO
     max_bundle_files: int = DEFAULT_MAX_BUNDLE_FILES
+    # Where originals are kept: "" is <data-dir>/objects; else a folder or s3://BUCKET/PREFIX.
+    object_store: str = ""
+    # A second copy of every original (a folder on another disk, or s3://...); "" for none.
+    replica: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -100,6 +104,8 @@ class Settings:
             max_bundle_files=_from_env(
                 "KHLANG_MAX_BUNDLE_FILES", _positive_int, DEFAULT_MAX_BUNDLE_FILES
             ),
+            object_store=_store_spec("KHLANG_OBJECT_STORE"),
+            replica=_store_spec("KHLANG_REPLICA"),
         )
 
 
@@ -141,3 +147,18 @@ class ExtractionLimits:
                 "KHLANG_MAX_IMAGE_PIXELS", _positive_int, DEFAULT_MAX_IMAGE_PIXELS
             ),
         )
+
+
+def _store_spec(name: str) -> str:
+    value = (os.environ.get(name) or "").strip()
+    if value.startswith("s3://") and not value.removeprefix("s3://").split("/")[0]:
+        raise ConfigError(
+            f"{name}={value!r} ไม่มีชื่อ bucket ใช้รูปแบบ s3://BUCKET/PREFIX "
+            f"(no bucket name: use s3://BUCKET/PREFIX)"
+        )
+    if "://" in value and not value.startswith("s3://"):
+        raise ConfigError(
+            f"{name}={value!r} ใช้ได้เฉพาะโฟลเดอร์หรือ s3://BUCKET/PREFIX "
+            f"(only a folder or s3://BUCKET/PREFIX is supported)"
+        )
+    return value

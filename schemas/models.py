@@ -236,6 +236,24 @@ class Event(Base):
     document: Mapped[Document | None] = relationship(back_populates="events")
 
 
+class FixityRun(Base):
+    """One run of `khlang verify`: what it covered and what it found (the aggregated report
+    the admin page and /healthz show; each object's check is also an Event)."""
+
+    __tablename__ = "fixity_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    agent: Mapped[str] = mapped_column(String(255))
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # not repaired
+    repaired: Mapped[int] = mapped_column(Integer, default=0)
+    # True when every document was checked (no --max-objects/--max-duration cut it short).
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 # --- Who may do what -------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
+from archive.objectstore import S3ObjectStore
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
@@ -328,12 +329,14 @@ def download(document_id: int):
             return _not_found()
         sha256, mime = document.sha256, document.mime
         name = document.filename.rsplit("/", 1)[-1]
-    path = core().store.path_for(sha256)
-    if not path.is_file():
+    store = core().store
+    if not store.exists(sha256):
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
     if _object_state(document_id, sha256) == "corrupt":
         return _object_corrupt()
-    response = send_file(path, mimetype=mime, etag=sha256, max_age=0)
+    # A folder store hands Werkzeug the path (ranges, sendfile); an S3 store a stream.
+    body = store.open(sha256) if isinstance(store, S3ObjectStore) else store.path_for(sha256)
+    response = send_file(body, mimetype=mime, etag=sha256, max_age=0)
     # Built by hand: a stored name may hold a CR, LF, quote or semicolon (see disposition).
     response.headers["Content-Disposition"] = attachment(name, f"document-{document_id}")
     return response

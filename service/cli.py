@@ -13,7 +13,7 @@ import time
 import click
 
 from indexer.core import default_agent
-from service import cli_accounts, cli_inventory
+from service import cli_accounts, cli_inventory, cli_preservation
 from service.cli_support import dump, fail, open_core
 
 
@@ -189,54 +189,6 @@ def show(ctx, document_id, as_json):
     click.echo(data["text"][:3000])
 
 
-ORPHANS_EXPLAINED = (
-    "  ไฟล์ไม่มีเจ้าของคือไฟล์ใน objects/ ที่ไม่มีเอกสารใดอ้างถึง มักเกิดเมื่อระบบหยุดระหว่างเก็บไฟล์"
-    "กับบันทึกข้อมูล: นำเข้าไฟล์ต้นฉบับนั้นอีกครั้ง ระบบจะรับไฟล์นี้เป็นของเอกสาร หรือย้ายออกถ้าไม่ต้องการ; "
-    "ไฟล์ที่อยู่ผิดที่ไม่ใช่ไฟล์ของคลัง ให้ย้ายออกจาก objects/\n"
-    "  (An orphan is a file in objects/ that no document refers to, usually left by a crash "
-    "between storing and recording: ingest the original file again and it is adopted, or "
-    "move it out if it is not wanted. A misplaced file, outside the objects/ab/cd/<sha256> "
-    "layout, is not an object: move it out of objects/.)"
-)
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def verify(ctx, as_json):
-    """ตรวจความถูกต้องของไฟล์ต้นฉบับทุกไฟล์ (re-hash every preserved object)."""
-    from indexer.fixity import verify as run_verify
-
-    core = open_core(ctx)
-    report = run_verify(core, agent=default_agent())
-    if as_json:
-        dump(report)
-    else:
-        click.echo(f"ตรวจแล้ว {report['checked']} เอกสาร (checked {report['checked']} documents)")
-        for entry in report["missing"]:
-            click.echo(
-                f"  ไฟล์หาย (missing): เอกสาร #{entry['document_id']} {entry['filename']} "
-                f"{entry['sha256']}"
-            )
-        for entry in report["corrupt"]:
-            click.echo(
-                f"  ไฟล์เสียหาย (corrupt): เอกสาร #{entry['document_id']} {entry['filename']} "
-                f"{entry['sha256']}"
-            )
-        for entry in report["orphans"]:
-            where = " อยู่ผิดที่ (misplaced)" if entry["misplaced"] else ""
-            click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan){where}: {entry['path']}")
-        if report["orphans"]:
-            click.echo(ORPHANS_EXPLAINED)
-        if not report["events_recorded"]:
-            click.echo(
-                "  บันทึกผลการตรวจลงฐานข้อมูลไม่ได้ เพราะพื้นที่ดิสก์เต็ม "
-                "(the results could not be recorded: the disk is full)"
-            )
-        click.echo("ผ่าน (ok)" if report["ok"] else "ไม่ผ่าน (FAILED)")
-    sys.exit(0 if report["ok"] else 1)
-
-
 @main.command()
 @click.option("--if-needed", is_flag=True, help="เฉพาะที่ขาดหรือล้าสมัย (only missing/stale)")
 @click.pass_context
@@ -344,6 +296,7 @@ def _strip_marks(snippet: str) -> str:
 
 cli_inventory.register(main)
 cli_accounts.register(main)
+cli_preservation.register(main)
 
 
 def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:

@@ -104,3 +104,21 @@ def client(app):
 @pytest.fixture
 def anon_client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A real S3 server (SeaweedFS) on a loopback port for the whole test session."""
+    from tests.s3_server import seaweedfs
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(params=DATABASES)
+def database_env(request) -> dict[str, str]:
+    """The same journey on SQLite and, where available, PostgreSQL (as ``any_core``)."""
+    if request.param == "sqlite":
+        return {}
+    _reset_postgres(PG_URL)
+    return {"KHLANG_DATABASE_URL": PG_URL}

@@ -163,7 +163,12 @@ def test_api_document_matches_cli_show(cli, client):
 def test_healthz_reports_database_store_and_index(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json()["checks"] == {"database": "ok", "store": "ok", "index": "ok"}
+    assert response.get_json()["checks"] == {
+        "database": "ok",
+        "store": "ok",
+        "index": "ok",
+        "fixity": "ok",
+    }
 
 
 def test_bad_input_gets_a_reason_per_file_and_nothing_stored_is_touched(cli, core, tmp_path):
