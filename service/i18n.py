@@ -25,6 +25,9 @@ EN = {
     "บัญชีทรัพยากร/ผลลัพธ์": "Inventory",
     "รายงานความครบถ้วน": "Gap report",
     "ค้นหาผลงานเดิม": "Reuse lookup",
+    # OCR confidence (issue 18)
+    "ตรวจทาน: ข้อความจากการสแกนอาจไม่ถูกต้อง": "Review: text read from a scan may be wrong",
+    "ข้อความจากการสแกนอาจไม่ถูกต้อง": "Text read from a scan may be wrong",
     "เข้าสู่ระบบ": "Log in",
     "ออกจากระบบ": "Log out",
     "ชื่อผู้ใช้": "User name",

@@ -77,7 +77,7 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 png = Path(tmp) / "image.png"
                 work.save(png)
                 try:
-                    raw = ocr.ocr_image(png)
+                    page_ocr = ocr.ocr_image_page(png)
                 except ocr.OcrUnavailable as exc:
                     result.ocr_skipped = str(exc)
                     result.no_text_reason = str(exc)
@@ -89,8 +89,10 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
-    repaired = repair(raw, layout=True)
+    repaired = repair(page_ocr.text, layout=True)
     result.text = repaired.text.strip()
+    if result.text:
+        result.metadata[ocr.CONFIDENCE_KEY] = {"1": page_ocr.confidence}
     add_repairs(result.repairs, repaired.repairs)
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:
