@@ -28,6 +28,7 @@ INVENTORY_IMPORTED = "inventory-imported"
 INVENTORY_RETIRED = "inventory-retired"
 INVENTORY_RESTORED = "inventory-restored"
 DUE_DATE_SET = "due-date-set"
+DERIVED = "derived"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -48,6 +49,7 @@ EVENT_LABELS_TH = {
     INVENTORY_RETIRED: "ยกเลิกรายการในบัญชี",
     INVENTORY_RESTORED: "นำรายการในบัญชีกลับมาใช้",
     DUE_DATE_SET: "กำหนดวันส่งของรายการ",
+    DERIVED: "สร้างสำเนาที่ค้นหาข้อความได้",
 }
 
 

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
+from indexer import searchable
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
@@ -307,6 +308,10 @@ def download(document_id: int):
     path = core().store.path_for(sha256)
     if not path.is_file():
         return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
+    return _send_object(path, mime, name, sha256, document_id)
+
+
+def _send_object(path: Path, mime: str, name: str, sha256: str, document_id: int):
     # Werkzeug writes both an ASCII fallback and an RFC 5987 filename* in UTF-8,
     # so Thai names survive every browser.
     response = send_file(
@@ -323,6 +328,26 @@ def download(document_id: int):
             f"filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
         )
     return response
+
+
+@bp.get("/api/documents/<int:document_id>/searchable.pdf")
+def download_searchable(document_id: int):
+    """The scan's searchable copy (recognised text as an invisible layer), not the original."""
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        sha256 = searchable.copy_of(session, document_id)
+        name = Path(document.filename.rsplit("/", 1)[-1]).stem + "-ค้นหาได้.pdf"
+    path = searchable.derived_store(core()).path_for(sha256) if sha256 else None
+    if path is None or not path.is_file():
+        return error(
+            404,
+            "no_searchable_copy",
+            "เอกสารนี้ไม่มีสำเนา PDF ที่ค้นหาข้อความได้ (มีเฉพาะไฟล์สแกนที่อ่านด้วย OCR)",
+            "this document has no searchable PDF copy (only OCR'd scans have one)",
+        )
+    return _send_object(path, "application/pdf", name, sha256, document_id)
 
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:

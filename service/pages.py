@@ -22,6 +22,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from indexer import searchable
 from indexer.extract import ocr
 from indexer.provenance import EVENT_LABELS_TH
 from schemas.models import Document
@@ -274,6 +275,7 @@ def document(document_id: int):
         if doc is None:
             abort(404)
         data = access.document_view(session, doc)
+        has_searchable_copy = searchable.copy_of(session, document_id) is not None
     text = data.pop("text") or ""
     similar = []
     try:
@@ -303,6 +305,7 @@ def document(document_id: int):
         letter=letter_rows(meta.get("letter") or {}),
         facts=fact_rows(meta),
         ocr_review=ocr.pages_to_review(meta.get("technical")),
+        has_searchable_copy=has_searchable_copy,
         deadlines=[d for d in meta.get("deadlines") or [] if isinstance(d, dict) and d.get("date")],
         technical=json.dumps(meta, ensure_ascii=False, indent=1, default=str) if meta else "",
         similar=similar,

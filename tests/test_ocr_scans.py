@@ -6,6 +6,8 @@ blur, grey JPEG, an image-only PDF with a Thai name), never stored as images. OC
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import random
 import re
@@ -15,9 +17,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
+from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, score, wrap_pdf
 from indexer.extract import ocr
+from indexer.fixity import verify
+from schemas.models import Document
 from service import create_app
 from service.auth import add_user
 from service.cli import main as cli_main
@@ -97,6 +103,41 @@ def test_scanned_letter_reads_right_on_its_page(any_core, tmp_path):
     confidence = shown["metadata"]["technical"][ocr.CONFIDENCE_KEY]["1"]
     assert confidence >= ocr.LOW_CONFIDENCE
     assert "ตรวจทาน" not in page
+
+
+def test_scan_gets_a_searchable_copy_beside_the_unchanged_original(core, tmp_path):
+    """The copy offered on the document page has the letter's text selectable in a PDF
+    viewer; the original downloads byte for byte as it came; the copy is a `derived` event,
+    not a document of its own."""
+    pdf, truth = scanned_letter(tmp_path, "หนังสือสแกน-สำเนา.pdf")
+    entry = ingest(core, pdf)
+    client = signed_in(core)
+    document_id = entry["document_id"]
+    page = client.get(f"/documents/{document_id}").text
+    link = f"/api/documents/{document_id}/searchable.pdf"
+    assert link in page and "ดาวน์โหลด PDF ที่ค้นหาข้อความได้" in page
+    copy = client.get(link)
+    assert copy.status_code == 200 and copy.mimetype == "application/pdf"
+    assert "filename*=UTF-8''" in copy.headers["Content-Disposition"]
+    [copy_page] = PdfReader(io.BytesIO(copy.data)).pages
+    layer = copy_page.extract_text()
+    number = truth.splitlines()[0].split()[-1]  # "0220.1/2916"
+    assert number in layer
+    words, total = score(truth, layer)["words"]
+    assert words / total >= 0.85, (words, total)
+    original = client.get(f"/api/documents/{document_id}/file")
+    assert original.data == pdf.read_bytes()
+    assert PdfReader(io.BytesIO(original.data)).pages[0].extract_text().strip() == ""
+    shown = client.get(f"/api/documents/{document_id}").get_json()
+    [derived] = [e for e in shown["provenance"] if e["event"] == "derived"]
+    assert derived["outcome"] == "success"
+    assert derived["detail"]["tool"].startswith("tesseract ")
+    assert "pypdf" in derived["detail"]["tool"]
+    assert derived["detail"]["sha256"] == hashlib.sha256(copy.data).hexdigest()
+    with core.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
+    # the copy is kept out of the preserved objects: `khlang verify` finds no orphan
+    assert verify(core, agent="test")["orphans"] == []
 
 
 def test_poorly_read_page_warns_on_its_page_and_in_search(core, tmp_path):

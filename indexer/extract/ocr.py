@@ -83,6 +83,7 @@ class OcrPage:
 
     text: str
     confidence: float | None
+    layer: bytes | None = None  # the text alone as an invisible PDF page (when asked for)
 
 
 def pages_to_review(technical: dict | None) -> list[int]:
@@ -127,9 +128,10 @@ def mean_confidence(tsv: str) -> float | None:
     return round(total / weight, 1) if weight else None
 
 
-def ocr_image_page(path: Path) -> OcrPage:
-    """OCR one image file with tesseract tha+eng: its text and confidence; raises
-    OcrUnavailable."""
+def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
+    """OCR one image file with tesseract tha+eng: its text and confidence, and with
+    ``layer`` the text as an invisible PDF page (indexer/extract/text_layer.py, from the same
+    recognition: no second OCR); raises OcrUnavailable."""
     check_ocr_available()
     with tempfile.TemporaryDirectory(prefix="khlang-ocr-") as tmp:
         try:
@@ -157,7 +159,17 @@ def ocr_image_page(path: Path) -> OcrPage:
                 + ")"
             )
         tsv = tsv_file.read_text("utf-8", "replace") if tsv_file.exists() else ""
-        return OcrPage(text_file.read_text("utf-8", "replace"), mean_confidence(tsv))
+        text = text_file.read_text("utf-8", "replace")
+        page = OcrPage(text, mean_confidence(tsv))
+        if layer:
+            from PIL import Image
+
+            from .text_layer import invisible_page
+
+            with Image.open(prepared) as image:
+                size = image.size
+            page.layer = invisible_page(text, tsv, size, RASTER_DPI)
+        return page
 
 
 def ocr_image(path: Path) -> str:
@@ -170,8 +182,10 @@ def ocr_pdf_page(pdf: Path, page_number: int, dpi: int = RASTER_DPI) -> str:
     return ocr_pdf_page_with_confidence(pdf, page_number, dpi).text
 
 
-def ocr_pdf_page_with_confidence(pdf: Path, page_number: int, dpi: int = RASTER_DPI) -> OcrPage:
-    """:func:`ocr_pdf_page` with the page's confidence."""
+def ocr_pdf_page_with_confidence(
+    pdf: Path, page_number: int, dpi: int = RASTER_DPI, *, layer: bool = False
+) -> OcrPage:
+    """:func:`ocr_pdf_page` with the page's confidence (and text layer, see ocr_image_page)."""
     check_ocr_available()
     if not shutil.which("pdftoppm") or pdftoppm_version() is None:
         raise OcrUnavailable(
@@ -190,4 +204,4 @@ def ocr_pdf_page_with_confidence(pdf: Path, page_number: int, dpi: int = RASTER_
         image = stem.with_suffix(".png")
         if done.returncode != 0 or not image.exists():
             raise OcrUnavailable("แปลงหน้า PDF เป็นภาพไม่ได้ (pdftoppm failed)")
-        return ocr_image_page(image)
+        return ocr_image_page(image, layer=layer)

@@ -291,7 +291,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 skipped.append(number)
             else:
                 try:
-                    page_ocr = ocr.ocr_pdf_page_with_confidence(path, number)
+                    page_ocr = ocr.ocr_pdf_page_with_confidence(path, number, layer=True)
                     ocr_text = repair(page_ocr.text, layout=True)
                 except ocr.OcrUnavailable as exc:
                     skip_reason = str(exc)
@@ -303,6 +303,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                         repaired, text = ocr_text, ocr_text.text
                         ocr_pages.append(number)
                         confidences[str(number)] = page_ocr.confidence
+                        if page_ocr.layer:
+                            result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
         texts.append(text.strip("\n"))
     result.text = "\n\f\n".join(texts).strip()
