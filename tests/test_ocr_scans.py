@@ -152,3 +152,25 @@ def test_poorly_read_page_warns_on_its_page_and_in_search(core, tmp_path):
     assert "Review: text read from a scan may be wrong" in english
     hits = client.get("/?q=" + "หนังสือสแกน&lang=th").text
     assert "ข้อความจากการสแกนอาจไม่ถูกต้อง (หน้า 1)" in hits
+
+
+def test_every_page_of_a_multipage_tiff_scan_is_read(core, tmp_path):
+    """Scanners write a several-page letter as one TIFF: each page's text and confidence are
+    kept, not only the first page's."""
+    texts = [letter_texts(4)[1], letter_texts(4)[3]]  # two letters in Arabic digits
+    frames = []
+    for n, text in enumerate(texts):
+        render_pdf(text, "Garuda", tmp_path / f"printed-{n}.pdf")
+        raster = rasterise(tmp_path / f"printed-{n}.pdf", 300, tmp_path / f"raster-{n}")
+        with Image.open(degrade(raster, random.Random(n), tmp_path / f"scan-{n}.jpg")) as page:
+            frames.append(page.convert("L"))
+    tiff = tmp_path / "รายงานสแกน-สองหน้า.tif"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], dpi=(300, 300))
+    entry = ingest(core, tiff)
+    shown = signed_in(core).get(f"/api/documents/{entry['document_id']}").get_json()
+    confidences = shown["metadata"]["technical"][ocr.CONFIDENCE_KEY]
+    assert sorted(confidences) == ["1", "2"]
+    with core.sessions() as session:
+        stored = session.get(Document, entry["document_id"]).text
+    for text in texts:
+        assert text.splitlines()[0].split()[-1] in stored  # each letter's number

@@ -17,6 +17,8 @@ from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 FFPROBE_TIMEOUT = 60
 #: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
 OCR_MAX_SIDE = 4000
+#: Pages of a multi-page image (TIFF) read by OCR; past it a warning says so.
+OCR_MAX_FRAMES = 50
 EXTRA_MEDIA_MIMES = {"application/ogg", "application/x-matroska", "application/vnd.rn-realmedia"}
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_DATETIME = 0x0132
@@ -45,6 +47,19 @@ def _exif_date(image: Any) -> str | None:
     return str(value).strip("\x00 ") or None if value else None
 
 
+def _ocr_frame(image: Any) -> ocr.OcrPage:
+    """OCR the image's current frame (scaled down past OCR_MAX_SIDE)."""
+    image.load()
+    work = image.convert("L") if image.mode not in ("L", "RGB") else image
+    if max(work.size) > OCR_MAX_SIDE:
+        work = work.copy()
+        work.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
+    with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
+        png = Path(tmp) / "image.png"
+        work.save(png)
+        return ocr.ocr_image_page(png)
+
+
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     from PIL import Image, UnidentifiedImageError
 
@@ -68,32 +83,36 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 result.no_text_reason = result.ocr_skipped
                 result.method = "none"
                 return result
-            image.load()
-            work = image.convert("L") if image.mode not in ("L", "RGB") else image
-            if max(work.size) > OCR_MAX_SIDE:
-                work = work.copy()
-                work.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
-            with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
-                png = Path(tmp) / "image.png"
-                work.save(png)
+            # A multi-page TIFF is how scanners write a letter of several pages: every
+            # page is read, not only the first.
+            pages = []
+            for number in range(min(frames, OCR_MAX_FRAMES)):
+                image.seek(number)
                 try:
-                    page_ocr = ocr.ocr_image_page(png)
+                    pages.append(_ocr_frame(image))
                 except ocr.OcrUnavailable as exc:
                     result.ocr_skipped = str(exc)
                     result.no_text_reason = str(exc)
                     result.method = "none"
                     return result
+            if frames > OCR_MAX_FRAMES:
+                result.warnings.append(f"ocr-frames-limit:{OCR_MAX_FRAMES}")
     except UnidentifiedImageError as exc:
         raise UnsoundFile(
             "image-unreadable", "เปิดไฟล์ภาพไม่ได้ ไฟล์อาจเสียหาย", f"cannot read image: {exc}"
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
-    repaired = repair(page_ocr.text, layout=True)
-    result.text = repaired.text.strip()
+    texts = []
+    for page_ocr in pages:
+        repaired = repair(page_ocr.text, layout=True)
+        add_repairs(result.repairs, repaired.repairs)
+        texts.append(repaired.text.strip())
+    result.text = "\n\f\n".join(texts).strip()
     if result.text:
-        result.metadata[ocr.CONFIDENCE_KEY] = {"1": page_ocr.confidence}
-    add_repairs(result.repairs, repaired.repairs)
+        result.metadata[ocr.CONFIDENCE_KEY] = {
+            str(number): page.confidence for number, page in enumerate(pages, start=1)
+        }
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:
         result.no_text_reason = "ไม่พบข้อความในภาพ (OCR found no text in the image)"
