@@ -6,7 +6,7 @@ Thai word recall, number recall, and CPU seconds per page (tesseract's and pdfto
 the child processes). Figures only: nothing here asserts anything.
 
     nice -n 10 .venv/bin/python -m bench.bench_ocr [--pages 1] [--fonts Loma,Kinnari]
-        [--dpi 300] [--clean]
+        [--dpi 300] [--clean] [--photo]
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fonts", default="Loma,Kinnari,Garuda,TlwgTypist")
     parser.add_argument("--dpi", default="300", help="comma-separated, e.g. 200,300")
     parser.add_argument("--clean", action="store_true", help="also undegraded renders")
+    parser.add_argument("--photo", action="store_true", help="also phone photos of the pages")
     parser.add_argument("--show-pages", action="store_true")
     args = parser.parse_args(argv)
     fonts = [f for f in args.fonts.split(",") if f in FONTS]
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     degraded = (True, False) if args.clean else (True,)
     with tempfile.TemporaryDirectory(prefix="khlang-bench-ocr-") as tmp:
         started = time.perf_counter()
-        pages = make_scans(Path(tmp), args.pages, fonts, dpis, degraded)
+        pages = make_scans(Path(tmp), args.pages, fonts, dpis, degraded, photos=args.photo)
         print(f"made {len(pages)} scanned pages in {time.perf_counter() - started:.1f} s")
         report(run(pages, args.show_pages))
 

@@ -102,9 +102,11 @@ def render_pdf(text: str, font: str, path: Path) -> None:
     pdf.set_margins(25, 20, 20)
     pdf.add_font(font, fname=str(FONTS[font]))
     pdf.set_font(font, size=15)
+    # Shaped, so that tone marks sit above upper vowels as a word processor prints them.
+    pdf.set_text_shaping(True)
     pdf.add_page()
     for line in text.splitlines():
-        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.output(str(path))
 
 
@@ -135,6 +137,49 @@ def degrade(image_path: Path, rng: random.Random, out: Path) -> Path:
     return out
 
 
+def _perspective_coefficients(corners, size) -> list[float]:
+    """Pillow's PERSPECTIVE coefficients mapping the output rectangle onto ``corners``
+    (top-left, top-right, bottom-right, bottom-left of the page in the photo)."""
+    import numpy as np
+
+    width, height = size
+    target = [(0, 0), (width, 0), (width, height), (0, height)]
+    rows, values = [], []
+    for (x, y), (u, v) in zip(target, corners, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values += [u, v]
+    return list(np.linalg.solve(np.array(rows, float), np.array(values, float)))
+
+
+def photograph(image_path: Path, rng: random.Random, out: Path) -> Path:
+    """A phone photo of the page: seen from a slight angle (corners moved by up to 4%),
+    lit unevenly (darker towards one side), grey JPEG."""
+    from PIL import Image
+
+    with Image.open(image_path) as page:
+        page = page.convert("L")
+        width, height = page.size
+
+        def jitter(x, y):
+            return x + rng.uniform(-0.04, 0.04) * width, y + rng.uniform(-0.04, 0.04) * height
+
+        corners = [jitter(0, 0), jitter(width, 0), jitter(width, height), jitter(0, height)]
+        page = page.transform(
+            page.size,
+            Image.Transform.PERSPECTIVE,
+            _perspective_coefficients(corners, page.size),
+            Image.Resampling.BICUBIC,
+            fillcolor=200,
+        )
+        shade = Image.linear_gradient("L").rotate(90).resize(page.size)
+        page = Image.composite(
+            page, Image.new("L", page.size, 0), shade.point(lambda v: 255 - v // 3)
+        )
+        page.save(out, "JPEG", quality=70)
+    return out
+
+
 def wrap_pdf(image: Path, dpi: int, out: Path) -> Path:
     """The scan as a PDF whose only content is the image, as scanners write them."""
     from PIL import Image
@@ -151,8 +196,10 @@ def make_scans(
     dpis: tuple[int, ...] = (300,),
     degraded: tuple[bool, ...] = (True,),
     seed: int = 7,
+    photos: bool = False,
 ) -> list[ScanPage]:
-    """``pages`` letters per (font, dpi, degraded) combination, each a one-page scanned PDF."""
+    """``pages`` letters per (font, dpi, degraded) combination, each a one-page scanned PDF;
+    with ``photos`` also each letter as a phone photo (font "<font> photo")."""
     rng = random.Random(seed)
     fonts = fonts or ["Loma", "Kinnari", "Garuda", "TlwgTypist"]
     texts = letter_texts(pages * len(fonts), seed)
@@ -170,6 +217,13 @@ def make_scans(
                     image = degrade(raster, rng, folder / f"{stem}.jpg") if dirty else raster
                     pdf = wrap_pdf(image, dpi, folder / f"{stem}.pdf")
                     made.append(ScanPage(stem + ".pdf", font, dpi, dirty, text, pdf, image))
+                if photos:
+                    stem = f"หนังสือ-{font}-{dpi}dpi-ภาพถ่าย-{p + 1:02d}"
+                    image = photograph(raster, rng, folder / f"{stem}.jpg")
+                    pdf = wrap_pdf(image, dpi, folder / f"{stem}.pdf")
+                    made.append(
+                        ScanPage(stem + ".pdf", f"{font} photo", dpi, True, text, pdf, image)
+                    )
     return made
 
 
