@@ -228,6 +228,10 @@ EVENT_LABELS_EN = {
     "fixity-check": "Fixity check",
     "rejected": "Rejected",
     "publication": "Publication",
+    "user-added": "User added",
+    "user-changed": "User changed",
+    "token-created": "Token created",
+    "token-revoked": "Token revoked",
 }
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
