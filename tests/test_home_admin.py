@@ -339,3 +339,28 @@ def test_scripts_manage_users_and_tokens_through_the_api(archive):
         == 403
     )
     assert api.delete(f"/api/tokens/{own}", headers=strategy).status_code == 403
+
+
+def test_the_command_line_leaves_the_same_events(archive):
+    """One core behind the CLI and the web: `khlang users` and `khlang tokens` changes are
+    events too, with the operating-system user as the agent."""
+    from indexer.core import default_agent
+
+    khlang = ra.khlang_runner(archive.core)
+    khlang("users", "add", "cli_viewer", "--role", "viewer", input="รหัสผ่าน-บรรทัดคำสั่ง\n")
+    khlang("users", "disable", "cli_viewer")
+    khlang("tokens", "create", "--role", "viewer", "--name", "cli-token")
+    assert "revoked 1" in khlang("tokens", "revoke", "cli-token")
+    added = [e for e in events_of(archive.core, "user-added") if e.detail["user"] == "cli_viewer"]
+    changed = [
+        e for e in events_of(archive.core, "user-changed") if e.detail["user"] == "cli_viewer"
+    ]
+    revoked = [
+        e for e in events_of(archive.core, "token-revoked") if e.detail["token"] == "cli-token"
+    ]
+    assert len(added) == len(changed) == len(revoked) == 1
+    assert changed[0].detail["active"] == [True, False]
+    assert {e.agent for e in added + changed + revoked} == {default_agent()}
+    # and the admin's page shows them in its history
+    history = ra.sign_in(archive.app, "admin1").get("/admin/accounts").text
+    assert "cli_viewer" in history.split('id="account-history"')[1]
