@@ -273,8 +273,9 @@ def permission_required(action: str):
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login is a phishing aid. Without one,
-    the user lands on their role's home page (their day's work)."""
-    if not target:
+    the user lands on their role's home page (their day's work), and so they do from the
+    menu's login link on the bare search page, which names "/" as where to go back."""
+    if not target or target.rstrip("?") == "/":
         return url_for("home.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -71,6 +71,14 @@ def events_of(core, event_type: str) -> list[Event]:
 
 @pytest.mark.parametrize("who", ["dsss1", "strategy1", "admin1", "viewer1"])
 def test_signing_in_lands_on_the_home_page(archive, who):
+    # the login link of the bare search page names "/?" as where to go back
+    link = re.search(r'href="(/login[^"]*)"', archive.app.test_client().get("/").text).group(1)
+    assert link == "/login?next=/?"
+    client, answer = login(archive.app, who, ra.PASSWORD, next_page="/?")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/home"
+    # a page the user was reading is where they go back to
+    query = "/?q=%E0%B8%88%E0%B8%B1%E0%B8%87%E0%B8%AB%E0%B8%A7%E0%B8%B1%E0%B8%94"
+    assert login(archive.app, who, ra.PASSWORD, next_page=query)[1].headers["Location"] == query
     client, answer = login(archive.app, who, ra.PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] == "/home"
     page = client.get("/home").text
