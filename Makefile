@@ -28,15 +28,22 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The demo's archive; run again, it keeps the admin's password if it was changed.
+# The demo's archive: a sample inventory, the seed documents (a few linked to its items),
+# and one user of each role. Run again, it keeps any password that was changed.
+DEMO_USER = echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add
 demo-data: install
 	KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang init
+	KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang inventory import scripts/demo/บัญชีตัวอย่าง.csv
 	-KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang ingest $(SHARED)/fixtures/seeds --submitted-by demo
-	echo "$(DEMO_PASSWORD)" | KHLANG_DATA_DIR=$(DATA) $(BIN)/khlang users add admin --role admin --if-missing
+	$(DEMO_USER) admin --role admin --if-missing
+	$(DEMO_USER) strategy --role strategy --if-missing
+	$(DEMO_USER) dsss --role dsss --province เชียงราย --if-missing
+	$(DEMO_USER) viewer --role viewer --if-missing
+	KHLANG_DATA_DIR=$(DATA) $(BIN)/python scripts/demo_links.py $(DATA)
 
 # The demo serves plain http on loopback, so its session cookie cannot be Secure.
 demo: demo-data
-	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin / $(DEMO_PASSWORD) (on a first run)"
+	@echo "คลัง: http://$(HOST):$(PORT)/  เข้าสู่ระบบ (log in): admin, strategy, dsss or viewer / $(DEMO_PASSWORD) (on a first run)"
 	KHLANG_DATA_DIR=$(DATA) KHLANG_SECURE_COOKIES=0 $(BIN)/gunicorn -c python:service.gunicorn_conf \
 		--workers 2 --threads 4 --timeout 300 --max-requests 20000 --max-requests-jitter 2000 \
 		--bind $(HOST):$(PORT) 'service:create_app()'

@@ -33,6 +33,11 @@ REPAIRED = "repaired"  # a missing or corrupt copy rewritten from the other copy
 EXPORTED = "exported"
 IMPORTED = "imported"
 DERIVED = "derived"
+# Accounts: events without a document (the admin's actions on users and API tokens).
+USER_ADDED = "user-added"
+USER_CHANGED = "user-changed"
+TOKEN_CREATED = "token-created"
+TOKEN_REVOKED = "token-revoked"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -58,6 +63,10 @@ EVENT_LABELS_TH = {
     EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
     IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
     DERIVED: "สร้างสำเนาที่ค้นหาข้อความได้",
+    USER_ADDED: "เพิ่มผู้ใช้",
+    USER_CHANGED: "แก้ไขผู้ใช้",
+    TOKEN_CREATED: "สร้างโทเคน",
+    TOKEN_REVOKED: "ยกเลิกโทเคน",
 }
 
 

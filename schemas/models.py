@@ -278,6 +278,9 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Touched at most once a minute (see service.auth): a token nobody used for months is
+    # one the admin can revoke without breaking a script.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A dsss token acts for one province, like a dsss officer (linking, gap reports).
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
     province: Mapped[Province | None] = relationship()

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -38,8 +39,9 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from indexer import provenance as ev
 from schemas.models import ApiToken, Province, User, UserSession, utcnow
 from service import login_throttle
 from service.i18n import current_lang
@@ -68,6 +70,7 @@ PERMISSIONS = {
     "approve": {"admin", "strategy"},
     "publish": {"admin", "strategy"},
     "withdraw": {"admin"},
+    "accounts": {"admin"},  # users and API tokens
 }
 
 _hasher = PasswordHasher()
@@ -157,6 +160,7 @@ def load_principal() -> None:
                 g.auth_error = "bad_token"
                 return
             g.principal = _principal("token", row)
+        _touch_token(row.id, row.last_used_at)
         return
     uid, sid = session.get("uid"), session.get("sid")
     if uid is None:
@@ -176,6 +180,22 @@ def load_principal() -> None:
             session.clear()
             return
         g.principal = _principal("user", user)
+
+
+# A script calling many times a second must not write a row each time: "last used" is
+# kept to the minute, which is all the admin's token list needs.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def _touch_token(token_id: int, last_used_at) -> None:
+    now = utcnow()
+    if last_used_at is not None:
+        if last_used_at.tzinfo is None:  # SQLite gives naive datetimes back
+            last_used_at = last_used_at.replace(tzinfo=now.tzinfo)
+        if now - last_used_at < TOKEN_USE_RESOLUTION:
+            return
+    with _core().transaction() as db:
+        db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def _principal(kind: str, row: User | ApiToken) -> Principal:
@@ -252,12 +272,14 @@ def permission_required(action: str):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login is a phishing aid."""
-    if not target:
-        return url_for("pages.search")
+    """Only same-site paths: an open redirect after login is a phishing aid. Without one,
+    the user lands on their role's home page (their day's work), and so they do from the
+    menu's login link on the bare search page, which names "/" as where to go back."""
+    if not target or target.rstrip("?") == "/":
+        return url_for("home.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.search")
+        return url_for("home.home")
     return target
 
 
@@ -374,46 +396,72 @@ def end_sessions(db, user_id: int) -> None:
     db.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
-def disable_user(core, name: str) -> bool:
+def disable_user(core, name: str, *, agent: str = "khlang-cli") -> bool:
     """Deactivate an account and end its sessions; False when there is no such user."""
     with core.transaction() as db:
         user = db.scalar(select(User).where(User.name == name))
         if user is None:
             return False
+        if user.active:
+            ev.record(db, ev.USER_CHANGED, agent=agent, user=name, active=[True, False])
         user.active = False
         end_sessions(db, user.id)
         return True
 
 
-def add_user(core, name: str, role: str, password: str, province: str | None = None) -> User:
+def add_user(
+    core,
+    name: str,
+    role: str,
+    password: str,
+    province: str | None = None,
+    *,
+    agent: str = "khlang-cli",
+) -> User:
     check_role(role, province)
     with core.transaction() as db:
         province_id = _province_id(db, province)
         user = db.scalar(select(User).where(User.name == name))
+        event = ev.USER_ADDED
         if user is None:
             user = User(name=name, role=role, province_id=province_id, active=True)
             db.add(user)
         else:
             # A new password, role or province: sessions opened under the old ones end.
             end_sessions(db, user.id)
+            event = ev.USER_CHANGED
         user.role, user.province_id, user.active = role, province_id, True
         user.password_hash = hash_password(password)
         db.flush()
+        ev.record(db, event, agent=agent, user=name, role=role, province=province, password=True)
         return user
 
 
-def create_token(core, name: str, role: str, province: str | None = None) -> str:
+def create_token(
+    core, name: str, role: str, province: str | None = None, *, agent: str = "khlang-cli"
+) -> str:
     """A new API token (returned once; only its hash is kept). A dsss token acts for
     ``province``, like a dsss officer."""
+    return issue_token(core, name, role, province, agent=agent)[1]
+
+
+def issue_token(
+    core, name: str, role: str, province: str | None = None, *, agent: str = "khlang-cli"
+) -> tuple[int, str]:
+    """:func:`create_token`, with the new token's id (the handle to revoke it by)."""
     check_role(role, province)
     token = new_token()
     with core.transaction() as db:
-        db.add(
-            ApiToken(
-                name=name,
-                role=role,
-                token_hash=token_digest(token),
-                province_id=_province_id(db, province),
-            )
+        row = ApiToken(
+            name=name,
+            role=role,
+            token_hash=token_digest(token),
+            province_id=_province_id(db, province),
         )
-    return token
+        db.add(row)
+        db.flush()
+        ev.record(
+            db, ev.TOKEN_CREATED, agent=agent, token=name, token_id=row.id, role=role,
+            province=province,
+        )  # fmt: skip
+        return row.id, token

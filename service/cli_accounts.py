@@ -44,6 +44,7 @@ def register(main: click.Group) -> None:
         from standard input when that is not a terminal."""
         from sqlalchemy import select
 
+        from indexer.core import default_agent
         from schemas.models import User
         from service.auth import add_user, check_role
 
@@ -70,7 +71,7 @@ def register(main: click.Group) -> None:
         if len(password) < 8:
             fail("รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร (password: at least 8 characters)")
         try:
-            user = add_user(core, name, role, password, province)
+            user = add_user(core, name, role, password, province, agent=default_agent())
         except ValueError as exc:
             fail(str(exc))
         where = f" จังหวัด{province}" if province else ""
@@ -96,9 +97,10 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def users_disable(ctx, name):
         """ปิดบัญชีและปิดทุกเซสชันของผู้ใช้ (disable a user and end all their sessions)."""
+        from indexer.core import default_agent
         from service.auth import disable_user
 
-        if not disable_user(open_core(ctx), name):
+        if not disable_user(open_core(ctx), name, agent=default_agent()):
             fail(f"ไม่พบผู้ใช้ {name} (no user {name})")
         click.echo(f"ปิดบัญชี {name} แล้ว ทุกเซสชันสิ้นสุด (user disabled, sessions ended)")
 
@@ -134,12 +136,13 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def tokens_create(ctx, role, name, province):
         """สร้างโทเคน; แสดงครั้งเดียว (create a token; shown once, as the last word)."""
+        from indexer.core import default_agent
         from service.auth import create_token
 
         province = _known_province(province)
         core = open_core(ctx)
         try:
-            token = create_token(core, name, role, province)
+            token = create_token(core, name, role, province, agent=default_agent())
         except ValueError as exc:
             fail(str(exc))
         click.echo(
@@ -153,16 +156,20 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def tokens_revoke(ctx, name):
         """ยกเลิกโทเคนทุกอันที่ชื่อนี้ (revoke every token with this name)."""
-        from sqlalchemy import update
+        from sqlalchemy import select
 
+        from indexer.core import default_agent
         from schemas.models import ApiToken
+        from service.accounts import revoke_token
 
         core = open_core(ctx)
-        with core.transaction() as session:
-            count = session.execute(
-                update(ApiToken).where(ApiToken.name == name).values(revoked=True)
-            ).rowcount
-        click.echo(f"ยกเลิก {count} โทเคน (revoked {count})")
+        with core.sessions() as session:
+            ids = session.scalars(
+                select(ApiToken.id).where(ApiToken.name == name, ApiToken.revoked.is_(False))
+            ).all()
+        for token_id in ids:  # as the admin's page does it: each one an event
+            revoke_token(core, token_id, agent=default_agent())
+        click.echo(f"ยกเลิก {len(ids)} โทเคน (revoked {len(ids)})")
 
     @main.command()
     @click.option("--host", default="127.0.0.1", show_default=True)

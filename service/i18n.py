@@ -234,6 +234,10 @@ EVENT_LABELS_EN = {
     "rejected": "Rejected",
     "publication": "Publication",
     "derived": "Searchable copy made",
+    "user-added": "User added",
+    "user-changed": "User changed",
+    "token-created": "Token created",
+    "token-revoked": "Token revoked",
 }
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -469,6 +469,147 @@ SCHEMAS = {
 
 BEARER = [{"bearer": []}, {"session": []}]
 
+# --- accounts (admins): users and API tokens --------------------------------------------------
+_ROLE = {"enum": ["admin", "strategy", "dsss", "viewer"]}
+_ACCOUNT_CONFLICT = _err(
+    "a user of that name exists (user_exists), or an admin acting on their own account or "
+    "token (own_account, own_token)"
+)
+SCHEMAS.update(
+    {
+        "User": {
+            "type": "object",
+            "required": ["name", "role", "province", "active"],
+            "properties": {
+                "name": {"type": "string"},
+                "role": _ROLE,
+                "province": _NULLABLE_STR,
+                "active": {"type": "boolean"},
+                "created_at": _NULLABLE_STR,
+            },
+        },
+        "Token": {
+            "type": "object",
+            "required": ["id", "name", "role", "revoked", "last_used_at"],
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "role": _ROLE,
+                "province": _NULLABLE_STR,
+                "revoked": {"type": "boolean"},
+                "created_at": _NULLABLE_STR,
+                "last_used_at": _NULLABLE_STR,
+                "token": {
+                    "type": "string",
+                    "description": "the secret: in the answer to POST /api/tokens only, once",
+                },
+            },
+        },
+    }
+)
+ACCOUNT_PATHS = {
+    "/api/users": {
+        "get": {
+            "summary": "Every user account (admin)",
+            "security": BEARER,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["users"],
+                        "properties": {"users": {"type": "array", "items": _ref("User")}},
+                    }
+                ),
+                **_errors("401", "403"),
+            },
+        },
+        "post": {
+            "summary": "Create a user (admin); an event records it",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "name": {"type": "string"},
+                    "role": {"type": "string", "description": "admin, strategy, dsss, viewer"},
+                    "password": {"type": "string", "description": "at least 8 characters"},
+                    "province": {
+                        "type": ["string", "null"],
+                        "description": "required for dsss",
+                    },
+                },
+                required=("name", "role", "password"),
+            ),
+            "responses": {
+                "201": _json(_ref("User"), "created"),
+                "409": _ACCOUNT_CONFLICT,
+                **_errors("400", "401", "403"),
+            },
+        },
+    },
+    "/api/users/{name}": {
+        "patch": {
+            "summary": "Change a user's role, province, password or active flag (admin); "
+            "any change but re-activation ends the user's sessions; an event names the old "
+            "and new values",
+            "security": BEARER,
+            "parameters": [_param("name", {"type": "string"}, "user name", "path")],
+            "requestBody": _json_body(
+                {
+                    "role": {"type": "string"},
+                    "province": {"type": ["string", "null"]},
+                    "password": {"type": "string"},
+                    "active": {"type": "boolean"},
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("User")),
+                "409": _ACCOUNT_CONFLICT,
+                **_errors("400", "401", "403"),
+            },
+        }
+    },
+    "/api/tokens": {
+        "get": {
+            "summary": "Every API token, with when it was last used (admin)",
+            "security": BEARER,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["tokens"],
+                        "properties": {"tokens": {"type": "array", "items": _ref("Token")}},
+                    }
+                ),
+                **_errors("401", "403"),
+            },
+        },
+        "post": {
+            "summary": "Create an API token (admin); the answer's token is shown this once",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "province": {"type": ["string", "null"]},
+                },
+                required=("name", "role"),
+            ),
+            "responses": {"201": _json(_ref("Token"), "created"), **_errors("400", "401", "403")},
+        },
+    },
+    "/api/tokens/{token_id}": {
+        "delete": {
+            "summary": "Revoke an API token (admin); a token cannot revoke itself",
+            "security": BEARER,
+            "parameters": [_param("token_id", ROW_ID, "token id", "path")],
+            "responses": {
+                "200": _json(_ref("Token")),
+                "409": _ACCOUNT_CONFLICT,
+                **_errors("401", "403"),
+            },
+        }
+    },
+}
+
 PATHS = {
     "/healthz": {
         "get": {
@@ -881,6 +1022,7 @@ PATHS = {
         }
     },
 }
+PATHS.update(ACCOUNT_PATHS)
 
 
 def _with_common_responses(paths: dict) -> dict:
@@ -893,7 +1035,7 @@ def _with_common_responses(paths: dict) -> dict:
             responses = operation["responses"]
             if path.startswith("/api/"):
                 responses.setdefault("401", ERRORS["401"])
-            if method in ("post", "put", "delete"):
+            if method in ("post", "put", "patch", "delete"):
                 responses.setdefault("400", ERRORS["400"])
                 responses.setdefault("413", ERRORS["413"])
             if "{" in path:

@@ -52,10 +52,19 @@ STAFF_ONLY_PAGE = expect(anon=LOGIN)
 LINKERS_API = expect(anon=401, viewer=403, dsss=403)  # dsss of A on B's item: refused
 LINKERS_PAGE = expect(anon=LOGIN, viewer=403, dsss=403)
 INTERNAL_DOCUMENT = expect(anon=404)  # a visitor cannot tell it from a missing one
+ADMIN_ONLY_API = expect(anon=401, viewer=403, dsss=403, strategy=403)
+ADMIN_ONLY_PAGE = expect(anon=LOGIN, viewer=403, dsss=403, strategy=403)
+_new_names = iter(range(10**6))
+
+
+def new_account() -> dict:
+    """A name no request used before: each principal allowed to add one adds its own."""
+    return {"name": f"matrix_{next(_new_names)}", "role": "viewer", "password": "รหัสผ่าน-ตาราง"}
 
 
 def cases(site) -> dict[tuple[str, str], Case]:
     doc, item, job = site.doc_b, site.item_b, site.job_b
+    token = getattr(site, "token_b", 0)  # a token nobody uses, revoked again and again
 
     def upload():
         return {
@@ -156,10 +165,33 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("pages.gaps_print", "GET"): Case(
             "/gaps/print?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE
         ),
-        ("pages.reuse", "GET"): Case("/reuse", expect()),
-        ("preservation.preservation", "GET"): Case(
-            "/admin/preservation", expect(anon=LOGIN, viewer=403, dsss=403, strategy=403)
+        ("home.home", "GET"): Case("/home", expect()),
+        ("preservation.preservation", "GET"): Case("/admin/preservation", ADMIN_ONLY_PAGE),
+        ("admin.accounts_page", "GET"): Case("/admin/accounts", ADMIN_ONLY_PAGE),
+        ("admin.add_user", "POST"): Case(
+            "/admin/users", ADMIN_ONLY_PAGE, lambda: {"data": new_account()}
         ),
+        # re-activating an active user changes nothing (and ends no session)
+        ("admin.change_user", "POST"): Case(
+            "/admin/users/matrix_target", ADMIN_ONLY_PAGE, {"data": {"active": "1"}}
+        ),
+        ("admin.add_token", "POST"): Case(
+            "/admin/tokens", ADMIN_ONLY_PAGE, {"data": {"name": "matrix-new", "role": "viewer"}}
+        ),
+        ("admin.revoke_token", "POST"): Case(f"/admin/tokens/{token}/revoke", ADMIN_ONLY_PAGE),
+        ("api.list_users", "GET"): Case("/api/users", ADMIN_ONLY_API),
+        ("api.create_user", "POST"): Case(
+            "/api/users", ADMIN_ONLY_API, lambda: {"json": new_account()}
+        ),
+        ("api.change_user", "PATCH"): Case(
+            "/api/users/matrix_target", ADMIN_ONLY_API, {"json": {"active": True}}
+        ),
+        ("api.list_tokens", "GET"): Case("/api/tokens", ADMIN_ONLY_API),
+        ("api.create_token", "POST"): Case(
+            "/api/tokens", ADMIN_ONLY_API, {"json": {"name": "matrix-new", "role": "viewer"}}
+        ),
+        ("api.revoke_token", "DELETE"): Case(f"/api/tokens/{token}", ADMIN_ONLY_API),
+        ("pages.reuse", "GET"): Case("/reuse", expect()),
         ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
     }
 
@@ -178,6 +210,11 @@ def site(tmp_path_factory):
     run_ingest_job(site.core, [str(note)], agent="dsss_cr")
     with site.core.sessions() as session:
         site.job_b = session.scalar(select(Batch.id).where(Batch.agent == "dsss_cr"))
+    # the account and the token the admin's rows change
+    from service.auth import add_user, issue_token
+
+    add_user(site.core, "matrix_target", "viewer", "รหัสผ่าน-เป้าหมาย")
+    site.token_b = issue_token(site.core, "matrix-target", "viewer")[0]
     yield site
     wait_for_jobs(site.core)
     site.app.extensions["khlang"].dispose()

@@ -137,3 +137,40 @@ def test_make_demo_again_keeps_a_changed_admin_password(tmp_path):
     assert "มีอยู่แล้ว" in again and "password left unchanged" in again
     assert signs_in(data_dir, "admin", "รหัสใหม่ของผู้ดูแล")
     assert not signs_in(data_dir, "admin", "khlang-demo")
+
+
+def test_the_demo_has_a_user_of_each_role_with_work_on_their_home_pages(tmp_path):
+    """A newcomer signs in as each role and sees every page with data: the sample
+    inventory, seed documents linked to its items, and the items still missing."""
+    import re
+
+    from service import create_app
+
+    data_dir = tmp_path / "data"
+    output = make_demo_data(data_dir, SEED_FIXTURES.parents[1])
+    assert output.count("(confirmed)") + output.count("(linked)") >= 3, output
+    app = create_app({"KHLANG_DATA_DIR": str(data_dir), "KHLANG_WARM_SEARCH": False})
+    pages = {}
+    try:
+        for name in ("admin", "strategy", "dsss", "viewer"):
+            client = app.test_client()
+            form = client.get("/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            answer = client.post(
+                "/login", data={"name": name, "password": "khlang-demo", "csrf_token": csrf}
+            )
+            assert answer.status_code == 302 and answer.headers["Location"] == "/home", name
+            pages[name] = client.get("/home").text
+            if name == "strategy":
+                pages["gaps"] = client.get("/gaps?fiscal_year=2567").text
+    finally:
+        app.extensions["khlang"].dispose()
+    # the officer of เชียงราย: the province's summary report is overdue
+    assert "รายงานสรุปผลการดำเนินงานโครงการ" in pages["dsss"].split('id="due-items"')[1]
+    # the managers: completeness by province, with received and missing items
+    for manager in ("strategy", "admin"):
+        table = pages[manager].split('id="completeness"')[1]
+        assert "เชียงราย" in table and "ฉะเชิงเทรา" in table and "100%" in table, manager
+    assert 'id="administration"' in pages["admin"]
+    assert "/documents/" in pages["viewer"]
+    assert "ได้รับแล้ว" in pages["gaps"] and "เกินกำหนด" in pages["gaps"]

@@ -457,7 +457,7 @@ def test_login_logout_and_cookie_flags(site):
             "next": "https://evil.example/",
         },
     )
-    assert ok.headers["Location"] == "/"  # no open redirect
+    assert ok.headers["Location"] == "/home"  # no open redirect: the home page instead
     cookie = ok.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/api/me").get_json()["name"] == "viewer"
