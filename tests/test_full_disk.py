@@ -98,8 +98,8 @@ def test_a_full_disk_fails_files_with_a_reason_and_the_next_run_catches_up(
     index = SearchIndex(core.settings.index_dir).open_or_create()
     assert index.searchable_ids() == {d for d, _ in documents}
     for n in range(FILES):
-        assert index.search(f"คำเฉพาะ{n}ท้ายสุด")["total"] == 1, n
-    found = khlang(core, "search", "คำเฉพาะ0ท้ายสุด", "--json")
+        assert index.search(f"คำเฉพาะ{n}ท้ายสุด", match="all")["total"] == 1, n
+    found = khlang(core, "search", "คำเฉพาะ0ท้ายสุด", "--all", "--json")
     assert found.returncode == 0 and json.loads(found.stdout)["total"] == 1
     report = json.loads(khlang(core, "verify", "--json").stdout)
     assert report["ok"], report

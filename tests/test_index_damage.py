@@ -79,17 +79,17 @@ def indexed_archive(core) -> list[int]:
 @pytest.mark.parametrize("how", DAMAGE)
 def test_the_cli_never_answers_nothing_found_from_a_damaged_index(core, how):
     ids = indexed_archive(core)
-    assert '"total": 1' in khlang(core, "search", "เลขที่7เอกสาร", "--json").stdout
+    assert '"total": 1' in khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json").stdout
     damage(core.settings.index_dir, how)
     for _ in range(2):  # the second search, after the first recreated it, refuses too
-        refused = khlang(core, "search", "เลขที่7เอกสาร", "--json")
+        refused = khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json")
         assert refused.returncode == 3, (refused.stdout, refused.stderr)
         assert '"total"' not in refused.stdout
         assert "ดัชนีค้นหา" in refused.stderr and "reindex --if-needed" in refused.stderr
         assert "Traceback" not in refused.stderr
     repaired = khlang(core, "reindex", "--if-needed")
     assert repaired.returncode == 0, repaired.stderr
-    found = khlang(core, "search", "เลขที่7เอกสาร", "--json")
+    found = khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json")
     assert found.returncode == 0 and '"total": 1' in found.stdout
     index = fresh_index(core)
     assert index.searchable_ids() == set(ids)
@@ -99,7 +99,7 @@ def test_the_cli_never_answers_nothing_found_from_a_damaged_index(core, how):
 def test_a_new_archive_answers_nothing_found(core):
     """No document was ever indexed: an empty index is the truth, not damage."""
     add_documents(core, 3)  # recorded, never indexed: the index lost nothing
-    result = khlang(core, "search", "เลขที่1เอกสาร", "--json")
+    result = khlang(core, "search", "เลขที่1เอกสาร", "--all", "--json")
     assert result.returncode == 0, result.stderr
     assert '"total": 0' in result.stdout
 
@@ -108,24 +108,24 @@ def test_a_search_reads_the_damage_another_process_marked(core, client):
     """A worker whose readers are open keeps no stale view: once another process marks the
     generation damaged or recreates it empty, this one refuses too, and rebuilds."""
     ids = indexed_archive(core)
-    assert client.get("/api/search", query_string={"q": "เลขที่7เอกสาร"}).get_json()["total"] == 1
+    assert client.get("/api/search", query_string={"q": "เลขที่7เอกสาร", "match": "all"}).get_json()["total"] == 1
     damage(core.settings.index_dir, "sidecar deleted")
-    other = khlang(core, "search", "เลขที่7เอกสาร", "--json")  # recreates it empty
+    other = khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json")  # recreates it empty
     assert other.returncode == 3
     # another process holds the rebuild: until it is done, every door refuses
     with file_lock(core.settings.data_dir / "reindex.lock"):
-        answer = client.get("/api/search", query_string={"q": "เลขที่7เอกสาร"})
+        answer = client.get("/api/search", query_string={"q": "เลขที่7เอกสาร", "match": "all"})
         assert answer.status_code == 503, answer.get_json()
         assert answer.get_json()["error"]["code"] == "index_damaged"
         assert answer.headers["Retry-After"].isdigit()
-        page = client.get("/", query_string={"q": "เลขที่7เอกสาร"})
+        page = client.get("/", query_string={"q": "เลขที่7เอกสาร", "match": "all"})
         assert page.status_code == 503 and "ดัชนีค้นหายังไม่พร้อม" in page.get_data(as_text=True)
         health = client.get("/healthz")
         assert health.status_code == 503
         assert health.get_json()["checks"]["index"].startswith("error")
     # /healthz alone sets the service rebuilding (no search needed)
     wait_until(lambda: client.get("/healthz").status_code == 200, "the service's own rebuild")
-    found = client.get("/api/search", query_string={"q": "เลขที่7เอกสาร"}).get_json()
+    found = client.get("/api/search", query_string={"q": "เลขที่7เอกสาร", "match": "all"}).get_json()
     assert [h["document_id"] for h in found["hits"]] == [ids[7]]
     assert client.get("/healthz").status_code == 200
 
@@ -180,7 +180,7 @@ def test_a_live_service_refuses_then_rebuilds_after_damage(tmp_path, how):
         wait_until(rebuilt, "the service to rebuild its index", limit=120)
         for _ in range(16):
             assert ask()[1]["total"] == DOCUMENTS
-        one = f"{base}/api/search?q={quote('เลขที่7เอกสาร')}"
+        one = f"{base}/api/search?q={quote('เลขที่7เอกสาร')}&match=all"
         assert live_server.get_json(one, token)[1]["total"] == 1
     finally:
         live_server.stop(server)
