@@ -7,8 +7,7 @@ Spärck Jones idf of BM25, ``log(1 + (N - df + 0.5) / (df + 0.5))`` (the form Lu
 always positive), gives such a word nearly nothing and a rare word its full weight. With
 it, the query's function words can count like any other word in the score instead of at a
 hand-set share (on every question, MRR@10: XQuAD-th 0.9553 -> 0.9576, iapp 0.9777 ->
-0.9779; see README
-"Searching in Thai").
+0.9779; see README "Searching in Thai").
 
 The array scoring (:mod:`indexer.search.ranking`) asks the searcher for each idf, so it
 and Whoosh's own matchers give the same scores with this weighting.
