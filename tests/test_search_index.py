@@ -810,3 +810,40 @@ def test_default_tiers_share_of_words_required_and_excluded(tmp_path):
     # quoted: must occur as written, in every tier
     assert ids(index.search('"ลำปาง ประชุม" งบประมาณ')) == [1, 3]
     assert ids(index.search('"ลำปางงบประมาณ"')) == []
+
+
+def test_a_long_question_finds_a_passage_sharing_a_third_of_its_words(tmp_path):
+    """Twelve content words: a document worded otherwise, with four of them (a third), is
+    in the ``some`` tier beside one with six; one with a single word is still left out.
+    At half (six of twelve) the paraphrasing document fell out of every tier."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    texts = {
+        1: "งบประมาณ โครงการ จังหวัด ลำปาง ประชุม รายงาน",
+        2: "ติดตาม ผลการดำเนินงาน ถนน ประปา และ ท่อ น้ำ",
+        3: "ตลาด สด",
+    }
+    index.add_documents(
+        {"id": i, "title": f"เอกสาร {i}", "text": t, "publication": "published"}
+        for i, t in texts.items()
+    )
+    question = "งบประมาณโครงการจังหวัดลำปางประชุมรายงานติดตามผลการดำเนินงานถนนประปาโรงเรียนตลาดเป็นอย่างไร"
+    assert [(h["document_id"], h["match"]) for h in index.search(question)["hits"]] == [
+        (1, "some"),
+        (2, "some"),
+    ]
+
+
+def test_a_word_in_nearly_every_document_weighs_nearly_nothing(tmp_path):
+    """The standard BM25 idf: a function word in every document weighs a small fraction of
+    a word of one document (Whoosh's own idf never fell below 1: about a third of it),
+    so a passage repeating ที่ and ใน does not outrank the one with the question's rarer
+    words."""
+    index = SearchIndex(tmp_path / "ix").open_or_create()
+    places = ["ถนน", "ประปา", "ไฟฟ้า", "โรงเรียน", "ตลาด", "วัด", "ป่าไม้", "แม่น้ำ"]
+    index.add_documents(
+        {"id": i, "title": "", "text": f"รายงาน ที่ ใน เรื่อง {place}", "publication": "published"}
+        for i, place in enumerate(places, 1)
+    )
+    searcher = index._get_searcher()
+    assert searcher.idf("text", "ที่") < 0.1 * searcher.idf("text", "ตลาด")
+    assert searcher.idf("text", "ที่") > 0  # still counts: never negative, never zero

@@ -211,6 +211,6 @@ def test_qa_retrieval(tmp_path, name):
             continue
         floor_recall, floor_mrr = QA_FLOORS[(name, mode)]
         assert recall >= floor_recall and mrr >= floor_mrr, (mode, recall, mrr)
-    # the search box answers questions about as well as a plain BM25 does (measured on
-    # every question: iapp 0.978 against 0.962, XQuAD-th 0.955 against 0.958)
-    assert figures["default"][1] >= figures[BASELINE][1] - 0.01, figures
+    # the search box answers questions at least as well as a plain BM25 does (measured on
+    # every question: iapp 0.978 against 0.962, XQuAD-th 0.959 against 0.958)
+    assert figures["default"][1] >= figures[BASELINE][1], figures

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as Q
+from whoosh import scoring
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.query.compound import DefaultOr
@@ -75,6 +76,7 @@ from .schema import (
     schema_version,
 )
 from .snippet import make_snippet
+from .weighting import RsjIdfBM25F
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +486,7 @@ class SearchIndex:
             self._drop(local.searcher)
             local.searcher = None
         if local.searcher is None:
-            local.searcher = ix.searcher()
+            local.searcher = ix.searcher(weighting=RsjIdfBM25F)
             with self._lock:
                 self._open_readers.add(local.searcher)
         return local
@@ -843,7 +845,7 @@ class SearchIndex:
         """The ``need`` best documents of ``tier`` with a word or word-phrase match, in the
         BM25F order Whoosh would give ``word_q`` (see :mod:`indexer.search.ranking`)."""
         flat = flat_terms(word_q)
-        if flat is not None and type(s.weighting).__name__ == "BM25F":
+        if flat is not None and isinstance(s.weighting, scoring.BM25F):
             return tables.bm25_top(s, flat, tier, need)
         # a query shape or weighting the arrays do not handle: Whoosh ranks
         allowed = {int(d) for d in np.flatnonzero(tier)}

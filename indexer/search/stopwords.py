@@ -18,8 +18,8 @@ from functools import lru_cache
 
 # Question and function words the default search relies on dropping; each is in
 # pythainlp's list unless marked "added". The reason is what the word does in a question.
-# Question words also count for nothing in the score (the other stopwords count a little:
-# :data:`indexer.search.tiers.FUNCTION_WORD_WEIGHT`).
+# Question words also count for nothing in the score (the other stopwords count by their
+# idf, nearly nothing for the frequent ones: :mod:`indexer.search.weighting`).
 QUESTION_WORDS = {
     "อะไร": "asks for a thing: the answer, not the word, is in the document",
     "ไหน": "asks for a place or choice (ที่ไหน, อันไหน)",

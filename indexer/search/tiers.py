@@ -16,8 +16,9 @@ word matches a document that has it as a word (any word field), or, when the ind
 such word at all (a segmentation the documents never produced), as a unit-aligned substring.
 Quoted phrases and ``+words`` must occur in every tier; ``-words`` exclude.
 
-Within each tier: word matches by BM25F over the content words (Whoosh's scores, see
-:mod:`indexer.search.ranking`), then substring-only matches by their strength.
+Within each tier: word matches by BM25F over the content and function words (Whoosh's
+scores with the standard BM25 idf, see :mod:`indexer.search.weighting`), then
+substring-only matches by their strength.
 """
 
 from __future__ import annotations
@@ -34,11 +35,6 @@ from .similar import content_words
 from .stopwords import QUESTION_WORDS
 
 TIERS = ("phrase", "all", "some")
-# The share of a document's score that the query's function words (ของ, ให้, ถูก, ...: not
-# content words, not question words) weigh, beside 1 for a content word. They never decide
-# a match, but among documents that match, the one that also has them is more often the
-# answer: MRR@10 on XQuAD-th rose from 0.950 to 0.955 (0.3: 0.954, 1.0: 0.953).
-FUNCTION_WORD_WEIGHT = 0.6
 # What staff read beside a hit (the page, the CLI), by tier.
 TIER_LABELS = {"phrase": "ตรงทั้งวลี", "all": "มีครบทุกคำ", "some": "มีบางคำ"}
 SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its strength
@@ -46,12 +42,15 @@ SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its
 
 def min_words(n: int) -> int:
     """How many of ``n`` content words a document needs to be in the ``some`` tier: one for
-    short queries, then a share that grows with the query's length (1 of up to 6 words, 3 of
-    8, half of 12 and more), since a long question's passage shares many of its words while a
-    document sharing one word of twelve is noise. Relaxed when no document reaches it."""
+    short queries, then a share that grows with the query's length up to a third (1 of up to
+    6 words, 2 of 8, 3 of 9 to 11, 4 of 12), since a document sharing one word of twelve is
+    noise. Not more than a third: a question is worded otherwise than the passage answering
+    it (staff's own words, a translation), which may share only a third of its content
+    words; at half, such passages of long XQuAD-th questions fell out of every tier.
+    Relaxed when no document reaches it."""
     if n <= 3:
         return 1
-    share = min(0.5, 0.15 + 0.03 * n)
+    share = min(1 / 3, 0.15 + 0.03 * n)
     return max(1, math.floor(n * share))
 
 
@@ -72,7 +71,9 @@ class TieredQuery:
         words = content_words_of(pq, dictionary)
         # a quoted phrase or +word (which every document has) counts as one of the words
         self.words = [c for c in (chunk_clause(w, dictionary) for w in words) if c] + self.required
-        # the other words of the chunks, question words aside: they only rank
+        # the other words of the chunks, question words aside: they only rank, like any
+        # word by its idf (:mod:`indexer.search.weighting`: a word in nearly every document
+        # weighs nearly nothing, a rarer stopword such as สมัย or ล่าสุด its full share)
         rest = [
             w
             for chunk in pq.terms
@@ -80,11 +81,7 @@ class TieredQuery:
             if w not in words and w not in QUESTION_WORDS
         ]
         self.function_words = [
-            c
-            for c in (
-                chunk_clause(w, dictionary, FUNCTION_WORD_WEIGHT) for w in dict.fromkeys(rest)
-            )
-            if c
+            c for c in (chunk_clause(w, dictionary) for w in dict.fromkeys(rest)) if c
         ]
 
     def __bool__(self) -> bool:
