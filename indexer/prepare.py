@@ -19,7 +19,8 @@ from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.extract.model import REPAIR_CLOCK
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
-from indexer.workers import worker_pool
+from indexer.workers import memory_limit, worker_pool
+from schemas.config import ExtractionLimits
 from schemas.pieces import piece_chars
 
 # How much lower the prepare workers' priority is than the job's (see Prefetcher).
@@ -93,6 +94,8 @@ def _receive_in_worker(
     received = time.perf_counter() - started
     try:
         prepared = prepare(staged.path, original_name, name)
+    except MemoryError:
+        prepared = _over_memory(staged.path, original_name)
     except BaseException:
         store.discard(staged)
         raise
@@ -100,6 +103,22 @@ def _receive_in_worker(
     prepared.staged = staged
     prepared.timings["receive"] = received
     return prepared
+
+
+def _over_memory(path: Path, original_name: str) -> Prepared:
+    """A file whose reading went past the worker's memory bound (KHLANG_WORKER_MEMORY) is
+    sound as far as anyone knows: it is stored without text, with the reason, and this
+    worker, its memory freed with the exception, goes on to the next file."""
+    limit = memory_limit()
+    shown = f"{limit / 1024**2:,.0f} MiB" if limit else "?"
+    reason = (
+        f"อ่านข้อความไม่ได้ เพราะต้องใช้หน่วยความจำเกินขีดจำกัด KHLANG_WORKER_MEMORY ({shown}) "
+        f"จึงเก็บไฟล์ไว้โดยไม่มีข้อความ (reading its text needed more memory than "
+        f"KHLANG_WORKER_MEMORY allows, {shown}; stored without text)"
+    )
+    return Prepared(
+        None, identify(path, original_name), Extraction.without_text(reason), None, None
+    )
 
 
 class Prefetcher:
@@ -124,7 +143,14 @@ class Prefetcher:
         # pipeline's two serial stages: starved of CPU by the workers, they fall behind,
         # the window fills and the workers wait, and the last index batches run alone at
         # the end (measured on two cores: 8-10% more files a second).
-        self.pool = worker_pool(workers, context, nice=PREPARE_NICENESS)
+        # Each worker is bounded in memory (KHLANG_WORKER_MEMORY): sixteen pixel floods on
+        # two workers once took the process tree to 3.5 GB.
+        self.pool = worker_pool(
+            workers,
+            context,
+            nice=PREPARE_NICENESS,
+            memory=ExtractionLimits.load().worker_memory,
+        )
         self.store = store
         self.max_size = max_size
         # one future a file: the same file named twice (a folder and a file in it) is

@@ -1,0 +1,82 @@
+"""The prepare workers' memory bound (KHLANG_WORKER_MEMORY, issue 15): a file whose reading
+needs more than a worker may use is stored without text, with the reason naming the
+bound, and the rest of the batch is ingested; under the default bound the programs the
+workers start (tesseract, pdftoppm) still do their work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from tests.test_ingest_formats import thai_image
+from tests.test_jobs import REPO, make_text_files
+from tests.test_journey_kinds import scanned_pdf
+
+
+def khlang(core, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`khlang ...` in its own process, as an operator runs it, with extra settings."""
+    environment = {**os.environ, "KHLANG_DATABASE_URL": core.settings.database_url, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "--data-dir", str(core.settings.data_dir), *args],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def khlang_ingest(core, folder: Path, env: dict | None = None) -> tuple[int, dict]:
+    """`khlang ingest --workers 2 --json` (the prepare workers start from 16 plain files);
+    (exit code, results by file name)."""
+    done = khlang(core, "ingest", "--json", "--workers", "2", str(folder), env=env)
+    assert done.stdout, done.stderr
+    return done.returncode, {Path(r["path"]).name: r for r in json.loads(done.stdout)}
+
+
+def test_a_file_past_the_worker_memory_bound_is_stored_without_text_and_the_batch_goes_on(
+    any_core, tmp_path
+):
+    folder = tmp_path / "ส่งงวดสุดท้าย"
+    texts = make_text_files(folder, 17)
+    # 49 M pixels, under the pixel limit. Measured address space of a worker (VmPeak): a
+    # text fits in 350-400 MB, OCR of this image needs 450-520 MB.
+    Image.new("RGB", (7000, 7000), "white").save(folder / "แผนที่น้ำท่วม.png")
+    code, results = khlang_ingest(any_core, folder, env={"KHLANG_WORKER_MEMORY": "450M"})
+    flood = results["แผนที่น้ำท่วม.png"]
+    assert code == 1 and flood["status"] == "stored-without-text", flood
+    assert "ขีดจำกัด KHLANG_WORKER_MEMORY (450 MiB)" in flood["error"]
+    assert "needed more memory than KHLANG_WORKER_MEMORY allows, 450 MiB" in flood["error"]
+    assert flood["document_id"] and flood["sha256"]  # the original is kept
+    assert [results[t.name]["status"] for t in texts] == ["ingested"] * len(texts)
+    assert any_core.store.check(flood["sha256"]) == "ok"
+
+
+def test_ocr_in_workers_works_under_the_default_memory_bound(core, tmp_path):
+    folder = tmp_path / "สแกน"
+    make_text_files(folder, 15)
+    scanned_pdf(folder / "หนังสือสแกน.pdf", "โครงการพัฒนาแหล่งน้ำ", tmp_path)
+    thai_image(folder / "ป้ายโครงการ.png", "จังหวัดเชียงใหม่")
+    code, results = khlang_ingest(core, folder)
+    assert code == 0, results
+    assert all(r["status"] == "ingested" for r in results.values())
+    with core.sessions() as session:
+        from schemas.models import Document
+
+        scan = session.get(Document, results["หนังสือสแกน.pdf"]["document_id"])
+        sign = session.get(Document, results["ป้ายโครงการ.png"]["document_id"])
+        assert "โครงการ" in scan.text and "เชียงใหม่" in sign.text
+
+
+def test_an_unreadable_worker_memory_setting_is_named_before_anything_is_ingested(core, tmp_path):
+    folder = tmp_path / "งาน"
+    make_text_files(folder, 2)
+    done = khlang(core, "ingest", "--json", str(folder), env={"KHLANG_WORKER_MEMORY": "สองกิกะ"})
+    assert done.returncode == 2 and done.stdout == ""
+    assert "KHLANG_WORKER_MEMORY='สองกิกะ' ไม่ใช่ขนาดที่ใช้ได้" in done.stderr
+    assert "(not a valid size: give bytes, or a number with K, M or G" in done.stderr
