@@ -6,13 +6,17 @@ workers start (tesseract, pdftoppm) still do their work."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from PIL import Image
 
+from indexer.prepare import Prefetcher
+from indexer.sources import expand_paths
 from tests.test_ingest_formats import thai_image
 from tests.test_jobs import REPO, make_text_files
 from tests.test_journey_kinds import scanned_pdf
@@ -50,8 +54,10 @@ def test_a_file_past_the_worker_memory_bound_is_stored_without_text_and_the_batc
     code, results = khlang_ingest(any_core, folder, env={"KHLANG_WORKER_MEMORY": "450M"})
     flood = results["แผนที่น้ำท่วม.png"]
     assert code == 1 and flood["status"] == "stored-without-text", flood
-    assert "ขีดจำกัด KHLANG_WORKER_MEMORY (450 MiB)" in flood["error"]
-    assert "needed more memory than KHLANG_WORKER_MEMORY allows, 450 MiB" in flood["error"]
+    assert "ขีดจำกัด (KHLANG_WORKER_MEMORY = 450 MiB)" in flood["error"]
+    assert (
+        "needed more memory than a worker may use, KHLANG_WORKER_MEMORY = 450 MiB" in flood["error"]
+    )
     assert flood["document_id"] and flood["sha256"]  # the original is kept
     assert [results[t.name]["status"] for t in texts] == ["ingested"] * len(texts)
     assert any_core.store.check(flood["sha256"]) == "ok"
@@ -80,3 +86,26 @@ def test_an_unreadable_worker_memory_setting_is_named_before_anything_is_ingeste
     assert done.returncode == 2 and done.stdout == ""
     assert "KHLANG_WORKER_MEMORY='สองกิกะ' ไม่ใช่ขนาดที่ใช้ได้" in done.stderr
     assert "(not a valid size: give bytes, or a number with K, M or G" in done.stderr
+
+
+def test_a_worker_killed_mid_batch_is_replaced_and_every_file_is_still_prepared(core, tmp_path):
+    """As when the kernel kills a worker, or one crashes past its bound: the files it had
+    in flight are prepared again, each in a worker of its own, and a new pool takes the
+    rest (before, every later file was rejected: the broken pool refused all work)."""
+    files = make_text_files(tmp_path / "งวดงาน", 24)
+    sources = list(expand_paths([str(f) for f in files]))
+    context = multiprocessing.get_context("fork")
+    prefetcher = Prefetcher(sources, 2, core.store, core.settings.max_file_size, context)
+    taken = []
+    try:
+        victim = next(iter(prefetcher.pool._processes))  # the pool's worker processes
+        os.kill(victim, signal.SIGKILL)
+        for source in sources:
+            taken.append(prefetcher.take(source))
+    finally:
+        prefetcher.close()
+    assert all(p is not None and p.error is None for p in taken)
+    assert [p.extraction.text for p in taken] == [
+        f.read_text(encoding="utf-8").strip() for f in files
+    ]
+    assert all(core.store.discard(p.staged) is None for p in taken)
