@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from PIL import Image
 
 from indexer.prepare import Prefetcher
 from indexer.sources import expand_paths
+from schemas.models import Document
 from tests.test_ingest_formats import thai_image
 from tests.test_jobs import REPO, make_text_files
-from tests.test_journey_kinds import scanned_pdf
+from tests.test_journey_kinds import docx_file, scanned_pdf
+from tests.test_legacy_office import SOFFICE, soffice_convert
 
 
 def khlang(core, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -63,20 +66,24 @@ def test_a_file_past_the_worker_memory_bound_is_stored_without_text_and_the_batc
     assert any_core.store.check(flood["sha256"]) == "ok"
 
 
-def test_ocr_in_workers_works_under_the_default_memory_bound(core, tmp_path):
+def test_programs_started_by_workers_work_under_the_default_memory_bound(core, tmp_path):
+    """tesseract (a scan, an image) and LibreOffice (a legacy .doc) inherit the bound."""
     folder = tmp_path / "สแกน"
-    make_text_files(folder, 15)
+    make_text_files(folder, 14)
     scanned_pdf(folder / "หนังสือสแกน.pdf", "โครงการพัฒนาแหล่งน้ำ", tmp_path)
     thai_image(folder / "ป้ายโครงการ.png", "จังหวัดเชียงใหม่")
+    expected = {"หนังสือสแกน.pdf": "โครงการ", "ป้ายโครงการ.png": "เชียงใหม่"}
+    if SOFFICE:
+        docx_file(tmp_path / "บันทึกเก่า.docx", "ขอส่งรายงานผลการดำเนินงาน")
+        soffice_convert(tmp_path / "บันทึกเก่า.docx", "doc", folder)
+        shutil.rmtree(folder / "profile", ignore_errors=True)
+        expected["บันทึกเก่า.doc"] = "ขอส่งรายงาน"
     code, results = khlang_ingest(core, folder)
     assert code == 0, results
     assert all(r["status"] == "ingested" for r in results.values())
     with core.sessions() as session:
-        from schemas.models import Document
-
-        scan = session.get(Document, results["หนังสือสแกน.pdf"]["document_id"])
-        sign = session.get(Document, results["ป้ายโครงการ.png"]["document_id"])
-        assert "โครงการ" in scan.text and "เชียงใหม่" in sign.text
+        for name, words in expected.items():
+            assert words in session.get(Document, results[name]["document_id"]).text, name
 
 
 def test_an_unreadable_worker_memory_setting_is_named_before_anything_is_ingested(core, tmp_path):
