@@ -54,6 +54,10 @@ def limit_memory(max_bytes: int) -> None:
     if hard != resource.RLIM_INFINITY:
         max_bytes = min(max_bytes, hard)
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+    # glibc reserves 64 MB of address space for each thread's malloc arena (up to 8 per
+    # core): a multi-threaded program started from here (tesseract runs a thread per core)
+    # would pass the bound on a many-core machine without using the memory.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 
 
 def memory_limit() -> int | None:
