@@ -111,18 +111,20 @@ def _limit_shown() -> str:
     return f"KHLANG_WORKER_MEMORY = {limit / 1024**2:,.0f} MiB"
 
 
-def _over_memory(path: Path, original_name: str) -> Prepared:
-    """A file whose reading went past the worker's memory bound (KHLANG_WORKER_MEMORY) is
-    sound as far as anyone knows: it is stored without text, with the reason, and this
-    worker, its memory freed with the exception, goes on to the next file."""
-    reason = (
+def _over_memory_reason() -> str:
+    return (
         f"อ่านข้อความไม่ได้ เพราะต้องใช้หน่วยความจำเกินขีดจำกัด ({_limit_shown()}) "
         f"จึงเก็บไฟล์ไว้โดยไม่มีข้อความ (reading its text needed more memory than a worker "
         f"may use, {_limit_shown()}; stored without text)"
     )
-    return Prepared(
-        None, identify(path, original_name), Extraction.without_text(reason), None, None
-    )
+
+
+def _over_memory(path: Path, original_name: str) -> Prepared:
+    """A file whose reading went past the worker's memory bound (KHLANG_WORKER_MEMORY) is
+    sound as far as anyone knows: it is stored without text, with the reason, and this
+    worker, its memory freed with the exception, goes on to the next file."""
+    extraction = Extraction.without_text(_over_memory_reason())
+    return Prepared(None, identify(path, original_name), extraction, None, None)
 
 
 def _died_reason() -> str:
@@ -216,6 +218,10 @@ class Prefetcher:
             return future.result()
         except BrokenProcessPool:
             return self._alone(source)
+        except MemoryError:
+            # past the bound outside the reading itself (a bound too small for a worker
+            # to work at all): never read in the job's own, unbounded, process
+            return self._unread(source, _over_memory_reason())
         except Exception:
             return None
 
@@ -228,19 +234,22 @@ class Prefetcher:
         try:
             return self._submit(pool, source).result()
         except BrokenProcessPool:
-            return self._unread(source)
+            return self._unread(source, _died_reason())
+        except MemoryError:
+            return self._unread(source, _over_memory_reason())
         except Exception:
             return None
         finally:
             pool.shutdown(wait=True)
 
-    def _unread(self, source) -> Prepared | None:
+    def _unread(self, source, reason: str) -> Prepared | None:
+        """``source`` staged by this process, and stored without text for ``reason``."""
         try:
             staged = self.store.stage_file(source.local_path, max_size=self.max_size)
         except (OSError, ValueError):
             return None  # the ingestor takes it and says why
         identification = identify(staged.path, source.original_name)
-        extraction = Extraction.without_text(_died_reason())
+        extraction = Extraction.without_text(reason)
         return Prepared(staged.sha256, identification, extraction, None, None, staged=staged)
 
     def close(self) -> None:

@@ -66,6 +66,18 @@ def test_a_file_past_the_worker_memory_bound_is_stored_without_text_and_the_batc
     assert any_core.store.check(flood["sha256"]) == "ok"
 
 
+def test_a_bound_too_small_for_any_work_stores_every_file_without_text(core, tmp_path):
+    """Not one file is then read in the job's own process, outside the bound: each is kept,
+    without text, with the reason naming the setting to raise."""
+    texts = make_text_files(tmp_path / "งาน", 16)
+    code, results = khlang_ingest(core, tmp_path / "งาน", env={"KHLANG_WORKER_MEMORY": "60M"})
+    assert code == 1 and len(results) == len(texts)
+    for result in results.values():
+        assert result["status"] == "stored-without-text", result
+        assert "(KHLANG_WORKER_MEMORY = 60 MiB)" in result["error"]
+        assert core.store.check(result["sha256"]) == "ok"
+
+
 def test_programs_started_by_workers_work_under_the_default_memory_bound(core, tmp_path):
     """tesseract (a scan, an image) and LibreOffice (a legacy .doc) inherit the bound."""
     folder = tmp_path / "สแกน"
