@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from indexer.core import Khlang
+from indexer.diskspace import NOT_YET_SEARCHABLE
 from indexer.locks import file_lock
 from indexer.pipeline import Ingestor
 from indexer.sources import FileResult, expand_paths
@@ -342,6 +343,7 @@ def job_status(core: Khlang, batch_id: int) -> dict | None:
         submissions = session.scalars(
             select(Submission).where(Submission.batch_id == batch_id).order_by(Submission.id)
         ).all()
+        unsearchable = _not_yet_searchable(session, batch, submissions)
         files = [
             {
                 "path": s.bundle_path or s.original_name,
@@ -349,6 +351,7 @@ def job_status(core: Khlang, batch_id: int) -> dict | None:
                 "document_id": s.document_id,
                 "sha256": s.sha256,
                 "error": s.error,
+                "warnings": [NOT_YET_SEARCHABLE] if s.document_id in unsearchable else [],
             }
             for s in submissions
         ]
@@ -367,3 +370,19 @@ def job_status(core: Khlang, batch_id: int) -> dict | None:
         "files": files,
         "error": (batch.detail or {}).get("error"),
     }
+
+
+def _not_yet_searchable(session, batch: Batch, submissions: list[Submission]) -> set[int]:
+    """Documents of a job over whose indexing was deferred (the disk filled up while
+    indexing) that are still not in the search index: the next ingest or service start
+    indexes them, and from then on they are no longer listed."""
+    if batch.status == "running" or not (batch.detail or {}).get("index_deferred"):
+        return set()
+    ids = {s.document_id for s in submissions if s.document_id is not None}
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Document.id).where(Document.id.in_(ids), Document.indexed_version.is_(None))
+        )
+    )

@@ -283,6 +283,9 @@ class Ingestor:
             for result in results:
                 counts[result.status] = counts.get(result.status, 0) + 1
             batch.detail = {**(batch.detail or {}), "counts": counts}
+            if self._index_deferred:
+                # the job's status then says which of its files are not yet searchable
+                batch.detail = {**batch.detail, "index_deferred": True}
             if error:
                 batch.detail = {**batch.detail, "error": error}
 

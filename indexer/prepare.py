@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path, PurePosixPath
@@ -19,7 +20,8 @@ from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.extract.model import REPAIR_CLOCK
 from indexer.identify import Identification, identify
 from indexer.understand import Understanding, understand
-from indexer.workers import worker_pool
+from indexer.workers import memory_limit, worker_pool
+from schemas.config import ExtractionLimits
 from schemas.pieces import piece_chars
 
 # How much lower the prepare workers' priority is than the job's (see Prefetcher).
@@ -93,6 +95,8 @@ def _receive_in_worker(
     received = time.perf_counter() - started
     try:
         prepared = prepare(staged.path, original_name, name)
+    except MemoryError:
+        prepared = _over_memory(staged.path, original_name)
     except BaseException:
         store.discard(staged)
         raise
@@ -100,6 +104,35 @@ def _receive_in_worker(
     prepared.staged = staged
     prepared.timings["receive"] = received
     return prepared
+
+
+def _limit_shown() -> str:
+    limit = memory_limit() or ExtractionLimits.load().worker_memory
+    return f"KHLANG_WORKER_MEMORY = {limit / 1024**2:,.0f} MiB"
+
+
+def _over_memory_reason() -> str:
+    return (
+        f"อ่านข้อความไม่ได้ เพราะต้องใช้หน่วยความจำเกินขีดจำกัด ({_limit_shown()}) "
+        f"จึงเก็บไฟล์ไว้โดยไม่มีข้อความ (reading its text needed more memory than a worker "
+        f"may use, {_limit_shown()}; stored without text)"
+    )
+
+
+def _over_memory(path: Path, original_name: str) -> Prepared:
+    """A file whose reading went past the worker's memory bound (KHLANG_WORKER_MEMORY) is
+    sound as far as anyone knows: it is stored without text, with the reason, and this
+    worker, its memory freed with the exception, goes on to the next file."""
+    extraction = Extraction.without_text(_over_memory_reason())
+    return Prepared(None, identify(path, original_name), extraction, None, None)
+
+
+def _died_reason() -> str:
+    return (
+        f"กระบวนการที่อ่านไฟล์นี้หยุดทำงานกลางคันสองครั้ง (เช่น ใช้หน่วยความจำเกินขีดจำกัด "
+        f"{_limit_shown()}) จึงเก็บไฟล์ไว้โดยไม่มีข้อความ (the process reading this file died, "
+        f"twice, e.g. past its memory bound, {_limit_shown()}; stored without text)"
+    )
 
 
 class Prefetcher:
@@ -124,7 +157,12 @@ class Prefetcher:
         # pipeline's two serial stages: starved of CPU by the workers, they fall behind,
         # the window fills and the workers wait, and the last index batches run alone at
         # the end (measured on two cores: 8-10% more files a second).
-        self.pool = worker_pool(workers, context, nice=PREPARE_NICENESS)
+        # Each worker is bounded in memory (KHLANG_WORKER_MEMORY): sixteen pixel floods on
+        # two workers once took the process tree to 3.5 GB.
+        self.workers = workers
+        self.context = context
+        self.memory = ExtractionLimits.load().worker_memory
+        self.pool = self._new_pool(workers)
         self.store = store
         self.max_size = max_size
         # one future a file: the same file named twice (a folder and a file in it) is
@@ -141,19 +179,32 @@ class Prefetcher:
     def key(source) -> tuple:
         return (str(source.local_path), source.bundle_path)
 
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        return worker_pool(workers, self.context, nice=PREPARE_NICENESS, memory=self.memory)
+
+    def _submit(self, pool: ProcessPoolExecutor, source) -> Future:
+        name = source.bundle_path or source.original_name
+        return pool.submit(
+            _receive_in_worker,
+            str(source.local_path),
+            source.original_name,
+            name,
+            str(self.store.root),
+            str(self.store.tmp_dir),
+            self.max_size,
+        )
+
     def _top_up(self) -> None:
         while self.pending and len(self.futures) < self.window:
             source = self.pending.popleft()
-            name = source.bundle_path or source.original_name
-            future = self.pool.submit(
-                _receive_in_worker,
-                str(source.local_path),
-                source.original_name,
-                name,
-                str(self.store.root),
-                str(self.store.tmp_dir),
-                self.max_size,
-            )
+            try:
+                future = self._submit(self.pool, source)
+            except BrokenProcessPool:
+                # A worker died (killed, or crashed past its memory bound): the pool takes
+                # no more work, and a new one takes the files still to come.
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool(self.workers)
+                future = self._submit(self.pool, source)
             self.futures[self.key(source)] = future
 
     def take(self, source) -> Prepared | None:
@@ -165,8 +216,41 @@ class Prefetcher:
             return None
         try:
             return future.result()
+        except BrokenProcessPool:
+            return self._alone(source)
+        except MemoryError:
+            # past the bound outside the reading itself (a bound too small for a worker
+            # to work at all): never read in the job's own, unbounded, process
+            return self._unread(source, _over_memory_reason())
         except Exception:
             return None
+
+    def _alone(self, source) -> Prepared | None:
+        """A worker died while this file was in flight, with others: any of them may have
+        killed it. This one is prepared again in a worker of its own; if that dies too,
+        this file is the cause, and it is stored without text (never read here, without
+        the bound)."""
+        pool = self._new_pool(1)
+        try:
+            return self._submit(pool, source).result()
+        except BrokenProcessPool:
+            return self._unread(source, _died_reason())
+        except MemoryError:
+            return self._unread(source, _over_memory_reason())
+        except Exception:
+            return None
+        finally:
+            pool.shutdown(wait=True)
+
+    def _unread(self, source, reason: str) -> Prepared | None:
+        """``source`` staged by this process, and stored without text for ``reason``."""
+        try:
+            staged = self.store.stage_file(source.local_path, max_size=self.max_size)
+        except (OSError, ValueError):
+            return None  # the ingestor takes it and says why
+        identification = identify(staged.path, source.original_name)
+        extraction = Extraction.without_text(reason)
+        return Prepared(staged.sha256, identification, extraction, None, None, staged=staged)
 
     def close(self) -> None:
         self.pending.clear()

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import threading
@@ -45,14 +46,40 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+def limit_memory(max_bytes: int) -> None:
+    """Bound this process's address space (RLIMIT_AS) to ``max_bytes``, or to the hard limit
+    when that is lower: an allocation past it fails (Python raises MemoryError) instead of
+    the machine swapping, and the programs this process starts inherit the bound."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+    # glibc reserves 64 MB of address space for each thread's malloc arena (up to 8 per
+    # core): a multi-threaded program started from here (tesseract runs a thread per core)
+    # would pass the bound on a many-core machine without using the memory.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+
+
+def memory_limit() -> int | None:
+    """This process's address-space bound in bytes, None when there is none."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 def start_worker(
-    parent_pid: int, initializer: Callable | None = None, initargs: tuple = (), nice: int = 0
+    parent_pid: int,
+    initializer: Callable | None = None,
+    initargs: tuple = (),
+    nice: int = 0,
+    memory: int | None = None,
 ) -> None:
-    """What every worker runs first: die with the job, lower its priority by ``nice``, then
-    ``initializer(*initargs)``."""
+    """What every worker runs first: die with the job, lower its priority by ``nice``, bound
+    its address space to ``memory`` bytes, then ``initializer(*initargs)``."""
     die_with_parent(parent_pid)
     if nice:
         os.nice(nice)
+    if memory:
+        limit_memory(memory)
     if initializer is not None:
         initializer(*initargs)
 
@@ -64,12 +91,14 @@ def worker_pool(
     initargs: tuple = (),
     *,
     nice: int = 0,
+    memory: int | None = None,
 ) -> ProcessPoolExecutor:
     """``workers`` processes started by ``context`` that die with this one, each first
-    running ``initializer(*initargs)`` at ``nice`` lower priority."""
+    running ``initializer(*initargs)`` at ``nice`` lower priority, within ``memory`` bytes
+    of address space (see ``limit_memory``)."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=start_worker,
-        initargs=(os.getpid(), initializer, initargs, nice),
+        initargs=(os.getpid(), initializer, initargs, nice, memory),
     )

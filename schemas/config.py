@@ -120,6 +120,10 @@ DEFAULT_MAX_SHEET_CELLS = 2_000_000
 # Pillow's own bomb bound is 89 M pixels (a warning) and twice that (an error); 50 M
 # pixels is an A4 page scanned at 600 dpi with room to spare, about 150 MB decoded as RGB.
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+# Address space of one prepare worker process (and of tesseract, pdftoppm or soffice it
+# starts, which inherit it). It counts what is reserved, not what is used: a worker that
+# OCRed a scan and read an XLSX peaked at about 0.7 GB of address space (VmPeak).
+DEFAULT_WORKER_MEMORY = 2 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class ExtractionLimits:
     max_ocr_seconds: int = DEFAULT_MAX_OCR_SECONDS
     max_sheet_cells: int = DEFAULT_MAX_SHEET_CELLS
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    worker_memory: int = DEFAULT_WORKER_MEMORY
 
     @classmethod
     def load(cls) -> ExtractionLimits:
@@ -146,6 +151,7 @@ class ExtractionLimits:
             max_image_pixels=_from_env(
                 "KHLANG_MAX_IMAGE_PIXELS", _positive_int, DEFAULT_MAX_IMAGE_PIXELS
             ),
+            worker_memory=_from_env("KHLANG_WORKER_MEMORY", parse_size, DEFAULT_WORKER_MEMORY),
         )
 
 

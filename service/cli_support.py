@@ -21,10 +21,11 @@ def fail(message: str, code: int = 2):
 
 
 def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
-    from schemas.config import ConfigError
+    from schemas.config import ConfigError, ExtractionLimits
 
     try:
         core = Khlang.open(ctx.obj.get("data_dir"))
+        ExtractionLimits.load()  # read where files are read: a bad value is said here, once
     except ConfigError as exc:
         fail(str(exc))
     if init:

@@ -324,6 +324,12 @@ SCHEMAS = {
                         "document_id": _NULLABLE_INT,
                         "sha256": _NULLABLE_STR,
                         "error": _NULLABLE_STR,
+                        "warnings": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "e.g. stored but not yet searchable (Thai, then "
+                            "English in parentheses)",
+                        },
                     },
                 },
             },

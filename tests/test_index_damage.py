@@ -108,7 +108,8 @@ def test_a_search_reads_the_damage_another_process_marked(core, client):
     """A worker whose readers are open keeps no stale view: once another process marks the
     generation damaged or recreates it empty, this one refuses too, and rebuilds."""
     ids = indexed_archive(core)
-    assert client.get("/api/search", query_string={"q": "เลขที่7เอกสาร", "match": "all"}).get_json()["total"] == 1
+    one = {"q": "เลขที่7เอกสาร", "match": "all"}
+    assert client.get("/api/search", query_string=one).get_json()["total"] == 1
     damage(core.settings.index_dir, "sidecar deleted")
     other = khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json")  # recreates it empty
     assert other.returncode == 3

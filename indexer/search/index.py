@@ -90,6 +90,21 @@ def _codec():
     return KhlangCodec(compression=0)
 
 
+def _cancel(writer) -> None:
+    """Give up a Whoosh write and its writer lock. Whoosh's ``cancel`` first closes the new
+    segment's files; on a full disk that fails too, and the lock stayed held until the
+    process ended: in the web service every later upload job waited for it, then failed."""
+    try:
+        writer.cancel()
+    except Exception as exc:
+        log.error("search index write given up uncleanly: %r", exc)
+    finally:
+        lock = getattr(writer, "writelock", None)
+        if not writer.is_closed and lock is not None:
+            lock.release()
+            writer.is_closed = True
+
+
 def _storage(path: Path) -> FileStorage:
     """The Whoosh storage of one index generation, read with plain file reads.
 
@@ -609,7 +624,7 @@ class SearchIndex:
                 w.delete_by_term("id", str(doc_id))
             w.commit(mergetype=merge_small)
         except BaseException:
-            w.cancel()
+            _cancel(w)
             raise
 
     def add_documents(self, docs: Iterable[dict], batch_size: int = 200) -> int:

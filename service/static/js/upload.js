@@ -157,7 +157,8 @@
         row = makeRow(f.path, 0, true, anchor);
       }
       anchor = row.tr;
-      setRow(row, f.status, labels[f.status] || f.status, f.error, f.document_id);
+      var reasons = [f.error].concat(f.warnings || []).filter(Boolean).join(" ");
+      setRow(row, f.status, labels[f.status] || f.status, reasons, f.document_id);
     });
   }
 
