@@ -32,6 +32,7 @@ REPLICATED = "replicated"  # outcome "pending" while the replica cannot be reach
 REPAIRED = "repaired"  # a missing or corrupt copy rewritten from the other copy
 EXPORTED = "exported"
 IMPORTED = "imported"
+EDITED = "edited"  # a person corrected title, kind, year, project, notes or tags
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -56,6 +57,7 @@ EVENT_LABELS_TH = {
     REPAIRED: "ซ่อมไฟล์จากสำเนาอีกชุด",
     EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
     IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
+    EDITED: "แก้ไขข้อมูลเอกสาร",
 }
 
 

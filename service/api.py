@@ -439,6 +439,49 @@ def publication(document_id: int):
     return jsonify(result)
 
 
+def edit_document(document_id: int, changes: dict):
+    """Apply an edit for the asking principal; returns (status, body) for the API and the
+    page alike: 200 and the document, 400 and the EditError, 401, 403 or 404."""
+    from indexer.edits import EditError
+    from indexer.edits import edit_document as apply_edit
+
+    if not g.principal.authenticated:
+        return 401, None
+    with core().transaction() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return 404, None
+        if not access.may_edit_document(session, document):
+            return 403, None
+        try:
+            changed = apply_edit(session, document, changes, agent=g.principal.agent)
+        except EditError as exc:
+            return 400, exc
+    if changed:
+        reindex_quietly(core(), [document_id], agent=g.principal.agent)
+    with core().sessions() as session:
+        return 200, access.document_view(session, session.get(Document, document_id))
+
+
+@bp.patch("/api/documents/<int:document_id>")
+def patch_document(document_id: int):
+    status, body = edit_document(document_id, request.get_json(silent=True) or {})
+    if status == 200:
+        return jsonify(body)
+    if status == 400:
+        return error(400, f"bad_{body.field}", body.message_th, body.message_en)
+    if status == 403:
+        return error(
+            403,
+            "forbidden",
+            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน",
+            "only strategy staff, or a DSSS officer for their own province's documents, may edit",
+        )
+    if status == 404:
+        return _not_found()
+    return error(status, *HTTP_ERRORS[status])
+
+
 # --- links -----------------------------------------------------------------------------------
 
 

@@ -211,6 +211,16 @@ EN = {
     "หาผลงานเดิมที่นำมาต่อยอดได้": "Find past outputs to build on",
     "ผลงานเดิมที่เกี่ยวข้อง": "Related past outputs",
     "ไม่พบผลงานที่เกี่ยวข้อง": "No related outputs found",
+    # editing a document
+    "แท็ก": "Tags",
+    "บันทึก": "Notes",
+    "แก้ไขข้อมูลเอกสาร": "Edit description",
+    "ชื่อเอกสาร": "Title",
+    "ประเภทเอกสาร": "Kind",
+    "คั่นด้วยจุลภาค": "separated by commas",
+    "พ.ศ.": "B.E.",
+    "บันทึกการแก้ไข": "Save changes",
+    "บันทึกการแก้ไขแล้ว": "Changes saved",
 }
 
 EVENT_LABELS_EN = {
@@ -228,6 +238,7 @@ EVENT_LABELS_EN = {
     "fixity-check": "Fixity check",
     "rejected": "Rejected",
     "publication": "Publication",
+    "edited": "Description edited",
 }
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
+from indexer.understand.kinds import KINDS
 from schemas.search_index import FACET_FIELDS
 from service.access import PUBLIC_FIELDS
 
@@ -247,6 +248,8 @@ SCHEMAS = {
                 "description": "staff only",
             },
             "provenance": {"type": "array", "items": _ref("Event")},
+            "notes": {"type": "string", "description": "staff only"},
+            "tags": {"type": "array", "items": {"type": "string"}, "description": "staff only"},
             "text": {"type": "string"},
         },
     },
@@ -523,7 +526,34 @@ PATHS = {
             "security": [],
             "parameters": [DOC_ID],
             "responses": {"200": _json(_ref("Document")), **_errors("401", "404")},
-        }
+        },
+        "patch": {
+            "summary": "Correct the description: title, kind, fiscal year, project, activity, "
+            "notes, tags (strategy and admin; dsss for their own province's documents). "
+            "Each change is an `edited` provenance event with old and new values and the "
+            "agent; the search index follows.",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "requestBody": _json_body(
+                {
+                    "title": {"type": "string", "minLength": 1, "maxLength": 1000},
+                    "kind": {"enum": list(KINDS)},
+                    "fiscal_year": {**FISCAL_YEAR, "type": ["integer", "null"]},
+                    "project": _NULLABLE_STR,
+                    "activity": _NULLABLE_STR,
+                    "notes": _NULLABLE_STR,
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "items": {"type": "string", "maxLength": 100},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("Document"), "the updated document"),
+                **_errors("400", "401", "403", "404"),
+            },
+        },
     },
     "/api/documents/{document_id}/file": {
         "get": {

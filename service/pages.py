@@ -21,8 +21,11 @@ from flask import (
     url_for,
 )
 
+from indexer.edits import current_values
 from indexer.provenance import EVENT_LABELS_TH
 from indexer.search.tiers import TIER_LABELS
+from indexer.understand.kinds import KINDS
+from schemas.models import Document
 from service import access
 from service import api as api_module
 from service.auth import login_required, permission_required
@@ -289,6 +292,10 @@ def document(document_id: int):
             current_app.logger.exception("suggestions failed")
     actions = [a for a in next_actions(data["publication"]) if g.principal.can(a)]
     meta = data.get("metadata") or {}
+    with core().sessions() as session:
+        stored = session.get(Document, document_id)
+        may_edit = access.may_edit_document(session, stored)
+        current = current_values(stored)
     return render_template(
         "document.html",
         doc=data,
@@ -303,6 +310,9 @@ def document(document_id: int):
         suggestions=suggestions,
         actions=actions,
         action_labels=ACTION_LABELS,
+        may_edit=may_edit,
+        kinds=KINDS,
+        current=current,
     )
 
 
@@ -324,6 +334,32 @@ def publication(document_id: int):
     except TransitionError as exc:
         flash(exc.message_th if current_lang() == "th" else exc.message_en, "error")
     return redirect(url_for("pages.document", document_id=document_id))
+
+
+@bp.post("/documents/<int:document_id>/edit")
+@login_required
+def edit(document_id: int):
+    """The edit form: every field is sent; only those that changed become the event."""
+    from indexer.edits import EDITABLE
+
+    changes = {field: request.form[field] for field in EDITABLE if field in request.form}
+    status, body = api_module.edit_document(document_id, changes)
+    thai = current_lang() == "th"
+    if status == 400:
+        flash(body.message_th if thai else body.message_en, "error")
+    elif status == 403:
+        reason = (
+            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน"
+            if thai
+            else "only strategy staff, or a DSSS officer for their own province's documents, may edit"
+        )
+        back = url_for("pages.document", document_id=document_id)
+        return render_template("error.html", status=403, reason=reason, back=back), 403
+    elif status != 200:
+        abort(status)
+    else:
+        flash("บันทึกการแก้ไขแล้ว" if thai else "Changes saved", "info")
+    return redirect(url_for("pages.document", document_id=document_id) + "#edit")
 
 
 @bp.post("/documents/<int:document_id>/links")

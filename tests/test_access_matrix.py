@@ -104,6 +104,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
             {"json": {"action": "check"}},
             also_ok=(409,),
         ),
+        ("api.patch_document", "PATCH"): Case(
+            f"/api/documents/{doc}", LINKERS_API, {"json": {"tags": ["ตรวจสิทธิ์"]}}
+        ),
         ("api.add_link", "POST"): Case(
             f"/api/documents/{doc}/links", LINKERS_API, {"json": {"item_code": item}}
         ),
@@ -140,6 +143,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
         ("pages.publication", "POST"): Case(
             f"/documents/{doc}/publication", LINKERS_PAGE, {"data": {"action": "check"}}
+        ),
+        ("pages.edit", "POST"): Case(
+            f"/documents/{doc}/edit", LINKERS_PAGE, {"data": {"tags": "ตรวจสิทธิ์"}}
         ),
         ("pages.link", "POST"): Case(
             f"/documents/{doc}/links", LINKERS_PAGE, {"data": {"item_code": item, "op": "link"}}
