@@ -342,6 +342,32 @@ def download(document_id: int):
     return response
 
 
+@bp.get("/api/documents/<int:document_id>/preview")
+def preview(document_id: int):
+    from service.preview_view import preview_info, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    return jsonify(preview_info(document_id, source, endpoint="api.preview_page"))
+
+
+@bp.get("/api/documents/<int:document_id>/preview/<int:page>.png")
+def preview_page(document_id: int, page: int):
+    from indexer.preview import PreviewFailed
+    from service.preview_view import page_response, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    try:
+        return page_response(source, page)
+    except IndexError:
+        return error(404, "no_such_page", f"เอกสารนี้ไม่มีหน้า {page}", f"no page {page}")
+    except PreviewFailed as exc:
+        return error(422, "preview_failed", exc.message_th, exc.message_en)
+
+
 def _object_state(document_id: int, sha256: str) -> str:
     from indexer.fixity import check_before_serving
 

@@ -219,6 +219,10 @@ EN = {
     "ประเภทเอกสาร": "Kind",
     "คั่นด้วยจุลภาค": "separated by commas",
     "พ.ศ.": "B.E.",
+    # preview
+    "ตัวอย่างต้นฉบับ": "Preview of the original",
+    "แสดงตัวอย่างไม่ได้": "No preview",
+    "หน้าของเอกสาร": "Pages of the document",
     "บันทึกการแก้ไข": "Save changes",
     "บันทึกการแก้ไขแล้ว": "Changes saved",
 }

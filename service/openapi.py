@@ -253,6 +253,21 @@ SCHEMAS = {
             "text": {"type": "string"},
         },
     },
+    "Preview": {
+        "type": "object",
+        "required": ["document_id", "kind", "pages", "page_urls"],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "kind": {"enum": ["pdf", "office", "image", "none"]},
+            "pages": {"type": "integer", "minimum": 0},
+            "page_urls": {"type": "array", "items": {"type": "string"}},
+            "error": {
+                "type": "object",
+                "description": "why the original cannot be shown (Thai and English)",
+                "properties": {"message": {"type": "string"}, "message_en": {"type": "string"}},
+            },
+        },
+    },
     "PublicationResult": {
         "type": "object",
         "required": ["document_id", "publication", "event"],
@@ -571,6 +586,33 @@ PATHS = {
                     "the preserved object is corrupt (object_corrupt): its bytes no longer match "
                     "their hash; not served, a failed fixity check is recorded"
                 ),
+            },
+        }
+    },
+    "/api/documents/{document_id}/preview": {
+        "get": {
+            "summary": "The preview of the original: its kind (pdf, office, image, none), "
+            "page count and page image URLs (access as the download)",
+            "security": [],
+            "parameters": [DOC_ID],
+            "responses": {"200": _json(_ref("Preview")), **_errors("401", "404")},
+        }
+    },
+    "/api/documents/{document_id}/preview/{page}.png": {
+        "get": {
+            "summary": "One page of the preview as a PNG, rendered from the original and "
+            "cached as a derived file (the original is only read)",
+            "security": [],
+            "parameters": [
+                DOC_ID,
+                _param(
+                    "page", {"type": "integer", "minimum": 0, "maximum": 100000}, "1-based", "path"
+                ),
+            ],
+            "responses": {
+                "200": {"description": "the page", "content": {"image/png": {"schema": {}}}},
+                **_errors("401", "404"),
+                "422": _err("the original cannot be rendered (preview_failed), with the reason"),
             },
         }
     },

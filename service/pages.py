@@ -311,9 +311,42 @@ def document(document_id: int):
         actions=actions,
         action_labels=ACTION_LABELS,
         may_edit=may_edit,
+        preview=_preview(document_id),
         kinds=KINDS,
         current=current,
     )
+
+
+@bp.get("/documents/<int:document_id>/preview/<int:page>.png")
+def preview_page(document_id: int, page: int):
+    from indexer.preview import PreviewFailed
+    from service.preview_view import page_response, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        abort(404)
+    try:
+        return page_response(source, page)
+    except IndexError:
+        abort(404)
+    except PreviewFailed:
+        abort(422)
+
+
+def _preview(document_id: int) -> dict | None:
+    """The preview on the document page, at the page asked for (``?page=``)."""
+    from service.preview_view import preview_info, preview_source
+
+    source = preview_source(document_id)
+    if source is None or source.kind == "none":
+        return None
+    info = preview_info(document_id, source, endpoint="pages.preview_page")
+    try:
+        wanted = int(request.args.get("page") or 1)
+    except ValueError:
+        wanted = 1
+    info["page"] = min(max(1, wanted), max(1, info["pages"]))
+    return info
 
 
 @bp.post("/documents/<int:document_id>/publication")

@@ -96,6 +96,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("api.search", "GET"): Case("/api/search?q=จังหวัด", expect()),
         ("api.get_document", "GET"): Case(f"/api/documents/{doc}", INTERNAL_DOCUMENT),
         ("api.download", "GET"): Case(f"/api/documents/{doc}/file", INTERNAL_DOCUMENT),
+        ("api.preview", "GET"): Case(f"/api/documents/{doc}/preview", INTERNAL_DOCUMENT),
+        ("api.preview_page", "GET"): Case(f"/api/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
+        ("pages.preview_page", "GET"): Case(f"/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
         ("api.document_similar", "GET"): Case(f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT),
         ("api.reuse", "POST"): Case("/api/reuse", expect(), {"json": {"text": "จังหวัด"}}),
         ("api.publication", "POST"): Case(
