@@ -68,6 +68,7 @@ def _param(name: str, schema: dict, description: str, where: str = "query", requ
 # Ids are 32-bit database integers; a larger one in a path is not found (404).
 ROW_ID = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 DOC_ID = _param("document_id", ROW_ID, "document id", "path")
+BULK_IDS = {"type": "array", "maxItems": 500, "items": ROW_ID}
 # Fiscal years (B.E.) the service answers for; in a path, another one is not found.
 FISCAL_YEAR = {"type": "integer", "minimum": 2400, "maximum": 2700}
 FILTER_PARAMS = [
@@ -251,6 +252,28 @@ SCHEMAS = {
             "notes": {"type": "string", "description": "staff only"},
             "tags": {"type": "array", "items": {"type": "string"}, "description": "staff only"},
             "text": {"type": "string"},
+        },
+    },
+    "BulkResult": {
+        "type": "object",
+        "required": ["done", "failed", "results"],
+        "properties": {
+            "done": {"type": "integer", "minimum": 0},
+            "failed": {"type": "integer", "minimum": 0},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["document_id", "ok", "code"],
+                    "properties": {
+                        "document_id": {"type": "integer"},
+                        "ok": {"type": "boolean"},
+                        "code": {"type": "string"},
+                        "message": {"type": "string", "description": "why not (Thai)"},
+                        "message_en": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "Preview": {
@@ -613,6 +636,89 @@ PATHS = {
                 "200": {"description": "the page", "content": {"image/png": {"schema": {}}}},
                 **_errors("401", "404"),
                 "422": _err("the original cannot be rendered (preview_failed), with the reason"),
+            },
+        }
+    },
+    "/api/bulk/links": {
+        "post": {
+            "summary": "Link, confirm or unlink many documents, each to its own item (a ZIP's "
+            "members, suggestions); each entry checked as one link (dsss: own province)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "links": {
+                        "type": "array",
+                        "maxItems": 500,
+                        "items": {
+                            "type": "object",
+                            "required": ["document_id", "item_code"],
+                            "properties": {
+                                "document_id": ROW_ID,
+                                "item_code": {"type": "string"},
+                                "op": {"enum": ["link", "confirm", "unlink"]},
+                            },
+                        },
+                    }
+                },
+                ("links",),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/publication": {
+        "post": {
+            "summary": "One publication step for each selected document (same rules as one: "
+            "the approver is not the checker)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "document_ids": BULK_IDS,
+                    "action": {"enum": ["check", "approve", "publish", "withdraw"]},
+                    "note": {"type": "string"},
+                },
+                ("document_ids", "action"),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/tags": {
+        "post": {
+            "summary": "Add tags to each selected document (an edit event each)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "document_ids": BULK_IDS,
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "items": {"type": "string", "maxLength": 100},
+                    },
+                },
+                ("document_ids", "tags"),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/export": {
+        "post": {
+            "summary": "The selected documents as XLSX (real date cells, Thai B.E. format, "
+            "frozen header, filters, A4 landscape) or CSV; visitors: published ones only",
+            "security": [],
+            "requestBody": _json_body(
+                {"document_ids": BULK_IDS, "format": {"enum": ["xlsx", "csv"]}},
+                ("document_ids",),
+            ),
+            "responses": {
+                "200": {
+                    "description": "the file",
+                    "content": {
+                        "text/csv": {"schema": {}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {}
+                        },
+                    },
+                },
+                **_errors("400", "401"),
             },
         }
     },

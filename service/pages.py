@@ -251,6 +251,7 @@ def search():
         match_labels=TIER_LABELS,
         index_error=index_error,
         match=match,
+        action_labels=ACTION_LABELS,
     )
     if index_error:  # not "nothing found": the index could not answer
         return page_html, 503, {"Retry-After": str(api_module.INDEX_RETRY_AFTER)}

@@ -110,6 +110,35 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("api.patch_document", "PATCH"): Case(
             f"/api/documents/{doc}", LINKERS_API, {"json": {"tags": ["ตรวจสิทธิ์"]}}
         ),
+        # bulk: a dsss officer of A is answered 200 with each of B's documents refused in
+        # the results (tests/test_bulk_actions.py checks the refusals themselves)
+        ("api.bulk_links", "POST"): Case(
+            "/api/bulk/links",
+            expect(anon=401, viewer=403),
+            {"json": {"links": [{"document_id": doc, "item_code": item, "op": "link"}]}},
+        ),
+        ("api.bulk_publication", "POST"): Case(
+            "/api/bulk/publication",
+            expect(anon=401, viewer=403, dsss=403),
+            {"json": {"document_ids": [doc], "action": "check"}},
+        ),
+        ("api.bulk_tags", "POST"): Case(
+            "/api/bulk/tags",
+            expect(anon=401, viewer=403),
+            {"json": {"document_ids": [doc], "tags": ["ตรวจสิทธิ์"]}},
+        ),
+        ("api.bulk_export", "POST"): Case(
+            "/api/bulk/export", expect(), {"json": {"document_ids": [doc], "format": "csv"}}
+        ),
+        ("bulk.selection_action", "POST"): Case(
+            "/bulk", STAFF_ONLY_PAGE, {"data": {"document_id": str(doc), "action": "export_csv"}}
+        ),
+        ("bulk.assign_form", "GET"): Case(
+            f"/upload/jobs/{job}/assign", expect(anon=LOGIN, viewer=403, dsss=404)
+        ),
+        ("bulk.assign", "POST"): Case(
+            f"/upload/jobs/{job}/assign", expect(anon=LOGIN, viewer=403, dsss=404), {"data": {}}
+        ),
         ("api.add_link", "POST"): Case(
             f"/api/documents/{doc}/links", LINKERS_API, {"json": {"item_code": item}}
         ),
