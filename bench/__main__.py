@@ -12,6 +12,7 @@ BENCHMARKS = [
     ("bench.bench_web", []),
     ("bench.bench_large_text", ["--mb", "20"]),
     ("bench.bench_preservation", []),
+    ("bench.bench_ocr", ["--pages", "1"]),
 ]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
 from indexer import provenance as ev
+from indexer import searchable
 from indexer.bundles import Processed, bundle_mime_or_none, expand_sources
 from indexer.core import Khlang
 from indexer.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
@@ -533,6 +534,7 @@ class Ingestor:
         understanding = prepared.understanding
         with self._stage("store"):
             stored = self.core.store.commit(staged)
+            derived = searchable.make_copy(self.core, stored.path, extraction.ocr_layers)
         status = INGESTED if extraction.text.strip() else WITHOUT_TEXT
         error = extraction.no_text_reason if status == WITHOUT_TEXT else None
         metadata = dict(understanding.metadata) if understanding else {"kind": "other"}
@@ -572,6 +574,18 @@ class Ingestor:
                         stored,
                         extraction,
                         understanding,
+                    )
+                    + (
+                        [
+                            searchable.event_row(
+                                derived,
+                                agent=self.agent,
+                                document_id=document_id,
+                                submission_id=submission_id,
+                            )
+                        ]
+                        if derived
+                        else []
                     ),
                 )
                 if self.item_code:

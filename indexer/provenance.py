@@ -33,6 +33,7 @@ REPAIRED = "repaired"  # a missing or corrupt copy rewritten from the other copy
 EXPORTED = "exported"
 IMPORTED = "imported"
 EDITED = "edited"  # a person corrected title, kind, year, project, notes or tags
+DERIVED = "derived"
 
 EVENT_LABELS_TH = {
     RECEIVED: "รับไฟล์",
@@ -58,6 +59,7 @@ EVENT_LABELS_TH = {
     EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
     IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
     EDITED: "แก้ไขข้อมูลเอกสาร",
+    DERIVED: "สร้างสำเนาที่ค้นหาข้อความได้",
 }
 
 

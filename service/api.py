@@ -20,6 +20,7 @@ from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
 from archive.objectstore import S3ObjectStore
+from indexer import searchable
 from indexer.core import Khlang
 from indexer.documents import document_as_dict
 from indexer.indexing import reindex_quietly
@@ -336,6 +337,10 @@ def download(document_id: int):
         return _object_corrupt()
     # A folder store hands Werkzeug the path (ranges, sendfile); an S3 store a stream.
     body = store.open(sha256) if isinstance(store, S3ObjectStore) else store.path_for(sha256)
+    return _send_object(body, mime, name, sha256, document_id)
+
+
+def _send_object(body, mime: str, name: str, sha256: str, document_id: int):
     response = send_file(body, mimetype=mime, etag=sha256, max_age=0)
     # Built by hand: a stored name may hold a CR, LF, quote or semicolon (see disposition).
     response.headers["Content-Disposition"] = attachment(name, f"document-{document_id}")
@@ -389,6 +394,26 @@ def _object_corrupt():
         "not served; an administrator should run khlang verify and ingest the original file "
         "again, which replaces the corrupt copy",
     )
+
+
+@bp.get("/api/documents/<int:document_id>/searchable.pdf")
+def download_searchable(document_id: int):
+    """The scan's searchable copy (recognised text as an invisible layer), not the original."""
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        sha256 = searchable.copy_of(session, document_id)
+        name = Path(document.filename.rsplit("/", 1)[-1]).stem + "-ค้นหาได้.pdf"
+    path = searchable.derived_store(core()).path_for(sha256) if sha256 else None
+    if path is None or not path.is_file():
+        return error(
+            404,
+            "no_searchable_copy",
+            "เอกสารนี้ไม่มีสำเนา PDF ที่ค้นหาข้อความได้ (มีเฉพาะไฟล์สแกนที่อ่านด้วย OCR)",
+            "this document has no searchable PDF copy (only OCR'd scans have one)",
+        )
+    return _send_object(path, "application/pdf", name, sha256, document_id)
 
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:

@@ -25,6 +25,11 @@ EN = {
     "บัญชีทรัพยากร/ผลลัพธ์": "Inventory",
     "รายงานความครบถ้วน": "Gap report",
     "ค้นหาผลงานเดิม": "Reuse lookup",
+    # OCR confidence (issue 18)
+    "ตรวจทาน: ข้อความจากการสแกนอาจไม่ถูกต้อง": "Review: text read from a scan may be wrong",
+    "ข้อความจากการสแกนอาจไม่ถูกต้อง": "Text read from a scan may be wrong",
+    "ดาวน์โหลด PDF ที่ค้นหาข้อความได้": "Download searchable PDF",
+    "สำเนาจากการสแกน มีข้อความให้เลือกและค้นหาได้ ไม่ใช่ต้นฉบับ": "A copy of the scan with selectable, findable text; not the original",
     "เข้าสู่ระบบ": "Log in",
     "ออกจากระบบ": "Log out",
     "ชื่อผู้ใช้": "User name",
@@ -261,6 +266,7 @@ EVENT_LABELS_EN = {
     "rejected": "Rejected",
     "publication": "Publication",
     "edited": "Description edited",
+    "derived": "Searchable copy made",
 }
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

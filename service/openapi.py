@@ -722,6 +722,20 @@ PATHS = {
             },
         }
     },
+    "/api/documents/{document_id}/searchable.pdf": {
+        "get": {
+            "summary": "Download a scan's searchable copy (OCR text as an invisible layer)",
+            "security": [],
+            "parameters": [DOC_ID],
+            "responses": {
+                "200": {
+                    "description": "the original's pages with the recognised text laid over",
+                    "content": {"application/pdf": {"schema": {}}},
+                },
+                **_errors("401", "404"),
+            },
+        }
+    },
     "/api/documents/{document_id}/similar": {
         "get": {
             "summary": "Documents similar to this one, with shared terms",

@@ -20,8 +20,11 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
+from indexer import searchable
 from indexer.edits import current_values
+from indexer.extract import ocr
 from indexer.provenance import EVENT_LABELS_TH
 from indexer.search.tiers import TIER_LABELS
 from indexer.understand.kinds import KINDS
@@ -208,6 +211,17 @@ def _lang_url(lang: str) -> str:
 # --- search ----------------------------------------------------------------------------------
 
 
+def _mark_ocr_review(hits: list[dict]) -> None:
+    """Mark the hits whose text came from OCR pages below the confidence threshold, so
+    the result list says the matched text may be misread (hit["ocr_review"]: the pages)."""
+    ids = [hit["document_id"] for hit in hits]
+    with core().sessions() as session:
+        rows = session.execute(select(Document.id, Document.meta).where(Document.id.in_(ids)))
+        review = {i: ocr.pages_to_review((meta or {}).get("technical")) for i, meta in rows}
+    for hit in hits:
+        hit["ocr_review"] = review.get(hit["document_id"]) or []
+
+
 @bp.get("/")
 def search():
     query = (request.args.get("q") or "").strip()
@@ -239,6 +253,8 @@ def search():
                 api_module.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
+    if result and result.get("hits"):
+        _mark_ocr_review(result["hits"])
     page_html = render_template(
         "search.html",
         query=query,
@@ -268,6 +284,7 @@ def document(document_id: int):
         if doc is None:
             abort(404)
         data = access.document_view(session, doc)
+        has_searchable_copy = searchable.copy_of(session, document_id) is not None
     text = data.pop("text") or ""
     similar = []
     try:
@@ -305,6 +322,8 @@ def document(document_id: int):
         text_truncated=len(text) > 100_000,
         letter=letter_rows(meta.get("letter") or {}),
         facts=fact_rows(meta),
+        ocr_review=ocr.pages_to_review(meta.get("technical")),
+        has_searchable_copy=has_searchable_copy,
         deadlines=[d for d in meta.get("deadlines") or [] if isinstance(d, dict) and d.get("date")],
         technical=json.dumps(meta, ensure_ascii=False, indent=1, default=str) if meta else "",
         similar=similar,

@@ -195,6 +195,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
             "/gaps/print?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE
         ),
         ("pages.reuse", "GET"): Case("/reuse", expect()),
+        ("preservation.preservation", "GET"): Case(
+            "/admin/preservation", expect(anon=LOGIN, viewer=403, dsss=403, strategy=403)
+        ),
         ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
     }
 

@@ -19,6 +19,8 @@ from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 FFPROBE_TIMEOUT = 60
 #: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
 OCR_MAX_SIDE = 4000
+#: Pages of a multi-page image (TIFF) read by OCR; past it a warning says so.
+OCR_MAX_FRAMES = 50
 EXTRA_MEDIA_MIMES = {"application/ogg", "application/x-matroska", "application/vnd.rn-realmedia"}
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_DATETIME = 0x0132
@@ -55,8 +57,26 @@ def _too_many_pixels(width: int, height: int, limit: int) -> str:
     )
 
 
+def _ocr_frame(image: Any) -> ocr.OcrPage:
+    """OCR the image's current frame, scaled down past OCR_MAX_SIDE."""
+    from PIL import Image, ImageOps
+
+    # JPEG decodes straight to a smaller scale: less memory than decoding whole.
+    image.draft("L", (OCR_MAX_SIDE, OCR_MAX_SIDE))
+    image.load()
+    work = image.convert("L") if image.mode not in ("L", "RGB") else image
+    if max(work.size) > OCR_MAX_SIDE:
+        # resized straight from the decoded image: a full-size copy to shrink in place
+        # (thumbnail) doubled a large image's memory in each worker
+        work = ImageOps.contain(work, (OCR_MAX_SIDE, OCR_MAX_SIDE), Image.Resampling.BICUBIC)
+    with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
+        png = Path(tmp) / "image.png"
+        work.save(png)
+        return ocr.ocr_image_page(png)
+
+
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     result = _empty("ocr-image", [tool("pillow")])
     max_pixels = ExtractionLimits.load().max_image_pixels
@@ -86,26 +106,20 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 result.ocr_skipped = result.no_text_reason
                 result.method = "none"
                 return result
-            # JPEG decodes straight to a smaller scale: less memory than decoding whole.
-            image.draft("L", (OCR_MAX_SIDE, OCR_MAX_SIDE))
-            image.load()
-            work = image.convert("L") if image.mode not in ("L", "RGB") else image
-            if max(work.size) > OCR_MAX_SIDE:
-                # resized straight from the decoded image: a full-size copy to shrink in
-                # place (thumbnail) doubled a large image's memory in each worker
-                work = ImageOps.contain(
-                    work, (OCR_MAX_SIDE, OCR_MAX_SIDE), Image.Resampling.BICUBIC
-                )
-            with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
-                png = Path(tmp) / "image.png"
-                work.save(png)
+            # A multi-page TIFF is how scanners write a letter of several pages: every
+            # page is read, not only the first.
+            pages = []
+            for number in range(min(frames, OCR_MAX_FRAMES)):
+                image.seek(number)
                 try:
-                    raw = ocr.ocr_image(png)
+                    pages.append(_ocr_frame(image))
                 except ocr.OcrUnavailable as exc:
                     result.ocr_skipped = str(exc)
                     result.no_text_reason = str(exc)
                     result.method = "none"
                     return result
+            if frames > OCR_MAX_FRAMES:
+                result.warnings.append(f"ocr-frames-limit:{OCR_MAX_FRAMES}")
     except Image.DecompressionBombError as exc:  # past twice Pillow's own bound, at open
         result.no_text_reason = f"{_too_many_pixels(0, 0, max_pixels)}: {exc}"
         result.method = "none"
@@ -116,9 +130,16 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
-    repaired = repair(raw, layout=True)
-    result.text = repaired.text.strip()
-    add_repairs(result.repairs, repaired.repairs)
+    texts = []
+    for page_ocr in pages:
+        repaired = repair(page_ocr.text, layout=True)
+        add_repairs(result.repairs, repaired.repairs)
+        texts.append(repaired.text.strip())
+    result.text = "\n\f\n".join(texts).strip()
+    if result.text:
+        result.metadata[ocr.CONFIDENCE_KEY] = {
+            str(number): page.confidence for number, page in enumerate(pages, start=1)
+        }
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:
         result.no_text_reason = "ไม่พบข้อความในภาพ (OCR found no text in the image)"

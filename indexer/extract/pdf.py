@@ -323,6 +323,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     tools.append(f"pythainlp {pythainlp_version}")
     texts: list[str] = []
     ocr_pages: list[int] = []
+    confidences: dict[str, float | None] = {}  # page number: tesseract's mean confidence
     skipped: list[int] = []
     skip_reason: str | None = None
     limits = ExtractionLimits.load()
@@ -347,7 +348,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
             else:
                 try:
                     with ocr_clock:
-                        ocr_text = repair(ocr.ocr_pdf_page(path, number), layout=True)
+                        page_ocr = ocr.ocr_pdf_page_with_confidence(path, number, layer=True)
+                    ocr_text = repair(page_ocr.text, layout=True)
                 except ocr.OcrUnavailable as exc:
                     skip_reason = str(exc)
                     skipped.append(number)
@@ -357,12 +359,16 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                     ) > thai_text_quality(text):
                         repaired, text = ocr_text, ocr_text.text
                         ocr_pages.append(number)
+                        confidences[str(number)] = page_ocr.confidence
+                        if page_ocr.layer:
+                            result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
         texts.append(text.strip("\n"))
     result.text = "\n\f\n".join(texts).strip()
     if ocr_pages:
         result.fallbacks.append("ocr-pages:" + ",".join(map(str, ocr_pages)))
         tools.append(ocr.tesseract_version() or "tesseract")
+        result.metadata[ocr.CONFIDENCE_KEY] = confidences
         if ocr.pdftoppm_version():
             tools.append(ocr.pdftoppm_version())
         if len(ocr_pages) == len(texts):
