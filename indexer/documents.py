@@ -91,6 +91,8 @@ def document_as_dict(session: Session, document: Document, *, include_text: bool
         "created_at": document.created_at.isoformat(),
         "metadata": resolve_references(session, document.meta or {}),
         "links": links,
+        "notes": document.notes or "",
+        "tags": list(document.tags or []),
         "submissions": [
             {
                 "submitted_by": s.submitted_by,

@@ -75,6 +75,7 @@ def document_for_index(document: Document, items: list[InventoryItem]) -> dict:
     ]
     extra += [item.title for item in items]
     extra += [item.activity.name for item in items if item.activity]
+    extra += document.tags or []  # staff's tags find the document (notes stay internal)
     return {
         "id": document.id,
         "title": document.title,

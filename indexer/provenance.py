@@ -32,6 +32,7 @@ REPLICATED = "replicated"  # outcome "pending" while the replica cannot be reach
 REPAIRED = "repaired"  # a missing or corrupt copy rewritten from the other copy
 EXPORTED = "exported"
 IMPORTED = "imported"
+EDITED = "edited"  # a person corrected title, kind, year, project, notes or tags
 DERIVED = "derived"
 # Accounts: events without a document (the admin's actions on users and API tokens).
 USER_ADDED = "user-added"
@@ -62,6 +63,7 @@ EVENT_LABELS_TH = {
     REPAIRED: "ซ่อมไฟล์จากสำเนาอีกชุด",
     EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
     IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
+    EDITED: "แก้ไขข้อมูลเอกสาร",
     DERIVED: "สร้างสำเนาที่ค้นหาข้อความได้",
     USER_ADDED: "เพิ่มผู้ใช้",
     USER_CHANGED: "แก้ไขผู้ใช้",

@@ -174,6 +174,9 @@ class Document(Base):
     publication: Mapped[str] = mapped_column(String(20), default="internal", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Staff's own notes and tags (set by editing in the web or PATCH /api/documents/<id>).
+    notes: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list | None] = mapped_column(JSON)
     # Version of the search index this row was last written to; NULL means "needs indexing".
     indexed_version: Mapped[str | None] = mapped_column(String(200), index=True)
     submissions: Mapped[list[Submission]] = relationship(

@@ -211,6 +211,7 @@ def create_app(config: dict | None = None) -> Flask:
         api,
         api_accounts,
         auth,
+        bulk_view,
         home_view,
         i18n,
         pages,
@@ -221,6 +222,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(bulk_view.bp)
     app.register_blueprint(preservation_view.bp)
     app.register_blueprint(home_view.bp)
     app.register_blueprint(admin_view.bp)

@@ -55,6 +55,28 @@ def may_link_item(item: InventoryItem) -> bool:
     return principal.can("link") and principal.may_act_for_province(item_province_id(item))
 
 
+def document_province_ids(session: Session, document: Document) -> set[int]:
+    """The provinces a document belongs to: those of the items it is linked to, and those
+    its text names (``metadata.provinces``)."""
+    from indexer.links import active_links
+
+    ids = {item_province_id(link.item) for link in active_links(session, document.id)}
+    names = (document.meta or {}).get("provinces") or []
+    if names:
+        ids |= set(session.scalars(select(Province.id).where(Province.name.in_(names))))
+    return ids - {None}
+
+
+def may_edit_document(session: Session, document: Document) -> bool:
+    """Strategy staff and admins edit any document; a dsss officer their province's."""
+    principal = g.principal
+    if not principal.can("edit"):
+        return False
+    if principal.role != "dsss":
+        return True
+    return principal.province_id in document_province_ids(session, document)
+
+
 def may_see_job(batch: Batch) -> bool:
     principal = g.principal
     return principal.can("jobs_all") or batch.agent == principal.agent

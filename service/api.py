@@ -347,6 +347,32 @@ def _send_object(body, mime: str, name: str, sha256: str, document_id: int):
     return response
 
 
+@bp.get("/api/documents/<int:document_id>/preview")
+def preview(document_id: int):
+    from service.preview_view import preview_info, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    return jsonify(preview_info(document_id, source, endpoint="api.preview_page"))
+
+
+@bp.get("/api/documents/<int:document_id>/preview/<int:page>.png")
+def preview_page(document_id: int, page: int):
+    from indexer.preview import PreviewFailed
+    from service.preview_view import page_response, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    try:
+        return page_response(source, page)
+    except IndexError:
+        return error(404, "no_such_page", f"เอกสารนี้ไม่มีหน้า {page}", f"no page {page}")
+    except PreviewFailed as exc:
+        return error(422, "preview_failed", exc.message_th, exc.message_en)
+
+
 def _object_state(document_id: int, sha256: str) -> str:
     from indexer.fixity import check_before_serving
 
@@ -462,6 +488,145 @@ def publication(document_id: int):
     except TransitionError as exc:
         return error(exc.status, exc.code, exc.message_th, exc.message_en)
     return jsonify(result)
+
+
+def edit_document(document_id: int, changes: dict):
+    """Apply an edit for the asking principal; returns (status, body) for the API and the
+    page alike: 200 and the document, 400 and the EditError, 401, 403 or 404."""
+    from indexer.edits import EditError
+    from indexer.edits import edit_document as apply_edit
+
+    if not g.principal.authenticated:
+        return 401, None
+    with core().transaction() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return 404, None
+        if not access.may_edit_document(session, document):
+            return 403, None
+        try:
+            changed = apply_edit(session, document, changes, agent=g.principal.agent)
+        except EditError as exc:
+            return 400, exc
+    if changed:
+        reindex_quietly(core(), [document_id], agent=g.principal.agent)
+    with core().sessions() as session:
+        return 200, access.document_view(session, session.get(Document, document_id))
+
+
+@bp.patch("/api/documents/<int:document_id>")
+def patch_document(document_id: int):
+    status, body = edit_document(document_id, request.get_json(silent=True) or {})
+    if status == 200:
+        return jsonify(body)
+    if status == 400:
+        return error(400, f"bad_{body.field}", body.message_th, body.message_en)
+    if status == 403:
+        return error(
+            403,
+            "forbidden",
+            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน",
+            "only strategy staff, or a DSSS officer for their own province's documents, may edit",
+        )
+    if status == 404:
+        return _not_found()
+    return error(status, *HTTP_ERRORS[status])
+
+
+# --- bulk actions on a selection ------------------------------------------------------------
+
+
+def _too_many():
+    from service.bulk import MAX_SELECTION
+
+    return error(
+        400,
+        "selection_too_large",
+        f"เลือกได้ไม่เกิน {MAX_SELECTION} เอกสารต่อครั้ง",
+        f"select at most {MAX_SELECTION} documents at a time",
+    )
+
+
+@bp.post("/api/bulk/links")
+@login_required
+def bulk_links():
+    from service import bulk
+
+    entries = (request.get_json(silent=True) or {}).get("links") or []
+    if len(entries) > bulk.MAX_SELECTION:
+        return _too_many()
+    if not g.principal.can("link"):
+        return error(403, *HTTP_ERRORS[403])
+    return jsonify(bulk.change_links(entries))
+
+
+@bp.post("/api/bulk/publication")
+@login_required
+def bulk_publication():
+    from service import bulk
+    from service.publication import ACTIONS
+
+    body = request.get_json(silent=True) or {}
+    try:
+        ids = bulk.selection(body.get("document_ids"))
+    except ValueError:
+        return _too_many()
+    action = body.get("action")
+    if action not in ACTIONS:
+        return error(
+            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
+        )
+    if not g.principal.can(action):
+        return error(403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}")
+    return jsonify(bulk.publication(ids, action, str(body.get("note") or "")))
+
+
+@bp.post("/api/bulk/tags")
+@login_required
+def bulk_tags():
+    from indexer.edits import EditError
+    from service import bulk
+
+    body = request.get_json(silent=True) or {}
+    try:
+        ids = bulk.selection(body.get("document_ids"))
+    except ValueError:
+        return _too_many()
+    if not g.principal.can("edit"):
+        return error(403, *HTTP_ERRORS[403])
+    try:
+        return jsonify(bulk.add_tags(ids, body.get("tags") or []))
+    except EditError as exc:
+        return error(400, "bad_tags", exc.message_th, exc.message_en)
+
+
+@bp.post("/api/bulk/export")
+def bulk_export():
+    """The selection as XLSX or CSV; visitors get only the published documents in it."""
+    from service import bulk
+
+    body = request.get_json(silent=True) or {}
+    try:
+        ids = bulk.selection(body.get("document_ids"))
+    except ValueError:
+        return _too_many()
+    return export_response(ids, body.get("format") or "xlsx")
+
+
+def export_response(ids: list[int], fmt: str) -> Response:
+    from service import bulk
+
+    rows = bulk.export_rows(ids)
+    if fmt == "csv":
+        response = Response(bulk.export_csv(rows), mimetype="text/csv")
+    else:
+        response = Response(
+            bulk.export_xlsx(rows),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        fmt = "xlsx"
+    response.headers["Content-Disposition"] = attachment(f"เอกสารที่เลือก.{fmt}", f"documents.{fmt}")
+    return response
 
 
 # --- links -----------------------------------------------------------------------------------

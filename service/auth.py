@@ -62,6 +62,7 @@ PERMISSIONS = {
     "read_all": {"admin", "strategy", "dsss", "viewer"},  # see unpublished documents
     "upload": {"admin", "dsss"},
     "link": {"admin", "strategy", "dsss"},
+    "edit": {"admin", "strategy", "dsss"},  # dsss: their own province's documents only
     "inventory_read": {"admin", "strategy", "dsss", "viewer"},
     "inventory_manage": {"admin", "strategy"},
     "gaps": {"admin", "strategy", "dsss"},

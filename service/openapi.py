@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
+from indexer.understand.kinds import KINDS
 from schemas.search_index import FACET_FIELDS
 from service.access import PUBLIC_FIELDS
 
@@ -67,6 +68,7 @@ def _param(name: str, schema: dict, description: str, where: str = "query", requ
 # Ids are 32-bit database integers; a larger one in a path is not found (404).
 ROW_ID = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 DOC_ID = _param("document_id", ROW_ID, "document id", "path")
+BULK_IDS = {"type": "array", "maxItems": 500, "items": ROW_ID}
 # Fiscal years (B.E.) the service answers for; in a path, another one is not found.
 FISCAL_YEAR = {"type": "integer", "minimum": 2400, "maximum": 2700}
 FILTER_PARAMS = [
@@ -247,7 +249,46 @@ SCHEMAS = {
                 "description": "staff only",
             },
             "provenance": {"type": "array", "items": _ref("Event")},
+            "notes": {"type": "string", "description": "staff only"},
+            "tags": {"type": "array", "items": {"type": "string"}, "description": "staff only"},
             "text": {"type": "string"},
+        },
+    },
+    "BulkResult": {
+        "type": "object",
+        "required": ["done", "failed", "results"],
+        "properties": {
+            "done": {"type": "integer", "minimum": 0},
+            "failed": {"type": "integer", "minimum": 0},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["document_id", "ok", "code"],
+                    "properties": {
+                        "document_id": {"type": "integer"},
+                        "ok": {"type": "boolean"},
+                        "code": {"type": "string"},
+                        "message": {"type": "string", "description": "why not (Thai)"},
+                        "message_en": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Preview": {
+        "type": "object",
+        "required": ["document_id", "kind", "pages", "page_urls"],
+        "properties": {
+            "document_id": {"type": "integer"},
+            "kind": {"enum": ["pdf", "office", "image", "none"]},
+            "pages": {"type": "integer", "minimum": 0},
+            "page_urls": {"type": "array", "items": {"type": "string"}},
+            "error": {
+                "type": "object",
+                "description": "why the original cannot be shown (Thai and English)",
+                "properties": {"message": {"type": "string"}, "message_en": {"type": "string"}},
+            },
         },
     },
     "PublicationResult": {
@@ -670,7 +711,34 @@ PATHS = {
             "security": [],
             "parameters": [DOC_ID],
             "responses": {"200": _json(_ref("Document")), **_errors("401", "404")},
-        }
+        },
+        "patch": {
+            "summary": "Correct the description: title, kind, fiscal year, project, activity, "
+            "notes, tags (strategy and admin; dsss for their own province's documents). "
+            "Each change is an `edited` provenance event with old and new values and the "
+            "agent; the search index follows.",
+            "security": BEARER,
+            "parameters": [DOC_ID],
+            "requestBody": _json_body(
+                {
+                    "title": {"type": "string", "minLength": 1, "maxLength": 1000},
+                    "kind": {"enum": list(KINDS)},
+                    "fiscal_year": {**FISCAL_YEAR, "type": ["integer", "null"]},
+                    "project": _NULLABLE_STR,
+                    "activity": _NULLABLE_STR,
+                    "notes": _NULLABLE_STR,
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "items": {"type": "string", "maxLength": 100},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("Document"), "the updated document"),
+                **_errors("400", "401", "403", "404"),
+            },
+        },
     },
     "/api/documents/{document_id}/file": {
         "get": {
@@ -688,6 +756,116 @@ PATHS = {
                     "the preserved object is corrupt (object_corrupt): its bytes no longer match "
                     "their hash; not served, a failed fixity check is recorded"
                 ),
+            },
+        }
+    },
+    "/api/documents/{document_id}/preview": {
+        "get": {
+            "summary": "The preview of the original: its kind (pdf, office, image, none), "
+            "page count and page image URLs (access as the download)",
+            "security": [],
+            "parameters": [DOC_ID],
+            "responses": {"200": _json(_ref("Preview")), **_errors("401", "404")},
+        }
+    },
+    "/api/documents/{document_id}/preview/{page}.png": {
+        "get": {
+            "summary": "One page of the preview as a PNG, rendered from the original and "
+            "cached as a derived file (the original is only read)",
+            "security": [],
+            "parameters": [
+                DOC_ID,
+                _param(
+                    "page", {"type": "integer", "minimum": 0, "maximum": 100000}, "1-based", "path"
+                ),
+            ],
+            "responses": {
+                "200": {"description": "the page", "content": {"image/png": {"schema": {}}}},
+                **_errors("401", "404"),
+                "422": _err("the original cannot be rendered (preview_failed), with the reason"),
+            },
+        }
+    },
+    "/api/bulk/links": {
+        "post": {
+            "summary": "Link, confirm or unlink many documents, each to its own item (a ZIP's "
+            "members, suggestions); each entry checked as one link (dsss: own province)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "links": {
+                        "type": "array",
+                        "maxItems": 500,
+                        "items": {
+                            "type": "object",
+                            "required": ["document_id", "item_code"],
+                            "properties": {
+                                "document_id": ROW_ID,
+                                "item_code": {"type": "string"},
+                                "op": {"enum": ["link", "confirm", "unlink"]},
+                            },
+                        },
+                    }
+                },
+                ("links",),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/publication": {
+        "post": {
+            "summary": "One publication step for each selected document (same rules as one: "
+            "the approver is not the checker)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "document_ids": BULK_IDS,
+                    "action": {"enum": ["check", "approve", "publish", "withdraw"]},
+                    "note": {"type": "string"},
+                },
+                ("document_ids", "action"),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/tags": {
+        "post": {
+            "summary": "Add tags to each selected document (an edit event each)",
+            "security": BEARER,
+            "requestBody": _json_body(
+                {
+                    "document_ids": BULK_IDS,
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "items": {"type": "string", "maxLength": 100},
+                    },
+                },
+                ("document_ids", "tags"),
+            ),
+            "responses": {"200": _json(_ref("BulkResult")), **_errors("400", "401", "403")},
+        }
+    },
+    "/api/bulk/export": {
+        "post": {
+            "summary": "The selected documents as XLSX (real date cells, Thai B.E. format, "
+            "frozen header, filters, A4 landscape) or CSV; visitors: published ones only",
+            "security": [],
+            "requestBody": _json_body(
+                {"document_ids": BULK_IDS, "format": {"enum": ["xlsx", "csv"]}},
+                ("document_ids",),
+            ),
+            "responses": {
+                "200": {
+                    "description": "the file",
+                    "content": {
+                        "text/csv": {"schema": {}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {}
+                        },
+                    },
+                },
+                **_errors("400", "401"),
             },
         }
     },

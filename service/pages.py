@@ -23,9 +23,11 @@ from flask import (
 from sqlalchemy import select
 
 from indexer import searchable
+from indexer.edits import current_values
 from indexer.extract import ocr
 from indexer.provenance import EVENT_LABELS_TH
 from indexer.search.tiers import TIER_LABELS
+from indexer.understand.kinds import KINDS
 from schemas.models import Document
 from service import access
 from service import api as api_module
@@ -265,6 +267,7 @@ def search():
         match_labels=TIER_LABELS,
         index_error=index_error,
         match=match,
+        action_labels=ACTION_LABELS,
     )
     if index_error:  # not "nothing found": the index could not answer
         return page_html, 503, {"Retry-After": str(api_module.INDEX_RETRY_AFTER)}
@@ -307,6 +310,10 @@ def document(document_id: int):
             current_app.logger.exception("suggestions failed")
     actions = [a for a in next_actions(data["publication"]) if g.principal.can(a)]
     meta = data.get("metadata") or {}
+    with core().sessions() as session:
+        stored = session.get(Document, document_id)
+        may_edit = access.may_edit_document(session, stored)
+        current = current_values(stored)
     return render_template(
         "document.html",
         doc=data,
@@ -323,7 +330,43 @@ def document(document_id: int):
         suggestions=suggestions,
         actions=actions,
         action_labels=ACTION_LABELS,
+        may_edit=may_edit,
+        preview=_preview(document_id),
+        kinds=KINDS,
+        current=current,
     )
+
+
+@bp.get("/documents/<int:document_id>/preview/<int:page>.png")
+def preview_page(document_id: int, page: int):
+    from indexer.preview import PreviewFailed
+    from service.preview_view import page_response, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        abort(404)
+    try:
+        return page_response(source, page)
+    except IndexError:
+        abort(404)
+    except PreviewFailed:
+        abort(422)
+
+
+def _preview(document_id: int) -> dict | None:
+    """The preview on the document page, at the page asked for (``?page=``)."""
+    from service.preview_view import preview_info, preview_source
+
+    source = preview_source(document_id)
+    if source is None or source.kind == "none":
+        return None
+    info = preview_info(document_id, source, endpoint="pages.preview_page")
+    try:
+        wanted = int(request.args.get("page") or 1)
+    except ValueError:
+        wanted = 1
+    info["page"] = min(max(1, wanted), max(1, info["pages"]))
+    return info
 
 
 @bp.post("/documents/<int:document_id>/publication")
@@ -344,6 +387,32 @@ def publication(document_id: int):
     except TransitionError as exc:
         flash(exc.message_th if current_lang() == "th" else exc.message_en, "error")
     return redirect(url_for("pages.document", document_id=document_id))
+
+
+@bp.post("/documents/<int:document_id>/edit")
+@login_required
+def edit(document_id: int):
+    """The edit form: every field is sent; only those that changed become the event."""
+    from indexer.edits import EDITABLE
+
+    changes = {field: request.form[field] for field in EDITABLE if field in request.form}
+    status, body = api_module.edit_document(document_id, changes)
+    thai = current_lang() == "th"
+    if status == 400:
+        flash(body.message_th if thai else body.message_en, "error")
+    elif status == 403:
+        reason = (
+            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน"
+            if thai
+            else "only strategy staff, or a DSSS officer for their own province's documents, may edit"
+        )
+        back = url_for("pages.document", document_id=document_id)
+        return render_template("error.html", status=403, reason=reason, back=back), 403
+    elif status != 200:
+        abort(status)
+    else:
+        flash("บันทึกการแก้ไขแล้ว" if thai else "Changes saved", "info")
+    return redirect(url_for("pages.document", document_id=document_id) + "#edit")
 
 
 @bp.post("/documents/<int:document_id>/links")

@@ -108,6 +108,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("api.download_searchable", "GET"): Case(
             f"/api/documents/{doc}/searchable.pdf", INTERNAL_DOCUMENT, also_ok=(NO_COPY,)
         ),
+        ("api.preview", "GET"): Case(f"/api/documents/{doc}/preview", INTERNAL_DOCUMENT),
+        ("api.preview_page", "GET"): Case(f"/api/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
+        ("pages.preview_page", "GET"): Case(f"/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
         ("api.document_similar", "GET"): Case(f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT),
         ("api.reuse", "POST"): Case("/api/reuse", expect(), {"json": {"text": "จังหวัด"}}),
         ("api.publication", "POST"): Case(
@@ -115,6 +118,38 @@ def cases(site) -> dict[tuple[str, str], Case]:
             LINKERS_API,
             {"json": {"action": "check"}},
             also_ok=(409,),
+        ),
+        ("api.patch_document", "PATCH"): Case(
+            f"/api/documents/{doc}", LINKERS_API, {"json": {"tags": ["ตรวจสิทธิ์"]}}
+        ),
+        # bulk: a dsss officer of A is answered 200 with each of B's documents refused in
+        # the results (tests/test_bulk_actions.py checks the refusals themselves)
+        ("api.bulk_links", "POST"): Case(
+            "/api/bulk/links",
+            expect(anon=401, viewer=403),
+            {"json": {"links": [{"document_id": doc, "item_code": item, "op": "link"}]}},
+        ),
+        ("api.bulk_publication", "POST"): Case(
+            "/api/bulk/publication",
+            expect(anon=401, viewer=403, dsss=403),
+            {"json": {"document_ids": [doc], "action": "check"}},
+        ),
+        ("api.bulk_tags", "POST"): Case(
+            "/api/bulk/tags",
+            expect(anon=401, viewer=403),
+            {"json": {"document_ids": [doc], "tags": ["ตรวจสิทธิ์"]}},
+        ),
+        ("api.bulk_export", "POST"): Case(
+            "/api/bulk/export", expect(), {"json": {"document_ids": [doc], "format": "csv"}}
+        ),
+        ("bulk.selection_action", "POST"): Case(
+            "/bulk", STAFF_ONLY_PAGE, {"data": {"document_id": str(doc), "action": "export_csv"}}
+        ),
+        ("bulk.assign_form", "GET"): Case(
+            f"/upload/jobs/{job}/assign", expect(anon=LOGIN, viewer=403, dsss=404)
+        ),
+        ("bulk.assign", "POST"): Case(
+            f"/upload/jobs/{job}/assign", expect(anon=LOGIN, viewer=403, dsss=404), {"data": {}}
         ),
         ("api.add_link", "POST"): Case(
             f"/api/documents/{doc}/links", LINKERS_API, {"json": {"item_code": item}}
@@ -152,6 +187,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
         ("pages.publication", "POST"): Case(
             f"/documents/{doc}/publication", LINKERS_PAGE, {"data": {"action": "check"}}
+        ),
+        ("pages.edit", "POST"): Case(
+            f"/documents/{doc}/edit", LINKERS_PAGE, {"data": {"tags": "ตรวจสิทธิ์"}}
         ),
         ("pages.link", "POST"): Case(
             f"/documents/{doc}/links", LINKERS_PAGE, {"data": {"item_code": item, "op": "link"}}
