@@ -206,7 +206,7 @@ def create_app(config: dict | None = None) -> Flask:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
-    from service import api, auth, i18n, pages, preservation_view
+    from service import api, auth, i18n, pages, preservation_view, report_format
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
@@ -222,6 +222,10 @@ def create_app(config: dict | None = None) -> Flask:
         thai_date=i18n.thai_date,
         thai_datetime=i18n.thai_datetime,
         size=i18n.human_size,
+        figure=report_format.figure,
+        digits=report_format.digits,
+        word_breaks=report_format.word_breaks,
+        label_lines=report_format.chart_label_lines,
     )
 
     @app.before_request
