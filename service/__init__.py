@@ -206,12 +206,21 @@ def create_app(config: dict | None = None) -> Flask:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
-    from service import api, auth, i18n, pages, preservation_view, report_format
+    from service import (
+        api,
+        auth,
+        i18n,
+        pages,
+        preservation_view,
+        report_format,
+        report_settings_view,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(preservation_view.bp)
+    app.register_blueprint(report_settings_view.bp)
 
     app.jinja_env.globals.update(
         _=i18n.translate,

@@ -51,6 +51,7 @@ STAFF_ONLY_API = expect(anon=401)  # every logged-in role may read
 STAFF_ONLY_PAGE = expect(anon=LOGIN)
 LINKERS_API = expect(anon=401, viewer=403, dsss=403)  # dsss of A on B's item: refused
 LINKERS_PAGE = expect(anon=LOGIN, viewer=403, dsss=403)
+ADMIN_PAGE = expect(anon=LOGIN, viewer=403, dsss=403, strategy=403)
 INTERNAL_DOCUMENT = expect(anon=404)  # a visitor cannot tell it from a missing one
 
 
@@ -155,6 +156,12 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("pages.gaps", "GET"): Case("/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE),
         ("pages.gaps_print", "GET"): Case(
             "/gaps/print?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE
+        ),
+        ("report_settings.report_settings_page", "GET"): Case("/admin/reports", ADMIN_PAGE),
+        ("report_settings.report_settings_page", "POST"): Case(
+            "/admin/reports",
+            ADMIN_PAGE,
+            {"data": {"office_name": "สำนักงานจังหวัด", "digits": "thai"}},
         ),
         ("pages.reuse", "GET"): Case("/reuse", expect()),
         ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),

@@ -92,3 +92,43 @@ def test_page_export_follows_the_offices_digits_setting(delivered):  # noqa: F81
         assert bad.status_code == 400 and "digits" in bad.json["error"]["message_en"]
     finally:
         app.extensions["khlang"].dispose()
+
+
+def test_admin_sets_the_office_heading_and_digits_in_the_web(delivered):  # noqa: F811
+    """The admin's form (/admin/reports, signed in through the login form): the heading
+    shows on the print view; Arabic digits then show on the page; a bad value is a 400
+    saying why in Thai; other roles are refused."""
+    from service import create_app
+
+    core, _ = delivered
+    khlang = khlang_runner(core)
+    khlang("users", "add", "admin9", "--role", "admin", input=f"{PASSWORD}\n")
+    khlang("users", "add", "strategy9", "--role", "strategy", input=f"{PASSWORD}\n")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    try:
+        admin = sign_in(app, "admin9")
+        form = admin.get("/admin/reports")
+        assert form.status_code == 200 and 'value="thai" checked' in form.text
+        office = "สำนักงานจังหวัดแม่ฮ่องสอน กลุ่มงานยุทธศาสตร์"
+        saved = admin.post(
+            "/admin/reports",
+            data={"csrf_token": admin.csrf, "office_name": office,
+                  "office_address": "ศาลากลางจังหวัดแม่ฮ่องสอน", "digits": "arabic"},
+        )  # fmt: skip
+        assert saved.status_code == 302
+        printed = admin.get("/gaps/print?fiscal_year=2562&as_of=1/12/2562").text
+        assert office in printed and "ศาลากลางจังหวัดแม่ฮ่องสอน" in printed
+        assert "ปีงบประมาณ 2562" in printed and "1 ธันวาคม 2562" in printed
+        # (a document's own title keeps its Thai digits: it is the sender's text)
+        assert "digits-arabic" in printed and "๑ ธันวาคม" not in printed
+        bad = admin.post("/admin/reports", data={"csrf_token": admin.csrf, "digits": "roman"})
+        assert bad.status_code == 400 and "ตัวเลขต้องเป็น thai หรือ arabic" in bad.text
+        assert sign_in(app, "strategy9").get("/admin/reports").status_code == 403
+    finally:
+        app.extensions["khlang"].dispose()
