@@ -61,3 +61,47 @@ def set_report_settings(core, **values: str | None) -> dict:
             )
         core.set_setting(KEYS[name], value)
     return report_settings(core)
+
+
+# The office's logo for the report heading: a derived file beside the data (never an
+# original), re-encoded as PNG at most LOGO_SIDE pixels wide and high.
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_SIDE = 600
+
+
+def logo_path(core):
+    return core.settings.data_dir / "derived" / "office-logo.png"
+
+
+def set_logo(core, data: bytes, filename: str) -> None:
+    """Store an uploaded logo (PNG, JPEG, GIF or WebP); a clear error otherwise."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > LOGO_MAX_BYTES:
+        raise BadReportSetting(
+            "logo",
+            f"{filename}: ไฟล์ใหญ่เกิน {LOGO_MAX_BYTES // 1024 // 1024} MB",
+            f"{filename}: larger than {LOGO_MAX_BYTES // 1024 // 1024} MB",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
+                raise UnidentifiedImageError(image.format)
+            if image.width * image.height > 40_000_000:  # a decompression bomb
+                raise UnidentifiedImageError("too many pixels")
+            image.thumbnail((LOGO_SIDE, LOGO_SIDE))
+            out = io.BytesIO()
+            image.convert("RGBA").save(out, "PNG")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise BadReportSetting(
+            "logo",
+            f"{filename}: ไม่ใช่ไฟล์ภาพ PNG, JPEG, GIF หรือ WebP",
+            f"{filename}: not a PNG, JPEG, GIF or WebP image",
+        ) from None
+    path = logo_path(core)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(out.getvalue())
+    partial.replace(path)

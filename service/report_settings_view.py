@@ -13,10 +13,18 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 
-from indexer.report_settings import BadReportSetting, report_settings, set_report_settings
+from indexer.report_settings import (
+    LOGO_MAX_BYTES,
+    BadReportSetting,
+    logo_path,
+    report_settings,
+    set_logo,
+    set_report_settings,
+)
 from service import i18n
 from service.auth import login_required
 
@@ -32,6 +40,8 @@ i18n.EN.update(
         "เลขอารบิก (2562)": "Arabic digits (2562)",
         "บันทึก": "Save",
         "บันทึกแล้ว": "Saved",
+        "ตราหน่วยงาน (PNG หรือ JPEG)": "Office logo (PNG or JPEG)",
+        "ตราหน่วยงาน": "Office logo",
     }
 )
 
@@ -45,6 +55,9 @@ def report_settings_page():
     status = 200
     if request.method == "POST":
         try:
+            logo = request.files.get("logo")
+            if logo and logo.filename:
+                set_logo(core, logo.read(LOGO_MAX_BYTES + 1), logo.filename)
             set_report_settings(
                 core,
                 office_name=request.form.get("office_name", ""),
@@ -58,4 +71,16 @@ def report_settings_page():
         else:
             flash(i18n.translate("บันทึกแล้ว"), "info")
             return redirect(url_for("report_settings.report_settings_page"))
-    return render_template("report_settings.html", settings=report_settings(core)), status
+    return render_template(
+        "report_settings.html", settings=report_settings(core), has_logo=logo_path(core).exists()
+    ), status
+
+
+@bp.get("/office-logo.png")
+@login_required
+def office_logo():
+    """The logo on the printed report (any signed-in user may print a report)."""
+    path = logo_path(current_app.extensions["khlang"])
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=300)

@@ -163,6 +163,10 @@ def cases(site) -> dict[tuple[str, str], Case]:
             ADMIN_PAGE,
             {"data": {"office_name": "สำนักงานจังหวัด", "digits": "thai"}},
         ),
+        # no logo set in this archive: 404 for whoever may see it
+        ("report_settings.office_logo", "GET"): Case(
+            "/office-logo.png", expect(anon=LOGIN, viewer=404, dsss=404, strategy=404, admin=404)
+        ),
         ("pages.reuse", "GET"): Case("/reuse", expect()),
         ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
     }

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 
 from openpyxl import load_workbook
+from PIL import Image
 
 from indexer.report_settings import set_report_settings
 from tests.realistic_archive import PASSWORD, khlang_runner, sign_in
@@ -127,6 +128,22 @@ def test_admin_sets_the_office_heading_and_digits_in_the_web(delivered):  # noqa
         assert "ปีงบประมาณ 2562" in printed and "1 ธันวาคม 2562" in printed
         # (a document's own title keeps its Thai digits: it is the sender's text)
         assert "digits-arabic" in printed and "๑ ธันวาคม" not in printed
+        # the logo: an image made by Pillow, stored re-encoded and shown on the print view;
+        # a file that is not an image is refused, naming the file
+        logo = io.BytesIO()
+        Image.new("RGB", (1200, 900), "navy").save(logo, "JPEG")
+        upload = {"csrf_token": admin.csrf, "digits": "arabic",
+                  "logo": (io.BytesIO(logo.getvalue()), "ตราจังหวัด.jpg")}  # fmt: skip
+        assert admin.post("/admin/reports", data=upload).status_code == 302
+        printed = admin.get("/gaps/print?fiscal_year=2562").text
+        assert 'class="office-logo" src="/office-logo.png"' in printed
+        image = admin.get("/office-logo.png")
+        assert image.status_code == 200 and image.mimetype == "image/png"
+        assert Image.open(io.BytesIO(image.data)).size == (600, 450)
+        fake = {"csrf_token": admin.csrf, "logo": (io.BytesIO(b"not an image"), "ตรา.png")}
+        refused = admin.post("/admin/reports", data=fake)
+        assert refused.status_code == 400 and "ตรา.png: ไม่ใช่ไฟล์ภาพ" in refused.text
+        assert admin.get("/office-logo.png").data == image.data  # the good one is kept
         bad = admin.post("/admin/reports", data={"csrf_token": admin.csrf, "digits": "roman"})
         assert bad.status_code == 400 and "ตัวเลขต้องเป็น thai หรือ arabic" in bad.text
         assert sign_in(app, "strategy9").get("/admin/reports").status_code == 403
