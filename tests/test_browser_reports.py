@@ -136,7 +136,7 @@ def pages_of(who: str | None, doc: dict) -> list[str]:
     if who in ("admin1", "dsss1"):
         pages.append("/upload")
     if who == "admin1":
-        pages.append("/admin/preservation")
+        pages += ["/admin/preservation", "/admin/reports"]
     return pages
 
 
