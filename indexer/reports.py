@@ -47,6 +47,14 @@ ITEM_COLUMNS = [
     ("ได้รับล่าสุด", lambda r: thai_date(r.get("last_arrival"))),
     ("เอกสาร", lambda r: ", ".join(f"#{d['document_id']}" for d in r.get("documents", []))),
 ]
+DATE_COLUMNS = {
+    [n for n, _ in ITEM_COLUMNS].index(name): key
+    for name, key in (
+        ("กำหนดส่ง", "due_date"),
+        ("ได้รับครั้งแรก", "first_arrival"),
+        ("ได้รับล่าสุด", "last_arrival"),
+    )
+}
 ITEM_WIDTHS = [17, 11, 14, 44, 36, 36, 36, 12, 8, 8, 12, 14, 14, 10, 14, 14, 14]
 
 
@@ -59,8 +67,14 @@ def thai_date(value: str | dt.date | None) -> str:
     return format_thai_date(value, "short")
 
 
-def _item_rows(report: dict) -> list[list]:
-    return [[get(r) for _, get in ITEM_COLUMNS] for r in report["items"]]
+def _item_rows(report: dict, *, dates: bool = False) -> list[list]:
+    """The items table's rows: dates as Thai text (CSV), or as dates (``dates``: XLSX)."""
+    rows = [[get(r) for _, get in ITEM_COLUMNS] for r in report["items"]]
+    if dates:
+        for row, item in zip(rows, report["items"], strict=True):
+            for column, key in DATE_COLUMNS.items():
+                row[column] = _as_date(item.get(key))
+    return rows
 
 
 def gaps_csv(report: dict) -> bytes:
@@ -72,13 +86,43 @@ def gaps_csv(report: dict) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
-def gaps_xlsx(report: dict) -> bytes:
+# Excel number formats with a locale prefix [$-NNCCLLLL]: NN the digits (0D Thai, 01
+# Western), CC the calendar (07 Thai Buddhist), LLLL the language (041E Thai). The cells hold
+# real dates and numbers (sortable, filterable); only their display is Thai.
+XLSX_DATE_FORMAT = {"thai": "[$-D07041E]d mmm yyyy", "arabic": "[$-107041E]d mmm yyyy"}
+XLSX_INTEGER_FORMAT = {"thai": "[$-D00041E]0", "arabic": "0"}
+XLSX_PERCENT_FORMAT = {"thai": "[$-D00041E]0.0", "arabic": "0.0"}
+DIGITS = ("thai", "arabic")
+
+
+def _as_date(value: str | dt.date | None) -> dt.date | None:
+    if not value:
+        return None
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def kind_th(kind: str | None) -> str:
+    """'guideline' -> 'แนวทาง/แนวปฏิบัติ/คู่มือ'; unknown kinds as they are."""
+    from indexer.understand.kinds import KIND_LABELS_TH
+
+    return KIND_LABELS_TH.get(kind or "", kind or "")
+
+
+def gaps_xlsx(report: dict, *, digits: str = "thai") -> bytes:
     """Workbook: รายการ (items), สรุปโครงการ (summary-report checks), เอกสารนอกบัญชี
-    (unexpected), รายจังหวัด, รายหน่วยงาน, ข้อมูลรายงาน (year, as-of date, deadlines)."""
+    (unexpected), รายจังหวัด, รายหน่วยงาน, ข้อมูลรายงาน (year, as-of date, deadlines).
+    Dates are date cells and counts and years number cells, shown as Thai offices write
+    them (B.E.; Thai digits unless ``digits='arabic'``); every sheet has a frozen header,
+    filters and an A4 page set-up that repeats the header on each printed page."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    if digits not in DIGITS:
+        raise ValueError(f"digits must be one of {DIGITS}, not {digits!r}")
+    date_format, integer_format = XLSX_DATE_FORMAT[digits], XLSX_INTEGER_FORMAT[digits]
     body = Font(name=THAI_FONT, size=14)
     bold = Font(name=THAI_FONT, size=14, bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
@@ -89,7 +133,7 @@ def gaps_xlsx(report: dict) -> bytes:
     }
     workbook = Workbook()
 
-    def sheet(title: str, headers: list[str], rows: list[list], widths: list[int]):
+    def sheet(title: str, headers: list[str], rows: list[list], widths: list[int], *, table=True):
         ws = workbook.create_sheet(title)
         ws.append(headers)
         for cell in ws[1]:
@@ -101,13 +145,33 @@ def gaps_xlsx(report: dict) -> bytes:
             for cell in row:
                 cell.font = body
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
+                if isinstance(cell.value, dt.date):
+                    cell.number_format = date_format
+                elif isinstance(cell.value, bool):
+                    pass
+                elif isinstance(cell.value, int):
+                    cell.number_format = integer_format
+                elif isinstance(cell.value, float):
+                    cell.number_format = XLSX_PERCENT_FORMAT[digits]
         for index, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = "A2"
+        if table:
+            ws.auto_filter.ref = ws.dimensions
+        # printed on A4, as wide as the page, header row on every page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape" if sum(widths) > 120 else "portrait"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
+        ws.print_options.gridLines = True
+        ws.oddFooter.center.text = "หน้า &P/&N"
         return ws
 
     workbook.remove(workbook.active)
-    items = sheet("รายการ", [n for n, _ in ITEM_COLUMNS], _item_rows(report), ITEM_WIDTHS)
+    items = sheet(
+        "รายการ", [n for n, _ in ITEM_COLUMNS], _item_rows(report, dates=True), ITEM_WIDTHS
+    )
     status_col = [n for n, _ in ITEM_COLUMNS].index("สถานะ") + 1
     for r, item in enumerate(report["items"], 2):
         fill = fills.get(item["status"])
@@ -152,8 +216,8 @@ def gaps_xlsx(report: dict) -> bytes:
                 d["document_id"],
                 d.get("title") or "",
                 d.get("filename") or "",
-                d.get("kind") or "",
-                thai_date(d.get("arrived")),
+                kind_th(d.get("kind")),
+                _as_date(d.get("arrived")),
                 ", ".join(f"{s['code']} ({s['score']:.2f})" for s in d.get("suggestions", [])),
             ]
             for d in report.get("unexpected", [])
@@ -176,23 +240,20 @@ def gaps_xlsx(report: dict) -> bytes:
                     g["partial"],
                     g["missing"],
                     g["late"],
-                    round(g["completeness"] * 100, 1),
+                    float(round(g["completeness"] * 100, 1)),
                 ]
                 for g in report.get(key, [])
             ],
             [40, 10, 10, 10, 12, 10, 16],
         )
     info = [
-        ["ปีงบประมาณ", to_thai_digits(str(report["fiscal_year"]))],
-        ["ข้อมูล ณ วันที่", thai_date(report["as_of"])],
+        ["ปีงบประมาณ", int(report["fiscal_year"])],
+        ["ข้อมูล ณ วันที่", _as_date(report["as_of"])],
     ]
     for name, deadline in report.get("deadlines", {}).items():
-        info.append(
-            [
-                DEADLINE_TH.get(name, name),
-                thai_date(deadline["date"]) + (" (พ้นกำหนดแล้ว)" if deadline["passed"] else ""),
-            ]
-        )
+        info.append([DEADLINE_TH.get(name, name), _as_date(deadline["date"])])
+        if deadline["passed"]:
+            info[-1][0] += " (พ้นกำหนดแล้ว)"
     summary = report.get("summary", {})
     info += [
         ["รายการทั้งหมด", summary.get("items", 0)],
@@ -201,10 +262,10 @@ def gaps_xlsx(report: dict) -> bytes:
         ["ยังไม่ได้รับ", summary.get("missing", 0)],
         ["เกินกำหนด", summary.get("overdue", 0)],
         ["รายการที่นับจากการเชื่อมโยงที่ยังไม่ยืนยัน", summary.get("unconfirmed_items", 0)],
-        ["ความครบถ้วน (%)", round(summary.get("completeness", 0) * 100, 1)],
+        ["ความครบถ้วน (%)", float(round(summary.get("completeness", 0) * 100, 1))],
         ["เอกสารนอกบัญชี", summary.get("unexpected", 0)],
     ]
-    sheet("ข้อมูลรายงาน", ["หัวข้อ", "ค่า"], info, [50, 30])
+    sheet("ข้อมูลรายงาน", ["หัวข้อ", "ค่า"], info, [50, 30], table=False)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -216,6 +216,8 @@ def create_app(config: dict | None = None) -> Flask:
         i18n,
         pages,
         preservation_view,
+        report_format,
+        report_settings_view,
     )
 
     del api_accounts  # imported for its routes on the api blueprint
@@ -226,6 +228,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(preservation_view.bp)
     app.register_blueprint(home_view.bp)
     app.register_blueprint(admin_view.bp)
+    app.register_blueprint(report_settings_view.bp)
 
     app.jinja_env.globals.update(
         _=i18n.translate,
@@ -236,6 +239,10 @@ def create_app(config: dict | None = None) -> Flask:
         thai_date=i18n.thai_date,
         thai_datetime=i18n.thai_datetime,
         size=i18n.human_size,
+        figure=report_format.figure,
+        digits=report_format.digits,
+        word_breaks=report_format.word_breaks,
+        label_lines=report_format.chart_label_lines,
     )
 
     @app.before_request

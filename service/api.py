@@ -1064,8 +1064,14 @@ def gaps():
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
+    from indexer.report_settings import BadReportSetting, report_digits
+
+    try:
+        digits = report_digits(core(), request.args.get("digits"))
+    except BadReportSetting:
+        raise BadArgument("digits") from None
     return Response(
-        reports.gaps_xlsx(report),
+        reports.gaps_xlsx(report, digits=digits),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
     )

@@ -289,8 +289,13 @@ def _link_command(name: str, *, remove: bool):
 )
 @click.option("--json", "as_json", is_flag=True, help="เหมือน --format json")
 @click.option("--output", type=click.Path(dir_okay=False), help="บันทึกลงไฟล์ (write to FILE)")
+@click.option(
+    "--digits",
+    type=click.Choice(["thai", "arabic"]),
+    help="ตัวเลขไทยหรืออารบิกใน XLSX (default: the office's setting)",
+)
 @click.pass_context
-def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_json, output):
+def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_json, output, digits):
     """รายงานรายการที่ยังขาดและเกินกำหนด (gap report: missing, overdue, unexpected)."""
     from indexer import reports
     from indexer.gaps import gap_report
@@ -314,7 +319,9 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
     elif fmt == "xlsx":
         if not output:
             fail("--format xlsx ต้องใช้คู่กับ --output FILE (xlsx needs --output)")
-        data = reports.gaps_xlsx(report)
+        from indexer.report_settings import report_digits
+
+        data = reports.gaps_xlsx(report, digits=report_digits(core, digits))
     elif fmt == "html":
         from service.inventory_view import gaps_print_page
 

@@ -211,6 +211,18 @@ EN = {
     "รอยืนยัน": "Awaiting confirmation",
     "รายการที่ระบบเชื่อมโยงให้ รอเจ้าหน้าที่ยืนยัน": "Items linked by suggestion, awaiting staff confirmation",
     "รายงานสรุปผลที่ต้องแก้ไข": "Summary reports to correct",
+    "ชื่อ": "Name",
+    "เลขเอกสาร": "Document no.",
+    "ชื่อเรื่อง": "Title",
+    "วันที่ได้รับ": "Received on",
+    "รายการที่อาจตรงกัน": "Items it may belong to",
+    "เอกสารที่ได้รับแต่ไม่อยู่ในบัญชี": "Documents received but not on the inventory",
+    "ลงชื่อ": "Signed",
+    "ผู้รายงาน": "Reporter",
+    "ลงชื่อผู้รายงาน": "Reporter's signature",
+    "ความครบถ้วนตามจังหวัด": "Completeness by province",
+    "ความครบถ้วนตามหน่วยงาน": "Completeness by agency",
+    "ดูตัวเลขในตารางถัดไป": "the figures are in the table that follows",
     # reuse
     "วางคำอธิบายโครงการใหม่": "Paste the new project's description",
     "หาผลงานเดิมที่นำมาต่อยอดได้": "Find past outputs to build on",
@@ -301,7 +313,10 @@ def thai_date(value, style: str = "long") -> str:
         value = value.astimezone(_BANGKOK).date() if value.tzinfo else value.date()
     if current_lang() == "en":
         return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year + 543} B.E."
-    return format_thai_date(value, style=style)
+    from service.report_format import digits
+
+    # the office's digits setting, so that dates agree with the figures beside them
+    return digits(format_thai_date(value, style=style))
 
 
 def _parsed(value):

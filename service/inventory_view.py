@@ -101,6 +101,7 @@ def gaps_print_page(core, report: dict, params: dict, *, lang: str = "th") -> st
 
     from flask import g, render_template
 
+    from indexer.report_settings import report_settings
     from service import create_app
     from service.auth import ANONYMOUS
 
@@ -120,7 +121,12 @@ def gaps_print_page(core, report: dict, params: dict, *, lang: str = "th") -> st
         with app.test_request_context("/gaps/print", query_string={"lang": lang}):
             g.principal = ANONYMOUS
             return render_template(
-                "gaps_print.html", report=report, params=params, problem=None, inline_css=css
+                "gaps_print.html",
+                report=report,
+                params=params,
+                problem=None,
+                inline_css=css,
+                office=report_settings(core),
             )
     finally:
         app.extensions["khlang"].dispose()

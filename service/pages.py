@@ -601,8 +601,11 @@ def _gaps_page(template: str):
             else:
                 report = api_module._jsonable(gap_report(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
+    from indexer.report_settings import logo_path, report_settings
+
     page = render_template(
         template,
+        office={**report_settings(core()), "has_logo": logo_path(core()).exists()},
         report=report,
         params=params,
         years=years,

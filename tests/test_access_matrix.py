@@ -232,6 +232,16 @@ def cases(site) -> dict[tuple[str, str], Case]:
             "/api/tokens", ADMIN_ONLY_API, {"json": {"name": "matrix-new", "role": "viewer"}}
         ),
         ("api.revoke_token", "DELETE"): Case(f"/api/tokens/{token}", ADMIN_ONLY_API),
+        ("report_settings.report_settings_page", "GET"): Case("/admin/reports", ADMIN_ONLY_PAGE),
+        ("report_settings.report_settings_page", "POST"): Case(
+            "/admin/reports",
+            ADMIN_ONLY_PAGE,
+            {"data": {"office_name": "สำนักงานจังหวัด", "digits": "thai"}},
+        ),
+        # no logo set in this archive: 404 for whoever may see it
+        ("report_settings.office_logo", "GET"): Case(
+            "/office-logo.png", expect(anon=LOGIN, viewer=404, dsss=404, strategy=404, admin=404)
+        ),
         ("pages.reuse", "GET"): Case("/reuse", expect()),
         ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
     }

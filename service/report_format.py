@@ -1,0 +1,83 @@
+"""How figures and long Thai names are written on pages and printed reports.
+
+- One digits setting for the office (``indexer.report_settings``): every figure, fiscal year
+  and date of a report page in Thai digits (๒๕๖๒) or Arabic (2562), never mixed in a table.
+- Thai is written without spaces between words, so a browser that must fit a long project
+  name in a narrow column may break it inside a word ("กาแฟอราบิ|ก้า"). ``word_breaks``
+  marks the word boundaries found by pythainlp with <wbr>, and the stylesheet forbids
+  breaks anywhere else in report tables.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app, g
+from markupsafe import Markup, escape
+
+from indexer.thai.digits import to_arabic_digits, to_thai_digits
+
+
+def office_digits() -> str:
+    """'thai' or 'arabic': this request's ``digits``, else the office's setting (read once
+    per request)."""
+    if "report_digits" not in g:
+        from indexer.report_settings import report_settings
+
+        core = current_app.extensions["khlang"]
+        g.report_digits = report_settings(core)["digits"]
+    return g.report_digits
+
+
+def digits(text) -> str:
+    """Digits of a text written the office's way; English pages keep Arabic digits."""
+    from service.i18n import current_lang
+
+    text = "" if text is None else str(text)
+    if current_lang() == "th" and office_digits() == "thai":
+        return to_thai_digits(text)
+    return to_arabic_digits(text)
+
+
+def figure(value, decimals: int | None = None) -> str:
+    """A count, fiscal year or percentage (``decimals`` places) in the office's digits."""
+    if value is None or value == "":
+        return ""
+    if decimals is not None:
+        value = f"{float(value):.{decimals}f}"
+    return digits(value)
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    from pythainlp.tokenize import word_tokenize
+
+    return tuple(word_tokenize(text, engine="newmm", keep_whitespace=True))
+
+
+def word_breaks(text) -> Markup:
+    """Escaped text with <wbr> at each Thai word boundary (nothing changes for the eye)."""
+    if text is None:
+        return Markup("")
+    text = str(text)
+    if not any("\u0e00" <= ch <= "\u0e7f" for ch in text):
+        return escape(text)
+    return Markup("<wbr>").join(escape(word) for word in _words(text))
+
+
+def chart_label_lines(name: str, width: int = 30) -> list[str]:
+    """A chart label in up to two lines of about ``width`` characters, cut between words;
+    the full name is always in the chart's table and tooltip."""
+    name = name or ""
+    if len(name) <= width:
+        return [name]
+    lines, line = [], ""
+    for word in _words(name):
+        if line and len(line) + len(word) > width and len(lines) < 1:
+            lines.append(line)
+            line = ""
+        line += word
+    lines.append(line)
+    if len(lines[-1]) > width + 4:
+        lines[-1] = lines[-1][: width + 3].rstrip() + "…"
+    return [part.strip() for part in lines]
