@@ -85,7 +85,9 @@ class SidecarWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.con.execute("COMMIT")
-        else:
+        elif self.con.in_transaction:
+            # SQLite rolls back by itself on some errors (SQLITE_FULL): a second ROLLBACK
+            # would raise "no transaction is active" and hide the disk-full error.
             self.con.execute("ROLLBACK")
 
     def _forget(self, ids: list[int]) -> None:
