@@ -122,3 +122,27 @@ def database_env(request) -> dict[str, str]:
         return {}
     _reset_postgres(PG_URL)
     return {"KHLANG_DATABASE_URL": PG_URL}
+
+
+# Debian's Chromium, driven by Playwright: one launch per test module that asks for it.
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()

@@ -16,23 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED_FIXTURES, make_core
+from tests.conftest import CHROMIUM, SEED_FIXTURES, make_core
 from tests.live_server import free_port, start, stop
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "รหัสผ่าน-เบราว์เซอร์-1"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -73,16 +62,6 @@ def live(tmp_path_factory):
         yield {"base": base, "items": items, "second": second, "data_dir": data_dir}
     finally:
         stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
 
 
 SECOND_PROJECT = "โครงการพัฒนาผ้าทอเชียงใหม่"

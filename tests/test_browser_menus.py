@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests import realistic_archive as ra
+from tests.conftest import CHROMIUM
 from tests.live_server import free_port, start, stop
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,16 +48,6 @@ def live(tmp_path_factory):
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
 
 
 def sign_in(page, base: str, name: str) -> None:

@@ -22,8 +22,8 @@ import pytest
 from indexer.report_settings import set_report_settings
 from indexer.thai.digits import to_thai_digits
 from tests import realistic_archive as ra
+from tests.conftest import CHROMIUM
 from tests.live_server import free_port, start, stop
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS
 from tests.test_browser_menus import sign_in
 
 pytestmark = [
@@ -64,16 +64,6 @@ def live(tmp_path_factory):
         yield {"base": f"http://127.0.0.1:{port}", "doc": doc, "work": work}
     finally:
         stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
 
 
 def pdf_pages(pdf: bytes, work: Path) -> list[str]:

@@ -24,8 +24,8 @@ from openpyxl import Workbook
 from PIL import Image
 from pptx import Presentation
 
-from tests.conftest import make_core
-from tests.test_browser import CHROMIUM, browser, drop_files, live, log_in  # noqa: F401 (fixtures)
+from tests.conftest import CHROMIUM, make_core
+from tests.test_browser import drop_files, live, log_in  # noqa: F401 (fixtures)
 from tests.test_ingest_formats import THAI_FONT, events_of, make_video, thai_image
 from tests.test_legacy_office import SOFFICE, soffice_convert
 from tests.waiting import wait_until
