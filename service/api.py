@@ -14,7 +14,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, send_file
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
@@ -547,6 +547,16 @@ def _too_many():
     )
 
 
+def _selection(body: dict) -> list[int]:
+    """The request's document ids; a selection past the limit ends the request (400)."""
+    from service import bulk
+
+    try:
+        return bulk.selection(body.get("document_ids"))
+    except ValueError:
+        abort(_too_many())
+
+
 @bp.post("/api/bulk/links")
 @login_required
 def bulk_links():
@@ -567,10 +577,7 @@ def bulk_publication():
     from service.publication import ACTIONS
 
     body = request.get_json(silent=True) or {}
-    try:
-        ids = bulk.selection(body.get("document_ids"))
-    except ValueError:
-        return _too_many()
+    ids = _selection(body)
     action = body.get("action")
     if action not in ACTIONS:
         return error(
@@ -588,10 +595,7 @@ def bulk_tags():
     from service import bulk
 
     body = request.get_json(silent=True) or {}
-    try:
-        ids = bulk.selection(body.get("document_ids"))
-    except ValueError:
-        return _too_many()
+    ids = _selection(body)
     if not g.principal.can("edit"):
         return error(403, *HTTP_ERRORS[403])
     try:
@@ -603,13 +607,9 @@ def bulk_tags():
 @bp.post("/api/bulk/export")
 def bulk_export():
     """The selection as XLSX or CSV; visitors get only the published documents in it."""
-    from service import bulk
 
     body = request.get_json(silent=True) or {}
-    try:
-        ids = bulk.selection(body.get("document_ids"))
-    except ValueError:
-        return _too_many()
+    ids = _selection(body)
     return export_response(ids, body.get("format") or "xlsx")
 
 
