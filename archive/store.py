@@ -169,7 +169,7 @@ class ObjectStore:
 
     # What killed writers leave in tmp: staged objects, unpacked bundle members, and
     # upload request bodies spooled to disk (upload job folders, tmp/uploads/job-*, are
-    # resumable jobs' files: indexer.jobs removes them).
+    # resumable jobs' files: indexer.ingest.jobs removes them).
     LEFTOVERS = ("incoming-*", "bundle-*", "uploads/upload-*")
 
     def clean_tmp(self, older_than_seconds: float = 3600) -> int:

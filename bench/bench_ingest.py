@@ -92,7 +92,7 @@ def _print_profile(profiler: cProfile.Profile, path: Path, title: str) -> None:
 
 def profile_prepare(paths: list[Path], out: Path) -> None:
     """What the workers do, in this process so that one profile covers all the files."""
-    from indexer.prepare import prepare
+    from indexer.ingest.prepare import prepare
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -118,7 +118,7 @@ def run_kind(
     profile: Path | None = None,
 ) -> dict:
     from indexer.core import Khlang
-    from indexer.jobs import run_ingest_job
+    from indexer.ingest.jobs import run_ingest_job
     from schemas.config import Settings
 
     workdir = Path(tempfile.mkdtemp(prefix=f"khlang-bench-{kind}-"))

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from archive.objectstore import open_object_store
-from indexer.replication import copy_and_check
+from indexer.preserve.replication import copy_and_check
 
 
 def _files(folder: Path, count: int, size: int) -> list[Path]:

@@ -81,7 +81,7 @@ def split_release(name: str, text: str) -> tuple[str, str]:
 def bulk_load(core, texts: Iterable[tuple[str, str]], chunk: int = 2000) -> int:
     """The fast path: documents straight into the database in chunks (bounded memory at
     100k documents), then one index rebuild. Returns the number of documents added."""
-    from indexer.indexing import reindex
+    from indexer.ingest.indexing import reindex
     from schemas.models import Document
 
     seen: set[str] = set()
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
     sample = list(replicated(200))
     stored = document_count(core)
     if stored >= args.docs:
-        from indexer.indexing import reindex
+        from indexer.ingest.indexing import reindex
 
         # an index of an older schema is rebuilt here, not in gunicorn's start-up
         started = time.monotonic()

@@ -91,7 +91,7 @@ class KhlangRequest(Request):
 def _repair_index(core: Khlang) -> None:
     """Index what the database holds and the index lacks (one process at a time: the
     others skip it)."""
-    from indexer.indexing import reindex
+    from indexer.ingest.indexing import reindex
 
     try:
         reindex(core, if_needed=True, agent="khlang-start-up", wait=False, procs=1)
@@ -119,8 +119,8 @@ def _warm_search(core: Khlang) -> None:
 
 def _resume_jobs(core: Khlang) -> None:
     """In the background of a new worker: drop what killed writers left in tmp, and finish
-    upload jobs whose worker died (one worker takes each; see indexer.jobs)."""
-    from indexer.jobs import resume_interrupted_uploads
+    upload jobs whose worker died (one worker takes each; see indexer.ingest.jobs)."""
+    from indexer.ingest.jobs import resume_interrupted_uploads
 
     try:
         core.store.clean_tmp()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.core import Khlang
-from indexer.inventory import item_province_id
+from indexer.inventory.items import item_province_id
 from schemas.models import Batch, Document, InventoryItem, Province
 
 
@@ -58,7 +58,7 @@ def may_link_item(item: InventoryItem) -> bool:
 def document_province_ids(session: Session, document: Document) -> set[int]:
     """The provinces a document belongs to: those of the items it is linked to, and those
     its text names (``metadata.provinces``)."""
-    from indexer.links import active_links
+    from indexer.inventory.links import active_links
 
     ids = {item_province_id(link.item) for link in active_links(session, document.id)}
     names = (document.meta or {}).get("provinces") or []
@@ -131,7 +131,7 @@ PUBLIC_EVENT_DETAIL = ("from", "to", "mime", "category", "size", "sha256")
 def document_view(session: Session, document: Document, *, include_text: bool = True) -> dict:
     """A document as the asking principal may see it: staff get everything
     (``document_as_dict``), visitors the public view."""
-    from indexer.documents import document_as_dict
+    from indexer.records.documents import document_as_dict
 
     data = document_as_dict(session, document, include_text=include_text)
     return public_document(session, data) if published_only() else data

@@ -4,7 +4,7 @@ One core behind the pages (service.admin_view), the JSON API (service.api_accoun
 the CLI (service.cli_accounts): the account rules themselves (roles, password hashing,
 ending sessions) live in service.auth; here are the checks a form or a script needs with
 their reasons in Thai and English, and an event for every change (events without a
-document: see indexer.provenance USER_* and TOKEN_*).
+document: see indexer.records.provenance USER_* and TOKEN_*).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from indexer import provenance as ev
+from indexer.records import provenance as ev
 from schemas.models import ApiToken, Event, User
 from service import auth
 

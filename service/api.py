@@ -20,10 +20,10 @@ from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
 from archive.objectstore import S3ObjectStore
-from indexer import searchable
 from indexer.core import Khlang
-from indexer.documents import document_as_dict
-from indexer.indexing import reindex_quietly
+from indexer.ingest.indexing import reindex_quietly
+from indexer.preserve import searchable
+from indexer.records.documents import document_as_dict
 from indexer.search.index import MATCH_MODES, IndexBusy, IndexDamaged
 from schemas.models import Batch, Document, InventoryItem
 from schemas.search_index import FACET_FIELDS
@@ -359,7 +359,7 @@ def preview(document_id: int):
 
 @bp.get("/api/documents/<int:document_id>/preview/<int:page>.png")
 def preview_page(document_id: int, page: int):
-    from indexer.preview import PreviewFailed
+    from indexer.records.preview import PreviewFailed
     from service.preview_view import page_response, preview_source
 
     source = preview_source(document_id)
@@ -374,7 +374,7 @@ def preview_page(document_id: int, page: int):
 
 
 def _object_state(document_id: int, sha256: str) -> str:
-    from indexer.fixity import check_before_serving
+    from indexer.preserve.fixity import check_before_serving
 
     principal = g.principal
     who = principal.agent if principal.authenticated else "anonymous"
@@ -493,8 +493,8 @@ def publication(document_id: int):
 def edit_document(document_id: int, changes: dict):
     """Apply an edit for the asking principal; returns (status, body) for the API and the
     page alike: 200 and the document, 400 and the EditError, 401, 403 or 404."""
-    from indexer.edits import EditError
-    from indexer.edits import edit_document as apply_edit
+    from indexer.records.edits import EditError
+    from indexer.records.edits import edit_document as apply_edit
 
     if not g.principal.authenticated:
         return 401, None
@@ -591,7 +591,7 @@ def bulk_publication():
 @bp.post("/api/bulk/tags")
 @login_required
 def bulk_tags():
-    from indexer.edits import EditError
+    from indexer.records.edits import EditError
     from service import bulk
 
     body = request.get_json(silent=True) or {}
@@ -640,7 +640,7 @@ def _item_by_code(session, code: str) -> InventoryItem | None:
 
 def change_link(document_id: int, code: str, *, unlink: bool, method: str = "manual"):
     """Link or unlink; returns (status, body) for the API and the pages alike."""
-    from indexer.links import NotLinkable, link_document, unlink_document
+    from indexer.inventory.links import NotLinkable, link_document, unlink_document
 
     if not g.principal.authenticated:
         return 401, None
@@ -669,7 +669,7 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
 
 def set_due_date_from(document_id: int, code: str, due: str):
     """Use a date (a deadline the document sets) as an item's due date: (status, body)."""
-    from indexer.inventory import LinkError, set_due_date
+    from indexer.inventory.items import LinkError, set_due_date
 
     if not g.principal.authenticated:
         return 401, None
@@ -707,7 +707,7 @@ def _link_response(status: int, body):
             "เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ",
             "you may link only items of your own province",
         )
-    if status == 409 and body is not None:  # indexer.links.NotLinkable
+    if status == 409 and body is not None:  # indexer.inventory.links.NotLinkable
         return error(409, "not_linkable", body.message_th, body.message_en)
     return error(status, *HTTP_ERRORS[status])
 
@@ -753,7 +753,7 @@ def suggestions(document_id: int):
     with core().sessions() as session:
         if access.visible_document(session, document_id) is None:
             return _not_found()
-    suggest = _optional("indexer.suggest")
+    suggest = _optional("indexer.inventory.suggest")
     if suggest is None:
         return _not_available()
     # a dsss officer links items of their own province only: suggest only those
@@ -801,7 +801,7 @@ def save_uploads(files) -> tuple[Path, list[str]]:
 @bp.post("/api/uploads")
 @permission_required("upload")
 def upload():
-    from indexer.jobs import start_background_job
+    from indexer.ingest.jobs import start_background_job
 
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
@@ -840,7 +840,7 @@ def upload():
 @bp.get("/api/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    from indexer.jobs import job_status
+    from indexer.ingest.jobs import job_status
 
     with core().sessions() as session:
         batch = session.get(Batch, job_id)
@@ -900,7 +900,7 @@ def inventory():
 @bp.get("/api/inventory/template")
 @permission_required("inventory_read")
 def inventory_template():
-    inventory_module = _optional("indexer.inventory")
+    inventory_module = _optional("indexer.inventory.items")
     if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
         return _not_available()
     data = inventory_module.template_xlsx()
@@ -918,7 +918,7 @@ def inventory_template():
 @bp.post("/api/inventory/import")
 @permission_required("inventory_manage")
 def inventory_import():
-    inventory_module = _optional("indexer.inventory")
+    inventory_module = _optional("indexer.inventory.items")
     if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
         return _not_available()
     upload = request.files.get("file")
@@ -950,7 +950,7 @@ def _flag(value) -> bool:
 @permission_required("inventory_manage")
 def inventory_retire():
     """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
-    from indexer.inventory import retire_items
+    from indexer.inventory.items import retire_items
 
     body = request.get_json(silent=True) or {}
     codes = body.get("codes") if isinstance(body, dict) else None
@@ -968,7 +968,7 @@ def inventory_retire():
 @bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
 @permission_required("inventory_read")
 def inventory_deadlines(fiscal_year: int):
-    from indexer.inventory import process_deadlines
+    from indexer.inventory.items import process_deadlines
 
     return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
 
@@ -977,7 +977,7 @@ def inventory_deadlines(fiscal_year: int):
 @permission_required("inventory_manage")
 def set_inventory_deadlines(fiscal_year: int):
     """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
-    from indexer.inventory import set_process_deadlines
+    from indexer.inventory.items import set_process_deadlines
 
     body = request.get_json(silent=True) or {}
     values = {
@@ -1044,7 +1044,7 @@ def _province_refused(_exc):
 @bp.get("/api/gaps")
 @permission_required("gaps")
 def gaps():
-    gaps_module = _optional("indexer.gaps")
+    gaps_module = _optional("indexer.inventory.gaps")
     if gaps_module is None:
         return _not_available()
     params = gap_params(request.args)
@@ -1054,7 +1054,7 @@ def gaps():
     report = gaps_module.gap_report(core(), **params)
     if fmt == "json":
         return jsonify(_jsonable(report))
-    reports = _optional("indexer.reports")
+    reports = _optional("indexer.inventory.reports")
     if reports is None:
         return _not_available()
     name = f"gaps-{params['fiscal_year']}"
@@ -1064,7 +1064,7 @@ def gaps():
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
-    from indexer.report_settings import BadReportSetting, report_digits
+    from indexer.inventory.report_settings import BadReportSetting, report_digits
 
     try:
         digits = report_digits(core(), request.args.get("digits"))

@@ -41,7 +41,7 @@ from flask import (
 )
 from sqlalchemy import delete, select, update
 
-from indexer import provenance as ev
+from indexer.records import provenance as ev
 from schemas.models import ApiToken, Province, User, UserSession, utcnow
 from service import login_throttle
 from service.i18n import current_lang

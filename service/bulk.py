@@ -100,7 +100,7 @@ def publication(document_ids: list[int], action: str, note: str = "") -> dict:
 
 def add_tags(document_ids: list[int], tags: list[str]) -> dict:
     """Add the tags to each document's own (kept in their order, no duplicates)."""
-    from indexer.edits import clean_tags
+    from indexer.records.edits import clean_tags
     from service.api import edit_document
 
     new = clean_tags(tags)
@@ -155,7 +155,7 @@ THAI_DATE_FORMAT = "[$-th-TH,107]d mmm yyyy;@"
 def export_rows(document_ids: list[int]) -> list[dict]:
     """The selected documents the asker may see, in the order selected; typed values
     (int years, dates) for the spreadsheet, the kind in Thai."""
-    from indexer.links import active_links
+    from indexer.inventory.links import active_links
     from service.publication import STATE_LABELS
 
     rows = []

@@ -69,7 +69,7 @@ def selection_action():
             abort(403)
         _say(bulk.publication(ids, action))
     elif action == "tags":
-        from indexer.edits import EditError
+        from indexer.records.edits import EditError
 
         if not g.principal.can("edit"):
             abort(403)
@@ -91,8 +91,8 @@ def selection_action():
 
 def _members(job_id: int) -> tuple[Batch, list[dict]]:
     """The job's stored members with their linked items and the suggester's best items."""
-    from indexer.jobs import job_status
-    from indexer.suggest import suggest_items
+    from indexer.ingest.jobs import job_status
+    from indexer.inventory.suggest import suggest_items
     from service.api import core
 
     with core().sessions() as session:

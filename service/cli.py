@@ -69,7 +69,7 @@ STATUS_TH = {
 @click.pass_context
 def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
     """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
-    from indexer.jobs import run_ingest_job
+    from indexer.ingest.jobs import run_ingest_job
 
     core = open_core(ctx)
     agent = submitted_by or default_agent()
@@ -157,7 +157,7 @@ class _IngestProgress:
 @click.pass_context
 def show(ctx, document_id, as_json):
     """แสดงเอกสาร ข้อความ และประวัติ (show a document with its text and provenance)."""
-    from indexer.documents import document_as_dict
+    from indexer.records.documents import document_as_dict
     from schemas.models import Document
 
     core = open_core(ctx)
@@ -194,7 +194,7 @@ def show(ctx, document_id, as_json):
 @click.pass_context
 def reindex(ctx, if_needed):
     """สร้างดัชนีค้นหาใหม่จากฐานข้อมูล (rebuild the search index from the database)."""
-    from indexer.indexing import reindex as run_reindex
+    from indexer.ingest.indexing import reindex as run_reindex
 
     core = open_core(ctx)
     with click.progressbar(length=1, label="ทำดัชนี (indexing)", file=sys.stderr) as bar:
@@ -244,7 +244,7 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     content word (มีครบทุกคำ), then those with some (มีบางคำ). The words of QUERY may be
     given as separate arguments; one starting with '-' (an exclusion, -ลำปาง or
     -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
-    from indexer.diskspace import is_no_space
+    from indexer.runtime.diskspace import is_no_space
     from indexer.search.index import IndexDamaged
     from indexer.search.tiers import TIER_LABELS
 

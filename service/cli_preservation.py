@@ -91,7 +91,7 @@ def register(main: click.Group) -> None:
     def verify(ctx, as_json, max_objects, max_duration):
         """ตรวจความถูกต้องของไฟล์ต้นฉบับ (re-hash preserved objects, both copies with a
         replica, and repair a bad copy from the good one). Exit status 1 on any failure."""
-        from indexer.fixity import verify as run_verify
+        from indexer.preserve.fixity import verify as run_verify
 
         max_seconds = parse_duration(max_duration)
         core = open_core(ctx)
@@ -110,7 +110,7 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def replicate(ctx, as_json, progress):
         """ทำสำเนาที่สองให้ครบ (copy every not-yet-replicated original to KHLANG_REPLICA)."""
-        from indexer.replication import catch_up, not_yet_replicated
+        from indexer.preserve.replication import catch_up, not_yet_replicated
 
         core = open_core(ctx)
         if core.replica is None:
@@ -154,8 +154,8 @@ def register(main: click.Group) -> None:
     def export_bag(ctx, directory, fiscal_year, project, item_code, as_json):
         """เขียนแพ็กเกจ BagIt ของต้นฉบับ ข้อมูล และประวัติ (write a BagIt bag of the
         originals, their metadata and provenance, for another office)."""
-        from indexer.bags import BagError
-        from indexer.bags import export_bag as run_export
+        from indexer.preserve.bags import BagError
+        from indexer.preserve.bags import export_bag as run_export
 
         core = open_core(ctx)
         try:
@@ -188,8 +188,8 @@ def register(main: click.Group) -> None:
     def import_bag(ctx, directory, as_json):
         """นำเข้าแพ็กเกจ BagIt จากคลังอื่น ตรวจ manifest ก่อน (restore a bag from another
         installation, verified against its manifests)."""
-        from indexer.bags import BagError
-        from indexer.bags import import_bag as run_import
+        from indexer.preserve.bags import BagError
+        from indexer.preserve.bags import import_bag as run_import
 
         core = open_core(ctx)
         try:
@@ -212,7 +212,7 @@ def register(main: click.Group) -> None:
     def backup_command(ctx, directory, as_json):
         """สำรองฐานข้อมูล ต้นฉบับ และการตั้งค่า ขณะระบบทำงานอยู่ได้ (back up the database,
         the originals and the settings; safe while the service runs)."""
-        from indexer.backup import BackupError, backup
+        from indexer.preserve.backup import BackupError, backup
 
         core = open_core(ctx)
         try:
@@ -234,7 +234,7 @@ def register(main: click.Group) -> None:
     def restore_command(ctx, directory, as_json):
         """กู้คืนจากโฟลเดอร์สำรองลงโฟลเดอร์ข้อมูลที่ว่าง แล้วสร้างดัชนีใหม่ (restore a backup
         into an empty data directory and rebuild the search index)."""
-        from indexer.backup import BackupError, restore
+        from indexer.preserve.backup import BackupError, restore
         from schemas.config import ConfigError, Settings
 
         try:

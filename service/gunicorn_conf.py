@@ -1,7 +1,7 @@
 """gunicorn hooks that belong with the code; the Procfile loads them with
 ``-c python:service.gunicorn_conf`` and keeps the numbers (workers, timeouts, limits).
 
-Upload jobs run in a thread of the worker that received the upload (indexer.jobs names
+Upload jobs run in a thread of the worker that received the upload (indexer.ingest.jobs names
 them ``khlang-job-<id>``). A worker that leaves on its own, recycled by --max-requests,
 finishes those jobs first instead of taking them down with it, and keeps telling the
 arbiter it is alive meanwhile, so that --timeout does not kill it for being quiet.

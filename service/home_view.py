@@ -7,8 +7,8 @@
 - the admin: users, tokens, the latest fixity run and the index's health;
 - a viewer or a visitor: the latest (published, for a visitor) documents.
 
-Everything comes from the queries the other pages use (indexer.gaps for items and
-completeness, indexer.jobs for jobs, indexer.fixity, Khlang.health); only the short
+Everything comes from the queries the other pages use (indexer.inventory.gaps for items and
+completeness, indexer.ingest.jobs for jobs, indexer.preserve.fixity, Khlang.health); only the short
 lists of recent rows are read here.
 """
 
@@ -19,8 +19,8 @@ import datetime as dt
 from flask import Blueprint, current_app, g, render_template
 from sqlalchemy import func, select
 
-from indexer.fixity import latest_run
-from indexer.gaps import gap_report, today_in_thailand
+from indexer.inventory.gaps import gap_report, today_in_thailand
+from indexer.preserve.fixity import latest_run
 from schemas.models import (
     ApiToken,
     Batch,

@@ -100,7 +100,7 @@ def retry_after(db, limits: Limits, name: str, address: str) -> int | None:
 def record_failure(db, limits: Limits, name: str, address: str) -> None:
     """Count one failure; the failure that reaches a limit leaves an event (one per
     throttling, not one per refused request, so a flood cannot flood the events)."""
-    from indexer import provenance
+    from indexer.records import provenance
 
     now = utcnow()
     since = now - timedelta(seconds=limits.window)

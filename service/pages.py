@@ -22,10 +22,10 @@ from flask import (
 )
 from sqlalchemy import select
 
-from indexer import searchable
-from indexer.edits import current_values
 from indexer.extract import ocr
-from indexer.provenance import EVENT_LABELS_TH
+from indexer.preserve import searchable
+from indexer.records.edits import current_values
+from indexer.records.provenance import EVENT_LABELS_TH
 from indexer.search.tiers import TIER_LABELS
 from indexer.understand.kinds import KINDS
 from schemas.models import Document
@@ -299,7 +299,7 @@ def document(document_id: int):
     dsss = g.principal.role == "dsss"
     if g.principal.can("link") and not (dsss and g.principal.province_id is None):
         try:
-            from indexer.suggest import suggest_items
+            from indexer.inventory.suggest import suggest_items
 
             province_id = g.principal.province_id if dsss else None
             found = suggest_items(core(), document_id, limit=5, province_id=province_id)
@@ -339,7 +339,7 @@ def document(document_id: int):
 
 @bp.get("/documents/<int:document_id>/preview/<int:page>.png")
 def preview_page(document_id: int, page: int):
-    from indexer.preview import PreviewFailed
+    from indexer.records.preview import PreviewFailed
     from service.preview_view import page_response, preview_source
 
     source = preview_source(document_id)
@@ -393,7 +393,7 @@ def publication(document_id: int):
 @login_required
 def edit(document_id: int):
     """The edit form: every field is sent; only those that changed become the event."""
-    from indexer.edits import EDITABLE
+    from indexer.records.edits import EDITABLE
 
     changes = {field: request.form[field] for field in EDITABLE if field in request.form}
     status, body = api_module.edit_document(document_id, changes)
@@ -504,7 +504,7 @@ def upload_post():
 @bp.get("/upload/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    from indexer.jobs import job_status
+    from indexer.ingest.jobs import job_status
     from schemas.models import Batch
 
     with core().sessions() as session:
@@ -595,13 +595,13 @@ def _gaps_page(template: str):
             abort(403)
         else:
             try:
-                from indexer.gaps import gap_report
+                from indexer.inventory.gaps import gap_report
             except ImportError:
                 problem = "not_available"
             else:
                 report = api_module._jsonable(gap_report(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
-    from indexer.report_settings import logo_path, report_settings
+    from indexer.inventory.report_settings import logo_path, report_settings
 
     page = render_template(
         template,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, render_template
 from sqlalchemy import select
 
-from indexer import provenance as ev
-from indexer.fixity import latest_run
-from indexer.replication import not_yet_replicated
+from indexer.preserve.fixity import latest_run
+from indexer.preserve.replication import not_yet_replicated
+from indexer.records import provenance as ev
 from schemas.models import Event
 from service import i18n
 from service.auth import login_required

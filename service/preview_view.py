@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from flask import current_app, send_file, url_for
 
-from indexer.preview import PreviewFailed, PreviewSource, page_count, page_image, preview_kind
+from indexer.records.preview import (
+    PreviewFailed,
+    PreviewSource,
+    page_count,
+    page_image,
+    preview_kind,
+)
 from service import access
 
 

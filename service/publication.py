@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from indexer import provenance as ev
 from indexer.core import Khlang
+from indexer.records import provenance as ev
 from schemas.models import Document, Event, utcnow
 
 STATES = ("internal", "checked", "approved", "published")
@@ -108,7 +108,7 @@ def transition(core: Khlang, document_id: int, action: str, *, agent: str, note:
             "publication": target,
             "event": ev.event_as_dict(event),
         }
-    from indexer.indexing import reindex_quietly
+    from indexer.ingest.indexing import reindex_quietly
 
     reindex_quietly(core, [document_id], agent=agent)
     return result

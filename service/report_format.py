@@ -1,6 +1,6 @@
 """How figures and long Thai names are written on pages and printed reports.
 
-- One digits setting for the office (``indexer.report_settings``): every figure, fiscal year
+- One digits setting for the office (``indexer.inventory.report_settings``): every figure, fiscal year
   and date of a report page in Thai digits (๒๕๖๒) or Arabic (2562), never mixed in a table.
 - Thai is written without spaces between words, so a browser that must fit a long project
   name in a narrow column may break it inside a word ("กาแฟอราบิ|ก้า"). ``word_breaks``
@@ -22,7 +22,7 @@ def office_digits() -> str:
     """'thai' or 'arabic': this request's ``digits``, else the office's setting (read once
     per request)."""
     if "report_digits" not in g:
-        from indexer.report_settings import report_settings
+        from indexer.inventory.report_settings import report_settings
 
         core = current_app.extensions["khlang"]
         g.report_digits = report_settings(core)["digits"]

@@ -1,6 +1,6 @@
 """The administrator's form for how reports look: the office's heading printed on the gap
 report (name, address) and the digits of every figure (Thai or Arabic). Kept in the
-settings table (indexer.report_settings). Thai first; English with ?lang=en."""
+settings table (indexer.inventory.report_settings). Thai first; English with ?lang=en."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from indexer.report_settings import (
+from indexer.inventory.report_settings import (
     LOGO_MAX_BYTES,
     BadReportSetting,
     logo_path,

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from indexer.jobs import run_ingest_job
+from indexer.ingest.jobs import run_ingest_job
 from schemas.models import Batch
 from service.auth import create_token
 from service.openapi import openapi_path
@@ -75,7 +75,7 @@ def cases(site) -> dict[tuple[str, str], Case]:
         return {"data": {"file": (io.BytesIO(inventory_csv_bytes()), "บัญชี.csv")}}
 
     def linked():
-        from indexer.links import link_document
+        from indexer.inventory.links import link_document
         from schemas.models import Document
         from service.inventory_view import get_item
 

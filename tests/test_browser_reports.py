@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.report_settings import set_report_settings
+from indexer.inventory.report_settings import set_report_settings
 from indexer.thai.digits import to_thai_digits
 from tests import realistic_archive as ra
 from tests.conftest import CHROMIUM

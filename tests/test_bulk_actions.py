@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import pytest
 from openpyxl import load_workbook
 
-from indexer.links import link_document
+from indexer.inventory.links import link_document
 from schemas.models import Document
 from service.auth import create_token
 from service.inventory_view import get_item

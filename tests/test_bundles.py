@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from indexer.bundles import member_name, safe_member_path
-from indexer.jobs import run_ingest_job
+from indexer.ingest.bundles import member_name, safe_member_path
+from indexer.ingest.jobs import run_ingest_job
 from schemas.config import ConfigError, Settings
 from schemas.models import Document, Event, Submission
 from tests.conftest import SEED_FIXTURES

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from indexer.jobs import run_ingest_job
+from indexer.ingest.jobs import run_ingest_job
 from schemas.models import Document, Event, Submission
 from tests.conftest import SEED_FIXTURES
 

@@ -14,12 +14,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from indexer.gaps import gap_report
-from indexer.inventory import confirm_link, import_inventory, link, list_items
-from indexer.jobs import run_ingest_job
-from indexer.links import NotLinkable
-from indexer.reports import gaps_csv, gaps_text, gaps_xlsx
-from indexer.suggest import auto_link_suggestions, suggest_items
+from indexer.ingest.jobs import run_ingest_job
+from indexer.inventory.gaps import gap_report
+from indexer.inventory.items import confirm_link, import_inventory, link, list_items
+from indexer.inventory.links import NotLinkable
+from indexer.inventory.reports import gaps_csv, gaps_text, gaps_xlsx
+from indexer.inventory.suggest import auto_link_suggestions, suggest_items
 from schemas.models import DocumentLink, Event, Submission
 
 CLUSTER = "กลุ่มจังหวัดภาคเหนือตอนบน ๑"

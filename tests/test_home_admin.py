@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from indexer.gaps import today_in_thailand
+from indexer.inventory.gaps import today_in_thailand
 from indexer.thai.dates import format_thai_date
 from schemas.models import Event
 from service.auth import create_token

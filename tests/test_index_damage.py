@@ -18,8 +18,8 @@ from urllib.parse import quote
 import pytest
 
 from indexer.core import Khlang
-from indexer.indexing import index_documents
-from indexer.locks import file_lock
+from indexer.ingest.indexing import index_documents
+from indexer.runtime.locks import file_lock
 from schemas.config import Settings
 from tests.test_search_lifecycle import SEEDS, add_documents, fresh_index, khlang
 from tests.waiting import wait_until

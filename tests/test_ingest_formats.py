@@ -14,8 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
-from indexer.fixity import verify
-from indexer.jobs import run_ingest_job
+from indexer.ingest.jobs import run_ingest_job
+from indexer.preserve.fixity import verify
 from schemas.models import Document, Event
 from tests.conftest import SEED_FIXTURES, make_core
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from indexer.jobs import run_ingest_job
+from indexer.ingest.jobs import run_ingest_job
 from schemas.models import Batch, Document, Submission
 
 THAI_LOG = "บันทึกระบบ จังหวัดเชียงใหม่ ส่งข้อมูลแล้ว\n"

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from indexer.inventory import (
+from indexer.inventory.items import (
     InventoryFileError,
     ItemRetired,
     column_for_header,
@@ -36,8 +36,8 @@ from indexer.inventory import (
     template_xlsx,
     unlink,
 )
-from indexer.links import NotLinkable
-from indexer.suggest import auto_link_suggestions, suggest_items
+from indexer.inventory.links import NotLinkable
+from indexer.inventory.suggest import auto_link_suggestions, suggest_items
 from schemas.models import (
     Activity,
     Agency,
@@ -426,8 +426,8 @@ def test_suggestions_from_text_name_and_bundle_path(any_core):
 def test_an_inventory_imported_during_a_batch_still_gets_its_suggestions(core, tmp_path):
     """While there is no inventory the ingestor does not ask again for every file; files
     it passed over in that time are suggested at the end of the batch once one exists."""
-    from indexer.pipeline import Ingestor
-    from indexer.sources import expand_paths
+    from indexer.ingest.pipeline import Ingestor
+    from indexer.ingest.sources import expand_paths
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -461,7 +461,7 @@ def test_a_corrected_item_reindexes_its_documents(core):
     video = _code(core, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว")
     doc = add_document(core, "บทวีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยวล้านนา", name="vdo.txt")
     link(core, doc, video, agent="somchai")
-    from indexer.indexing import index_documents
+    from indexer.ingest.indexing import index_documents
 
     index_documents(core, [doc], agent="test")
 
@@ -488,7 +488,7 @@ def test_a_new_due_date_leaves_the_items_documents_indexed_as_they_are(core):
     video = _code(core, "วีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยว")
     doc = add_document(core, "บทวีดิทัศน์ประชาสัมพันธ์แหล่งท่องเที่ยวล้านนา", name="vdo.txt")
     link(core, doc, video, agent="somchai")
-    from indexer.indexing import index_documents
+    from indexer.ingest.indexing import index_documents
 
     index_documents(core, [doc], agent="test")
 
@@ -571,7 +571,7 @@ def test_items_keyed_before_the_province_keep_their_codes(core):
 
 
 def test_retired_items_leave_the_report_keep_their_links_and_come_back(any_core):
-    from indexer.gaps import gap_report
+    from indexer.inventory.gaps import gap_report
 
     import_inventory(any_core, make_inventory_xlsx(), filename="inv.xlsx")
     manual = _code(any_core, "คู่มือการอบรมผู้ประกอบการ")

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from indexer.diskspace import NOT_YET_SEARCHABLE
+from indexer.runtime.diskspace import NOT_YET_SEARCHABLE
 from service.auth import add_user
 from tests.conftest import make_core
 from tests.test_hostile_files import search_ids

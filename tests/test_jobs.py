@@ -206,7 +206,7 @@ UPLOAD_JOB_PROCESS = """
 import sys, time
 from pathlib import Path
 from indexer.core import Khlang
-from indexer.jobs import start_background_job
+from indexer.ingest.jobs import start_background_job
 
 core = Khlang.open(sys.argv[1])
 folder = Path(sys.argv[2])
@@ -342,7 +342,7 @@ def test_progress_shows_the_file_being_worked_on_and_grows_with_bundles(cli, tmp
 def test_a_background_job_that_fails_before_it_starts_is_marked_failed(tmp_path, monkeypatch):
     """What goes wrong before the ingestor runs (reading the upload folder, here) still ends
     the job as failed with its reason: a job left "running" would be polled for ever."""
-    import indexer.jobs as jobs
+    import indexer.ingest.jobs as jobs
 
     core = Khlang(Settings.load(tmp_path / "data"))
     core.init()
@@ -368,8 +368,8 @@ def test_a_background_job_that_fails_before_it_starts_is_marked_failed(tmp_path,
 def test_an_indexing_error_fails_the_job_and_rejects_no_file(tmp_path, monkeypatch):
     """The search index failing is the job's error, not a file's: every file stored and
     recorded stays ingested (a later reindex --if-needed indexes it), the job ends failed."""
-    import indexer.pipeline as pipeline
-    from indexer.sources import expand_paths
+    import indexer.ingest.pipeline as pipeline
+    from indexer.ingest.sources import expand_paths
 
     core = Khlang(Settings.load(tmp_path / "data"))
     core.init()

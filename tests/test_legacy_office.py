@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from pptx import Presentation
 from sqlalchemy import select
 
-from indexer.jobs import run_ingest_job
+from indexer.ingest.jobs import run_ingest_job
 from schemas.models import Document, Event
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -4,7 +4,7 @@ processes do."""
 
 from __future__ import annotations
 
-from indexer.locks import file_lock
+from indexer.runtime.locks import file_lock
 
 
 def test_an_exclusive_lock_keeps_others_out_until_released(tmp_path):

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, score, wrap_pdf
 from indexer.extract import ocr
-from indexer.fixity import verify
+from indexer.preserve.fixity import verify
 from schemas.models import Document
 from service import create_app
 from service.auth import add_user

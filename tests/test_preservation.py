@@ -86,7 +86,7 @@ class Khlang_CLI:
 @pytest.fixture(autouse=True)
 def _fresh_replica_memory():
     """Each test starts as a new process would: no replica remembered as unreachable."""
-    from indexer import replication
+    from indexer.preserve import replication
 
     replication._unreachable.clear()
     yield
@@ -410,6 +410,6 @@ def test_an_upload_job_with_the_replica_unreachable_finishes_and_holds_its_files
     [entry] = job["files"]
     assert entry["status"] == "ingested"
     core = app.extensions["khlang"]
-    from indexer.replication import not_yet_replicated
+    from indexer.preserve.replication import not_yet_replicated
 
     assert [row[0] for row in not_yet_replicated(core)] == [entry["document_id"]]

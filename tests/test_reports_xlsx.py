@@ -12,7 +12,7 @@ import io
 from openpyxl import load_workbook
 from PIL import Image
 
-from indexer.report_settings import set_report_settings
+from indexer.inventory.report_settings import set_report_settings
 from tests.realistic_archive import PASSWORD, khlang_runner, sign_in
 from tests.test_gaps import SUMMARY, delivered  # noqa: F401 (a fixture)
 

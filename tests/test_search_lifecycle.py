@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from indexer.core import Khlang
-from indexer.indexing import index_documents, reindex
+from indexer.ingest.indexing import index_documents, reindex
 from indexer.search.index import DAMAGED_FILE, IndexDamaged, SearchIndex
 from schemas.models import Document
 from tests.waiting import wait_until

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from indexer.indexing import document_for_index, index_documents
+from indexer.ingest.indexing import document_for_index, index_documents
 from schemas.models import Document
 
 WATER = "ระบบประปาหมู่บ้าน น้ำสะอาด ถังเก็บน้ำ ท่อส่งน้ำ ชุมชนในจังหวัด"

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from indexer.core import Khlang
-from indexer.indexing import index_documents
+from indexer.ingest.indexing import index_documents
 from indexer.search.index import SearchIndex
 from tests.test_search_lifecycle import SEEDS, add_documents, fresh_index
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from indexer.prepare import Prefetcher
-from indexer.sources import expand_paths
+from indexer.ingest.prepare import Prefetcher
+from indexer.ingest.sources import expand_paths
 from schemas.models import Document
 from tests.test_ingest_formats import thai_image
 from tests.test_jobs import REPO, make_text_files

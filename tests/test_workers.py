@@ -14,12 +14,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-import indexer.indexing as indexing
-import indexer.pipeline as pipeline
-from indexer.jobs import run_ingest_job
-from indexer.prepare import PREPARE_NICENESS, Prefetcher
-from indexer.sources import expand_paths
-from indexer.workers import worker_context
+import indexer.ingest.indexing as indexing
+import indexer.ingest.pipeline as pipeline
+from indexer.ingest.jobs import run_ingest_job
+from indexer.ingest.prepare import PREPARE_NICENESS, Prefetcher
+from indexer.ingest.sources import expand_paths
+from indexer.runtime.workers import worker_context
 from schemas.models import Batch, Document, Submission
 from tests.conftest import DATABASES, make_core
 from tests.test_jobs import REPO, make_text_files
@@ -30,7 +30,7 @@ FORK = multiprocessing.get_context("fork")
 def test_workers_are_forked_from_a_single_threaded_process():
     probe = (
         "import json, threading, time\n"
-        "from indexer.workers import worker_context\n"
+        "from indexer.runtime.workers import worker_context\n"
         "alone = worker_context().get_start_method()\n"
         "threading.Thread(target=time.sleep, args=(1,), daemon=True).start()\n"
         "print(json.dumps([alone, worker_context().get_start_method()]))\n"
@@ -180,7 +180,7 @@ def test_a_full_disk_in_the_indexing_process_defers_indexing_and_the_job_finishe
     """A full disk while indexing is no reason to end the job (the real disk: see
     tests/test_full_disk.py): every file is stored, says it is not yet searchable, and is
     left unindexed for the next ingest or service start."""
-    from indexer.diskspace import NOT_YET_SEARCHABLE
+    from indexer.runtime.diskspace import NOT_YET_SEARCHABLE
 
     monkeypatch.setattr(pipeline, "worker_context", lambda: FORK)
     monkeypatch.setattr(indexing, "index_documents", full_disk)

@@ -1,6 +1,6 @@
 """An OCR'd page's text as an invisible PDF page, one line of text per recognised line,
 each stretched over the line's box: what makes a scan's searchable copy selectable and
-findable in a PDF viewer (indexer/searchable.py lays it over the original page).
+findable in a PDF viewer (indexer/preserve/searchable.py lays it over the original page).
 
 Why not tesseract's own PDF renderer (``textonly_pdf``): for Thai it writes every
 character as a word followed by a space ("ง บ ป ร ะ ม า ณ"), so a viewer's find never

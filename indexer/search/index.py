@@ -54,8 +54,8 @@ from whoosh.query.compound import DefaultOr
 from whoosh.reading import ReaderClosed
 from whoosh.writing import LockError
 
-from indexer.locks import file_lock
-from indexer.workers import worker_context
+from indexer.runtime.locks import file_lock
+from indexer.runtime.workers import worker_context
 
 from . import sidecar as sc
 from . import tiers
@@ -686,7 +686,7 @@ class SearchIndex:
 
         Searches keep using the old generation until the swap. Writes that other processes
         make to the old generation meanwhile are not carried over here: the database-aware
-        caller (:func:`indexer.indexing.reindex`) builds with :meth:`build_generation`,
+        caller (:func:`indexer.ingest.indexing.reindex`) builds with :meth:`build_generation`,
         catches those up under its write lock, then calls :meth:`swap_in`.
         ``progress(n_done)`` is called every 100 documents and at the end."""
         gen, n = self.build_generation(docs_iter, progress, limitmb=limitmb, procs=procs)
@@ -705,7 +705,7 @@ class SearchIndex:
         the number of documents read.
 
         ``procs``: Whoosh writer processes (default: 2 on a multi-core machine when this
-        process may fork, see :func:`indexer.workers.worker_context`, else 1). This process
+        process may fork, see :func:`indexer.runtime.workers.worker_context`, else 1). This process
         prepares documents and fills the sidecar meanwhile; each writer process gets
         ``limitmb / procs`` of buffer."""
         if procs is None:

@@ -50,9 +50,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from indexer import provenance as ev
-from indexer.indexing import reindex_quietly
-from indexer.links import link_document, unlink_document
+from indexer.ingest.indexing import reindex_quietly
+from indexer.inventory.links import link_document, unlink_document
+from indexer.records import provenance as ev
 from indexer.thai.dates import BE_OFFSET, format_thai_date, parse_thai_date
 from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import clusters as gazetteer_clusters
@@ -811,7 +811,7 @@ def import_inventory(
     return result
 
 
-# What the search index holds of a linked item (indexer.indexing.document_for_index): its
+# What the search index holds of a linked item (indexer.ingest.indexing.document_for_index): its
 # title, project, activity, host agency and province. A new quantity, type or due date
 # leaves its documents' index entries as they are.
 _INDEXED_ITEM_ATTRIBUTES = frozenset(
@@ -1306,7 +1306,7 @@ def set_process_deadlines(
     return process_deadlines(core, fiscal_year)
 
 
-# --- linking (every change is a provenance event, see indexer.links) -------------------------
+# --- linking (every change is a provenance event, see indexer.inventory.links) -------------------------
 
 
 class LinkError(LookupError):

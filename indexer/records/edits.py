@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from indexer import provenance as ev
+from indexer.records import provenance as ev
 from indexer.understand.kinds import KINDS
 from schemas.models import Document, utcnow
 

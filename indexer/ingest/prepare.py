@@ -15,12 +15,12 @@ from multiprocessing.context import BaseContext
 from pathlib import Path, PurePosixPath
 
 from archive import ObjectStore, Staged
-from indexer.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.extract import Extraction, UnsoundFile, extract
 from indexer.extract.model import REPAIR_CLOCK
-from indexer.identify import Identification, identify
+from indexer.ingest.bundles import BUNDLE_MIMES, listing_extraction
+from indexer.ingest.identify import Identification, identify
+from indexer.runtime.workers import memory_limit, worker_pool
 from indexer.understand import Understanding, understand
-from indexer.workers import memory_limit, worker_pool
 from schemas.config import ExtractionLimits
 from schemas.pieces import piece_chars
 

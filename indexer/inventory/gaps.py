@@ -39,13 +39,13 @@ from collections import defaultdict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from indexer.inventory import (
+from indexer.inventory.items import (
     normalise_name,
     process_deadlines,
     resolve_cluster,
 )
-from indexer.links import is_container
-from indexer.suggest import SUMMARY_KIND, Haystack, suggest_items
+from indexer.inventory.links import is_container
+from indexer.inventory.suggest import SUMMARY_KIND, Haystack, suggest_items
 from indexer.thai.dates import fiscal_year_of, fiscal_year_range, format_thai_date
 from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import clusters as gazetteer_clusters

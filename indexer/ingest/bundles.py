@@ -19,14 +19,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from indexer.extract import Extraction, UnsoundFile
-from indexer.identify import content_mime
-from indexer.names import decode_name_bytes
-from indexer.sources import REJECTED, FileResult, Source, is_junk, unexpected_error
+from indexer.ingest.identify import content_mime
+from indexer.ingest.names import decode_name_bytes
+from indexer.ingest.sources import REJECTED, FileResult, Source, is_junk, unexpected_error
 from schemas.config import Settings
 
 
 class Ingestor(Protocol):
-    """What unpacking needs of the ingestor (indexer.pipeline.Ingestor): its core (for the
+    """What unpacking needs of the ingestor (indexer.ingest.pipeline.Ingestor): its core (for the
     settings), to ingest one file, to hear that a bundle added members to the job, and to
     take refused members out of a bundle's listing."""
 

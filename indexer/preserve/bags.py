@@ -22,9 +22,9 @@ from pathlib import Path, PurePosixPath
 import bagit
 from sqlalchemy import or_, select
 
-from indexer import provenance as ev
 from indexer.core import Khlang
-from indexer.premis import events_as_premis
+from indexer.preserve.premis import events_as_premis
+from indexer.records import provenance as ev
 from schemas.models import (
     Activity,
     Agency,
@@ -302,8 +302,8 @@ def _validated(source: Path) -> bagit.Bag:
 
 def import_bag(core: Khlang, source: Path, *, agent: str) -> dict:
     """Restore a bag's documents into this installation; returns counts and document ids."""
-    from indexer.indexing import reindex_quietly
-    from indexer.replication import record_replication
+    from indexer.ingest.indexing import reindex_quietly
+    from indexer.preserve.replication import record_replication
 
     source = Path(source)
     bag = _validated(source)

@@ -1,4 +1,4 @@
-"""Exports of the gap report (``indexer.gaps.gap_report``) for managers: CSV (UTF-8 with BOM
+"""Exports of the gap report (``indexer.inventory.gaps.gap_report``) for managers: CSV (UTF-8 with BOM
 so that Excel shows Thai), XLSX (several sheets, Thai font) and a readable Thai text table
 for the terminal. Headers are Thai, dates are written as staff write them ('๓๑ ต.ค. ๒๕๖๒').
 Pure: they take the report dict and return bytes/str. (The printable A4 page is the web

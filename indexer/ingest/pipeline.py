@@ -22,20 +22,13 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
-from indexer import provenance as ev
-from indexer import searchable
-from indexer.bundles import Processed, bundle_mime_or_none, expand_sources
 from indexer.core import Khlang
-from indexer.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
-from indexer.documents import letter_key
 from indexer.extract import Extraction
-from indexer.identify import libmagic_version
-from indexer.indexing import IndexingProcess, index_documents
-from indexer.inventory import resolve_item_code
-from indexer.links import is_container, link_document
-from indexer.prepare import Prefetcher, Prepared, prepare
-from indexer.replication import record_replication
-from indexer.sources import (
+from indexer.ingest.bundles import Processed, bundle_mime_or_none, expand_sources
+from indexer.ingest.identify import libmagic_version
+from indexer.ingest.indexing import IndexingProcess, index_documents
+from indexer.ingest.prepare import Prefetcher, Prepared, prepare
+from indexer.ingest.sources import (
     DUPLICATE,
     INGESTED,
     REJECTED,
@@ -45,8 +38,15 @@ from indexer.sources import (
     message,
     unexpected_error,
 )
-from indexer.suggest import auto_link_suggestions
-from indexer.workers import worker_context
+from indexer.inventory.items import resolve_item_code
+from indexer.inventory.links import is_container, link_document
+from indexer.inventory.suggest import auto_link_suggestions
+from indexer.preserve import searchable
+from indexer.preserve.replication import record_replication
+from indexer.records import provenance as ev
+from indexer.records.documents import letter_key
+from indexer.runtime.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
+from indexer.runtime.workers import worker_context
 from schemas.models import Batch, Document, InventoryItem, Submission, utcnow
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Ingestor:
         self._pending_index: list[int] = []
         self._index_deferred = False  # the disk filled up while indexing (see flush_index)
         # Results an interrupted run of the same job already recorded, by
-        # (source path, path in bundle): a resumed job skips them (see indexer.jobs).
+        # (source path, path in bundle): a resumed job skips them (see indexer.ingest.jobs).
         self.skip: dict[tuple, FileResult] = {}
         # Documents of those results that the interrupted run had not yet indexed.
         self.index_on_skip: set[int] = set()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.names import readable_name
+from indexer.ingest.names import readable_name
 from schemas.config import ExtractionLimits
 
 INGESTED = "ingested"
@@ -71,7 +71,7 @@ def is_junk(name: str) -> bool:
 
 
 def _source(path: Path, name: str, shown: str) -> Source:
-    """A file found on disk; its names as the sender wrote them (see indexer.names)."""
+    """A file found on disk; its names as the sender wrote them (see indexer.ingest.names)."""
     return Source(
         path,
         readable_name(name),
@@ -167,7 +167,7 @@ def message(code: str, **values) -> str:
 
 def unexpected_error(exc: BaseException) -> str:
     """The per-file reason for an error no check foresaw (the traceback goes to the log)."""
-    from indexer.diskspace import NO_SPACE, is_no_space
+    from indexer.runtime.diskspace import NO_SPACE, is_no_space
 
     if is_no_space(exc):
         return NO_SPACE

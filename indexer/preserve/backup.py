@@ -161,7 +161,7 @@ def backup(core: Khlang, destination: Path, *, progress=None) -> dict:
 
 def restore(settings: Settings, source: Path, *, agent: str, progress=None) -> dict:
     """Bring a backup back into an empty data directory, then rebuild the search index."""
-    from indexer.indexing import reindex
+    from indexer.ingest.indexing import reindex
 
     source = Path(source)
     manifest_path = source / "settings.json"

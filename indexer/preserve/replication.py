@@ -14,8 +14,8 @@ from collections.abc import Callable
 from sqlalchemy import and_, exists, select
 
 from archive.objectstore import ObjectStore, StoreUnavailable, copy_object
-from indexer import provenance as ev
 from indexer.core import Khlang
+from indexer.records import provenance as ev
 from schemas.models import Document, Event
 
 TOOL = "khlang replicate (sha256)"

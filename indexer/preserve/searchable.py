@@ -24,9 +24,9 @@ from pypdf import PdfReader, PdfWriter, Transformation
 from sqlalchemy import select
 
 from archive import ObjectStore
-from indexer import provenance as ev
 from indexer.extract import ocr
 from indexer.extract.model import tool as model_tool
+from indexer.records import provenance as ev
 from schemas.models import Event
 
 log = logging.getLogger(__name__)

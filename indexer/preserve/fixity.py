@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from sqlalchemy import case, func, select
 
-from indexer import provenance as ev
 from indexer.core import Khlang
-from indexer.diskspace import is_no_space
-from indexer.replication import copy_and_check
+from indexer.preserve.replication import copy_and_check
+from indexer.records import provenance as ev
+from indexer.runtime.diskspace import is_no_space
 from schemas.models import Document, Event, FixityRun, utcnow
 
 TOOL = "khlang verify (sha256)"

@@ -29,10 +29,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from indexer.core import Khlang
-from indexer.diskspace import NOT_YET_SEARCHABLE
-from indexer.locks import file_lock
-from indexer.pipeline import Ingestor
-from indexer.sources import FileResult, expand_paths
+from indexer.ingest.pipeline import Ingestor
+from indexer.ingest.sources import FileResult, expand_paths
+from indexer.runtime.diskspace import NOT_YET_SEARCHABLE
+from indexer.runtime.locks import file_lock
 from schemas.models import Batch, Document, Submission
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer import provenance as ev
+from indexer.records import provenance as ev
 from schemas.models import Document, DocumentLink, InventoryItem, utcnow
 
 

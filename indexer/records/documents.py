@@ -8,8 +8,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.links import active_links
-from indexer.provenance import event_as_dict
+from indexer.inventory.links import active_links
+from indexer.records.provenance import event_as_dict
 from indexer.thai.digits import to_arabic_digits
 from schemas.models import Document, Event, Submission
 

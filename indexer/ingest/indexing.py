@@ -19,10 +19,10 @@ from multiprocessing.context import BaseContext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from indexer import provenance as ev
 from indexer.core import Khlang
-from indexer.locks import file_lock
-from indexer.workers import start_worker
+from indexer.records import provenance as ev
+from indexer.runtime.locks import file_lock
+from indexer.runtime.workers import start_worker
 from schemas.config import Settings
 from schemas.models import Document, DocumentLink, Event, InventoryItem
 
@@ -237,7 +237,7 @@ class IndexingProcess:
 
     A plain process and a pipe rather than a one-process pool: a pool runs threads in this
     process, and the prepare workers started after it could then not be forked (see
-    :mod:`indexer.workers`).
+    :mod:`indexer.runtime.workers`).
     """
 
     def __init__(self, settings: Settings, context: BaseContext):
