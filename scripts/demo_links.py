@@ -11,7 +11,7 @@ import sys
 from sqlalchemy import select
 
 from indexer.core import Khlang
-from indexer.inventory.items import list_items
+from indexer.inventory import list_items
 from schemas.models import Document
 from service.cli import main
 

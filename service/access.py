@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.core import Khlang
-from indexer.inventory.items import item_province_id
+from indexer.inventory import item_province_id
 from schemas.models import Batch, Document, InventoryItem, Province
 
 

@@ -669,7 +669,7 @@ def change_link(document_id: int, code: str, *, unlink: bool, method: str = "man
 
 def set_due_date_from(document_id: int, code: str, due: str):
     """Use a date (a deadline the document sets) as an item's due date: (status, body)."""
-    from indexer.inventory.items import LinkError, set_due_date
+    from indexer.inventory import LinkError, set_due_date
 
     if not g.principal.authenticated:
         return 401, None
@@ -900,7 +900,7 @@ def inventory():
 @bp.get("/api/inventory/template")
 @permission_required("inventory_read")
 def inventory_template():
-    inventory_module = _optional("indexer.inventory.items")
+    inventory_module = _optional("indexer.inventory")
     if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
         return _not_available()
     data = inventory_module.template_xlsx()
@@ -918,7 +918,7 @@ def inventory_template():
 @bp.post("/api/inventory/import")
 @permission_required("inventory_manage")
 def inventory_import():
-    inventory_module = _optional("indexer.inventory.items")
+    inventory_module = _optional("indexer.inventory")
     if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
         return _not_available()
     upload = request.files.get("file")
@@ -950,7 +950,7 @@ def _flag(value) -> bool:
 @permission_required("inventory_manage")
 def inventory_retire():
     """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
-    from indexer.inventory.items import retire_items
+    from indexer.inventory import retire_items
 
     body = request.get_json(silent=True) or {}
     codes = body.get("codes") if isinstance(body, dict) else None
@@ -968,7 +968,7 @@ def inventory_retire():
 @bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
 @permission_required("inventory_read")
 def inventory_deadlines(fiscal_year: int):
-    from indexer.inventory.items import process_deadlines
+    from indexer.inventory import process_deadlines
 
     return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
 
@@ -977,7 +977,7 @@ def inventory_deadlines(fiscal_year: int):
 @permission_required("inventory_manage")
 def set_inventory_deadlines(fiscal_year: int):
     """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
-    from indexer.inventory.items import set_process_deadlines
+    from indexer.inventory import set_process_deadlines
 
     body = request.get_json(silent=True) or {}
     values = {

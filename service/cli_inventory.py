@@ -15,8 +15,8 @@ from service.cli_support import dump, fail, open_core
 
 
 def _fiscal_year(value: str | None) -> int:
+    from indexer.inventory import parse_fiscal_year
     from indexer.inventory.gaps import today_in_thailand
-    from indexer.inventory.items import parse_fiscal_year
     from indexer.thai.dates import fiscal_year_of
 
     if not value:
@@ -57,7 +57,7 @@ def inventory() -> None:
 @click.pass_context
 def import_cmd(ctx, file, strict, prune, submitted_by, as_json):
     """นำเข้าบัญชีจากไฟล์ XLSX หรือ CSV (import an inventory from XLSX or CSV)."""
-    from indexer.inventory.items import InventoryFileError, import_inventory
+    from indexer.inventory import InventoryFileError, import_inventory
 
     core = open_core(ctx)
     try:
@@ -116,7 +116,7 @@ def import_cmd(ctx, file, strict, prune, submitted_by, as_json):
 @click.pass_context
 def list_cmd(ctx, fiscal_year, project, include_retired, as_json):
     """แสดงรายการในบัญชี (list inventory items)."""
-    from indexer.inventory.items import list_items
+    from indexer.inventory import list_items
     from indexer.inventory.reports import _fit
 
     core = open_core(ctx)
@@ -142,7 +142,7 @@ def list_cmd(ctx, fiscal_year, project, include_retired, as_json):
 @click.pass_context
 def retire_cmd(ctx, codes, reason, submitted_by, as_json):
     """ยกเลิกรายการในบัญชี (retire items: they leave the gap report, keep links and history)."""
-    from indexer.inventory.items import retire_items
+    from indexer.inventory import retire_items
 
     core = open_core(ctx)
     result = retire_items(core, codes, agent=submitted_by or default_agent(), reason=reason)
@@ -162,7 +162,7 @@ def retire_cmd(ctx, codes, reason, submitted_by, as_json):
 @click.argument("output", type=click.Path(dir_okay=False))
 def template_cmd(output):
     """บันทึกแบบฟอร์มบัญชี XLSX (write the XLSX template staff fill in)."""
-    from indexer.inventory.items import template_xlsx
+    from indexer.inventory import template_xlsx
 
     Path(output).write_bytes(template_xlsx())
     click.echo(f"บันทึกแบบฟอร์มแล้ว (template written): {output}")
@@ -176,7 +176,7 @@ def template_cmd(output):
 @click.pass_context
 def deadlines_cmd(ctx, fiscal_year, inventory_to_dsss, dsss_to_cluster, as_json):
     """แสดงหรือตั้งกำหนดเวลาของกระบวนการ (show or set the process deadlines of a year)."""
-    from indexer.inventory.items import process_deadlines, set_process_deadlines
+    from indexer.inventory import process_deadlines, set_process_deadlines
     from indexer.inventory.reports import DEADLINE_TH, thai_date
 
     core = open_core(ctx)
@@ -227,7 +227,7 @@ def _link_command(name: str, *, remove: bool):
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
     def command(ctx, document_id, code, agent, as_json):
-        from indexer.inventory.items import confirm_link, link, unlink
+        from indexer.inventory import confirm_link, link, unlink
         from schemas.models import DocumentLink
 
         core = open_core(ctx)
@@ -244,7 +244,7 @@ def _link_command(name: str, *, remove: bool):
             else:
                 from sqlalchemy import select
 
-                from indexer.inventory.items import get_item
+                from indexer.inventory import get_item
 
                 with core.sessions() as session:
                     item = get_item(session, code)

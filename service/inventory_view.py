@@ -1,4 +1,4 @@
-"""The web's view of the inventory (indexer.inventory.items does the work): listing with the
+"""The web's view of the inventory (indexer.inventory does the work): listing with the
 province filter the pages need, the choices for the upload form, and imports from an
 uploaded file."""
 
@@ -11,7 +11,7 @@ from schemas.models import InventoryItem, Project
 
 
 def list_items(core, *, fiscal_year=None, province=None, project=None) -> list[dict]:
-    from indexer.inventory import items as inventory
+    from indexer import inventory
 
     items = inventory.list_items(core, fiscal_year, project=project)
     if province:
@@ -30,7 +30,7 @@ def fiscal_years(core) -> list[int]:
 def upload_choices(core, principal) -> list[dict]:
     """Project → activity → item choices for the upload form; a dsss officer sees only the
     items of their own province (the server checks again on upload). Not retired items."""
-    from indexer.inventory.items import item_province_id
+    from indexer.inventory import item_province_id
 
     with core.sessions() as session:
         items = session.scalars(
@@ -72,7 +72,7 @@ def upload_menus(choices: list[dict]) -> dict:
 
 
 def run_import(core, upload, *, agent: str, strict: bool = False, prune: bool = False) -> dict:
-    from indexer.inventory import items as inventory
+    from indexer import inventory
 
     data = upload.read()
     try:
@@ -86,7 +86,7 @@ def run_import(core, upload, *, agent: str, strict: bool = False, prune: bool = 
 
 def get_item(session, code: str):
     try:
-        from indexer.inventory.items import get_item as find
+        from indexer.inventory import get_item as find
     except ImportError:
         return session.scalar(select(InventoryItem).where(InventoryItem.code == code))
     return find(session, code)

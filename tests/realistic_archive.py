@@ -160,7 +160,7 @@ def khlang_runner(core):
 
 
 def build(work: Path, database: str = "sqlite") -> SimpleNamespace:
-    from indexer.inventory.items import list_items
+    from indexer.inventory import list_items
     from service import create_app
     from service.publication import transition
 

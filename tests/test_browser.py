@@ -32,7 +32,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A data directory with users and an inventory, served by gunicorn on loopback."""
-    from indexer.inventory.items import import_inventory, list_items
+    from indexer.inventory import import_inventory, list_items
     from service.auth import add_user
     from tests.test_service_web import inventory_csv_bytes
 

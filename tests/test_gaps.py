@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from indexer.ingest.jobs import run_ingest_job
+from indexer.inventory import confirm_link, import_inventory, link, list_items
 from indexer.inventory.gaps import gap_report
-from indexer.inventory.items import confirm_link, import_inventory, link, list_items
 from indexer.inventory.links import NotLinkable
 from indexer.inventory.reports import gaps_csv, gaps_text, gaps_xlsx
 from indexer.inventory.suggest import auto_link_suggestions, suggest_items

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from indexer.inventory.items import (
+from indexer.inventory import (
     InventoryFileError,
     ItemRetired,
     column_for_header,

@@ -90,7 +90,7 @@ def wait_for_jobs(core) -> None:
 def build_site(data_dir, database: str = "sqlite"):
     """An archive: four seed documents, a two-province inventory, a user of every role,
     and document 000 published through the whole chain."""
-    from indexer.inventory.items import import_inventory, list_items
+    from indexer.inventory import import_inventory, list_items
 
     core = make_core(data_dir, database)
     files = [
@@ -1038,7 +1038,7 @@ def publish(core, document_id: int) -> None:
 
 
 def test_visitors_get_the_public_view_of_a_document(core, app, client, anon_client, tmp_path):
-    from indexer.inventory.items import import_inventory, list_items
+    from indexer.inventory import import_inventory, list_items
 
     letter_path = tmp_path / "หนังสือติดตาม.txt"
     letter_path.write_text(CITING_LETTER, encoding="utf-8")
@@ -1139,7 +1139,7 @@ def test_upload_form_keeps_each_projects_activities(core, app, client):
     so choosing the second project still offers its activity and its item."""
     from bs4 import BeautifulSoup
 
-    from indexer.inventory.items import import_inventory, list_items
+    from indexer.inventory import import_inventory, list_items
 
     rows = [
         INVENTORY_CSV[0],
@@ -1240,7 +1240,7 @@ def test_due_dates_are_typed_as_thai_offices_write_them(site, clients):
 def test_an_upload_to_a_retired_item_is_refused_with_its_reason(core, app, client):
     """The API says 409 item_retired; the form without JavaScript goes back to the upload
     page and shows why, in Thai; nothing is stored."""
-    from indexer.inventory.items import import_inventory, list_items, retire_items
+    from indexer.inventory import import_inventory, list_items, retire_items
 
     out = io.StringIO()
     csv.writer(out).writerows(INVENTORY_CSV)

@@ -39,12 +39,10 @@ from collections import defaultdict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from indexer.inventory.items import (
-    normalise_name,
-    process_deadlines,
-    resolve_cluster,
-)
+from indexer.inventory.items import process_deadlines
+from indexer.inventory.keys import normalise_name
 from indexer.inventory.links import is_container
+from indexer.inventory.rows import resolve_cluster
 from indexer.inventory.suggest import SUMMARY_KIND, Haystack, suggest_items
 from indexer.thai.dates import fiscal_year_of, fiscal_year_range, format_thai_date
 from indexer.thai.digits import to_arabic_digits

@@ -11,7 +11,7 @@ Score (0-1): project name 0.35, activity name 0.25, deliverable name 0.30, fisca
 0.10; the project code adds 0.15 and the item's own code (INV-...) in the text or path
 makes it 1. A document of another fiscal year than the item's is never suggested.
 ``auto_link_suggestions`` links items scoring AUTO_LINK_SCORE or more (method
-"suggested"); staff confirm (``indexer.inventory.items.confirm_link``) or unlink them.
+"suggested"); staff confirm (``indexer.inventory.links.confirm_link``) or unlink them.
 
 What is never suggested: a project's summary report item (รายงานสรุปผลการดำเนินงานโครงการ)
 for a document that is not of kind ``summary_report`` (a letter asking for a report of
@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from indexer.inventory.items import (
+from indexer.inventory.keys import (
     CODE_RE,
     item_province_id,
     normalise_code,
