@@ -368,6 +368,7 @@ def test_a_background_job_that_fails_before_it_starts_is_marked_failed(tmp_path,
 def test_an_indexing_error_fails_the_job_and_rejects_no_file(tmp_path, monkeypatch):
     """The search index failing is the job's error, not a file's: every file stored and
     recorded stays ingested (a later reindex --if-needed indexes it), the job ends failed."""
+    import indexer.ingest.index_queue as index_queue
     import indexer.ingest.pipeline as pipeline
     from indexer.ingest.sources import expand_paths
 
@@ -378,7 +379,7 @@ def test_an_indexing_error_fails_the_job_and_rejects_no_file(tmp_path, monkeypat
     def broken_index(core, ids, *, agent):
         raise OSError("the index disk is full")
 
-    monkeypatch.setattr(pipeline, "index_documents", broken_index)
+    monkeypatch.setattr(index_queue, "index_documents", broken_index)
     ingestor = pipeline.Ingestor(core, agent="dsss", index_every=2)
     try:
         ingestor.run(list(expand_paths([str(f) for f in files])))
