@@ -120,11 +120,11 @@ def _warm_search(core: Khlang) -> None:
 def _resume_jobs(core: Khlang) -> None:
     """In the background of a new worker: drop what killed writers left in tmp, and finish
     upload jobs whose worker died (one worker takes each; see indexer.ingest.jobs)."""
-    from indexer.ingest.jobs import resume_interrupted_uploads
+    from indexer.ingest import job_runner
 
     try:
         core.store.clean_tmp()
-        resume_interrupted_uploads(core)
+        job_runner(core).resume_interrupted()
     except Exception:
         logging.getLogger(__name__).exception("resuming interrupted jobs failed")
 

@@ -801,7 +801,7 @@ def save_uploads(files) -> tuple[Path, list[str]]:
 @bp.post("/api/uploads")
 @permission_required("upload")
 def upload():
-    from indexer.ingest.jobs import start_background_job
+    from indexer.ingest import job_runner
 
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
@@ -820,8 +820,7 @@ def upload():
                 return error(409, "item_retired", "รายการนี้ถูกยกเลิกแล้ว", "the item is retired")
     job_dir, paths = save_uploads(files)
     try:
-        job_id = start_background_job(
-            core(),
+        job_id = job_runner(core()).start(
             paths,
             agent=g.principal.agent,
             item_code=item_code,
@@ -840,13 +839,13 @@ def upload():
 @bp.get("/api/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    from indexer.ingest.jobs import job_status
+    from indexer.ingest import job_runner
 
     with core().sessions() as session:
         batch = session.get(Batch, job_id)
         if batch is None or not access.may_see_job(batch):
             return error(404, "not_found", "ไม่พบงานนำเข้า", "job not found")
-    return jsonify(job_status(core(), job_id))
+    return jsonify(job_runner(core()).status(job_id))
 
 
 # --- inventory -----------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def selection_action():
 
 def _members(job_id: int) -> tuple[Batch, list[dict]]:
     """The job's stored members with their linked items and the suggester's best items."""
-    from indexer.ingest.jobs import job_status
+    from indexer.ingest import job_runner
     from indexer.inventory.suggest import suggest_items
     from service.api import core
 
@@ -100,7 +100,7 @@ def _members(job_id: int) -> tuple[Batch, list[dict]]:
         if batch is None or not access.may_see_job(batch):
             abort(404)
         session.expunge(batch)
-    status = job_status(core(), job_id)
+    status = job_runner(core()).status(job_id)
     dsss = g.principal.role == "dsss"
     members = []
     for entry in status["files"]:

@@ -69,7 +69,7 @@ STATUS_TH = {
 @click.pass_context
 def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
     """นำเข้าไฟล์ โฟลเดอร์ หรือไฟล์ ZIP (ingest files, folders and ZIP bundles)."""
-    from indexer.ingest.jobs import run_ingest_job
+    from indexer.ingest import job_runner
 
     core = open_core(ctx)
     agent = submitted_by or default_agent()
@@ -78,8 +78,8 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
         progress = not as_json and sys.stderr.isatty()
     bar = _IngestProgress(enabled=progress)
     try:
-        results = run_ingest_job(
-            core, paths, agent=agent, item_code=item_code, progress=bar, workers=workers
+        results = job_runner(core).run(
+            paths, agent=agent, item_code=item_code, progress=bar, workers=workers
         )
     except LookupError as exc:  # no such item, or a retired one: the message says which
         fail(str(exc))

@@ -504,14 +504,14 @@ def upload_post():
 @bp.get("/upload/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    from indexer.ingest.jobs import job_status
+    from indexer.ingest import job_runner
     from schemas.models import Batch
 
     with core().sessions() as session:
         batch = session.get(Batch, job_id)
         if batch is None or not access.may_see_job(batch):
             abort(404)
-    return render_template("job.html", job=job_status(core(), job_id))
+    return render_template("job.html", job=job_runner(core()).status(job_id))
 
 
 # --- inventory -----------------------------------------------------------------------------

@@ -1,6 +1,20 @@
-"""Preservation actions, each leaving an event: fixity checks, the second copy
-(replication), BagIt transfer and restore, backups, PREMIS export and the searchable copy
-of a scan.
+"""Preservation actions, each leaving an event: fixity checks (``fixity``), the second copy
+(``replication``), BagIt transfer and restore (``bags``), backups (``backup``), PREMIS
+export (``premis``) and the searchable copy of a scan (``searchable``, used as a module).
 
-May import ``ingest``, ``records``, ``inventory`` and ``runtime``.
+May import ``ingest.indexing`` (a restore or a bag import reindexes), ``records``,
+``inventory``, ``extract`` and ``runtime``.
 """
+
+from indexer.exports import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "fixity": ("check_before_serving", "latest_run", "verify"),
+        "replication": ("catch_up", "copy_and_check", "not_yet_replicated", "record_replication"),
+        "bags": ("BagError", "export_bag", "import_bag"),
+        "backup": ("BackupError", "backup", "restore"),
+        "premis": ("events_as_premis",),
+    },
+)

@@ -1,5 +1,26 @@
 """Process plumbing shared by every job: file locks between the processes of one data
 directory, disk-full detection, and worker processes that die with their job.
 
-Imports only the standard library and ``schemas``.
+Imports only the standard library and ``schemas`` (so, unlike the other subpackages, its
+names are imported here directly: nothing in it can import back).
 """
+
+from indexer.runtime.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
+from indexer.runtime.locks import file_lock
+from indexer.runtime.workers import (
+    memory_limit,
+    start_worker,
+    worker_context,
+    worker_pool,
+)
+
+__all__ = [
+    "NOT_YET_SEARCHABLE",
+    "NO_SPACE",
+    "file_lock",
+    "is_no_space",
+    "memory_limit",
+    "start_worker",
+    "worker_context",
+    "worker_pool",
+]
