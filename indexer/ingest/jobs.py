@@ -1,4 +1,6 @@
-"""Ingestion jobs: a batch with progress that survives being killed.
+"""Ingestion jobs: a batch with progress that survives being killed. This is the work of
+the local runner (``indexer.ingest.runner.LocalJobRunner``); the service goes through
+``job_runner(core)``, not through these functions.
 
 Every file's outcome is committed as it finishes, so a job killed with SIGKILL has lost
 nothing it acknowledged. Each job records the process that runs it (host, pid and the
