@@ -10,7 +10,8 @@ report and the printed reports.
     items      finding, listing and retiring items; due dates; process deadlines
     links      linking documents to items (each change a provenance event)
     suggest    which items a document may deliver
-    gaps       the gap report; reports: it printed (text, CSV, XLSX)
+    gaps       the gap report: what was delivered, what is missing or overdue
+    reports    the gap report printed (text, CSV, XLSX); report_settings: heading, digits
 
 May import ``records``, ``thai``, ``understand``, ``runtime`` and ``ingest.indexing`` (an
 import reindexes the documents of changed items). Other layers import the names below
