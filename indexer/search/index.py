@@ -27,7 +27,6 @@ count the union, after filters and ``published_only``.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import json
@@ -59,6 +58,7 @@ from indexer.runtime.workers import worker_context
 
 from . import sidecar as sc
 from . import tiers
+from .caches import LockedLRU
 from .codec import KhlangCodec, merge_small
 from .dictionary import DEFAULT_DICTIONARY
 from .query import (
@@ -159,23 +159,20 @@ class _ResultCache:
 
     def __init__(self, size: int = 256):
         self.size = size
-        self._entries: collections.OrderedDict = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._entries = LockedLRU(size)
 
     def get(self, state: tuple, key: tuple, want: int) -> _Ranked | None:
-        with self._lock:
-            ranked = self._entries.get((state, key))
-            if ranked is None or not ranked.covers(want):
-                return None
-            self._entries.move_to_end((state, key))
-            return ranked
+        ranked = self._entries.get((state, key))
+        return ranked if ranked is not None and ranked.covers(want) else None
 
     def put(self, state: tuple, key: tuple, ranked: _Ranked) -> None:
-        with self._lock:
-            self._entries[(state, key)] = ranked
-            self._entries.move_to_end((state, key))
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put((state, key), ranked)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def values(self):
+        return self._entries.values()
 
 
 class _Readers(threading.local):
