@@ -104,7 +104,13 @@ class IndexWriting:
         return n
 
     def delete_document(self, doc_id: int) -> None:
-        self._write([], delete_ids=[doc_id])
+        self.delete_documents([doc_id])
+
+    def delete_documents(self, doc_ids: Iterable[int]) -> None:
+        """Remove documents by id, in one commit; ids not in the index are ignored."""
+        ids = [int(i) for i in doc_ids]
+        if ids:
+            self._write([], delete_ids=ids)
 
     def rebuild(
         self,
