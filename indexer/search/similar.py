@@ -1,4 +1,8 @@
-"""Key terms of a free-text paragraph, for the reuse lookup (SearchIndex.similar)."""
+"""The reuse lookup: past documents like a free-text description (a new project's) or like
+another document, their key terms shared, grouped by project (``similar_projects``).
+
+``SimilarDocuments`` is the part of :class:`indexer.search.index.SearchIndex` that answers
+it; the key terms and the content words of a chunk (used by the tiers too) are here."""
 
 from __future__ import annotations
 
