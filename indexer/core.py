@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
-from schemas.config import Settings
+from schemas.config import ConfigError, Settings
 from schemas.db import make_engine, make_session_factory, transaction
 from schemas.models import Document, FixityRun, Setting
 
@@ -81,7 +81,13 @@ class Khlang:
         """The Whoosh ``SearchIndex`` behind the ``whoosh`` backend, for the callers that
         still use its own methods (dict results; generations for a database-aware
         reindex). New callers use :attr:`search_backend`."""
-        return self.search_backend.search_index
+        backend = self.search_backend
+        if not hasattr(backend, "search_index"):
+            raise ConfigError(
+                f"KHLANG_SEARCH_BACKEND={backend.name!r}: ส่วนนี้ของระบบยังใช้ได้กับ whoosh เท่านั้น "
+                "(this part of Khlang still needs the whoosh search backend)"
+            )
+        return backend.search_index
 
     def _has_indexed_documents(self) -> bool:
         """Whether the database records a document as indexed: an index found missing then

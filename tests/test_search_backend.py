@@ -290,6 +290,13 @@ def test_every_backend_can_be_damaged_by_the_tests():
     assert set(DAMAGE) == set(BACKENDS)
 
 
+def test_khlang_holds_the_backend_the_setting_names(core):
+    assert isinstance(core.search_backend, SearchBackend)
+    assert core.search_backend.name == core.settings.search_backend == "whoosh"
+    assert core.search_backend is core.search_backend  # one per process
+    assert core.health()["checks"]["index"] == "ok"
+
+
 def test_an_unknown_backend_is_a_clear_error_in_thai_and_english(tmp_path):
     with pytest.raises(ConfigError) as refused:
         search_backend(settings_for("elastic", tmp_path))
