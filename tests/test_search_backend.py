@@ -22,6 +22,7 @@ from indexer.search.backend import (
     SearchHit,
     SearchResult,
     SimilarHit,
+    StagedIndex,
     search_backend,
 )
 from indexer.search.errors import IndexDamaged
@@ -267,6 +268,20 @@ def test_rebuild_makes_a_fresh_index_live(fresh):
     assert ids(backend.search("ขาว")) == [103]
     health = backend.check()
     assert health.ok and not health.needs_rebuild
+
+
+def test_a_staged_index_answers_only_once_live(fresh):
+    """What a database-aware rebuild does: fill from a snapshot, catch up, then swap."""
+    backend, _settings = fresh
+    backend.index(DOCS[:3])
+    staged = backend.stage(iter(DOCS[3:6]))
+    assert isinstance(staged, StagedIndex) and staged.documents == 3
+    assert backend.ids() == {1, 2, 3} and ids(backend.search("ขาว")) == []
+    staged.add([DOCS[6], doc(103, "ผ้าขาว", "ผ้าสีขาวสำหรับพิธีการ ฉบับแก้ไข")])
+    assert backend.ids() == {1, 2, 3}
+    staged.go_live()
+    assert backend.ids() == {101, 102, 103, 104}
+    assert ids(backend.search("ฉบับแก้ไข")) == [103] and ids(backend.search("เที่ยวเชิง")) == []
 
 
 def test_check_reports_damage_and_search_refuses(fresh):

@@ -32,6 +32,7 @@ from .backend import (
     SearchHit,
     SearchResult,
     SimilarHit,
+    StagedIndex,
     search_backend,
 )
 from .errors import IndexBusy, IndexDamaged
@@ -56,6 +57,7 @@ __all__ = [
     "SearchIndex",
     "SearchResult",
     "SimilarHit",
+    "StagedIndex",
     "WhooshBackend",
     "search_backend",
 ]

@@ -111,6 +111,24 @@ class Health:
         return self.state == "ok"
 
 
+class StagedIndex(ABC):
+    """A fresh index filled by :meth:`SearchBackend.stage`, not answering searches yet.
+
+    A database-aware rebuild fills it from a snapshot, adds what changed meanwhile
+    (:meth:`add`, under its own write lock), then makes it live (:meth:`go_live`); until
+    then searches use the old index."""
+
+    documents: int  # how many documents were read into it by stage()
+
+    @abstractmethod
+    def add(self, documents: Iterable[dict]) -> None:
+        """Add or replace documents in the staged index."""
+
+    @abstractmethod
+    def go_live(self) -> None:
+        """Make the staged index the one searches use; the old one goes."""
+
+
 class SearchBackend(ABC):
     """One search engine behind Khlang. Safe to share between the threads of a process;
     several processes (gunicorn workers, the CLI) may use the same index at once."""
@@ -177,11 +195,20 @@ class SearchBackend(ABC):
         """Whether the index can answer; ``deep`` reads all of it (slow)."""
 
     @abstractmethod
+    def stage(
+        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
+    ) -> StagedIndex:
+        """Index ``documents`` afresh beside the live index, which keeps answering.
+        ``progress(n_done)`` is called now and then."""
+
     def rebuild(
         self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
     ) -> int:
         """Index ``documents`` afresh and make that the live index; searches keep working
-        on the old one meanwhile. ``progress(n_done)`` is called now and then."""
+        on the old one meanwhile. Returns how many documents were read."""
+        staged = self.stage(documents, progress)
+        staged.go_live()
+        return staged.documents
 
     @abstractmethod
     def ids(self) -> set[int]:

@@ -17,8 +17,24 @@ from .backend import (
     SearchHit,
     SearchResult,
     SimilarHit,
+    StagedIndex,
 )
 from .index import SearchIndex
+
+
+class StagedGeneration(StagedIndex):
+    """A generation built beside the live one (see :mod:`indexer.search.generations`)."""
+
+    def __init__(self, search_index: SearchIndex, gen: str, documents: int):
+        self.search_index = search_index
+        self.gen = gen
+        self.documents = documents
+
+    def add(self, documents: Iterable[dict]) -> None:
+        self.search_index.add_to_generation(self.gen, list(documents))
+
+    def go_live(self) -> None:
+        self.search_index.swap_in(self.gen)
 
 
 class WhooshBackend(SearchBackend):
@@ -105,10 +121,16 @@ class WhooshBackend(SearchBackend):
             return Health("unreadable", "the health check could not read the index", True)
         return Health("ok", needs_rebuild=needs_rebuild)
 
-    def rebuild(
-        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
-    ) -> int:
-        return self.search_index.rebuild(documents, progress)
+    def stage(
+        self,
+        documents: Iterable[dict],
+        progress: Callable[[int], Any] | None = None,
+        *,
+        procs: int | None = None,
+    ) -> StagedGeneration:
+        """``procs``: Whoosh writer processes (see ``SearchIndex.build_generation``)."""
+        gen, n = self.search_index.build_generation(documents, progress, procs=procs)
+        return StagedGeneration(self.search_index, gen, n)
 
     def ids(self) -> set[int]:
         return self.search_index.searchable_ids()
