@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 META_FILE = "khlang.json"
 
 
-def codec():
+def write_codec():
     """Whoosh's W3 format, written by :class:`.codec.KhlangCodec`, without zlib on postings
     blocks (compressing each short postings list was a large share of commit time for ~10%
     of size)."""

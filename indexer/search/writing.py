@@ -22,7 +22,7 @@ from indexer.runtime.workers import worker_context
 from . import sidecar as sc
 from .codec import merge_small
 from .errors import IndexBusy
-from .generations import codec, storage
+from .generations import storage, write_codec
 from .schema import index_forms
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class IndexWriting:
 
     def _writer(self, ix):
         try:
-            return ix.writer(timeout=self.lock_timeout, delay=0.05, codec=codec())
+            return ix.writer(timeout=self.lock_timeout, delay=0.05, codec=write_codec())
         except LockError:
             raise IndexBusy(f"index writer lock not free after {self.lock_timeout}s") from None
 
@@ -162,10 +162,10 @@ class IndexWriting:
                 batchsize=50,
                 multisegment=True,
                 limitmb=max(32, limitmb // procs),
-                codec=codec(),
+                codec=write_codec(),
             )
         else:
-            w = ix.writer(limitmb=limitmb, codec=codec())
+            w = ix.writer(limitmb=limitmb, codec=write_codec())
         con = sc.connect(path / sc.FILE_NAME, self.lock_timeout, bulk=True)
         side = sc.SidecarWriter(con)
         n = 0
