@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import getpass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
 from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
-from schemas.config import Settings
+from schemas.config import ConfigError, Settings
 from schemas.db import make_engine, make_session_factory, transaction
 from schemas.models import Document, FixityRun, Setting
+
+if TYPE_CHECKING:
+    from indexer.search.backend import SearchBackend
+
+# what /healthz says of a search backend's check() state
+_INDEX_STATES = {
+    "damaged": "index damaged",
+    "rebuilding": "index being rebuilt",
+    "unreadable": "index unreadable",
+}
 
 
 class Khlang:
@@ -57,13 +68,26 @@ class Khlang:
         return transaction(self.sessions)
 
     @cached_property
-    def index(self):
+    def search_backend(self) -> SearchBackend:
+        """The search engine KHLANG_SEARCH_BACKEND names (indexer.search.backend); where a
+        new engine plugs in."""
         # Imported here so that commands which never search do not load the Thai analyzer.
-        from indexer.search.index import SearchIndex
+        from indexer.search.backend import search_backend
 
-        search_index = SearchIndex(self.settings.index_dir)
-        search_index.open_or_create(lost=self._has_indexed_documents)
-        return search_index
+        return search_backend(self.settings, lost=self._has_indexed_documents)
+
+    @property
+    def index(self):
+        """The Whoosh ``SearchIndex`` behind the ``whoosh`` backend, for the callers that
+        still use its own methods (dict results; generations for a database-aware
+        reindex). New callers use :attr:`search_backend`."""
+        backend = self.search_backend
+        if not hasattr(backend, "search_index"):
+            raise ConfigError(
+                f"KHLANG_SEARCH_BACKEND={backend.name!r}: ส่วนนี้ของระบบยังใช้ได้กับ whoosh เท่านั้น "
+                "(this part of Khlang still needs the whoosh search backend)"
+            )
+        return backend.search_index
 
     def _has_indexed_documents(self) -> bool:
         """Whether the database records a document as indexed: an index found missing then
@@ -96,13 +120,9 @@ class Khlang:
         checks["store"] = self.store.health()
         checks["fixity"] = self._fixity_health()
         try:
-            if self.index.damaged() is not None:
-                # a search could not read it (damage the quick check below cannot see)
-                checks["index"] = "error: index damaged"
-            elif self.index.unavailable() is not None:
-                checks["index"] = "error: index being rebuilt"
-            else:
-                checks["index"] = "ok" if self.index.is_healthy() else "error: index unreadable"
+            # "damaged": a search could not read it (damage a quick check cannot see)
+            state = self.search_backend.check().state
+            checks["index"] = "ok" if state == "ok" else f"error: {_INDEX_STATES[state]}"
         except Exception as exc:
             checks["index"] = f"error: {exc.__class__.__name__}"
         return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}

@@ -18,6 +18,8 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024**3  # 2 GiB: a long training video is the large
 DEFAULT_MAX_BUNDLE_TOTAL = 8 * 1024**3
 DEFAULT_MAX_BUNDLE_RATIO = 200
 DEFAULT_MAX_BUNDLE_FILES = 20_000
+# The search engine, one of indexer.search.backend.BACKENDS (Whoosh is the only one so far).
+DEFAULT_SEARCH_BACKEND = "whoosh"
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -61,6 +63,7 @@ class Settings:
     object_store: str = ""
     # A second copy of every original (a folder on another disk, or s3://...); "" for none.
     replica: str = ""
+    search_backend: str = DEFAULT_SEARCH_BACKEND
     extra: dict = field(default_factory=dict)
 
     @property
@@ -106,6 +109,9 @@ class Settings:
             ),
             object_store=_store_spec("KHLANG_OBJECT_STORE"),
             replica=_store_spec("KHLANG_REPLICA"),
+            search_backend=(os.environ.get("KHLANG_SEARCH_BACKEND") or DEFAULT_SEARCH_BACKEND)
+            .strip()
+            .lower(),
         )
 
 

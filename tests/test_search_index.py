@@ -498,10 +498,10 @@ def test_far_pages_are_not_kept_in_the_result_cache(tmp_path):
     index = SearchIndex(tmp_path / "ix").open_or_create()
     index.add_documents([small_doc(n, f"รายงาน ฉบับที่ {n}") for n in range(1, 301)])
     first = index.search("รายงาน", limit=20)
-    assert first["total"] == 300 and len(index._results._entries) == 1
+    assert first["total"] == 300 and len(index._results) == 1
     far = index.search("รายงาน", limit=20, offset=260)
     assert len(far["hits"]) == 20
-    entry = next(iter(index._results._entries.values()))
+    entry = next(iter(index._results.values()))
     assert len(entry.page) < 260  # the far page was not kept
 
 
@@ -644,7 +644,7 @@ def test_array_scoring_is_whoosh_bm25f(ix, query):
         got = ix._word_top(searcher, tables, word_q, tables.live, len(tier))
         assert {d: round(v, 6) for d, v in got} == whoosh
         assert got == sorted(got, key=lambda dv: (-dv[1], dv[0]))
-        assert cached or len(tables.postings_cache._entries) > 0
+        assert cached or len(tables.postings_cache) > 0
 
 
 def test_array_scoring_across_many_blocks_and_segments(tmp_path):

@@ -22,7 +22,6 @@ import pickle
 import struct
 import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -30,6 +29,7 @@ from whoosh import query as Q
 
 from schemas.search_index import FACET_FIELDS
 
+from .caches import LockedLRU
 from .query import PARTIAL_FIELDS
 from .spelling import Speller
 
@@ -133,34 +133,13 @@ def term_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate(ids), np.concatenate(weights)
 
 
-class _LRU:
-    """A thread-safe LRU of arrays, bounded by their total size in bytes."""
+def _nbytes(arrays: tuple[np.ndarray, ...]) -> int:
+    return sum(a.nbytes for a in arrays)
 
-    def __init__(self, budget: int):
-        self.budget = budget
-        self.used = 0
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key):
-        with self._lock:
-            got = self._entries.get(key)
-            if got is not None:
-                self._entries.move_to_end(key)
-            return got
-
-    def put(self, key, value: tuple[np.ndarray, ...]) -> None:
-        size = sum(a.nbytes for a in value)
-        if size > self.budget // 4:
-            return  # one huge entry would empty the cache
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = value
-            self.used += size
-            while self.used > self.budget:
-                _key, old = self._entries.popitem(last=False)
-                self.used -= sum(a.nbytes for a in old)
+def _array_cache(budget: int) -> LockedLRU:
+    """Arrays bounded by their total size in bytes; one entry may take a quarter."""
+    return LockedLRU(budget, getsizeof=_nbytes, max_entry=budget // 4)
 
 
 # Per index state and process. A common word at 100k documents has ~50k postings (600 KB
@@ -224,8 +203,8 @@ class StateTables:
         self._lengths: dict[str, np.ndarray | None] = {}
         self._filters: dict[tuple, np.ndarray | None] = {}
         self._project_of: dict[int, list[str]] | None = None
-        self.postings_cache = _LRU(POSTINGS_CACHE_BYTES)
-        self.match_cache = _LRU(MATCH_CACHE_BYTES)
+        self.postings_cache = _array_cache(POSTINGS_CACHE_BYTES)
+        self.match_cache = _array_cache(MATCH_CACHE_BYTES)
         self.speller = Speller()
         self._top_id: int | None = None  # the sidecar's highest id, once asked
 

@@ -37,7 +37,7 @@ from .stopwords import QUESTION_WORDS
 TIERS = ("phrase", "all", "some")
 # What staff read beside a hit (the page, the CLI), by tier.
 TIER_LABELS = {"phrase": "ตรงทั้งวลี", "all": "มีครบทุกคำ", "some": "มีบางคำ"}
-SUBSTRING_SCORE = 0.1  # as index.SUBSTRING_SCORE: a substring-only match, x its strength
+SUBSTRING_SCORE = 0.1  # as searching.SUBSTRING_SCORE: a substring-only match, x its strength
 
 
 def min_words(n: int) -> int:
