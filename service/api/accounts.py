@@ -5,15 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from service import accounts
-from service.api.common import error
 from service.auth import permission_required
 from service.context import core
 
 bp = Blueprint("accounts", __name__)
-
-
-def _refusal(exc: accounts.AccountError):
-    return error(exc.status, exc.code, exc.message_th, exc.message_en)
 
 
 def _body() -> dict:
@@ -31,17 +26,14 @@ def list_users():
 @permission_required("accounts")
 def create_user():
     body = _body()
-    try:
-        user = accounts.create_user(
-            core(),
-            body.get("name") or "",
-            body.get("role") or "",
-            body.get("password") or "",
-            body.get("province"),
-            agent=g.principal.agent,
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    user = accounts.create_user(
+        core(),
+        body.get("name") or "",
+        body.get("role") or "",
+        body.get("password") or "",
+        body.get("province"),
+        agent=g.principal.agent,
+    )
     return jsonify(user), 201
 
 
@@ -52,10 +44,7 @@ def change_user(name: str):
     changes = {key: body[key] for key in ("role", "password", "active") if key in body}
     if "province" in body:
         changes["province"] = body["province"]
-    try:
-        user = accounts.change_user(core(), name, agent=g.principal.agent, **changes)
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    user = accounts.change_user(core(), name, agent=g.principal.agent, **changes)
     return jsonify(user)
 
 
@@ -69,16 +58,13 @@ def list_tokens():
 @permission_required("accounts")
 def create_token():
     body = _body()
-    try:
-        token = accounts.create_token(
-            core(),
-            body.get("name") or "",
-            body.get("role") or "",
-            body.get("province"),
-            agent=g.principal.agent,
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    token = accounts.create_token(
+        core(),
+        body.get("name") or "",
+        body.get("role") or "",
+        body.get("province"),
+        agent=g.principal.agent,
+    )
     return jsonify(token), 201
 
 
@@ -86,10 +72,5 @@ def create_token():
 @permission_required("accounts")
 def revoke_token(token_id: int):
     own = g.principal.id if g.principal.kind == "token" else None
-    try:
-        token = accounts.revoke_token(
-            core(), token_id, agent=g.principal.agent, current_token_id=own
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    token = accounts.revoke_token(core(), token_id, agent=g.principal.agent, current_token_id=own)
     return jsonify(token)

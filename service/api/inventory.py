@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service.api.common import (
-    _int_arg,
-    _jsonable,
-    _not_available,
-    _optional,
-    error,
+from indexer.inventory.items import (
+    process_deadlines,
+    retire_items,
+    set_process_deadlines,
+    template_xlsx,
 )
+from service.api.common import _int_arg, _jsonable, error
 from service.auth import permission_required
 from service.context import core
+from service.inventory_view import list_items, run_import
 
 bp = Blueprint("inventory", __name__)
 
@@ -20,8 +21,6 @@ bp = Blueprint("inventory", __name__)
 def inventory_rows(
     fiscal_year: int | None, province: str | None, project: str | None
 ) -> list[dict]:
-    from service.inventory_view import list_items
-
     return list_items(core(), fiscal_year=fiscal_year, province=province, project=project)
 
 
@@ -37,10 +36,7 @@ def inventory():
 @bp.get("/api/inventory/template")
 @permission_required("inventory_read")
 def inventory_template():
-    inventory_module = _optional("indexer.inventory.items")
-    if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
-        return _not_available()
-    data = inventory_module.template_xlsx()
+    data = template_xlsx()
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -55,14 +51,9 @@ def inventory_template():
 @bp.post("/api/inventory/import")
 @permission_required("inventory_manage")
 def inventory_import():
-    inventory_module = _optional("indexer.inventory.items")
-    if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
-        return _not_available()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return error(400, "no_file", "ไม่มีไฟล์บัญชี", "send the inventory file in 'file'")
-    from service.inventory_view import run_import
-
     try:
         result = run_import(
             core(),
@@ -87,8 +78,6 @@ def _flag(value) -> bool:
 @permission_required("inventory_manage")
 def inventory_retire():
     """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
-    from indexer.inventory.items import retire_items
-
     body = request.get_json(silent=True) or {}
     codes = body.get("codes") if isinstance(body, dict) else None
     if isinstance(codes, str):
@@ -105,8 +94,6 @@ def inventory_retire():
 @bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
 @permission_required("inventory_read")
 def inventory_deadlines(fiscal_year: int):
-    from indexer.inventory.items import process_deadlines
-
     return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
 
 
@@ -114,8 +101,6 @@ def inventory_deadlines(fiscal_year: int):
 @permission_required("inventory_manage")
 def set_inventory_deadlines(fiscal_year: int):
     """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
-    from indexer.inventory.items import set_process_deadlines
-
     body = request.get_json(silent=True) or {}
     values = {
         name: str(body[name]).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from service.api.search import start_index_repair
+from service.actions.search import start_index_repair
 from service.context import core
 
 bp = Blueprint("meta", __name__)
