@@ -11,7 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Request, current_app, g, request
+from flask import Flask, Request, g, request
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
@@ -87,7 +87,9 @@ class KhlangRequest(Request):
     def _get_file_stream(
         self, total_content_length, content_type, filename=None, content_length=None
     ):
-        directory = current_app.extensions["khlang"].settings.tmp_dir / "uploads"
+        from service.context import core
+
+        directory = core().settings.tmp_dir / "uploads"
         directory.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
