@@ -6,10 +6,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from service.actions import bulk
 from service.actions.publication import ACTIONS
-from service.api.common import (
-    HTTP_ERRORS,
-    error,
-)
+from service.api.common import HTTP_ERRORS, error
 from service.auth import login_required
 from service.disposition import file_response
 

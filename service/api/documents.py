@@ -14,11 +14,7 @@ from service import access
 from service.actions.documents import edit_document
 from service.actions.publication import take_step
 from service.actions.search import similar_hits
-from service.api.common import (
-    _int_arg,
-    _not_found,
-    error,
-)
+from service.api.common import _int_arg, _not_found, error
 from service.context import core
 from service.disposition import attachment
 
