@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from service import accounts
+from service.actions import accounts
 from service.auth import permission_required
 from service.context import core
 

@@ -10,10 +10,10 @@ from indexer.inventory.items import (
     set_process_deadlines,
     template_xlsx,
 )
+from service.actions.inventory import list_items, run_import
 from service.api.common import _int_arg, _jsonable, error
 from service.auth import permission_required
 from service.context import core
-from service.inventory_view import list_items, run_import
 
 bp = Blueprint("inventory", __name__)
 
