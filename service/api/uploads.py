@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from indexer.ingest.jobs import job_status
-from schemas.models import Batch
-from service import access
-from service.actions.uploads import start_upload
-from service.api.common import error
+from service.actions.uploads import job_progress, start_upload
 from service.auth import login_required, permission_required
-from service.context import core
 
 bp = Blueprint("uploads", __name__)
 
@@ -33,8 +28,4 @@ def upload():
 @bp.get("/api/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    with core().sessions() as session:
-        batch = session.get(Batch, job_id)
-        if batch is None or not access.may_see_job(batch):
-            return error(404, "not_found", "ไม่พบงานนำเข้า", "job not found")
-    return jsonify(job_status(core(), job_id))
+    return jsonify(job_progress(job_id))
