@@ -11,8 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Request, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Request, g, request
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
@@ -24,7 +23,12 @@ DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen i
 DEFAULT_MAX_BODY = 2 * 1024**2
 # The routes that take files; they alone may send up to KHLANG_MAX_UPLOAD.
 UPLOAD_ENDPOINTS = frozenset(
-    {"api.upload", "pages.upload_post", "api.inventory_import", "pages.inventory"}
+    {
+        "api.uploads.upload",
+        "pages.uploads.upload_post",
+        "api.inventory.inventory_import",
+        "pages.inventory.inventory",
+    }
 )
 
 
@@ -83,7 +87,9 @@ class KhlangRequest(Request):
     def _get_file_stream(
         self, total_content_length, content_type, filename=None, content_length=None
     ):
-        directory = current_app.extensions["khlang"].settings.tmp_dir / "uploads"
+        from service.context import core
+
+        directory = core().settings.tmp_dir / "uploads"
         directory.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
@@ -206,29 +212,11 @@ def create_app(config: dict | None = None) -> Flask:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
-    from service import (
-        admin_view,
-        api,
-        api_accounts,
-        auth,
-        bulk_view,
-        home_view,
-        i18n,
-        pages,
-        preservation_view,
-        report_format,
-        report_settings_view,
-    )
+    from service import api, auth, errors, i18n, pages, report_format
 
-    del api_accounts  # imported for its routes on the api blueprint
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(bulk_view.bp)
-    app.register_blueprint(preservation_view.bp)
-    app.register_blueprint(home_view.bp)
-    app.register_blueprint(admin_view.bp)
-    app.register_blueprint(report_settings_view.bp)
+    pages.register(app)
 
     app.jinja_env.globals.update(
         _=i18n.translate,
@@ -253,7 +241,7 @@ def create_app(config: dict | None = None) -> Flask:
         if too_large is not None:
             return too_large
         if not auth.csrf_ok():
-            return api.refuse_csrf()
+            return errors.refuse_csrf()
         return None
 
     @app.after_request
@@ -285,9 +273,8 @@ def create_app(config: dict | None = None) -> Flask:
             response.vary.add("Cookie")
         return _maybe_gzip(response)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        return api.http_error_response(exc)
+    # One place answers every refusal: JSON under /api/, an error page elsewhere.
+    errors.register(app)
 
     return app
 
@@ -303,7 +290,8 @@ def _limit_body(app: Flask):
     """Each route reads at most what it needs: files up to KHLANG_MAX_UPLOAD on the upload
     routes, KHLANG_MAX_BODY elsewhere. A declared length past it is refused before a byte
     of the body is read; a chunked body is cut off at the limit as it is read (413)."""
-    from service import api, i18n
+    from service import i18n
+    from service.errors import error
 
     upload = request.endpoint in UPLOAD_ENDPOINTS
     limit = app.config["MAX_CONTENT_LENGTH" if upload else "KHLANG_MAX_BODY"]
@@ -312,7 +300,7 @@ def _limit_body(app: Flask):
         return None
     size = i18n.human_size(limit)
     what_th, what_en = ("ไฟล์ที่ส่ง", "the upload") if upload else ("คำขอ", "the request body")
-    response = api.error(
+    response = error(
         413,
         "too_large",
         f"{what_th}ใหญ่เกินกำหนด (ไม่เกิน {size})",

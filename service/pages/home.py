@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, g, render_template
 from sqlalchemy import func, select
 
 from indexer.inventory.gaps import gap_report, today_in_thailand
@@ -30,8 +30,10 @@ from schemas.models import (
     Submission,
     User,
 )
-from service import accounts, i18n
-from service.inventory_view import fiscal_years
+from service import i18n
+from service.actions import accounts
+from service.actions.inventory import fiscal_years
+from service.context import core as _core
 
 bp = Blueprint("home", __name__)
 
@@ -81,10 +83,6 @@ i18n.EN.update(
         "รายการ": "Item",
     }
 )
-
-
-def _core():
-    return current_app.extensions["khlang"]
 
 
 def my_jobs(core, agent: str) -> list[dict]:

@@ -7,10 +7,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from schemas.models import Batch, DocumentLink, InventoryItem
-from service import access, bulk
+from service import access
+from service.actions import bulk
+from service.actions.publication import ACTIONS
+from service.actions.uploads import visible_job
 from service.auth import _safe_next, login_required
+from service.disposition import file_response
+from service.errors import KhlangError
 from service.i18n import current_lang
-from service.publication import ACTIONS
 
 bp = Blueprint("bulk", __name__)
 
@@ -58,9 +62,7 @@ def selection_action():
         abort(400)
     action = request.form.get("action") or ""
     if action in ("export_xlsx", "export_csv"):
-        from service.api import export_response
-
-        return export_response(ids, action.removeprefix("export_"))
+        return file_response(**bulk.export_file(ids, action.removeprefix("export_")))
     if not ids:
         flash("ยังไม่ได้เลือกเอกสาร" if current_lang() == "th" else "No document selected", "error")
         return redirect(back)
@@ -93,13 +95,12 @@ def _members(job_id: int) -> tuple[Batch, list[dict]]:
     """The job's stored members with their linked items and the suggester's best items."""
     from indexer.ingest import job_runner
     from indexer.inventory.suggest import suggest_items
-    from service.api import core
+    from service.context import core
 
-    with core().sessions() as session:
-        batch = session.get(Batch, job_id)
-        if batch is None or not access.may_see_job(batch):
-            abort(404)
-        session.expunge(batch)
+    try:
+        batch = visible_job(job_id)
+    except KhlangError:
+        abort(404)
     status = job_runner(core()).status(job_id)
     dsss = g.principal.role == "dsss"
     members = []
