@@ -40,6 +40,24 @@ def init(ctx: click.Context) -> None:
     click.echo(f"พร้อมใช้งาน (ready): {core.settings.data_dir}")
 
 
+@main.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
+def show_settings(as_json: bool) -> None:
+    """แสดงค่าที่ตั้งไว้ทั้งหมด (every KHLANG_* setting: its value here and its default)."""
+    from schemas.config import ConfigError, check_environment, current_values
+
+    rows = current_values()
+    if as_json:
+        dump([{"name": n, "value": v, "default": d} for n, v, d in rows])
+    else:
+        for name, value, shown in rows:
+            click.echo(f"{name:<38} {value or '-':<24} (ค่าเริ่มต้น default: {shown.replace('`', '')})")
+    try:
+        check_environment()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
 STATUS_TH = {
     "ingested": "นำเข้าแล้ว",
     "duplicate": "ซ้ำ",
