@@ -15,7 +15,7 @@ import io
 
 from flask import g
 
-from indexer.understand.kinds import KIND_LABELS_TH
+from schemas.labels import KIND_TH as KIND_LABELS_TH
 from service import access
 
 MAX_SELECTION = 500  # documents per request: a bulk action stays a few seconds

@@ -13,6 +13,7 @@ import time
 import click
 
 from indexer.core import default_agent
+from schemas.labels import INGEST_STATUS_TH as STATUS_TH
 from service import cli_accounts, cli_inventory, cli_preservation
 from service.cli_support import dump, fail, open_core
 
@@ -56,14 +57,6 @@ def show_settings(as_json: bool) -> None:
         check_environment()
     except ConfigError as exc:
         fail(str(exc))
-
-
-STATUS_TH = {
-    "ingested": "นำเข้าแล้ว",
-    "duplicate": "ซ้ำ",
-    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
-    "rejected": "ปฏิเสธ",
-}
 
 
 @main.command()
@@ -264,7 +257,7 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
     from indexer.runtime.diskspace import is_no_space
     from indexer.search.index import IndexDamaged
-    from indexer.search.tiers import TIER_LABELS
+    from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 
     core = open_core(ctx)
     text = " ".join(query)

@@ -25,46 +25,24 @@ from sqlalchemy import select
 from indexer.extract import ocr
 from indexer.preserve import searchable
 from indexer.records.edits import current_values
-from indexer.records.provenance import EVENT_LABELS_TH
-from indexer.search.tiers import TIER_LABELS
 from indexer.understand.kinds import KINDS
+from schemas.labels import CATEGORY_TH as CATEGORY_LABELS
+from schemas.labels import EVENT_EN as EVENT_LABELS_EN
+from schemas.labels import EVENT_TH as EVENT_LABELS_TH
+from schemas.labels import FACET_TH as FACET_LABELS
+from schemas.labels import INGEST_STATUS_TH as STATUS_LABELS
+from schemas.labels import KIND_TH as KIND_LABELS_TH
+from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 from schemas.models import Document
 from service import access
 from service import api as api_module
 from service.auth import login_required, permission_required
-from service.i18n import EVENT_LABELS_EN, current_lang
+from service.i18n import current_lang
 from service.publication import ACTION_LABELS, STATE_LABELS, next_actions
 
 bp = Blueprint("pages", __name__)
 
 PAGE_SIZE = 20
-FACET_LABELS = {
-    "fiscal_year": "ปีงบประมาณ",
-    "province": "จังหวัด",
-    "project": "โครงการ",
-    "agency": "หน่วยงาน",
-    "category": "หมวด",
-    "kind": "ประเภท",
-    "sender": "หน่วยงานผู้ส่ง",
-    "urgency": "ความเร่งด่วน",
-    "has_deadline": "มีกำหนดส่ง",
-}
-CATEGORY_LABELS = {
-    "text": "ข้อความ",
-    "image": "ภาพ",
-    "audio": "เสียง",
-    "video": "วิดีโอ",
-    "spreadsheet": "ตาราง",
-    "presentation": "งานนำเสนอ",
-    "archive": "ไฟล์บีบอัด",
-    "other": "อื่น ๆ",
-}
-STATUS_LABELS = {
-    "ingested": "นำเข้าแล้ว",
-    "duplicate": "ซ้ำ",
-    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
-    "rejected": "ปฏิเสธ",
-}
 LETTER_FIELDS = [
     ("number", "ที่"),
     ("urgency", "ชั้นความเร็ว"),
@@ -145,10 +123,6 @@ def fact_rows(meta: dict) -> list[tuple[str, list[str]]]:
 
 
 def kind_label(kind: str | None) -> str:
-    try:
-        from indexer.understand import KIND_LABELS_TH
-    except ImportError:
-        return kind or ""
     if current_lang() == "en":
         return (kind or "").replace("-", " ")
     return KIND_LABELS_TH.get(kind, kind or "")

@@ -51,24 +51,13 @@ from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import clusters as gazetteer_clusters
 from indexer.thai.gazetteer import find_provinces, province_by_name
 from indexer.understand.entities import fiscal_year_mentions
+from schemas.labels import GAP_FLAG_TH as FLAG_TH
+from schemas.labels import GAP_STATUS_TH as STATUS_TH
 from schemas.models import Document, DocumentLink, InventoryItem, Project, Submission
 
 THAILAND = dt.timezone(dt.timedelta(hours=7), "ICT")
 NAME_MATCH = 0.8  # trigram share for "the text names it"
 STATUSES = ("received", "partial", "missing", "overdue")
-STATUS_TH = {
-    "received": "ได้รับแล้ว",
-    "partial": "ได้รับบางส่วน",
-    "missing": "ยังไม่ได้รับ",
-    "overdue": "เกินกำหนด",
-}
-FLAG_TH = {
-    "no_summary_report": "ไม่มีรายงานสรุปผลการดำเนินงานโครงการ",
-    "summary_report_not_linked": "พบรายงานสรุปผลแต่ยังไม่ได้เชื่อมโยงกับรายการ",
-    "summary_missing_project": "รายงานสรุปผลไม่ระบุชื่อโครงการ",
-    "summary_missing_activity": "รายงานสรุปผลไม่ระบุชื่อกิจกรรม",
-    "summary_missing_fiscal_year": "รายงานสรุปผลไม่ระบุปีงบประมาณ",
-}
 UNEXPECTED_SUGGESTION_LIMIT = 200
 
 
