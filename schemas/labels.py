@@ -35,6 +35,8 @@ GAP_STATUS_TH = {
     "missing": "ยังไม่ได้รับ",
     "overdue": "เกินกำหนด",
 }
+# The group of items that name no province or no host agency (a group's name is its key).
+UNSPECIFIED_TH = "(ไม่ระบุ)"
 # What the gap report notices about a project's summary report.
 GAP_FLAG_TH = {
     "no_summary_report": "ไม่มีรายงานสรุปผลการดำเนินงานโครงการ",

@@ -30,6 +30,7 @@ from schemas.labels import CATEGORY_TH as CATEGORY_LABELS
 from schemas.labels import EVENT_EN as EVENT_LABELS_EN
 from schemas.labels import EVENT_TH as EVENT_LABELS_TH
 from schemas.labels import FACET_TH as FACET_LABELS
+from schemas.labels import GAP_FLAG_TH, GAP_STATUS_TH
 from schemas.labels import INGEST_STATUS_TH as STATUS_LABELS
 from schemas.labels import KIND_TH as KIND_LABELS_TH
 from schemas.labels import MATCH_TIER_TH as TIER_LABELS
@@ -157,6 +158,8 @@ def _layout_context():
         "state_labels": STATE_LABELS,
         "status_labels": STATUS_LABELS,
         "category_labels": CATEGORY_LABELS,
+        "gap_status_labels": GAP_STATUS_TH,
+        "gap_flag_labels": GAP_FLAG_TH,
         "lang_url": _lang_url,
         "search_url": _search_url,
     }
@@ -569,11 +572,11 @@ def _gaps_page(template: str):
             abort(403)
         else:
             try:
-                from indexer.inventory.gaps import gap_report
+                from indexer.inventory.gaps import gap_facts
             except ImportError:
                 problem = "not_available"
             else:
-                report = api_module._jsonable(gap_report(core(), **params))
+                report = api_module._jsonable(gap_facts(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
     from indexer.inventory.report_settings import logo_path, report_settings
 

@@ -14,7 +14,7 @@ import unicodedata
 
 from indexer.thai.dates import format_thai_date
 from indexer.thai.digits import to_thai_digits
-from schemas.labels import DEADLINE_TH, KIND_TH
+from schemas.labels import DEADLINE_TH, GAP_FLAG_TH, KIND_TH
 from schemas.labels import GAP_STATUS_TH as STATUS_TH
 
 THAI_FONT = "TH Sarabun New"
@@ -180,7 +180,7 @@ def gaps_xlsx(report: dict, *, digits: str = "thai") -> bytes:
                 _yes_no(best.get("names_all_activities")) if best else "",
                 _yes_no(best.get("names_fiscal_year")) if best else "",
                 "ไม่ได้ตรวจ" if best else "",
-                "; ".join(p.get("flags_th", [])) or "ครบถ้วน",
+                "; ".join(GAP_FLAG_TH[f] for f in p.get("flags", [])) or "ครบถ้วน",
             ]
         )
     sheet(
@@ -337,7 +337,7 @@ def gaps_text(report: dict) -> str:
         lines.append("")
         lines.append("รายงานสรุปผลการดำเนินงานโครงการ ที่ต้องแก้ไข:")
         for p in flagged:
-            lines.append(f"  {p['project']}: {'; '.join(p['flags_th'])}")
+            lines.append(f"  {p['project']}: {'; '.join(GAP_FLAG_TH[f] for f in p['flags'])}")
     if report.get("most_overdue"):
         lines.append("")
         lines.append("หน่วยงานที่มีรายการเกินกำหนดมากที่สุด:")
