@@ -106,6 +106,10 @@ PUBLICATION_ACTION_TH = {
     "withdraw": "ถอนกลับเป็นภายใน",
 }
 
+# --- preservation: what fixity found wrong with an object, and which copy it was
+FIXITY_PROBLEM_TH = {"missing": "ไฟล์หาย", "corrupt": "ไฟล์เสียหาย", "orphans": "ไฟล์ไม่มีเจ้าของ"}
+COPY_TH = {"primary": "ชุดหลัก", "replica": "ชุดสำรอง"}
+
 # --- accounts (None: a visitor who has not logged in)
 ROLE_TH = {
     "admin": "ผู้ดูแลระบบ",
