@@ -64,9 +64,9 @@ def _seconds(value: str, name: str) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not seconds > 0 or seconds == float("inf"):
+    if not 0 <= seconds < float("inf"):
         raise ConfigError(
-            f"{name}={value!r} ต้องเป็นจำนวนวินาทีที่มากกว่า 0 (must be a number of seconds over 0)"
+            f"{name}={value!r} ต้องเป็นจำนวนวินาทีตั้งแต่ 0 ขึ้นไป (must be a number of seconds, 0 or more)"
         )
     return seconds
 
@@ -326,7 +326,7 @@ SETTINGS: tuple[Setting, ...] = (
         "MAX_REQUESTS",
         20000,
         "requests after which a gunicorn worker is replaced (`Procfile`)",
-        _positive_int,
+        _count,
         section="web",
     ),
     Setting(
@@ -374,7 +374,7 @@ SETTINGS: tuple[Setting, ...] = (
         "KHLANG_LOGIN_WINDOW",
         900,
         "seconds a failed login counts",
-        _positive_int,
+        _count,
         section="proxy",
     ),
     # An office behind one NAT address shares the count.
@@ -383,21 +383,21 @@ SETTINGS: tuple[Setting, ...] = (
         20,
         "failed logins from one address before it is refused (a provincial office behind one "
         "NAT address shares this count: raise it for large offices)",
-        _positive_int,
+        _count,
         section="proxy",
     ),
     Setting(
         "KHLANG_LOGIN_ACCOUNT_LIMIT",
         5,
         "failed logins on one account before it is slowed",
-        _positive_int,
+        _count,
         section="proxy",
     ),
     Setting(
         "KHLANG_LOGIN_ACCOUNT_DELAY",
         30,
         "seconds between attempts on a slowed account",
-        _positive_int,
+        _count,
         section="proxy",
     ),
 )
