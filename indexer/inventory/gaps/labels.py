@@ -8,15 +8,14 @@ They are added here, from the catalogue (schemas.labels), and nowhere else.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from indexer.thai.dates import format_thai_date
+from indexer.inventory.reports import thai_date as short_thai_date
 from schemas.labels import GAP_FLAG_TH, GAP_STATUS_TH
 
 
 def thai_date(value: str | None) -> str | None:
-    """'2019-10-31' -> '๓๑ ต.ค. ๒๕๖๒' (the short form staff write)."""
-    return format_thai_date(dt.date.fromisoformat(value), "short") if value else None
+    """'2019-10-31' -> '๓๑ ต.ค. ๒๕๖๒' (the short form staff write, as the exports); None
+    stays None in the JSON."""
+    return short_thai_date(value) or None
 
 
 # field -> how its companion field_th is worded
