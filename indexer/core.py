@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
 from schemas.config import ConfigError, Settings
-from schemas.db import make_engine, make_session_factory, transaction
+from schemas.db import make_engine, make_session_factory
 from schemas.models import Document, FixityRun, Setting
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ class Khlang:
         migrate.upgrade(self.engine)
 
     def transaction(self):
-        return transaction(self.sessions)
+        """One unit of work: a new session whose transaction commits on success and rolls
+        back on any error (sessionmaker.begin(); the name saves rewriting its callers)."""
+        return self.sessions.begin()
 
     @cached_property
     def search_backend(self) -> SearchBackend:

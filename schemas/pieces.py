@@ -4,16 +4,14 @@ one piece's worth is held beside the text itself."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
-DEFAULT_PIECE_CHARS = 1_000_000
+from schemas.config import setting
 
 
 def piece_chars() -> int:
     """The piece size: ``KHLANG_TEXT_PIECE_CHARS`` (small in tests, to cross boundaries)."""
-    value = os.environ.get("KHLANG_TEXT_PIECE_CHARS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_PIECE_CHARS
+    return setting("KHLANG_TEXT_PIECE_CHARS")
 
 
 def text_pieces(text: str, size: int | None = None) -> Iterator[str]:

@@ -15,12 +15,9 @@ from flask import Flask, Request, g, request
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
+from schemas.config import check_environment, setting
 from service import login_throttle
 
-DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen is a video
-# Every other request: JSON and forms. The reuse text is cut at 50,000 characters (about
-# 150 KB of Thai in UTF-8), so 2 MiB is room to spare, and a 300 MB body is refused.
-DEFAULT_MAX_BODY = 2 * 1024**2
 # The routes that take files; they alone may send up to KHLANG_MAX_UPLOAD.
 UPLOAD_ENDPOINTS = frozenset(
     {
@@ -32,17 +29,10 @@ UPLOAD_ENDPOINTS = frozenset(
 )
 
 
-def _env_flag(name: str) -> bool | None:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
 def secret_key(data_dir: Path) -> str:
     """KHLANG_SECRET_KEY, or a key generated once and kept in the data directory, so that
     every gunicorn worker (and every restart) signs sessions with the same key."""
-    from_env = os.environ.get("KHLANG_SECRET_KEY")
+    from_env = setting("KHLANG_SECRET_KEY")
     if from_env:
         return from_env
     path = data_dir / "secret_key"
@@ -139,23 +129,20 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory (gunicorn: ``service:create_app()``).
 
     ``config`` may carry KHLANG_DATA_DIR and KHLANG_DATABASE_URL; otherwise the environment
-    decides, as for the CLI. Other settings: KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES
-    (default on, off under TESTING or KHLANG_DEV), KHLANG_MAX_UPLOAD (bytes, default 2 GiB),
-    KHLANG_MAX_BODY (bytes of any other request body, default 2 MiB), KHLANG_PROXY_COUNT
-    (reverse proxies in front whose X-Forwarded-For/-Proto to trust, default 0), and the
-    login throttling's KHLANG_LOGIN_* (service.login_throttle),
-    KHLANG_WARM_SEARCH (build the search tables in the background; default on, off under
-    TESTING).
+    decides, as for the CLI. The other settings (KHLANG_SECRET_KEY, KHLANG_SECURE_COOKIES,
+    KHLANG_MAX_UPLOAD, KHLANG_MAX_BODY, KHLANG_PROXY_COUNT, KHLANG_LOGIN_*,
+    KHLANG_WARM_SEARCH ...) are in the one table of schemas.config, which says what each
+    means; a bad value there stops the start with ConfigError, which names it.
     """
+    check_environment()
     app = Flask(__name__, instance_relative_config=False)
     app.request_class = KhlangRequest
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
-    max_upload = int(os.environ.get("KHLANG_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
     app.config.from_mapping(
-        MAX_CONTENT_LENGTH=max_upload,
-        KHLANG_MAX_BODY=int(os.environ.get("KHLANG_MAX_BODY") or DEFAULT_MAX_BODY),
-        KHLANG_PROXY_COUNT=int(os.environ.get("KHLANG_PROXY_COUNT") or 0),
-        **login_throttle.defaults_from_env(),
+        MAX_CONTENT_LENGTH=setting("KHLANG_MAX_UPLOAD"),
+        KHLANG_MAX_BODY=setting("KHLANG_MAX_BODY"),
+        KHLANG_PROXY_COUNT=setting("KHLANG_PROXY_COUNT"),
+        **{name: setting(name) for name in login_throttle.SETTINGS.values()},
         # Many files in one upload form are normal (a whole project's outputs).
         MAX_FORM_PARTS=5000,
         JSON_AS_ASCII=False,
@@ -164,7 +151,7 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=7),
-        KHLANG_DEV=_env_flag("KHLANG_DEV") or False,
+        KHLANG_DEV=setting("KHLANG_DEV"),
     )
     if config:
         app.config.update(config)
@@ -196,7 +183,7 @@ def create_app(config: dict | None = None) -> Flask:
         threading.Thread(target=_resume_jobs, args=(core,), daemon=True).start()
     warm = app.config.get("KHLANG_WARM_SEARCH")
     if warm is None:
-        warm = _env_flag("KHLANG_WARM_SEARCH")
+        warm = setting("KHLANG_WARM_SEARCH")
     if warm is None:
         warm = not app.config.get("TESTING")
     if warm:
@@ -207,7 +194,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(core.settings.data_dir)
     secure = app.config.get("KHLANG_SECURE_COOKIES")
     if secure is None:
-        secure = _env_flag("KHLANG_SECURE_COOKIES")
+        secure = setting("KHLANG_SECURE_COOKIES")
     if secure is None:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)

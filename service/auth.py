@@ -42,6 +42,7 @@ from flask import (
 from sqlalchemy import delete, select, update
 
 from indexer.records import provenance as ev
+from schemas.labels import ROLE_TH as ROLE_LABELS
 from schemas.models import ApiToken, Province, User, UserSession, utcnow
 from service import login_throttle
 from service.context import core
@@ -50,13 +51,6 @@ from service.i18n import current_lang
 bp = Blueprint("auth", __name__)
 
 ROLES = ("admin", "strategy", "dsss", "viewer")
-ROLE_LABELS = {
-    "admin": "ผู้ดูแลระบบ",
-    "strategy": "สำนักงานยุทธศาสตร์",
-    "dsss": "เจ้าหน้าที่ศูนย์ข้อมูล (DSSS)",
-    "viewer": "ผู้อ่าน",
-    None: "ผู้เยี่ยมชม",
-}
 
 # What each role may do. Province limits (dsss) are applied on top, where they matter.
 PERMISSIONS = {

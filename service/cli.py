@@ -6,6 +6,7 @@ Messages are Thai first, with English in brackets, because the operators work in
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ import time
 import click
 
 from indexer.core import default_agent
+from schemas.labels import INGEST_STATUS_TH as STATUS_TH
 from service import cli_accounts, cli_inventory, cli_preservation
 from service.cli_support import dump, fail, open_core
 
@@ -40,12 +42,22 @@ def init(ctx: click.Context) -> None:
     click.echo(f"พร้อมใช้งาน (ready): {core.settings.data_dir}")
 
 
-STATUS_TH = {
-    "ingested": "นำเข้าแล้ว",
-    "duplicate": "ซ้ำ",
-    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
-    "rejected": "ปฏิเสธ",
-}
+@main.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="พิมพ์ผลเป็น JSON")
+def show_settings(as_json: bool) -> None:
+    """แสดงค่าที่ตั้งไว้ทั้งหมด (every KHLANG_* setting: its value here and its default)."""
+    from schemas.config import ConfigError, check_environment, current_values
+
+    rows = current_values()
+    if as_json:
+        dump([{"name": n, "value": v, "default": d} for n, v, d in rows])
+    else:
+        for name, value, shown in rows:
+            click.echo(f"{name:<38} {value or '-':<24} (ค่าเริ่มต้น default: {shown.replace('`', '')})")
+    try:
+        check_environment()
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @main.command()
@@ -105,49 +117,67 @@ def ingest(ctx, paths, item_code, submitted_by, as_json, progress, workers):
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
+class _Drawn(io.TextIOBase):
+    """stderr, said to be a terminal: click draws a progress bar only on one, and
+    ``--progress`` asks for it also when stderr is a file or a pipe."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class _IngestProgress:
-    """A progress line on stderr: files done of total, the rate, and the file being worked
-    on. The total grows as bundles are opened (their members join it)."""
+    """click's progress bar on stderr: files done of total, the rate, and the file being
+    worked on. The total grows as bundles are opened (their members join it)."""
 
     def __init__(self, enabled: bool):
-        self.enabled = enabled
         self.started = time.monotonic()
-        self.total = 0
-        self.done = 0
-        self.current = ""
-
-    def set_total(self, total: int) -> None:
-        self.total = total
-
-    def add_total(self, count: int) -> None:
-        self.total += count
-        self._draw()
-
-    def start(self, path: str) -> None:
-        self.current = path
-        self._draw()
-
-    def __call__(self, result) -> None:
-        self.done += 1
-        self._draw()
-
-    def _draw(self) -> None:
-        if not self.enabled:
-            return
-        rate = self.done / max(time.monotonic() - self.started, 1e-6)
-        total = max(self.total, self.done)
-        width = 24
-        filled = int(width * self.done / total) if total else width
-        name = self.current[-40:]
-        click.echo(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total} "
-            f"{rate:5.1f} ไฟล์/วินาที  {name:<40}",
-            err=True,
-            nl=False,
+        self.bar = click.progressbar(
+            length=0,
+            hidden=not enabled,
+            file=_Drawn(sys.stderr),
+            color=False,  # no cursor hiding: the output may be a file
+            width=24,
+            empty_char=".",
+            bar_template="[%(bar)s] %(info)s",
+            info_sep=" ",
+            show_pos=True,
+            show_percent=False,
+            show_eta=False,
+            item_show_func=self._rate_and_name,
         )
 
+    def _rate_and_name(self, name: str | None) -> str:
+        rate = self.bar.pos / max(time.monotonic() - self.started, 1e-6)
+        return f"{rate:5.1f} ไฟล์/วินาที  {name or '':<40}"
+
+    def set_total(self, total: int) -> None:
+        self.bar.length = total
+
+    def add_total(self, count: int) -> None:
+        self.bar.length += count
+        self.bar.render_progress()
+
+    def start(self, path: str) -> None:
+        self.bar.current_item = path
+        self.bar.render_progress()
+
+    def __call__(self, result) -> None:
+        self.bar.length = max(self.bar.length, self.bar.pos + 1)
+        self.bar.update(1)
+
     def close(self) -> None:
-        if self.enabled and self.done:
+        # A plain new line (click's own ending would add an escape code to show the
+        # cursor it did not hide).
+        if self.bar.pos and not self.bar.hidden:
             click.echo("", err=True)
 
 
@@ -246,7 +276,7 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
     from indexer.runtime.diskspace import is_no_space
     from indexer.search.index import IndexDamaged
-    from indexer.search.tiers import TIER_LABELS
+    from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 
     core = open_core(ctx)
     text = " ".join(query)

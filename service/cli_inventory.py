@@ -298,7 +298,8 @@ def _link_command(name: str, *, remove: bool):
 def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_json, output, digits):
     """รายงานรายการที่ยังขาดและเกินกำหนด (gap report: missing, overdue, unexpected)."""
     from indexer.inventory import reports
-    from indexer.inventory.gaps import gap_report
+    from indexer.inventory.gaps import gap_facts
+    from indexer.inventory.gaps.labels import with_thai
 
     core = open_core(ctx)
     params = {
@@ -309,11 +310,14 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
         "project": project,
         "as_of": _date(as_of),
     }
-    report = gap_report(core, **params)
+    report = gap_facts(core, **params)
     if as_json:
         fmt = "json"
     if fmt == "json":
-        data = json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        # the JSON keeps its Thai companions (status_th ...), as GET /api/gaps answers
+        data = json.dumps(with_thai(report), ensure_ascii=False, indent=2, default=str).encode(
+            "utf-8"
+        )
     elif fmt == "csv":
         data = reports.gaps_csv(report)
     elif fmt == "xlsx":

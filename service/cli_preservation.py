@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from indexer.core import default_agent
+from schemas.labels import FIXITY_PROBLEM_TH
 from service.cli_support import dump, fail, open_core
 
 ORPHANS_EXPLAINED = (
@@ -44,12 +45,12 @@ def _print_verify(report: dict) -> None:
     )
     for entry in report["missing"]:
         click.echo(
-            f"  ไฟล์หาย (missing): เอกสาร #{entry['document_id']} {entry['filename']} "
+            f"  {FIXITY_PROBLEM_TH['missing']} (missing): เอกสาร #{entry['document_id']} {entry['filename']} "
             f"{entry['path']}"
         )
     for entry in report["corrupt"]:
         click.echo(
-            f"  ไฟล์เสียหาย (corrupt): เอกสาร #{entry['document_id']} {entry['filename']} "
+            f"  {FIXITY_PROBLEM_TH['corrupt']} (corrupt): เอกสาร #{entry['document_id']} {entry['filename']} "
             f"{entry['path']} {entry.get('reason', '')}"
         )
     for entry in report["repaired"]:
@@ -59,7 +60,7 @@ def _print_verify(report: dict) -> None:
         )
     for entry in report["orphans"]:
         where = " อยู่ผิดที่ (misplaced)" if entry["misplaced"] else ""
-        click.echo(f"  ไฟล์ไม่มีเจ้าของ (orphan){where}: {entry['path']}")
+        click.echo(f"  {FIXITY_PROBLEM_TH['orphans']} (orphan){where}: {entry['path']}")
     if report["orphans"]:
         click.echo(ORPHANS_EXPLAINED)
     if not report["events_recorded"]:

@@ -21,11 +21,13 @@ def fail(message: str, code: int = 2):
 
 
 def open_core(ctx: click.Context, *, init: bool = True) -> Khlang:
-    from schemas.config import ConfigError, ExtractionLimits
+    from schemas.config import ConfigError, check_environment
 
     try:
+        # Every setting, also those read later (where files are read, in workers): a bad
+        # value is said here, once, before anything runs.
+        check_environment()
         core = Khlang.open(ctx.obj.get("data_dir"))
-        ExtractionLimits.load()  # read where files are read: a bad value is said here, once
     except ConfigError as exc:
         fail(str(exc))
     if init:

@@ -262,28 +262,6 @@ EN = {
     "บันทึกการแก้ไขแล้ว": "Changes saved",
 }
 
-EVENT_LABELS_EN = {
-    "received": "Received",
-    "identified": "Format identified",
-    "format-warning": "Format warning",
-    "stored": "Original stored",
-    "extracted": "Text extracted",
-    "ocr-skipped": "OCR skipped",
-    "classified": "Classified",
-    "unpacked-from": "Unpacked from bundle",
-    "linked": "Linked to item",
-    "unlinked": "Unlinked",
-    "indexed": "Indexed",
-    "fixity-check": "Fixity check",
-    "rejected": "Rejected",
-    "publication": "Publication",
-    "edited": "Description edited",
-    "derived": "Searchable copy made",
-    "user-added": "User added",
-    "user-changed": "User changed",
-    "token-created": "Token created",
-    "token-revoked": "Token revoked",
-}
 
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

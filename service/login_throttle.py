@@ -21,12 +21,12 @@ throttle that still said "right" would leave guessing as fast as before.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from schemas.config import default
 from schemas.models import LoginFailure, utcnow
 
 LOGIN_THROTTLED = "login-throttled"
@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
-    window: int = 900  # seconds a failure counts
-    address_limit: int = 20  # an office behind one NAT address shares it
-    account_limit: int = 5
-    account_delay: int = 30  # seconds between attempts on an account past its limit
+    """What the settings say (their defaults and meanings are in schemas.config)."""
+
+    window: int = default("KHLANG_LOGIN_WINDOW")
+    address_limit: int = default("KHLANG_LOGIN_ADDRESS_LIMIT")
+    account_limit: int = default("KHLANG_LOGIN_ACCOUNT_LIMIT")
+    account_delay: int = default("KHLANG_LOGIN_ACCOUNT_DELAY")
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -53,13 +55,6 @@ SETTINGS = {
     "account_limit": "KHLANG_LOGIN_ACCOUNT_LIMIT",
     "account_delay": "KHLANG_LOGIN_ACCOUNT_DELAY",
 }
-
-
-def defaults_from_env() -> dict:
-    """The settings' values for app.config: the environment's, else the defaults."""
-    return {
-        key: int(os.environ.get(key) or getattr(Limits, name)) for name, key in SETTINGS.items()
-    }
 
 
 def _aware(moment: datetime) -> datetime:

@@ -10,15 +10,14 @@ than queued without bound.
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from functools import cache
 
 from flask import current_app
 
-DEFAULT_SLOTS = 3
-DEFAULT_WAIT = 5.0
+from schemas.config import setting
+
 RETRY_AFTER = 5  # seconds
 
 
@@ -28,14 +27,14 @@ class SearchOverloaded(RuntimeError):
 
 @cache  # one per process (gunicorn forks workers before any request)
 def search_slots() -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(int(os.environ.get("KHLANG_SEARCH_SLOTS") or DEFAULT_SLOTS))
+    return threading.BoundedSemaphore(setting("KHLANG_SEARCH_SLOTS"))
 
 
 @contextmanager
 def search_slot():
     wait = current_app.config.get("KHLANG_SEARCH_SLOTS_WAIT")
     if wait is None:
-        wait = float(os.environ.get("KHLANG_SEARCH_WAIT") or DEFAULT_WAIT)
+        wait = setting("KHLANG_SEARCH_WAIT")
     slots = search_slots()
     if not slots.acquire(timeout=wait):
         raise SearchOverloaded(f"no search slot free within {wait}s")

@@ -575,3 +575,26 @@ def test_a_dsss_officers_upload_is_suggested_only_their_provinces_items(any_core
         (office.document_id, "คู่มือนำเที่ยวเมืองรองเชียงราย"),
         (own_result.document_id, "คู่มือการอบรมผู้ประกอบการ"),
     }
+
+
+def test_the_data_carries_codes_and_the_wording_is_added_apart(delivered):
+    """gap_facts has no words for people (no ``*_th``); gap_report is it with the Thai
+    companions the JSON has always had, each right after the field it words."""
+    from indexer.inventory.gaps import gap_facts
+    from indexer.inventory.gaps.labels import with_thai
+
+    core, _ = delivered
+    facts = gap_facts(core, 2562, as_of=dt.date(2019, 12, 1))
+
+    def keys(value):
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    assert not [k for k in keys(facts) if str(k).endswith("_th")]
+    report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
+    assert json.dumps(with_thai(facts), default=str) == json.dumps(report, default=str)
+    item = report["items"][0]
+    assert list(item)[list(item).index("status") + 1] == "status_th"

@@ -67,3 +67,35 @@ def test_a_corrupt_object_is_refused_with_verify_advice_and_repaired_by_ingest(
     cli("ingest", str(source))  # the original again: its hash-checked copy replaces it
     repaired = client.get(url)
     assert repaired.status_code == 200 and repaired.data == source.read_bytes()
+
+
+def test_a_sound_object_is_hashed_again_only_after_ten_minutes(cli, core, tmp_path, monkeypatch):
+    """A player seeking through a video asks for many ranges: the whole-file check before
+    serving is remembered for VERIFIED_FOR seconds (a cachetools.TTLCache), then done again."""
+    from cachetools import TTLCache
+
+    from indexer.preserve import fixity
+
+    now = [1000.0]
+    monkeypatch.setattr(
+        fixity, "_verified", TTLCache(maxsize=1024, ttl=fixity.VERIFIED_FOR, timer=lambda: now[0])
+    )
+    source = tmp_path / "รายงาน.docx"
+    thai_docx(source)
+    [entry] = cli.json("ingest", str(source))
+    with core.sessions() as session:
+        sha256 = session.get(Document, entry["document_id"]).sha256
+    checks = []
+    real_check = core.store.check
+    monkeypatch.setattr(
+        core.store, "check", lambda digest: checks.append(digest) or real_check(digest)
+    )
+
+    def serve() -> str:
+        return fixity.check_before_serving(core, entry["document_id"], sha256, requested_by="t")
+
+    assert [serve(), serve()] == ["ok", "ok"] and len(checks) == 1
+    now[0] += fixity.VERIFIED_FOR - 1
+    assert serve() == "ok" and len(checks) == 1
+    now[0] += 2
+    assert serve() == "ok" and len(checks) == 2

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.understand import KIND_LABELS_TH, KINDS, understand
+from indexer.understand import KINDS, understand
 from indexer.understand.evaluate import confusion, pdf_text
+from schemas.labels import KIND_TH as KIND_LABELS_TH
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"

@@ -38,17 +38,6 @@ CATEGORY_BY_MIME = {
     "application/x-tar": "archive",
 }
 
-CATEGORY_LABELS_TH = {
-    "text": "เอกสารข้อความ",
-    "spreadsheet": "ตารางคำนวณ",
-    "presentation": "งานนำเสนอ",
-    "image": "ภาพ",
-    "audio": "เสียง",
-    "video": "วีดิทัศน์",
-    "archive": "ไฟล์บีบอัด",
-    "other": "อื่น ๆ",
-}
-
 _OOXML_BY_EXTENSION = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -14,18 +14,10 @@ import unicodedata
 
 from indexer.thai.dates import format_thai_date
 from indexer.thai.digits import to_thai_digits
+from schemas.labels import DEADLINE_TH, GAP_FLAG_TH, KIND_TH
+from schemas.labels import GAP_STATUS_TH as STATUS_TH
 
 THAI_FONT = "TH Sarabun New"
-STATUS_TH = {
-    "received": "ได้รับแล้ว",
-    "partial": "ได้รับบางส่วน",
-    "missing": "ยังไม่ได้รับ",
-    "overdue": "เกินกำหนด",
-}
-DEADLINE_TH = {
-    "inventory_to_dsss": "ส่งบัญชีทรัพยากร/ผลลัพธ์ให้เจ้าหน้าที่ DSSS",
-    "dsss_to_cluster": "เจ้าหน้าที่ DSSS ส่งบัญชีให้กลุ่มงานบริหารยุทธศาสตร์กลุ่มจังหวัด",
-}
 
 ITEM_COLUMNS = [
     ("รหัสรายการ", lambda r: r["code"]),
@@ -105,9 +97,7 @@ def _as_date(value: str | dt.date | None) -> dt.date | None:
 
 def kind_th(kind: str | None) -> str:
     """'guideline' -> 'แนวทาง/แนวปฏิบัติ/คู่มือ'; unknown kinds as they are."""
-    from indexer.understand.kinds import KIND_LABELS_TH
-
-    return KIND_LABELS_TH.get(kind or "", kind or "")
+    return KIND_TH.get(kind or "", kind or "")
 
 
 def gaps_xlsx(report: dict, *, digits: str = "thai") -> bytes:
@@ -190,7 +180,7 @@ def gaps_xlsx(report: dict, *, digits: str = "thai") -> bytes:
                 _yes_no(best.get("names_all_activities")) if best else "",
                 _yes_no(best.get("names_fiscal_year")) if best else "",
                 "ไม่ได้ตรวจ" if best else "",
-                "; ".join(p.get("flags_th", [])) or "ครบถ้วน",
+                "; ".join(GAP_FLAG_TH[f] for f in p.get("flags", [])) or "ครบถ้วน",
             ]
         )
     sheet(
@@ -347,7 +337,7 @@ def gaps_text(report: dict) -> str:
         lines.append("")
         lines.append("รายงานสรุปผลการดำเนินงานโครงการ ที่ต้องแก้ไข:")
         for p in flagged:
-            lines.append(f"  {p['project']}: {'; '.join(p['flags_th'])}")
+            lines.append(f"  {p['project']}: {'; '.join(GAP_FLAG_TH[f] for f in p['flags'])}")
     if report.get("most_overdue"):
         lines.append("")
         lines.append("หน่วยงานที่มีรายการเกินกำหนดมากที่สุด:")

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from cachetools import TTLCache
 from sqlalchemy import case, func, select
 
 from indexer.core import Khlang
@@ -223,9 +224,10 @@ def latest_run(core: Khlang) -> FixityRun | None:
 # 2 GB video asks for many ranges, and re-hashing the whole file for each would cost
 # seconds. Any write to the file changes its ctime, so a changed object is hashed again;
 # silent decay of the disk (no ctime change) is caught within VERIFIED_FOR seconds.
+# TTLCache forgets an entry after that time, and the least recently used past 1024.
 VERIFIED_FOR = 600.0
-_verified: dict[str, tuple] = {}
-_verified_lock = threading.Lock()
+_verified: TTLCache = TTLCache(maxsize=1024, ttl=VERIFIED_FOR)
+_verified_lock = threading.Lock()  # TTLCache is not thread-safe; requests are threads
 DOWNLOAD_TOOL = "khlang download (sha256 before serving)"
 
 
@@ -246,14 +248,12 @@ def check_before_serving(core: Khlang, document_id: int, sha256: str, *, request
     identity = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     with _verified_lock:
         seen = _verified.get(sha256)
-    if seen is not None and seen[0] == identity and time.monotonic() - seen[1] < VERIFIED_FOR:
+    if seen == identity:
         return "ok"
     state = core.store.check(sha256)
     if state == "ok":
         with _verified_lock:
-            if len(_verified) > 1024:
-                _verified.clear()
-            _verified[sha256] = (identity, time.monotonic())
+            _verified[sha256] = identity
         return state
     if state == "corrupt":
         with core.transaction() as session:

@@ -40,37 +40,6 @@ USER_CHANGED = "user-changed"
 TOKEN_CREATED = "token-created"
 TOKEN_REVOKED = "token-revoked"
 
-EVENT_LABELS_TH = {
-    RECEIVED: "รับไฟล์",
-    IDENTIFIED: "ระบุชนิดไฟล์",
-    FORMAT_WARNING: "คำเตือนชนิดไฟล์",
-    STORED: "จัดเก็บต้นฉบับ",
-    EXTRACTED: "ดึงข้อความ",
-    OCR_SKIPPED: "ข้ามการอ่านภาพเป็นข้อความ",
-    CLASSIFIED: "จำแนกประเภท",
-    UNPACKED_FROM: "แตกจากไฟล์บีบอัด",
-    LINKED: "เชื่อมโยงกับรายการ",
-    UNLINKED: "ยกเลิกการเชื่อมโยง",
-    INDEXED: "ทำดัชนีค้นหา",
-    FIXITY_CHECK: "ตรวจความถูกต้องของไฟล์",
-    REJECTED: "ปฏิเสธไฟล์",
-    PUBLICATION: "สถานะการเผยแพร่",
-    INVENTORY_IMPORTED: "นำเข้าบัญชีทรัพยากร/ผลลัพธ์",
-    INVENTORY_RETIRED: "ยกเลิกรายการในบัญชี",
-    INVENTORY_RESTORED: "นำรายการในบัญชีกลับมาใช้",
-    DUE_DATE_SET: "กำหนดวันส่งของรายการ",
-    REPLICATED: "ทำสำเนาที่สอง",
-    REPAIRED: "ซ่อมไฟล์จากสำเนาอีกชุด",
-    EXPORTED: "ส่งออกเป็นแพ็กเกจ BagIt",
-    IMPORTED: "นำเข้าจากแพ็กเกจ BagIt",
-    EDITED: "แก้ไขข้อมูลเอกสาร",
-    DERIVED: "สร้างสำเนาที่ค้นหาข้อความได้",
-    USER_ADDED: "เพิ่มผู้ใช้",
-    USER_CHANGED: "แก้ไขผู้ใช้",
-    TOKEN_CREATED: "สร้างโทเคน",
-    TOKEN_REVOKED: "ยกเลิกโทเคน",
-}
-
 
 def record(
     session: Session,

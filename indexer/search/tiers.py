@@ -34,9 +34,7 @@ from .ranking import StateTables, flat_terms, top_by
 from .similar import content_words
 from .stopwords import QUESTION_WORDS
 
-TIERS = ("phrase", "all", "some")
-# What staff read beside a hit (the page, the CLI), by tier.
-TIER_LABELS = {"phrase": "ตรงทั้งวลี", "all": "มีครบทุกคำ", "some": "มีบางคำ"}
+TIERS = ("phrase", "all", "some")  # their labels: schemas.labels.MATCH_TIER_TH
 SUBSTRING_SCORE = 0.1  # as searching.SUBSTRING_SCORE: a substring-only match, x its strength
 
 

@@ -6,6 +6,6 @@
 """
 
 from .core import Understanding, normalize_text, understand
-from .kinds import KIND_LABELS_TH, KINDS, RULES
+from .kinds import KINDS, RULES
 
-__all__ = ["KINDS", "KIND_LABELS_TH", "RULES", "Understanding", "normalize_text", "understand"]
+__all__ = ["KINDS", "RULES", "Understanding", "normalize_text", "understand"]

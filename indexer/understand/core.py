@@ -10,6 +10,7 @@ from indexer.thai.dates import find_dates, find_deadlines, fiscal_year_of
 from indexer.thai.digits import to_arabic_digits
 from indexer.thai.gazetteer import find_districts, find_provinces
 from indexer.thai.repair import join_wrapped
+from schemas.labels import KIND_TH
 
 from .entities import (
     explicit_fiscal_years,
@@ -19,7 +20,7 @@ from .entities import (
     fiscal_year_mentions,
     unwrap,
 )
-from .kinds import KIND_LABELS_TH, Prepared, classify
+from .kinds import Prepared, classify
 from .letter import parse_letter
 
 
@@ -35,7 +36,7 @@ class Understanding:
 
     @property
     def kind_label_th(self) -> str:
-        return KIND_LABELS_TH[self.kind]
+        return KIND_TH[self.kind]
 
 
 def normalize_text(text: str) -> str:
@@ -217,7 +218,7 @@ def understand(text: str, filename: str | None = None) -> Understanding:
     provinces = find_provinces(printed)
     metadata: dict = {
         "kind": kind,
-        "kind_label_th": KIND_LABELS_TH[kind],
+        "kind_label_th": KIND_TH[kind],
         "kind_evidence": evidence,
         "kind_scores": scores,
         "title": title,

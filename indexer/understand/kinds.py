@@ -27,21 +27,7 @@ KINDS = (
     "budget_table",
     "form",
     "other",
-)
-
-KIND_LABELS_TH = {
-    "letter": "หนังสือภายนอก",
-    "memo": "บันทึกข้อความ",
-    "minutes": "รายงานการประชุม",
-    "summary_report": "รายงานสรุปผลการดำเนินงานโครงการ",
-    "guideline": "แนวทาง/แนวปฏิบัติ/คู่มือ",
-    "announcement": "ประกาศ",
-    "order": "คำสั่ง",
-    "law": "กฎหมาย/ระเบียบ",
-    "budget_table": "ตารางงบประมาณ",
-    "form": "แบบฟอร์ม",
-    "other": "อื่น ๆ",
-}
+)  # their labels: schemas.labels.KIND_TH
 
 MIN_SCORE = 3
 

@@ -15,7 +15,7 @@ import io
 
 from flask import g
 
-from indexer.understand.kinds import KIND_LABELS_TH
+from schemas.labels import KIND_TH as KIND_LABELS_TH
 from service import access, context
 from service.actions.documents import edit_document
 from service.actions.links import change_link

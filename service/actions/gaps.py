@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from indexer.inventory.gaps import gap_report
+from indexer.inventory.gaps import gap_facts, gap_report
 from indexer.thai.dates import parse_thai_date
 from service.actions.common import int_arg
 from service.context import core
@@ -52,3 +52,8 @@ def gap_params(args) -> dict:
 def report(params: dict) -> dict:
     """The gap report for ``gap_params``' parameters."""
     return gap_report(core(), **params)
+
+
+def facts(params: dict) -> dict:
+    """The same report in codes only, for the pages, which word it themselves."""
+    return gap_facts(core(), **params)

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from indexer.core import Khlang
 from indexer.records import provenance as ev
+from schemas.labels import PUBLICATION_ACTION_TH as ACTION_LABELS
+from schemas.labels import PUBLICATION_STATE_TH as STATE_LABELS
 from schemas.models import Document, Event, utcnow
 from service import access
 from service.actions.documents import document_not_found
@@ -19,24 +21,12 @@ from service.context import core
 from service.errors import KhlangError, http_status
 
 STATES = ("internal", "checked", "approved", "published")
-STATE_LABELS = {
-    "internal": "ภายใน",
-    "checked": "ตรวจสอบแล้ว",
-    "approved": "อนุมัติแล้ว",
-    "published": "เผยแพร่แล้ว",
-}
 # action -> (from states, to state); the permission has the action's name.
 ACTIONS = {
     "check": (("internal",), "checked"),
     "approve": (("checked",), "approved"),
     "publish": (("approved",), "published"),
     "withdraw": (("checked", "approved", "published"), "internal"),
-}
-ACTION_LABELS = {
-    "check": "ตรวจสอบ",
-    "approve": "อนุมัติ",
-    "publish": "เผยแพร่",
-    "withdraw": "ถอนกลับเป็นภายใน",
 }
 
 

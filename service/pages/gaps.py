@@ -41,7 +41,7 @@ def _gaps_page(template: str):
         except gap_actions.ProvinceRefused:
             abort(403)
         else:
-            report = jsonable(gap_actions.report(params))
+            report = jsonable(gap_actions.facts(params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
     from indexer.inventory.report_settings import logo_path, report_settings
 

@@ -19,7 +19,7 @@ import datetime as dt
 from flask import Blueprint, g, render_template
 from sqlalchemy import func, select
 
-from indexer.inventory.gaps import gap_report, today_in_thailand
+from indexer.inventory.gaps import gap_facts, today_in_thailand
 from indexer.preserve.fixity import latest_run
 from schemas.models import (
     ApiToken,
@@ -121,7 +121,7 @@ def due_items(core, province: str, today: dt.date | None = None) -> list[dict]:
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     rows = []
     for year in fiscal_years(core):
-        report = gap_report(core, year, province=province, as_of=today, suggest_unexpected=False)
+        report = gap_facts(core, year, province=province, as_of=today, suggest_unexpected=False)
         for row in report["items"]:
             if row["status"] == "received" or not row["due_date"]:
                 continue
@@ -136,7 +136,7 @@ def completeness_by_province(core) -> dict:
     years = fiscal_years(core)[:YEARS_AT_A_GLANCE]
     cells, provinces = {}, set()
     for year in years:
-        report = gap_report(core, year, suggest_unexpected=False)
+        report = gap_facts(core, year, suggest_unexpected=False)
         for group in report["by_province"]:
             provinces.add(group["name"])
             cells[(group["name"], year)] = group

@@ -1,45 +1,22 @@
-"""What every page shares: labels of facets, categories, statuses, letter fields and
-facts, and the template context (who is asking, label functions, URLs for a language or a
-changed search).
+"""What every page shares: labels of letter fields and facts (the code labels are in
+schemas.labels), and the template context (who is asking, label functions, URLs for a
+language or a changed search).
 """
 
 from __future__ import annotations
 
 from flask import g, request, url_for
 
-from indexer.records.provenance import EVENT_LABELS_TH
-from indexer.understand import KIND_LABELS_TH
+from schemas.labels import CATEGORY_TH as CATEGORY_LABELS
+from schemas.labels import EVENT_EN as EVENT_LABELS_EN
+from schemas.labels import EVENT_TH as EVENT_LABELS_TH
+from schemas.labels import GAP_FLAG_TH, GAP_STATUS_TH
+from schemas.labels import INGEST_STATUS_TH as STATUS_LABELS
+from schemas.labels import KIND_TH as KIND_LABELS_TH
 from service.actions.publication import STATE_LABELS
-from service.i18n import EVENT_LABELS_EN, current_lang
+from service.i18n import current_lang
 
 PAGE_SIZE = 20
-FACET_LABELS = {
-    "fiscal_year": "ปีงบประมาณ",
-    "province": "จังหวัด",
-    "project": "โครงการ",
-    "agency": "หน่วยงาน",
-    "category": "หมวด",
-    "kind": "ประเภท",
-    "sender": "หน่วยงานผู้ส่ง",
-    "urgency": "ความเร่งด่วน",
-    "has_deadline": "มีกำหนดส่ง",
-}
-CATEGORY_LABELS = {
-    "text": "ข้อความ",
-    "image": "ภาพ",
-    "audio": "เสียง",
-    "video": "วิดีโอ",
-    "spreadsheet": "ตาราง",
-    "presentation": "งานนำเสนอ",
-    "archive": "ไฟล์บีบอัด",
-    "other": "อื่น ๆ",
-}
-STATUS_LABELS = {
-    "ingested": "นำเข้าแล้ว",
-    "duplicate": "ซ้ำ",
-    "stored-without-text": "เก็บแล้วแต่ไม่มีข้อความ",
-    "rejected": "ปฏิเสธ",
-}
 LETTER_FIELDS = [
     ("number", "ที่"),
     ("urgency", "ชั้นความเร็ว"),
@@ -150,6 +127,8 @@ def layout_context() -> dict:
         "state_labels": STATE_LABELS,
         "status_labels": STATUS_LABELS,
         "category_labels": CATEGORY_LABELS,
+        "gap_status_labels": GAP_STATUS_TH,
+        "gap_flag_labels": GAP_FLAG_TH,
         "lang_url": _lang_url,
         "search_url": _search_url,
     }

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from indexer.preserve.fixity import latest_run
 from indexer.preserve.replication import not_yet_replicated
 from indexer.records import provenance as ev
+from schemas.labels import COPY_TH, FIXITY_PROBLEM_TH
 from schemas.models import Event
 from service import i18n
 from service.auth import login_required
@@ -100,4 +101,6 @@ def preservation():
             for d, s, f in shown
         ],
         pending_count=len(pending),
+        fixity_problem_labels=FIXITY_PROBLEM_TH,
+        copy_labels=COPY_TH,
     )

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from indexer.extract import ocr
 from indexer.search.index import IndexDamaged
-from indexer.search.tiers import TIER_LABELS
+from schemas.labels import FACET_TH as FACET_LABELS
+from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 from schemas.models import Document
 from service.actions import search as search_actions
 from service.actions.publication import ACTION_LABELS
 from service.context import core
 from service.errors import BadArgument
-from service.pages.layout import FACET_LABELS, PAGE_SIZE
+from service.pages.layout import PAGE_SIZE
 
 bp = Blueprint("search", __name__)
 
