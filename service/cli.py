@@ -13,7 +13,7 @@ import time
 import click
 
 from indexer.core import default_agent
-from service import cli_accounts, cli_inventory, cli_preservation
+from service import cli_accounts, cli_inventory, cli_preservation, cli_worker
 from service.cli_support import dump, fail, open_core
 
 
@@ -297,6 +297,7 @@ def _strip_marks(snippet: str) -> str:
 cli_inventory.register(main)
 cli_accounts.register(main)
 cli_preservation.register(main)
+cli_worker.register(main)
 
 
 def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:
