@@ -213,8 +213,7 @@ def _mark_done(connection, job_id: int, number: int, results: int) -> bool:
 
 def handle_file(core: Khlang, job_id: int, number: int) -> str:
     """Ingest one file of a job (what a message asks); "done", "already done", or "busy"
-    (another worker has it now: if that worker dies, the broker delivers its message
-    again)."""
+    (another delivery holds it now: the caller asks again later, until it is done)."""
     with _claim(core, job_id, number) as claimed:
         if claimed is None:
             return "busy"

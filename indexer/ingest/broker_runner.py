@@ -55,6 +55,8 @@ POLL_SECONDS = 0.2
 # waits growing up to RETRY_MAX_SECONDS; each file's own problems are its rejection, not this.
 RETRIES = 10
 RETRY_MAX_SECONDS = 120
+# A file another delivery is working on is asked for again after this (then doubling).
+BUSY_RETRY_SECONDS = 1
 
 
 def broker_url() -> str | None:
@@ -83,6 +85,7 @@ def celery_app(url: str, queue: str) -> Celery:
     )
     app.task(
         name=INGEST_FILE,
+        bind=True,
         autoretry_for=(Exception,),
         retry_backoff=True,
         retry_backoff_max=RETRY_MAX_SECONDS,
@@ -97,9 +100,15 @@ def _worker_core(pid: int) -> Khlang:
     return Khlang(Settings.load())
 
 
-def _ingest_file(job_id: int, number: int) -> str:
+def _ingest_file(task, job_id: int, number: int) -> str:
     outcome = broker_jobs.handle_file(_worker_core(os.getpid()), job_id, number)
     log.info("job %s file %s: %s", job_id, number, outcome)
+    if outcome == "busy":
+        # Another delivery holds the file. It may be a worker that just died, whose
+        # database connection the server has not yet closed: ask again shortly (the
+        # holder, if alive, finishes it, and the next try finds it done).
+        wait = min(BUSY_RETRY_SECONDS * 2**task.request.retries, RETRY_MAX_SECONDS)
+        raise task.retry(countdown=wait, max_retries=None)
     return outcome
 
 
