@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import time
+from pathlib import Path
 
 from celery import Celery
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from indexer.ingest.jobs import (
     read_status,
 )
 from indexer.ingest.sources import FileResult
+from indexer.runtime.holds import hold_at
 from schemas.config import ConfigError, Settings
 from schemas.models import Batch, JobFile, Submission
 
@@ -142,6 +144,8 @@ class BrokerJobRunner:
         job_id, numbers = broker_jobs.create_job(
             self.core, paths, agent=agent, item_code=item_code, source=source
         )
+        if paths:  # KHLANG_HOLD_AT: crash tests only (a receiving server killed here)
+            hold_at("enqueue", Path(paths[0]).name)
         # The files are in the spool now: the upload's own folder is not needed.
         if cleanup is not None:
             shutil.rmtree(cleanup, ignore_errors=True)

@@ -7,8 +7,10 @@ there, deterministically, instead of hoping to land inside a fast step.
 holds for 30 seconds after the object of any file whose name matches ``slow-*.pdf`` is
 stored and before its document is recorded: the one moment where a crash leaves an object
 with no document, which the next delivery of the same file must finish, not duplicate.
-Unset (the default), nothing ever waits. Only for tests and rehearsals: never set it on a
-serving installation.
+The steps: ``stored`` (a file's object stored, its document not yet recorded) and
+``enqueue`` (on a broker, a job and its files recorded, no message sent yet: the name is
+the job's first file's). Unset (the default), nothing ever waits. Only for tests and
+rehearsals: never set it on a serving installation.
 """
 
 from __future__ import annotations
