@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -68,6 +69,12 @@ def test_an_upload_through_one_server_is_seen_through_another(tmp_path, monkeypa
     workers.start("worker", concurrency=2)
     first = tmp_path / "บันทึกการประชุม.docx"
     docx_file(first, "การส่งเสริมการท่องเที่ยวชุมชน")
+    bundle = tmp_path / "ส่งมอบงาน.zip"  # a bundle is one message: it and its members
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for number in range(2):
+            archive.writestr(
+                f"รายงาน/ผลการดำเนินงาน-{number}.txt", f"รายงานผล ไตรมาสที่ {number + 1}\n"
+            )
     second = tmp_path / "นัดหมาย-ประชุม.txt"
     second.write_text("หนังสือนัดหมายการประชุมคณะกรรมการจังหวัด ครั้งที่ ๓\n", encoding="utf-8")
     # Server A holds an upload of the second file after recording it, before queueing it.
@@ -76,10 +83,11 @@ def test_an_upload_through_one_server_is_seen_through_another(tmp_path, monkeypa
     )
     server_b = None
     try:
-        status, answer = live_server.post_files(f"{base_a}/api/uploads", token, [first])
+        status, answer = live_server.post_files(f"{base_a}/api/uploads", token, [first, bundle])
         assert status == 202, answer
         job = wait_until(lambda: finished(base_a, token, answer["job_id"]), "the first job")
-        assert job["status"] == "finished" and job["counts"] == {"ingested": 1}, job
+        assert job["status"] == "finished" and job["counts"] == {"ingested": 4}, job
+        assert job["done"] == job["total"] == 4
 
         sending = threading.Thread(
             target=lambda: _quietly(
