@@ -97,6 +97,7 @@ def create_job(
     except Exception as exc:
         log.exception("job %s could not be queued", ingestor.batch_id)
         ingestor.fail(exc, [])
+        shutil.rmtree(spool_folder(core.settings, ingestor.batch_id), ignore_errors=True)
         raise
 
 

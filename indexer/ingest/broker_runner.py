@@ -39,6 +39,7 @@ from indexer.ingest.jobs import (
     claim_interrupted,
     job_signature,
     read_status,
+    remove_stale_upload_folders,
 )
 from indexer.ingest.sources import FileResult
 from indexer.runtime.holds import hold_at
@@ -228,6 +229,8 @@ class BrokerJobRunner:
                 continue  # a CLI run of the local runner: resumed by running it again
             if self._take_over(batch_id=batch.id) is not None:
                 resumed.append(batch.id)
+        # upload folders of requests that died before their job was recorded
+        remove_stale_upload_folders(self.core)
         return resumed
 
     def _take_over(self, *, batch_id: int | None = None, signature: str | None = None):

@@ -322,11 +322,12 @@ def resume_interrupted_uploads(core: Khlang) -> list[int]:
         for batch in _interrupted(core)
         if "paths" in (batch.detail or {}) and resume_upload_job(core, batch.id)
     ]
-    _remove_stale_upload_folders(core)
+    remove_stale_upload_folders(core)
     return resumed
 
 
-def _remove_stale_upload_folders(core: Khlang) -> None:
+def remove_stale_upload_folders(core: Khlang) -> None:
+    """Upload folders no running job needs, an hour old (whichever runner ran them)."""
     uploads = core.settings.tmp_dir / "uploads"
     if not uploads.is_dir():
         return
