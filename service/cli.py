@@ -191,11 +191,14 @@ def show(ctx, document_id, as_json):
 
 @main.command()
 @click.option("--if-needed", is_flag=True, help="เฉพาะที่ขาดหรือล้าสมัย (only missing/stale)")
+@click.option("--queue", is_flag=True, help="ให้ worker ทำ (run it on a worker: cluster mode)")
 @click.pass_context
-def reindex(ctx, if_needed):
+def reindex(ctx, if_needed, queue):
     """สร้างดัชนีค้นหาใหม่จากฐานข้อมูล (rebuild the search index from the database)."""
     from indexer.ingest.indexing import reindex as run_reindex
 
+    if queue:
+        cli_worker.queue_maintenance("reindex", if_needed=if_needed)
     core = open_core(ctx)
     with click.progressbar(length=1, label="ทำดัชนี (indexing)", file=sys.stderr) as bar:
 

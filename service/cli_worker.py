@@ -1,14 +1,17 @@
 """`khlang worker`: a worker of the cluster mode, ingesting the files of jobs queued on the
 message broker (``KHLANG_BROKER_URL``), on this machine or any other that reads the same
 database, spool and objects. Start as many as the machines can carry; SIGTERM stops one
-gracefully (the files at hand are finished first)."""
+gracefully (the files at hand are finished first). ``queue_maintenance`` is what
+`khlang reindex --queue` and `khlang verify --queue` do: hand the run to a worker."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
+from indexer.core import default_agent
 from service.cli_support import fail, open_core
 
 
@@ -45,3 +48,16 @@ def worker(ctx: click.Context, concurrency: int, queue: str | None) -> None:
 
 def register(main: click.Group) -> None:
     main.add_command(worker)
+
+
+def queue_maintenance(what: str, **arguments) -> None:
+    """Queue a re-indexing or fixity run for a worker, say so, and end the command."""
+    from indexer.ingest.broker_runner import send_maintenance
+    from schemas.config import ConfigError
+
+    try:
+        message = send_maintenance(what, agent=default_agent(), **arguments)
+    except ConfigError as exc:
+        fail(str(exc))
+    click.echo(f"ส่งเข้าคิวแล้ว (queued for a worker): {what} {message}")
+    sys.exit(0)

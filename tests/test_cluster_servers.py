@@ -3,7 +3,8 @@ different ports and data directories, sharing PostgreSQL, the objects folder and
 spool (standing for NFS), with a `khlang worker` on RabbitMQ. An upload through server A
 is ingested by the worker and seen through server B (its job, its original); server A
 killed right after receiving an upload, before its files were queued, does not lose the
-job: server B, starting, queues them and the job completes.
+job: server B, starting, queues them and the job completes. Re-indexing and a fixity run
+queued from the command line are run by the worker too.
 
 Search through B of what A received needs a shared search backend (PostgreSQL's, being
 built); the test asks it when ``KHLANG_SEARCH_BACKEND=postgres`` is available."""
@@ -20,11 +21,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from indexer.search.backend import BACKENDS
-from schemas.models import Batch, JobFile
+from schemas.models import Batch, Document, FixityRun, JobFile
 from service.auth import create_token
+from service.cli import main
 from tests import live_server
 from tests.broker_workers import Workers
 from tests.conftest import PG_URL, make_core
@@ -113,6 +116,7 @@ def test_an_upload_through_one_server_is_seen_through_another(tmp_path, monkeypa
         assert status == 200 and body == second.read_bytes()
         status, first_job = live_server.get_json(f"{base_b}/api/jobs/{answer['job_id']}", token)
         assert first_job["status"] == "finished"
+        queued_maintenance(core, monkeypatch, document_id)
         if "postgres" in BACKENDS:  # search shared by the servers (issue 19's other half)
             status, found = live_server.get_json(
                 f"{base_b}/api/search?q={quote('ท่องเที่ยวชุมชน')}", token
@@ -131,3 +135,26 @@ def _quietly(post, *args) -> None:
     """The upload whose server is killed under it: its connection breaks."""
     with contextlib.suppress(OSError):
         post(*args)
+
+
+def queued_maintenance(core, monkeypatch, document_id: int) -> None:
+    """`khlang reindex --queue --if-needed` and `khlang verify --queue` hand their runs to
+    the worker: a document made stale is indexed again, and a fixity run is recorded."""
+    with core.transaction() as session:
+        session.get(Document, document_id).indexed_version = None
+    monkeypatch.setenv("KHLANG_DATABASE_URL", core.settings.database_url)
+    for command in (["reindex", "--queue", "--if-needed"], ["verify", "--queue"]):
+        done = CliRunner().invoke(main, ["--data-dir", str(core.settings.data_dir), *command])
+        assert done.exit_code == 0 and "queued for a worker" in done.output, done.output
+
+    def indexed() -> bool:
+        with core.sessions() as session:
+            return session.get(Document, document_id).indexed_version is not None
+
+    def checked():
+        with core.sessions() as session:
+            return session.scalars(select(FixityRun)).first()
+
+    wait_until(indexed, "the queued reindex")
+    run = wait_until(checked, "the queued fixity run")
+    assert run.ok and run.complete and run.checked == 5, run.report

@@ -7,7 +7,8 @@ whose worker was lost rejected back to the queue (``task_reject_on_worker_lost``
 message taken at a time (``worker_prefetch_multiplier=1``): a worker killed in the middle
 of a file leaves its message unacknowledged, and RabbitMQ gives it to another worker
 within seconds. There is one message per file, so a lost worker costs one file's work;
-what a message does is idempotent (``broker_jobs.handle_file``). Progress stays in
+what a message does is idempotent (``broker_jobs.handle_file``). Re-indexing and fixity
+runs can be queued too (``send_maintenance``), each as one message a worker runs whole. Progress stays in
 Khlang's own job table, so ``GET /api/jobs/<id>`` and the job pages read it unchanged.
 
 Settings (read from the environment when a runner or worker starts):
@@ -52,6 +53,13 @@ BROKER_SETTING = "KHLANG_BROKER_URL"
 QUEUE_SETTING = "KHLANG_QUEUE"
 DEFAULT_QUEUE = "khlang"
 INGEST_FILE = "khlang.ingest_file"
+# Maintenance a worker runs whole: `khlang reindex --queue`, `khlang verify --queue`.
+REINDEX = "khlang.reindex"
+VERIFY = "khlang.verify"
+# RabbitMQ closes a channel whose message stays unacknowledged longer than its
+# consumer_timeout (30 min by default): a queued fixity run stops starting new checks
+# before that (the next run goes on from the least recently checked).
+QUEUED_VERIFY_SECONDS = 25 * 60
 # How often a caller waiting for a job (``khlang ingest``) reads its progress.
 POLL_SECONDS = 0.2
 # A failing message (the database unreachable, say) is tried again this many times, after
@@ -94,6 +102,8 @@ def celery_app(url: str, queue: str) -> Celery:
         retry_backoff_max=RETRY_MAX_SECONDS,
         max_retries=RETRIES,
     )(_ingest_file)
+    app.task(name=REINDEX, autoretry_for=(Exception,), max_retries=3)(_reindex)
+    app.task(name=VERIFY, autoretry_for=(Exception,), max_retries=3)(_verify)
     return app
 
 
@@ -101,6 +111,38 @@ def celery_app(url: str, queue: str) -> Celery:
 def _worker_core(pid: int) -> Khlang:
     """The worker process's own core (each pool process opens its own connections)."""
     return Khlang(Settings.load())
+
+
+def _reindex(if_needed: bool, agent: str) -> dict:
+    from indexer.ingest.indexing import reindex
+
+    result = reindex(_worker_core(os.getpid()), if_needed=if_needed, agent=agent)
+    log.info("reindex (%s): %s documents", result["mode"], result["documents"])
+    return {"mode": result["mode"], "documents": result["documents"]}
+
+
+def _verify(agent: str, max_objects: int | None, max_seconds: float | None) -> bool:
+    """A fixity run; its report is recorded as every run's is (``FixityRun``)."""
+    from indexer.preserve.fixity import verify
+
+    core = _worker_core(os.getpid())
+    report = verify(core, agent=agent, max_objects=max_objects, max_seconds=max_seconds)
+    log.info("verify: %s checked of %s, ok=%s", report["checked"], report["total"], report["ok"])
+    return report["ok"]
+
+
+def send_maintenance(what: str, **arguments) -> str:
+    """Queue a re-indexing ("reindex": if_needed, agent) or a fixity run ("verify": agent,
+    max_objects, max_seconds) for a worker; the message's id."""
+    url = broker_url()
+    if not url:
+        raise ConfigError(f"{BROKER_SETTING} ไม่ได้ตั้งค่า (not set): nothing to queue on")
+    queue = queue_name()
+    name = {"reindex": REINDEX, "verify": VERIFY}[what]
+    if what == "verify":
+        given = arguments.get("max_seconds") or QUEUED_VERIFY_SECONDS
+        arguments["max_seconds"] = min(given, QUEUED_VERIFY_SECONDS)
+    return celery_app(url, queue).send_task(name, kwargs=arguments, queue=queue).id
 
 
 def _ingest_file(task, job_id: int, number: int) -> str:
