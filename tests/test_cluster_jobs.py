@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from collections import Counter
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from indexer.ingest import LocalJobRunner, job_runner
 from schemas.models import Batch, Document, Event, JobFile, Submission
 from service.cli import main
-from tests.broker_workers import KHLANG, Workers
+from tests.broker_workers import BROKER, KHLANG, Workers
 from tests.conftest import PG_URL, make_core
 from tests.test_journey_kinds import docx_file, text_pdf
 from tests.test_procfile import procfile_command
@@ -140,3 +141,48 @@ def test_with_a_broker_set_jobs_go_to_the_broker(core, monkeypatch):
 
     monkeypatch.setenv("KHLANG_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
     assert isinstance(job_runner(core), BrokerJobRunner)
+
+
+def test_a_job_its_server_never_queued_is_queued_when_asked_for(core, tmp_path, monkeypatch):
+    """A job recorded by a server (on another host) that died before sending its files'
+    messages: asking for its status on any server queues them once it has waited the
+    grace period; before that, it is left to its server."""
+    from indexer.ingest import broker_jobs
+    from indexer.ingest.broker_runner import ENQUEUE_GRACE_SECONDS, BrokerJobRunner
+
+    workers = Workers(core.settings, tmp_path, monkeypatch)  # the queue; no worker yet
+    try:
+        runner = BrokerJobRunner(core)
+        folder = tmp_path / "ส่งมอบ"
+        folder.mkdir()
+        for number in range(3):
+            (folder / f"บันทึก-{number}.txt").write_text(f"บันทึกข้อความ ฉบับที่ {number}\n")
+        job_id, numbers = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+
+        def recorded(seconds_ago: float) -> None:
+            with core.transaction() as session:
+                batch = session.get(Batch, job_id)
+                detail = {**batch.detail, "host": "another-host"}
+                batch.detail = {**detail, "recorded_at": time.time() - seconds_ago}
+
+        recorded(1)
+        assert runner.status(job_id)["status"] == "running"
+        assert waiting_messages(workers.queue) == 0
+        recorded(ENQUEUE_GRACE_SECONDS + 1)
+        assert runner.status(job_id)["status"] == "running"
+        assert waiting_messages(workers.queue) == len(numbers) == 3
+        with core.sessions() as session:
+            assert session.get(Batch, job_id).detail["enqueued"] is True
+        runner.status(job_id)
+        assert waiting_messages(workers.queue) == 3  # queued once
+    finally:
+        workers.close()
+
+
+def waiting_messages(queue: str) -> int:
+    """Messages in the queue (declared as Celery declares it, when it is not there yet)."""
+    from kombu import Connection
+
+    with Connection(BROKER) as connection:
+        channel = connection.default_channel
+        return channel.queue_declare(queue, durable=True, auto_delete=False).message_count

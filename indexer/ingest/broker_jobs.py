@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,6 +133,7 @@ def _add_files(core: Khlang, ingestor: Ingestor, paths: Sequence[str], **detail)
             "runner": "broker",
             "files": len(rows),
             "enqueued": False,
+            "recorded_at": time.time(),
         }
     if not rows:
         finish_job(core, job_id)

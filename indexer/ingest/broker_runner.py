@@ -39,6 +39,7 @@ from indexer.ingest.jobs import (
     _interrupted,
     claim_interrupted,
     job_signature,
+    owner_gone,
     read_status,
     remove_stale_upload_folders,
 )
@@ -66,6 +67,9 @@ POLL_SECONDS = 0.2
 # waits growing up to RETRY_MAX_SECONDS; each file's own problems are its rejection, not this.
 RETRIES = 10
 RETRY_MAX_SECONDS = 120
+# A job recorded this long ago and still not queued lost its receiving server (sending a
+# job's messages takes seconds): any server then queues it.
+ENQUEUE_GRACE_SECONDS = 300
 # A file another delivery is working on is asked for again after this (then doubling).
 BUSY_RETRY_SECONDS = 1
 
@@ -256,13 +260,26 @@ class BrokerJobRunner:
             return {spec["source_path"]: spec["display_path"] for spec in specs}
 
     def status(self, job_id: int) -> dict | None:
-        # Never resumed here: the broker gives a lost worker's message to another worker.
+        # A lost worker's message is given to another worker by the broker. What asking
+        # can still do is queue a job whose receiving server died before queueing it:
+        # a waiting user's page polls here, on whichever server.
+        with self.core.sessions() as session:
+            batch = session.get(Batch, job_id)
+            if batch is not None and batch.status == "running" and _stranded(batch.detail):
+                self._send(job_id, broker_jobs.queued_files(self.core, job_id))
         return read_status(self.core, job_id)
 
     def resume_interrupted(self) -> list[int]:
         """Jobs whose receiving process died before their files were all queued, and jobs
         the local runner began whose process died: their files are queued (again)."""
         resumed = []
+        with self.core.sessions() as session:
+            running = session.scalars(select(Batch).where(Batch.status == "running")).all()
+        for batch in running:
+            # On another host: its receiving process cannot be checked, only timed out.
+            if (batch.detail or {}).get("host") != socket.gethostname() and _stranded(batch.detail):
+                self._send(batch.id, broker_jobs.queued_files(self.core, batch.id))
+                resumed.append(batch.id)
         for batch in _interrupted(self.core):
             detail = batch.detail or {}
             if detail.get("runner") == "broker" and detail.get("enqueued"):
@@ -305,6 +322,16 @@ class BrokerJobRunner:
                 shutil.rmtree(detail["upload_dir"], ignore_errors=True)
         self._send(batch_id, numbers)
         return batch_id
+
+
+def _stranded(detail: dict | None) -> bool:
+    """A broker's job recorded but not queued, whose receiving process is gone, or which
+    has waited ENQUEUE_GRACE_SECONDS (its server may be on another host). Queueing its
+    files twice is harmless: a file is ingested once whatever its messages."""
+    detail = detail or {}
+    if detail.get("runner") != "broker" or detail.get("enqueued") or "recorded_at" not in detail:
+        return False
+    return owner_gone(detail) or time.time() - detail["recorded_at"] > ENQUEUE_GRACE_SECONDS
 
 
 def _result(s: Submission, shown: dict[str, str]) -> FileResult:
