@@ -63,6 +63,8 @@ VERIFY = "khlang.verify"
 QUEUED_VERIFY_SECONDS = 25 * 60
 # How often a caller waiting for a job (``khlang ingest``) reads its progress.
 POLL_SECONDS = 0.2
+# ...and after how long without a file done it asks whether any worker is running.
+QUIET_WARNING_SECONDS = 60
 # A failing message (the database unreachable, say) is tried again this many times, after
 # waits growing up to RETRY_MAX_SECONDS; each file's own problems are its rejection, not this.
 RETRIES = 10
@@ -233,6 +235,7 @@ class BrokerJobRunner:
         results: list[FileResult] = []
         last = 0
         total = None
+        moved, warned = time.monotonic(), False
         while True:
             with self.core.sessions() as session:
                 batch = session.get(Batch, job_id)
@@ -252,6 +255,15 @@ class BrokerJobRunner:
                         progress(results[-1])
             if over:
                 return results
+            if new:
+                moved = time.monotonic()
+            elif not warned and time.monotonic() - moved > QUIET_WARNING_SECONDS:
+                warned = True
+                log.warning(
+                    "งาน %s ไม่คืบหน้ามา %d วินาที มี khlang worker ทำงานกับคิว %r อยู่หรือไม่ "
+                    "(job %s: nothing done for %d s; is a khlang worker running on queue %r?)",
+                    *(job_id, QUIET_WARNING_SECONDS, self.queue) * 2,
+                )
             time.sleep(POLL_SECONDS)
 
     def _display_paths(self, job_id: int) -> dict[str, str]:
