@@ -86,6 +86,21 @@ def _text(value: str, name: str) -> str:
     return value
 
 
+def _hold_spec(value: str, name: str) -> str:
+    """``STEP:PATTERN:SECONDS`` (indexer.runtime.holds): a crash test's hold point."""
+    parts = value.strip().split(":")
+    try:
+        ok = len(parts) >= 3 and bool(parts[0]) and float(parts[-1]) >= 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"{name}={value!r} ต้องเป็น ขั้น:รูปแบบชื่อไฟล์:วินาที เช่น stored:*.pdf:30 "
+            f"(must be STEP:PATTERN:SECONDS, e.g. stored:*.pdf:30)"
+        )
+    return value.strip()
+
+
 def _store_spec(value: str, name: str) -> str:
     value = value.strip()
     if value.startswith("s3://") and not value.removeprefix("s3://").split("/")[0]:
@@ -142,7 +157,7 @@ class Setting:
 
 
 # The README's settings tables, in the order they appear, by section.
-README_SECTIONS = ("storage", "web", "proxy")
+README_SECTIONS = ("storage", "web", "proxy", "cluster")
 
 _2G = 2 * 1024**3
 _S3 = ("ENDPOINT_URL", "REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
@@ -413,6 +428,38 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds between attempts on a slowed account",
         _count,
         section="proxy",
+    ),
+    # Cluster mode (README "Running on several machines"): jobs on a message broker.
+    Setting(
+        "KHLANG_BROKER_URL",
+        "",
+        "the message broker (`amqp://USER:PASS@HOST:5672//`); set, it is cluster mode: web "
+        "servers only queue uploads and `khlang worker` processes ingest them",
+        section="cluster",
+        shown="none (jobs run in the process that received them)",
+    ),
+    Setting(
+        "KHLANG_QUEUE",
+        "khlang",
+        "the queue's name: installations (or test runs) sharing one broker keep apart by it",
+        section="cluster",
+    ),
+    Setting(
+        "KHLANG_SPOOL_DIR",
+        "",
+        "the folder every worker reads a job's received files from (a shared mount)",
+        section="cluster",
+        shown="`spool/` in the data directory",
+    ),
+    Setting(
+        "KHLANG_HOLD_AT",
+        "",
+        "for crash tests only, never on a serving installation: `STEP:PATTERN:SECONDS` makes "
+        "the process working on a file whose name matches wait at that step (`stored`, "
+        "`enqueue`)",
+        _hold_spec,
+        section="cluster",
+        shown="none",
     ),
 )
 

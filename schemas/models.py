@@ -150,6 +150,22 @@ class Batch(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class JobFile(Base):
+    """One file of a job run on a broker (cluster mode): one message each. Its row says
+    whether the file's outcome is recorded, in the same database as the outcome, so a
+    message delivered again after its worker died is neither counted nor stored twice, and
+    the job is over when no row is left queued."""
+
+    __tablename__ = "job_files"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # the Source to ingest: local_path (in the shared spool), names, display path
+    source: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done
+    results: Mapped[int] = mapped_column(Integer, default=0)  # outcomes (a bundle: several)
+    handled_by: Mapped[str | None] = mapped_column(String(255))
+
+
 class Document(Base):
     """One unique content (by sha256), however many times it arrived."""
 

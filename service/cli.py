@@ -15,7 +15,7 @@ import click
 
 from indexer.core import default_agent
 from schemas.labels import INGEST_STATUS_TH as STATUS_TH
-from service import cli_accounts, cli_inventory, cli_preservation
+from service import cli_accounts, cli_inventory, cli_preservation, cli_worker
 from service.cli_support import dump, fail, open_core
 
 
@@ -221,11 +221,14 @@ def show(ctx, document_id, as_json):
 
 @main.command()
 @click.option("--if-needed", is_flag=True, help="เฉพาะที่ขาดหรือล้าสมัย (only missing/stale)")
+@click.option("--queue", is_flag=True, help="ให้ worker ทำ (run it on a worker: cluster mode)")
 @click.pass_context
-def reindex(ctx, if_needed):
+def reindex(ctx, if_needed, queue):
     """สร้างดัชนีค้นหาใหม่จากฐานข้อมูล (rebuild the search index from the database)."""
     from indexer.ingest.indexing import reindex as run_reindex
 
+    if queue:
+        cli_worker.queue_maintenance("reindex", if_needed=if_needed)
     core = open_core(ctx)
     with click.progressbar(length=1, label="ทำดัชนี (indexing)", file=sys.stderr) as bar:
 
@@ -327,6 +330,7 @@ def _strip_marks(snippet: str) -> str:
 cli_inventory.register(main)
 cli_accounts.register(main)
 cli_preservation.register(main)
+cli_worker.register(main)
 
 
 def _set_data_dir(ctx: click.Context, _param, value: str | None) -> None:

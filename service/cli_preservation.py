@@ -10,6 +10,7 @@ import click
 
 from indexer.core import default_agent
 from schemas.labels import FIXITY_PROBLEM_TH
+from service import cli_worker
 from service.cli_support import dump, fail, open_core
 
 ORPHANS_EXPLAINED = (
@@ -88,13 +89,16 @@ def register(main: click.Group) -> None:
         "--max-duration",
         help="หยุดเมื่อครบเวลานี้ เช่น 30m (stop starting new checks after this long, e.g. 30m)",
     )
+    @click.option("--queue", is_flag=True, help="ให้ worker ทำ (run it on a worker: cluster mode)")
     @click.pass_context
-    def verify(ctx, as_json, max_objects, max_duration):
+    def verify(ctx, as_json, max_objects, max_duration, queue):
         """ตรวจความถูกต้องของไฟล์ต้นฉบับ (re-hash preserved objects, both copies with a
         replica, and repair a bad copy from the good one). Exit status 1 on any failure."""
         from indexer.preserve.fixity import verify as run_verify
 
         max_seconds = parse_duration(max_duration)
+        if queue:
+            cli_worker.queue_maintenance("verify", max_objects=max_objects, max_seconds=max_seconds)
         core = open_core(ctx)
         report = run_verify(
             core, agent=default_agent(), max_objects=max_objects, max_seconds=max_seconds

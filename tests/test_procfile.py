@@ -15,7 +15,7 @@ from schemas.models import Batch, Submission
 from service.auth import create_token
 from tests import live_server
 from tests.conftest import make_core
-from tests.test_demo import procfile_web_command
+from tests.test_demo import REPO, procfile_web_command
 from tests.waiting import wait_until
 
 MAX_REQUESTS = 4
@@ -89,3 +89,19 @@ def test_a_recycled_worker_finishes_its_upload_job_first(tmp_path):
     finally:
         live_server.stop(server)
         core.dispose()
+
+
+def procfile_command(process: str) -> str:
+    """The Procfile's command line for one process type ("web", "worker")."""
+    lines = (REPO / "Procfile").read_text().splitlines()
+    [line] = [line for line in lines if line.startswith(f"{process}:")]
+    return line.removeprefix(f"{process}:").strip()
+
+
+def test_the_procfile_runs_web_servers_and_cluster_workers():
+    """Cluster mode's worker runs `khlang worker` (tests/test_cluster_jobs.py starts one
+    from this very line); the web line is the one the test above runs."""
+    assert procfile_command("web") == procfile_web_command()
+    worker = procfile_command("worker")
+    assert worker.startswith("khlang worker --concurrency ")
+    assert "${WORKER_CONCURRENCY:-" in worker

@@ -1,6 +1,7 @@
 """Where an uploaded or dropped file goes, in the order it goes there:
 
     runner     the JobRunner seam: start a job of files, read its progress, resume it
+    broker_runner / broker_jobs   jobs on a message broker, run by `khlang worker`
     jobs       a job (a Batch row) that survives being killed: owner, resume, status
     sources    files and folders -> Sources; what each file's outcome is (FileResult)
     names      file names as staff's systems wrote them (cp874, cp437, NFC)

@@ -11,6 +11,8 @@ import os
 import time
 from contextlib import contextmanager
 
+from sqlalchemy import update
+
 from indexer.core import Khlang
 from indexer.ingest.sources import FileResult
 from schemas.models import Batch, utcnow
@@ -74,8 +76,12 @@ class BatchRecord:
 
     def add_to_total(self, count: int) -> None:
         """A bundle was opened: its members join the job's expected total."""
+        # One UPDATE, not read-then-write: on a broker, several workers open bundles of
+        # the same job at once.
         with self.core.transaction() as session:
-            session.get(Batch, self.id).total += count
+            session.execute(
+                update(Batch).where(Batch.id == self.id).values(total=Batch.total + count)
+            )
 
     def finish(
         self,

@@ -126,12 +126,20 @@ def _interrupted(core: Khlang, **where) -> list[Batch]:
 # --- running a job (new or resumed) ---------------------------------------------------
 
 
-def completed_keys(core: Khlang, batch_id: int) -> dict[tuple, FileResult]:
-    """What an interrupted batch already recorded, by (source path, path in bundle)."""
+def completed_keys(
+    core: Khlang, batch_id: int, source_path: str | None = None, *, retry_refused: bool = True
+) -> dict[tuple, FileResult]:
+    """What an interrupted batch already recorded, by (source path, path in bundle); only
+    of ``source_path`` when given. A refusal before anything was stored is left out, to be
+    tried again, unless ``retry_refused`` is False (a message delivered again on a broker
+    repeats one attempt: its outcome stands)."""
     done: dict[tuple, FileResult] = {}
+    where = [Submission.batch_id == batch_id]
+    if source_path is not None:
+        where.append(Submission.source_path == source_path)
     with core.sessions() as session:
-        for s in session.scalars(select(Submission).where(Submission.batch_id == batch_id)):
-            if s.status == "rejected" and s.sha256 is None:
+        for s in session.scalars(select(Submission).where(*where)):
+            if retry_refused and s.status == "rejected" and s.sha256 is None:
                 continue  # nothing was stored: try again
             shown = s.source_path or s.original_name
             if s.bundle_path:
@@ -314,11 +322,12 @@ def resume_interrupted_uploads(core: Khlang) -> list[int]:
         for batch in _interrupted(core)
         if "paths" in (batch.detail or {}) and resume_upload_job(core, batch.id)
     ]
-    _remove_stale_upload_folders(core)
+    remove_stale_upload_folders(core)
     return resumed
 
 
-def _remove_stale_upload_folders(core: Khlang) -> None:
+def remove_stale_upload_folders(core: Khlang) -> None:
+    """Upload folders no running job needs, an hour old (whichever runner ran them)."""
     uploads = core.settings.tmp_dir / "uploads"
     if not uploads.is_dir():
         return
@@ -338,6 +347,11 @@ def job_status(core: Khlang, batch_id: int) -> dict | None:
     status is what a waiting user does."""
     if _resumable_upload(core, batch_id):
         resume_upload_job(core, batch_id)
+    return read_status(core, batch_id)
+
+
+def read_status(core: Khlang, batch_id: int) -> dict | None:
+    """``job_status`` without resuming anything (a broker's jobs are resumed by workers)."""
     with core.sessions() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:

@@ -14,7 +14,7 @@ classified, stored and recorded one at a time, so one bad file never stops the b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from indexer.core import Khlang
 from indexer.ingest import events
@@ -111,14 +111,7 @@ class Ingestor:
                 bundle_mime_or_none(i) if isinstance(i, Source) else None for i in items
             ]
             self._start_workers(items, bundle_mimes)
-            for item in expand_sources(self, items, bundle_mimes):
-                if isinstance(item, Processed):
-                    result = item.result
-                elif isinstance(item, FileResult):
-                    self._record_rejection(item)
-                    result = item
-                else:
-                    result = self.ingest_one(item)
+            for result in self.outcomes(items, bundle_mimes):
                 results.append(result)
                 self.index.flush_when_due()
                 self.batch.count_done(len(results))
@@ -130,6 +123,18 @@ class Ingestor:
                 self.prefetcher = None
             self.suggester.suggest_passed_over(self.index.queue)
             self.index.close()
+
+    def outcomes(self, items: list, bundle_mimes: list[str | None]) -> Iterator[FileResult]:
+        """Each file's outcome in turn (a bundle's, then its members'), recorded: the
+        batch's loop here, and one file of a job on a broker (indexer.ingest.broker_jobs)."""
+        for item in expand_sources(self, items, bundle_mimes):
+            if isinstance(item, Processed):
+                yield item.result
+            elif isinstance(item, FileResult):
+                self._record_rejection(item)
+                yield item
+            else:
+                yield self.ingest_one(item)
 
     def _start_workers(self, items: list, bundle_mimes: list[str | None]) -> None:
         """Worker processes for a large batch: plain files received and prepared ahead (not

@@ -11,9 +11,9 @@ go through ``job_runner(core)`` and these four methods only:
 Today's runner, ``LocalJobRunner``, runs a job inside the process that received it (a
 thread for an upload; worker processes prepare the files of a large CLI batch) and resumes
 a job whose process is gone from what it recorded (``indexer.ingest.jobs``). A runner that
-hands jobs to a broker (issue 19) implements the same methods, joins ``RUNNERS`` and is
-chosen in ``job_runner``; tests/test_job_runner.py runs against every runner in
-``RUNNERS``.
+hands jobs to a broker (``broker_runner.BrokerJobRunner``, cluster mode) implements the
+same methods, joins ``RUNNERS`` and is chosen in ``job_runner`` when ``KHLANG_BROKER_URL``
+is set; tests/test_job_runner.py runs against every runner in ``RUNNERS``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Protocol
 from indexer.core import Khlang
 from indexer.ingest import jobs
 from indexer.ingest.sources import FileResult
+from schemas.config import setting
 
 
 class JobRunner(Protocol):
@@ -112,10 +113,23 @@ class LocalJobRunner:
         return jobs.resume_interrupted_uploads(self.core)
 
 
+def broker_runner(core: Khlang) -> JobRunner:
+    """Jobs on a message broker, run by `khlang worker` (cluster mode; broker_runner)."""
+    from indexer.ingest.broker_runner import BrokerJobRunner  # Celery only when used
+
+    return BrokerJobRunner(core)
+
+
 # Every runner there is, by name: the interface tests run against each.
-RUNNERS: dict[str, Callable[[Khlang], JobRunner]] = {"local": LocalJobRunner}
+RUNNERS: dict[str, Callable[[Khlang], JobRunner]] = {
+    "local": LocalJobRunner,
+    "broker": broker_runner,
+}
 
 
 def job_runner(core: Khlang) -> JobRunner:
-    """The runner this installation's jobs go through (one today: the local one)."""
+    """The runner this installation's jobs go through: on the broker when
+    ``KHLANG_BROKER_URL`` is set (cluster mode), else in this process (the default)."""
+    if setting("KHLANG_BROKER_URL").strip():
+        return broker_runner(core)
     return LocalJobRunner(core)

@@ -41,6 +41,7 @@ from indexer.preserve.replication import record_replication
 from indexer.records import provenance as ev
 from indexer.records.documents import letter_key
 from indexer.runtime.diskspace import NO_SPACE, is_no_space
+from indexer.runtime.holds import hold_at
 from schemas.models import Document, InventoryItem, Submission
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ class FileIngest:
                 self.check_not_stored()
                 self.prepare()
                 self.store()
+                hold_at("stored", self.name)  # KHLANG_HOLD_AT: crash tests only
                 self.record()
                 self.replicate()
                 self.suggest_links()

@@ -1,11 +1,13 @@
 """Process plumbing shared by every job: file locks between the processes of one data
-directory, disk-full detection, and worker processes that die with their job.
+directory, disk-full detection, worker processes that die with their job, and the
+documented hold point crash tests kill a process at (``holds``).
 
 Imports only the standard library and ``schemas`` (so, unlike the other subpackages, its
 names are imported here directly: nothing in it can import back).
 """
 
 from indexer.runtime.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
+from indexer.runtime.holds import hold_at
 from indexer.runtime.locks import file_lock
 from indexer.runtime.workers import (
     memory_limit,
@@ -18,6 +20,7 @@ __all__ = [
     "NOT_YET_SEARCHABLE",
     "NO_SPACE",
     "file_lock",
+    "hold_at",
     "is_no_space",
     "memory_limit",
     "start_worker",
