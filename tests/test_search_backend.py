@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from indexer.search.backend import (
@@ -26,6 +28,7 @@ from indexer.search.backend import (
     search_backend,
 )
 from indexer.search.errors import IndexDamaged
+from indexer.search.pg_store import conninfo
 from schemas.config import ConfigError, Settings
 
 
@@ -102,19 +105,57 @@ def _damage_whoosh(settings: Settings) -> None:
     side.write_bytes(b"\x00garbage" * (side.stat().st_size // 8))
 
 
-DAMAGE = {"whoosh": _damage_whoosh}
+def _damage_postgres(settings: Settings) -> None:
+    # rows lost behind the backend's back (a partial restore): its counts disagree
+    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as con:
+        con.execute(
+            "DELETE FROM khlang_search.documents WHERE doc_id IN (SELECT doc_id FROM khlang_search.documents"
+            " ORDER BY doc_id LIMIT 2)"
+        )
 
 
-def settings_for(name: str, where: Path) -> Settings:
-    return Settings(
-        data_dir=where, database_url=f"sqlite:///{where / 'k.sqlite3'}", search_backend=name
-    )
+DAMAGE = {"whoosh": _damage_whoosh, "postgres": _damage_postgres}
+
+PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL", "")
+_pg_ready: set[str] = set()
+
+
+def _postgres_url(role: str) -> str:
+    """A database of its own beside the test database (``<name>_<role>``: the shared
+    read-only backend and the writing tests must not empty each other's tables), migrated
+    once per session, its search tables emptied."""
+    if not PG_URL.startswith("postgresql"):
+        pytest.skip("the postgres backend needs KHLANG_TEST_DATABASE_URL (PostgreSQL)")
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from schemas.migrate import upgrade
+
+    main = make_url(PG_URL)
+    url = main.set(database=f"{main.database}_{role}").render_as_string(False)
+    if url not in _pg_ready:
+        with psycopg.connect(conninfo(PG_URL), autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{main.database}_{role}" WITH (FORCE)')
+            con.execute(f'CREATE DATABASE "{main.database}_{role}"')
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        _pg_ready.add(url)
+    with psycopg.connect(conninfo(url), autocommit=True) as con:
+        con.execute("TRUNCATE khlang_search.generations CASCADE")
+    return url
+
+
+def settings_for(name: str, where: Path, role: str = "rw") -> Settings:
+    url = _postgres_url(role) if name == "postgres" else f"sqlite:///{where / 'k.sqlite3'}"
+    return Settings(data_dir=where, database_url=url, search_backend=name)
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
 def backend(request, tmp_path_factory) -> SearchBackend:
     """A backend holding DOCS, shared by the tests that only read."""
-    opened = search_backend(settings_for(request.param, tmp_path_factory.mktemp("backend")))
+    where = tmp_path_factory.mktemp("backend")
+    opened = search_backend(settings_for(request.param, where, "ro"))
     opened.index(DOCS)
     yield opened
     opened.close()
@@ -318,6 +359,19 @@ def test_an_unknown_backend_is_a_clear_error_in_thai_and_english(tmp_path):
     message = str(refused.value)
     assert "KHLANG_SEARCH_BACKEND" in message and "ไม่มีระบบค้นหานี้" in message
     assert "no such search backend" in message and "whoosh" in message
+
+
+def test_the_postgres_backend_refuses_another_database_in_thai_and_english(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        search_backend(
+            Settings(
+                data_dir=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'k.sqlite3'}",
+                search_backend="postgres",
+            )
+        )
+    message = str(refused.value)
+    assert "PostgreSQL เท่านั้น" in message and "needs a PostgreSQL database" in message
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch, tmp_path):
