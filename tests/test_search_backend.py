@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import psycopg
@@ -30,6 +29,7 @@ from indexer.search.backend import (
 from indexer.search.errors import IndexDamaged
 from indexer.search.pg_store import conninfo
 from schemas.config import ConfigError, Settings
+from tests.search_databases import search_settings
 
 
 def doc(doc_id: int, title: str, text: str, **kw) -> dict:
@@ -116,39 +116,9 @@ def _damage_postgres(settings: Settings) -> None:
 
 DAMAGE = {"whoosh": _damage_whoosh, "postgres": _damage_postgres}
 
-PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL", "")
-_pg_ready: set[str] = set()
-
-
-def _postgres_url(role: str) -> str:
-    """A database of its own beside the test database (``<name>_<role>``: the shared
-    read-only backend and the writing tests must not empty each other's tables), migrated
-    once per session, its search tables emptied."""
-    if not PG_URL.startswith("postgresql"):
-        pytest.skip("the postgres backend needs KHLANG_TEST_DATABASE_URL (PostgreSQL)")
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    from schemas.migrate import upgrade
-
-    main = make_url(PG_URL)
-    url = main.set(database=f"{main.database}_{role}").render_as_string(False)
-    if url not in _pg_ready:
-        with psycopg.connect(conninfo(PG_URL), autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{main.database}_{role}" WITH (FORCE)')
-            con.execute(f'CREATE DATABASE "{main.database}_{role}"')
-        engine = create_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        _pg_ready.add(url)
-    with psycopg.connect(conninfo(url), autocommit=True) as con:
-        con.execute("TRUNCATE khlang_search.generations CASCADE")
-    return url
-
 
 def settings_for(name: str, where: Path, role: str = "rw") -> Settings:
-    url = _postgres_url(role) if name == "postgres" else f"sqlite:///{where / 'k.sqlite3'}"
-    return Settings(data_dir=where, database_url=url, search_backend=name)
+    return search_settings(name, where, role)
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
