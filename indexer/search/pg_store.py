@@ -2,10 +2,12 @@
 documents with its term statistics, and the reads searching is made of.
 
 Tables: ``schemas/migrations/versions/0008_postgres_search.py``. Every row belongs to a
-generation; one is ``live`` (what searches read), at most one more is ``staging`` (a rebuild
-in progress). Writers of a generation take its row's lock first, so the statistics they
-update (document counts, summed lengths, each word's document frequencies) stay exact and
-concurrent writers cannot deadlock on the terms.
+generation; one is ``live`` (what searches read), at most one more is ``staging`` (a
+rebuild in progress); a ``retired`` one was replaced and is being deleted. Writers of a
+generation take its row's lock first, so the statistics they update (document counts,
+summed lengths, each word's document frequencies) stay exact and concurrent writers
+cannot deadlock on the terms; a writer finding its generation retired meanwhile is told
+(:class:`GenerationGone`) and writes to the new live one.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ def conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
+class GenerationGone(LookupError):
+    """The generation written to was replaced by a rebuild (or removed)."""
+
+
 class Store:
     """Connections (one a thread, autocommit: reads take no long transactions) and SQL."""
 
@@ -117,13 +123,20 @@ class Store:
             )[0]
 
     def go_live(self, gen: int) -> None:
-        """The staged generation replaces the live one, in one transaction (searches see
-        one or the other); the old one's rows are deleted with it."""
-        with self.conn().transaction():
-            c = self.conn()
+        """The staged generation replaces the live one, in one short transaction (searches
+        see one or the other); the old one's rows are deleted after it."""
+        c = self.conn()
+        with c.transaction():
             c.execute("LOCK TABLE khlang_search.generations IN EXCLUSIVE MODE")
-            c.execute("DELETE FROM khlang_search.generations WHERE state = 'live'")
+            c.execute("UPDATE khlang_search.generations SET state = 'retired' WHERE state = 'live'")
             c.execute("UPDATE khlang_search.generations SET state = 'live' WHERE gen = %s", (gen,))
+        self.drop_retired()
+
+    def drop_retired(self) -> None:
+        """Delete replaced generations (their rows go with them); also what a swap
+        interrupted before this leaves."""
+        with self.conn().transaction():
+            self.conn().execute("DELETE FROM khlang_search.generations WHERE state = 'retired'")
 
     # --- writing -----------------------------------------------------------------------
 
@@ -175,11 +188,11 @@ class Store:
     def _lock_generation(self, gen: int) -> tuple:
         got = self.one(
             "SELECT docs, len_title, len_meta, len_text FROM khlang_search.generations"
-            " WHERE gen = %s FOR UPDATE",
+            " WHERE gen = %s AND state <> 'retired' FOR UPDATE",
             (gen,),
         )
         if got is None:
-            raise LookupError(f"search generation {gen} is gone (replaced by a rebuild)")
+            raise GenerationGone(f"search generation {gen} is gone (replaced by a rebuild)")
         return got
 
     def _add_terms(self, gen: int, df: Counter, sign: int) -> None:
@@ -243,6 +256,14 @@ class Store:
         got = self.one(
             f"SELECT array_agg(doc_id) FROM khlang_search.documents WHERE gen = %s AND ({condition})",
             (gen, *params),
+        )[0]
+        return set(got or ())
+
+    def term_docs(self, gen: int, term: str) -> set[int]:
+        """The documents having ``term`` as a word in any word field."""
+        got = self.one(
+            "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s",
+            (gen, term),
         )[0]
         return set(got or ())
 

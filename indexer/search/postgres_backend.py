@@ -37,7 +37,7 @@ from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
 from .pg_rows import FIELDS, document_rows
 from .pg_search import Searcher, State, facet_counts
-from .pg_store import Store
+from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
 from .schema import schema_version
 from .searching import _MODE_ALIASES, MATCH_MODES
@@ -127,10 +127,20 @@ class PostgresBackend(SearchBackend):
         return live[0]
 
     def index(self, documents: Iterable[dict]) -> int:
-        return self._write(self._live_gen(), documents)
+        n = 0
+        for batch in _batches(documents):
+            try:
+                n += self._write(self._live_gen(), batch)
+            except GenerationGone:  # a rebuild went live meanwhile: write to it
+                n += self._write(self._live_gen(), batch)
+        return n
 
     def delete(self, document_ids: Iterable[int]) -> None:
-        self.store.delete(self._live_gen(), [int(i) for i in document_ids])
+        ids = [int(i) for i in document_ids]
+        try:
+            self.store.delete(self._live_gen(), ids)
+        except GenerationGone:
+            self.store.delete(self._live_gen(), ids)
 
     def stage(
         self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None

@@ -10,7 +10,7 @@ archive's tables, which the models describe), per index generation (a new analyz
 builds a generation beside the live one, then swaps):
 
 * ``generations``: one row a generation: its analyzer version, state (staging,
-  live), document count and summed field lengths (BM25's N and average lengths);
+  live, retired: replaced, its rows being deleted), document count and summed field lengths (BM25's N and average lengths);
 * ``documents``: one row a document: facet and stored fields, the word ``tsvector``
   (configuration-free: built from the analyzer's words, weighted A title, B metadata,
   C text; GIN), the TCC-encoded text moved out of the Private Use Area (``pg_trgm`` GIN,
@@ -40,7 +40,7 @@ CREATE SCHEMA khlang_search;
 CREATE TABLE khlang_search.generations (
     gen serial PRIMARY KEY,
     version text NOT NULL,
-    state text NOT NULL CHECK (state IN ('staging', 'live')),
+    state text NOT NULL CHECK (state IN ('staging', 'live', 'retired')),
     docs bigint NOT NULL DEFAULT 0,
     len_title bigint NOT NULL DEFAULT 0,
     len_meta bigint NOT NULL DEFAULT 0,
