@@ -56,18 +56,41 @@ def _timed_steps(totals: dict[str, float]):
     wrap(pg_search.Searcher, "hits", "hits")
 
 
-def bench_postgres(docs: list[dict], mix: dict[str, list[str]], url: str, workdir: Path) -> dict:
+def _reusable(url: str, n: int) -> bool:
+    """Whether the database already holds a live generation of ``n`` documents."""
+    import psycopg
+
+    from indexer.search.pg_store import conninfo
+
+    try:
+        with psycopg.connect(conninfo(url)) as con:
+            got = con.execute(
+                "SELECT docs FROM khlang_search.generations WHERE state = 'live'"
+            ).fetchone()
+    except psycopg.Error:
+        return False
+    return got is not None and got[0] == n
+
+
+def bench_postgres(
+    docs: list[dict], mix: dict[str, list[str]], url: str, workdir: Path, reuse: bool = False
+) -> dict:
+    """``reuse``: keep the rows already in the database when it holds ``len(docs)``
+    documents (search figures only; the build rate is then not measured)."""
     from indexer.search.backend import search_backend
     from schemas.config import Settings
 
-    _fresh_database(url)
+    reused = reuse and _reusable(url, len(docs))
+    if not reused:
+        _fresh_database(url)
     backend = search_backend(
         Settings(data_dir=workdir, database_url=url, search_backend="postgres")
     )
     chars = sum(len(d["text"]) for d in docs)
     t0 = time.perf_counter()
-    backend.rebuild(iter(docs))
-    build = time.perf_counter() - t0
+    if not reused:
+        backend.rebuild(iter(docs))
+    build = time.perf_counter() - t0 if not reused else float("nan")
     store = backend.store
     store.conn().execute("VACUUM ANALYZE khlang_search.documents")
     store.conn().execute("VACUUM ANALYZE khlang_search.postings")

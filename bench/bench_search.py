@@ -267,6 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         "(default $KHLANG_BENCH_DATABASE_URL)",
     )
     ap.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep the postgres rows when the database already holds --docs documents "
+        "(search figures only)",
+    )
+    ap.add_argument(
         "--profile", type=Path, default=None, help="write cProfile stats of the searches here"
     )
     args = ap.parse_args(argv)
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.backend == "postgres":
             from bench.bench_pg_search import bench_postgres
 
-            p = bench_postgres(docs, mix, args.database_url, work)
+            p = bench_postgres(docs, mix, args.database_url, work, args.reuse_database)
     for name, r in (("khlang/whoosh", k), ("sqlite fts5 trigram", f), ("khlang/postgres", p)):
         if r is None:
             continue
