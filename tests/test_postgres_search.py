@@ -110,3 +110,17 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     bounded = [(h.document_id, h.score) for h in backend.search("ราคาข้าว", limit=5).hits]
     assert bounded == every
     assert seen and max(seen) < len(texts)  # fewer documents scored than matched
+
+
+def test_a_writer_waiting_too_long_for_another_is_told_busy(pg, monkeypatch):
+    from indexer.search import pg_store
+    from indexer.search.errors import IndexBusy
+
+    backend, settings = pg
+    backend.index(DOCS[:1])
+    monkeypatch.setattr(pg_store, "LOCK_TIMEOUT_MS", 200)
+    with psycopg.connect(conninfo(settings.database_url)) as other:  # holds the lock
+        other.execute("SELECT 1 FROM khlang_search.generations WHERE state = 'live' FOR UPDATE")
+        with pytest.raises(IndexBusy):
+            backend.index(DOCS[1:2])
+    assert backend.index(DOCS[1:2]) == 1 and backend.ids() == {1, 2}

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import psycopg
 from sqlalchemy.engine import make_url
 
+from .errors import IndexBusy
 from .pg_rows import FIELDS, DocumentRows
 
 DOC_COLUMNS = [
@@ -64,6 +65,9 @@ STORED = "doc_id, title, filename, kind, category, fiscal_year, date, received, 
 def conninfo(database_url: str) -> str:
     """A SQLAlchemy URL (postgresql+psycopg://...) as libpq's."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+LOCK_TIMEOUT_MS = 60_000  # as the Whoosh backend's writer lock: then IndexBusy
 
 
 class GenerationGone(LookupError):
@@ -186,14 +190,24 @@ class Store:
             self._forget(gen, ids)
 
     def _lock_generation(self, gen: int) -> tuple:
-        got = self.one(
+        self.conn().execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        try:
+            got = self._generation_row(gen)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise IndexBusy(
+                f"search generation {gen} stayed locked by another writer for"
+                f" {LOCK_TIMEOUT_MS // 1000} s"
+            ) from exc
+        if got is None:
+            raise GenerationGone(f"search generation {gen} is gone (replaced by a rebuild)")
+        return got
+
+    def _generation_row(self, gen: int) -> tuple | None:
+        return self.one(
             "SELECT docs, len_title, len_meta, len_text FROM khlang_search.generations"
             " WHERE gen = %s AND state <> 'retired' FOR UPDATE",
             (gen,),
         )
-        if got is None:
-            raise GenerationGone(f"search generation {gen} is gone (replaced by a rebuild)")
-        return got
 
     def _add_terms(self, gen: int, df: Counter, sign: int) -> None:
         terms = sorted(t for t in df if isinstance(t, str))  # one order: no deadlock
