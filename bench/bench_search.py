@@ -1,6 +1,10 @@
-"""Search benchmark on the thaigov news texts: Khlang's Whoosh index vs SQLite FTS5 trigram.
+"""Search benchmark on the thaigov news texts: Khlang's Whoosh index vs SQLite FTS5 trigram,
+and with ``--backend postgres`` the postgres search backend beside them (same documents,
+same queries; see :mod:`bench.bench_pg_search`).
 
     .venv/bin/python -m bench.bench_search --docs 2000
+    .venv/bin/python -m bench.bench_search --docs 10000 --backend postgres \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/khlang_search_bench
 
 Streams ../shared/corpus/thaigov-2020-2022.tar.xz (no extraction), replicating the texts
 (with distinct ids) when --docs exceeds the archive. Prints build rate, index size, peak RSS
@@ -251,9 +255,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--skip-fts5", action="store_true", help="skip the FTS5 comparison")
     ap.add_argument(
+        "--backend",
+        choices=("whoosh", "postgres"),
+        default="whoosh",
+        help="postgres: also run the postgres search backend, beside the Whoosh one",
+    )
+    ap.add_argument(
+        "--database-url",
+        default=os.environ.get("KHLANG_BENCH_DATABASE_URL", ""),
+        help="for --backend postgres: a database the bench DROPS and makes afresh "
+        "(default $KHLANG_BENCH_DATABASE_URL)",
+    )
+    ap.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep the postgres rows when the database already holds --docs documents "
+        "(search figures only)",
+    )
+    ap.add_argument(
         "--profile", type=Path, default=None, help="write cProfile stats of the searches here"
     )
     args = ap.parse_args(argv)
+    if args.backend == "postgres" and not args.database_url.startswith("postgresql"):
+        ap.error("--backend postgres needs --database-url postgresql+psycopg://.../<bench db>")
 
     texts = read_texts(min(args.docs, 27305))
     docs = list(make_docs(texts, args.docs))
@@ -267,7 +291,12 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         k = bench_khlang(docs, mix, work, args.index_dir, args.profile)
         f = None if args.skip_fts5 else bench_fts5(docs, mix, work)
-    for name, r in (("khlang/whoosh", k), ("sqlite fts5 trigram", f)):
+        p = None
+        if args.backend == "postgres":
+            from bench.bench_pg_search import bench_postgres
+
+            p = bench_postgres(docs, mix, args.database_url, work, args.reuse_database)
+    for name, r in (("khlang/whoosh", k), ("sqlite fts5 trigram", f), ("khlang/postgres", p)):
         if r is None:
             continue
         print(
@@ -285,6 +314,16 @@ def main(argv: list[str] | None = None) -> None:
                 f"  {kind:12} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  "
                 f"p99 {pct(lat, 99):7.1f} ms  mean {statistics.fmean(lat):7.1f} ms"
             )
+        if "steps" in r:
+            print("  tables: " + ", ".join(f"{t} {mb:.1f} MB" for t, mb in r["tables_mb"].items()))
+            print("  mean ms a query by step (the rest: parsing, statistics, did-you-mean):")
+            for kind, steps in r["steps"].items():
+                rest = statistics.fmean(r["latency"][kind]) - sum(steps.values())
+                print(
+                    f"  {kind:12} "
+                    + "  ".join(f"{s} {v:6.1f}" for s, v in steps.items())
+                    + f"  rest {rest:6.1f}"
+                )
     all_k = [x for v in k["latency"].values() for x in v]
     p95 = pct(all_k, 95)
     sub_k = pct(k["latency"]["substring"], 50)
@@ -301,6 +340,17 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  substring p50 <= fts5 trigram p50: {sub_k:.1f} vs {sub_f:.1f} ms -> {'met' if sub_k <= sub_f else 'NOT met'}"
     )
+    if p is not None:
+        all_p = [x for v in p["latency"].values() for x in v]
+        sub_p = pct(p["latency"]["substring"], 95)
+        print(
+            f"  postgres mix p95 < 200 ms (issue: at 100k docs; here {len(docs)}):"
+            f" {pct(all_p, 95):.1f} ms -> {'met' if pct(all_p, 95) < 200 else 'NOT met'}"
+        )
+        print(
+            f"  postgres substring p95 < 500 ms (issue: at 100k docs; here {len(docs)}):"
+            f" {sub_p:.1f} ms -> {'met' if sub_p < 500 else 'NOT met'}"
+        )
     if math.isnan(k["chars_per_s"]):  # the index was reused: nothing was built
         print("  build >= 500k chars/s: not measured (the index in --index-dir was reused)")
     else:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from indexer.search.backend import (
@@ -26,7 +27,9 @@ from indexer.search.backend import (
     search_backend,
 )
 from indexer.search.errors import IndexDamaged
+from indexer.search.pg_store import conninfo
 from schemas.config import ConfigError, Settings
+from tests.search_databases import search_settings
 
 
 def doc(doc_id: int, title: str, text: str, **kw) -> dict:
@@ -102,19 +105,27 @@ def _damage_whoosh(settings: Settings) -> None:
     side.write_bytes(b"\x00garbage" * (side.stat().st_size // 8))
 
 
-DAMAGE = {"whoosh": _damage_whoosh}
+def _damage_postgres(settings: Settings) -> None:
+    # rows lost behind the backend's back (a partial restore): its counts disagree
+    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as con:
+        con.execute(
+            "DELETE FROM khlang_search.documents WHERE doc_id IN (SELECT doc_id FROM khlang_search.documents"
+            " ORDER BY doc_id LIMIT 2)"
+        )
 
 
-def settings_for(name: str, where: Path) -> Settings:
-    return Settings(
-        data_dir=where, database_url=f"sqlite:///{where / 'k.sqlite3'}", search_backend=name
-    )
+DAMAGE = {"whoosh": _damage_whoosh, "postgres": _damage_postgres}
+
+
+def settings_for(name: str, where: Path, role: str = "rw") -> Settings:
+    return search_settings(name, where, role)
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
 def backend(request, tmp_path_factory) -> SearchBackend:
     """A backend holding DOCS, shared by the tests that only read."""
-    opened = search_backend(settings_for(request.param, tmp_path_factory.mktemp("backend")))
+    where = tmp_path_factory.mktemp("backend")
+    opened = search_backend(settings_for(request.param, where, "ro"))
     opened.index(DOCS)
     yield opened
     opened.close()
@@ -318,6 +329,19 @@ def test_an_unknown_backend_is_a_clear_error_in_thai_and_english(tmp_path):
     message = str(refused.value)
     assert "KHLANG_SEARCH_BACKEND" in message and "ไม่มีระบบค้นหานี้" in message
     assert "no such search backend" in message and "whoosh" in message
+
+
+def test_the_postgres_backend_refuses_another_database_in_thai_and_english(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        search_backend(
+            Settings(
+                data_dir=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'k.sqlite3'}",
+                search_backend="postgres",
+            )
+        )
+    message = str(refused.value)
+    assert "PostgreSQL เท่านั้น" in message and "needs a PostgreSQL database" in message
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch, tmp_path):

@@ -2,7 +2,11 @@
 XQuAD-th) in every search mode a user can reach, beside a plain BM25 over newmm words.
 
 Every question of both sets (739 and 1,190): ``KHLANG_QA_ALL=1 python -m pytest -s
-tests/test_search_relevance.py -k qa``."""
+tests/test_search_relevance.py -k qa``.
+
+Everything goes through the search seam, on every backend in ``BACKENDS`` (the postgres
+one where KHLANG_TEST_DATABASE_URL is PostgreSQL); the QA sets, a minute each, run on
+the Whoosh backend, and on the others with ``KHLANG_QA_BACKENDS=postgres`` (comma-separated)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.search.index import SearchIndex
+from indexer.search.backend import BACKENDS, search_backend
+from tests.search_databases import search_settings
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -46,15 +51,35 @@ def _doc(n: int, key: str, spec: dict) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def rel_index(tmp_path_factory):
+class _Answers:
+    """A backend answering as the API does (JSON dicts), which the checks below read."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def search(self, query: str, **kw) -> dict:
+        return self.backend.search(query, **kw).as_dict()
+
+    def similar(self, text: str, limit: int = 10) -> list[dict]:
+        return [hit.as_dict() for hit in self.backend.similar(text, limit=limit)]
+
+
+def _open(name: str, where: Path, role: str, documents) -> _Answers:
+    backend = search_backend(search_settings(name, where, role))
+    backend.index(documents)
+    return _Answers(backend)
+
+
+@pytest.fixture(scope="module", params=sorted(BACKENDS))
+def rel_index(request, tmp_path_factory):
     specs = json.loads((REL / "documents.json").read_text("utf-8"))
     if not all((SHARED / s["path"]).exists() for s in specs.values()):
         pytest.skip("../shared corpus not present")
     keys = list(specs)
-    ix = SearchIndex(tmp_path_factory.mktemp("rel") / "ix").open_or_create()
-    ix.add_documents(_doc(i + 1, k, specs[k]) for i, k in enumerate(keys))
-    return ix, {i + 1: k for i, k in enumerate(keys)}
+    where = tmp_path_factory.mktemp("rel")
+    ix = _open(request.param, where, "rel", (_doc(i + 1, k, specs[k]) for i, k in enumerate(keys)))
+    yield ix, {i + 1: k for i, k in enumerate(keys)}
+    ix.backend.close()
 
 
 def test_relevance_set(rel_index):
@@ -163,13 +188,19 @@ def _plain_bm25(passages: list[str]):
 QA_SAMPLE = 300
 
 
+QA_BACKENDS = {"whoosh"} | set(filter(None, os.environ.get("KHLANG_QA_BACKENDS", "").split(",")))
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
 @pytest.mark.parametrize("name", QA_SETS)
-def test_qa_retrieval(tmp_path, name):
+def test_qa_retrieval(tmp_path, name, backend):
     """Index each QA set's unique passages, ask every question in each reachable mode and
     measure recall@10 (the question's passage among the first ten) and MRR."""
     path, load = QA_SETS[name]
     if not path.exists():
         pytest.skip("../shared/corpus/qa not present")
+    if backend not in QA_BACKENDS:
+        pytest.skip(f"a minute a set: KHLANG_QA_BACKENDS={backend} asks it of this backend")
     questions = load()
     every = questions
     if not os.environ.get("KHLANG_QA_ALL"):
@@ -187,8 +218,7 @@ def test_qa_retrieval(tmp_path, name):
                     "publication": "published",
                 }
             )
-    ix = SearchIndex(tmp_path / name).open_or_create()
-    ix.add_documents(docs)
+    ix = _open(backend, tmp_path, "qa", docs)
     baseline = _plain_bm25([d["text"] for d in docs])
     asks = {mode: lambda q, ask=ask: ask(ix, q) for mode, ask in QA_MODES.items()}
     asks[BASELINE] = baseline
@@ -203,7 +233,8 @@ def test_qa_retrieval(tmp_path, name):
                 found += 1
                 reciprocal += 1.0 / (got.index(want) + 1)
         figures[mode] = (found / len(questions), reciprocal / len(questions))
-    print(f"\nQA {name}: {len(questions)} questions on {len(docs)} passages")
+    ix.backend.close()
+    print(f"\nQA {name} ({backend}): {len(questions)} questions on {len(docs)} passages")
     for mode, (recall, mrr) in figures.items():
         print(f"  {mode:10} recall@10={recall:.3f} MRR@10={mrr:.3f}")
     for mode, (recall, mrr) in figures.items():

@@ -30,6 +30,7 @@ from schemas.config import ConfigError, Settings
 # name -> "module:class"; imported on demand, so choosing one never loads another's library
 BACKENDS = {
     "whoosh": "indexer.search.whoosh_backend:WhooshBackend",
+    "postgres": "indexer.search.postgres_backend:PostgresBackend",
 }
 
 # The tiers a search hit comes from (indexer.search.tiers.TIERS), None for a search

@@ -1,0 +1,452 @@
+"""Searching the ``postgres`` backend's rows: the same query language, tiers and BM25F as
+the Whoosh backend (:mod:`indexer.search.searching`, :mod:`indexer.search.tiers`), with sets
+of document ids where that one has NumPy masks.
+
+PostgreSQL finds documents (GIN on the word ``tsvector``, ``pg_trgm`` GIN on the encoded
+text, GIN on the short grams; filters on columns) and returns their ids as one array;
+ranking then scores a *bounded* candidate set, never every match:
+
+* a tier of at most :data:`EXACT_LIMIT` documents is scored whole;
+* a larger one is cut to the union of each query word's best :data:`TOP_K` documents by
+  their stored impact (the ``khlang_search.postings_impact`` index: an index range, no sort) plus,
+  for the rarest word, every document (which a document with all the words must have):
+  when fewer than a page remain, the whole tier is scored.
+
+Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
+idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
+``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from schemas.search_index import FACET_FIELDS, MULTI_FIELDS, WORD_FIELDS
+
+from . import tiers
+from .analysis import normalize, word_texts
+from .pg_rows import FIELDS, _lexeme, bm25_tf, encode_chunk
+from .pg_store import Store
+from .query import PARTIAL_FIELDS, WORD_BOOST, parse
+from .searching import SUBSTRING_SCORE
+from .similar import key_terms
+from .snippet import make_snippet
+from .spelling import Speller
+
+EXACT_LIMIT = 2000  # a tier this small is scored whole
+TOP_K = 500  # else each word's best documents by impact, at least this many
+
+
+@dataclass
+class Chunk:
+    """A query chunk: its words and its encoded form (never-miss substring)."""
+
+    text: str
+    words: list[str]
+    encoded: str
+
+    def substring(self) -> tuple[str, list]:
+        if len(self.encoded) >= 3:
+            like = self.encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return "units LIKE %s", [f"%{like}%"]
+        return "grams @> ARRAY[%s]::text[]", [self.encoded]
+
+
+def chunk(text: str, dictionary: str) -> Chunk | None:
+    norm = normalize(text)
+    words = word_texts(norm, dictionary)
+    encoded = encode_chunk(norm)
+    return Chunk(text, words, encoded) if words and encoded else None
+
+
+def chunks(texts, dictionary: str) -> list[Chunk]:
+    return [c for c in (chunk(t, dictionary) for t in texts) if c]
+
+
+@dataclass
+class State:
+    """The live generation a search reads: its id and BM25 statistics."""
+
+    gen: int
+    n: int
+    avg: dict[str, float]
+
+
+class Lexicon:
+    """The index's words as :class:`Speller` and :func:`key_terms` ask for them (their
+    ``reader``): document frequencies in the ``text`` field."""
+
+    def __init__(self, store: Store, state: State):
+        self.store, self.state = store, state
+        self._df: dict[str, int] = {}
+
+    def doc_count(self) -> int:
+        return self.state.n
+
+    def doc_frequency(self, field: str, word: str) -> int:
+        if word not in self._df:
+            got = self.store.term_stats(self.state.gen, [word]).get(word)
+            self._df[word] = got[3] if got else 0
+        return self._df[word]
+
+    def expand_prefix(self, field: str, first: str) -> list[str]:
+        found = self.store.prefix_terms(self.state.gen, first)
+        self._df.update(found)
+        return [t for t, _ in found]
+
+
+class Scorer:
+    """BM25F of word clauses over candidate documents."""
+
+    def __init__(self, store: Store, state: State):
+        self.store, self.state = store, state
+
+    def idf(self, df: int) -> float:
+        n = self.state.n
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(
+        self, clauses: list[tuple[float, list[str]]], ids: list[int], boosts: dict | None = None
+    ) -> dict[int, float]:
+        """doc -> the summed score of ``clauses`` ((weight, words): all words in one field);
+        documents without any clause are absent. ``boosts``: per field (default: the word
+        fields' boosts x WORD_BOOST, as a query clause)."""
+        boosts = boosts or {f: WORD_FIELDS[f] * WORD_BOOST for f in FIELDS}
+        words = sorted({w for _, ws in clauses for w in ws})
+        if not ids or not words:
+            return {}
+        stats = self.store.term_stats(self.state.gen, words)
+        tf: dict[tuple[str, int], tuple] = {}
+        for term, doc, *tfs in self.store.postings(self.state.gen, words, ids):
+            tf[(term, doc)] = tfs
+        docs = sorted({doc for _, doc in tf})
+        lengths = self.store.lengths(self.state.gen, docs)
+        out: dict[int, float] = {}
+        for doc in docs:
+            total = 0.0
+            for weight, ws in clauses:
+                for k, f in enumerate(FIELDS):
+                    parts = []
+                    for w in ws:
+                        t = tf.get((w, doc))
+                        if not t or not t[k]:
+                            break
+                        idf = self.idf(stats[w][1 + k])
+                        parts.append(idf * bm25_tf(t[k], lengths[doc][k], self.state.avg[f]))
+                    else:
+                        total += weight * boosts.get(f, 0.0) * sum(parts)
+            if total > 0:
+                out[doc] = total
+        return out
+
+    def candidates(self, words: list[str], members: set[int], need: int) -> set[int]:
+        """Which of ``members`` to score (see the module docstring)."""
+        if len(members) <= EXACT_LIMIT or not words:
+            return members
+        stats = self.store.term_stats(self.state.gen, words)
+        known = sorted((w for w in words if w in stats), key=lambda w: stats[w][0])
+        found: set[int] = set()
+        k = max(TOP_K, 4 * need)
+        for w in known:
+            found.update(self.store.top_postings(self.state.gen, w, k))
+        if known and stats[known[0]][0] <= EXACT_LIMIT:
+            found.update(self.store.term_docs(self.state.gen, known[0]))
+        found &= members
+        return found if len(found) >= need else members
+
+
+def word_clauses(cs: list[Chunk]) -> list[tuple[float, list[str]]]:
+    return [(1.0, c.words) for c in cs]
+
+
+def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
+    """SQL conditions (with parameters) for the filters, exclusions and visibility."""
+    parts: list[tuple[str, list]] = []
+
+    def values_condition(fname: str, values: list[str]) -> tuple[str, list]:
+        if fname in MULTI_FIELDS:
+            if fname in PARTIAL_FIELDS:
+                likes = [f"%{v.lower()}%" for v in values]
+                return (
+                    f"EXISTS (SELECT 1 FROM unnest({fname}) v WHERE v = ANY(%s)"
+                    " OR lower(v) LIKE ANY(%s))",
+                    [values, likes],
+                )
+            return f"{fname} && %s::text[]", [values]
+        return f"{fname} = ANY(%s)", [values]
+
+    for fname, values in pq.filters.items():
+        if values:
+            parts.append(values_condition(fname, values))
+    for fname, values in pq.excluded_filters.items():
+        if values:
+            sql, params = values_condition(fname, values)
+            parts.append((f"NOT ({sql})", params))
+    if published_only:
+        parts.append(("publication = 'published'", []))
+    return parts
+
+
+def facet_counts(store: Store, gen: int, ids: set[int]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {f: [] for f in FACET_FIELDS}
+    if not ids:
+        return out
+    selects = []
+    for f in FACET_FIELDS:
+        value = "v" if f in MULTI_FIELDS else f
+        source = f"d, unnest(d.{f}) v" if f in MULTI_FIELDS else "d"
+        selects.append(
+            f"SELECT '{f}', {value}, count(*) FROM {source} WHERE {value} <> '' GROUP BY {value}"
+        )
+    sql = (
+        f"WITH d AS MATERIALIZED (SELECT {', '.join(FACET_FIELDS)} FROM khlang_search.documents"
+        " WHERE gen = %s"
+        " AND doc_id = ANY(%s)) " + " UNION ALL ".join(selects)
+    )
+    for f, v, n in store.rows(sql, (gen, sorted(ids))):
+        out[f].append((v, n))
+    return {
+        f: [{"value": v, "count": n} for v, n in sorted(vs, key=lambda vc: (-vc[1], vc[0]))]
+        for f, vs in out.items()
+    }
+
+
+def by_date(store: Store, gen: int, ids: set[int], n: int) -> list[int]:
+    """The ``n`` most recent (undated last, then the highest id)."""
+    if not ids or n <= 0:
+        return []
+    return [
+        r[0]
+        for r in store.rows(
+            "SELECT doc_id FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)"
+            " ORDER BY date DESC, doc_id DESC LIMIT %s",
+            (gen, sorted(ids), n),
+        )
+    ]
+
+
+def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
+    """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
+    chunks (a substring-only match's strength, occurrences/(1+occurrences))."""
+    if not ids or n <= 0:
+        return []
+    occ = [
+        f"(length(units) - length(replace(units, %s, ''))) / {max(1, len(c.encoded))}.0" for c in cs
+    ]
+    strength = " + ".join(f"({o}) / (1 + {o})" for o in occ)
+    params = [c.encoded for c in cs for _ in (0, 1)]
+    scale = SUBSTRING_SCORE / max(1, len(cs))
+    rows = store.rows(
+        f"SELECT doc_id, {strength} AS s FROM khlang_search.documents WHERE gen = %s"
+        " AND doc_id = ANY(%s) ORDER BY s DESC, doc_id LIMIT %s",
+        (*params, gen, sorted(ids), n),
+    )
+    return [(doc, scale * float(s)) for doc, s in rows]
+
+
+class Searcher:
+    """One search on one state (see :meth:`PostgresBackend.search`)."""
+
+    def __init__(self, store: Store, state: State, dictionary: str, published_only: bool):
+        self.store, self.state, self.dictionary = store, state, dictionary
+        self.scorer = Scorer(store, state)
+        self.published_only = published_only
+        self.base: list[tuple[str, list]] = []
+        self._substrings: dict[str, set[int]] = {}
+
+    def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
+        parts = self.base + ([extra] if extra else [])
+        sql = " AND ".join(p for p, _ in parts) or "true"
+        return self.store.matching(self.state.gen, sql, [x for _, ps in parts for x in ps])
+
+    def substring_docs(self, c: Chunk) -> set[int]:
+        """Documents containing the chunk (``pg_trgm`` finds the candidates, ``LIKE``
+        rechecks each one's text: asked once a chunk a search)."""
+        got = self._substrings.get(c.encoded)
+        if got is None:
+            got = self._substrings[c.encoded] = self.docs(c.substring())
+        return got
+
+    def every_substring_docs(self, cs: list[Chunk]) -> set[int]:
+        """Documents containing every chunk: the rarest chunk's (by its words' document
+        frequencies) first, then each next chunk rechecked only in those (a common
+        word's substring match reads the text of every document having it)."""
+        stats = self.store.term_stats(self.state.gen, sorted({w for c in cs for w in c.words}))
+
+        def rarity(c: Chunk) -> int:
+            return min(stats.get(w, (0,))[0] for w in c.words)
+
+        found: set[int] | None = None
+        for c in sorted(cs, key=rarity):
+            if found is None or c.encoded in self._substrings:
+                got = self.substring_docs(c)
+                found = got if found is None else found & got
+            elif found:
+                sql, params = c.substring()
+                found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))
+        return found or set()
+
+    def word_docs(self, c: Chunk) -> set[int]:
+        """Documents with the chunk's word: unfiltered, from its postings (an index-only
+        range; a plan reading the ``tsvector`` of every match took 150-220 ms at 10k
+        documents); filtered, the ``tsvector`` GIN with the filters in one query. Its
+        substring when no document has it as a word, or when the chunk is several words."""
+        if len(c.words) == 1 and self.store.term_stats(self.state.gen, c.words):
+            if not self.base:
+                return self.store.term_docs(self.state.gen, c.words[0])
+            return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
+        return self.substring_docs(c)
+
+    def rank_tier(self, members: set[int], cs: list[Chunk], extra: list[Chunk], need: int):
+        """The ``need`` best of ``members``: word matches by BM25F, then substring-only
+        ones by strength."""
+        clauses = word_clauses(cs + extra)
+        words = sorted({w for _, ws in clauses for w in ws})
+        candidates = self.scorer.candidates(words, members, need)
+        scores = self.scorer.scores(clauses, sorted(candidates))
+        got = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:need]
+        if len(got) < need:
+            rest = members - set(scores)
+            got += substring_top(self.store, self.state.gen, cs, rest, need - len(got))
+        return got
+
+    def prepare(self, pq, match: str) -> None:
+        self._substrings = {}
+        self.base = filter_conditions(pq, self.published_only)
+        for c in chunks(pq.excluded, self.dictionary):
+            sql, params = c.substring()
+            self.base.append((f"NOT ({sql})", params))
+        must = pq.required + (pq.phrases if match == "default" else [])
+        for c in chunks(must, self.dictionary):
+            self.base.append(c.substring())
+
+    def ranked(self, pq, match: str, sort: str, want: int):
+        """(matched ids, count with the whole query, page [(doc, score)], tier names)."""
+        self.prepare(pq, match)
+        positive = chunks(pq.positive, self.dictionary)
+        if not positive:
+            docs = self.docs()
+            page = [(d, None) for d in by_date(self.store, self.state.gen, docs, want)]
+            return docs, len(docs), page, [None] * len(page)
+        if match == "default":
+            return self._tiers(pq, sort, want)
+        return self._all(positive, sort, want)
+
+    def _tiers(self, pq, sort: str, want: int):
+        tq = tiers.TieredQuery(pq, self.dictionary)
+        phrases = chunks([c.text for c in tq.phrases], self.dictionary)
+        words = chunks([c.text for c in tq.words], self.dictionary)
+        function_words = chunks([c.text for c in tq.function_words], self.dictionary)
+        phrase = self.every_substring_docs(phrases)
+        counts: dict[int, int] = defaultdict(int)
+        for c in words:
+            for d in self.word_docs(c):
+                counts[d] += 1
+        n = len(words)
+        need = tiers.min_words(n)
+        while need > 1 and not any(v >= need for v in counts.values()):
+            need -= 1
+        tier = {d: (1 if v >= n else 2) for d, v in counts.items() if v >= need}
+        tier.update(dict.fromkeys(phrase, 0))
+        matched = set(tier)
+        whole = sum(1 for t in tier.values() if t < 2)
+        if sort == "date":
+            page = [(d, None) for d in by_date(self.store, self.state.gen, matched, want)]
+            return matched, whole, page, [tiers.TIERS[tier[d]] for d, _ in page]
+        page, names = [], []
+        for level, cs, extra in (
+            (0, phrases, []),
+            (1, words, function_words),
+            (2, words, function_words),
+        ):
+            left = want - len(page)
+            if left <= 0:
+                break
+            members = {d for d, t in tier.items() if t == level}
+            if members:
+                got = self.rank_tier(members, cs, extra, left)
+                page += got
+                names += [tiers.TIERS[level]] * len(got)
+        return matched, whole, page, names
+
+    def _all(self, positive: list[Chunk], sort: str, want: int):
+        matches = [self.substring_docs(c) for c in positive]
+        docs = set().union(*matches)
+        tier1 = set.intersection(*matches)
+        if sort == "date":
+            page = [(d, None) for d in by_date(self.store, self.state.gen, docs, want)]
+            return docs, len(tier1), page, ["phrase" if d in tier1 else "some" for d, _ in page]
+        page, names = [], []
+        for name, members in (("phrase", tier1), ("some", docs - tier1)):
+            left = want - len(page)
+            if left > 0 and members:
+                got = self.rank_tier(members, positive, [], left)
+                page += got
+                names += [name] * len(got)
+        return docs, len(tier1), page, names
+
+    def suggestion(self, pq, match: str, whole: int) -> str | None:
+        """:meth:`RankedSearch._better_spelling`'s rule on these rows."""
+        candidate = Speller().suggest(Lexicon(self.store, self.state), pq.positive, self.dictionary)
+        if candidate is None:
+            return None
+        fixed = parse(candidate)
+        fixed.filters, fixed.excluded = pq.filters, pq.excluded
+        fixed.excluded_filters = pq.excluded_filters
+        _docs, fixed_whole, _page, _names = self.ranked(fixed, match, "relevance", 0)
+        return candidate if fixed_whole > whole else None
+
+    def hits(self, page: list, names: list, chunk_texts: list[str] | dict) -> list[dict]:
+        """Hit dicts of ``page``; ``chunk_texts`` marked in the snippets (per document: a
+        dict)."""
+        stored = self.store.stored(self.state.gen, [d for d, _ in page])
+        out = []
+        for (doc, score), name in zip(page, names, strict=True):
+            _id, title, filename, kind, category, fy, date, received, body, project = stored[doc]
+            out.append(
+                {
+                    "document_id": doc,
+                    "title": title,
+                    "filename": filename,
+                    "score": round(float(score or 0.0), 4),
+                    "snippet": make_snippet(
+                        body,
+                        chunk_texts[doc] if isinstance(chunk_texts, dict) else chunk_texts,
+                        dictionary=self.dictionary,
+                    ),
+                    "kind": kind,
+                    "category": category,
+                    "fiscal_year": int(fy) if fy.isdigit() else None,
+                    "date": date or None,
+                    "received": received or None,
+                    "match": name,
+                    "projects": sorted(project),
+                }
+            )
+        return out
+
+    def similar(self, text: str, limit: int, exclude_ids) -> list[dict]:
+        terms = key_terms(Lexicon(self.store, self.state), text, self.dictionary)
+        if not terms:
+            return []
+        clauses = [(w, [t]) for t, w in terms]
+        words = [t for t, _ in terms]
+        found: set[int] = set()
+        for w in words:
+            found.update(self.store.top_postings(self.state.gen, w, max(TOP_K, 10 * limit)))
+        found -= set(exclude_ids)
+        if self.base and found:
+            found &= self.docs(("doc_id = ANY(%s)", [sorted(found)]))
+        # as the Whoosh backend: a key term in the text, and x1.5 in the title
+        scores = self.scorer.scores(clauses, sorted(found), {"text": 1.0, "title": 1.5})
+        best = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
+        present = defaultdict(set)
+        for term, doc, *_tfs in self.store.postings(self.state.gen, words, [d for d, _ in best]):
+            present[doc].add(term)
+        shared = {d: [t for t in words if t in present[d]] for d, _ in best}
+        out = self.hits(best, [None] * len(best), {d: ts[:8] for d, ts in shared.items()})
+        for hit in out:
+            hit["shared_terms"] = shared[hit["document_id"]]
+        return out

@@ -1,0 +1,346 @@
+"""The SQL of the ``postgres`` search backend: connections, generations, writing a batch of
+documents with its term statistics, and the reads searching is made of.
+
+Tables: ``schemas/migrations/versions/0008_postgres_search.py``. Every row belongs to a
+generation; one is ``live`` (what searches read), at most one more is ``staging`` (a
+rebuild in progress); a ``retired`` one was replaced and is being deleted. Writers of a
+generation take its row's lock first, so the statistics they update (document counts,
+summed lengths, each word's document frequencies) stay exact and concurrent writers
+cannot deadlock on the terms; a writer finding its generation retired meanwhile is told
+(:class:`GenerationGone`) and writes to the new live one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from .errors import IndexBusy
+from .pg_rows import FIELDS, DocumentRows
+
+DOC_COLUMNS = [
+    "gen",
+    "doc_id",
+    "title",
+    "filename",
+    "kind",
+    "category",
+    "fiscal_year",
+    "date",
+    "received",
+    "publication",
+    "province",
+    "project",
+    "agency",
+    "sender",
+    "urgency",
+    "has_deadline",
+    "body",
+    "len_title",
+    "len_meta",
+    "len_text",
+    "words",
+    "units",
+    "grams",
+]
+_DOC_TYPES = [
+    "int4",
+    "int8",
+    *["text"] * 8,
+    *["text[]"] * 3,
+    *["text"] * 4,
+    *["int4"] * 3,
+    "text",  # tsvector, parsed by the server from its text form
+    "text",
+    "text[]",
+]
+_POSTING_COLUMNS = ["gen", "term", "doc_id", "tf_title", "tf_meta", "tf_text", "impact"]
+STORED = "doc_id, title, filename, kind, category, fiscal_year, date, received, body, project"
+
+
+def conninfo(database_url: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as libpq's."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+LOCK_TIMEOUT_MS = 60_000  # as the Whoosh backend's writer lock: then IndexBusy
+
+
+class GenerationGone(LookupError):
+    """The generation written to was replaced by a rebuild (or removed)."""
+
+
+class Store:
+    """Connections (one a thread, autocommit: reads take no long transactions) and SQL."""
+
+    def __init__(self, database_url: str):
+        self.conninfo = conninfo(database_url)
+        self._local = threading.local()
+        self._all: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+
+    def conn(self) -> psycopg.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None or c.closed:
+            c = psycopg.connect(self.conninfo, autocommit=True)
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for c in conns:
+            c.close()
+        self._local = threading.local()
+
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        return self.conn().execute(sql, params).fetchall()
+
+    def one(self, sql: str, params=()):
+        return self.conn().execute(sql, params).fetchone()
+
+    # --- generations -------------------------------------------------------------------
+
+    def tables_exist(self) -> bool:
+        return self.one("SELECT to_regclass('khlang_search.generations') IS NOT NULL")[0]
+
+    def live(self) -> tuple | None:
+        """(gen, version, docs, len_title, len_meta, len_text) of the live generation."""
+        return self.one(
+            "SELECT gen, version, docs, len_title, len_meta, len_text"
+            " FROM khlang_search.generations WHERE state = 'live'"
+        )
+
+    def new_generation(self, version: str, state: str) -> int:
+        with self.conn().transaction():
+            if state == "staging":  # a rebuild that never went live: its rows go
+                self.conn().execute("DELETE FROM khlang_search.generations WHERE state = 'staging'")
+            return self.one(
+                "INSERT INTO khlang_search.generations (version, state) VALUES (%s, %s) RETURNING gen",
+                (version, state),
+            )[0]
+
+    def go_live(self, gen: int) -> None:
+        """The staged generation replaces the live one, in one short transaction (searches
+        see one or the other); the old one's rows are deleted after it."""
+        c = self.conn()
+        with c.transaction():
+            c.execute("LOCK TABLE khlang_search.generations IN EXCLUSIVE MODE")
+            c.execute("UPDATE khlang_search.generations SET state = 'retired' WHERE state = 'live'")
+            c.execute("UPDATE khlang_search.generations SET state = 'live' WHERE gen = %s", (gen,))
+        self.drop_retired()
+
+    def drop_retired(self) -> None:
+        """Delete replaced generations (their rows go with them); also what a swap
+        interrupted before this leaves."""
+        with self.conn().transaction():
+            self.conn().execute("DELETE FROM khlang_search.generations WHERE state = 'retired'")
+
+    # --- writing -----------------------------------------------------------------------
+
+    def write(self, gen: int, batch: list[DocumentRows], boosts: dict[str, float]) -> None:
+        """Add or replace ``batch`` in generation ``gen``, statistics included: one
+        transaction."""
+        c = self.conn()
+        with c.transaction():
+            self._lock_generation(gen)
+            self._forget(gen, [d.doc_id for d in batch])
+            docs, *lens = self._lock_generation(gen)
+            new_lens = [sum(d.row[f"len_{f}"] for d in batch) for f in FIELDS]
+            n = docs + len(batch)
+            avg = {
+                f: (old + new) / n if n else 0.0
+                for f, old, new in zip(FIELDS, lens, new_lens, strict=True)
+            }
+            df: Counter = Counter()
+            with c.cursor() as cur:
+                with cur.copy(
+                    f"COPY khlang_search.documents ({', '.join(DOC_COLUMNS)}) FROM STDIN"
+                ) as cp:
+                    cp.set_types(_DOC_TYPES)
+                    for d in batch:
+                        cp.write_row((gen, *(d.row[k] for k in DOC_COLUMNS[1:])))
+                with cur.copy(
+                    f"COPY khlang_search.postings ({', '.join(_POSTING_COLUMNS)}) FROM STDIN"
+                ) as cp:
+                    cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4"])
+                    for d in batch:
+                        for term, t_title, t_meta, t_text, impact in d.postings(avg, boosts):
+                            cp.write_row((gen, term, d.doc_id, t_title, t_meta, t_text, impact))
+                            df[term] += 1
+                            df[(term, 0)] += t_title > 0
+                            df[(term, 1)] += t_meta > 0
+                            df[(term, 2)] += t_text > 0
+            self._add_terms(gen, df, +1)
+            c.execute(
+                "UPDATE khlang_search.generations SET docs = docs + %s, len_title = len_title + %s,"
+                " len_meta = len_meta + %s, len_text = len_text + %s WHERE gen = %s",
+                (len(batch), *new_lens, gen),
+            )
+
+    def delete(self, gen: int, ids: list[int]) -> None:
+        with self.conn().transaction():
+            self._lock_generation(gen)
+            self._forget(gen, ids)
+
+    def _lock_generation(self, gen: int) -> tuple:
+        self.conn().execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        try:
+            got = self._generation_row(gen)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise IndexBusy(
+                f"search generation {gen} stayed locked by another writer for"
+                f" {LOCK_TIMEOUT_MS // 1000} s"
+            ) from exc
+        if got is None:
+            raise GenerationGone(f"search generation {gen} is gone (replaced by a rebuild)")
+        return got
+
+    def _generation_row(self, gen: int) -> tuple | None:
+        return self.one(
+            "SELECT docs, len_title, len_meta, len_text FROM khlang_search.generations"
+            " WHERE gen = %s AND state <> 'retired' FOR UPDATE",
+            (gen,),
+        )
+
+    def _add_terms(self, gen: int, df: Counter, sign: int) -> None:
+        terms = sorted(t for t in df if isinstance(t, str))  # one order: no deadlock
+        if not terms:
+            return
+        cols = [[sign * df[t] for t in terms]] + [
+            [sign * df[(t, k)] for t in terms] for k in range(3)
+        ]
+        self.conn().execute(
+            "INSERT INTO khlang_search.terms AS t (gen, term, df, df_title, df_meta, df_text)"
+            " SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[], %s::int[])"
+            " ON CONFLICT (gen, term) DO UPDATE SET df = t.df + excluded.df,"
+            " df_title = t.df_title + excluded.df_title, df_meta = t.df_meta + excluded.df_meta,"
+            " df_text = t.df_text + excluded.df_text",
+            (gen, terms, *cols),
+        )
+
+    def _forget(self, gen: int, ids: list[int]) -> None:
+        """Remove documents of ``gen`` and their share of the statistics (caller holds the
+        generation's lock)."""
+        c = self.conn()
+        gone = c.execute(
+            "DELETE FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)"
+            " RETURNING len_title, len_meta, len_text",
+            (gen, ids),
+        ).fetchall()
+        if not gone:
+            return
+        df: Counter = Counter()
+        for term, t_title, t_meta, t_text in c.execute(
+            "DELETE FROM khlang_search.postings WHERE gen = %s AND doc_id = ANY(%s)"
+            " RETURNING term, tf_title, tf_meta, tf_text",
+            (gen, [int(i) for i in ids]),
+        ):
+            df[term] += 1
+            df[(term, 0)] += t_title > 0
+            df[(term, 1)] += t_meta > 0
+            df[(term, 2)] += t_text > 0
+        self._add_terms(gen, df, -1)
+        c.execute(
+            "UPDATE khlang_search.generations SET docs = docs - %s, len_title = len_title - %s,"
+            " len_meta = len_meta - %s, len_text = len_text - %s WHERE gen = %s",
+            (len(gone), *(sum(r[k] for r in gone) for k in range(3)), gen),
+        )
+
+    # --- reads -------------------------------------------------------------------------
+
+    def ids(self, gen: int) -> set[int]:
+        return {
+            r[0]
+            for r in self.rows("SELECT doc_id FROM khlang_search.documents WHERE gen = %s", (gen,))
+        }
+
+    def count(self, gen: int) -> int:
+        return self.one("SELECT count(*) FROM khlang_search.documents WHERE gen = %s", (gen,))[0]
+
+    def matching(self, gen: int, condition: str, params: Iterable = ()) -> set[int]:
+        """Ids of the documents of ``gen`` meeting an SQL condition on khlang_search.documents,
+        as one array (a common word's rows one tuple each cost as much as the match)."""
+        got = self.one(
+            f"SELECT array_agg(doc_id) FROM khlang_search.documents WHERE gen = %s AND ({condition})",
+            (gen, *params),
+        )[0]
+        return set(got or ())
+
+    def term_docs(self, gen: int, term: str) -> set[int]:
+        """The documents having ``term`` as a word in any word field."""
+        got = self.one(
+            "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s",
+            (gen, term),
+        )[0]
+        return set(got or ())
+
+    def term_stats(self, gen: int, terms: list[str]) -> dict[str, tuple[int, int, int, int]]:
+        """word -> (df, df_title, df_meta, df_text); words no document has are absent."""
+        return {
+            r[0]: r[1:]
+            for r in self.rows(
+                "SELECT term, df, df_title, df_meta, df_text FROM khlang_search.terms"
+                " WHERE gen = %s AND term = ANY(%s) AND df > 0",
+                (gen, terms),
+            )
+        }
+
+    def postings(self, gen: int, terms: list[str], ids: list[int] | None) -> list[tuple]:
+        """(term, doc_id, tf_title, tf_meta, tf_text) of ``terms`` in ``ids`` (all: None)."""
+        if ids is None:
+            return self.rows(
+                "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
+                " WHERE gen = %s AND term = ANY(%s)",
+                (gen, terms),
+            )
+        return self.rows(
+            "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
+            " WHERE gen = %s AND term = ANY(%s) AND doc_id = ANY(%s)",
+            (gen, terms, ids),
+        )
+
+    def top_postings(self, gen: int, term: str, k: int) -> list[int]:
+        """The ``k`` documents where ``term`` weighs most (the impact index, no sort)."""
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT doc_id FROM khlang_search.postings WHERE gen = %s AND term = %s"
+                " ORDER BY impact DESC, doc_id LIMIT %s",
+                (gen, term, k),
+            )
+        ]
+
+    def lengths(self, gen: int, ids: list[int]) -> dict[int, tuple[int, int, int]]:
+        return {
+            r[0]: r[1:]
+            for r in self.rows(
+                "SELECT doc_id, len_title, len_meta, len_text FROM khlang_search.documents"
+                " WHERE gen = %s AND doc_id = ANY(%s)",
+                (gen, ids),
+            )
+        }
+
+    def stored(self, gen: int, ids: list[int]) -> dict[int, tuple]:
+        """doc_id -> the columns of :data:`STORED`."""
+        return {
+            r[0]: r
+            for r in self.rows(
+                f"SELECT {STORED} FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)",
+                (gen, ids),
+            )
+        }
+
+    def prefix_terms(self, gen: int, first: str) -> list[tuple[str, int]]:
+        """(word, df in text) of the words starting with ``first`` (the speller's lexicon)."""
+        return self.rows(
+            "SELECT term, df_text FROM khlang_search.terms WHERE gen = %s AND df_text > 0"
+            " AND term >= %s AND term < %s",
+            (gen, first, first + "\U0010ffff"),
+        )

@@ -1,0 +1,286 @@
+"""The ``postgres`` search backend: Khlang's search rows in its own PostgreSQL database, for
+several app servers and workers sharing one index (``KHLANG_SEARCH_BACKEND=postgres``).
+
+The analyzer is the Whoosh backend's (:mod:`indexer.search.pg_rows`), the rows and their
+statistics are written by :mod:`indexer.search.pg_store`, searching and ranking are
+:mod:`indexer.search.pg_search`'s; this module is the seam's class.
+
+Rows belong to a generation recording the analyzer version that wrote them: when the
+running version differs, :meth:`check` says ``needs_rebuild`` and ``khlang reindex
+--if-needed`` rebuilds, in a new generation beside the live one (:meth:`stage`), swapped in
+one transaction (:meth:`StagedRows.go_live`). A generation whose rows disagree with its
+own counts (rows lost, a partial restore) is damaged: searches refuse rather than miss.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import psycopg
+
+from schemas.config import ConfigError, Settings
+from schemas.search_index import WORD_FIELDS
+
+from . import tiers
+from .backend import (
+    FacetValue,
+    Health,
+    SearchBackend,
+    SearchHit,
+    SearchResult,
+    SimilarHit,
+    StagedIndex,
+)
+from .dictionary import DEFAULT_DICTIONARY
+from .errors import IndexDamaged
+from .pg_rows import FIELDS, document_rows
+from .pg_search import Searcher, State, facet_counts
+from .pg_store import GenerationGone, Store
+from .query import normalize_filters, parse, repair_query
+from .schema import schema_version
+from .searching import _MODE_ALIASES, MATCH_MODES
+
+STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0008)
+BATCH = 200  # documents a write transaction
+REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
+
+
+def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
+    batch: dict[int, dict] = {}
+    for doc in documents:
+        batch[int(doc["id"])] = doc  # the last of one id wins, as one after another would
+        if len(batch) >= BATCH:
+            yield list(batch.values())
+            batch = {}
+    if batch:
+        yield list(batch.values())
+
+
+class StagedRows(StagedIndex):
+    """A generation being built beside the live one."""
+
+    def __init__(self, backend: PostgresBackend, gen: int, documents: int):
+        self.backend, self.gen, self.documents = backend, gen, documents
+
+    def add(self, documents: Iterable[dict]) -> None:
+        self.backend._write(self.gen, documents)
+
+    def go_live(self) -> None:
+        self.backend.store.go_live(self.gen)
+        self.backend._verified.clear()
+
+
+class PostgresBackend(SearchBackend):
+    name = "postgres"
+
+    def __init__(self, store: Store, dictionary: str = DEFAULT_DICTIONARY):
+        self.store = store
+        self.dictionary = dictionary
+        self._verified: dict[int, str | None] = {}  # gen -> damage found (None: sound)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, lost: Callable[[], bool] | None = None):
+        url = settings.database_url
+        if not url.startswith("postgresql"):
+            raise ConfigError(
+                "KHLANG_SEARCH_BACKEND=postgres ใช้ได้กับฐานข้อมูล PostgreSQL เท่านั้น"
+                " ตั้ง KHLANG_DATABASE_URL=postgresql+psycopg://... "
+                "(the postgres search backend needs a PostgreSQL database)"
+            )
+        store = Store(url)
+        if not store.tables_exist():
+            store.close()
+            raise ConfigError(
+                "ยังไม่มีตารางค้นหาในฐานข้อมูล เรียก khlang init เพื่อปรับโครงสร้างฐานข้อมูลก่อน "
+                "(the search tables are missing: run khlang init to migrate the database)"
+            )
+        backend = cls(store)
+        if store.live() is None:
+            lost_rows = bool(lost and lost())
+            gen = store.new_generation(REBUILDING if lost_rows else backend.version, "live")
+            del gen
+        return backend
+
+    @property
+    def version(self) -> str:
+        return f"{schema_version(self.dictionary)};store=postgres-{STORE_VERSION}"
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _write(self, gen: int, documents: Iterable[dict], progress=None) -> int:
+        n = 0
+        for batch in _batches(documents):
+            rows = [document_rows(d, self.dictionary) for d in batch]
+            self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS})
+            n += len(batch)
+            if progress is not None:
+                progress(n)
+        return n
+
+    def _live_gen(self) -> int:
+        live = self.store.live()
+        if live is None:
+            raise IndexDamaged("no live search generation (ไม่มีดัชนีค้นหาที่ใช้งานได้)")
+        return live[0]
+
+    def index(self, documents: Iterable[dict]) -> int:
+        n = 0
+        for batch in _batches(documents):
+            try:
+                n += self._write(self._live_gen(), batch)
+            except GenerationGone:  # a rebuild went live meanwhile: write to it
+                n += self._write(self._live_gen(), batch)
+        return n
+
+    def delete(self, document_ids: Iterable[int]) -> None:
+        ids = [int(i) for i in document_ids]
+        try:
+            self.store.delete(self._live_gen(), ids)
+        except GenerationGone:
+            self.store.delete(self._live_gen(), ids)
+
+    def stage(
+        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
+    ) -> StagedRows:
+        gen = self.store.new_generation(self.version, "staging")
+        n = self._write(gen, documents, progress)
+        if progress is not None:
+            progress(n)
+        return StagedRows(self, gen, n)
+
+    # --- health ----------------------------------------------------------------------------
+
+    def _damage(self, gen: int, counted: int, deep: bool) -> str | None:
+        """What is wrong with a generation's rows, or None."""
+        docs, *lens = self.store.one(
+            "SELECT docs, len_title, len_meta, len_text FROM khlang_search.generations WHERE gen = %s",
+            (gen,),
+        )
+        if counted != docs:
+            return f"search generation {gen}: {counted} document rows, its count says {docs}"
+        if deep:
+            sums = self.store.one(
+                "SELECT coalesce(sum(len_title), 0), coalesce(sum(len_meta), 0),"
+                " coalesce(sum(len_text), 0) FROM khlang_search.documents WHERE gen = %s",
+                (gen,),
+            )
+            if list(sums) != list(lens):
+                return f"search generation {gen}: field lengths {list(sums)} != {lens}"
+            bad = self.store.one(
+                "SELECT count(*) FROM (SELECT term FROM khlang_search.postings WHERE gen = %s"
+                " GROUP BY term) p FULL JOIN (SELECT term, df FROM khlang_search.terms WHERE gen = %s"
+                " AND df > 0) t USING (term) WHERE t.df IS DISTINCT FROM (SELECT count(*)"
+                " FROM khlang_search.postings q WHERE q.gen = %s AND q.term = p.term)",
+                (gen, gen, gen),
+            )[0]
+            if bad:
+                return f"search generation {gen}: {bad} words' document frequencies are wrong"
+        return None
+
+    def _state(self) -> State:
+        """The live generation, checked once per process (and after each swap)."""
+        live = self.store.live()
+        if live is None:
+            raise IndexDamaged("no live search generation (ไม่มีดัชนีค้นหาที่ใช้งานได้)")
+        gen, version, docs, *lens = live
+        if version == REBUILDING:
+            raise IndexDamaged("the search rows were lost and are being rebuilt")
+        if gen not in self._verified:
+            with self._lock:
+                self._verified[gen] = self._damage(gen, self.store.count(gen), deep=False)
+        if self._verified[gen] is not None:
+            raise IndexDamaged(self._verified[gen])
+        avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
+        return State(gen, docs, avg)
+
+    def check(self, *, deep: bool = False) -> Health:
+        try:
+            live = self.store.live()
+            if live is None:
+                return Health("rebuilding", "no live search generation", True)
+            gen, version = live[0], live[1]
+            if version == REBUILDING:
+                return Health("rebuilding", "the search rows were lost", True)
+            reason = self._damage(gen, self.store.count(gen), deep)
+        except psycopg.Error as exc:
+            return Health("unreadable", str(exc).strip(), True)
+        self._verified[gen] = reason
+        if reason is not None:
+            return Health("damaged", reason, needs_rebuild=True)
+        return Health("ok", needs_rebuild=version != self.version)
+
+    # --- searching -------------------------------------------------------------------------
+
+    def _searcher(self, published_only: bool) -> Searcher:
+        return Searcher(self.store, self._state(), self.dictionary, published_only)
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: dict | None = None,
+        facets: bool = True,
+        sort: str = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+        published_only: bool = False,
+        match: str = "default",
+    ) -> SearchResult:
+        if sort not in ("relevance", "date"):
+            raise ValueError("sort must be 'relevance' or 'date'")
+        if match not in MATCH_MODES:
+            raise ValueError(f"match must be one of {MATCH_MODES}")
+        match = _MODE_ALIASES.get(match, match)
+        limit, offset = max(0, int(limit)), max(0, int(offset))
+        pq = parse(query)
+        merged = normalize_filters(filters)
+        for k, vs in pq.filters.items():
+            merged.setdefault(k, []).extend(vs)
+        pq.filters = merged
+        s = self._searcher(published_only)
+        want = offset + limit
+        docs, whole, page, names = s.ranked(pq, match, sort, want)
+        suggestion = s.suggestion(pq, match, whole) if pq.positive else None
+        marked = pq.positive
+        if match == "default":  # a question's words are marked where they occur
+            marked = marked + tiers.content_words_of(pq, self.dictionary)
+        hits = s.hits(page[offset:want], names[offset:want], marked)
+        return SearchResult(
+            total=len(docs),
+            hits=[SearchHit(**{k: v for k, v in h.items() if k != "projects"}) for h in hits],
+            facets=(
+                {
+                    f: [FacetValue(**v) for v in vs]
+                    for f, vs in facet_counts(self.store, s.state.gen, docs).items()
+                }
+                if facets
+                else {}
+            ),
+            suggestion=suggestion,
+            query=pq.to_dict(),
+        )
+
+    def similar(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        published_only: bool = False,
+        exclude_ids: Iterable[int] = (),
+    ) -> list[SimilarHit]:
+        s = self._searcher(published_only)
+        s.prepare(parse(""), "default")
+        hits = s.similar(repair_query(text), limit, {int(i) for i in exclude_ids})
+        return [SimilarHit(**{k: v for k, v in h.items() if k != "match"}) for h in hits]
+
+    def suggest(self, query: str, *, published_only: bool = False) -> str | None:
+        return self.search(query, limit=0, facets=False, published_only=published_only).suggestion
+
+    def ids(self) -> set[int]:
+        return self.store.ids(self._live_gen())
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,126 @@
+"""What the postgres search backend does beyond the seam's interface tests
+(tests/test_search_backend.py): the encoding pg_trgm indexes, analyzer versions, swaps
+under writers, the deep check, and ranking a bounded candidate set."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from indexer.search import pg_search
+from indexer.search.analysis import encode_units
+from indexer.search.backend import search_backend
+from indexer.search.dictionary import DEFAULT_DICTIONARY
+from indexer.search.normalize import normalize
+from indexer.search.pg_rows import document_rows, encode_chunk, trgm_form
+from indexer.search.pg_store import GenerationGone, conninfo
+from tests.search_databases import search_settings
+from tests.test_search_backend import DOCS, doc
+
+
+def test_the_encoding_leaves_the_private_use_area_for_letters():
+    encoded = encode_units(normalize("ข้าวโพด ABC ๑๒๓"))
+    assert any("\ue000" <= ch <= "\ue201" for ch in encoded)
+    stored = trgm_form(encoded)
+    assert not any("\ue000" <= ch <= "\ue201" for ch in stored)
+    assert all(ch.isalnum() for ch in stored)  # what pg_trgm keeps in its trigrams
+    # Yi in a document's own text cannot pass for a marker
+    assert "\ua000" not in trgm_form(encode_units(normalize("ꀀ")))
+
+
+def test_a_documents_rows_come_from_the_analyzer():
+    rows = document_rows(DOCS[0], DEFAULT_DICTIONARY)
+    assert rows.counts["title"]["ส่งเสริม"] == 1 and rows.counts["meta"]["doc1"] == 1
+    assert rows.counts["text"]["2562"] == 1  # Thai digits folded
+    assert "'ส่งเสริม':1A,3C" in rows.row["words"] and "'doc1':2B" in rows.row["words"]
+    assert encode_chunk(normalize("เที่ยวเชิง")) in rows.row["units"]
+    assert rows.row["province"] == ["เชียงใหม่", "ลำพูน"] and rows.row["fiscal_year"] == "2562"
+
+
+@pytest.fixture
+def pg(tmp_path):
+    settings = search_settings("postgres", tmp_path, "more")
+    backend = search_backend(settings)
+    yield backend, settings
+    backend.close()
+
+
+def test_tone_marks_are_apart_in_pg_trgm(pg):
+    backend, _settings = pg
+    con = backend.store.conn()
+    raw = [con.execute("SELECT show_trgm(%s)", (w,)).fetchone()[0] for w in ("ข้าว", "ข่าว")]
+    assert raw[0] == raw[1]  # why the raw text will not do
+    coded = [
+        con.execute("SELECT show_trgm(%s)", (encode_chunk(w),)).fetchone()[0]
+        for w in ("ข้าว", "ข่าว", "ขาว")
+    ]
+    assert coded[0] != coded[1] and coded[0] != coded[2] and all(coded)
+
+
+def test_rows_of_another_analyzer_version_need_a_rebuild(pg):
+    backend, settings = pg
+    backend.index(DOCS)
+    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as con:
+        con.execute("UPDATE khlang_search.generations SET version = 'analyzer=1;old'")
+    health = backend.check()
+    assert health.ok and health.needs_rebuild
+    assert [h.document_id for h in backend.search("ข่าว").hits] == [102]  # still answers
+    backend.rebuild(DOCS)
+    assert not backend.check().needs_rebuild
+    generations = backend.store.rows("SELECT state FROM khlang_search.generations")
+    assert generations == [("live",)]  # the old rows went with the swap
+
+
+def test_a_writer_after_a_swap_writes_to_the_new_rows(pg):
+    backend, _settings = pg
+    backend.index(DOCS[:3])
+    old = backend.store.live()[0]
+    backend.rebuild(DOCS[3:])
+    with pytest.raises(GenerationGone):
+        backend._write(old, [DOCS[0]])
+    assert backend.index([doc(7, "สะพานลอย", "สะพานลอยข้ามถนน")]) == 1
+    assert [h.document_id for h in backend.search("สะพานลอย").hits] == [7]
+
+
+def test_the_deep_check_recounts_the_statistics(pg):
+    backend, settings = pg
+    backend.index(DOCS)
+    assert backend.check(deep=True).ok
+    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as con:
+        con.execute("UPDATE khlang_search.terms SET df = df + 1 WHERE term = 'ข้าว'")
+    assert backend.check().ok  # the cheap check counts documents only
+    health = backend.check(deep=True)
+    assert health.state == "damaged" and "frequencies" in health.reason
+
+
+def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
+    backend, _settings = pg
+    texts = ["ราคาข้าว " * n + "ตลาดสด" for n in range(1, 30)]
+    backend.index(doc(200 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts))
+    every = [(h.document_id, h.score) for h in backend.search("ราคาข้าว", limit=5).hits]
+    monkeypatch.setattr(pg_search, "EXACT_LIMIT", 3)
+    monkeypatch.setattr(pg_search, "TOP_K", 5)
+    seen = []
+    real = pg_search.Scorer.scores
+    monkeypatch.setattr(
+        pg_search.Scorer,
+        "scores",
+        lambda self, c, ids, b=None: seen.append(len(ids)) or real(self, c, ids, b),
+    )
+    bounded = [(h.document_id, h.score) for h in backend.search("ราคาข้าว", limit=5).hits]
+    assert bounded == every
+    assert seen and max(seen) < len(texts)  # fewer documents scored than matched
+
+
+def test_a_writer_waiting_too_long_for_another_is_told_busy(pg, monkeypatch):
+    from indexer.search import pg_store
+    from indexer.search.errors import IndexBusy
+
+    backend, settings = pg
+    backend.index(DOCS[:1])
+    monkeypatch.setattr(pg_store, "LOCK_TIMEOUT_MS", 200)
+    with psycopg.connect(conninfo(settings.database_url)) as other:  # holds the lock
+        other.execute("SELECT 1 FROM khlang_search.generations WHERE state = 'live' FOR UPDATE")
+        with pytest.raises(IndexBusy):
+            backend.index(DOCS[1:2])
+    assert backend.index(DOCS[1:2]) == 1 and backend.ids() == {1, 2}
