@@ -264,8 +264,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KHLANG_SEARCH_BACKEND",
         "whoosh",
-        "the search engine, one of `indexer/search/backend.py`'s `BACKENDS`; an unknown name "
-        "stops the start with a Thai/English error",
+        "the search engine: `whoosh` (embedded) or `postgres` (in the PostgreSQL database, "
+        "shared by several app servers; see [Search on PostgreSQL](#search-on-postgresql)); "
+        "an unknown name stops the start with a Thai/English error",
         _lowercase_name,
     ),
     Setting(

@@ -42,7 +42,7 @@ from .query import normalize_filters, parse, repair_query
 from .schema import schema_version
 from .searching import _MODE_ALIASES, MATCH_MODES
 
-STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0008)
+STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0009)
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
 

@@ -1,7 +1,7 @@
 """postgres search: the tables of the ``postgres`` search backend (PostgreSQL only)
 
-Revision ID: 0008_postgres_search
-Revises: 0007_document_edits
+Revision ID: 0009_postgres_search
+Revises: 0008_job_files
 Create Date: 2026-12-02 14:30:00
 
 What :mod:`indexer.search.postgres_backend` writes, in a schema of its own,
@@ -28,8 +28,8 @@ documents, so it is dropped and made again.
 
 from alembic import op
 
-revision = "0008_postgres_search"
-down_revision = "0007_document_edits"
+revision = "0009_postgres_search"
+down_revision = "0008_job_files"
 branch_labels = None
 depends_on = None
 
