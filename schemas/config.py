@@ -5,9 +5,9 @@ Procfile's gunicorn ones): each entry gives the name, the default, what it means
 README's settings tables say it: they are written from this table by
 ``scripts/settings_table.py``, and a test keeps them equal) and the parser that reads it.
 Adding a setting is one entry here (then run the script); the module is longer than
-most (about 600 lines) because that table is kept whole, to be read top to bottom. ``check_environment()`` reads
-them all when the CLI or the web service starts, so that a bad value is named, with the
-reason in Thai and English, before anything runs.
+most (about 600 lines) because that table is kept whole, to be read top to bottom.
+``check_environment()`` reads them all when the CLI or the web service starts, so that a
+bad value is named, with the reason in Thai and English, before anything runs.
 
 One data directory holds the SQLite database, the search index and the preserved objects
 (the embedded default). ``KHLANG_DATABASE_URL`` moves the database to PostgreSQL for larger
