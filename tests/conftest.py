@@ -115,6 +115,16 @@ def s3_endpoint(tmp_path_factory):
         yield endpoint
 
 
+@pytest.fixture(scope="session")
+def realistic_template(tmp_path_factory):
+    """The realistic archive (tests/realistic_archive.py) built once for the session, on
+    SQLite, its previews made: each module that walks it takes its own copy
+    (``ra.build(work, database, template=realistic_template)``), so writers stay apart."""
+    from tests import realistic_archive as ra
+
+    return ra.warm_template(tmp_path_factory.mktemp("realistic"))
+
+
 @pytest.fixture(params=DATABASES)
 def database_env(request) -> dict[str, str]:
     """The same journey on SQLite and, where available, PostgreSQL (as ``any_core``)."""
