@@ -14,11 +14,11 @@ What it holds:
 XLSX documents are left out: their ingestion is fixed on another branch.
 
 Building it takes seconds, and LibreOffice's preview of each Word document seconds more on
-the first visit of its page; six modules (on each database) each need their own archive,
-because their tests change it. So the session builds one on SQLite (``warm_template``,
-its previews rendered), and ``build(..., template=...)`` copies that data directory for
-SQLite, or, on PostgreSQL, ingests the same files (same checksums) and takes the template's
-previews, which are keyed by checksum.
+the first visit of its page; five modules (three of them on both databases) each need
+their own archive, because their tests change it. So the session builds one on SQLite
+(``warm_template``, its previews made), and ``build(..., template=...)`` copies that data
+directory for SQLite, or, on PostgreSQL, ingests the same files (same checksums) and takes
+the template's previews, which are keyed by checksum.
 """
 
 from __future__ import annotations
