@@ -3,8 +3,12 @@ KHLANG_TEST_DATABASE_URL is set, as .ci/run does when PostgreSQL answers) on Pos
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 def _reset_postgres(url: str) -> None:
+    """An empty database, without a table: a new installation's, before ``init()``."""
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -29,14 +34,68 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _reset_postgres_for_init(url: str) -> None:
+    """The database as a new installation finds it once ``init()`` has run, for make_core.
+    Tables at the migrations' head, exactly the models' tables, are emptied and their ids
+    restarted: that is what a fresh migration leaves (the migrations write no rows) in a
+    fraction of its time. Anything else (the first test of a run, another revision) is
+    dropped, and ``init()`` migrates it from nothing."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = set(
+            connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        )
+        at_head = tables == _model_tables() | {"alembic_version"} and connection.scalars(
+            text("SELECT version_num FROM alembic_version")
+        ).all() == [_migrations_head()]
+        if at_head:
+            names = ", ".join(f'"{name}"' for name in sorted(tables - {"alembic_version"}))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    if not at_head:
+        _reset_postgres(url)
+
+
+@functools.cache
+def _model_tables() -> frozenset[str]:
+    from schemas.models import Base
+
+    return frozenset(Base.metadata.tables)
+
+
+@functools.cache
+def _migrations_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from schemas.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def make_core(data_dir: Path, database: str = "sqlite") -> Khlang:
     url = None
     if database == "postgresql":
-        _reset_postgres(PG_URL)
+        _reset_postgres_for_init(PG_URL)
         url = PG_URL
-    core = Khlang(Settings.load(data_dir, url))
+    settings = Settings.load(data_dir, url)
+    if settings.is_sqlite and not settings.data_dir.exists():
+        shutil.copytree(_fresh_sqlite_archive(), data_dir)
+    core = Khlang(settings)
     core.init()
     return core
+
+
+@functools.cache
+def _fresh_sqlite_archive() -> Path:
+    """A new SQLite data directory, migrated once per run: most tests start from one, and
+    a copy then ``init()`` (which finds the schema at head) costs a quarter of migrating
+    each time. It holds nothing but the schema and its version."""
+    folder = Path(tempfile.mkdtemp(prefix="khlang-fresh-"))
+    atexit.register(shutil.rmtree, folder, True)
+    core = Khlang(Settings.load(folder / "data", None))
+    core.init()
+    core.dispose()
+    return folder / "data"
 
 
 @pytest.fixture
@@ -113,6 +172,16 @@ def s3_endpoint(tmp_path_factory):
 
     with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def realistic_template(tmp_path_factory):
+    """The realistic archive (tests/realistic_archive.py) built once for the session, on
+    SQLite, its previews made: each module that walks it takes its own copy
+    (``ra.build(work, database, template=realistic_template)``), so writers stay apart."""
+    from tests import realistic_archive as ra
+
+    return ra.warm_template(tmp_path_factory.mktemp("realistic"))
 
 
 @pytest.fixture(params=DATABASES)

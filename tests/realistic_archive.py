@@ -12,12 +12,21 @@ What it holds:
 - one user of each role (the dsss officer is เชียงราย's).
 
 XLSX documents are left out: their ingestion is fixed on another branch.
+
+Building it takes seconds, and LibreOffice's preview of each Word document seconds more on
+the first visit of its page; five modules (three of them on both databases) each need
+their own archive, because their tests change it. So the session builds one on SQLite
+(``warm_template``, its previews made), and ``build(..., template=...)`` copies that data
+directory for SQLite, or, on PostgreSQL, ingests the same files (same checksums) and takes
+the template's previews, which are keyed by checksum.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -159,19 +168,27 @@ def khlang_runner(core):
     return run
 
 
-def build(work: Path, database: str = "sqlite") -> SimpleNamespace:
+def build(work: Path, database: str = "sqlite", template=None) -> SimpleNamespace:
+    """The archive in ``work``: its own copy of ``template`` (see ``warm_template``) when
+    one is given, else built from nothing."""
+    if template is not None and database == "sqlite":
+        return _copy_of(template, work)
     from indexer.inventory import list_items
-    from service import create_app
+    from indexer.records.preview import previews_dir
     from service.actions.publication import transition
 
     core = make_core(work / "data", database)
+    rendered = previews_dir(template.core, "") if template is not None else None
+    if rendered is not None and rendered.is_dir():
+        # the template's renderings of these very files: their pages do not wait for them
+        shutil.copytree(rendered, previews_dir(core, ""))
     khlang = khlang_runner(core)
     inventory = write_inventory(work / "บัญชีรายละเอียดทรัพยากร ๒๕๖๒-๒๕๖๗.xlsx")
     khlang("inventory", "import", str(inventory))
     for name, (role, province) in USERS.items():
         khlang("users", "add", name, "--role", role, *(["--province", province] if province else []),
                input=f"{PASSWORD}\n")  # fmt: skip
-    files = write_documents(work)
+    files = template.files if template is not None else write_documents(work)
     answer = json.loads(khlang("ingest", *map(str, files), "--submitted-by", "admin1", "--json"))
     results = answer["results"] if isinstance(answer, dict) else answer
     ids = {Path(r["filename"]).name: r["document_id"] for r in results if r.get("document_id")}
@@ -207,15 +224,60 @@ def build(work: Path, database: str = "sqlite") -> SimpleNamespace:
         transition(core, doc[key], "check", agent="strategy1")
         transition(core, doc[key], "approve", agent="strategy2")
         transition(core, doc[key], "publish", agent="admin1")
-    app = create_app(
+    app = open_app(core)
+    return SimpleNamespace(
+        core=core, app=app, doc=doc, code=code, items=items, methods=methods, work=work,
+        files=files,
+    )  # fmt: skip
+
+
+def warm_template(work: Path) -> SimpleNamespace:
+    """The archive on SQLite with the LibreOffice PDFs of its previews made (straight
+    through the preview module: no page visit, so no sign-in or event a test could count;
+    page images stay lazy, as they are cheap); closed, to be copied
+    (``build(..., template=...)``), never used itself."""
+    from indexer.records.preview import (
+        PreviewFailed,
+        PreviewSource,
+        page_count,
+        preview_kind,
+    )
+    from schemas.models import Document
+
+    template = build(work)
+    with template.core.sessions() as session:
+        documents = session.execute(select(Document.sha256, Document.mime)).all()
+    for sha256, mime in documents:
+        source = PreviewSource(preview_kind(mime), sha256, mime)
+        try:  # one that fails is left to fail on its page, as it would without a template
+            page_count(template.core, source)
+        except PreviewFailed:
+            continue
+    dispose(template)
+    return template
+
+
+def _copy_of(template: SimpleNamespace, work: Path) -> SimpleNamespace:
+    """A copy of the template's data directory (database, objects, index, previews) in
+    ``work``, opened as the archive of ``build``: the same ids, codes and links."""
+    shutil.copytree(template.core.settings.data_dir, work / "data")
+    core = make_core(work / "data")
+    app = open_app(core)
+    return SimpleNamespace(
+        core=core, app=app, work=work, files=template.files,
+        **copy.deepcopy({k: getattr(template, k) for k in ("doc", "code", "items", "methods")}),
+    )  # fmt: skip
+
+
+def open_app(core):
+    from service import create_app
+
+    return create_app(
         {
             "TESTING": True,
             "KHLANG_DATA_DIR": str(core.settings.data_dir),
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
-    )
-    return SimpleNamespace(
-        core=core, app=app, doc=doc, code=code, items=items, methods=methods, work=work
     )
 
 

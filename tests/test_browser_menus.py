@@ -33,9 +33,9 @@ MENUS = {
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(tmp_path_factory, realistic_template):
     work = tmp_path_factory.mktemp("menus")
-    archive = ra.build(work)
+    archive = ra.build(work, template=realistic_template)
     data_dir = archive.core.settings.data_dir
     ra.dispose(archive)
     port = free_port()

@@ -45,9 +45,9 @@ LONG_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(tmp_path_factory, realistic_template):
     work = tmp_path_factory.mktemp("reports")
-    archive = ra.build(work)
+    archive = ra.build(work, template=realistic_template)
     khlang = ra.khlang_runner(archive.core)
     khlang("inventory", "import", str(ra.write_inventory(work / "บัญชีกาแฟอราบิก้า.xlsx", LONG_ROWS)))
     set_report_settings(archive.core, office_name=OFFICE, office_address=ADDRESS)

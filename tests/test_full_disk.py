@@ -33,6 +33,12 @@ def small_disk_core(request, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
     try:
+        # Migrated here, as before, not copied from conftest's migrated archive: migrating
+        # leaves SQLite's write-ahead log grown (about 400 kB) on this disk, and this test
+        # has always had that room. Without it the SQLite run fails today: the batch's
+        # last commit (Ingestor.finish) meets the full disk and `khlang ingest` ends in a
+        # traceback. That is a bug of its own, to be fixed with a test of its own.
+        (disk / "data").mkdir()
         core = make_core(disk / "data", request.param)
         core.disk = disk
         yield core

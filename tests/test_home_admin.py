@@ -23,9 +23,9 @@ UPLOADED = "รายงานผลการอบรมมัคคุเท�
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def archive(request, tmp_path_factory):
+def archive(request, tmp_path_factory, realistic_template):
     work = tmp_path_factory.mktemp("home_admin")
-    built = ra.build(work, request.param)
+    built = ra.build(work, request.param, realistic_template)
     # เชียงราย's items: one overdue, one due in ten days, one due in a year (not shown)
     today = today_in_thailand()
     year = today.year + 543 + (1 if today.month >= 10 else 0)

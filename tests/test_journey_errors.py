@@ -20,8 +20,8 @@ LANGS = ["th", "en"]
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def archive(request, tmp_path_factory):
-    built = ra.build(tmp_path_factory.mktemp("errors"), request.param)
+def archive(request, tmp_path_factory, realistic_template):
+    built = ra.build(tmp_path_factory.mktemp("errors"), request.param, realistic_template)
     yield built
     built.app.extensions["khlang"].dispose()
     built.core.dispose()

@@ -22,8 +22,8 @@ DOWNLOAD = re.compile(r"/file\b|/download|/template$|\.(xlsx|csv|zip|pdf)$|[?&]f
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def archive(request, tmp_path_factory):
-    built = ra.build(tmp_path_factory.mktemp("journeys"), request.param)
+def archive(request, tmp_path_factory, realistic_template):
+    built = ra.build(tmp_path_factory.mktemp("journeys"), request.param, realistic_template)
     yield built
     built.app.extensions["khlang"].dispose()
     built.core.dispose()

@@ -13,6 +13,7 @@ import random
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -27,6 +28,7 @@ from schemas.models import Document
 from service import create_app
 from service.auth import add_user
 from service.cli import main as cli_main
+from tests.conftest import DATABASES, make_core
 
 PASSWORD = "รหัสผ่าน-สแกน-1"
 
@@ -85,34 +87,48 @@ def signed_in(core):
     return client
 
 
-def test_scanned_letter_reads_right_on_its_page(any_core, tmp_path):
+@pytest.fixture(scope="module", params=DATABASES)
+def scanned(request, tmp_path_factory):
+    """One readable letter, scanned and read by OCR once per database: the two tests below
+    only look at what its ingestion left (the page, the API, the searchable copy), and OCR
+    is the slow part."""
+    folder = tmp_path_factory.mktemp("scan")
+    core = make_core(folder / "data", request.param)
+    try:
+        pdf, truth = scanned_letter(folder, "หนังสือสแกน-ชม.pdf")
+        entry = ingest(core, pdf)
+        yield SimpleNamespace(
+            core=core, pdf=pdf, truth=truth, document_id=entry["document_id"],
+            client=signed_in(core),
+        )  # fmt: skip
+    finally:
+        core.dispose()
+
+
+def test_scanned_letter_reads_right_on_its_page(scanned):
     """The floor of bench/bench_ocr.py on one page, through the CLI, on SQLite and PostgreSQL:
     the letter's number, date and most of its Thai words come back, the page's confidence is
     recorded, and a readable page carries no review warning."""
-    pdf, truth = scanned_letter(tmp_path, "หนังสือสแกน-ชม.pdf")
-    entry = ingest(any_core, pdf)
-    client = signed_in(any_core)
-    page = client.get(f"/documents/{entry['document_id']}").text
+    client, truth = scanned.client, scanned.truth
+    page = client.get(f"/documents/{scanned.document_id}").text
     number, date, subject = truth.splitlines()[:3]
     assert number.removeprefix("ที่ ") in page  # "ชม 0220.1/2916"
     assert date in page  # "8 มีนาคม 2568"
     words, total = score(truth, page)["words"]
     assert words / total >= 0.85, (words, total)
     assert subject.split()[-1] in page  # the fiscal year of the subject line
-    shown = client.get(f"/api/documents/{entry['document_id']}").get_json()
+    shown = client.get(f"/api/documents/{scanned.document_id}").get_json()
     confidence = shown["metadata"]["technical"][ocr.CONFIDENCE_KEY]["1"]
     assert confidence >= ocr.LOW_CONFIDENCE
     assert "ตรวจทาน" not in page
 
 
-def test_scan_gets_a_searchable_copy_beside_the_unchanged_original(core, tmp_path):
+def test_scan_gets_a_searchable_copy_beside_the_unchanged_original(scanned):
     """The copy offered on the document page has the letter's text selectable in a PDF
     viewer; the original downloads byte for byte as it came; the copy is a `derived` event,
     not a document of its own."""
-    pdf, truth = scanned_letter(tmp_path, "หนังสือสแกน-สำเนา.pdf")
-    entry = ingest(core, pdf)
-    client = signed_in(core)
-    document_id = entry["document_id"]
+    core, client, pdf, truth = scanned.core, scanned.client, scanned.pdf, scanned.truth
+    document_id = scanned.document_id
     page = client.get(f"/documents/{document_id}").text
     link = f"/api/documents/{document_id}/searchable.pdf"
     assert link in page and "ดาวน์โหลด PDF ที่ค้นหาข้อความได้" in page
