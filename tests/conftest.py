@@ -30,6 +30,9 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
+        # the postgres search backend's own schema (migration 0009) goes too: a new
+        # installation's database has neither
+        connection.execute(text("DROP SCHEMA IF EXISTS khlang_search CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
