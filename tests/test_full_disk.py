@@ -33,12 +33,10 @@ def small_disk_core(request, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
     try:
-        # Migrated here, as before, not copied from conftest's migrated archive: migrating
-        # leaves SQLite's write-ahead log grown (about 400 kB) on this disk, and this test
-        # has always had that room. Without it the SQLite run fails today: the batch's
-        # last commit (Ingestor.finish) meets the full disk and `khlang ingest` ends in a
-        # traceback. That is a bug of its own, to be fixed with a test of its own.
-        (disk / "data").mkdir()
+        # A copy of the migrated archive (conftest's make_core), so that SQLite's
+        # write-ahead log has no room of its own to grow on this disk: the batch's last
+        # commit (Ingestor.finish) then meets the full disk too, and must say so without a
+        # traceback (it did not; migrating here used to leave the log room by chance).
         core = make_core(disk / "data", request.param)
         core.disk = disk
         yield core

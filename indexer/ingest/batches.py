@@ -7,6 +7,7 @@ progress display or ``khlang job`` shows of it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from contextlib import contextmanager
@@ -15,7 +16,24 @@ from sqlalchemy import update
 
 from indexer.core import Khlang
 from indexer.ingest.sources import FileResult
+from indexer.runtime.diskspace import is_no_space
 from schemas.models import Batch, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _unless_disk_full(what: str):
+    """The job row's bookkeeping gives way to a full disk: each file's outcome is already
+    committed (or its rejection says "no space"), and the row is mended by the next run of
+    the same job, or by the service's resume. A traceback here would hide the reason (a
+    SQLite write-ahead log with no room to grow fails exactly these small commits)."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_no_space(exc):
+            raise
+        log.error("the job's %s was not recorded: disk full (%s)", what, exc)
 
 
 class Timings(dict[str, float]):
@@ -71,7 +89,7 @@ class BatchRecord:
         if now - self._counted_at < 1.0:
             return
         self._counted_at = now
-        with self.core.transaction() as session:
+        with _unless_disk_full("progress"), self.core.transaction() as session:
             session.get(Batch, self.id).done = done
 
     def add_to_total(self, count: int) -> None:
@@ -91,7 +109,7 @@ class BatchRecord:
         *,
         index_deferred: bool = False,
     ) -> None:
-        with self.core.transaction() as session:
+        with _unless_disk_full("end"), self.core.transaction() as session:
             batch = session.get(Batch, self.id)
             batch.status = status
             batch.done = len(results)
