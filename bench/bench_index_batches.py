@@ -3,7 +3,8 @@
 An ingestion job writes the index in batches (200 when the indexing process is busy, from
 50 when it is idle), and a web upload of a few files commits a few documents; Whoosh
 merges small segments at commits. Prints CPU ms a document and the segments left, for
-each batch size, on the same corpus texts (8-12 KB). Figures only.
+each batch size, on the same corpus texts (8-12 KB). Figures only. Whoosh's segments are
+what it measures, so it opens SearchIndex itself rather than going through the search seam.
 
     .venv/bin/python -m bench.bench_index_batches --docs 400 --batches 5 20 50 200
 """

@@ -135,7 +135,7 @@ def run_kind(
         size = sum(p.stat().st_size for p in paths)
         core = Khlang(Settings.load(workdir / "data"))
         core.init()
-        core.index.is_healthy()  # open the index and load the analyzer before the clock
+        core.search_backend.check()  # open the index and load the analyzer before the clock
         timings: dict[str, float] = {}
         profiler = cProfile.Profile() if profile else None
         cpu_before = _cpu_seconds()

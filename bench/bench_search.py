@@ -9,7 +9,9 @@ same queries; see :mod:`bench.bench_pg_search`).
 Streams ../shared/corpus/thaigov-2020-2022.tar.xz (no extraction), replicating the texts
 (with distinct ids) when --docs exceeds the archive. Prints build rate, index size, peak RSS
 and search latency percentiles over a query mix, for both engines, and whether the issue's
-targets are met. Figures depend on the machine; note its core count in reports.
+targets are met. Figures depend on the machine; note its core count in reports. Khlang's
+side goes through the search seam (indexer.search.backend): KHLANG_SEARCH_BACKEND picks the
+engine measured (whoosh by default).
 """
 
 from __future__ import annotations
@@ -145,25 +147,30 @@ def bench_khlang(
     index_dir: Path | None = None,
     profile: Path | None = None,
 ) -> dict:
-    from indexer.search.index import SearchIndex
+    from indexer.search.backend import search_backend
+    from schemas.config import Settings
 
     chars = sum(len(d["text"]) for d in docs)
-    where = index_dir or workdir / "khlang"
-    ix = SearchIndex(where).open_or_create()
-    if index_dir is not None and not ix.needs_rebuild() and ix.doc_count() == len(docs):
+    # the backend KHLANG_SEARCH_BACKEND names (whoosh by default), its index in <where>/index
+    settings = Settings.load(index_dir or workdir / "khlang")
+    ix = search_backend(settings)
+    if index_dir is not None and not ix.check().needs_rebuild and len(ix.ids()) == len(docs):
         build = float("nan")  # reused: search figures only
     else:
         t0 = time.perf_counter()
         ix.rebuild(iter(docs))
         build = time.perf_counter() - t0
-    live = where / (where / "CURRENT").read_text().strip()
+    current = settings.index_dir / "CURRENT"  # Whoosh's: the live generation's name
+    live = settings.index_dir / current.read_text().strip() if current.exists() else None
     out = {
         "build_s": build,
         "docs_per_s": len(docs) / build,
         "chars_per_s": chars / build,
         # the live generation only: the one before it is kept until the next swap
-        "size_mb": dir_size(live) / 1e6,
-        "sidecar_mb": sum(p.stat().st_size for p in live.glob("units.sqlite*")) / 1e6,
+        "size_mb": dir_size(live or settings.index_dir) / 1e6,
+        "sidecar_mb": sum(p.stat().st_size for p in live.glob("units.sqlite*")) / 1e6
+        if live
+        else 0.0,
         "rss_mb": rss_mb(),
         "child_rss_mb": child_rss_mb(),
         "latency": {},
@@ -250,8 +257,9 @@ def main(argv: list[str] | None = None) -> None:
         "--index-dir",
         type=Path,
         default=None,
-        help="keep the Khlang index here and reuse it when it already holds --docs documents "
-        "(search figures only; the build rate is then not measured)",
+        help="keep the Khlang index in D/index (a data directory's place for it) and reuse it "
+        "when it already holds --docs documents (search figures only; the build rate is then "
+        "not measured)",
     )
     ap.add_argument("--skip-fts5", action="store_true", help="skip the FTS5 comparison")
     ap.add_argument(

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
-from schemas.config import ConfigError, Settings
+from schemas.config import Settings
 from schemas.db import make_engine, make_session_factory
 from schemas.models import Document, FixityRun, Setting
 
@@ -77,19 +77,6 @@ class Khlang:
         from indexer.search.backend import search_backend
 
         return search_backend(self.settings, lost=self._has_indexed_documents)
-
-    @property
-    def index(self):
-        """The Whoosh ``SearchIndex`` behind the ``whoosh`` backend, for the callers that
-        still use its own methods (dict results; generations for a database-aware
-        reindex). New callers use :attr:`search_backend`."""
-        backend = self.search_backend
-        if not hasattr(backend, "search_index"):
-            raise ConfigError(
-                f"KHLANG_SEARCH_BACKEND={backend.name!r}: ส่วนนี้ของระบบยังใช้ได้กับ whoosh เท่านั้น "
-                "(this part of Khlang still needs the whoosh search backend)"
-            )
-        return backend.search_index
 
     def _has_indexed_documents(self) -> bool:
         """Whether the database records a document as indexed: an index found missing then

@@ -108,7 +108,7 @@ def _warm_search(core: Khlang) -> None:
     """In the background of a new worker: its first search need not build the index
     tables (a worker that cannot read the index now finds out on its first search)."""
     try:
-        core.index.warm()
+        core.search_backend.warm()
     except Exception:
         logging.getLogger(__name__).warning("search warm-up failed", exc_info=True)
 
@@ -174,7 +174,8 @@ def create_app(config: dict | None = None) -> Flask:
         # in, and gunicorn does not kill a worker for taking that long to boot.
         # A new archive's index is built at once (there is nothing to index): built in the
         # background, it would be swapped in over documents ingested meanwhile.
-        rebuild = core.index.needs_rebuild() or not core.index.is_healthy()
+        # needs_rebuild: another version built it, or it is missing, damaged or unreadable
+        rebuild = core.search_backend.check().needs_rebuild
         if rebuild and _has_documents(core):
             threading.Thread(target=_repair_index, args=(core,), daemon=True).start()
         else:

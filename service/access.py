@@ -14,11 +14,11 @@ from schemas.models import Batch, Document, InventoryItem, Province
 from service.context import core
 
 
-def search_index():
-    """The process's search index. ``SearchIndex`` gives each request thread its own Whoosh
-    searcher and sidecar connection (neither is safe to share) and shares the tables derived
-    from an index state between them, so every thread searches through this one object."""
-    return core().index
+def search_backend():
+    """The process's search backend (indexer.search.backend). It is safe to share between
+    request threads (Whoosh's gives each thread its own searcher and sidecar connection and
+    shares the tables derived from an index state), so every thread searches through it."""
+    return core().search_backend
 
 
 def published_only() -> bool:

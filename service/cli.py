@@ -278,19 +278,19 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     given as separate arguments; one starting with '-' (an exclusion, -ลำปาง or
     -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
     from indexer.runtime.diskspace import is_no_space
-    from indexer.search.index import IndexDamaged
+    from indexer.search.errors import IndexDamaged
     from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 
     core = open_core(ctx)
     text = " ".join(query)
     try:
-        result = core.index.search(
+        result = core.search_backend.search(
             text,
             limit=limit,
             offset=offset,
             sort=sort,
             match="all" if match_all and not match_any else "default",
-        )
+        ).as_dict()
     except OSError as exc:
         if not is_no_space(exc):
             raise

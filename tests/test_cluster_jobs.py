@@ -113,7 +113,7 @@ def test_a_worker_killed_in_a_file_loses_and_duplicates_nothing(tmp_path, monkey
         assert stored == 5
         assert set(session.scalars(select(JobFile.state))) == {"done"}
     assert "job 1 file 0: done" in workers.log("b")
-    assert core.index.search("ลำไยนอกฤดู", limit=5)["total"] == 1
+    assert core.search_backend.search("ลำไยนอกฤดู", limit=5).total == 1
     assert not (core.settings.data_dir / "spool" / "job-1").exists()
     monkeypatch.setenv("KHLANG_DATABASE_URL", core.settings.database_url)
     verify = CliRunner().invoke(main, ["--data-dir", str(core.settings.data_dir), "verify"])

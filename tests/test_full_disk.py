@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from indexer.search.index import SearchIndex
+from indexer.search.backend import search_backend
 from schemas.models import Document
 from tests.conftest import DATABASES, make_core
 from tests.test_search_lifecycle import SEEDS, khlang
@@ -99,10 +99,10 @@ def test_a_full_disk_fails_files_with_a_reason_and_the_next_run_catches_up(
         documents = session.execute(select(Document.id, Document.indexed_version)).all()
     assert len(documents) == FILES
     assert all(version is not None for _, version in documents)
-    index = SearchIndex(core.settings.index_dir).open_or_create()
-    assert index.searchable_ids() == {d for d, _ in documents}
+    index = search_backend(core.settings)
+    assert index.ids() == {d for d, _ in documents}
     for n in range(FILES):
-        assert index.search(f"คำเฉพาะ{n}ท้ายสุด", match="all")["total"] == 1, n
+        assert index.search(f"คำเฉพาะ{n}ท้ายสุด", match="all").total == 1, n
     found = khlang(core, "search", "คำเฉพาะ0ท้ายสุด", "--all", "--json")
     assert found.returncode == 0 and json.loads(found.stdout)["total"] == 1
     report = json.loads(khlang(core, "verify", "--json").stdout)

@@ -181,7 +181,7 @@ def test_mixed_and_damaged_texts_are_ingested_with_every_readable_word(any_core,
     code, results = ingest_json(any_core, folder)
     assert code == 0, results
     assert {r["status"] for r in results.values()} == {"ingested"}
-    hits = any_core.index.search("พะเยา")["hits"]
+    hits = any_core.search_backend.search("พะเยา").as_dict()["hits"]
     assert [h["document_id"] for h in hits] == [results["สองเครื่อง.txt"]["document_id"]]
     from schemas.models import Document
 
@@ -228,7 +228,7 @@ def test_an_svg_is_stored_as_an_image_and_its_text_is_searchable(any_core, tmp_p
     refused = results["ระเบิด.svg"]
     assert refused["status"] == "rejected"
     assert "SVG" in refused["error"] and "unsafe SVG XML" in refused["error"]
-    hits = any_core.index.search("ศาลากลางจังหวัดแพร่")["hits"]
+    hits = any_core.search_backend.search("ศาลากลางจังหวัดแพร่").as_dict()["hits"]
     assert [h["document_id"] for h in hits] == [drawing["document_id"]]
     from schemas.models import Document
 
@@ -277,7 +277,7 @@ def test_a_sheet_claiming_a_far_cell_is_read_by_its_real_content(any_core, tmp_p
     sheet = results["งบประมาณ.xlsx"]
     assert sheet["status"] == "ingested" and not sheet["warnings"], sheet
     for words in ("สุโขทัย", "หมายเหตุท้ายตาราง", "รายการที่"):
-        found = any_core.index.search(words)["hits"]
+        found = any_core.search_backend.search(words).as_dict()["hits"]
         assert [h["document_id"] for h in found] == [sheet["document_id"]], words
 
 
@@ -434,7 +434,7 @@ def test_a_long_text_is_read_and_indexed_in_pieces_and_every_word_is_found(core,
         del os.environ["KHLANG_TEXT_PIECE_CHARS"]
     for name in PROVINCES:
         for query in (name, f"จังหวัด{name}", f'"ตรวจราชการจังหวัด{name}"'):
-            hits = core.index.search(query)["hits"]
+            hits = core.search_backend.search(query).as_dict()["hits"]
             assert [h["document_id"] for h in hits] == [report["document_id"]], query
 
 
@@ -461,4 +461,6 @@ def test_a_large_scan_is_shrunk_for_ocr_and_its_thai_is_read(core, tmp_path):
     code, results = ingest_json(core, tmp_path / "ป้ายศาลากลาง.png")
     sign = results["ป้ายศาลากลาง.png"]
     assert code == 0 and sign["status"] == "ingested", sign
-    assert [h["document_id"] for h in core.index.search("ลำปาง")["hits"]] == [sign["document_id"]]
+    assert [h["document_id"] for h in core.search_backend.search("ลำปาง").as_dict()["hits"]] == [
+        sign["document_id"]
+    ]

@@ -72,7 +72,7 @@ def damage(index_dir: Path, how: str) -> None:
 def indexed_archive(core) -> list[int]:
     ids = add_documents(core, DOCUMENTS)
     index_documents(core, ids, agent="test")
-    core.index.close()
+    core.search_backend.close()
     return ids
 
 

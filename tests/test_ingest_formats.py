@@ -150,8 +150,8 @@ def test_worker_processes_prepare_the_same_documents_as_in_process(core, tmp_pat
         # indexed by the job's indexing process: every stored document, marked and findable
         stored = session.scalars(select(Document)).all()
         assert all(d.indexed_version for d in stored)
-    assert core.index.indexed_ids() == {d.id for d in stored}
-    assert core.index.search("ฉบับที่ 17")["total"] >= 1
+    assert core.search_backend.held_ids() == {d.id for d in stored}
+    assert core.search_backend.search("ฉบับที่ 17").as_dict()["total"] >= 1
     # the same bytes prepared in-process give the same text and kind
     other = make_core(tmp_path / "again")
     [again] = run_ingest_job(other, [str(tmp_path / "in" / "หนังสือ.pdf")], agent="dsss")

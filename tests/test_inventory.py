@@ -451,7 +451,7 @@ def test_an_inventory_imported_during_a_batch_still_gets_its_suggestions(core, t
         assert [(k.document_id, k.method) for k in links] == [(results[1].document_id, "suggested")]
         document = session.get(Document, results[1].document_id)
         assert document.indexed_version is not None  # indexed again with its item
-    assert core.index.search("วีดิทัศน์ประชาสัมพันธ์")["total"] == 1
+    assert core.search_backend.search("วีดิทัศน์ประชาสัมพันธ์").as_dict()["total"] == 1
 
 
 def test_a_corrected_item_reindexes_its_documents(core):
@@ -466,7 +466,7 @@ def test_a_corrected_item_reindexes_its_documents(core):
     index_documents(core, [doc], agent="test")
 
     def agencies() -> set[str]:
-        facets = core.index.search("วีดิทัศน์ประชาสัมพันธ์")["facets"]["agency"]
+        facets = core.search_backend.search("วีดิทัศน์ประชาสัมพันธ์").as_dict()["facets"]["agency"]
         return {f["value"] for f in facets}
 
     assert agencies() == {AG_TOUR}
@@ -478,7 +478,7 @@ def test_a_corrected_item_reindexes_its_documents(core):
     assert video in result.updated
     assert agencies() == {corrected}
     with core.sessions() as session:
-        assert session.get(Document, doc).indexed_version == core.index.schema_version
+        assert session.get(Document, doc).indexed_version == core.search_backend.version
 
 
 def test_a_new_due_date_leaves_the_items_documents_indexed_as_they_are(core):
@@ -505,7 +505,7 @@ def test_a_new_due_date_leaves_the_items_documents_indexed_as_they_are(core):
     assert video in result.updated and video not in result.reindex
     assert indexed_events() == before
     with core.sessions() as session:
-        assert session.get(Document, doc).indexed_version == core.index.schema_version
+        assert session.get(Document, doc).indexed_version == core.search_backend.version
 
 
 def test_no_suggestion_across_fiscal_years_or_for_unrelated_text(core):

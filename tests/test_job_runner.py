@@ -56,8 +56,8 @@ def assert_searchable_once(core, count: int) -> None:
         statuses = Counter(session.scalars(select(Submission.status)))
     assert len(ids) == count
     assert statuses == {"ingested": count}
-    assert core.index.indexed_ids() == ids
-    assert core.index.search("ฉบับที่", limit=1)["total"] == count
+    assert core.search_backend.held_ids() == ids
+    assert core.search_backend.search("ฉบับที่", limit=1).as_dict()["total"] == count
 
 
 def test_the_factory_gives_a_runner_of_the_interface(any_core):

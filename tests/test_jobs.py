@@ -140,8 +140,8 @@ def assert_all_searchable(core: Khlang, count: int) -> None:
         assert not unindexed, f"{len(unindexed)} documents left unindexed"
         for document in documents:
             assert "indexed" in {e.event_type for e in document.events}, document.filename
-    assert core.index.indexed_ids() == {d.id for d in documents}
-    assert core.index.search("ฉบับที่", limit=1)["total"] == count
+    assert core.search_backend.held_ids() == {d.id for d in documents}
+    assert core.search_backend.search("ฉบับที่", limit=1).as_dict()["total"] == count
 
 
 def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path):
@@ -163,9 +163,9 @@ def test_several_processes_ingesting_at_once_keep_everything_consistent(tmp_path
         statuses = Counter(session.scalars(select(Submission.status)))
         assert statuses == {"ingested": 60, "duplicate": 60}
     assert_archive_consistent(core)
-    hits = core.index.search("ฉบับที่", limit=1)
+    hits = core.search_backend.search("ฉบับที่", limit=1).as_dict()
     assert hits["total"] == 60
-    assert core.index.indexed_ids() == set(range(1, 61))
+    assert core.search_backend.held_ids() == set(range(1, 61))
     core.dispose()
 
 
@@ -224,7 +224,7 @@ def test_an_upload_job_whose_process_died_is_resumed_when_its_status_is_asked(tm
     files = make_text_files(tmp_path / "in", 120)
     core = Khlang(Settings.load(data_dir))
     core.init()
-    assert core.index.indexed_ids() == set()  # the index exists, as a served archive has one
+    assert core.search_backend.held_ids() == set()  # the index exists, as a served archive has one
     upload_folder(data_dir, files)
     env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir)}
     env.pop("KHLANG_DATABASE_URL", None)

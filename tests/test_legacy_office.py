@@ -96,7 +96,7 @@ def test_legacy_office_files_are_read_through_libreoffice(core, legacy_files):
         "งบประมาณ.xls": "spreadsheet",
         "สรุป.ppt": "presentation",
     }
-    assert core.index.search("แม่ริม")["total"] == 1
+    assert core.search_backend.search("แม่ริม").as_dict()["total"] == 1
 
 
 @needs_soffice

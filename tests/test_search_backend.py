@@ -258,6 +258,28 @@ def test_version_and_health(backend):
     assert backend.ids() == {d["id"] for d in DOCS}
 
 
+def test_warm_then_search_and_held_ids_after_clean_writes(fresh):
+    """warm() prepares a new worker's first search (and changes no answer); after writes
+    that completed, the index holds exactly what a search can return."""
+    backend, _settings = fresh
+    backend.warm()  # an empty index too
+    backend.index(DOCS[:4])
+    backend.delete([2])
+    backend.warm()
+    assert ids(backend.search("หอมมะลิ")) == [101]
+    assert backend.held_ids() == backend.ids() == {1, 3, 101}
+
+
+def test_a_rebuild_kept_to_one_process(fresh):
+    """What the web service asks (procs=1: a gunicorn worker must not fork writers)."""
+    backend, _settings = fresh
+    staged = backend.stage(iter(DOCS), procs=1)
+    staged.go_live()
+    assert backend.ids() == {d["id"] for d in DOCS}
+    assert backend.rebuild(iter(DOCS[:2]), procs=1) == 2
+    assert backend.ids() == {1, 2}
+
+
 def test_index_replaces_and_delete_removes(fresh):
     backend, _settings = fresh
     assert backend.index(DOCS[:3]) == 3

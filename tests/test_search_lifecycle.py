@@ -131,7 +131,7 @@ def test_a_document_marked_for_reindexing_keeps_its_mark_through_a_rebuild(core)
         document.indexed_version = None
     reindex(core, agent="test")
     with core.sessions() as session:
-        assert session.get(Document, ids[3]).indexed_version == core.index.schema_version
+        assert session.get(Document, ids[3]).indexed_version == core.search_backend.version
     assert [
         h["document_id"] for h in fresh_index(core).search("ชื่อใหม่ที่ยังไม่ได้ทำดัชนี", match="all")["hits"]
     ] == [ids[3]]
@@ -150,7 +150,7 @@ def test_rebuilding_an_archive_never_indexed_writes_each_document_once(core):
     with core.sessions() as session:
         versions = set(session.scalars(select(Document.indexed_version)))
         caught_up = session.scalars(select(Event).where(Event.agent == "rebuild")).all()
-    assert versions == {core.index.schema_version}
+    assert versions == {core.search_backend.version}
     assert caught_up == []
     assert fresh_index(core).searchable_ids() == set(ids)
     assert fresh_index(core).search("เลขที่17เอกสาร", match="all")["total"] == 1
@@ -180,7 +180,7 @@ def _damage(gen: Path, how: str) -> None:
 def test_if_needed_refills_an_index_another_process_recreated_empty(core, how):
     ids = add_documents(core, 40)
     index_documents(core, ids, agent="test")
-    core.index.close()
+    core.search_backend.close()
     _damage(_live_generation(core), how)
     # another process opens the damaged index first: it is recreated empty there, and
     # refuses to answer from it (never "nothing found")
@@ -200,7 +200,7 @@ def test_if_needed_adds_the_few_documents_the_index_lacks(core):
     ids = add_documents(core, 40)
     index_documents(core, ids, agent="test")
     for gone in ids[:3]:
-        core.index.delete_document(gone)  # in the database, marked indexed, not in the index
+        core.search_backend.delete([gone])  # in the database, marked indexed, not in the index
     later = Khlang(core.settings)  # a later process (this one created the index)
     try:
         result = reindex(later, if_needed=True, agent="test")
@@ -237,7 +237,7 @@ def _corrupt_stored_fields(gen: Path, doc_id: int) -> None:
 def _damaged_index(core) -> tuple[list[int], str]:
     ids = add_documents(core, 20)
     index_documents(core, ids, agent="test")
-    core.index.close()
+    core.search_backend.close()
     _corrupt_stored_fields(_live_generation(core), ids[10])
     return ids, "เลขที่10เอกสาร"
 
@@ -268,8 +268,8 @@ def test_the_service_answers_index_damaged_and_rebuilds(core, client):
     assert body["code"] == "index_damaged"
     assert "ดัชนี" in body["message"] and "index" in body["message_en"]
     assert client.get("/healthz").status_code == 503
-    index = client.application.extensions["khlang"].index
-    wait_until(lambda: not index.needs_rebuild(), "the background rebuild")
+    backend = client.application.extensions["khlang"].search_backend
+    wait_until(lambda: not backend.check().needs_rebuild, "the background rebuild")
     found = client.get("/api/search", query_string={"q": word, "match": "all"}).get_json()
     assert [h["document_id"] for h in found["hits"]] == [ids[10]]
     assert client.get("/healthz").status_code == 200

@@ -173,6 +173,6 @@ def test_host_agency_is_the_inventorys_and_undated_documents_have_no_date(core):
     assert fields["agencies"] == [] and fields["sender"] == "สำนักงานจังหวัดลำปาง"
     assert fields["date"] is None and fields["received"] == dt.datetime.now(dt.UTC).date()
     assert dated["date"] == dt.date(2024, 3, 1)
-    facets = core.index.search("หนังสือ")["facets"]
+    facets = core.search_backend.search("หนังสือ").as_dict()["facets"]
     assert facets["agency"] == []
     assert facets["sender"] == [{"value": "สำนักงานจังหวัดลำปาง", "count": 1}]

@@ -881,7 +881,7 @@ def test_a_new_worker_builds_the_search_tables_in_the_background(core, tmp_path)
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
     )
-    index = app.extensions["khlang"].index
+    index = app.extensions["khlang"].search_backend.search_index  # Whoosh's tables
     wait_until(lambda: index._cache is not None, "the background warm-up")
     assert int(index._cache.live.sum()) == 1
     app.extensions["khlang"].dispose()
@@ -894,10 +894,10 @@ def test_start_up_indexes_what_a_crash_left_unindexed(core):
     """A document committed to the database but never written to the index (the process
     died in between) is indexed before the service answers its first search."""
     [result] = run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="dsss")
-    core.index.delete_document(result.document_id)
+    core.search_backend.delete([result.document_id])
     with core.transaction() as session:
         session.get(Document, result.document_id).indexed_version = None
-    assert core.index.search(LETTER_003_NUMBER)["total"] == 0
+    assert core.search_backend.search(LETTER_003_NUMBER).as_dict()["total"] == 0
     app = create_app(
         {
             "TESTING": True,
@@ -905,7 +905,7 @@ def test_start_up_indexes_what_a_crash_left_unindexed(core):
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
     )
-    found = app.extensions["khlang"].index.search(LETTER_003_NUMBER)
+    found = app.extensions["khlang"].search_backend.search(LETTER_003_NUMBER).as_dict()
     assert [h["document_id"] for h in found["hits"]] == [result.document_id]
     app.extensions["khlang"].dispose()
 
@@ -916,7 +916,7 @@ def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
     import json
 
     [result] = run_ingest_job(core, [str(SEED_FIXTURES / "003_d2773d3a604759fe.pdf")], agent="dsss")
-    index_dir = core.index.index_dir
+    index_dir = core.settings.index_dir
     meta_path = index_dir / (index_dir / "CURRENT").read_text("utf-8").strip() / "khlang.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     meta_path.write_text(json.dumps({**meta, "schema_version": "an older one"}), "utf-8")
@@ -927,9 +927,9 @@ def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
     )
-    index = app.extensions["khlang"].index
-    wait_until(lambda: not index.needs_rebuild(), "the background rebuild")
-    found = index.search(LETTER_003_NUMBER)
+    backend = app.extensions["khlang"].search_backend
+    wait_until(lambda: not backend.check().needs_rebuild, "the background rebuild")
+    found = backend.search(LETTER_003_NUMBER).as_dict()
     assert [h["document_id"] for h in found["hits"]] == [result.document_id]
     app.extensions["khlang"].dispose()
 

@@ -89,7 +89,7 @@ def test_the_indexing_process_indexes_what_it_is_sent(core, tmp_path):
         assert marked(ids[:2]) == [True, True]
     finally:
         process.close()  # waits for the second
-    assert core.index.indexed_ids() == set(ids)
+    assert core.search_backend.held_ids() == set(ids)
     assert marked(ids) == [True] * len(ids)
 
 
@@ -142,8 +142,8 @@ def test_a_large_job_indexes_every_file_with_either_start(tmp_path, monkeypatch,
     results = run_ingest_job(core, [str(tmp_path / "in")], agent="dsss", workers=2, timings=timings)
     assert "identify (work)" in timings and "index (work)" in timings  # workers did the work
     assert Counter(r.status for r in results) == {"ingested": len(files)}
-    assert core.index.indexed_ids() == {r.document_id for r in results}
-    assert core.index.search("ฉบับที่ 17")["total"] >= 1
+    assert core.search_backend.held_ids() == {r.document_id for r in results}
+    assert core.search_backend.search("ฉบับที่ 17").as_dict()["total"] >= 1
     core.dispose()
 
 

@@ -156,10 +156,11 @@ def _mark_indexed(
     core: Khlang, document_ids: list[int], *, agent: str, unchanged_after: int | None = None
 ) -> None:
     """Record that these documents are in the index as it is now, with an event each."""
-    version = core.index.schema_version
+    backend = core.search_backend
+    version = backend.version
     with core.transaction() as session:
         session.execute(_marking(document_ids, version, unchanged_after=unchanged_after))
-        tool = f"whoosh index {version}"
+        tool = f"{backend.name} index {version}"
         ev.record_rows(
             session,
             [ev.row(ev.INDEXED, agent=agent, document_id=d, tool=tool) for d in document_ids],
@@ -172,7 +173,7 @@ def index_documents(core: Khlang, document_ids: list[int], *, agent: str) -> int
     for chunk in _batches(sorted(set(document_ids)), BATCH):
         with index_write_lock(core):
             payload = _index_payload(core, chunk)
-            core.index.add_documents(payload)
+            core.search_backend.index(payload)
             _mark_indexed(core, [d["id"] for d in payload], agent=agent)
         written += len(payload)
     return written
@@ -287,7 +288,7 @@ class IndexingProcess:
 
 
 def stale_document_ids(core: Khlang) -> list[int]:
-    version = core.index.schema_version
+    version = core.search_backend.version
     with core.sessions() as session:
         return list(
             session.scalars(
@@ -330,20 +331,22 @@ def reindex(
 
 
 def _reindex(core, *, if_needed, agent, progress, procs) -> dict:
-    index = core.index
-    if not if_needed or index.needs_rebuild() or not index.is_healthy():
+    backend = core.search_backend
+    # needs_rebuild: another version built it, or it is missing, damaged or unreadable
+    if not if_needed or backend.check().needs_rebuild:
         return _rebuild(core, agent=agent, progress=progress, procs=procs)
     with core.sessions() as session:
         known = set(session.scalars(select(Document.id)))
-    searchable = index.searchable_ids()
+    searchable = backend.ids()
     missing = known - searchable
     # An index that lacks most of the database (recreated empty after damage by another
     # process, or replaced): rebuilding is faster than adding documents one batch at a time.
     if len(missing) > max(BATCH, len(known) // 2):
         return _rebuild(core, agent=agent, progress=progress, procs=procs)
     # Documents in the index that the database no longer knows would be phantoms.
-    for phantom in index.indexed_ids() - known:
-        index.delete_document(phantom)
+    phantoms = backend.held_ids() - known
+    if phantoms:
+        backend.delete(sorted(phantoms))
     todo = sorted(set(stale_document_ids(core)) | missing)
     written = 0
     for chunk in _batches(todo, BATCH):
@@ -368,7 +371,7 @@ def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
     before that (its NULL indexed_version) is read as it is and needs nothing more. Event
     ids rather than times: they need no clock, and the id taken under the exclusive lock
     is below every later writer's event."""
-    index = core.index
+    backend = core.search_backend
     with index_write_lock(core, exclusive=True):
         # no writer is between its index write and its marking now
         events_before = _last_event_id(core)
@@ -386,13 +389,13 @@ def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
                 if progress:
                     progress(done, total)
 
-    gen, _ = index.build_generation(stream(), procs=procs)
+    staged = backend.stage(stream(), procs=procs)
     with index_write_lock(core, exclusive=True):
         events_at_catch_up = _last_event_id(core)
         catch_up = _changed_since(core, set(snapshot), events_before)
         for chunk in _batches(sorted(catch_up), BATCH):
-            index.add_to_generation(gen, _index_payload(core, chunk))
-        index.swap_in(gen)
+            staged.add(_index_payload(core, chunk))
+        staged.go_live()
         # Marked only after the swap: a crash before it leaves them for --if-needed. A
         # document changed since the catch-up read (a link, say: not under this lock)
         # keeps its mark, so that it is indexed again.
@@ -402,7 +405,7 @@ def _rebuild(core: Khlang, *, agent: str, progress, procs) -> dict:
         with core.transaction() as session:
             for chunk in _batches(rest, BATCH):
                 session.execute(
-                    _marking(chunk, index.schema_version, unchanged_after=events_at_catch_up)
+                    _marking(chunk, backend.version, unchanged_after=events_at_catch_up)
                 )
     return {"mode": "full", "documents": total + len(set(catch_up) - set(snapshot))}
 

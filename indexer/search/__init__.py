@@ -25,6 +25,7 @@ from typing import Any
 
 from .backend import (
     BACKENDS,
+    MATCH_MODES,
     FacetValue,
     Health,
     Hit,
@@ -39,7 +40,6 @@ from .errors import IndexBusy, IndexDamaged
 
 # name -> module: loaded on first use (they bring in Whoosh, NumPy and the Thai analyzer)
 _ENGINE = {
-    "MATCH_MODES": ".searching",
     "SearchIndex": ".index",
     "WhooshBackend": ".whoosh_backend",
 }

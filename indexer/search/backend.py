@@ -15,6 +15,15 @@ JSON the API has always answered. A backend that cannot answer raises
 ``KHLANG_SEARCH_BACKEND`` (``Settings.search_backend``) names the backend; a new engine is a
 subclass of :class:`SearchBackend` and one line in :data:`BACKENDS`. This module imports no
 engine: the chosen one is imported when it is asked for.
+
+Every caller gets its backend from ``Khlang.search_backend`` and uses only what is declared
+here: the search page and API (:mod:`service.actions.search`), ``khlang search``, a web
+worker's warm-up and start-up repair (:mod:`service`), ``/healthz`` (``Khlang.health``) and
+keeping the index in step with the database (:mod:`indexer.ingest.indexing`: ``index``,
+``delete``, ``stage``/``go_live`` for a rebuild that catches up writes made meanwhile, and
+``version``, stamped on each indexed document). So a new engine changes no caller.
+:meth:`SearchBackend.held_ids` and :meth:`SearchBackend.warm` have defaults; the rest is
+abstract.
 """
 
 from __future__ import annotations
@@ -32,6 +41,12 @@ BACKENDS = {
     "whoosh": "indexer.search.whoosh_backend:WhooshBackend",
     "postgres": "indexer.search.postgres_backend:PostgresBackend",
 }
+
+# What SearchBackend.search's ``match`` may be: "default" ranks in tiers (the query verbatim,
+# every content word, some of them); "all" ranks documents with every chunk first. "any"
+# (the former "any of these words" mode) and "strict" (the former default) stay accepted
+# for scripts that pass them, as "default" and "all".
+MATCH_MODES = ("default", "all", "any", "strict")
 
 # The tiers a search hit comes from (indexer.search.tiers.TIERS), None for a search
 # without words (filters only, or sort by date with no query).
@@ -197,23 +212,45 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def stage(
-        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
+        self,
+        documents: Iterable[dict],
+        progress: Callable[[int], Any] | None = None,
+        *,
+        procs: int | None = None,
     ) -> StagedIndex:
         """Index ``documents`` afresh beside the live index, which keeps answering.
-        ``progress(n_done)`` is called now and then."""
+        ``progress(n_done)`` is called now and then. ``procs`` caps the processes the
+        backend may start for it (the web service passes 1: a gunicorn worker must not
+        fork); a backend that starts none ignores it."""
 
     def rebuild(
-        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
+        self,
+        documents: Iterable[dict],
+        progress: Callable[[int], Any] | None = None,
+        *,
+        procs: int | None = None,
     ) -> int:
         """Index ``documents`` afresh and make that the live index; searches keep working
         on the old one meanwhile. Returns how many documents were read."""
-        staged = self.stage(documents, progress)
+        staged = self.stage(documents, progress, procs=procs)
         staged.go_live()
         return staged.documents
 
     @abstractmethod
     def ids(self) -> set[int]:
         """The ids a search can return (for reconciling the index with the database)."""
+
+    def held_ids(self) -> set[int]:
+        """Every id the index holds anything of, searchable or not: reconciliation deletes
+        those the database no longer knows. A backend that writes a document in one step
+        holds exactly :meth:`ids` (the default); one that writes in several (Whoosh and its
+        substring sidecar) may hold ids an interrupted write left half written."""
+        return self.ids()
+
+    def warm(self) -> None:
+        """Prepare what the first search of a process would otherwise wait for (a new web
+        worker calls it in the background). Nothing by default."""
+        return None
 
     @abstractmethod
     def close(self) -> None:

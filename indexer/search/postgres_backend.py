@@ -25,6 +25,7 @@ from schemas.search_index import WORD_FIELDS
 
 from . import tiers
 from .backend import (
+    MATCH_MODES,
     FacetValue,
     Health,
     SearchBackend,
@@ -40,7 +41,7 @@ from .pg_search import Searcher, State, facet_counts
 from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
 from .schema import schema_version
-from .searching import _MODE_ALIASES, MATCH_MODES
+from .searching import _MODE_ALIASES
 
 STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0009)
 BATCH = 200  # documents a write transaction
@@ -143,7 +144,11 @@ class PostgresBackend(SearchBackend):
             self.store.delete(self._live_gen(), ids)
 
     def stage(
-        self, documents: Iterable[dict], progress: Callable[[int], Any] | None = None
+        self,
+        documents: Iterable[dict],
+        progress: Callable[[int], Any] | None = None,
+        *,
+        procs: int | None = None,  # rows are written in this process: nothing to cap
     ) -> StagedRows:
         gen = self.store.new_generation(self.version, "staging")
         n = self._write(gen, documents, progress)

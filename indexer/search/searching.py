@@ -20,6 +20,7 @@ from whoosh import scoring
 from whoosh.query.compound import DefaultOr
 
 from . import tiers
+from .backend import MATCH_MODES
 from .caches import LockedLRU
 from .query import Clause, chunk_clause, normalize_filters, parse
 from .ranking import StateTables, flat_terms, top_by
@@ -32,9 +33,7 @@ SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
 RESULT_WINDOW = 50  # results ranked (and kept) per query: the first pages
 CACHED_RESULTS = 4 * RESULT_WINDOW  # the deepest result kept for the next request
 
-# phrase first, then documents with some of them. "any" (the former "any of these words"
-# mode) and "strict" (the former default) stay accepted for scripts that pass them.
-MATCH_MODES = ("default", "all", "any", "strict")
+# the former names of the two modes of MATCH_MODES (indexer.search.backend)
 _MODE_ALIASES = {"any": "default", "strict": "all"}
 
 

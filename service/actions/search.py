@@ -42,7 +42,7 @@ def run_search(
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
     with search_slot():
-        result = access.search_index().search(
+        result = access.search_backend().search(
             query,
             limit=limit,
             offset=offset,
@@ -51,6 +51,7 @@ def run_search(
             filters=filters or None,
             match=match,
         )
+    result = result.as_dict()  # the JSON the API and `khlang search --json` answer
     if only_published:
         # "Did you mean" draws on every indexed word, unpublished documents' too.
         result["suggestion"] = None
@@ -64,7 +65,10 @@ def run_search(
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
     only_published = access.published_only()
     with search_slot():
-        hits = access.search_index().similar(text, limit=limit + 1, published_only=only_published)
+        found = access.search_backend().similar(
+            text, limit=limit + 1, published_only=only_published
+        )
+    hits = [hit.as_dict() for hit in found]
     hits = [h for h in hits if h.get("document_id") != exclude][:limit]
     if only_published and hits:
         with core().sessions() as session:

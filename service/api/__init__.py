@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from werkzeug.exceptions import HTTPException
 
-from indexer.search.index import IndexBusy, IndexDamaged
+from indexer.search.errors import IndexBusy, IndexDamaged
 from service.actions.search import index_damaged, search_busy
 from service.api import accounts, bulk, documents, gaps, inventory, links, meta, search, uploads
 from service.errors import error, khlang_error_response

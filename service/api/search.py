@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from indexer.search.index import MATCH_MODES
+from indexer.search.backend import MATCH_MODES
 from service.actions.search import reuse_lookup, run_search, search_filters
 from service.api.common import BadArgument, _int_arg, error
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from indexer.extract import ocr
-from indexer.search.index import IndexDamaged
+from indexer.search.errors import IndexDamaged
 from schemas.labels import FACET_TH as FACET_LABELS
 from schemas.labels import MATCH_TIER_TH as TIER_LABELS
 from schemas.models import Document
