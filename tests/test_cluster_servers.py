@@ -6,8 +6,8 @@ killed right after receiving an upload, before its files were queued, does not l
 job: server B, starting, queues them and the job completes. Re-indexing and a fixity run
 queued from the command line are run by the worker too.
 
-Search through B of what A received needs a shared search backend (PostgreSQL's, being
-built); the test asks it when ``KHLANG_SEARCH_BACKEND=postgres`` is available."""
+Search through B of what A received needs a shared search backend: every process here
+runs with ``KHLANG_SEARCH_BACKEND=postgres``, the index in the shared database."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from indexer.search.backend import BACKENDS
 from schemas.models import Batch, Document, FixityRun, JobFile
 from service.auth import create_token
 from service.cli import main
@@ -64,6 +63,7 @@ def finished(base: str, token: str, job_id: int):
 
 def test_an_upload_through_one_server_is_seen_through_another(tmp_path, monkeypatch):
     shared = tmp_path / "shared"
+    monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
     monkeypatch.setenv("KHLANG_OBJECT_STORE", str(shared / "objects"))
     monkeypatch.setenv("KHLANG_SPOOL_DIR", str(shared / "spool"))
     core = make_core(tmp_path / "a", "postgresql")
@@ -117,11 +117,10 @@ def test_an_upload_through_one_server_is_seen_through_another(tmp_path, monkeypa
         status, first_job = live_server.get_json(f"{base_b}/api/jobs/{answer['job_id']}", token)
         assert first_job["status"] == "finished"
         queued_maintenance(core, monkeypatch, document_id)
-        if "postgres" in BACKENDS:  # search shared by the servers (issue 19's other half)
-            status, found = live_server.get_json(
-                f"{base_b}/api/search?q={quote('ท่องเที่ยวชุมชน')}", token
-            )
-            assert found["total"] == 1
+        # what the worker indexed for A's upload is found through B: one shared index
+        status, found = live_server.get_json(f"{base_b}/api/search?q={quote('ท่องเที่ยวชุมชน')}", token)
+        assert status == 200 and found["total"] == 1, found
+        assert found["hits"][0]["filename"] == first.name
     finally:
         if server_a.poll() is None:
             live_server.stop(server_a)
