@@ -11,7 +11,7 @@ from copy import deepcopy
 
 from indexer.understand.kinds import KINDS
 from schemas.search_index import FACET_FIELDS
-from service.access import PUBLIC_FIELDS
+from service.api_models.documents import PublicDocument
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -225,7 +225,7 @@ SCHEMAS = {
     },
     "Document": {
         "type": "object",
-        "required": list(PUBLIC_FIELDS),  # what every asker gets
+        "required": list(PublicDocument.model_fields),  # what every asker gets
         "description": "Visitors get the public view: no submissions, no agents, no "
         "server paths, no classifier evidence, references only to published letters.",
         "properties": {
