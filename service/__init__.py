@@ -24,7 +24,12 @@ DEFAULT_MAX_UPLOAD = 2 * 1024**3  # 2 GiB: the largest single deliverable seen i
 DEFAULT_MAX_BODY = 2 * 1024**2
 # The routes that take files; they alone may send up to KHLANG_MAX_UPLOAD.
 UPLOAD_ENDPOINTS = frozenset(
-    {"api.upload", "pages.upload_post", "api.inventory_import", "pages.inventory"}
+    {
+        "api.uploads.upload",
+        "pages.upload_post",
+        "api.inventory.inventory_import",
+        "pages.inventory",
+    }
 )
 
 
@@ -209,7 +214,6 @@ def create_app(config: dict | None = None) -> Flask:
     from service import (
         admin_view,
         api,
-        api_accounts,
         auth,
         bulk_view,
         home_view,
@@ -219,8 +223,8 @@ def create_app(config: dict | None = None) -> Flask:
         report_format,
         report_settings_view,
     )
+    from service.api import common as api_common
 
-    del api_accounts  # imported for its routes on the api blueprint
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
@@ -253,7 +257,7 @@ def create_app(config: dict | None = None) -> Flask:
         if too_large is not None:
             return too_large
         if not auth.csrf_ok():
-            return api.refuse_csrf()
+            return api_common.refuse_csrf()
         return None
 
     @app.after_request
@@ -287,7 +291,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return api.http_error_response(exc)
+        return api_common.http_error_response(exc)
 
     return app
 
@@ -303,7 +307,8 @@ def _limit_body(app: Flask):
     """Each route reads at most what it needs: files up to KHLANG_MAX_UPLOAD on the upload
     routes, KHLANG_MAX_BODY elsewhere. A declared length past it is refused before a byte
     of the body is read; a chunked body is cut off at the limit as it is read (413)."""
-    from service import api, i18n
+    from service import i18n
+    from service.api.common import error
 
     upload = request.endpoint in UPLOAD_ENDPOINTS
     limit = app.config["MAX_CONTENT_LENGTH" if upload else "KHLANG_MAX_BODY"]
@@ -312,7 +317,7 @@ def _limit_body(app: Flask):
         return None
     size = i18n.human_size(limit)
     what_th, what_en = ("ไฟล์ที่ส่ง", "the upload") if upload else ("คำขอ", "the request body")
-    response = api.error(
+    response = error(
         413,
         "too_large",
         f"{what_th}ใหญ่เกินกำหนด (ไม่เกิน {size})",

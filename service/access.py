@@ -5,18 +5,14 @@ Both the pages and the API go through these functions, so a check is never only 
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.core import Khlang
 from indexer.inventory.items import item_province_id
 from schemas.models import Batch, Document, InventoryItem, Province
 from service.api_models.documents import PublicDocument, visible_part
-
-
-def core() -> Khlang:
-    return current_app.extensions["khlang"]
+from service.context import core
 
 
 def search_index():

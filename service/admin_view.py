@@ -3,10 +3,11 @@ service.accounts). Thai first; English with ?lang=en."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from service import accounts, i18n
 from service.auth import ROLE_LABELS, ROLES, permission_required
+from service.context import core
 
 bp = Blueprint("admin", __name__)
 
@@ -52,10 +53,6 @@ i18n.EN.update(
 )
 
 
-def _core():
-    return current_app.extensions["khlang"]
-
-
 def _message(exc: accounts.AccountError) -> str:
     return exc.message_en if i18n.current_lang() == "en" else exc.message_th
 
@@ -63,9 +60,9 @@ def _message(exc: accounts.AccountError) -> str:
 def _accounts_page(status: int = 200, **extra):
     page = render_template(
         "admin_accounts.html",
-        users=accounts.list_users(_core()),
-        tokens=accounts.list_tokens(_core()),
-        history=accounts.recent_account_events(_core()),
+        users=accounts.list_users(core()),
+        tokens=accounts.list_tokens(core()),
+        history=accounts.recent_account_events(core()),
         roles=ROLES,
         role_labels=ROLE_LABELS,
         **extra,
@@ -85,7 +82,7 @@ def add_user():
     form = request.form
     try:
         accounts.create_user(
-            _core(),
+            core(),
             form.get("name", ""),
             form.get("role", ""),
             form.get("password", ""),
@@ -113,7 +110,7 @@ def change_user(name: str):
     if form.get("active") in ("0", "1"):
         changes["active"] = form["active"] == "1"
     try:
-        accounts.change_user(_core(), name, agent=g.principal.agent, **changes)
+        accounts.change_user(core(), name, agent=g.principal.agent, **changes)
     except accounts.AccountError as exc:
         return _accounts_page(exc.status, error=_message(exc))
     flash("บันทึกการเปลี่ยนแปลงแล้ว", "success")
@@ -126,7 +123,7 @@ def add_token():
     form = request.form
     try:
         created = accounts.create_token(
-            _core(),
+            core(),
             form.get("name", ""),
             form.get("role", ""),
             form.get("province"),
@@ -142,7 +139,7 @@ def add_token():
 @permission_required("accounts")
 def revoke_token(token_id: int):
     try:
-        accounts.revoke_token(_core(), token_id, agent=g.principal.agent)
+        accounts.revoke_token(core(), token_id, agent=g.principal.agent)
     except accounts.AccountError as exc:
         return _accounts_page(exc.status, error=_message(exc))
     flash("ยกเลิกโทเคนแล้ว", "success")

@@ -44,6 +44,7 @@ from sqlalchemy import delete, select, update
 from indexer.records import provenance as ev
 from schemas.models import ApiToken, Province, User, UserSession, utcnow
 from service import login_throttle
+from service.context import core
 from service.i18n import current_lang
 
 bp = Blueprint("auth", __name__)
@@ -134,10 +135,6 @@ class Principal:
 ANONYMOUS = Principal("anonymous")
 
 
-def _core():
-    return current_app.extensions["khlang"]
-
-
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
@@ -153,7 +150,7 @@ def load_principal() -> None:
             g.auth_error = "bad_authorization"
             return
         digest = token_digest(token.strip())
-        with _core().sessions() as db:
+        with core().sessions() as db:
             row = db.scalar(
                 select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked.is_(False))
             )
@@ -166,7 +163,7 @@ def load_principal() -> None:
     uid, sid = session.get("uid"), session.get("sid")
     if uid is None:
         return
-    with _core().sessions() as db:
+    with core().sessions() as db:
         user = db.get(User, uid)
         known = db.get(UserSession, sid) if isinstance(sid, str) else None
         if (
@@ -195,7 +192,7 @@ def _touch_token(token_id: int, last_used_at) -> None:
             last_used_at = last_used_at.replace(tzinfo=now.tzinfo)
         if now - last_used_at < TOKEN_USE_RESOLUTION:
             return
-    with _core().transaction() as db:
+    with core().transaction() as db:
         db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
@@ -285,7 +282,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def authenticate(name: str, password: str) -> User | None:
-    with _core().transaction() as db:
+    with core().transaction() as db:
         user = db.scalar(select(User).where(User.name == name))
         if user is None or not user.active:
             verify_password(_DUMMY_HASH, password)
@@ -304,7 +301,7 @@ def _login_limits() -> login_throttle.Limits:
 def _throttled(name: str, address: str):
     """The 429 answer when this address may not try this account now, else None."""
     limits = _login_limits()
-    with _core().sessions() as db:
+    with core().sessions() as db:
         wait = login_throttle.retry_after(db, limits, name, address)
     if wait is None:
         return None
@@ -329,7 +326,7 @@ def login():
             return throttled
         user = authenticate(name, password)
         if user is not None:
-            with _core().transaction() as db:
+            with core().transaction() as db:
                 login_throttle.forget_account(db, name)
                 sid = _open_session(db, user.id)
             session.clear()  # a fresh session: no fixation across the login
@@ -339,7 +336,7 @@ def login():
             session["pw"] = _password_stamp(user)
             csrf_token()
             return redirect(_safe_next(request.form.get("next")))
-        with _core().transaction() as db:
+        with core().transaction() as db:
             login_throttle.record_failure(db, _login_limits(), name, address)
         error = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
     status = 401 if error else 200
@@ -365,7 +362,7 @@ def logout():
     province, or ``khlang users disable``."""
     sid = session.get("sid")
     if isinstance(sid, str):
-        with _core().transaction() as db:
+        with core().transaction() as db:
             db.execute(delete(UserSession).where(UserSession.id == sid))
     session.clear()
     return redirect(url_for("pages.search"))

@@ -16,7 +16,7 @@ import io
 from flask import g
 
 from indexer.understand.kinds import KIND_LABELS_TH
-from service import access
+from service import access, context
 
 MAX_SELECTION = 500  # documents per request: a bulk action stays a few seconds
 
@@ -42,7 +42,7 @@ def summary(results: list[dict]) -> dict:
 def change_links(entries: list[dict]) -> dict:
     """Each entry ``{document_id, item_code, op}``: op ``link``, ``confirm`` (a suggested
     link made by staff) or ``unlink``."""
-    from service.api import change_link
+    from service.api.links import change_link
 
     results = []
     for entry in entries:
@@ -81,7 +81,7 @@ def publication(document_ids: list[int], action: str, note: str = "") -> dict:
     """One step of the publication chain for each document; the caller checked the role."""
     from service.publication import TransitionError, transition
 
-    core = access.core()
+    core = context.core()
     results = []
     for document_id in document_ids:
         with core.sessions() as session:
@@ -101,10 +101,10 @@ def publication(document_ids: list[int], action: str, note: str = "") -> dict:
 def add_tags(document_ids: list[int], tags: list[str]) -> dict:
     """Add the tags to each document's own (kept in their order, no duplicates)."""
     from indexer.records.edits import clean_tags
-    from service.api import edit_document
+    from service.api.documents import edit_document
 
     new = clean_tags(tags)
-    core = access.core()
+    core = context.core()
     results = []
     for document_id in document_ids:
         with core.sessions() as session:
@@ -159,7 +159,7 @@ def export_rows(document_ids: list[int]) -> list[dict]:
     from service.publication import STATE_LABELS
 
     rows = []
-    with access.core().sessions() as session:
+    with context.core().sessions() as session:
         for document_id in document_ids:
             document = access.visible_document(session, document_id)
             if document is None:

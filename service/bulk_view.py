@@ -58,7 +58,7 @@ def selection_action():
         abort(400)
     action = request.form.get("action") or ""
     if action in ("export_xlsx", "export_csv"):
-        from service.api import export_response
+        from service.api.bulk import export_response
 
         return export_response(ids, action.removeprefix("export_"))
     if not ids:
@@ -93,7 +93,7 @@ def _members(job_id: int) -> tuple[Batch, list[dict]]:
     """The job's stored members with their linked items and the suggester's best items."""
     from indexer.ingest.jobs import job_status
     from indexer.inventory.suggest import suggest_items
-    from service.api import core
+    from service.context import core
 
     with core().sessions() as session:
         batch = session.get(Batch, job_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, g, render_template
 from sqlalchemy import func, select
 
 from indexer.inventory.gaps import gap_report, today_in_thailand
@@ -31,6 +31,7 @@ from schemas.models import (
     User,
 )
 from service import accounts, i18n
+from service.context import core as _core
 from service.inventory_view import fiscal_years
 
 bp = Blueprint("home", __name__)
@@ -81,10 +82,6 @@ i18n.EN.update(
         "รายการ": "Item",
     }
 )
-
-
-def _core():
-    return current_app.extensions["khlang"]
 
 
 def my_jobs(core, agent: str) -> list[dict]:

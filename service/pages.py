@@ -26,12 +26,19 @@ from indexer.extract import ocr
 from indexer.preserve import searchable
 from indexer.records.edits import current_values
 from indexer.records.provenance import EVENT_LABELS_TH
+from indexer.search.index import IndexDamaged
 from indexer.search.tiers import TIER_LABELS
 from indexer.understand.kinds import KINDS
 from schemas.models import Document
 from service import access
-from service import api as api_module
+from service.api import documents as api_documents
+from service.api import gaps as api_gaps
+from service.api import links as api_links
+from service.api import search as api_search
+from service.api import uploads as api_uploads
+from service.api.common import BadArgument, ProvinceRefused, _jsonable
 from service.auth import login_required, permission_required
+from service.context import core
 from service.i18n import EVENT_LABELS_EN, current_lang
 from service.publication import ACTION_LABELS, STATE_LABELS, next_actions
 
@@ -86,10 +93,6 @@ FACT_FIELDS = [
     ("deadlines", "กำหนดเวลา"),
     ("amounts", "จำนวนเงิน"),
 ]
-
-
-def core():
-    return current_app.extensions["khlang"]
 
 
 def _as_text(value) -> str:
@@ -231,15 +234,15 @@ def search():
     except ValueError:
         page = 1
     try:
-        filters = api_module.search_filters(request.args)
-    except api_module.BadArgument:
+        filters = api_search.search_filters(request.args)
+    except BadArgument:
         filters = {}
     # the strict all-words search on request (match=all, or its former name strict)
     match = "all" if request.args.get("match") in ("all", "strict") else "default"
     result, index_error = None, False
     if query or filters or sort:
         try:
-            result = api_module.run_search(
+            result = api_search.run_search(
                 query,
                 limit=PAGE_SIZE,
                 offset=(page - 1) * PAGE_SIZE,
@@ -249,8 +252,8 @@ def search():
             )
         except Exception as exc:
             current_app.logger.exception("search failed")
-            if isinstance(exc, api_module.IndexDamaged):
-                api_module.start_index_repair()
+            if isinstance(exc, IndexDamaged):
+                api_search.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
     if result and result.get("hits"):
@@ -270,7 +273,7 @@ def search():
         action_labels=ACTION_LABELS,
     )
     if index_error:  # not "nothing found": the index could not answer
-        return page_html, 503, {"Retry-After": str(api_module.INDEX_RETRY_AFTER)}
+        return page_html, 503, {"Retry-After": str(api_search.INDEX_RETRY_AFTER)}
     return page_html
 
 
@@ -288,7 +291,7 @@ def document(document_id: int):
     text = data.pop("text") or ""
     similar = []
     try:
-        similar = api_module.similar_hits(
+        similar = api_search.similar_hits(
             f"{data['title']}\n{text[:20000]}", 5, exclude=document_id
         )
     except Exception:
@@ -396,7 +399,7 @@ def edit(document_id: int):
     from indexer.records.edits import EDITABLE
 
     changes = {field: request.form[field] for field in EDITABLE if field in request.form}
-    status, body = api_module.edit_document(document_id, changes)
+    status, body = api_documents.edit_document(document_id, changes)
     thai = current_lang() == "th"
     if status == 400:
         flash(body.message_th if thai else body.message_en, "error")
@@ -425,7 +428,7 @@ def link(document_id: int):
         abort(400)
     if not g.principal.can("link"):
         abort(403)  # the role never links; the refusals below are about this item
-    status, body = api_module.change_link(document_id, code, unlink=unlink, method=method)
+    status, body = api_links.change_link(document_id, code, unlink=unlink, method=method)
     # a refusal the person can act on is said on the document's page, with its reason
     thai = current_lang() == "th"
     if status == 404 and body == "item":
@@ -452,7 +455,7 @@ def due_date(document_id: int):
     due = (request.form.get("due_date") or "").strip()
     if not code or not due:
         abort(400)
-    status, _ = api_module.set_due_date_from(document_id, code, due)
+    status, _ = api_links.set_due_date_from(document_id, code, due)
     if status == 400:
         flash(
             f"อ่านวันที่ไม่ได้: {due}" if current_lang() == "th" else f"Unreadable date: {due}", "error"
@@ -489,7 +492,7 @@ def upload():
 @permission_required("upload")
 def upload_post():
     """Without JavaScript the form posts here and lands on the job's page."""
-    response = api_module.upload()
+    response = api_uploads.upload()
     if response.status_code == 403:
         # The form offers only the officer's own items: only a forged one gets here.
         abort(403)
@@ -588,10 +591,10 @@ def _gaps_page(template: str):
     report, params, problem = None, {}, None
     if args.get("fiscal_year"):
         try:
-            params = api_module.gap_params(args)
-        except api_module.BadArgument as exc:
+            params = api_gaps.gap_params(args)
+        except BadArgument as exc:
             problem = exc.name
-        except api_module.ProvinceRefused:
+        except ProvinceRefused:
             abort(403)
         else:
             try:
@@ -599,7 +602,7 @@ def _gaps_page(template: str):
             except ImportError:
                 problem = "not_available"
             else:
-                report = api_module._jsonable(gap_report(core(), **params))
+                report = _jsonable(gap_report(core(), **params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
     from indexer.inventory.report_settings import logo_path, report_settings
 
@@ -627,7 +630,7 @@ def reuse():
     found = None
     if text:
         try:
-            found = api_module.reuse_lookup(text[:50000], 10)
+            found = api_search.reuse_lookup(text[:50000], 10)
         except Exception:
             current_app.logger.exception("reuse failed")
             found = {"hits": [], "projects": []}

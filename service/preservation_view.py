@@ -3,7 +3,7 @@ originals do not yet have their second copy. Thai first; English with ?lang=en."
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, abort, g, render_template
 from sqlalchemy import select
 
 from indexer.preserve.fixity import latest_run
@@ -12,6 +12,7 @@ from indexer.records import provenance as ev
 from schemas.models import Event
 from service import i18n
 from service.auth import login_required
+from service.context import core as _core
 
 bp = Blueprint("preservation", __name__)
 
@@ -52,10 +53,6 @@ i18n.EN.update(
         "จาก (ต้นทาง)": "From",
     }
 )
-
-
-def _core():
-    return current_app.extensions["khlang"]
 
 
 def _pending_reasons(core, document_ids: list[int]) -> dict[int, str]:

@@ -99,47 +99,51 @@ def cases(site) -> dict[tuple[str, str], Case]:
             {"data": {"name": "admin", "password": "ผิด"}},
         ),
         ("auth.logout", "POST"): Case("/logout", expect()),
-        ("api.healthz", "GET"): Case("/healthz", expect()),
-        ("api.openapi", "GET"): Case("/api/openapi.json", expect()),
-        ("api.me", "GET"): Case("/api/me", expect()),
-        ("api.search", "GET"): Case("/api/search?q=จังหวัด", expect()),
-        ("api.get_document", "GET"): Case(f"/api/documents/{doc}", INTERNAL_DOCUMENT),
-        ("api.download", "GET"): Case(f"/api/documents/{doc}/file", INTERNAL_DOCUMENT),
-        ("api.download_searchable", "GET"): Case(
+        ("api.meta.healthz", "GET"): Case("/healthz", expect()),
+        ("api.meta.openapi", "GET"): Case("/api/openapi.json", expect()),
+        ("api.meta.me", "GET"): Case("/api/me", expect()),
+        ("api.search.search", "GET"): Case("/api/search?q=จังหวัด", expect()),
+        ("api.documents.get_document", "GET"): Case(f"/api/documents/{doc}", INTERNAL_DOCUMENT),
+        ("api.documents.download", "GET"): Case(f"/api/documents/{doc}/file", INTERNAL_DOCUMENT),
+        ("api.documents.download_searchable", "GET"): Case(
             f"/api/documents/{doc}/searchable.pdf", INTERNAL_DOCUMENT, also_ok=(NO_COPY,)
         ),
-        ("api.preview", "GET"): Case(f"/api/documents/{doc}/preview", INTERNAL_DOCUMENT),
-        ("api.preview_page", "GET"): Case(f"/api/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
+        ("api.documents.preview", "GET"): Case(f"/api/documents/{doc}/preview", INTERNAL_DOCUMENT),
+        ("api.documents.preview_page", "GET"): Case(
+            f"/api/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT
+        ),
         ("pages.preview_page", "GET"): Case(f"/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
-        ("api.document_similar", "GET"): Case(f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT),
-        ("api.reuse", "POST"): Case("/api/reuse", expect(), {"json": {"text": "จังหวัด"}}),
-        ("api.publication", "POST"): Case(
+        ("api.documents.document_similar", "GET"): Case(
+            f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT
+        ),
+        ("api.search.reuse", "POST"): Case("/api/reuse", expect(), {"json": {"text": "จังหวัด"}}),
+        ("api.documents.publication", "POST"): Case(
             f"/api/documents/{doc}/publication",
             LINKERS_API,
             {"json": {"action": "check"}},
             also_ok=(409,),
         ),
-        ("api.patch_document", "PATCH"): Case(
+        ("api.documents.patch_document", "PATCH"): Case(
             f"/api/documents/{doc}", LINKERS_API, {"json": {"tags": ["ตรวจสิทธิ์"]}}
         ),
         # bulk: a dsss officer of A is answered 200 with each of B's documents refused in
         # the results (tests/test_bulk_actions.py checks the refusals themselves)
-        ("api.bulk_links", "POST"): Case(
+        ("api.bulk.bulk_links", "POST"): Case(
             "/api/bulk/links",
             expect(anon=401, viewer=403),
             {"json": {"links": [{"document_id": doc, "item_code": item, "op": "link"}]}},
         ),
-        ("api.bulk_publication", "POST"): Case(
+        ("api.bulk.bulk_publication", "POST"): Case(
             "/api/bulk/publication",
             expect(anon=401, viewer=403, dsss=403),
             {"json": {"document_ids": [doc], "action": "check"}},
         ),
-        ("api.bulk_tags", "POST"): Case(
+        ("api.bulk.bulk_tags", "POST"): Case(
             "/api/bulk/tags",
             expect(anon=401, viewer=403),
             {"json": {"document_ids": [doc], "tags": ["ตรวจสิทธิ์"]}},
         ),
-        ("api.bulk_export", "POST"): Case(
+        ("api.bulk.bulk_export", "POST"): Case(
             "/api/bulk/export", expect(), {"json": {"document_ids": [doc], "format": "csv"}}
         ),
         ("bulk.selection_action", "POST"): Case(
@@ -151,38 +155,44 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("bulk.assign", "POST"): Case(
             f"/upload/jobs/{job}/assign", expect(anon=LOGIN, viewer=403, dsss=404), {"data": {}}
         ),
-        ("api.add_link", "POST"): Case(
+        ("api.links.add_link", "POST"): Case(
             f"/api/documents/{doc}/links", LINKERS_API, {"json": {"item_code": item}}
         ),
-        ("api.use_deadline_as_due_date", "POST"): Case(
+        ("api.links.use_deadline_as_due_date", "POST"): Case(
             f"/api/documents/{doc}/due-date", LINKERS_API, {"json": due}
         ),
-        ("api.remove_link", "DELETE"): Case(
+        ("api.links.remove_link", "DELETE"): Case(
             f"/api/documents/{doc}/links/{item}", LINKERS_API, setup=linked
         ),
-        ("api.suggestions", "GET"): Case(
+        ("api.links.suggestions", "GET"): Case(
             f"/api/documents/{doc}/suggestions", expect(anon=401, viewer=403)
         ),
-        ("api.upload", "POST"): Case(
+        ("api.uploads.upload", "POST"): Case(
             "/api/uploads", expect(anon=401, viewer=403, dsss=403, strategy=403), upload
         ),
-        ("api.job", "GET"): Case(f"/api/jobs/{job}", expect(anon=401, viewer=404, dsss=404)),
-        ("api.inventory", "GET"): Case("/api/inventory", STAFF_ONLY_API),
-        ("api.inventory_template", "GET"): Case("/api/inventory/template", STAFF_ONLY_API),
-        ("api.inventory_import", "POST"): Case(
+        ("api.uploads.job", "GET"): Case(
+            f"/api/jobs/{job}", expect(anon=401, viewer=404, dsss=404)
+        ),
+        ("api.inventory.inventory", "GET"): Case("/api/inventory", STAFF_ONLY_API),
+        ("api.inventory.inventory_template", "GET"): Case(
+            "/api/inventory/template", STAFF_ONLY_API
+        ),
+        ("api.inventory.inventory_import", "POST"): Case(
             "/api/inventory/import", LINKERS_API, inventory_file
         ),
         # a code that names nothing: retiring a real item would change the other rows
-        ("api.inventory_retire", "POST"): Case(
+        ("api.inventory.inventory_retire", "POST"): Case(
             "/api/inventory/retire", LINKERS_API, {"json": {"codes": ["INV-2562-NOTHING"]}}
         ),
-        ("api.inventory_deadlines", "GET"): Case("/api/inventory/deadlines/2562", STAFF_ONLY_API),
-        ("api.set_inventory_deadlines", "PUT"): Case(
+        ("api.inventory.inventory_deadlines", "GET"): Case(
+            "/api/inventory/deadlines/2562", STAFF_ONLY_API
+        ),
+        ("api.inventory.set_inventory_deadlines", "PUT"): Case(
             "/api/inventory/deadlines/2562",
             LINKERS_API,
             {"json": {"inventory_to_dsss": "๓๑ ต.ค. ๒๕๖๒"}},
         ),
-        ("api.gaps", "GET"): Case("/api/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_API),
+        ("api.gaps.gaps", "GET"): Case("/api/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_API),
         ("pages.search", "GET"): Case("/?q=จังหวัด", expect()),
         ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
         ("pages.publication", "POST"): Case(
@@ -220,18 +230,18 @@ def cases(site) -> dict[tuple[str, str], Case]:
             "/admin/tokens", ADMIN_ONLY_PAGE, {"data": {"name": "matrix-new", "role": "viewer"}}
         ),
         ("admin.revoke_token", "POST"): Case(f"/admin/tokens/{token}/revoke", ADMIN_ONLY_PAGE),
-        ("api.list_users", "GET"): Case("/api/users", ADMIN_ONLY_API),
-        ("api.create_user", "POST"): Case(
+        ("api.accounts.list_users", "GET"): Case("/api/users", ADMIN_ONLY_API),
+        ("api.accounts.create_user", "POST"): Case(
             "/api/users", ADMIN_ONLY_API, lambda: {"json": new_account()}
         ),
-        ("api.change_user", "PATCH"): Case(
+        ("api.accounts.change_user", "PATCH"): Case(
             "/api/users/matrix_target", ADMIN_ONLY_API, {"json": {"active": True}}
         ),
-        ("api.list_tokens", "GET"): Case("/api/tokens", ADMIN_ONLY_API),
-        ("api.create_token", "POST"): Case(
+        ("api.accounts.list_tokens", "GET"): Case("/api/tokens", ADMIN_ONLY_API),
+        ("api.accounts.create_token", "POST"): Case(
             "/api/tokens", ADMIN_ONLY_API, {"json": {"name": "matrix-new", "role": "viewer"}}
         ),
-        ("api.revoke_token", "DELETE"): Case(f"/api/tokens/{token}", ADMIN_ONLY_API),
+        ("api.accounts.revoke_token", "DELETE"): Case(f"/api/tokens/{token}", ADMIN_ONLY_API),
         ("report_settings.report_settings_page", "GET"): Case("/admin/reports", ADMIN_ONLY_PAGE),
         ("report_settings.report_settings_page", "POST"): Case(
             "/admin/reports",

@@ -1,13 +1,15 @@
-"""The admin's JSON API for users and tokens (routes on the api blueprint, so that its
-token checks and OpenAPI body validation apply; described in service.openapi)."""
+"""The admin's JSON API for users and tokens (described in service.openapi)."""
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from service import accounts
-from service.api import bp, core, error
+from service.api.common import error
 from service.auth import permission_required
+from service.context import core
+
+bp = Blueprint("accounts", __name__)
 
 
 def _refusal(exc: accounts.AccountError):

@@ -1,0 +1,107 @@
+"""Actions on a selection of documents: links, publication, tags, export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g, jsonify, request
+
+from service.api.common import (
+    HTTP_ERRORS,
+    error,
+)
+from service.auth import login_required
+from service.disposition import attachment
+
+bp = Blueprint("bulk", __name__)
+
+
+def _too_many():
+    from service.bulk import MAX_SELECTION
+
+    return error(
+        400,
+        "selection_too_large",
+        f"เลือกได้ไม่เกิน {MAX_SELECTION} เอกสารต่อครั้ง",
+        f"select at most {MAX_SELECTION} documents at a time",
+    )
+
+
+def _selection(body: dict) -> list[int]:
+    """The request's document ids; a selection past the limit ends the request (400)."""
+    from service import bulk
+
+    try:
+        return bulk.selection(body.get("document_ids"))
+    except ValueError:
+        abort(_too_many())
+
+
+@bp.post("/api/bulk/links")
+@login_required
+def bulk_links():
+    from service import bulk
+
+    entries = (request.get_json(silent=True) or {}).get("links") or []
+    if len(entries) > bulk.MAX_SELECTION:
+        return _too_many()
+    if not g.principal.can("link"):
+        return error(403, *HTTP_ERRORS[403])
+    return jsonify(bulk.change_links(entries))
+
+
+@bp.post("/api/bulk/publication")
+@login_required
+def bulk_publication():
+    from service import bulk
+    from service.publication import ACTIONS
+
+    body = request.get_json(silent=True) or {}
+    ids = _selection(body)
+    action = body.get("action")
+    if action not in ACTIONS:
+        return error(
+            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
+        )
+    if not g.principal.can(action):
+        return error(403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}")
+    return jsonify(bulk.publication(ids, action, str(body.get("note") or "")))
+
+
+@bp.post("/api/bulk/tags")
+@login_required
+def bulk_tags():
+    from indexer.records.edits import EditError
+    from service import bulk
+
+    body = request.get_json(silent=True) or {}
+    ids = _selection(body)
+    if not g.principal.can("edit"):
+        return error(403, *HTTP_ERRORS[403])
+    try:
+        return jsonify(bulk.add_tags(ids, body.get("tags") or []))
+    except EditError as exc:
+        return error(400, "bad_tags", exc.message_th, exc.message_en)
+
+
+@bp.post("/api/bulk/export")
+def bulk_export():
+    """The selection as XLSX or CSV; visitors get only the published documents in it."""
+
+    body = request.get_json(silent=True) or {}
+    ids = _selection(body)
+    return export_response(ids, body.get("format") or "xlsx")
+
+
+def export_response(ids: list[int], fmt: str) -> Response:
+    from service import bulk
+
+    rows = bulk.export_rows(ids)
+    if fmt == "csv":
+        response = Response(bulk.export_csv(rows), mimetype="text/csv")
+    else:
+        response = Response(
+            bulk.export_xlsx(rows),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        fmt = "xlsx"
+    response.headers["Content-Disposition"] = attachment(f"เอกสารที่เลือก.{fmt}", f"documents.{fmt}")
+    return response

@@ -1,0 +1,209 @@
+"""One document: its record, file, preview, searchable copy, similar documents, edits and
+publication steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request, send_file
+
+from archive.objectstore import S3ObjectStore
+from indexer.ingest.indexing import reindex_quietly
+from indexer.preserve import searchable
+from schemas.models import Document
+from service import access
+from service.api.common import (
+    HTTP_ERRORS,
+    _int_arg,
+    _not_found,
+    error,
+)
+from service.api.search import similar_hits
+from service.context import core
+from service.disposition import attachment
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.get("/api/documents/<int:document_id>")
+def get_document(document_id: int):
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        return jsonify(access.document_view(session, document))
+
+
+@bp.get("/api/documents/<int:document_id>/file")
+def download(document_id: int):
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        sha256, mime = document.sha256, document.mime
+        name = document.filename.rsplit("/", 1)[-1]
+    store = core().store
+    if not store.exists(sha256):
+        return error(410, "object_missing", "ไฟล์ต้นฉบับหายจากคลัง", "the preserved file is missing")
+    if _object_state(document_id, sha256) == "corrupt":
+        return _object_corrupt()
+    # A folder store hands Werkzeug the path (ranges, sendfile); an S3 store a stream.
+    body = store.open(sha256) if isinstance(store, S3ObjectStore) else store.path_for(sha256)
+    return _send_object(body, mime, name, sha256, document_id)
+
+
+def _send_object(body, mime: str, name: str, sha256: str, document_id: int):
+    response = send_file(body, mimetype=mime, etag=sha256, max_age=0)
+    # Built by hand: a stored name may hold a CR, LF, quote or semicolon (see disposition).
+    response.headers["Content-Disposition"] = attachment(name, f"document-{document_id}")
+    return response
+
+
+@bp.get("/api/documents/<int:document_id>/preview")
+def preview(document_id: int):
+    from service.preview_view import preview_info, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    return jsonify(preview_info(document_id, source, endpoint="api.documents.preview_page"))
+
+
+@bp.get("/api/documents/<int:document_id>/preview/<int:page>.png")
+def preview_page(document_id: int, page: int):
+    from indexer.records.preview import PreviewFailed
+    from service.preview_view import page_response, preview_source
+
+    source = preview_source(document_id)
+    if source is None:
+        return _not_found()
+    try:
+        return page_response(source, page)
+    except IndexError:
+        return error(404, "no_such_page", f"เอกสารนี้ไม่มีหน้า {page}", f"no page {page}")
+    except PreviewFailed as exc:
+        return error(422, "preview_failed", exc.message_th, exc.message_en)
+
+
+def _object_state(document_id: int, sha256: str) -> str:
+    from indexer.preserve.fixity import check_before_serving
+
+    principal = g.principal
+    who = principal.agent if principal.authenticated else "anonymous"
+    return check_before_serving(core(), document_id, sha256, requested_by=who)
+
+
+def _object_corrupt():
+    """The preserved bytes no longer match their hash: serving them would pass damage off
+    as the original (recorded as a failed fixity check on the document)."""
+    current_app.logger.error("refused a download: object corrupt")
+    return error(
+        500,
+        "object_corrupt",
+        "ไฟล์ต้นฉบับในคลังเสียหาย (ข้อมูลไม่ตรงกับค่าแฮชที่บันทึกไว้) จึงไม่ส่งให้ "
+        "ผู้ดูแลระบบควรสั่ง khlang verify แล้วนำเข้าไฟล์ต้นฉบับเดิมอีกครั้งเพื่อแทนที่สำเนาที่เสีย",
+        "the preserved file is corrupt (its bytes no longer match their recorded hash), so it is "
+        "not served; an administrator should run khlang verify and ingest the original file "
+        "again, which replaces the corrupt copy",
+    )
+
+
+@bp.get("/api/documents/<int:document_id>/searchable.pdf")
+def download_searchable(document_id: int):
+    """The scan's searchable copy (recognised text as an invisible layer), not the original."""
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        sha256 = searchable.copy_of(session, document_id)
+        name = Path(document.filename.rsplit("/", 1)[-1]).stem + "-ค้นหาได้.pdf"
+    path = searchable.derived_store(core()).path_for(sha256) if sha256 else None
+    if path is None or not path.is_file():
+        return error(
+            404,
+            "no_searchable_copy",
+            "เอกสารนี้ไม่มีสำเนา PDF ที่ค้นหาข้อความได้ (มีเฉพาะไฟล์สแกนที่อ่านด้วย OCR)",
+            "this document has no searchable PDF copy (only OCR'd scans have one)",
+        )
+    return _send_object(path, "application/pdf", name, sha256, document_id)
+
+
+@bp.get("/api/documents/<int:document_id>/similar")
+def document_similar(document_id: int):
+    limit = _int_arg("limit", 5, 1, 50)
+    with core().sessions() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return _not_found()
+        text = f"{document.title}\n{(document.text or '')[:20000]}"
+    return jsonify({"hits": similar_hits(text, limit, exclude=document_id)})
+
+
+@bp.post("/api/documents/<int:document_id>/publication")
+def publication(document_id: int):
+    from service.publication import ACTIONS, TransitionError, transition
+
+    if not g.principal.authenticated:
+        return error(401, *HTTP_ERRORS[401])
+    body = request.get_json(silent=True) or request.form
+    action = body.get("action")
+    if action not in ACTIONS:
+        return error(
+            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
+        )
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            return _not_found()
+    if not g.principal.can(action):
+        return error(403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}")
+    try:
+        result = transition(
+            core(), document_id, action, agent=g.principal.agent, note=str(body.get("note") or "")
+        )
+    except TransitionError as exc:
+        return error(exc.status, exc.code, exc.message_th, exc.message_en)
+    return jsonify(result)
+
+
+def edit_document(document_id: int, changes: dict):
+    """Apply an edit for the asking principal; returns (status, body) for the API and the
+    page alike: 200 and the document, 400 and the EditError, 401, 403 or 404."""
+    from indexer.records.edits import EditError
+    from indexer.records.edits import edit_document as apply_edit
+
+    if not g.principal.authenticated:
+        return 401, None
+    with core().transaction() as session:
+        document = access.visible_document(session, document_id)
+        if document is None:
+            return 404, None
+        if not access.may_edit_document(session, document):
+            return 403, None
+        try:
+            changed = apply_edit(session, document, changes, agent=g.principal.agent)
+        except EditError as exc:
+            return 400, exc
+    if changed:
+        reindex_quietly(core(), [document_id], agent=g.principal.agent)
+    with core().sessions() as session:
+        return 200, access.document_view(session, session.get(Document, document_id))
+
+
+@bp.patch("/api/documents/<int:document_id>")
+def patch_document(document_id: int):
+    status, body = edit_document(document_id, request.get_json(silent=True) or {})
+    if status == 200:
+        return jsonify(body)
+    if status == 400:
+        return error(400, f"bad_{body.field}", body.message_th, body.message_en)
+    if status == 403:
+        return error(
+            403,
+            "forbidden",
+            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน",
+            "only strategy staff, or a DSSS officer for their own province's documents, may edit",
+        )
+    if status == 404:
+        return _not_found()
+    return error(status, *HTTP_ERRORS[status])

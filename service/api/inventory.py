@@ -1,0 +1,136 @@
+"""The inventory of expected outputs: list, template, import, retire, deadlines."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from service.api.common import (
+    _int_arg,
+    _jsonable,
+    _not_available,
+    _optional,
+    error,
+)
+from service.auth import permission_required
+from service.context import core
+
+bp = Blueprint("inventory", __name__)
+
+
+def inventory_rows(
+    fiscal_year: int | None, province: str | None, project: str | None
+) -> list[dict]:
+    from service.inventory_view import list_items
+
+    return list_items(core(), fiscal_year=fiscal_year, province=province, project=project)
+
+
+@bp.get("/api/inventory")
+@permission_required("inventory_read")
+def inventory():
+    fiscal_year = _int_arg("fiscal_year", 0, 0, 9999) or None
+    province = (request.args.get("province") or "").strip() or None
+    project = (request.args.get("project") or "").strip() or None
+    return jsonify({"items": inventory_rows(fiscal_year, province, project)})
+
+
+@bp.get("/api/inventory/template")
+@permission_required("inventory_read")
+def inventory_template():
+    inventory_module = _optional("indexer.inventory.items")
+    if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
+        return _not_available()
+    data = inventory_module.template_xlsx()
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": "attachment; filename=inventory-template.xlsx; "
+            "filename*=UTF-8''%E0%B9%81%E0%B8%9A%E0%B8%9A%E0%B8%9F%E0%B8%AD%E0%B8%A3%E0%B9%8C"
+            "%E0%B8%A1%E0%B8%9A%E0%B8%B1%E0%B8%8D%E0%B8%8A%E0%B8%B5.xlsx"
+        },
+    )
+
+
+@bp.post("/api/inventory/import")
+@permission_required("inventory_manage")
+def inventory_import():
+    inventory_module = _optional("indexer.inventory.items")
+    if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
+        return _not_available()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return error(400, "no_file", "ไม่มีไฟล์บัญชี", "send the inventory file in 'file'")
+    from service.inventory_view import run_import
+
+    try:
+        result = run_import(
+            core(),
+            upload,
+            agent=g.principal.agent,
+            strict=_flag(request.form.get("strict")),
+            prune=_flag(request.form.get("prune")),
+        )
+    except ValueError as exc:
+        return error(400, "bad_inventory", f"ไฟล์บัญชีไม่ถูกต้อง: {exc}", f"bad inventory file: {exc}")
+    return jsonify(_jsonable(result))
+
+
+def _flag(value) -> bool:
+    """A form or JSON yes/no as scripts and forms send it."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on", "ใช่")
+
+
+@bp.post("/api/inventory/retire")
+@permission_required("inventory_manage")
+def inventory_retire():
+    """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
+    from indexer.inventory.items import retire_items
+
+    body = request.get_json(silent=True) or {}
+    codes = body.get("codes") if isinstance(body, dict) else None
+    if isinstance(codes, str):
+        codes = [codes]
+    if not codes or not all(isinstance(c, str) and c.strip() for c in codes):
+        return error(400, "codes_required", "กรุณาระบุรหัสรายการ", "codes (a list) is required")
+    reason = body.get("reason")
+    result = retire_items(
+        core(), [c.strip() for c in codes], agent=g.principal.agent, reason=reason or None
+    )
+    return jsonify(result)
+
+
+@bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@permission_required("inventory_read")
+def inventory_deadlines(fiscal_year: int):
+    from indexer.inventory.items import process_deadlines
+
+    return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
+
+
+@bp.put("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@permission_required("inventory_manage")
+def set_inventory_deadlines(fiscal_year: int):
+    """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
+    from indexer.inventory.items import set_process_deadlines
+
+    body = request.get_json(silent=True) or {}
+    values = {
+        name: str(body[name]).strip()
+        for name in ("inventory_to_dsss", "dsss_to_cluster")
+        if isinstance(body, dict) and body.get(name)
+    }
+    if not values:
+        return error(
+            400,
+            "bad_argument",
+            "กรุณาระบุ inventory_to_dsss หรือ dsss_to_cluster",
+            "send inventory_to_dsss and/or dsss_to_cluster",
+        )
+    try:
+        data = set_process_deadlines(core(), fiscal_year, **values)
+    except ValueError:
+        return error(400, "bad_date", "อ่านวันที่ไม่ได้", "unreadable date")
+    return jsonify(_jsonable(data))
