@@ -8,6 +8,8 @@ from service.api.common import (
     HTTP_ERRORS,
     error,
 )
+from service.api_models.bulk import BulkExport, BulkLinks, BulkPublication, BulkResult, BulkTags
+from service.api_models.spec import PUBLIC, STAFF, XLSX, Answers, api, files
 from service.auth import login_required
 from service.disposition import attachment
 
@@ -36,8 +38,11 @@ def _selection(body: dict) -> list[int]:
 
 
 @bp.post("/api/bulk/links")
+@api.validate(json=BulkLinks, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_links():
+    """Link, confirm or unlink many documents, each to its own item (a ZIP's members,
+    suggestions); each entry checked as one link (dsss: own province)"""
     from service import bulk
 
     entries = (request.get_json(silent=True) or {}).get("links") or []
@@ -49,8 +54,11 @@ def bulk_links():
 
 
 @bp.post("/api/bulk/publication")
+@api.validate(json=BulkPublication, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_publication():
+    """One publication step for each selected document (same rules as one: the approver is
+    not the checker)"""
     from service import bulk
     from service.publication import ACTIONS
 
@@ -67,8 +75,10 @@ def bulk_publication():
 
 
 @bp.post("/api/bulk/tags")
+@api.validate(json=BulkTags, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_tags():
+    """Add tags to each selected document (an edit event each)"""
     from indexer.records.edits import EditError
     from service import bulk
 
@@ -83,8 +93,11 @@ def bulk_tags():
 
 
 @bp.post("/api/bulk/export")
+@api.validate(json=BulkExport, resp=Answers(), security=PUBLIC)
+@files("200", "the file", "text/csv", XLSX)
 def bulk_export():
-    """The selection as XLSX or CSV; visitors get only the published documents in it."""
+    """The selected documents as XLSX (real date cells, Thai B.E. format, frozen header,
+    filters, A4 landscape) or CSV; visitors: published ones only"""
 
     body = request.get_json(silent=True) or {}
     ids = _selection(body)

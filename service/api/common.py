@@ -1,5 +1,5 @@
-"""What every API route shares: the error answer, the HTTP errors' codes, reading
-integer arguments, and turning results into JSON.
+"""What every API route shares: the error answer, the HTTP errors' codes, the refusal of
+a wrong argument, and turning results into JSON.
 """
 
 from __future__ import annotations
@@ -52,21 +52,6 @@ def refuse_csrf():
     from flask import render_template
 
     return render_template("error.html", status=400, csrf=True), 400
-
-
-def _int_arg(name: str, default: int, low: int, high: int, args=None) -> int:
-    """An integer query parameter within [low, high]; ``args`` when the caller filled in
-    defaults of its own (the gap page's fiscal year), else the request's query string."""
-    raw = (request.args if args is None else args).get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadArgument(name) from None
-    if not low <= value <= high:
-        raise BadArgument(name)
-    return value
 
 
 class BadArgument(Exception):

@@ -7,11 +7,12 @@ from flask import Blueprint, Response, g, jsonify, request
 from service.api.common import (
     BadArgument,
     ProvinceRefused,
-    _int_arg,
     _jsonable,
     _not_available,
     _optional,
 )
+from service.api_models.inventory import GapQuery, GapReport
+from service.api_models.spec import STAFF, XLSX, Answers, api, files, read_query
 from service.auth import permission_required
 from service.context import core
 
@@ -22,18 +23,15 @@ def gap_params(args) -> dict:
     """Parameters of a gap report; a dsss officer's report is always their province's."""
     from indexer.thai.dates import parse_thai_date
 
-    if not args.get("fiscal_year"):
-        raise BadArgument("fiscal_year")
     # read from ``args``, not the query string: the page fills in its default year there
-    fiscal_year = _int_arg("fiscal_year", 0, 2400, 2700, args)
-    params = {"fiscal_year": fiscal_year}
+    asked = read_query(GapQuery, args)
+    params = {"fiscal_year": asked.fiscal_year}
     for key in ("cluster", "province", "agency", "project"):
-        value = (args.get(key) or "").strip()
-        if value:
-            params[key] = value
-    if args.get("as_of"):
+        if getattr(asked, key):
+            params[key] = getattr(asked, key)
+    if asked.as_of:
         # as staff write dates: '๑ ธ.ค. ๒๕๖๒', '1/12/2562', ISO (the same parser as the CLI)
-        params["as_of"] = parse_thai_date(args["as_of"])
+        params["as_of"] = parse_thai_date(asked.as_of)
         if params["as_of"] is None:
             raise BadArgument("as_of")
     principal = g.principal
@@ -48,14 +46,15 @@ def gap_params(args) -> dict:
 
 @bp.get("/api/gaps")
 @permission_required("gaps")
+@api.validate(query=GapQuery, resp=Answers(HTTP_200=(GapReport, "the report")), security=STAFF)
+@files("200", "the report", "text/csv", XLSX)
 def gaps():
+    """Gap report: expected against received (dsss: own province only)"""
     gaps_module = _optional("indexer.inventory.gaps")
     if gaps_module is None:
         return _not_available()
     params = gap_params(request.args)
-    fmt = request.args.get("format") or "json"
-    if fmt not in ("json", "csv", "xlsx"):
-        raise BadArgument("format")
+    fmt = request.context.query.format
     report = gaps_module.gap_report(core(), **params)
     if fmt == "json":
         return jsonify(_jsonable(report))

@@ -8,14 +8,11 @@ import threading
 
 from flask import Blueprint, jsonify, request
 
-from indexer.search.index import MATCH_MODES
-from schemas.search_index import FACET_FIELDS
 from service import access
-from service.api.common import (
-    BadArgument,
-    _int_arg,
-    error,
-)
+from service.api.common import error
+from service.api_models.common import Error
+from service.api_models.search import Reuse, ReuseBody, SearchFilters, SearchQuery, SearchResult
+from service.api_models.spec import PUBLIC, Answers, api, read_query
 from service.context import core
 from service.search_slots import search_slot
 
@@ -24,24 +21,11 @@ bp = Blueprint("search", __name__)
 
 # --- search --------------------------------------------------------------------------------
 
-# Every facet of the index is also a filter of GET /api/search.
-FILTER_KEYS = FACET_FIELDS
-
 
 def search_filters(args) -> dict:
-    filters = {}
-    for key in FILTER_KEYS:
-        value = (args.get(key) or "").strip()
-        if not value:
-            continue
-        if key == "fiscal_year":
-            try:
-                filters[key] = int(value)
-            except ValueError:
-                raise BadArgument(key) from None
-        else:
-            filters[key] = value
-    return filters
+    """The filters in ``args`` (every facet of the index is one); BadArgument names a
+    wrong one."""
+    return read_query(SearchFilters, args).filters()
 
 
 def run_search(
@@ -71,19 +55,29 @@ def run_search(
 
 
 @bp.get("/api/search")
+@api.validate(
+    query=SearchQuery,
+    resp=Answers(
+        HTTP_200=SearchResult,
+        HTTP_503=(
+            Error,
+            "the search index is damaged and is being rebuilt (index_damaged), or busy",
+        ),
+    ),
+    security=PUBLIC,
+)
 def search():
-    query = (request.args.get("q") or "").strip()
-    limit = _int_arg("limit", 20, 1, 100)
-    offset = _int_arg("offset", 0, 0, 100_000)
-    sort = request.args.get("sort") or "relevance"
-    if sort not in ("relevance", "date"):
-        raise BadArgument("sort")
-    match = request.args.get("match") or "default"
-    if match not in MATCH_MODES:
-        raise BadArgument("match")
-    filters = search_filters(request.args)
+    """Search in Thai (or English); visitors get published documents only"""
+    asked = request.context.query
     return jsonify(
-        run_search(query, limit=limit, offset=offset, sort=sort, filters=filters, match=match)
+        run_search(
+            asked.q,
+            limit=asked.limit,
+            offset=asked.offset,
+            sort=asked.sort,
+            filters=asked.filters(),
+            match=asked.match,
+        )
     )
 
 
@@ -124,16 +118,25 @@ def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict
 
 
 @bp.post("/api/reuse")
+@api.validate(
+    json=ReuseBody,
+    resp=Answers(
+        HTTP_200=Reuse,
+        HTTP_503=(
+            Error,
+            "the search index is damaged and is being rebuilt (index_damaged), or busy",
+        ),
+    ),
+    security=PUBLIC,
+)
 def reuse():
-    """Paste a new project's description; get past outputs to build on, with shared terms."""
-    body = request.get_json(silent=True) or {}
-    text = (body.get("text") if isinstance(body, dict) else None) or request.form.get("text")
-    if not text or not str(text).strip():
+    """Paste a new project's description; get the most similar past documents and projects,
+    with the key terms they share"""
+    body = request.context.json  # None when the text came as a form field
+    text = body.text if body else request.form.get("text")
+    if not text or not text.strip():
         return error(400, "text_required", "กรุณาใส่คำอธิบายโครงการ", "text is required")
-    limit = body.get("limit", 10) if isinstance(body, dict) else 10
-    if not isinstance(limit, int) or not 1 <= limit <= 50:
-        raise BadArgument("limit")
-    return jsonify(reuse_lookup(str(text)[:50000], limit))
+    return jsonify(reuse_lookup(text[:50000], body.limit if body else 10))
 
 
 REUSE_POOL = 50  # similar documents whose projects are ranked

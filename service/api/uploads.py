@@ -16,6 +16,9 @@ from service.api.common import (
     error,
 )
 from service.api.links import _item_by_code, _link_response
+from service.api_models.common import Error
+from service.api_models.spec import STAFF, Answers, api
+from service.api_models.uploads import Job, JobAccepted, UploadForm
 from service.auth import login_required, permission_required
 from service.context import core
 
@@ -57,7 +60,18 @@ def save_uploads(files) -> tuple[Path, list[str]]:
 
 @bp.post("/api/uploads")
 @permission_required("upload")
+@api.validate(
+    form=UploadForm,
+    resp=Answers(
+        HTTP_202=(JobAccepted, "accepted; poll status_url"),
+        HTTP_404=(Error, "no inventory item with that code (item_not_found)"),
+        HTTP_409=(Error, "the item is retired (code item_retired)"),
+        HTTP_413=(Error, "too large (code too_large)"),
+    ),
+    security=STAFF,
+)
 def upload():
+    """Upload files or ZIP bundles; ingestion runs as a job (admin, dsss)"""
     from indexer.ingest.jobs import start_background_job
 
     files = [f for f in request.files.getlist("files") if f and f.filename]
@@ -95,8 +109,10 @@ def upload():
 
 
 @bp.get("/api/jobs/<int:job_id>")
+@api.validate(resp=Answers(HTTP_200=Job), security=STAFF)
 @login_required
 def job(job_id: int):
+    """Progress and per-file results of an upload job (its owner, strategy, admin)"""
     from indexer.ingest.jobs import job_status
 
     with core().sessions() as session:

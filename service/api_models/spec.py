@@ -17,14 +17,16 @@ pydantic v2 and OpenAPI 3.1. Two things are Khlang's own (``KhlangPlugin``):
 from __future__ import annotations
 
 import re
+from copy import deepcopy
+from functools import cache
 from typing import Any
 
 from flask import abort, current_app, request
-from pydantic import ConfigDict, ValidationError
-from spectree import Response, SpecTree
+from pydantic import BaseModel, ConfigDict, ValidationError
+from spectree import Response as Answers  # a route's answers by status: Answers(HTTP_200=...)
+from spectree import SpecTree
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
-from spectree.utils import get_multidict_items
 from werkzeug.exceptions import BadRequest
 
 from service.api_models.common import ROW_ID_MAX, Answer, Error
@@ -64,16 +66,22 @@ class OpenAPIDocument(Answer):
     model_config = ConfigDict(extra="allow")
 
 
-def refusal(where: str, exc: ValidationError):
-    """The API's error answer for a request that fails its model (its first problem)."""
-    from service.api import error
-
+def first_problem(exc: ValidationError) -> tuple[list[str], str, str]:
+    """Where the first problem is (field names, list positions), its kind and its message;
+    never the value sent, which may be huge or what should not be echoed."""
     problem = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-    path = [str(part)[:100] for part in problem["loc"]]
+    return [str(part)[:100] for part in problem["loc"]], problem["type"], problem["msg"][:200]
+
+
+def refusal(where: str, exc: ValidationError):
+    """The API's error answer for a request that fails its model: ``bad_argument`` naming
+    the query parameter, or for a body ``<field>_required`` or ``invalid_body`` with where."""
+    from service.api.common import BadArgument, error
+
+    path, kind, message = first_problem(exc)
     if where == "query":
-        name = path[0] if path else "query"
-        return error(400, "bad_argument", f"ค่า {name} ไม่ถูกต้อง", f"invalid value for {name}")
-    if problem["type"] == "missing" and path:
+        raise BadArgument(path[0] if path else "query")
+    if kind == "missing" and path:
         # the code a route gives when the field is empty too: text_required, ...
         name = path[-1]
         return error(400, f"{name}_required", f"กรุณาระบุ {name}", f"{name} is required")
@@ -82,7 +90,7 @@ def refusal(where: str, exc: ValidationError):
         400,
         "invalid_body",
         f"ข้อมูลที่ส่งมาไม่ถูกต้อง ที่ {at}",
-        f"invalid request body at {at}: {problem['msg'][:200]}",
+        f"invalid request body at {at}: {message}",
     )
 
 
@@ -93,9 +101,7 @@ class KhlangPlugin(FlaskPlugin):
     def request_validation(self, request, query, json, form, headers, cookies):
         has_body = request.method not in ("GET", "DELETE")
         request.context = Context(
-            self._checked("query", query, lambda: get_multidict_items(request.args, query))
-            if query
-            else None,
+            read_query(query, request.args) if query else None,
             # Only a body sent as JSON: a form post carries strings the route reads itself.
             self._checked("body", json, _json_body)
             if json and has_body and request.is_json
@@ -117,14 +123,26 @@ class KhlangPlugin(FlaskPlugin):
         return current_app.make_response(resp), None
 
 
+def read_query(model: type[BaseModel], args) -> Any:
+    """``args`` (the query string, or a page's own dict of it) read through ``model``, the
+    first value of each name as Flask's ``args.get`` gives it; a wrong value ends in
+    ``BadArgument`` naming it (400 ``bad_argument`` under /api/)."""
+    try:
+        return model.model_validate(args.to_dict() if hasattr(args, "to_dict") else dict(args))
+    except ValidationError as exc:
+        refusal("query", exc)
+
+
 def _json_body() -> Any:
-    from service.api import error
+    from service.api.common import error
 
     try:
         return request.get_json()
     except BadRequest:
         abort(error(400, "invalid_json", "ข้อมูลที่ส่งมาไม่ใช่ JSON", "the body is not valid JSON"))
 
+
+__all__ = ["PUBLIC", "STAFF", "Answers", "api", "document", "files", "read_query"]
 
 api = SpecTree(
     backend=KhlangPlugin,
@@ -140,12 +158,8 @@ api = SpecTree(
     validation_error_model=Error,
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
+    annotations=False,  # routes read what was checked from request.context
 )
-
-
-def answers(**codes) -> Response:
-    """A route's answers: ``answers(HTTP_200=Model, HTTP_409=(Error, "why"))``."""
-    return Response(**codes)
 
 
 def files(status: str, description: str, *media_types: str):
@@ -164,9 +178,10 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule)
 
 
+@cache
 def document() -> dict:
-    """The OpenAPI 3.1 document of the app handling the request."""
-    spec = api._generate_spec()  # per app: each test builds its own
+    """The OpenAPI 3.1 document (made once: every app has the same API routes)."""
+    spec = deepcopy(api.spec)
     spec["jsonSchemaDialect"] = "https://spec.openapis.org/oas/3.1/dialect/base"
     spec["servers"] = [{"url": "/"}]
     spec["security"] = [*STAFF, {}]
@@ -191,10 +206,10 @@ def _add_files(spec: dict) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             responses = spec["paths"][openapi_path(rule.rule)][method.lower()]["responses"]
             for status, (description, media_types) in view.api_files.items():
-                responses[status] = {
-                    "description": description,
-                    "content": {media: {"schema": {}} for media in media_types},
-                }
+                # beside a JSON answer the route may also give (the gap report's formats)
+                answer = responses.setdefault(status, {"description": description})
+                content = answer.setdefault("content", {})
+                content.update({media: {"schema": {}} for media in media_types})
 
 
 def _unwrapped(view, attribute: str):
@@ -220,14 +235,17 @@ def _tidy(operation: dict) -> None:
 
 
 def _with_common_responses(path: str, method: str, operation: dict) -> None:
-    """A wrong token (401) on every /api/ path; a missing CSRF token (400) and a body over
-    the size limit (413) on every POST, PUT, PATCH and DELETE; an id that names nothing
-    visible (404) on every path with parameters."""
+    """A wrong token (401) on every /api/ path; a role or province that may not (403) on
+    every operation for staff; a missing CSRF token (400) and a body over the size limit
+    (413) on every POST, PUT, PATCH and DELETE; an id that names nothing visible (404) on
+    every path with parameters."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     responses = operation["responses"]
     codes = []
     if path.startswith("/api/"):
         codes.append("401")
+    if operation.get("security") == STAFF:
+        codes.append("403")
     if method in ("post", "put", "patch", "delete"):
         codes += ["400", "413"]
     if "{" in path:
