@@ -11,8 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Request, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Request, g, request
 from werkzeug.routing import IntegerConverter
 
 from indexer.core import Khlang
@@ -88,7 +87,9 @@ class KhlangRequest(Request):
     def _get_file_stream(
         self, total_content_length, content_type, filename=None, content_length=None
     ):
-        directory = current_app.extensions["khlang"].settings.tmp_dir / "uploads"
+        from service.context import core
+
+        directory = core().settings.tmp_dir / "uploads"
         directory.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile("w+b", dir=directory, prefix="upload-")
 
@@ -216,6 +217,7 @@ def create_app(config: dict | None = None) -> Flask:
         api,
         auth,
         bulk_view,
+        errors,
         home_view,
         i18n,
         pages,
@@ -223,7 +225,6 @@ def create_app(config: dict | None = None) -> Flask:
         report_format,
         report_settings_view,
     )
-    from service.api import common as api_common
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
@@ -257,7 +258,7 @@ def create_app(config: dict | None = None) -> Flask:
         if too_large is not None:
             return too_large
         if not auth.csrf_ok():
-            return api_common.refuse_csrf()
+            return errors.refuse_csrf()
         return None
 
     @app.after_request
@@ -289,9 +290,8 @@ def create_app(config: dict | None = None) -> Flask:
             response.vary.add("Cookie")
         return _maybe_gzip(response)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        return api_common.http_error_response(exc)
+    # One place answers every refusal: JSON under /api/, an error page elsewhere.
+    errors.register(app)
 
     return app
 
@@ -308,7 +308,7 @@ def _limit_body(app: Flask):
     routes, KHLANG_MAX_BODY elsewhere. A declared length past it is refused before a byte
     of the body is read; a chunked body is cut off at the limit as it is read (413)."""
     from service import i18n
-    from service.api.common import error
+    from service.errors import error
 
     upload = request.endpoint in UPLOAD_ENDPOINTS
     limit = app.config["MAX_CONTENT_LENGTH" if upload else "KHLANG_MAX_BODY"]

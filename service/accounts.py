@@ -9,13 +9,12 @@ document: see indexer.records.provenance USER_* and TOKEN_*).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
 from indexer.records import provenance as ev
 from schemas.models import ApiToken, Event, User
 from service import auth
+from service.errors import KhlangError
 
 MIN_PASSWORD = 8
 NAME_MAX = 255
@@ -23,14 +22,8 @@ NAME_MAX = 255
 ACCOUNT_EVENTS = (ev.USER_ADDED, ev.USER_CHANGED, ev.TOKEN_CREATED, ev.TOKEN_REVOKED)
 
 
-@dataclass
-class AccountError(Exception):
+class AccountError(KhlangError):
     """A refusal with its reason for the person: HTTP status, stable code, Thai, English."""
-
-    status: int
-    code: str
-    message_th: str
-    message_en: str
 
     def __str__(self) -> str:
         return f"{self.message_th} ({self.message_en})"

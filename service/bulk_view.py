@@ -7,10 +7,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from schemas.models import Batch, DocumentLink, InventoryItem
-from service import access, bulk
+from service import access
+from service.actions import bulk
+from service.actions.publication import ACTIONS
 from service.auth import _safe_next, login_required
+from service.disposition import file_response
 from service.i18n import current_lang
-from service.publication import ACTIONS
 
 bp = Blueprint("bulk", __name__)
 
@@ -58,9 +60,7 @@ def selection_action():
         abort(400)
     action = request.form.get("action") or ""
     if action in ("export_xlsx", "export_csv"):
-        from service.api.bulk import export_response
-
-        return export_response(ids, action.removeprefix("export_"))
+        return file_response(**bulk.export_file(ids, action.removeprefix("export_")))
     if not ids:
         flash("ยังไม่ได้เลือกเอกสาร" if current_lang() == "th" else "No document selected", "error")
         return redirect(back)

@@ -46,3 +46,12 @@ def attachment(name: str, stand_in: str) -> str:
         plain = stand_in + (suffix.group(0) if suffix else "")
     exact = quote(name, safe="!#$&+-.^_`|~")
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}"
+
+
+def file_response(data: bytes, mimetype: str, name: str, fallback: str):
+    """Bytes made for the asker (an export) as a download named ``name``."""
+    from flask import Response
+
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = attachment(name, fallback)
+    return response

@@ -85,10 +85,8 @@ def run_import(core, upload, *, agent: str, strict: bool = False, prune: bool = 
 
 
 def get_item(session, code: str):
-    try:
-        from indexer.inventory.items import get_item as find
-    except ImportError:
-        return session.scalar(select(InventoryItem).where(InventoryItem.code == code))
+    from indexer.inventory.items import get_item as find
+
     return find(session, code)
 
 

@@ -28,19 +28,21 @@ from indexer.records.edits import current_values
 from indexer.records.provenance import EVENT_LABELS_TH
 from indexer.search.index import IndexDamaged
 from indexer.search.tiers import TIER_LABELS
+from indexer.understand import KIND_LABELS_TH
 from indexer.understand.kinds import KINDS
 from schemas.models import Document
 from service import access
-from service.api import documents as api_documents
-from service.api import gaps as api_gaps
-from service.api import links as api_links
-from service.api import search as api_search
-from service.api import uploads as api_uploads
-from service.api.common import BadArgument, ProvinceRefused, _jsonable
+from service.actions import gaps as gap_actions
+from service.actions import search as search_actions
+from service.actions.common import jsonable
+from service.actions.documents import edit_document
+from service.actions.links import change_link, set_due_date_from
+from service.actions.publication import ACTION_LABELS, STATE_LABELS, next_actions
+from service.actions.uploads import start_upload
 from service.auth import login_required, permission_required
 from service.context import core
+from service.errors import BadArgument, KhlangError
 from service.i18n import EVENT_LABELS_EN, current_lang
-from service.publication import ACTION_LABELS, STATE_LABELS, next_actions
 
 bp = Blueprint("pages", __name__)
 
@@ -148,10 +150,6 @@ def fact_rows(meta: dict) -> list[tuple[str, list[str]]]:
 
 
 def kind_label(kind: str | None) -> str:
-    try:
-        from indexer.understand import KIND_LABELS_TH
-    except ImportError:
-        return kind or ""
     if current_lang() == "en":
         return (kind or "").replace("-", " ")
     return KIND_LABELS_TH.get(kind, kind or "")
@@ -234,7 +232,7 @@ def search():
     except ValueError:
         page = 1
     try:
-        filters = api_search.search_filters(request.args)
+        filters = search_actions.search_filters(request.args)
     except BadArgument:
         filters = {}
     # the strict all-words search on request (match=all, or its former name strict)
@@ -242,7 +240,7 @@ def search():
     result, index_error = None, False
     if query or filters or sort:
         try:
-            result = api_search.run_search(
+            result = search_actions.run_search(
                 query,
                 limit=PAGE_SIZE,
                 offset=(page - 1) * PAGE_SIZE,
@@ -253,7 +251,7 @@ def search():
         except Exception as exc:
             current_app.logger.exception("search failed")
             if isinstance(exc, IndexDamaged):
-                api_search.start_index_repair()
+                search_actions.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
     if result and result.get("hits"):
@@ -273,7 +271,7 @@ def search():
         action_labels=ACTION_LABELS,
     )
     if index_error:  # not "nothing found": the index could not answer
-        return page_html, 503, {"Retry-After": str(api_search.INDEX_RETRY_AFTER)}
+        return page_html, 503, {"Retry-After": str(search_actions.INDEX_RETRY_AFTER)}
     return page_html
 
 
@@ -291,7 +289,7 @@ def document(document_id: int):
     text = data.pop("text") or ""
     similar = []
     try:
-        similar = api_search.similar_hits(
+        similar = search_actions.similar_hits(
             f"{data['title']}\n{text[:20000]}", 5, exclude=document_id
         )
     except Exception:
@@ -375,7 +373,7 @@ def _preview(document_id: int) -> dict | None:
 @bp.post("/documents/<int:document_id>/publication")
 @login_required
 def publication(document_id: int):
-    from service.publication import ACTIONS, TransitionError, transition
+    from service.actions.publication import ACTIONS, TransitionError, transition
 
     action = request.form.get("action")
     with core().sessions() as session:
@@ -399,20 +397,18 @@ def edit(document_id: int):
     from indexer.records.edits import EDITABLE
 
     changes = {field: request.form[field] for field in EDITABLE if field in request.form}
-    status, body = api_documents.edit_document(document_id, changes)
     thai = current_lang() == "th"
-    if status == 400:
-        flash(body.message_th if thai else body.message_en, "error")
-    elif status == 403:
-        reason = (
-            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน"
-            if thai
-            else "only strategy staff, or a DSSS officer for their own province's documents, may edit"
-        )
-        back = url_for("pages.document", document_id=document_id)
-        return render_template("error.html", status=403, reason=reason, back=back), 403
-    elif status != 200:
-        abort(status)
+    try:
+        edit_document(document_id, changes)
+    except KhlangError as exc:
+        if exc.status == 400:
+            flash(exc.message(current_lang()), "error")
+        elif exc.status == 403:
+            back = url_for("pages.document", document_id=document_id)
+            reason = exc.message(current_lang())
+            return render_template("error.html", status=403, reason=reason, back=back), 403
+        else:
+            abort(exc.status)
     else:
         flash("บันทึกการแก้ไขแล้ว" if thai else "Changes saved", "info")
     return redirect(url_for("pages.document", document_id=document_id) + "#edit")
@@ -428,23 +424,27 @@ def link(document_id: int):
         abort(400)
     if not g.principal.can("link"):
         abort(403)  # the role never links; the refusals below are about this item
-    status, body = api_links.change_link(document_id, code, unlink=unlink, method=method)
-    # a refusal the person can act on is said on the document's page, with its reason
-    thai = current_lang() == "th"
-    if status == 404 and body == "item":
-        flash(f"ไม่พบรายการ {code} ในบัญชี" if thai else f"No item {code} in the inventory", "error")
-    elif status == 403:  # another province's item: refused, and the page says why
-        reason = (
-            f"รายการ {code} เป็นของจังหวัดอื่น เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ"
-            if thai
-            else f"item {code} belongs to another province: link your own province's items"
-        )
-        back = url_for("pages.document", document_id=document_id)
-        return render_template("error.html", status=403, reason=reason, back=back), 403
-    elif status == 409:
-        flash(body.message_th if thai else body.message_en, "error")
-    elif status != 200:
-        abort(status)
+    try:
+        change_link(document_id, code, unlink=unlink, method=method)
+    except KhlangError as exc:
+        # a refusal the person can act on is said on the document's page, with its reason
+        thai = current_lang() == "th"
+        if exc.code == "item_not_found":
+            flash(
+                f"ไม่พบรายการ {code} ในบัญชี" if thai else f"No item {code} in the inventory", "error"
+            )
+        elif exc.status == 403:  # another province's item: refused, and the page says why
+            reason = (
+                f"รายการ {code} เป็นของจังหวัดอื่น เชื่อมโยงได้เฉพาะรายการของจังหวัดที่รับผิดชอบ"
+                if thai
+                else f"item {code} belongs to another province: link your own province's items"
+            )
+            back = url_for("pages.document", document_id=document_id)
+            return render_template("error.html", status=403, reason=reason, back=back), 403
+        elif exc.status == 409:
+            flash(exc.message(current_lang()), "error")
+        else:
+            abort(exc.status)
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
 
 
@@ -455,13 +455,14 @@ def due_date(document_id: int):
     due = (request.form.get("due_date") or "").strip()
     if not code or not due:
         abort(400)
-    status, _ = api_links.set_due_date_from(document_id, code, due)
-    if status == 400:
+    try:
+        set_due_date_from(document_id, code, due)
+    except KhlangError as exc:
+        if exc.status != 400:
+            abort(exc.status)
         flash(
             f"อ่านวันที่ไม่ได้: {due}" if current_lang() == "th" else f"Unreadable date: {due}", "error"
         )
-    elif status != 200:
-        abort(status)
     else:
         flash("บันทึกกำหนดส่งแล้ว" if current_lang() == "th" else "Due date saved", "info")
     return redirect(url_for("pages.document", document_id=document_id) + "#links")
@@ -492,16 +493,17 @@ def upload():
 @permission_required("upload")
 def upload_post():
     """Without JavaScript the form posts here and lands on the job's page."""
-    response = api_uploads.upload()
-    if response.status_code == 403:
-        # The form offers only the officer's own items: only a forged one gets here.
-        abort(403)
-    if response.status_code != 202:
-        body = response.get_json() or {}
-        message = body.get("error", {}).get("message" if current_lang() == "th" else "message_en")
-        flash(message or "เกิดข้อผิดพลาด", "error")
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    item_code = (request.form.get("item_code") or "").strip() or None
+    try:
+        started = start_upload(files, item_code)
+    except KhlangError as exc:
+        if exc.status == 403:
+            # The form offers only the officer's own items: only a forged one gets here.
+            abort(403)
+        flash(exc.message(current_lang()), "error")
         return redirect(url_for("pages.upload"))
-    return redirect(url_for("pages.job", job_id=response.get_json()["job_id"]))
+    return redirect(url_for("pages.job", job_id=started["job_id"]))
 
 
 @bp.get("/upload/jobs/<int:job_id>")
@@ -591,18 +593,13 @@ def _gaps_page(template: str):
     report, params, problem = None, {}, None
     if args.get("fiscal_year"):
         try:
-            params = api_gaps.gap_params(args)
+            params = gap_actions.gap_params(args)
         except BadArgument as exc:
             problem = exc.name
-        except ProvinceRefused:
+        except gap_actions.ProvinceRefused:
             abort(403)
         else:
-            try:
-                from indexer.inventory.gaps import gap_report
-            except ImportError:
-                problem = "not_available"
-            else:
-                report = _jsonable(gap_report(core(), **params))
+            report = jsonable(gap_actions.report(params))
     export_args = {k: v for k, v in args.items() if k != "lang" and v}
     from indexer.inventory.report_settings import logo_path, report_settings
 
@@ -630,7 +627,7 @@ def reuse():
     found = None
     if text:
         try:
-            found = api_search.reuse_lookup(text[:50000], 10)
+            found = search_actions.reuse_lookup(text[:50000], 10)
         except Exception:
             current_app.logger.exception("reuse failed")
             found = {"hits": [], "projects": []}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import current_app, g
+from flask import g
 from markupsafe import Markup, escape
 
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
@@ -23,9 +23,9 @@ def office_digits() -> str:
     per request)."""
     if "report_digits" not in g:
         from indexer.inventory.report_settings import report_settings
+        from service.context import core
 
-        core = current_app.extensions["khlang"]
-        g.report_digits = report_settings(core)["digits"]
+        g.report_digits = report_settings(core())["digits"]
     return g.report_digits
 
 

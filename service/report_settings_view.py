@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -25,7 +24,7 @@ from indexer.inventory.report_settings import (
     set_logo,
     set_report_settings,
 )
-from service import i18n
+from service import context, i18n
 from service.auth import login_required
 
 bp = Blueprint("report_settings", __name__)
@@ -51,7 +50,7 @@ i18n.EN.update(
 def report_settings_page():
     if g.principal.role != "admin":
         abort(403)
-    core = current_app.extensions["khlang"]
+    core = context.core()
     status = 200
     if request.method == "POST":
         try:
@@ -80,7 +79,7 @@ def report_settings_page():
 @login_required
 def office_logo():
     """The logo on the printed report (any signed-in user may print a report)."""
-    path = logo_path(current_app.extensions["khlang"])
+    path = logo_path(context.core())
     if not path.exists():
         abort(404)
     return send_file(path, mimetype="image/png", max_age=300)

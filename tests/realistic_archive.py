@@ -162,7 +162,7 @@ def khlang_runner(core):
 def build(work: Path, database: str = "sqlite") -> SimpleNamespace:
     from indexer.inventory.items import list_items
     from service import create_app
-    from service.publication import transition
+    from service.actions.publication import transition
 
     core = make_core(work / "data", database)
     khlang = khlang_runner(core)

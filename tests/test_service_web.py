@@ -15,8 +15,8 @@ from sqlalchemy import select
 from indexer.ingest.jobs import run_ingest_job
 from schemas.models import ApiToken, Batch, Document, Event, User
 from service import create_app
+from service.actions.publication import transition
 from service.auth import add_user, create_token
-from service.publication import transition
 from tests.conftest import SEED_FIXTURES, make_core
 from tests.waiting import wait_until
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from indexer.search.index import IndexBusy, IndexDamaged
+from service.actions.search import index_damaged, search_busy
 from service.api import accounts, bulk, documents, gaps, inventory, links, meta, search, uploads
-from service.api.common import BadArgument, ProvinceRefused, error
-from service.api.search import INDEX_RETRY_AFTER, start_index_repair
-from service.search_slots import RETRY_AFTER as SEARCH_RETRY_AFTER
+from service.errors import error, khlang_error_response
 from service.search_slots import SearchOverloaded
 
 bp = Blueprint("api", __name__)
@@ -38,39 +37,12 @@ def _api_auth():
     return None
 
 
-@bp.errorhandler(BadArgument)
-def _bad_argument(exc: BadArgument):
-    return error(400, "bad_argument", f"ค่า {exc.name} ไม่ถูกต้อง", f"invalid value for {exc.name}")
-
-
 @bp.errorhandler(IndexDamaged)
 def _index_damaged(_exc: IndexDamaged):
-    start_index_repair()
-    response = error(
-        503,
-        "index_damaged",
-        "ดัชนีค้นหาเสียหาย ระบบกำลังสร้างใหม่ กรุณาลองอีกครั้งภายหลัง",
-        "the search index is damaged and is being rebuilt; try again later",
-    )
-    response.headers["Retry-After"] = str(INDEX_RETRY_AFTER)
-    return response
+    return khlang_error_response(index_damaged())
 
 
 @bp.errorhandler(SearchOverloaded)
 @bp.errorhandler(IndexBusy)
 def _search_busy(_exc: Exception):
-    response = error(
-        503,
-        "busy",
-        "ระบบค้นหามีผู้ใช้มากในขณะนี้ กรุณาลองอีกครั้งในอีกสักครู่",
-        "search is busy right now; try again in a few seconds",
-    )
-    response.headers["Retry-After"] = str(SEARCH_RETRY_AFTER)
-    return response
-
-
-@bp.errorhandler(ProvinceRefused)
-def _province_refused(_exc):
-    return error(
-        403, "forbidden", "ดูรายงานได้เฉพาะจังหวัดที่รับผิดชอบ", "you may see your own province only"
-    )
+    return khlang_error_response(search_busy())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from service import accounts
-from service.api.common import error
 from service.api_models.accounts import NewToken, NewUser, Token, Tokens, User, UserChange, Users
 from service.api_models.common import Error
 from service.api_models.spec import STAFF, Answers, api
@@ -20,10 +19,6 @@ CONFLICT = (
     "a user of that name exists (user_exists), or an admin acting on their own account "
     "or token (own_account, own_token)",
 )
-
-
-def _refusal(exc: accounts.AccountError):
-    return error(exc.status, exc.code, exc.message_th, exc.message_en)
 
 
 def _body() -> dict:
@@ -47,17 +42,14 @@ def list_users():
 def create_user():
     """Create a user (admin); an event records it"""
     body = _body()
-    try:
-        user = accounts.create_user(
-            core(),
-            body.get("name") or "",
-            body.get("role") or "",
-            body.get("password") or "",
-            body.get("province"),
-            agent=g.principal.agent,
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    user = accounts.create_user(
+        core(),
+        body.get("name") or "",
+        body.get("role") or "",
+        body.get("password") or "",
+        body.get("province"),
+        agent=g.principal.agent,
+    )
     return jsonify(user), 201
 
 
@@ -71,10 +63,7 @@ def change_user(name: str):
     changes = {key: body[key] for key in ("role", "password", "active") if key in body}
     if "province" in body:
         changes["province"] = body["province"]
-    try:
-        user = accounts.change_user(core(), name, agent=g.principal.agent, **changes)
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    user = accounts.change_user(core(), name, agent=g.principal.agent, **changes)
     return jsonify(user)
 
 
@@ -92,16 +81,13 @@ def list_tokens():
 def create_token():
     """Create an API token (admin); the answer's token is shown this once"""
     body = _body()
-    try:
-        token = accounts.create_token(
-            core(),
-            body.get("name") or "",
-            body.get("role") or "",
-            body.get("province"),
-            agent=g.principal.agent,
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    token = accounts.create_token(
+        core(),
+        body.get("name") or "",
+        body.get("role") or "",
+        body.get("province"),
+        agent=g.principal.agent,
+    )
     return jsonify(token), 201
 
 
@@ -111,10 +97,5 @@ def create_token():
 def revoke_token(token_id: int):
     """Revoke an API token (admin); a token cannot revoke itself"""
     own = g.principal.id if g.principal.kind == "token" else None
-    try:
-        token = accounts.revoke_token(
-            core(), token_id, agent=g.principal.agent, current_token_id=own
-        )
-    except accounts.AccountError as exc:
-        return _refusal(exc)
+    token = accounts.revoke_token(core(), token_id, agent=g.principal.agent, current_token_id=own)
     return jsonify(token)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 
+from service.actions import bulk
+from service.actions.publication import ACTIONS
 from service.api.common import (
     HTTP_ERRORS,
     error,
@@ -11,26 +13,22 @@ from service.api.common import (
 from service.api_models.bulk import BulkExport, BulkLinks, BulkPublication, BulkResult, BulkTags
 from service.api_models.spec import PUBLIC, STAFF, XLSX, Answers, api, files
 from service.auth import login_required
-from service.disposition import attachment
+from service.disposition import file_response
 
 bp = Blueprint("bulk", __name__)
 
 
 def _too_many():
-    from service.bulk import MAX_SELECTION
-
     return error(
         400,
         "selection_too_large",
-        f"เลือกได้ไม่เกิน {MAX_SELECTION} เอกสารต่อครั้ง",
-        f"select at most {MAX_SELECTION} documents at a time",
+        f"เลือกได้ไม่เกิน {bulk.MAX_SELECTION} เอกสารต่อครั้ง",
+        f"select at most {bulk.MAX_SELECTION} documents at a time",
     )
 
 
 def _selection(body: dict) -> list[int]:
     """The request's document ids; a selection past the limit ends the request (400)."""
-    from service import bulk
-
     try:
         return bulk.selection(body.get("document_ids"))
     except ValueError:
@@ -43,8 +41,6 @@ def _selection(body: dict) -> list[int]:
 def bulk_links():
     """Link, confirm or unlink many documents, each to its own item (a ZIP's members,
     suggestions); each entry checked as one link (dsss: own province)"""
-    from service import bulk
-
     entries = (request.get_json(silent=True) or {}).get("links") or []
     if len(entries) > bulk.MAX_SELECTION:
         return _too_many()
@@ -59,9 +55,6 @@ def bulk_links():
 def bulk_publication():
     """One publication step for each selected document (same rules as one: the approver is
     not the checker)"""
-    from service import bulk
-    from service.publication import ACTIONS
-
     body = request.get_json(silent=True) or {}
     ids = _selection(body)
     action = body.get("action")
@@ -80,7 +73,6 @@ def bulk_publication():
 def bulk_tags():
     """Add tags to each selected document (an edit event each)"""
     from indexer.records.edits import EditError
-    from service import bulk
 
     body = request.get_json(silent=True) or {}
     ids = _selection(body)
@@ -98,23 +90,6 @@ def bulk_tags():
 def bulk_export():
     """The selected documents as XLSX (real date cells, Thai B.E. format, frozen header,
     filters, A4 landscape) or CSV; visitors: published ones only"""
-
     body = request.get_json(silent=True) or {}
     ids = _selection(body)
-    return export_response(ids, body.get("format") or "xlsx")
-
-
-def export_response(ids: list[int], fmt: str) -> Response:
-    from service import bulk
-
-    rows = bulk.export_rows(ids)
-    if fmt == "csv":
-        response = Response(bulk.export_csv(rows), mimetype="text/csv")
-    else:
-        response = Response(
-            bulk.export_xlsx(rows),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        fmt = "xlsx"
-    response.headers["Content-Disposition"] = attachment(f"เอกสารที่เลือก.{fmt}", f"documents.{fmt}")
-    return response
+    return file_response(**bulk.export_file(ids, body.get("format") or "xlsx"))

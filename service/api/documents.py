@@ -9,20 +9,17 @@ from pathlib import Path
 from flask import Blueprint, current_app, g, jsonify, request, send_file
 
 from archive.objectstore import S3ObjectStore
-from indexer.ingest.indexing import reindex_quietly
 from indexer.preserve import searchable
-from schemas.models import Document
 from service import access
+from service.actions.documents import edit_document
+from service.actions.publication import take_step
+from service.actions.search import similar_hits
 from service.api.common import (
-    HTTP_ERRORS,
     _not_found,
     error,
 )
-from service.api.search import similar_hits
 from service.api_models.common import Error
-from service.api_models.documents import (
-    Document as DocumentAnswer,
-)
+from service.api_models.documents import Document as DocumentAnswer
 from service.api_models.documents import (
     DocumentEdit,
     Preview,
@@ -195,52 +192,8 @@ def document_similar(document_id: int):
 def publication(document_id: int):
     """One step of the approval chain (seed 001): check, approve, publish; or withdraw
     (admin)"""
-    from service.publication import ACTIONS, TransitionError, transition
-
-    if not g.principal.authenticated:
-        return error(401, *HTTP_ERRORS[401])
     body = request.get_json(silent=True) or request.form
-    action = body.get("action")
-    if action not in ACTIONS:
-        return error(
-            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
-        )
-    with core().sessions() as session:
-        if access.visible_document(session, document_id) is None:
-            return _not_found()
-    if not g.principal.can(action):
-        return error(403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}")
-    try:
-        result = transition(
-            core(), document_id, action, agent=g.principal.agent, note=str(body.get("note") or "")
-        )
-    except TransitionError as exc:
-        return error(exc.status, exc.code, exc.message_th, exc.message_en)
-    return jsonify(result)
-
-
-def edit_document(document_id: int, changes: dict):
-    """Apply an edit for the asking principal; returns (status, body) for the API and the
-    page alike: 200 and the document, 400 and the EditError, 401, 403 or 404."""
-    from indexer.records.edits import EditError
-    from indexer.records.edits import edit_document as apply_edit
-
-    if not g.principal.authenticated:
-        return 401, None
-    with core().transaction() as session:
-        document = access.visible_document(session, document_id)
-        if document is None:
-            return 404, None
-        if not access.may_edit_document(session, document):
-            return 403, None
-        try:
-            changed = apply_edit(session, document, changes, agent=g.principal.agent)
-        except EditError as exc:
-            return 400, exc
-    if changed:
-        reindex_quietly(core(), [document_id], agent=g.principal.agent)
-    with core().sessions() as session:
-        return 200, access.document_view(session, session.get(Document, document_id))
+    return jsonify(take_step(document_id, body.get("action"), str(body.get("note") or "")))
 
 
 @bp.patch("/api/documents/<int:document_id>")
@@ -255,18 +208,4 @@ def patch_document(document_id: int):
 
     Each change is an `edited` provenance event with old and new values and the agent; the
     search index follows."""
-    status, body = edit_document(document_id, request.get_json(silent=True) or {})
-    if status == 200:
-        return jsonify(body)
-    if status == 400:
-        return error(400, f"bad_{body.field}", body.message_th, body.message_en)
-    if status == 403:
-        return error(
-            403,
-            "forbidden",
-            "แก้ไขได้เฉพาะเจ้าหน้าที่ยุทธศาสตร์ หรือเจ้าหน้าที่ DSSS สำหรับเอกสารของจังหวัดตน",
-            "only strategy staff, or a DSSS officer for their own province's documents, may edit",
-        )
-    if status == 404:
-        return _not_found()
-    return error(status, *HTTP_ERRORS[status])
+    return jsonify(edit_document(document_id, request.get_json(silent=True) or {}))

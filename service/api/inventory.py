@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service.api.common import (
-    _jsonable,
-    _not_available,
-    _optional,
-    error,
+from indexer.inventory.items import (
+    process_deadlines,
+    retire_items,
+    set_process_deadlines,
+    template_xlsx,
 )
+from service.api.common import _jsonable, error
 from service.api_models.inventory import (
     DeadlinesBody,
     ImportForm,
@@ -23,6 +24,7 @@ from service.api_models.inventory import (
 from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
+from service.inventory_view import list_items, run_import
 
 bp = Blueprint("inventory", __name__)
 
@@ -30,8 +32,6 @@ bp = Blueprint("inventory", __name__)
 def inventory_rows(
     fiscal_year: int | None, province: str | None, project: str | None
 ) -> list[dict]:
-    from service.inventory_view import list_items
-
     return list_items(core(), fiscal_year=fiscal_year, province=province, project=project)
 
 
@@ -51,10 +51,7 @@ def inventory():
 @files("200", "XLSX", XLSX)
 def inventory_template():
     """The XLSX template for inventory lists"""
-    inventory_module = _optional("indexer.inventory.items")
-    if inventory_module is None or not hasattr(inventory_module, "template_xlsx"):
-        return _not_available()
-    data = inventory_module.template_xlsx()
+    data = template_xlsx()
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -71,14 +68,9 @@ def inventory_template():
 @api.validate(form=ImportForm, resp=Answers(HTTP_200=ImportResult), security=STAFF)
 def inventory_import():
     """Import an inventory list (XLSX or CSV; strategy, admin)"""
-    inventory_module = _optional("indexer.inventory.items")
-    if inventory_module is None or not hasattr(inventory_module, "import_inventory"):
-        return _not_available()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return error(400, "no_file", "ไม่มีไฟล์บัญชี", "send the inventory file in 'file'")
-    from service.inventory_view import run_import
-
     try:
         result = run_import(
             core(),
@@ -105,8 +97,6 @@ def _flag(value) -> bool:
 def inventory_retire():
     """Retire (withdraw) items: they leave the gap report and the suggestions, keep their
     links and history (strategy, admin)"""
-    from indexer.inventory.items import retire_items
-
     body = request.get_json(silent=True) or {}
     codes = body.get("codes") if isinstance(body, dict) else None
     if isinstance(codes, str):
@@ -126,8 +116,6 @@ def inventory_retire():
 def inventory_deadlines(fiscal_year: int):
     """The process deadlines of a fiscal year (inventory to DSSS, DSSS to the cluster
     office)"""
-    from indexer.inventory.items import process_deadlines
-
     return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
 
 
@@ -137,8 +125,6 @@ def inventory_deadlines(fiscal_year: int):
 def set_inventory_deadlines(fiscal_year: int):
     """Set a fiscal year's process deadlines (strategy, admin), dates as staff write them
     ('๓๑ ต.ค. ๒๕๖๒')"""
-    from indexer.inventory.items import set_process_deadlines
-
     body = request.get_json(silent=True) or {}
     values = {
         name: str(body[name]).strip()

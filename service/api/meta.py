@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from service.api.search import start_index_repair
+from service.actions.search import start_index_repair
 from service.api_models.common import Error
 from service.api_models.meta import Health, Me
 from service.api_models.spec import PUBLIC, Answers, OpenAPIDocument, api

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from service.actions.bulk import MAX_SELECTION
 from service.api_models.common import Answer, Body, RowId
-from service.bulk import MAX_SELECTION
 
 Selection = Annotated[list[RowId], Field(max_length=MAX_SELECTION)]
 Tags = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=50)]

@@ -30,6 +30,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.exceptions import BadRequest
 
 from service.api_models.common import ROW_ID_MAX, Answer, Error
+from service.errors import BadArgument, error
 
 # Security of an operation: visitors may call it (what they see may be less), or staff only.
 PUBLIC: list = []
@@ -76,8 +77,6 @@ def first_problem(exc: ValidationError) -> tuple[list[str], str, str]:
 def refusal(where: str, exc: ValidationError):
     """The API's error answer for a request that fails its model: ``bad_argument`` naming
     the query parameter, or for a body ``<field>_required`` or ``invalid_body`` with where."""
-    from service.api.common import BadArgument, error
-
     path, kind, message = first_problem(exc)
     if where == "query":
         raise BadArgument(path[0] if path else "query")
@@ -134,8 +133,6 @@ def read_query(model: type[BaseModel], args) -> Any:
 
 
 def _json_body() -> Any:
-    from service.api.common import error
-
     try:
         return request.get_json()
     except BadRequest:

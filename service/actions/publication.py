@@ -7,11 +7,16 @@ separate signature blocks). An administrator may withdraw a document back to int
 
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import select
 
 from indexer.core import Khlang
 from indexer.records import provenance as ev
 from schemas.models import Document, Event, utcnow
+from service import access
+from service.actions.documents import document_not_found
+from service.context import core
+from service.errors import KhlangError, http_status
 
 STATES = ("internal", "checked", "approved", "published")
 STATE_LABELS = {
@@ -35,15 +40,8 @@ ACTION_LABELS = {
 }
 
 
-class TransitionError(Exception):
-    def __init__(self, status: int, code: str, message_th: str, message_en: str):
-        super().__init__(message_en)
-        self.status, self.code, self.message_th, self.message_en = (
-            status,
-            code,
-            message_th,
-            message_en,
-        )
+class TransitionError(KhlangError):
+    """A step the document's state (or the four-eyes rule) does not allow."""
 
 
 def next_actions(state: str) -> list[str]:
@@ -112,3 +110,22 @@ def transition(core: Khlang, document_id: int, action: str, *, agent: str, note:
 
     reindex_quietly(core, [document_id], agent=agent)
     return result
+
+
+def take_step(document_id: int, action: str, note: str = "") -> dict:
+    """One step for the asking principal, with the API's checks in its order: logged in,
+    a known action, a document they can see, a role that may take the step."""
+    if not g.principal.authenticated:
+        raise http_status(401)
+    if action not in ACTIONS:
+        raise KhlangError(
+            400, "bad_action", "ไม่รู้จักขั้นตอนนี้", "action must be one of " + ", ".join(ACTIONS)
+        )
+    with core().sessions() as session:
+        if access.visible_document(session, document_id) is None:
+            raise document_not_found()
+    if not g.principal.can(action):
+        raise KhlangError(
+            403, "forbidden", "บทบาทของท่านทำขั้นตอนนี้ไม่ได้", f"your role may not {action}"
+        )
+    return transition(core(), document_id, action, agent=g.principal.agent, note=note)

@@ -17,6 +17,10 @@ from flask import g
 
 from indexer.understand.kinds import KIND_LABELS_TH
 from service import access, context
+from service.actions.documents import edit_document
+from service.actions.links import change_link
+from service.actions.publication import TransitionError, transition
+from service.errors import KhlangError
 
 MAX_SELECTION = 500  # documents per request: a bulk action stays a few seconds
 
@@ -42,45 +46,43 @@ def summary(results: list[dict]) -> dict:
 def change_links(entries: list[dict]) -> dict:
     """Each entry ``{document_id, item_code, op}``: op ``link``, ``confirm`` (a suggested
     link made by staff) or ``unlink``."""
-    from service.api.links import change_link
-
     results = []
     for entry in entries:
         document_id, code = int(entry["document_id"]), str(entry["item_code"])
         op = entry.get("op") or "link"
-        status, body = change_link(
-            document_id,
-            code,
-            unlink=op == "unlink",
-            method="confirmed" if op == "confirm" else "manual",
-        )
-        if status == 200:
-            results.append(_outcome(document_id, True))
-        elif status == 409:
-            results.append(
-                _outcome(document_id, False, "not_linkable", body.message_th, body.message_en)
+        try:
+            change_link(
+                document_id,
+                code,
+                unlink=op == "unlink",
+                method="confirmed" if op == "confirm" else "manual",
             )
-        elif status == 404 and body == "item":
-            results.append(
-                _outcome(
-                    document_id,
-                    False,
-                    "item_not_found",
-                    f"ไม่พบรายการ {code} ในบัญชี",
-                    f"no item {code} in the inventory",
+        except KhlangError as exc:
+            if exc.code == "not_linkable":
+                results.append(
+                    _outcome(document_id, False, exc.code, exc.message_th, exc.message_en)
                 )
-            )
+            elif exc.code == "item_not_found":
+                results.append(
+                    _outcome(
+                        document_id,
+                        False,
+                        "item_not_found",
+                        f"ไม่พบรายการ {code} ในบัญชี",
+                        f"no item {code} in the inventory",
+                    )
+                )
+            else:
+                results.append(
+                    _outcome(document_id, False, *LINK_REFUSALS.get(exc.status, LINK_REFUSALS[404]))
+                )
         else:
-            results.append(
-                _outcome(document_id, False, *LINK_REFUSALS.get(status, LINK_REFUSALS[404]))
-            )
+            results.append(_outcome(document_id, True))
     return summary(results)
 
 
 def publication(document_ids: list[int], action: str, note: str = "") -> dict:
     """One step of the publication chain for each document; the caller checked the role."""
-    from service.publication import TransitionError, transition
-
     core = context.core()
     results = []
     for document_id in document_ids:
@@ -101,7 +103,6 @@ def publication(document_ids: list[int], action: str, note: str = "") -> dict:
 def add_tags(document_ids: list[int], tags: list[str]) -> dict:
     """Add the tags to each document's own (kept in their order, no duplicates)."""
     from indexer.records.edits import clean_tags
-    from service.api.documents import edit_document
 
     new = clean_tags(tags)
     core = context.core()
@@ -110,27 +111,29 @@ def add_tags(document_ids: list[int], tags: list[str]) -> dict:
         with core.sessions() as session:
             document = access.visible_document(session, document_id)
             current = list(document.tags or []) if document is not None else []
-        status, body = edit_document(document_id, {"tags": current + new})
-        if status == 200:
-            results.append(_outcome(document_id, True))
-        elif status == 400:
-            results.append(
-                _outcome(document_id, False, f"bad_{body.field}", body.message_th, body.message_en)
-            )
-        elif status == 403:
-            results.append(
-                _outcome(
-                    document_id,
-                    False,
-                    "forbidden",
-                    "แก้ไขได้เฉพาะเอกสารของจังหวัดตน",
-                    "a DSSS officer edits their own province's documents only",
+        try:
+            edit_document(document_id, {"tags": current + new})
+        except KhlangError as exc:
+            if exc.status == 400:
+                results.append(
+                    _outcome(document_id, False, exc.code, exc.message_th, exc.message_en)
                 )
-            )
+            elif exc.status == 403:
+                results.append(
+                    _outcome(
+                        document_id,
+                        False,
+                        "forbidden",
+                        "แก้ไขได้เฉพาะเอกสารของจังหวัดตน",
+                        "a DSSS officer edits their own province's documents only",
+                    )
+                )
+            else:
+                results.append(
+                    _outcome(document_id, False, *LINK_REFUSALS.get(exc.status, LINK_REFUSALS[404]))
+                )
         else:
-            results.append(
-                _outcome(document_id, False, *LINK_REFUSALS.get(status, LINK_REFUSALS[404]))
-            )
+            results.append(_outcome(document_id, True))
     return summary(results)
 
 
@@ -156,7 +159,7 @@ def export_rows(document_ids: list[int]) -> list[dict]:
     """The selected documents the asker may see, in the order selected; typed values
     (int years, dates) for the spreadsheet, the kind in Thai."""
     from indexer.inventory.links import active_links
-    from service.publication import STATE_LABELS
+    from service.actions.publication import STATE_LABELS
 
     rows = []
     with context.core().sessions() as session:
@@ -243,3 +246,20 @@ def selection(values) -> list[int]:
     if len(ids) > MAX_SELECTION:
         raise ValueError(len(ids))
     return ids
+
+
+def export_file(document_ids: list[int], fmt: str) -> dict:
+    """The selection as a CSV or (any other ``fmt``) XLSX download: the keyword arguments
+    of service.disposition.file_response."""
+    rows = export_rows(document_ids)
+    if fmt == "csv":
+        data, mimetype = export_csv(rows), "text/csv"
+    else:
+        data, fmt = export_xlsx(rows), "xlsx"
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return {
+        "data": data,
+        "mimetype": mimetype,
+        "name": f"เอกสารที่เลือก.{fmt}",
+        "fallback": f"documents.{fmt}",
+    }
