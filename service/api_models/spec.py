@@ -1,15 +1,16 @@
 """The API's declarations made into the OpenAPI document and the request checks.
 
 spectree does both from the models: ``api.validate(query=..., json=..., form=...,
-resp=Response(...), security=...)`` on a route checks what it is sent and describes it.
+resp=Answers(HTTP_200=...), security=PUBLIC or STAFF)`` on a route checks what it is sent
+and describes it; the route reads what was checked from ``request.context``.
 Chosen over flask-openapi3 and APIFlask because it decorates ordinary Flask views on
 ordinary blueprints (the others bring their own app or blueprint classes) and speaks
 pydantic v2 and OpenAPI 3.1. Two things are Khlang's own (``KhlangPlugin``):
 
-- a request that fails its model is refused with the API's error JSON, a Thai message and
-  a stable code (``bad_argument`` for the query string, ``<field>_required`` or
-  ``invalid_body`` for a body), never spectree's 422 list, and never with the bad value in
-  the message;
+- a request that fails its model is refused as a ``KhlangError`` (the API's error JSON, a
+  Thai message and a stable code: ``bad_argument`` for the query string,
+  ``<field>_required``, ``invalid_body`` or ``invalid_json`` for a body), never spectree's
+  422 list, and never with the bad value in the message;
 - answers are not checked at run time (the tests and schemathesis check them against the
   same models): a model a little too strict must not turn a good answer into a 500.
 """
@@ -21,7 +22,7 @@ from copy import deepcopy
 from functools import cache
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response as Answers  # a route's answers by status: Answers(HTTP_200=...)
 from spectree import SpecTree
@@ -30,7 +31,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.exceptions import BadRequest
 
 from service.api_models.common import ROW_ID_MAX, Answer, Error
-from service.errors import BadArgument, error
+from service.errors import BadArgument, KhlangError
 
 # Security of an operation: visitors may call it (what they see may be less), or staff only.
 PUBLIC: list = []
@@ -74,18 +75,18 @@ def first_problem(exc: ValidationError) -> tuple[list[str], str, str]:
     return [str(part)[:100] for part in problem["loc"]], problem["type"], problem["msg"][:200]
 
 
-def refusal(where: str, exc: ValidationError):
-    """The API's error answer for a request that fails its model: ``bad_argument`` naming
-    the query parameter, or for a body ``<field>_required`` or ``invalid_body`` with where."""
+def refusal(where: str, exc: ValidationError) -> KhlangError:
+    """The refusal of a request that fails its model: ``bad_argument`` naming the query
+    parameter, or for a body ``<field>_required`` or ``invalid_body`` saying where."""
     path, kind, message = first_problem(exc)
     if where == "query":
-        raise BadArgument(path[0] if path else "query")
+        return BadArgument(path[0] if path else "query")
     if kind == "missing" and path:
         # the code a route gives when the field is empty too: text_required, ...
         name = path[-1]
-        return error(400, f"{name}_required", f"กรุณาระบุ {name}", f"{name} is required")
+        return KhlangError(400, f"{name}_required", f"กรุณาระบุ {name}", f"{name} is required")
     at = "/".join(path) or "body"
-    return error(
+    return KhlangError(
         400,
         "invalid_body",
         f"ข้อมูลที่ส่งมาไม่ถูกต้อง ที่ {at}",
@@ -116,7 +117,7 @@ class KhlangPlugin(FlaskPlugin):
         try:
             return self.model_adapter.validate_obj(model, read())
         except ValidationError as exc:
-            abort(refusal(where, exc))
+            raise refusal(where, exc) from None
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
         return current_app.make_response(resp), None
@@ -129,14 +130,16 @@ def read_query(model: type[BaseModel], args) -> Any:
     try:
         return model.model_validate(args.to_dict() if hasattr(args, "to_dict") else dict(args))
     except ValidationError as exc:
-        refusal("query", exc)
+        raise refusal("query", exc) from None
 
 
 def _json_body() -> Any:
     try:
         return request.get_json()
     except BadRequest:
-        abort(error(400, "invalid_json", "ข้อมูลที่ส่งมาไม่ใช่ JSON", "the body is not valid JSON"))
+        raise KhlangError(
+            400, "invalid_json", "ข้อมูลที่ส่งมาไม่ใช่ JSON", "the body is not valid JSON"
+        ) from None
 
 
 __all__ = ["PUBLIC", "STAFF", "Answers", "api", "document", "files", "read_query"]
