@@ -25,9 +25,9 @@ DEFAULT_MAX_BODY = 2 * 1024**2
 UPLOAD_ENDPOINTS = frozenset(
     {
         "api.uploads.upload",
-        "pages.upload_post",
+        "pages.uploads.upload_post",
         "api.inventory.inventory_import",
-        "pages.inventory",
+        "pages.inventory.inventory",
     }
 )
 

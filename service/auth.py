@@ -365,7 +365,7 @@ def logout():
         with core().transaction() as db:
             db.execute(delete(UserSession).where(UserSession.id == sid))
     session.clear()
-    return redirect(url_for("pages.search"))
+    return redirect(url_for("pages.search.search"))
 
 
 # --- accounts (used by the CLI) ---------------------------------------------------------------

@@ -112,7 +112,9 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("api.documents.preview_page", "GET"): Case(
             f"/api/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT
         ),
-        ("pages.preview_page", "GET"): Case(f"/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT),
+        ("pages.documents.preview_page", "GET"): Case(
+            f"/documents/{doc}/preview/1.png", INTERNAL_DOCUMENT
+        ),
         ("api.documents.document_similar", "GET"): Case(
             f"/api/documents/{doc}/similar", INTERNAL_DOCUMENT
         ),
@@ -193,27 +195,33 @@ def cases(site) -> dict[tuple[str, str], Case]:
             {"json": {"inventory_to_dsss": "๓๑ ต.ค. ๒๕๖๒"}},
         ),
         ("api.gaps.gaps", "GET"): Case("/api/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_API),
-        ("pages.search", "GET"): Case("/?q=จังหวัด", expect()),
-        ("pages.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
-        ("pages.publication", "POST"): Case(
+        ("pages.search.search", "GET"): Case("/?q=จังหวัด", expect()),
+        ("pages.documents.document", "GET"): Case(f"/documents/{doc}", INTERNAL_DOCUMENT),
+        ("pages.documents.publication", "POST"): Case(
             f"/documents/{doc}/publication", LINKERS_PAGE, {"data": {"action": "check"}}
         ),
-        ("pages.edit", "POST"): Case(
+        ("pages.documents.edit", "POST"): Case(
             f"/documents/{doc}/edit", LINKERS_PAGE, {"data": {"tags": "ตรวจสิทธิ์"}}
         ),
-        ("pages.link", "POST"): Case(
+        ("pages.documents.link", "POST"): Case(
             f"/documents/{doc}/links", LINKERS_PAGE, {"data": {"item_code": item, "op": "link"}}
         ),
-        ("pages.due_date", "POST"): Case(f"/documents/{doc}/due-date", LINKERS_PAGE, {"data": due}),
-        ("pages.upload", "GET"): Case("/upload", expect(anon=LOGIN, viewer=403, strategy=403)),
-        ("pages.upload_post", "POST"): Case(
+        ("pages.documents.due_date", "POST"): Case(
+            f"/documents/{doc}/due-date", LINKERS_PAGE, {"data": due}
+        ),
+        ("pages.uploads.upload", "GET"): Case(
+            "/upload", expect(anon=LOGIN, viewer=403, strategy=403)
+        ),
+        ("pages.uploads.upload_post", "POST"): Case(
             "/upload", expect(anon=LOGIN, viewer=403, dsss=403, strategy=403), upload
         ),
-        ("pages.job", "GET"): Case(f"/upload/jobs/{job}", expect(anon=LOGIN, viewer=404, dsss=404)),
-        ("pages.inventory", "GET"): Case("/inventory", STAFF_ONLY_PAGE),
-        ("pages.inventory", "POST"): Case("/inventory", LINKERS_PAGE, inventory_file),
-        ("pages.gaps", "GET"): Case("/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE),
-        ("pages.gaps_print", "GET"): Case(
+        ("pages.uploads.job", "GET"): Case(
+            f"/upload/jobs/{job}", expect(anon=LOGIN, viewer=404, dsss=404)
+        ),
+        ("pages.inventory.inventory", "GET"): Case("/inventory", STAFF_ONLY_PAGE),
+        ("pages.inventory.inventory", "POST"): Case("/inventory", LINKERS_PAGE, inventory_file),
+        ("pages.gaps.gaps", "GET"): Case("/gaps?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE),
+        ("pages.gaps.gaps_print", "GET"): Case(
             "/gaps/print?fiscal_year=2562&province=เชียงราย", LINKERS_PAGE
         ),
         ("home.home", "GET"): Case("/home", expect()),
@@ -252,8 +260,8 @@ def cases(site) -> dict[tuple[str, str], Case]:
         ("report_settings.office_logo", "GET"): Case(
             "/office-logo.png", expect(anon=LOGIN, viewer=404, dsss=404, strategy=404, admin=404)
         ),
-        ("pages.reuse", "GET"): Case("/reuse", expect()),
-        ("pages.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
+        ("pages.search.reuse", "GET"): Case("/reuse", expect()),
+        ("pages.search.reuse", "POST"): Case("/reuse", expect(), {"data": {"text": "จังหวัด"}}),
     }
 
 

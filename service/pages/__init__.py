@@ -1,0 +1,21 @@
+"""Server-rendered pages (Thai first), one blueprint per resource: search (and reuse),
+documents, uploads, inventory, gaps; nested in the ``pages`` blueprint, whose template
+context (layout.py) every page shares. Endpoints read ``pages.<resource>.<function>``.
+
+Every page asks the same access questions as the API (service.access, service.auth) and
+does its work through service.actions; nothing is hidden only by leaving a button out.
+
+May import: flask, indexer, schemas, and service.access, actions, auth, context, errors,
+i18n and the *_view helpers; never service.api.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from service.pages import documents, gaps, inventory, layout, search, uploads
+
+bp = Blueprint("pages", __name__)
+bp.app_context_processor(layout.layout_context)
+for _resource in (search, documents, uploads, inventory, gaps):
+    bp.register_blueprint(_resource.bp)

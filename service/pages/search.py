@@ -1,0 +1,96 @@
+"""The search page and the reuse page (service.actions.search does the work)."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from indexer.extract import ocr
+from indexer.search.index import IndexDamaged
+from indexer.search.tiers import TIER_LABELS
+from schemas.models import Document
+from service.actions import search as search_actions
+from service.actions.publication import ACTION_LABELS
+from service.context import core
+from service.errors import BadArgument
+from service.pages.layout import FACET_LABELS, PAGE_SIZE
+
+bp = Blueprint("search", __name__)
+
+
+def _mark_ocr_review(hits: list[dict]) -> None:
+    """Mark the hits whose text came from OCR pages below the confidence threshold, so
+    the result list says the matched text may be misread (hit["ocr_review"]: the pages)."""
+    ids = [hit["document_id"] for hit in hits]
+    with core().sessions() as session:
+        rows = session.execute(select(Document.id, Document.meta).where(Document.id.in_(ids)))
+        review = {i: ocr.pages_to_review((meta or {}).get("technical")) for i, meta in rows}
+    for hit in hits:
+        hit["ocr_review"] = review.get(hit["document_id"]) or []
+
+
+@bp.get("/")
+def search():
+    query = (request.args.get("q") or "").strip()
+    sort = request.args.get("sort") if request.args.get("sort") in ("relevance", "date") else None
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page = 1
+    try:
+        filters = search_actions.search_filters(request.args)
+    except BadArgument:
+        filters = {}
+    # the strict all-words search on request (match=all, or its former name strict)
+    match = "all" if request.args.get("match") in ("all", "strict") else "default"
+    result, index_error = None, False
+    if query or filters or sort:
+        try:
+            result = search_actions.run_search(
+                query,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+                sort=sort or "relevance",
+                filters=filters,
+                match=match,
+            )
+        except Exception as exc:
+            current_app.logger.exception("search failed")
+            if isinstance(exc, IndexDamaged):
+                search_actions.start_index_repair()
+            index_error = True
+    pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
+    if result and result.get("hits"):
+        _mark_ocr_review(result["hits"])
+    page_html = render_template(
+        "search.html",
+        query=query,
+        sort=sort or "relevance",
+        filters=filters,
+        result=result,
+        page=page,
+        pages=pages,
+        facet_labels=FACET_LABELS,
+        match_labels=TIER_LABELS,
+        index_error=index_error,
+        match=match,
+        action_labels=ACTION_LABELS,
+    )
+    if index_error:  # not "nothing found": the index could not answer
+        return page_html, 503, {"Retry-After": str(search_actions.INDEX_RETRY_AFTER)}
+    return page_html
+
+
+@bp.route("/reuse", methods=["GET", "POST"])
+def reuse():
+    text = (request.form.get("text") or "").strip() if request.method == "POST" else ""
+    found = None
+    if text:
+        try:
+            found = search_actions.reuse_lookup(text[:50000], 10)
+        except Exception:
+            current_app.logger.exception("reuse failed")
+            found = {"hits": [], "projects": []}
+    return render_template("reuse.html", text=text, found=found)
