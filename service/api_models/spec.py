@@ -189,7 +189,7 @@ def document() -> dict:
         "bearer": {"type": "http", "scheme": "bearer"},
         "session": {"type": "apiKey", "in": "cookie", "name": "khlang_session"},
     }
-    del spec["tags"]
+    spec.pop("tags", None)
     _add_files(spec)
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
@@ -226,8 +226,8 @@ def _tidy(operation: dict) -> None:
             operation.pop(key, None)
     for parameter in operation.get("parameters", []):
         parameter["schema"].pop("title", None)
-        parameter["schema"].pop("format", None)  # int32: the ids' range says it exactly
         if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
+            parameter["schema"].pop("format", None)  # int32: the ids' range says it exactly
             description, bounds = PATH_PARAMETERS[parameter["name"]]
             parameter["description"] = description
             for key, value in bounds.items():
