@@ -1,11 +1,12 @@
 """The admin's pages for users and API tokens (the same core as the API and the CLI:
-service.accounts). Thai first; English with ?lang=en."""
+service.actions.accounts). Thai first; English with ?lang=en."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from service import accounts, i18n
+from service import i18n
+from service.actions import accounts
 from service.auth import ROLE_LABELS, ROLES, permission_required
 from service.context import core
 

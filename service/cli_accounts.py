@@ -160,7 +160,7 @@ def register(main: click.Group) -> None:
 
         from indexer.core import default_agent
         from schemas.models import ApiToken
-        from service.accounts import revoke_token
+        from service.actions.accounts import revoke_token
 
         core = open_core(ctx)
         with core.sessions() as session:

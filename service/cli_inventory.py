@@ -323,7 +323,7 @@ def gaps(ctx, fiscal_year, cluster, province, agency, project, as_of, fmt, as_js
 
         data = reports.gaps_xlsx(report, digits=report_digits(core, digits))
     elif fmt == "html":
-        from service.inventory_view import gaps_print_page
+        from service.pages.gaps import gaps_print_page
 
         data = gaps_print_page(core, report, params).encode("utf-8")
     else:

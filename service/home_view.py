@@ -30,9 +30,10 @@ from schemas.models import (
     Submission,
     User,
 )
-from service import accounts, i18n
+from service import i18n
+from service.actions import accounts
+from service.actions.inventory import fiscal_years
 from service.context import core as _core
-from service.inventory_view import fiscal_years
 
 bp = Blueprint("home", __name__)
 

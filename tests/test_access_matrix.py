@@ -77,7 +77,7 @@ def cases(site) -> dict[tuple[str, str], Case]:
     def linked():
         from indexer.inventory.links import link_document
         from schemas.models import Document
-        from service.inventory_view import get_item
+        from service.actions.inventory import get_item
 
         with site.core.transaction() as session:
             link_document(

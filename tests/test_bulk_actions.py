@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 
 from indexer.inventory.links import link_document
 from schemas.models import Document
+from service.actions.inventory import get_item
 from service.auth import create_token
-from service.inventory_view import get_item
 from tests.conftest import DATABASES, SEED_FIXTURES
 from tests.test_service_web import (
     INVENTORY_CSV,

@@ -331,7 +331,7 @@ def test_unconfirmed_suggested_links_are_shown_wherever_received_is(delivered, t
     report = gap_report(core, 2562, as_of=dt.date(2019, 12, 1))
     assert report["summary"]["unconfirmed_items"] == 1
     # the printable page as a file of its own, with the same template and chart as the web
-    from service.inventory_view import gaps_print_page
+    from service.pages.gaps import gaps_print_page
 
     page = gaps_print_page(core, report, {"province": None})
     assert page.startswith("<!doctype html>") and '<meta charset="utf-8">' in page

@@ -12,9 +12,9 @@ from indexer.records.documents import document_as_dict
 from schemas.models import Document, InventoryItem
 from service import access
 from service.actions.documents import document_not_found
+from service.actions.inventory import get_item
 from service.context import core
 from service.errors import KhlangError, http_status
-from service.inventory_view import get_item
 
 
 def item_not_found() -> KhlangError:

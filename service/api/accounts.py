@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from service import accounts
+from service.actions import accounts
 from service.api_models.accounts import NewToken, NewUser, Token, Tokens, User, UserChange, Users
 from service.api_models.common import Error
 from service.api_models.spec import STAFF, Answers, api

@@ -10,6 +10,7 @@ from indexer.inventory.items import (
     set_process_deadlines,
     template_xlsx,
 )
+from service.actions.inventory import list_items, run_import
 from service.api.common import _jsonable, error
 from service.api_models.inventory import (
     DeadlinesBody,
@@ -24,7 +25,6 @@ from service.api_models.inventory import (
 from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
-from service.inventory_view import list_items, run_import
 
 bp = Blueprint("inventory", __name__)
 

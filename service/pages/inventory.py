@@ -14,7 +14,7 @@ bp = Blueprint("inventory", __name__)
 @bp.route("/inventory", methods=["GET", "POST"])
 @permission_required("inventory_read")
 def inventory():
-    from service.inventory_view import fiscal_years, list_items, run_import
+    from service.actions.inventory import fiscal_years, list_items, run_import
 
     import_result = None
     if request.method == "POST":

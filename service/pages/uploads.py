@@ -27,7 +27,7 @@ bp = Blueprint("uploads", __name__)
 @bp.get("/upload")
 @permission_required("upload")
 def upload():
-    from service.inventory_view import upload_choices, upload_menus
+    from service.actions.inventory import upload_choices, upload_menus
 
     try:
         choices = upload_choices(core(), g.principal)

@@ -1,5 +1,5 @@
-"""The web's view of the inventory (indexer.inventory.items does the work): listing with the
-province filter the pages need, the choices for the upload form, and imports from an
+"""The inventory as the pages and the API use it (indexer.inventory.items does the work):
+listing with the province filter, the choices for the upload form, and imports from an
 uploaded file."""
 
 from __future__ import annotations
@@ -88,43 +88,3 @@ def get_item(session, code: str):
     from indexer.inventory.items import get_item as find
 
     return find(session, code)
-
-
-def gaps_print_page(core, report: dict, params: dict, *, lang: str = "th") -> str:
-    """The printable A4 gap report (the /gaps/print page: its template, chart and tables) as
-    one HTML file that stands on its own, for `khlang gaps --format html`: the stylesheet
-    is written into the page. Rendered by the web service's own app, so the page and the
-    file never differ."""
-    from pathlib import Path
-
-    from flask import g, render_template
-
-    from indexer.inventory.report_settings import report_settings
-    from service import create_app
-    from service.auth import ANONYMOUS
-
-    app = create_app(
-        {
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-            "KHLANG_REPAIR_INDEX_AT_START": False,
-            "KHLANG_WARM_SEARCH": False,
-            # a short-lived CLI process: it must not take over interrupted upload jobs
-            "KHLANG_RESUME_JOBS_AT_START": False,
-            "SECRET_KEY": "unused: no session is opened",
-        }
-    )
-    css = (Path(app.static_folder) / "css" / "khlang.css").read_text(encoding="utf-8")
-    try:
-        with app.test_request_context("/gaps/print", query_string={"lang": lang}):
-            g.principal = ANONYMOUS
-            return render_template(
-                "gaps_print.html",
-                report=report,
-                params=params,
-                problem=None,
-                inline_css=css,
-                office=report_settings(core),
-            )
-    finally:
-        app.extensions["khlang"].dispose()
