@@ -212,28 +212,11 @@ def create_app(config: dict | None = None) -> Flask:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
-    from service import (
-        admin_view,
-        api,
-        auth,
-        bulk_view,
-        errors,
-        home_view,
-        i18n,
-        pages,
-        preservation_view,
-        report_format,
-        report_settings_view,
-    )
+    from service import api, auth, errors, i18n, pages, report_format
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(bulk_view.bp)
-    app.register_blueprint(preservation_view.bp)
-    app.register_blueprint(home_view.bp)
-    app.register_blueprint(admin_view.bp)
-    app.register_blueprint(report_settings_view.bp)
+    pages.register(app)
 
     app.jinja_env.globals.update(
         _=i18n.translate,

@@ -1,6 +1,6 @@
 """Users and API tokens as the admin manages them in the web and the API.
 
-One core behind the pages (service.admin_view), the JSON API (service.api.accounts) and
+One core behind the pages (service.pages.admin), the JSON API (service.api.accounts) and
 the CLI (service.cli_accounts): the account rules themselves (roles, password hashing,
 ending sessions) live in service.auth; here are the checks a form or a script needs with
 their reasons in Thai and English, and an event for every change (events without a

@@ -62,6 +62,11 @@ def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict
     return hits
 
 
+def similar_documents(document_id: int, title: str, text: str | None, limit: int) -> list[dict]:
+    """The documents most like this one (its title and the start of its text), not itself."""
+    return similar_hits(f"{title}\n{(text or '')[:20000]}", limit, exclude=document_id)
+
+
 def reuse_lookup(text: str, limit: int) -> dict:
     """The most similar past documents, and the projects they belong to, each with the key
     terms shared with ``text`` (only what the asker may see)."""

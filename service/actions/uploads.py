@@ -10,7 +10,9 @@ from pathlib import Path
 
 from flask import g
 
-from indexer.ingest.jobs import start_background_job
+from indexer.ingest.jobs import job_status, start_background_job
+from schemas.models import Batch
+from service import access
 from service.actions.links import linkable_item
 from service.context import core
 from service.errors import KhlangError
@@ -47,6 +49,22 @@ def save_uploads(files) -> tuple[Path, list[str]]:
             storage.save(target)
         paths.append(str(target))
     return job_dir, paths
+
+
+def visible_job(job_id: int) -> Batch:
+    """The upload job, if the principal may see it (their own, or any for staff)."""
+    with core().sessions() as session:
+        batch = session.get(Batch, job_id)
+        if batch is None or not access.may_see_job(batch):
+            raise KhlangError(404, "not_found", "ไม่พบงานนำเข้า", "job not found")
+        session.expunge(batch)
+    return batch
+
+
+def job_progress(job_id: int) -> dict:
+    """The job's progress and each file's outcome, for the principal who may see it."""
+    visible_job(job_id)
+    return job_status(core(), job_id)
 
 
 def start_upload(files: list, item_code: str | None) -> dict:

@@ -13,11 +13,8 @@ from indexer.preserve import searchable
 from service import access
 from service.actions.documents import edit_document
 from service.actions.publication import take_step
-from service.actions.search import similar_hits
-from service.api.common import (
-    _not_found,
-    error,
-)
+from service.actions.search import similar_documents
+from service.api.common import _not_found, error
 from service.api_models.common import Error
 from service.api_models.documents import Document as DocumentAnswer
 from service.api_models.documents import (
@@ -176,8 +173,8 @@ def document_similar(document_id: int):
         document = access.visible_document(session, document_id)
         if document is None:
             return _not_found()
-        text = f"{document.title}\n{(document.text or '')[:20000]}"
-    return jsonify({"hits": similar_hits(text, limit, exclude=document_id)})
+        title, text = document.title, document.text
+    return jsonify({"hits": similar_documents(document_id, title, text, limit)})
 
 
 @bp.post("/api/documents/<int:document_id>/publication")

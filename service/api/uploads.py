@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from indexer.ingest.jobs import job_status
-from schemas.models import Batch
-from service import access
-from service.actions.uploads import start_upload
-from service.api.common import error
+from service.actions.uploads import job_progress, start_upload
 from service.api_models.common import Error
 from service.api_models.spec import STAFF, Answers, api
 from service.api_models.uploads import Job, JobAccepted, UploadForm
 from service.auth import login_required, permission_required
-from service.context import core
 
 bp = Blueprint("uploads", __name__)
 
@@ -49,8 +44,4 @@ def upload():
 @login_required
 def job(job_id: int):
     """Progress and per-file results of an upload job (its owner, strategy, admin)"""
-    with core().sessions() as session:
-        batch = session.get(Batch, job_id)
-        if batch is None or not access.may_see_job(batch):
-            return error(404, "not_found", "ไม่พบงานนำเข้า", "job not found")
-    return jsonify(job_status(core(), job_id))
+    return jsonify(job_progress(job_id))

@@ -46,9 +46,7 @@ def document(document_id: int):
     text = data.pop("text") or ""
     similar = []
     try:
-        similar = search_actions.similar_hits(
-            f"{data['title']}\n{text[:20000]}", 5, exclude=document_id
-        )
+        similar = search_actions.similar_documents(document_id, data["title"], text, 5)
     except Exception:
         current_app.logger.exception("similar failed")
     suggestions = []

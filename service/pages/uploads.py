@@ -14,8 +14,7 @@ from flask import (
     url_for,
 )
 
-from service import access
-from service.actions.uploads import start_upload
+from service.actions.uploads import job_progress, start_upload
 from service.auth import login_required, permission_required
 from service.context import core
 from service.errors import KhlangError
@@ -62,11 +61,8 @@ def upload_post():
 @bp.get("/upload/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    from indexer.ingest.jobs import job_status
-    from schemas.models import Batch
-
-    with core().sessions() as session:
-        batch = session.get(Batch, job_id)
-        if batch is None or not access.may_see_job(batch):
-            abort(404)
-    return render_template("job.html", job=job_status(core(), job_id))
+    try:
+        progress = job_progress(job_id)
+    except KhlangError:
+        abort(404)
+    return render_template("job.html", job=progress)

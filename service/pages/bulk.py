@@ -10,8 +10,10 @@ from schemas.models import Batch, DocumentLink, InventoryItem
 from service import access
 from service.actions import bulk
 from service.actions.publication import ACTIONS
+from service.actions.uploads import visible_job
 from service.auth import _safe_next, login_required
 from service.disposition import file_response
+from service.errors import KhlangError
 from service.i18n import current_lang
 
 bp = Blueprint("bulk", __name__)
@@ -95,11 +97,10 @@ def _members(job_id: int) -> tuple[Batch, list[dict]]:
     from indexer.inventory.suggest import suggest_items
     from service.context import core
 
-    with core().sessions() as session:
-        batch = session.get(Batch, job_id)
-        if batch is None or not access.may_see_job(batch):
-            abort(404)
-        session.expunge(batch)
+    try:
+        batch = visible_job(job_id)
+    except KhlangError:
+        abort(404)
     status = job_status(core(), job_id)
     dsss = g.principal.role == "dsss"
     members = []
