@@ -8,8 +8,9 @@ settings are blueprints of their own (endpoints ``home.*``, ``admin.*``, ``bulk.
 Every page asks the same access questions as the API (service.access, service.auth) and
 does its work through service.actions; nothing is hidden only by leaving a button out.
 
-May import: flask, indexer, schemas, and service.access, actions, auth, context, errors,
-i18n and the *_view helpers; never service.api.
+May import: flask, indexer, schemas, and service.access, actions, auth, context,
+disposition, errors, i18n, preview_view and report_format (and the app factory, to render
+the printable gap report for the CLI); never service.api.
 """
 
 from __future__ import annotations
