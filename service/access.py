@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from indexer.inventory import item_province_id
 from schemas.models import Batch, Document, InventoryItem, Province
+from service.api_models.documents import PublicDocument, visible_part
 from service.context import core
 
 
@@ -83,45 +84,8 @@ def province_id_by_name(session: Session, name: str) -> int | None:
 
 
 # --- what a visitor sees of a document --------------------------------------------------------
-# Allow-lists, so that a field added later for staff is not shown to the public by default.
-# Visitors see the document, what it says and its publication history; never who submitted,
-# linked or handled it, the server's paths, or the classifier's evidence.
-PUBLIC_FIELDS = (
-    "document_id",
-    "title",
-    "filename",
-    "sha256",
-    "size",
-    "mime",
-    "category",
-    "kind",
-    "fiscal_year",
-    "document_date",
-    "publication",
-    "created_at",
-    "metadata",
-    "links",
-    "provenance",
-    "text",
-)
-PUBLIC_METADATA = (
-    "kind",
-    "kind_label_th",
-    "title",
-    "document_date",
-    "fiscal_year",
-    "dates",
-    "deadlines",
-    "provinces",
-    "districts",
-    "projects",
-    "activities",
-    "amounts",
-    "letter",
-)
-PUBLIC_LINK_FIELDS = ("code", "title", "project", "activity", "fiscal_year")
-PUBLIC_EVENT_FIELDS = ("event", "at", "outcome")
-PUBLIC_EVENT_DETAIL = ("from", "to", "mime", "category", "size", "sha256")
+# PublicDocument (service/api_models/documents.py) declares it field by field, an allow-list:
+# a field added later for staff is not shown to the public by default.
 
 
 def document_view(session: Session, document: Document, *, include_text: bool = True) -> dict:
@@ -134,25 +98,10 @@ def document_view(session: Session, document: Document, *, include_text: bool = 
 
 
 def public_document(session: Session, data: dict) -> dict:
-    public = {key: data[key] for key in PUBLIC_FIELDS if key in data}
-    metadata = data.get("metadata") or {}
-    public["metadata"] = _public_references(
-        session, {key: metadata[key] for key in PUBLIC_METADATA if key in metadata}
-    )
-    public["links"] = [
-        {key: link.get(key) for key in PUBLIC_LINK_FIELDS} for link in data.get("links", [])
-    ]
-    public["provenance"] = [
-        {
-            **{key: event.get(key) for key in PUBLIC_EVENT_FIELDS},
-            "detail": {
-                key: value
-                for key, value in (event.get("detail") or {}).items()
-                if key in PUBLIC_EVENT_DETAIL
-            },
-        }
-        for event in data.get("provenance", [])
-    ]
+    public = visible_part(PublicDocument, data)
+    public["metadata"] = _public_references(session, public.get("metadata") or {})
+    public.setdefault("links", [])
+    public.setdefault("provenance", [])
     return public
 
 

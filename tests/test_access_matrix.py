@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from indexer.ingest.jobs import run_ingest_job
 from schemas.models import Batch
+from service.api_models.spec import openapi_path
 from service.auth import create_token
-from service.openapi import openapi_path
 from tests.test_service_web import (
     build_site,
     csrf_of,

@@ -187,7 +187,7 @@ def openapi(site):
 
 
 def test_every_api_route_is_in_the_openapi_document(site, openapi):
-    from service.openapi import openapi_path
+    from service.api_models.spec import openapi_path
 
     documented = {(path, method) for path, ops in openapi.spec["paths"].items() for method in ops}
     for rule in site.app.url_map.iter_rules():

@@ -1,28 +1,10 @@
-"""Reading the parameters pages and API take alike, and turning results into JSON data."""
+"""Turning results into JSON data, for pages and API alike (the parameters they read are
+declared in service/api_models and read through its ``read_query``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-
-from flask import request
-
-from service.errors import BadArgument
-
-
-def int_arg(name: str, default: int, low: int, high: int, args=None) -> int:
-    """An integer query parameter within [low, high]; ``args`` when the caller filled in
-    defaults of its own (the gap page's fiscal year), else the request's query string."""
-    raw = (request.args if args is None else args).get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadArgument(name) from None
-    if not low <= value <= high:
-        raise BadArgument(name)
-    return value
 
 
 def jsonable(value):

@@ -6,7 +6,8 @@ from flask import g
 
 from indexer.inventory.gaps import gap_facts, gap_report
 from indexer.thai.dates import parse_thai_date
-from service.actions.common import int_arg
+from service.api_models.inventory import GapQuery
+from service.api_models.spec import read_query
 from service.context import core
 from service.errors import BadArgument, KhlangError
 
@@ -25,18 +26,15 @@ class ProvinceRefused(KhlangError):
 
 def gap_params(args) -> dict:
     """Parameters of a gap report; a dsss officer's report is always their province's."""
-    if not args.get("fiscal_year"):
-        raise BadArgument("fiscal_year")
     # read from ``args``, not the query string: the page fills in its default year there
-    fiscal_year = int_arg("fiscal_year", 0, 2400, 2700, args)
-    params = {"fiscal_year": fiscal_year}
+    asked = read_query(GapQuery, args)
+    params = {"fiscal_year": asked.fiscal_year}
     for key in ("cluster", "province", "agency", "project"):
-        value = (args.get(key) or "").strip()
-        if value:
-            params[key] = value
-    if args.get("as_of"):
+        if getattr(asked, key):
+            params[key] = getattr(asked, key)
+    if asked.as_of:
         # as staff write dates: '๑ ธ.ค. ๒๕๖๒', '1/12/2562', ISO (the same parser as the CLI)
-        params["as_of"] = parse_thai_date(args["as_of"])
+        params["as_of"] = parse_thai_date(asked.as_of)
         if params["as_of"] is None:
             raise BadArgument("as_of")
     principal = g.principal

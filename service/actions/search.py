@@ -6,33 +6,22 @@ from __future__ import annotations
 import threading
 
 from indexer.search.similar import similar_projects
-from schemas.search_index import FACET_FIELDS
 from service import access
+from service.api_models.search import SearchFilters
+from service.api_models.spec import read_query
 from service.context import core
-from service.errors import BadArgument, KhlangError
+from service.errors import KhlangError
 from service.search_slots import RETRY_AFTER as SEARCH_RETRY_AFTER
 from service.search_slots import search_slot
 
-# Every facet of the index is also a filter of GET /api/search.
-FILTER_KEYS = FACET_FIELDS
 REUSE_POOL = 50  # similar documents whose projects are ranked
 INDEX_RETRY_AFTER = 30  # seconds: a rebuild from the database takes about this at 10k documents
 
 
 def search_filters(args) -> dict:
-    filters = {}
-    for key in FILTER_KEYS:
-        value = (args.get(key) or "").strip()
-        if not value:
-            continue
-        if key == "fiscal_year":
-            try:
-                filters[key] = int(value)
-            except ValueError:
-                raise BadArgument(key) from None
-        else:
-            filters[key] = value
-    return filters
+    """The filters in ``args`` (every facet of the index is one, declared in
+    ``SearchFilters``); BadArgument names a wrong one."""
+    return read_query(SearchFilters, args).filters()
 
 
 def run_search(

@@ -1,11 +1,11 @@
 """The JSON API under /api/ (and /healthz): everything the pages do, for scripts.
 
 One blueprint per resource (meta, search, documents, links, bulk, uploads, inventory, gaps,
-accounts), nested in the ``api`` blueprint here, so that its token check, its JSON body
-validation and its error handlers apply to every API route. Endpoints read
-``api.<resource>.<function>``.
+accounts), nested in the ``api`` blueprint here, so that its token check and its error
+handlers apply to every API route. Endpoints read ``api.<resource>.<function>``.
 
-Described by the OpenAPI 3.1 document at /api/openapi.json (service/openapi.py). Errors are
+What each route accepts and answers is declared on it with service/api_models (checked
+there, and made into the OpenAPI 3.1 document at /api/openapi.json). Errors are
 ``{"error": {"code", "message" (Thai), "message_en"}}`` with a stable code.
 
 May import: flask, indexer, schemas, archive and the service's helper modules.
@@ -13,12 +13,7 @@ May import: flask, indexer, schemas, archive and the service's helper modules.
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Blueprint, g, request
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from werkzeug.exceptions import HTTPException
 
 from indexer.search.errors import IndexBusy, IndexDamaged
 from service.actions.search import index_damaged, search_busy
@@ -40,45 +35,6 @@ def _api_auth():
             return error(401, "bad_token", "โทเคนไม่ถูกต้องหรือถูกยกเลิก", "unknown or revoked token")
         return error(401, "bad_authorization", "รูปแบบ Authorization ไม่ถูกต้อง", "use 'Bearer TOKEN'")
     return None
-
-
-@bp.before_request
-def _check_json_body():
-    """Every JSON body is checked against its operation's request schema in the OpenAPI
-    document before a handler reads it, so a list, a number where a string belongs or a
-    body that is not JSON at all is a 400 with the reason, never a 500 in the handler.
-    (Form posts carry only strings, which the handlers read as such.)"""
-    if request.url_rule is None or not request.is_json:
-        return None
-    validator = _body_validator(request.url_rule.rule, request.method)
-    if validator is None:
-        return None
-    try:
-        body = request.get_json()
-    except HTTPException:
-        return error(400, "invalid_json", "ข้อมูลที่ส่งมาไม่ใช่ JSON", "the body is not valid JSON")
-    problem = best_match(validator.iter_errors(body))
-    if problem is None:
-        return None
-    where = "/".join(str(part) for part in problem.absolute_path) or "body"
-    if problem.validator == "required" and isinstance(problem.instance, dict):
-        # The same code a handler gives when the field is empty: text_required, ...
-        missing = next(k for k in problem.validator_value if k not in problem.instance)
-        return error(400, f"{missing}_required", f"กรุณาระบุ {missing}", f"{missing} is required")
-    return error(
-        400,
-        "invalid_body",
-        f"ข้อมูลที่ส่งมาไม่ถูกต้อง ที่ {where}",
-        f"invalid request body at {where}: {problem.message}",
-    )
-
-
-@cache
-def _body_validator(rule: str, method: str) -> Draft202012Validator | None:
-    from service.openapi import json_body_schema
-
-    schema = json_body_schema(rule, method)
-    return Draft202012Validator(schema) if schema is not None else None
 
 
 @bp.errorhandler(IndexDamaged)

@@ -6,7 +6,12 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from service.actions import bulk
 from service.actions.publication import ACTIONS
-from service.api.common import HTTP_ERRORS, error
+from service.api.common import (
+    HTTP_ERRORS,
+    error,
+)
+from service.api_models.bulk import BulkExport, BulkLinks, BulkPublication, BulkResult, BulkTags
+from service.api_models.spec import PUBLIC, STAFF, XLSX, Answers, api, files
 from service.auth import login_required
 from service.disposition import file_response
 
@@ -31,8 +36,11 @@ def _selection(body: dict) -> list[int]:
 
 
 @bp.post("/api/bulk/links")
+@api.validate(json=BulkLinks, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_links():
+    """Link, confirm or unlink many documents, each to its own item (a ZIP's members,
+    suggestions); each entry checked as one link (dsss: own province)"""
     entries = (request.get_json(silent=True) or {}).get("links") or []
     if len(entries) > bulk.MAX_SELECTION:
         return _too_many()
@@ -42,8 +50,11 @@ def bulk_links():
 
 
 @bp.post("/api/bulk/publication")
+@api.validate(json=BulkPublication, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_publication():
+    """One publication step for each selected document (same rules as one: the approver is
+    not the checker)"""
     body = request.get_json(silent=True) or {}
     ids = _selection(body)
     action = body.get("action")
@@ -57,8 +68,10 @@ def bulk_publication():
 
 
 @bp.post("/api/bulk/tags")
+@api.validate(json=BulkTags, resp=Answers(HTTP_200=BulkResult), security=STAFF)
 @login_required
 def bulk_tags():
+    """Add tags to each selected document (an edit event each)"""
     from indexer.records.edits import EditError
 
     body = request.get_json(silent=True) or {}
@@ -72,9 +85,11 @@ def bulk_tags():
 
 
 @bp.post("/api/bulk/export")
+@api.validate(json=BulkExport, resp=Answers(), security=PUBLIC)
+@files("200", "the file", "text/csv", XLSX)
 def bulk_export():
-    """The selection as XLSX or CSV; visitors get only the published documents in it."""
-
+    """The selected documents as XLSX (real date cells, Thai B.E. format, frozen header,
+    filters, A4 landscape) or CSV; visitors: published ones only"""
     body = request.get_json(silent=True) or {}
     ids = _selection(body)
     return file_response(**bulk.export_file(ids, body.get("format") or "xlsx"))

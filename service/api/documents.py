@@ -14,7 +14,18 @@ from service import access
 from service.actions.documents import edit_document
 from service.actions.publication import take_step
 from service.actions.search import similar_documents
-from service.api.common import _int_arg, _not_found, error
+from service.api.common import _not_found, error
+from service.api_models.common import Error
+from service.api_models.documents import Document as DocumentAnswer
+from service.api_models.documents import (
+    DocumentEdit,
+    Preview,
+    PublicationBody,
+    PublicationResult,
+    SimilarQuery,
+)
+from service.api_models.search import Similar
+from service.api_models.spec import PUBLIC, STAFF, Answers, api, files
 from service.context import core
 from service.disposition import attachment
 
@@ -22,7 +33,9 @@ bp = Blueprint("documents", __name__)
 
 
 @bp.get("/api/documents/<int:document_id>")
+@api.validate(resp=Answers(HTTP_200=DocumentAnswer), security=PUBLIC)
 def get_document(document_id: int):
+    """A document with metadata, text, links and provenance"""
     with core().sessions() as session:
         document = access.visible_document(session, document_id)
         if document is None:
@@ -31,7 +44,20 @@ def get_document(document_id: int):
 
 
 @bp.get("/api/documents/<int:document_id>/file")
+@api.validate(
+    resp=Answers(
+        HTTP_410=(Error, "the preserved object is missing"),
+        HTTP_500=(
+            Error,
+            "the preserved object is corrupt (object_corrupt): its bytes no longer match "
+            "their hash; not served, a failed fixity check is recorded",
+        ),
+    ),
+    security=PUBLIC,
+)
+@files("200", "the original bytes, as the type identified from them", "*/*")
 def download(document_id: int):
+    """Download the preserved original"""
     with core().sessions() as session:
         document = access.visible_document(session, document_id)
         if document is None:
@@ -56,7 +82,10 @@ def _send_object(body, mime: str, name: str, sha256: str, document_id: int):
 
 
 @bp.get("/api/documents/<int:document_id>/preview")
+@api.validate(resp=Answers(HTTP_200=Preview), security=PUBLIC)
 def preview(document_id: int):
+    """The preview of the original: its kind (pdf, office, image, none), page count and page
+    image URLs (access as the download)"""
     from service.preview_view import preview_info, preview_source
 
     source = preview_source(document_id)
@@ -66,7 +95,16 @@ def preview(document_id: int):
 
 
 @bp.get("/api/documents/<int:document_id>/preview/<int:page>.png")
+@api.validate(
+    resp=Answers(
+        HTTP_422=(Error, "the original cannot be rendered (preview_failed), with the reason")
+    ),
+    security=PUBLIC,
+)
+@files("200", "the page", "image/png")
 def preview_page(document_id: int, page: int):
+    """One page of the preview as a PNG, rendered from the original and cached as a derived
+    file (the original is only read)"""
     from indexer.records.preview import PreviewFailed
     from service.preview_view import page_response, preview_source
 
@@ -105,8 +143,10 @@ def _object_corrupt():
 
 
 @bp.get("/api/documents/<int:document_id>/searchable.pdf")
+@api.validate(resp=Answers(), security=PUBLIC)
+@files("200", "the original's pages with the recognised text laid over", "application/pdf")
 def download_searchable(document_id: int):
-    """The scan's searchable copy (recognised text as an invisible layer), not the original."""
+    """Download a scan's searchable copy (OCR text as an invisible layer), not the original"""
     with core().sessions() as session:
         document = access.visible_document(session, document_id)
         if document is None:
@@ -125,8 +165,10 @@ def download_searchable(document_id: int):
 
 
 @bp.get("/api/documents/<int:document_id>/similar")
+@api.validate(query=SimilarQuery, resp=Answers(HTTP_200=Similar), security=PUBLIC)
 def document_similar(document_id: int):
-    limit = _int_arg("limit", 5, 1, 50)
+    """Documents similar to this one, with shared terms"""
+    limit = request.context.query.limit
     with core().sessions() as session:
         document = access.visible_document(session, document_id)
         if document is None:
@@ -136,11 +178,31 @@ def document_similar(document_id: int):
 
 
 @bp.post("/api/documents/<int:document_id>/publication")
+@api.validate(
+    json=PublicationBody,
+    resp=Answers(
+        HTTP_200=PublicationResult,
+        HTTP_409=(Error, "wrong state (invalid_transition) or same checker (same_agent)"),
+    ),
+    security=STAFF,
+)
 def publication(document_id: int):
+    """One step of the approval chain (seed 001): check, approve, publish; or withdraw
+    (admin)"""
     body = request.get_json(silent=True) or request.form
     return jsonify(take_step(document_id, body.get("action"), str(body.get("note") or "")))
 
 
 @bp.patch("/api/documents/<int:document_id>")
+@api.validate(
+    json=DocumentEdit,
+    resp=Answers(HTTP_200=(DocumentAnswer, "the updated document")),
+    security=STAFF,
+)
 def patch_document(document_id: int):
+    """Correct the description: title, kind, fiscal year, project, activity, notes, tags
+    (strategy and admin; dsss for their own province's documents).
+
+    Each change is an `edited` provenance event with old and new values and the agent; the
+    search index follows."""
     return jsonify(edit_document(document_id, request.get_json(silent=True) or {}))

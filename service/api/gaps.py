@@ -9,6 +9,8 @@ from indexer.inventory.report_settings import BadReportSetting, report_digits
 from service.actions.gaps import gap_params
 from service.actions.gaps import report as gap_report
 from service.api.common import BadArgument, _jsonable
+from service.api_models.inventory import GapQuery, GapReport
+from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
 
@@ -17,11 +19,12 @@ bp = Blueprint("gaps", __name__)
 
 @bp.get("/api/gaps")
 @permission_required("gaps")
+@api.validate(query=GapQuery, resp=Answers(HTTP_200=(GapReport, "the report")), security=STAFF)
+@files("200", "the report", "text/csv", XLSX)
 def gaps():
+    """Gap report: expected against received (dsss: own province only)"""
     params = gap_params(request.args)
-    fmt = request.args.get("format") or "json"
-    if fmt not in ("json", "csv", "xlsx"):
-        raise BadArgument("format")
+    fmt = request.context.query.format
     report = gap_report(params)
     if fmt == "json":
         return jsonify(_jsonable(report))

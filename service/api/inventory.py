@@ -11,7 +11,18 @@ from indexer.inventory import (
     template_xlsx,
 )
 from service.actions.inventory import list_items, run_import
-from service.api.common import _int_arg, _jsonable, error
+from service.api.common import _jsonable, error
+from service.api_models.inventory import (
+    DeadlinesBody,
+    ImportForm,
+    ImportResult,
+    InventoryList,
+    InventoryQuery,
+    ProcessDeadlines,
+    RetireBody,
+    RetireResult,
+)
+from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
 
@@ -26,16 +37,20 @@ def inventory_rows(
 
 @bp.get("/api/inventory")
 @permission_required("inventory_read")
+@api.validate(query=InventoryQuery, resp=Answers(HTTP_200=InventoryList), security=STAFF)
 def inventory():
-    fiscal_year = _int_arg("fiscal_year", 0, 0, 9999) or None
-    province = (request.args.get("province") or "").strip() or None
-    project = (request.args.get("project") or "").strip() or None
-    return jsonify({"items": inventory_rows(fiscal_year, province, project)})
+    """Inventory items with counts received"""
+    asked = request.context.query
+    items = inventory_rows(asked.fiscal_year or None, asked.province, asked.project)
+    return jsonify({"items": items})
 
 
 @bp.get("/api/inventory/template")
+@api.validate(resp=Answers(), security=STAFF)
 @permission_required("inventory_read")
+@files("200", "XLSX", XLSX)
 def inventory_template():
+    """The XLSX template for inventory lists"""
     data = template_xlsx()
     return Response(
         data,
@@ -50,7 +65,9 @@ def inventory_template():
 
 @bp.post("/api/inventory/import")
 @permission_required("inventory_manage")
+@api.validate(form=ImportForm, resp=Answers(HTTP_200=ImportResult), security=STAFF)
 def inventory_import():
+    """Import an inventory list (XLSX or CSV; strategy, admin)"""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return error(400, "no_file", "ไม่มีไฟล์บัญชี", "send the inventory file in 'file'")
@@ -75,9 +92,11 @@ def _flag(value) -> bool:
 
 
 @bp.post("/api/inventory/retire")
+@api.validate(json=RetireBody, resp=Answers(HTTP_200=RetireResult), security=STAFF)
 @permission_required("inventory_manage")
 def inventory_retire():
-    """Withdraw items (a renamed or dropped deliverable); they keep links and history."""
+    """Retire (withdraw) items: they leave the gap report and the suggestions, keep their
+    links and history (strategy, admin)"""
     body = request.get_json(silent=True) or {}
     codes = body.get("codes") if isinstance(body, dict) else None
     if isinstance(codes, str):
@@ -92,15 +111,20 @@ def inventory_retire():
 
 
 @bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@api.validate(resp=Answers(HTTP_200=ProcessDeadlines), security=STAFF)
 @permission_required("inventory_read")
 def inventory_deadlines(fiscal_year: int):
+    """The process deadlines of a fiscal year (inventory to DSSS, DSSS to the cluster
+    office)"""
     return jsonify(_jsonable(process_deadlines(core(), fiscal_year)))
 
 
 @bp.put("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
+@api.validate(json=DeadlinesBody, resp=Answers(HTTP_200=ProcessDeadlines), security=STAFF)
 @permission_required("inventory_manage")
 def set_inventory_deadlines(fiscal_year: int):
-    """Set a year's process deadlines, dates as staff write them ('๓๑ ต.ค. ๒๕๖๒')."""
+    """Set a fiscal year's process deadlines (strategy, admin), dates as staff write them
+    ('๓๑ ต.ค. ๒๕๖๒')"""
     body = request.get_json(silent=True) or {}
     values = {
         name: str(body[name]).strip()

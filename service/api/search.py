@@ -4,38 +4,59 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from indexer.search.backend import MATCH_MODES
-from service.actions.search import reuse_lookup, run_search, search_filters
-from service.api.common import BadArgument, _int_arg, error
+from service.actions.search import reuse_lookup, run_search
+from service.api.common import error
+from service.api_models.common import Error
+from service.api_models.search import Reuse, ReuseBody, SearchQuery, SearchResult
+from service.api_models.spec import PUBLIC, Answers, api
 
 bp = Blueprint("search", __name__)
 
 
 @bp.get("/api/search")
+@api.validate(
+    query=SearchQuery,
+    resp=Answers(
+        HTTP_200=SearchResult,
+        HTTP_503=(
+            Error,
+            "the search index is damaged and is being rebuilt (index_damaged), or busy",
+        ),
+    ),
+    security=PUBLIC,
+)
 def search():
-    query = (request.args.get("q") or "").strip()
-    limit = _int_arg("limit", 20, 1, 100)
-    offset = _int_arg("offset", 0, 0, 100_000)
-    sort = request.args.get("sort") or "relevance"
-    if sort not in ("relevance", "date"):
-        raise BadArgument("sort")
-    match = request.args.get("match") or "default"
-    if match not in MATCH_MODES:
-        raise BadArgument("match")
-    filters = search_filters(request.args)
+    """Search in Thai (or English); visitors get published documents only"""
+    asked = request.context.query
     return jsonify(
-        run_search(query, limit=limit, offset=offset, sort=sort, filters=filters, match=match)
+        run_search(
+            asked.q,
+            limit=asked.limit,
+            offset=asked.offset,
+            sort=asked.sort,
+            filters=asked.filters(),
+            match=asked.match,
+        )
     )
 
 
 @bp.post("/api/reuse")
+@api.validate(
+    json=ReuseBody,
+    resp=Answers(
+        HTTP_200=Reuse,
+        HTTP_503=(
+            Error,
+            "the search index is damaged and is being rebuilt (index_damaged), or busy",
+        ),
+    ),
+    security=PUBLIC,
+)
 def reuse():
-    """Paste a new project's description; get past outputs to build on, with shared terms."""
-    body = request.get_json(silent=True) or {}
-    text = (body.get("text") if isinstance(body, dict) else None) or request.form.get("text")
-    if not text or not str(text).strip():
+    """Paste a new project's description; get the most similar past documents and projects,
+    with the key terms they share"""
+    body = request.context.json  # None when the text came as a form field
+    text = body.text if body else request.form.get("text")
+    if not text or not text.strip():
         return error(400, "text_required", "กรุณาใส่คำอธิบายโครงการ", "text is required")
-    limit = body.get("limit", 10) if isinstance(body, dict) else 10
-    if not isinstance(limit, int) or not 1 <= limit <= 50:
-        raise BadArgument("limit")
-    return jsonify(reuse_lookup(str(text)[:50000], limit))
+    return jsonify(reuse_lookup(text[:50000], body.limit if body else 10))
