@@ -12,20 +12,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import g
+from flask import g, has_request_context, request
 from markupsafe import Markup, escape
 
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
 
 
 def office_digits() -> str:
-    """'thai' or 'arabic': this request's ``digits``, else the office's setting (read once
-    per request)."""
+    """'thai' or 'arabic': this request's ``?digits=``, else the office's setting (read once
+    per request). A page asked for digits it does not know shows the office's; only an
+    export, which a script reads, answers 400 for them (service/api/gaps.py)."""
     if "report_digits" not in g:
-        from indexer.inventory.report_settings import report_settings
+        from indexer.inventory.report_settings import DIGITS, report_settings
         from service.context import core
 
-        g.report_digits = report_settings(core())["digits"]
+        chosen = request.args.get("digits") if has_request_context() else None
+        g.report_digits = chosen if chosen in DIGITS else report_settings(core())["digits"]
     return g.report_digits
 
 

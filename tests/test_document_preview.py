@@ -62,7 +62,7 @@ def test_a_pdf_is_previewed_page_by_page_and_the_original_is_untouched(site):
 
     page = strategy.get(f"/documents/{doc}?page=2")
     assert f"/documents/{doc}/preview/2.png" in page.text
-    assert "หน้า 2 / 5" in page.text and "?page=3#preview" in page.text
+    assert "หน้า ๒ / ๕" in page.text and "?page=3#preview" in page.text
     image = strategy.get(f"/documents/{doc}/preview/2.png")
     assert image.status_code == 200 and image.mimetype == "image/png"
     width, height = png_size(image.data)
@@ -81,7 +81,7 @@ def test_a_pdf_is_previewed_page_by_page_and_the_original_is_untouched(site):
     assert missing.status_code == 404 and missing.get_json()["error"]["message_en"]
     assert strategy.get(f"/documents/{doc}/preview/0.png").status_code == 404
     # a page number beyond the end on the document page shows the last page
-    assert "หน้า 5 / 5" in strategy.get(f"/documents/{doc}?page=99").text
+    assert "หน้า ๕ / ๕" in strategy.get(f"/documents/{doc}?page=99").text
 
 
 def test_visitors_preview_published_documents_only(site):

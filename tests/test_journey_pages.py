@@ -180,7 +180,7 @@ def test_link_suggestions_say_whose_item_and_a_dsss_officer_sees_only_their_own(
     other = archive.code[(2567, ra.OTHER_PROVINCE, "หนังสือแจ้งการปรับแผนการปฏิบัติงาน")]
     for code, province in ((own, ra.DSSS_PROVINCE), (other, ra.OTHER_PROVINCE)):
         form = suggestion_of(strategy, code)
-        for shown in (f"จังหวัด {province}", ra.BASIC_DATA, ra.BASIC_DATA_ACTIVITY, "2567"):
+        for shown in (f"จังหวัด {province}", ra.BASIC_DATA, ra.BASIC_DATA_ACTIVITY, "๒๕๖๗"):
             assert shown in form, (shown, form)
     dsss = ra.sign_in(archive.app, "dsss1").get(path).text
     assert suggestion_of(dsss, own)
