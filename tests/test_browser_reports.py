@@ -50,7 +50,7 @@ def live(tmp_path_factory):
     archive = ra.build(work)
     khlang = ra.khlang_runner(archive.core)
     khlang("inventory", "import", str(ra.write_inventory(work / "บัญชีกาแฟอราบิก้า.xlsx", LONG_ROWS)))
-    set_report_settings(archive.core, office_name=OFFICE, office_address=ADDRESS)
+    set_report_settings(archive.core, office_name=OFFICE, office_address=ADDRESS, agent="admin")
     data_dir = archive.core.settings.data_dir
     doc = archive.doc
     ra.dispose(archive)
