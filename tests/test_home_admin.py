@@ -384,3 +384,29 @@ def test_the_command_line_leaves_the_same_events(archive):
     # and the admin's page shows them in its history
     history = ra.sign_in(archive.app, "admin1").get("/admin/accounts").text
     assert "cli_viewer" in history.split('id="account-history"')[1]
+
+
+def test_the_home_page_reuses_its_gap_reports_until_the_data_changes(archive, monkeypatch):
+    """Each fiscal year's report behind the completeness table is computed once, not on
+    every load; a change (here a document's tags, through the API: an event) is seen on
+    the next load."""
+    from service.pages import home
+
+    real, years = home.gap_facts, []
+    monkeypatch.setattr(home, "gap_facts", lambda core, year, **kw: years.append(year) or real(core, year, **kw))  # fmt: skip
+    home._reports.clear()
+    strategy = ra.sign_in(archive.app, "strategy1")
+    first = strategy.get("/home").text
+    shown = len(years)
+    assert 1 <= shown <= home.YEARS_AT_A_GLANCE and len(set(years)) == shown  # once each
+    second = strategy.get("/home").text
+    assert len(years) == shown  # the same reports again
+    assert re.sub(r'value="[^"]+"', "", first) == re.sub(r'value="[^"]+"', "", second)
+    changed = strategy.patch(
+        f"/api/documents/{archive.doc['bundle']}",
+        json={"tags": ["หน้าหลัก"]},
+        headers={"X-CSRF-Token": strategy.csrf},
+    )
+    assert changed.status_code == 200, changed.text
+    strategy.get("/home")
+    assert len(years) == 2 * shown  # made again after the change
