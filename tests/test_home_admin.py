@@ -410,3 +410,29 @@ def test_the_home_page_reuses_its_gap_reports_until_the_data_changes(archive, mo
     assert changed.status_code == 200, changed.text
     strategy.get("/home")
     assert len(years) == 2 * shown  # made again after the change
+
+
+def test_the_accounts_page_lists_users_a_page_at_a_time(archive, monkeypatch):
+    """USERS_PER_PAGE users on each page of /admin/accounts, by name, with a pager; a page
+    number past the end shows the last page, one that is not a number the first."""
+    from service.actions.accounts import list_users
+    from service.pages import admin
+
+    monkeypatch.setattr(admin, "USERS_PER_PAGE", 2)
+    names = [u["name"] for u in list_users(archive.core)]
+    assert len(names) > 2
+    pages = -(-len(names) // 2)
+    client = ra.sign_in(archive.app, "admin1")
+
+    def listed(query: str) -> list[str]:
+        page = client.get(f"/admin/accounts{query}").text
+        users = page[page.index('id="users"') : page.index('id="add-user"')]
+        return re.findall(r'<th scope="row">([^<]+)</th>', users), users
+
+    first, users = listed("")
+    assert first == names[:2]
+    assert "หน้า ๑ / " in users and 'href="/admin/accounts?page=2#users"' in users
+    second, _ = listed("?page=2")
+    assert second == names[2:4]
+    assert listed("?page=99")[0] == names[(pages - 1) * 2 :]
+    assert listed("?page=abc")[0] == names[:2]
