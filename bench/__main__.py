@@ -10,6 +10,7 @@ BENCHMARKS = [
     ("bench.bench_index_batches", []),
     ("bench.bench_search", ["--docs", "20000"]),
     ("bench.bench_web", []),
+    ("bench.bench_home", []),
     ("bench.bench_large_text", ["--mb", "20"]),
     ("bench.bench_preservation", []),
     ("bench.bench_ocr", ["--pages", "1"]),

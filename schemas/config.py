@@ -225,6 +225,16 @@ SETTINGS: tuple[Setting, ...] = (
         "pages read of one PDF; the rest is stored, not read, and the `extracted` event says so",
         _positive_int,
     ),
+    # Page images of the document page's preview are derived files, made again on demand;
+    # 2 GiB holds about 10,000 pages at the preview's size.
+    Setting(
+        "KHLANG_PREVIEW_CACHE",
+        _2G,
+        "most bytes the preview's page images may take under `data/derived/previews/`; the "
+        f"pages used longest ago are removed first ({_AS_ABOVE})",
+        parse_size,
+        "2 GiB",
+    ),
     Setting(
         "KHLANG_MAX_OCR_SECONDS",
         900,

@@ -149,6 +149,7 @@ EVENT_TH = {
     "user-changed": "แก้ไขผู้ใช้",
     "token-created": "สร้างโทเคน",
     "token-revoked": "ยกเลิกโทเคน",
+    "report-settings-changed": "แก้ไขการตั้งค่ารายงาน",
 }
 # The English page's names of the events a document's history shows (the others are
 # shown by their code there, as before).
@@ -173,4 +174,5 @@ EVENT_EN = {
     "user-changed": "User changed",
     "token-created": "Token created",
     "token-revoked": "Token revoked",
+    "report-settings-changed": "Report settings changed",
 }

@@ -4,28 +4,31 @@
   and date of a report page in Thai digits (๒๕๖๒) or Arabic (2562), never mixed in a table.
 - Thai is written without spaces between words, so a browser that must fit a long project
   name in a narrow column may break it inside a word ("กาแฟอราบิ|ก้า"). ``word_breaks``
-  marks the word boundaries found by pythainlp with <wbr>, and the stylesheet forbids
-  breaks anywhere else in report tables.
+  marks the word boundaries found by pythainlp with <wbr> and keeps each word in a
+  ``<span class="w">`` that the stylesheet does not let wrap: Chromium's own Thai
+  dictionary breaks inside words it does not know (อราบิก้า), whatever ``word-break`` says.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import g
+from flask import g, has_request_context, request
 from markupsafe import Markup, escape
 
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
 
 
 def office_digits() -> str:
-    """'thai' or 'arabic': this request's ``digits``, else the office's setting (read once
-    per request)."""
+    """'thai' or 'arabic': this request's ``?digits=``, else the office's setting (read once
+    per request). A page asked for digits it does not know shows the office's; only an
+    export, which a script reads, answers 400 for them (service/api/gaps.py)."""
     if "report_digits" not in g:
-        from indexer.inventory.report_settings import report_settings
+        from indexer.inventory.report_settings import DIGITS, report_settings
         from service.context import core
 
-        g.report_digits = report_settings(core())["digits"]
+        chosen = request.args.get("digits") if has_request_context() else None
+        g.report_digits = chosen if chosen in DIGITS else report_settings(core())["digits"]
     return g.report_digits
 
 
@@ -56,13 +59,14 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 def word_breaks(text) -> Markup:
-    """Escaped text with <wbr> at each Thai word boundary (nothing changes for the eye)."""
+    """Escaped text with each Thai word in a span and <wbr> between them (nothing changes
+    for the eye)."""
     if text is None:
         return Markup("")
     text = str(text)
     if not any("\u0e00" <= ch <= "\u0e7f" for ch in text):
         return escape(text)
-    return Markup("<wbr>").join(escape(word) for word in _words(text))
+    return Markup("<wbr>").join(Markup('<span class="w">%s</span>') % word for word in _words(text))
 
 
 def chart_label_lines(name: str, width: int = 30) -> list[str]:

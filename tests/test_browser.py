@@ -243,7 +243,7 @@ def test_officer_uploads_searches_opens_and_downloads(live, browser, tmp_path):
     try:
         visitor.goto(f"{base}/?q=เชียงราย")
         assert visitor.locator(".hit").count() == 0
-        assert "พบ 0" in visitor.inner_text(".results-head")
+        assert "พบ ๐" in visitor.inner_text(".results-head")
     finally:
         visitor.close()
 

@@ -50,7 +50,7 @@ def live(tmp_path_factory, realistic_template):
     archive = ra.build(work, template=realistic_template)
     khlang = ra.khlang_runner(archive.core)
     khlang("inventory", "import", str(ra.write_inventory(work / "บัญชีกาแฟอราบิก้า.xlsx", LONG_ROWS)))
-    set_report_settings(archive.core, office_name=OFFICE, office_address=ADDRESS)
+    set_report_settings(archive.core, office_name=OFFICE, office_address=ADDRESS, agent="admin")
     data_dir = archive.core.settings.data_dir
     doc = archive.doc
     ra.dispose(archive)
@@ -73,6 +73,52 @@ def pdf_pages(pdf: bytes, work: Path) -> list[str]:
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=60
     ).stdout.decode("utf-8")
     return [page for page in text.split("\f") if page.strip()]
+
+
+def page_size(pdf: bytes, work: Path) -> tuple[float, float]:
+    """The first page's width and height in points, as pdfinfo reads them."""
+    path = work / "ขนาดหน้า.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, check=True, timeout=60
+    ).stdout.decode("utf-8")
+    line = next(line for line in info.splitlines() if line.startswith("Page size:"))
+    width, _, height = line.split(":", 1)[1].split()[:3]
+    return float(width), float(height)
+
+
+def print_to_pdf(live, browser, path: str) -> bytes:
+    context = browser.new_context(locale="th-TH")
+    page = context.new_page()
+    try:
+        sign_in(page, live["base"], "strategy1")
+        page.goto(f"{live['base']}{path}")
+        page.wait_for_selector("svg.chart")
+        # the page's own @page rule decides the paper
+        return page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+
+
+def test_the_print_view_is_landscape_only_where_the_table_needs_it(live, browser):
+    """Nine columns (a report over all provinces) print on landscape A4; a report for one
+    province, without the province column, on portrait A4, its table still whole."""
+    wide = print_to_pdf(live, browser, "/gaps/print?fiscal_year=2562&as_of=1/12/2562")
+    width, height = page_size(wide, live["work"])
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape
+    narrow = print_to_pdf(live, browser, "/gaps/print?fiscal_year=2562&province=ลำปาง")
+    width, height = page_size(narrow, live["work"])
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait
+    pages = pdf_pages(narrow, live["work"])
+    for number, text in enumerate(pages, 1):
+        assert to_thai_digits(f"หน้า {number}/{len(pages)}") in text, (number, text[-300:])
+    with_rows = [text for text in pages if "INV-2562-" in text]
+    assert with_rows and all("รหัสรายการ" in text for text in with_rows)
+    # the narrower project column still breaks only between words: อราบิก้า stays whole
+    lines = [line for text in pages for line in text.splitlines()]
+    assert any("กาแฟอราบิก้า" in line for line in lines)
+    assert not any("อราบิ" in line and "อราบิก้า" not in line for line in lines)
+    assert "ผู้รายงาน" in pages[-1]
 
 
 def test_the_printed_gap_report_could_be_signed_and_sent(live, browser):

@@ -169,7 +169,7 @@ def test_the_demo_has_a_user_of_each_role_with_work_on_their_home_pages(tmp_path
     # the managers: completeness by province, with received and missing items
     for manager in ("strategy", "admin"):
         table = pages[manager].split('id="completeness"')[1]
-        assert "เชียงราย" in table and "ฉะเชิงเทรา" in table and "100%" in table, manager
+        assert "เชียงราย" in table and "ฉะเชิงเทรา" in table and "๑๐๐%" in table, manager
     assert 'id="administration"' in pages["admin"]
     assert "/documents/" in pages["viewer"]
     # the gap report counts the received items (its table lists only those needing work)

@@ -62,7 +62,7 @@ def test_a_pdf_is_previewed_page_by_page_and_the_original_is_untouched(site):
 
     page = strategy.get(f"/documents/{doc}?page=2")
     assert f"/documents/{doc}/preview/2.png" in page.text
-    assert "หน้า 2 / 5" in page.text and "?page=3#preview" in page.text
+    assert "หน้า ๒ / ๕" in page.text and "?page=3#preview" in page.text
     image = strategy.get(f"/documents/{doc}/preview/2.png")
     assert image.status_code == 200 and image.mimetype == "image/png"
     width, height = png_size(image.data)
@@ -81,7 +81,7 @@ def test_a_pdf_is_previewed_page_by_page_and_the_original_is_untouched(site):
     assert missing.status_code == 404 and missing.get_json()["error"]["message_en"]
     assert strategy.get(f"/documents/{doc}/preview/0.png").status_code == 404
     # a page number beyond the end on the document page shows the last page
-    assert "หน้า 5 / 5" in strategy.get(f"/documents/{doc}?page=99").text
+    assert "หน้า ๕ / ๕" in strategy.get(f"/documents/{doc}?page=99").text
 
 
 def test_visitors_preview_published_documents_only(site):
@@ -142,3 +142,72 @@ def test_images_office_files_and_text_each_get_their_preview(site):
     }
     page = staff.get(f"/documents/{ids['บันทึก.txt']}").text
     assert 'id="preview"' not in page and "ติดตามผลการดำเนินงาน" in page
+
+
+def test_an_original_that_cannot_be_rendered_says_why_on_the_page_and_the_api(site):
+    """An image too large to decode safely is kept as it came (stored without text: the
+    archive keeps what it was sent); its preview is a 422 with the reason in Thai and
+    English, on the document page, at the page image's address and in the API."""
+    huge = io.BytesIO()
+    Image.new("1", (13_000, 13_000), 1).save(huge, "PNG")  # 169 M pixels, a few KB
+    doc = upload(site, [(huge.getvalue(), "แผนที่ใหญ่.png")])["แผนที่ใหญ่.png"]
+    staff = login(site.app, "strategy")
+
+    info = staff.get(f"/api/documents/{doc}/preview").get_json()
+    assert info["kind"] == "image" and info["pages"] == 0 and info["page_urls"] == []
+    assert info["error"]["message"] and info["error"]["message_en"]
+    image = staff.get(f"/api/documents/{doc}/preview/1.png")
+    site.openapi(image, "/api/documents/{document_id}/preview/{page}.png")
+    assert image.status_code == 422
+    answer = image.get_json()["error"]
+    assert answer["code"] == "preview_failed"
+    assert answer["message"] == info["error"]["message"]
+    assert answer["message_en"] == info["error"]["message_en"]
+    # the page: the document's page still opens, saying why there is no preview
+    page = staff.get(f"/documents/{doc}")
+    assert page.status_code == 200
+    assert f"แสดงตัวอย่างไม่ได้: {info['error']['message']}" in page.text
+    direct = staff.get(f"/documents/{doc}/preview/1.png")
+    assert direct.status_code == 422 and info["error"]["message"] in direct.text
+    english = staff.get(f"/documents/{doc}/preview/1.png?lang=en")
+    assert english.status_code == 422 and info["error"]["message_en"] in english.text
+
+
+def test_the_preview_cache_keeps_to_its_bound_removing_the_least_used(site, monkeypatch):
+    """KHLANG_PREVIEW_CACHE bounds data/derived/previews/: over it, the page used longest
+    ago goes first; a page shown again counts as used; a removed page is made again."""
+    import shutil
+    import time
+
+    doc = site.ids["003"]  # five pages
+    staff = login(site.app, "strategy")
+    root = site.core.settings.data_dir / "derived" / "previews"
+    for n in range(1, 5):
+        assert staff.get(f"/documents/{doc}/preview/{n}.png").status_code == 200
+    folder = next(p.parent for p in root.rglob("page-1.png") if doc_sha(site, doc) in str(p))
+    size = {n: (folder / f"page-{n}.png").stat().st_size for n in range(1, 5)}
+    counted = (folder / "pages.txt").stat().st_size
+    shutil.rmtree(root)
+
+    # room for three pages and the page count, not for four
+    limit = size[1] + size[3] + size[4] + counted
+    assert limit < sum(size.values()) + counted
+    monkeypatch.setenv("KHLANG_PREVIEW_CACHE", str(limit))
+    for n in (1, 2, 3):
+        assert staff.get(f"/documents/{doc}/preview/{n}.png").status_code == 200
+        time.sleep(0.02)
+    assert staff.get(f"/documents/{doc}/preview/1.png").status_code == 200  # used again
+    time.sleep(0.02)
+    assert staff.get(f"/documents/{doc}/preview/4.png").status_code == 200
+    kept = {p.name for p in folder.iterdir()}
+    assert kept == {"pages.txt", "page-1.png", "page-3.png", "page-4.png"}, kept
+    assert sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) <= limit
+    again = staff.get(f"/documents/{doc}/preview/2.png")  # made again on demand
+    assert again.status_code == 200 and png_size(again.data)
+
+
+def doc_sha(site, document_id: int) -> str:
+    from schemas.models import Document
+
+    with site.core.sessions() as session:
+        return session.get(Document, document_id).sha256

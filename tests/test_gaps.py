@@ -283,6 +283,12 @@ def test_exports_open_with_thai_headers_and_dates(delivered):
     assert "กำหนดส่ง" in rows[0] and len(rows) == 7
     assert any("๓๑ ต.ค. ๒๕๖๒" in row for row in rows)
     assert any("เกินกำหนด" in row for row in rows)
+    # each date in ISO 8601 for programs, the Thai date beside it for people
+    due = rows[0].index("กำหนดส่ง")
+    assert rows[0][due + 1] == "กำหนดส่ง (วันที่แบบไทย)"
+    dated = [row for row in rows[1:] if row[due]]
+    assert dated and all(dt.date.fromisoformat(row[due]) for row in dated)
+    assert ["2019-10-31", "๓๑ ต.ค. ๒๕๖๒"] in [row[due : due + 2] for row in dated]
 
     wb = load_workbook(io.BytesIO(gaps_xlsx(report)))
     assert wb.sheetnames[:3] == ["รายการ", "สรุปโครงการ", "เอกสารนอกบัญชี"]

@@ -111,7 +111,7 @@ def test_an_officer_sees_their_uploads_with_outcomes_and_their_provinces_due_ite
     page = client.get("/home").text
     jobs = page[page.index('id="my-jobs"') :]
     assert f'href="/upload/jobs/{job_id}"' in jobs
-    assert "นำเข้าแล้ว 1" in jobs and "ปฏิเสธ 1" in jobs  # each outcome, counted
+    assert "นำเข้าแล้ว ๑" in jobs and "ปฏิเสธ ๑" in jobs  # each outcome, counted
     due = page[page.index('id="due-items"') :]
     assert "รายงานผลการอบรมที่เลยกำหนด" in due and "เลยกำหนด" in due
     assert "รายงานผลการอบรมที่ใกล้ถึงกำหนด" in due and "ใกล้ถึงกำหนด" in due
@@ -137,7 +137,7 @@ def test_strategy_staff_see_arrivals_waiting_links_and_completeness(archive):
     for province in ("เชียงใหม่", "ลำปาง", ra.DSSS_PROVINCE, ra.OTHER_PROVINCE):
         assert f'<th scope="row">{province}</th>' in table
     # the summary report of เชียงใหม่ 2562 arrived: that cell is complete
-    assert re.search(r"fiscal_year=2562&amp;province=%E0%B9%80.*?>100%<", table)
+    assert re.search(r"fiscal_year=2562&amp;province=%E0%B9%80.*?>๑๐๐%<", table)
     assert 'id="administration"' not in page  # the admin's part is the admin's
 
 
@@ -384,3 +384,55 @@ def test_the_command_line_leaves_the_same_events(archive):
     # and the admin's page shows them in its history
     history = ra.sign_in(archive.app, "admin1").get("/admin/accounts").text
     assert "cli_viewer" in history.split('id="account-history"')[1]
+
+
+def test_the_home_page_reuses_its_gap_reports_until_the_data_changes(archive, monkeypatch):
+    """Each fiscal year's report behind the completeness table is computed once, not on
+    every load; a change (here a document's tags, through the API: an event) is seen on
+    the next load."""
+    from service.pages import home
+
+    real, years = home.gap_facts, []
+    monkeypatch.setattr(home, "gap_facts", lambda core, year, **kw: years.append(year) or real(core, year, **kw))  # fmt: skip
+    home._reports.clear()
+    strategy = ra.sign_in(archive.app, "strategy1")
+    first = strategy.get("/home").text
+    shown = len(years)
+    assert 1 <= shown <= home.YEARS_AT_A_GLANCE and len(set(years)) == shown  # once each
+    second = strategy.get("/home").text
+    assert len(years) == shown  # the same reports again
+    assert re.sub(r'value="[^"]+"', "", first) == re.sub(r'value="[^"]+"', "", second)
+    changed = strategy.patch(
+        f"/api/documents/{archive.doc['bundle']}",
+        json={"tags": ["หน้าหลัก"]},
+        headers={"X-CSRF-Token": strategy.csrf},
+    )
+    assert changed.status_code == 200, changed.text
+    strategy.get("/home")
+    assert len(years) == 2 * shown  # made again after the change
+
+
+def test_the_accounts_page_lists_users_a_page_at_a_time(archive, monkeypatch):
+    """USERS_PER_PAGE users on each page of /admin/accounts, by name, with a pager; a page
+    number past the end shows the last page, one that is not a number the first."""
+    from service.actions.accounts import list_users
+    from service.pages import admin
+
+    monkeypatch.setattr(admin, "USERS_PER_PAGE", 2)
+    names = [u["name"] for u in list_users(archive.core)]
+    assert len(names) > 2
+    pages = -(-len(names) // 2)
+    client = ra.sign_in(archive.app, "admin1")
+
+    def listed(query: str) -> list[str]:
+        page = client.get(f"/admin/accounts{query}").text
+        users = page[page.index('id="users"') : page.index('id="add-user"')]
+        return re.findall(r'<th scope="row">([^<]+)</th>', users), users
+
+    first, users = listed("")
+    assert first == names[:2]
+    assert "หน้า ๑ / " in users and 'href="/admin/accounts?page=2#users"' in users
+    second, _ = listed("?page=2")
+    assert second == names[2:4]
+    assert listed("?page=99")[0] == names[(pages - 1) * 2 :]
+    assert listed("?page=abc")[0] == names[:2]

@@ -87,7 +87,7 @@ def test_page_export_follows_the_offices_digits_setting(delivered):  # noqa: F81
         answer = client.get(export.replace("&amp;", "&"))
         assert answer.status_code == 200, answer.text
         check_workbook(answer.data, THAI_DATES, "[$-D00041E]0")
-        set_report_settings(core, digits="arabic")
+        set_report_settings(core, digits="arabic", agent="admin")
         check_workbook(client.get(export.replace("&amp;", "&")).data, ARABIC_DATES, "0")
         bad = client.get(export.replace("&amp;", "&") + "&digits=roman")
         assert bad.status_code == 400 and "digits" in bad.json["error"]["message_en"]
@@ -147,5 +147,70 @@ def test_admin_sets_the_office_heading_and_digits_in_the_web(delivered):  # noqa
         bad = admin.post("/admin/reports", data={"csrf_token": admin.csrf, "digits": "roman"})
         assert bad.status_code == 400 and "ตัวเลขต้องเป็น thai หรือ arabic" in bad.text
         assert sign_in(app, "strategy9").get("/admin/reports").status_code == 403
+    finally:
+        app.extensions["khlang"].dispose()
+
+
+def test_each_change_to_the_report_settings_is_an_event(delivered):  # noqa: F811
+    """Name, address, digits and logo changed at /admin/reports (signed in through the
+    login form) leave one event each time: who, and each setting's old and new value;
+    saving the form unchanged leaves none. The form shows them."""
+    from sqlalchemy import select
+
+    from indexer.records import provenance as ev
+    from schemas.models import Event
+    from service import create_app
+
+    core, _ = delivered
+    khlang_runner(core)("users", "add", "admin9", "--role", "admin", input=f"{PASSWORD}\n")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+
+    def events():
+        with core.sessions() as db:
+            rows = db.scalars(
+                select(Event)
+                .where(Event.event_type == ev.REPORT_SETTINGS_CHANGED)
+                .order_by(Event.id)
+            )
+            return [(e.agent, e.document_id, dict(e.detail)) for e in rows]
+
+    try:
+        admin = sign_in(app, "admin9")
+        office = "สำนักงานจังหวัดลำปาง"
+        form = {"csrf_token": admin.csrf, "office_name": office, "office_address": "",
+                "digits": "thai"}  # fmt: skip
+        assert admin.post("/admin/reports", data=form).status_code == 302
+        assert events() == [("admin9", None, {"office_name": ["", office]})]
+        assert admin.post("/admin/reports", data=form).status_code == 302
+        assert len(events()) == 1  # nothing changed, nothing to record
+        changed = {**form, "office_address": "ศาลากลางจังหวัดลำปาง", "digits": "arabic"}
+        assert admin.post("/admin/reports", data=changed).status_code == 302
+        assert events()[-1] == (
+            "admin9",
+            None,
+            {"office_address": ["", "ศาลากลางจังหวัดลำปาง"], "digits": ["thai", "arabic"]},
+        )
+        logo = io.BytesIO()
+        Image.new("RGB", (60, 40), "navy").save(logo, "PNG")
+        upload = {**changed, "logo": (io.BytesIO(logo.getvalue()), "ตรา.png")}
+        assert admin.post("/admin/reports", data=upload).status_code == 302
+        agent, _, detail = events()[-1]
+        assert agent == "admin9" and detail["filename"] == "ตรา.png"
+        assert detail["logo"][0] is None and len(detail["logo"][1]) == 16
+        # a refused value changes nothing and records nothing
+        bad = admin.post("/admin/reports", data={**changed, "digits": "roman"})
+        assert bad.status_code == 400 and len(events()) == 3
+        # the form lists them, newest first, with their label
+        page = admin.get("/admin/reports").text
+        history = page[page.index('id="settings-history"') :]
+        assert "ตรา.png" in history and "admin9" in history
+        assert "<del>thai</del> → <ins>arabic</ins>" in history
+        assert history.index("ตรา.png") < history.index(office)
     finally:
         app.extensions["khlang"].dispose()

@@ -87,6 +87,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "report_settings",
             "set_logo",
             "set_report_settings",
+            "report_settings_history",
         ),
     },
 )

@@ -1,8 +1,16 @@
 """How reports look at this office, kept in the settings table so that the web, the CLI
 and every worker agree: the digits for figures ('thai' ๒๕๖๒ or 'arabic' 2562) and the
-office's heading printed on the gap report (name, address)."""
+office's heading printed on the gap report (name, address). Each change is a provenance
+event (who, the old and the new value), as every other admin action is."""
 
 from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from indexer.records import provenance as ev
+from schemas.models import Event, Setting
 
 DIGITS = ("thai", "arabic")
 KEYS = {
@@ -43,8 +51,10 @@ def check_digits(value: str) -> str:
     return value
 
 
-def set_report_settings(core, **values: str | None) -> dict:
-    """Change some settings (None leaves one as it is); the new settings."""
+def set_report_settings(core, *, agent: str, **values: str | None) -> dict:
+    """Change some settings (None leaves one as it is); the new settings. The changes are
+    one event naming each setting's old and new value (none when nothing changed)."""
+    checked = {}
     for name, value in values.items():
         if value is None:
             continue
@@ -59,8 +69,30 @@ def set_report_settings(core, **values: str | None) -> dict:
                 f"ยาวเกิน {MAX_LENGTH[name]} ตัวอักษร",
                 f"longer than {MAX_LENGTH[name]} characters",
             )
-        core.set_setting(KEYS[name], value)
+        checked[name] = value
+    with core.transaction() as db:
+        changes = {}
+        for name, value in checked.items():
+            row = db.get(Setting, KEYS[name])
+            old = row.value if row else DEFAULTS[name]
+            if old != value:
+                changes[name] = [old, value]
+            db.merge(Setting(key=KEYS[name], value=value))
+        if changes:
+            ev.record(db, ev.REPORT_SETTINGS_CHANGED, agent=agent, **changes)
     return report_settings(core)
+
+
+def report_settings_history(core, limit: int = 20) -> list[dict]:
+    """The changes to the report settings, newest first (for the admin's form)."""
+    with core.sessions() as db:
+        rows = db.scalars(
+            select(Event)
+            .where(Event.event_type == ev.REPORT_SETTINGS_CHANGED)
+            .order_by(Event.id.desc())
+            .limit(limit)
+        )
+        return [ev.event_as_dict(e) for e in rows]
 
 
 # The office's logo for the report heading: a derived file beside the data (never an
@@ -73,8 +105,15 @@ def logo_path(core):
     return core.settings.data_dir / "derived" / "office-logo.png"
 
 
-def set_logo(core, data: bytes, filename: str) -> None:
-    """Store an uploaded logo (PNG, JPEG, GIF or WebP); a clear error otherwise."""
+def _logo_digest(core) -> str | None:
+    path = logo_path(core)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None
+
+
+def set_logo(core, data: bytes, filename: str, *, agent: str) -> None:
+    """Store an uploaded logo (PNG, JPEG, GIF or WebP); a clear error otherwise. The event
+    names the old and new logo by the start of their SHA-256 (an image is no text to show)
+    and the uploaded file's name."""
     import io
 
     from PIL import Image, UnidentifiedImageError
@@ -100,8 +139,15 @@ def set_logo(core, data: bytes, filename: str) -> None:
             f"{filename}: ไม่ใช่ไฟล์ภาพ PNG, JPEG, GIF หรือ WebP",
             f"{filename}: not a PNG, JPEG, GIF or WebP image",
         ) from None
+    old = _logo_digest(core)
     path = logo_path(core)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     partial.write_bytes(out.getvalue())
     partial.replace(path)
+    new = _logo_digest(core)
+    if new != old:
+        with core.transaction() as db:
+            ev.record(
+                db, ev.REPORT_SETTINGS_CHANGED, agent=agent, logo=[old, new], filename=filename
+            )

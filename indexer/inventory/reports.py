@@ -1,6 +1,7 @@
 """Exports of the gap report (``indexer.inventory.gaps.gap_report``) for managers: CSV (UTF-8 with BOM
 so that Excel shows Thai), XLSX (several sheets, Thai font) and a readable Thai text table
-for the terminal. Headers are Thai, dates are written as staff write them ('๓๑ ต.ค. ๒๕๖๒').
+for the terminal. Headers are Thai, dates are written as staff write them ('๓๑ ต.ค. ๒๕๖๒'),
+and also in ISO 8601 in the CSV and as date cells in the XLSX.
 Pure: they take the report dict and return bytes/str. (The printable A4 page is the web
 page's template: ``service.inventory_view.gaps_print_page``.)
 """
@@ -69,12 +70,32 @@ def _item_rows(report: dict, *, dates: bool = False) -> list[list]:
     return rows
 
 
+CSV_THAI_DATE = "{} (วันที่แบบไทย)"
+
+
 def gaps_csv(report: dict) -> bytes:
-    """The items table as CSV, UTF-8 with BOM (Excel then shows the Thai)."""
+    """The items table as CSV, UTF-8 with BOM (Excel then shows the Thai). A date column
+    holds ISO 8601 dates (2019-10-31: a program or a spreadsheet sorts and reads them), and
+    the date as staff write it ('๓๑ ต.ค. ๒๕๖๒', as the CSV always had) follows in a column
+    of its own."""
+    header, rows = [], []
+    for column, (name, _) in enumerate(ITEM_COLUMNS):
+        header.append(name)
+        if column in DATE_COLUMNS:
+            header.append(CSV_THAI_DATE.format(name))
+    for row, item in zip(_item_rows(report), report["items"], strict=True):
+        cells = []
+        for column, value in enumerate(row):
+            if column in DATE_COLUMNS:
+                date = _as_date(item.get(DATE_COLUMNS[column]))
+                cells += [date.isoformat() if date else "", value]
+            else:
+                cells.append(value)
+        rows.append(cells)
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([name for name, _ in ITEM_COLUMNS])
-    writer.writerows(_item_rows(report))
+    writer.writerow(header)
+    writer.writerows(rows)
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 

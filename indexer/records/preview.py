@@ -9,6 +9,10 @@ Every rendering is a derived file, never an original: it is cached under
 the preserved objects that ``khlang verify`` checks), made from a read of the original,
 written atomically, and can be deleted at any time to be made again. Each tool runs with a
 timeout and a bounded output size, so a hostile file costs seconds, not the server.
+
+The cache is bounded (``KHLANG_PREVIEW_CACHE``): each use of a cached file touches its
+modification time, and after each new rendering the files used longest ago are removed
+until the cache is within the bound again.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.extract.office import soffice_path
+from schemas.config import setting
 
 PREVIEW_WIDTH = 1200  # pixels: sharp on a laptop, small enough to load on a phone
 RENDER_TIMEOUT = 60  # seconds for one page
@@ -97,10 +102,42 @@ def original_path(core, sha256: str) -> Iterator[Path]:
 
 def _publish(made: Path, target: Path) -> Path:
     """Move a finished rendering into the cache in one step: a reader never sees half a
-    file, and two requests rendering the same page at once both succeed."""
+    file, and two requests rendering the same page at once both succeed. Then trim the
+    cache to its bound (never the file just made)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(made, target)
+    trim_cache(target.parent.parent, setting("KHLANG_PREVIEW_CACHE"), keep=target)
     return target
+
+
+def _used(path: Path) -> Path:
+    """A cached file about to be served: mark it used (its mtime), so it is trimmed last."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return path
+
+
+def trim_cache(root: Path, limit: int, keep: Path | None = None) -> int:
+    """Remove the files used longest ago until those under ``root`` take at most ``limit``
+    bytes; the bytes removed. A file another request removes meanwhile is skipped."""
+    files = []
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if path.is_file():
+                files.append((info.st_mtime, info.st_size, path))
+    total = sum(size for _, size, _ in files)
+    removed = 0
+    for _, size, path in sorted(files, key=lambda f: f[0]):
+        if total <= limit:
+            break
+        if path == keep:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            total -= size
+            removed += size
+    return removed
 
 
 def _run(args: list[str], timeout: int, what_th: str, what_en: str) -> None:
@@ -125,7 +162,7 @@ def _pdf_of(core, source: PreviewSource, work: Path) -> Path:
         return work  # the caller's path of the original
     cached = previews_dir(core, source.sha256) / "document.pdf"
     if cached.is_file():
-        return cached
+        return _used(cached)
     binary = soffice_path()
     if binary is None:
         raise PreviewFailed(
@@ -187,8 +224,9 @@ def page_count(core, source: PreviewSource) -> int:
     if source.kind == "none":
         return 0
     cached = previews_dir(core, source.sha256) / "pages.txt"
-    if cached.is_file():
-        return int(cached.read_text())
+    with contextlib.suppress(FileNotFoundError):  # (trimmed between the check and the read)
+        if cached.is_file():
+            return int(_used(cached).read_text())
     with original_path(core, source.sha256) as original:
         if source.kind == "image":
             with _open_image(original) as image:
@@ -205,7 +243,7 @@ def page_image(core, source: PreviewSource, page: int) -> Path:
     """The PNG of one page (1-based), rendered and cached on first use."""
     target = previews_dir(core, source.sha256) / f"page-{page}.png"
     if target.is_file():
-        return target
+        return _used(target)
     core.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with (
         original_path(core, source.sha256) as original,

@@ -39,6 +39,8 @@ USER_ADDED = "user-added"
 USER_CHANGED = "user-changed"
 TOKEN_CREATED = "token-created"
 TOKEN_REVOKED = "token-revoked"
+# The admin's report settings (heading, logo, digits): an event without a document too.
+REPORT_SETTINGS_CHANGED = "report-settings-changed"
 
 
 def record(

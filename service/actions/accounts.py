@@ -9,7 +9,7 @@ document: see indexer.records.provenance USER_* and TOKEN_*).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from indexer.records import provenance as ev
 from schemas.models import ApiToken, Event, User
@@ -104,9 +104,16 @@ def token_as_dict(token: ApiToken) -> dict:
     }
 
 
-def list_users(core) -> list[dict]:
+def list_users(core, *, offset: int = 0, limit: int | None = None) -> list[dict]:
+    """Users by name; ``offset``/``limit`` for one page of the admin's list."""
     with core.sessions() as db:
-        return [user_as_dict(u) for u in db.scalars(select(User).order_by(User.name))]
+        query = select(User).order_by(User.name).offset(offset).limit(limit)
+        return [user_as_dict(u) for u in db.scalars(query)]
+
+
+def count_users(core) -> int:
+    with core.sessions() as db:
+        return db.scalar(select(func.count(User.id))) or 0
 
 
 def list_tokens(core) -> list[dict]:

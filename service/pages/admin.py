@@ -45,6 +45,7 @@ i18n.EN.update(
         ),
         "ประวัติการจัดการบัญชี": "Account history",
         "ผู้ทำ": "By",
+        "หน้าของรายชื่อผู้ใช้": "Pages of the user list",
         "เมื่อ": "When",
         "รายละเอียด": "Details",
         "เพิ่มผู้ใช้แล้ว": "User added",
@@ -58,10 +59,20 @@ def _message(exc: accounts.AccountError) -> str:
     return exc.message_en if i18n.current_lang() == "en" else exc.message_th
 
 
+USERS_PER_PAGE = 50  # an office with hundreds of officers: one screen at a time
+
+
 def _accounts_page(status: int = 200, **extra):
+    pages = max(1, -(-accounts.count_users(core()) // USERS_PER_PAGE))
+    asked = request.args.get("page", "1")
+    page_number = min(pages, max(1, int(asked))) if asked.isdigit() else 1
     page = render_template(
         "admin_accounts.html",
-        users=accounts.list_users(core()),
+        users=accounts.list_users(
+            core(), offset=(page_number - 1) * USERS_PER_PAGE, limit=USERS_PER_PAGE
+        ),
+        users_page=page_number,
+        users_pages=pages,
         tokens=accounts.list_tokens(core()),
         history=accounts.recent_account_events(core()),
         roles=ROLES,

@@ -105,8 +105,10 @@ def preview_page(document_id: int, page: int):
         return page_response(source, page)
     except IndexError:
         abort(404)
-    except PreviewFailed:
-        abort(422)
+    except PreviewFailed as exc:
+        # the reason on the error page, as the API gives it (an image that failed to load
+        # shows nothing, but a person who opens its address reads why)
+        raise KhlangError(422, "preview_failed", exc.message_th, exc.message_en) from None
 
 
 def _preview(document_id: int) -> dict | None:

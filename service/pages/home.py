@@ -10,12 +10,20 @@
 Everything comes from the queries the other pages use (indexer.inventory.gaps for items and
 completeness, indexer.ingest.jobs for jobs, indexer.preserve.fixity, Khlang.health); only the short
 lists of recent rows are read here.
+
+The gap reports behind the home page (one per fiscal year shown) cost the most of a load,
+and every strategy and admin user asks for the same ones; they are kept for REPORT_TTL
+seconds, keyed by their parameters and by the newest provenance event's id: every change
+a report depends on (an arrival, a link, an inventory import, a due date) records an
+event, so a change is seen on the next load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+from cachetools import TTLCache
 from flask import Blueprint, g, render_template
 from sqlalchemy import func, select
 
@@ -26,6 +34,7 @@ from schemas.models import (
     Batch,
     Document,
     DocumentLink,
+    Event,
     InventoryItem,
     Submission,
     User,
@@ -40,6 +49,9 @@ bp = Blueprint("home", __name__)
 RECENT = 10
 DUE_SOON_DAYS = 30
 YEARS_AT_A_GLANCE = 3  # the latest fiscal years in the completeness table
+REPORT_TTL = 60.0  # seconds; "today" moves and a late arrival's status with it
+_reports: TTLCache = TTLCache(maxsize=64, ttl=REPORT_TTL)
+_reports_lock = threading.Lock()  # TTLCache is not thread-safe; requests are threads
 WAITING_SHOWN = 20
 
 i18n.EN.update(
@@ -114,6 +126,21 @@ def my_jobs(core, agent: str) -> list[dict]:
         ]
 
 
+def cached_gap_facts(core, year: int, *, as_of: dt.date, province: str | None = None) -> dict:
+    """The gap report's facts (without suggestions for unexpected documents), shared by
+    the home pages until the data changes or REPORT_TTL passes. Read only."""
+    with core.sessions() as session:
+        version = session.scalar(select(func.max(Event.id)))
+    key = (core.settings.database_url, version, year, province, as_of)
+    with _reports_lock:
+        report = _reports.get(key)
+    if report is None:
+        report = gap_facts(core, year, province=province, as_of=as_of, suggest_unexpected=False)
+        with _reports_lock:
+            _reports[key] = report
+    return report
+
+
 def due_items(core, province: str, today: dt.date | None = None) -> list[dict]:
     """The province's items not yet received, overdue or due within DUE_SOON_DAYS, from
     the gap report of each fiscal year that has items (overdue first, then by date)."""
@@ -121,7 +148,7 @@ def due_items(core, province: str, today: dt.date | None = None) -> list[dict]:
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     rows = []
     for year in fiscal_years(core):
-        report = gap_facts(core, year, province=province, as_of=today, suggest_unexpected=False)
+        report = cached_gap_facts(core, year, province=province, as_of=today)
         for row in report["items"]:
             if row["status"] == "received" or not row["due_date"]:
                 continue
@@ -136,7 +163,7 @@ def completeness_by_province(core) -> dict:
     years = fiscal_years(core)[:YEARS_AT_A_GLANCE]
     cells, provinces = {}, set()
     for year in years:
-        report = gap_facts(core, year, suggest_unexpected=False)
+        report = cached_gap_facts(core, year, as_of=today_in_thailand())
         for group in report["by_province"]:
             provinces.add(group["name"])
             cells[(group["name"], year)] = group

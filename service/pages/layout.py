@@ -15,6 +15,7 @@ from schemas.labels import INGEST_STATUS_TH as STATUS_LABELS
 from schemas.labels import KIND_TH as KIND_LABELS_TH
 from service.actions.publication import STATE_LABELS
 from service.i18n import current_lang
+from service.report_format import figure
 
 PAGE_SIZE = 20
 LETTER_FIELDS = [
@@ -103,6 +104,8 @@ def facet_value_label(field: str, value) -> str:
         return kind_label(value)
     if field == "category" and current_lang() == "th":
         return CATEGORY_LABELS.get(value, value)
+    if field == "fiscal_year":
+        return figure(value)
     if field == "has_deadline":
         yes = value in ("yes", True, "true")
         if current_lang() == "th":

@@ -21,6 +21,7 @@ from indexer.inventory.report_settings import (
     BadReportSetting,
     logo_path,
     report_settings,
+    report_settings_history,
     set_logo,
     set_report_settings,
 )
@@ -41,6 +42,7 @@ i18n.EN.update(
         "บันทึกแล้ว": "Saved",
         "ตราหน่วยงาน (PNG หรือ JPEG)": "Office logo (PNG or JPEG)",
         "ตราหน่วยงาน": "Office logo",
+        "ประวัติการตั้งค่ารายงาน": "Report settings history",
     }
 )
 
@@ -56,12 +58,15 @@ def report_settings_page():
         try:
             logo = request.files.get("logo")
             if logo and logo.filename:
-                set_logo(core, logo.read(LOGO_MAX_BYTES + 1), logo.filename)
+                set_logo(
+                    core, logo.read(LOGO_MAX_BYTES + 1), logo.filename, agent=g.principal.agent
+                )
             set_report_settings(
                 core,
                 office_name=request.form.get("office_name", ""),
                 office_address=request.form.get("office_address", ""),
                 digits=request.form.get("digits") or "thai",
+                agent=g.principal.agent,
             )
         except BadReportSetting as exc:
             message = exc.message_th if i18n.current_lang() == "th" else exc.message_en
@@ -71,7 +76,10 @@ def report_settings_page():
             flash(i18n.translate("บันทึกแล้ว"), "info")
             return redirect(url_for("report_settings.report_settings_page"))
     return render_template(
-        "report_settings.html", settings=report_settings(core), has_logo=logo_path(core).exists()
+        "report_settings.html",
+        settings=report_settings(core),
+        has_logo=logo_path(core).exists(),
+        history=report_settings_history(core),
     ), status
 
 
