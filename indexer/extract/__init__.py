@@ -51,7 +51,7 @@ def _resolve_mime(mime: str, path: Path, filename: str | None) -> str:
 
 
 def _handler(mime: str, filename: str | None = None) -> Callable[..., Extraction] | None:
-    from . import media, office, pdf, svg, text
+    from . import legacy_office, media, office, pdf, svg, text
 
     if mime in {"application/pdf", "application/x-pdf"}:
         return lambda p, ocr: pdf.extract_pdf(p, ocr_enabled=ocr)
@@ -64,7 +64,7 @@ def _handler(mime: str, filename: str | None = None) -> Callable[..., Extraction
     if mime in _ODF:
         return lambda p, ocr: office.extract_odf(p)
     if mime in _LEGACY_OFFICE:
-        return lambda p, ocr: office.extract_legacy_office(
+        return lambda p, ocr: legacy_office.extract_legacy_office(
             p, mime, ocr_enabled=ocr, filename=filename
         )
     if mime in {"text/rtf", "application/rtf"}:

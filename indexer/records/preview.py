@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.extract.office import soffice_path
+from indexer.extract.legacy_office import soffice_path
 from schemas.config import setting
 
 PREVIEW_WIDTH = 1200  # pixels: sharp on a laptop, small enough to load on a phone
