@@ -47,6 +47,16 @@ BACKENDS = {
 # (the former "any of these words" mode) and "strict" (the former default) stay accepted
 # for scripts that pass them, as "default" and "all".
 MATCH_MODES = ("default", "all", "any", "strict")
+SORTS = ("relevance", "date")
+
+
+def check_search_arguments(sort: str, match: str) -> None:
+    """The checks every backend's ``search`` makes of its options before anything else."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}")
+    if match not in MATCH_MODES:
+        raise ValueError(f"match must be one of {MATCH_MODES}")
+
 
 # The tiers a search hit comes from (indexer.search.tiers.TIERS), None for a search
 # without words (filters only, or sort by date with no query).

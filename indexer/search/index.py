@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import sidecar as sc
+from .backend import MATCH_MODES
 from .damage import DAMAGED_FILE
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexBusy, IndexDamaged
@@ -29,7 +30,6 @@ from .ranking import StateTables
 from .readers import ReaderPool, _Readers
 from .searching import (
     CACHED_RESULTS,
-    MATCH_MODES,
     RESULT_WINDOW,
     SUBSTRING_SCORE,
     RankedSearch,

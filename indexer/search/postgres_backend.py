@@ -25,7 +25,6 @@ from schemas.search_index import WORD_FIELDS
 
 from . import tiers
 from .backend import (
-    MATCH_MODES,
     FacetValue,
     Health,
     SearchBackend,
@@ -33,6 +32,7 @@ from .backend import (
     SearchResult,
     SimilarHit,
     StagedIndex,
+    check_search_arguments,
 )
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
@@ -234,10 +234,7 @@ class PostgresBackend(SearchBackend):
         published_only: bool = False,
         match: str = "default",
     ) -> SearchResult:
-        if sort not in ("relevance", "date"):
-            raise ValueError("sort must be 'relevance' or 'date'")
-        if match not in MATCH_MODES:
-            raise ValueError(f"match must be one of {MATCH_MODES}")
+        check_search_arguments(sort, match)
         match = _MODE_ALIASES.get(match, match)
         limit, offset = max(0, int(limit)), max(0, int(offset))
         pq = parse(query)

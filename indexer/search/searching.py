@@ -20,7 +20,7 @@ from whoosh import scoring
 from whoosh.query.compound import DefaultOr
 
 from . import tiers
-from .backend import MATCH_MODES
+from .backend import check_search_arguments
 from .caches import LockedLRU
 from .query import Clause, chunk_clause, normalize_filters, parse
 from .ranking import StateTables, flat_terms, top_by
@@ -182,10 +182,7 @@ class RankedSearch:
         ``published_only`` visibility filter).
 
         Raises :class:`IndexDamaged` when the index cannot be read (and marks it so)."""
-        if sort not in ("relevance", "date"):
-            raise ValueError("sort must be 'relevance' or 'date'")
-        if match not in MATCH_MODES:
-            raise ValueError(f"match must be one of {MATCH_MODES}")
+        check_search_arguments(sort, match)
         match = _MODE_ALIASES.get(match, match)
         limit = max(0, int(limit))
         offset = max(0, int(offset))
