@@ -11,8 +11,9 @@ written atomically, and can be deleted at any time to be made again. Each tool r
 timeout and a bounded output size, so a hostile file costs seconds, not the server.
 
 The cache is bounded (``KHLANG_PREVIEW_CACHE``): each use of a cached file touches its
-modification time, and after each new rendering the files used longest ago are removed
-until the cache is within the bound again.
+modification time, and when a new rendering takes the cache over the bound the files used
+longest ago are removed until it is within it again. Files that other processes add are
+counted within a minute (the cache is measured again then).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +108,25 @@ def _publish(made: Path, target: Path) -> Path:
     cache to its bound (never the file just made)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(made, target)
-    trim_cache(target.parent.parent, setting("KHLANG_PREVIEW_CACHE"), keep=target)
+    _keep_in_bound(target.parent.parent, setting("KHLANG_PREVIEW_CACHE"), target)
     return target
+
+
+# root -> (when its size was last measured, its bytes since, as this process knows them).
+# Measuring stats every file of the cache (tens of thousands at its default bound), so a
+# rendering adds its own bytes to the last measure and measures again only when that sum
+# passes the bound or the measure is a minute old (other processes add files too).
+_MEASURED: dict[Path, tuple[float, int]] = {}
+REMEASURE_SECONDS = 60
+
+
+def _keep_in_bound(root: Path, limit: int, made: Path) -> None:
+    added = made.stat().st_size
+    measured_at, size = _MEASURED.get(root, (float("-inf"), 0))
+    if time.monotonic() - measured_at < REMEASURE_SECONDS and size + added <= limit:
+        _MEASURED[root] = (measured_at, size + added)
+        return
+    _MEASURED[root] = (time.monotonic(), trim_cache(root, limit, keep=made))
 
 
 def _used(path: Path) -> Path:
@@ -119,7 +138,7 @@ def _used(path: Path) -> Path:
 
 def trim_cache(root: Path, limit: int, keep: Path | None = None) -> int:
     """Remove the files used longest ago until those under ``root`` take at most ``limit``
-    bytes; the bytes removed. A file another request removes meanwhile is skipped."""
+    bytes; the bytes left. A file another request removes meanwhile is skipped."""
     files = []
     for path in root.rglob("*"):
         with contextlib.suppress(OSError):
@@ -127,7 +146,6 @@ def trim_cache(root: Path, limit: int, keep: Path | None = None) -> int:
             if path.is_file():
                 files.append((info.st_mtime, info.st_size, path))
     total = sum(size for _, size, _ in files)
-    removed = 0
     for _, size, path in sorted(files, key=lambda f: f[0]):
         if total <= limit:
             break
@@ -136,8 +154,7 @@ def trim_cache(root: Path, limit: int, keep: Path | None = None) -> int:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             total -= size
-            removed += size
-    return removed
+    return total
 
 
 def _run(args: list[str], timeout: int, what_th: str, what_en: str) -> None:
