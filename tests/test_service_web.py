@@ -864,6 +864,12 @@ def test_letter_facets_and_filters_through_the_api_and_page(site, clients, opena
     assert {letter.get("office") for letter in with_deadline.values()} == {"ศาลากลางจังหวัดเชียงราย"}
     page = viewer.get("/?q=จังหวัด").text
     assert "ความเร่งด่วน" in page and "ด่วนที่สุด" in page and "หน่วยงานผู้ส่ง" in page
+    # a filter the page cannot read is left out, the others still narrow the search
+    bad = viewer.get("/api/search?q=จังหวัด&sender=ศาลากลางจังหวัดฉะเชิงเทรา&urgency=เร็ว")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_argument"
+    page = viewer.get("/?q=จังหวัด&sender=ศาลากลางจังหวัดฉะเชิงเทรา&urgency=เร็ว").text
+    assert f'/documents/{site.ids["004"]}"' in page
+    assert f'/documents/{site.ids["003"]}"' not in page
 
 
 def test_a_new_worker_builds_the_search_tables_in_the_background(core, tmp_path):

@@ -40,10 +40,7 @@ def search():
         page = max(1, int(request.args.get("page") or 1))
     except ValueError:
         page = 1
-    try:
-        filters = search_actions.search_filters(request.args)
-    except BadArgument:
-        filters = {}
+    filters = _readable_filters(request.args.to_dict())
     # the strict all-words search on request (match=all, or its former name strict)
     match = "all" if request.args.get("match") in ("all", "strict") else "default"
     result, index_error = None, False
@@ -95,3 +92,15 @@ def reuse():
             current_app.logger.exception("reuse failed")
             found = {"hits": [], "projects": []}
     return render_template("reuse.html", text=text, found=found)
+
+
+def _readable_filters(args: dict) -> dict:
+    """The page's filters, leaving out only those it cannot read (a link typed by hand, an
+    urgency that is no urgency): the rest still narrow the search. The API answers 400."""
+    while True:
+        try:
+            return search_actions.search_filters(args)
+        except BadArgument as exc:
+            if exc.name not in args:
+                return {}
+            args.pop(exc.name)
