@@ -18,8 +18,9 @@ from urllib.parse import quote
 import pytest
 
 from indexer.core import Khlang
-from indexer.ingest.indexing import index_documents
+from indexer.ingest.indexing import index_documents, reindex
 from indexer.runtime.locks import file_lock
+from indexer.search.errors import IndexDamaged
 from schemas.config import Settings
 from tests.test_search_lifecycle import SEEDS, add_documents, fresh_index, khlang
 from tests.waiting import wait_until
@@ -76,7 +77,30 @@ def indexed_archive(core) -> list[int]:
     return ids
 
 
+# Each kind of damage is read as damage by a fresh process's index (all six, in process);
+# the CLI's whole refusal-and-repair journey, five processes a kind, is walked for one kind
+# of each part the index keeps: a Whoosh segment, the index folder, the FTS5 sidecar.
+CLI_DAMAGE = ["segment overwritten", "index folder deleted", "sidecar pages overwritten"]
+
+
 @pytest.mark.parametrize("how", DAMAGE)
+def test_every_kind_of_damage_is_read_as_damage_by_a_fresh_process(core, how):
+    ids = indexed_archive(core)
+    damage(core.settings.index_dir, how)
+    for _ in range(2):  # the second search, after the first recreated it, refuses too
+        other = Khlang(core.settings)  # as a new process opens it
+        try:
+            with pytest.raises(IndexDamaged):
+                other.search_backend.search("เลขที่7เอกสาร", match="all")
+        finally:
+            other.dispose()
+    reindex(core, if_needed=True, agent="test")
+    index = fresh_index(core)
+    assert index.unavailable() is None
+    assert index.searchable_ids() == set(ids)
+
+
+@pytest.mark.parametrize("how", CLI_DAMAGE)
 def test_the_cli_never_answers_nothing_found_from_a_damaged_index(core, how):
     ids = indexed_archive(core)
     assert '"total": 1' in khlang(core, "search", "เลขที่7เอกสาร", "--all", "--json").stdout
@@ -131,9 +155,9 @@ def test_a_search_reads_the_damage_another_process_marked(core, client):
     assert client.get("/healthz").status_code == 200
 
 
-@pytest.mark.parametrize("how", DAMAGE)
-def test_a_live_service_refuses_then_rebuilds_after_damage(tmp_path, how):
-    """gunicorn, 2 workers x 4 threads, every thread's readers open: after damage every
+def test_a_live_service_refuses_then_rebuilds_after_each_kind_of_damage(tmp_path):
+    """gunicorn, 2 workers x 4 threads, every thread's readers open: after each kind of
+    damage in turn (one server lives through all six, as one would in service) every
     search answers either everything or 503 index_damaged (never 200 with fewer hits),
     /healthz is not ok until the service has rebuilt the index itself, and afterwards
     every document is found again."""
@@ -153,39 +177,38 @@ def test_a_live_service_refuses_then_rebuilds_after_damage(tmp_path, how):
     server = live_server.start(command, env, port, tmp_path / "gunicorn.log")
     base = f"http://127.0.0.1:{port}"
     every = f"{base}/api/search?q={quote('เอกสารทดสอบ')}&limit=1"
-    answers: list[tuple[int, int | None]] = []
+    answers: dict[str, list[tuple[int, int | None]]] = {}
 
-    def ask() -> tuple[int, dict]:
+    def ask(how: str) -> tuple[int, dict]:
         status, headers, body = live_server.request(every, token)
         answer = json.loads(body)
         if status == 503:
-            assert answer["error"]["code"] == "index_damaged"
-            assert headers["Retry-After"].isdigit()
-        answers.append((status, answer.get("total")))
+            assert answer["error"]["code"] == "index_damaged", how
+            assert headers["Retry-After"].isdigit(), how
+        answers.setdefault(how, []).append((status, answer.get("total")))
         return status, answer
 
     try:
-        for _ in range(16):  # open readers in the threads of both workers
-            assert ask()[1]["total"] == DOCUMENTS
-        damage(data_dir / "index", how)
-        refused_or_whole = True
-        for _ in range(40):
-            status, answer = ask()
-            refused_or_whole &= status == 503 or answer["total"] == DOCUMENTS
+        for how in DAMAGE:
+            for _ in range(16):  # open readers in the threads of both workers
+                assert ask(how)[1]["total"] == DOCUMENTS, how
+            damage(data_dir / "index", how)
+            for _ in range(40):
+                ask(how)
 
-        def rebuilt() -> bool:
-            health, _ = live_server.get_json(f"{base}/healthz")
-            status, answer = ask()
-            return health == 200 and status == 200 and answer["total"] == DOCUMENTS
+            def rebuilt(how=how) -> bool:
+                health, _ = live_server.get_json(f"{base}/healthz")
+                status, answer = ask(how)
+                return health == 200 and status == 200 and answer["total"] == DOCUMENTS
 
-        wait_until(rebuilt, "the service to rebuild its index", limit=120)
-        for _ in range(16):
-            assert ask()[1]["total"] == DOCUMENTS
-        one = f"{base}/api/search?q={quote('เลขที่7เอกสาร')}&match=all"
-        assert live_server.get_json(one, token)[1]["total"] == 1
+            wait_until(rebuilt, f"the service to rebuild its index after {how}", limit=120)
+            one = f"{base}/api/search?q={quote('เลขที่7เอกสาร')}&match=all"
+            assert live_server.get_json(one, token)[1]["total"] == 1, how
     finally:
         live_server.stop(server)
-    wrong = [a for a in answers if a[0] != 503 and a[1] != DOCUMENTS]
-    assert not wrong and refused_or_whole, answers
+    wrong = {
+        how: [a for a in got if a[0] != 503 and a[1] != DOCUMENTS] for how, got in answers.items()
+    }
+    assert not any(wrong.values()), wrong
     assert fresh_index(core).unavailable() is None
     core.dispose()
