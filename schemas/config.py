@@ -500,6 +500,7 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         "seconds the read replica may be behind the primary and still answer searches",
         _seconds,
+        "30",
         section="cluster",
     ),
 )
@@ -592,6 +593,13 @@ class Settings:
         url = database_url or setting("KHLANG_DATABASE_URL") or ""
         if not url:
             url = f"sqlite:///{directory / 'khlang.sqlite3'}"
+        read_url = setting("KHLANG_DATABASE_READ_URL")
+        if read_url and not url.startswith("postgresql"):
+            raise ConfigError(
+                "KHLANG_DATABASE_READ_URL ใช้ได้เมื่อฐานข้อมูลหลักเป็น PostgreSQL เท่านั้น "
+                "ตั้ง KHLANG_DATABASE_URL ด้วย (a read replica needs the database itself on "
+                "PostgreSQL: set KHLANG_DATABASE_URL too)"
+            )
         return cls(
             data_dir=directory,
             database_url=url,
@@ -602,7 +610,7 @@ class Settings:
             object_store=setting("KHLANG_OBJECT_STORE"),
             replica=setting("KHLANG_REPLICA"),
             search_backend=setting("KHLANG_SEARCH_BACKEND"),
-            database_read_url=setting("KHLANG_DATABASE_READ_URL"),
+            database_read_url=read_url,
             read_replica_max_lag=setting("KHLANG_READ_REPLICA_MAX_LAG"),
         )
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from indexer.core import Khlang
 from indexer.replica_reads import PRIMARY, REPLICA, StandbyState, lsn_number, reading
 from indexer.search.pg_store import conninfo
-from schemas.config import Settings
+from schemas.config import ConfigError, Settings
 from service.auth import add_user
 from service.read_your_writes import READ_FROM_HEADER
 from tests import live_server, pg_standby
@@ -55,6 +55,16 @@ def test_a_standby_answers_only_what_it_may():
     assert "behind" in StandbyState(True, "0/1", "streaming", 31.0).refusal(None, 30)
     assert "behind" in StandbyState(True, "0/1", "streaming", None).refusal(None, 30)
     assert lsn_number("1/0") > lsn_number("0/FFFFFFFF") > lsn_number("0/A")
+
+
+def test_a_read_replica_is_refused_without_postgresql(tmp_path, monkeypatch):
+    monkeypatch.delenv("KHLANG_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", "postgresql+psycopg://khlang@standby/khlang")
+    with pytest.raises(ConfigError, match=r"ฐานข้อมูลหลักเป็น PostgreSQL.*needs the database"):
+        Settings.load(tmp_path)
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", "sqlite:///elsewhere.sqlite3")
+    with pytest.raises(ConfigError, match=r"KHLANG_DATABASE_READ_URL.*must be a PostgreSQL URL"):
+        Settings.load(tmp_path, "postgresql+psycopg://khlang@primary/khlang")
 
 
 @pytest.fixture(scope="module")
