@@ -23,8 +23,8 @@ import psycopg
 from bench.bench_search import query_mix
 from bench.corpus import replicated
 from indexer.core import Khlang
-from indexer.replica_reads import PRIMARY, STANDBY_STATE_SQL, lsn_number, reading
 from indexer.search.pg_store import conninfo
+from indexer.search.replica_reads import PRIMARY, STANDBY_STATE_SQL, lsn_number, reading
 from schemas.config import Settings
 from tests import pg_standby
 

@@ -5,9 +5,10 @@ in their own next searches, while other searches may read the standby.
 After each change a principal makes (any successful POST, PUT, PATCH or DELETE: uploads,
 edits, links, publication), the primary's WAL position (``pg_current_wal_lsn()``) is kept
 in their signed session cookie; their searches use the standby only once it has replayed
-that far (:mod:`indexer.replica_reads`). An upload is ingested after its request ends, so
-its job is remembered too: while it runs, the uploader's searches read the primary (where
-its documents appear); once it is over, the primary's position then becomes the mark.
+that far (:mod:`indexer.search.replica_reads`). An upload is ingested after its request
+ends, so its job is remembered too: while it runs, the uploader's searches read the
+primary (where its documents appear); once it is over, the primary's position then
+becomes the mark.
 
 Why the cookie and not a table: it costs no migration and no write per change, each
 browser carries its own mark, and a session that ends takes its mark with it. A script
@@ -22,7 +23,7 @@ from __future__ import annotations
 from flask import Response, g, request, session
 from sqlalchemy import select, text
 
-from indexer.replica_reads import PRIMARY, PRIMARY_LSN_SQL, lsn_number
+from indexer.search.replica_reads import PRIMARY, PRIMARY_LSN_SQL, lsn_number
 from schemas.models import Batch
 from service.context import core
 
@@ -66,8 +67,9 @@ def job_started(job_id: int) -> None:
 
 
 def search_needs() -> str | None:
-    """What this request's searches need (:class:`indexer.replica_reads.Read`'s ``after``):
-    None, the principal's mark, or PRIMARY while one of their uploads is being ingested."""
+    """What this request's searches need (``Read.after`` of
+    :mod:`indexer.search.replica_reads`): None, the principal's mark, or PRIMARY while
+    one of their uploads is being ingested."""
     if not enabled() or not _principal_changes():
         return None
     jobs = [j for j in session.get(SESSION_JOBS, []) if isinstance(j, int)]

@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from indexer.core import Khlang
-from indexer.replica_reads import PRIMARY, REPLICA, StandbyState, lsn_number, reading
 from indexer.search.pg_store import conninfo
+from indexer.search.replica_reads import PRIMARY, REPLICA, StandbyState, lsn_number, reading
 from schemas.config import ConfigError, Settings
 from service.auth import add_user
 from service.read_your_writes import READ_FROM_HEADER

@@ -12,8 +12,8 @@ one transaction (:meth:`StagedRows.go_live`). A generation whose rows disagree w
 own counts (rows lost, a partial restore) is damaged: searches refuse rather than miss.
 
 With ``KHLANG_DATABASE_READ_URL`` set, searches (``search``, ``similar``, ``suggest``)
-read a streaming standby when :class:`indexer.replica_reads.ReplicaGate` allows it (the
-asker's own changes replayed there, not lagging, reachable); a read the standby fails
+read a streaming standby when :class:`.replica_reads.ReplicaGate` allows it (the asker's
+own changes replayed there, not lagging, reachable); a read the standby fails
 (gone, or a query cancelled by recovery) is made again on the primary. Writes, health
 checks and everything else use the primary only.
 """
@@ -26,14 +26,6 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from indexer.replica_reads import (
-    CONNECT_TIMEOUT,
-    PRIMARY,
-    REPLICA,
-    STANDBY_STATE_SQL,
-    ReplicaGate,
-    current_read,
-)
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
@@ -54,6 +46,14 @@ from .pg_rows import FIELDS, document_rows
 from .pg_search import Searcher, State, facet_counts
 from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
+from .replica_reads import (
+    CONNECT_TIMEOUT,
+    PRIMARY,
+    REPLICA,
+    STANDBY_STATE_SQL,
+    ReplicaGate,
+    current_read,
+)
 from .schema import schema_version
 from .searching import _MODE_ALIASES
 

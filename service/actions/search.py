@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from flask import g
 
-from indexer.replica_reads import reading
+from indexer.search.replica_reads import reading
 from indexer.search.similar import similar_projects
 from service import access, read_your_writes
 from service.api_models.search import SearchFilters
