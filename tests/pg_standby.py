@@ -73,8 +73,23 @@ def scratch_directory() -> Path:
 
 
 def replication_refusal(host: str, port: int) -> str | None:
-    """Why the server at ``host:port`` refuses a replication connection from here (its
-    own words), or None when it accepts one."""
+    """Why the server at ``host:port`` cannot be copied into a standby from here (its own
+    words: ``wal_level`` too low, no WAL senders, no replication line in pg_hba.conf), or
+    None when it can."""
+    levels = as_postgres(
+        [
+            str(PG_BIN / "psql"),
+            f"host={host} port={port} user=postgres dbname=postgres",
+            "-Atc",
+            "SELECT current_setting('wal_level'), current_setting('max_wal_senders')",
+        ],
+        timeout=60,
+    )
+    if levels.returncode != 0:
+        return (levels.stderr or levels.stdout).strip()
+    wal_level, senders = levels.stdout.strip().split("|")
+    if wal_level == "minimal" or int(senders) == 0:
+        return f"wal_level={wal_level}, max_wal_senders={senders}: no WAL for a standby"
     done = as_postgres(
         [
             str(PG_BIN / "psql"),
