@@ -77,10 +77,10 @@ class GenerationGone(LookupError):
 class Store:
     """Connections (one a thread, autocommit: reads take no long transactions) and SQL."""
 
-    def __init__(self, database_url: str, *, connect_timeout: int | None = None):
+    def __init__(self, database_url: str, *, connect_options: dict | None = None):
         self.conninfo = conninfo(database_url)
-        # a read replica's: a standby that is down must not hold a search for long
-        self._connect_options = {"connect_timeout": connect_timeout} if connect_timeout else {}
+        # libpq's, added to the URL's (a read replica's timeouts)
+        self._connect_options = connect_options or {}
         self._local = threading.local()
         self._all: list[psycopg.Connection] = []
         self._lock = threading.Lock()

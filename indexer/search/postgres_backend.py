@@ -47,7 +47,7 @@ from .pg_search import Searcher, State, facet_counts
 from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
 from .replica_reads import (
-    CONNECT_TIMEOUT,
+    CONNECT_OPTIONS,
     PRIMARY,
     REPLICA,
     STANDBY_STATE_SQL,
@@ -125,7 +125,7 @@ class PostgresBackend(SearchBackend):
         replica = None
         if settings.database_read_url:
             # Not connected now: a standby that is down must not stop the service starting.
-            replica = Store(settings.database_read_url, connect_timeout=CONNECT_TIMEOUT)
+            replica = Store(settings.database_read_url, connect_options=CONNECT_OPTIONS)
         backend = cls(store, replica=replica, gate=ReplicaGate(settings.read_replica_max_lag))
         if store.live() is None:
             lost_rows = bool(lost and lost())

@@ -38,7 +38,16 @@ log = logging.getLogger(__name__)
 PRIMARY: Final = "primary"  # Read.after: this read must be made on the primary
 REPLICA: Final = "replica"
 RETRY_AFTER = 10.0  # seconds a standby found down is left alone, and warnings are spaced
-CONNECT_TIMEOUT = 3  # seconds to reach the standby (libpq's connect_timeout)
+# libpq options of connections to the standby: a standby down or cut off must not hold a
+# search for long (3 s to connect; an unanswered connection found dead within ~15 s).
+CONNECT_OPTIONS = {
+    "connect_timeout": 3,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15000,  # ms
+}
 
 # What the standby says of itself: in recovery, its replay position, whether its WAL
 # receiver streams from a primary, and how far its replay is behind what it received (0
