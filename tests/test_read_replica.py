@@ -53,7 +53,9 @@ def test_a_standby_answers_only_what_it_may():
     assert "not a standby" in StandbyState(False, None, None, None).refusal(None, 30)
     assert "not streaming" in StandbyState(True, "0/1", "stopping", 0.0).refusal(None, 30)
     assert "behind" in StandbyState(True, "0/1", "streaming", 31.0).refusal(None, 30)
-    assert "behind" in StandbyState(True, "0/1", "streaming", None).refusal(None, 30)
+    assert "replayed no transaction" in StandbyState(True, "0/1", "streaming", None).refusal(
+        None, 30
+    )
     assert lsn_number("1/0") > lsn_number("0/FFFFFFFF") > lsn_number("0/A")
 
 

@@ -109,8 +109,10 @@ class StandbyState:
             return "it is not a standby (promoted, or the primary itself)"
         if self.receiver != "streaming":
             return f"it is not streaming from the primary (WAL receiver: {self.receiver})"
-        if self.lag is None or self.lag > max_lag:
-            return f"its replay is {self.lag} s behind (KHLANG_READ_REPLICA_MAX_LAG={max_lag})"
+        if self.lag is None:  # WAL received, no transaction replayed since it started
+            return "it has replayed no transaction yet of the WAL it received"
+        if self.lag > max_lag:
+            return f"its replay is {self.lag:.0f} s behind (KHLANG_READ_REPLICA_MAX_LAG={max_lag})"
         if after is not None and (
             self.replay_lsn is None or lsn_number(self.replay_lsn) < lsn_number(after)
         ):
@@ -121,9 +123,8 @@ class StandbyState:
 class ReplicaGate:
     """Decides, read by read, whether the standby may answer; counts where reads went."""
 
-    def __init__(self, max_lag: float, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, max_lag: float):
         self.max_lag = max_lag
-        self.clock = clock
         self.counts: Counter[str] = Counter()  # reads made on REPLICA and on PRIMARY
         self._down_until = 0.0
         self._warned_at: float | None = None
@@ -134,7 +135,7 @@ class ReplicaGate:
         ``standby_state()`` runs :data:`STANDBY_STATE_SQL` on the standby."""
         if after == PRIMARY:
             return self._went(PRIMARY)
-        if self.clock() < self._down_until:
+        if time.monotonic() < self._down_until:
             return self._went(PRIMARY)
         try:
             state = StandbyState(*standby_state())
@@ -153,7 +154,7 @@ class ReplicaGate:
         """The standby could not be reached or failed a read (``retried``: which is made
         again on the primary): leave it alone a while."""
         with self._lock:
-            self._down_until = self.clock() + RETRY_AFTER
+            self._down_until = time.monotonic() + RETRY_AFTER
             if retried:
                 self.counts[PRIMARY] += 1
         self._warn(
@@ -167,7 +168,7 @@ class ReplicaGate:
         return source
 
     def _warn(self, message: str) -> None:
-        now = self.clock()
+        now = time.monotonic()
         with self._lock:
             if self._warned_at is not None and now - self._warned_at < RETRY_AFTER:
                 return
