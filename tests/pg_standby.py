@@ -2,8 +2,8 @@
 (and, when the machine's server refuses replication connections, a temporary primary made
 with ``initdb`` to make it of), in a temporary directory, as the ``postgres`` system user.
 
-The tests run as root and PostgreSQL's programs refuse root, so every program runs through
-``runuser -u postgres``. Nothing of the machine's server is changed: a server that does not
+PostgreSQL's programs refuse root: run as root (as the tests here are), every program runs
+through ``runuser -u postgres``; run as anyone else, as that user. Nothing of the machine's server is changed: a server that does not
 allow replication (no ``replication`` line in pg_hba.conf, ``wal_level=minimal``, no WAL
 senders) is left as it is, and :func:`replication_refusal` says why it was not used.
 """
@@ -33,10 +33,17 @@ MATCHED_SETTINGS = (
 )
 
 
+def _as_root() -> bool:
+    """Root must hand PostgreSQL's programs to another user; anyone else runs them."""
+    return os.geteuid() == 0
+
+
 def unavailable() -> str | None:
     """Why this machine cannot run a server of its own, or None."""
     if not (PG_BIN / "pg_basebackup").exists():
         return f"no PostgreSQL programs in {PG_BIN} (set KHLANG_TEST_PG_BIN)"
+    if not _as_root():
+        return None
     if shutil.which("runuser") is None:
         return "runuser is missing: PostgreSQL's programs must run as a user other than root"
     try:
@@ -50,7 +57,7 @@ def unavailable() -> str | None:
 
 def as_postgres(args: list[str], **options) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["runuser", "-u", RUN_AS, "--", *args],
+        ["runuser", "-u", RUN_AS, "--", *args] if _as_root() else args,
         capture_output=True,
         text=True,
         cwd="/",
@@ -68,8 +75,13 @@ def _checked(args: list[str], what: str, **options) -> subprocess.CompletedProce
 def scratch_directory() -> Path:
     """A temporary directory the postgres user owns (pytest's are root's, mode 0700)."""
     folder = Path(tempfile.mkdtemp(prefix="khlang-pg-", dir="/tmp"))
-    shutil.chown(folder, RUN_AS, RUN_AS)
+    _give(folder)
     return folder
+
+
+def _give(path: Path) -> None:
+    if _as_root():
+        shutil.chown(path, RUN_AS, RUN_AS)
 
 
 def replication_refusal(host: str, port: int) -> str | None:
@@ -211,10 +223,10 @@ def standby_of(host: str, port: int, root: Path, primary_settings: dict[str, str
     if not conf.exists():
         lines = ["hot_standby = on"] + [f"{k} = {v}" for k, v in primary_settings.items()]
         conf.write_text("\n".join(lines) + "\n")
-        shutil.chown(conf, RUN_AS, RUN_AS)
+        _give(conf)
     hba = standby.data_dir / "pg_hba.conf"
     if not hba.exists():
         hba.write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-        shutil.chown(hba, RUN_AS, RUN_AS)
+        _give(hba)
     standby.start()
     return standby
