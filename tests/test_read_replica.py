@@ -145,6 +145,8 @@ def test_a_lagging_standby_is_passed_over(replicated, tmp_path, monkeypatch):
     try:
         backend.index([doc(1, "รายงานการประชุม", "โครงการส่งเสริมการท่องเที่ยวชุมชน")])
         caught_up(replicated)
+        backend.search("ท่องเที่ยว")  # outside reading() (the CLI): the primary
+        assert backend.gate.counts == {PRIMARY: 1}
         with reading(None) as read:
             assert backend.search("ท่องเที่ยว").total == 1
         assert read.source == REPLICA

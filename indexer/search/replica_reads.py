@@ -5,8 +5,9 @@ A read says what it needs (:class:`Read`): anything recent enough (``after=None`
 write up to a WAL position of the primary (``after=LSN``: the asker's own last change,
 read-your-writes), or the primary itself (``after=PRIMARY``: the asker's upload is still
 being ingested, so its documents keep appearing on the primary). The web service sets it
-for a request's searches with :func:`reading`; a search backend that can read a replica
-asks :meth:`ReplicaGate.choose` and says in ``Read.source`` where it read.
+for a request's searches with :func:`reading` (reads outside one are the primary's); a
+search backend that can read a replica asks :meth:`ReplicaGate.choose` and says in
+``Read.source`` where it read.
 
 Why WAL positions and not a time window: the primary's ``pg_current_wal_lsn()`` after a
 change is an exact mark, and the standby's ``pg_last_wal_replay_lsn()`` says whether it
@@ -92,8 +93,10 @@ def reading(after: str | None) -> Iterator[Read]:
 
 
 def current_read() -> Read:
-    """The reads' need set by :func:`reading`, or one that needs nothing (the CLI)."""
-    return _current.get() or Read()
+    """The reads' need set by :func:`reading`; outside one (the CLI, a worker), the
+    primary: an operator who just ran ``khlang ingest`` carries no mark, and the standby
+    is there to take the web's searches."""
+    return _current.get() or Read(PRIMARY)
 
 
 @dataclass(frozen=True)
