@@ -92,7 +92,7 @@ def search_needs() -> str | None:
 def after_request(response: Response) -> Response:
     """Keep the mark of a change just made; say where this request's search read."""
     source = g.get("read_from")
-    if source is not None:
+    if source is not None and enabled():  # without a replica, nothing changes
         response.headers[READ_FROM_HEADER] = source
     if (
         request.method in CHANGES

@@ -71,6 +71,39 @@ def test_a_read_replica_is_refused_without_postgresql(tmp_path, monkeypatch):
         Settings.load(tmp_path, "postgresql+psycopg://khlang@primary/khlang")
 
 
+@pytest.mark.skipif(not PG_URL, reason="the postgres search backend needs PostgreSQL")
+def test_without_a_read_replica_nothing_changes(tmp_path, monkeypatch):
+    """No mark kept, no header: responses are what they were before the setting."""
+    from service import create_app
+    from service.auth import create_token
+
+    monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
+    monkeypatch.delenv("KHLANG_DATABASE_READ_URL", raising=False)
+    core = make_core(tmp_path / "data", "postgresql")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": PG_URL,
+        }
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'script', 'admin')}"
+    try:
+        letter = tmp_path / "หนังสือ.txt"
+        letter.write_text("หนังสือเชิญประชุมคณะกรรมการพัฒนาสหกรณ์\n", encoding="utf-8")
+        with letter.open("rb") as handle:
+            answer = client.post("/api/uploads", data={"files": (handle, letter.name)})
+        assert answer.status_code == 202, answer.text
+        assert "Set-Cookie" not in answer.headers
+        found = client.get(f"/api/search?q={quote('สหกรณ์')}")
+        assert found.status_code == 200 and READ_FROM_HEADER not in found.headers
+        assert "Set-Cookie" not in found.headers
+    finally:
+        app.extensions["khlang"].dispose()
+        core.dispose()
+
+
 @pytest.fixture(scope="module")
 def replicated():
     """A primary and its streaming standby: SimpleNamespace(primary_url, read_url,
