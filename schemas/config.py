@@ -117,6 +117,16 @@ def _store_spec(value: str, name: str) -> str:
     return value
 
 
+def _postgres_url(value: str, name: str) -> str:
+    value = value.strip()
+    if not value.startswith("postgresql"):
+        raise ConfigError(
+            f"{name} ต้องเป็นที่อยู่ฐานข้อมูล PostgreSQL เช่น postgresql+psycopg://USER@HOST/DB "
+            f"(must be a PostgreSQL URL, e.g. postgresql+psycopg://USER@HOST/DB)"
+        )
+    return value
+
+
 def _lowercase_name(value: str, name: str) -> str:
     """A name chosen from a list the reader checks (the search backend): case and spaces do
     not matter."""
@@ -473,6 +483,26 @@ SETTINGS: tuple[Setting, ...] = (
         section="cluster",
         shown="none",
     ),
+    # A streaming standby (README "Read replica") takes searches off the primary.
+    Setting(
+        "KHLANG_DATABASE_READ_URL",
+        "",
+        "a read replica (a streaming standby of `KHLANG_DATABASE_URL`): the postgres search "
+        "backend's searches read there, never writes; a user's own changes are read from the "
+        "primary until the replica has replayed them; down or lagging, searches go to the "
+        "primary",
+        _postgres_url,
+        section="cluster",
+        shown="none (every read on the primary)",
+    ),
+    Setting(
+        "KHLANG_READ_REPLICA_MAX_LAG",
+        30.0,
+        "seconds the read replica may be behind the primary and still answer searches",
+        _seconds,
+        "30",
+        section="cluster",
+    ),
 )
 
 _BY_NAME = {name: entry for entry in SETTINGS for name in entry.names}
@@ -510,7 +540,8 @@ def current_values(environ: Mapping[str, str] | None = None) -> list[tuple[str, 
     for entry in SETTINGS:
         for name in entry.names:
             value = environ.get(name, "")
-            if value and ("SECRET" in name or "ACCESS_KEY" in name or "DATABASE_URL" in name):
+            hidden = ("SECRET", "ACCESS_KEY", "DATABASE_URL", "DATABASE_READ_URL")
+            if value and any(word in name for word in hidden):
                 value = "(set)"
             rows.append((name, value, entry.shown_default))
     return rows
@@ -529,6 +560,9 @@ class Settings:
     # A second copy of every original (a folder on another disk, or s3://...); "" for none.
     replica: str = ""
     search_backend: str = default("KHLANG_SEARCH_BACKEND")
+    # A streaming standby searches may read ("" for none), and how far behind it may be.
+    database_read_url: str = ""
+    read_replica_max_lag: float = default("KHLANG_READ_REPLICA_MAX_LAG")
     extra: dict = field(default_factory=dict)
 
     @property
@@ -559,6 +593,13 @@ class Settings:
         url = database_url or setting("KHLANG_DATABASE_URL") or ""
         if not url:
             url = f"sqlite:///{directory / 'khlang.sqlite3'}"
+        read_url = setting("KHLANG_DATABASE_READ_URL")
+        if read_url and not url.startswith("postgresql"):
+            raise ConfigError(
+                "KHLANG_DATABASE_READ_URL ใช้ได้เมื่อฐานข้อมูลหลักเป็น PostgreSQL เท่านั้น "
+                "ตั้ง KHLANG_DATABASE_URL ด้วย (a read replica needs the database itself on "
+                "PostgreSQL: set KHLANG_DATABASE_URL too)"
+            )
         return cls(
             data_dir=directory,
             database_url=url,
@@ -569,6 +610,8 @@ class Settings:
             object_store=setting("KHLANG_OBJECT_STORE"),
             replica=setting("KHLANG_REPLICA"),
             search_backend=setting("KHLANG_SEARCH_BACKEND"),
+            database_read_url=read_url,
+            read_replica_max_lag=setting("KHLANG_READ_REPLICA_MAX_LAG"),
         )
 
 

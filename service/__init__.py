@@ -200,7 +200,7 @@ def create_app(config: dict | None = None) -> Flask:
         secure = not (app.config.get("TESTING") or app.config.get("KHLANG_DEV") or app.debug)
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
-    from service import api, auth, errors, i18n, pages, report_format
+    from service import api, auth, errors, i18n, pages, read_your_writes, report_format
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
@@ -231,6 +231,8 @@ def create_app(config: dict | None = None) -> Flask:
         if not auth.csrf_ok():
             return errors.refuse_csrf()
         return None
+
+    app.after_request(read_your_writes.after_request)
 
     @app.after_request
     def _headers(response):

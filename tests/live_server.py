@@ -89,6 +89,13 @@ def get_json(url: str, token: str | None = None):
 
 def post_files(url: str, token: str, files: list[Path]):
     """POST ``files`` as multipart/form-data field "files"; (status, JSON answer)."""
+    body, content_type = multipart(files)
+    status, _, body = request(url, token, body, {"Content-Type": content_type})
+    return status, json.loads(body)
+
+
+def multipart(files: list[Path]) -> tuple[bytes, str]:
+    """``files`` as a multipart/form-data body (field "files") and its content type."""
     boundary = uuid.uuid4().hex
     parts = []
     for path in files:
@@ -98,6 +105,4 @@ def post_files(url: str, token: str, files: list[Path]):
         )
         parts.append(path.read_bytes() + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
-    content_type = f"multipart/form-data; boundary={boundary}"
-    status, _, body = request(url, token, b"".join(parts), {"Content-Type": content_type})
-    return status, json.loads(body)
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

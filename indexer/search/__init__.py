@@ -5,6 +5,8 @@
   A new engine is a ``SearchBackend`` subclass in a module of its own and one line in
   ``backend.BACKENDS``; callers do not change.
 - The query language: :mod:`.query` (parsing, filters), :mod:`.tiers` (the default ranking).
+- Reads on a read replica: :mod:`.replica_reads` (whether the standby may answer a search,
+  and what a request's searches need), used by the postgres engine.
 - The Whoosh engine: :mod:`.whoosh_backend` over :mod:`.index` (``SearchIndex``), split by job
   into :mod:`.generations`, :mod:`.readers`, :mod:`.writing`, :mod:`.searching`,
   :mod:`.similar`, with :mod:`.damage`, :mod:`.caches`, :mod:`.ranking`, :mod:`.sidecar`

@@ -77,8 +77,10 @@ class GenerationGone(LookupError):
 class Store:
     """Connections (one a thread, autocommit: reads take no long transactions) and SQL."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, *, connect_options: dict | None = None):
         self.conninfo = conninfo(database_url)
+        # libpq's, added to the URL's (a read replica's timeouts)
+        self._connect_options = connect_options or {}
         self._local = threading.local()
         self._all: list[psycopg.Connection] = []
         self._lock = threading.Lock()
@@ -86,7 +88,7 @@ class Store:
     def conn(self) -> psycopg.Connection:
         c = getattr(self._local, "conn", None)
         if c is None or c.closed:
-            c = psycopg.connect(self.conninfo, autocommit=True)
+            c = psycopg.connect(self.conninfo, autocommit=True, **self._connect_options)
             self._local.conn = c
             with self._lock:
                 self._all.append(c)

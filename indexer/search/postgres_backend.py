@@ -10,13 +10,19 @@ running version differs, :meth:`check` says ``needs_rebuild`` and ``khlang reind
 --if-needed`` rebuilds, in a new generation beside the live one (:meth:`stage`), swapped in
 one transaction (:meth:`StagedRows.go_live`). A generation whose rows disagree with its
 own counts (rows lost, a partial restore) is damaged: searches refuse rather than miss.
+
+With ``KHLANG_DATABASE_READ_URL`` set, searches (``search``, ``similar``, ``suggest``)
+read a streaming standby when :class:`.replica_reads.ReplicaGate` allows it (the asker's
+own changes replayed there, not lagging, reachable); a read the standby fails
+(gone, or a query cancelled by recovery) is made again on the primary. Writes, health
+checks and everything else use the primary only.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -40,12 +46,21 @@ from .pg_rows import FIELDS, document_rows
 from .pg_search import Searcher, State, facet_counts
 from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
+from .replica_reads import (
+    CONNECT_OPTIONS,
+    PRIMARY,
+    REPLICA,
+    STANDBY_STATE_SQL,
+    ReplicaGate,
+    current_read,
+)
 from .schema import schema_version
 from .searching import _MODE_ALIASES
 
 STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0009)
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
+T = TypeVar("T")
 
 
 def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
@@ -76,8 +91,17 @@ class StagedRows(StagedIndex):
 class PostgresBackend(SearchBackend):
     name = "postgres"
 
-    def __init__(self, store: Store, dictionary: str = DEFAULT_DICTIONARY):
-        self.store = store
+    def __init__(
+        self,
+        store: Store,
+        dictionary: str = DEFAULT_DICTIONARY,
+        *,
+        replica: Store | None = None,
+        gate: ReplicaGate | None = None,
+    ):
+        self.store = store  # the primary: every write, and reads the standby may not make
+        self.replica = replica  # the read replica's rows, or None
+        self.gate = gate or ReplicaGate(0.0)
         self.dictionary = dictionary
         self._verified: dict[int, str | None] = {}  # gen -> damage found (None: sound)
         self._lock = threading.Lock()
@@ -98,7 +122,11 @@ class PostgresBackend(SearchBackend):
                 "ยังไม่มีตารางค้นหาในฐานข้อมูล เรียก khlang init เพื่อปรับโครงสร้างฐานข้อมูลก่อน "
                 "(the search tables are missing: run khlang init to migrate the database)"
             )
-        backend = cls(store)
+        replica = None
+        if settings.database_read_url:
+            # Not connected now: a standby that is down must not stop the service starting.
+            replica = Store(settings.database_read_url, connect_options=CONNECT_OPTIONS)
+        backend = cls(store, replica=replica, gate=ReplicaGate(settings.read_replica_max_lag))
         if store.live() is None:
             lost_rows = bool(lost and lost())
             gen = store.new_generation(REBUILDING if lost_rows else backend.version, "live")
@@ -158,23 +186,25 @@ class PostgresBackend(SearchBackend):
 
     # --- health ----------------------------------------------------------------------------
 
-    def _damage(self, gen: int, counted: int, deep: bool) -> str | None:
-        """What is wrong with a generation's rows, or None."""
-        docs, *lens = self.store.one(
+    def _damage(self, gen: int, counted: int, deep: bool, store: Store | None = None) -> str | None:
+        """What is wrong with a generation's rows (in ``store``: the primary's by default),
+        or None."""
+        store = store or self.store
+        docs, *lens = store.one(
             "SELECT docs, len_title, len_meta, len_text FROM khlang_search.generations WHERE gen = %s",
             (gen,),
         )
         if counted != docs:
             return f"search generation {gen}: {counted} document rows, its count says {docs}"
         if deep:
-            sums = self.store.one(
+            sums = store.one(
                 "SELECT coalesce(sum(len_title), 0), coalesce(sum(len_meta), 0),"
                 " coalesce(sum(len_text), 0) FROM khlang_search.documents WHERE gen = %s",
                 (gen,),
             )
             if list(sums) != list(lens):
                 return f"search generation {gen}: field lengths {list(sums)} != {lens}"
-            bad = self.store.one(
+            bad = store.one(
                 "SELECT count(*) FROM (SELECT term FROM khlang_search.postings WHERE gen = %s"
                 " GROUP BY term) p FULL JOIN (SELECT term, df FROM khlang_search.terms WHERE gen = %s"
                 " AND df > 0) t USING (term) WHERE t.df IS DISTINCT FROM (SELECT count(*)"
@@ -185,9 +215,9 @@ class PostgresBackend(SearchBackend):
                 return f"search generation {gen}: {bad} words' document frequencies are wrong"
         return None
 
-    def _state(self) -> State:
+    def _state(self, store: Store) -> State:
         """The live generation, checked once per process (and after each swap)."""
-        live = self.store.live()
+        live = store.live()
         if live is None:
             raise IndexDamaged("no live search generation (ไม่มีดัชนีค้นหาที่ใช้งานได้)")
         gen, version, docs, *lens = live
@@ -195,7 +225,7 @@ class PostgresBackend(SearchBackend):
             raise IndexDamaged("the search rows were lost and are being rebuilt")
         if gen not in self._verified:
             with self._lock:
-                self._verified[gen] = self._damage(gen, self.store.count(gen), deep=False)
+                self._verified[gen] = self._damage(gen, store.count(gen), False, store)
         if self._verified[gen] is not None:
             raise IndexDamaged(self._verified[gen])
         avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
@@ -219,8 +249,24 @@ class PostgresBackend(SearchBackend):
 
     # --- searching -------------------------------------------------------------------------
 
-    def _searcher(self, published_only: bool) -> Searcher:
-        return Searcher(self.store, self._state(), self.dictionary, published_only)
+    def _searcher(self, store: Store, published_only: bool) -> Searcher:
+        return Searcher(store, self._state(store), self.dictionary, published_only)
+
+    def _read(self, run: Callable[[Store], T]) -> T:
+        """``run(store)`` on the read replica when the gate allows it, else (or when the
+        standby fails it) on the primary; the request's Read says which answered."""
+        read = current_read()
+        source = PRIMARY
+        if self.replica is not None:
+            source = self.gate.choose(read.after, lambda: self.replica.one(STANDBY_STATE_SQL))
+        if source == REPLICA:
+            try:
+                read.source = REPLICA
+                return run(self.replica)
+            except psycopg.OperationalError as exc:  # gone, or cancelled by its recovery
+                self.gate.failed(exc, retried=True)
+        read.source = PRIMARY
+        return run(self.store)
 
     def search(
         self,
@@ -237,12 +283,19 @@ class PostgresBackend(SearchBackend):
         check_search_arguments(sort, match)
         match = _MODE_ALIASES.get(match, match)
         limit, offset = max(0, int(limit)), max(0, int(offset))
-        pq = parse(query)
-        merged = normalize_filters(filters)
-        for k, vs in pq.filters.items():
-            merged.setdefault(k, []).extend(vs)
-        pq.filters = merged
-        s = self._searcher(published_only)
+
+        def run(store: Store) -> SearchResult:  # parsed afresh: a retry starts clean
+            pq = parse(query)
+            merged = normalize_filters(filters)
+            for k, vs in pq.filters.items():
+                merged.setdefault(k, []).extend(vs)
+            pq.filters = merged
+            return self._search(store, pq, match, sort, limit, offset, published_only, facets)
+
+        return self._read(run)
+
+    def _search(self, store, pq, match, sort, limit, offset, published_only, facets):
+        s = self._searcher(store, published_only)
         want = offset + limit
         docs, whole, page, names = s.ranked(pq, match, sort, want)
         suggestion = s.suggestion(pq, match, whole) if pq.positive else None
@@ -256,7 +309,7 @@ class PostgresBackend(SearchBackend):
             facets=(
                 {
                     f: [FacetValue(**v) for v in vs]
-                    for f, vs in facet_counts(self.store, s.state.gen, docs).items()
+                    for f, vs in facet_counts(store, s.state.gen, docs).items()
                 }
                 if facets
                 else {}
@@ -273,9 +326,12 @@ class PostgresBackend(SearchBackend):
         published_only: bool = False,
         exclude_ids: Iterable[int] = (),
     ) -> list[SimilarHit]:
-        s = self._searcher(published_only)
-        s.prepare(parse(""), "default")
-        hits = s.similar(repair_query(text), limit, {int(i) for i in exclude_ids})
+        def run(store: Store) -> list[dict]:
+            s = self._searcher(store, published_only)
+            s.prepare(parse(""), "default")
+            return s.similar(repair_query(text), limit, {int(i) for i in exclude_ids})
+
+        hits = self._read(run)
         return [SimilarHit(**{k: v for k, v in h.items() if k != "match"}) for h in hits]
 
     def suggest(self, query: str, *, published_only: bool = False) -> str | None:
@@ -286,3 +342,5 @@ class PostgresBackend(SearchBackend):
 
     def close(self) -> None:
         self.store.close()
+        if self.replica is not None:
+            self.replica.close()

@@ -4,9 +4,13 @@ and repairing the index when a search finds it damaged."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
+from flask import g
+
+from indexer.search.replica_reads import reading
 from indexer.search.similar import similar_projects
-from service import access
+from service import access, read_your_writes
 from service.api_models.search import SearchFilters
 from service.api_models.spec import read_query
 from service.context import core
@@ -24,13 +28,22 @@ def search_filters(args) -> dict:
     return read_query(SearchFilters, args).filters()
 
 
+@contextmanager
+def _search_reads():
+    """One search: a slot, and what its reads need (read-your-writes on a read replica);
+    where it read is kept for the response's header."""
+    with search_slot(), reading(read_your_writes.search_needs()) as read:
+        yield
+    g.read_from = read.source
+
+
 def run_search(
     query: str, *, limit: int, offset: int, sort: str, filters: dict, match: str = "default"
 ) -> dict:
     """Search as the asking principal may: visitors get published documents only, and the
     hits are checked against the database too, so a stale index cannot leak one."""
     only_published = access.published_only()
-    with search_slot():
+    with _search_reads():
         result = access.search_backend().search(
             query,
             limit=limit,
@@ -53,7 +66,7 @@ def run_search(
 
 def similar_hits(text: str, limit: int, exclude: int | None = None) -> list[dict]:
     only_published = access.published_only()
-    with search_slot():
+    with _search_reads():
         found = access.search_backend().similar(
             text, limit=limit + 1, published_only=only_published
         )

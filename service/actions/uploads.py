@@ -12,7 +12,7 @@ from flask import g
 
 from indexer.ingest import job_runner
 from schemas.models import Batch
-from service import access
+from service import access, read_your_writes
 from service.actions.links import linkable_item
 from service.context import core
 from service.errors import KhlangError
@@ -89,4 +89,5 @@ def start_upload(files: list, item_code: str | None) -> dict:
     except Exception:
         shutil.rmtree(job_dir, ignore_errors=True)
         raise
+    read_your_writes.job_started(job_id)
     return {"job_id": job_id, "files": len(paths)}
