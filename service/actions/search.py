@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from indexer.records.documents import mark_ocr_review
 from indexer.search.similar import similar_projects
 from service import access
 from service.api_models.search import SearchFilters
@@ -48,6 +49,8 @@ def run_search(
             with core().sessions() as session:
                 allowed = access.published_ids(session, [h["document_id"] for h in result["hits"]])
             result["hits"] = [h for h in result["hits"] if h["document_id"] in allowed]
+    with core().sessions() as session:
+        mark_ocr_review(session, result["hits"])
     return result
 
 
