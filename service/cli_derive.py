@@ -12,7 +12,7 @@ from service.cli_support import dump, fail, open_core
 OUTCOME_TH = {"rebuilt": "สร้างใหม่แล้ว", "skipped": "ข้าม", "failed": "ไม่สำเร็จ"}
 
 
-def _print_outcome(entry) -> None:
+def print_outcome(entry) -> None:
     what = f"{OUTCOME_TH[entry.outcome]} ({entry.outcome}): เอกสาร #{entry.document_id}"
     if entry.filename:
         what += f" {entry.filename}"
@@ -59,7 +59,7 @@ def register(main: click.Group) -> None:
             counts[entry.outcome] += 1
             entries.append(entry.as_dict())
             if not as_json:
-                _print_outcome(entry)
+                print_outcome(entry)
         if as_json:
             dump(entries)
         click.echo(

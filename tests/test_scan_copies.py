@@ -65,10 +65,10 @@ def ingest(core, *args: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def derive(core, *args: str):
+def khlang(core, *args: str):
     return CliRunner().invoke(
         cli_main,
-        ["--data-dir", str(core.settings.data_dir), "derive", "searchable", *args],
+        ["--data-dir", str(core.settings.data_dir), *args],
         env={"KHLANG_DATABASE_URL": core.settings.database_url},
     )
 
@@ -198,38 +198,54 @@ def test_pages_read_poorly_are_named_in_the_api_hits_and_document(scans):
     assert "ข้อความจากการสแกนอาจไม่ถูกต้อง (หน้า 2)" in page
 
 
-def test_derive_searchable_makes_lost_copies_again_and_names_what_it_cannot(scans):
-    """`khlang derive searchable`: --all --missing-only rebuilds the one lost copy from its
-    original (a new derived event) and skips the rest; named documents go one by one, a
-    missing original, a typed text and an unknown id each named with its reason, while the
-    JPEG after them is rebuilt."""
+def test_lost_copies_are_named_by_verify_and_made_again(scans):
+    """A lost copy fails no fixity check but `khlang verify` names it and, asked to, makes
+    it again from the original; `khlang derive searchable --all --missing-only` does the
+    same and skips the copies that are there; each rebuild is a new derived event."""
     core, ids, client = scans.core, scans.ids, scans.client
-    assert derive(core).exit_code == 2  # neither ids nor --all
-    store = searchable.derived_store(core)
-    with core.sessions() as session:
-        lost = searchable.copy_of(session, ids["png"])
-    store.path_for(lost).unlink()
+    lose_copy(core, ids["png"])
     assert client.get(f"/api/documents/{ids['png']}/searchable.pdf").status_code == 404
+    result = khlang(core, "verify", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["copies_missing"] == [
+        {"document_id": ids["png"], "filename": "หนังสือสแกน-งบประมาณ.png"}
+    ]
+    result = khlang(core, "verify", "--rebuild-copies")
+    assert result.exit_code == 0, result.output
+    assert f"สร้างใหม่แล้ว (rebuilt): เอกสาร #{ids['png']} หนังสือสแกน-งบประมาณ.png" in result.stdout
+    assert "งบประมาณ" in copy_pages(client, ids["png"])[0]
 
-    result = derive(core, "--all", "--missing-only", "--json")
+    lose_copy(core, ids["jpeg"])
+    result = khlang(core, "derive", "searchable", "--all", "--missing-only", "--json")
     assert result.exit_code == 0, result.output
     outcomes = {e["document_id"]: e["outcome"] for e in json.loads(result.stdout)}
-    assert outcomes == {ids["png"]: "rebuilt", ids["jpeg"]: "skipped", ids["tiff"]: "skipped"}
-    assert "งบประมาณ" in copy_pages(client, ids["png"])[0]
+    assert outcomes == {ids["png"]: "skipped", ids["jpeg"]: "rebuilt", ids["tiff"]: "skipped"}
+    assert "บันทึกข้อความ" in copy_pages(client, ids["jpeg"])[0]
     with core.sessions() as session:
         derived = session.scalars(
-            select(Event).where(Event.document_id == ids["png"], Event.event_type == "derived")
+            select(Event)
+            .where(Event.document_id.in_([ids["png"], ids["jpeg"]]), Event.event_type == "derived")
+            .order_by(Event.id)
         ).all()
-    assert [(e.outcome, (e.detail or {}).get("rebuilt")) for e in derived] == [
-        ("success", None),
-        ("success", True),
-    ]
+    made = [(e.document_id, e.outcome, (e.detail or {}).get("rebuilt")) for e in derived]
+    assert made[2:] == [(ids["png"], "success", True), (ids["jpeg"], "success", True)]
+    assert khlang(core, "verify", "--json").stdout.count('"copies_missing": []') == 1
 
+
+def test_derive_searchable_names_what_it_cannot_rebuild_and_goes_on(scans):
+    """Documents named one by one: a missing original, a typed text and an unknown id are
+    each named with the reason in Thai and English, and the PNG after them is rebuilt."""
+    core, ids = scans.core, scans.ids
+    assert khlang(core, "derive", "searchable").exit_code == 2  # neither ids nor --all
     original = core.store.path_for(core_sha256(core, ids["tiff"]))
     aside = original.with_name("aside")
     original.rename(aside)
     try:
-        result = derive(core, str(ids["tiff"]), str(ids["text"]), "999999", str(ids["jpeg"]))
+        result = khlang(
+            core, "derive", "searchable", str(ids["tiff"]), str(ids["text"]), "999999",
+            str(ids["png"]),
+        )  # fmt: skip
     finally:
         aside.rename(original)
     assert result.exit_code == 1
@@ -241,9 +257,19 @@ def test_derive_searchable_makes_lost_copies_again_and_names_what_it_cannot(scan
     assert lines[1].startswith(
         f"ไม่สำเร็จ (failed): เอกสาร #{ids['text']} บันทึกพิมพ์.txt: ไม่ใช่เอกสารสแกน"
     )
-    assert "(no document 999999)" in lines[2]
-    assert lines[3].startswith(f"สร้างใหม่แล้ว (rebuilt): เอกสาร #{ids['jpeg']} บันทึกข้อความ-สแกน.jpg")
-    assert "3 failed" in result.stderr and "1 rebuilt" in result.stderr
+    assert "(not a scan: its text was not read by OCR" in lines[1]
+    assert (
+        lines[2]
+        == "ไม่สำเร็จ (failed): เอกสาร #999999: ไม่พบเอกสารหมายเลข 999999 (no document 999999)"
+    )
+    assert lines[3].startswith(f"สร้างใหม่แล้ว (rebuilt): เอกสาร #{ids['png']} หนังสือสแกน-งบประมาณ.png")
+    assert "(4 documents: 1 rebuilt, 0 skipped, 3 failed)" in result.stderr
+
+
+def lose_copy(core, document_id: int) -> None:
+    with core.sessions() as session:
+        sha256 = searchable.copy_of(session, document_id)
+    searchable.derived_store(core).path_for(sha256).unlink()
 
 
 def core_sha256(core, document_id: int) -> str:

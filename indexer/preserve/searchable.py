@@ -149,15 +149,22 @@ def event_row(detail: dict, **common) -> dict:
     return ev.row(ev.DERIVED, **detail, **common)
 
 
+def copies(session, document_ids: list[int] | None = None) -> dict[int, str]:
+    """The sha256 of each document's newest successful searchable copy (of the given
+    documents, or of all), from their ``derived`` events; a document without one is absent."""
+    query = select(Event.document_id, Event.outcome, Event.detail).where(
+        Event.event_type == ev.DERIVED
+    )
+    if document_ids is not None:
+        query = query.where(Event.document_id.in_(document_ids))
+    newest: dict[int, str] = {}
+    for document_id, outcome, detail in session.execute(query.order_by(Event.id)):
+        detail = detail or {}
+        if outcome == "success" and detail.get("kind") == KIND and detail.get("sha256"):
+            newest[document_id] = detail["sha256"]
+    return newest
+
+
 def copy_of(session, document_id: int) -> str | None:
     """The sha256 of the document's newest successful searchable copy, or None."""
-    events = session.scalars(
-        select(Event)
-        .where(Event.document_id == document_id, Event.event_type == ev.DERIVED)
-        .order_by(Event.id.desc())
-    )
-    for event in events:
-        detail = event.detail or {}
-        if event.outcome == "success" and detail.get("kind") == KIND and detail.get("sha256"):
-            return detail["sha256"]
-    return None
+    return copies(session, [document_id]).get(document_id)

@@ -23,7 +23,7 @@ from indexer.extract.model import UnsoundFile
 from indexer.preserve import searchable
 from indexer.records import provenance as ev
 from indexer.records.preview import original_path
-from schemas.models import Document
+from schemas.models import Document, Event
 
 REBUILT, SKIPPED, FAILED = "rebuilt", "skipped", "failed"
 
@@ -48,17 +48,42 @@ def _is_scan(metadata: dict | None) -> bool:
     return bool(((metadata or {}).get("technical") or {}).get(ocr.CONFIDENCE_KEY))
 
 
-def scan_ids(core) -> list[int]:
-    """Every document whose text was (partly) read by OCR, in id order."""
+def scans(core) -> list[tuple[int, str]]:
+    """(id, file name) of every document whose text was (partly) read by OCR, in id order."""
     with core.sessions() as session:
-        rows = session.execute(select(Document.id, Document.meta).order_by(Document.id))
-        return [document_id for document_id, meta in rows if _is_scan(meta)]
+        rows = session.execute(
+            select(Document.id, Document.filename, Document.meta).order_by(Document.id)
+        )
+        return [(document_id, name) for document_id, name, meta in rows if _is_scan(meta)]
+
+
+def scan_ids(core) -> list[int]:
+    return [document_id for document_id, _name in scans(core)]
 
 
 def has_copy(core, session, document_id: int) -> bool:
     """The document's newest searchable copy is recorded and its file is in the store."""
     sha256 = searchable.copy_of(session, document_id)
     return sha256 is not None and searchable.derived_store(core).exists(sha256)
+
+
+def missing_copies(core) -> list[dict]:
+    """The scans whose searchable copy was made, or tried, and is missing now: the making
+    failed, or its file is gone from ``data/derived`` (a restore without it, a deleted
+    folder). `khlang verify` names them; `khlang derive searchable --all --missing-only`
+    also makes the copies of scans that never had one (archived before copies were made)."""
+    every = scans(core)
+    with core.sessions() as session:
+        made = searchable.copies(session)
+        tried = set(
+            session.scalars(select(Event.document_id).where(Event.event_type == ev.DERIVED))
+        )
+    store = searchable.derived_store(core)
+    return [
+        {"document_id": document_id, "filename": name}
+        for document_id, name in every
+        if document_id in tried and (document_id not in made or not store.exists(made[document_id]))
+    ]
 
 
 def rebuild_copies(
