@@ -71,8 +71,9 @@ def build(original: Path, layers: dict[int, bytes], out: Path) -> int:
 #: something no scanner writes): the resolution OCR reads at.
 DEFAULT_DPI = ocr.RASTER_DPI
 _SANE_DPI = (50, 1200)
-#: Image modes a PDF page takes as they are; others (16-bit, float) become greyscale or RGB.
-_PDF_MODES = ("1", "L", "RGB", "CMYK", "P")
+#: Image modes fpdf2 puts on a PDF page as they are (alpha as a soft mask); the others
+#: (16-bit and float greyscale, YCbCr, LAB) become greyscale or RGB.
+_PDF_MODES = ("1", "L", "LA", "RGB", "RGBA", "P", "PA", "CMYK")
 
 
 def _dpi(image) -> float:
@@ -106,7 +107,7 @@ def images_pdf(original: Path, out: Path) -> Path:
             else:
                 source = image.copy()
                 if source.mode not in _PDF_MODES:
-                    source = source.convert("RGB" if "A" in source.mode else "L")
+                    source = source.convert("L" if source.mode[0] in "IF" else "RGB")
             pdf.image(source, x=0, y=0, w=width, h=height)
     pdf.output(str(out))
     return out
