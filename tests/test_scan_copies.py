@@ -204,7 +204,12 @@ def test_lost_copies_are_named_by_verify_and_made_again(scans):
     same and skips the copies that are there; each rebuild is a new derived event."""
     core, ids, client = scans.core, scans.ids, scans.client
     lose_copy(core, ids["png"])
-    assert client.get(f"/api/documents/{ids['png']}/searchable.pdf").status_code == 404
+    lost = client.get(f"/api/documents/{ids['png']}/searchable.pdf")
+    assert lost.status_code == 404
+    problem = lost.get_json()["error"]
+    assert problem["code"] == "searchable_copy_missing"
+    assert f"khlang derive searchable {ids['png']}" in problem["message_en"]
+    assert "ดาวน์โหลด PDF ที่ค้นหาข้อความได้" not in client.get(f"/documents/{ids['png']}").text
     result = khlang(core, "verify", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

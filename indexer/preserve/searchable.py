@@ -169,3 +169,9 @@ def copies(session, document_ids: list[int] | None = None) -> dict[int, str]:
 def copy_of(session, document_id: int) -> str | None:
     """The sha256 of the document's newest successful searchable copy, or None."""
     return copies(session, [document_id]).get(document_id)
+
+
+def has_copy(core, session, document_id: int) -> bool:
+    """The document's newest searchable copy is recorded and its file is in the store."""
+    sha256 = copy_of(session, document_id)
+    return sha256 is not None and derived_store(core).exists(sha256)

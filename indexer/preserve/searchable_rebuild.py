@@ -61,12 +61,6 @@ def scan_ids(core) -> list[int]:
     return [document_id for document_id, _name in scans(core)]
 
 
-def has_copy(core, session, document_id: int) -> bool:
-    """The document's newest searchable copy is recorded and its file is in the store."""
-    sha256 = searchable.copy_of(session, document_id)
-    return sha256 is not None and searchable.derived_store(core).exists(sha256)
-
-
 def missing_copies(core) -> list[dict]:
     """The scans whose searchable copy was made, or tried, and is missing now: the making
     failed, or its file is gone from ``data/derived`` (a restore without it, a deleted
@@ -113,7 +107,7 @@ def _rebuild_one(core, document_id: int, *, agent: str, missing_only: bool) -> R
                 "(not a scan: its text was not read by OCR, so it has no searchable copy)"
             )
             return Rebuilt(document_id, name, FAILED, reason)
-        if missing_only and has_copy(core, session, document_id):
+        if missing_only and searchable.has_copy(core, session, document_id):
             reason = "มีสำเนาที่ค้นหาได้อยู่แล้ว (the searchable copy is present)"
             return Rebuilt(document_id, name, SKIPPED, reason)
     state = core.store.check(sha256)

@@ -41,7 +41,7 @@ def document(document_id: int):
         if doc is None:
             abort(404)
         data = access.document_view(session, doc)
-        has_searchable_copy = searchable.copy_of(session, document_id) is not None
+        has_searchable_copy = searchable.has_copy(core(), session, document_id)
     text = data.pop("text") or ""
     similar = []
     try:
