@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("bench.bench_large_text", ["--mb", "20"]),
     ("bench.bench_preservation", []),
     ("bench.bench_ocr", ["--pages", "1"]),
+    ("bench.bench_searchable", []),
     ("bench.bench_cluster_jobs", []),  # needs KHLANG_BENCH_DATABASE_URL and RabbitMQ
 ]
 

@@ -15,7 +15,7 @@ import click
 
 from indexer.core import default_agent
 from schemas.labels import INGEST_STATUS_TH as STATUS_TH
-from service import cli_accounts, cli_inventory, cli_preservation, cli_worker
+from service import cli_accounts, cli_derive, cli_inventory, cli_preservation, cli_worker
 from service.cli_support import dump, fail, open_core
 
 
@@ -277,6 +277,7 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
     content word (มีครบทุกคำ), then those with some (มีบางคำ). The words of QUERY may be
     given as separate arguments; one starting with '-' (an exclusion, -ลำปาง or
     -province:ลำปาง) is part of the query, not an option; +คำ must occur."""
+    from indexer.records.documents import mark_ocr_review
     from indexer.runtime.diskspace import is_no_space
     from indexer.search.errors import IndexDamaged
     from schemas.labels import MATCH_TIER_TH as TIER_LABELS
@@ -291,6 +292,8 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
             sort=sort,
             match="all" if match_all and not match_any else "default",
         ).as_dict()
+        with core.sessions() as session:
+            mark_ocr_review(session, result["hits"])
     except OSError as exc:
         if not is_no_space(exc):
             raise
@@ -311,6 +314,12 @@ def search(ctx, query, limit, offset, sort, match_all, match_any, as_json):
         snippet = _strip_marks(hit.get("snippet") or "")
         if snippet:
             click.echo(f"{'':16}{snippet[:200]}")
+        if hit["ocr_review"]:
+            pages = ", ".join(map(str, hit["ocr_review"]["pages"]))
+            click.echo(
+                f"{'':16}ตรวจทาน: ข้อความจากการสแกนอาจไม่ถูกต้อง (หน้า {pages}) "
+                f"(review: text read from a scan may be wrong, page {pages})"
+            )
     if not result["hits"] and result.get("suggestion"):
         click.echo(f"หรือหมายถึง (did you mean): {result['suggestion']}")
     if not result["hits"] and match_all:
@@ -330,6 +339,7 @@ def _strip_marks(snippet: str) -> str:
 cli_inventory.register(main)
 cli_accounts.register(main)
 cli_preservation.register(main)
+cli_derive.register(main)
 cli_worker.register(main)
 
 

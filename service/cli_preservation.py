@@ -23,6 +23,14 @@ ORPHANS_EXPLAINED = (
     "layout, is not an object: move it out of objects/.)"
 )
 
+COPIES_EXPLAINED = (
+    "  สำเนาที่ค้นหาได้สร้างจากต้นฉบับได้เสมอ ไม่นับเป็นความเสียหาย: สั่ง khlang verify --rebuild-copies "
+    "หรือ khlang derive searchable --all --missing-only เพื่อสร้างใหม่\n"
+    "  (A searchable copy is derived from its original and can always be made again, so a "
+    "missing one fails nothing: run khlang verify --rebuild-copies or khlang derive "
+    "searchable --all --missing-only.)"
+)
+
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 
 
@@ -64,6 +72,13 @@ def _print_verify(report: dict) -> None:
         click.echo(f"  {FIXITY_PROBLEM_TH['orphans']} (orphan){where}: {entry['path']}")
     if report["orphans"]:
         click.echo(ORPHANS_EXPLAINED)
+    for entry in report["copies_missing"]:
+        click.echo(
+            f"  สำเนาที่ค้นหาได้หาย (searchable copy missing): เอกสาร #{entry['document_id']} "
+            f"{entry['filename']}"
+        )
+    if report["copies_missing"]:
+        click.echo(COPIES_EXPLAINED)
     if not report["events_recorded"]:
         click.echo(
             "  บันทึกผลการตรวจลงฐานข้อมูลไม่ได้ เพราะพื้นที่ดิสก์เต็ม "
@@ -90,24 +105,57 @@ def register(main: click.Group) -> None:
         help="หยุดเมื่อครบเวลานี้ เช่น 30m (stop starting new checks after this long, e.g. 30m)",
     )
     @click.option("--queue", is_flag=True, help="ให้ worker ทำ (run it on a worker: cluster mode)")
+    @click.option(
+        "--rebuild-copies",
+        is_flag=True,
+        help="สร้างสำเนาที่ค้นหาได้ที่หายขึ้นใหม่ด้วย OCR (make missing searchable copies of "
+        "scans again, by OCR: 5-10 s a page)",
+    )
     @click.pass_context
-    def verify(ctx, as_json, max_objects, max_duration, queue):
+    def verify(ctx, as_json, max_objects, max_duration, queue, rebuild_copies):
         """ตรวจความถูกต้องของไฟล์ต้นฉบับ (re-hash preserved objects, both copies with a
-        replica, and repair a bad copy from the good one). Exit status 1 on any failure."""
+        replica, and repair a bad copy from the good one; name scans whose searchable copy
+        is missing). Exit status 1 on any failure."""
         from indexer.preserve.fixity import verify as run_verify
 
         max_seconds = parse_duration(max_duration)
+        if queue and rebuild_copies:
+            fail(
+                "--rebuild-copies ใช้กับ --queue ไม่ได้ ให้สั่ง khlang derive searchable บนเครื่องนี้ "
+                "(--rebuild-copies does not go with --queue: run khlang derive searchable here)"
+            )
         if queue:
             cli_worker.queue_maintenance("verify", max_objects=max_objects, max_seconds=max_seconds)
         core = open_core(ctx)
         report = run_verify(
             core, agent=default_agent(), max_objects=max_objects, max_seconds=max_seconds
         )
+        if rebuild_copies:
+            report["copies_rebuilt"] = _rebuild_missing(core, report, printing=not as_json)
         if as_json:
             dump(report)
         else:
             _print_verify(report)
-        sys.exit(0 if report["ok"] else 1)
+        failed = any(e["outcome"] == "failed" for e in report.get("copies_rebuilt", []))
+        sys.exit(0 if report["ok"] and not failed else 1)
+
+    def _rebuild_missing(core, report: dict, *, printing: bool) -> list[dict]:
+        """Make the copies the run found missing again; each outcome printed as it comes."""
+        from indexer.preserve.searchable_rebuild import rebuild_copies
+        from service.cli_derive import print_outcome
+
+        ids = [entry["document_id"] for entry in report["copies_missing"]]
+        outcomes = []
+        for entry in rebuild_copies(core, ids, agent=default_agent()):
+            outcomes.append(entry.as_dict())
+            if printing:
+                print_outcome(entry)
+        mended = {e["document_id"] for e in outcomes if e["outcome"] == "rebuilt"}
+        # the run's report names only what is still missing
+        report["copies_missing"] = [
+            e for e in report["copies_missing"] if e["document_id"] not in mended
+        ]
+        return outcomes
 
     @main.command()
     @click.option("--json", "as_json", is_flag=True)

@@ -58,7 +58,8 @@ def _too_many_pixels(width: int, height: int, limit: int) -> str:
 
 
 def _ocr_frame(image: Any) -> ocr.OcrPage:
-    """OCR the image's current frame, scaled down past OCR_MAX_SIDE."""
+    """OCR the image's current frame, scaled down past OCR_MAX_SIDE, with its text as an
+    invisible PDF page for the scan's searchable copy (indexer/preserve/searchable.py)."""
     from PIL import Image, ImageOps
 
     # JPEG decodes straight to a smaller scale: less memory than decoding whole.
@@ -72,7 +73,7 @@ def _ocr_frame(image: Any) -> ocr.OcrPage:
     with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
         png = Path(tmp) / "image.png"
         work.save(png)
-        return ocr.ocr_image_page(png)
+        return ocr.ocr_image_page(png, layer=True)
 
 
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
@@ -139,6 +140,9 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     if result.text:
         result.metadata[ocr.CONFIDENCE_KEY] = {
             str(number): page.confidence for number, page in enumerate(pages, start=1)
+        }
+        result.ocr_layers = {
+            number: page.layer for number, page in enumerate(pages, start=1) if page.layer
         }
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:

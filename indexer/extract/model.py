@@ -25,8 +25,9 @@ class Extraction:
     no_text_reason: str | None = None  # Thai-first reason when text == ''
     ocr_skipped: str | None = None  # reason when OCR was needed but could not run
     title: str | None = None  # from file properties or first heading
-    #: OCR'd PDF pages' recognised text as invisible PDF pages, by page number: what the
-    #: searchable copy of a scan is made from (indexer/preserve/searchable.py)
+    #: OCR'd pages' recognised text as invisible PDF pages, by page number (a PDF's pages,
+    #: an image's frames): what the searchable copy of a scan is made from
+    #: (indexer/preserve/searchable.py)
     ocr_layers: dict[int, bytes] = field(default_factory=dict)
 
     @classmethod

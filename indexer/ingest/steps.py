@@ -217,7 +217,8 @@ class FileIngest:
         with self.timings.stage("store"):
             self.stored = self.core.store.commit(self.staged)
             ocr_layers = self.prepared.extraction.ocr_layers
-            self.derived = searchable.make_copy(self.core, self.stored.path, ocr_layers)
+            mime = self.prepared.identification.mime
+            self.derived = searchable.make_copy(self.core, self.stored.path, ocr_layers, mime)
 
     def record(self) -> None:
         """The document, its submission and its events, in one transaction. AlreadyStored:

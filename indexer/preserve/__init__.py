@@ -1,6 +1,7 @@
 """Preservation actions, each leaving an event: fixity checks (``fixity``), the second copy
 (``replication``), BagIt transfer and restore (``bags``), backups (``backup``), PREMIS
-export (``premis``) and the searchable copy of a scan (``searchable``, used as a module).
+export (``premis``), the searchable copy of a scan (``searchable``, used as a module) and
+making those copies again from the originals (``searchable_rebuild``).
 
 May import ``ingest.indexing`` (a restore or a bag import reindexes), ``records``,
 ``inventory``, ``extract`` and ``runtime``.
@@ -16,5 +17,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "bags": ("BagError", "export_bag", "import_bag"),
         "backup": ("BackupError", "backup", "restore"),
         "premis": ("events_as_premis",),
+        "searchable_rebuild": ("rebuild_copies", "scan_ids"),
     },
 )

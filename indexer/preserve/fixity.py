@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 
 from indexer.core import Khlang
 from indexer.preserve.replication import copy_and_check
+from indexer.preserve.searchable_rebuild import missing_copies
 from indexer.records import provenance as ev
 from indexer.runtime.diskspace import is_no_space
 from schemas.models import Document, Event, FixityRun, utcnow
@@ -139,6 +140,9 @@ def verify(
     # Listing every object of a large store is a long job of its own: a run cut short by
     # its limits leaves the orphan search to the next full run.
     orphans = _orphans(core) if complete else []
+    # Searchable copies are derived, not preserved: a missing one is named (and made again
+    # by `khlang verify --rebuild-copies` or `khlang derive searchable`), never a failure.
+    copies_missing = missing_copies(core) if complete else []
     recorded &= _record(core, events)
     report = {
         # An orphan (object with no document) is what a crash between the store and the
@@ -152,6 +156,7 @@ def verify(
         "corrupt": corrupt,
         "repaired": repaired,
         "orphans": orphans,
+        "copies_missing": copies_missing,
     }
     report["run_id"] = _record_run(core, report, agent, started_at) if recorded else None
     report["events_recorded"] = report["run_id"] is not None

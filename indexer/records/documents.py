@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer.extract import ocr
 from indexer.inventory.links import active_links
 from indexer.records.provenance import event_as_dict
 from indexer.thai.digits import to_arabic_digits
@@ -52,6 +53,27 @@ def resolve_references(session: Session, metadata: dict) -> dict:
         for ref in letter["references"]
     ]
     return {**metadata, "letter": {**letter, "references": references}}
+
+
+def ocr_review(metadata: dict | None) -> dict | None:
+    """``{"pages": [2, 5]}``: the pages of the document's text that OCR read with low
+    confidence (the text may be misread there, so search hits and the document say so);
+    None when no page needs review or the text was not OCR'd."""
+    pages = ocr.pages_to_review((metadata or {}).get("technical"))
+    return {"pages": pages} if pages else None
+
+
+def mark_ocr_review(session: Session, hits: list[dict]) -> None:
+    """Set each search hit's ``ocr_review`` (read in one query for the page of hits), so
+    whoever reads a hit (the search page, the API, `khlang search`) knows its text may be
+    misread."""
+    ids = [hit["document_id"] for hit in hits]
+    if not ids:
+        return
+    rows = session.execute(select(Document.id, Document.meta).where(Document.id.in_(ids)))
+    reviews = {document_id: ocr_review(meta) for document_id, meta in rows}
+    for hit in hits:
+        hit["ocr_review"] = reviews.get(hit["document_id"])
 
 
 def document_as_dict(session: Session, document: Document, *, include_text: bool = True) -> dict:
@@ -105,6 +127,7 @@ def document_as_dict(session: Session, document: Document, *, include_text: bool
             for s in submissions
         ],
         "provenance": [event_as_dict(e) for e in events],
+        "ocr_review": ocr_review(document.meta),
     }
     if include_text:
         data["text"] = document.text

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from flask import g
 
+from indexer.records.documents import mark_ocr_review
 from indexer.search.replica_reads import reading
 from indexer.search.similar import similar_projects
 from service import access, read_your_writes
@@ -61,6 +62,8 @@ def run_search(
             with core().sessions() as session:
                 allowed = access.published_ids(session, [h["document_id"] for h in result["hits"]])
             result["hits"] = [h for h in result["hits"] if h["document_id"] in allowed]
+    with core().sessions() as session:
+        mark_ocr_review(session, result["hits"])
     return result
 
 

@@ -153,13 +153,22 @@ def download_searchable(document_id: int):
             return _not_found()
         sha256 = searchable.copy_of(session, document_id)
         name = Path(document.filename.rsplit("/", 1)[-1]).stem + "-ค้นหาได้.pdf"
-    path = searchable.derived_store(core()).path_for(sha256) if sha256 else None
-    if path is None or not path.is_file():
+    if sha256 is None:
         return error(
             404,
             "no_searchable_copy",
             "เอกสารนี้ไม่มีสำเนา PDF ที่ค้นหาข้อความได้ (มีเฉพาะไฟล์สแกนที่อ่านด้วย OCR)",
             "this document has no searchable PDF copy (only OCR'd scans have one)",
+        )
+    path = searchable.derived_store(core()).path_for(sha256)
+    if not path.is_file():  # lost (a restore without data/derived): it can be made again
+        return error(
+            404,
+            "searchable_copy_missing",
+            "สำเนา PDF ที่ค้นหาข้อความได้ของเอกสารนี้หายไป ผู้ดูแลระบบสร้างใหม่ได้ด้วย "
+            f"khlang derive searchable {document_id}",
+            "this document's searchable PDF copy is missing; an administrator can make it "
+            f"again with khlang derive searchable {document_id}",
         )
     return _send_object(path, "application/pdf", name, sha256, document_id)
 

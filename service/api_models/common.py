@@ -74,3 +74,18 @@ class Error(Answer):
     """Every refusal: a stable code and the reason in Thai and English."""
 
     error: ErrorDetail
+
+
+class OcrReview(Answer):
+    """Text read by OCR with low confidence: it may be misread, and a person should check
+    it against the original (or its searchable copy) before relying on it."""
+
+    pages: list[int] = Field(
+        min_length=1, description="the pages (1-based) OCR read with low confidence"
+    )
+
+
+OCR_REVIEW = (
+    "pages of the text OCR read with low confidence (the text may be misread there); "
+    "null when no page needs review or the text was not read by OCR"
+)

@@ -14,7 +14,16 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, Field
 
 from indexer.understand.kinds import KINDS
-from service.api_models.common import Answer, Body, FiscalYear, Publication, Query, QueryInt
+from service.api_models.common import (
+    OCR_REVIEW,
+    Answer,
+    Body,
+    FiscalYear,
+    OcrReview,
+    Publication,
+    Query,
+    QueryInt,
+)
 
 KindName = Literal[KINDS]  # type: ignore[valid-type]
 
@@ -97,6 +106,7 @@ class PublicDocument(Answer):
     links: list[PublicLink]
     provenance: list[PublicEvent]
     text: str
+    ocr_review: OcrReview | None = Field(None, description=OCR_REVIEW)
 
 
 class Document(PublicDocument):

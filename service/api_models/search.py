@@ -9,7 +9,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from indexer.search.backend import MATCH_MODES
 from schemas.search_index import FACET_FIELDS
-from service.api_models.common import Answer, Body, Query, QueryInt
+from service.api_models.common import OCR_REVIEW, Answer, Body, OcrReview, Query, QueryInt
 
 MatchMode = Literal[MATCH_MODES]  # type: ignore[valid-type]
 
@@ -74,6 +74,7 @@ class Hit(Answer):
     )
     shared_terms: list[str] = None
     projects: list[str] = None
+    ocr_review: OcrReview | None = Field(None, description="search hits: " + OCR_REVIEW)
 
 
 class FacetValue(Answer):

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 
-from indexer.extract import ocr
 from indexer.preserve import searchable
 from indexer.records.edits import current_values
 from indexer.understand.kinds import KINDS
@@ -42,7 +41,7 @@ def document(document_id: int):
         if doc is None:
             abort(404)
         data = access.document_view(session, doc)
-        has_searchable_copy = searchable.copy_of(session, document_id) is not None
+        has_searchable_copy = searchable.has_copy(core(), session, document_id)
     text = data.pop("text") or ""
     similar = []
     try:
@@ -78,7 +77,7 @@ def document(document_id: int):
         text_truncated=len(text) > 100_000,
         letter=letter_rows(meta.get("letter") or {}),
         facts=fact_rows(meta),
-        ocr_review=ocr.pages_to_review(meta.get("technical")),
+        ocr_review=(data.get("ocr_review") or {}).get("pages", []),
         has_searchable_copy=has_searchable_copy,
         deadlines=[d for d in meta.get("deadlines") or [] if isinstance(d, dict) and d.get("date")],
         technical=json.dumps(meta, ensure_ascii=False, indent=1, default=str) if meta else "",

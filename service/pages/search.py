@@ -5,31 +5,16 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import select
 
-from indexer.extract import ocr
 from indexer.search.errors import IndexDamaged
 from schemas.labels import FACET_TH as FACET_LABELS
 from schemas.labels import MATCH_TIER_TH as TIER_LABELS
-from schemas.models import Document
 from service.actions import search as search_actions
 from service.actions.publication import ACTION_LABELS
-from service.context import core
 from service.errors import BadArgument
 from service.pages.layout import PAGE_SIZE
 
 bp = Blueprint("search", __name__)
-
-
-def _mark_ocr_review(hits: list[dict]) -> None:
-    """Mark the hits whose text came from OCR pages below the confidence threshold, so
-    the result list says the matched text may be misread (hit["ocr_review"]: the pages)."""
-    ids = [hit["document_id"] for hit in hits]
-    with core().sessions() as session:
-        rows = session.execute(select(Document.id, Document.meta).where(Document.id.in_(ids)))
-        review = {i: ocr.pages_to_review((meta or {}).get("technical")) for i, meta in rows}
-    for hit in hits:
-        hit["ocr_review"] = review.get(hit["document_id"]) or []
 
 
 @bp.get("/")
@@ -60,8 +45,6 @@ def search():
                 search_actions.start_index_repair()
             index_error = True
     pages = math.ceil(result["total"] / PAGE_SIZE) if result else 0
-    if result and result.get("hits"):
-        _mark_ocr_review(result["hits"])
     page_html = render_template(
         "search.html",
         query=query,
