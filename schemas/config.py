@@ -485,7 +485,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "for crash tests only, never on a serving installation: `STEP:PATTERN:SECONDS` makes "
         "the process working on a file whose name matches wait at that step (`stored`, "
-        "`enqueue`)",
+        "`enqueue`; `ocr-page`, on a broker, where the name is `NAME page N`)",
         _hold_spec,
         section="cluster",
         shown="none",
