@@ -4,7 +4,11 @@ rendered, rasterised, skewed, specked, grey JPEG, one image a page), never store
 Figures only: nothing here asserts anything. The machine's other load shows in the
 figures: run it niced and say so.
 
-    nice -n 10 .venv/bin/python -m bench.bench_ocr_pages [--pages 6] [--workers 1,2]
+    nice -n 10 .venv/bin/python -m bench.bench_ocr_pages [--pages 6] [--workers 1,1t,2]
+
+"1t" is one page at a time with tesseract held to one thread (OMP_THREAD_LIMIT=1, as the
+page workers run it): it tells how much of the gain is pages side by side, and how much
+is tesseract's own threads competing on a loaded machine.
 """
 
 from __future__ import annotations
@@ -40,21 +44,25 @@ def scanned_pdf(folder: Path, pages: int, name: str = "scan.pdf") -> tuple[Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=6)
-    parser.add_argument("--workers", default="1,2", help="pool sizes to compare")
+    parser.add_argument("--workers", default="1,1t,2", help="pool sizes to compare")
     args = parser.parse_args()
     from indexer.extract.pdf import extract_pdf
 
     with tempfile.TemporaryDirectory(prefix="khlang-bench-ocr-pages-") as tmp:
         pdf, texts = scanned_pdf(Path(tmp), args.pages)
         print(f"{args.pages}-page scanned PDF, {os.cpu_count()} cores, load {os.getloadavg()}")
-        for workers in [int(w) for w in args.workers.split(",")]:
-            os.environ["KHLANG_OCR_WORKERS"] = str(workers)
+        for shown in args.workers.split(","):
+            workers = shown.removesuffix("t")
+            os.environ["KHLANG_OCR_WORKERS"] = workers
+            os.environ.pop("OMP_THREAD_LIMIT", None)
+            if shown.endswith("t"):
+                os.environ["OMP_THREAD_LIMIT"] = "1"
             started = time.perf_counter()
             extraction = extract_pdf(pdf)
             seconds = time.perf_counter() - started
             found, total = score("\n".join(texts), extraction.text)["words"]
             print(
-                f"workers={workers}: {seconds:6.1f} s ({seconds / args.pages:4.1f} s a page), "
+                f"workers={shown:<3} {seconds:6.1f} s ({seconds / args.pages:4.1f} s a page), "
                 f"Thai words {found}/{total}, method {extraction.method}"
             )
 

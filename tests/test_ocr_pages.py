@@ -25,6 +25,7 @@ from service.cli import main as cli_main
 from tests.conftest import DATABASES, make_core
 from tests.test_ingest_formats import thai_image
 from tests.test_journey_kinds import text_pdf
+from tests.test_service_web import openapi_checker
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -83,13 +84,18 @@ def test_the_job_shows_the_page_being_read_and_every_page_is_kept(core, tmp_path
     assert response.status_code == 202, response.text
     job_id = response.get_json()["job_id"]
     shown: list[dict] = []
+    check = openapi_checker(app)
 
     def over() -> dict | None:
-        job = client.get(f"/api/jobs/{job_id}").get_json()
+        response = client.get(f"/api/jobs/{job_id}")
+        job = response.get_json()
+        if job["current"]:
+            check(response, "/api/jobs/{job_id}")  # the answer, as documented, mid-scan
         shown.extend(job["current"])
         return job if job["status"] != "running" else None
 
     job = wait_until(over, "the upload's job")
+    check(client.get(f"/api/jobs/{job_id}"), "/api/jobs/{job_id}")
     assert shown, "no page was shown while the scan was read"
     for current in shown:
         assert current["path"] == scan.name and current["pages"] == 3
