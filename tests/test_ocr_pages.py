@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -109,6 +110,28 @@ def test_the_job_shows_the_page_being_read_and_every_page_is_kept(core, tmp_path
     with core.sessions() as session:
         assert session.get(Batch, job_id).detail["ocr_pages"] is None
     app.extensions["khlang"].dispose()
+
+
+def test_pages_are_read_in_worker_processes_side_by_side(tmp_path, monkeypatch):
+    """Two page workers: the pages are read in two processes other than this one, in page
+    order once gathered; one worker: in this process, page after page."""
+    from indexer.extract import ocr_pages
+    from indexer.extract.model import repair
+
+    scan = line_scan(tmp_path / "สแกน.pdf", WORDS, tmp_path / "lines")
+    seen = {}
+    for workers in ("2", "1"):
+        monkeypatch.setenv("KHLANG_OCR_WORKERS", workers)
+        progress: list[tuple[int, int]] = []
+        with ocr_pages.watching(lambda read, total, shown=progress: shown.append((read, total))):
+            read = ocr_pages.read_pages(scan, [1, 2, 3], ocr_pages.page_of_pdf, budget=900)
+        assert sorted(read.read) == [1, 2, 3] and read.over == [] and read.failed() == []
+        for number, word in enumerate(WORDS, start=1):
+            assert word in repair(read.read[number].page.text).text  # as extraction keeps it
+        assert progress == [(0, 3), (1, 3), (2, 3), (3, 3)]
+        seen[workers] = {page.pid for page in read.read.values()}
+    assert len(seen["2"]) == 2 and os.getpid() not in seen["2"]
+    assert seen["1"] == {os.getpid()}
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -65,6 +65,7 @@ class PageRead:
     error: str | None = None
     seconds: float = 0.0
     timed_out: bool = False
+    pid: int | None = None  # the process that read it (None: read elsewhere, on a broker)
 
 
 @dataclass
@@ -203,16 +204,16 @@ def _deadline(seconds: float) -> Iterator[None]:
 
 def read_one(reader: PageReader, path: Path, number: int, seconds: float, name: str) -> PageRead:
     """One page within its time limit; what went wrong is the page's, not the document's."""
-    started = time.monotonic()
+    started, pid = time.monotonic(), os.getpid()
     try:
         with _deadline(seconds):
             page = reader(path, number)
     except PageTimeout:
         spent = time.monotonic() - started
-        return PageRead(number, None, timeout_reason(name, number, seconds), spent, True)
+        return PageRead(number, None, timeout_reason(name, number, seconds), spent, True, pid)
     except ocr.OcrUnavailable as exc:
-        return PageRead(number, None, str(exc), time.monotonic() - started)
-    return PageRead(number, page, None, time.monotonic() - started)
+        return PageRead(number, None, str(exc), time.monotonic() - started, pid=pid)
+    return PageRead(number, page, None, time.monotonic() - started, pid=pid)
 
 
 def _page_worker() -> None:
