@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,28 @@ def test_pages_are_read_in_worker_processes_side_by_side(tmp_path, monkeypatch):
         seen[workers] = {page.pid for page in read.read.values()}
     assert len(seen["2"]) == 2 and os.getpid() not in seen["2"]
     assert seen["1"] == {os.getpid()}
+
+
+def test_off_the_main_thread_a_single_page_keeps_its_time_limit(tmp_path, monkeypatch):
+    """A job of the web service runs in a thread, where no alarm can be set: even one page
+    is then read in a worker process, and its limit holds."""
+    from indexer.extract import ocr_pages
+
+    scan, _texts = scanned_pdf(tmp_path, 1)
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "1")
+    monkeypatch.setenv("KHLANG_OCR_PAGE_SECONDS", "1")
+    outcome = {}
+
+    def job() -> None:
+        with ocr_pages.reading("หนังสือสแกน.pdf"):
+            outcome["read"] = ocr_pages.read_pages(scan, [1], ocr_pages.page_of_pdf, budget=900)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    page = outcome["read"].read[1]
+    assert page.timed_out and page.page is None and page.pid != os.getpid()
+    assert "OCR of page 1 of หนังสือสแกน.pdf passed its limit of 1 s" in page.error
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -184,8 +184,8 @@ READERS: dict[str, PageReader] = {"pdf": page_of_pdf, "image": frame_of_image}
 def _deadline(seconds: float) -> Iterator[None]:
     """PageTimeout when the block passes ``seconds``. The alarm interrupts the wait for
     pdftoppm or tesseract, and subprocess.run kills the program it waited for. Off the
-    main thread (a job in a web server's thread, when a page is read in place) no alarm
-    can be set: then ocr.py's own limits per program bound the page."""
+    main thread no alarm can be set: read_pages then reads in a worker process, and a
+    broker worker running its tasks in threads has only ocr.py's limits per program."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -227,8 +227,9 @@ def _page_worker() -> None:
 
 def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: float) -> PagesRead:
     """Read ``numbers`` (1-based pages) of ``path`` by OCR: in a pool of worker processes
-    when there are two pages or more to read and ``KHLANG_OCR_WORKERS`` > 1, else in this
-    process; pages recorded already (``using_recorded``) are taken as they are."""
+    when there are two pages or more to read and ``KHLANG_OCR_WORKERS`` > 1 (or when this
+    is not the main thread), else in this process; pages recorded already
+    (``using_recorded``) are taken as they are."""
     limits = ExtractionLimits.load()
     name = _NAME.get() or path.name
     recorded = _RECORDED.get() or {}
@@ -251,13 +252,16 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
         tell(len(result.read), len(numbers))
     seconds = limits.ocr_page_seconds
     workers = min(limits.ocr_workers, len(todo))
-    if workers <= 1:
+    # In place only where the page's alarm can be set (the main thread); a job in a web
+    # server's thread hands even a single page to a worker, so its time limit still holds.
+    if workers <= 1 and (not todo or threading.current_thread() is threading.main_thread()):
         while todo:
             if spent >= budget:
                 result.over.extend(todo)
                 break
             done(read_one(reader, path, todo.popleft(), seconds, name))
         return result
+    workers = max(workers, 1)
     pool = worker_pool(workers, worker_context(), _page_worker, memory=limits.worker_memory)
     pending: dict = {}
     broken = False
