@@ -251,6 +251,23 @@ SETTINGS: tuple[Setting, ...] = (
         "OCR time spent on one document; pages past it are listed in an `ocr-skipped` event",
         _positive_int,
     ),
+    # Two page processes halve a scan's wall time on two cores (bench/bench_ocr_pages.py);
+    # more than the cores only queue tesseracts behind each other.
+    Setting(
+        "KHLANG_OCR_WORKERS",
+        min(2, os.cpu_count() or 1),
+        "processes that OCR the pages of one scanned PDF or multi-page TIFF at once (each "
+        "renders and reads one page at a time)",
+        _positive_int,
+        "min(2, cores)",
+    ),
+    Setting(
+        "KHLANG_OCR_PAGE_SECONDS",
+        120,
+        "time one page's OCR may take; past it the page is left unread, named with the reason "
+        "in the document's warnings, and the other pages are kept",
+        _positive_int,
+    ),
     Setting(
         "KHLANG_MAX_SHEET_CELLS",
         2_000_000,
@@ -478,7 +495,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "for crash tests only, never on a serving installation: `STEP:PATTERN:SECONDS` makes "
         "the process working on a file whose name matches wait at that step (`stored`, "
-        "`enqueue`)",
+        "`enqueue`; `ocr-page`, on a broker, where the name is `NAME page N`)",
         _hold_spec,
         section="cluster",
         shown="none",
@@ -623,6 +640,8 @@ class ExtractionLimits:
     max_folder_depth: int = default("KHLANG_MAX_FOLDER_DEPTH")
     max_pdf_pages: int = default("KHLANG_MAX_PDF_PAGES")
     max_ocr_seconds: int = default("KHLANG_MAX_OCR_SECONDS")
+    ocr_workers: int = default("KHLANG_OCR_WORKERS")
+    ocr_page_seconds: int = default("KHLANG_OCR_PAGE_SECONDS")
     max_sheet_cells: int = default("KHLANG_MAX_SHEET_CELLS")
     max_image_pixels: int = default("KHLANG_MAX_IMAGE_PIXELS")
     worker_memory: int = default("KHLANG_WORKER_MEMORY")
@@ -633,6 +652,8 @@ class ExtractionLimits:
             max_folder_depth=setting("KHLANG_MAX_FOLDER_DEPTH"),
             max_pdf_pages=setting("KHLANG_MAX_PDF_PAGES"),
             max_ocr_seconds=setting("KHLANG_MAX_OCR_SECONDS"),
+            ocr_workers=setting("KHLANG_OCR_WORKERS"),
+            ocr_page_seconds=setting("KHLANG_OCR_PAGE_SECONDS"),
             max_sheet_cells=setting("KHLANG_MAX_SHEET_CELLS"),
             max_image_pixels=setting("KHLANG_MAX_IMAGE_PIXELS"),
             worker_memory=setting("KHLANG_WORKER_MEMORY"),

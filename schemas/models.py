@@ -17,9 +17,11 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -163,6 +165,27 @@ class JobFile(Base):
     source: Mapped[dict] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done
     results: Mapped[int] = mapped_column(Integer, default=0)  # outcomes (a bundle: several)
+    handled_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class JobPage(Base):
+    """One page of a scan of a job run on a broker, read by OCR in a message of its own: its
+    text (or why it has none) is kept here until the file's last page is in, then the file
+    is ingested with these pages (indexer.ingest.broker_pages). A page turns "done" once, so
+    a message delivered again after its worker died is neither read nor counted twice."""
+
+    __tablename__ = "job_pages"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # the JobFile's
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based
+    kind: Mapped[str] = mapped_column(String(20))  # pdf | image (ocr_pages.READERS)
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done
+    text: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    layer: Mapped[bytes | None] = mapped_column(LargeBinary)  # the invisible text page
+    error: Mapped[str | None] = mapped_column(Text)
+    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
     handled_by: Mapped[str | None] = mapped_column(String(255))
 
 

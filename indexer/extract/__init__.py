@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .model import Extraction, UnsoundFile
 
-__all__ = ["Extraction", "UnsoundFile", "extract"]
+__all__ = ["Extraction", "UnsoundFile", "extract", "ocr_pages"]
 
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,18 +7,15 @@ import json
 import shutil
 import struct
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from schemas.config import ExtractionLimits
 
-from . import ocr
+from . import ocr, ocr_pages
 from .model import Extraction, UnsoundFile, add_repairs, repair, tool
 
 FFPROBE_TIMEOUT = 60
-#: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
-OCR_MAX_SIDE = 4000
 #: Pages of a multi-page image (TIFF) read by OCR; past it a warning says so.
 OCR_MAX_FRAMES = 50
 EXTRA_MEDIA_MIMES = {"application/ogg", "application/x-matroska", "application/vnd.rn-realmedia"}
@@ -57,25 +54,6 @@ def _too_many_pixels(width: int, height: int, limit: int) -> str:
     )
 
 
-def _ocr_frame(image: Any) -> ocr.OcrPage:
-    """OCR the image's current frame, scaled down past OCR_MAX_SIDE, with its text as an
-    invisible PDF page for the scan's searchable copy (indexer/preserve/searchable.py)."""
-    from PIL import Image, ImageOps
-
-    # JPEG decodes straight to a smaller scale: less memory than decoding whole.
-    image.draft("L", (OCR_MAX_SIDE, OCR_MAX_SIDE))
-    image.load()
-    work = image.convert("L") if image.mode not in ("L", "RGB") else image
-    if max(work.size) > OCR_MAX_SIDE:
-        # resized straight from the decoded image: a full-size copy to shrink in place
-        # (thumbnail) doubled a large image's memory in each worker
-        work = ImageOps.contain(work, (OCR_MAX_SIDE, OCR_MAX_SIDE), Image.Resampling.BICUBIC)
-    with tempfile.TemporaryDirectory(prefix="khlang-img-") as tmp:
-        png = Path(tmp) / "image.png"
-        work.save(png)
-        return ocr.ocr_image_page(png, layer=True)
-
-
 def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     from PIL import Image, UnidentifiedImageError
 
@@ -108,17 +86,8 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 result.method = "none"
                 return result
             # A multi-page TIFF is how scanners write a letter of several pages: every
-            # page is read, not only the first.
-            pages = []
-            for number in range(min(frames, OCR_MAX_FRAMES)):
-                image.seek(number)
-                try:
-                    pages.append(_ocr_frame(image))
-                except ocr.OcrUnavailable as exc:
-                    result.ocr_skipped = str(exc)
-                    result.no_text_reason = str(exc)
-                    result.method = "none"
-                    return result
+            # page is read, not only the first (side by side: ocr_pages).
+            numbers = list(range(1, min(frames, OCR_MAX_FRAMES) + 1))
             if frames > OCR_MAX_FRAMES:
                 result.warnings.append(f"ocr-frames-limit:{OCR_MAX_FRAMES}")
     except Image.DecompressionBombError as exc:  # past twice Pillow's own bound, at open
@@ -131,19 +100,60 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
+    return _frames_read(path, numbers, result)
+
+
+def frames_to_read(path: Path) -> list[int]:
+    """The frames (1-based) ``extract_image`` would read by OCR: on a broker each page of a
+    multi-page TIFF becomes a message of its own. [] for an image not read here (too large,
+    unreadable: its own ingestion gives the reason)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > ExtractionLimits.load().max_image_pixels:
+                return []
+            return list(range(1, min(getattr(image, "n_frames", 1), OCR_MAX_FRAMES) + 1))
+    except Exception:  # any reason not to read it is the file's ingestion's to say
+        return []
+
+
+def _frames_read(path: Path, numbers: list[int], result: Extraction) -> Extraction:
+    """The frames' text, each frame read by OCR (ocr_pages); a frame that could not be read
+    is named in the warnings, and the others still count."""
+    from PIL import Image, UnidentifiedImageError
+
+    budget = ExtractionLimits.load().max_ocr_seconds
+    try:
+        read = ocr_pages.read_pages(path, numbers, ocr_pages.frame_of_image, budget=budget)
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
+    pages = [(n, read.read[n].page) for n in numbers if n in read.read and read.read[n].page]
+    failed = read.failed()
+    if failed and not pages:  # nothing read: OCR itself is unavailable, or every page failed
+        result.ocr_skipped = " ".join(dict.fromkeys(r.error for r in failed))
+        result.no_text_reason = result.ocr_skipped
+        result.method = "none"
+        return result
+    reasons = [r.error for r in failed]
+    if read.over:
+        reasons.append(ocr_pages.over_budget_reason(budget, read.over))
+    if reasons:
+        result.warnings += reasons
+        result.ocr_skipped = " ".join(reasons)
     texts = []
-    for page_ocr in pages:
+    for _number, page_ocr in pages:
         repaired = repair(page_ocr.text, layout=True)
         add_repairs(result.repairs, repaired.repairs)
         texts.append(repaired.text.strip())
     result.text = "\n\f\n".join(texts).strip()
     if result.text:
         result.metadata[ocr.CONFIDENCE_KEY] = {
-            str(number): page.confidence for number, page in enumerate(pages, start=1)
+            str(number): page.confidence for number, page in pages
         }
-        result.ocr_layers = {
-            number: page.layer for number, page in enumerate(pages, start=1) if page.layer
-        }
+        # each page's text as an invisible PDF page, for the scan's searchable copy
+        # (indexer/preserve/searchable.py)
+        result.ocr_layers = {number: page.layer for number, page in pages if page.layer}
     result.tools += [ocr.tesseract_version() or "tesseract", tool("pythainlp")]
     if not result.text:
         result.no_text_reason = "ไม่พบข้อความในภาพ (OCR found no text in the image)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from pathlib import Path
 
 import pypdf
@@ -22,7 +21,7 @@ from pypdf.generic import (
 from indexer.thai.repair import thai_text_quality
 from schemas.config import ExtractionLimits
 
-from . import ocr
+from . import ocr, ocr_pages
 from .model import Extraction, UnsoundFile, add_repairs, repair
 
 #: Below this share of dictionary words a page's text layer is judged beyond repair.
@@ -247,44 +246,34 @@ def _pages_cut(limit: int, total: int) -> str:
     )
 
 
-def _ranges(numbers: list[int]) -> str:
-    """'3-7,9' for [3, 4, 5, 6, 7, 9]: thousands of page numbers stay one short line."""
-    spans: list[list[int]] = []
-    for number in numbers:
-        if spans and number == spans[-1][1] + 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+def _text_layers(reader: PdfReader, max_pages: int, warnings: list[str]) -> list:
+    """(page number, repaired text layer) of the first ``max_pages`` pages."""
+    layers = []
+    for number, page in enumerate(reader.pages, start=1):
+        if number > max_pages:
+            warnings.append(_pages_cut(max_pages, len(reader.pages)))
+            break
+        try:
+            raw = _page_text(page, reader)
+        except Exception as exc:
+            warnings.append(f"page {number}: text layer unreadable ({type(exc).__name__})")
+            raw = ""
+        layers.append((number, repair(raw, layout=True)))
+    return layers
 
 
-class _OcrClock:
-    """The OCR time one document may take: at about a second a page, a PDF of 100,000
-    blank pages would keep a worker busy for a day. Once spent, pages that need OCR are
-    only listed (``over``), and the text read so far is kept."""
-
-    def __init__(self, limit: float):
-        self.limit = limit
-        self.spent = 0.0
-        self.over: list[int] = []
-
-    @property
-    def spent_out(self) -> bool:
-        return self.spent >= self.limit
-
-    def __enter__(self) -> None:
-        self.started = time.monotonic()
-
-    def __exit__(self, *exc) -> None:
-        self.spent += time.monotonic() - self.started
-
-    def reason(self) -> str:
-        pages = _ranges(self.over)
-        return (
-            f"หยุดอ่านด้วย OCR เมื่อครบเวลา {self.limit:,.0f} วินาทีต่อเอกสาร หน้าที่ไม่ได้อ่าน: {pages} "
-            f"(OCR stopped at its time limit of {self.limit:,.0f} s per document; "
-            f"pages not read: {pages})"
-        )
+def pages_needing_ocr(path: Path) -> list[int]:
+    """The pages ``extract_pdf`` would read by OCR (no usable text layer), within the page
+    limit: on a broker each becomes a message of its own. [] for a PDF that cannot be read
+    here (its own ingestion then gives the reason)."""
+    try:
+        reader = _open(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return []
+        layers = _text_layers(reader, ExtractionLimits.load().max_pdf_pages, [])
+    except Exception:  # any reason not to read it is the file's ingestion's to say
+        return []
+    return [number for number, repaired in layers if _needs_ocr(repaired.text)]
 
 
 def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
@@ -321,64 +310,61 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     from pythainlp import __version__ as pythainlp_version
 
     tools.append(f"pythainlp {pythainlp_version}")
-    texts: list[str] = []
-    ocr_pages: list[int] = []
+    read_by_ocr: list[int] = []
     confidences: dict[str, float | None] = {}  # page number: tesseract's mean confidence
     skipped: list[int] = []
     skip_reason: str | None = None
     limits = ExtractionLimits.load()
-    ocr_clock = _OcrClock(limits.max_ocr_seconds)
-    for number, page in enumerate(reader.pages, start=1):
-        if number > limits.max_pdf_pages:
-            result.warnings.append(_pages_cut(limits.max_pdf_pages, result.pages))
-            break
-        try:
-            raw = _page_text(page, reader)
-        except Exception as exc:
-            result.warnings.append(f"page {number}: text layer unreadable ({type(exc).__name__})")
-            raw = ""
-        repaired = repair(raw, layout=True)
+    # The text layers first (fast, in order), then the pages without a usable one read by
+    # OCR together (ocr_pages: in worker processes, each page within its time limit).
+    layers = _text_layers(reader, limits.max_pdf_pages, result.warnings)
+    needed = [number for number, repaired in layers if _needs_ocr(repaired.text)]
+    if not ocr_enabled and needed:
+        skip_reason = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
+        skipped, needed = needed, []
+    read = ocr_pages.read_pages(path, needed, ocr_pages.page_of_pdf, budget=limits.max_ocr_seconds)
+    timed_out: list[str] = []
+    texts: list[str] = []
+    for number, repaired in layers:
         text = repaired.text
-        if _needs_ocr(text):
-            if not ocr_enabled:
-                skip_reason = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
-                skipped.append(number)
-            elif ocr_clock.spent_out:
-                ocr_clock.over.append(number)
+        page_read = read.read.get(number)
+        if page_read is not None and page_read.page is None:
+            if page_read.timed_out:
+                timed_out.append(page_read.error)
             else:
-                try:
-                    with ocr_clock:
-                        page_ocr = ocr.ocr_pdf_page_with_confidence(path, number, layer=True)
-                    ocr_text = repair(page_ocr.text, layout=True)
-                except ocr.OcrUnavailable as exc:
-                    skip_reason = str(exc)
-                    skipped.append(number)
-                else:
-                    if len(ocr_text.text.strip()) > len(text.strip()) or thai_text_quality(
-                        ocr_text.text
-                    ) > thai_text_quality(text):
-                        repaired, text = ocr_text, ocr_text.text
-                        ocr_pages.append(number)
-                        confidences[str(number)] = page_ocr.confidence
-                        if page_ocr.layer:
-                            result.ocr_layers[number] = page_ocr.layer
+                skip_reason = page_read.error
+                skipped.append(number)
+        elif page_read is not None:
+            page_ocr = page_read.page
+            ocr_text = repair(page_ocr.text, layout=True)
+            if len(ocr_text.text.strip()) > len(text.strip()) or thai_text_quality(
+                ocr_text.text
+            ) > thai_text_quality(text):
+                repaired, text = ocr_text, ocr_text.text
+                read_by_ocr.append(number)
+                confidences[str(number)] = page_ocr.confidence
+                if page_ocr.layer:
+                    result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
         texts.append(text.strip("\n"))
     result.text = "\n\f\n".join(texts).strip()
-    if ocr_pages:
-        result.fallbacks.append("ocr-pages:" + ",".join(map(str, ocr_pages)))
+    if read_by_ocr:
+        result.fallbacks.append("ocr-pages:" + ",".join(map(str, read_by_ocr)))
         tools.append(ocr.tesseract_version() or "tesseract")
         result.metadata[ocr.CONFIDENCE_KEY] = confidences
         if ocr.pdftoppm_version():
             tools.append(ocr.pdftoppm_version())
-        if len(ocr_pages) == len(texts):
+        if len(read_by_ocr) == len(texts):
             result.method = "pdf-ocr"
     if skipped:
         result.ocr_skipped = f"{skip_reason} (pages {','.join(map(str, skipped))})"
         result.warnings.append("ocr-needed-pages:" + ",".join(map(str, skipped)))
-    if ocr_clock.over:
-        result.ocr_skipped = ocr_clock.reason()
-        result.warnings.append(result.ocr_skipped)
+    result.warnings += timed_out
+    if read.over:
+        timed_out.append(ocr_pages.over_budget_reason(limits.max_ocr_seconds, read.over))
+        result.warnings.append(timed_out[-1])
+    if timed_out:
+        result.ocr_skipped = " ".join(filter(None, [result.ocr_skipped, *timed_out]))
     if not result.text:
         result.method = "none"
         result.no_text_reason = result.ocr_skipped or "ไม่พบข้อความในไฟล์ PDF (no text in PDF)"

@@ -92,6 +92,15 @@ class BatchRecord:
         with _unless_disk_full("progress"), self.core.transaction() as session:
             session.get(Batch, self.id).done = done
 
+    def show_ocr_pages(self, name: str | None, read: int = 0, total: int = 0) -> None:
+        """The file whose pages are being read by OCR and how many are read (None: no
+        file now), for the job's status ("page 3/12"). A page takes seconds: one small
+        transaction each is nothing beside it."""
+        current = {"path": name, "read": read, "pages": total} if name else None
+        with _unless_disk_full("progress"), self.core.transaction() as session:
+            batch = session.get(Batch, self.id)
+            batch.detail = {**(batch.detail or {}), "ocr_pages": current}
+
     def add_to_total(self, count: int) -> None:
         """A bundle was opened: its members join the job's expected total."""
         # One UPDATE, not read-then-write: on a broker, several workers open bundles of

@@ -34,6 +34,8 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from indexer.core import Khlang
+from indexer.extract import ocr_pages
+from indexer.ingest import broker_pages
 from indexer.ingest.batches import BatchRecord
 from indexer.ingest.bundles import bundle_mime_or_none
 from indexer.ingest.indexing import index_documents
@@ -42,7 +44,7 @@ from indexer.ingest.pipeline import Ingestor
 from indexer.ingest.sources import FileResult, Source, expand_paths, message, unexpected_error
 from indexer.runtime.diskspace import is_no_space
 from schemas.config import Settings, setting
-from schemas.models import Batch, JobFile, Submission
+from schemas.models import Batch, JobFile, JobPage, Submission
 
 log = logging.getLogger(__name__)
 
@@ -215,15 +217,22 @@ def _mark_done(connection, job_id: int, number: int, results: int) -> bool:
 
 
 def handle_file(core: Khlang, job_id: int, number: int) -> str:
-    """Ingest one file of a job (what a message asks); "done", "already done", or "busy"
-    (another delivery holds it now: the caller asks again later, until it is done)."""
+    """Ingest one file of a job (what a message asks); "done", "already done", "busy"
+    (another delivery holds it now: the caller asks again later, until it is done), or
+    "pages" (a scan whose pages are to be read first, one message each: ``pages_to_send``;
+    the last page's message asks for the file again)."""
     with _claim(core, job_id, number) as claimed:
         if claimed is None:
             return "busy"
         connection, state, spec = claimed
         outcome = "already done"
         if state == QUEUED:
-            results = _ingest(core, job_id, spec)
+            path = spool_root(core.settings) / spec["spool"]
+            pages = broker_pages.plan_pages(core, job_id, number, path, spec["original_name"])
+            if pages:
+                return "pages"
+            with ocr_pages.using_recorded(broker_pages.recorded(core, job_id, number)):
+                results = _ingest(core, job_id, spec)
             if connection is None:
                 with core.engine.begin() as own:
                     _mark_done(own, job_id, number, len(results))
@@ -232,6 +241,28 @@ def handle_file(core: Khlang, job_id: int, number: int) -> str:
             outcome = "done"
     _after_file(core, job_id)
     return outcome
+
+
+def pages_to_send(core: Khlang, job_id: int, number: int) -> list[int]:
+    """The pages of file ``number`` not read yet (after handle_file said "pages")."""
+    with core.sessions() as session:
+        return list(
+            session.scalars(
+                select(JobPage.page)
+                .where(
+                    JobPage.batch_id == job_id,
+                    JobPage.number == number,
+                    JobPage.state == QUEUED,
+                )
+                .order_by(JobPage.page)
+            )
+        )
+
+
+def handle_page(core: Khlang, job_id: int, number: int, page: int) -> str:
+    """Read one page of a scan of a job (what a page's message asks): see
+    broker_pages.handle_page."""
+    return broker_pages.handle_page(core, job_id, number, page, spool_root(core.settings))
 
 
 def _ingest(core: Khlang, job_id: int, spec: dict) -> list[FileResult]:
@@ -250,6 +281,7 @@ def _ingest(core: Khlang, job_id: int, spec: dict) -> list[FileResult]:
         ingestor = Ingestor(core, item_code=item_code, **made)
     except LookupError as exc:  # the inventory item was retired while the job waited
         return [Ingestor(core, **made).reject(source, unexpected_error(exc))]
+    ingestor.show_ocr_pages = False  # the pages' own rows say how far a scan is
     # What an earlier delivery of this message recorded stands (its refusals too).
     ingestor.skip = completed_keys(core, job_id, spec["source_path"], retry_refused=False)
     if not source.local_path.exists():

@@ -6,8 +6,9 @@ The queue library is Celery, with late acknowledgement (``task_acks_late``), a t
 whose worker was lost rejected back to the queue (``task_reject_on_worker_lost``) and one
 message taken at a time (``worker_prefetch_multiplier=1``): a worker killed in the middle
 of a file leaves its message unacknowledged, and RabbitMQ gives it to another worker
-within seconds. There is one message per file, so a lost worker costs one file's work;
-what a message does is idempotent (``broker_jobs.handle_file``). Re-indexing and fixity
+within seconds. There is one message per file, and one per page of a scan read by OCR
+(``broker_pages``), so a lost worker costs one file's (or one page's) work; what a
+message does is idempotent (``broker_jobs.handle_file``, ``handle_page``). Re-indexing and fixity
 runs can be queued too (``send_maintenance``), each as one message a worker runs whole. Progress stays in
 Khlang's own job table, so ``GET /api/jobs/<id>`` and the job pages read it unchanged.
 
@@ -54,6 +55,8 @@ BROKER_SETTING = "KHLANG_BROKER_URL"
 QUEUE_SETTING = "KHLANG_QUEUE"
 DEFAULT_QUEUE = "khlang"
 INGEST_FILE = "khlang.ingest_file"
+# One page of a scan read by OCR (broker_pages): a scan's pages go to several workers.
+OCR_PAGE = "khlang.ocr_page"
 # Maintenance a worker runs whole: `khlang reindex --queue`, `khlang verify --queue`.
 REINDEX = "khlang.reindex"
 VERIFY = "khlang.verify"
@@ -108,6 +111,14 @@ def celery_app(url: str, queue: str) -> Celery:
         retry_backoff_max=RETRY_MAX_SECONDS,
         max_retries=RETRIES,
     )(_ingest_file)
+    app.task(
+        name=OCR_PAGE,
+        bind=True,
+        autoretry_for=(Exception,),
+        retry_backoff=True,
+        retry_backoff_max=RETRY_MAX_SECONDS,
+        max_retries=RETRIES,
+    )(_ocr_page)
     app.task(name=REINDEX, autoretry_for=(Exception,), max_retries=3)(_reindex)
     app.task(name=VERIFY, autoretry_for=(Exception,), max_retries=3)(_verify)
     return app
@@ -152,15 +163,42 @@ def send_maintenance(what: str, **arguments) -> str:
 
 
 def _ingest_file(task, job_id: int, number: int) -> str:
-    outcome = broker_jobs.handle_file(_worker_core(os.getpid()), job_id, number)
+    core = _worker_core(os.getpid())
+    outcome = broker_jobs.handle_file(core, job_id, number)
     log.info("job %s file %s: %s", job_id, number, outcome)
     if outcome == "busy":
-        # Another delivery holds the file. It may be a worker that just died, whose
-        # database connection the server has not yet closed: ask again shortly (the
-        # holder, if alive, finishes it, and the next try finds it done).
-        wait = min(BUSY_RETRY_SECONDS * 2**task.request.retries, RETRY_MAX_SECONDS)
-        raise task.retry(countdown=wait, max_retries=None)
+        _busy(task)
+    if outcome == "pages":  # a scan: its pages first, one message each (sent again if
+        # this worker dies before its message is acknowledged: a page is read once)
+        _send_from(task, [(OCR_PAGE, [job_id, number, page])
+                          for page in broker_jobs.pages_to_send(core, job_id, number)])  # fmt: skip
     return outcome
+
+
+def _ocr_page(task, job_id: int, number: int, page: int) -> str:
+    outcome = broker_jobs.handle_page(_worker_core(os.getpid()), job_id, number, page)
+    log.info("job %s file %s page %s: %s", job_id, number, page, outcome)
+    if outcome == "busy":
+        _busy(task)
+    if outcome == "last":  # every page is read: the file is ingested with them
+        _send_from(task, [(INGEST_FILE, [job_id, number])])
+    return outcome
+
+
+def _busy(task) -> None:
+    """Another delivery holds the file or page. It may be a worker that just died, whose
+    database connection the server has not yet closed: ask again shortly (the holder, if
+    alive, finishes it, and the next try finds it done)."""
+    wait = min(BUSY_RETRY_SECONDS * 2**task.request.retries, RETRY_MAX_SECONDS)
+    raise task.retry(countdown=wait, max_retries=None)
+
+
+def _send_from(task, messages: list[tuple[str, list]]) -> None:
+    """Messages sent by a task, to its own queue."""
+    queue = task.app.conf.task_default_queue
+    with task.app.producer_or_acquire() as producer:
+        for name, args in messages:
+            task.app.send_task(name, args=args, queue=queue, producer=producer)
 
 
 class BrokerJobRunner:

@@ -28,14 +28,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from indexer.core import Khlang
 from indexer.ingest.pipeline import Ingestor
 from indexer.ingest.sources import FileResult, expand_paths
 from indexer.runtime.diskspace import NOT_YET_SEARCHABLE
 from indexer.runtime.locks import file_lock
-from schemas.models import Batch, Document, Submission
+from schemas.models import Batch, Document, JobFile, JobPage, Submission
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,7 @@ def read_status(core: Khlang, batch_id: int) -> dict | None:
             select(Submission).where(Submission.batch_id == batch_id).order_by(Submission.id)
         ).all()
         unsearchable = _not_yet_searchable(session, batch, submissions)
+        reading_now = _reading_now(session, batch)
         files = [
             {
                 "path": s.bundle_path or s.original_name,
@@ -385,7 +386,54 @@ def read_status(core: Khlang, batch_id: int) -> dict | None:
         "counts": counts,
         "files": files,
         "error": (batch.detail or {}).get("error"),
+        "current": reading_now,
     }
+
+
+def reading_message(read: int, pages: int) -> str:
+    """What the job's page says of a scan being read: the page in hand of how many."""
+    page = min(read + 1, pages)
+    return (
+        f"กำลังอ่านข้อความจากภาพ หน้า {page}/{pages} (reading text from the scan: page {page}/{pages})"
+    )
+
+
+def _reading_now(session, batch: Batch) -> list[dict]:
+    """The files of a running job whose pages are being read by OCR, and how far: from the
+    job's row (the local runner) or from its pages' rows (a broker: one message a page)."""
+    if batch.status != "running":
+        return []
+    shown = []
+    local = (batch.detail or {}).get("ocr_pages")
+    if local:
+        shown.append((local["path"], local["read"], local["pages"]))
+    pages = session.execute(
+        select(
+            JobPage.number,
+            func.count(),
+            func.sum(case((JobPage.state == "done", 1), else_=0)),
+        )
+        .where(JobPage.batch_id == batch.id)
+        .group_by(JobPage.number)
+        .order_by(JobPage.number)
+    ).all()
+    if pages:
+        names = dict(
+            session.execute(
+                select(JobFile.number, JobFile.source).where(
+                    JobFile.batch_id == batch.id, JobFile.state == "queued"
+                )
+            ).all()
+        )
+        for number, total, read in pages:
+            if number in names and read < total:
+                source = names[number]
+                shown.append((source["display_path"], int(read), int(total)))
+    return [
+        {"path": path, "step": "ocr", "page": min(read + 1, total), "pages": total,
+         "message": reading_message(read, total)}
+        for path, read, total in shown
+    ]  # fmt: skip
 
 
 def _not_yet_searchable(session, batch: Batch, submissions: list[Submission]) -> set[int]:

@@ -71,6 +71,9 @@ class Ingestor:
         self.workers = workers
         self.prefetcher: Prefetcher | None = None
         self._progress: Callable[[FileResult], None] | None = None
+        # The job's row shows the pages of the scan being read ("page 3/12"). Off on a
+        # broker: there workers share the row, and the pages' own rows say it (job_pages).
+        self.show_ocr_pages = True
         if item_code:
             with core.sessions() as session:
                 # as typed ('inv-๒๕๖๒-k7m2qx'); LookupError when unknown or retired

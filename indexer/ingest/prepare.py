@@ -15,7 +15,7 @@ from multiprocessing.context import BaseContext
 from pathlib import Path, PurePosixPath
 
 from archive import ObjectStore, Staged
-from indexer.extract import Extraction, UnsoundFile, extract
+from indexer.extract import Extraction, UnsoundFile, extract, ocr_pages
 from indexer.extract.model import REPAIR_CLOCK
 from indexer.ingest.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.ingest.identify import Identification, identify
@@ -56,7 +56,8 @@ def prepare(path: Path, original_name: str, name: str) -> Prepared:
             # A bundle is titled by its own name, not by its first member's path.
             extraction.title = PurePosixPath(name).name
         else:
-            extraction = extract(path, identification.mime, filename=original_name)
+            with ocr_pages.reading(name):  # a page's reason names the file, not the copy
+                extraction = extract(path, identification.mime, filename=original_name)
     except UnsoundFile as exc:
         return Prepared(None, identification, None, None, str(exc), timings)
     finally:

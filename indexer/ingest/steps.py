@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import FileTooLarge, Staged
-from indexer.extract import Extraction
+from indexer.extract import Extraction, ocr_pages
 from indexer.ingest import events
 from indexer.ingest.prepare import Prepared, prepare
 from indexer.ingest.sources import (
@@ -206,8 +206,21 @@ class FileIngest:
         Rejected: the bytes are not a sound file of their type."""
         self.prepared = self.ready
         if self.prepared is None:
-            with self.timings.stage("prepare"):
-                self.prepared = prepare(self.staged.path, self.source.original_name, self.name)
+            batch = self.ingestor.batch
+            shown = False
+
+            def reading(read: int, total: int) -> None:
+                nonlocal shown
+                shown = True
+                batch.show_ocr_pages(self.name, read, total)
+
+            try:
+                watch = reading if self.ingestor.show_ocr_pages else None
+                with self.timings.stage("prepare"), ocr_pages.watching(watch):
+                    self.prepared = prepare(self.staged.path, self.source.original_name, self.name)
+            finally:
+                if shown:
+                    batch.show_ocr_pages(None)
             self.timings.add_work(self.prepared.timings)
         if self.prepared.error is not None:
             raise Rejected(self.prepared.error, self.staged.sha256)

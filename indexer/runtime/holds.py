@@ -9,7 +9,8 @@ stored and before its document is recorded: the one moment where a crash leaves 
 with no document, which the next delivery of the same file must finish, not duplicate.
 The steps: ``stored`` (a file's object stored, its document not yet recorded) and
 ``enqueue`` (on a broker, a job and its files recorded, no message sent yet: the name is
-the job's first file's). Unset (the default), nothing ever waits. Only for tests and
+the job's first file's) and ``ocr-page`` (on a broker, a page of a scan about to be read
+by OCR in its own message: the name is ``<file name> page <N>``). Unset (the default), nothing ever waits. Only for tests and
 rehearsals: never set it on a serving installation.
 """
 

@@ -47,6 +47,14 @@ class JobFile(Answer):
     )
 
 
+class JobReading(Answer):
+    path: str
+    step: Literal["ocr"]
+    page: int = Field(description="the page being read (1-based)")
+    pages: int = Field(description="pages of the file read by OCR")
+    message: str = Field(description="e.g. กำลังอ่านข้อความจากภาพ หน้า 3/12 (... page 3/12)")
+
+
 class Job(Answer):
     job_id: int
     status: str = Field(description="running, finished, failed, ...")
@@ -58,3 +66,6 @@ class Job(Answer):
     counts: dict[str, int]
     files: list[JobFile]
     error: str | None = None
+    current: list[JobReading] = Field(
+        None, description="files of a running job being read by OCR, page by page"
+    )

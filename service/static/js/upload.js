@@ -145,7 +145,9 @@
     bar.value = job.done;
     counts.textContent = job.done + " / " + job.total + " — " + Object.keys(job.counts).map(function (k) {
       return (labels[k] || k) + " " + job.counts[k];
-    }).join(", ");
+    }).join(", ") + (job.current || []).map(function (c) {
+      return " — " + c.path + ": " + c.message;
+    }).join("");
     Array.prototype.forEach.call(tbody.querySelectorAll("tr[data-member]"), function (tr) { tr.remove(); });
     var next = 0, anchor = null;
     job.files.forEach(function (f) {

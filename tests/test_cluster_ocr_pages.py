@@ -1,0 +1,139 @@
+"""Cluster mode, for real (RabbitMQ, `khlang worker` processes, PostgreSQL), where a worker
+dies in the middle of one file that is many: a page of a scan (one message a page), and a
+member of a ZIP (one message for the bundle). Either way the other worker finishes what
+was left, nothing is stored or counted twice, and `khlang verify` is clean."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from schemas.models import Batch, Document, Event, JobPage, Submission
+from service.cli import main
+from tests.broker_workers import KHLANG, Workers
+from tests.conftest import PG_URL, make_core
+from tests.test_ocr_pages import WORDS, line_scan
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.skipif(
+    not PG_URL, reason="cluster mode runs on PostgreSQL: KHLANG_TEST_DATABASE_URL is not set"
+)
+
+
+def start_ingest(workers: Workers, folder) -> subprocess.Popen:
+    return subprocess.Popen(
+        [KHLANG, "ingest", "--submitted-by", "dsss", str(folder)],
+        env=workers.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stored_events(session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Event).where(Event.event_type == "stored")
+    )
+
+
+def assert_verify_clean(core, monkeypatch) -> None:
+    monkeypatch.setenv("KHLANG_DATABASE_URL", core.settings.database_url)
+    verify = CliRunner().invoke(main, ["--data-dir", str(core.settings.data_dir), "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert "orphan" not in verify.output
+
+
+def page_rows(core) -> dict[int, JobPage]:
+    with core.sessions() as session:
+        return {row.page: row for row in session.scalars(select(JobPage))}
+
+
+def test_a_worker_killed_in_a_page_of_a_scan_costs_that_page_only(tmp_path, monkeypatch):
+    core = make_core(tmp_path / "data", "postgresql")
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    line_scan(folder / "หนังสือสแกนสามหน้า.pdf", WORDS, tmp_path / "lines")
+    workers = Workers(core.settings, tmp_path, monkeypatch)
+    ingest = None
+    try:
+        # a reads page 1, then is held (KHLANG_HOLD_AT) at the start of page 2
+        workers.start("a", KHLANG_HOLD_AT="ocr-page:* page 2:600")
+        ingest = start_ingest(workers, folder)
+        workers.wait_for_log("a", "holding")
+        rows = page_rows(core)
+        assert sorted(rows) == [1, 2, 3]
+        assert rows[1].state == "done" and {rows[2].state, rows[3].state} == {"queued"}
+        workers.start("b")
+        wait_until(lambda: page_rows(core)[3].state == "done", "worker b to read page 3")
+        workers.kill("a")  # page 2's message goes back to the queue, to b
+        _out, err = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, err
+        assert "1 files: 1 ingested" in err, err
+    finally:
+        if ingest is not None and ingest.poll() is None:
+            ingest.kill()
+        workers.close()
+
+    rows = page_rows(core)
+    assert {row.state for row in rows.values()} == {"done"}
+    assert rows[2].handled_by == rows[3].handled_by != rows[1].handled_by
+    assert all(row.error is None for row in rows.values())
+    assert "job 1 file 0 page 2: last" in workers.log("b")
+    with core.sessions() as session:
+        batch = session.scalars(select(Batch)).one()
+        assert batch.status == "finished" and batch.done == batch.total == 1
+        [document] = session.scalars(select(Document)).all()
+        for word in WORDS:
+            assert word in document.text
+        assert sorted(document.meta["technical"]["ocr_confidence"]) == ["1", "2", "3"]
+        assert stored_events(session) == 1
+    assert core.search_backend.search(WORDS[1], limit=5).total == 1
+    assert_verify_clean(core, monkeypatch)
+    core.dispose()
+
+
+def test_a_worker_killed_while_unpacking_a_zip_loses_and_duplicates_no_member(
+    tmp_path, monkeypatch
+):
+    core = make_core(tmp_path / "data", "postgresql")
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    members = [f"บันทึก/สมาชิก-{n:02d}.txt" for n in range(5)]
+    with zipfile.ZipFile(folder / "รายงานรวม.zip", "w") as bundle:
+        for n, name in enumerate(members):
+            bundle.writestr(name, f"บันทึกข้อความ ฉบับที่ {n}\nเรื่อง การประชุมครั้งที่ {n + 10}\n")
+    workers = Workers(core.settings, tmp_path, monkeypatch)
+    ingest = None
+    try:
+        # a unpacks, stores member 3's object and is held before recording its document
+        workers.start("a", KHLANG_HOLD_AT="stored:*สมาชิก-03*:600")
+        ingest = start_ingest(workers, folder)
+        workers.wait_for_log("a", "holding")
+        with core.sessions() as session:
+            recorded = set(session.scalars(select(Submission.bundle_path)))
+        assert set(members[:3]) <= recorded and members[3] not in recorded
+        workers.kill("a")
+        workers.start("b")
+        _out, err = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, err
+    finally:
+        if ingest is not None and ingest.poll() is None:
+            ingest.kill()
+        workers.close()
+
+    with core.sessions() as session:
+        arrivals = Counter(session.scalars(select(Submission.bundle_path)))
+        assert arrivals == Counter({None: 1, **{name: 1 for name in members}})
+        assert set(session.scalars(select(Submission.status))) == {"ingested"}
+        documents = session.scalars(select(Document.sha256)).all()
+        assert len(documents) == len(set(documents)) == 6
+        assert stored_events(session) == 6
+        batch = session.scalars(select(Batch)).one()
+        assert batch.status == "finished" and batch.done == batch.total == 6
+    assert_verify_clean(core, monkeypatch)
+    core.dispose()

@@ -1,0 +1,217 @@
+"""Issues 18 and 19: the pages of a scan read side by side, each within its time limit,
+with the job showing the page in hand; on a broker, one message a page.
+
+The pages are short lines of Thai (a second or two of OCR each), never whole letters,
+except where a page must outlast a one-second limit."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from pypdf import PdfWriter
+from sqlalchemy import select
+
+from bench.bench_ocr_pages import scanned_pdf
+from indexer.ingest import broker_jobs
+from schemas.models import Batch, Document, JobFile, JobPage
+from service.cli import main as cli_main
+from tests.conftest import DATABASES, make_core
+from tests.test_ingest_formats import thai_image
+from tests.test_journey_kinds import text_pdf
+from tests.test_service_web import openapi_checker
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("tesseract") or not shutil.which("pdftoppm"),
+    reason="needs tesseract-ocr-tha and poppler-utils",
+)
+
+WORDS = ["จังหวัดเชียงใหม่", "จังหวัดลำพูน", "จังหวัดน่าน"]
+
+
+def line_scan(path: Path, words: list[str], scratch: Path) -> Path:
+    """An image-only PDF, one short Thai line a page (what a scanner writes)."""
+    scratch.mkdir(exist_ok=True)
+    pages = [
+        Image.open(thai_image(scratch / f"line-{n}.png", w)).convert("L")
+        for n, w in enumerate(words)
+    ]
+    pages[0].save(path, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    return path
+
+
+def ingest_json(core, path: Path, env: dict) -> dict:
+    result = CliRunner().invoke(
+        cli_main,
+        ["--data-dir", str(core.settings.data_dir), "ingest", str(path), "--json"],
+        env={"KHLANG_DATABASE_URL": core.settings.database_url, **env},
+    )
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)
+    return entry
+
+
+def document_text(core, document_id: int) -> str:
+    with core.sessions() as session:
+        return session.get(Document, document_id).text
+
+
+def test_the_job_shows_the_page_being_read_and_every_page_is_kept(core, tmp_path, monkeypatch):
+    """An upload through the API: while its scan is read, GET /api/jobs/<id> names the file
+    and the page in hand of how many; when it is over, every page's text is stored and
+    nothing is shown as being read."""
+    from service import create_app
+    from service.auth import create_token
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    monkeypatch.delenv("KHLANG_BROKER_URL", raising=False)
+    scan = line_scan(tmp_path / "หนังสือสแกนสามหน้า.pdf", WORDS, tmp_path / "lines")
+    app = create_app({"TESTING": True, "KHLANG_DATA_DIR": str(core.settings.data_dir)})
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 't', 'admin')}"
+    response = client.post(
+        "/api/uploads",
+        data={"files": [(io.BytesIO(scan.read_bytes()), scan.name)]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.get_json()["job_id"]
+    shown: list[dict] = []
+    check = openapi_checker(app)
+
+    def over() -> dict | None:
+        response = client.get(f"/api/jobs/{job_id}")
+        job = response.get_json()
+        if job["current"]:
+            check(response, "/api/jobs/{job_id}")  # the answer, as documented, mid-scan
+        shown.extend(job["current"])
+        return job if job["status"] != "running" else None
+
+    job = wait_until(over, "the upload's job")
+    check(client.get(f"/api/jobs/{job_id}"), "/api/jobs/{job_id}")
+    assert shown, "no page was shown while the scan was read"
+    for current in shown:
+        assert current["path"] == scan.name and current["pages"] == 3
+        assert re.fullmatch(
+            r"กำลังอ่านข้อความจากภาพ หน้า [123]/3 \(.*page [123]/3\)", current["message"]
+        )
+    assert job["current"] == [] and job["counts"] == {"ingested": 1}
+    text = document_text(core, job["files"][0]["document_id"])
+    for word in WORDS:
+        assert word in text
+    with core.sessions() as session:
+        assert session.get(Batch, job_id).detail["ocr_pages"] is None
+    app.extensions["khlang"].dispose()
+
+
+def test_pages_are_read_in_worker_processes_side_by_side(tmp_path, monkeypatch):
+    """Two page workers: the pages are read in two processes other than this one, in page
+    order once gathered; one worker: in this process, page after page."""
+    from indexer.extract import ocr_pages
+    from indexer.extract.model import repair
+
+    scan = line_scan(tmp_path / "สแกน.pdf", WORDS, tmp_path / "lines")
+    seen = {}
+    for workers in ("2", "1"):
+        monkeypatch.setenv("KHLANG_OCR_WORKERS", workers)
+        progress: list[tuple[int, int]] = []
+        with ocr_pages.watching(lambda read, total, shown=progress: shown.append((read, total))):
+            read = ocr_pages.read_pages(scan, [1, 2, 3], ocr_pages.page_of_pdf, budget=900)
+        assert sorted(read.read) == [1, 2, 3] and read.over == [] and read.failed() == []
+        for number, word in enumerate(WORDS, start=1):
+            assert word in repair(read.read[number].page.text).text  # as extraction keeps it
+        assert progress == [(0, 3), (1, 3), (2, 3), (3, 3)]
+        seen[workers] = {page.pid for page in read.read.values()}
+    assert len(seen["2"]) == 2 and os.getpid() not in seen["2"]
+    assert seen["1"] == {os.getpid()}
+
+
+def test_off_the_main_thread_a_single_page_keeps_its_time_limit(tmp_path, monkeypatch):
+    """A job of the web service runs in a thread, where no alarm can be set: even one page
+    is then read in a worker process, and its limit holds."""
+    from indexer.extract import ocr_pages
+
+    scan, _texts = scanned_pdf(tmp_path, 1)
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "1")
+    monkeypatch.setenv("KHLANG_OCR_PAGE_SECONDS", "1")
+    outcome = {}
+
+    def job() -> None:
+        with ocr_pages.reading("หนังสือสแกน.pdf"):
+            outcome["read"] = ocr_pages.read_pages(scan, [1], ocr_pages.page_of_pdf, budget=900)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    page = outcome["read"].read[1]
+    assert page.timed_out and page.page is None and page.pid != os.getpid()
+    assert "OCR of page 1 of หนังสือสแกน.pdf passed its limit of 1 s" in page.error
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_page_past_its_time_limit_is_named_and_the_other_pages_kept(core, tmp_path, workers):
+    """A whole scanned letter takes seconds to read; with one second a page it is cut off:
+    the document is stored with its text page, and each scanned page is named, with the
+    file and the reason, in the warnings (in this process, and in the page workers)."""
+    text_pdf(tmp_path / "cover.pdf", "ปกรายงานการตรวจราชการ")
+    scans, _texts = scanned_pdf(tmp_path, 2)
+    merged = PdfWriter()
+    for part in (tmp_path / "cover.pdf", scans):
+        merged.append(str(part))
+    pdf = tmp_path / "รายงานปกพิมพ์-เนื้อหาสแกน.pdf"
+    merged.write(pdf)
+    entry = ingest_json(core, pdf, {"KHLANG_OCR_PAGE_SECONDS": "1", "KHLANG_OCR_WORKERS": workers})
+    assert entry["status"] == "ingested", entry
+    assert "ปกรายงานการตรวจราชการ" in document_text(core, entry["document_id"])
+    for page in (2, 3):
+        assert any(
+            f"OCR of page {page} of {pdf.name} passed its limit of 1 s" in w
+            and f"อ่านหน้า {page} ของ {pdf.name} ด้วย OCR ไม่เสร็จภายใน 1 วินาที" in w
+            for w in entry["warnings"]
+        ), entry["warnings"]
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_path, database):
+    """What the messages of a scan do, called as a worker calls them: the file's message
+    plans its pages and waits; a page delivered twice is read and counted once; the last
+    page lets the file be ingested with the pages read, once."""
+    core = make_core(tmp_path / "data", database)
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    line_scan(folder / "สแกนสองหน้า.pdf", WORDS[:2], tmp_path / "lines")
+    job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+    assert broker_jobs.handle_file(core, job_id, number) == "pages"
+    assert broker_jobs.handle_file(core, job_id, number) == "pages"  # delivered again
+    assert broker_jobs.pages_to_send(core, job_id, number) == [1, 2]
+    assert broker_jobs.handle_page(core, job_id, number, 1) == "done"
+    with core.sessions() as session:
+        first = session.get(JobPage, (job_id, number, 1))
+        text, handled_by = first.text, first.handled_by
+    assert WORDS[0] in text
+    assert broker_jobs.handle_page(core, job_id, number, 1) == "already done"
+    with core.sessions() as session:
+        assert session.get(JobPage, (job_id, number, 1)).handled_by == handled_by
+        assert session.get(Batch, job_id).done == 0  # pages are not files
+    assert broker_jobs.pages_to_send(core, job_id, number) == [2]
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "last"
+    assert broker_jobs.handle_file(core, job_id, number) == "done"
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "last"  # a late redelivery
+    assert broker_jobs.handle_file(core, job_id, number) == "already done"
+    with core.sessions() as session:
+        batch = session.get(Batch, job_id)
+        assert batch.status == "finished" and batch.done == batch.total == 1
+        [document] = session.scalars(select(Document)).all()
+        assert all(word in document.text for word in WORDS[:2])
+        assert sorted(document.meta["technical"]["ocr_confidence"]) == ["1", "2"]
+        assert session.scalar(select(JobFile.state)) == "done"
+    core.dispose()
