@@ -4,6 +4,7 @@ Every call has a timeout, so a pathological page can never hang ingestion."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +16,11 @@ OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
 RASTER_TIMEOUT = 60  # seconds per page
 RASTER_DPI = 300
+#: Tesseract reads a page on one thread. Its OpenMP threads gave the same text at about
+#: four times the CPU (bench/bench_ocr.py, 8 pages, machine loaded: 10.6 against 2.6 CPU
+#: seconds a page): they mostly spin waiting for each other, and pages are what runs in
+#: parallel here, not the threads inside one page.
+TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 #: Where an extraction's metadata keeps each OCR'd page's confidence: {"3": 71.5}.
 CONFIDENCE_KEY = "ocr_confidence"
 #: Pages whose mean word confidence is below this are flagged for review: on the scan
@@ -145,7 +151,11 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
         args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES, "--psm", "3"]
         try:
             done = subprocess.run(
-                [*args, "txt", "tsv"], capture_output=True, timeout=OCR_TIMEOUT, check=False
+                [*args, "txt", "tsv"],
+                capture_output=True,
+                timeout=OCR_TIMEOUT,
+                check=False,
+                env={**os.environ, **TESSERACT_ENV},
             )
         except subprocess.TimeoutExpired as exc:
             raise OcrUnavailable(f"OCR ใช้เวลาเกิน {OCR_TIMEOUT} วินาที (OCR timed out)") from exc
