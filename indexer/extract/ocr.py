@@ -4,6 +4,7 @@ Every call has a timeout, so a pathological page can never hang ingestion."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .thai_digit_reader import reread_thai_digits
 
 OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
@@ -171,6 +174,10 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             )
         tsv = tsv_file.read_text("utf-8", "replace") if tsv_file.exists() else ""
         text = text_file.read_text("utf-8", "replace")
+        # ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write (thai_digit_reader.py);
+        # when Pillow cannot read the page, Tesseract's digits are kept.
+        with contextlib.suppress(OSError, ValueError):
+            text, _changed = reread_thai_digits(prepared, text, tsv)
         page = OcrPage(text, mean_confidence(tsv))
         if layer:
             from PIL import Image
