@@ -207,3 +207,13 @@ def test_a_letter_scanned_upside_down_is_read(tmp_path):
     assert truth.splitlines()[0].split()[-1] in text  # "0220.1/2916"
     words, total = score(truth, text)["words"]
     assert words / total >= 0.85, (words, total)
+
+
+@pytest.mark.skipif("osd" not in ocr.tesseract_languages(), reason="needs tesseract-ocr-osd")
+def test_a_page_orientation_cannot_tell_is_read_as_it_lies(tmp_path):
+    """A page with too little text for orientation detection (here a few specks) is not
+    turned on a guess."""
+    page = Image.new("L", (1240, 1754), 255)
+    ImageDraw.Draw(page).ellipse((600, 800, 606, 806), fill=0)
+    page.save(tmp_path / "almost-blank.png", dpi=(150, 150))
+    assert ocr.page_rotation(tmp_path / "almost-blank.png") == 0
