@@ -65,6 +65,8 @@ def test_misread_digits_come_back_from_their_glyphs():
     assert reread_word(page, box, "๑๓") == "๑๙"
     page, box = drawn("๗๖๘,๙๐๐", "Kinnari")
     assert reread_word(page, box, "๑๒๕,๓๐๐") == "๗๖๘,๙๐๐"
+    page, box = drawn("๒๕๖๘/๑๙", "Kinnari")  # a slash stands as a glyph of its own
+    assert reread_word(page, box, "๒๕๒๕/๑๓") == "๒๕๖๘/๑๙"
 
 
 @needs_fonts

@@ -45,6 +45,7 @@ ASPECT_WEIGHT = 0.5
 #: Tesseract wrote by this much (0-2 scale). On the bench's letters 0.1 brought back the
 #: most numbers; 0 replaced right digits with wrong ones (๒ -> ๖).
 MIN_MARGIN = 0.1
+_TALL_SEPARATORS = "/:"
 _DIGIT_WORD = re.compile(f"^[{THAI_DIGITS}.,/:]+$")
 
 
@@ -145,16 +146,21 @@ def _glyphs(box: np.ndarray) -> list[np.ndarray]:
 
 def reread_word(page: np.ndarray, box: tuple[int, int, int, int], word: str) -> str:
     """One TSV word of Thai digits and separators, each digit read again; ``word`` as it was
-    when its glyphs and digits do not pair up one for one."""
+    when its glyphs and its digits and tall separators do not pair up one for one."""
     left, top, width, height = box
     pad = 2
     crop = page[max(0, top - pad) : top + height + pad, max(0, left - pad) : left + width + pad]
-    digits = [c for c in word if c in THAI_DIGITS]
+    # Digits, and the separators as tall as a digit ("/" and ":"), each stand as a glyph.
+    tall = [c for c in word if c in THAI_DIGITS or c in _TALL_SEPARATORS]
     glyphs = _glyphs(crop) if crop.size else []
-    if len(glyphs) != len(digits):
+    if len(glyphs) != len(tall):
         return word
-    read = iter(glyphs)
-    return "".join(nearest_digit(next(read), c) if c in THAI_DIGITS else c for c in word)
+    glyph_of = iter(glyphs)
+    out = []
+    for c in word:
+        glyph = next(glyph_of) if c in THAI_DIGITS or c in _TALL_SEPARATORS else None
+        out.append(nearest_digit(glyph, c) if c in THAI_DIGITS and glyph is not None else c)
+    return "".join(out)
 
 
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
