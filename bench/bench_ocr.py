@@ -6,7 +6,7 @@ Thai word recall, number recall, and CPU seconds per page (tesseract's and pdfto
 the child processes). Figures only: nothing here asserts anything.
 
     nice -n 10 .venv/bin/python -m bench.bench_ocr [--pages 1] [--fonts Loma,Kinnari]
-        [--dpi 300] [--clean] [--photo]
+        [--dpi 300] [--clean] [--photo] [--rotated]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run(pages, show_pages: bool = False) -> dict:
             text = engine(page)
             cpu = _child_cpu() + _self_cpu() - cpu
             figures = score(page.truth, text)
-            kind = "scan" if page.degraded else "clean"
+            kind = "turned" if page.turned else "scan" if page.degraded else "clean"
             for group in ("all " + kind, f"{page.font} {kind}", f"{page.dpi}dpi {kind}"):
                 row = totals[name][group]
                 row[0] += figures["words"][0]
@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dpi", default="300", help="comma-separated, e.g. 200,300")
     parser.add_argument("--clean", action="store_true", help="also undegraded renders")
     parser.add_argument("--photo", action="store_true", help="also phone photos of the pages")
+    parser.add_argument(
+        "--rotated", action="store_true", help="also scans turned 90, 180 or 270 degrees"
+    )
     parser.add_argument("--show-pages", action="store_true")
     args = parser.parse_args(argv)
     fonts = [f for f in args.fonts.split(",") if f in FONTS]
@@ -108,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     degraded = (True, False) if args.clean else (True,)
     with tempfile.TemporaryDirectory(prefix="khlang-bench-ocr-") as tmp:
         started = time.perf_counter()
-        pages = make_scans(Path(tmp), args.pages, fonts, dpis, degraded, photos=args.photo)
+        pages = make_scans(
+            Path(tmp), args.pages, fonts, dpis, degraded, photos=args.photo, rotated=args.rotated
+        )
         print(f"made {len(pages)} scanned pages in {time.perf_counter() - started:.1f} s")
         report(run(pages, args.show_pages))
 

@@ -51,6 +51,7 @@ class ScanPage:
     truth: str  # the text printed on the page
     pdf: Path  # the scan wrapped in a PDF with no text layer
     image: Path  # the same scan as a greyscale image (what plain tesseract reads)
+    turned: int = 0  # anticlockwise degrees the scan was turned (--rotated)
 
 
 def _clean_lines(text: str) -> list[str]:
@@ -180,6 +181,19 @@ def photograph(image_path: Path, rng: random.Random, out: Path) -> Path:
     return out
 
 
+#: Turned scans: a letter fed sideways or upside down, anticlockwise degrees.
+TURNS = (180, 90, 270)
+
+
+def turn(image_path: Path, degrees: int, out: Path) -> Path:
+    """The scan turned by ``degrees`` anticlockwise, as a page put in the feeder wrongly."""
+    from PIL import Image
+
+    with Image.open(image_path) as page:
+        page.rotate(degrees, expand=True).save(out, "JPEG", quality=90)
+    return out
+
+
 def wrap_pdf(image: Path, dpi: int, out: Path) -> Path:
     """The scan as a PDF whose only content is the image, as scanners write them."""
     from PIL import Image
@@ -197,9 +211,11 @@ def make_scans(
     degraded: tuple[bool, ...] = (True,),
     seed: int = 7,
     photos: bool = False,
+    rotated: bool = False,
 ) -> list[ScanPage]:
     """``pages`` letters per (font, dpi, degraded) combination, each a one-page scanned PDF;
-    with ``photos`` also each letter as a phone photo (font "<font> photo")."""
+    with ``photos`` also each letter as a phone photo (font "<font> photo"), with
+    ``rotated`` also each scan turned by 180, 90 or 270 degrees (``turned``)."""
     rng = random.Random(seed)
     fonts = fonts or ["Loma", "Kinnari", "Garuda", "TlwgTypist"]
     texts = letter_texts(pages * len(fonts), seed)
@@ -217,6 +233,14 @@ def make_scans(
                     image = degrade(raster, rng, folder / f"{stem}.jpg") if dirty else raster
                     pdf = wrap_pdf(image, dpi, folder / f"{stem}.pdf")
                     made.append(ScanPage(stem + ".pdf", font, dpi, dirty, text, pdf, image))
+                    if rotated and dirty:
+                        degrees = TURNS[(f * pages + p) % len(TURNS)]
+                        stem = f"หนังสือ-{font}-{dpi}dpi-กลับด้าน{degrees}-{p + 1:02d}"
+                        image = turn(image, degrees, folder / f"{stem}.jpg")
+                        pdf = wrap_pdf(image, dpi, folder / f"{stem}.pdf")
+                        made.append(
+                            ScanPage(stem + ".pdf", font, dpi, True, text, pdf, image, degrees)
+                        )
                 if photos:
                     stem = f"หนังสือ-{font}-{dpi}dpi-ภาพถ่าย-{p + 1:02d}"
                     image = photograph(raster, rng, folder / f"{stem}.jpg")

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages Khlang uses outside Python: libmagic (file identification),
-# Tesseract with Thai data and poppler (OCR of scans), Thai fonts, LibreOffice without its
+# Tesseract with Thai data and its page orientation data (osd), poppler (OCR of scans), Thai
+# fonts (also the templates of Thai digits Tesseract cannot write), LibreOffice without its
 # desktop (legacy .doc/.xls/.ppt: writer, calc and impress each read their own format),
 # Chromium (browser tests) and nginx (the buffering proxy of deploy/nginx, and its test).
 # Installs only what is missing, so a machine that has them all does no network work.
 set -euo pipefail
-packages=(libmagic1 tesseract-ocr tesseract-ocr-tha tesseract-ocr-eng poppler-utils fonts-thai-tlwg-ttf
-  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui chromium nginx)
+packages=(libmagic1 tesseract-ocr tesseract-ocr-tha tesseract-ocr-eng tesseract-ocr-osd poppler-utils
+  fonts-thai-tlwg-ttf libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+  chromium nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,9 +21,10 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, score, wrap_pdf
+from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, score, turn, wrap_pdf
 from indexer.extract import ocr
 from indexer.preserve.fixity import verify
+from indexer.thai.repair import repair_thai
 from schemas.models import Document
 from service import create_app
 from service.auth import add_user
@@ -190,3 +191,29 @@ def test_every_page_of_a_multipage_tiff_scan_is_read(core, tmp_path):
         stored = session.get(Document, entry["document_id"]).text
     for text in texts:
         assert text.splitlines()[0].split()[-1] in stored  # each letter's number
+
+
+@pytest.mark.skipif("osd" not in ocr.tesseract_languages(), reason="needs tesseract-ocr-osd")
+def test_a_letter_scanned_upside_down_is_read(tmp_path):
+    """A page put in the feeder upside down is turned upright before it is read: its number
+    and most of its Thai words come back (read as it lies, tesseract finds almost none)."""
+    _pdf, truth = scanned_letter(tmp_path, "หนังสือสแกน.pdf")
+    upside_down = turn(tmp_path / "scan.jpg", 180, tmp_path / "upside-down.jpg")
+    turned_pdf = wrap_pdf(upside_down, 300, tmp_path / "หนังสือสแกน-กลับหัว.pdf")
+    page = ocr.ocr_pdf_page_with_confidence(turned_pdf, 1, layer=True)
+    assert page.rotation == 180
+    assert page.layer is None  # its boxes would land upside down on the original page
+    text = repair_thai(page.text, layout=True).text
+    assert truth.splitlines()[0].split()[-1] in text  # "0220.1/2916"
+    words, total = score(truth, text)["words"]
+    assert words / total >= 0.85, (words, total)
+
+
+@pytest.mark.skipif("osd" not in ocr.tesseract_languages(), reason="needs tesseract-ocr-osd")
+def test_a_page_orientation_cannot_tell_is_read_as_it_lies(tmp_path):
+    """A page with too little text for orientation detection (here a few specks) is not
+    turned on a guess."""
+    page = Image.new("L", (1240, 1754), 255)
+    ImageDraw.Draw(page).ellipse((600, 800, 606, 806), fill=0)
+    page.save(tmp_path / "almost-blank.png", dpi=(150, 150))
+    assert ocr.page_rotation(tmp_path / "almost-blank.png") == 0

@@ -4,6 +4,8 @@ Every call has a timeout, so a pathological page can never hang ingestion."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,15 +13,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .thai_digit_reader import reread_thai_digits
+
 OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
 RASTER_TIMEOUT = 60  # seconds per page
 RASTER_DPI = 300
+#: Tesseract reads a page on one thread. Its OpenMP threads gave the same text at about
+#: four times the CPU (bench/bench_ocr.py, 8 pages, machine loaded: 10.6 against 2.6 CPU
+#: seconds a page): they mostly spin waiting for each other, and pages are what runs in
+#: parallel here, not the threads inside one page.
+TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 #: Where an extraction's metadata keeps each OCR'd page's confidence: {"3": 71.5}.
 CONFIDENCE_KEY = "ocr_confidence"
 #: Pages whose mean word confidence is below this are flagged for review: on the scan
 #: corpus (bench/bench_ocr.py) pages under it lost more than one word in ten.
 LOW_CONFIDENCE = 80.0
+#: Tesseract's orientation confidence under which a page is read as it lies. OCRmyPDF's
+#: default threshold; turned letters scored 44-56 (bench/bench_ocr.py --rotated).
+MIN_ORIENTATION_CONFIDENCE = 14.0
 
 
 class OcrUnavailable(Exception):
@@ -84,6 +96,7 @@ class OcrPage:
     text: str
     confidence: float | None
     layer: bytes | None = None  # the text alone as an invisible PDF page (when asked for)
+    rotation: int = 0  # clockwise degrees the page was turned to read it (0, 90, 180, 270)
 
 
 def pages_to_review(technical: dict | None) -> list[int]:
@@ -97,8 +110,42 @@ def pages_to_review(technical: dict | None) -> list[int]:
     return sorted(low)
 
 
-def prepare_page(path: Path, out: Path) -> Path:
-    """The page as tesseract reads it best: greyscale, dust specks removed by a 3x3 median.
+def page_rotation(image: Path) -> int:
+    """Degrees (90, 180, 270) to turn the page clockwise so that its text stands upright, by
+    Tesseract's orientation detection (osd.traineddata, tesseract-ocr-osd); 0 when upright,
+    when OSD is not installed, or when it is unsure (a page with little text).
+
+    Measured on the bench's letters: upright and turned pages were told apart with
+    confidences of 44-56, at 0.8 CPU seconds a page."""
+    if "osd" not in tesseract_languages():
+        return 0
+    args = ["tesseract", str(image), "stdout", "--psm", "0", "-l", "osd"]
+    try:
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            timeout=OCR_TIMEOUT,
+            check=False,
+            env={**os.environ, **TESSERACT_ENV},
+        )
+    except (OSError, subprocess.TimeoutExpired):  # the reading that follows will say why
+        return 0
+    found = dict(
+        line.split(":", 1) for line in done.stdout.decode("utf-8", "replace").splitlines()
+        if ":" in line
+    )  # fmt: skip
+    try:
+        rotate = int(found.get("Rotate", "0").strip())
+        confidence = float(found.get("Orientation confidence", "0").strip())
+    except ValueError:
+        return 0
+    return rotate if rotate in (90, 180, 270) and confidence >= MIN_ORIENTATION_CONFIDENCE else 0
+
+
+def prepare_page(path: Path, out: Path) -> tuple[Path, int]:
+    """The page as tesseract reads it best: greyscale, dust specks removed by a 3x3 median,
+    turned upright when it was scanned sideways or upside down. Returns the prepared image
+    and the clockwise degrees it was turned.
 
     Measured with bench/bench_ocr.py on scanned letters: with the median filter 62.9% of the
     numbers came back instead of 58.6% (Thai words 95.6% and 95.7%), and clean renders kept
@@ -107,7 +154,12 @@ def prepare_page(path: Path, out: Path) -> Path:
 
     with Image.open(path) as image:
         image.convert("L").filter(ImageFilter.MedianFilter(3)).save(out, dpi=(RASTER_DPI,) * 2)
-    return out
+    rotation = page_rotation(out)
+    if rotation:
+        with Image.open(out) as image:
+            upright = image.rotate(-rotation, expand=True)  # Pillow turns anticlockwise
+        upright.save(out, dpi=(RASTER_DPI,) * 2)
+    return out, rotation
 
 
 def mean_confidence(tsv: str) -> float | None:
@@ -136,16 +188,20 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
     check_ocr_available()
     with tempfile.TemporaryDirectory(prefix="khlang-ocr-") as tmp:
         try:
-            prepared = prepare_page(path, Path(tmp) / "prepared.png")
+            prepared, rotation = prepare_page(path, Path(tmp) / "prepared.png")
         except (OSError, ValueError):  # Pillow cannot re-read it: give tesseract the original
-            prepared = path
+            prepared, rotation = path, 0
         out = Path(tmp) / "out"
         # Tesseract's automatic page segmentation (--psm 3): on the scan corpus --psm 6 (one
         # block) read 0.3 points more words but 8.6 points fewer numbers.
         args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES, "--psm", "3"]
         try:
             done = subprocess.run(
-                [*args, "txt", "tsv"], capture_output=True, timeout=OCR_TIMEOUT, check=False
+                [*args, "txt", "tsv"],
+                capture_output=True,
+                timeout=OCR_TIMEOUT,
+                check=False,
+                env={**os.environ, **TESSERACT_ENV},
             )
         except subprocess.TimeoutExpired as exc:
             raise OcrUnavailable(f"OCR ใช้เวลาเกิน {OCR_TIMEOUT} วินาที (OCR timed out)") from exc
@@ -161,8 +217,14 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             )
         tsv = tsv_file.read_text("utf-8", "replace") if tsv_file.exists() else ""
         text = text_file.read_text("utf-8", "replace")
-        page = OcrPage(text, mean_confidence(tsv))
-        if layer:
+        # ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write (thai_digit_reader.py);
+        # when Pillow cannot read the page, Tesseract's digits are kept.
+        with contextlib.suppress(OSError, ValueError):
+            text, _changed = reread_thai_digits(prepared, text, tsv)
+        page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
+        # A turned page's boxes are those of the upright image, not of the page the
+        # searchable copy lays them on: no layer rather than a misplaced one.
+        if layer and not rotation:
             from PIL import Image
 
             from .text_layer import invisible_page
