@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, score, turn, wrap_pdf
 from indexer.extract import ocr
 from indexer.preserve.fixity import verify
-from indexer.thai.repair import repair_thai
 from schemas.models import Document
 from service import create_app
 from service.auth import add_user
@@ -194,19 +193,23 @@ def test_every_page_of_a_multipage_tiff_scan_is_read(core, tmp_path):
 
 
 @pytest.mark.skipif("osd" not in ocr.tesseract_languages(), reason="needs tesseract-ocr-osd")
-def test_a_letter_scanned_upside_down_is_read(tmp_path):
-    """A page put in the feeder upside down is turned upright before it is read: its number
-    and most of its Thai words come back (read as it lies, tesseract finds almost none)."""
+def test_a_letter_scanned_upside_down_is_read(core, tmp_path):
+    """A page put in the feeder upside down is turned upright before it is read, through
+    `khlang ingest`: its number and most of its Thai words come back (read as it lies,
+    tesseract finds almost none), and the document records the turn."""
     _pdf, truth = scanned_letter(tmp_path, "หนังสือสแกน.pdf")
     upside_down = turn(tmp_path / "scan.jpg", 180, tmp_path / "upside-down.jpg")
     turned_pdf = wrap_pdf(upside_down, 300, tmp_path / "หนังสือสแกน-กลับหัว.pdf")
-    page = ocr.ocr_pdf_page_with_confidence(turned_pdf, 1, layer=True)
-    assert page.rotation == 180
-    assert page.layer is None  # its boxes would land upside down on the original page
-    text = repair_thai(page.text, layout=True).text
+    entry = ingest(core, turned_pdf)
+    shown = signed_in(core).get(f"/api/documents/{entry['document_id']}").get_json()
+    assert shown["metadata"]["technical"][ocr.ROTATION_KEY] == {"1": 180}
+    with core.sessions() as session:
+        text = session.get(Document, entry["document_id"]).text
     assert truth.splitlines()[0].split()[-1] in text  # "0220.1/2916"
     words, total = score(truth, text)["words"]
     assert words / total >= 0.85, (words, total)
+    # its boxes would land upside down on the original page: no text layer is laid on it
+    assert ocr.ocr_pdf_page_with_confidence(turned_pdf, 1, layer=True).layer is None
 
 
 @pytest.mark.skipif("osd" not in ocr.tesseract_languages(), reason="needs tesseract-ocr-osd")

@@ -151,6 +151,9 @@ def _frames_read(path: Path, numbers: list[int], result: Extraction) -> Extracti
         result.metadata[ocr.CONFIDENCE_KEY] = {
             str(number): page.confidence for number, page in pages
         }
+        turned = {str(number): page.rotation for number, page in pages if page.rotation}
+        if turned:
+            result.metadata[ocr.ROTATION_KEY] = turned
         # each page's text as an invisible PDF page, for the scan's searchable copy
         # (indexer/preserve/searchable.py)
         result.ocr_layers = {number: page.layer for number, page in pages if page.layer}

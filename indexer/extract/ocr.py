@@ -26,6 +26,8 @@ RASTER_DPI = 300
 TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 #: Where an extraction's metadata keeps each OCR'd page's confidence: {"3": 71.5}.
 CONFIDENCE_KEY = "ocr_confidence"
+# the pages turned upright before they were read: {page: clockwise degrees}
+ROTATION_KEY = "ocr_rotation"
 #: Pages whose mean word confidence is below this are flagged for review: on the scan
 #: corpus (bench/bench_ocr.py) pages under it lost more than one word in ten.
 LOW_CONFIDENCE = 80.0

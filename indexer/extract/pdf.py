@@ -325,6 +325,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     read = ocr_pages.read_pages(path, needed, ocr_pages.page_of_pdf, budget=limits.max_ocr_seconds)
     timed_out: list[str] = []
     texts: list[str] = []
+    turned: dict[str, int] = {}
     for number, repaired in layers:
         text = repaired.text
         page_read = read.read.get(number)
@@ -343,6 +344,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 repaired, text = ocr_text, ocr_text.text
                 read_by_ocr.append(number)
                 confidences[str(number)] = page_ocr.confidence
+                if page_ocr.rotation:
+                    turned[str(number)] = page_ocr.rotation
                 if page_ocr.layer:
                     result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
@@ -352,6 +355,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         result.fallbacks.append("ocr-pages:" + ",".join(map(str, read_by_ocr)))
         tools.append(ocr.tesseract_version() or "tesseract")
         result.metadata[ocr.CONFIDENCE_KEY] = confidences
+        if turned:
+            result.metadata[ocr.ROTATION_KEY] = turned
         if ocr.pdftoppm_version():
             tools.append(ocr.pdftoppm_version())
         if len(read_by_ocr) == len(texts):
