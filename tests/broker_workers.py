@@ -1,7 +1,8 @@
 """`khlang worker` processes for tests, on the RabbitMQ this machine and CI run at
 127.0.0.1:5672 (``KHLANG_TEST_BROKER_URL`` names another). Each test gets a fresh queue
 (``KHLANG_QUEUE``), so tests never see each other's messages, and the queue is deleted
-after it. A test needing the broker is skipped, with the reason, where it does not answer.
+after it (``KHLANG_TEST_QUEUE_PREFIX`` begins its name: runs sharing a broker can tell
+their queues apart). A test needing the broker is skipped, with the reason, where it does not answer.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from tests.waiting import wait_until
 
 BROKER = os.environ.get("KHLANG_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+QUEUE_PREFIX = os.environ.get("KHLANG_TEST_QUEUE_PREFIX", "khlang-test")
 KHLANG = str(Path(sys.executable).parent / "khlang")
 
 
@@ -46,7 +48,7 @@ class Workers:
 
     def __init__(self, settings, tmp_path: Path, monkeypatch, **env):
         need_broker()
-        self.queue = f"khlang-test-{uuid.uuid4().hex[:12]}"
+        self.queue = f"{QUEUE_PREFIX}-{uuid.uuid4().hex[:12]}"
         self.tmp_path = tmp_path
         self.env = {
             **os.environ,

@@ -186,3 +186,74 @@ def waiting_messages(queue: str) -> int:
     with Connection(BROKER) as connection:
         channel = connection.default_channel
         return channel.queue_declare(queue, durable=True, auto_delete=False).message_count
+
+
+@needs_postgresql
+def test_a_message_whose_job_was_lost_in_a_failover_is_dropped_not_retried(tmp_path, monkeypatch):
+    """Messages queued for rows the database no longer holds (a job recorded only on a
+    primary that was lost, or a database emptied): a worker acknowledges each once, logs
+    why (the job, the file, where its file is kept), and never asks for it again. One
+    job is gone whole; of another, one file's row is gone and its other file is ingested."""
+    from sqlalchemy import delete
+
+    from indexer.ingest.broker_runner import OCR_PAGE, BrokerJobRunner
+
+    core = make_core(tmp_path / "data", "postgresql")
+    workers = Workers(core.settings, tmp_path, monkeypatch)  # the queue; no worker yet
+    try:
+        runner = BrokerJobRunner(core)
+        paths = []
+        for name in ("หาย-หนังสือ.txt", "คง-รายงาน.txt", "หาย-บันทึก.txt"):
+            (tmp_path / name).write_text(f"{name} การประชุมกลุ่มจังหวัด\n", encoding="utf-8")
+            paths.append(str(tmp_path / name))
+        lost_job = runner.start(paths[:1], agent="dsss")
+        kept_job = runner.start(paths[1:], agent="dsss")
+        # and a page message of the lost job, as a scan's page would be sent
+        runner.app.send_task(OCR_PAGE, args=[lost_job, 0, 1], queue=workers.queue)
+        assert waiting_messages(workers.queue) == 4
+        with core.transaction() as session:  # what the promoted standby never received
+            session.execute(delete(JobFile).where(JobFile.batch_id == lost_job))
+            session.execute(delete(Event).where(Event.batch_id == lost_job))
+            session.execute(delete(Batch).where(Batch.id == lost_job))
+            session.execute(
+                delete(JobFile).where(JobFile.batch_id == kept_job, JobFile.number == 1)
+            )
+
+        workers.start("a")
+        wait_until(lambda: workers.log("a").count(": gone") == 3, lambda: workers.log("a"))
+        wait_until(lambda: f"job {kept_job} file 0: done" in workers.log("a"), "file 0")
+        workers.stop("a")
+        # the worker's channel closed: a message it held unacknowledged is back by now
+        wait_until(lambda: not consumers(workers.queue), "the worker's channel to close")
+        assert waiting_messages(workers.queue) == 0, workers.log("a")
+    finally:
+        workers.close()
+
+    log = workers.log("a")
+    assert "Retry in" not in log
+    spool = core.settings.data_dir / "spool"
+    for job_id, number, reason in [
+        (lost_job, 0, "the job's row is not there"),
+        (kept_job, 1, "the job is there, the file's row is not"),
+    ]:
+        kept = spool / f"job-{job_id}" / f"{number:05d}.txt"
+        assert kept.exists()  # kept for the operator, not removed with the message
+        assert (
+            f"(job {job_id} file {number} is not in the database ({reason}): lost with the "
+            "old primary in a failover" in log
+        ), log
+        assert f"ingest it again with khlang ingest {kept}" in log
+        assert f"งาน {job_id} ไฟล์ที่ {number} ไม่อยู่ในฐานข้อมูล" in log
+    assert f"job {lost_job} file 0 page 1 is not in the database" in log
+    with core.sessions() as session:
+        batch = session.get(Batch, kept_job)
+        assert batch.status == "finished" and batch.detail["counts"] == {"ingested": 1}
+    core.dispose()
+
+
+def consumers(queue: str) -> int:
+    from kombu import Connection
+
+    with Connection(BROKER) as connection:
+        channel = connection.default_channel
+        return channel.queue_declare(queue, durable=True, auto_delete=False).consumer_count

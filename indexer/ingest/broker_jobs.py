@@ -12,8 +12,12 @@ library itself is in ``broker_runner``; nothing here knows about messages.
   stored again, and the ``JobFile`` row turns "done" (adding to the job's counter) once,
   in one transaction. On PostgreSQL the row is locked while the file is worked on, so a
   second delivery of it is not worked on at the same time.
+- A message naming a job or file the database does not hold (lost with a primary that
+  failed over before sending it, or a database emptied) is dropped, not asked again
+  forever as if another worker held it (``_lost``): the reason is logged, naming the job,
+  the file and, when it is still in the spool, where it is kept to be ingested again.
 - The last file done finishes the job (``finish_job``): the job's documents are indexed,
-  its counters and status set from what it recorded, its spool folder removed. The job's
+  its counters and status set from what it recorded, its files removed from the spool. The job's
   documents are also indexed every ``INDEX_EVERY`` files, so a long job is searchable as
   it goes; the index is written under the data directory's index lock, so files handled
   by different workers are indexed alike.
@@ -21,6 +25,7 @@ library itself is in ``broker_runner``; nothing here knows about messages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -65,13 +70,17 @@ def spool_folder(settings: Settings, job_id: int) -> Path:
     return spool_root(settings) / f"job-{job_id}"
 
 
+def _spool_stem(number: int) -> str:
+    return f"{number:05d}"
+
+
 def _place(path: Path, folder: Path, number: int, name: str) -> str:
     """Link (or, across file systems, copy) a file into the job's spool folder; its path
     there, relative to the spool. The name keeps only a plain extension: the names as the
     sender wrote them travel in the JobFile row, and a spool on a shared mount may not
     take every byte a sender's system put in a name."""
     suffix = Path(name).suffix
-    target = folder / f"{number:05d}{suffix if _SUFFIX.match(suffix) else ''}"
+    target = folder / f"{_spool_stem(number)}{suffix if _SUFFIX.match(suffix) else ''}"
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(path, target)
@@ -218,12 +227,13 @@ def _mark_done(connection, job_id: int, number: int, results: int) -> bool:
 
 def handle_file(core: Khlang, job_id: int, number: int) -> str:
     """Ingest one file of a job (what a message asks); "done", "already done", "busy"
-    (another delivery holds it now: the caller asks again later, until it is done), or
+    (another delivery holds it now: the caller asks again later, until it is done), "gone"
+    (the job or the file is not in the database: the message is to be dropped), or
     "pages" (a scan whose pages are to be read first, one message each: ``pages_to_send``;
     the last page's message asks for the file again)."""
     with _claim(core, job_id, number) as claimed:
         if claimed is None:
-            return "busy"
+            return "gone" if _lost(core, job_id, number) else "busy"
         connection, state, spec = claimed
         outcome = "already done"
         if state == QUEUED:
@@ -261,8 +271,65 @@ def pages_to_send(core: Khlang, job_id: int, number: int) -> list[int]:
 
 def handle_page(core: Khlang, job_id: int, number: int, page: int) -> str:
     """Read one page of a scan of a job (what a page's message asks): see
-    broker_pages.handle_page."""
-    return broker_pages.handle_page(core, job_id, number, page, spool_root(core.settings))
+    broker_pages.handle_page; "gone" as for handle_file."""
+    outcome = broker_pages.handle_page(core, job_id, number, page, spool_root(core.settings))
+    if outcome == "busy" and _lost(core, job_id, number, page):
+        return "gone"
+    return outcome
+
+
+def _missing_row(core: Khlang, job_id: int, number: int, page: int | None) -> str | None:
+    """Which row a message names is not in the database ("job", "file", "page"), or None.
+    A plain read, which a row lock does not stop: "locked" and "not there" look alike to
+    the claim's SELECT ... FOR UPDATE SKIP LOCKED."""
+    with core.sessions() as session:
+        if session.scalar(select(Batch.id).where(Batch.id == job_id)) is None:
+            return "job"
+        file_row = select(JobFile.number).where(
+            JobFile.batch_id == job_id, JobFile.number == number
+        )
+        if session.scalar(file_row) is None:
+            return "file"
+        if page is None:
+            return None
+        page_row = select(JobPage.page).where(
+            JobPage.batch_id == job_id, JobPage.number == number, JobPage.page == page
+        )
+        return "page" if session.scalar(page_row) is None else None
+
+
+_MISSING_TH = {"job": "ไม่มีงานนี้", "file": "งานมีอยู่แต่ไม่มีแถวของไฟล์นี้",
+               "page": "ไฟล์มีอยู่แต่ไม่มีแถวของหน้านี้"}  # fmt: skip
+_MISSING_EN = {"job": "the job's row is not there", "file": "the job is there, the file's row "
+               "is not", "page": "the file is there, the page's row is not"}  # fmt: skip
+
+
+def _lost(core: Khlang, job_id: int, number: int, page: int | None = None) -> bool:
+    """True (and the reason logged) when the message's job, file or page is not in the
+    database: rows are written before their messages are sent and never deleted, so such
+    a message can never be done; asked again, it would come back for ever. The file is
+    left in the spool (nothing would ever finish the job and remove it there)."""
+    missing = _missing_row(core, job_id, number, page)
+    if missing is None:
+        return False
+    stem = _spool_stem(number)
+    kept = [p for p in spool_folder(core.settings, job_id).glob(f"{stem}*") if p.stem == stem]
+    what_th = f"งาน {job_id} ไฟล์ที่ {number}" + (f" หน้า {page}" if page else "")
+    what_en = f"job {job_id} file {number}" + (f" page {page}" if page else "")
+    if kept:
+        then_th = f"ไฟล์ยังเก็บไว้ที่ {kept[0]} นำเข้าอีกครั้งด้วย khlang ingest {kept[0]}"
+        then_en = f"the file is kept at {kept[0]}: ingest it again with khlang ingest {kept[0]}"
+    else:
+        then_th = "ไม่มีไฟล์ใน spool แล้ว ผู้ส่งต้องอัปโหลดอีกครั้ง"
+        then_en = "the file is not in the spool any more: its sender must upload it again"
+    log.error(
+        "%s ไม่อยู่ในฐานข้อมูล (%s) อาจสูญหายพร้อมฐานข้อมูลหลักเมื่อสลับไปใช้ฐานข้อมูลสำรอง "
+        "หรือฐานข้อมูลถูกล้าง ทิ้งข้อความนี้โดยไม่ลองอีก; %s "
+        "(%s is not in the database (%s): lost with the old primary in a failover, or the "
+        "database was emptied; its message is dropped, not retried; %s)",
+        what_th, _MISSING_TH[missing], then_th, what_en, _MISSING_EN[missing], then_en,
+    )  # fmt: skip
+    return True
 
 
 def _ingest(core: Khlang, job_id: int, spec: dict) -> list[FileResult]:
@@ -327,7 +394,7 @@ def _index_job(core: Khlang, job_id: int) -> bool:
 
 def finish_job(core: Khlang, job_id: int) -> None:
     """The job is over: its documents indexed, its row finished with counts of what it
-    recorded, its spool folder removed. Done again (by a second delivery of the last
+    recorded, its files removed from the spool. Done again (by a second delivery of the last
     file) it changes nothing."""
     indexed = _index_job(core, job_id)
     with core.transaction() as session:
@@ -342,4 +409,16 @@ def finish_job(core: Khlang, job_id: int) -> None:
     results = [FileResult("", status) for status in statuses]
     record = BatchRecord(core, agent=agent, source=kind, item_code=item_code, batch_id=job_id)
     record.finish(results, index_deferred=not indexed)
-    shutil.rmtree(spool_folder(core.settings, job_id), ignore_errors=True)
+    _clear_spool(core, job_id)
+
+
+def _clear_spool(core: Khlang, job_id: int) -> None:
+    """Remove the job's files from the spool, and its folder once empty. Only the files of
+    its JobFile rows: a file whose row was lost (``_lost``) stays where its log line says."""
+    root = spool_root(core.settings)
+    with core.sessions() as session:
+        specs = session.scalars(select(JobFile.source).where(JobFile.batch_id == job_id))
+        for spec in specs:
+            (root / spec["spool"]).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # removed already, or not empty: a lost file kept
+        spool_folder(core.settings, job_id).rmdir()

@@ -144,6 +144,8 @@ def handle_page(core: Khlang, job_id: int, number: int, page: int, spool: Path) 
         spec = session.scalar(
             select(JobFile.source).where(JobFile.batch_id == job_id, JobFile.number == number)
         )
+    if spec is None:  # no file row: broker_jobs.handle_page tells "gone" from busy
+        return "busy"
     with _claim(core, job_id, number, page) as claimed:
         if claimed is None:
             return "busy"

@@ -76,6 +76,7 @@ RETRY_MAX_SECONDS = 120
 # job's messages takes seconds): any server then queues it.
 ENQUEUE_GRACE_SECONDS = 300
 # A file another delivery is working on is asked for again after this (then doubling).
+# A message whose job or file is not in the database ("gone") is dropped, not retried.
 BUSY_RETRY_SECONDS = 1
 
 
