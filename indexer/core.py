@@ -97,7 +97,8 @@ class Khlang:
             session.merge(Setting(key=key, value=value))
 
     def health(self) -> dict:
-        """What /healthz reports: can we reach the database, the store and the index?"""
+        """What /healthz reports: can we reach the database, the store and the index? And
+        the read replica, when one is set: its state is told, never counted in "ok"."""
         checks = {}
         try:
             with self.engine.connect() as connection:
@@ -114,7 +115,24 @@ class Khlang:
             checks["index"] = "ok" if state == "ok" else f"error: {_INDEX_STATES[state]}"
         except Exception as exc:
             checks["index"] = f"error: {exc.__class__.__name__}"
-        return {"ok": all(v == "ok" for v in checks.values()), "checks": checks}
+        ok = all(v == "ok" for v in checks.values())
+        if self.settings.database_read_url:
+            # Reported, never failing the service: searches read the primary meanwhile, so
+            # a load balancer is to keep this server.
+            checks["replica"] = self._replica_health()
+        return {"ok": ok, "checks": checks}
+
+    def _replica_health(self) -> str:
+        try:
+            health = self.search_backend.replica_health()
+        except Exception as exc:
+            return f"down: {exc.__class__.__name__}"
+        if health is None:
+            return (
+                "unused: only KHLANG_SEARCH_BACKEND=postgres reads it "
+                f"(the search backend is {self.settings.search_backend})"
+            )
+        return health
 
     def _fixity_health(self) -> str:
         """The last `khlang verify` run: a failure it found stays visible until a run passes."""

@@ -203,6 +203,62 @@ def test_a_lagging_standby_is_passed_over(replicated, tmp_path, monkeypatch):
         core.dispose()
 
 
+def test_healthz_tells_the_replica_and_stays_healthy_without_it(replicated, tmp_path, monkeypatch):
+    """/healthz's `replica` check: "ok", then "lagging N s" with the standby's replay
+    paused, then "down: reason" for a standby that does not answer; the answer stays 200
+    and ok throughout (searches read the primary meanwhile: a load balancer keeps the
+    server)."""
+    from service import create_app
+
+    monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", replicated.read_url)
+    monkeypatch.setenv("KHLANG_READ_REPLICA_MAX_LAG", "1")
+    core = fresh_core(tmp_path / "data", replicated.primary_url)
+    config = {
+        "TESTING": True,
+        "KHLANG_DATA_DIR": str(core.settings.data_dir),
+        "KHLANG_DATABASE_URL": replicated.primary_url,
+    }
+    app = create_app(config)
+    client = app.test_client()
+
+    def health() -> tuple[int, dict]:
+        answer = client.get("/healthz")
+        return answer.status_code, answer.get_json()
+
+    try:
+        caught_up(replicated)
+        status, report = health()
+        assert (status, report["ok"], report["checks"]["replica"]) == (200, True, "ok"), report
+        sql(replicated.read_url, "SELECT pg_wal_replay_pause()")
+        core.search_backend.index([doc(3, "รายงานการประชุม", "ประชุมคณะทำงานด้านการเกษตร")])
+
+        def lagging():
+            status, report = health()
+            return report["checks"]["replica"].startswith("lagging") and (status, report)
+
+        status, report = wait_until(lagging, "/healthz to tell the standby lags")
+        assert status == 200 and report["ok"], report
+        assert re.fullmatch(r"lagging \d+ s \(KHLANG_READ_REPLICA_MAX_LAG=1\)",
+                            report["checks"]["replica"])  # fmt: skip
+    finally:
+        sql(replicated.read_url, "SELECT pg_wal_replay_resume()")
+        app.extensions["khlang"].dispose()
+
+    # a standby that does not answer (nothing listens on its port)
+    nowhere = make_url(replicated.read_url).set(host="127.0.0.1", port=live_server.free_port())
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", nowhere.render_as_string(hide_password=False))
+    app = create_app(config)
+    client = app.test_client()
+    try:
+        status, report = health()
+        assert status == 200 and report["ok"], report
+        assert report["checks"]["replica"].startswith("down: OperationalError"), report
+    finally:
+        app.extensions["khlang"].dispose()
+        core.dispose()
+
+
 class Browser:
     """A signed-in user over real HTTP: cookies kept, the CSRF token sent on changes."""
 

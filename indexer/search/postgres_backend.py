@@ -252,6 +252,11 @@ class PostgresBackend(SearchBackend):
     def _searcher(self, store: Store, published_only: bool) -> Searcher:
         return Searcher(store, self._state(store), self.dictionary, published_only)
 
+    def replica_health(self) -> str | None:
+        if self.replica is None:
+            return None
+        return self.gate.health(lambda: self.replica.one(STANDBY_STATE_SQL))
+
     def _read(self, run: Callable[[Store], T]) -> T:
         """``run(store)`` on the read replica when the gate allows it, else (or when the
         standby fails it) on the primary; the request's Read says which answered."""

@@ -130,6 +130,7 @@ class ReplicaGate:
         self.max_lag = max_lag
         self.counts: Counter[str] = Counter()  # reads made on REPLICA and on PRIMARY
         self._down_until = 0.0
+        self._down_reason = ""  # why the standby was last found down
         self._warned_at: float | None = None
         self._lock = threading.Lock()
 
@@ -156,14 +157,35 @@ class ReplicaGate:
     def failed(self, exc: BaseException, *, retried: bool = False) -> None:
         """The standby could not be reached or failed a read (``retried``: which is made
         again on the primary): leave it alone a while."""
+        reason = f"{exc.__class__.__name__}: {str(exc).strip()[:200]}"
         with self._lock:
             self._down_until = time.monotonic() + RETRY_AFTER
+            self._down_reason = reason
             if retried:
                 self.counts[PRIMARY] += 1
         self._warn(
-            f"the read replica failed ({exc.__class__.__name__}: {str(exc).strip()[:200]});"
-            f" reading from the primary for {RETRY_AFTER:.0f} s"
+            f"the read replica failed ({reason}); reading from the primary for {RETRY_AFTER:.0f} s"
         )
+
+    def health(self, standby_state: Callable[[], tuple]) -> str:
+        """The standby as /healthz reports it: "ok" (searches may read it), "lagging N s"
+        (further behind than the bound: searches read the primary) or "down: reason".
+        A standby found down is not asked again for RETRY_AFTER seconds, as for searches:
+        a load balancer's probes must not each wait for a connect timeout."""
+        with self._lock:
+            if time.monotonic() < self._down_until:
+                return f"down: {self._down_reason}"
+        try:
+            state = StandbyState(*standby_state())
+        except Exception as exc:
+            self.failed(exc)
+            return f"down: {exc.__class__.__name__}: {str(exc).strip()[:200]}"
+        reason = state.refusal(None, self.max_lag)
+        if reason is None:
+            return "ok"
+        if state.in_recovery and state.receiver == "streaming" and state.lag is not None:
+            return f"lagging {state.lag:.0f} s (KHLANG_READ_REPLICA_MAX_LAG={self.max_lag:g})"
+        return f"down: {reason}"
 
     def _went(self, source: str) -> str:
         with self._lock:

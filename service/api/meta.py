@@ -16,7 +16,7 @@ bp = Blueprint("meta", __name__)
 @bp.get("/healthz")
 @api.validate(resp=Answers(HTTP_200=Health, HTTP_503=(Health, "unhealthy")), security=PUBLIC)
 def healthz():
-    """Health of the database, the store and the index"""
+    """Health of the database, the store, the index (and the read replica: told, never failing)"""
     report = core().health()
     if not report["checks"].get("index", "ok").startswith("ok"):
         start_index_repair()  # the service repairs its index itself, searched or not
