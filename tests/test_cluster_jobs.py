@@ -257,3 +257,27 @@ def consumers(queue: str) -> int:
     with Connection(BROKER) as connection:
         channel = connection.default_channel
         return channel.queue_declare(queue, durable=True, auto_delete=False).consumer_count
+
+
+def test_a_new_job_never_takes_a_lost_jobs_spool_file_of_the_same_id(core, tmp_path, caplog):
+    """A database emptied (or a failover that lost the last jobs) hands a job id out again
+    while the lost job's files are still in the spool: the new job's own file is placed,
+    and the earlier one is moved aside with a logged reason, not ingested in its stead."""
+    from indexer.ingest import broker_jobs
+
+    with core.sessions() as session:
+        next_id = (session.scalar(select(func.max(Batch.id))) or 0) + 1
+    earlier = broker_jobs.spool_folder(core.settings, next_id)
+    earlier.mkdir(parents=True)
+    (earlier / "00000.txt").write_text("ไฟล์ของงานที่สูญหาย\n", encoding="utf-8")
+    letter = tmp_path / "หนังสือใหม่.txt"
+    letter.write_text("หนังสือเชิญประชุมฉบับใหม่\n", encoding="utf-8")
+
+    job_id, numbers = broker_jobs.create_job(core, [str(letter)], agent="dsss")
+
+    assert (job_id, numbers) == (next_id, [0])
+    placed = broker_jobs.spool_folder(core.settings, job_id) / "00000.txt"
+    assert placed.read_text(encoding="utf-8") == "หนังสือเชิญประชุมฉบับใหม่\n"
+    (aside,) = earlier.parent.glob(f"job-{job_id}-lost-*")
+    assert (aside / "00000.txt").read_text(encoding="utf-8") == "ไฟล์ของงานที่สูญหาย\n"
+    assert f"moved to {aside}" in caplog.text and "ย้ายไปไว้ที่" in caplog.text

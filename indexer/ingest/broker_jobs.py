@@ -103,6 +103,7 @@ def create_job(
     """Record a new job of ``paths`` with its files placed in the spool: (job id, the
     numbers of its files to send). LookupError when ``item_code`` names no active item."""
     ingestor = Ingestor(core, agent=agent, item_code=item_code, source=source, index=False)
+    _set_aside_earlier_spool(core.settings, ingestor.batch_id)
     try:
         extra = {"signature": signature} if signature else {}
         return ingestor.batch_id, _add_files(core, ingestor, paths, **extra)
@@ -111,6 +112,25 @@ def create_job(
         ingestor.fail(exc, [])
         shutil.rmtree(spool_folder(core.settings, ingestor.batch_id), ignore_errors=True)
         raise
+
+
+def _set_aside_earlier_spool(settings: Settings, job_id: int) -> None:
+    """A new job's spool folder already there belongs to an earlier job of the same id, one
+    the database lost (a failover that lost the primary's last writes hands its ids out
+    again; an emptied database starts again at 1): its files are kept for the operator,
+    moved aside, never taken for the new job's (``_place`` keeps a file already there)."""
+    folder = spool_folder(settings, job_id)
+    if not folder.exists():
+        return
+    aside = folder.with_name(f"{folder.name}-lost-{time.strftime('%Y%m%dT%H%M%S')}")
+    folder.rename(aside)
+    log.error(
+        "โฟลเดอร์ spool %s มีอยู่ก่อนงานใหม่ %s เป็นของงานเดิมที่ฐานข้อมูลไม่มีแล้ว "
+        "ย้ายไปไว้ที่ %s นำเข้าไฟล์ในนั้นอีกครั้งด้วย khlang ingest หากยังต้องการ "
+        "(the spool folder %s was there before new job %s: it is an earlier job's the "
+        "database lost; moved to %s: ingest its files again with khlang ingest if needed)",
+        folder, job_id, aside, folder, job_id, aside,
+    )  # fmt: skip
 
 
 def _add_files(core: Khlang, ingestor: Ingestor, paths: Sequence[str], **detail) -> list[int]:
