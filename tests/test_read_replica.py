@@ -104,6 +104,21 @@ def test_without_a_read_replica_nothing_changes(tmp_path, monkeypatch):
         core.dispose()
 
 
+@pytest.mark.skipif(not PG_URL, reason="a read replica needs the database on PostgreSQL")
+def test_a_replica_the_search_backend_does_not_read_is_told_unused(tmp_path, monkeypatch):
+    """Whoosh searches never read the standby: /healthz's check says so rather than
+    reporting a standby nothing uses, and does not connect to it."""
+    monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "whoosh")
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", "postgresql+psycopg://khlang@192.0.2.1/x")
+    core = make_core(tmp_path / "data", "postgresql")
+    try:
+        report = core.health()
+        assert report["ok"], report
+        assert report["checks"]["replica"].startswith("unused: only KHLANG_SEARCH_BACKEND=post")
+    finally:
+        core.dispose()
+
+
 @pytest.fixture(scope="module")
 def replicated():
     """A primary and its streaming standby: SimpleNamespace(primary_url, read_url,
