@@ -12,6 +12,21 @@ ranking then scores a *bounded* candidate set, never every match:
   for the rarest word, every document (which a document with all the words must have):
   when fewer than a page remain, the whole tier is scored.
 
+Why this design (profiled at 10,000 documents, ``bench/profile_pg_search.py``: each
+statement timed, the slowest EXPLAIN (ANALYZE, BUFFERS)ed, on a loaded 2-core machine):
+finding a never-miss substring was most of every query kind (word 316 ms of 492, three
+words 600 of 830, substring 490 of 725), because ``pg_trgm`` on a document's whole
+encoded text (9 KB, compressed into TOAST) hands back thousands of candidates and each
+was read back, decompressed and ``LIKE``-matched: 60 us a candidate, of which
+decompressing alone was 62 us (``length(units)`` over all rows cost as much as the
+``LIKE``; lz4 or uncompressed storage did not help). So substrings are found in short
+in-line pieces of the encoded text (``khlang_search.pieces``, migration 0010): the
+trigram index is more selective on a piece and a candidate costs a few microseconds.
+Next came facet counts (40-120 ms: each match's wide row read for nine columns), now an
+index-only scan of ``documents_facets``; then BM25 postings of up to
+:data:`EXACT_LIMIT` candidates, and 5 to 17 round trips a search for word statistics,
+now asked once a search (:meth:`Scorer.stats`).
+
 Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
 idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
 ``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
@@ -23,7 +38,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import FACET_FIELDS, MULTI_FIELDS, WORD_FIELDS
+from schemas.search_index import (
+    FACET_FIELDS,
+    MULTI_FIELDS,
+    PIECE_OVERLAP,
+    PIECE_STEP,
+    WORD_FIELDS,
+)
 
 from . import tiers
 from .analysis import normalize, word_texts
@@ -39,6 +60,14 @@ EXACT_LIMIT = 2000  # a tier this small is scored whole
 TOP_K = 500  # else each word's best documents by impact, at least this many
 
 
+# the longest chunk sure to lie whole in one piece (longer: found by this much of it)
+PIECE_CHUNK = PIECE_OVERLAP + 1
+
+
+def _like(encoded: str) -> str:
+    return "%" + encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @dataclass
 class Chunk:
     """A query chunk: its words and its encoded form (never-miss substring)."""
@@ -48,10 +77,16 @@ class Chunk:
     encoded: str
 
     def substring(self) -> tuple[str, list]:
-        if len(self.encoded) >= 3:
-            like = self.encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return "units LIKE %s", [f"%{like}%"]
-        return "grams @> ARRAY[%s]::text[]", [self.encoded]
+        """An SQL condition on ``khlang_search.documents``: the document holds the chunk.
+        Its pieces' trigram index finds the pieces and ``LIKE`` confirms them there (short
+        rows in line); a chunk longer than :data:`PIECE_CHUNK` is found by its head and
+        confirmed on the document's whole encoded text."""
+        if len(self.encoded) < 3:
+            return "grams @> ARRAY[%s]::text[]", [self.encoded]
+        sql = "(gen, doc_id) IN (SELECT gen, doc_id FROM khlang_search.pieces WHERE units LIKE %s)"
+        if len(self.encoded) <= PIECE_CHUNK:
+            return sql, [_like(self.encoded)]
+        return f"{sql} AND units LIKE %s", [_like(self.encoded[:PIECE_CHUNK]), _like(self.encoded)]
 
 
 def chunk(text: str, dictionary: str) -> Chunk | None:
@@ -102,6 +137,15 @@ class Scorer:
 
     def __init__(self, store: Store, state: State):
         self.store, self.state = store, state
+        self._stats: dict[str, tuple | None] = {}  # a search asked 5 to 17 times otherwise
+
+    def stats(self, words: list[str]) -> dict[str, tuple[int, int, int, int]]:
+        """:meth:`Store.term_stats`, each word asked once a search."""
+        missing = sorted({w for w in words if w not in self._stats})
+        if missing:
+            got = self.store.term_stats(self.state.gen, missing)
+            self._stats.update({w: got.get(w) for w in missing})
+        return {w: self._stats[w] for w in words if self._stats[w] is not None}
 
     def idf(self, df: int) -> float:
         n = self.state.n
@@ -117,7 +161,7 @@ class Scorer:
         words = sorted({w for _, ws in clauses for w in ws})
         if not ids or not words:
             return {}
-        stats = self.store.term_stats(self.state.gen, words)
+        stats = self.stats(words)
         tf: dict[tuple[str, int], tuple] = {}
         for term, doc, *tfs in self.store.postings(self.state.gen, words, ids):
             tf[(term, doc)] = tfs
@@ -145,7 +189,7 @@ class Scorer:
         """Which of ``members`` to score (see the module docstring)."""
         if len(members) <= EXACT_LIMIT or not words:
             return members
-        stats = self.store.term_stats(self.state.gen, words)
+        stats = self.stats(words)
         known = sorted((w for w in words if w in stats), key=lambda w: stats[w][0])
         found: set[int] = set()
         k = max(TOP_K, 4 * need)
@@ -229,18 +273,30 @@ def by_date(store: Store, gen: int, ids: set[int], n: int) -> list[int]:
 
 def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
     """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
-    chunks (a substring-only match's strength, occurrences/(1+occurrences))."""
+    chunks (a substring-only match's strength, occurrences/(1+occurrences)). Counted in
+    the pieces, each occurrence in the piece where it starts (its first PIECE_STEP
+    characters and the chunk's length less one: the overlap is the next piece's); a chunk
+    longer than a piece's overlap is counted in the whole text."""
     if not ids or n <= 0:
         return []
-    occ = [
-        f"(length(units) - length(replace(units, %s, ''))) / {max(1, len(c.encoded))}.0" for c in cs
-    ]
-    strength = " + ".join(f"({o}) / (1 + {o})" for o in occ)
-    params = [c.encoded for c in cs for _ in (0, 1)]
+    in_pieces = all(len(c.encoded) <= PIECE_CHUNK for c in cs)
+    occ = []
+    for c in cs:
+        width = max(1, len(c.encoded))
+        text = f"left(units, {PIECE_STEP + width - 1})" if in_pieces else "units"
+        count = f"(length({text}) - length(replace({text}, %s, ''))) / {width}.0"
+        occ.append(f"sum({count})" if in_pieces else count)
+    params = [c.encoded for c in cs]
+    table = "pieces" if in_pieces else "documents"
+    counted = (
+        f"SELECT doc_id, {', '.join(f'{o} AS o{i}' for i, o in enumerate(occ))}"
+        f" FROM khlang_search.{table} WHERE gen = %s AND doc_id = ANY(%s)"
+        + (" GROUP BY doc_id" if in_pieces else "")
+    )
+    strength = " + ".join(f"(o{i}) / (1 + o{i})" for i in range(len(cs)))
     scale = SUBSTRING_SCORE / max(1, len(cs))
     rows = store.rows(
-        f"SELECT doc_id, {strength} AS s FROM khlang_search.documents WHERE gen = %s"
-        " AND doc_id = ANY(%s) ORDER BY s DESC, doc_id LIMIT %s",
+        f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
         (*params, gen, sorted(ids), n),
     )
     return [(doc, scale * float(s)) for doc, s in rows]
@@ -273,7 +329,7 @@ class Searcher:
         """Documents containing every chunk: the rarest chunk's (by its words' document
         frequencies) first, then each next chunk rechecked only in those (a common
         word's substring match reads the text of every document having it)."""
-        stats = self.store.term_stats(self.state.gen, sorted({w for c in cs for w in c.words}))
+        stats = self.scorer.stats(sorted({w for c in cs for w in c.words}))
 
         def rarity(c: Chunk) -> int:
             return min(stats.get(w, (0,))[0] for w in c.words)
@@ -293,7 +349,7 @@ class Searcher:
         range; a plan reading the ``tsvector`` of every match took 150-220 ms at 10k
         documents); filtered, the ``tsvector`` GIN with the filters in one query. Its
         substring when no document has it as a word, or when the chunk is several words."""
-        if len(c.words) == 1 and self.store.term_stats(self.state.gen, c.words):
+        if len(c.words) == 1 and self.scorer.stats(c.words):
             if not self.base:
                 return self.store.term_docs(self.state.gen, c.words[0])
             return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))

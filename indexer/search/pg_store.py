@@ -1,7 +1,7 @@
 """The SQL of the ``postgres`` search backend: connections, generations, writing a batch of
 documents with its term statistics, and the reads searching is made of.
 
-Tables: ``schemas/migrations/versions/0009_postgres_search.py``. Every row belongs to a
+Tables: ``schemas/migrations/versions/0009_postgres_search.py`` and ``0010_...``. Every row belongs to a
 generation; one is ``live`` (what searches read), at most one more is ``staging`` (a
 rebuild in progress); a ``retired`` one was replaced and is being deleted. Writers of a
 generation take its row's lock first, so the statistics they update (document counts,
@@ -167,6 +167,13 @@ class Store:
                     for d in batch:
                         cp.write_row((gen, *(d.row[k] for k in DOC_COLUMNS[1:])))
                 with cur.copy(
+                    "COPY khlang_search.pieces (gen, doc_id, piece, units) FROM STDIN"
+                ) as cp:
+                    cp.set_types(["int4", "int8", "int4", "text"])
+                    for d in batch:
+                        for k, piece in enumerate(d.pieces):
+                            cp.write_row((gen, d.doc_id, k, piece))
+                with cur.copy(
                     f"COPY khlang_search.postings ({', '.join(_POSTING_COLUMNS)}) FROM STDIN"
                 ) as cp:
                     cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4"])
@@ -236,6 +243,10 @@ class Store:
         ).fetchall()
         if not gone:
             return
+        c.execute(
+            "DELETE FROM khlang_search.pieces WHERE gen = %s AND doc_id = ANY(%s)",
+            (gen, [int(i) for i in ids]),
+        )
         df: Counter = Counter()
         for term, t_title, t_meta, t_text in c.execute(
             "DELETE FROM khlang_search.postings WHERE gen = %s AND doc_id = ANY(%s)"
