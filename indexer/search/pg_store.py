@@ -284,6 +284,20 @@ class Store:
         )[0]
         return set(got or ())
 
+    def piece_docs(self, gen: int, like: str, within: list[int] | None = None) -> set[int]:
+        """The documents (of ``within``: only their pieces are read) with a piece ``LIKE``
+        the pattern."""
+        if within is None:
+            sql, params = "", (gen, like)
+        else:
+            sql, params = " AND doc_id = ANY(%s)", (gen, like, within)
+        got = self.one(
+            "SELECT array_agg(DISTINCT doc_id) FROM khlang_search.pieces"
+            f" WHERE gen = %s AND units LIKE %s{sql}",
+            params,
+        )[0]
+        return set(got or ())
+
     def term_docs(self, gen: int, term: str) -> set[int]:
         """The documents having ``term`` as a word in any word field."""
         got = self.one(
