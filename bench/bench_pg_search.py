@@ -95,6 +95,7 @@ def bench_postgres(
     store.conn().execute("VACUUM ANALYZE khlang_search.documents")
     store.conn().execute("VACUUM ANALYZE khlang_search.postings")
     store.conn().execute("VACUUM ANALYZE khlang_search.terms")
+    store.conn().execute("VACUUM ANALYZE khlang_search.pieces")
     sizes = {
         name: size / 1e6
         for name, size in store.rows(
