@@ -1,7 +1,8 @@
 """The SQL of the ``postgres`` search backend: connections, generations, writing a batch of
 documents with its term statistics, and the reads searching is made of.
 
-Tables: ``schemas/migrations/versions/0009_postgres_search.py`` and ``0010_...``. Every row belongs to a
+Tables: ``schemas/migrations/versions/0009_postgres_search.py`` and
+``0010_postgres_search_pieces.py`` (the substring pieces, the facets' covering index). Every row belongs to a
 generation; one is ``live`` (what searches read), at most one more is ``staging`` (a
 rebuild in progress); a ``retired`` one was replaced and is being deleted. Writers of a
 generation take its row's lock first, so the statistics they update (document counts,
