@@ -14,15 +14,12 @@ own counts (rows lost, a partial restore) is damaged: searches refuse rather tha
 
 from __future__ import annotations
 
-import os
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
 
-from indexer.runtime.workers import worker_context, worker_pool
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
@@ -60,35 +57,6 @@ def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
             batch = {}
     if batch:
         yield list(batch.values())
-
-
-def _rows_of(batch: list[dict], dictionary: str) -> list:
-    return [document_rows(d, dictionary) for d in batch]
-
-
-def _analysed(documents: Iterable[dict], dictionary: str, procs: int) -> Iterator[list]:
-    """The rows of each batch, in order. With ``procs`` > 1 worker processes cut the words
-    and encode the text (the analyzer is two thirds of a rebuild's time in this process)
-    while this one copies the previous batches into PostgreSQL."""
-    if procs <= 1:
-        for batch in _batches(documents):
-            yield _rows_of(batch, dictionary)
-        return
-    with worker_pool(procs, worker_context()) as pool:
-        pending: deque = deque()
-        for batch in _batches(documents):
-            pending.append(pool.submit(_rows_of, batch, dictionary))
-            if len(pending) > 2 * procs:  # bounded: a rebuild streams its documents
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def default_procs() -> int:
-    """As the Whoosh backend's rebuild: 2 processes on a multi-core machine when this one
-    may fork, else 1."""
-    forks = worker_context().get_start_method() == "fork"
-    return 2 if (os.cpu_count() or 1) >= 2 and forks else 1
 
 
 class StagedRows(StagedIndex):
@@ -143,11 +111,12 @@ class PostgresBackend(SearchBackend):
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _write(self, gen: int, documents: Iterable[dict], progress=None, procs: int = 1) -> int:
+    def _write(self, gen: int, documents: Iterable[dict], progress=None) -> int:
         n = 0
-        for rows in _analysed(documents, self.dictionary, procs):
+        for batch in _batches(documents):
+            rows = [document_rows(d, self.dictionary) for d in batch]
             self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS})
-            n += len(rows)
+            n += len(batch)
             if progress is not None:
                 progress(n)
         return n
@@ -179,12 +148,10 @@ class PostgresBackend(SearchBackend):
         documents: Iterable[dict],
         progress: Callable[[int], Any] | None = None,
         *,
-        procs: int | None = None,
+        procs: int | None = None,  # rows are written in this process: nothing to cap
     ) -> StagedRows:
-        """``procs``: analyzer processes (default :func:`default_procs`); rows are written
-        by this one."""
         gen = self.store.new_generation(self.version, "staging")
-        n = self._write(gen, documents, progress, default_procs() if procs is None else procs)
+        n = self._write(gen, documents, progress)
         if progress is not None:
             progress(n)
         return StagedRows(self, gen, n)
