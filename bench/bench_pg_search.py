@@ -51,6 +51,7 @@ def _timed_steps(totals: dict[str, float]):
         setattr(owner, name, timed)
 
     wrap(pg_search.Store, "matching", "matching")
+    wrap(pg_search.Store, "piece_docs", "matching")
     wrap(pg_search.Scorer, "scores", "scores")
     wrap(postgres_backend, "facet_counts", "facets")
     wrap(pg_search.Searcher, "hits", "hits")
