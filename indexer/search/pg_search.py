@@ -341,7 +341,8 @@ class Searcher:
         got = self._substrings.get(c.encoded)
         if got is None:
             if self.only_filters and c.fits_a_piece():
-                got = self.allowed(self.store.piece_docs(self.state.gen, _like(c.encoded)))
+                within = None if not self.base else sorted(self.allowed(None))
+                got = self.store.piece_docs(self.state.gen, _like(c.encoded), within)
             else:
                 got = self.docs(c.substring())
             self._substrings[c.encoded] = got
@@ -376,7 +377,8 @@ class Searcher:
         substring when no document has it as a word, or when the chunk is several words."""
         if len(c.words) == 1 and self.scorer.stats(c.words):
             if self.only_filters:
-                return self.allowed(self.store.term_docs(self.state.gen, c.words[0]))
+                got = self.store.term_docs(self.state.gen, c.words[0])
+                return self.allowed(got) if self.base else got
             return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
         return self.substring_docs(c)
 
@@ -393,16 +395,15 @@ class Searcher:
             got += substring_top(self.store, self.state.gen, cs, rest, need - len(got))
         return got
 
-    def allowed(self, docs: set[int]) -> set[int]:
-        """Those of ``docs`` the filters let through (with only column filters in the
-        base). The filters' documents are read once a search, from the covering index: a
-        word or piece match filtered in one query read every candidate's wide row
-        (180 ms a filtered word at 10k documents)."""
-        if not self.base:
-            return docs
+    def allowed(self, docs: set[int] | None) -> set[int]:
+        """Those of ``docs`` (None: all) the filters let through (with only column
+        filters in the base); a piece search reads only their pieces. The filters'
+        documents are read once a search, from the covering index: a word or piece match
+        filtered in one query read every candidate's wide row (180 ms a filtered word at
+        10k documents)."""
         if self._allowed is None:
             self._allowed = self.docs()
-        return docs & self._allowed
+        return self._allowed if docs is None else docs & self._allowed
 
     def prepare(self, pq, match: str) -> None:
         self._substrings = {}
