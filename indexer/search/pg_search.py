@@ -34,6 +34,12 @@ uncompressed storage of the whole text (as slow); worker processes for the analy
 rebuild (4.5 ms of CPU of a document's 36 ms: the server's index upkeep is the rest) and
 batches of 1,000 documents instead of 200 (no faster).
 
+What remains (measured after, at 10k): a common word's phrase tier still confirms each of
+its candidate pieces with ``LIKE`` (15 us a piece: 10,000 pieces for a word in most
+documents), and ranking reads the postings of up to :data:`EXACT_LIMIT` candidates a tier;
+both grow with the collection. Positions of the encoded text's trigrams kept by Khlang (as
+FTS5's trigram table) would confirm without reading text, at several times the size.
+
 Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
 idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
 ``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
