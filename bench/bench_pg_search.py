@@ -51,6 +51,7 @@ def _timed_steps(totals: dict[str, float]):
         setattr(owner, name, timed)
 
     wrap(pg_search.Store, "matching", "matching")
+    wrap(pg_search.Store, "piece_docs", "matching")
     wrap(pg_search.Scorer, "scores", "scores")
     wrap(postgres_backend, "facet_counts", "facets")
     wrap(pg_search.Searcher, "hits", "hits")
@@ -95,6 +96,7 @@ def bench_postgres(
     store.conn().execute("VACUUM ANALYZE khlang_search.documents")
     store.conn().execute("VACUUM ANALYZE khlang_search.postings")
     store.conn().execute("VACUUM ANALYZE khlang_search.terms")
+    store.conn().execute("VACUUM ANALYZE khlang_search.pieces")
     sizes = {
         name: size / 1e6
         for name, size in store.rows(

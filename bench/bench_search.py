@@ -322,6 +322,11 @@ def main(argv: list[str] | None = None) -> None:
                 f"  {kind:12} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  "
                 f"p99 {pct(lat, 99):7.1f} ms  mean {statistics.fmean(lat):7.1f} ms"
             )
+        mix_lat = [x for v in r["latency"].values() for x in v]
+        print(
+            f"  {'mix':12} p50 {pct(mix_lat, 50):7.1f} ms  p95 {pct(mix_lat, 95):7.1f} ms  "
+            f"p99 {pct(mix_lat, 99):7.1f} ms  mean {statistics.fmean(mix_lat):7.1f} ms"
+        )
         if "steps" in r:
             print("  tables: " + ", ".join(f"{t} {mb:.1f} MB" for t, mb in r["tables_mb"].items()))
             print("  mean ms a query by step (the rest: parsing, statistics, did-you-mean):")

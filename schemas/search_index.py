@@ -91,3 +91,15 @@ def build_schema(words) -> fields.Schema:
         has_deadline=fields.ID,  # "yes" / "no"; empty when unknown
         body=fields.STORED(),  # zlib-compressed UTF-8 text, for snippets and similar_to_document
     )
+
+
+# The postgres search backend's substring pieces (migration 0011): a document's encoded
+# text cut every PIECE_STEP characters into pieces PIECE_STEP + PIECE_OVERLAP long, so
+# that every substring of up to PIECE_OVERLAP + 1 characters lies whole in one piece.
+PIECE_STEP = 600
+PIECE_OVERLAP = 150
+
+
+def unit_pieces(units: str) -> list[str]:
+    """The pieces of one document's encoded text (as migration 0011 cuts them in SQL)."""
+    return [units[i : i + PIECE_STEP + PIECE_OVERLAP] for i in range(0, len(units), PIECE_STEP)]

@@ -14,6 +14,7 @@ from indexer.search.dictionary import DEFAULT_DICTIONARY
 from indexer.search.normalize import normalize
 from indexer.search.pg_rows import document_rows, encode_chunk, trgm_form
 from indexer.search.pg_store import GenerationGone, conninfo
+from schemas.search_index import PIECE_STEP
 from tests.search_databases import search_settings
 from tests.test_search_backend import DOCS, doc
 
@@ -124,3 +125,51 @@ def test_a_writer_waiting_too_long_for_another_is_told_busy(pg, monkeypatch):
         with pytest.raises(IndexBusy):
             backend.index(DOCS[1:2])
     assert backend.index(DOCS[1:2]) == 1 and backend.ids() == {1, 2}
+
+
+# a long text of distinct syllable runs: its encoded form spans several pieces
+_LONG = " ".join(f"{w}{n}" for n in range(120) for w in ("ข้าวหอม", "ตลาดนัด", "สะพาน"))
+
+
+def test_a_substring_across_two_pieces_is_found(pg):
+    backend, _settings = pg
+    backend.index([doc(301, "ยาว", _LONG), doc(302, "สั้น", "ข้าวหอม ตลาด")])
+    units = backend.store.one("SELECT units FROM khlang_search.documents WHERE doc_id = 301")[0]
+    steps = [units[i : i + PIECE_STEP] for i in range(0, len(units), PIECE_STEP)]
+    assert len(steps) >= 3
+    # a chunk that no piece's own 600 characters hold: only the overlap finds it
+    for n in range(120):
+        query = f"ตลาดนัด{n} สะพาน{n}"
+        encoded = encode_chunk(normalize(f"ตลาดนัด{n}สะพาน{n}"))
+        if encoded in units and not any(encoded in s for s in steps):
+            break
+    else:
+        raise AssertionError("no chunk straddles a piece boundary")
+    found = backend.search(f'"{query}"', match="all")
+    assert [h.document_id for h in found.hits] == [301]
+
+
+def test_a_chunk_longer_than_the_overlap_is_found_and_confirmed(pg):
+    backend, _settings = pg
+    backend.index([doc(301, "ยาว", _LONG)])
+    head = " ".join(f"{w}{n}" for n in range(3, 9) for w in ("ข้าวหอม", "ตลาดนัด", "สะพาน"))
+    assert len(encode_chunk(normalize(head.replace(" ", "")))) > pg_search.PIECE_CHUNK
+    assert [h.document_id for h in backend.search(f'"{head}"').hits] == [301]
+    wrong = head[:-1] + "9"  # the same head, another end: only the whole text can tell
+    assert backend.search(f'"{wrong}"', match="all").total == 0
+
+
+def test_the_migration_cuts_pieces_as_the_writer_does(pg):
+    import importlib
+
+    backend, _settings = pg
+    backend.index([doc(301, "ยาว", _LONG), *DOCS])
+    read = "SELECT gen, doc_id, piece, units FROM khlang_search.pieces ORDER BY 1, 2, 3"
+    written = backend.store.rows(read)
+    assert written and len({r[1] for r in written}) == len(DOCS) + 1
+    migration = importlib.import_module("schemas.migrations.versions.0011_postgres_search_pieces")
+    insert = next(s for s in migration._UP.split(";") if "INSERT INTO khlang_search.pieces" in s)
+    with backend.store.conn().transaction():
+        backend.store.conn().execute("DELETE FROM khlang_search.pieces")
+        backend.store.conn().execute(insert)
+    assert backend.store.rows(read) == written

@@ -9,6 +9,8 @@ the Whoosh backend (:mod:`indexer.search.analysis`, :mod:`indexer.search.schema`
   to the Yi Syllables block (U+A000-U+A201), which it indexes as letters. Raw Thai will not
   do: ``pg_trgm`` drops tone marks and vowels as non-letters, so ข้าว and ข่าว would be one
   string; encoded, every Thai character is a letter of its own;
+* the same encoded text cut into overlapping pieces (:func:`schemas.search_index.unit_pieces`),
+  where ``pg_trgm`` finds and ``LIKE`` confirms substrings without reading the whole text;
 * the encoded text's aligned one- and two-character grams (chunks too short for trigrams);
 * the facet and stored fields, as the Whoosh backend indexes them.
 
@@ -21,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from schemas.pieces import text_pieces
+from schemas.search_index import unit_pieces
 
 from .analysis import encode_units, short_grams, word_texts
 from .normalize import normalize
@@ -72,6 +75,7 @@ class DocumentRows:
     doc_id: int
     row: dict  # khlang_search.documents' columns (but gen)
     counts: dict[str, Counter]  # field -> word -> frequency
+    pieces: list[str]  # khlang_search.pieces' units, in order
 
     def postings(self, avg: dict[str, float], boosts: dict[str, float]) -> list[tuple]:
         """(term, tf_title, tf_meta, tf_text, impact): impact is the word's BM25F share
@@ -148,4 +152,4 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
         "units": trgm_form(encoded),
         "grams": [trgm_form(g) for g in short_grams(encoded)],
     }
-    return DocumentRows(int(doc["id"]), row, counts)
+    return DocumentRows(int(doc["id"]), row, counts, unit_pieces(row["units"]))

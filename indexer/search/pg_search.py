@@ -12,6 +12,34 @@ ranking then scores a *bounded* candidate set, never every match:
   for the rarest word, every document (which a document with all the words must have):
   when fewer than a page remain, the whole tier is scored.
 
+Why this design (profiled at 10,000 documents, ``bench/profile_pg_search.py``: each
+statement timed, the slowest EXPLAIN (ANALYZE, BUFFERS)ed, on a loaded 2-core machine):
+finding a never-miss substring was most of every query kind (word 316 ms of 492, three
+words 600 of 830, substring 490 of 725), because ``pg_trgm`` on a document's whole
+encoded text (9 KB, compressed into TOAST) hands back thousands of candidates and each
+was read back, decompressed and ``LIKE``-matched: 60 us a candidate, of which
+decompressing alone was 62 us (``length(units)`` over all rows cost as much as the
+``LIKE``; lz4 or uncompressed storage did not help). So substrings are found in short
+in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011): the
+trigram index is more selective on a piece and a candidate costs a few microseconds.
+Next came facet counts (40-120 ms: each match's wide row read for nine columns), now an
+index-only scan of ``documents_facets``; then BM25 postings of up to
+:data:`EXACT_LIMIT` candidates, and 5 to 17 round trips a search for word statistics,
+now asked once a search (:meth:`Scorer.stats`).
+
+Tried and not kept: taking a one-word chunk's postings as proof that a document holds the
+chunk (13 of 152,991 words of 600 documents are not cut on unit boundaries, so their
+encoding is not in the text: it would claim matches that are not there); lz4 or
+uncompressed storage of the whole text (as slow); worker processes for the analyzer on a
+rebuild (4.5 ms of CPU of a document's 36 ms: the server's index upkeep is the rest) and
+batches of 1,000 documents instead of 200 (no faster).
+
+What remains (measured after, at 10k): a common word's phrase tier still confirms each of
+its candidate pieces with ``LIKE`` (15 us a piece: 10,000 pieces for a word in most
+documents), and ranking reads the postings of up to :data:`EXACT_LIMIT` candidates a tier;
+both grow with the collection. Positions of the encoded text's trigrams kept by Khlang (as
+FTS5's trigram table) would confirm without reading text, at several times the size.
+
 Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
 idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
 ``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
@@ -23,12 +51,12 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import FACET_FIELDS, MULTI_FIELDS, WORD_FIELDS
+from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP, WORD_FIELDS
 
 from . import tiers
 from .analysis import normalize, word_texts
 from .pg_rows import FIELDS, _lexeme, bm25_tf, encode_chunk
-from .pg_store import Store
+from .pg_store import Store, by_date
 from .query import PARTIAL_FIELDS, WORD_BOOST, parse
 from .searching import SUBSTRING_SCORE
 from .similar import key_terms
@@ -39,6 +67,14 @@ EXACT_LIMIT = 2000  # a tier this small is scored whole
 TOP_K = 500  # else each word's best documents by impact, at least this many
 
 
+# the longest chunk sure to lie whole in one piece (longer: found by this much of it)
+PIECE_CHUNK = PIECE_OVERLAP + 1
+
+
+def _like(encoded: str) -> str:
+    return "%" + encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @dataclass
 class Chunk:
     """A query chunk: its words and its encoded form (never-miss substring)."""
@@ -47,11 +83,21 @@ class Chunk:
     words: list[str]
     encoded: str
 
+    def fits_a_piece(self) -> bool:
+        """Whether the chunk is found by trigrams and lies whole in one piece."""
+        return 3 <= len(self.encoded) <= PIECE_CHUNK
+
     def substring(self) -> tuple[str, list]:
-        if len(self.encoded) >= 3:
-            like = self.encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return "units LIKE %s", [f"%{like}%"]
-        return "grams @> ARRAY[%s]::text[]", [self.encoded]
+        """An SQL condition on ``khlang_search.documents``: the document holds the chunk.
+        Its pieces' trigram index finds the pieces and ``LIKE`` confirms them there (short
+        rows in line); a chunk longer than :data:`PIECE_CHUNK` is found by its head and
+        confirmed on the document's whole encoded text."""
+        if len(self.encoded) < 3:
+            return "grams @> ARRAY[%s]::text[]", [self.encoded]
+        sql = "(gen, doc_id) IN (SELECT gen, doc_id FROM khlang_search.pieces WHERE units LIKE %s)"
+        if len(self.encoded) <= PIECE_CHUNK:
+            return sql, [_like(self.encoded)]
+        return f"{sql} AND units LIKE %s", [_like(self.encoded[:PIECE_CHUNK]), _like(self.encoded)]
 
 
 def chunk(text: str, dictionary: str) -> Chunk | None:
@@ -102,6 +148,15 @@ class Scorer:
 
     def __init__(self, store: Store, state: State):
         self.store, self.state = store, state
+        self._stats: dict[str, tuple | None] = {}  # a search asked 5 to 17 times otherwise
+
+    def stats(self, words: list[str]) -> dict[str, tuple[int, int, int, int]]:
+        """:meth:`Store.term_stats`, each word asked once a search."""
+        missing = sorted({w for w in words if w not in self._stats})
+        if missing:
+            got = self.store.term_stats(self.state.gen, missing)
+            self._stats.update({w: got.get(w) for w in missing})
+        return {w: self._stats[w] for w in words if self._stats[w] is not None}
 
     def idf(self, df: int) -> float:
         n = self.state.n
@@ -117,7 +172,7 @@ class Scorer:
         words = sorted({w for _, ws in clauses for w in ws})
         if not ids or not words:
             return {}
-        stats = self.store.term_stats(self.state.gen, words)
+        stats = self.stats(words)
         tf: dict[tuple[str, int], tuple] = {}
         for term, doc, *tfs in self.store.postings(self.state.gen, words, ids):
             tf[(term, doc)] = tfs
@@ -145,7 +200,7 @@ class Scorer:
         """Which of ``members`` to score (see the module docstring)."""
         if len(members) <= EXACT_LIMIT or not words:
             return members
-        stats = self.store.term_stats(self.state.gen, words)
+        stats = self.stats(words)
         known = sorted((w for w in words if w in stats), key=lambda w: stats[w][0])
         found: set[int] = set()
         k = max(TOP_K, 4 * need)
@@ -189,58 +244,32 @@ def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
     return parts
 
 
-def facet_counts(store: Store, gen: int, ids: set[int]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {f: [] for f in FACET_FIELDS}
-    if not ids:
-        return out
-    selects = []
-    for f in FACET_FIELDS:
-        value = "v" if f in MULTI_FIELDS else f
-        source = f"d, unnest(d.{f}) v" if f in MULTI_FIELDS else "d"
-        selects.append(
-            f"SELECT '{f}', {value}, count(*) FROM {source} WHERE {value} <> '' GROUP BY {value}"
-        )
-    sql = (
-        f"WITH d AS MATERIALIZED (SELECT {', '.join(FACET_FIELDS)} FROM khlang_search.documents"
-        " WHERE gen = %s"
-        " AND doc_id = ANY(%s)) " + " UNION ALL ".join(selects)
-    )
-    for f, v, n in store.rows(sql, (gen, sorted(ids))):
-        out[f].append((v, n))
-    return {
-        f: [{"value": v, "count": n} for v, n in sorted(vs, key=lambda vc: (-vc[1], vc[0]))]
-        for f, vs in out.items()
-    }
-
-
-def by_date(store: Store, gen: int, ids: set[int], n: int) -> list[int]:
-    """The ``n`` most recent (undated last, then the highest id)."""
-    if not ids or n <= 0:
-        return []
-    return [
-        r[0]
-        for r in store.rows(
-            "SELECT doc_id FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)"
-            " ORDER BY date DESC, doc_id DESC LIMIT %s",
-            (gen, sorted(ids), n),
-        )
-    ]
-
-
 def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
     """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
-    chunks (a substring-only match's strength, occurrences/(1+occurrences))."""
+    chunks (a substring-only match's strength, occurrences/(1+occurrences)). Counted in
+    the pieces, each occurrence in the piece where it starts (its first PIECE_STEP
+    characters and the chunk's length less one: the overlap is the next piece's); a chunk
+    longer than a piece's overlap is counted in the whole text."""
     if not ids or n <= 0:
         return []
-    occ = [
-        f"(length(units) - length(replace(units, %s, ''))) / {max(1, len(c.encoded))}.0" for c in cs
-    ]
-    strength = " + ".join(f"({o}) / (1 + {o})" for o in occ)
-    params = [c.encoded for c in cs for _ in (0, 1)]
+    in_pieces = all(len(c.encoded) <= PIECE_CHUNK for c in cs)
+    occ = []
+    for c in cs:
+        width = max(1, len(c.encoded))
+        text = f"left(units, {PIECE_STEP + width - 1})" if in_pieces else "units"
+        count = f"(length({text}) - length(replace({text}, %s, ''))) / {width}.0"
+        occ.append(f"sum({count})" if in_pieces else count)
+    params = [c.encoded for c in cs]
+    table = "pieces" if in_pieces else "documents"
+    counted = (
+        f"SELECT doc_id, {', '.join(f'{o} AS o{i}' for i, o in enumerate(occ))}"
+        f" FROM khlang_search.{table} WHERE gen = %s AND doc_id = ANY(%s)"
+        + (" GROUP BY doc_id" if in_pieces else "")
+    )
+    strength = " + ".join(f"(o{i}) / (1 + o{i})" for i in range(len(cs)))
     scale = SUBSTRING_SCORE / max(1, len(cs))
     rows = store.rows(
-        f"SELECT doc_id, {strength} AS s FROM khlang_search.documents WHERE gen = %s"
-        " AND doc_id = ANY(%s) ORDER BY s DESC, doc_id LIMIT %s",
+        f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
         (*params, gen, sorted(ids), n),
     )
     return [(doc, scale * float(s)) for doc, s in rows]
@@ -254,6 +283,8 @@ class Searcher:
         self.scorer = Scorer(store, state)
         self.published_only = published_only
         self.base: list[tuple[str, list]] = []
+        self.only_filters = True  # the base holds column filters, no chunk
+        self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
@@ -262,18 +293,24 @@ class Searcher:
         return self.store.matching(self.state.gen, sql, [x for _, ps in parts for x in ps])
 
     def substring_docs(self, c: Chunk) -> set[int]:
-        """Documents containing the chunk (``pg_trgm`` finds the candidates, ``LIKE``
-        rechecks each one's text: asked once a chunk a search)."""
+        """Documents containing the chunk (asked once a chunk a search). Without filters
+        a chunk that fits a piece is read from the pieces alone (joining each match's
+        document row cost 15-20 ms a common word at 10k documents)."""
         got = self._substrings.get(c.encoded)
         if got is None:
-            got = self._substrings[c.encoded] = self.docs(c.substring())
+            if self.only_filters and c.fits_a_piece():
+                within = None if not self.base else sorted(self.allowed(None))
+                got = self.store.piece_docs(self.state.gen, _like(c.encoded), within)
+            else:
+                got = self.docs(c.substring())
+            self._substrings[c.encoded] = got
         return got
 
     def every_substring_docs(self, cs: list[Chunk]) -> set[int]:
         """Documents containing every chunk: the rarest chunk's (by its words' document
-        frequencies) first, then each next chunk rechecked only in those (a common
-        word's substring match reads the text of every document having it)."""
-        stats = self.store.term_stats(self.state.gen, sorted({w for c in cs for w in c.words}))
+        frequencies) first, then each next chunk looked for only in those documents'
+        pieces (the trigram index would hand back every piece of a common word)."""
+        stats = self.scorer.stats(sorted({w for c in cs for w in c.words}))
 
         def rarity(c: Chunk) -> int:
             return min(stats.get(w, (0,))[0] for w in c.words)
@@ -283,19 +320,23 @@ class Searcher:
             if found is None or c.encoded in self._substrings:
                 got = self.substring_docs(c)
                 found = got if found is None else found & got
+            elif found and c.fits_a_piece():
+                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(found))
             elif found:
                 sql, params = c.substring()
                 found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))
         return found or set()
 
     def word_docs(self, c: Chunk) -> set[int]:
-        """Documents with the chunk's word: unfiltered, from its postings (an index-only
-        range; a plan reading the ``tsvector`` of every match took 150-220 ms at 10k
-        documents); filtered, the ``tsvector`` GIN with the filters in one query. Its
+        """Documents with the chunk's word: from its postings (an index-only range; a plan
+        reading the ``tsvector`` of every match took 150-220 ms at 10k documents) and the
+        column filters (:meth:`allowed`); with chunks required or excluded, the
+        ``tsvector`` GIN with them in one query. Its
         substring when no document has it as a word, or when the chunk is several words."""
-        if len(c.words) == 1 and self.store.term_stats(self.state.gen, c.words):
-            if not self.base:
-                return self.store.term_docs(self.state.gen, c.words[0])
+        if len(c.words) == 1 and self.scorer.stats(c.words):
+            if self.only_filters:
+                got = self.store.term_docs(self.state.gen, c.words[0])
+                return self.allowed(got) if self.base else got
             return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
         return self.substring_docs(c)
 
@@ -312,15 +353,28 @@ class Searcher:
             got += substring_top(self.store, self.state.gen, cs, rest, need - len(got))
         return got
 
+    def allowed(self, docs: set[int] | None) -> set[int]:
+        """Those of ``docs`` (None: all) the filters let through (with only column
+        filters in the base); a piece search reads only their pieces. The filters'
+        documents are read once a search, from the covering index: a word or piece match
+        filtered in one query read every candidate's wide row (180 ms a filtered word at
+        10k documents)."""
+        if self._allowed is None:
+            self._allowed = self.docs()
+        return self._allowed if docs is None else docs & self._allowed
+
     def prepare(self, pq, match: str) -> None:
         self._substrings = {}
+        self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
+        n_filters = len(self.base)
         for c in chunks(pq.excluded, self.dictionary):
             sql, params = c.substring()
             self.base.append((f"NOT ({sql})", params))
         must = pq.required + (pq.phrases if match == "default" else [])
         for c in chunks(must, self.dictionary):
             self.base.append(c.substring())
+        self.only_filters = len(self.base) == n_filters
 
     def ranked(self, pq, match: str, sort: str, want: int):
         """(matched ids, count with the whole query, page [(doc, score)], tier names)."""

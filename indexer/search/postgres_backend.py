@@ -43,8 +43,8 @@ from .backend import (
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
 from .pg_rows import FIELDS, document_rows
-from .pg_search import Searcher, State, facet_counts
-from .pg_store import GenerationGone, Store
+from .pg_search import Searcher, State
+from .pg_store import GenerationGone, Store, facet_counts
 from .query import normalize_filters, parse, repair_query
 from .replica_reads import (
     CONNECT_OPTIONS,
