@@ -146,6 +146,7 @@ def _array_cache(budget: int) -> LockedLRU:
 # as arrays); the budget keeps a few hundred of them.
 POSTINGS_CACHE_BYTES = 96 * 1024 * 1024
 MATCH_CACHE_BYTES = 32 * 1024 * 1024
+FREQUENCIES_KEPT = 200_000  # (field, word) -> document frequency; ~20 MB when full
 
 
 # --- the tables of one index state ----------------------------------------------------------
@@ -203,6 +204,7 @@ class StateTables:
         self._lengths: dict[str, np.ndarray | None] = {}
         self._filters: dict[tuple, np.ndarray | None] = {}
         self._project_of: dict[int, list[str]] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
         self.postings_cache = _array_cache(POSTINGS_CACHE_BYTES)
         self.match_cache = _array_cache(MATCH_CACHE_BYTES)
         self.speller = Speller()
@@ -322,6 +324,19 @@ class StateTables:
 
     # --- postings and scoring --------------------------------------------------------------
 
+    def doc_frequency(self, searcher, fieldname: str, text: str) -> int:
+        """How many documents have the word in the field. Kept: each is a lookup in every
+        segment's term table (several file reads), and a question asks it of each of its
+        words in each word field several times over (tiers, rarest-first order)."""
+        key = (fieldname, text)
+        got = self._frequencies.get(key)
+        if got is None:
+            got = searcher.reader().doc_frequency(fieldname, text)
+            if len(self._frequencies) > FREQUENCIES_KEPT:
+                self._frequencies.clear()
+            self._frequencies[key] = got
+        return got
+
     def postings(self, searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, text)
         got = self.postings_cache.get(key)
@@ -356,9 +371,7 @@ class StateTables:
     def bm25_top(self, searcher, flat, tier: np.ndarray, need: int):
         """The ``need`` best documents of ``tier`` by the BM25F score Whoosh would give the
         flat query ``flat`` (see :func:`flat_terms`), as [(docnum, score)], best first."""
-        total = self.bm25(searcher, flat, tier)
-        candidates = np.flatnonzero(total)
-        return [(d, float(total[d])) for d in top_by(candidates, total[candidates], need)]
+        return top_scored(self.bm25(searcher, flat, tier), tier, need)
 
     def bm25(self, searcher, flat, within: np.ndarray | None) -> np.ndarray:
         """Every document's BM25F score for ``flat`` (0 where it does not match), limited
@@ -370,7 +383,7 @@ class StateTables:
         for boost, terms in flat:
             group: np.ndarray | None = None  # the group's score so far
             present: np.ndarray | None = None  # the documents with every word so far
-            for fname, text in sorted(terms, key=lambda term: searcher.doc_frequency(*term)):
+            for fname, text in sorted(terms, key=lambda term: self.doc_frequency(searcher, *term)):
                 ids, tf = self.postings(searcher, fname, text)
                 keep = within[ids] if within is not None else np.ones(len(ids), dtype=bool)
                 if present is not None:
@@ -427,6 +440,12 @@ class StateTables:
             got = (docnums[live], strengths[live])
             self.match_cache.put(key, got)
         return got
+
+
+def top_scored(scores: np.ndarray, tier: np.ndarray, need: int) -> list[tuple[int, float]]:
+    """The ``need`` best documents of ``tier`` that have a score, as [(docnum, score)]."""
+    candidates = np.flatnonzero(tier & (scores != 0))
+    return [(d, float(scores[d])) for d in top_by(candidates, scores[candidates], need)]
 
 
 def top_by(docnums: np.ndarray, keys: np.ndarray, n: int, descending: bool = True) -> list[int]:
