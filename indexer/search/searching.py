@@ -274,7 +274,8 @@ class RankedSearch:
         return _Ranked(
             total,
             page,
-            tables.facet_counts(docs),
+            # the corrected query's result (suggest off) is only counted: no facets
+            tables.facet_counts(docs) if suggest else {},
             suggestion,
             complete=len(page) < want,
             tiers=names,
