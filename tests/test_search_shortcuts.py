@@ -79,9 +79,9 @@ def test_a_long_chunk_found_by_pieces_is_found_by_the_phrase(tmp_path):
             fresh=True,
         )
     rng = random.Random(3)
-    long_chunks = [c for t in all_texts for c in runs_of(t, rng, 3, (12, 20))]
+    long_chunks = [c for t in all_texts for c in runs_of(t, rng, 4, (16, 24))]
     # scattered words glued together, as staff type a question: in no document
-    glued = ["".join(runs_of(t, rng, 6, (1, 2))) for t in all_texts]
+    glued = ["".join(runs_of(t, rng, 8, (1, 2))) for t in all_texts]
     checked = found = 0
     for chunk in long_chunks + glued:
         encoded = encode_units(normalize(chunk))
