@@ -146,6 +146,7 @@ def _array_cache(budget: int) -> LockedLRU:
 # as arrays); the budget keeps a few hundred of them.
 POSTINGS_CACHE_BYTES = 96 * 1024 * 1024
 MATCH_CACHE_BYTES = 32 * 1024 * 1024
+FREQUENCIES_KEPT = 200_000  # (field, word) -> document frequency; ~20 MB when full
 
 
 # --- the tables of one index state ----------------------------------------------------------
@@ -203,6 +204,7 @@ class StateTables:
         self._lengths: dict[str, np.ndarray | None] = {}
         self._filters: dict[tuple, np.ndarray | None] = {}
         self._project_of: dict[int, list[str]] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
         self.postings_cache = _array_cache(POSTINGS_CACHE_BYTES)
         self.match_cache = _array_cache(MATCH_CACHE_BYTES)
         self.speller = Speller()
@@ -322,6 +324,19 @@ class StateTables:
 
     # --- postings and scoring --------------------------------------------------------------
 
+    def doc_frequency(self, searcher, fieldname: str, text: str) -> int:
+        """How many documents have the word in the field. Kept: each is a lookup in every
+        segment's term table (several file reads), and a question asks it of each of its
+        words in each word field several times over (tiers, rarest-first order)."""
+        key = (fieldname, text)
+        got = self._frequencies.get(key)
+        if got is None:
+            got = searcher.reader().doc_frequency(fieldname, text)
+            if len(self._frequencies) > FREQUENCIES_KEPT:
+                self._frequencies.clear()
+            self._frequencies[key] = got
+        return got
+
     def postings(self, searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, text)
         got = self.postings_cache.get(key)
@@ -356,28 +371,37 @@ class StateTables:
     def bm25_top(self, searcher, flat, tier: np.ndarray, need: int):
         """The ``need`` best documents of ``tier`` by the BM25F score Whoosh would give the
         flat query ``flat`` (see :func:`flat_terms`), as [(docnum, score)], best first."""
-        total = self.bm25(searcher, flat, tier)
-        candidates = np.flatnonzero(total)
-        return [(d, float(total[d])) for d in top_by(candidates, total[candidates], need)]
+        return top_scored(self.bm25(searcher, flat, tier), tier, need)
 
     def bm25(self, searcher, flat, within: np.ndarray | None) -> np.ndarray:
         """Every document's BM25F score for ``flat`` (0 where it does not match), limited
         to ``within`` when given. Per And group, the rarest word first: the group's
-        documents only shrink."""
+        documents only shrink.
+
+        A group's scores are kept for its documents only, and a word's postings are
+        looked up at the allowed documents when these are far fewer than its postings (a
+        page's worth of tier against a word in most documents), rather than masking every
+        posting. The sums are the same, in the same order, as over whole arrays."""
         weighting = searcher.weighting
         k1 = weighting.K1
         total = np.zeros(self.size, dtype=np.float64)
+        allowed = np.flatnonzero(within) if within is not None else None
         for boost, terms in flat:
-            group: np.ndarray | None = None  # the group's score so far
-            present: np.ndarray | None = None  # the documents with every word so far
-            for fname, text in sorted(terms, key=lambda term: searcher.doc_frequency(*term)):
+            docs: np.ndarray | None = None  # the documents with every word so far
+            group: np.ndarray | None = None  # their score so far
+            for fname, text in sorted(terms, key=lambda term: self.doc_frequency(searcher, *term)):
                 ids, tf = self.postings(searcher, fname, text)
-                keep = within[ids] if within is not None else np.ones(len(ids), dtype=bool)
-                if present is not None:
-                    keep &= present[ids]
-                ids = ids[keep]
+                if docs is not None:
+                    at, found = _lookup(ids, docs)
+                    ids, tf, group = docs[found], tf[at[found]], group[found]
+                elif allowed is not None and len(allowed) * _LOOKUP_RATIO < len(ids):
+                    at, found = _lookup(ids, allowed)
+                    ids, tf = allowed[found], tf[at[found]]
+                elif within is not None:
+                    keep = within[ids]
+                    ids, tf = ids[keep], tf[keep]
                 if not len(ids):
-                    group = None
+                    docs = None
                     break
                 lengths = self.lengths(searcher, fname)
                 idf = searcher.idf(fname, text)
@@ -386,14 +410,12 @@ class StateTables:
                 c1 = idf * (k1 + 1)
                 c2 = k1 * (1 - b)
                 c3 = k1 * b / avgfl
-                w = tf[keep].astype(np.float64)
+                w = tf.astype(np.float64)
                 scores = c1 * w / (w + c2 + c3 * lengths[ids])
-                kept = np.zeros(self.size, dtype=np.float64)
-                kept[ids] = scores if group is None else group[ids] + scores
-                group = kept
-                present = self.mask_of(ids)
-            if group is not None:
-                total += group * boost
+                group = scores if docs is None else group + scores
+                docs = ids
+            if docs is not None:
+                total[docs] += group * boost
         return total
 
     # --- substring matches (the sidecar) -----------------------------------------------------
@@ -427,6 +449,24 @@ class StateTables:
             got = (docnums[live], strengths[live])
             self.match_cache.put(key, got)
         return got
+
+
+# Look a word's postings up at the allowed documents when they are this many times fewer.
+_LOOKUP_RATIO = 8
+
+
+def _lookup(ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``docs`` is in the ascending ``ids``, and whether it is there."""
+    at = np.searchsorted(ids, docs)
+    found = at < len(ids)
+    found[found] = ids[at[found]] == docs[found]
+    return at, found
+
+
+def top_scored(scores: np.ndarray, tier: np.ndarray, need: int) -> list[tuple[int, float]]:
+    """The ``need`` best documents of ``tier`` that have a score, as [(docnum, score)]."""
+    candidates = np.flatnonzero(tier & (scores != 0))
+    return [(d, float(scores[d])) for d in top_by(candidates, scores[candidates], need)]
 
 
 def top_by(docnums: np.ndarray, keys: np.ndarray, n: int, descending: bool = True) -> list[int]:

@@ -23,9 +23,8 @@ from . import tiers
 from .backend import check_search_arguments
 from .caches import LockedLRU
 from .query import Clause, chunk_clause, normalize_filters, parse
-from .ranking import StateTables, flat_terms, top_by
-from .schema import decompress
-from .snippet import make_snippet
+from .ranking import StateTables, flat_terms, top_by, top_scored
+from .snippet import snippet_of_compressed
 
 SUBSTRING_SCORE = 0.1  # score of a substring-only match (x its strength, 0..1)
 
@@ -130,17 +129,26 @@ class RankedSearch:
         flat = flat_terms(clause.words)
         if flat is None:
             return True
-        reader = s.reader()
-        return any(all(reader.doc_frequency(f, w) > 0 for f, w in terms) for _b, terms in flat)
+        tables = self._tables(s)
+        return any(all(tables.doc_frequency(s, f, w) > 0 for f, w in terms) for _b, terms in flat)
+
+    def _word_scores(self, s, tables: StateTables, word_q, within: np.ndarray):
+        """Every document's BM25F score for ``word_q`` within ``within`` (0 elsewhere and
+        where it does not match), as Whoosh would score it; None for a query shape or
+        weighting the arrays do not handle (see :mod:`indexer.search.ranking`)."""
+        flat = flat_terms(word_q)
+        if flat is not None and isinstance(s.weighting, scoring.BM25F):
+            return tables.bm25(s, flat, within)
+        return None
 
     def _word_top(
         self, s, tables: StateTables, word_q, tier: np.ndarray, need: int
     ) -> list[tuple[int, float]]:
         """The ``need`` best documents of ``tier`` with a word or word-phrase match, in the
-        BM25F order Whoosh would give ``word_q`` (see :mod:`indexer.search.ranking`)."""
-        flat = flat_terms(word_q)
-        if flat is not None and isinstance(s.weighting, scoring.BM25F):
-            return tables.bm25_top(s, flat, tier, need)
+        BM25F order Whoosh would give ``word_q``."""
+        scores = self._word_scores(s, tables, word_q, tier)
+        if scores is not None:
+            return top_scored(scores, tier, need)
         # a query shape or weighting the arrays do not handle: Whoosh ranks
         allowed = {int(d) for d in np.flatnonzero(tier)}
         return [(h.docnum, h.score) for h in s.search(word_q, limit=need, filter=allowed)]
@@ -153,7 +161,7 @@ class RankedSearch:
             "title": f.get("title") or "",
             "filename": f.get("filename") or "",
             "score": round(float(score or 0.0), 4),
-            "snippet": make_snippet(decompress(f.get("body")), chunks, dictionary=self.dictionary),
+            "snippet": snippet_of_compressed(f.get("body"), chunks, dictionary=self.dictionary),
             "kind": f.get("kind") or "",
             "category": f.get("category") or "",
             "fiscal_year": int(fy) if fy.isdigit() else None,
@@ -266,7 +274,8 @@ class RankedSearch:
         return _Ranked(
             total,
             page,
-            tables.facet_counts(docs),
+            # the corrected query's result (suggest off) is only counted: no facets
+            tables.facet_counts(docs) if suggest else {},
             suggestion,
             complete=len(page) < want,
             tiers=names,

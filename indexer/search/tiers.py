@@ -30,7 +30,7 @@ from whoosh.query.compound import DefaultOr
 
 from .analysis import normalize, word_texts
 from .query import Clause, chunk_clause
-from .ranking import StateTables, flat_terms, top_by
+from .ranking import StateTables, flat_terms, top_by, top_scored
 from .similar import content_words
 from .stopwords import QUESTION_WORDS
 
@@ -90,14 +90,13 @@ def _word_docs(ix, s, tables: StateTables, clause: Clause) -> np.ndarray:
     """The documents having the clause's word(s) as words in any word field; those having it
     as a substring when the index knows none of its word forms."""
     flat = flat_terms(clause.words)
-    reader = s.reader()
     if flat is None or len(flat[0][1]) > 1:  # a multi-word chunk (all stopwords): verbatim
         return ix._clause_docs(tables, clause)
     found = tables.empty()
     known = False
     for _boost, terms in flat:
         ((fname, text),) = terms
-        if reader.doc_frequency(fname, text) > 0:
+        if tables.doc_frequency(s, fname, text) > 0:
             known = True
             ids, _weights = tables.postings(s, fname, text)
             found[ids] = True
@@ -138,6 +137,9 @@ def rank(ix, s, tables: StateTables, tq: TieredQuery, docs: np.ndarray, sort: st
     phrase_q = DefaultOr([c.words for c in tq.phrases])
     words_q = DefaultOr([c.words for c in tq.words + tq.function_words])
     levels = ((0, phrase_q, tq.phrases), (1, words_q, tq.words), (2, words_q, tq.words))
+    # the all and some tiers rank by the same words: scored once for both when the all tier
+    # cannot fill the page (else the some tier, often most of the matches, is never scored)
+    shared: np.ndarray | None = None
     for level, word_q, clauses in levels:
         need = want - len(page)
         if need <= 0:
@@ -145,7 +147,12 @@ def rank(ix, s, tables: StateTables, tq: TieredQuery, docs: np.ndarray, sort: st
         members = tier == level
         if not members.any():
             continue
-        got = ix._word_top(s, tables, word_q, members, need)
+        if level == 1 and np.count_nonzero(members) < need:
+            shared = ix._word_scores(s, tables, words_q, (tier == 1) | (tier == 2))
+        if level > 0 and shared is not None:
+            got = top_scored(shared, members, need)
+        else:
+            got = ix._word_top(s, tables, word_q, members, need)
         rest = members.copy()
         rest[[d for d, _ in got]] = False
         # the rest of the tier has none of the words as words: by substring strength (one
