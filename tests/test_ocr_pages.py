@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -181,10 +182,14 @@ def test_a_page_past_its_time_limit_is_named_and_the_other_pages_kept(core, tmp_
 
 
 @pytest.mark.parametrize("database", DATABASES)
-def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_path, database):
+def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(
+    tmp_path, monkeypatch, database
+):
     """What the messages of a scan do, called as a worker calls them: the file's message
     plans its pages and waits; a page delivered twice is read and counted once; the last
     page lets the file be ingested with the pages read, once."""
+    from indexer.extract import ocr_pages
+
     core = make_core(tmp_path / "data", database)
     folder = tmp_path / "ส่งมอบ"
     folder.mkdir()
@@ -204,8 +209,10 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_
         assert session.get(Batch, job_id).done == 0  # pages are not files
     assert broker_jobs.pages_to_send(core, job_id, number) == [2]
     assert broker_jobs.handle_page(core, job_id, number, 2) == "last"
+    # the file is ingested with the pages recorded: not one is read again
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
     assert broker_jobs.handle_file(core, job_id, number) == "done"
-    assert broker_jobs.handle_page(core, job_id, number, 2) == "last"  # a late redelivery
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "already done"  # a late one
     assert broker_jobs.handle_file(core, job_id, number) == "already done"
     with core.sessions() as session:
         batch = session.get(Batch, job_id)
@@ -214,4 +221,72 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_
         assert all(word in document.text for word in WORDS[:2])
         assert sorted(document.meta["technical"]["ocr_confidence"]) == ["1", "2"]
         assert session.scalar(select(JobFile.state)) == "done"
+        # the pages' text and layers live in the document now, not twice
+        assert session.scalars(select(JobPage)).all() == []
+    core.dispose()
+
+
+def read_again(path: Path, number: int):
+    raise AssertionError(f"page {number} of {path.name} read a second time")
+
+
+def scan_job(tmp_path: Path, database: str, words: list[str]):
+    core = make_core(tmp_path / "data", database)
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    line_scan(folder / "สแกนสามหน้า.pdf", words, tmp_path / "lines")
+    job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+    assert broker_jobs.handle_file(core, job_id, number) == "pages"
+    return core, job_id, number
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_on_a_broker_a_page_that_fails_or_is_past_the_budget_still_ends_the_file(
+    tmp_path, monkeypatch, database
+):
+    """Page 2 fails with what no reader expects (EOFError), page 1 is read (turned upright)
+    and page 3 comes after page 1 spent the document's OCR budget of one second: each page's
+    row is done, the last one sends the file again, and the document keeps page 1's text
+    and rotation with page 2's failure and page 3's skipping named, as in one process."""
+    from dataclasses import replace
+
+    from indexer.extract import ocr_pages
+    from schemas.models import Event
+
+    monkeypatch.setenv("KHLANG_MAX_OCR_SECONDS", "1")
+    core, job_id, number = scan_job(tmp_path, database, WORDS)
+
+    def slow_upright(path: Path, page: int):
+        assert page == 1
+        started = time.monotonic()
+        read = ocr_pages.page_of_pdf(path, page)
+        time.sleep(max(0.0, 1.05 - (time.monotonic() - started)))  # the budget, spent
+        return replace(read, rotation=180)
+
+    def broken(path: Path, page: int):
+        raise EOFError("no more data")
+
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", broken)
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "done"
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", slow_upright)
+    assert broker_jobs.handle_page(core, job_id, number, 1) == "done"
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
+    assert broker_jobs.handle_page(core, job_id, number, 3) == "last"
+    with core.sessions() as session:
+        rows = {row.page: row for row in session.scalars(select(JobPage))}
+    assert {row.state for row in rows.values()} == {"done"}
+    scan = tmp_path / "ส่งมอบ" / "สแกนสามหน้า.pdf"
+    assert f"page 2 of {scan} could not be read: no more data" in rows[2].error
+    assert f"อ่านหน้า 2 ของ {scan} ไม่ได้ (EOFError)" in rows[2].error
+    assert rows[3].over_budget and rows[3].error is None
+    assert broker_jobs.handle_file(core, job_id, number) == "done"
+    with core.sessions() as session:
+        [document] = session.scalars(select(Document)).all()
+        assert WORDS[0] in document.text and WORDS[2] not in document.text
+        assert document.meta["technical"]["ocr_rotation"] == {"1": 180}
+        [skipped] = session.scalars(select(Event).where(Event.event_type == "ocr-skipped"))
+        reason = skipped.detail["reason"]
+        assert f"page 2 of {scan} could not be read" in reason
+        assert "OCR stopped at its time limit of 1 s per document; pages not read: 3" in reason
+        assert session.get(Batch, job_id).status == "finished"
     core.dispose()

@@ -66,6 +66,7 @@ class PageRead:
     seconds: float = 0.0
     timed_out: bool = False
     pid: int | None = None  # the process that read it (None: read elsewhere, on a broker)
+    over: bool = False  # not read: the document's OCR budget was spent (on a broker)
 
 
 @dataclass
@@ -254,7 +255,10 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
 
     for number in numbers:
         if number in recorded:
-            done(recorded[number])
+            if recorded[number].over:  # a broker's worker found the budget spent
+                result.over.append(number)
+            else:
+                done(recorded[number])
     if tell is not None and todo:
         tell(len(result.read), len(numbers))
     seconds = limits.ocr_page_seconds
