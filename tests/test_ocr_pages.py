@@ -290,3 +290,32 @@ def test_on_a_broker_a_page_that_fails_or_is_past_the_budget_still_ends_the_file
         assert "OCR stopped at its time limit of 1 s per document; pages not read: 3" in reason
         assert session.get(Batch, job_id).status == "finished"
     core.dispose()
+
+
+def test_each_page_not_read_is_named_with_its_own_reason(core, tmp_path, monkeypatch):
+    """pdftoppm fails on page 1 and tesseract on page 3 of a scan ingested with `khlang
+    ingest`: the ocr-skipped event gives each reason with its own page, not the last
+    page's reason for both; page 2 is read."""
+    from indexer.extract import ocr
+    from schemas.models import Event
+
+    real = ocr.ocr_pdf_page_with_confidence
+    failures = {
+        1: "แปลงหน้า PDF เป็นภาพไม่ได้ (pdftoppm failed)",
+        3: "tesseract อ่านภาพไม่ได้ (tesseract failed)",
+    }
+
+    def failing(path, number, **options):
+        if number in failures:
+            raise ocr.OcrUnavailable(failures[number])
+        return real(path, number, **options)
+
+    monkeypatch.setattr(ocr, "ocr_pdf_page_with_confidence", failing)
+    scan = line_scan(tmp_path / "สแกนสามหน้า.pdf", WORDS, tmp_path / "lines")
+    entry = ingest_json(core, scan, {"KHLANG_OCR_WORKERS": "1"})
+    assert entry["status"] == "ingested", entry
+    assert WORDS[1] in document_text(core, entry["document_id"])
+    with core.sessions() as session:
+        [skipped] = session.scalars(select(Event).where(Event.event_type == "ocr-skipped"))
+    reason = skipped.detail["reason"]
+    assert f"{failures[1]} (pages 1)" in reason and f"{failures[3]} (pages 3)" in reason
