@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -319,3 +320,97 @@ def test_each_page_not_read_is_named_with_its_own_reason(core, tmp_path, monkeyp
         [skipped] = session.scalars(select(Event).where(Event.event_type == "ocr-skipped"))
     reason = skipped.detail["reason"]
     assert f"{failures[1]} (pages 1)" in reason and f"{failures[3]} (pages 3)" in reason
+
+
+# Page readers handed to the page workers (module level: a worker process is handed them
+# by name). They read nothing: what is tested is what happens around a page.
+
+
+def named_page(path: Path, number: int):
+    from indexer.extract.ocr import OcrPage
+
+    return OcrPage(f"หน้าที่ {number}", 90.0)
+
+
+def slow_page(path: Path, number: int):
+    # still in flight when its neighbour's worker is found dead (a real page takes seconds)
+    time.sleep(0.5)
+    return named_page(path, number)
+
+
+def kills_its_worker_on_page_2(path: Path, number: int):
+    if number == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel does to a worker out of memory
+    return slow_page(path, number)
+
+
+def kills_its_worker_once_on_page_2(path: Path, number: int):
+    marker = path.with_name(f"page-{number}-killed-once")
+    if number == 2 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return slow_page(path, number)
+
+
+def stuck_past_the_alarm_on_page_2(path: Path, number: int):
+    if number == 2:  # as in a decode inside Pillow: the alarm's exception never comes
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        time.sleep(600)
+    return named_page(path, number)
+
+
+def read_four(tmp_path: Path, reader) -> dict:
+    from indexer.extract import ocr_pages
+
+    with ocr_pages.reading("สแกนสี่หน้า.pdf"):
+        read = ocr_pages.read_pages(tmp_path / "scan.pdf", [1, 2, 3, 4], reader, budget=900)
+    assert read.over == [] and sorted(read.read) == [1, 2, 3, 4]
+    return read.read
+
+
+def test_a_page_that_kills_its_worker_twice_is_given_up_and_no_other(tmp_path, monkeypatch):
+    """Page 2 kills its worker every time: the pool is started again, the pages in flight
+    read again (alone), and only page 2 is named as the page whose process died; the
+    pages waiting when it happened are read as usual."""
+    from indexer.extract import ocr_pages
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    read = read_four(tmp_path, kills_its_worker_on_page_2)
+    assert read[2].page is None
+    assert read[2].error == ocr_pages.died_reason("สแกนสี่หน้า.pdf", 2)
+    for number in (1, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_a_page_that_kills_its_worker_once_is_read_on_its_retry(tmp_path, monkeypatch):
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    read = read_four(tmp_path, kills_its_worker_once_on_page_2)
+    assert (tmp_path / "page-2-killed-once").exists()
+    for number in (1, 2, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_a_page_past_the_alarm_has_its_worker_killed_and_the_timeout_reason(tmp_path, monkeypatch):
+    """Page 2 ignores its alarm: past its limit and the grace its worker is killed, the
+    page gets the timeout reason and the other pages are read."""
+    from indexer.extract import ocr_pages
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    monkeypatch.setenv("KHLANG_OCR_PAGE_SECONDS", "1")
+    monkeypatch.setattr(ocr_pages, "PAGE_GRACE_SECONDS", 1.0)
+    read = read_four(tmp_path, stuck_past_the_alarm_on_page_2)
+    assert read[2].timed_out and read[2].page is None
+    assert read[2].error == ocr_pages.timeout_reason("สแกนสี่หน้า.pdf", 2, 1)
+    for number in (1, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_in_a_job_worker_process_the_pages_are_read_in_place(tmp_path, monkeypatch):
+    """A prefetch worker (marked by its pool's initializer) starts no page pool of its
+    own: the pages are read in its own process."""
+    from indexer.runtime import workers
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    monkeypatch.setattr(workers, "_in_job_worker", True)
+    read = read_four(tmp_path, named_page)
+    assert {page.pid for page in read.values()} == {os.getpid()}
