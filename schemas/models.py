@@ -185,6 +185,9 @@ class JobPage(Base):
     layer: Mapped[bytes | None] = mapped_column(LargeBinary)  # the invisible text page
     error: Mapped[str | None] = mapped_column(Text)
     timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # not read: the file's OCR budget (KHLANG_MAX_OCR_SECONDS) was spent by its other pages
+    over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)  # degrees turned upright
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     handled_by: Mapped[str | None] = mapped_column(String(255))
 

@@ -8,7 +8,9 @@ in their signed session cookie; their searches use the standby only once it has 
 that far (:mod:`indexer.search.replica_reads`). An upload is ingested after its request
 ends, so its job is remembered too: while it runs, the uploader's searches read the
 primary (where its documents appear); once it is over, the primary's position then
-becomes the mark.
+becomes the mark. Should the primary's position not be readable after a change, the
+change still answers as it did, and the principal reads the primary for a while
+(``KHLANG_READ_REPLICA_MAX_LAG`` and a margin) instead.
 
 Why the cookie and not a table: it costs no migration and no write per change, each
 browser carries its own mark, and a session that ends takes its mark with it. A script
@@ -20,6 +22,9 @@ Nothing here runs unless a read replica is set with the postgres search backend.
 
 from __future__ import annotations
 
+import logging
+import time
+
 from flask import Response, g, request, session
 from sqlalchemy import select, text
 
@@ -29,6 +34,13 @@ from service.context import core
 
 SESSION_MARK = "read_after"  # the primary's WAL position after the principal's last change
 SESSION_JOBS = "read_jobs"  # the principal's upload jobs not yet seen over
+# when the mark of a change could not be taken: the principal reads the primary until then
+SESSION_PRIMARY_UNTIL = "read_primary_until"
+# past KHLANG_READ_REPLICA_MAX_LAG a standby has replayed the change or is passed over;
+# the margin covers the clocks of the web servers (a cookie may go from one to another)
+PRIMARY_MARGIN_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 MAX_JOBS = 20  # a cookie stays small: the oldest running jobs are forgotten past this
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 READ_FROM_HEADER = "X-Khlang-Read-From"  # "replica" or "primary": where the search read
@@ -72,6 +84,11 @@ def search_needs() -> str | None:
     one of their uploads is being ingested."""
     if not enabled() or not _principal_changes():
         return None
+    until = session.get(SESSION_PRIMARY_UNTIL)
+    if isinstance(until, int | float):
+        if time.time() < until:
+            return PRIMARY
+        session.pop(SESSION_PRIMARY_UNTIL, None)
     jobs = [j for j in session.get(SESSION_JOBS, []) if isinstance(j, int)]
     if jobs:
         with core().sessions() as db:
@@ -100,5 +117,21 @@ def after_request(response: Response) -> Response:
         and _principal_changes()
         and enabled()
     ):
-        _keep_mark(_primary_lsn())
+        _mark_change()
     return response
+
+
+def _mark_change() -> None:
+    """The mark of the change just committed. Failing to read it must not turn the
+    change's answer into an error (the user would make it again: a second upload): the
+    principal reads the primary for a while instead."""
+    try:
+        _keep_mark(_primary_lsn())
+    except Exception:
+        seconds = core().settings.read_replica_max_lag + PRIMARY_MARGIN_SECONDS
+        log.exception(
+            "the primary's WAL position after a change could not be read: this session "
+            "reads the primary for %.0f s",
+            seconds,
+        )
+        session[SESSION_PRIMARY_UNTIL] = time.time() + seconds

@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -181,10 +183,14 @@ def test_a_page_past_its_time_limit_is_named_and_the_other_pages_kept(core, tmp_
 
 
 @pytest.mark.parametrize("database", DATABASES)
-def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_path, database):
+def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(
+    tmp_path, monkeypatch, database
+):
     """What the messages of a scan do, called as a worker calls them: the file's message
     plans its pages and waits; a page delivered twice is read and counted once; the last
     page lets the file be ingested with the pages read, once."""
+    from indexer.extract import ocr_pages
+
     core = make_core(tmp_path / "data", database)
     folder = tmp_path / "ส่งมอบ"
     folder.mkdir()
@@ -204,8 +210,10 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_
         assert session.get(Batch, job_id).done == 0  # pages are not files
     assert broker_jobs.pages_to_send(core, job_id, number) == [2]
     assert broker_jobs.handle_page(core, job_id, number, 2) == "last"
+    # the file is ingested with the pages recorded: not one is read again
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
     assert broker_jobs.handle_file(core, job_id, number) == "done"
-    assert broker_jobs.handle_page(core, job_id, number, 2) == "last"  # a late redelivery
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "already done"  # a late one
     assert broker_jobs.handle_file(core, job_id, number) == "already done"
     with core.sessions() as session:
         batch = session.get(Batch, job_id)
@@ -214,4 +222,195 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(tmp_
         assert all(word in document.text for word in WORDS[:2])
         assert sorted(document.meta["technical"]["ocr_confidence"]) == ["1", "2"]
         assert session.scalar(select(JobFile.state)) == "done"
+        # the pages' text and layers live in the document now, not twice
+        assert session.scalars(select(JobPage)).all() == []
     core.dispose()
+
+
+def read_again(path: Path, number: int):
+    raise AssertionError(f"page {number} of {path.name} read a second time")
+
+
+def scan_job(tmp_path: Path, database: str, words: list[str]):
+    core = make_core(tmp_path / "data", database)
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    line_scan(folder / "สแกนสามหน้า.pdf", words, tmp_path / "lines")
+    job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+    assert broker_jobs.handle_file(core, job_id, number) == "pages"
+    return core, job_id, number
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_on_a_broker_a_page_that_fails_or_is_past_the_budget_still_ends_the_file(
+    tmp_path, monkeypatch, database
+):
+    """Page 2 fails with what no reader expects (EOFError), page 1 is read (turned upright)
+    and page 3 comes after page 1 spent the document's OCR budget of one second: each page's
+    row is done, the last one sends the file again, and the document keeps page 1's text
+    and rotation with page 2's failure and page 3's skipping named, as in one process."""
+    from dataclasses import replace
+
+    from indexer.extract import ocr_pages
+    from schemas.models import Event
+
+    monkeypatch.setenv("KHLANG_MAX_OCR_SECONDS", "1")
+    core, job_id, number = scan_job(tmp_path, database, WORDS)
+
+    def slow_upright(path: Path, page: int):
+        assert page == 1
+        started = time.monotonic()
+        read = ocr_pages.page_of_pdf(path, page)
+        time.sleep(max(0.0, 1.05 - (time.monotonic() - started)))  # the budget, spent
+        return replace(read, rotation=180)
+
+    def broken(path: Path, page: int):
+        raise EOFError("no more data")
+
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", broken)
+    assert broker_jobs.handle_page(core, job_id, number, 2) == "done"
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", slow_upright)
+    assert broker_jobs.handle_page(core, job_id, number, 1) == "done"
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
+    assert broker_jobs.handle_page(core, job_id, number, 3) == "last"
+    with core.sessions() as session:
+        rows = {row.page: row for row in session.scalars(select(JobPage))}
+    assert {row.state for row in rows.values()} == {"done"}
+    scan = tmp_path / "ส่งมอบ" / "สแกนสามหน้า.pdf"
+    assert f"page 2 of {scan} could not be read: no more data" in rows[2].error
+    assert f"อ่านหน้า 2 ของ {scan} ไม่ได้ (EOFError)" in rows[2].error
+    assert rows[3].over_budget and rows[3].error is None
+    assert broker_jobs.handle_file(core, job_id, number) == "done"
+    with core.sessions() as session:
+        [document] = session.scalars(select(Document)).all()
+        assert WORDS[0] in document.text and WORDS[2] not in document.text
+        assert document.meta["technical"]["ocr_rotation"] == {"1": 180}
+        [skipped] = session.scalars(select(Event).where(Event.event_type == "ocr-skipped"))
+        reason = skipped.detail["reason"]
+        assert f"page 2 of {scan} could not be read" in reason
+        assert "OCR stopped at its time limit of 1 s per document; pages not read: 3" in reason
+        assert session.get(Batch, job_id).status == "finished"
+    core.dispose()
+
+
+def test_each_page_not_read_is_named_with_its_own_reason(core, tmp_path, monkeypatch):
+    """pdftoppm fails on page 1 and tesseract on page 3 of a scan ingested with `khlang
+    ingest`: the ocr-skipped event gives each reason with its own page, not the last
+    page's reason for both; page 2 is read."""
+    from indexer.extract import ocr
+    from schemas.models import Event
+
+    real = ocr.ocr_pdf_page_with_confidence
+    failures = {
+        1: "แปลงหน้า PDF เป็นภาพไม่ได้ (pdftoppm failed)",
+        3: "tesseract อ่านภาพไม่ได้ (tesseract failed)",
+    }
+
+    def failing(path, number, **options):
+        if number in failures:
+            raise ocr.OcrUnavailable(failures[number])
+        return real(path, number, **options)
+
+    monkeypatch.setattr(ocr, "ocr_pdf_page_with_confidence", failing)
+    scan = line_scan(tmp_path / "สแกนสามหน้า.pdf", WORDS, tmp_path / "lines")
+    entry = ingest_json(core, scan, {"KHLANG_OCR_WORKERS": "1"})
+    assert entry["status"] == "ingested", entry
+    assert WORDS[1] in document_text(core, entry["document_id"])
+    with core.sessions() as session:
+        [skipped] = session.scalars(select(Event).where(Event.event_type == "ocr-skipped"))
+    reason = skipped.detail["reason"]
+    assert f"{failures[1]} (pages 1)" in reason and f"{failures[3]} (pages 3)" in reason
+
+
+# Page readers handed to the page workers (module level: a worker process is handed them
+# by name). They read nothing: what is tested is what happens around a page.
+
+
+def named_page(path: Path, number: int):
+    from indexer.extract.ocr import OcrPage
+
+    return OcrPage(f"หน้าที่ {number}", 90.0)
+
+
+def slow_page(path: Path, number: int):
+    # still in flight when its neighbour's worker is found dead (a real page takes seconds)
+    time.sleep(0.5)
+    return named_page(path, number)
+
+
+def kills_its_worker_on_page_2(path: Path, number: int):
+    if number == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel does to a worker out of memory
+    return slow_page(path, number)
+
+
+def kills_its_worker_once_on_page_2(path: Path, number: int):
+    marker = path.with_name(f"page-{number}-killed-once")
+    if number == 2 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return slow_page(path, number)
+
+
+def stuck_past_the_alarm_on_page_2(path: Path, number: int):
+    if number == 2:  # as in a decode inside Pillow: the alarm's exception never comes
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        time.sleep(600)
+    return named_page(path, number)
+
+
+def read_four(tmp_path: Path, reader) -> dict:
+    from indexer.extract import ocr_pages
+
+    with ocr_pages.reading("สแกนสี่หน้า.pdf"):
+        read = ocr_pages.read_pages(tmp_path / "scan.pdf", [1, 2, 3, 4], reader, budget=900)
+    assert read.over == [] and sorted(read.read) == [1, 2, 3, 4]
+    return read.read
+
+
+def test_a_page_that_kills_its_worker_twice_is_given_up_and_no_other(tmp_path, monkeypatch):
+    """Page 2 kills its worker every time: the pool is started again, the pages in flight
+    read again (alone), and only page 2 is named as the page whose process died; the
+    pages waiting when it happened are read as usual."""
+    from indexer.extract import ocr_pages
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    read = read_four(tmp_path, kills_its_worker_on_page_2)
+    assert read[2].page is None
+    assert read[2].error == ocr_pages.died_reason("สแกนสี่หน้า.pdf", 2)
+    for number in (1, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_a_page_that_kills_its_worker_once_is_read_on_its_retry(tmp_path, monkeypatch):
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    read = read_four(tmp_path, kills_its_worker_once_on_page_2)
+    assert (tmp_path / "page-2-killed-once").exists()
+    for number in (1, 2, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_a_page_past_the_alarm_has_its_worker_killed_and_the_timeout_reason(tmp_path, monkeypatch):
+    """Page 2 ignores its alarm: past its limit and the grace its worker is killed, the
+    page gets the timeout reason and the other pages are read."""
+    from indexer.extract import ocr_pages
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    monkeypatch.setenv("KHLANG_OCR_PAGE_SECONDS", "1")
+    monkeypatch.setattr(ocr_pages, "PAGE_GRACE_SECONDS", 1.0)
+    read = read_four(tmp_path, stuck_past_the_alarm_on_page_2)
+    assert read[2].timed_out and read[2].page is None
+    assert read[2].error == ocr_pages.timeout_reason("สแกนสี่หน้า.pdf", 2, 1)
+    for number in (1, 3, 4):
+        assert read[number].error is None and read[number].page.text == f"หน้าที่ {number}"
+
+
+def test_in_a_job_worker_process_the_pages_are_read_in_place(tmp_path, monkeypatch):
+    """A prefetch worker (marked by its pool's initializer) starts no page pool of its
+    own: the pages are read in its own process."""
+    from indexer.runtime import workers
+
+    monkeypatch.setenv("KHLANG_OCR_WORKERS", "2")
+    monkeypatch.setattr(workers, "_in_job_worker", True)
+    read = read_four(tmp_path, named_page)
+    assert {page.pid for page in read.values()} == {os.getpid()}

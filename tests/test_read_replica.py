@@ -119,6 +119,56 @@ def test_a_replica_the_search_backend_does_not_read_is_told_unused(tmp_path, mon
         core.dispose()
 
 
+def test_a_change_whose_mark_cannot_be_read_still_succeeds_and_reads_the_primary(
+    tmp_path, monkeypatch
+):
+    """The primary's WAL position cannot be read after an upload committed: the upload is
+    still accepted (a 500 would have the user upload it again), and the uploader's
+    searches read the primary for a while instead of a standby that may not have it."""
+    from service import create_app, read_your_writes
+    from service.auth import create_token
+
+    if not PG_URL:
+        pytest.skip("KHLANG_TEST_DATABASE_URL is not set")
+    monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
+    # the primary named as its own read replica: enough for the marks to be kept (the gate
+    # then reads the primary, being no standby, which this test does not look at)
+    monkeypatch.setenv("KHLANG_DATABASE_READ_URL", PG_URL)
+    monkeypatch.setenv("KHLANG_READ_REPLICA_MAX_LAG", "30")
+    core = make_core(tmp_path / "data", "postgresql")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": PG_URL,
+        }
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'script', 'admin')}"
+    try:
+        letter = tmp_path / "หนังสือ.txt"
+        letter.write_text("หนังสือเชิญประชุมคณะกรรมการพัฒนาสหกรณ์\n", encoding="utf-8")
+        with monkeypatch.context() as failing, letter.open("rb") as handle:
+            failing.setattr(read_your_writes, "PRIMARY_LSN_SQL", "SELECT no_such_function()")
+            answer = client.post("/api/uploads", data={"files": (handle, letter.name)})
+        assert answer.status_code == 202, answer.text
+        job_id = answer.get_json()["job_id"]
+        wait_until(
+            lambda: client.get(f"/api/jobs/{job_id}").get_json()["status"] != "running",
+            "the upload's job",
+        )
+        with client.session_transaction() as session:
+            assert read_your_writes.SESSION_PRIMARY_UNTIL in session
+            assert read_your_writes.SESSION_MARK not in session
+        with client:
+            found = client.get(f"/api/search?q={quote('สหกรณ์')}")
+            assert found.status_code == 200
+            assert read_your_writes.search_needs() == PRIMARY
+    finally:
+        app.extensions["khlang"].dispose()
+        core.dispose()
+
+
 @pytest.fixture(scope="module")
 def replicated():
     """A primary and its streaming standby: SimpleNamespace(primary_url, read_url,

@@ -301,3 +301,37 @@ def test_an_uploaded_scan_gets_its_searchable_copy(core, client, tmp_path):
     assert client.get(f"/api/documents/{document_id}/file").data == path.read_bytes()
     shown = client.get(f"/api/documents/{document_id}").get_json()
     assert shown["filename"] == path.name and shown["ocr_review"] is None
+
+
+def test_a_tiff_copy_keeps_to_the_frames_ocr_reads(tmp_path, monkeypatch):
+    """A four-page TIFF whose second frame is over KHLANG_MAX_IMAGE_PIXELS, with OCR
+    reading at most three frames: frames 1 and 3 are read, frame 2 is named as too large,
+    and the copy has the three frames OCR looked at, frame 2 a blank page (nothing of it
+    decoded), so each copy page is still its frame."""
+    from indexer.extract import media
+
+    monkeypatch.setattr(media, "OCR_MAX_FRAMES", 3)
+    monkeypatch.setenv("KHLANG_MAX_IMAGE_PIXELS", "2000000")
+    core = make_core(tmp_path / "data", "sqlite")
+    flood = Image.new("L", (2000, 1500), 255)  # 3 million pixels
+    path = tmp_path / "ทะเบียนสแกน-สี่หน้า.tif"
+    scan(REGISTER).save(
+        path, save_all=True, append_images=[flood, scan(LETTER), scan(MEMO)], dpi=(300, 300)
+    )
+    [entry] = ingest(core, str(path))
+    assert entry["status"] == "ingested", entry
+    assert any(
+        "frames 2 are over the limit of 2,000,000 pixels" in w and "หน้า 2 ของภาพใหญ่เกิน" in w
+        for w in entry["warnings"]
+    ), entry["warnings"]
+    assert "ocr-frames-limit:3" in entry["warnings"]
+    app, client = api_client(core)
+    try:
+        copy = client.get(f"/api/documents/{entry['document_id']}/searchable.pdf")
+        pages = PdfReader(io.BytesIO(copy.data)).pages
+        assert len(pages) == 3
+        assert "พะเยา" in pages[0].extract_text() and "งบประมาณ" in pages[2].extract_text()
+        assert len(pages[1].images) == 0 and pages[1].extract_text().strip() == ""
+    finally:
+        app.extensions["khlang"].dispose()
+        core.dispose()

@@ -78,16 +78,15 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 result.no_text_reason = result.ocr_skipped
                 result.method = "none"
                 return result
-            pixels = image.width * image.height
-            if pixels > max_pixels:
+            # A multi-page TIFF is how scanners write a letter of several pages: every
+            # page is read, not only the first (side by side: ocr_pages).
+            numbers, large = frames_within_limits(image, max_pixels)
+            if not numbers:
                 # Image.open read only the header: nothing of the flood was decoded.
                 result.no_text_reason = _too_many_pixels(image.width, image.height, max_pixels)
                 result.ocr_skipped = result.no_text_reason
                 result.method = "none"
                 return result
-            # A multi-page TIFF is how scanners write a letter of several pages: every
-            # page is read, not only the first (side by side: ocr_pages).
-            numbers = list(range(1, min(frames, OCR_MAX_FRAMES) + 1))
             if frames > OCR_MAX_FRAMES:
                 result.warnings.append(f"ocr-frames-limit:{OCR_MAX_FRAMES}")
     except Image.DecompressionBombError as exc:  # past twice Pillow's own bound, at open
@@ -100,7 +99,40 @@ def extract_image(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         ) from exc
     except (OSError, SyntaxError) as exc:  # Pillow: truncated or broken image data
         raise UnsoundFile("image-corrupt", "ไฟล์ภาพเสียหาย", f"broken image data: {exc}") from exc
-    return _frames_read(path, numbers, result)
+    result = _frames_read(path, numbers, result)
+    if large:
+        reason = _frames_too_large(large, max_pixels)
+        result.warnings.append(reason)
+        result.ocr_skipped = " ".join(filter(None, [result.ocr_skipped, reason]))
+    return result
+
+
+def frames_within_limits(image: Any, max_pixels: int) -> tuple[list[int], list[int]]:
+    """(the frames OCR reads, the frames left out as over ``max_pixels``) of an open image,
+    1-based, of its first OCR_MAX_FRAMES. Each frame is measured (a TIFF's frames may
+    differ in size) from its header only: nothing is decoded. A first frame over the limit
+    leaves the whole image unread, as when it is the only one. The searchable copy keeps
+    to the same frames (indexer/preserve/searchable.py)."""
+    frames = getattr(image, "n_frames", 1)
+    read: list[int] = []
+    large: list[int] = []
+    for number in range(1, min(frames, OCR_MAX_FRAMES) + 1):
+        if number > 1:
+            image.seek(number - 1)
+        (large if image.width * image.height > max_pixels else read).append(number)
+        if large == [1]:
+            break
+    if frames > 1:
+        image.seek(0)
+    return (read, large) if read else ([], large)
+
+
+def _frames_too_large(numbers: list[int], limit: int) -> str:
+    shown = ocr_pages.ranges(numbers)
+    return (
+        f"หน้า {shown} ของภาพใหญ่เกิน {limit:,} พิกเซล จึงไม่ได้อ่านด้วย OCR "
+        f"(frames {shown} are over the limit of {limit:,} pixels: not read by OCR)"
+    )
 
 
 def frames_to_read(path: Path) -> list[int]:
@@ -111,9 +143,7 @@ def frames_to_read(path: Path) -> list[int]:
 
     try:
         with Image.open(path) as image:
-            if image.width * image.height > ExtractionLimits.load().max_image_pixels:
-                return []
-            return list(range(1, min(getattr(image, "n_frames", 1), OCR_MAX_FRAMES) + 1))
+            return frames_within_limits(image, ExtractionLimits.load().max_image_pixels)[0]
     except Exception:  # any reason not to read it is the file's ingestion's to say
         return []
 

@@ -8,7 +8,9 @@ so memory stays that of a page per process. Each page has its own time limit
 (``KHLANG_OCR_PAGE_SECONDS``): a page past it is left unread and named, with the file, in
 the reason; the other pages still count. The document's OCR budget
 (``KHLANG_MAX_OCR_SECONDS``) is the sum of its pages' seconds: once spent, pages not yet
-started are only listed.
+started are only listed. A page whose worker dies is read again, alone, and given up only
+when it kills a second one; a page its alarm cannot stop has its worker killed past its
+limit (``_PagePool``). A job's prefetch worker reads its pages in place, starting no pool.
 
 Who ingests the file may watch the pages go by (``watching``: the job's progress, "page
 3/12") and name the file for the reasons (``reading``). On a broker each page is a message
@@ -28,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,13 +38,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer.runtime.workers import worker_context, worker_pool
+from indexer.runtime.workers import in_job_worker, worker_context, worker_pool
 from schemas.config import ExtractionLimits
 
 from . import ocr
 
 #: Largest side an image is scaled down to before OCR (speed; tesseract likes ~300 dpi).
 OCR_MAX_SIDE = 4000
+
+#: How long past its own limit a page may take before its worker is killed (the alarm that
+#: limits it cannot interrupt a decode inside Pillow); pdftoppm and tesseract, stopped by
+#: the alarm, are killed within a second.
+PAGE_GRACE_SECONDS = 30.0
 
 PageReader = Callable[[Path, int], ocr.OcrPage]
 Progress = Callable[[int, int], None]  # (pages read, pages to read)
@@ -66,6 +73,7 @@ class PageRead:
     seconds: float = 0.0
     timed_out: bool = False
     pid: int | None = None  # the process that read it (None: read elsewhere, on a broker)
+    over: bool = False  # not read: the document's OCR budget was spent (on a broker)
 
 
 @dataclass
@@ -254,51 +262,154 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
 
     for number in numbers:
         if number in recorded:
-            done(recorded[number])
+            if recorded[number].over:  # a broker's worker found the budget spent
+                result.over.append(number)
+            else:
+                done(recorded[number])
     if tell is not None and todo:
         tell(len(result.read), len(numbers))
     seconds = limits.ocr_page_seconds
     workers = min(limits.ocr_workers, len(todo))
     # In place only where the page's alarm can be set (the main thread); a job in a web
     # server's thread hands even a single page to a worker, so its time limit still holds.
-    if workers <= 1 and (not todo or threading.current_thread() is threading.main_thread()):
+    # A job's worker process (prefetch) reads in place too: a pool in each would multiply
+    # the processes on the machine.
+    on_main = threading.current_thread() is threading.main_thread()
+    if (workers <= 1 or in_job_worker()) and (not todo or on_main):
         while todo:
             if spent >= budget:
                 result.over.extend(todo)
                 break
             done(read_one(reader, path, todo.popleft(), seconds, name))
         return result
-    workers = max(workers, 1)
-    pool = worker_pool(workers, worker_context(), _page_worker, memory=limits.worker_memory)
-    pending: dict = {}
-    broken = False
-    with pool:
-        while todo or pending:
-            while todo and len(pending) < workers and not broken:
+    pages = _PagePool(max(workers, 1), limits.worker_memory, seconds, name)
+    try:
+        while todo or pages.busy():
+            while todo and pages.free():
                 if spent >= budget:
                     result.over.extend(todo)
                     todo.clear()
                     break
-                number = todo.popleft()
-                try:
-                    future = pool.submit(read_one, reader, path, number, seconds, name)
-                except BrokenProcessPool:
-                    broken = True
-                    todo.appendleft(number)
-                    break
-                pending[future] = number
-            if broken and not pending:
-                # the pool is lost (a worker killed, out of memory): the rest go unread
-                for number in todo:
-                    done(PageRead(number, None, died_reason(name, number)))
-                todo.clear()
-                break
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                number = pending.pop(future)
-                try:
-                    done(future.result())
-                except BrokenProcessPool:
-                    broken = True
-                    done(PageRead(number, None, died_reason(name, number)))
+                pages.submit(reader, path, todo.popleft())
+            for page in pages.finished():
+                done(page)
+            todo.extendleft(reversed(pages.returned()))
+    finally:
+        pages.close()
     return result
+
+
+class _PagePool:
+    """The page workers of one document, and what to do when one of them goes wrong.
+
+    - A worker that dies (killed, out of memory) breaks the pool: a new pool is started,
+      and the pages that were in flight are read again, each alone, since any of them may
+      have killed it. Only a page that was in flight when a pool broke twice is given up
+      (``died_reason``); pages still waiting were never tried and are read as usual.
+    - The alarm that limits a page cannot interrupt a decode inside Pillow: a page not
+      back ``PAGE_GRACE_SECONDS`` after its limit has its pool killed and gets the
+      timeout reason; the others in flight are read again in a new pool.
+    """
+
+    def __init__(self, workers: int, memory: int | None, seconds: float, name: str):
+        self.workers, self.memory, self.seconds, self.name = workers, memory, seconds, name
+        self.context = worker_context()  # asked once: a started pool runs threads
+        self.pool = self._new()
+        self.pending: dict[Future, tuple[int, float]] = {}  # future: (page, started)
+        self.suspects: deque[int] = deque()  # in flight when a pool broke: read alone
+        self.broke: dict[int, int] = {}  # page: pools broken while it was in flight
+        self.back: list[int] = []  # innocent pages to read again
+        self.given_up: list[PageRead] = []
+
+    def _new(self) -> ProcessPoolExecutor:
+        return worker_pool(self.workers, self.context, _page_worker, memory=self.memory)
+
+    def busy(self) -> bool:
+        return bool(self.pending or self.suspects or self.given_up or self.back)
+
+    def free(self) -> bool:
+        """Room for a page waiting: not while a suspect waits or is read alone."""
+        alone = any(number in self.broke for number, _started in self.pending.values())
+        return not self.suspects and not alone and len(self.pending) < self.workers
+
+    def submit(self, reader: PageReader, path: Path, number: int) -> None:
+        self.reader, self.path = reader, path
+        try:
+            future = self.pool.submit(read_one, reader, path, number, self.seconds, self.name)
+        except BrokenProcessPool:
+            if self.pending:  # their failure is waited for, and starts the next pool
+                self.back.append(number)
+                return
+            self._broken()
+            future = self.pool.submit(read_one, reader, path, number, self.seconds, self.name)
+        self.pending[future] = (number, time.monotonic())
+
+    def returned(self) -> list[int]:
+        """Pages to be submitted again with the pages waiting (in page order, first)."""
+        back, self.back = sorted(self.back), []
+        return back
+
+    def finished(self) -> list[PageRead]:
+        """The pages done (read, failed, given up) once at least one is."""
+        if self.given_up:
+            gone, self.given_up = self.given_up, []
+            return gone
+        if not self.pending and self.suspects:
+            self.submit(self.reader, self.path, self.suspects.popleft())
+        if not self.pending:
+            return []
+        deadline = min(started for _n, started in self.pending.values()) + self.seconds
+        timeout = max(0.0, deadline + PAGE_GRACE_SECONDS - time.monotonic())
+        finished, _ = wait(self.pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        if not finished:
+            return [self._overdue()]
+        read, broken = [], False
+        for future in finished:
+            number, _started = self.pending.pop(future)
+            try:
+                read.append(future.result())
+            except BrokenProcessPool:
+                broken = True
+                self._charge(number)
+        if broken:
+            for number, _started in self.pending.values():
+                self._charge(number)
+            self.pending.clear()
+            self._broken()
+        return read
+
+    def _charge(self, number: int) -> None:
+        self.broke[number] = self.broke.get(number, 0) + 1
+        if self.broke[number] >= 2:
+            self.given_up.append(PageRead(number, None, died_reason(self.name, number)))
+        else:
+            self.suspects.append(number)
+
+    def _broken(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new()
+
+    def _overdue(self) -> PageRead:
+        """The oldest page in flight passed its limit and grace: its pool is killed."""
+        future, (number, started) = min(self.pending.items(), key=lambda item: item[1][1])
+        del self.pending[future]
+        self.back.extend(n for n, _s in self.pending.values())
+        self.pending.clear()
+        self._kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._new()
+        spent = time.monotonic() - started
+        return PageRead(number, None, timeout_reason(self.name, number, self.seconds), spent, True)
+
+    def _kill(self) -> None:
+        # ProcessPoolExecutor has no public way to stop a running call before Python 3.14
+        # (kill_workers): its processes are killed one by one
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            process.kill()
+
+    def close(self) -> None:
+        """The pool ended; left with pages in flight (an exception), its workers are killed
+        rather than waited for."""
+        if self.pending:
+            self._kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -312,16 +312,17 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     tools.append(f"pythainlp {pythainlp_version}")
     read_by_ocr: list[int] = []
     confidences: dict[str, float | None] = {}  # page number: tesseract's mean confidence
-    skipped: list[int] = []
-    skip_reason: str | None = None
+    # each reason a page was not read with its pages: one reason for all would name the
+    # last page's for every page (pdftoppm failing on one, tesseract on another)
+    skipped: dict[str, list[int]] = {}
     limits = ExtractionLimits.load()
     # The text layers first (fast, in order), then the pages without a usable one read by
     # OCR together (ocr_pages: in worker processes, each page within its time limit).
     layers = _text_layers(reader, limits.max_pdf_pages, result.warnings)
     needed = [number for number, repaired in layers if _needs_ocr(repaired.text)]
     if not ocr_enabled and needed:
-        skip_reason = "ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"
-        skipped, needed = needed, []
+        skipped["ปิดการอ่านด้วย OCR ไว้ (OCR disabled)"] = needed
+        needed = []
     read = ocr_pages.read_pages(path, needed, ocr_pages.page_of_pdf, budget=limits.max_ocr_seconds)
     timed_out: list[str] = []
     texts: list[str] = []
@@ -333,8 +334,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
             if page_read.timed_out:
                 timed_out.append(page_read.error)
             else:
-                skip_reason = page_read.error
-                skipped.append(number)
+                skipped.setdefault(page_read.error, []).append(number)
         elif page_read is not None:
             page_ocr = page_read.page
             ocr_text = repair(page_ocr.text, layout=True)
@@ -362,8 +362,11 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         if len(read_by_ocr) == len(texts):
             result.method = "pdf-ocr"
     if skipped:
-        result.ocr_skipped = f"{skip_reason} (pages {','.join(map(str, skipped))})"
-        result.warnings.append("ocr-needed-pages:" + ",".join(map(str, skipped)))
+        result.ocr_skipped = " ".join(
+            f"{reason} (pages {','.join(map(str, pages))})" for reason, pages in skipped.items()
+        )
+        every = sorted(number for pages in skipped.values() for number in pages)
+        result.warnings.append("ocr-needed-pages:" + ",".join(map(str, every)))
     result.warnings += timed_out
     if read.over:
         timed_out.append(ocr_pages.over_budget_reason(limits.max_ocr_seconds, read.over))

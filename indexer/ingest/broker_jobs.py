@@ -32,11 +32,10 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from indexer.core import Khlang
 from indexer.extract import ocr_pages
@@ -46,6 +45,7 @@ from indexer.ingest.bundles import bundle_mime_or_none
 from indexer.ingest.indexing import index_documents
 from indexer.ingest.jobs import completed_keys, process_identity, unindexed_documents
 from indexer.ingest.pipeline import Ingestor
+from indexer.ingest.row_claim import BUSY, claim_row
 from indexer.ingest.sources import FileResult, Source, expand_paths, message, unexpected_error
 from indexer.runtime.diskspace import is_no_space
 from schemas.config import Settings, setting
@@ -209,30 +209,9 @@ def mark_enqueued(core: Khlang, job_id: int) -> None:
 # --- a worker's side ------------------------------------------------------------------
 
 
-@contextmanager
-def _claim(core: Khlang, job_id: int, number: int) -> Iterator[tuple | None]:
-    """The file's row as (connection, state, source); None when another worker is working
-    on it right now. On PostgreSQL the row stays locked (and the connection's transaction
-    open) until the block ends: a worker that dies releases it with its connection."""
-    with core.engine.connect() as connection:
-        query = select(JobFile.state, JobFile.source).where(
-            JobFile.batch_id == job_id, JobFile.number == number
-        )
-        if core.settings.is_sqlite:
-            # SQLite has no row locks; a read transaction held open would only stop this
-            # worker's later write. Two deliveries at once are then told apart by the
-            # stored SHA-256 and the "queued" check when the row is marked done.
-            row = connection.execute(query).first()
-            connection.rollback()
-            yield None if row is None else (None, row.state, row.source)
-            return
-        with connection.begin():
-            row = connection.execute(query.with_for_update(skip_locked=True)).first()
-            yield None if row is None else (connection, row.state, row.source)
-
-
 def _mark_done(connection, job_id: int, number: int, results: int) -> bool:
-    """The file's row turns done and the job's counter grows by its outcomes, once."""
+    """The file's row turns done and the job's counter grows by its outcomes, once; its
+    pages' rows go."""
     changed = connection.execute(
         update(JobFile)
         .where(JobFile.batch_id == job_id, JobFile.number == number, JobFile.state == QUEUED)
@@ -241,6 +220,11 @@ def _mark_done(connection, job_id: int, number: int, results: int) -> bool:
     if changed:
         connection.execute(
             update(Batch).where(Batch.id == job_id).values(done=Batch.done + results)
+        )
+        # the pages' text and text layers are in the document now: a job of scans kept
+        # them twice, for ever
+        connection.execute(
+            delete(JobPage).where(JobPage.batch_id == job_id, JobPage.number == number)
         )
     return bool(changed)
 
@@ -251,10 +235,15 @@ def handle_file(core: Khlang, job_id: int, number: int) -> str:
     (the job or the file is not in the database: the message is to be dropped), or
     "pages" (a scan whose pages are to be read first, one message each: ``pages_to_send``;
     the last page's message asks for the file again)."""
-    with _claim(core, job_id, number) as claimed:
-        if claimed is None:
+    query = select(JobFile.state, JobFile.source).where(
+        JobFile.batch_id == job_id, JobFile.number == number
+    )
+    with claim_row(core, query) as claimed:
+        if claimed is BUSY:
+            return "busy"
+        if claimed[1] is None:
             return "gone" if _lost(core, job_id, number) else "busy"
-        connection, state, spec = claimed
+        connection, (state, spec) = claimed
         outcome = "already done"
         if state == QUEUED:
             path = spool_root(core.settings) / spec["spool"]

@@ -9,7 +9,10 @@ at once. The database side only; the messages are ``broker_runner``'s.
   ``Ingestor.outcomes`` ingests any file: nothing is read twice.
 - ``handle_page``: one page read (within ``KHLANG_OCR_PAGE_SECONDS``) and recorded on its
   row, which turns "done" once: a page delivered again after its worker died is neither
-  read nor counted twice. On PostgreSQL the row is locked while the page is read.
+  read nor counted twice. On PostgreSQL the row is locked while the page is read. Once
+  the file's pages have spent ``KHLANG_MAX_OCR_SECONDS``, a page is recorded unread
+  (``over_budget``), as read_pages lists it in one process. Any failure reading a page is
+  that page's recorded reason, so the file never waits for a page that will not come.
   "last" says no page of the file is left: the file's message is then sent again.
 """
 
@@ -17,8 +20,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
@@ -27,6 +29,7 @@ from indexer.core import Khlang
 from indexer.extract import media, ocr_pages, pdf
 from indexer.extract.ocr import OcrPage
 from indexer.ingest.identify import identify
+from indexer.ingest.row_claim import BUSY, claim_row
 from indexer.runtime.holds import hold_at
 from schemas.config import ExtractionLimits
 from schemas.models import JobFile, JobPage
@@ -63,7 +66,8 @@ def plan_pages(core: Khlang, job_id: int, number: int, path: Path, name: str) ->
             return None
         values = [
             {"batch_id": job_id, "number": number, "page": page, "kind": kind,
-             "state": QUEUED, "timed_out": False, "seconds": 0.0}
+             "state": QUEUED, "timed_out": False, "over_budget": False, "rotation": 0,
+             "seconds": 0.0}
             for page in pages
         ]  # fmt: skip
         # Under the file's lock (handle_file): no other delivery of it inserts them too.
@@ -74,7 +78,8 @@ def plan_pages(core: Khlang, job_id: int, number: int, path: Path, name: str) ->
 
 
 def recorded(core: Khlang, job_id: int, number: int) -> dict[int, ocr_pages.PageRead]:
-    """The pages of file ``number`` read by the page messages, as ocr_pages reads them."""
+    """The pages of file ``number`` read by the page messages, as ocr_pages reads them (a
+    page left unread because the file's OCR budget was spent has ``over`` set)."""
     with core.sessions() as session:
         rows = session.scalars(
             select(JobPage).where(
@@ -84,31 +89,16 @@ def recorded(core: Khlang, job_id: int, number: int) -> dict[int, ocr_pages.Page
         return {
             row.page: ocr_pages.PageRead(
                 row.page,
-                None if row.error else OcrPage(row.text or "", row.confidence, row.layer),
+                None
+                if row.error or row.over_budget
+                else OcrPage(row.text or "", row.confidence, row.layer, row.rotation),
                 row.error,
                 row.seconds,
                 row.timed_out,
+                over=row.over_budget,
             )
             for row in rows
         }
-
-
-@contextmanager
-def _claim(core: Khlang, job_id: int, number: int, page: int) -> Iterator[tuple | None]:
-    """The page's row as (connection, state, kind); None when another worker is reading it
-    right now (see broker_jobs._claim: the same lock, on the page's row)."""
-    with core.engine.connect() as connection:
-        query = select(JobPage.state, JobPage.kind).where(
-            JobPage.batch_id == job_id, JobPage.number == number, JobPage.page == page
-        )
-        if core.settings.is_sqlite:
-            row = connection.execute(query).first()
-            connection.rollback()
-            yield None if row is None else (None, row.state, row.kind)
-            return
-        with connection.begin():
-            row = connection.execute(query.with_for_update(skip_locked=True)).first()
-            yield None if row is None else (connection, row.state, row.kind)
 
 
 def _record(connection, job_id: int, number: int, read: ocr_pages.PageRead) -> None:
@@ -127,39 +117,69 @@ def _record(connection, job_id: int, number: int, read: ocr_pages.PageRead) -> N
             text=page.text if page else None,
             confidence=page.confidence if page else None,
             layer=page.layer if page else None,
+            rotation=page.rotation if page else 0,
             error=read.error,
             timed_out=read.timed_out,
+            over_budget=read.over,
             seconds=read.seconds,
             handled_by=f"{socket.gethostname()}:{os.getpid()}",
         )
     )
 
 
+def _seconds_spent(connection, job_id: int, number: int) -> float:
+    """The OCR seconds the file's pages read so far took (KHLANG_MAX_OCR_SECONDS is a
+    budget per document, however many workers read its pages)."""
+    return connection.execute(
+        select(func.coalesce(func.sum(JobPage.seconds), 0.0)).where(
+            JobPage.batch_id == job_id, JobPage.number == number, JobPage.state == DONE
+        )
+    ).scalar_one()
+
+
+def _read_page(kind: str, path: Path, page: int, name: str, spent: float) -> ocr_pages.PageRead:
+    """The page read within its time limit, or left unread (``over``) when the file's budget
+    is spent. Whatever goes wrong is the page's recorded reason: an exception let out
+    would leave the row queued and the file waiting for it for ever."""
+    limits = ExtractionLimits.load()
+    if spent >= limits.max_ocr_seconds:
+        return ocr_pages.PageRead(page, None, over=True)
+    try:
+        return ocr_pages.read_one(
+            ocr_pages.READERS[kind], path, page, limits.ocr_page_seconds, name
+        )
+    except Exception as exc:  # MemoryError, a decompression bomb, a broken file: the page's
+        return ocr_pages.PageRead(page, None, _unreadable(name, page, exc))
+
+
 def handle_page(core: Khlang, job_id: int, number: int, page: int, spool: Path) -> str:
     """Read page ``page`` of file ``number`` (what a page's message asks): "done",
-    "already done", "busy" (another delivery holds it: ask again later) or "last" (no page
-    of the file is left: the file's own message is to be sent again). ``spool``: the
-    folder the job's files are in."""
+    "already done" (also when the file is done and its pages' rows are gone), "busy"
+    (another delivery holds it: ask again later) or "last" (no page of the file is left:
+    the file's own message is to be sent again). ``spool``: the folder the job's files
+    are in."""
     with core.sessions() as session:
         spec = session.scalar(
             select(JobFile.source).where(JobFile.batch_id == job_id, JobFile.number == number)
         )
     if spec is None:  # no file row: broker_jobs.handle_page tells "gone" from busy
         return "busy"
-    with _claim(core, job_id, number, page) as claimed:
-        if claimed is None:
+    query = select(JobPage.state, JobPage.kind).where(
+        JobPage.batch_id == job_id, JobPage.number == number, JobPage.page == page
+    )
+    with claim_row(core, query) as claimed:
+        if claimed is BUSY:
             return "busy"
-        connection, state, kind = claimed
+        connection, row = claimed
+        if row is None:
+            return "already done"
         outcome = "already done"
-        if state == QUEUED:
+        if row.state == QUEUED:
             name = spec["display_path"]
             hold_at("ocr-page", f"{spec['original_name']} page {page}")  # crash tests only
-            seconds = ExtractionLimits.load().ocr_page_seconds
-            reader = ocr_pages.READERS[kind]
-            try:
-                read = ocr_pages.read_one(reader, spool / spec["spool"], page, seconds, name)
-            except (OSError, ValueError, SyntaxError) as exc:  # the page, not the job, failed
-                read = ocr_pages.PageRead(page, None, _unreadable(name, page, exc))
+            with core.engine.connect() if connection is None else nullcontext(connection) as c:
+                spent = _seconds_spent(c, job_id, number)
+            read = _read_page(row.kind, spool / spec["spool"], page, name, spent)
             if connection is None:
                 with core.engine.begin() as own:
                     _record(own, job_id, number, read)

@@ -19,7 +19,7 @@ from indexer.extract import Extraction, UnsoundFile, extract, ocr_pages
 from indexer.extract.model import REPAIR_CLOCK
 from indexer.ingest.bundles import BUNDLE_MIMES, listing_extraction
 from indexer.ingest.identify import Identification, identify
-from indexer.runtime.workers import memory_limit, worker_pool
+from indexer.runtime.workers import mark_job_worker, memory_limit, worker_pool
 from indexer.understand import Understanding, understand
 from schemas.config import ExtractionLimits
 from schemas.pieces import piece_chars
@@ -181,7 +181,9 @@ class Prefetcher:
         return (str(source.local_path), source.bundle_path)
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        return worker_pool(workers, self.context, nice=PREPARE_NICENESS, memory=self.memory)
+        return worker_pool(
+            workers, self.context, mark_job_worker, nice=PREPARE_NICENESS, memory=self.memory
+        )
 
     def _submit(self, pool: ProcessPoolExecutor, source) -> Future:
         name = source.bundle_path or source.original_name

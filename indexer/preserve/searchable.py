@@ -26,9 +26,10 @@ from pypdf import PdfReader, PdfWriter, Transformation
 from sqlalchemy import select
 
 from archive import ObjectStore
-from indexer.extract import ocr
+from indexer.extract import media, ocr
 from indexer.extract.model import tool as model_tool
 from indexer.records import provenance as ev
+from schemas.config import ExtractionLimits
 from schemas.models import Event
 
 log = logging.getLogger(__name__)
@@ -88,20 +89,29 @@ def _dpi(image) -> float:
 def images_pdf(original: Path, out: Path) -> Path:
     """A PDF of the image file's frames, one page each, sized at the image's resolution. A
     one-frame JPEG is embedded byte for byte (fpdf2 copies its DCT data); other frames go
-    in losslessly (Flate), so the page shows exactly what was scanned."""
+    in losslessly (Flate), so the page shows exactly what was scanned.
+
+    Only the frames OCR reads are decoded (media.frames_within_limits: the first
+    OCR_MAX_FRAMES, each within KHLANG_MAX_IMAGE_PIXELS), or a TIFF of thousands of frames
+    or one pixel flood would take the worker's memory for a copy; a frame over the limit
+    is a blank page of its size, so that the copy's pages stay the frames' numbers."""
     from fpdf import FPDF
     from PIL import Image
 
     pdf = FPDF(unit="pt")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
+    max_pixels = ExtractionLimits.load().max_image_pixels
     with Image.open(original) as image:
         frames = getattr(image, "n_frames", 1)
-        for number in range(frames):
-            image.seek(number)
+        read, large = media.frames_within_limits(image, max_pixels)
+        for number in sorted(read + large):
+            image.seek(number - 1)
             scale = 72 / _dpi(image)
             width, height = image.width * scale, image.height * scale
             pdf.add_page(format=(width, height))
+            if number in large:
+                continue
             if frames == 1 and image.format == "JPEG":
                 source = original  # the scanner's own JPEG bytes, not a re-encoding
             else:

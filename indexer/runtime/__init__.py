@@ -10,6 +10,8 @@ from indexer.runtime.diskspace import NO_SPACE, NOT_YET_SEARCHABLE, is_no_space
 from indexer.runtime.holds import hold_at
 from indexer.runtime.locks import file_lock
 from indexer.runtime.workers import (
+    in_job_worker,
+    mark_job_worker,
     memory_limit,
     start_worker,
     worker_context,
@@ -21,7 +23,9 @@ __all__ = [
     "NO_SPACE",
     "file_lock",
     "hold_at",
+    "in_job_worker",
     "is_no_space",
+    "mark_job_worker",
     "memory_limit",
     "start_worker",
     "worker_context",

@@ -25,6 +25,8 @@ from multiprocessing.context import BaseContext
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
+_in_job_worker = False  # set in a job's worker process (mark_job_worker)
+
 
 def worker_context() -> BaseContext:
     """How to start this job's workers: fork when this process runs one thread (on Linux),
@@ -32,6 +34,18 @@ def worker_context() -> BaseContext:
     if sys.platform == "linux" and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def mark_job_worker() -> None:
+    """This process is one of a job's workers (the prefetch pool): work it is handed that
+    could start a pool of its own (the pages of a scan) is done in place instead, or two
+    prefetch workers with two page workers each would be six processes on two cores."""
+    global _in_job_worker
+    _in_job_worker = True
+
+
+def in_job_worker() -> bool:
+    return _in_job_worker
 
 
 def die_with_parent(parent_pid: int) -> None:
