@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .thai_digit_reader import reread_thai_digits
-
 OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
 RASTER_TIMEOUT = 60  # seconds per page
@@ -222,6 +220,10 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
         # ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write (thai_digit_reader.py);
         # when Pillow cannot read the page, Tesseract's digits are kept.
         with contextlib.suppress(OSError, ValueError):
+            # imported here: NumPy, which it needs, is over 100 MB of address space that
+            # a prepare worker reading only text must not carry under KHLANG_WORKER_MEMORY
+            from .thai_digit_reader import reread_thai_digits
+
             text, _changed = reread_thai_digits(prepared, text, tsv)
         page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
         # A turned page's boxes are those of the upright image, not of the page the
