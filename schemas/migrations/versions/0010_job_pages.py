@@ -27,8 +27,6 @@ def upgrade() -> None:
         sa.Column("layer", sa.LargeBinary(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("timed_out", sa.Boolean(), nullable=False),
-        sa.Column("over_budget", sa.Boolean(), nullable=False),
-        sa.Column("rotation", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("handled_by", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("batch_id", "number", "page"),
