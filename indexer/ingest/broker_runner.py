@@ -104,22 +104,16 @@ def celery_app(url: str, queue: str) -> Celery:
         worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=True,
     )
-    app.task(
-        name=INGEST_FILE,
+    # a file's and a page's messages are retried alike: backing off, a bounded number of times
+    per_file = dict(
         bind=True,
         autoretry_for=(Exception,),
         retry_backoff=True,
         retry_backoff_max=RETRY_MAX_SECONDS,
         max_retries=RETRIES,
-    )(_ingest_file)
-    app.task(
-        name=OCR_PAGE,
-        bind=True,
-        autoretry_for=(Exception,),
-        retry_backoff=True,
-        retry_backoff_max=RETRY_MAX_SECONDS,
-        max_retries=RETRIES,
-    )(_ocr_page)
+    )
+    app.task(name=INGEST_FILE, **per_file)(_ingest_file)
+    app.task(name=OCR_PAGE, **per_file)(_ocr_page)
     app.task(name=REINDEX, autoretry_for=(Exception,), max_retries=3)(_reindex)
     app.task(name=VERIFY, autoretry_for=(Exception,), max_retries=3)(_verify)
     return app
