@@ -61,6 +61,25 @@ def test_a_standby_answers_only_what_it_may():
     assert lsn_number("1/0") > lsn_number("0/FFFFFFFF") > lsn_number("0/A")
 
 
+def script_client(tmp_path):
+    """(core, app, client): an archive on the test's PostgreSQL and an API client signed
+    in with an admin's token, as a script calls the API."""
+    from service import create_app
+    from service.auth import create_token
+
+    core = make_core(tmp_path / "data", "postgresql")
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": PG_URL,
+        }
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'script', 'admin')}"
+    return core, app, client
+
+
 def test_a_read_replica_is_refused_without_postgresql(tmp_path, monkeypatch):
     monkeypatch.delenv("KHLANG_DATABASE_URL", raising=False)
     monkeypatch.setenv("KHLANG_DATABASE_READ_URL", "postgresql+psycopg://khlang@standby/khlang")
@@ -74,21 +93,10 @@ def test_a_read_replica_is_refused_without_postgresql(tmp_path, monkeypatch):
 @pytest.mark.skipif(not PG_URL, reason="the postgres search backend needs PostgreSQL")
 def test_without_a_read_replica_nothing_changes(tmp_path, monkeypatch):
     """No mark kept, no header: responses are what they were before the setting."""
-    from service import create_app
-    from service.auth import create_token
 
     monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
     monkeypatch.delenv("KHLANG_DATABASE_READ_URL", raising=False)
-    core = make_core(tmp_path / "data", "postgresql")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": PG_URL,
-        }
-    )
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'script', 'admin')}"
+    core, app, client = script_client(tmp_path)
     try:
         letter = tmp_path / "หนังสือ.txt"
         letter.write_text("หนังสือเชิญประชุมคณะกรรมการพัฒนาสหกรณ์\n", encoding="utf-8")
@@ -125,8 +133,7 @@ def test_a_change_whose_mark_cannot_be_read_still_succeeds_and_reads_the_primary
     """The primary's WAL position cannot be read after an upload committed: the upload is
     still accepted (a 500 would have the user upload it again), and the uploader's
     searches read the primary for a while instead of a standby that may not have it."""
-    from service import create_app, read_your_writes
-    from service.auth import create_token
+    from service import read_your_writes
 
     if not PG_URL:
         pytest.skip("KHLANG_TEST_DATABASE_URL is not set")
@@ -135,16 +142,7 @@ def test_a_change_whose_mark_cannot_be_read_still_succeeds_and_reads_the_primary
     # then reads the primary, being no standby, which this test does not look at)
     monkeypatch.setenv("KHLANG_DATABASE_READ_URL", PG_URL)
     monkeypatch.setenv("KHLANG_READ_REPLICA_MAX_LAG", "30")
-    core = make_core(tmp_path / "data", "postgresql")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": PG_URL,
-        }
-    )
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'script', 'admin')}"
+    core, app, client = script_client(tmp_path)
     try:
         letter = tmp_path / "หนังสือ.txt"
         letter.write_text("หนังสือเชิญประชุมคณะกรรมการพัฒนาสหกรณ์\n", encoding="utf-8")
