@@ -51,6 +51,9 @@ OCR_MAX_SIDE = 4000
 #: the alarm, are killed within a second.
 PAGE_GRACE_SECONDS = 30.0
 
+#: How long a new pool's workers are waited for before its first pages are handed over.
+WORKER_START_SECONDS = 120.0
+
 PageReader = Callable[[Path, int], ocr.OcrPage]
 Progress = Callable[[int, int], None]  # (pages read, pages to read)
 
@@ -231,6 +234,11 @@ def read_one(reader: PageReader, path: Path, number: int, seconds: float, name: 
     return PageRead(number, page, None, time.monotonic() - started, pid=pid)
 
 
+def _ready() -> int:
+    time.sleep(0.05)  # long enough that every worker, not the first up alone, answers
+    return os.getpid()
+
+
 def _page_worker() -> None:
     # Pages are already read side by side: a tesseract spreading one page over every core
     # (OpenMP) would only take turns with its neighbours.
@@ -322,7 +330,13 @@ class _PagePool:
         self.given_up: list[PageRead] = []
 
     def _new(self) -> ProcessPoolExecutor:
-        return worker_pool(self.workers, self.context, _page_worker, memory=self.memory)
+        pool = worker_pool(self.workers, self.context, _page_worker, memory=self.memory)
+        # A page's clock starts when it is handed over: were the workers still starting
+        # (a new interpreter and its imports, seconds on a loaded machine), that start
+        # would be charged to the first pages, and under a short limit the wrong page
+        # blamed and killed. Each worker answers once before any page is handed over.
+        wait([pool.submit(_ready) for _ in range(self.workers)], timeout=WORKER_START_SECONDS)
+        return pool
 
     def busy(self) -> bool:
         return bool(self.pending or self.suspects or self.given_up or self.back)
