@@ -234,7 +234,7 @@ def read_one(reader: PageReader, path: Path, number: int, seconds: float, name: 
     return PageRead(number, page, None, time.monotonic() - started, pid=pid)
 
 
-def _ready() -> int:
+def _ready(_reader: PageReader) -> int:
     time.sleep(0.05)  # long enough that every worker, not the first up alone, answers
     return os.getpid()
 
@@ -290,7 +290,7 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
                 break
             done(read_one(reader, path, todo.popleft(), seconds, name))
         return result
-    pages = _PagePool(max(workers, 1), limits.worker_memory, seconds, name)
+    pages = _PagePool(max(workers, 1), limits.worker_memory, seconds, name, reader)
     try:
         while todo or pages.busy():
             while todo and pages.free():
@@ -298,7 +298,7 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
                     result.over.extend(todo)
                     todo.clear()
                     break
-                pages.submit(reader, path, todo.popleft())
+                pages.submit(path, todo.popleft())
             for page in pages.finished():
                 done(page)
             todo.extendleft(reversed(pages.returned()))
@@ -319,8 +319,11 @@ class _PagePool:
       timeout reason; the others in flight are read again in a new pool.
     """
 
-    def __init__(self, workers: int, memory: int | None, seconds: float, name: str):
+    def __init__(
+        self, workers: int, memory: int | None, seconds: float, name: str, reader: PageReader
+    ):
         self.workers, self.memory, self.seconds, self.name = workers, memory, seconds, name
+        self.reader = reader
         self.context = worker_context()  # asked once: a started pool runs threads
         self.pool = self._new()
         self.pending: dict[Future, tuple[int, float]] = {}  # future: (page, started)
@@ -332,10 +335,18 @@ class _PagePool:
     def _new(self) -> ProcessPoolExecutor:
         pool = worker_pool(self.workers, self.context, _page_worker, memory=self.memory)
         # A page's clock starts when it is handed over: were the workers still starting
-        # (a new interpreter and its imports, seconds on a loaded machine), that start
-        # would be charged to the first pages, and under a short limit the wrong page
-        # blamed and killed. Each worker answers once before any page is handed over.
-        wait([pool.submit(_ready) for _ in range(self.workers)], timeout=WORKER_START_SECONDS)
+        # (a new interpreter, and the reader's module imported to unpickle it: seconds on
+        # a loaded machine), that start would be charged to the first pages, and under a
+        # short limit the wrong page blamed and killed. So the reader is handed to each
+        # worker once, and answered for, before any page.
+        answered: set[int] = set()
+        until = time.monotonic() + WORKER_START_SECONDS
+        while len(answered) < self.workers and time.monotonic() < until:
+            ready = [pool.submit(_ready, self.reader) for _ in range(self.workers)]
+            done, _ = wait(ready, timeout=max(0.0, until - time.monotonic()))
+            if any(future.exception() for future in done):
+                break  # a pool that cannot start says so with its first page
+            answered.update(future.result() for future in done)
         return pool
 
     def busy(self) -> bool:
@@ -346,8 +357,9 @@ class _PagePool:
         alone = any(number in self.broke for number, _started in self.pending.values())
         return not self.suspects and not alone and len(self.pending) < self.workers
 
-    def submit(self, reader: PageReader, path: Path, number: int) -> None:
-        self.reader, self.path = reader, path
+    def submit(self, path: Path, number: int) -> None:
+        self.path = path
+        reader = self.reader
         try:
             future = self.pool.submit(read_one, reader, path, number, self.seconds, self.name)
         except BrokenProcessPool:
@@ -369,7 +381,7 @@ class _PagePool:
             gone, self.given_up = self.given_up, []
             return gone
         if not self.pending and self.suspects:
-            self.submit(self.reader, self.path, self.suspects.popleft())
+            self.submit(self.path, self.suspects.popleft())
         if not self.pending:
             return []
         deadline = min(started for _n, started in self.pending.values()) + self.seconds
