@@ -233,10 +233,10 @@ def read_again(path: Path, number: int):
 
 
 def test_on_a_broker_a_bundles_scanned_member_is_read_page_by_page(tmp_path, monkeypatch):
-    """A ZIP holding a scan and a letter: the bundle's message copies the scan beside it in
-    the spool and plans its pages (the member's index and path on each), as a scan sent
-    alone; once they are read the bundle is ingested whole, the scan with those pages (not
-    one read again), and the copy is gone."""
+    """A ZIP holding a scan, a letter and a PDF with a text layer: the bundle's message
+    copies the scan (only) beside it in the spool and plans its pages (the member's index
+    and path on each), as a scan sent alone; once they are read the bundle is ingested
+    whole, the scan with those pages (not one read again), and the copy is gone."""
     from indexer.extract import ocr_pages
 
     core = make_core(tmp_path / "data", "sqlite")
@@ -245,25 +245,27 @@ def test_on_a_broker_a_bundles_scanned_member_is_read_page_by_page(tmp_path, mon
     scan = line_scan(tmp_path / "สแกน.pdf", WORDS[:2], tmp_path / "lines")
     with zipfile.ZipFile(folder / "ชุดเอกสาร.zip", "w") as bundle:
         bundle.writestr("บันทึก/หนังสือนำส่ง.txt", "หนังสือนำส่งเอกสารโครงการ\n")
+        text_pdf(tmp_path / "typed.pdf", "ขออนุมัติจัดซื้อวัสดุสำนักงาน")
+        bundle.write(tmp_path / "typed.pdf", "พิมพ์/บันทึกขออนุมัติ.pdf")
         bundle.write(scan, "สแกน/หนังสือเชิญประชุม.pdf")
     job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
     assert broker_jobs.handle_file(core, job_id, number) == "pages"
-    assert broker_jobs.pages_to_send(core, job_id, number) == [(2, 1), (2, 2)]
+    assert broker_jobs.pages_to_send(core, job_id, number) == [(3, 1), (3, 2)]
     spool = broker_jobs.spool_folder(core.settings, job_id)
-    assert sorted(p.name for p in spool.iterdir()) == ["00000-0002.pdf", "00000.zip"]
-    assert broker_jobs.handle_page(core, job_id, number, 1, member=2) == "done"
-    assert broker_jobs.handle_page(core, job_id, number, 2, member=2) == "last"
+    assert sorted(p.name for p in spool.iterdir()) == ["00000-0003.pdf", "00000.zip"]
+    assert broker_jobs.handle_page(core, job_id, number, 1, member=3) == "done"
+    assert broker_jobs.handle_page(core, job_id, number, 2, member=3) == "last"
     with core.sessions() as session:
         rows = session.scalars(select(JobPage)).all()
     assert {(r.member, r.member_path, r.state) for r in rows} == {
-        (2, "สแกน/หนังสือเชิญประชุม.pdf", "done")
+        (3, "สแกน/หนังสือเชิญประชุม.pdf", "done")
     }
     monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
     assert broker_jobs.handle_file(core, job_id, number) == "done"
     assert not spool.exists()  # the job is over: its files and the copy are gone
     with core.sessions() as session:
         batch = session.get(Batch, job_id)
-        assert batch.status == "finished" and batch.done == batch.total == 3
+        assert batch.status == "finished" and batch.done == batch.total == 4
         scanned = session.scalars(
             select(Document).where(Document.filename == "สแกน/หนังสือเชิญประชุม.pdf")
         ).one()

@@ -7,12 +7,14 @@ at once. The database side only; the messages are ``broker_runner``'s.
   ``JobPage`` row per page (once), and the file waits: the pages not yet read are sent as
   messages. When every page is read, the file is ingested with them (``recorded``), as
   ``Ingestor.outcomes`` ingests any file: nothing is read twice.
-- A bundle's own members that are scans (PDF or TIFF by name, with a page or more to
-  read by OCR) are copied beside the bundle in the spool (``member_copy``) and planned the
-  same way, their rows keyed by the member's index and naming its path in the bundle: a
-  worker lost in a bundle of scans costs one page, not the bundle. The bundle is then
-  ingested whole, each member with its own pages. Members of a bundle inside the bundle,
-  and scans under other names, are read in the bundle's message, as before.
+- A bundle's own members that are scans (PDF or TIFF by name, a page or more to read;
+  a PDF's pages that name no font, a quick look: a scan sent alone has every text layer
+  read) are copied beside the bundle in the spool (``member_copy``) and planned the same
+  way, their rows keyed by the member's index and naming its path in the bundle: a worker
+  lost in a bundle of scans costs one page, not the bundle. The bundle is then ingested
+  whole, each member with its own pages. Members of a bundle inside the bundle, scans
+  under other names and pages whose text layer is there but unusable are read in the
+  bundle's message, as before.
 - ``handle_page``: one page read (within ``KHLANG_OCR_PAGE_SECONDS``) and recorded on its
   row, which turns "done" once: a page delivered again after its worker died is neither
   read nor counted twice. On PostgreSQL the row is locked while the page is read. Once
@@ -49,12 +51,13 @@ FILE = 0  # JobPage.member of the file's own pages
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff"}
 
 
-def _scan_pages(path: Path, name: str) -> tuple[str, list[int]]:
+def _scan_pages(path: Path, name: str, pdf_pages=pdf.pages_needing_ocr) -> tuple[str, list[int]]:
     """(kind, the pages ``extract`` would read by OCR) of a file; ("", []) for a file
-    that is no scan of several pages."""
+    that is no scan. ``pdf_pages``: how a PDF's are found (a bundle's members:
+    ``pdf.pages_without_fonts``, a quick subset)."""
     mime = identify(path, name).mime
     if mime in {"application/pdf", "application/x-pdf"}:
-        return "pdf", pdf.pages_needing_ocr(path)
+        return "pdf", pdf_pages(path)
     if mime.startswith("image/") and mime != "image/svg+xml":
         return "image", media.frames_to_read(path)
     return "", []
@@ -107,7 +110,8 @@ def _planned(settings: Settings, path: Path, name: str) -> list[tuple[int, str |
     planned = []
     for index, member_path, copy in copy_members(path, mime, settings, wanted):
         try:
-            kind, pages = _scan_pages(copy, PurePosixPath(member_path).name)
+            name = PurePosixPath(member_path).name
+            kind, pages = _scan_pages(copy, name, pdf.pages_without_fonts)
         except Exception:  # unsound: the bundle's ingest refuses it, with the reason
             kind, pages = "", []
         if not pages:
