@@ -15,6 +15,7 @@ BENCHMARKS = [
     ("bench.bench_preservation", []),
     ("bench.bench_ocr", ["--pages", "1"]),
     ("bench.bench_searchable", []),
+    ("bench.bench_bundle_scans", []),
     ("bench.bench_cluster_jobs", []),  # needs KHLANG_BENCH_DATABASE_URL and RabbitMQ
 ]
 

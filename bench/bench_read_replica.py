@@ -1,6 +1,6 @@
-"""Searches on a read replica: what a streaming standby costs to make, what asking it
-whether it may answer costs each search, and searches answered by it beside the same
-searches on the primary. Figures only, printed.
+"""Searches and pages on a read replica: what a streaming standby costs to make, what
+asking it whether it may answer costs each search and each read-only page, and searches
+answered by it beside the same searches on the primary. Figures only, printed.
 
 It makes its own servers, as the test does (``tests/pg_standby.py``): a temporary primary
 (``initdb``) and a standby of it (``pg_basebackup -R``), run as the ``postgres`` user in a
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import text as sql
 
 from bench.bench_search import query_mix
 from bench.corpus import replicated
@@ -63,6 +64,9 @@ def _documents(count: int) -> tuple[list[dict], list[str]]:
 
 def _wait_replayed(primary_url: str, read_url: str) -> None:
     with psycopg.connect(conninfo(primary_url), autocommit=True) as con:
+        # a transaction for the new standby to replay: until it has replayed one, its lag is
+        # unknown and the gate passes it over (WAL without one, a checkpoint's, comes anyway)
+        con.execute("SELECT pg_current_xact_id()")
         target = lsn_number(con.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])
     with psycopg.connect(conninfo(read_url), autocommit=True) as con:
         while True:
@@ -120,6 +124,7 @@ def main() -> None:
             backend.replica.one(STANDBY_STATE_SQL)
             asked.append((time.perf_counter() - t) * 1000)
         print(f"asking the standby whether it may answer, p50/p95 ms: {_ms(asked)}")
+        _page_reads(core)
         print("kind       replica p50/p95 ms   primary p50/p95 ms")
         for kind, queries in query_mix(texts, args.queries).items():
             times: dict[str | None, list[float]] = {None: [], PRIMARY: []}
@@ -138,6 +143,33 @@ def main() -> None:
                 server.stop()
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _page_reads(core: Khlang) -> None:
+    """What the gate adds to a read-only page (``Khlang.reading_replica``: the question,
+    through the pages' own SQLAlchemy connections, then the page's queries): a page of
+    one small query, on the standby and kept on the primary, in turns."""
+
+    def page() -> int:
+        with core.sessions() as session:
+            return session.execute(sql("SELECT count(*) FROM documents")).scalar_one()
+
+    asked, times = [], {None: [], PRIMARY: []}
+    for _ in range(200):
+        t = time.perf_counter()
+        core.read_replica.state()
+        asked.append((time.perf_counter() - t) * 1000)
+        for after in (None, PRIMARY):
+            with reading(after) as read:
+                t = time.perf_counter()
+                core.reading_replica(page)
+                times[after].append((time.perf_counter() - t) * 1000)
+            assert read.source == ("replica" if after is None else "primary"), read
+    print(f"a page asking the standby (SQLAlchemy), p50/p95 ms: {_ms(asked)}")
+    print(
+        f"a page of one query, p50/p95 ms: on the standby {_ms(times[None])}, "
+        f"kept on the primary {_ms(times[PRIMARY])}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,15 +2,23 @@
 
 ``Khlang`` ties the settings to a database engine, the preserved-file store and the search
 index. Both ``khlang`` commands and the Flask app build one and call the same functions.
+
+With a read replica (``KHLANG_DATABASE_READ_URL``), ``sessions`` are the standby's only
+inside :meth:`Khlang.reading_replica` (the web service's read-only pages), and only when
+the standby may answer the current read (indexer.search.replica_reads); ``transaction``
+and ``engine`` are always the primary's.
 """
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from archive.objectstore import ObjectStore, open_object_store, s3_options_from_env
 from schemas import migrate
@@ -20,6 +28,11 @@ from schemas.models import Document, FixityRun, Setting
 
 if TYPE_CHECKING:
     from indexer.search.backend import SearchBackend
+    from indexer.search.replica_reads import ReplicaSessions
+
+T = TypeVar("T")
+# The core whose sessions read the standby in this context (Khlang.reading_replica).
+_ON_REPLICA: ContextVar[Khlang | None] = ContextVar("khlang_on_replica", default=None)
 
 # what /healthz says of a search backend's check() state
 _INDEX_STATES = {
@@ -33,7 +46,7 @@ class Khlang:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.engine = make_engine(settings.database_url)
-        self.sessions = make_session_factory(self.engine)
+        self._sessions = make_session_factory(self.engine)  # the primary's
         self.store: ObjectStore = open_object_store(
             settings.object_store or settings.objects_dir,
             settings.tmp_dir,
@@ -66,8 +79,44 @@ class Khlang:
 
     def transaction(self):
         """One unit of work: a new session whose transaction commits on success and rolls
-        back on any error (sessionmaker.begin(); the name saves rewriting its callers)."""
-        return self.sessions.begin()
+        back on any error (sessionmaker.begin(); the name saves rewriting its callers).
+        Always on the primary."""
+        return self._sessions.begin()
+
+    @property
+    def sessions(self):
+        """The session factory for reads: the primary's, or the standby's inside
+        :meth:`reading_replica` when the standby was chosen."""
+        if _ON_REPLICA.get() is self:
+            return self.read_replica.sessions
+        return self._sessions
+
+    @cached_property
+    def read_replica(self) -> ReplicaSessions | None:
+        """The standby's sessions (``KHLANG_DATABASE_READ_URL``), or None."""
+        if not self.settings.database_read_url:
+            return None
+        from indexer.search.replica_reads import ReplicaSessions
+
+        return ReplicaSessions(self.settings.database_read_url, self.settings.read_replica_max_lag)
+
+    def reading_replica(self, run: Callable[[], T]) -> T:
+        """``run()`` with ``sessions`` on the standby when it may answer the current read
+        (``replica_reads.current_read``: outside a request's ``reading``, the primary); made
+        again on the primary when the standby fails it. ``run`` must only read: a rerun
+        must not write twice (its writes, through ``transaction``, go to the primary)."""
+        if self.read_replica is None:
+            return run()
+        from indexer.search.replica_reads import REPLICA, read_on
+
+        def on(source: str) -> T:
+            token = _ON_REPLICA.set(self if source == REPLICA else None)
+            try:
+                return run()
+            finally:
+                _ON_REPLICA.reset(token)
+
+        return read_on(self.read_replica.gate, self.read_replica.state, on, OperationalError)
 
     @cached_property
     def search_backend(self) -> SearchBackend:
@@ -124,20 +173,14 @@ class Khlang:
 
     def _replica_health(self) -> str:
         try:
-            health = self.search_backend.replica_health()
+            return self.read_replica.health()
         except Exception as exc:
             return f"down: {exc.__class__.__name__}"
-        if health is None:
-            return (
-                "unused: only KHLANG_SEARCH_BACKEND=postgres reads it "
-                f"(the search backend is {self.settings.search_backend})"
-            )
-        return health
 
     def _fixity_health(self) -> str:
         """The last `khlang verify` run: a failure it found stays visible until a run passes."""
         try:
-            with self.sessions() as session:
+            with self._sessions() as session:  # the primary's health
                 run = session.scalars(
                     select(FixityRun).order_by(FixityRun.id.desc()).limit(1)
                 ).first()
@@ -149,6 +192,8 @@ class Khlang:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if "read_replica" in self.__dict__ and self.read_replica is not None:
+            self.read_replica.dispose()
 
 
 def default_agent() -> str:

@@ -500,14 +500,14 @@ SETTINGS: tuple[Setting, ...] = (
         section="cluster",
         shown="none",
     ),
-    # A streaming standby (README "Read replica") takes searches off the primary.
+    # A streaming standby (README "Read replica") takes searches and listings off the primary.
     Setting(
         "KHLANG_DATABASE_READ_URL",
         "",
         "a read replica (a streaming standby of `KHLANG_DATABASE_URL`): the postgres search "
-        "backend's searches read there, never writes; a user's own changes are read from the "
-        "primary until the replica has replayed them; down or lagging, searches go to the "
-        "primary",
+        "backend's searches and the read-only pages (document, inventory, gap report, home) "
+        "read there, never writes; a user's own changes are read from the primary until the "
+        "replica has replayed them; down or lagging, reads go to the primary",
         _postgres_url,
         section="cluster",
         shown="none (every read on the primary)",
@@ -515,7 +515,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KHLANG_READ_REPLICA_MAX_LAG",
         30.0,
-        "seconds the read replica may be behind the primary and still answer searches",
+        "seconds the read replica may be behind the primary and still answer reads",
         _seconds,
         "30",
         section="cluster",

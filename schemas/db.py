@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connect_args: dict | None = None) -> Engine:
     if url.startswith("sqlite"):
         # Several gunicorn workers and a CLI ingest share one SQLite file: WAL lets readers
         # go on while one writer writes, and the busy timeout makes writers queue, not fail.
@@ -23,7 +23,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args or {})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

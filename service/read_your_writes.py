@@ -1,6 +1,8 @@
 """Read-your-writes with a read replica (``KHLANG_DATABASE_READ_URL``): a signed-in user
 (or a script with a token whose client keeps cookies) who just changed something finds it
-in their own next searches, while other searches may read the standby.
+in their own next searches and listing pages, while other readers may read the standby.
+The searches (postgres backend) and the read-only pages (:func:`replica_readable`) ask
+the same :func:`read_needs`, and the same gate (indexer.search.replica_reads).
 
 After each change a principal makes (any successful POST, PUT, PATCH or DELETE: uploads,
 edits, links, publication), the primary's WAL position (``pg_current_wal_lsn()``) is kept
@@ -17,18 +19,20 @@ browser carries its own mark, and a session that ends takes its mark with it. A 
 whose HTTP client drops cookies gets no mark: it reads what the standby has (at most
 ``KHLANG_READ_REPLICA_MAX_LAG`` seconds behind).
 
-Nothing here runs unless a read replica is set with the postgres search backend.
+Nothing here runs unless a read replica is set. Searches read it with the postgres search
+backend only (Whoosh's index is a local folder); the read-only pages with either.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
 from flask import Response, g, request, session
 from sqlalchemy import select, text
 
-from indexer.search.replica_reads import PRIMARY, PRIMARY_LSN_SQL, lsn_number
+from indexer.search.replica_reads import PRIMARY, PRIMARY_LSN_SQL, lsn_number, reading
 from schemas.models import Batch
 from service.context import core
 
@@ -43,12 +47,11 @@ PRIMARY_MARGIN_SECONDS = 60.0
 log = logging.getLogger(__name__)
 MAX_JOBS = 20  # a cookie stays small: the oldest running jobs are forgotten past this
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
-READ_FROM_HEADER = "X-Khlang-Read-From"  # "replica" or "primary": where the search read
+READ_FROM_HEADER = "X-Khlang-Read-From"  # "replica" or "primary": where the request read
 
 
 def enabled() -> bool:
-    settings = core().settings
-    return bool(settings.database_read_url) and settings.search_backend == "postgres"
+    return bool(core().settings.database_read_url)
 
 
 def _principal_changes() -> bool:
@@ -78,8 +81,8 @@ def job_started(job_id: int) -> None:
     session[SESSION_JOBS] = [*jobs, job_id][-MAX_JOBS:]
 
 
-def search_needs() -> str | None:
-    """What this request's searches need (``Read.after`` of
+def read_needs() -> str | None:
+    """What this request's reads need (``Read.after`` of
     :mod:`indexer.search.replica_reads`): None, the principal's mark, or PRIMARY while
     one of their uploads is being ingested."""
     if not enabled() or not _principal_changes():
@@ -106,8 +109,26 @@ def search_needs() -> str | None:
     return mark if isinstance(mark, str) else None
 
 
+def replica_readable(view):
+    """A read-only page or API answer (a listing, a report): on a GET, its reads through
+    ``core().sessions`` may be the standby's, under the searches' rule (:func:`read_needs`),
+    and the answer says where it read. Put it next to the function, under the permission
+    check (the principal is loaded before)."""
+
+    @functools.wraps(view)
+    def read_only(*args, **kwargs):
+        if request.method in CHANGES or not enabled():
+            return view(*args, **kwargs)
+        with reading(read_needs()) as read:
+            answer = core().reading_replica(lambda: view(*args, **kwargs))
+        g.read_from = read.source
+        return answer
+
+    return read_only
+
+
 def after_request(response: Response) -> Response:
-    """Keep the mark of a change just made; say where this request's search read."""
+    """Keep the mark of a change just made; say where this request read."""
     source = g.get("read_from")
     if source is not None and enabled():  # without a replica, nothing changes
         response.headers[READ_FROM_HEADER] = source

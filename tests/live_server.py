@@ -94,13 +94,13 @@ def post_files(url: str, token: str, files: list[Path]):
     return status, json.loads(body)
 
 
-def multipart(files: list[Path]) -> tuple[bytes, str]:
-    """``files`` as a multipart/form-data body (field "files") and its content type."""
+def multipart(files: list[Path], field: str = "files") -> tuple[bytes, str]:
+    """``files`` as a multipart/form-data body (field ``field``) and its content type."""
     boundary = uuid.uuid4().hex
     parts = []
     for path in files:
         parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
             f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
         )
         parts.append(path.read_bytes() + b"\r\n")

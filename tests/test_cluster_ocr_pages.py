@@ -1,10 +1,12 @@
 """Cluster mode, for real (RabbitMQ, `khlang worker` processes, PostgreSQL), where a worker
-dies in the middle of one file that is many: a page of a scan (one message a page), and a
-member of a ZIP (one message for the bundle). Either way the other worker finishes what
-was left, nothing is stored or counted twice, and `khlang verify` is clean."""
+dies in the middle of one file that is many: a page of a scan (one message a page), a page
+of a scan inside a ZIP (one message a page too), and a member of a ZIP (one message for the
+bundle). Either way the other worker finishes what was left, nothing is stored or counted
+twice, and `khlang verify` is clean."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zipfile
 from collections import Counter
@@ -13,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from indexer.ingest.jobs import read_status
 from schemas.models import Batch, Document, Event, JobPage, Submission
 from service.cli import main
 from tests.broker_workers import KHLANG, Workers
@@ -93,6 +96,65 @@ def test_a_worker_killed_in_a_page_of_a_scan_costs_that_page_only(tmp_path, monk
         assert sorted(document.meta["technical"]["ocr_confidence"]) == ["1", "2", "3"]
         assert stored_events(session) == 1
     assert core.search_backend.search(WORDS[1], limit=5).total == 1
+    assert_verify_clean(core, monkeypatch)
+    core.dispose()
+
+
+def test_a_worker_killed_in_a_page_of_a_scan_inside_a_zip_costs_that_page_only(
+    tmp_path, monkeypatch
+):
+    core = make_core(tmp_path / "data", "postgresql")
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    scan = line_scan(tmp_path / "สแกน.pdf", WORDS, tmp_path / "lines")
+    member = "สแกน/หนังสือเชิญประชุม.pdf"
+    with zipfile.ZipFile(folder / "ชุดเอกสาร.zip", "w") as bundle:
+        bundle.writestr("บันทึก/หนังสือนำส่ง.txt", "หนังสือนำส่งเอกสารโครงการ\n")
+        bundle.write(scan, member)
+    workers = Workers(core.settings, tmp_path, monkeypatch)
+    ingest = None
+    try:
+        # a reads the member's page 1, then is held at the start of its page 2
+        workers.start("a", KHLANG_HOLD_AT="ocr-page:*/หนังสือเชิญประชุม.pdf page 2:600")
+        ingest = start_ingest(workers, folder)
+        workers.wait_for_log("a", "holding")
+        rows = page_rows(core)
+        assert sorted(rows) == [1, 2, 3]
+        assert {row.member_path for row in rows.values()} == {member}
+        assert rows[1].state == "done" and {rows[2].state, rows[3].state} == {"queued"}
+        # the job shows the member being read, as for a scan sent alone
+        [reading] = read_status(core, 1)["current"]
+        assert reading["path"].endswith(f"ชุดเอกสาร.zip/{member}"), reading
+        assert (reading["page"], reading["pages"]) == (2, 3), reading
+        workers.start("b")
+        wait_until(lambda: page_rows(core)[3].state == "done", "worker b to read page 3")
+        workers.kill("a")  # page 2's message goes back to the queue, to b
+        _out, err = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, err
+        assert "3 files: 3 ingested" in err, err
+    finally:
+        if ingest is not None and ingest.poll() is None:
+            ingest.kill()
+        workers.close()
+
+    assert page_rows(core) == {}
+    assert "job 1 file 0 member 2 page 1: done" in workers.log("a")
+    assert "job 1 file 0 member 2 page 2: last" in workers.log("b")
+    with core.sessions() as session:
+        batch = session.scalars(select(Batch)).one()
+        assert batch.status == "finished" and batch.done == batch.total == 3
+        assert Counter(session.scalars(select(Submission.bundle_path))) == Counter(
+            {None: 1, member: 1, "บันทึก/หนังสือนำส่ง.txt": 1}
+        )
+        scanned = session.scalars(select(Document).where(Document.filename == member)).one()
+        assert sorted(scanned.meta["technical"]["ocr_confidence"]) == ["1", "2", "3"]
+        assert stored_events(session) == 3
+    # found by search, through the command a user runs
+    found = CliRunner().invoke(
+        main, ["--data-dir", str(core.settings.data_dir), "search", WORDS[1], "--json"]
+    )
+    assert found.exit_code == 0, found.output
+    assert [hit["document_id"] for hit in json.loads(found.stdout)["hits"]] == [scanned.id]
     assert_verify_clean(core, monkeypatch)
     core.dispose()
 

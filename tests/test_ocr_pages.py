@@ -14,6 +14,7 @@ import shutil
 import signal
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -198,17 +199,17 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(
     job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
     assert broker_jobs.handle_file(core, job_id, number) == "pages"
     assert broker_jobs.handle_file(core, job_id, number) == "pages"  # delivered again
-    assert broker_jobs.pages_to_send(core, job_id, number) == [1, 2]
+    assert broker_jobs.pages_to_send(core, job_id, number) == [(0, 1), (0, 2)]
     assert broker_jobs.handle_page(core, job_id, number, 1) == "done"
     with core.sessions() as session:
-        first = session.get(JobPage, (job_id, number, 1))
+        first = session.get(JobPage, (job_id, number, 0, 1))
         text, handled_by = first.text, first.handled_by
     assert WORDS[0] in text
     assert broker_jobs.handle_page(core, job_id, number, 1) == "already done"
     with core.sessions() as session:
-        assert session.get(JobPage, (job_id, number, 1)).handled_by == handled_by
+        assert session.get(JobPage, (job_id, number, 0, 1)).handled_by == handled_by
         assert session.get(Batch, job_id).done == 0  # pages are not files
-    assert broker_jobs.pages_to_send(core, job_id, number) == [2]
+    assert broker_jobs.pages_to_send(core, job_id, number) == [(0, 2)]
     assert broker_jobs.handle_page(core, job_id, number, 2) == "last"
     # the file is ingested with the pages recorded: not one is read again
     monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
@@ -229,6 +230,49 @@ def test_on_a_broker_each_page_is_read_once_and_the_file_waits_for_its_last(
 
 def read_again(path: Path, number: int):
     raise AssertionError(f"page {number} of {path.name} read a second time")
+
+
+def test_on_a_broker_a_bundles_scanned_member_is_read_page_by_page(tmp_path, monkeypatch):
+    """A ZIP holding a scan, a letter and a PDF with a text layer: the bundle's message
+    copies the scan (only) beside it in the spool and plans its pages (the member's index
+    and path on each), as a scan sent alone; once they are read the bundle is ingested
+    whole, the scan with those pages (not one read again), and the copy is gone."""
+    from indexer.extract import ocr_pages
+
+    core = make_core(tmp_path / "data", "sqlite")
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    scan = line_scan(tmp_path / "สแกน.pdf", WORDS[:2], tmp_path / "lines")
+    with zipfile.ZipFile(folder / "ชุดเอกสาร.zip", "w") as bundle:
+        bundle.writestr("บันทึก/หนังสือนำส่ง.txt", "หนังสือนำส่งเอกสารโครงการ\n")
+        text_pdf(tmp_path / "typed.pdf", "ขออนุมัติจัดซื้อวัสดุสำนักงาน")
+        bundle.write(tmp_path / "typed.pdf", "พิมพ์/บันทึกขออนุมัติ.pdf")
+        bundle.write(scan, "สแกน/หนังสือเชิญประชุม.pdf")
+    job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+    assert broker_jobs.handle_file(core, job_id, number) == "pages"
+    assert broker_jobs.pages_to_send(core, job_id, number) == [(3, 1), (3, 2)]
+    spool = broker_jobs.spool_folder(core.settings, job_id)
+    assert sorted(p.name for p in spool.iterdir()) == ["00000-0003.pdf", "00000.zip"]
+    assert broker_jobs.handle_page(core, job_id, number, 1, member=3) == "done"
+    assert broker_jobs.handle_page(core, job_id, number, 2, member=3) == "last"
+    with core.sessions() as session:
+        rows = session.scalars(select(JobPage)).all()
+    assert {(r.member, r.member_path, r.state) for r in rows} == {
+        (3, "สแกน/หนังสือเชิญประชุม.pdf", "done")
+    }
+    monkeypatch.setitem(ocr_pages.READERS, "pdf", read_again)
+    assert broker_jobs.handle_file(core, job_id, number) == "done"
+    assert not spool.exists()  # the job is over: its files and the copy are gone
+    with core.sessions() as session:
+        batch = session.get(Batch, job_id)
+        assert batch.status == "finished" and batch.done == batch.total == 4
+        scanned = session.scalars(
+            select(Document).where(Document.filename == "สแกน/หนังสือเชิญประชุม.pdf")
+        ).one()
+        assert all(word in scanned.text for word in WORDS[:2])
+        assert sorted(scanned.meta["technical"]["ocr_confidence"]) == ["1", "2"]
+        assert session.scalars(select(JobPage)).all() == []
+    core.dispose()
 
 
 def scan_job(tmp_path: Path, database: str, words: list[str]):

@@ -15,7 +15,8 @@ limit (``_PagePool``). A job's prefetch worker reads its pages in place, startin
 Who ingests the file may watch the pages go by (``watching``: the job's progress, "page
 3/12") and name the file for the reasons (``reading``). On a broker each page is a message
 of its own (indexer.ingest.broker_pages): the pages other workers read are handed in with
-``using_recorded``, and only pages missing from them are read here.
+``using_recorded``, by the name ``reading`` gives (a bundle's members each have theirs),
+and only pages missing from them are read here.
 
 ``reader`` is ``page_of_pdf`` or ``frame_of_image`` (``READERS``): module-level functions,
 so that a worker process can be handed them.
@@ -110,8 +111,9 @@ def watching(progress: Progress | None):
     return _set(_PROGRESS, progress)
 
 
-def using_recorded(pages: dict[int, PageRead]):
-    """Pages read already (by other workers, one message each): not read again."""
+def using_recorded(pages: dict[str, dict[int, PageRead]]):
+    """Pages read already (by other workers, one message each), by the name of the file
+    they are of (``reading``: a bundle's members are several): not read again."""
     return _set(_RECORDED, pages)
 
 
@@ -255,7 +257,7 @@ def read_pages(path: Path, numbers: list[int], reader: PageReader, *, budget: fl
     (``using_recorded``) are taken as they are."""
     limits = ExtractionLimits.load()
     name = _NAME.get() or path.name
-    recorded = _RECORDED.get() or {}
+    recorded = (_RECORDED.get() or {}).get(_NAME.get(), {})
     tell = _PROGRESS.get()
     result = PagesRead()
     todo = deque(n for n in numbers if n not in recorded)

@@ -233,8 +233,8 @@ def handle_file(core: Khlang, job_id: int, number: int) -> str:
     """Ingest one file of a job (what a message asks); "done", "already done", "busy"
     (another delivery holds it now: the caller asks again later, until it is done), "gone"
     (the job or the file is not in the database: the message is to be dropped), or
-    "pages" (a scan whose pages are to be read first, one message each: ``pages_to_send``;
-    the last page's message asks for the file again)."""
+    "pages" (a scan, or a bundle holding scans, whose pages are to be read first, one
+    message each: ``pages_to_send``; the last page's message asks for the file again)."""
     query = select(JobFile.state, JobFile.source).where(
         JobFile.batch_id == job_id, JobFile.number == number
     )
@@ -250,44 +250,53 @@ def handle_file(core: Khlang, job_id: int, number: int) -> str:
             pages = broker_pages.plan_pages(core, job_id, number, path, spec["original_name"])
             if pages:
                 return "pages"
-            with ocr_pages.using_recorded(broker_pages.recorded(core, job_id, number)):
+            pages_read = broker_pages.recorded(core, job_id, number, spec["original_name"])
+            with ocr_pages.using_recorded(pages_read):
                 results = _ingest(core, job_id, spec)
             if connection is None:
                 with core.engine.begin() as own:
                     _mark_done(own, job_id, number, len(results))
             else:
                 _mark_done(connection, job_id, number, len(results))
+            broker_pages.remove_copies(path)  # a bundle's members read page by page
             outcome = "done"
     _after_file(core, job_id)
     return outcome
 
 
-def pages_to_send(core: Khlang, job_id: int, number: int) -> list[int]:
-    """The pages of file ``number`` not read yet (after handle_file said "pages")."""
+def pages_to_send(core: Khlang, job_id: int, number: int) -> list[tuple[int, int]]:
+    """The pages of file ``number`` not read yet, (member, page) each: member 0 is the
+    file itself, N its bundle's N-th member (after handle_file said "pages")."""
     with core.sessions() as session:
-        return list(
-            session.scalars(
-                select(JobPage.page)
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(JobPage.member, JobPage.page)
                 .where(
                     JobPage.batch_id == job_id,
                     JobPage.number == number,
                     JobPage.state == QUEUED,
                 )
-                .order_by(JobPage.page)
+                .order_by(JobPage.member, JobPage.page)
             )
-        )
+        ]
 
 
-def handle_page(core: Khlang, job_id: int, number: int, page: int) -> str:
-    """Read one page of a scan of a job (what a page's message asks): see
-    broker_pages.handle_page; "gone" as for handle_file."""
-    outcome = broker_pages.handle_page(core, job_id, number, page, spool_root(core.settings))
-    if outcome == "busy" and _lost(core, job_id, number, page):
+def handle_page(
+    core: Khlang, job_id: int, number: int, page: int, member: int = broker_pages.FILE
+) -> str:
+    """Read one page of a scan of a job, or of a bundle's scanned member (what a page's
+    message asks): see broker_pages.handle_page; "gone" as for handle_file."""
+    spool = spool_root(core.settings)
+    outcome = broker_pages.handle_page(core, job_id, number, page, spool, member)
+    if outcome == "busy" and _lost(core, job_id, number, page, member):
         return "gone"
     return outcome
 
 
-def _missing_row(core: Khlang, job_id: int, number: int, page: int | None) -> str | None:
+def _missing_row(
+    core: Khlang, job_id: int, number: int, page: int | None, member: int
+) -> str | None:
     """Which row a message names is not in the database ("job", "file", "page"), or None.
     A plain read, which a row lock does not stop: "locked" and "not there" look alike to
     the claim's SELECT ... FOR UPDATE SKIP LOCKED."""
@@ -302,7 +311,10 @@ def _missing_row(core: Khlang, job_id: int, number: int, page: int | None) -> st
         if page is None:
             return None
         page_row = select(JobPage.page).where(
-            JobPage.batch_id == job_id, JobPage.number == number, JobPage.page == page
+            JobPage.batch_id == job_id,
+            JobPage.number == number,
+            JobPage.member == member,
+            JobPage.page == page,
         )
         return "page" if session.scalar(page_row) is None else None
 
@@ -313,18 +325,20 @@ _MISSING_EN = {"job": "the job's row is not there", "file": "the job is there, t
                "is not", "page": "the file is there, the page's row is not"}  # fmt: skip
 
 
-def _lost(core: Khlang, job_id: int, number: int, page: int | None = None) -> bool:
+def _lost(core: Khlang, job_id: int, number: int, page: int | None = None, member: int = 0) -> bool:
     """True (and the reason logged) when the message's job, file or page is not in the
     database: rows are written before their messages are sent and never deleted, so such
     a message can never be done; asked again, it would come back for ever. The file is
     left in the spool (nothing would ever finish the job and remove it there)."""
-    missing = _missing_row(core, job_id, number, page)
+    missing = _missing_row(core, job_id, number, page, member)
     if missing is None:
         return False
     stem = _spool_stem(number)
     kept = [p for p in spool_folder(core.settings, job_id).glob(f"{stem}*") if p.stem == stem]
-    what_th = f"งาน {job_id} ไฟล์ที่ {number}" + (f" หน้า {page}" if page else "")
-    what_en = f"job {job_id} file {number}" + (f" page {page}" if page else "")
+    of_member_th = f" ไฟล์ที่ {member} ในไฟล์บีบอัด" if member else ""
+    of_member_en = f" member {member}" if member else ""
+    what_th = f"งาน {job_id} ไฟล์ที่ {number}" + (f"{of_member_th} หน้า {page}" if page else "")
+    what_en = f"job {job_id} file {number}" + (f"{of_member_en} page {page}" if page else "")
     if kept:
         then_th = f"ไฟล์ยังเก็บไว้ที่ {kept[0]} นำเข้าอีกครั้งด้วย khlang ingest {kept[0]}"
         then_en = f"the file is kept at {kept[0]}: ingest it again with khlang ingest {kept[0]}"
@@ -429,5 +443,6 @@ def _clear_spool(core: Khlang, job_id: int) -> None:
         specs = session.scalars(select(JobFile.source).where(JobFile.batch_id == job_id))
         for spec in specs:
             (root / spec["spool"]).unlink(missing_ok=True)
+            broker_pages.remove_copies(root / spec["spool"])
     with contextlib.suppress(OSError):  # removed already, or not empty: a lost file kept
         spool_folder(core.settings, job_id).rmdir()

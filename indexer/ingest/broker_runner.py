@@ -163,16 +163,21 @@ def _ingest_file(task, job_id: int, number: int) -> str:
     log.info("job %s file %s: %s", job_id, number, outcome)
     if outcome == "busy":
         _busy(task)
-    if outcome == "pages":  # a scan: its pages first, one message each (sent again if
-        # this worker dies before its message is acknowledged: a page is read once)
-        _send_from(task, [(OCR_PAGE, [job_id, number, page])
-                          for page in broker_jobs.pages_to_send(core, job_id, number)])  # fmt: skip
+    if outcome == "pages":  # a scan (or a bundle's scans): its pages first, one message
+        # each (sent again if this worker dies before its message is acknowledged: a page
+        # is read once). A file's own page names no member: a worker of the version
+        # before members, still running in a rolling upgrade, reads it as it did.
+        _send_from(task, [(OCR_PAGE, [job_id, number, page, *([member] if member else [])])
+                          for member, page in broker_jobs.pages_to_send(core, job_id, number)])  # fmt: skip
     return outcome
 
 
-def _ocr_page(task, job_id: int, number: int, page: int) -> str:
-    outcome = broker_jobs.handle_page(_worker_core(os.getpid()), job_id, number, page)
-    log.info("job %s file %s page %s: %s", job_id, number, page, outcome)
+def _ocr_page(task, job_id: int, number: int, page: int, member: int = 0) -> str:
+    """A page of file ``number`` (``member``: 0, the file's own page, which its message
+    does not name; or the N-th member of the file, a bundle)."""
+    outcome = broker_jobs.handle_page(_worker_core(os.getpid()), job_id, number, page, member)
+    of = f" member {member}" if member else ""
+    log.info("job %s file %s%s page %s: %s", job_id, number, of, page, outcome)
     if outcome == "busy":
         _busy(task)
     if outcome == "last":  # every page is read: the file is ingested with them

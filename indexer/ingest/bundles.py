@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -285,7 +285,7 @@ def bundle_mime_or_none(source: Source) -> str | None:
         return None
 
 
-def _refusal_of_whole(members: list[Member], path: Path, budget: Budget) -> str | None:
+def refusal_of_whole(members: list[Member], path: Path, budget: Budget) -> str | None:
     """Bounds checked on the declared sizes before anything is unpacked (the real bytes
     are then counted as they are written: declared sizes can lie)."""
     if len(members) > budget.files:
@@ -318,7 +318,7 @@ def _expand_bundle(
         return bundle_result
     try:
         members = [m for m in reader.members() if not is_junk(m.name)]
-        refusal = _refusal_of_whole(members, source.local_path, budget)
+        refusal = refusal_of_whole(members, source.local_path, budget)
         if refusal:
             yield refuse("", refusal)
             return bundle_result
@@ -405,6 +405,50 @@ def _unpack_members(
         if result.status == REJECTED:
             refused.append(member.name)
     return refused
+
+
+def copy_members(
+    path: Path, mime: str, settings: Settings, target: Callable[[int, str], Path | None]
+) -> list[tuple[int, str, Path]]:
+    """Copy the bundle's own members (not those of bundles inside it) that ``target(index,
+    path in the bundle)`` gives a place to (None: not wanted), within the bounds unpacking
+    keeps; a member unpacking would refuse is not copied (its ingest gives the reason).
+    (index, 1-based in the bundle's listing; path in the bundle; copy) of each copied.
+    Used ahead of the bundle's ingest (indexer.ingest.broker_pages), which names a member
+    by the same path."""
+    try:
+        reader = open_reader(path, mime)
+    except BundleError:
+        return []
+    copied = []
+    try:
+        members = [m for m in reader.members() if not is_junk(m.name)]
+        budget = Budget.of(settings)
+        if refusal_of_whole(members, path, budget):
+            return []
+        for index, member in enumerate(members, start=1):
+            relative, refusal = safe_member_path(member.name)
+            if refusal or member.encrypted or budget.too_compressed(member.size, member.compressed):
+                continue
+            place = target(index, relative)
+            if place is None:
+                continue
+            try:
+                written = reader.copy_to(member, place, budget.bytes)
+            except _TooBig:
+                place.unlink(missing_ok=True)
+                break
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+                place.unlink(missing_ok=True)
+                continue
+            budget.bytes -= written
+            if budget.too_compressed(written, member.compressed):
+                place.unlink(missing_ok=True)
+                continue
+            copied.append((index, relative, place))
+    finally:
+        reader.close()
+    return copied
 
 
 class _TooBig(Exception):

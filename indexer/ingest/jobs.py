@@ -410,12 +410,13 @@ def _reading_now(session, batch: Batch) -> list[dict]:
     pages = session.execute(
         select(
             JobPage.number,
+            JobPage.member_path,  # a bundle's scanned member: each is a scan of its own
             func.count(),
             func.sum(case((JobPage.state == "done", 1), else_=0)),
         )
         .where(JobPage.batch_id == batch.id)
-        .group_by(JobPage.number)
-        .order_by(JobPage.number)
+        .group_by(JobPage.number, JobPage.member, JobPage.member_path)
+        .order_by(JobPage.number, JobPage.member)
     ).all()
     if pages:
         names = dict(
@@ -425,10 +426,12 @@ def _reading_now(session, batch: Batch) -> list[dict]:
                 )
             ).all()
         )
-        for number, total, read in pages:
+        for number, member_path, total, read in pages:
             if number in names and read < total:
-                source = names[number]
-                shown.append((source["display_path"], int(read), int(total)))
+                path = names[number]["display_path"]
+                shown.append(
+                    (f"{path}/{member_path}" if member_path else path, int(read), int(total))
+                )
     return [
         {"path": path, "step": "ocr", "page": min(read + 1, total), "pages": total,
          "message": reading_message(read, total)}

@@ -262,11 +262,6 @@ class SearchBackend(ABC):
         worker calls it in the background). Nothing by default."""
         return None
 
-    def replica_health(self) -> str | None:
-        """The read replica its searches may read, as /healthz reports it ("ok", "lagging
-        N s", "down: reason"); None for a backend that reads no replica (the default)."""
-        return None
-
     @abstractmethod
     def close(self) -> None:
         """Release what the backend holds open (call when no search is running)."""

@@ -12,7 +12,8 @@ one transaction (:meth:`StagedRows.go_live`). A generation whose rows disagree w
 own counts (rows lost, a partial restore) is damaged: searches refuse rather than miss.
 
 With ``KHLANG_DATABASE_READ_URL`` set, searches (``search``, ``similar``, ``suggest``)
-read a streaming standby when :class:`.replica_reads.ReplicaGate` allows it (the asker's
+read a streaming standby when the process's :class:`.replica_reads.ReplicaGate` (the one
+the read-only pages ask too) allows it (the asker's
 own changes replayed there, not lagging, reachable); a read the standby fails
 (gone, or a query cancelled by recovery) is made again on the primary. Writes, health
 checks and everything else use the primary only.
@@ -53,6 +54,8 @@ from .replica_reads import (
     STANDBY_STATE_SQL,
     ReplicaGate,
     current_read,
+    read_on,
+    shared_gate,
 )
 from .schema import schema_version
 from .searching import _MODE_ALIASES
@@ -122,11 +125,13 @@ class PostgresBackend(SearchBackend):
                 "ยังไม่มีตารางค้นหาในฐานข้อมูล เรียก khlang init เพื่อปรับโครงสร้างฐานข้อมูลก่อน "
                 "(the search tables are missing: run khlang init to migrate the database)"
             )
-        replica = None
+        replica, gate = None, None
         if settings.database_read_url:
             # Not connected now: a standby that is down must not stop the service starting.
             replica = Store(settings.database_read_url, connect_options=CONNECT_OPTIONS)
-        backend = cls(store, replica=replica, gate=ReplicaGate(settings.read_replica_max_lag))
+            # the pages' reads (Khlang.reading_replica) ask the same gate
+            gate = shared_gate(settings.database_read_url, settings.read_replica_max_lag)
+        backend = cls(store, replica=replica, gate=gate)
         if store.live() is None:
             lost_rows = bool(lost and lost())
             gen = store.new_generation(REBUILDING if lost_rows else backend.version, "live")
@@ -252,26 +257,18 @@ class PostgresBackend(SearchBackend):
     def _searcher(self, store: Store, published_only: bool) -> Searcher:
         return Searcher(store, self._state(store), self.dictionary, published_only)
 
-    def replica_health(self) -> str | None:
-        if self.replica is None:
-            return None
-        return self.gate.health(lambda: self.replica.one(STANDBY_STATE_SQL))
-
     def _read(self, run: Callable[[Store], T]) -> T:
         """``run(store)`` on the read replica when the gate allows it, else (or when the
         standby fails it) on the primary; the request's Read says which answered."""
-        read = current_read()
-        source = PRIMARY
-        if self.replica is not None:
-            source = self.gate.choose(read.after, lambda: self.replica.one(STANDBY_STATE_SQL))
-        if source == REPLICA:
-            try:
-                read.source = REPLICA
-                return run(self.replica)
-            except psycopg.OperationalError as exc:  # gone, or cancelled by its recovery
-                self.gate.failed(exc, retried=True)
-        read.source = PRIMARY
-        return run(self.store)
+        if self.replica is None:
+            current_read().source = PRIMARY
+            return run(self.store)
+        return read_on(
+            self.gate,
+            lambda: self.replica.one(STANDBY_STATE_SQL),
+            lambda source: run(self.replica if source == REPLICA else self.store),
+            psycopg.OperationalError,  # gone, or a query cancelled by its recovery
+        )
 
     def search(
         self,

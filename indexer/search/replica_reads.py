@@ -5,9 +5,12 @@ A read says what it needs (:class:`Read`): anything recent enough (``after=None`
 write up to a WAL position of the primary (``after=LSN``: the asker's own last change,
 read-your-writes), or the primary itself (``after=PRIMARY``: the asker's upload is still
 being ingested, so its documents keep appearing on the primary). The web service sets it
-for a request's searches with :func:`reading` (reads outside one are the primary's); a
-search backend that can read a replica asks :meth:`ReplicaGate.choose` and says in
-``Read.source`` where it read.
+for a request's searches and read-only pages with :func:`reading` (reads outside one are
+the primary's). Both readers go through :func:`read_on`, which asks the process's one
+:class:`ReplicaGate` of the standby (:func:`shared_gate`), says in ``Read.source`` where
+it read, and makes a read the standby fails again on the primary: the postgres search
+backend with its own connections, the pages' SQLAlchemy sessions with
+:class:`ReplicaSessions` (``Khlang.reading_replica``).
 
 Why WAL positions and not a time window: the primary's ``pg_current_wal_lsn()`` after a
 change is an exact mark, and the standby's ``pg_last_wal_replay_lsn()`` says whether it
@@ -24,6 +27,7 @@ for :data:`RETRY_AFTER` seconds, so searches do not each wait for a connect time
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -32,7 +36,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
+
+from sqlalchemy import text
+
+from schemas.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +69,7 @@ STANDBY_STATE_SQL = (
 )
 PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
 NOT_REPLAYED = "the asker's own change is not replayed there yet"
+T = TypeVar("T")
 
 
 def lsn_number(lsn: str) -> int:
@@ -199,3 +208,51 @@ class ReplicaGate:
                 return
             self._warned_at = now
         log.warning(message)
+
+
+@functools.cache
+def shared_gate(read_url: str, max_lag: float) -> ReplicaGate:
+    """The process's one gate of a standby: searches and pages share its verdict (a
+    standby found down is left alone by both) and its counts."""
+    return ReplicaGate(max_lag)
+
+
+def read_on(
+    gate: ReplicaGate,
+    standby_state: Callable[[], tuple],
+    run: Callable[[str], T],
+    standby_failures: type[BaseException] | tuple[type[BaseException], ...],
+) -> T:
+    """``run(REPLICA)`` when the gate lets the standby answer the current read, else (or
+    when the standby fails it with ``standby_failures``: gone, or a query cancelled by its
+    recovery) ``run(PRIMARY)``; ``current_read().source`` says which answered."""
+    read = current_read()
+    if gate.choose(read.after, standby_state) == REPLICA:
+        try:
+            read.source = REPLICA
+            return run(REPLICA)
+        except standby_failures as exc:
+            gate.failed(exc, retried=True)
+    read.source = PRIMARY
+    return run(PRIMARY)
+
+
+class ReplicaSessions:
+    """SQLAlchemy sessions on the standby, for the service's read-only pages; connected
+    only when first read (a standby that is down must not stop the service starting)."""
+
+    def __init__(self, read_url: str, max_lag: float):
+        self.engine = make_engine(read_url, connect_args=CONNECT_OPTIONS)
+        self.sessions = make_session_factory(self.engine)
+        self.gate = shared_gate(read_url, max_lag)
+
+    def state(self) -> tuple:
+        """:data:`STANDBY_STATE_SQL`'s answer."""
+        with self.engine.connect() as connection:
+            return tuple(connection.execute(text(STANDBY_STATE_SQL)).one())
+
+    def health(self) -> str:
+        return self.gate.health(self.state)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -33,7 +33,7 @@ def search_filters(args) -> dict:
 def _search_reads():
     """One search: a slot, and what its reads need (read-your-writes on a read replica);
     where it read is kept for the response's header."""
-    with search_slot(), reading(read_your_writes.search_needs()) as read:
+    with search_slot(), reading(read_your_writes.read_needs()) as read:
         yield
     g.read_from = read.source
 

@@ -28,12 +28,14 @@ from service.api_models.search import Similar
 from service.api_models.spec import PUBLIC, STAFF, Answers, api, files
 from service.context import core
 from service.disposition import attachment
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("documents", __name__)
 
 
 @bp.get("/api/documents/<int:document_id>")
 @api.validate(resp=Answers(HTTP_200=DocumentAnswer), security=PUBLIC)
+@replica_readable
 def get_document(document_id: int):
     """A document with metadata, text, links and provenance"""
     with core().sessions() as session:

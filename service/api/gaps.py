@@ -13,6 +13,7 @@ from service.api_models.inventory import GapQuery, GapReport
 from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("gaps", __name__)
 
@@ -21,6 +22,7 @@ bp = Blueprint("gaps", __name__)
 @permission_required("gaps")
 @api.validate(query=GapQuery, resp=Answers(HTTP_200=(GapReport, "the report")), security=STAFF)
 @files("200", "the report", "text/csv", XLSX)
+@replica_readable
 def gaps():
     """Gap report: expected against received (dsss: own province only)"""
     params = gap_params(request.args)

@@ -25,6 +25,7 @@ from service.api_models.inventory import (
 from service.api_models.spec import STAFF, XLSX, Answers, api, files
 from service.auth import permission_required
 from service.context import core
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("inventory", __name__)
 
@@ -38,6 +39,7 @@ def inventory_rows(
 @bp.get("/api/inventory")
 @permission_required("inventory_read")
 @api.validate(query=InventoryQuery, resp=Answers(HTTP_200=InventoryList), security=STAFF)
+@replica_readable
 def inventory():
     """Inventory items with counts received"""
     asked = request.context.query
@@ -113,6 +115,7 @@ def inventory_retire():
 @bp.get("/api/inventory/deadlines/<int(min=2400, max=2700):fiscal_year>")
 @api.validate(resp=Answers(HTTP_200=ProcessDeadlines), security=STAFF)
 @permission_required("inventory_read")
+@replica_readable
 def inventory_deadlines(fiscal_year: int):
     """The process deadlines of a fiscal year (inventory to DSSS, DSSS to the cluster
     office)"""

@@ -30,11 +30,13 @@ from service.context import core
 from service.errors import KhlangError
 from service.i18n import current_lang
 from service.pages.layout import fact_rows, letter_rows
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("documents", __name__)
 
 
 @bp.get("/documents/<int:document_id>")
+@replica_readable
 def document(document_id: int):
     with core().sessions() as session:
         doc = access.visible_document(session, document_id)

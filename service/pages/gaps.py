@@ -9,18 +9,21 @@ from service.actions.common import jsonable
 from service.auth import permission_required
 from service.context import core
 from service.errors import BadArgument
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("gaps", __name__)
 
 
 @bp.get("/gaps")
 @permission_required("gaps")
+@replica_readable
 def gaps():
     return _gaps_page("gaps.html")
 
 
 @bp.get("/gaps/print")
 @permission_required("gaps")
+@replica_readable
 def gaps_print():
     return _gaps_page("gaps_print.html")
 

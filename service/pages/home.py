@@ -43,6 +43,7 @@ from service import i18n
 from service.actions import accounts
 from service.actions.inventory import fiscal_years
 from service.context import core as _core
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("home", __name__)
 
@@ -214,6 +215,7 @@ def admin_overview(core) -> dict:
 
 
 @bp.get("/home")
+@replica_readable
 def home():
     principal = g.principal
     core = _core()

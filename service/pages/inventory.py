@@ -7,12 +7,14 @@ from flask import Blueprint, abort, flash, g, render_template, request
 from service.auth import permission_required
 from service.context import core
 from service.i18n import current_lang
+from service.read_your_writes import replica_readable
 
 bp = Blueprint("inventory", __name__)
 
 
 @bp.route("/inventory", methods=["GET", "POST"])
 @permission_required("inventory_read")
+@replica_readable  # the GET; an import (POST) is the primary's
 def inventory():
     from service.actions.inventory import fiscal_years, list_items, run_import
 
