@@ -1,6 +1,6 @@
 """Thai digits ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write, read again from the
-glyphs (indexer/extract/thai_digit_reader.py). Numbers are drawn here in Kinnari and
-Garuda, faces the reader has no template of, as the bench's letters are."""
+glyphs (indexer/extract/thai_digit_reader.py). Numbers are drawn here in Kinnari, Garuda
+and Loma, faces the reader's classifier was not trained on, as the bench's letters are."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from indexer.extract import ocr, thai_digit_reader
 from indexer.extract.thai_digit_reader import UNWRITABLE, reread_thai_digits, reread_word
@@ -31,6 +31,25 @@ def drawn(text: str, font: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     canvas = Image.new("L", (900, 200), 255)
     ImageDraw.Draw(canvas).text((50, 50), text, fill=0, font=face)
     page = np.asarray(canvas)
+    rows, cols = np.nonzero(page < 128)
+    box = (cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1)
+    return page, box
+
+
+def scanned(text: str, font: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """``text`` as a scanned page shows it (bench/scan_corpus.py's degradation: turned by
+    0.8 degrees, blurred, grey JPEG at quality 55, then ocr.prepare_page's median filter),
+    and the box of its ink."""
+    import io
+
+    face = ImageFont.truetype(str(FONTS / f"{font}.ttf"), 62)
+    canvas = Image.new("L", (1100, 200), 255)
+    ImageDraw.Draw(canvas).text((50, 50), text, fill=0, font=face)
+    canvas = canvas.rotate(0.8, Image.Resampling.BICUBIC, fillcolor=255)
+    canvas = canvas.filter(ImageFilter.GaussianBlur(0.8))
+    jpeg = io.BytesIO()
+    canvas.save(jpeg, "JPEG", quality=55)
+    page = np.asarray(Image.open(jpeg).convert("L").filter(ImageFilter.MedianFilter(3)))
     rows, cols = np.nonzero(page < 128)
     box = (cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1)
     return page, box
@@ -78,18 +97,45 @@ def test_digits_read_right_are_kept():
 
 
 @needs_fonts
-def test_unsure_the_word_is_kept_as_read(monkeypatch):
-    """Glyphs that do not pair up with the word's digits (a box with more marks than it
-    has digits), and a machine without the template fonts, leave the word as read."""
+@pytest.mark.parametrize("font", ["Kinnari", "Garuda", "TlwgTypist"])
+def test_all_ten_digits_come_back_from_a_scan(font):
+    """Every Thai digit, scanned, in a face the classifier has not seen, written the way
+    Tesseract writes it (๔ ๘ as ๕, ๖ as ๒, ๗ as the letter ฒ, ๙ as ๓): all ten come back.
+    (Loma's ๔, which differs from its ๕ by a short tail, is too often left as ๕: see the
+    README's scanned documents section.)"""
+    page, box = scanned("๐๑๒๓๔๕๖๗๘๙", font)
+    assert reread_word(page, box, "๐๑๒๓๕๕๒ฒ๕๓") == "๐๑๒๓๔๕๖๗๘๙"
+
+
+@needs_fonts
+def test_a_letter_number_and_an_amount_come_back_from_a_scan():
+    """A letter number and an amount as Tesseract wrote them, with stand-in letters and
+    wrong digits between their separators, come back whole."""
+    page, box = scanned("๐๔๐๕.๑/๒๔๗๓", "Kinnari")
+    assert reread_word(page, box, "๐๕๐๕.๑/๒๕ฒ๓") == "๐๔๐๕.๑/๒๔๗๓"
+    page, box = scanned("๙,๑๙๖,๓๗๔", "Kinnari")
+    assert reread_word(page, box, "๓,๑๕๒,๓ฒ๕") == "๙,๑๙๖,๓๗๔"
+
+
+@needs_fonts
+def test_a_digit_tesseract_left_out_comes_back():
+    """Tesseract wrote three digits for four glyphs (๒๕๕ for ๒๕๕๙, its last box over two
+    glyphs): the glyph nothing was written over is read by the classifier."""
+    page, box = scanned("๒๕๕๙", "Kinnari")
+    assert reread_word(page, box, "๒๕๕") == "๒๕๕๙"
+
+
+@needs_fonts
+def test_without_the_classifier_the_word_is_kept_as_read(monkeypatch, tmp_path):
+    """A machine without the classifier's weights leaves what Tesseract read."""
     page, box = drawn("๒๕๖๘", "Kinnari")
-    assert reread_word(page, box, "๒๕") == "๒๕"
-    monkeypatch.setattr(thai_digit_reader, "FONT_DIR", Path("/nonexistent"))
-    thai_digit_reader.templates.cache_clear()
+    monkeypatch.setattr(thai_digit_reader, "MODEL", tmp_path / "missing.npz")
+    thai_digit_reader._model.cache_clear()
     try:
         assert reread_word(page, box, "๒๕๒๕") == "๒๕๒๕"
     finally:
         monkeypatch.undo()
-        thai_digit_reader.templates.cache_clear()
+        thai_digit_reader._model.cache_clear()
 
 
 @needs_fonts
@@ -129,3 +175,23 @@ def test_a_year_in_thai_digits_is_read_through_ocr(tmp_path):
     image = tmp_path / "year.png"
     canvas.save(image, dpi=(300, 300))
     assert "๒๕๖๘" in ocr.ocr_image_page(image).text
+
+
+@needs_tesseract
+@needs_fonts
+def test_a_letter_number_is_read_through_ocr(tmp_path):
+    """A scanned letter's number in Kinnari, whose ๔ and ๗ Tesseract cannot write, comes back
+    whole through the OCR door (Tesseract alone gives ๐๕๐๕.๑/๒๕๓ or ๐๕๐๕.๑/๒๕ฒ๓)."""
+    import io
+
+    face = ImageFont.truetype(str(FONTS / "Kinnari.ttf"), 62)
+    canvas = Image.new("L", (2000, 300), 255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((60, 40), "ที่ ชร ๐๔๐๕.๑/๒๔๗๓", fill=0, font=face)
+    draw.text((60, 160), "งบประมาณ จำนวน ๙,๑๙๖,๓๗๔ บาท", fill=0, font=face)
+    canvas = canvas.rotate(0.6, Image.Resampling.BICUBIC, fillcolor=255)
+    jpeg = io.BytesIO()
+    canvas.filter(ImageFilter.GaussianBlur(0.8)).save(jpeg, "JPEG", quality=55)
+    image = tmp_path / "letter.jpg"
+    image.write_bytes(jpeg.getvalue())
+    assert "๐๔๐๕.๑/๒๔๗๓" in ocr.ocr_image_page(image).text

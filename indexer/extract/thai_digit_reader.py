@@ -1,21 +1,35 @@
-"""The Thai digits Tesseract cannot write: ๔ ๖ ๗ ๘ ๙, read again from the page image.
+"""Thai digits read again from the page image, where Tesseract's Thai model cannot read them.
 
 Every Thai model Debian ships (tesseract-ocr-tha, tesseract-ocr-script-thai) and the
 tessdata_best model in the npm registry's tesseract.js data share one character set in
-which ๔ ๖ ๗ ๘ ๙ are missing: Tesseract reads ๔ and ๘ as ๕, ๖ as ๒ or ๐, ๙ as ๓, so
-"๒๕๖๒" comes back "๒๕๒๒" and a letter's year, number and amount cannot be found. No
-setting or second pass of Tesseract can give a character its model has no code for.
+which ๔ ๖ ๗ ๘ ๙ are missing: Tesseract reads ๔ and ๘ as ๕, ๖ as ๒ or ๐, ๙ as ๓, ๗ as
+the letter ฒ, and sometimes one glyph as two characters ("๒9" for ๖), so "๒๕๖๒" comes back
+"๒๕๒๒" and a letter's year, number and amount cannot be found. No setting or second pass
+of Tesseract can give a character its model has no code for.
 
-So each Thai digit Tesseract wrote is looked at again: its glyph is cut from the word box
-of Tesseract's TSV and compared with the ten digits drawn in Thai fonts (fonts-thai-tlwg).
-The comparison may only choose between what Tesseract wrote and the five digits it cannot
-write; it replaces a digit only when one of those five is nearest by a margin (MIN_MARGIN), and
-keeps what was read whenever the glyphs of a word cannot be paired one for one with its
-digits. Separators, Arabic digits and letters are never touched."""
+So each number Tesseract wrote is looked at again. Tesseract gives a Thai line's
+characters as TSV words of their own; the words written next to each other that make a
+number (Thai digits, separators, and the stand-ins it writes for the digits it lacks) are
+gathered, the page is cut around their boxes, split into glyphs (connected ink: a Thai
+digit is one piece), and each glyph is named by a small classifier of digit glyphs
+(data/thai_digits.npz, trained by scripts/train_digit_reader.py on digits drawn in the
+TLWG faces the benchmark does not print in). Each glyph is paired with what Tesseract
+wrote over it:
+
+- one Thai digit: kept, unless the classifier names a digit Tesseract cannot write with
+  at least REPLACE_CONFIDENCE (what Tesseract wrote, it can read);
+- nothing, two characters ("๒9" for ๖), or a stand-in (ฒ for ๗): the classifier's digit,
+  when it is at least REBUILD_CONFIDENCE sure;
+
+separators stay where Tesseract put them, and a number Tesseract began with ๒๕ keeps its
+century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
+no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
+Arabic-digit numbers and words of letters are never touched."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,92 +38,39 @@ import numpy as np
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 #: The digits missing from the Thai models' character set.
 UNWRITABLE = "๔๖๗๘๙"
-FONT_DIR = Path("/usr/share/fonts/truetype/tlwg")
-#: The faces the digits are drawn from. Loma, Kinnari, Garuda and TlwgTypist are left out
-#: on purpose: bench/bench_ocr.py prints its letters in those, so the benchmark measures
-#: the reader on faces it has never seen, as it will meet TH Sarabun and office fonts.
-TEMPLATE_FONTS = (
-    "Laksaman", "Laksaman-Bold", "Norasi", "Norasi-Bold", "Umpush", "Umpush-Bold",
-    "Waree", "Waree-Bold", "Sawasdee", "Purisa", "TlwgMono", "TlwgTypo",
-    "TlwgTypewriter", "TlwgTypewriter-Bold",
-)  # fmt: skip
-#: Pixel sizes the templates are drawn at: 10, 15 and 20 pt at 300 dpi, a letter's sizes.
-TEMPLATE_SIZES = (42, 62, 84)
-#: Gaussian blur (px) of the templates: a scanner's optics soften strokes.
-TEMPLATE_BLUR = 1.2
-#: Glyphs are compared as GRID x GRID images (24: measured best of 12, 16 and 24).
-GRID = 24
-#: How much a glyph's height/width (log) counts beside its shape.
-ASPECT_WEIGHT = 0.5
-#: A digit is replaced only when the nearest unwritable digit is nearer than what
-#: Tesseract wrote by this much (0-2 scale). On the bench's letters 0.1 brought back the
-#: most numbers; 0 replaced right digits with wrong ones (๒ -> ๖).
-MIN_MARGIN = 0.1
-_TALL_SEPARATORS = "/:"
-_DIGIT_WORD = re.compile(f"^[{THAI_DIGITS}.,/:]+$")
+#: What the classifier names: the ten Thai digits, the slash of a letter number, and the
+#: brackets of a list item's number ("(๑)", "๒)"), which Tesseract's boxes often hold.
+CLASSES = THAI_DIGITS + "/()"
+MODEL = Path(__file__).with_name("data") / "thai_digits.npz"
+#: Glyphs are seen as GRID x GRID images of their ink, beside their height/width.
+GRID = 20
+#: A digit Tesseract wrote is replaced when the classifier names another one with at least
+#: this probability (bench/ocr_number_misses.py chose it).
+REPLACE_CONFIDENCE = 0.7
+#: A word is written again from its glyphs only when every glyph is named this surely.
+REBUILD_CONFIDENCE = 0.6
+_SEPARATORS = ".,:"
+#: Ink under this share of the inkiest glyph's is a mark (. , a speck), not a glyph: a
+#: comma has about a ninth of a digit's ink.
+MARK_SHARE = 0.2
+#: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
+#: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
+_DIGIT_LIKE_MARKS = "@©"
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
+_NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
-def _shape(ink: np.ndarray) -> tuple[np.ndarray, float]:
-    """A glyph (2-D, 1.0 = ink, cropped to its ink) as a unit vector and log(height/width)."""
-    from PIL import Image
+@dataclass
+class Glyph:
+    left: int
+    right: int  # exclusive
+    top: int
+    bottom: int  # exclusive
+    ink: np.ndarray  # darkness 0-1 within the glyph's box, 0 off its connected ink
 
-    height, width = ink.shape
-    grid = Image.fromarray((ink * 255).astype(np.uint8)).resize(
-        (GRID, GRID), Image.Resampling.BILINEAR
-    )
-    vector = np.asarray(grid, dtype=np.float32).ravel() / 255.0
-    vector -= vector.mean()
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm if norm else vector), float(np.log(height / max(width, 1)))
-
-
-def _cropped(ink: np.ndarray) -> np.ndarray | None:
-    rows, cols = np.nonzero(ink > 0.5)
-    if not len(cols):
-        return None
-    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-
-
-@lru_cache(maxsize=1)
-def templates() -> tuple[tuple[str, np.ndarray, float], ...]:
-    """(digit, shape, aspect) for each digit in each template font that is installed, drawn
-    the way a scanned digit reaches the reader: at letter sizes, blurred, cut from the paper
-    by the same threshold (_otsu). Crisp 64 px drawings fixed 61 digits on the bench's pages
-    and broke 10; these fixed 67 and broke 4 (blur 0, 0.8 and 1.6 px did worse)."""
-    from PIL import Image, ImageDraw, ImageFilter, ImageFont
-
-    drawn = []
-    for name in TEMPLATE_FONTS:
-        path = FONT_DIR / f"{name}.ttf"
-        if not path.is_file():
-            continue
-        for size in TEMPLATE_SIZES:
-            font = ImageFont.truetype(str(path), size)
-            for digit in THAI_DIGITS:
-                canvas = Image.new("L", (size * 3, size * 3), 255)
-                ImageDraw.Draw(canvas).text((size // 2, size // 4), digit, fill=0, font=font)
-                grey = np.asarray(canvas.filter(ImageFilter.GaussianBlur(TEMPLATE_BLUR)))
-                ink = _cropped((grey < _otsu(grey)).astype(np.float32))
-                if ink is not None:
-                    drawn.append((digit, *_shape(ink)))
-    return tuple(drawn)
-
-
-def nearest_digit(ink: np.ndarray, read: str) -> str:
-    """The digit for one glyph: ``read`` (what Tesseract wrote) unless one of UNWRITABLE is
-    the nearest, by MIN_MARGIN over any other."""
-    vector, aspect = _shape(ink)
-    best: dict[str, float] = {}
-    for digit, shape, template_aspect in templates():
-        if digit != read and digit not in UNWRITABLE:
-            continue
-        distance = 1.0 - float(vector @ shape) + ASPECT_WEIGHT * abs(aspect - template_aspect)
-        best[digit] = min(distance, best.get(digit, 9.0))
-    ranked = sorted(best, key=best.__getitem__)
-    if len(ranked) < 2 or ranked[0] == read:  # no template font installed, or agreed
-        return read
-    # Unsure between two digits (one may be what was read): keep what was read.
-    return ranked[0] if best[ranked[1]] - best[ranked[0]] >= MIN_MARGIN else read
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
 
 
 def _otsu(pixels: np.ndarray) -> int:
@@ -124,72 +85,314 @@ def _otsu(pixels: np.ndarray) -> int:
     return int(np.argmax(spread)) if spread.max() > 0 else 128
 
 
-def _glyphs(box: np.ndarray) -> list[np.ndarray]:
-    """The word's glyphs left to right, cut where a column has no ink; marks lower than half
-    the tallest glyph (. , dust) are left out, as separators are not read again."""
-    ink = (box < _otsu(box)).astype(np.float32)
-    columns = [*(ink.sum(axis=0) > 0), False]
-    pieces, start = [], None
-    for x, inked in enumerate(columns):
-        if inked and start is None:
-            start = x
-        elif not inked and start is not None:
-            piece = _cropped(ink[:, start:x])
-            if piece is not None:
-                pieces.append(piece)
-            start = None
-    if not pieces:
-        return []
-    tallest = max(piece.shape[0] for piece in pieces)
-    return [p for p in pieces if p.shape[0] >= tallest / 2 and p.size > 20]
+def _components(ink: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """8-connected pieces of ink, each as its runs (row, first column, end column): runs of
+    neighbouring rows that touch are joined (union-find over runs, a few ms a word)."""
+    height, width = ink.shape
+    padded = np.zeros((height, width + 2), np.int8)
+    padded[:, 1:-1] = ink
+    edges = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_row: dict[int, list[int]] = {}
+    for i, row in enumerate(rows.tolist()):
+        by_row.setdefault(row, []).append(i)
+    first, end = starts.tolist(), ends.tolist()
+    for row, runs in by_row.items():
+        for i in runs:
+            for k in by_row.get(row - 1, ()):
+                if first[k] <= end[i] and end[k] >= first[i]:  # touching, diagonals too
+                    a, b = root(i), root(k)
+                    if a != b:
+                        parent[a] = b
+    pieces: dict[int, list[int]] = {}
+    for i in range(len(rows)):
+        pieces.setdefault(root(i), []).append(i)
+    return [(rows[p], starts[p], ends[p]) for p in pieces.values()]
+
+
+def _rows(parts: list) -> tuple[int, int]:
+    """First and past-last row of a glyph's pieces."""
+    return min(int(p[0].min()) for p in parts), max(int(p[0].max()) for p in parts) + 1
+
+
+def _row_overlap(a: list, b: list) -> int:
+    (a_top, a_bottom), (b_top, b_bottom) = _rows(a), _rows(b)
+    return max(0, min(a_bottom, b_bottom) - max(a_top, b_top))
+
+
+def glyphs(box: np.ndarray) -> list[Glyph]:
+    """A number's box's glyphs (digits, "/" and brackets), left to right. Marks under a
+    sixth of the inkiest glyph's ink (. , specks) are left out, first, so that a speck
+    under a digit does not make it look taller than it is; pieces of ink that stand over
+    one another (a glyph broken by a light scan) are one glyph; a glyph under half the
+    tallest one's height is left out too."""
+    darkness = (255.0 - box) / 255.0
+    ink = box < _otsu(box)
+    pieces = [(piece, int((piece[2] - piece[1]).sum())) for piece in _components(ink)]
+    most = max((area for _, area in pieces), default=0)
+    spans = []
+    for (rows, starts, ends), area in pieces:
+        if area < MARK_SHARE * most:
+            continue
+        spans.append([int(starts.min()), int(ends.max()), [(rows, starts, ends)]])
+    spans.sort(key=lambda span: span[0])
+    merged: list[list] = []
+    for span in spans:
+        if merged:
+            last = merged[-1]
+            overlap = min(last[1], span[1]) - max(last[0], span[0])
+            # one above the other, not side by side: a "/" leans over its neighbours
+            stacked = _row_overlap(last[2], span[2]) < 0.3 * min(
+                _rows(last[2])[1] - _rows(last[2])[0], _rows(span[2])[1] - _rows(span[2])[0]
+            )
+            if stacked and overlap > 0.6 * min(last[1] - last[0], span[1] - span[0]):
+                last[0], last[1] = min(last[0], span[0]), max(last[1], span[1])
+                last[2] += span[2]
+                continue
+        merged.append(span)
+    found = []
+    for left, right, parts in merged:
+        mask = np.zeros(box.shape, bool)
+        for rows, starts, ends in parts:
+            for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+                mask[row, start:end] = True
+        rows_inked = np.nonzero(mask.any(axis=1))[0]
+        top, bottom = int(rows_inked[0]), int(rows_inked[-1]) + 1
+        piece = np.where(mask, darkness, 0.0)[top:bottom, left:right]
+        found.append(Glyph(left, right, top, bottom, piece))
+    tallest = max((glyph.height for glyph in found), default=0)
+    return [glyph for glyph in found if glyph.height >= tallest / 2]
+
+
+def features(glyph: Glyph, tallest: int) -> np.ndarray:
+    """What the classifier sees of a glyph: its ink scaled to GRID x GRID (darkest = 1),
+    and its height and width beside the number's tallest glyph (๐ is shorter than ๖)."""
+    from PIL import Image
+
+    peak = float(glyph.ink.max()) or 1.0
+    image = Image.fromarray((glyph.ink / peak * 255).astype(np.uint8))
+    grid = np.asarray(image.resize((GRID, GRID), Image.Resampling.BILINEAR), np.float32) / 255
+    height, width = glyph.ink.shape
+    return np.append(grid.ravel(), np.float32([height / tallest, width / tallest]))
+
+
+@lru_cache(maxsize=1)
+def _model() -> dict[str, np.ndarray] | None:
+    if not MODEL.is_file():
+        return None
+    with np.load(MODEL) as stored:
+        return {name: stored[name] for name in stored.files}
+
+
+def probabilities(rows: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
+    """Each feature row's probability of each of CLASSES: a one-hidden-layer network whose
+    logits are divided by a temperature that keeps its sureness honest on unseen faces."""
+    x = (rows - model["mean"]) / model["scale"]
+    hidden = np.maximum(x @ model["w1"] + model["b1"], 0.0)
+    logits = (hidden @ model["w2"] + model["b2"]) / model.get("temperature", 1.0)
+    logits -= logits.max(axis=1, keepdims=True)
+    odds = np.exp(logits)
+    return odds / odds.sum(axis=1, keepdims=True)
+
+
+def _named(tall: list[Glyph], model) -> tuple[str, np.ndarray]:
+    """The classifier's character for each glyph, and how sure it is of each."""
+    tallest = max(glyph.height for glyph in tall)
+    chances = probabilities(np.stack([features(glyph, tallest) for glyph in tall]), model)
+    best = chances.argmax(axis=1)
+    return "".join(CLASSES[i] for i in best), chances[np.arange(len(best)), best]
+
+
+def _as_year(read: str, new: str) -> str:
+    """A four-digit number Tesseract began with ๒๕ is a Buddhist-era year (๒๕๖๘): the
+    classifier may change its last two digits, not the century."""
+    if re.fullmatch("๒๕[๐-๙]{2}", read) and re.fullmatch("[๐-๙]{4}", new):
+        return "๒๕" + new[2:]
+    return new
+
+
+@dataclass
+class _Word:
+    text: str  # without the brackets around it
+    left: int
+    top: int
+    right: int
+    bottom: int
+    start: int = 0  # where ``text`` stands in the page's text
+    end: int = 0
+    opening: bool = False  # Tesseract wrote "(" before it, in the same box
+    closing: bool = False  # and ")" after it
+
+
+def _placed_chars(words: list[_Word]) -> list[tuple[float, str]]:
+    """Each character Tesseract wrote, at the middle of its share of its word's box (a
+    separator's share a third of a digit's, as printed)."""
+    placed = []
+    for word in words:
+        written = "(" * word.opening + word.text + ")" * word.closing
+        widths = [1 / 3 if char in _SEPARATORS else 1.0 for char in written]
+        unit = (word.right - word.left) / sum(widths)
+        x = word.left
+        for i, (char, width) in enumerate(zip(written, widths, strict=True)):
+            if word.opening <= i < len(written) - word.closing:
+                placed.append((x + width * unit / 2, char))
+            x += width * unit
+    return placed
+
+
+def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
+    """The character for one glyph: what Tesseract wrote over it when that is one Thai
+    digit (or "/"), unless the classifier surely names a digit Tesseract cannot write (what
+    it wrote, it can read); otherwise (nothing, two characters for one glyph, a letter
+    standing in) the classifier's digit when it is sure enough, or None."""
+    if written == ["/"]:
+        return "/"
+    if len(written) == 1 and written[0] in THAI_DIGITS:
+        return named if named in UNWRITABLE and sure >= REPLACE_CONFIDENCE else written[0]
+    return named if named != "/" and sure >= REBUILD_CONFIDENCE else None
+
+
+def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
+    """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
+    glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
+    separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
+    model = _model()
+    if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
+        return old
+    # Tesseract's boxes can cut a digit short (๐ by a third): the glyphs are found in a box
+    # widened by half its height, and those standing mostly outside the number are not its
+    top = max(0, min(w.top for w in words) - 2)
+    bottom = max(w.bottom for w in words) + 2
+    margin = (bottom - top) // 2
+    left = max(0, min(w.left for w in words) - margin)
+    right = max(w.right for w in words) + margin
+    crop = page[top:bottom, left:right]
+    inside = (min(w.left for w in words) - left, max(w.right for w in words) - left)
+    tall = [
+        glyph
+        for glyph in (glyphs(crop) if crop.size else [])
+        if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
+        >= 0.4 * (glyph.right - glyph.left)
+    ]
+    if not tall:
+        return old
+    named, sureness = _named(tall, model)
+    # the brackets of "(๑)" are often in the box of its digit, not in its text
+    first = len(named) - len(named.lstrip("("))
+    last = len(named.rstrip(")"))
+    tall, named, sureness = tall[first:last], named[first:last], sureness[first:last]
+    if not tall or "(" in named or ")" in named:
+        return old
+    placed = _placed_chars(words)
+    out = [(x, c) for x, c in placed if c in _SEPARATORS]
+    # each character Tesseract wrote goes to the glyph under it, or the nearest one
+    on_glyphs: list[list[str]] = [[] for _ in tall]
+    for x, char in placed:
+        if char in _SEPARATORS:
+            continue
+        distances = [
+            0 if left + g.left <= x < left + g.right else abs(x - left - (g.left + g.right) / 2)
+            for g in tall
+        ]
+        nearest = int(np.argmin(distances))
+        if distances[nearest] > tall[nearest].right - tall[nearest].left:
+            return old  # a character Tesseract wrote over no glyph found here
+        on_glyphs[nearest].append(char)
+    widths = sorted(g.right - g.left for g in tall)
+    for glyph, name, sure, written in zip(tall, named, sureness, on_glyphs, strict=True):
+        digits_written = sum(c in THAI_DIGITS for c in written)
+        if digits_written > 1 and glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]:
+            return old  # two digits touching, cut as one glyph
+        char = _glyph_char(written, name, float(sure))
+        if char is None:
+            return old
+        out.append((left + (glyph.left + glyph.right) / 2, char))
+    return _as_year(old, "".join(char for _, char in sorted(out)))
 
 
 def reread_word(page: np.ndarray, box: tuple[int, int, int, int], word: str) -> str:
-    """One TSV word of Thai digits and separators, each digit read again; ``word`` as it was
-    when its glyphs and its digits and tall separators do not pair up one for one."""
+    """One word Tesseract read as a Thai number, and its box, read again from its glyphs
+    (see the module's docstring); ``word`` whenever the glyphs leave doubt."""
     left, top, width, height = box
-    pad = 2
-    crop = page[max(0, top - pad) : top + height + pad, max(0, left - pad) : left + width + pad]
-    # Digits, and the separators as tall as a digit ("/" and ":"), each stand as a glyph.
-    tall = [c for c in word if c in THAI_DIGITS or c in _TALL_SEPARATORS]
-    glyphs = _glyphs(crop) if crop.size else []
-    if len(glyphs) != len(tall):
-        return word
-    glyph_of = iter(glyphs)
-    out = []
-    for c in word:
-        glyph = next(glyph_of) if c in THAI_DIGITS or c in _TALL_SEPARATORS else None
-        out.append(nearest_digit(glyph, c) if c in THAI_DIGITS and glyph is not None else c)
-    return "".join(out)
+    return _reread(page, [_Word(word, left, top, left + width, top + height)], word)
+
+
+def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
+    """Tesseract's TSV words that make up one number, in reading order. Tesseract gives a
+    Thai line's characters as words of their own ("๒", "๕", ".", "๑") and writes them in
+    its text without spaces, so a number is the words written next to each other in the
+    text, each made of digits, separators or stand-ins, with at least one Thai digit;
+    stand-ins are not taken at a number's ends. A bracket closes a number."""
+    runs: list[list[_Word]] = []
+    current: list[_Word] = []
+    position = 0
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue
+        written = cells[11].strip()
+        found = text.find(written, position)
+        if found < 0:  # not in the text as written: leave the number here
+            runs.append(current)
+            current = []
+            continue
+        position = found + len(written)
+        opening, closing = written.startswith("("), written.endswith(")")
+        core = written[opening : len(written) - closing]
+        left, top, width, height = (int(v) for v in cells[6:10])
+        word = _Word(
+            core, left, top, left + width, top + height, found + opening, position - closing,
+            opening, closing,
+        )  # fmt: skip
+        joins = current and not opening and current[-1].end == word.start
+        if not joins or not _NUMBER_CHARS.match(core):
+            runs.append(current)
+            current = []
+        if _NUMBER_CHARS.match(core):
+            current.append(word)
+        if closing:
+            runs.append(current)
+            current = []
+    runs.append(current)
+    trimmed = []
+    for run in runs:
+        lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
+        while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
+            run = run[1:]
+        while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[-1].text):
+            run = run[:-1]
+        if run:
+            trimmed.append(run)
+    return trimmed
 
 
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
-    """``text`` (Tesseract's txt output for ``image``) with the Thai digits of its TSV words
-    read again, and how many words changed. The words are found in ``text`` in reading
-    order, so a change lands on the word Tesseract wrote, not on an equal one elsewhere."""
+    """``text`` (Tesseract's txt output for ``image``) with the Thai numbers of its TSV
+    read again, and how many numbers changed. Each number is replaced where its words stand
+    in ``text``, so a change lands on the number Tesseract wrote, not on an equal one."""
     from PIL import Image
 
-    changes: list[tuple[str, str]] = []
-    page = None
-    for row in tsv.splitlines()[1:]:
-        cells = row.split("\t")
-        if len(cells) < 12 or cells[0] != "5":
-            continue
-        word = cells[11].strip()
-        if not _DIGIT_WORD.match(word) or not any(c in THAI_DIGITS for c in word):
-            continue
-        if page is None:
-            with Image.open(image) as opened:
-                page = np.asarray(opened.convert("L"))
-        box = tuple(int(v) for v in cells[6:10])
-        changes.append((word, reread_word(page, box, word)))  # type: ignore[arg-type]
+    runs = _number_runs(text, tsv)
+    if not runs:
+        return text, 0
+    with Image.open(image) as opened:
+        page = np.asarray(opened.convert("L"))
     out, position, changed = [], 0, 0
-    for old, new in changes:
-        found = text.find(old, position)
-        if found < 0:
-            continue
-        out += [text[position:found], new]
-        position = found + len(old)
-        changed += new != old
+    for run in runs:
+        old = text[run[0].start : run[-1].end]
+        new = _reread(page, run, old)
+        if new != old:
+            out += [text[position : run[0].start], new]
+            position = run[-1].end
+            changed += 1
     out.append(text[position:])
     return "".join(out), changed
