@@ -56,31 +56,40 @@ def page_rows(core) -> dict[int, JobPage]:
         return {row.page: row for row in session.scalars(select(JobPage))}
 
 
+def kill_a_in_page_2(core, workers: Workers, folder, hold_at: str, files: int, held=None):
+    """Worker a reads page 1 of the scan, then is held (KHLANG_HOLD_AT) at the start of
+    page 2; b reads page 3 and a is SIGKILLed, so page 2's message goes back to the queue,
+    to b, and the ingest of ``folder`` (``files`` files) ends well. ``held(rows)`` looks at
+    the pages' rows while a is held."""
+    ingest = None
+    try:
+        workers.start("a", KHLANG_HOLD_AT=hold_at)
+        ingest = start_ingest(workers, folder)
+        workers.wait_for_log("a", "holding")
+        rows = page_rows(core)
+        assert sorted(rows) == [1, 2, 3]
+        assert rows[1].state == "done" and {rows[2].state, rows[3].state} == {"queued"}
+        if held is not None:
+            held(rows)
+        workers.start("b")
+        wait_until(lambda: page_rows(core)[3].state == "done", "worker b to read page 3")
+        workers.kill("a")
+        _out, err = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, err
+        assert f"{files} files: {files} ingested" in err, err
+    finally:
+        if ingest is not None and ingest.poll() is None:
+            ingest.kill()
+        workers.close()
+
+
 def test_a_worker_killed_in_a_page_of_a_scan_costs_that_page_only(tmp_path, monkeypatch):
     core = make_core(tmp_path / "data", "postgresql")
     folder = tmp_path / "ส่งมอบ"
     folder.mkdir()
     line_scan(folder / "หนังสือสแกนสามหน้า.pdf", WORDS, tmp_path / "lines")
     workers = Workers(core.settings, tmp_path, monkeypatch)
-    ingest = None
-    try:
-        # a reads page 1, then is held (KHLANG_HOLD_AT) at the start of page 2
-        workers.start("a", KHLANG_HOLD_AT="ocr-page:* page 2:600")
-        ingest = start_ingest(workers, folder)
-        workers.wait_for_log("a", "holding")
-        rows = page_rows(core)
-        assert sorted(rows) == [1, 2, 3]
-        assert rows[1].state == "done" and {rows[2].state, rows[3].state} == {"queued"}
-        workers.start("b")
-        wait_until(lambda: page_rows(core)[3].state == "done", "worker b to read page 3")
-        workers.kill("a")  # page 2's message goes back to the queue, to b
-        _out, err = ingest.communicate(timeout=300)
-        assert ingest.returncode == 0, err
-        assert "1 files: 1 ingested" in err, err
-    finally:
-        if ingest is not None and ingest.poll() is None:
-            ingest.kill()
-        workers.close()
+    kill_a_in_page_2(core, workers, folder, "ocr-page:* page 2:600", files=1)
 
     # the pages' rows went with the file's being done (their text is the document's now)
     assert page_rows(core) == {}
@@ -112,30 +121,16 @@ def test_a_worker_killed_in_a_page_of_a_scan_inside_a_zip_costs_that_page_only(
         bundle.writestr("บันทึก/หนังสือนำส่ง.txt", "หนังสือนำส่งเอกสารโครงการ\n")
         bundle.write(scan, member)
     workers = Workers(core.settings, tmp_path, monkeypatch)
-    ingest = None
-    try:
-        # a reads the member's page 1, then is held at the start of its page 2
-        workers.start("a", KHLANG_HOLD_AT="ocr-page:*/หนังสือเชิญประชุม.pdf page 2:600")
-        ingest = start_ingest(workers, folder)
-        workers.wait_for_log("a", "holding")
-        rows = page_rows(core)
-        assert sorted(rows) == [1, 2, 3]
+
+    def held(rows):
         assert {row.member_path for row in rows.values()} == {member}
-        assert rows[1].state == "done" and {rows[2].state, rows[3].state} == {"queued"}
         # the job shows the member being read, as for a scan sent alone
         [reading] = read_status(core, 1)["current"]
         assert reading["path"].endswith(f"ชุดเอกสาร.zip/{member}"), reading
         assert (reading["page"], reading["pages"]) == (2, 3), reading
-        workers.start("b")
-        wait_until(lambda: page_rows(core)[3].state == "done", "worker b to read page 3")
-        workers.kill("a")  # page 2's message goes back to the queue, to b
-        _out, err = ingest.communicate(timeout=300)
-        assert ingest.returncode == 0, err
-        assert "3 files: 3 ingested" in err, err
-    finally:
-        if ingest is not None and ingest.poll() is None:
-            ingest.kill()
-        workers.close()
+
+    hold_at = "ocr-page:*/หนังสือเชิญประชุม.pdf page 2:600"
+    kill_a_in_page_2(core, workers, folder, hold_at, files=3, held=held)
 
     assert page_rows(core) == {}
     assert "job 1 file 0 member 2 page 1: done" in workers.log("a")
