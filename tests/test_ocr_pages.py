@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import threading
 import time
 import zipfile
@@ -25,6 +26,7 @@ from sqlalchemy import select
 
 from bench.bench_ocr_pages import scanned_pdf
 from indexer.ingest import broker_jobs
+from indexer.ingest.jobs import read_status
 from schemas.models import Batch, Document, JobFile, JobPage
 from service.cli import main as cli_main
 from tests.conftest import DATABASES, make_core
@@ -466,3 +468,52 @@ def test_in_a_job_worker_process_the_pages_are_read_in_place(tmp_path, monkeypat
     monkeypatch.setattr(workers, "_in_job_worker", True)
     read = read_four(tmp_path, named_page)
     assert {page.pid for page in read.values()} == {os.getpid()}
+
+
+def damage_deflate(path: Path, member: str) -> None:
+    """Make ``member``'s deflate stream unreadable (a reserved block type): zlib, not
+    zipfile, refuses it, as with a bundle damaged in transit."""
+    with zipfile.ZipFile(path) as bundle:
+        info = bundle.getinfo(member)
+    with path.open("r+b") as raw:
+        raw.seek(info.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", raw.read(4))
+        raw.seek(info.header_offset + 30 + name_length + extra_length)
+        raw.write(b"\x07")
+
+
+def test_on_a_broker_a_bundles_damaged_or_twice_named_scans_are_read_with_the_bundle(
+    tmp_path, monkeypatch
+):
+    """A scan whose compressed data is damaged, and two scans under one path (a ZIP may
+    hold both), are not read page by page: the damaged one is refused with its reason by
+    the bundle's ingest, the pair read there (pages are handed over by path: each would
+    get the other's), and the job ends with nothing left in the spool."""
+    import warnings
+
+    core = make_core(tmp_path / "data", "sqlite")
+    folder = tmp_path / "ส่งมอบ"
+    folder.mkdir()
+    scan = line_scan(tmp_path / "สแกน.pdf", WORDS[:2], tmp_path / "lines")
+    other = line_scan(tmp_path / "สแกนอีก.pdf", WORDS[2:4], tmp_path / "lines-2")
+    bundle_path = folder / "ชุดเอกสาร.zip"
+    with zipfile.ZipFile(bundle_path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(scan, "สแกน/เสียหาย.pdf")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": on purpose
+            bundle.write(scan, "สแกน/ซ้ำ.pdf")
+            bundle.write(other, "สแกน/ซ้ำ.pdf")
+    damage_deflate(bundle_path, "สแกน/เสียหาย.pdf")
+    job_id, [number] = broker_jobs.create_job(core, [str(folder)], agent="dsss")
+    assert broker_jobs.handle_file(core, job_id, number) == "done"
+    assert not broker_jobs.spool_folder(core.settings, job_id).exists()
+    with core.sessions() as session:
+        assert session.scalars(select(JobPage)).all() == []
+        batch = session.get(Batch, job_id)
+        assert batch.status == "finished"
+        texts = session.scalars(select(Document.text)).all()
+    assert any(all(word in text for word in WORDS[:2]) for text in texts)
+    assert any(all(word in text for word in WORDS[2:4]) for text in texts)
+    status = json.dumps(read_status(core, job_id), ensure_ascii=False)
+    assert "เสียหาย.pdf" in status, status
+    core.dispose()

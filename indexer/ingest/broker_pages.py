@@ -26,9 +26,11 @@ at once. The database side only; the messages are ``broker_runner``'s.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path, PurePosixPath
 
@@ -44,6 +46,8 @@ from indexer.ingest.sources import Source
 from indexer.runtime.holds import hold_at
 from schemas.config import ExtractionLimits, Settings
 from schemas.models import JobFile, JobPage
+
+log = logging.getLogger(__name__)
 
 QUEUED, DONE = "queued", "done"
 FILE = 0  # JobPage.member of the file's own pages
@@ -107,8 +111,20 @@ def _planned(settings: Settings, path: Path, name: str) -> list[tuple[int, str |
         scan = PurePosixPath(member_path).suffix.lower() in SCAN_SUFFIXES
         return member_copy(path, index, member_path) if scan else None
 
+    try:
+        copies = copy_members(path, mime, settings, wanted)
+    except Exception:  # an unreadable bundle is refused by its own ingest
+        log.exception("%s: its scanned members are read with the bundle", name)
+        remove_copies(path)
+        return []
+    # Pages are handed to the ingest by member path: two members under one path (a ZIP may
+    # hold both) would each get the other's text, so such members are read with the bundle.
+    paths = Counter(member_path for _index, member_path, _copy in copies)
     planned = []
-    for index, member_path, copy in copy_members(path, mime, settings, wanted):
+    for index, member_path, copy in copies:
+        if paths[member_path] > 1:
+            copy.unlink(missing_ok=True)
+            continue
         try:
             name = PurePosixPath(member_path).name
             kind, pages = _scan_pages(copy, name, pdf.pages_without_fonts)
@@ -132,7 +148,7 @@ def member_copy(path: Path, member: int, member_path: str) -> Path:
 def remove_copies(path: Path) -> None:
     """The member copies of the bundle at ``path`` (once it is ingested, or planned anew)."""
     for copy in path.parent.glob(f"{path.stem}-*"):
-        if re.fullmatch(r"\d{4}", copy.stem.removeprefix(f"{path.stem}-")):
+        if re.fullmatch(r"\d{4,}", copy.stem.removeprefix(f"{path.stem}-")):
             copy.unlink(missing_ok=True)
 
 

@@ -10,9 +10,11 @@ with a reason instead of filling the disk.
 from __future__ import annotations
 
 import logging
+import lzma
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -120,12 +122,17 @@ class ZipReader:
         """Copy one member, stopping as soon as the real bytes exceed the remaining budget
         (declared sizes in a ZIP header can lie)."""
         written = 0
-        with self.archive.open(member.handle) as source, open(target, "wb") as out:
-            while chunk := source.read(CHUNK):
-                written += len(chunk)
-                if written > budget:
-                    raise _TooBig
-                out.write(chunk)
+        try:
+            with self.archive.open(member.handle) as source, open(target, "wb") as out:
+                while chunk := source.read(CHUNK):
+                    written += len(chunk)
+                    if written > budget:
+                        raise _TooBig
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError) as exc:
+            # A damaged member (a bad CRC, a deflate stream zlib cannot read): that member's
+            # failure, told as OSError as every reader tells it, never the whole bundle's.
+            raise OSError(str(exc)) from exc
         return written
 
     def close(self) -> None:
@@ -173,8 +180,8 @@ class SevenZipReader:
                 raise _TooBig
             extracted.replace(target)
             return written
-        except (py7zr.Bad7zFile, py7zr.exceptions.CrcError) as exc:
-            raise OSError(str(exc)) from exc
+        except (py7zr.exceptions.ArchiveError, lzma.LZMAError, EOFError) as exc:
+            raise OSError(str(exc)) from exc  # a damaged member: see ZipReader.copy_to
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -367,7 +374,7 @@ def _unpack_members(
             refused.append(member.name)
             yield refuse(relative, budget.too_big())
             return refused
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+        except OSError as exc:  # the readers tell a damaged member so
             refused.append(member.name)
             yield refuse(relative, reason("member-corrupt", detail=str(exc)))
             continue
@@ -438,7 +445,7 @@ def copy_members(
             except _TooBig:
                 place.unlink(missing_ok=True)
                 break
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+            except OSError:  # damaged: the member's ingest says why
                 place.unlink(missing_ok=True)
                 continue
             budget.bytes -= written
