@@ -178,7 +178,7 @@ class JobPage(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)  # the JobFile's
     # 0: the file itself; N: the N-th member of the file, a bundle (its path: member_path)
-    member: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    member: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
     page: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based
     member_path: Mapped[str | None] = mapped_column(Text)  # as the bundle's ingest names it
     kind: Mapped[str] = mapped_column(String(20))  # pdf | image (ocr_pages.READERS)
