@@ -195,3 +195,16 @@ def test_a_letter_number_is_read_through_ocr(tmp_path):
     image = tmp_path / "letter.jpg"
     image.write_bytes(jpeg.getvalue())
     assert "๐๔๐๕.๑/๒๔๗๓" in ocr.ocr_image_page(image).text
+
+
+def test_a_year_keeps_its_century_unless_the_reader_is_sure_of_a_4_or_8():
+    """Tesseract writes ๔ and ๘ as ๕: a number it began with ๒๕ keeps ๒๕ (a Buddhist-era
+    year) while the classifier is unsure, and takes the classifier's ๒๘ or ๒๔ when it is
+    sure (an amount ๒๘๐๐, the year ๒๔๗๕)."""
+    from indexer.extract.thai_digit_reader import _as_year
+
+    assert _as_year("๒๕๖๒", "๒๕๖๗") == "๒๕๖๗"
+    assert _as_year("๒๕๖๒", "๒๘๖๗", ("๘", 0.6)) == "๒๕๖๗"
+    assert _as_year("๒๕๐๐", "๒๘๐๐", ("๘", 0.97)) == "๒๘๐๐"
+    assert _as_year("๒๕๗๕", "๒๔๗๕", ("๔", 0.95)) == "๒๔๗๕"
+    assert _as_year("๑๕๐๐", "๑๘๐๐", ("๘", 0.6)) == "๑๘๐๐"  # no year: the reader decides

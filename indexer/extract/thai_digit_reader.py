@@ -212,9 +212,18 @@ def _named(tall: list[Glyph], model) -> tuple[str, np.ndarray]:
     return "".join(CLASSES[i] for i in best), chances[np.arange(len(best)), best]
 
 
-def _as_year(read: str, new: str) -> str:
+#: How sure the classifier must be of a ๔ or ๘ after ๒ to overrule the year rule.
+CENTURY_OVERRULED = 0.9
+
+
+def _as_year(read: str, new: str, second: tuple[str, float] = ("", 0.0)) -> str:
     """A four-digit number Tesseract began with ๒๕ is a Buddhist-era year (๒๕๖๘): the
-    classifier may change its last two digits, not the century."""
+    classifier may change its last two digits, not the century, unless it is sure
+    (``second``: its character for the second glyph and how sure) that the ๕ is a ๔ or ๘
+    Tesseract cannot write (an amount ๒๘๐๐, a year ๒๔๗๕)."""
+    name, sure = second
+    if name in ("๔", "๘") and sure >= CENTURY_OVERRULED:
+        return new
     if re.fullmatch("๒๕[๐-๙]{2}", read) and re.fullmatch("[๐-๙]{4}", new):
         return "๒๕" + new[2:]
     return new
@@ -316,7 +325,8 @@ def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
         if char is None:
             return old
         out.append((left + (glyph.left + glyph.right) / 2, char))
-    return _as_year(old, "".join(char for _, char in sorted(out)))
+    second = (named[1], float(sureness[1])) if len(named) > 1 else ("", 0.0)
+    return _as_year(old, "".join(char for _, char in sorted(out)), second)
 
 
 def reread_word(page: np.ndarray, box: tuple[int, int, int, int], word: str) -> str:
