@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import OperationalError
 
 from indexer.preserve import searchable
 from indexer.records.edits import current_values
@@ -48,6 +49,8 @@ def document(document_id: int):
     similar = []
     try:
         similar = search_actions.similar_documents(document_id, data["title"], text, 5)
+    except OperationalError:
+        raise  # a standby gone: the page is read again on the primary (replica_readable)
     except Exception:
         current_app.logger.exception("similar failed")
     suggestions = []
@@ -63,6 +66,8 @@ def document(document_id: int):
             suggestions = [s.as_dict() for s in found]
             linked = {link["code"] for link in data["links"]}
             suggestions = [s for s in suggestions if s["code"] not in linked]
+        except OperationalError:
+            raise  # as above
         except Exception:
             current_app.logger.exception("suggestions failed")
     actions = [a for a in next_actions(data["publication"]) if g.principal.can(a)]
