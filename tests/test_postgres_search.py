@@ -68,8 +68,15 @@ def test_rows_of_another_analyzer_version_need_a_rebuild(pg):
     assert [h.document_id for h in backend.search("ข่าว").hits] == [102]  # still answers
     backend.rebuild(DOCS)
     assert not backend.check().needs_rebuild
-    generations = backend.store.rows("SELECT state FROM khlang_search.generations")
-    assert generations == [("live",)]  # the old rows went with the swap
+    generations = backend.store.rows("SELECT gen, state FROM khlang_search.generations")
+    assert [state for _gen, state in generations] == ["live"]  # the old rows went with the swap
+    # each generation's rows are tables of their own: the old one's were dropped whole
+    tables = backend.store.rows(
+        "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE nspname = 'khlang_search' AND relispartition ORDER BY 1"
+    )
+    gen = generations[0][0]
+    assert tables == [(f"{t}_g{gen}",) for t in ("documents", "pieces", "postings", "terms")]
 
 
 def test_a_writer_after_a_swap_writes_to_the_new_rows(pg):
@@ -173,3 +180,52 @@ def test_the_migration_cuts_pieces_as_the_writer_does(pg):
         backend.store.conn().execute("DELETE FROM khlang_search.pieces")
         backend.store.conn().execute(insert)
     assert backend.store.rows(read) == written
+
+
+def test_the_migration_to_generation_tables_keeps_every_row(pg):
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from schemas.migrate import alembic_config
+
+    backend, settings = pg
+    backend.index(DOCS)
+    tables = ("documents", "pieces", "postings", "terms")
+
+    def rows() -> dict[str, list]:
+        return {
+            t: backend.store.rows(f"SELECT * FROM khlang_search.{t} ORDER BY 1, 2, 3")
+            for t in tables
+        }
+
+    before, found = rows(), backend.search("ข้าว")
+    backend.store.close()  # the migrations rename and drop its tables
+    engine = create_engine(settings.database_url)
+    try:
+        for step, target in (
+            (command.downgrade, "0012_job_pages_budget_rotation"),
+            (command.upgrade, "head"),
+        ):
+            with engine.begin() as connection:
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                step(config, target)
+            assert rows() == before
+    finally:
+        engine.dispose()
+    assert backend.check(deep=True).ok
+    assert backend.search("ข้าว") == found
+    backend.index([doc(7, "สะพานลอย", "สะพานลอยข้ามถนน")])  # the moved generation is written to
+    assert [h.document_id for h in backend.search("สะพานลอย").hits] == [7]
+
+
+def test_a_rebuild_given_one_id_twice_keeps_the_last(pg, monkeypatch):
+    from indexer.search import postgres_backend
+
+    backend, _settings = pg
+    monkeypatch.setattr(postgres_backend, "BATCH", 2)  # the two versions in two batches
+    later = doc(DOCS[0]["id"], "สะพานลอย", "สะพานลอยข้ามถนน")
+    backend.rebuild([*DOCS, later], procs=2)
+    assert backend.ids() == {d["id"] for d in DOCS}
+    assert [h.document_id for h in backend.search("สะพานลอย").hits] == [later["id"]]
+    assert backend.check(deep=True).ok  # the words' counts are the last version's

@@ -21,11 +21,13 @@ checks and everything else use the primary only.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
 
+from indexer.runtime.workers import rebuild_procs, worker_context
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
@@ -42,7 +44,7 @@ from .backend import (
 )
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
-from .pg_rows import FIELDS, document_rows
+from .pg_rows import FIELDS, DocumentRows, document_rows
 from .pg_search import Searcher, State
 from .pg_store import GenerationGone, Store, facet_counts
 from .query import normalize_filters, parse, repair_query
@@ -74,14 +76,40 @@ def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
         yield list(batch.values())
 
 
+def _batch_rows(batch: list[dict], dictionary: str) -> list[DocumentRows]:
+    return [document_rows(d, dictionary) for d in batch]
+
+
+def _analysed(
+    batches: Iterable[list[dict]], dictionary: str, procs: int
+) -> Iterator[list[DocumentRows]]:
+    """Each batch's rows, in order. With ``procs`` > 1 they are made in as many worker
+    processes while this one writes the batches before (measured: the analyzer was half a
+    rebuild once the new generation's tables were written bare); a few batches ahead at
+    most, so that a large archive is not read into memory."""
+    if procs <= 1:
+        for batch in batches:
+            yield _batch_rows(batch, dictionary)
+        return
+    with worker_context().Pool(procs) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_batch_rows, (batch, dictionary)))
+            if len(pending) > 2 * procs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
 class StagedRows(StagedIndex):
     """A generation being built beside the live one."""
 
-    def __init__(self, backend: PostgresBackend, gen: int, documents: int):
+    def __init__(self, backend: PostgresBackend, gen: int, documents: int, held: set[int]):
         self.backend, self.gen, self.documents = backend, gen, documents
+        self.held = held  # the ids written so far (its tables have no index to ask)
 
     def add(self, documents: Iterable[dict]) -> None:
-        self.backend._write(self.gen, documents)
+        self.backend._write(self.gen, documents, staged=self.held)
 
     def go_live(self) -> None:
         self.backend.store.go_live(self.gen)
@@ -139,12 +167,20 @@ class PostgresBackend(SearchBackend):
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _write(self, gen: int, documents: Iterable[dict], progress=None) -> int:
+    def _write(
+        self,
+        gen: int,
+        documents: Iterable[dict],
+        progress=None,
+        staged: set[int] | None = None,
+        procs: int = 1,
+    ) -> int:
+        """Write ``documents`` to ``gen``; ``staged``: a staging generation's ids so far
+        (:meth:`Store.write`); ``procs``: analyzer processes (:func:`_analysed`)."""
         n = 0
-        for batch in _batches(documents):
-            rows = [document_rows(d, self.dictionary) for d in batch]
-            self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS})
-            n += len(batch)
+        for rows in _analysed(_batches(documents), self.dictionary, procs):
+            self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS}, staged)
+            n += len(rows)
             if progress is not None:
                 progress(n)
         return n
@@ -176,13 +212,15 @@ class PostgresBackend(SearchBackend):
         documents: Iterable[dict],
         progress: Callable[[int], Any] | None = None,
         *,
-        procs: int | None = None,  # rows are written in this process: nothing to cap
+        procs: int | None = None,
     ) -> StagedRows:
+        procs = rebuild_procs() if procs is None else procs  # asked before any connection
         gen = self.store.new_generation(self.version, "staging")
-        n = self._write(gen, documents, progress)
+        held: set[int] = set()
+        n = self._write(gen, documents, progress, staged=held, procs=procs)
         if progress is not None:
             progress(n)
-        return StagedRows(self, gen, n)
+        return StagedRows(self, gen, n, held)
 
     # --- health ----------------------------------------------------------------------------
 
