@@ -47,25 +47,25 @@ idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_s
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP, WORD_FIELDS
+from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP
 
 from . import tiers
 from .analysis import normalize, word_texts
-from .pg_rows import FIELDS, _lexeme, bm25_tf, encode_chunk
+from .pg_ranking import TOP_K, Scorer, word_clauses
+from .pg_rows import _lexeme, encode_chunk
 from .pg_store import Store, by_date
-from .query import PARTIAL_FIELDS, WORD_BOOST, parse
+from .query import PARTIAL_FIELDS, parse
 from .searching import SUBSTRING_SCORE
 from .similar import key_terms
 from .snippet import make_snippet
 from .spelling import Speller
 
-EXACT_LIMIT = 2000  # a tier this small is scored whole
-TOP_K = 500  # else each word's best documents by impact, at least this many
-
+# a one-word chunk's proven documents spare confirming the others' pieces only when those
+# are at most this many times as many (the document index ANDed costs a probe a document)
+PROOF_PAYS = 20
 
 # the longest chunk sure to lie whole in one piece (longer: found by this much of it)
 PIECE_CHUNK = PIECE_OVERLAP + 1
@@ -82,6 +82,13 @@ class Chunk:
     text: str
     words: list[str]
     encoded: str
+
+    def one_word(self) -> str | None:
+        """The chunk's word when the chunk is that word alone, encoded alike: a posting of
+        it that is not ``unaligned`` proves a document holds the chunk."""
+        if len(self.words) == 1 and encode_chunk(self.words[0]) == self.encoded:
+            return self.words[0]
+        return None
 
     def fits_a_piece(self) -> bool:
         """Whether the chunk is found by trigrams and lies whole in one piece."""
@@ -118,6 +125,7 @@ class State:
     gen: int
     n: int
     avg: dict[str, float]
+    proofs: bool = False  # its postings say which are unaligned (migration 0014)
 
 
 class Lexicon:
@@ -141,79 +149,6 @@ class Lexicon:
         found = self.store.prefix_terms(self.state.gen, first)
         self._df.update(found)
         return [t for t, _ in found]
-
-
-class Scorer:
-    """BM25F of word clauses over candidate documents."""
-
-    def __init__(self, store: Store, state: State):
-        self.store, self.state = store, state
-        self._stats: dict[str, tuple | None] = {}  # a search asked 5 to 17 times otherwise
-
-    def stats(self, words: list[str]) -> dict[str, tuple[int, int, int, int]]:
-        """:meth:`Store.term_stats`, each word asked once a search."""
-        missing = sorted({w for w in words if w not in self._stats})
-        if missing:
-            got = self.store.term_stats(self.state.gen, missing)
-            self._stats.update({w: got.get(w) for w in missing})
-        return {w: self._stats[w] for w in words if self._stats[w] is not None}
-
-    def idf(self, df: int) -> float:
-        n = self.state.n
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def scores(
-        self, clauses: list[tuple[float, list[str]]], ids: list[int], boosts: dict | None = None
-    ) -> dict[int, float]:
-        """doc -> the summed score of ``clauses`` ((weight, words): all words in one field);
-        documents without any clause are absent. ``boosts``: per field (default: the word
-        fields' boosts x WORD_BOOST, as a query clause)."""
-        boosts = boosts or {f: WORD_FIELDS[f] * WORD_BOOST for f in FIELDS}
-        words = sorted({w for _, ws in clauses for w in ws})
-        if not ids or not words:
-            return {}
-        stats = self.stats(words)
-        tf: dict[tuple[str, int], tuple] = {}
-        for term, doc, *tfs in self.store.postings(self.state.gen, words, ids):
-            tf[(term, doc)] = tfs
-        docs = sorted({doc for _, doc in tf})
-        lengths = self.store.lengths(self.state.gen, docs)
-        out: dict[int, float] = {}
-        for doc in docs:
-            total = 0.0
-            for weight, ws in clauses:
-                for k, f in enumerate(FIELDS):
-                    parts = []
-                    for w in ws:
-                        t = tf.get((w, doc))
-                        if not t or not t[k]:
-                            break
-                        idf = self.idf(stats[w][1 + k])
-                        parts.append(idf * bm25_tf(t[k], lengths[doc][k], self.state.avg[f]))
-                    else:
-                        total += weight * boosts.get(f, 0.0) * sum(parts)
-            if total > 0:
-                out[doc] = total
-        return out
-
-    def candidates(self, words: list[str], members: set[int], need: int) -> set[int]:
-        """Which of ``members`` to score (see the module docstring)."""
-        if len(members) <= EXACT_LIMIT or not words:
-            return members
-        stats = self.stats(words)
-        known = sorted((w for w in words if w in stats), key=lambda w: stats[w][0])
-        found: set[int] = set()
-        k = max(TOP_K, 4 * need)
-        for w in known:
-            found.update(self.store.top_postings(self.state.gen, w, k))
-        if known and stats[known[0]][0] <= EXACT_LIMIT:
-            found.update(self.store.term_docs(self.state.gen, known[0]))
-        found &= members
-        return found if len(found) >= need else members
-
-
-def word_clauses(cs: list[Chunk]) -> list[tuple[float, list[str]]]:
-    return [(1.0, c.words) for c in cs]
 
 
 def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
@@ -286,6 +221,7 @@ class Searcher:
         self.only_filters = True  # the base holds column filters, no chunk
         self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
+        self._term_docs: dict[str, set[int]] = {}
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -299,11 +235,43 @@ class Searcher:
         got = self._substrings.get(c.encoded)
         if got is None:
             if self.only_filters and c.fits_a_piece():
-                within = None if not self.base else sorted(self.allowed(None))
-                got = self.store.piece_docs(self.state.gen, _like(c.encoded), within)
+                got = self.in_pieces(c, None if not self.base else self.allowed(None))
             else:
                 got = self.docs(c.substring())
             self._substrings[c.encoded] = got
+        return got
+
+    def in_pieces(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """The documents (of ``within``; None: all) whose pieces hold a chunk that fits a
+        piece. A one-word chunk's postings prove most of them (:meth:`proven`): only the
+        others' pieces are confirmed with ``LIKE``, the trigram and document indexes
+        ANDed, when the proven are not too few for that to pay."""
+        proven = self.proven(c, within)
+        if proven:
+            rest = (self.allowed(None) if within is None else within) - proven
+            if len(rest) <= PROOF_PAYS * len(proven):
+                if not rest:
+                    return proven
+                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(rest))
+                return proven | found
+        return self.store.piece_docs(
+            self.state.gen, _like(c.encoded), None if within is None else sorted(within)
+        )
+
+    def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """The documents (of ``within``; None: all) a one-word chunk's postings prove to
+        hold it: those with the word, but the few where it is ``unaligned``."""
+        word = c.one_word()
+        if word is None or not self.state.proofs or not self.scorer.stats([word]):
+            return set()
+        got = self.term_docs(word) - self.store.unaligned_docs(self.state.gen, word)
+        return got if within is None else got & within
+
+    def term_docs(self, word: str) -> set[int]:
+        """The documents with ``word`` in any word field (asked once a search)."""
+        got = self._term_docs.get(word)
+        if got is None:
+            got = self._term_docs[word] = self.store.term_docs(self.state.gen, word)
         return got
 
     def every_substring_docs(self, cs: list[Chunk]) -> set[int]:
@@ -321,7 +289,7 @@ class Searcher:
                 got = self.substring_docs(c)
                 found = got if found is None else found & got
             elif found and c.fits_a_piece():
-                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(found))
+                found = self.in_pieces(c, found)
             elif found:
                 sql, params = c.substring()
                 found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))
@@ -335,7 +303,7 @@ class Searcher:
         substring when no document has it as a word, or when the chunk is several words."""
         if len(c.words) == 1 and self.scorer.stats(c.words):
             if self.only_filters:
-                got = self.store.term_docs(self.state.gen, c.words[0])
+                got = self.term_docs(c.words[0])
                 return self.allowed(got) if self.base else got
             return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
         return self.substring_docs(c)
@@ -365,6 +333,7 @@ class Searcher:
 
     def prepare(self, pq, match: str) -> None:
         self._substrings = {}
+        self._term_docs = {}
         self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         n_filters = len(self.base)

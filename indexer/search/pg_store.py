@@ -65,7 +65,16 @@ _DOC_TYPES = [
     "text",
     "text[]",
 ]
-_POSTING_COLUMNS = ["gen", "term", "doc_id", "tf_title", "tf_meta", "tf_text", "impact"]
+_POSTING_COLUMNS = [
+    "gen",
+    "term",
+    "doc_id",
+    "tf_title",
+    "tf_meta",
+    "tf_text",
+    "impact",
+    "unaligned",
+]
 STORED = "doc_id, title, filename, kind, category, fiscal_year, date, received, body, project"
 
 
@@ -230,10 +239,10 @@ class Store:
                 with cur.copy(
                     f"COPY {partition('postings', gen)} ({', '.join(_POSTING_COLUMNS)}) FROM STDIN"
                 ) as cp:
-                    cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4"])
+                    cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4", "bool"])
                     for d in batch:
-                        for term, t_title, t_meta, t_text, impact in d.postings(avg, boosts):
-                            cp.write_row((gen, term, d.doc_id, t_title, t_meta, t_text, impact))
+                        for term, t_title, t_meta, t_text, *rest in d.postings(avg, boosts):
+                            cp.write_row((gen, term, d.doc_id, t_title, t_meta, t_text, *rest))
                             df[term] += 1
                             df[(term, 0)] += t_title > 0
                             df[(term, 1)] += t_meta > 0
@@ -361,6 +370,16 @@ class Store:
         """The documents having ``term`` as a word in any word field."""
         got = self.one(
             "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s",
+            (gen, term),
+        )[0]
+        return set(got or ())
+
+    def unaligned_docs(self, gen: int, term: str) -> set[int]:
+        """The documents having ``term`` as a word whose encoding is not in their encoded
+        text (a partial index of the few)."""
+        got = self.one(
+            "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s"
+            " AND unaligned",
             (gen, term),
         )[0]
         return set(got or ())

@@ -32,9 +32,9 @@ def partition(table: str, gen: int) -> str:
     return f"khlang_search.{table}_g{int(gen)}"
 
 
-def _indexes(gen: int) -> list[str]:
+def _indexes(gen: int, unaligned: bool = True) -> list[str]:
     """The indexes (and keys) of a generation's tables, as migrations 0009 and 0011 made
-    them on the shared tables."""
+    them on the shared tables; ``unaligned``: and 0014's."""
     g = int(gen)
     d, pc, po, t = (partition(x, g) for x in TABLES)
     return [
@@ -51,7 +51,17 @@ def _indexes(gen: int) -> list[str]:
         f"CREATE INDEX postings_g{g}_impact ON {po} (gen, term, impact DESC, doc_id)",
         f"CREATE INDEX postings_g{g}_doc ON {po} (gen, doc_id)",
         f"ALTER TABLE {t} ADD PRIMARY KEY (gen, term)",
-    ]
+    ] + ([unaligned_index_sql(g)] if unaligned else [])
+
+
+def unaligned_index_sql(gen: int) -> str:
+    """The few postings whose word's encoding is not in the document's text (migration
+    0014: the others prove a substring)."""
+    g = int(gen)
+    return (
+        f"CREATE INDEX postings_g{g}_unaligned ON {partition('postings', g)} (gen, term, doc_id)"
+        " WHERE unaligned"
+    )
 
 
 def _attach(gen: int, *, checked: bool) -> list[str]:
@@ -100,13 +110,14 @@ def count_terms_sql(gen: int) -> str:
     )
 
 
-def finish_sql(gen: int) -> list[str]:
+def finish_sql(gen: int, *, unaligned: bool = True) -> list[str]:
     """Statements indexing a bare generation's tables, sampling them for the planner and
-    attaching them (searches do not see them before the swap: they read the live one)."""
+    attaching them (searches do not see them before the swap: they read the live one).
+    ``unaligned`` False: without the index of migration 0014's column (for 0013)."""
     g = int(gen)
     return (
         [f"SET maintenance_work_mem = '{BUILD_MEMORY}'"]
-        + _indexes(g)
+        + _indexes(g, unaligned)
         + [f"ANALYZE {partition(t, g)}" for t in TABLES]
         + _attach(g, checked=False)
         + ["RESET maintenance_work_mem"]

@@ -59,7 +59,7 @@ from .replica_reads import (
 from .schema import schema_version
 from .searching import _MODE_ALIASES
 
-STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0009)
+STORE_VERSION = "2"  # the rows' layout: 2 says which postings are unaligned (0014)
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
 T = TypeVar("T")
@@ -74,6 +74,12 @@ def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
             batch = {}
     if batch:
         yield list(batch.values())
+
+
+def _store_version(version: str) -> int:
+    """The store version a generation's version string records (0: none)."""
+    _, found, number = version.rpartition(";store=postgres-")
+    return int(number) if found and number.isdigit() else 0
 
 
 def _batch_rows(batch: list[dict], dictionary: str) -> list[DocumentRows]:
@@ -267,7 +273,7 @@ class PostgresBackend(SearchBackend):
         if self._verified[gen] is not None:
             raise IndexDamaged(self._verified[gen])
         avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
-        return State(gen, docs, avg)
+        return State(gen, docs, avg, proofs=_store_version(version) >= 2)
 
     def check(self, *, deep: bool = False) -> Health:
         try:

@@ -47,7 +47,7 @@ def upgrade() -> None:
                 f"INSERT INTO {partition(t, gen)} SELECT * FROM khlang_search.{t}_shared"
                 f" WHERE gen = {int(gen)}"
             )
-        for statement in finish_sql(gen):
+        for statement in finish_sql(gen, unaligned=False):  # 0014 adds that column
             op.execute(statement)
     for t in TABLES:
         op.execute(f"DROP TABLE khlang_search.{t}_shared")
