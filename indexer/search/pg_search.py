@@ -4,13 +4,7 @@ of document ids where that one has NumPy masks.
 
 PostgreSQL finds documents (GIN on the word ``tsvector``, ``pg_trgm`` GIN on the encoded
 text, GIN on the short grams; filters on columns) and returns their ids as one array;
-ranking then scores a *bounded* candidate set, never every match:
-
-* a tier of at most :data:`EXACT_LIMIT` documents is scored whole;
-* a larger one is cut to the union of each query word's best :data:`TOP_K` documents by
-  their stored impact (the ``khlang_search.postings_impact`` index: an index range, no sort) plus,
-  for the rarest word, every document (which a document with all the words must have):
-  when fewer than a page remain, the whole tier is scored.
+:mod:`indexer.search.pg_ranking` then scores a bounded candidate set, never every match.
 
 Why this design (profiled at 10,000 documents, ``bench/profile_pg_search.py``: each
 statement timed, the slowest EXPLAIN (ANALYZE, BUFFERS)ed, on a loaded 2-core machine):
@@ -20,29 +14,29 @@ encoded text (9 KB, compressed into TOAST) hands back thousands of candidates an
 was read back, decompressed and ``LIKE``-matched: 60 us a candidate, of which
 decompressing alone was 62 us (``length(units)`` over all rows cost as much as the
 ``LIKE``; lz4 or uncompressed storage did not help). So substrings are found in short
-in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011): the
-trigram index is more selective on a piece and a candidate costs a few microseconds.
-Next came facet counts (40-120 ms: each match's wide row read for nine columns), now an
-index-only scan of ``documents_facets``; then BM25 postings of up to
-:data:`EXACT_LIMIT` candidates, and 5 to 17 round trips a search for word statistics,
-now asked once a search (:meth:`Scorer.stats`).
+in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011, ``STORAGE
+PLAIN``: never compressed): the trigram index is more selective on a piece and a
+candidate costs about 10 us. Next came facet counts (40-120 ms: each match's wide row read
+for nine columns), now an index-only scan of ``documents_facets``.
 
-Tried and not kept: taking a one-word chunk's postings as proof that a document holds the
-chunk (13 of 152,991 words of 600 documents are not cut on unit boundaries, so their
-encoding is not in the text: it would claim matches that are not there); lz4 or
-uncompressed storage of the whole text (as slow); worker processes for the analyzer on a
-rebuild (4.5 ms of CPU of a document's 36 ms: the server's index upkeep is the rest) and
-batches of 1,000 documents instead of 200 (no faster).
+Then a common word's phrase tier: every piece holding its trigrams was confirmed with
+``LIKE`` (26,833 pieces, 270 ms, for one word at 10k). Now a one-word chunk's postings
+prove most documents (:meth:`Searcher.proven`): a posting is proof unless its word was cut
+off its syllable units (migration 0014's ``unaligned``, a few in 100,000: taking every
+posting as proof, tried first, claimed matches that were not there); only the other
+documents' pieces are confirmed, the trigram index ANDed with the pieces' document index
+(:meth:`Searcher.in_pieces`), when the proven are not too few for that to pay
+(:data:`PROOF_PAYS`).
 
-What remains (measured after, at 10k): a common word's phrase tier still confirms each of
-its candidate pieces with ``LIKE`` (15 us a piece: 10,000 pieces for a word in most
-documents), and ranking reads the postings of up to :data:`EXACT_LIMIT` candidates a tier;
-both grow with the collection. Positions of the encoded text's trigrams kept by Khlang (as
-FTS5's trigram table) would confirm without reading text, at several times the size.
+What remains (measured at 10k): a short chunk found inside many longer words (a
+syllable such as การ) is confirmed in each of those documents' pieces (9,431 pieces, 240
+ms): the documents do hold it, so only positions of the encoded text's trigrams kept by
+Khlang (as FTS5's trigram table) would confirm them without reading text, at several times
+the size; a chunk of several words has no proof; facet counts and BM25 postings read every
+match or candidate (30-85 ms and 15-40 ms at 10k), all growing with the collection.
 
-Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
-idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
-``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
+Tried and not kept: lz4 or uncompressed storage of the whole text (as slow); batches of
+1,000 documents instead of 200 (no faster).
 """
 
 from __future__ import annotations
