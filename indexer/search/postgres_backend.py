@@ -20,6 +20,7 @@ checks and everything else use the primary only.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +28,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from indexer.runtime.workers import rebuild_procs, worker_context
+from indexer.runtime.workers import die_with_parent, rebuild_procs, worker_context
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
@@ -97,7 +98,8 @@ def _analysed(
         for batch in batches:
             yield _batch_rows(batch, dictionary)
         return
-    with worker_context().Pool(procs) as pool:
+    # the workers die with this process (a rebuild killed leaves none waiting for work)
+    with worker_context().Pool(procs, die_with_parent, (os.getpid(),)) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append(pool.apply_async(_batch_rows, (batch, dictionary)))
