@@ -1,7 +1,7 @@
 """Settings for a search backend under test: the Whoosh backend in a temporary directory,
 the postgres backend in a database of its own beside KHLANG_TEST_DATABASE_URL's
-(``<name>_<role>``, made and migrated once per session, its search tables emptied for each
-new settings), so that tests holding a backend open never empty each other's rows. Without
+(``<name>_<role>``, made and migrated once per session, its search generations dropped
+for each new settings), so that tests holding a backend open never empty each other's rows. Without
 PostgreSQL the postgres backend's tests skip, saying why."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from indexer.search.pg_store import conninfo
+from indexer.search.pg_store import Store, conninfo
 from schemas.config import Settings
 
 PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL", "")
@@ -41,8 +41,9 @@ def postgres_search_url(role: str) -> str:
         upgrade(engine)
         engine.dispose()
         _ready.add(url)
-    with psycopg.connect(conninfo(url), autocommit=True) as con:
-        con.execute("TRUNCATE khlang_search.generations CASCADE")
+    store = Store(url)
+    store.drop_every_generation()
+    store.close()
     return url
 
 

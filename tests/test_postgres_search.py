@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from indexer.search import pg_search
+from indexer.search import pg_ranking, pg_search
 from indexer.search.analysis import encode_units
 from indexer.search.backend import search_backend
 from indexer.search.dictionary import DEFAULT_DICTIONARY
@@ -68,8 +68,15 @@ def test_rows_of_another_analyzer_version_need_a_rebuild(pg):
     assert [h.document_id for h in backend.search("ข่าว").hits] == [102]  # still answers
     backend.rebuild(DOCS)
     assert not backend.check().needs_rebuild
-    generations = backend.store.rows("SELECT state FROM khlang_search.generations")
-    assert generations == [("live",)]  # the old rows went with the swap
+    generations = backend.store.rows("SELECT gen, state FROM khlang_search.generations")
+    assert [state for _gen, state in generations] == ["live"]  # the old rows went with the swap
+    # each generation's rows are tables of their own: the old one's were dropped whole
+    tables = backend.store.rows(
+        "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE nspname = 'khlang_search' AND relispartition ORDER BY 1"
+    )
+    gen = generations[0][0]
+    assert tables == [(f"{t}_g{gen}",) for t in ("documents", "pieces", "postings", "terms")]
 
 
 def test_a_writer_after_a_swap_writes_to_the_new_rows(pg):
@@ -99,12 +106,12 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     texts = ["ราคาข้าว " * n + "ตลาดสด" for n in range(1, 30)]
     backend.index(doc(200 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts))
     every = [(h.document_id, h.score) for h in backend.search("ราคาข้าว", limit=5).hits]
-    monkeypatch.setattr(pg_search, "EXACT_LIMIT", 3)
-    monkeypatch.setattr(pg_search, "TOP_K", 5)
+    monkeypatch.setattr(pg_ranking, "EXACT_LIMIT", 3)
+    monkeypatch.setattr(pg_ranking, "TOP_K", 5)
     seen = []
-    real = pg_search.Scorer.scores
+    real = pg_ranking.Scorer.scores
     monkeypatch.setattr(
-        pg_search.Scorer,
+        pg_ranking.Scorer,
         "scores",
         lambda self, c, ids, b=None: seen.append(len(ids)) or real(self, c, ids, b),
     )
@@ -173,3 +180,77 @@ def test_the_migration_cuts_pieces_as_the_writer_does(pg):
         backend.store.conn().execute("DELETE FROM khlang_search.pieces")
         backend.store.conn().execute(insert)
     assert backend.store.rows(read) == written
+
+
+def test_the_migration_to_generation_tables_keeps_every_row(pg):
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from schemas.migrate import alembic_config
+
+    backend, settings = pg
+    backend.index(DOCS)
+    tables = ("documents", "pieces", "postings", "terms")
+
+    def rows() -> dict[str, list]:  # the columns before 0015 (0016 adds one to postings)
+        return {
+            t: backend.store.rows(
+                f"SELECT * FROM khlang_search.{t} ORDER BY 1, 2, 3"
+                if t != "postings"
+                else "SELECT gen, term, doc_id, tf_title, tf_meta, tf_text, impact"
+                " FROM khlang_search.postings ORDER BY 1, 2, 3"
+            )
+            for t in tables
+        }
+
+    before, found = rows(), backend.search("ข้าว")
+    backend.store.close()  # the migrations rename and drop its tables
+    engine = create_engine(settings.database_url)
+    try:
+        for step, target in (
+            (command.downgrade, "0014_job_pages_member_default"),
+            (command.upgrade, "head"),
+        ):
+            with engine.begin() as connection:
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                step(config, target)
+            assert rows() == before
+    finally:
+        engine.dispose()
+    health = backend.check(deep=True)
+    assert health.ok and health.needs_rebuild  # which postings are unaligned is not known
+    assert backend.search("ข้าว") == found
+    backend.index([doc(7, "สะพานลอย", "สะพานลอยข้ามถนน")])  # the moved generation is written to
+    assert [h.document_id for h in backend.search("สะพานลอย").hits] == [7]
+
+
+def test_a_rebuild_given_one_id_twice_keeps_the_last(pg, monkeypatch):
+    from indexer.search import postgres_backend
+
+    backend, _settings = pg
+    monkeypatch.setattr(postgres_backend, "BATCH", 2)  # the two versions in two batches
+    later = doc(DOCS[0]["id"], "สะพานลอย", "สะพานลอยข้ามถนน")
+    backend.rebuild([*DOCS, later], procs=2)
+    assert backend.ids() == {d["id"] for d in DOCS}
+    assert [h.document_id for h in backend.search("สะพานลอย").hits] == [later["id"]]
+    assert backend.check(deep=True).ok  # the words' counts are the last version's
+
+
+def test_a_word_cut_off_its_syllables_proves_no_substring(pg, tmp_path):
+    backend, _settings = pg
+    # the segmenter cuts เหวียน as เห|วี|ยน, off its syllable units: วี is a word of 401
+    # whose encoding is not in 401's text, so its posting must not prove the substring
+    docs = [doc(401, "ข่าว", "นายเหวียน เดินทางมา"), doc(402, "ข่าว", "ขอ วี ดี")]
+    backend.index(docs)
+    assert backend.store.rows(
+        "SELECT doc_id, unaligned FROM khlang_search.postings WHERE term = 'วี' ORDER BY 1"
+    ) == [(401, True), (402, False)]
+    whoosh = search_backend(search_settings("whoosh", tmp_path))
+    whoosh.index(docs)
+    for match in ("all", "default"):
+        got = [(h.document_id, h.match) for h in backend.search("วี", match=match).hits]
+        assert got == [(h.document_id, h.match) for h in whoosh.search("วี", match=match).hits]
+        assert got[0] == (402, "phrase") and (401, "phrase") not in got
+    assert backend.search("วี", match="all").total == 1
+    whoosh.close()

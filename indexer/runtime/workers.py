@@ -36,6 +36,14 @@ def worker_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def rebuild_procs() -> int:
+    """Processes a search rebuild may start by default: 2 on a multi-core machine when this
+    process may fork (:func:`worker_context`), else 1 (a spawned worker's imports cost more
+    than it would save)."""
+    forks = worker_context().get_start_method() == "fork"
+    return 2 if (os.cpu_count() or 1) >= 2 and forks else 1
+
+
 def mark_job_worker() -> None:
     """This process is one of a job's workers (the prefetch pool): work it is handed that
     could start a pool of its own (the pages of a scan) is done in place instead, or two

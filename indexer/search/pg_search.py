@@ -4,13 +4,7 @@ of document ids where that one has NumPy masks.
 
 PostgreSQL finds documents (GIN on the word ``tsvector``, ``pg_trgm`` GIN on the encoded
 text, GIN on the short grams; filters on columns) and returns their ids as one array;
-ranking then scores a *bounded* candidate set, never every match:
-
-* a tier of at most :data:`EXACT_LIMIT` documents is scored whole;
-* a larger one is cut to the union of each query word's best :data:`TOP_K` documents by
-  their stored impact (the ``khlang_search.postings_impact`` index: an index range, no sort) plus,
-  for the rarest word, every document (which a document with all the words must have):
-  when fewer than a page remain, the whole tier is scored.
+:mod:`indexer.search.pg_ranking` then scores a bounded candidate set, never every match.
 
 Why this design (profiled at 10,000 documents, ``bench/profile_pg_search.py``: each
 statement timed, the slowest EXPLAIN (ANALYZE, BUFFERS)ed, on a loaded 2-core machine):
@@ -20,52 +14,55 @@ encoded text (9 KB, compressed into TOAST) hands back thousands of candidates an
 was read back, decompressed and ``LIKE``-matched: 60 us a candidate, of which
 decompressing alone was 62 us (``length(units)`` over all rows cost as much as the
 ``LIKE``; lz4 or uncompressed storage did not help). So substrings are found in short
-in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011): the
-trigram index is more selective on a piece and a candidate costs a few microseconds.
-Next came facet counts (40-120 ms: each match's wide row read for nine columns), now an
-index-only scan of ``documents_facets``; then BM25 postings of up to
-:data:`EXACT_LIMIT` candidates, and 5 to 17 round trips a search for word statistics,
-now asked once a search (:meth:`Scorer.stats`).
+in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011, ``STORAGE
+PLAIN``: never compressed): the trigram index is more selective on a piece and a
+candidate costs about 10 us. Next came facet counts (40-120 ms: each match's wide row read
+for nine columns), now an index-only scan of ``documents_facets``.
 
-Tried and not kept: taking a one-word chunk's postings as proof that a document holds the
-chunk (13 of 152,991 words of 600 documents are not cut on unit boundaries, so their
-encoding is not in the text: it would claim matches that are not there); lz4 or
-uncompressed storage of the whole text (as slow); worker processes for the analyzer on a
-rebuild (4.5 ms of CPU of a document's 36 ms: the server's index upkeep is the rest) and
-batches of 1,000 documents instead of 200 (no faster).
+Then a common word's phrase tier: every piece holding its trigrams was confirmed with
+``LIKE`` (26,833 pieces, 270 ms, for one word at 10k). Now a one-word chunk's postings
+prove most documents (:meth:`Searcher.proven`): a posting is proof unless its word was cut
+off its syllable units (migration 0016's ``unaligned``, a few in 100,000: taking every
+posting as proof, tried first, claimed matches that were not there); only the other
+documents' pieces are confirmed, the trigram index ANDed with the pieces' document index
+(:meth:`Searcher.in_pieces`), when the proven are not too few for that to pay
+(:data:`PROOF_PAYS`).
 
-What remains (measured after, at 10k): a common word's phrase tier still confirms each of
-its candidate pieces with ``LIKE`` (15 us a piece: 10,000 pieces for a word in most
-documents), and ranking reads the postings of up to :data:`EXACT_LIMIT` candidates a tier;
-both grow with the collection. Positions of the encoded text's trigrams kept by Khlang (as
-FTS5's trigram table) would confirm without reading text, at several times the size.
+What remains (measured at 10k): a short chunk found inside many longer words (a
+syllable such as การ) is confirmed in each of those documents' pieces (9,431 pieces, 240
+ms): the documents do hold it, so only positions of the encoded text's trigrams kept by
+Khlang (as FTS5's trigram table) would confirm them without reading text, at several times
+the size; a chunk of several words has no proof; facet counts and BM25 postings read every
+match or candidate (30-85 ms and 15-40 ms at 10k), all growing with the collection.
 
-Scores are BM25F per field (boosts of :data:`schemas.search_index.WORD_FIELDS`, the RSJ
-idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_search.terms``,
-``khlang_search.generations``), so they match the Whoosh backend's up to its quantised lengths.
+Tried and not kept: lz4 or uncompressed storage of the whole text (as slow); batches of
+1,000 documents instead of 200 (no faster).
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP, WORD_FIELDS
+from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP
 
 from . import tiers
 from .analysis import normalize, word_texts
-from .pg_rows import FIELDS, _lexeme, bm25_tf, encode_chunk
+from .pg_ranking import TOP_K, Scorer, word_clauses
+from .pg_rows import _lexeme, encode_chunk
 from .pg_store import Store, by_date
-from .query import PARTIAL_FIELDS, WORD_BOOST, parse
+from .query import PARTIAL_FIELDS, parse
 from .searching import SUBSTRING_SCORE
 from .similar import key_terms
 from .snippet import make_snippet
 from .spelling import Speller
 
-EXACT_LIMIT = 2000  # a tier this small is scored whole
-TOP_K = 500  # else each word's best documents by impact, at least this many
-
+# a one-word chunk's proven documents spare confirming the others' pieces only when those
+# are at most this many times as many: the document index ANDed costs a probe a document,
+# and the planner, misjudging the trigrams, may filter after confirming instead. In turns
+# with Whoosh at 10k (bench_side_by_side), word p50/p95 ms: 103/463 without the proof,
+# 175/745 at 20, 82/223 at 1; three words 163/799, 120/271, 94/358
+PROOF_PAYS = 1
 
 # the longest chunk sure to lie whole in one piece (longer: found by this much of it)
 PIECE_CHUNK = PIECE_OVERLAP + 1
@@ -82,6 +79,13 @@ class Chunk:
     text: str
     words: list[str]
     encoded: str
+
+    def one_word(self) -> str | None:
+        """The chunk's word when the chunk is that word alone, encoded alike: a posting of
+        it that is not ``unaligned`` proves a document holds the chunk."""
+        if len(self.words) == 1 and encode_chunk(self.words[0]) == self.encoded:
+            return self.words[0]
+        return None
 
     def fits_a_piece(self) -> bool:
         """Whether the chunk is found by trigrams and lies whole in one piece."""
@@ -118,6 +122,7 @@ class State:
     gen: int
     n: int
     avg: dict[str, float]
+    proofs: bool = False  # its postings say which are unaligned (migration 0016)
 
 
 class Lexicon:
@@ -141,79 +146,6 @@ class Lexicon:
         found = self.store.prefix_terms(self.state.gen, first)
         self._df.update(found)
         return [t for t, _ in found]
-
-
-class Scorer:
-    """BM25F of word clauses over candidate documents."""
-
-    def __init__(self, store: Store, state: State):
-        self.store, self.state = store, state
-        self._stats: dict[str, tuple | None] = {}  # a search asked 5 to 17 times otherwise
-
-    def stats(self, words: list[str]) -> dict[str, tuple[int, int, int, int]]:
-        """:meth:`Store.term_stats`, each word asked once a search."""
-        missing = sorted({w for w in words if w not in self._stats})
-        if missing:
-            got = self.store.term_stats(self.state.gen, missing)
-            self._stats.update({w: got.get(w) for w in missing})
-        return {w: self._stats[w] for w in words if self._stats[w] is not None}
-
-    def idf(self, df: int) -> float:
-        n = self.state.n
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def scores(
-        self, clauses: list[tuple[float, list[str]]], ids: list[int], boosts: dict | None = None
-    ) -> dict[int, float]:
-        """doc -> the summed score of ``clauses`` ((weight, words): all words in one field);
-        documents without any clause are absent. ``boosts``: per field (default: the word
-        fields' boosts x WORD_BOOST, as a query clause)."""
-        boosts = boosts or {f: WORD_FIELDS[f] * WORD_BOOST for f in FIELDS}
-        words = sorted({w for _, ws in clauses for w in ws})
-        if not ids or not words:
-            return {}
-        stats = self.stats(words)
-        tf: dict[tuple[str, int], tuple] = {}
-        for term, doc, *tfs in self.store.postings(self.state.gen, words, ids):
-            tf[(term, doc)] = tfs
-        docs = sorted({doc for _, doc in tf})
-        lengths = self.store.lengths(self.state.gen, docs)
-        out: dict[int, float] = {}
-        for doc in docs:
-            total = 0.0
-            for weight, ws in clauses:
-                for k, f in enumerate(FIELDS):
-                    parts = []
-                    for w in ws:
-                        t = tf.get((w, doc))
-                        if not t or not t[k]:
-                            break
-                        idf = self.idf(stats[w][1 + k])
-                        parts.append(idf * bm25_tf(t[k], lengths[doc][k], self.state.avg[f]))
-                    else:
-                        total += weight * boosts.get(f, 0.0) * sum(parts)
-            if total > 0:
-                out[doc] = total
-        return out
-
-    def candidates(self, words: list[str], members: set[int], need: int) -> set[int]:
-        """Which of ``members`` to score (see the module docstring)."""
-        if len(members) <= EXACT_LIMIT or not words:
-            return members
-        stats = self.stats(words)
-        known = sorted((w for w in words if w in stats), key=lambda w: stats[w][0])
-        found: set[int] = set()
-        k = max(TOP_K, 4 * need)
-        for w in known:
-            found.update(self.store.top_postings(self.state.gen, w, k))
-        if known and stats[known[0]][0] <= EXACT_LIMIT:
-            found.update(self.store.term_docs(self.state.gen, known[0]))
-        found &= members
-        return found if len(found) >= need else members
-
-
-def word_clauses(cs: list[Chunk]) -> list[tuple[float, list[str]]]:
-    return [(1.0, c.words) for c in cs]
 
 
 def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
@@ -286,6 +218,7 @@ class Searcher:
         self.only_filters = True  # the base holds column filters, no chunk
         self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
+        self._term_docs: dict[str, set[int]] = {}
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -299,11 +232,43 @@ class Searcher:
         got = self._substrings.get(c.encoded)
         if got is None:
             if self.only_filters and c.fits_a_piece():
-                within = None if not self.base else sorted(self.allowed(None))
-                got = self.store.piece_docs(self.state.gen, _like(c.encoded), within)
+                got = self.in_pieces(c, None if not self.base else self.allowed(None))
             else:
                 got = self.docs(c.substring())
             self._substrings[c.encoded] = got
+        return got
+
+    def in_pieces(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """The documents (of ``within``; None: all) whose pieces hold a chunk that fits a
+        piece. A one-word chunk's postings prove most of them (:meth:`proven`): only the
+        others' pieces are confirmed with ``LIKE``, the trigram and document indexes
+        ANDed, when the proven are not too few for that to pay."""
+        proven = self.proven(c, within)
+        if proven:
+            rest = (self.allowed(None) if within is None else within) - proven
+            if len(rest) <= PROOF_PAYS * len(proven):
+                if not rest:
+                    return proven
+                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(rest))
+                return proven | found
+        return self.store.piece_docs(
+            self.state.gen, _like(c.encoded), None if within is None else sorted(within)
+        )
+
+    def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """The documents (of ``within``; None: all) a one-word chunk's postings prove to
+        hold it: those with the word, but the few where it is ``unaligned``."""
+        word = c.one_word()
+        if word is None or not self.state.proofs or not self.scorer.stats([word]):
+            return set()
+        got = self.term_docs(word) - self.store.unaligned_docs(self.state.gen, word)
+        return got if within is None else got & within
+
+    def term_docs(self, word: str) -> set[int]:
+        """The documents with ``word`` in any word field (asked once a search)."""
+        got = self._term_docs.get(word)
+        if got is None:
+            got = self._term_docs[word] = self.store.term_docs(self.state.gen, word)
         return got
 
     def every_substring_docs(self, cs: list[Chunk]) -> set[int]:
@@ -321,7 +286,7 @@ class Searcher:
                 got = self.substring_docs(c)
                 found = got if found is None else found & got
             elif found and c.fits_a_piece():
-                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(found))
+                found = self.in_pieces(c, found)
             elif found:
                 sql, params = c.substring()
                 found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))
@@ -335,7 +300,7 @@ class Searcher:
         substring when no document has it as a word, or when the chunk is several words."""
         if len(c.words) == 1 and self.scorer.stats(c.words):
             if self.only_filters:
-                got = self.store.term_docs(self.state.gen, c.words[0])
+                got = self.term_docs(c.words[0])
                 return self.allowed(got) if self.base else got
             return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
         return self.substring_docs(c)
@@ -365,6 +330,7 @@ class Searcher:
 
     def prepare(self, pq, match: str) -> None:
         self._substrings = {}
+        self._term_docs = {}
         self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         n_filters = len(self.base)

@@ -2,9 +2,11 @@
 documents with its term statistics, and the reads searching is made of.
 
 Tables: ``schemas/migrations/versions/0009_postgres_search.py`` and
-``0011_postgres_search_pieces.py`` (the substring pieces, the facets' covering index). Every row belongs to a
-generation; one is ``live`` (what searches read), at most one more is ``staging`` (a
-rebuild in progress); a ``retired`` one was replaced and is being deleted. Writers of a
+``0011_postgres_search_pieces.py`` (the substring pieces, the facets' covering index), each
+generation's in tables of its own since ``0015`` (:mod:`indexer.search.pg_tables`). Every
+row belongs to a generation; one is ``live`` (what searches read), at most one more is
+``staging`` (a rebuild in progress: its tables bare until it is finished); a ``retired`` one
+was replaced and is being dropped. Writers of a
 generation take its row's lock first, so the statistics they update (document counts,
 summed lengths, each word's document frequencies) stay exact and concurrent writers
 cannot deadlock on the terms; a writer finding its generation retired meanwhile is told
@@ -22,8 +24,10 @@ from sqlalchemy.engine import make_url
 
 from schemas.search_index import FACET_FIELDS, MULTI_FIELDS
 
+from . import pg_tables
 from .errors import IndexBusy
 from .pg_rows import FIELDS, DocumentRows
+from .pg_tables import partition
 
 DOC_COLUMNS = [
     "gen",
@@ -61,7 +65,16 @@ _DOC_TYPES = [
     "text",
     "text[]",
 ]
-_POSTING_COLUMNS = ["gen", "term", "doc_id", "tf_title", "tf_meta", "tf_text", "impact"]
+_POSTING_COLUMNS = [
+    "gen",
+    "term",
+    "doc_id",
+    "tf_title",
+    "tf_meta",
+    "tf_text",
+    "impact",
+    "unaligned",
+]
 STORED = "doc_id, title, filename, kind, category, fiscal_year, date, received, body, project"
 
 
@@ -123,42 +136,84 @@ class Store:
         )
 
     def new_generation(self, version: str, state: str) -> int:
-        with self.conn().transaction():
-            if state == "staging":  # a rebuild that never went live: its rows go
-                self.conn().execute("DELETE FROM khlang_search.generations WHERE state = 'staging'")
-            return self.one(
+        """A new generation and its tables: a live one's indexed and attached, a staging
+        one's bare (a staging generation before it, a rebuild that never went live, goes)."""
+        c = self.conn()
+        with c.transaction():
+            if state == "staging":
+                self._drop_generations("state = 'staging'")
+            gen = self.one(
                 "INSERT INTO khlang_search.generations (version, state) VALUES (%s, %s) RETURNING gen",
                 (version, state),
             )[0]
+            for statement in pg_tables.create_sql(gen, indexed=state != "staging"):
+                c.execute(statement)
+        return gen
+
+    def finish(self, gen: int) -> None:
+        """A staging generation's statistics counted, its tables indexed and attached."""
+        c = self.conn()
+        with c.transaction():
+            c.execute(pg_tables.count_terms_sql(gen))
+            for statement in pg_tables.finish_sql(gen):
+                c.execute(statement)
 
     def go_live(self, gen: int) -> None:
         """The staged generation replaces the live one, in one short transaction (searches
-        see one or the other); the old one's rows are deleted after it."""
+        see one or the other); the old one's tables are dropped after it."""
+        self.finish(gen)
         c = self.conn()
         with c.transaction():
             c.execute("LOCK TABLE khlang_search.generations IN EXCLUSIVE MODE")
             c.execute("UPDATE khlang_search.generations SET state = 'retired' WHERE state = 'live'")
             c.execute("UPDATE khlang_search.generations SET state = 'live' WHERE gen = %s", (gen,))
         self.drop_retired()
-        # the planner's statistics still describe the old rows until autovacuum samples
-        # the new ones: measured, a piece search then took the wrong index (240 ms for 15)
-        c.execute("ANALYZE khlang_search.documents, khlang_search.pieces, khlang_search.postings")
 
     def drop_retired(self) -> None:
-        """Delete replaced generations (their rows go with them); also what a swap
+        """Drop replaced generations (their tables with them); also what a swap
         interrupted before this leaves."""
         with self.conn().transaction():
-            self.conn().execute("DELETE FROM khlang_search.generations WHERE state = 'retired'")
+            self._drop_generations("state = 'retired'")
+
+    def drop_every_generation(self) -> None:
+        """Every generation and its tables: an empty search index (a test's reset)."""
+        with self.conn().transaction():
+            self._drop_generations("true")
+
+    def _drop_generations(self, condition: str) -> None:
+        """Delete the generations meeting ``condition`` and drop their tables (in the
+        caller's transaction)."""
+        c = self.conn()
+        gone = [
+            r[0] for r in c.execute(f"SELECT gen FROM khlang_search.generations WHERE {condition}")
+        ]
+        for gen in gone:  # first: deleting the row first would delete each row of them
+            for statement in pg_tables.drop_sql(gen):
+                c.execute(statement)
+        c.execute("DELETE FROM khlang_search.generations WHERE gen = ANY(%s)", (gone,))
 
     # --- writing -----------------------------------------------------------------------
 
-    def write(self, gen: int, batch: list[DocumentRows], boosts: dict[str, float]) -> None:
+    def write(
+        self,
+        gen: int,
+        batch: list[DocumentRows],
+        boosts: dict[str, float],
+        staged: set[int] | None = None,
+    ) -> None:
         """Add or replace ``batch`` in generation ``gen``, statistics included: one
-        transaction."""
+        transaction. ``staged``: the ids a staging generation holds so far (its tables have
+        no index yet: only those ids are looked for, and its words' statistics are counted
+        when it is finished, :meth:`finish`), updated here."""
         c = self.conn()
+        ids = [d.doc_id for d in batch]
         with c.transaction():
+            if staged is not None:  # rebuilt from the archive if lost: no flush to wait for
+                c.execute("SET LOCAL synchronous_commit = off")
             self._lock_generation(gen)
-            self._forget(gen, [d.doc_id for d in batch])
+            again = ids if staged is None else [i for i in ids if i in staged]
+            if again:
+                self._forget(gen, again, terms=staged is None)
             docs, *lens = self._lock_generation(gen)
             new_lens = [sum(d.row[f"len_{f}"] for d in batch) for f in FIELDS]
             n = docs + len(batch)
@@ -169,35 +224,38 @@ class Store:
             df: Counter = Counter()
             with c.cursor() as cur:
                 with cur.copy(
-                    f"COPY khlang_search.documents ({', '.join(DOC_COLUMNS)}) FROM STDIN"
+                    f"COPY {partition('documents', gen)} ({', '.join(DOC_COLUMNS)}) FROM STDIN"
                 ) as cp:
                     cp.set_types(_DOC_TYPES)
                     for d in batch:
                         cp.write_row((gen, *(d.row[k] for k in DOC_COLUMNS[1:])))
                 with cur.copy(
-                    "COPY khlang_search.pieces (gen, doc_id, piece, units) FROM STDIN"
+                    f"COPY {partition('pieces', gen)} (gen, doc_id, piece, units) FROM STDIN"
                 ) as cp:
                     cp.set_types(["int4", "int8", "int4", "text"])
                     for d in batch:
                         for k, piece in enumerate(d.pieces):
                             cp.write_row((gen, d.doc_id, k, piece))
                 with cur.copy(
-                    f"COPY khlang_search.postings ({', '.join(_POSTING_COLUMNS)}) FROM STDIN"
+                    f"COPY {partition('postings', gen)} ({', '.join(_POSTING_COLUMNS)}) FROM STDIN"
                 ) as cp:
-                    cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4"])
+                    cp.set_types(["int4", "text", "int8", "int4", "int4", "int4", "float4", "bool"])
                     for d in batch:
-                        for term, t_title, t_meta, t_text, impact in d.postings(avg, boosts):
-                            cp.write_row((gen, term, d.doc_id, t_title, t_meta, t_text, impact))
+                        for term, t_title, t_meta, t_text, *rest in d.postings(avg, boosts):
+                            cp.write_row((gen, term, d.doc_id, t_title, t_meta, t_text, *rest))
                             df[term] += 1
                             df[(term, 0)] += t_title > 0
                             df[(term, 1)] += t_meta > 0
                             df[(term, 2)] += t_text > 0
-            self._add_terms(gen, df, +1)
+            if staged is None:
+                self._add_terms(gen, df, +1)
             c.execute(
                 "UPDATE khlang_search.generations SET docs = docs + %s, len_title = len_title + %s,"
                 " len_meta = len_meta + %s, len_text = len_text + %s WHERE gen = %s",
                 (len(batch), *new_lens, gen),
             )
+        if staged is not None:
+            staged.update(ids)
 
     def delete(self, gen: int, ids: list[int]) -> None:
         with self.conn().transaction():
@@ -232,7 +290,8 @@ class Store:
             [sign * df[(t, k)] for t in terms] for k in range(3)
         ]
         self.conn().execute(
-            "INSERT INTO khlang_search.terms AS t (gen, term, df, df_title, df_meta, df_text)"
+            f"INSERT INTO {partition('terms', gen)} AS t (gen, term, df, df_title, df_meta,"
+            " df_text)"
             " SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[], %s::int[])"
             " ON CONFLICT (gen, term) DO UPDATE SET df = t.df + excluded.df,"
             " df_title = t.df_title + excluded.df_title, df_meta = t.df_meta + excluded.df_meta,"
@@ -240,24 +299,24 @@ class Store:
             (gen, terms, *cols),
         )
 
-    def _forget(self, gen: int, ids: list[int]) -> None:
+    def _forget(self, gen: int, ids: list[int], terms: bool = True) -> None:
         """Remove documents of ``gen`` and their share of the statistics (caller holds the
-        generation's lock)."""
+        generation's lock); ``terms`` False: a staging generation's, not counted yet."""
         c = self.conn()
         gone = c.execute(
-            "DELETE FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)"
+            f"DELETE FROM {partition('documents', gen)} WHERE gen = %s AND doc_id = ANY(%s)"
             " RETURNING len_title, len_meta, len_text",
             (gen, ids),
         ).fetchall()
         if not gone:
             return
         c.execute(
-            "DELETE FROM khlang_search.pieces WHERE gen = %s AND doc_id = ANY(%s)",
+            f"DELETE FROM {partition('pieces', gen)} WHERE gen = %s AND doc_id = ANY(%s)",
             (gen, [int(i) for i in ids]),
         )
         df: Counter = Counter()
         for term, t_title, t_meta, t_text in c.execute(
-            "DELETE FROM khlang_search.postings WHERE gen = %s AND doc_id = ANY(%s)"
+            f"DELETE FROM {partition('postings', gen)} WHERE gen = %s AND doc_id = ANY(%s)"
             " RETURNING term, tf_title, tf_meta, tf_text",
             (gen, [int(i) for i in ids]),
         ):
@@ -265,7 +324,8 @@ class Store:
             df[(term, 0)] += t_title > 0
             df[(term, 1)] += t_meta > 0
             df[(term, 2)] += t_text > 0
-        self._add_terms(gen, df, -1)
+        if terms:
+            self._add_terms(gen, df, -1)
         c.execute(
             "UPDATE khlang_search.generations SET docs = docs - %s, len_title = len_title - %s,"
             " len_meta = len_meta - %s, len_text = len_text - %s WHERE gen = %s",
@@ -310,6 +370,16 @@ class Store:
         """The documents having ``term`` as a word in any word field."""
         got = self.one(
             "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s",
+            (gen, term),
+        )[0]
+        return set(got or ())
+
+    def unaligned_docs(self, gen: int, term: str) -> set[int]:
+        """The documents having ``term`` as a word whose encoding is not in their encoded
+        text (a partial index of the few)."""
+        got = self.one(
+            "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s"
+            " AND unaligned",
             (gen, term),
         )[0]
         return set(got or ())

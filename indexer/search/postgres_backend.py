@@ -21,12 +21,15 @@ checks and everything else use the primary only.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
 
+from indexer.runtime.workers import die_with_parent, rebuild_procs, worker_context
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
@@ -43,7 +46,7 @@ from .backend import (
 )
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
-from .pg_rows import FIELDS, document_rows
+from .pg_rows import FIELDS, DocumentRows, document_rows
 from .pg_search import Searcher, State
 from .pg_store import GenerationGone, Store, facet_counts
 from .query import normalize_filters, parse, repair_query
@@ -60,7 +63,7 @@ from .replica_reads import (
 from .schema import schema_version
 from .searching import _MODE_ALIASES
 
-STORE_VERSION = "1"  # the tables' layout (schemas/migrations 0009)
+STORE_VERSION = "2"  # the rows' layout: 2 says which postings are unaligned (0016)
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
 T = TypeVar("T")
@@ -77,14 +80,47 @@ def _batches(documents: Iterable[dict]) -> Iterable[list[dict]]:
         yield list(batch.values())
 
 
+def _store_version(version: str) -> int:
+    """The store version a generation's version string records (0: none)."""
+    _, found, number = version.rpartition(";store=postgres-")
+    return int(number) if found and number.isdigit() else 0
+
+
+def _batch_rows(batch: list[dict], dictionary: str) -> list[DocumentRows]:
+    return [document_rows(d, dictionary) for d in batch]
+
+
+def _analysed(
+    batches: Iterable[list[dict]], dictionary: str, procs: int
+) -> Iterator[list[DocumentRows]]:
+    """Each batch's rows, in order. With ``procs`` > 1 they are made in as many worker
+    processes while this one writes the batches before (measured: the analyzer was half a
+    rebuild once the new generation's tables were written bare); a few batches ahead at
+    most, so that a large archive is not read into memory."""
+    if procs <= 1:
+        for batch in batches:
+            yield _batch_rows(batch, dictionary)
+        return
+    # the workers die with this process (a rebuild killed leaves none waiting for work)
+    with worker_context().Pool(procs, die_with_parent, (os.getpid(),)) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_batch_rows, (batch, dictionary)))
+            if len(pending) > 2 * procs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
 class StagedRows(StagedIndex):
     """A generation being built beside the live one."""
 
-    def __init__(self, backend: PostgresBackend, gen: int, documents: int):
+    def __init__(self, backend: PostgresBackend, gen: int, documents: int, held: set[int]):
         self.backend, self.gen, self.documents = backend, gen, documents
+        self.held = held  # the ids written so far (its tables have no index to ask)
 
     def add(self, documents: Iterable[dict]) -> None:
-        self.backend._write(self.gen, documents)
+        self.backend._write(self.gen, documents, staged=self.held)
 
     def go_live(self) -> None:
         self.backend.store.go_live(self.gen)
@@ -144,12 +180,20 @@ class PostgresBackend(SearchBackend):
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _write(self, gen: int, documents: Iterable[dict], progress=None) -> int:
+    def _write(
+        self,
+        gen: int,
+        documents: Iterable[dict],
+        progress=None,
+        staged: set[int] | None = None,
+        procs: int = 1,
+    ) -> int:
+        """Write ``documents`` to ``gen``; ``staged``: a staging generation's ids so far
+        (:meth:`Store.write`); ``procs``: analyzer processes (:func:`_analysed`)."""
         n = 0
-        for batch in _batches(documents):
-            rows = [document_rows(d, self.dictionary) for d in batch]
-            self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS})
-            n += len(batch)
+        for rows in _analysed(_batches(documents), self.dictionary, procs):
+            self.store.write(gen, rows, {f: WORD_FIELDS[f] for f in FIELDS}, staged)
+            n += len(rows)
             if progress is not None:
                 progress(n)
         return n
@@ -181,13 +225,15 @@ class PostgresBackend(SearchBackend):
         documents: Iterable[dict],
         progress: Callable[[int], Any] | None = None,
         *,
-        procs: int | None = None,  # rows are written in this process: nothing to cap
+        procs: int | None = None,
     ) -> StagedRows:
+        procs = rebuild_procs() if procs is None else procs  # asked before any connection
         gen = self.store.new_generation(self.version, "staging")
-        n = self._write(gen, documents, progress)
+        held: set[int] = set()
+        n = self._write(gen, documents, progress, staged=held, procs=procs)
         if progress is not None:
             progress(n)
-        return StagedRows(self, gen, n)
+        return StagedRows(self, gen, n, held)
 
     # --- health ----------------------------------------------------------------------------
 
@@ -234,7 +280,7 @@ class PostgresBackend(SearchBackend):
         if self._verified[gen] is not None:
             raise IndexDamaged(self._verified[gen])
         avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
-        return State(gen, docs, avg)
+        return State(gen, docs, avg, proofs=_store_version(version) >= 2)
 
     def check(self, *, deep: bool = False) -> Health:
         try:

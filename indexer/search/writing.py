@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from whoosh.writing import LockError
 
-from indexer.runtime.workers import worker_context
+from indexer.runtime.workers import rebuild_procs
 
 from . import sidecar as sc
 from .codec import merge_small
@@ -147,8 +146,7 @@ class IndexWriting:
         prepares documents and fills the sidecar meanwhile; each writer process gets
         ``limitmb / procs`` of buffer."""
         if procs is None:
-            forks = worker_context().get_start_method() == "fork"
-            procs = 2 if (os.cpu_count() or 1) >= 2 and forks else 1
+            procs = rebuild_procs()
         with self._admin_lock():
             gen = self._new_generation()
         path = self.index_dir / gen
