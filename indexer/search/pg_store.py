@@ -3,7 +3,7 @@ documents with its term statistics, and the reads searching is made of.
 
 Tables: ``schemas/migrations/versions/0009_postgres_search.py`` and
 ``0011_postgres_search_pieces.py`` (the substring pieces, the facets' covering index), each
-generation's in tables of its own since ``0015`` (:mod:`indexer.search.pg_tables`). Every
+generation's in tables of its own since ``0015`` (:mod:`schemas.search_tables`). Every
 row belongs to a generation; one is ``live`` (what searches read), at most one more is
 ``staging`` (a rebuild in progress: its tables bare until it is finished); a ``retired`` one
 was replaced and is being dropped. Writers of a
@@ -22,12 +22,12 @@ from collections.abc import Iterable
 import psycopg
 from sqlalchemy.engine import make_url
 
+from schemas import search_tables
 from schemas.search_index import FACET_FIELDS, MULTI_FIELDS
+from schemas.search_tables import partition
 
-from . import pg_tables
 from .errors import IndexBusy
 from .pg_rows import FIELDS, DocumentRows
-from .pg_tables import partition
 
 DOC_COLUMNS = [
     "gen",
@@ -146,7 +146,7 @@ class Store:
                 "INSERT INTO khlang_search.generations (version, state) VALUES (%s, %s) RETURNING gen",
                 (version, state),
             )[0]
-            for statement in pg_tables.create_sql(gen, indexed=state != "staging"):
+            for statement in search_tables.create_sql(gen, indexed=state != "staging"):
                 c.execute(statement)
         return gen
 
@@ -154,8 +154,8 @@ class Store:
         """A staging generation's statistics counted, its tables indexed and attached."""
         c = self.conn()
         with c.transaction():
-            c.execute(pg_tables.count_terms_sql(gen))
-            for statement in pg_tables.finish_sql(gen):
+            c.execute(search_tables.count_terms_sql(gen))
+            for statement in search_tables.finish_sql(gen):
                 c.execute(statement)
 
     def go_live(self, gen: int) -> None:
@@ -188,7 +188,7 @@ class Store:
             r[0] for r in c.execute(f"SELECT gen FROM khlang_search.generations WHERE {condition}")
         ]
         for gen in gone:  # first: deleting the row first would delete each row of them
-            for statement in pg_tables.drop_sql(gen):
+            for statement in search_tables.drop_sql(gen):
                 c.execute(statement)
         c.execute("DELETE FROM khlang_search.generations WHERE gen = ANY(%s)", (gone,))
 

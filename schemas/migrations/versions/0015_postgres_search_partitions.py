@@ -4,7 +4,7 @@ Revision ID: 0015_postgres_search_partitions
 Revises: 0014_job_pages_member_default
 Create Date: 2026-12-03 08:00:00
 
-Why (see :mod:`indexer.search.pg_tables`): a rebuild wrote its rows under the live
+Why (see :mod:`schemas.search_tables`): a rebuild wrote its rows under the live
 generation's indexes, kept up row by row; a generation's own tables can be loaded bare,
 indexed in one pass and attached, and dropped whole when retired.
 
@@ -16,7 +16,7 @@ counts were damaged stays damaged, and the health check still says so).
 
 from alembic import op
 
-from indexer.search.pg_tables import TABLES, create_sql, finish_sql, partition
+from schemas.search_tables import TABLES, create_sql, finish_sql, partition
 
 revision = "0015_postgres_search_partitions"
 down_revision = "0014_job_pages_member_default"

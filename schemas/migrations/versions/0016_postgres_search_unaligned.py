@@ -19,7 +19,7 @@ for a rebuild (``khlang reindex --if-needed``).
 
 from alembic import op
 
-from indexer.search.pg_tables import unaligned_index_sql
+from schemas.search_tables import unaligned_index_sql
 
 revision = "0016_postgres_search_unaligned"
 down_revision = "0015_postgres_search_partitions"

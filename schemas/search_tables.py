@@ -15,7 +15,8 @@ as millions of deleted rows. The live generation is written to as before (its ta
 their indexes from the start, :func:`create_sql` ``indexed=True``).
 
 The SQL here is plain text, so that the migration that made the tables partitioned and the
-backend make a generation's tables alike.
+backend make a generation's tables alike; it lives with the schemas because migrations
+(schemas) may not import the indexer, which is built on them.
 """
 
 from __future__ import annotations
