@@ -20,7 +20,32 @@ from schemas.config import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_FIXTURES = SHARED / "fixtures" / "seeds"
-PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL")
+
+
+def _own_database(url: str | None) -> str | None:
+    """The suite runs in several processes (pytest-xdist): each takes a database of its own
+    beside the one named (``test`` → ``test_gw0``, made if missing), since every test empties
+    the database it runs on. The environment variable is set to it too, so that modules
+    reading it and the subprocesses tests start (servers, workers) see the same one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not url.startswith("postgresql") or not worker:
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    main = make_url(url)
+    name = f"{main.database}_{worker}"
+    own = main.set(database=name).render_as_string(False)
+    server = main.set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(server, autocommit=True) as connection:
+        known = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if known.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["KHLANG_TEST_DATABASE_URL"] = own
+    return own
+
+
+PG_URL = _own_database(os.environ.get("KHLANG_TEST_DATABASE_URL"))
 
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

@@ -3,6 +3,7 @@ started on free loopback ports in a temporary folder and stopped afterwards."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -42,6 +43,13 @@ def _free_port_pair() -> int:
             except OSError:
                 continue
         return port
+
+
+@functools.cache
+def _has_flag(binary: str, flag: str) -> bool:
+    """Whether this SeaweedFS knows ``flag`` (later 4.x releases added servers and flags)."""
+    usage = subprocess.run([binary, "server", "-h"], capture_output=True, text=True)
+    return f"-{flag} " in usage.stdout + usage.stderr
 
 
 def _answers(endpoint: str) -> bool:
@@ -99,6 +107,9 @@ def seaweedfs(folder: Path):
         f"-s3.port={ports['s3']}",
         f"-s3.port.grpc={grpc['s3']}",
         "-s3.port.iceberg=0",
+        # its other side servers listen on fixed ports by default (Lance on 9101): a
+        # second server on the machine (the suite's other process) would die on them
+        *(["-s3.port.lance=0"] if _has_flag(binary, "s3.port.lance") else []),
         f"-s3.localSocket={folder / 's3.sock'}",
         f"-s3.config={config}",
     ]

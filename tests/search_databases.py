@@ -6,7 +6,6 @@ PostgreSQL the postgres backend's tests skip, saying why."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
@@ -14,8 +13,9 @@ import pytest
 
 from indexer.search.pg_store import Store, conninfo
 from schemas.config import Settings
+from tests.conftest import PG_URL as CONFTEST_PG_URL
 
-PG_URL = os.environ.get("KHLANG_TEST_DATABASE_URL", "")
+PG_URL = CONFTEST_PG_URL or ""
 _ready: set[str] = set()
 
 

@@ -1,14 +1,19 @@
-"""`make demo` serves the sample documents: the same steps (init, ingest the seed fixtures,
-gunicorn with the Procfile's own command line), then real HTTP to it."""
+"""`make demo` serves the sample documents: its archive made by `make demo-data` (init, the
+sample inventory, the seed fixtures, a user of each role), served by gunicorn with the
+Procfile's own command line, then real HTTP to it. The archive is made once for the module;
+each test works on a copy."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import quote
+
+import pytest
 
 from tests import live_server
 from tests.conftest import SEED_FIXTURES
@@ -37,14 +42,26 @@ def procfile_web_command() -> str:
     return line.removeprefix("web:").strip()
 
 
-def test_the_demo_serves_the_sample_documents(tmp_path):
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory) -> tuple[Path, str]:
+    """`make demo`'s archive, made once for this module (each test takes a copy): the
+    data directory and what `make demo-data` printed."""
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    return data_dir, make_demo_data(data_dir, SEED_FIXTURES.parents[1])
+
+
+def copy_of(demo_archive, tmp_path: Path) -> Path:
     data_dir = tmp_path / "data"
+    shutil.copytree(demo_archive[0], data_dir)
+    return data_dir
+
+
+def test_the_demo_serves_the_sample_documents(demo_archive, tmp_path):
+    data_dir = copy_of(demo_archive, tmp_path)
     env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir), "KHLANG_SECURE_COOKIES": "0"}
     env.pop("KHLANG_DATABASE_URL", None)
     # gunicorn and khlang from this environment, as `make demo` runs them from .venv/bin
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    khlang(env, "init")
-    khlang(env, "ingest", str(SEED_FIXTURES), "--submitted-by", "demo")
     token = khlang(env, "tokens", "create", "--role", "admin", "--name", "demo-test").split()[-1]
 
     port = live_server.free_port()
@@ -109,14 +126,9 @@ def signs_in(data_dir: Path, name: str, password: str) -> bool:
         app.extensions["khlang"].dispose()
 
 
-def test_make_demo_again_keeps_a_changed_admin_password(tmp_path):
-    # a one-letter seed folder keeps this quick; the demo's own seeds are tested above
-    seeds = tmp_path / "shared" / "fixtures" / "seeds"
-    seeds.mkdir(parents=True)
-    (seeds / "หนังสือแจ้ง.txt").write_text("หนังสือแจ้งการประชุมคณะทำงาน", encoding="utf-8")
-    data_dir = tmp_path / "data"
-    first = make_demo_data(data_dir, tmp_path / "shared")
-    assert "พร้อมใช้งาน" in first
+def test_make_demo_again_keeps_a_changed_admin_password(demo_archive, tmp_path):
+    data_dir = copy_of(demo_archive, tmp_path)
+    assert "พร้อมใช้งาน" in demo_archive[1]
     assert signs_in(data_dir, "admin", "khlang-demo")
 
     env = {**os.environ, "KHLANG_DATA_DIR": str(data_dir)}
@@ -133,20 +145,20 @@ def test_make_demo_again_keeps_a_changed_admin_password(tmp_path):
     )
     assert "พร้อมใช้งาน" in changed.stdout
 
-    again = make_demo_data(data_dir, tmp_path / "shared")
+    again = make_demo_data(data_dir, SEED_FIXTURES.parents[1])
     assert "มีอยู่แล้ว" in again and "password left unchanged" in again
     assert signs_in(data_dir, "admin", "รหัสใหม่ของผู้ดูแล")
     assert not signs_in(data_dir, "admin", "khlang-demo")
 
 
-def test_the_demo_has_a_user_of_each_role_with_work_on_their_home_pages(tmp_path):
+def test_the_demo_has_a_user_of_each_role_with_work_on_their_home_pages(demo_archive, tmp_path):
     """A newcomer signs in as each role and sees every page with data: the sample
     inventory, seed documents linked to its items, and the items still missing."""
 
     from service import create_app
 
-    data_dir = tmp_path / "data"
-    output = make_demo_data(data_dir, SEED_FIXTURES.parents[1])
+    data_dir = copy_of(demo_archive, tmp_path)
+    output = demo_archive[1]
     assert output.count("(confirmed)") + output.count("(linked)") >= 3, output
     app = create_app({"KHLANG_DATA_DIR": str(data_dir), "KHLANG_WARM_SEARCH": False})
     pages = {}

@@ -1,4 +1,4 @@
-"""A full disk (issue 15, item 14): ingesting into a data directory on a 10 MB tmpfs ends
+"""A full disk (issue 15, item 14): ingesting into a data directory on a 5 MB tmpfs ends
 with a reason for every file (no-space, Thai and English) and no traceback, leaves the
 database, the objects and the index consistent, lets `khlang verify` and `khlang search`
 answer, and once space is freed the next ingest stores what was refused and indexes what
@@ -19,16 +19,16 @@ from tests.test_search_lifecycle import SEEDS, khlang
 
 pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds not present")
 
-FILES = 12  # of about 1.4 MB each: about twice what the 10 MB disk holds with its database
+FILES = 12  # of about 0.7 MB each: about twice what the 5 MB disk holds with its database
 
 
 @pytest.fixture(params=DATABASES)
 def small_disk_core(request, tmp_path):
-    """A Khlang whose data directory (and SQLite database) is on a 10 MB tmpfs."""
+    """A Khlang whose data directory (and SQLite database) is on a 5 MB tmpfs."""
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=10m", "tmpfs", str(disk)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(disk)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
@@ -51,7 +51,7 @@ def thai_files(folder) -> list:
     paths = []
     for n in range(FILES):
         path = folder / f"รายงานผลการดำเนินงาน-{n:02d}.txt"
-        path.write_text((f"รายงานฉบับที่ {n} คำเฉพาะ{n}ท้ายสุด\n" + text) * 12, "utf-8")
+        path.write_text((f"รายงานฉบับที่ {n} คำเฉพาะ{n}ท้ายสุด\n" + text) * 6, "utf-8")
         paths.append(path)
     return paths
 
