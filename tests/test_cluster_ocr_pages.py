@@ -2,7 +2,8 @@
 dies in the middle of one file that is many: a page of a scan (one message a page), a page
 of a scan inside a ZIP (one message a page too), and a member of a ZIP (one message for the
 bundle). Either way the other worker finishes what was left, nothing is stored or counted
-twice, and `khlang verify` is clean."""
+twice, and `khlang verify` is clean. And a ZIP of scans uploaded through the web app's API
+goes the same way, page by page on the workers, to a finished job and a search hit."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from schemas.models import Batch, Document, Event, JobPage, Submission
 from service.cli import main
 from tests.broker_workers import KHLANG, Workers
 from tests.conftest import PG_URL, make_core
+from tests.test_hostile_files import search_ids, upload
 from tests.test_ocr_pages import WORDS, line_scan
 from tests.waiting import wait_until
 
@@ -192,5 +194,60 @@ def test_a_worker_killed_while_unpacking_a_zip_loses_and_duplicates_no_member(
         assert stored_events(session) == 6
         batch = session.scalars(select(Batch)).one()
         assert batch.status == "finished" and batch.done == batch.total == 6
+    assert_verify_clean(core, monkeypatch)
+    core.dispose()
+
+
+def test_a_zip_of_scans_uploaded_through_the_api_is_read_page_by_page_by_the_workers(
+    tmp_path, monkeypatch
+):
+    """POST /api/uploads of a Thai-named ZIP holding a two-page image-only scan, with the web
+    app on a broker: each page of the member is a message of its own for the `khlang worker`
+    processes, the job finishes (GET /api/jobs/<id>), the scan's words are found through
+    the search API, and the bundle and its scan are each stored once."""
+    from service import create_app
+    from service.auth import create_token
+
+    core = make_core(tmp_path / "data", "postgresql")
+    words = WORDS[:2]
+    scan = line_scan(tmp_path / "สแกน.pdf", words, tmp_path / "lines")
+    member = "สแกน/หนังสือเชิญประชุม.pdf"
+    bundle = tmp_path / "ส่งมอบเอกสารสแกน.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(scan, member)
+    workers = Workers(core.settings, tmp_path, monkeypatch)  # the app's broker and queue too
+    app = create_app(
+        {
+            "TESTING": True,
+            "KHLANG_DATA_DIR": str(core.settings.data_dir),
+            "KHLANG_DATABASE_URL": core.settings.database_url,
+        }
+    )
+    client = app.test_client()
+    token = create_token(core, "cluster", "admin")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    try:
+        workers.start("a")
+        workers.start("b")
+        job = upload(client, [(bundle.read_bytes(), bundle.name)])
+        assert job["status"] == "finished" and job["counts"] == {"ingested": 2}, job
+        assert job["done"] == job["total"] == 2, job
+        with core.sessions() as session:
+            assert Counter(session.scalars(select(Submission.bundle_path))) == Counter(
+                {None: 1, member: 1}
+            )
+            documents = session.scalars(select(Document.sha256)).all()
+            assert len(documents) == len(set(documents)) == 2
+            assert stored_events(session) == 2
+            scanned = session.scalars(select(Document).where(Document.filename == member)).one()
+            assert sorted(scanned.meta["technical"]["ocr_confidence"]) == ["1", "2"]
+        for word in words:
+            assert search_ids(client, word) == {scanned.id}, word
+    finally:
+        workers.close()
+        app.extensions["khlang"].dispose()
+    logs = workers.log("a") + workers.log("b")
+    for page in (1, 2):  # the member's pages went to the workers one message each
+        assert f"job {job['job_id']} file 0 member 1 page {page}: " in logs, logs
     assert_verify_clean(core, monkeypatch)
     core.dispose()

@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -353,38 +354,16 @@ def _unpack_members(
     """Ingest each member (recursively); returns the names of those refused."""
     refused: list[str] = []
     prefix = source.bundle_path + "/" if source.bundle_path else ""
+    target = workdir / "member"
     for member in members:
-        relative, refusal = safe_member_path(member.name)
-        if refusal:
+        copy = _copy_member(reader, member, lambda _relative: target, budget)
+        if copy.refusal:
             refused.append(member.name)
-            yield refuse(member.name, refusal)
+            yield refuse(copy.path, copy.refusal)
+            if copy.last:
+                return refused
             continue
-        if member.encrypted:
-            refusal = reason("encrypted")
-        else:
-            refusal = budget.too_compressed(member.size, member.compressed)
-        if refusal:
-            refused.append(member.name)
-            yield refuse(relative, refusal)
-            continue
-        target = workdir / "member"
-        try:
-            written = reader.copy_to(member, target, budget.bytes)
-        except _TooBig:
-            refused.append(member.name)
-            yield refuse(relative, budget.too_big())
-            return refused
-        except OSError as exc:  # the readers tell a damaged member so
-            refused.append(member.name)
-            yield refuse(relative, reason("member-corrupt", detail=str(exc)))
-            continue
-        budget.bytes -= written
-        refusal = budget.too_compressed(written, member.compressed)
-        if refusal:  # the header understated the size
-            target.unlink(missing_ok=True)
-            refused.append(member.name)
-            yield refuse(relative, refusal)
-            continue
+        relative = copy.path
         member_source = Source(
             local_path=target,
             original_name=PurePosixPath(relative).name,
@@ -434,28 +413,61 @@ def copy_members(
         if refusal_of_whole(members, path, budget):
             return []
         for index, member in enumerate(members, start=1):
-            relative, refusal = safe_member_path(member.name)
-            if refusal or member.encrypted or budget.too_compressed(member.size, member.compressed):
-                continue
-            place = target(index, relative)
-            if place is None:
-                continue
-            try:
-                written = reader.copy_to(member, place, budget.bytes)
-            except _TooBig:
-                place.unlink(missing_ok=True)
+            # A member refused here is not copied: its ingest gives the reason.
+            copy = _copy_member(reader, member, partial(target, index), budget)
+            if copy.last:
                 break
-            except OSError:  # damaged: the member's ingest says why
-                place.unlink(missing_ok=True)
-                continue
-            budget.bytes -= written
-            if budget.too_compressed(written, member.compressed):
-                place.unlink(missing_ok=True)
-                continue
-            copied.append((index, relative, place))
+            if copy.place is not None:
+                copied.append((index, copy.path, copy.place))
     finally:
         reader.close()
     return copied
+
+
+@dataclass
+class _Copy:
+    """What became of one member: copied to ``place``, refused with ``refusal``, or neither
+    (no place was wanted for it)."""
+
+    path: str  # its path in the bundle; its name as given when that name is unsafe
+    place: Path | None = None
+    refusal: str | None = None
+    last: bool = False  # the bundle's bytes are spent: no later member is copied
+
+
+def _copy_member(
+    reader, member: Member, place: Callable[[str], Path | None], budget: Budget
+) -> _Copy:
+    """Copy one member to ``place(its path in the bundle)`` (None: not wanted) within the
+    budget, or say why not: an unsafe path, encryption, a bomb's compression ratio (declared,
+    then real: a header can understate the size), damaged compressed data, or the bytes
+    spent. Nothing is left at the place of a refused member. The one set of member checks
+    of both unpacking (_unpack_members) and copying ahead of ingest (copy_members)."""
+    relative, refusal = safe_member_path(member.name)
+    if refusal:
+        return _Copy(member.name, refusal=refusal)
+    if member.encrypted:
+        return _Copy(relative, refusal=reason("encrypted"))
+    refusal = budget.too_compressed(member.size, member.compressed)
+    if refusal:
+        return _Copy(relative, refusal=refusal)
+    target = place(relative)
+    if target is None:
+        return _Copy(relative)
+    try:
+        written = reader.copy_to(member, target, budget.bytes)
+    except _TooBig:
+        target.unlink(missing_ok=True)
+        return _Copy(relative, refusal=budget.too_big(), last=True)
+    except OSError as exc:  # the readers tell a damaged member so
+        target.unlink(missing_ok=True)
+        return _Copy(relative, refusal=reason("member-corrupt", detail=str(exc)))
+    budget.bytes -= written
+    refusal = budget.too_compressed(written, member.compressed)
+    if refusal:  # the header understated the size
+        target.unlink(missing_ok=True)
+        return _Copy(relative, refusal=refusal)
+    return _Copy(relative, place=target)
 
 
 class _TooBig(Exception):
