@@ -48,6 +48,7 @@ PASSWORD = "รหัสผ่าน-ทดสอบ-1234"
 # however slow the machine, the searches meant to be made during its ingest are.
 HOLD_SECONDS = 3600
 DELIVERABLE = "คู่มือการทำปุ๋ยหมักชีวภาพ"
+GAP_ROW = "INV-2562-"  # the item's code, in the gap report's table of what is missing
 
 
 def test_a_standby_answers_only_what_it_may():
@@ -383,6 +384,12 @@ class Browser:
         assert status == 200, answer
         return answer.decode(), headers[READ_FROM_HEADER]
 
+    def first_hit(self, words: str) -> int:
+        """The document id of the first thing the search API finds."""
+        status, _, answer = self.call(f"/api/search?q={quote(words)}")
+        assert status == 200, answer
+        return json.loads(answer)["hits"][0]["document_id"]
+
     def search(self, words: str) -> tuple[int, str]:
         """(documents found, where the search read)."""
         status, headers, answer = self.call(f"/api/search?q={quote(words)}")
@@ -400,7 +407,7 @@ def test_an_uploader_reads_their_upload_and_others_read_the_standby(
     monkeypatch.setenv("KHLANG_SEARCH_BACKEND", "postgres")
     core = fresh_core(tmp_path / "data", replicated.primary_url)
     add_user(core, "uploader", "admin", PASSWORD)
-    add_user(core, "reader", "viewer", PASSWORD)
+    add_user(core, "reader", "strategy", PASSWORD)
     port = live_server.free_port()
     env = {
         **os.environ,
@@ -450,6 +457,11 @@ def test_an_uploader_reads_their_upload_and_others_read_the_standby(
         assert (DELIVERABLE in page, source) == (False, REPLICA)
         page, source = uploader.page("/inventory?fiscal_year=2562")
         assert (DELIVERABLE in page, source) == (True, PRIMARY)
+        # the gap report too: the new item is missing, in the uploader's report only
+        page, source = reader.page("/gaps?fiscal_year=2562")
+        assert (GAP_ROW in page, source) == (False, REPLICA)
+        page, source = uploader.page("/gaps?fiscal_year=2562")
+        assert (GAP_ROW in page, source) == (True, PRIMARY)
 
         sql(replicated.read_url, "SELECT pg_wal_replay_resume()")
         caught_up(replicated)
@@ -459,6 +471,11 @@ def test_an_uploader_reads_their_upload_and_others_read_the_standby(
         assert reader.inventory() == ([DELIVERABLE], REPLICA)
         page, source = uploader.page("/inventory?fiscal_year=2562")
         assert (DELIVERABLE in page, source) == (True, REPLICA)
+        page, source = reader.page("/gaps?fiscal_year=2562")
+        assert (GAP_ROW in page, source) == (True, REPLICA)
+        # the letter's own page, opened from the reader's search, is the standby's
+        page, source = reader.page(f"/documents/{reader.first_hit('สหกรณ์การเกษตร')}")
+        assert ("หนังสือเชิญประชุมคณะกรรมการพัฒนาสหกรณ์การเกษตร" in page, source) == (True, REPLICA)
 
         # While an upload of theirs is being ingested, the uploader reads the primary
         # (its files appear there as they are done), however caught up the standby is.
@@ -473,6 +490,8 @@ def test_an_uploader_reads_their_upload_and_others_read_the_standby(
         assert reader.search("สหกรณ์การเกษตร") == (1, PRIMARY)
         assert "the read replica failed" in log.read_text()
         assert reader.inventory() == ([DELIVERABLE], PRIMARY)
+        page, source = reader.page("/gaps?fiscal_year=2562")
+        assert (GAP_ROW in page, source) == (True, PRIMARY)
     finally:
         if replicated.standby.running():
             sql(replicated.read_url, "SELECT pg_wal_replay_resume()")
