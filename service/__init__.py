@@ -212,8 +212,8 @@ def create_app(config: dict | None = None) -> Flask:
         current_lang=i18n.current_lang,
     )
     app.jinja_env.filters.update(
-        thai_date=i18n.thai_date,
-        thai_datetime=i18n.thai_datetime,
+        thai_date=report_format.thai_date,
+        thai_datetime=report_format.thai_datetime,
         size=i18n.human_size,
         figure=report_format.figure,
         digits=report_format.digits,

@@ -7,11 +7,7 @@ rather than disappearing. Dates are Buddhist Era in both languages, as offices w
 
 from __future__ import annotations
 
-import datetime as _dt
-
 from flask import g, request
-
-from indexer.thai.dates import format_thai_date
 
 LANGS = ("th", "en")
 
@@ -263,9 +259,6 @@ EN = {
 }
 
 
-MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
 def current_lang() -> str:
     lang = getattr(g, "lang", None)
     if lang:
@@ -279,46 +272,6 @@ def translate(text: str) -> str:
     if current_lang() == "en":
         return EN.get(text, text)
     return text
-
-
-def thai_date(value, style: str = "long") -> str:
-    """A date (or ISO string, or datetime) as offices write it: B.E. year, Thai digits in
-    Thai; B.E. year and Arabic digits in English."""
-    value = _parsed(value)
-    if not isinstance(value, _dt.date):
-        return value
-    if isinstance(value, _dt.datetime):
-        value = value.astimezone(_BANGKOK).date() if value.tzinfo else value.date()
-    if current_lang() == "en":
-        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year + 543} B.E."
-    from service.report_format import digits
-
-    # the office's digits setting, so that dates agree with the figures beside them
-    return digits(format_thai_date(value, style=style))
-
-
-def _parsed(value):
-    """A date or datetime from an ISO string; '' for nothing; other strings unchanged."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            return _dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
-
-
-def thai_datetime(value) -> str:
-    value = _parsed(value)
-    if not isinstance(value, _dt.datetime):
-        return thai_date(value, "short") if isinstance(value, _dt.date) else value
-    if value.tzinfo:
-        value = value.astimezone(_BANGKOK)
-    return f"{thai_date(value.date(), 'short')} {value:%H:%M}"
-
-
-_BANGKOK = _dt.timezone(_dt.timedelta(hours=7), "ICT")
 
 
 def human_size(size: int | None) -> str:

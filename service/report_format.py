@@ -7,16 +7,21 @@
   marks the word boundaries found by pythainlp with <wbr> and keeps each word in a
   ``<span class="w">`` that the stylesheet does not let wrap: Chromium's own Thai
   dictionary breaks inside words it does not know (อราบิก้า), whatever ``word-break`` says.
+- Dates are written as offices write them (``thai_date``, ``thai_datetime``): B.E. years, in
+  the same digits as the figures beside them.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from functools import lru_cache
 
 from flask import g, has_request_context, request
 from markupsafe import Markup, escape
 
+from indexer.thai.dates import format_thai_date
 from indexer.thai.digits import to_arabic_digits, to_thai_digits
+from service.i18n import current_lang
 
 
 def office_digits() -> str:
@@ -34,8 +39,6 @@ def office_digits() -> str:
 
 def digits(text) -> str:
     """Digits of a text written the office's way; English pages keep Arabic digits."""
-    from service.i18n import current_lang
-
     text = "" if text is None else str(text)
     if current_lang() == "th" and office_digits() == "thai":
         return to_thai_digits(text)
@@ -85,3 +88,44 @@ def chart_label_lines(name: str, width: int = 30) -> list[str]:
     if len(lines[-1]) > width + 4:
         lines[-1] = lines[-1][: width + 3].rstrip() + "…"
     return [part.strip() for part in lines]
+
+
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def thai_date(value, style: str = "long") -> str:
+    """A date (or ISO string, or datetime) as offices write it: B.E. year, Thai digits in
+    Thai; B.E. year and Arabic digits in English."""
+    value = _parsed(value)
+    if not isinstance(value, _dt.date):
+        return value
+    if isinstance(value, _dt.datetime):
+        value = value.astimezone(_BANGKOK).date() if value.tzinfo else value.date()
+    if current_lang() == "en":
+        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year + 543} B.E."
+    # the office's digits setting, so that dates agree with the figures beside them
+    return digits(format_thai_date(value, style=style))
+
+
+def _parsed(value):
+    """A date or datetime from an ISO string; '' for nothing; other strings unchanged."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def thai_datetime(value) -> str:
+    value = _parsed(value)
+    if not isinstance(value, _dt.datetime):
+        return thai_date(value, "short") if isinstance(value, _dt.date) else value
+    if value.tzinfo:
+        value = value.astimezone(_BANGKOK)
+    return f"{thai_date(value.date(), 'short')} {value:%H:%M}"
+
+
+_BANGKOK = _dt.timezone(_dt.timedelta(hours=7), "ICT")

@@ -17,7 +17,7 @@ from schemas.models import ApiToken, Batch, Document, Event, User
 from service import create_app
 from service.actions.publication import transition
 from service.auth import add_user, create_token
-from tests.conftest import SEED_FIXTURES, make_core
+from tests.conftest import SEED_FIXTURES, app_for, make_core
 from tests.waiting import wait_until
 
 PASSWORD = "รหัสผ่าน-ทดสอบ-1"
@@ -112,13 +112,7 @@ def build_site(data_dir, database: str = "sqlite"):
     transition(core, ids["000"], "check", agent="strategy")
     transition(core, ids["000"], "approve", agent="strategy2")
     transition(core, ids["000"], "publish", agent="strategy")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     return SimpleNamespace(core=core, app=app, ids=ids, items=items)
 
 
@@ -904,13 +898,7 @@ def test_start_up_indexes_what_a_crash_left_unindexed(core):
     with core.transaction() as session:
         session.get(Document, result.document_id).indexed_version = None
     assert core.search_backend.search(LETTER_003_NUMBER).as_dict()["total"] == 0
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     found = app.extensions["khlang"].search_backend.search(LETTER_003_NUMBER).as_dict()
     assert [h["document_id"] for h in found["hits"]] == [result.document_id]
     app.extensions["khlang"].dispose()
@@ -926,13 +914,7 @@ def test_start_up_rebuilds_an_index_of_another_version_in_the_background(core):
     meta_path = index_dir / (index_dir / "CURRENT").read_text("utf-8").strip() / "khlang.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     meta_path.write_text(json.dumps({**meta, "schema_version": "an older one"}), "utf-8")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     backend = app.extensions["khlang"].search_backend
     wait_until(lambda: not backend.check().needs_rebuild, "the background rebuild")
     found = backend.search(LETTER_003_NUMBER).as_dict()
@@ -977,13 +959,7 @@ def test_malformed_api_input_is_refused_with_a_reason_not_a_500(site, clients, o
 def test_ids_past_any_row_are_not_found(any_core):
     """A path id past the database's integer range is a 404, not an OverflowError
     (SQLite) or a numeric-range error (PostgreSQL) answering 500."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(any_core.settings.data_dir),
-            "KHLANG_DATABASE_URL": any_core.settings.database_url,
-        }
-    )
+    app = app_for(any_core)
     client = app.test_client()
     token = create_token(any_core, "ids", "admin")
     headers = {"Authorization": f"Bearer {token}"}
@@ -1191,7 +1167,7 @@ def test_search_results_say_which_date_they_show(site, clients):
     assert hit["received"] == received.date().isoformat()
     from bs4 import BeautifulSoup
 
-    from service.i18n import thai_date
+    from service.report_format import thai_date
 
     with site.app.test_request_context("/"):
         shown_date = thai_date(document_date, "short")

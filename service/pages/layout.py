@@ -56,7 +56,7 @@ def _as_text(value) -> str:
 
 
 def _date_text(value) -> str:
-    from service.i18n import thai_date
+    from service.report_format import thai_date
 
     try:
         return thai_date(value)
