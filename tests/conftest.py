@@ -161,17 +161,32 @@ def cli(core):
     return run
 
 
-@pytest.fixture
-def app(core):
+def app_for(core: Khlang):
+    """The web app (Flask's test configuration) over ``core``'s data directory and database."""
     from service import create_app
 
-    application = create_app(
+    return create_app(
         {
             "TESTING": True,
             "KHLANG_DATA_DIR": str(core.settings.data_dir),
             "KHLANG_DATABASE_URL": core.settings.database_url,
         }
     )
+
+
+def admin_client(app, name: str = "tests"):
+    """A test client of ``app`` acting as an administrator (an API token named ``name``)."""
+    from service.auth import create_token
+
+    test_client = app.test_client()
+    token = create_token(app.extensions["khlang"], name, "admin")
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return test_client
+
+
+@pytest.fixture
+def app(core):
+    application = app_for(core)
     yield application
     application.extensions["khlang"].dispose()
 
@@ -180,12 +195,7 @@ def app(core):
 def client(app):
     """A test client acting as an administrator (API token), so that tests of documents
     that are not yet published see them; ``anon_client`` is the anonymous visitor."""
-    from service.auth import create_token
-
-    test_client = app.test_client()
-    token = create_token(app.extensions["khlang"], "tests", "admin")
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return test_client
+    return admin_client(app)
 
 
 @pytest.fixture

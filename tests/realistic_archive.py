@@ -35,7 +35,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from schemas.models import DocumentLink
-from tests.conftest import SEED_FIXTURES, make_core
+from tests.conftest import SEED_FIXTURES, app_for, make_core
 
 PASSWORD = "รหัสผ่าน-เดินทุกหน้า-1"
 # name -> (role, province)
@@ -270,15 +270,8 @@ def _copy_of(template: SimpleNamespace, work: Path) -> SimpleNamespace:
 
 
 def open_app(core):
-    from service import create_app
 
-    return create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    return app_for(core)
 
 
 def active_links(core) -> dict[tuple[int, str], str]:

@@ -20,7 +20,7 @@ from indexer.ingest.jobs import read_status
 from schemas.models import Batch, Document, Event, JobPage, Submission
 from service.cli import main
 from tests.broker_workers import KHLANG, Workers
-from tests.conftest import PG_URL, make_core
+from tests.conftest import PG_URL, admin_client, app_for, make_core
 from tests.test_hostile_files import search_ids, upload
 from tests.test_ocr_pages import WORDS, line_scan
 from tests.waiting import wait_until
@@ -205,9 +205,6 @@ def test_a_zip_of_scans_uploaded_through_the_api_is_read_page_by_page_by_the_wor
     app on a broker: each page of the member is a message of its own for the `khlang worker`
     processes, the job finishes (GET /api/jobs/<id>), the scan's words are found through
     the search API, and the bundle and its scan are each stored once."""
-    from service import create_app
-    from service.auth import create_token
-
     core = make_core(tmp_path / "data", "postgresql")
     words = WORDS[:2]
     scan = line_scan(tmp_path / "สแกน.pdf", words, tmp_path / "lines")
@@ -216,16 +213,8 @@ def test_a_zip_of_scans_uploaded_through_the_api_is_read_page_by_page_by_the_wor
     with zipfile.ZipFile(bundle, "w") as archive:
         archive.write(scan, member)
     workers = Workers(core.settings, tmp_path, monkeypatch)  # the app's broker and queue too
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
-    client = app.test_client()
-    token = create_token(core, "cluster", "admin")
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    app = app_for(core)
+    client = admin_client(app, "cluster")
     try:
         workers.start("a")
         workers.start("b")

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from service import create_app
 from service.errors import BadArgument, KhlangError
+from tests.conftest import app_for
 
 
 @pytest.fixture
 def client(core):
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
 
     def refuse():
         raise KhlangError(

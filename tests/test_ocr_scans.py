@@ -25,10 +25,9 @@ from bench.scan_corpus import degrade, letter_texts, rasterise, render_pdf, scor
 from indexer.extract import ocr
 from indexer.preserve.fixity import verify
 from schemas.models import Document
-from service import create_app
 from service.auth import add_user
 from service.cli import main as cli_main
-from tests.conftest import DATABASES, make_core
+from tests.conftest import DATABASES, app_for, make_core
 
 PASSWORD = "รหัสผ่าน-สแกน-1"
 
@@ -71,13 +70,7 @@ def ingest(core, path: Path) -> dict:
 
 def signed_in(core):
     add_user(core, "admin", "admin", PASSWORD)
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     client = app.test_client()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     response = client.post(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from tests.conftest import app_for
 from tests.realistic_archive import PASSWORD, khlang_runner, sign_in
 from tests.test_gaps import delivered  # noqa: F401 (a fixture)
 
@@ -31,18 +32,11 @@ def figures(client, ids) -> dict[str, str]:
 
 
 def test_pages_follow_the_offices_digits_setting(delivered):  # noqa: F811
-    from service import create_app
 
     core, ids = delivered
     khlang = khlang_runner(core)
     khlang("users", "add", "admin9", "--role", "admin", input=f"{PASSWORD}\n")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     try:
         admin = sign_in(app, "admin9")
         thai = figures(admin, ids)

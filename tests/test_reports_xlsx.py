@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from indexer.inventory.report_settings import set_report_settings
+from tests.conftest import app_for
 from tests.realistic_archive import PASSWORD, khlang_runner, sign_in
 from tests.test_gaps import SUMMARY, delivered  # noqa: F401 (a fixture)
 
@@ -68,17 +69,10 @@ def test_cli_xlsx_has_date_and_number_cells_in_thai_digits(delivered, tmp_path):
 
 
 def test_page_export_follows_the_offices_digits_setting(delivered):  # noqa: F811
-    from service import create_app
 
     core, _ = delivered
     khlang_runner(core)("users", "add", "manager1", "--role", "strategy", input=f"{PASSWORD}\n")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     try:
         client = sign_in(app, "manager1")
         page = client.get("/gaps?fiscal_year=2562&as_of=1/12/2562")
@@ -99,19 +93,12 @@ def test_admin_sets_the_office_heading_and_digits_in_the_web(delivered):  # noqa
     """The admin's form (/admin/reports, signed in through the login form): the heading
     shows on the print view; Arabic digits then show on the page; a bad value is a 400
     saying why in Thai; other roles are refused."""
-    from service import create_app
 
     core, _ = delivered
     khlang = khlang_runner(core)
     khlang("users", "add", "admin9", "--role", "admin", input=f"{PASSWORD}\n")
     khlang("users", "add", "strategy9", "--role", "strategy", input=f"{PASSWORD}\n")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     try:
         admin = sign_in(app, "admin9")
         form = admin.get("/admin/reports")
@@ -159,17 +146,10 @@ def test_each_change_to_the_report_settings_is_an_event(delivered):  # noqa: F81
 
     from indexer.records import provenance as ev
     from schemas.models import Event
-    from service import create_app
 
     core, _ = delivered
     khlang_runner(core)("users", "add", "admin9", "--role", "admin", input=f"{PASSWORD}\n")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
 
     def events():
         with core.sessions() as db:

@@ -23,10 +23,9 @@ from indexer.inventory.gaps import gap_report
 from indexer.preserve import searchable
 from indexer.preserve.fixity import verify
 from schemas.models import Document, Event
-from service import create_app
 from service.auth import create_token
 from service.cli import main as cli_main
-from tests.conftest import DATABASES, make_core
+from tests.conftest import DATABASES, app_for, make_core
 from tests.test_gaps import ROWS, code_of, import_rows
 from tests.test_service_web import openapi_checker, wait_for_job
 
@@ -74,13 +73,7 @@ def khlang(core, *args: str):
 
 
 def api_client(core):
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {create_token(core, 'tests', 'admin')}"
     return app, client

@@ -28,7 +28,7 @@ from service.auth import add_user, create_token
 from service.disposition import MAX_NAME_CHARS
 from service.login_throttle import Limits
 from tests import live_server
-from tests.conftest import make_core
+from tests.conftest import app_for, make_core
 from tests.waiting import wait_until
 
 PASSWORD = "รหัสผ่าน-ปลอดภัย-1"
@@ -38,7 +38,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 @pytest.fixture
 def web(any_core):
-    from service import create_app
 
     for name, role, province in (
         ("viewer", "viewer", None),
@@ -46,13 +45,7 @@ def web(any_core):
         ("admin", "admin", None),
     ):
         add_user(any_core, name, role, PASSWORD, province)
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(any_core.settings.data_dir),
-            "KHLANG_DATABASE_URL": any_core.settings.database_url,
-        }
-    )
+    app = app_for(any_core)
     yield app
     app.extensions["khlang"].dispose()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from schemas.config import SETTINGS, ConfigError, check_environment, setting
+from tests.conftest import app_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,17 +95,10 @@ def test_a_bad_value_is_named_with_the_reason(name, value):
 def test_the_service_takes_max_upload_with_units(core, monkeypatch):
     """Through the door: the service started with KHLANG_MAX_UPLOAD=500M (int() refused
     it before) takes uploads up to 500 MiB and refuses a larger declared length."""
-    from service import create_app
     from service.auth import create_token
 
     monkeypatch.setenv("KHLANG_MAX_UPLOAD", "500M")
-    app = create_app(
-        {
-            "TESTING": True,
-            "KHLANG_DATA_DIR": str(core.settings.data_dir),
-            "KHLANG_DATABASE_URL": core.settings.database_url,
-        }
-    )
+    app = app_for(core)
     try:
         assert app.config["MAX_CONTENT_LENGTH"] == 500 * 1024**2
         client = app.test_client()
