@@ -12,7 +12,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import MERGE_SMALL
 
 from indexer.search.codec import INLINE_LIMIT, KhlangCodec, merge_small
-from indexer.search.ranking import segment_postings
+from indexer.search.postings import segment_postings
 from indexer.search.schema import build_schema, index_forms
 from tests.test_jobs import SEED_TEXTS
 

@@ -9,7 +9,8 @@
   and what a request's searches need), used by the postgres engine.
 - The Whoosh engine: :mod:`.whoosh_backend` over :mod:`.index` (``SearchIndex``), split by job
   into :mod:`.generations`, :mod:`.readers`, :mod:`.writing`, :mod:`.searching`,
-  :mod:`.similar`, with :mod:`.damage`, :mod:`.caches`, :mod:`.ranking`, :mod:`.sidecar`
+  :mod:`.similar`, with :mod:`.damage`, :mod:`.caches`, :mod:`.ranking` (over
+  :mod:`.postings`), :mod:`.sidecar`
   (never-miss substrings), :mod:`.schema`, :mod:`.codec`, :mod:`.weighting`, and the Thai
   text side: :mod:`.analysis`, :mod:`.normalize`, :mod:`.dictionary`, :mod:`.stopwords`,
   :mod:`.spelling`, :mod:`.snippet`.

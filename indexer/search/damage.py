@@ -18,7 +18,7 @@ from whoosh.index import IndexError as WhooshIndexError
 
 from . import sidecar as sc
 from .errors import IndexBusy
-from .ranking import UnreadablePostings
+from .postings import UnreadablePostings
 
 DAMAGED_FILE = "DAMAGED"  # in a generation: a search failed to read it (the reason inside)
 # What reading damaged segments or a damaged sidecar raises (zlib, struct, pickle, EOF,
