@@ -34,6 +34,10 @@ def _own_database(url: str | None) -> str | None:
     from sqlalchemy.engine import make_url
 
     main = make_url(url)
+    if main.database.endswith(f"_{worker}"):
+        # already this process's: a child of the test process (a spawned worker
+        # importing a test module) inherits the variable as set below
+        return url
     name = f"{main.database}_{worker}"
     own = main.set(database=name).render_as_string(False)
     server = main.set(drivername="postgresql").render_as_string(False)
