@@ -27,11 +27,12 @@ lint: install
 
 # The suite runs in up to four processes (pytest-xdist), a test file to a process, so a
 # module's shared fixtures are built once; each process has a PostgreSQL database of its own
-# (tests/conftest.py). TEST_PROCESSES=0 runs it in this process alone.
+# (tests/conftest.py). TEST_PROCESSES=0 runs it in this process alone. The 15 slowest tests are
+# listed at the end, so a test that grows shows in every run.
 TEST_PROCESSES ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 test: lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile --durations=15
 
 # The demo's archive: a sample inventory, the seed documents (a few linked to its items),
 # and one user of each role. Run again, it keeps any password that was changed.
