@@ -254,3 +254,41 @@ def test_a_word_cut_off_its_syllables_proves_no_substring(pg, tmp_path):
         assert got[0] == (402, "phrase") and (401, "phrase") not in got
     assert backend.search("วี", match="all").total == 1
     whoosh.close()
+
+
+def _kinds(result) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets["kind"]}
+
+
+def test_facet_values_held_in_the_process_follow_every_write(pg, monkeypatch):
+    from indexer.search import pg_facets
+
+    backend, _settings = pg
+    backend.index(DOCS)
+    store = backend.store
+    gen = store.live()[0]
+    every = store.ids(gen)
+    # held (loaded on a search of many matches) and read in SQL: the same counts
+    held = pg_facets.load(store, gen).counts(every)
+    assert held == pg_facets.sql_counts(store, gen, every)
+    assert sum(v["count"] for v in held["kind"]) == len(every)
+    before = _kinds(backend.search("", limit=1))
+    loaded = store.facets._values
+    assert loaded is not None and _kinds(backend.search("", limit=1)) == before
+    assert store.facets._values is loaded  # no write between: not read again
+
+    # a write changes the generation's version: the held values are read again
+    backend.index([doc(401, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
+    after = _kinds(backend.search("", limit=1))
+    assert after == before | {"announcement": 1}
+    assert store.facets._values is not loaded
+    backend.delete([401])
+    assert _kinds(backend.search("", limit=1)) == before
+
+    # stale, a search of few matches counts in SQL and leaves the held values be
+    backend.index([doc(402, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
+    monkeypatch.setattr(pg_facets, "RELOAD_SHARE", 1.0)
+    stale = store.facets._values
+    few = backend.search("", filters={"kind": "announcement"}, limit=1)
+    assert few.total == 1 and _kinds(few) == {"announcement": 1}
+    assert store.facets._values is stale
