@@ -28,15 +28,26 @@ documents' pieces are confirmed, the trigram index ANDed with the pieces' docume
 (:meth:`Searcher.in_pieces`), when the proven are not too few for that to pay
 (:data:`PROOF_PAYS`).
 
-What remains (measured at 10k): a short chunk found inside many longer words (a
-syllable such as การ) is confirmed in each of those documents' pieces (9,431 pieces, 240
-ms): the documents do hold it, so only positions of the encoded text's trigrams kept by
-Khlang (as FTS5's trigram table) would confirm them without reading text, at several times
-the size; a chunk of several words has no proof; facet counts and BM25 postings read every
-match or candidate (30-85 ms and 15-40 ms at 10k), all growing with the collection.
+A short chunk found inside many longer words (a syllable such as การ, ต่อ, or the เพื of
+a substring cut inside เพื่อ) was confirmed in each of those documents' pieces (9,431 to
+20,000 pieces, 170-240 ms at 10k): now the postings of the commonest words starting with
+it whose encoding holds the chunk prove those documents too (:data:`PROOF_TERMS`,
+index-only). A substring-only match's strength is counted in the pieces holding the
+chunk only (reading and sorting every piece of 2,581 documents took 270-520 ms). Facet
+counts come from each process's copy of the generation's facet values
+(:mod:`indexer.search.pg_facets`), no longer from every match's row.
+
+What remains (measured at 10k): a chunk found inside words that do not start with it
+(ต่อ in ติดต่อ) and a chunk of several words have no proof, and are confirmed in the pieces
+of every candidate; a substring-only tier's strength reads each holding piece (100-200 ms
+for a chunk in 2,581 documents); a question's ranking reads its candidates' postings
+(40-70 ms for ten words and 2,000 candidates, the planner choosing the postings' document
+index); all grow with the collection.
 
 Tried and not kept: lz4 or uncompressed storage of the whole text (as slow); batches of
-1,000 documents instead of 200 (no faster).
+1,000 documents instead of 200 (no faster); a question's postings read a word at a time
+(a lateral join: 2 to 4 times slower), joined to the candidates' ids (no faster), or
+kept off the document index (2 to 4 times slower).
 """
 
 from __future__ import annotations
@@ -44,15 +55,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP
+from schemas.search_index import MULTI_FIELDS
 
 from . import tiers
 from .analysis import normalize, word_texts
-from .pg_ranking import TOP_K, Scorer, word_clauses
-from .pg_rows import _lexeme, encode_chunk
+from .pg_ranking import TOP_K, Scorer, substring_top, word_clauses
+from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
 from .pg_store import Store, by_date
 from .query import PARTIAL_FIELDS, parse
-from .searching import SUBSTRING_SCORE
 from .similar import key_terms
 from .snippet import make_snippet
 from .spelling import Speller
@@ -68,13 +78,6 @@ PROOF_PAYS = 1
 # a syllable such as ต่อ, in 7,461 documents of 10k, inside ต่อไป, ต่อเนื่อง ... was confirmed
 # in 20,000 pieces (170-200 ms), the documents with those words among them
 PROOF_TERMS = 64
-
-# the longest chunk sure to lie whole in one piece (longer: found by this much of it)
-PIECE_CHUNK = PIECE_OVERLAP + 1
-
-
-def _like(encoded: str) -> str:
-    return "%" + encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @dataclass
@@ -106,8 +109,8 @@ class Chunk:
             return "grams @> ARRAY[%s]::text[]", [self.encoded]
         sql = "(gen, doc_id) IN (SELECT gen, doc_id FROM khlang_search.pieces WHERE units LIKE %s)"
         if len(self.encoded) <= PIECE_CHUNK:
-            return sql, [_like(self.encoded)]
-        return f"{sql} AND units LIKE %s", [_like(self.encoded[:PIECE_CHUNK]), _like(self.encoded)]
+            return sql, [like(self.encoded)]
+        return f"{sql} AND units LIKE %s", [like(self.encoded[:PIECE_CHUNK]), like(self.encoded)]
 
 
 def chunk(text: str, dictionary: str) -> Chunk | None:
@@ -182,50 +185,6 @@ def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
     return parts
 
 
-def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
-    """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
-    chunks (a substring-only match's strength, occurrences/(1+occurrences)). Counted in
-    the pieces, each occurrence in the piece where it starts (its first PIECE_STEP
-    characters and the chunk's length less one: the overlap is the next piece's); a chunk
-    longer than a piece's overlap is counted in the whole text."""
-    if not ids or n <= 0:
-        return []
-    in_pieces = all(len(c.encoded) <= PIECE_CHUNK for c in cs)
-    occ = []
-    for i, c in enumerate(cs):
-        width = max(1, len(c.encoded))
-        text = f"left(units, {PIECE_STEP + width - 1})" if in_pieces else "units"
-        occ.append(f"(length({text}) - length(replace({text}, %s, ''))) / {width}.0 AS o{i}")
-    params = [c.encoded for c in cs]
-    names = [f"o{i}" for i in range(len(cs))]
-    table = "pieces" if in_pieces else "documents"
-    counted = (
-        f"SELECT doc_id, {', '.join(occ)} FROM khlang_search.{table}"
-        " WHERE gen = %s AND doc_id = ANY(%s)"
-    )
-    holding = []
-    if in_pieces:
-        # only the pieces holding a chunk count (the others add nothing; all the pieces of a
-        # common chunk's documents was 520 ms at 10k documents), each counted before they
-        # are grouped (OFFSET 0: sorting the pieces themselves spilled to disk)
-        holding = [_like(c.encoded) for c in cs]
-        counted = (
-            f"SELECT doc_id, {', '.join(f'sum({o}) AS {o}' for o in names)} FROM ({counted}"
-            f" AND ({' OR '.join(['units LIKE %s'] * len(cs))}) OFFSET 0) p GROUP BY doc_id"
-        )
-    strength = " + ".join(f"({o}) / (1 + {o})" for o in names)
-    scale = SUBSTRING_SCORE / max(1, len(cs))
-    rows = store.rows(
-        f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
-        (*params, gen, sorted(ids), *holding, n),
-    )
-    got = [(doc, scale * float(s)) for doc, s in rows]
-    if len(got) < n:  # documents with no piece holding a chunk: strength 0, by id
-        seen = {doc for doc, _ in got}
-        got += [(doc, 0.0) for doc in sorted(ids - seen)[: n - len(got)]]
-    return got
-
-
 class Searcher:
     """One search on one state (see :meth:`PostgresBackend.search`)."""
 
@@ -270,10 +229,10 @@ class Searcher:
             if within is not None or len(rest) <= PROOF_PAYS * len(proven):
                 if not rest:
                     return proven
-                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(rest))
+                found = self.store.piece_docs(self.state.gen, like(c.encoded), sorted(rest))
                 return proven | found
         return self.store.piece_docs(
-            self.state.gen, _like(c.encoded), None if within is None else sorted(within)
+            self.state.gen, like(c.encoded), None if within is None else sorted(within)
         )
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
