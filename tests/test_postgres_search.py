@@ -14,6 +14,7 @@ from indexer.search.dictionary import DEFAULT_DICTIONARY
 from indexer.search.normalize import normalize
 from indexer.search.pg_rows import document_rows, encode_chunk, trgm_form
 from indexer.search.pg_store import GenerationGone, conninfo
+from indexer.search.query import parse
 from schemas.search_index import PIECE_STEP
 from tests.search_databases import search_settings
 from tests.test_search_backend import DOCS, doc
@@ -254,3 +255,73 @@ def test_a_word_cut_off_its_syllables_proves_no_substring(pg, tmp_path):
         assert got[0] == (402, "phrase") and (401, "phrase") not in got
     assert backend.search("วี", match="all").total == 1
     whoosh.close()
+
+
+def test_a_syllable_inside_longer_words_is_proven_by_their_postings(pg, tmp_path):
+    backend, _settings = pg
+    docs = [
+        doc(501, "ข่าว", "จะประชุมต่อไปในเดือนหน้า"),  # ต่อ at the start of a word
+        doc(502, "ข่าว", "กรุณาติดต่อกลับ"),  # ต่อ at the end of one: confirmed in its text
+        doc(503, "ข่าว", "โปรดตอบกลับโดยเร็ว"),  # ตอ without the tone mark: never ต่อ
+        doc(504, "ข่าว", "การประชุมต่อเนื่อง"),
+    ]
+    backend.index(docs)
+    s = pg_search.Searcher(backend.store, backend._state(backend.store), DEFAULT_DICTIONARY, False)
+    s.prepare(parse(""), "default")
+    (c,) = pg_search.chunks(["ต่อ"], DEFAULT_DICTIONARY)
+    proven = s.proven(c, None)
+    assert {501, 504} <= proven and not proven & {502, 503}
+    (c,) = pg_search.chunks(["ตอ"], DEFAULT_DICTIONARY)
+    assert not s.proven(c, None) & {501, 502, 504}
+    whoosh = search_backend(search_settings("whoosh", tmp_path))
+    whoosh.index(docs)
+    for query in ("ต่อ", "ตอ", "ต่อไป"):
+        for match in ("all", "default"):
+            got = backend.search(query, match=match)
+            want = whoosh.search(query, match=match)
+            # the same documents and tiers (the order of equal substring-only matches
+            # differs between the backends, as before this proof)
+            assert {(h.document_id, h.match) for h in got.hits} == {
+                (h.document_id, h.match) for h in want.hits
+            }
+            assert got.total == want.total
+    assert {h.document_id for h in backend.search("ต่อ", match="all").hits} == {501, 502, 504}
+    whoosh.close()
+
+
+def _kinds(result) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets["kind"]}
+
+
+def test_facet_values_held_in_the_process_follow_every_write(pg, monkeypatch):
+    from indexer.search import pg_facets
+
+    backend, _settings = pg
+    backend.index(DOCS)
+    store = backend.store
+    gen = store.live()[0]
+    every = store.ids(gen)
+    # held (loaded on a search of many matches) and read in SQL: the same counts
+    held = pg_facets.load(store, gen).counts(every)
+    assert held == pg_facets.sql_counts(store, gen, every)
+    assert sum(v["count"] for v in held["kind"]) == len(every)
+    before = _kinds(backend.search("", limit=1))
+    loaded = store.facets._values
+    assert loaded is not None and _kinds(backend.search("", limit=1)) == before
+    assert store.facets._values is loaded  # no write between: not read again
+
+    # a write changes the generation's version: the held values are read again
+    backend.index([doc(401, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
+    after = _kinds(backend.search("", limit=1))
+    assert after == before | {"announcement": 1}
+    assert store.facets._values is not loaded
+    backend.delete([401])
+    assert _kinds(backend.search("", limit=1)) == before
+
+    # stale, a search of few matches counts in SQL and leaves the held values be
+    backend.index([doc(402, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
+    monkeypatch.setattr(pg_facets, "RELOAD_SHARE", 1.0)
+    stale = store.facets._values
+    few = backend.search("", filters={"kind": "announcement"}, limit=1)
+    assert few.total == 1 and _kinds(few) == {"announcement": 1}
+    assert store.facets._values is stale

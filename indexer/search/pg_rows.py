@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from schemas.pieces import text_pieces
-from schemas.search_index import unit_pieces
+from schemas.search_index import PIECE_OVERLAP, unit_pieces
 
 from .analysis import encode_units, short_grams, word_texts
 from .normalize import normalize
@@ -44,6 +44,15 @@ _TO_TRGM = str.maketrans(
     {chr(_TRGM_BASE + k): "\ufffd" for k in range(_PUA_END - _PUA + 1)}
     | {chr(_PUA + k): chr(_TRGM_BASE + k) for k in range(_PUA_END - _PUA + 1)}
 )
+
+
+# the longest chunk sure to lie whole in one piece (longer: found by this much of it)
+PIECE_CHUNK = PIECE_OVERLAP + 1
+
+
+def like(encoded: str) -> str:
+    """A ``LIKE`` pattern finding an encoded chunk anywhere."""
+    return "%" + encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def trgm_form(encoded: str) -> str:

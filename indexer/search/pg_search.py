@@ -28,15 +28,29 @@ documents' pieces are confirmed, the trigram index ANDed with the pieces' docume
 (:meth:`Searcher.in_pieces`), when the proven are not too few for that to pay
 (:data:`PROOF_PAYS`).
 
-What remains (measured at 10k): a short chunk found inside many longer words (a
-syllable such as การ) is confirmed in each of those documents' pieces (9,431 pieces, 240
-ms): the documents do hold it, so only positions of the encoded text's trigrams kept by
-Khlang (as FTS5's trigram table) would confirm them without reading text, at several times
-the size; a chunk of several words has no proof; facet counts and BM25 postings read every
-match or candidate (30-85 ms and 15-40 ms at 10k), all growing with the collection.
+A short chunk found inside many longer words (a syllable such as การ, ต่อ, or the เพื of
+a substring cut inside เพื่อ) was confirmed in each of those documents' pieces (9,431 to
+20,000 pieces, 170-240 ms at 10k): now the postings of the commonest words starting with
+it whose encoding holds the chunk prove those documents too (:data:`PROOF_TERMS`,
+index-only). A substring-only match's strength is counted in the pieces holding the
+chunk only (reading and sorting every piece of 2,581 documents took 270-520 ms). Facet
+counts come from each process's copy of the generation's facet values
+(:mod:`indexer.search.pg_facets`), no longer from every match's row.
+
+What remains (measured at 10k): a chunk found inside words that do not start with it
+(ต่อ in ติดต่อ) and a chunk of several words have no proof, and are confirmed in the pieces
+of every candidate; a substring-only tier's strength reads each holding piece (100-200 ms
+for a chunk in 2,581 documents at 10k, 1.4 s for กระทรว in 22,756 at 30k); a short chunk
+within many documents is confirmed in all their pieces, the planner preferring the
+pieces' document index to the trigrams (800 ms at 30k; leading with the trigrams, 600);
+a question's ranking reads its candidates' postings
+(40-70 ms for ten words and 2,000 candidates, the planner choosing the postings' document
+index); all grow with the collection.
 
 Tried and not kept: lz4 or uncompressed storage of the whole text (as slow); batches of
-1,000 documents instead of 200 (no faster).
+1,000 documents instead of 200 (no faster); a question's postings read a word at a time
+(a lateral join: 2 to 4 times slower), joined to the candidates' ids (no faster), or
+kept off the document index (2 to 4 times slower).
 """
 
 from __future__ import annotations
@@ -44,15 +58,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.search_index import MULTI_FIELDS, PIECE_OVERLAP, PIECE_STEP
+from schemas.search_index import MULTI_FIELDS
 
 from . import tiers
 from .analysis import normalize, word_texts
-from .pg_ranking import TOP_K, Scorer, word_clauses
-from .pg_rows import _lexeme, encode_chunk
+from .pg_ranking import TOP_K, Scorer, substring_top, word_clauses
+from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
 from .pg_store import Store, by_date
 from .query import PARTIAL_FIELDS, parse
-from .searching import SUBSTRING_SCORE
 from .similar import key_terms
 from .snippet import make_snippet
 from .spelling import Speller
@@ -64,12 +77,10 @@ from .spelling import Speller
 # 175/745 at 20, 82/223 at 1; three words 163/799, 120/271, 94/358
 PROOF_PAYS = 1
 
-# the longest chunk sure to lie whole in one piece (longer: found by this much of it)
-PIECE_CHUNK = PIECE_OVERLAP + 1
-
-
-def _like(encoded: str) -> str:
-    return "%" + encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# the most words starting with a chunk whose postings are read to prove it (the commonest):
+# a syllable such as ต่อ, in 7,461 documents of 10k, inside ต่อไป, ต่อเนื่อง ... was confirmed
+# in 20,000 pieces (170-200 ms), the documents with those words among them
+PROOF_TERMS = 64
 
 
 @dataclass
@@ -79,6 +90,7 @@ class Chunk:
     text: str
     words: list[str]
     encoded: str
+    norm: str = ""  # its normalised text
 
     def one_word(self) -> str | None:
         """The chunk's word when the chunk is that word alone, encoded alike: a posting of
@@ -100,15 +112,15 @@ class Chunk:
             return "grams @> ARRAY[%s]::text[]", [self.encoded]
         sql = "(gen, doc_id) IN (SELECT gen, doc_id FROM khlang_search.pieces WHERE units LIKE %s)"
         if len(self.encoded) <= PIECE_CHUNK:
-            return sql, [_like(self.encoded)]
-        return f"{sql} AND units LIKE %s", [_like(self.encoded[:PIECE_CHUNK]), _like(self.encoded)]
+            return sql, [like(self.encoded)]
+        return f"{sql} AND units LIKE %s", [like(self.encoded[:PIECE_CHUNK]), like(self.encoded)]
 
 
 def chunk(text: str, dictionary: str) -> Chunk | None:
     norm = normalize(text)
     words = word_texts(norm, dictionary)
     encoded = encode_chunk(norm)
-    return Chunk(text, words, encoded) if words and encoded else None
+    return Chunk(text, words, encoded, norm) if words and encoded else None
 
 
 def chunks(texts, dictionary: str) -> list[Chunk]:
@@ -176,37 +188,6 @@ def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
     return parts
 
 
-def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
-    """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
-    chunks (a substring-only match's strength, occurrences/(1+occurrences)). Counted in
-    the pieces, each occurrence in the piece where it starts (its first PIECE_STEP
-    characters and the chunk's length less one: the overlap is the next piece's); a chunk
-    longer than a piece's overlap is counted in the whole text."""
-    if not ids or n <= 0:
-        return []
-    in_pieces = all(len(c.encoded) <= PIECE_CHUNK for c in cs)
-    occ = []
-    for c in cs:
-        width = max(1, len(c.encoded))
-        text = f"left(units, {PIECE_STEP + width - 1})" if in_pieces else "units"
-        count = f"(length({text}) - length(replace({text}, %s, ''))) / {width}.0"
-        occ.append(f"sum({count})" if in_pieces else count)
-    params = [c.encoded for c in cs]
-    table = "pieces" if in_pieces else "documents"
-    counted = (
-        f"SELECT doc_id, {', '.join(f'{o} AS o{i}' for i, o in enumerate(occ))}"
-        f" FROM khlang_search.{table} WHERE gen = %s AND doc_id = ANY(%s)"
-        + (" GROUP BY doc_id" if in_pieces else "")
-    )
-    strength = " + ".join(f"(o{i}) / (1 + o{i})" for i in range(len(cs)))
-    scale = SUBSTRING_SCORE / max(1, len(cs))
-    rows = store.rows(
-        f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
-        (*params, gen, sorted(ids), n),
-    )
-    return [(doc, scale * float(s)) for doc, s in rows]
-
-
 class Searcher:
     """One search on one state (see :meth:`PostgresBackend.search`)."""
 
@@ -242,26 +223,38 @@ class Searcher:
         """The documents (of ``within``; None: all) whose pieces hold a chunk that fits a
         piece. A one-word chunk's postings prove most of them (:meth:`proven`): only the
         others' pieces are confirmed with ``LIKE``, the trigram and document indexes
-        ANDed, when the proven are not too few for that to pay."""
+        ANDed: always within given documents (fewer to read than all of them: a three-word
+        query's later words confirmed 50 ms a query at 10k documents), else when the proven
+        are not too few for that to pay."""
         proven = self.proven(c, within)
         if proven:
             rest = (self.allowed(None) if within is None else within) - proven
-            if len(rest) <= PROOF_PAYS * len(proven):
+            if within is not None or len(rest) <= PROOF_PAYS * len(proven):
                 if not rest:
                     return proven
-                found = self.store.piece_docs(self.state.gen, _like(c.encoded), sorted(rest))
+                found = self.store.piece_docs(self.state.gen, like(c.encoded), sorted(rest))
                 return proven | found
         return self.store.piece_docs(
-            self.state.gen, _like(c.encoded), None if within is None else sorted(within)
+            self.state.gen, like(c.encoded), None if within is None else sorted(within)
         )
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
-        """The documents (of ``within``; None: all) a one-word chunk's postings prove to
-        hold it: those with the word, but the few where it is ``unaligned``."""
-        word = c.one_word()
-        if word is None or not self.state.proofs or not self.scorer.stats([word]):
+        """The documents (of ``within``; None: all) postings prove to hold the chunk: those
+        with it as a word, or with a longer word starting with it whose encoding holds the
+        chunk's (ต่อ in ต่อไป, เพื in เพื่อ), but where that word is ``unaligned``."""
+        if not self.state.proofs:
             return set()
-        got = self.term_docs(word) - self.store.unaligned_docs(self.state.gen, word)
+        word = c.one_word()
+        got = set()
+        if word is not None and self.scorer.stats([word]):
+            got = self.term_docs(word) - self.store.unaligned_docs(self.state.gen, word)
+        longer = [
+            t
+            for t in self.store.prefixed_terms(self.state.gen, c.norm, PROOF_TERMS)
+            if c.encoded in encode_chunk(t)
+        ]
+        if longer:
+            got |= self.store.aligned_docs(self.state.gen, longer)
         return got if within is None else got & within
 
     def term_docs(self, word: str) -> set[int]:

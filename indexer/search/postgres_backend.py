@@ -46,9 +46,10 @@ from .backend import (
 )
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
+from .pg_facets import facet_counts
 from .pg_rows import FIELDS, DocumentRows, document_rows
 from .pg_search import Searcher, State
-from .pg_store import GenerationGone, Store, facet_counts
+from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
 from .replica_reads import (
     CONNECT_OPTIONS,
@@ -357,7 +358,7 @@ class PostgresBackend(SearchBackend):
             facets=(
                 {
                     f: [FacetValue(**v) for v in vs]
-                    for f, vs in facet_counts(store, s.state.gen, docs).items()
+                    for f, vs in facet_counts(store, s.state.gen, s.state.n, docs).items()
                 }
                 if facets
                 else {}
