@@ -4,6 +4,7 @@ and Loma, faces the reader's classifier was not trained on, as the bench's lette
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -262,3 +263,25 @@ def test_a_list_items_number_written_as_anything_but_thai_comes_back(tmp_path):
     image, tsv = _line_with_words(tmp_path, [("(๗)", "(ov)"), ("๖)", "9)"), ("(๘)", "(ov)")])
     text = "(ov) งบประมาณ\n9) เงินคงคลัง ตาม (ov)\n"
     assert reread_thai_digits(image, text, tsv) == ("(๗) งบประมาณ\n๖) เงินคงคลัง ตาม (ov)\n", 2)
+
+
+@needs_fonts
+def test_a_digit_whose_box_tesseract_cut_short_is_kept(tmp_path):
+    """Tesseract's box of a Thai digit sometimes holds only its last quarter (the ๒ of
+    ๒๕๕๙ in Loma): the glyph under it is still the number's, so no digit is lost."""
+    page, (_, top, _, height) = scanned("๒๕๕๙", "Loma")
+    inked = np.nonzero((page[top : top + height] < 128).any(axis=0))[0]
+    gaps = [(a + 1, b) for a, b in itertools.pairwise(inked) if b > a + 1]
+    starts = [inked[0], *(b for _, b in gaps)]
+    ends = [*(a for a, _ in gaps), inked[-1] + 1]
+    assert len(starts) == 4
+    boxes = [(ends[0] - (ends[0] - starts[0]) // 4, ends[0])]
+    boxes += zip(starts[1:], ends[1:], strict=True)
+    image = tmp_path / "scan.png"
+    Image.fromarray(page).save(image)
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [header] + [
+        f"5\t1\t1\t1\t1\t{n + 1}\t{a}\t{top}\t{b - a}\t{height}\t90\t{char}"
+        for n, ((a, b), char) in enumerate(zip(boxes, "๒๕๕๓", strict=True))
+    ]
+    assert reread_thai_digits(image, "พ.ศ. ๒๕๕๓\n", "\n".join(rows)) == ("พ.ศ. ๒๕๕๙\n", 1)

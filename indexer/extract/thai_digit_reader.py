@@ -277,8 +277,9 @@ def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, s
     """The glyphs in the words' boxes (their places from the returned left edge), with the
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
     the box of its digit and not in its text, are left out at the ends."""
-    # Tesseract's boxes can cut a digit short (๐ by a third): the glyphs are found in a box
-    # widened by half its height, and those standing mostly outside the number are not its
+    # Tesseract's boxes can cut a digit short (๐ by a third, a ๒ to its last quarter): the
+    # glyphs are found in a box widened by half its height, and those standing mostly
+    # outside the number are not its, unless a word's box has its middle on them
     top = max(0, min(w.top for w in words) - 2)
     bottom = max(w.bottom for w in words) + 2
     margin = (bottom - top) // 2
@@ -286,11 +287,13 @@ def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, s
     right = max(w.right for w in words) + margin
     crop = page[top:bottom, left:right]
     inside = (min(w.left for w in words) - left, max(w.right for w in words) - left)
+    middles = [(w.left + w.right) / 2 - left for w in words]
     tall = [
         glyph
         for glyph in (glyphs(crop) if crop.size else [])
         if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
         >= 0.4 * (glyph.right - glyph.left)
+        or any(glyph.left <= middle < glyph.right for middle in middles)
     ]
     if not tall:
         return left, [], "", np.zeros(0)
