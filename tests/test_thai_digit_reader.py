@@ -4,6 +4,7 @@ and Loma, faces the reader's classifier was not trained on, as the bench's lette
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -208,3 +209,79 @@ def test_a_year_keeps_its_century_unless_the_reader_is_sure_of_a_4_or_8():
     assert _as_year("๒๕๐๐", "๒๘๐๐", ("๘", 0.97)) == "๒๘๐๐"
     assert _as_year("๒๕๗๕", "๒๔๗๕", ("๔", 0.95)) == "๒๔๗๕"
     assert _as_year("๑๕๐๐", "๑๘๐๐", ("๘", 0.6)) == "๑๘๐๐"  # no year: the reader decides
+
+
+def _line_with_words(tmp_path, words: list[tuple[str, str]]) -> tuple[Path, str]:
+    """A line of ``words`` (what is printed, what Tesseract wrote) drawn in Kinnari, scanned
+    as the bench scans, and a TSV giving each word's ink box with what Tesseract wrote."""
+    import io
+
+    face = ImageFont.truetype(str(FONTS / "Kinnari.ttf"), 62)
+    canvas = Image.new("L", (400 * len(words), 200), 255)
+    draw = ImageDraw.Draw(canvas)
+    for n, (printed, _) in enumerate(words):
+        draw.text((50 + 400 * n, 50), printed, fill=0, font=face)
+    canvas = canvas.filter(ImageFilter.GaussianBlur(0.8))
+    jpeg = io.BytesIO()
+    canvas.save(jpeg, "JPEG", quality=55)
+    scan = Image.open(jpeg).convert("L").filter(ImageFilter.MedianFilter(3))
+    image = tmp_path / "line.png"
+    scan.save(image)
+    page = np.asarray(scan)
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [header]
+    for n, (_, written) in enumerate(words):
+        rows_inked, cols = np.nonzero(page[:, 400 * n : 400 * (n + 1)] < 128)
+        box = (400 * n + cols.min(), rows_inked.min(), np.ptp(cols) + 1, np.ptp(rows_inked) + 1)
+        rows.append(f"5\t1\t1\t1\t1\t{n + 1}\t" + "\t".join(map(str, box)) + f"\t60\t{written}")
+    return image, "\n".join(rows)
+
+
+@needs_fonts
+def test_a_number_tesseract_wrote_in_latin_letters_comes_back(tmp_path):
+    """Tesseract writes a lone Thai number it cannot read as Latin letters ("lo" for ๒,
+    "adda" for ๒๕๖๒): after ที่ or a month, where letters print a number, its glyphs are
+    read by the classifier."""
+    image, tsv = _line_with_words(tmp_path, [("ที่", "ที่"), ("๒", "lo"), ("๒๕๖๒", "adda")])
+    text, changed = reread_thai_digits(image, "วันพุธที่ lo มกราคม adda\n", tsv)
+    assert (text, changed) == ("วันพุธที่ ๒ มกราคม ๒๕๖๒\n", 2)
+
+
+@needs_fonts
+def test_latin_words_stay_latin(tmp_path):
+    """A Latin word where a number may stand (OSM after ที่), and Latin letters written for
+    Thai digits where no number is expected, are left as Tesseract wrote them."""
+    image, tsv = _line_with_words(tmp_path, [("ที่", "ที่"), ("OSM", "OSM"), ("๒๕", "wees")])
+    text, changed = reread_thai_digits(image, "สำนักงานที่ OSM ส่ง wees\n", tsv)
+    assert (text, changed) == ("สำนักงานที่ OSM ส่ง wees\n", 0)
+
+
+@needs_fonts
+def test_a_list_items_number_written_as_anything_but_thai_comes_back(tmp_path):
+    """A list item's number at the start of a line, which Tesseract wrote as "(ov)" for
+    (๗) or "9)" for ๖), comes back; the same letters in the middle of a line stay."""
+    image, tsv = _line_with_words(tmp_path, [("(๗)", "(ov)"), ("๖)", "9)"), ("(๘)", "(ov)")])
+    text = "(ov) งบประมาณ\n9) เงินคงคลัง ตาม (ov)\n"
+    assert reread_thai_digits(image, text, tsv) == ("(๗) งบประมาณ\n๖) เงินคงคลัง ตาม (ov)\n", 2)
+
+
+@needs_fonts
+def test_a_digit_whose_box_tesseract_cut_short_is_kept(tmp_path):
+    """Tesseract's box of a Thai digit sometimes holds only its last quarter (the ๒ of
+    ๒๕๕๙ in Loma): the glyph under it is still the number's, so no digit is lost."""
+    page, (_, top, _, height) = scanned("๒๕๕๙", "Loma")
+    inked = np.nonzero((page[top : top + height] < 128).any(axis=0))[0]
+    gaps = [(a + 1, b) for a, b in itertools.pairwise(inked) if b > a + 1]
+    starts = [inked[0], *(b for _, b in gaps)]
+    ends = [*(a for a, _ in gaps), inked[-1] + 1]
+    assert len(starts) == 4
+    boxes = [(ends[0] - (ends[0] - starts[0]) // 4, ends[0])]
+    boxes += zip(starts[1:], ends[1:], strict=True)
+    image = tmp_path / "scan.png"
+    Image.fromarray(page).save(image)
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [header] + [
+        f"5\t1\t1\t1\t1\t{n + 1}\t{a}\t{top}\t{b - a}\t{height}\t90\t{char}"
+        for n, ((a, b), char) in enumerate(zip(boxes, "๒๕๕๓", strict=True))
+    ]
+    assert reread_thai_digits(image, "พ.ศ. ๒๕๕๓\n", "\n".join(rows)) == ("พ.ศ. ๒๕๕๙\n", 1)

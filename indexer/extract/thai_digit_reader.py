@@ -24,7 +24,10 @@ wrote over it:
 separators stay where Tesseract put them, and a number Tesseract began with ๒๕ keeps its
 century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
-Arabic-digit numbers and words of letters are never touched."""
+Arabic-digit numbers and words of letters are never touched, but for one case: where a
+letter prints a number (after ที่, พ.ศ., a month, มาตรา; a list item's "(๗)" or "๖)" at the
+start of a line), a word Tesseract wrote in Latin letters ("lo" for ๒, "(ov)" for (๗))
+is read from its glyphs when the classifier names every one a Thai digit, surely."""
 
 from __future__ import annotations
 
@@ -270,15 +273,13 @@ def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
     return named if named != "/" and sure >= REBUILD_CONFIDENCE else None
 
 
-def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
-    """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
-    glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
-    separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
-    model = _model()
-    if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
-        return old
-    # Tesseract's boxes can cut a digit short (๐ by a third): the glyphs are found in a box
-    # widened by half its height, and those standing mostly outside the number are not its
+def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, str, np.ndarray]:
+    """The glyphs in the words' boxes (their places from the returned left edge), with the
+    classifier's character for each and how sure it is; the brackets of "(๑)", often in
+    the box of its digit and not in its text, are left out at the ends."""
+    # Tesseract's boxes can cut a digit short (๐ by a third, a ๒ to its last quarter): the
+    # glyphs are found in a box widened by half its height, and those standing mostly
+    # outside the number are not its, unless a word's box has its middle on them
     top = max(0, min(w.top for w in words) - 2)
     bottom = max(w.bottom for w in words) + 2
     margin = (bottom - top) // 2
@@ -286,19 +287,30 @@ def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
     right = max(w.right for w in words) + margin
     crop = page[top:bottom, left:right]
     inside = (min(w.left for w in words) - left, max(w.right for w in words) - left)
+    middles = [(w.left + w.right) / 2 - left for w in words]
     tall = [
         glyph
         for glyph in (glyphs(crop) if crop.size else [])
         if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
         >= 0.4 * (glyph.right - glyph.left)
+        or any(glyph.left <= middle < glyph.right for middle in middles)
     ]
     if not tall:
-        return old
+        return left, [], "", np.zeros(0)
     named, sureness = _named(tall, model)
-    # the brackets of "(๑)" are often in the box of its digit, not in its text
     first = len(named) - len(named.lstrip("("))
     last = len(named.rstrip(")"))
-    tall, named, sureness = tall[first:last], named[first:last], sureness[first:last]
+    return left, tall[first:last], named[first:last], sureness[first:last]
+
+
+def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
+    """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
+    glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
+    separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
+    model = _model()
+    if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
+        return old
+    left, tall, named, sureness = _named_in(page, words, model)
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
@@ -336,6 +348,29 @@ def reread_word(page: np.ndarray, box: tuple[int, int, int, int], word: str) -> 
     return _reread(page, [_Word(word, left, top, left + width, top + height)], word)
 
 
+def _tsv_words(text: str, tsv: str):
+    """Tesseract's TSV words, each as a _Word placed where it stands in ``text`` (None for
+    a word not found there as written)."""
+    position = 0
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue
+        written = cells[11].strip()
+        found = text.find(written, position)
+        if found < 0:
+            yield None
+            continue
+        position = found + len(written)
+        opening, closing = written.startswith("("), written.endswith(")")
+        left, top, width, height = (int(v) for v in cells[6:10])
+        word = _Word(
+            written[opening : len(written) - closing], left, top, left + width, top + height,
+            found + opening, position - closing, opening, closing,
+        )  # fmt: skip
+        yield word
+
+
 def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     """Tesseract's TSV words that make up one number, in reading order. Tesseract gives a
     Thai line's characters as words of their own ("๒", "๕", ".", "๑") and writes them in
@@ -344,32 +379,18 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     stand-ins are not taken at a number's ends. A bracket closes a number."""
     runs: list[list[_Word]] = []
     current: list[_Word] = []
-    position = 0
-    for row in tsv.splitlines()[1:]:
-        cells = row.split("\t")
-        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
-            continue
-        written = cells[11].strip()
-        found = text.find(written, position)
-        if found < 0:  # not in the text as written: leave the number here
+    for word in _tsv_words(text, tsv):
+        if word is None:  # not in the text as written: leave the number here
             runs.append(current)
             current = []
             continue
-        position = found + len(written)
-        opening, closing = written.startswith("("), written.endswith(")")
-        core = written[opening : len(written) - closing]
-        left, top, width, height = (int(v) for v in cells[6:10])
-        word = _Word(
-            core, left, top, left + width, top + height, found + opening, position - closing,
-            opening, closing,
-        )  # fmt: skip
-        joins = current and not opening and current[-1].end == word.start
-        if not joins or not _NUMBER_CHARS.match(core):
+        joins = current and not word.opening and current[-1].end == word.start
+        if not joins or not _NUMBER_CHARS.match(word.text):
             runs.append(current)
             current = []
-        if _NUMBER_CHARS.match(core):
+        if _NUMBER_CHARS.match(word.text):
             current.append(word)
-        if closing:
+        if word.closing:
             runs.append(current)
             current = []
     runs.append(current)
@@ -385,6 +406,56 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     return trimmed
 
 
+#: Words after which a letter prints a number (its number, a day, a year, an article of a
+#: law), where Tesseract writes a Thai number it cannot read as Latin letters ("lo" for ๒,
+#: "wees" for ๒๕๕๙, "om" for ๑๓). "wa." is how Tesseract writes พ.ศ. when it writes the year
+#: after it in Latin letters as well.
+_NUMBER_AFTER = re.compile(
+    r"(?:ที่|ศ\.|wa\.|ข้อ|มาตรา|จำนวน|ฉบับ|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน"
+    r"|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม)\s*$"
+)
+_LATIN_STAND_IN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9@©]{1,6}$")
+#: A list item's number at the start of a line, before ")" or ".", Tesseract writes as
+#: anything but Thai: "(ov)" or "(<)" for (๗) or (๘), "lo." for ๒., "9)" for ๖).
+_LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
+#: Latin letters are turned into Thai digits only when every glyph is named this surely.
+LATIN_CONFIDENCE = 0.9
+
+
+def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int, str]]:
+    """Thai numbers Tesseract wrote in Latin letters where a number is printed: (start, end,
+    digits) in ``text``, each glyph named a Thai digit by the classifier, surely."""
+    model = _model()
+    found: list[tuple[int, int, str]] = []
+    if model is None:
+        return found
+    for word in _tsv_words(text, tsv):
+        if word is None:
+            continue
+        dotted = len(word.text) > 1 and word.text.endswith(".")
+        core = word.text[:-1] if dotted else word.text
+        begins = word.start - word.opening
+        line = text[text.rfind("\n", 0, begins) + 1 : begins]
+        listed = re.fullmatch(r"[\s\-–•*]{0,3}", line) and (
+            word.closing or dotted or text[word.end : word.end + 1] == "."
+        )
+        if listed:
+            if not _LISTED_STAND_IN.match(core):
+                continue
+        elif not _LATIN_STAND_IN.match(core) or not _NUMBER_AFTER.search(
+            text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
+        ):
+            continue
+        _, tall, named, sureness = _named_in(page, [word], model)
+        if (
+            tall
+            and all(char in THAI_DIGITS for char in named)
+            and float(sureness.min()) >= LATIN_CONFIDENCE
+        ):
+            found.append((word.start, word.start + len(core), named))
+    return found
+
+
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     """``text`` (Tesseract's txt output for ``image``) with the Thai numbers of its TSV
     read again, and how many numbers changed. Each number is replaced where its words stand
@@ -392,17 +463,19 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     from PIL import Image
 
     runs = _number_runs(text, tsv)
-    if not runs:
+    if not runs and not re.search("[A-Za-z]", text):
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
-    out, position, changed = [], 0, 0
+    edits = _latin_numbers(page, text, tsv)
     for run in runs:
         old = text[run[0].start : run[-1].end]
         new = _reread(page, run, old)
         if new != old:
-            out += [text[position : run[0].start], new]
-            position = run[-1].end
-            changed += 1
+            edits.append((run[0].start, run[-1].end, new))
+    out, position = [], 0
+    for start, end, new in sorted(edits):
+        out += [text[position:start], new]
+        position = end
     out.append(text[position:])
-    return "".join(out), changed
+    return "".join(out), len(edits)
