@@ -2,19 +2,21 @@
 word frequencies.
 
 Tesseract's Thai model drops a tone mark above an upper vowel ("ที่" read "ที",
-"เจ้าหน้าที่" read "เจ้าหน้าที", "พื้นที่" read "พืนที") or reads one tone mark for another
-("ขึ้น" read "ขึ่น"): on the scan bench (bench/ocr_word_misses.py) these were the largest
-cause of lost words once sara am was repaired. A word is changed only by one such edit, and
-only when the edit makes the text more likely under a unigram model of word frequencies
-(pythainlp's TNC counts; dictionary words missing from it, such as the domain dictionary's,
-count once) by more than the edit's own unlikeliness:
+"เจ้าหน้าที่" read "เจ้าหน้าที", "พื้นที่" read "พืนที") or after a consonant ("อย่าง" read
+"อยาง"): on the scan bench (bench/ocr_word_misses.py) these were the largest cause of lost
+words once sara am was repaired. A word (a newmm token) is changed only by one such edit,
+and only when the edit makes the words around it more likely under a unigram model of word
+frequencies (pythainlp's TNC counts; dictionary words missing from it, such as the domain
+dictionary's, count once) by more than the edit's own unlikeliness:
 
-* a run that is not all dictionary words may get one tone mark added, removed or swapped;
-* a run of dictionary words may only get a lost tone mark back, and must then win by a
-  wider margin ("ที" is a word, "ทีเกิด" two words, but "ที่เกิด" is far more common).
+* a word outside the dictionary may get one tone mark added, removed or swapped, if that
+  makes it words, and must win 20 times over;
+* a dictionary word may only get a lost tone mark back, and must win 60 times over ("ที"
+  is a word, but "ที่เกิด" is far likelier than "ทีเกิด"; "ยังยืน" is left, since "ไม้" read
+  for "ไม่" would look the same).
 
-Pure functions over text: no image, no OCR confidence. Spaces and line breaks are kept, so
-the text stays line for line with Tesseract's boxes.
+Pure functions over text: no image, no OCR confidence. Line breaks are kept, so the text
+stays line for line with Tesseract's boxes.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from .repair import (
 )
 
 _TONES = "\u0e48\u0e49"  # ่ ้: the two marks a government letter is full of
-_RE_THAI_RUN = re.compile("[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e]+")
 #: log-odds an edit must win by: on a word outside the dictionary, on a word in it.
 UNKNOWN_WORD_MARGIN = math.log(20)
 KNOWN_WORD_MARGIN = math.log(60)
