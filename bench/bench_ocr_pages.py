@@ -28,10 +28,10 @@ def scanned_pdf(folder: Path, pages: int, name: str = "scan.pdf") -> tuple[Path,
     each page's text."""
     from PIL import Image
 
-    texts = letter_texts(pages * 2)[1::2][:pages]
+    texts = []
     images = []
-    for number, text in enumerate(texts):
-        render_pdf(text, "Kinnari", folder / f"printed-{number}.pdf")
+    for number, text in enumerate(letter_texts(pages * 2)[1::2][:pages]):
+        texts.append(render_pdf(text, "Kinnari", folder / f"printed-{number}.pdf"))
         raster = rasterise(folder / f"printed-{number}.pdf", 300, folder / f"raster-{number}")
         scan = degrade(raster, random.Random(number), folder / f"scan-{number}.jpg")
         with Image.open(scan) as page:

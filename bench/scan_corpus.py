@@ -96,7 +96,10 @@ def letter_texts(count: int, seed: int = 7) -> list[str]:
     return texts
 
 
-def render_pdf(text: str, font: str, path: Path) -> None:
+def render_pdf(text: str, font: str, path: Path) -> str:
+    """Print ``text`` to a PDF in ``font``; returns the part of it printed on the first page,
+    the page that is scanned (a wide face can push a letter's last lines onto a second page,
+    and words never printed on the scan must not count as lost by OCR)."""
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
@@ -106,9 +109,21 @@ def render_pdf(text: str, font: str, path: Path) -> None:
     # Shaped, so that tone marks sit above upper vowels as a word processor prints them.
     pdf.set_text_shaping(True)
     pdf.add_page()
+    first_page: list[str] = []
     for line in text.splitlines():
+        wrapped = pdf.multi_cell(0, 8, line, align="L", dry_run=True, output="LINES")
+        room = int((pdf.page_break_trigger - pdf.get_y()) // 8) if pdf.page_no() == 1 else 0
+        if room >= len(wrapped):
+            first_page.append(line)
+        elif room > 0:  # the paragraph's first ``room`` lines, cut where the wrap fell
+            end = 0
+            for part in wrapped[:room]:
+                part = part.strip()
+                end = line.index(part, end) + len(part)
+            first_page.append(line[:end])
         pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.output(str(path))
+    return "\n".join(first_page)
 
 
 def rasterise(pdf: Path, dpi: int, stem: Path) -> Path:
@@ -224,7 +239,7 @@ def make_scans(
         for p in range(pages):
             text = texts[f * pages + p]
             printed = folder / f"printed-{font}-{p}.pdf"
-            render_pdf(text, font, printed)
+            text = render_pdf(text, font, printed)
             for dpi in dpis:
                 raster = rasterise(printed, dpi, folder / f"raster-{font}-{p}-{dpi}")
                 for dirty in degraded:

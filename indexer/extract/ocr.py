@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.thai.ocr_words import correct_ocr_text
+
 OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
 RASTER_TIMEOUT = 60  # seconds per page
@@ -225,6 +227,7 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             from .thai_digit_reader import reread_thai_digits
 
             text, _changed = reread_thai_digits(prepared, text, tsv)
+        text = correct_ocr_text(text)
         page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
         # A turned page's boxes are those of the upright image, not of the page the
         # searchable copy lays them on: no layer rather than a misplaced one.

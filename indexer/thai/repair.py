@@ -34,6 +34,7 @@ OTHER_MARKS = "\u0e4c\u0e4d\u0e4e"  # ์ ํ ๎
 #: Characters that attach to the character before them (Unicode category Mn).
 COMBINING_MARKS = ABOVE_VOWELS + BELOW_VOWELS + TONE_MARKS + OTHER_MARKS
 SARA_AM = "\u0e33"
+SARA_A = "\u0e30"  # ะ, never written twice: OCR reads "ระบบ" as "ระะบบ"
 SARA_AA = "\u0e32"
 NIKHAHIT = "\u0e4d"
 THAI_LETTER = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # letters, vowels and marks
@@ -146,22 +147,26 @@ def fix_mark_order(text: str) -> str:
     return _RE_SARA_AM_BEFORE_TONE.sub(lambda m: m.group(1) + SARA_AM, text)
 
 
-_RE_SPACE_BEFORE_MARK = re.compile(f"(?<=[{THAI_LETTER}])[ \t]+(?=[{COMBINING_MARKS}{SARA_AM}])")
+_RE_SPACE_BEFORE_MARK = re.compile(
+    f"(?<=[{THAI_LETTER}])[ \t]+(?=[{COMBINING_MARKS}{SARA_AM}{SARA_A}])"
+)
 
 
 def fix_space_before_mark(text: str) -> str:
-    """'ผู ้ประกอบ' -> 'ผู้ประกอบ': a mark cannot start a word, so the space is an artefact."""
+    """'ผู ้ประกอบ' -> 'ผู้ประกอบ': a mark (or sara a, OCR's 'ระ ะบบ') cannot start a word,
+    so the space is an artefact."""
     return _RE_SPACE_BEFORE_MARK.sub("", text)
 
 
 _RE_REPEATED_TONE = re.compile(f"[{TONE_MARKS}]{{2,}}")
 _RE_ZERO_WIDTH = re.compile("[\u200b\u200c\ufeff]")
-_RE_DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}{SARA_AM}])\\1+")
+_RE_DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}{SARA_AM}{SARA_A}])\\1+")
 
 
 def normalize_thai(text: str) -> str:
     """Layout-preserving subset of pythainlp.util.normalize: drop zero-width characters,
-    keep only the last of stacked tone marks, collapse a doubled mark or sara am ("จำำแนก"), 'เเ' -> 'แ'.
+    keep only the last of stacked tone marks, collapse a doubled mark, sara am ("จำำแนก") or
+    sara a (OCR's "คณะะทำงาน"), 'เเ' -> 'แ'.
     Unlike pythainlp's normalize it keeps newlines and runs of spaces (layout)."""
     text = _RE_ZERO_WIDTH.sub("", text)
     text = text.replace("\u0e40\u0e40", "\u0e41")
