@@ -79,3 +79,27 @@ def test_doubled_sara_a_is_one():
 def test_clean_texts_are_left_as_they_are(path):
     text = path.read_text(encoding="utf-8")[:8000]
     assert correct_tone_marks(text) == text
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        # names pythainlp's list lacks, known from the gazetteer and the domain words
+        ("ที่ว่าการอำเภอกระทุมแบน", "ที่ว่าการอำเภอกระทุ่มแบน"),
+        ("สำนักงานอำเภอแมสอด", "สำนักงานอำเภอแม่สอด"),
+        ("โครงการกลุมจังหวัด", "โครงการกลุ่มจังหวัด"),
+    ],
+)
+def test_place_names_and_domain_words_get_their_lost_mark_back(read, meant):
+    assert correct_tone_marks(read) == meant
+
+
+def test_the_lexicon_gives_each_entry_its_thai_words():
+    """The search dictionary folds the same entries its own way; both count the same words."""
+    from indexer.search.dictionary import word_list
+    from indexer.thai.lexicon import entry_words, known_words
+
+    assert entry_words("ผอ.รพ.สต.") == ["ผอรพสต"]
+    assert entry_words("กลุ่มจังหวัดภาคเหนือตอนบน 1") == ["กลุ่มจังหวัดภาคเหนือตอนบน"]
+    assert {"กระทุ่มแบน", "กลุ่มจังหวัด"} <= known_words()
+    assert set(word_list()[2]) == known_words()

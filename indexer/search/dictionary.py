@@ -1,7 +1,10 @@
 """The versioned segmentation dictionary, loaded into nlpo3 by name.
 
-The word list is pythainlp's standard Thai words + ``data/domain_words.txt`` + the place
-names from :mod:`indexer.thai.gazetteer`. It is written once per process to a cache file and
+The word list is pythainlp's standard Thai words + the domain words and place names of
+:mod:`indexer.thai.lexicon` (``indexer/thai/data/domain_words.txt``: bump its ``# version:``
+line when it changes; the index records the dictionary version and a hash of the final
+list, and a rebuild is then asked for), folded as the analyzer folds text. Latin programme
+names (DSSS, OSM, PADME) need no entry: Latin runs are lowercased whole words. It is written once per process to a cache file and
 loaded into nlpo3's in-memory dictionary registry under a name that includes the version and
 a hash of the final list. Analyzers refer to the dictionary only by that name, so nothing
 large is ever pickled into a Whoosh schema.
@@ -18,10 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.thai import lexicon
+
 from .normalize import normalize
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-DOMAIN_WORDS_FILE = DATA_DIR / "domain_words.txt"
 DEFAULT_DICTIONARY = "khlang"
 
 _THAI_RUN = re.compile("[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e]+")
@@ -38,34 +41,6 @@ class DictionaryInfo:
     place_source: str  # "gazetteer" or "pythainlp-provinces"
 
 
-def _domain_words() -> tuple[str, list[str]]:
-    version = "0"
-    words: list[str] = []
-    for line in DOMAIN_WORDS_FILE.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            m = re.match(r"#\s*version:\s*(\S+)", line)
-            if m:
-                version = m.group(1)
-            continue
-        words.append(line)
-    return version, words
-
-
-def _place_names() -> tuple[str, list[str]]:
-    try:
-        from indexer.thai.gazetteer import place_names
-    except ImportError:  # gazetteer absent: fall back to pythainlp's province list
-        from importlib.resources import files
-
-        text = files("pythainlp.corpus").joinpath("thailand_provinces_th.csv").read_text("utf-8")
-        return "pythainlp-provinces", [row.split(",")[0] for row in text.splitlines() if row]
-    # provinces, districts and the 18 cluster names (with and without their number)
-    return "gazetteer", list(place_names())
-
-
 def _fold_entry(word: str) -> list[str]:
     """Dictionary entries as the analyzer will see them: dots folded, split into Thai runs."""
     return _THAI_RUN.findall(normalize(word))
@@ -78,8 +53,8 @@ def word_list(name: str = DEFAULT_DICTIONARY) -> tuple[str, str, tuple[str, ...]
         raise KeyError(f"unknown search dictionary {name!r}")
     from pythainlp.corpus import thai_words
 
-    domain_version, domain = _domain_words()
-    place_source, places = _place_names()
+    domain_version, domain = lexicon.domain_words()
+    place_source, places = lexicon.place_names()
     words: set[str] = set(thai_words())
     for w in (*domain, *places):
         words.update(r for r in _fold_entry(w) if r)

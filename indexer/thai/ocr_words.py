@@ -50,16 +50,12 @@ def _model() -> tuple[dict[str, float], int]:
     """(log probability of each word, the longest word's length): pythainlp's TNC counts;
     a word of the dictionary (pythainlp's, the domain dictionary's and the place names, as
     search segments text) that TNC lacks counts once."""
-    from pythainlp.corpus import thai_words, tnc
+    from pythainlp.corpus import tnc
+
+    from .lexicon import known_words
 
     counts = {word: count for word, count in tnc.word_freqs()}
-    words = set(thai_words())
-    try:
-        from indexer.search.dictionary import word_list
-
-        words.update(word_list()[2])
-    except (ImportError, OSError):
-        pass
+    words = known_words()
     for word in words:
         counts.setdefault(word, 1)
     log_total = math.log(sum(counts.values()))
