@@ -325,3 +325,27 @@ def test_facet_values_held_in_the_process_follow_every_write(pg, monkeypatch):
     few = backend.search("", filters={"kind": "announcement"}, limit=1)
     assert few.total == 1 and _kinds(few) == {"announcement": 1}
     assert store.facets._values is stale
+
+
+def test_held_facet_values_newer_than_a_search_serve_it_without_another_load(pg):
+    """A search waiting on a load while documents are written uses that load's values
+    (newer than the version it read) instead of loading again after it."""
+    import time
+
+    from indexer.search import pg_facets
+
+    backend, _settings = pg
+    backend.index(DOCS)
+    store = backend.store
+    gen = store.live()[0]
+    older = pg_facets.load(store, gen)
+    [version] = store.one(pg_facets._VERSION_SQL, (gen,))
+    read_at = time.monotonic()  # a search reads the version, then waits on a load
+    assert older.serves(gen, version, read_at)
+    backend.index([doc(403, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
+    newer = pg_facets.load(store, gen)  # begun after the search read its version
+    assert newer.version != version and newer.serves(gen, version, read_at)
+    [now] = store.one(pg_facets._VERSION_SQL, (gen,))
+    assert not older.serves(gen, now, time.monotonic())  # older than a search: loaded again
+    assert not newer.serves(gen + 1, now, read_at)  # another generation's: never
+    assert newer.counts(store.ids(gen)) == pg_facets.sql_counts(store, gen, store.ids(gen))

@@ -19,6 +19,7 @@ a few matches does not pay a reload of every document's values.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -89,7 +90,16 @@ class Values:
     docs: np.ndarray
     pairs: list[tuple[str, str]]
     codes: np.ndarray  # the pair of each entry of ``positions``
-    positions: np.ndarray
+    positions: np.ndarray  # int32: a position in ``docs``
+    started: float = 0.0  # time.monotonic() when its load began, before its snapshot
+
+    def serves(self, gen: int, version: str, read_at: float) -> bool:
+        """Whether these values may count a search of ``gen`` that read ``version`` at
+        ``read_at``: they are of that version, or of one at least as new (loaded from a
+        snapshot taken after the search read its version). Without the second, searches
+        waiting on a load while documents were written each loaded again, one after
+        another, since every load saw a newer version than the one its waiters had read."""
+        return self.gen == gen and (self.version == version or self.started > read_at)
 
     def counts(self, ids: set[int]) -> dict[str, list[dict]]:
         if not ids or not len(self.docs):
@@ -99,11 +109,12 @@ class Values:
         mask = np.zeros(len(self.docs), dtype=bool)
         mask[at[self.docs[at] == asked]] = True
         n = np.bincount(self.codes[mask[self.positions]], minlength=len(self.pairs))
-        return _sorted((f, v, n[k]) for k, (f, v) in enumerate(self.pairs))
+        return _sorted((*self.pairs[k], n[k]) for k in np.flatnonzero(n))
 
 
 def load(store: Store, gen: int) -> Values:
     """The facet values of ``gen`` and their version, read in one snapshot."""
+    started = time.monotonic()
     conn = store.conn()
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -118,14 +129,16 @@ def load(store: Store, gen: int) -> Values:
     for k, (f, v, members) in enumerate(rows):
         pairs.append((f, v))
         codes.append(np.full(len(members), k, dtype=np.int32))
-        positions.append(np.searchsorted(docs, np.array(members, dtype=np.int64)))
+        at = np.searchsorted(docs, np.array(members, dtype=np.int64))
+        positions.append(at.astype(np.int32))  # half of int64's memory: 15M entries at 1M
     return Values(
         gen,
         version[0] if version else "",
         docs,
         pairs,
         np.concatenate(codes) if codes else np.zeros(0, np.int32),
-        np.concatenate(positions) if positions else np.zeros(0, np.int64),
+        np.concatenate(positions) if positions else np.zeros(0, np.int32),
+        started,
     )
 
 
@@ -142,13 +155,14 @@ class FacetCache:
         if not ids:
             return _sorted(())
         version = store.one(_VERSION_SQL, (gen,))
+        read_at = time.monotonic()
         held = self._values
-        if version is None or held is None or (held.gen, held.version) != (gen, version[0]):
+        if version is None or held is None or not held.serves(gen, version[0], read_at):
             if version is None or len(ids) < RELOAD_SHARE * n_docs:
                 return sql_counts(store, gen, ids)
             with self._lock:  # one load at a time: the others wait for it
                 held = self._values
-                if held is None or (held.gen, held.version) != (gen, version[0]):
+                if held is None or not held.serves(gen, version[0], read_at):
                     held = self._values = load(store, gen)
         return held.counts(ids)
 
