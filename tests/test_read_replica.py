@@ -4,11 +4,11 @@ with pg_basebackup, on this machine.
 The standby is made of the machine's server (KHLANG_TEST_DATABASE_URL's) when that server
 accepts replication connections and the suite runs in one process; a server that does not
 (no ``replication`` line in its pg_hba.conf: this machine's) is not changed, and under
-pytest-xdist the other processes' writes would make a standby of it lag: a temporary
-primary is made with initdb instead, and the test says so. Which database answered a search is proven by content,
-not timing: with the standby's replay paused, a document just uploaded is on the primary
-only, so a search that does not find it was answered by the standby (and the response's
-X-Khlang-Read-From header says the same).
+pytest-xdist the other processes' writes would make a standby of it lag: a temporary primary
+is made with initdb instead, and the test says so. Which database answered a search is
+proven by content, not timing: with the standby's replay paused, a document just uploaded is
+on the primary only, so a search that does not find it was answered by the standby (and the
+response's X-Khlang-Read-From header says the same).
 """
 
 from __future__ import annotations
