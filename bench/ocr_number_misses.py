@@ -24,7 +24,9 @@ import argparse
 import difflib
 import re
 import subprocess
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.scan_corpus import _NUMBER, THAI_DIGITS, make_scans, numbers
@@ -143,23 +145,35 @@ def diagnose(pages, cache: Path, show: bool) -> Counter:
     return causes
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def page_arguments(description: str, cache: Path) -> argparse.ArgumentParser:
+    """The arguments of the misses benches: which scan bench pages, and where Tesseract's
+    output is cached."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--pages", type=int, default=1)
     parser.add_argument("--fonts", default="Loma,Kinnari,Garuda,TlwgTypist")
     parser.add_argument("--clean", action="store_true")
     parser.add_argument("--rotated", action="store_true")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/khlang-ocr-cache"))
+    parser.add_argument("--cache", type=Path, default=cache)
     parser.add_argument("--show", action="store_true", help="print every miss")
-    args = parser.parse_args(argv)
-    import tempfile
+    return parser
 
+
+@contextmanager
+def bench_pages(args: argparse.Namespace):
+    """(the scan bench's pages as ``args`` ask, made in a temporary folder; the cache
+    folder of their Tesseract output)."""
     degraded = (True, False) if args.clean else (True,)
-    cache = args.cache / f"pages{args.pages}"
     with tempfile.TemporaryDirectory(prefix="khlang-misses-") as tmp:
         pages = make_scans(
             Path(tmp), args.pages, args.fonts.split(","), (300,), degraded, rotated=args.rotated
         )
+        yield pages, args.cache / f"pages{args.pages}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = page_arguments(__doc__.splitlines()[0], Path("/tmp/khlang-ocr-cache"))
+    args = parser.parse_args(argv)
+    with bench_pages(args) as (pages, cache):
         causes = diagnose(pages, cache, args.show)
     scored = causes.pop("scored")
     total = sum(causes.values())

@@ -28,15 +28,13 @@ not where it was printed is given one cause:
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench.ocr_number_misses import tesseract_output
-from bench.scan_corpus import _joined, make_scans, thai_words
+from bench.ocr_number_misses import bench_pages, page_arguments, tesseract_output
+from bench.scan_corpus import _joined, thai_words
 
 TONE = "\u0e48\u0e49\u0e4a\u0e4b"
 MARK = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e4c\u0e4d"
@@ -159,24 +157,13 @@ def diagnose(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=1)
-    parser.add_argument("--fonts", default="Loma,Kinnari,Garuda,TlwgTypist")
-    parser.add_argument("--clean", action="store_true")
-    parser.add_argument("--rotated", action="store_true")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/khlang-ocr-cache-words"))
-    parser.add_argument("--show", action="store_true", help="print every miss")
+    parser = page_arguments(__doc__.splitlines()[0], Path("/tmp/khlang-ocr-cache-words"))
     parser.add_argument("--raw", action="store_true", help="Tesseract's text, not Khlang's")
     parser.add_argument(
         "--no-correction", action="store_true", help="without the tone mark correction"
     )
     args = parser.parse_args(argv)
-    degraded = (True, False) if args.clean else (True,)
-    cache = args.cache / f"pages{args.pages}"
-    with tempfile.TemporaryDirectory(prefix="khlang-word-misses-") as tmp:
-        pages = make_scans(
-            Path(tmp), args.pages, args.fonts.split(","), (300,), degraded, rotated=args.rotated
-        )
+    with bench_pages(args) as (pages, cache):
         causes = diagnose(pages, cache, args.show, args.raw, not args.no_correction)
     printed, back = causes.pop("printed"), causes.pop("came back")
     broken = causes.pop("made wrong by the correction", None)
