@@ -121,6 +121,28 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     assert seen and max(seen) < len(texts)  # fewer documents scored than matched
 
 
+def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypatch):
+    from indexer.search import pg_store
+
+    backend, _settings = pg
+    texts = [f"ราคาข้าว {'ตลาดสด ' * (n % 4)}ชาวนา {'ข้าว ' * n}" for n in range(1, 30)]
+    backend.index(doc(300 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts))
+    definition = backend.store.one(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+        (f"postings_g{backend.store.live()[0]}_impact",),
+    )[0]
+    assert "INCLUDE (tf_title, tf_meta, tf_text)" in definition  # read index-only
+    queries = ["ราคาข้าว", "ราคาข้าวของชาวนาที่ตลาดสด", "ข้าว ชาวนา"]
+
+    def ranked() -> list:
+        return [[(h.document_id, h.score) for h in backend.search(q).hits] for q in queries]
+
+    described = ranked()
+    monkeypatch.setattr(pg_store, "HASH_JOIN_AT", 0)
+    assert ranked() == described
+    assert all(described)
+
+
 def test_a_writer_waiting_too_long_for_another_is_told_busy(pg, monkeypatch):
     from indexer.search import pg_store
     from indexer.search.errors import IndexBusy

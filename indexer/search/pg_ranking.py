@@ -17,8 +17,9 @@ A tier's matches without a word clause (substring-only) follow by strength, thei
 occurrences counted in the pieces holding the chunks (:func:`substring_top`).
 
 Not done yet: a tier of up to :data:`EXACT_LIMIT` documents has all its candidates'
-postings read (15-40 ms at 10k, more for a question's ten words); per-word top-k by impact
-with early stopping (MaxScore) would read fewer.
+postings read (index-only since migration 0017: 10-13 ms at 10k for a question's ten
+words and 2,000-3,000 candidates); per-word top-k by impact with early stopping
+(MaxScore) would read fewer.
 """
 
 from __future__ import annotations
