@@ -157,8 +157,10 @@ def diagnose(
         for step, on in (("correction", correct), ("Latin re-read", latin)):
             if not on or raw_only:
                 continue  # words the step made wrong: right without it, lost with it
-            without = dict(correct=correct and step != "correction", latin=step == "correction")
-            before = khlang_text(raw, tsv, prepared, without["correct"], without["latin"])
+            if step == "correction":
+                before = khlang_text(raw, tsv, prepared, correct=False, latin=latin)
+            else:
+                before = khlang_text(raw, tsv, prepared, correct=correct, latin=False)
             wanted = thai_words(page.truth)
             lost_to_it = (wanted & thai_words(before)) - thai_words(text)
             causes[f"made wrong by the {step}"] += sum(lost_to_it.values())
