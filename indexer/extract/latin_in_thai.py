@@ -6,7 +6,7 @@ writes some short Thai words and abbreviations in Latin letters: พ.ศ. as "wa
 English. So after the page is read, each word written in Latin letters inside a Thai line
 (a Thai word on its line, no Latin word next to it) is cut out of the prepared image; all
 such words of a page are stacked in one strip and read in one extra Tesseract call with
-``-l tha``; a word is replaced only when its Thai reading is made of dictionary words
+``-l tha``; a word is replaced only when its Thai reading is one dictionary word
 (indexer.thai.lexicon.known_words()) and holds no digit. Words where a letter prints a
 number (after ที่, พ.ศ., a month; a list item's number) are the Thai digit reader's, and
 are left to it.
@@ -97,10 +97,55 @@ def is_candidate(word: str, before: list[str], after: list[str], text_before: st
     return not _NUMBER_AFTER.search(line) or ("." in core and letters >= 2)
 
 
+#: English abbreviations a Thai letter prints among Thai words (a telephone number's "Tel.",
+#: an addressee's "Dr."), which the Thai model reads as Thai ones ("No." as พอ.): kept.
+ENGLISH_ABBREVIATIONS = frozenset(
+    [
+        "no.",
+        "nos.",
+        "dr.",
+        "mr.",
+        "mrs.",
+        "ms.",
+        "co.",
+        "ltd.",
+        "inc.",
+        "st.",
+        "jr.",
+        "vol.",
+        "p.",
+        "pp.",
+        "e.g.",
+        "i.e.",
+        "etc.",
+        "vs.",
+        "fig.",
+        "tel.",
+        "fax.",
+        "ext.",
+        "ref.",
+        "dept.",
+        "gov.",
+        "univ.",
+        "prof.",
+        "assoc.",
+    ]
+)
+#: A reading shorter than this (a two-letter word, "เท" for "in", "อน" for "OK") is too
+#: easily made by an English word's letters.
+MIN_THAI_LETTERS = 3
+#: A reading this long may be several dictionary words ("AIBWIWA" read ตัวชีวัด, whose lost
+#: tone mark the correction then puts back); a shorter one must be one word.
+LONG_READING = 6
+
+
 def accepted_reading(latin: str, thai: str) -> str | None:
     """The Thai reading of a word Tesseract wrote in Latin letters, when it is to replace
-    it: Thai letters (and an abbreviation's dots) making up dictionary words only; else
-    None."""
+    it, else None: one dictionary word (indexer.thai.lexicon.known_words()) of
+    MIN_THAI_LETTERS or more, or an abbreviation keeping its dot whose letters are one
+    (พ.ศ., อปท., น.), the Latin word not being an English abbreviation ("No.", "Dr.").
+    Under LONG_READING letters one word, not several: an English word's letters read in
+    Thai often split into short dictionary words ("DSSS" as กร-รร)."""
     from indexer.thai.lexicon import known_words
 
     thai = thai.strip().strip("()[],;:").replace(" ", "").replace("\u0e4d\u0e32", "\u0e33")
@@ -110,18 +155,18 @@ def accepted_reading(latin: str, thai: str) -> str | None:
         return None  # an abbreviation's closing dot lost or added: not the same word
     thai = re.sub(r"\.+$", ".", thai)  # the crop's margin may hold the next word's dot
     words = known_words()
-    parts = [part for part in thai.split(".") if part]
-    if "." in thai:  # an abbreviation: พ.ศ., อปท.; each letter group, or the whole, known
-        joined = "".join(parts)
-        return thai if joined in words or thai in words or thai.rstrip(".") in words else None
-    return thai if _dictionary_words(thai, words) else None
+    if "." in thai:
+        if latin.lower() in ENGLISH_ABBREVIATIONS:
+            return None
+        joined = thai.replace(".", "")
+        return thai if joined in words or thai in words else None
+    if len(thai) >= LONG_READING:
+        return thai if _dictionary_words(thai, words) else None
+    return thai if len(thai) >= MIN_THAI_LETTERS and thai in words else None
 
 
 def _dictionary_words(thai: str, words: frozenset[str]) -> bool:
-    """Whether ``thai`` splits into dictionary words only (of two letters or more, so that
-    garbled letters do not pass as a run of one-letter words)."""
-    if thai in words:
-        return True
+    """Whether ``thai`` splits into dictionary words of two letters or more."""
     reach = [True] + [False] * len(thai)
     for end in range(2, len(thai) + 1):
         reach[end] = any(
