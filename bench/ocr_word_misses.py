@@ -23,7 +23,7 @@ not where it was printed is given one cause:
 - other: several of these at once.
 
     nice -n 10 .venv/bin/python -m bench.ocr_word_misses [--pages 1] [--clean] [--rotated]
-        [--cache /tmp/khlang-ocr-cache-words] [--show] [--raw] [--no-correction]
+        [--cache /tmp/khlang-ocr-cache-words] [--show] [--raw] [--no-correction] [--no-latin]
 """
 
 from __future__ import annotations
@@ -43,13 +43,18 @@ VOWEL = "\u0e30\u0e32\u0e40\u0e41\u0e42\u0e43\u0e44\u0e45\u0e24\u0e26"
 SARA_AM = "\u0e33"
 
 
-def khlang_text(raw: str, tsv: str, prepared: Path, correct: bool = True) -> str:
+def khlang_text(
+    raw: str, tsv: str, prepared: Path, correct: bool = True, latin: bool = True
+) -> str:
     """What Khlang stores for a page Tesseract read as ``raw``: the digit reader, the tone
     mark correction (indexer/extract/ocr.py), then the Thai repair for layout text."""
+    from indexer.extract.latin_in_thai import reread_latin_words
     from indexer.extract.thai_digit_reader import reread_thai_digits
     from indexer.thai.ocr_words import correct_ocr_text
     from indexer.thai.repair import repair_thai
 
+    if latin:
+        raw, tsv, _ = reread_latin_words(prepared, raw, tsv)
     text, _ = reread_thai_digits(prepared, raw, tsv)
     return repair_thai(correct_ocr_text(text) if correct else text, layout=True).text
 
@@ -132,23 +137,33 @@ def misses(truth: str, text: str) -> list[tuple[str, str, str]]:
 
 
 def diagnose(
-    pages, cache: Path, show: bool, raw_only: bool = False, correct: bool = True
+    pages,
+    cache: Path,
+    show: bool,
+    raw_only: bool = False,
+    correct: bool = True,
+    latin: bool = True,
 ) -> Counter:
     causes: Counter = Counter()
     for page in pages:
         prepared, raw, tsv = tesseract_output(page, cache)
-        text = raw if raw_only else khlang_text(raw, tsv, prepared, correct)
+        text = raw if raw_only else khlang_text(raw, tsv, prepared, correct, latin)
         total = sum(thai_words(page.truth).values())
         causes["printed"] += total
         lost = misses(page.truth, text)
         causes["came back"] += total - len(lost)
-        if correct and not raw_only:  # words the correction made wrong
-            before = khlang_text(raw, tsv, prepared, correct=False)
+        for step, on in (("correction", correct), ("Latin re-read", latin)):
+            if not on or raw_only:
+                continue  # words the step made wrong: right without it, lost with it
+            if step == "correction":
+                before = khlang_text(raw, tsv, prepared, correct=False, latin=latin)
+            else:
+                before = khlang_text(raw, tsv, prepared, correct=correct, latin=False)
             wanted = thai_words(page.truth)
             lost_to_it = (wanted & thai_words(before)) - thai_words(text)
-            causes["made wrong by the correction"] += sum(lost_to_it.values())
+            causes[f"made wrong by the {step}"] += sum(lost_to_it.values())
             if show and lost_to_it:
-                print(f"  {page.name[:34]:34} made wrong: {sorted(lost_to_it)}")
+                print(f"  {page.name[:34]:34} made wrong by the {step}: {sorted(lost_to_it)}")
         for word, came, why in lost:
             causes[why] += 1
             if show:
@@ -162,16 +177,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-correction", action="store_true", help="without the tone mark correction"
     )
+    parser.add_argument(
+        "--no-latin", action="store_true", help="without reading Latin-letter words again"
+    )
     args = parser.parse_args(argv)
     with bench_pages(args) as (pages, cache):
-        causes = diagnose(pages, cache, args.show, args.raw, not args.no_correction)
+        causes = diagnose(
+            pages, cache, args.show, args.raw, not args.no_correction, not args.no_latin
+        )
     printed, back = causes.pop("printed"), causes.pop("came back")
     broken = causes.pop("made wrong by the correction", None)
+    broken_latin = causes.pop("made wrong by the Latin re-read", None)
     print(f"{printed} printed Thai words, {back} came back ({100 * back / max(1, printed):.1f}%)")
     for why, count in causes.most_common():
         print(f"  {why:12} {count}")
     if broken is not None:
         print(f"right without the tone mark correction, wrong with it: {broken}")
+    if broken_latin is not None:
+        print(f"right without the Latin re-read, wrong with it: {broken_latin}")
 
 
 if __name__ == "__main__":

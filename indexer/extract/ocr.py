@@ -224,8 +224,12 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
         with contextlib.suppress(OSError, ValueError):
             # imported here: NumPy, which it needs, is over 100 MB of address space that
             # a prepare worker reading only text must not carry under KHLANG_WORKER_MEMORY
+            from .latin_in_thai import reread_latin_words
             from .thai_digit_reader import reread_thai_digits
 
+            # Thai words written in Latin letters ("wa." for พ.ศ.), read again with the
+            # Thai model first: the digit reader then sees พ.ศ. before a year
+            text, tsv, _changed = reread_latin_words(prepared, text, tsv)
             text, _changed = reread_thai_digits(prepared, text, tsv)
         text = correct_ocr_text(text)
         page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
