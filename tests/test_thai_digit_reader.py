@@ -285,3 +285,15 @@ def test_a_digit_whose_box_tesseract_cut_short_is_kept(tmp_path):
         for n, ((a, b), char) in enumerate(zip(boxes, "๒๕๕๓", strict=True))
     ]
     assert reread_thai_digits(image, "พ.ศ. ๒๕๕๓\n", "\n".join(rows)) == ("พ.ศ. ๒๕๕๙\n", 1)
+
+
+@needs_fonts
+def test_a_list_numbered_in_arabic_digits_keeps_them(tmp_path):
+    """A list numbered in Arabic digits (1) ... 9), (3), 6.), which Tesseract reads right, is
+    not taken for Thai digits written wrong: the classifier is never sure of a Thai digit
+    in an Arabic glyph, so every item keeps its number."""
+    for digit in "0123456789":
+        for item in (f"{digit})", f"({digit})", f"{digit}."):
+            image, tsv = _line_with_words(tmp_path, [(item, item), ("งาน", "งาน")])
+            text = f"{item} งบประมาณ\n"
+            assert reread_thai_digits(image, text, tsv) == (text, 0), item
