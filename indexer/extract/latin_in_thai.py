@@ -20,8 +20,9 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+
+from .tsv import TsvWord, placed_words
 
 #: A word written in Latin letters (with the dots of an abbreviation): "wa.", "aug", "W.A.".
 _LATIN_WORD = re.compile(r"^[A-Za-z][A-Za-z.]*$")
@@ -36,36 +37,12 @@ MARGIN = 0.35
 TIMEOUT = 60  # seconds for the one extra call
 
 
-@dataclass(frozen=True)
-class LatinWord:
-    """One TSV word of the page, where it stands in the page's text and on the image."""
-
-    text: str
-    start: int
-    end: int
-    box: tuple[int, int, int, int]  # left, top, right, bottom
-    row: int = 0  # its line in the TSV
-
-
-def _tsv_lines(text: str, tsv: str) -> list[list[LatinWord | None]]:
-    """Tesseract's TSV words by line, each placed where it stands in ``text`` (None for a
-    word not found there as written, such as a number the digit reader wrote again)."""
-    lines: dict[tuple[str, ...], list[LatinWord | None]] = {}
-    position = 0
-    for number, row in enumerate(tsv.splitlines()):
-        cells = row.split("\t")
-        if not number or len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
-            continue
-        written = cells[11].strip()
-        key = tuple(cells[1:5])
-        found = text.find(written, position)
-        if found < 0:
-            lines.setdefault(key, []).append(None)
-            continue
-        position = found + len(written)
-        left, top, width, height = (int(v) for v in cells[6:10])
-        box = (left, top, left + width, top + height)
-        lines.setdefault(key, []).append(LatinWord(written, found, position, box, number))
+def _tsv_lines(text: str, tsv: str) -> list[list[TsvWord | None]]:
+    """Tesseract's TSV words by line (None for a word not found in ``text`` as written,
+    such as a number the digit reader wrote again)."""
+    lines: dict[tuple[str, ...], list[TsvWord | None]] = {}
+    for word in placed_words(text, tsv):
+        lines.setdefault(word.line, []).append(word if word.placed else None)
     return list(lines.values())
 
 
@@ -175,7 +152,7 @@ def _dictionary_words(thai: str, words: frozenset[str]) -> bool:
     return reach[-1]
 
 
-def candidates(text: str, tsv: str) -> list[LatinWord]:
+def candidates(text: str, tsv: str) -> list[TsvWord]:
     """The words of the page that :func:`is_candidate` takes."""
     out = []
     for line in _tsv_lines(text, tsv):
@@ -189,7 +166,7 @@ def candidates(text: str, tsv: str) -> list[LatinWord]:
     return out
 
 
-def _read_strip(image, words: list[LatinWord]) -> list[str]:
+def _read_strip(image, words: list[TsvWord]) -> list[str]:
     """Each word's box cut from ``image`` (a greyscale PIL image) and read by one Tesseract
     call with the Thai model alone: the words stacked in a strip, one a line."""
     from PIL import Image

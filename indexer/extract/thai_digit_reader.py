@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .tsv import placed_words
+
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 #: The digits missing from the Thai models' character set.
 UNWRITABLE = "๔๖๗๘๙"
@@ -351,24 +353,16 @@ def reread_word(page: np.ndarray, box: tuple[int, int, int, int], word: str) -> 
 def _tsv_words(text: str, tsv: str):
     """Tesseract's TSV words, each as a _Word placed where it stands in ``text`` (None for
     a word not found there as written)."""
-    position = 0
-    for row in tsv.splitlines()[1:]:
-        cells = row.split("\t")
-        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
-            continue
-        written = cells[11].strip()
-        found = text.find(written, position)
-        if found < 0:
+    for placed in placed_words(text, tsv):
+        if not placed.placed:
             yield None
             continue
-        position = found + len(written)
+        written = placed.text
         opening, closing = written.startswith("("), written.endswith(")")
-        left, top, width, height = (int(v) for v in cells[6:10])
-        word = _Word(
-            written[opening : len(written) - closing], left, top, left + width, top + height,
-            found + opening, position - closing, opening, closing,
+        yield _Word(
+            written[opening : len(written) - closing], *placed.box,
+            placed.start + opening, placed.end - closing, opening, closing,
         )  # fmt: skip
-        yield word
 
 
 def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
