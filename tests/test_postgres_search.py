@@ -121,6 +121,40 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     assert seen and max(seen) < len(texts)  # fewer documents scored than matched
 
 
+def test_a_large_substring_only_tier_counts_its_likeliest_members_alone(pg, monkeypatch):
+    """กระทรว is no word: every match is substring-only, ranked by how often the chunk
+    occurs; of a large tier only the documents where its proving word (กระทรวง) occurs
+    most are counted, and the page is the one counting every member gives."""
+    from indexer.search import pg_substrings
+    from indexer.search.searching import SUBSTRING_SCORE
+
+    backend, _settings = pg
+    texts = [f"หนังสือจาก{'กระทรวงมหาดไทย ' * (n % 7 + 1)}ถึงจังหวัด" for n in range(24)]
+    backend.index(doc(600 + n, f"หนังสือ {n}", t) for n, t in enumerate(texts))
+
+    def page() -> list:
+        got = backend.search("กระทรว", limit=4)
+        assert got.total == len(texts)
+        assert all(0 < h.score <= SUBSTRING_SCORE for h in got.hits)  # substring-only
+        return [(h.document_id, h.score) for h in got.hits]
+
+    counted: list[int] = []
+    real = pg_substrings.substring_top
+    monkeypatch.setattr(
+        pg_substrings,
+        "substring_top",
+        lambda store, gen, cs, ids, n: counted.append(len(ids)) or real(store, gen, cs, ids, n),
+    )
+    every = page()
+    assert counted == [len(texts)]
+    monkeypatch.setattr(pg_substrings, "COUNTED", 5)
+    counted.clear()
+    assert page() == every
+    assert counted and counted[0] < len(texts)
+    # the strongest first: six occurrences of the chunk (n % 7 == 6)
+    assert every[0][0] in {600 + n for n in range(24) if n % 7 == 6}
+
+
 def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypatch):
     from indexer.search import pg_store
 

@@ -13,8 +13,8 @@ idf of :mod:`indexer.search.weighting`) from Khlang's own statistics (``khlang_s
 lengths. Word statistics are asked once a search (:meth:`Scorer.stats`): 5 to 17 round
 trips a search before.
 
-A tier's matches without a word clause (substring-only) follow by strength, their
-occurrences counted in the pieces holding the chunks (:func:`substring_top`).
+A tier's matches without a word clause (substring-only) follow by strength
+(:func:`indexer.search.pg_substrings.substring_top`).
 
 Not done yet: a tier of up to :data:`EXACT_LIMIT` documents has all its candidates'
 postings read (index-only since migration 0017: 10-13 ms at 10k for a question's ten
@@ -27,12 +27,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from schemas.search_index import PIECE_STEP, WORD_FIELDS
+from schemas.search_index import WORD_FIELDS
 
-from .pg_rows import FIELDS, PIECE_CHUNK, bm25_tf, like
+from .pg_rows import FIELDS, bm25_tf
 from .pg_store import Store
 from .query import WORD_BOOST
-from .searching import SUBSTRING_SCORE
 
 if TYPE_CHECKING:
     from .pg_search import Chunk, State
@@ -113,51 +112,3 @@ class Scorer:
 def word_clauses(cs: list[Chunk]) -> list[tuple[float, list[str]]]:
     """A clause (weight 1: all its words in one field) a chunk."""
     return [(1.0, c.words) for c in cs]
-
-
-def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int) -> list:
-    """(doc, score) of the ``n`` documents of ``ids`` with the most occurrences of the
-    chunks (a substring-only match's strength, occurrences/(1+occurrences)). Counted in
-    the pieces, each occurrence in the piece where it starts (its first PIECE_STEP
-    characters and the chunk's length less one: the overlap is the next piece's); a chunk
-    longer than a piece's overlap is counted in the whole text."""
-    if not ids or n <= 0:
-        return []
-    in_pieces = all(len(c.encoded) <= PIECE_CHUNK for c in cs)
-    occ = []
-    for i, c in enumerate(cs):
-        width = max(1, len(c.encoded))
-        text = f"left(units, {PIECE_STEP + width - 1})" if in_pieces else "units"
-        # in bytes: the length of multibyte text is a pass over it (10-30% of the count)
-        occ.append(
-            f"(octet_length({text}) - octet_length(replace({text}, %s, '')))"
-            f" / octet_length(%s)::numeric AS o{i}"
-        )
-    params = [x for c in cs for x in (c.encoded, c.encoded)]
-    names = [f"o{i}" for i in range(len(cs))]
-    table = "pieces" if in_pieces else "documents"
-    counted = (
-        f"SELECT doc_id, {', '.join(occ)} FROM khlang_search.{table}"
-        " WHERE gen = %s AND doc_id = ANY(%s)"
-    )
-    holding = []
-    if in_pieces:
-        # only the pieces holding a chunk count (the others add nothing; all the pieces of a
-        # common chunk's documents was 520 ms at 10k documents), each counted before they
-        # are grouped (OFFSET 0: sorting the pieces themselves spilled to disk)
-        holding = [like(c.encoded) for c in cs]
-        counted = (
-            f"SELECT doc_id, {', '.join(f'sum({o}) AS {o}' for o in names)} FROM ({counted}"
-            f" AND ({' OR '.join(['units LIKE %s'] * len(cs))}) OFFSET 0) p GROUP BY doc_id"
-        )
-    strength = " + ".join(f"({o}) / (1 + {o})" for o in names)
-    scale = SUBSTRING_SCORE / max(1, len(cs))
-    rows = store.rows(
-        f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
-        (*params, gen, sorted(ids), *holding, n),
-    )
-    got = [(doc, scale * float(s)) for doc, s in rows]
-    if len(got) < n:  # documents with no piece holding a chunk: strength 0, by id
-        seen = {doc for doc, _ in got}
-        got += [(doc, 0.0) for doc in sorted(ids - seen)[: n - len(got)]]
-    return got

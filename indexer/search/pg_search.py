@@ -63,9 +63,10 @@ from dataclasses import dataclass
 
 from schemas.search_index import MULTI_FIELDS
 
+from . import pg_substrings as substrings
 from . import tiers
 from .analysis import normalize, word_texts
-from .pg_ranking import TOP_K, Scorer, substring_top, word_clauses
+from .pg_ranking import TOP_K, Scorer, word_clauses
 from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
 from .pg_store import Store, by_date
 from .query import PARTIAL_FIELDS, parse
@@ -203,6 +204,7 @@ class Searcher:
         self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
         self._term_docs: dict[str, set[int]] = {}
+        self._proofs: dict[str, list[str]] = {}
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -235,10 +237,12 @@ class Searcher:
             if within is not None or len(rest) <= PROOF_PAYS * len(proven):
                 if not rest:
                     return proven
-                found = self.store.piece_docs(self.state.gen, like(c.encoded), sorted(rest))
+                found = substrings.piece_docs(
+                    self.store, self.state.gen, like(c.encoded), sorted(rest)
+                )
                 return proven | found
-        return self.store.piece_docs(
-            self.state.gen, like(c.encoded), None if within is None else sorted(within)
+        return substrings.piece_docs(
+            self.store, self.state.gen, like(c.encoded), None if within is None else sorted(within)
         )
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
@@ -250,15 +254,32 @@ class Searcher:
         word = c.one_word()
         got = set()
         if word is not None and self.scorer.stats([word]):
-            got = self.term_docs(word) - self.store.unaligned_docs(self.state.gen, word)
-        longer = [
-            t
-            for t in self.store.prefixed_terms(self.state.gen, c.norm, PROOF_TERMS)
-            if c.encoded in encode_chunk(t)
-        ]
+            got = self.term_docs(word) - substrings.unaligned_docs(self.store, self.state.gen, word)
+        longer = [w for w in self.proof_words(c) if w != word]
         if longer:
-            got |= self.store.aligned_docs(self.state.gen, longer)
+            got |= substrings.aligned_docs(self.store, self.state.gen, longer)
         return got if within is None else got & within
+
+    def proof_words(self, c: Chunk) -> list[str]:
+        """The words whose postings prove the chunk (see :meth:`proven`): the chunk's
+        own word, if any document has it, and the commonest words starting with it whose
+        encoding holds its; none without the postings' proofs (asked once a search)."""
+        got = self._proofs.get(c.encoded)
+        if got is None:
+            got = []
+            if self.state.proofs:
+                word = c.one_word()
+                if word is not None and self.scorer.stats([word]):
+                    got.append(word)
+                got += [
+                    t
+                    for t in substrings.prefixed_terms(
+                        self.store, self.state.gen, c.norm, PROOF_TERMS
+                    )
+                    if t != word and c.encoded in encode_chunk(t)
+                ]
+            self._proofs[c.encoded] = got
+        return got
 
     def term_docs(self, word: str) -> set[int]:
         """The documents with ``word`` in any word field (asked once a search)."""
@@ -310,8 +331,12 @@ class Searcher:
         scores = self.scorer.scores(clauses, sorted(candidates))
         got = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:need]
         if len(got) < need:
-            rest = members - set(scores)
-            got += substring_top(self.store, self.state.gen, cs, rest, need - len(got))
+            left = need - len(got)
+            proofs = [self.proof_words(c) for c in cs]
+            rest = substrings.likeliest(
+                self.store, self.state.gen, proofs, members - set(scores), left
+            )
+            got += substrings.substring_top(self.store, self.state.gen, cs, rest, left)
         return got
 
     def allowed(self, docs: set[int] | None) -> set[int]:
@@ -327,6 +352,7 @@ class Searcher:
     def prepare(self, pq, match: str) -> None:
         self._substrings = {}
         self._term_docs = {}
+        self._proofs = {}
         self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         n_filters = len(self.base)

@@ -356,20 +356,6 @@ class Store:
         )[0]
         return set(got or ())
 
-    def piece_docs(self, gen: int, like: str, within: list[int] | None = None) -> set[int]:
-        """The documents (of ``within``: only their pieces are read) with a piece ``LIKE``
-        the pattern."""
-        if within is None:
-            sql, params = "", (gen, like)
-        else:
-            sql, params = " AND doc_id = ANY(%s)", (gen, like, within)
-        got = self.one(
-            "SELECT array_agg(DISTINCT doc_id) FROM khlang_search.pieces"
-            f" WHERE gen = %s AND units LIKE %s{sql}",
-            params,
-        )[0]
-        return set(got or ())
-
     def term_docs(self, gen: int, term: str) -> set[int]:
         """The documents having ``term`` as a word in any word field."""
         got = self.one(
@@ -377,39 +363,6 @@ class Store:
             (gen, term),
         )[0]
         return set(got or ())
-
-    def unaligned_docs(self, gen: int, term: str) -> set[int]:
-        """The documents having ``term`` as a word whose encoding is not in their encoded
-        text (a partial index of the few)."""
-        got = self.one(
-            "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s"
-            " AND unaligned",
-            (gen, term),
-        )[0]
-        return set(got or ())
-
-    def prefixed_terms(self, gen: int, prefix: str, k: int) -> list[str]:
-        """The ``k`` words in most documents that start with ``prefix`` (the terms' key
-        range)."""
-        return [
-            r[0]
-            for r in self.rows(
-                "SELECT term FROM khlang_search.terms WHERE gen = %s AND df > 0"
-                " AND term > %s AND term < %s ORDER BY df DESC, term LIMIT %s",
-                (gen, prefix, prefix + "\U0010ffff", k),
-            )
-        ]
-
-    def aligned_docs(self, gen: int, terms: list[str]) -> set[int]:
-        """The documents with one of ``terms`` as a word and none of them ``unaligned``
-        (two index-only reads: the postings' rows themselves were 130 ms for 64 words)."""
-        got, unaligned = self.one(
-            "SELECT (SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s"
-            " AND term = ANY(%s)), (SELECT array_agg(doc_id) FROM khlang_search.postings"
-            " WHERE gen = %s AND term = ANY(%s) AND unaligned)",
-            (gen, terms, gen, terms),
-        )
-        return set(got or ()) - set(unaligned or ())
 
     def term_stats(self, gen: int, terms: list[str]) -> dict[str, tuple[int, int, int, int]]:
         """word -> (df, df_title, df_meta, df_text); words no document has are absent."""
