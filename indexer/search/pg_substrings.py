@@ -30,19 +30,36 @@ if TYPE_CHECKING:
 COUNTED = 500
 
 
+# the memory of a piece search within given documents: its two bitmaps (the pieces
+# holding the chunk's trigrams, the given documents' pieces) are ANDed exact, not lossy
+PIECE_SEARCH_MEMORY = "64MB"
+
+
 def piece_docs(store: Store, gen: int, pattern: str, within: list[int] | None = None) -> set[int]:
     """The documents (of ``within``: only their pieces are read) with a piece ``LIKE``
-    the pattern."""
+    the pattern.
+
+    Within given documents, the pieces the trigram index finds and those of the given
+    documents are ANDed as bitmaps before a piece is read. Left to itself the planner read
+    every given document's pieces through the key and ``LIKE``-matched each (at 100k
+    documents, confirming จังหวัด in the 62,217 documents no posting proves: 288,316 pieces,
+    3.2 to 3.4 s); ANDed, with bitmaps kept exact, 580 to 650 ms, and 90 instead of 140 to
+    170 ms within 5,000 documents."""
     if within is None:
         sql, params = "", (gen, pattern)
     else:
         sql, params = " AND doc_id = ANY(%s)", (gen, pattern, within)
-    got = store.one(
+    query = (
         "SELECT array_agg(DISTINCT doc_id) FROM khlang_search.pieces"
-        f" WHERE gen = %s AND units LIKE %s{sql}",
-        params,
-    )[0]
-    return set(got or ())
+        f" WHERE gen = %s AND units LIKE %s{sql}"
+    )
+    if within is None:
+        return set(store.one(query, params)[0] or ())
+    conn = store.conn()
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_indexscan = off")
+        conn.execute(f"SET LOCAL work_mem = '{PIECE_SEARCH_MEMORY}'")
+        return set(store.one(query, params)[0] or ())
 
 
 def unaligned_docs(store: Store, gen: int, term: str) -> set[int]:
