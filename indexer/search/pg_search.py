@@ -75,11 +75,14 @@ from .snippet import make_snippet
 from .spelling import Speller
 
 # a one-word chunk's proven documents spare confirming the others' pieces only when those
-# are at most this many times as many: the document index ANDed costs a probe a document,
-# and the planner, misjudging the trigrams, may filter after confirming instead. In turns
-# with Whoosh at 10k (bench_side_by_side), word p50/p95 ms: 103/463 without the proof,
-# 175/745 at 20, 82/223 at 1; three words 163/799, 120/271, 94/358
-PROOF_PAYS = 1
+# are at most this many times as many: the pieces of the others cost about 10 us a
+# document (their key's bitmap ANDed with the trigrams'), every piece holding the chunk's
+# trigrams about 27 us a document holding it. At 100k (pg_substrings.piece_docs, 64 MB),
+# the others' then every piece, ms: จังหวัด (37,783 proven, 62,217 others) 631 and 1,013;
+# ประชาชน (53,354 and 46,646) 564 and 1,509; การประชุม (20,885 and 79,115) 1,093 and 645;
+# ตำบล (7,598 and 92,402) 573 and 120. At 10k (before the bitmaps ANDed), 1 was best of 1
+# and 20
+PROOF_PAYS = 2.5
 
 # the most words starting with a chunk whose postings are read to prove it (the commonest):
 # a syllable such as ต่อ, in 7,461 documents of 10k, inside ต่อไป, ต่อเนื่อง ... was confirmed
