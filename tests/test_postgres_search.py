@@ -317,7 +317,7 @@ def test_a_syllable_inside_longer_words_is_proven_by_their_postings(pg, tmp_path
     backend, _settings = pg
     docs = [
         doc(501, "ข่าว", "จะประชุมต่อไปในเดือนหน้า"),  # ต่อ at the start of a word
-        doc(502, "ข่าว", "กรุณาติดต่อกลับ"),  # ต่อ at the end of one: confirmed in its text
+        doc(502, "ข่าว", "กรุณาติดต่อกลับ"),  # ต่อ at the end of one (ติดต่อ holds it too)
         doc(503, "ข่าว", "โปรดตอบกลับโดยเร็ว"),  # ตอ without the tone mark: never ต่อ
         doc(504, "ข่าว", "การประชุมต่อเนื่อง"),
     ]
@@ -326,7 +326,7 @@ def test_a_syllable_inside_longer_words_is_proven_by_their_postings(pg, tmp_path
     s.prepare(parse(""), "default")
     (c,) = pg_search.chunks(["ต่อ"], DEFAULT_DICTIONARY)
     proven = s.proven(c, None)
-    assert {501, 504} <= proven and not proven & {502, 503}
+    assert proven == {501, 502, 504}
     (c,) = pg_search.chunks(["ตอ"], DEFAULT_DICTIONARY)
     assert not s.proven(c, None) & {501, 502, 504}
     whoosh = search_backend(search_settings("whoosh", tmp_path))
@@ -405,3 +405,69 @@ def test_held_facet_values_newer_than_a_search_serve_it_without_another_load(pg)
     assert not older.serves(gen, now, time.monotonic())  # older than a search: loaded again
     assert not newer.serves(gen + 1, now, read_at)  # another generation's: never
     assert newer.counts(store.ids(gen)) == pg_facets.sql_counts(store, gen, store.ids(gen))
+
+
+def test_junction_keys_are_where_words_meet_and_a_crossing_chunk_holds_one():
+    from indexer.search.pg_rows import UNJOINED, chunk_junctions
+
+    rows = document_rows(doc(700, "", "ประชุมจังหวัด"), DEFAULT_DICTIONARY)
+    units = rows.row["units"]
+    keys = {g for g in rows.row["grams"] if UNJOINED in g}
+    assert keys and UNJOINED not in keys  # its words lie end to end along its text
+    e = encode_chunk("ชุมจัง")  # crosses ประชุม|จังหวัด after its third character
+    assert e in units and not any(e in encode_chunk(w) for w in rows.counts["text"])
+    assert any(set(place) <= keys for place in chunk_junctions(e))
+    # a chunk inside one word crosses nowhere: no place of it is keyed
+    assert not any(set(place) <= keys for place in chunk_junctions(encode_chunk("หวัด")))
+    # a word cut off its syllable units (เห|วี|ยน): the words do not lie end to end
+    cut = document_rows(doc(701, "", "นายเหวียน เดินทางมา"), DEFAULT_DICTIONARY)
+    assert UNJOINED in cut.row["grams"] and "วี" in cut.unaligned
+
+
+def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monkeypatch):
+    """Never-miss, checked against the text itself: every chunk cut out of these documents
+    (inside a word, across two or three words, at a word's edge) finds exactly the documents
+    whose encoded text holds it; and, junction keys on, only few pieces are read."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    texts = [
+        "การประชุมคณะกรรมการจังหวัดเชียงใหม่ครั้งที่ ๒/๒๕๖๗",
+        "ผู้ว่าราชการจังหวัดลำพูนเป็นประธานในพิธีเปิดงาน",
+        "กรุณาติดต่อกลับที่สำนักงานจังหวัดภายในวันที่ ๓๐",
+        "โครงการส่งเสริมการท่องเที่ยวเชิงวัฒนธรรม ปีงบประมาณ ๒๕๖๘",
+        "นายเหวียน เดินทางมาประชุมต่อเนื่องที่กระทรวงมหาดไทย",
+        "ขอ วี ดี ข่าวสาร ข้าวโพด ขาวสะอาด",
+    ]
+    docs = [doc(710 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts)]
+    backend.index(docs)
+    assert backend._state(backend.store).junctions
+    units = {d["id"]: document_rows(d, DEFAULT_DICTIONARY).row["units"] for d in docs}
+    read: list[int] = []
+    real = pg_substrings.piece_docs
+    monkeypatch.setattr(
+        pg_substrings,
+        "piece_docs",
+        lambda store, gen, pattern, within=None: (
+            read.append(len(within) if within is not None else 10**9)
+            or real(store, gen, pattern, within)
+        ),
+    )
+    chunks = set()
+    for t in texts:
+        norm = normalize(t)
+        for size in (3, 4, 6, 9):
+            for start in range(0, len(norm) - size, 5):
+                chunks.add(norm[start : start + size].strip())
+    checked = 0
+    for q in sorted(chunks):
+        e = encode_chunk(q)
+        if len(e) < 3 or " " in q:
+            continue
+        want = {i for i, u in units.items() if e in u}
+        got = backend.search(q, match="all", limit=20)
+        assert {h.document_id for h in got.hits} == want, q
+        checked += 1
+    assert checked > 60
+    # pieces read only for documents where a chunk may cross words (never all of them)
+    assert read and max(read) < len(docs)

@@ -225,6 +225,21 @@ def short_grams(encoded: str) -> list[str]:
     return sorted(grams)
 
 
+def unit_runs(norm: str) -> list[str]:
+    """The runs of already-normalised text that the encoding keeps (its units, end to end),
+    in order: what lies between them (spaces, punctuation) has no unit. A word whose
+    encoding holds a chunk's holds these runs, in this order."""
+    runs: list[str] = []
+    end = -1
+    for m in _UNIT_RE.finditer(norm):
+        if m.start() == end:
+            runs[-1] += m.group(0)
+        else:
+            runs.append(m.group(0))
+        end = m.end()
+    return runs
+
+
 def syllables(text: str) -> list[Piece]:
     """Syllable units of ``text`` with their offsets in ``text``."""
     n = normalize_map(text)

@@ -13,7 +13,9 @@ the Whoosh backend (:mod:`indexer.search.analysis`, :mod:`indexer.search.schema`
   postings prove, without reading text, that a document holds it as a substring;
 * the same encoded text cut into overlapping pieces (:func:`schemas.search_index.unit_pieces`),
   where ``pg_trgm`` finds and ``LIKE`` confirms substrings without reading the whole text;
-* the encoded text's aligned one- and two-character grams (chunks too short for trigrams);
+* the encoded text's aligned one- and two-character grams (chunks too short for trigrams),
+  and its junction keys (:class:`Junctions`: where words meet, so that a substring inside a
+  word is proven by postings and only one crossing words is read);
 * the facet and stored fields, as the Whoosh backend indexes them.
 
 Pure Python: the SQL is :mod:`indexer.search.pg_store`'s.
@@ -21,6 +23,7 @@ Pure Python: the SQL is :mod:`indexer.search.pg_store`'s.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -70,11 +73,87 @@ def clean(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def _count(norm: str, dictionary: str) -> Counter:
+def _count(norm: str, dictionary: str, junctions: Junctions | None = None) -> Counter:
     counts: Counter = Counter()
     for piece in text_pieces(norm):  # a list of every word of a long text cost GBs
-        counts.update(word_texts(piece, dictionary))
+        words = word_texts(piece, dictionary)
+        counts.update(words)
+        if junctions is not None:
+            junctions.walk(words)
     return counts
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_code(word: str) -> str:
+    """A word's encoding, remembered: words repeat (encoding each anew doubled the time to
+    make a document's rows)."""
+    return encode_chunk(word)
+
+
+# the junction key of a document whose words do not lie end to end along its encoded text
+UNJOINED = "|"
+
+
+class Junctions:
+    """A document's junction keys: the encoded text around each place where one of its
+    words ends and the next begins, two characters before and one after, and one before
+    and two after (``ab|c``, ``a|bc``).
+
+    Why: a substring lies inside one word, and then a posting of that word proves it
+    (every word of the archive whose encoding holds the chunk is asked), or it crosses
+    where two words meet, and then the document holds one of the chunk's own junction
+    keys (a chunk of three or more characters crossing after its p-th character holds
+    ``e[p-2:p]|e[p]`` or ``e[0]|e[1:3]``). So only the documents with such a key, few
+    against those holding the chunk's trigrams, have their text read to confirm it.
+
+    This holds when the words, encoded one by one, lie end to end along the encoded text;
+    a document where they do not (a word cut off its syllable units, a few in a hundred)
+    is keyed :data:`UNJOINED` and always read."""
+
+    def __init__(self, units: str):
+        self.units = units
+        self.pos = 0
+        self.keys: set[str] = set()
+        self.joined = True
+
+    def walk(self, words: list[str]) -> None:
+        units = self.units
+        for word in words:
+            if not self.joined:
+                return
+            e = _word_code(word)
+            if not e:
+                continue  # punctuation: no unit
+            p = self.pos
+            if units[p : p + len(e)] != e:
+                self.joined = False
+                return
+            if p >= 2:
+                self.keys.add(units[p - 2 : p] + UNJOINED + units[p])
+            if p >= 1 and p + 2 <= len(units):
+                self.keys.add(units[p - 1] + UNJOINED + units[p : p + 2])
+            self.pos = p + len(e)
+
+    def complete(self) -> bool:
+        """Whether the words lay end to end along the whole encoded text."""
+        return self.joined and self.pos == len(self.units)
+
+    def result(self) -> list[str]:
+        return sorted(self.keys) if self.complete() else [UNJOINED]
+
+
+def chunk_junctions(encoded: str) -> list[list[str]]:
+    """For each place a chunk (three characters or more) could cross from one word into
+    the next, the junction keys a document must hold for it to (:class:`Junctions`)."""
+    out = []
+    for p in range(1, len(encoded)):
+        keys = []
+        if p >= 2:
+            keys.append(encoded[p - 2 : p] + UNJOINED + encoded[p])
+        if p + 2 <= len(encoded):
+            keys.append(encoded[p - 1] + UNJOINED + encoded[p : p + 2])
+        out.append(keys)
+    return out
 
 
 def _lexeme(word: str) -> str:
@@ -111,7 +190,7 @@ def unaligned(words, units: str) -> set[str]:
     the segmenter off a syllable unit's boundary (เหวียน as เห|วี|ยน; 13 of 152,991 words
     of 600 documents). Any other word's posting proves that the document holds the word
     as a never-miss substring, without reading its text."""
-    return {w for w in words if encode_chunk(w) not in units}
+    return {w for w in words if _word_code(w) not in units}
 
 
 def bm25_tf(tf: float, length: float, avg: float) -> float:
@@ -135,12 +214,15 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
     """The rows of one document dict (as the Whoosh backend takes it)."""
     text = normalize(doc.get("text") or "")
     fields = to_fields(doc, text)
-    counts = {
-        "title": _count(normalize(fields["title"]), dictionary),
-        "meta": _count(normalize(fields["meta"]), dictionary),
-        "text": _count(text, dictionary),
-    }
     encoded = sidecar_text(doc, text)
+    units = trgm_form(encoded)
+    # walked in the order the encoded text holds them: title, metadata, then the text
+    junctions = Junctions(units)
+    counts = {
+        "title": _count(normalize(fields["title"]), dictionary, junctions),
+        "meta": _count(normalize(fields["meta"]), dictionary, junctions),
+        "text": _count(text, dictionary, junctions),
+    }
 
     def multi(key: str) -> list[str]:
         return [clean(facet_value(v)) for v in (doc.get(key) or []) if str(v).strip()]
@@ -169,10 +251,12 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
         "body": clean(doc.get("text") or ""),
         **{f"len_{f}": sum(counts[f].values()) for f in FIELDS},
         "words": tsvector_literal(counts),
-        "units": trgm_form(encoded),
-        "grams": [trgm_form(g) for g in short_grams(encoded)],
+        "units": units,
+        # the junction keys beside the short grams: one GIN index finds both
+        "grams": [trgm_form(g) for g in short_grams(encoded)] + junctions.result(),
     }
+    # words lying end to end along the text are each in it: only an unjoined document's
+    # are looked for (each word's encoding searched for in the text was a third of the time)
     words = set().union(*counts.values())
-    return DocumentRows(
-        int(doc["id"]), row, counts, unit_pieces(row["units"]), unaligned(words, row["units"])
-    )
+    cut = set() if junctions.complete() else unaligned(words, units)
+    return DocumentRows(int(doc["id"]), row, counts, unit_pieces(units), cut)

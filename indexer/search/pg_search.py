@@ -60,6 +60,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.search_index import MULTI_FIELDS
 
@@ -142,6 +143,7 @@ class State:
     n: int
     avg: dict[str, float]
     proofs: bool = False  # its postings say which are unaligned (migration 0016)
+    junctions: bool = False  # its documents have junction keys (pg_rows.Junctions)
 
 
 class Lexicon:
@@ -207,7 +209,7 @@ class Searcher:
         self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
         self._term_docs: dict[str, set[int]] = {}
-        self._proofs: dict[str, list[str]] = {}
+        self._proofs: dict[str, Any] = {}  # chunk -> its proving words
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -233,7 +235,13 @@ class Searcher:
         others' pieces are confirmed with ``LIKE``, the trigram and document indexes
         ANDed: always within given documents (fewer to read than all of them: a three-word
         query's later words confirmed 50 ms a query at 10k documents), else when the proven
-        are not too few for that to pay."""
+        are not too few for that to pay. On a generation with junction keys, every word
+        holding the chunk proves it and only where it may cross words is read
+        (:func:`~indexer.search.pg_substrings.joined_docs`)."""
+        if self.state.junctions:
+            words, every = self.containing(c)
+            if every:
+                return substrings.joined_docs(self.store, self.state.gen, c.encoded, words, within)
         proven = self.proven(c, within)
         if proven:
             rest = (self.allowed(None) if within is None else within) - proven
@@ -267,6 +275,8 @@ class Searcher:
         """The words whose postings prove the chunk (see :meth:`proven`): the chunk's
         own word, if any document has it, and the commonest words starting with it whose
         encoding holds its; none without the postings' proofs (asked once a search)."""
+        if self.state.junctions:
+            return self.containing(c)[0]
         got = self._proofs.get(c.encoded)
         if got is None:
             got = []
@@ -282,6 +292,15 @@ class Searcher:
                     if t != word and c.encoded in encode_chunk(t)
                 ]
             self._proofs[c.encoded] = got
+        return got
+
+    def containing(self, c: Chunk) -> tuple[list[str], bool]:
+        """:func:`~indexer.search.pg_substrings.containing_terms`, once a chunk a search."""
+        got = self._proofs.get(c.encoded)
+        if got is None:
+            got = self._proofs[c.encoded] = substrings.containing_terms(
+                self.store, self.state.gen, c.norm, c.encoded
+            )
         return got
 
     def term_docs(self, word: str) -> set[int]:

@@ -64,7 +64,9 @@ from .replica_reads import (
 from .schema import schema_version
 from .searching import _MODE_ALIASES
 
-STORE_VERSION = "2"  # the rows' layout: 2 says which postings are unaligned (0016)
+# the rows' layout: 2 says which postings are unaligned (0016); 3 adds the junction keys
+# (pg_rows.Junctions), with which postings prove a substring inside any word
+STORE_VERSION = "3"
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
 T = TypeVar("T")
@@ -281,7 +283,8 @@ class PostgresBackend(SearchBackend):
         if self._verified[gen] is not None:
             raise IndexDamaged(self._verified[gen])
         avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
-        return State(gen, docs, avg, proofs=_store_version(version) >= 2)
+        layout = _store_version(version)
+        return State(gen, docs, avg, proofs=layout >= 2, junctions=layout >= 3)
 
     def check(self, *, deep: bool = False) -> Health:
         try:
