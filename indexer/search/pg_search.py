@@ -238,7 +238,7 @@ class Searcher:
         are not too few for that to pay. On a generation with junction keys, every word
         holding the chunk proves it and only where it may cross words is read
         (:func:`~indexer.search.pg_substrings.joined_docs`)."""
-        if self.state.junctions:
+        if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             words, every = self.containing(c)
             if every:
                 return substrings.joined_docs(self.store, self.state.gen, c.encoded, words, within)
