@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .glyph_ink import components as _components
+from .glyph_ink import has_top_loop
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -88,40 +90,6 @@ def _otsu(pixels: np.ndarray) -> int:
         spread = (everything * below / total - mass) ** 2 / (below * (total - below))
     spread = np.nan_to_num(spread[:-1], nan=-1.0)
     return int(np.argmax(spread)) if spread.max() > 0 else 128
-
-
-def _components(ink: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """8-connected pieces of ink, each as its runs (row, first column, end column): runs of
-    neighbouring rows that touch are joined (union-find over runs, a few ms a word)."""
-    height, width = ink.shape
-    padded = np.zeros((height, width + 2), np.int8)
-    padded[:, 1:-1] = ink
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_row: dict[int, list[int]] = {}
-    for i, row in enumerate(rows.tolist()):
-        by_row.setdefault(row, []).append(i)
-    first, end = starts.tolist(), ends.tolist()
-    for row, runs in by_row.items():
-        for i in runs:
-            for k in by_row.get(row - 1, ()):
-                if first[k] <= end[i] and end[k] >= first[i]:  # touching, diagonals too
-                    a, b = root(i), root(k)
-                    if a != b:
-                        parent[a] = b
-    pieces: dict[int, list[int]] = {}
-    for i in range(len(rows)):
-        pieces.setdefault(root(i), []).append(i)
-    return [(rows[p], starts[p], ends[p]) for p in pieces.values()]
 
 
 def _rows(parts: list) -> tuple[int, int]:
@@ -209,12 +177,45 @@ def probabilities(rows: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     return odds / odds.sum(axis=1, keepdims=True)
 
 
-def _named(tall: list[Glyph], model) -> tuple[str, np.ndarray]:
-    """The classifier's character for each glyph, and how sure it is of each."""
+#: ๔ and ๕ differ by the small loop on ๕'s top. The classifier, trained on faces whose ๔
+#: is wider than their ๕, is unsure between the two in a face whose ๔ is as narrow (Loma):
+#: when those are its two likeliest names, together this likely, and neither is sure
+#: (CLASSIFIER_SURE), the loop decides, as sure as the two together; but only where the
+#: ๕ the classifier is sure of show their loop (a small or smudged print fills it in).
+FOUR_OR_FIVE = 0.75
+CLASSIFIER_SURE = 0.9
+_FOUR, _FIVE = CLASSES.index("๔"), CLASSES.index("๕")
+
+
+def _loops_shown(named: list[tuple[Glyph, str, float]]) -> bool:
+    """Whether the ๕ among ``named`` (glyph, name, sureness) that the classifier is sure
+    of show ๕'s top loop: at least one, and two of every three."""
+    loops = [
+        has_top_loop(g.ink) for g, name, sure in named if name == "๕" and sure >= CLASSIFIER_SURE
+    ]
+    return bool(loops) and 3 * sum(loops) >= 2 * len(loops)
+
+
+def _named(tall: list[Glyph], model, loops: bool | None = None) -> tuple[str, np.ndarray]:
+    """The classifier's character for each glyph, and how sure it is of each; ``loops``:
+    whether the page's ๕ show their top loop (None: judged from these glyphs)."""
     tallest = max(glyph.height for glyph in tall)
     chances = probabilities(np.stack([features(glyph, tallest) for glyph in tall]), model)
     best = chances.argmax(axis=1)
-    return "".join(CLASSES[i] for i in best), chances[np.arange(len(best)), best]
+    sure = chances[np.arange(len(best)), best]
+    if loops is None:
+        loops = _loops_shown([(g, CLASSES[i], s) for g, i, s in zip(tall, best, sure, strict=True)])
+    for i, glyph in enumerate(tall if loops else ()):
+        four, five = chances[i, _FOUR], chances[i, _FIVE]
+        likeliest = set(np.argsort(-chances[i])[:2].tolist())
+        if (
+            likeliest == {_FOUR, _FIVE}
+            and four + five >= FOUR_OR_FIVE
+            and sure[i] < CLASSIFIER_SURE
+        ):
+            best[i] = _FIVE if has_top_loop(glyph.ink) else _FOUR
+            sure[i] = four + five
+    return "".join(CLASSES[i] for i in best), sure
 
 
 #: How sure the classifier must be of a ๔ or ๘ after ๒ to overrule the year rule.
@@ -275,7 +276,9 @@ def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
     return named if named != "/" and sure >= REBUILD_CONFIDENCE else None
 
 
-def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, str, np.ndarray]:
+def _named_in(
+    page: np.ndarray, words: list[_Word], model, loops: bool | None = None
+) -> tuple[int, list, str, np.ndarray]:
     """The glyphs in the words' boxes (their places from the returned left edge), with the
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
     the box of its digit and not in its text, are left out at the ends."""
@@ -299,20 +302,20 @@ def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, s
     ]
     if not tall:
         return left, [], "", np.zeros(0)
-    named, sureness = _named(tall, model)
+    named, sureness = _named(tall, model, loops)
     first = len(named) - len(named.lstrip("("))
     last = len(named.rstrip(")"))
     return left, tall[first:last], named[first:last], sureness[first:last]
 
 
-def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
+def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None = None) -> str:
     """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
     glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
     separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
     model = _model()
     if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
         return old
-    left, tall, named, sureness = _named_in(page, words, model)
+    left, tall, named, sureness = _named_in(page, words, model, loops)
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
@@ -332,8 +335,8 @@ def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
         on_glyphs[nearest].append(char)
     widths = sorted(g.right - g.left for g in tall)
     for glyph, name, sure, written in zip(tall, named, sureness, on_glyphs, strict=True):
-        digits_written = sum(c in THAI_DIGITS for c in written)
-        if digits_written > 1 and glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]:
+        wide = glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]
+        if wide and sum(c in THAI_DIGITS for c in written) > 1:
             return old  # two digits touching, cut as one glyph
         char = _glyph_char(written, name, float(sure))
         if char is None:
@@ -416,7 +419,9 @@ _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
 LATIN_CONFIDENCE = 0.9
 
 
-def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int, str]]:
+def _latin_numbers(
+    page: np.ndarray, text: str, tsv: str, loops: bool = False
+) -> list[tuple[int, int, str]]:
     """Thai numbers Tesseract wrote in Latin letters where a number is printed: (start, end,
     digits) in ``text``, each glyph named a Thai digit by the classifier, surely."""
     model = _model()
@@ -440,7 +445,7 @@ def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int
             text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
         ):
             continue
-        _, tall, named, sureness = _named_in(page, [word], model)
+        _, tall, named, sureness = _named_in(page, [word], model, loops)
         if (
             tall
             and all(char in THAI_DIGITS for char in named)
@@ -448,6 +453,17 @@ def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int
         ):
             found.append((word.start, word.start + len(core), named))
     return found
+
+
+def _page_loops(page: np.ndarray, runs: list[list[_Word]]) -> bool:
+    """Whether the page's ๕ show their top loop (_loops_shown), judged from the glyphs of
+    all its numbers: one number may hold no ๕ the classifier is sure of."""
+    model = _model()
+    named: list[tuple[Glyph, str, float]] = []
+    for run in runs if model is not None else ():
+        _, tall, names, sureness = _named_in(page, run, model, loops=False)
+        named += zip(tall, names, sureness.tolist(), strict=True)
+    return _loops_shown(named)
 
 
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
@@ -461,10 +477,11 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
-    edits = _latin_numbers(page, text, tsv)
+    loops = _page_loops(page, runs)
+    edits = _latin_numbers(page, text, tsv, loops)
     for run in runs:
         old = text[run[0].start : run[-1].end]
-        new = _reread(page, run, old)
+        new = _reread(page, run, old, loops)
         if new != old:
             edits.append((run[0].start, run[-1].end, new))
     out, position = [], 0
