@@ -166,6 +166,17 @@ def test_the_top_loop_of_a_five():
 
 
 @needs_fonts
+def test_a_slash_touching_its_digit_is_kept():
+    """A scan can join a letter number's slash to the digit after it (Garuda's "/๒", Kinnari's
+    too on the bench): the classifier names the two one digit, but the slash Tesseract wrote
+    stays, and the digits around it are still read."""
+    page, box = scanned("๐๕๐๕.๑/๒๕๕๓", "Garuda")
+    assert reread_word(page, box, "๐๕๐๕.๑/๒๕๕๓") == "๐๕๐๕.๑/๒๕๕๓"
+    page, box = scanned("๐๕๐๕.๑/๒๕๕๘", "Garuda")
+    assert reread_word(page, box, "๐๕๐๕.๑/๒๕๕๕") == "๐๕๐๕.๑/๒๕๕๘"
+
+
+@needs_fonts
 def test_a_digit_tesseract_left_out_comes_back():
     """Tesseract wrote three digits for four glyphs (๒๕๕ for ๒๕๕๙, its last box over two
     glyphs): the glyph nothing was written over is read by the classifier."""

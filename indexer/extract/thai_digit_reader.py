@@ -338,6 +338,11 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
         wide = glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]
         if wide and sum(c in THAI_DIGITS for c in written) > 1:
             return old  # two digits touching, cut as one glyph
+        if wide and len(written) == 2 and "/" in written and set(written) & set(THAI_DIGITS):
+            # a slash touching its digit, cut as one glyph (the classifier names it a digit
+            # and the slash was lost): kept as Tesseract wrote the two
+            out.append((left + (glyph.left + glyph.right) / 2, "".join(written)))
+            continue
         char = _glyph_char(written, name, float(sure))
         if char is None:
             return old
