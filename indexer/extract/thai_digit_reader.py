@@ -38,8 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .glyph_ink import components as _components
-from .glyph_ink import has_top_loop
+from .glyph_ink import Glyph, glyphs, has_top_loop
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -57,93 +56,11 @@ REPLACE_CONFIDENCE = 0.7
 #: A word is written again from its glyphs only when every glyph is named this surely.
 REBUILD_CONFIDENCE = 0.6
 _SEPARATORS = ".,:"
-#: Ink under this share of the inkiest glyph's is a mark (. , a speck), not a glyph: a
-#: comma has about a ninth of a digit's ink.
-MARK_SHARE = 0.2
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
 _STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
-
-
-@dataclass
-class Glyph:
-    left: int
-    right: int  # exclusive
-    top: int
-    bottom: int  # exclusive
-    ink: np.ndarray  # darkness 0-1 within the glyph's box, 0 off its connected ink
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-
-def _otsu(pixels: np.ndarray) -> int:
-    """The grey level that best splits ink from paper in a word's box."""
-    counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
-    below = np.cumsum(counts)
-    mass = np.cumsum(counts * np.arange(256))
-    total, everything = below[-1], mass[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = (everything * below / total - mass) ** 2 / (below * (total - below))
-    spread = np.nan_to_num(spread[:-1], nan=-1.0)
-    return int(np.argmax(spread)) if spread.max() > 0 else 128
-
-
-def _rows(parts: list) -> tuple[int, int]:
-    """First and past-last row of a glyph's pieces."""
-    return min(int(p[0].min()) for p in parts), max(int(p[0].max()) for p in parts) + 1
-
-
-def _row_overlap(a: list, b: list) -> int:
-    (a_top, a_bottom), (b_top, b_bottom) = _rows(a), _rows(b)
-    return max(0, min(a_bottom, b_bottom) - max(a_top, b_top))
-
-
-def glyphs(box: np.ndarray) -> list[Glyph]:
-    """A number's box's glyphs (digits, "/" and brackets), left to right. Marks under a
-    sixth of the inkiest glyph's ink (. , specks) are left out, first, so that a speck
-    under a digit does not make it look taller than it is; pieces of ink that stand over
-    one another (a glyph broken by a light scan) are one glyph; a glyph under half the
-    tallest one's height is left out too."""
-    darkness = (255.0 - box) / 255.0
-    ink = box < _otsu(box)
-    pieces = [(piece, int((piece[2] - piece[1]).sum())) for piece in _components(ink)]
-    most = max((area for _, area in pieces), default=0)
-    spans = []
-    for (rows, starts, ends), area in pieces:
-        if area < MARK_SHARE * most:
-            continue
-        spans.append([int(starts.min()), int(ends.max()), [(rows, starts, ends)]])
-    spans.sort(key=lambda span: span[0])
-    merged: list[list] = []
-    for span in spans:
-        if merged:
-            last = merged[-1]
-            overlap = min(last[1], span[1]) - max(last[0], span[0])
-            # one above the other, not side by side: a "/" leans over its neighbours
-            stacked = _row_overlap(last[2], span[2]) < 0.3 * min(
-                _rows(last[2])[1] - _rows(last[2])[0], _rows(span[2])[1] - _rows(span[2])[0]
-            )
-            if stacked and overlap > 0.6 * min(last[1] - last[0], span[1] - span[0]):
-                last[0], last[1] = min(last[0], span[0]), max(last[1], span[1])
-                last[2] += span[2]
-                continue
-        merged.append(span)
-    found = []
-    for left, right, parts in merged:
-        mask = np.zeros(box.shape, bool)
-        for rows, starts, ends in parts:
-            for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
-                mask[row, start:end] = True
-        rows_inked = np.nonzero(mask.any(axis=1))[0]
-        top, bottom = int(rows_inked[0]), int(rows_inked[-1]) + 1
-        piece = np.where(mask, darkness, 0.0)[top:bottom, left:right]
-        found.append(Glyph(left, right, top, bottom, piece))
-    tallest = max((glyph.height for glyph in found), default=0)
-    return [glyph for glyph in found if glyph.height >= tallest / 2]
 
 
 def features(glyph: Glyph, tallest: int) -> np.ndarray:
