@@ -345,6 +345,49 @@ def test_a_digit_whose_box_tesseract_cut_short_is_kept(tmp_path):
     assert reread_thai_digits(image, "พ.ศ. ๒๕๕๓\n", "\n".join(rows)) == ("พ.ศ. ๒๕๕๙\n", 1)
 
 
+def _glyph_by_glyph(tmp_path, printed: str, written: str, font: str) -> tuple[Path, str]:
+    """``printed`` drawn in ``font`` and scanned, and a TSV giving each of its glyphs a box
+    of its own with one character of ``written`` (as Tesseract writes a Thai line)."""
+    page, (_, top, _, height) = scanned(printed, font)
+    inked = np.nonzero((page[top : top + height] < 128).any(axis=0))[0]
+    gaps = [(a + 1, b) for a, b in itertools.pairwise(inked) if b > a + 1]
+    starts = [inked[0], *(b for _, b in gaps)]
+    ends = [*(a for a, _ in gaps), inked[-1] + 1]
+    assert len(starts) == len(written), (printed, font)
+    image = tmp_path / "scan.png"
+    Image.fromarray(page).save(image)
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [header] + [
+        f"5\t1\t1\t1\t1\t{n + 1}\t{a}\t{top}\t{b - a}\t{height}\t90\t{char}"
+        for n, (a, b, char) in enumerate(zip(starts, ends, written, strict=True))
+    ]
+    return image, "\n".join(rows)
+
+
+@needs_fonts
+@pytest.mark.parametrize("font", ["Loma", "Kinnari", "Garuda", "TlwgTypist"])
+def test_a_letter_ending_a_year_is_read_as_the_digit_it_stands_for(tmp_path, font):
+    """Tesseract wrote ๒๕๕๙ as ๒๕๕ฒ, a letter for the ๙ it cannot write, ending the word:
+    that letter's glyph is read, and the year comes back."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๒๕๕๙", "๒๕๕ฒ", font)
+    assert reread_thai_digits(image, "พ.ศ. ๒๕๕ฒ ที่ผ่านมา\n", tsv) == (
+        "พ.ศ. ๒๕๕๙ ที่ผ่านมา\n",
+        1,
+    )
+
+
+@needs_fonts
+@pytest.mark.parametrize("font", ["Loma", "Umpush", "Sawasdee", "Laksaman"])
+def test_a_letter_printed_after_digits_stays_a_letter(tmp_path, font):
+    """Letters printed after digits (a house number's ๑๒ด) stay letters, though the classifier
+    (which never saw a letter) may take ด for ๑ or ๓ and อ for ๐: Tesseract writes a letter
+    for a digit only when it cannot write that digit, so only ๔ ๖ ๗ ๘ ๙ may replace it."""
+    for printed in ("๑๒ด", "๒๕อ", "๓ฆ", "๒๕๕ด", "๑๒ญ"):
+        image, tsv = _glyph_by_glyph(tmp_path, printed, printed, font)
+        text = f"บ้านเลขที่ {printed} แล้ว\n"
+        assert reread_thai_digits(image, text, tsv) == (text, 0), printed
+
+
 @needs_fonts
 def test_a_list_numbered_in_arabic_digits_keeps_them(tmp_path):
     """A list numbered in Arabic digits (1) ... 9), (3), 6.), which Tesseract reads right, is

@@ -60,6 +60,8 @@ _SEPARATORS = ".,:"
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
 _STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
+#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ).
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
@@ -163,6 +165,7 @@ class _Word:
     end: int = 0
     opening: bool = False  # Tesseract wrote "(" before it, in the same box
     closing: bool = False  # and ")" after it
+    tail: bool = False  # a lone letter ending a number's word: a digit only if surely one
 
 
 def _placed_chars(words: list[_Word]) -> list[tuple[float, str]]:
@@ -201,21 +204,26 @@ def _named_in(
     the box of its digit and not in its text, are left out at the ends."""
     # Tesseract's boxes can cut a digit short (๐ by a third, a ๒ to its last quarter): the
     # glyphs are found in a box widened by half its height, and those standing mostly
-    # outside the number are not its, unless a word's box has its middle on them
-    top = max(0, min(w.top for w in words) - 2)
-    bottom = max(w.bottom for w in words) + 2
+    # outside the number are not its, unless a word's box has its middle on them, or it
+    # touches a tail letter's box (cut short as a digit's can be); a tail's box (a letter's,
+    # often as tall as its line) does not make the crop taller than the digits'
+    digits = [w for w in words if not w.tail] or words
+    top = max(0, min(w.top for w in digits) - 2)
+    bottom = max(w.bottom for w in digits) + 2
     margin = (bottom - top) // 2
     left = max(0, min(w.left for w in words) - margin)
     right = max(w.right for w in words) + margin
     crop = page[top:bottom, left:right]
     inside = (min(w.left for w in words) - left, max(w.right for w in words) - left)
     middles = [(w.left + w.right) / 2 - left for w in words]
+    tails = [(w.left - left, w.right - left) for w in words if w.tail]
     tall = [
         glyph
         for glyph in (glyphs(crop) if crop.size else [])
         if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
         >= 0.4 * (glyph.right - glyph.left)
         or any(glyph.left <= middle < glyph.right for middle in middles)
+        or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
     if not tall:
         return left, [], "", np.zeros(0)
@@ -237,6 +245,9 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
         return old
     placed = _placed_chars(words)
     out = [(x, c) for x, c in placed if c in _SEPARATORS]
+    tailed = any(word.tail for word in words)
+    tail_at = {x for x, _ in _placed_chars([word for word in words if word.tail])}
+    tail_glyph = -1
     # each character Tesseract wrote goes to the glyph under it, or the nearest one
     on_glyphs: list[list[str]] = [[] for _ in tall]
     for x, char in placed:
@@ -250,8 +261,14 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
         if distances[nearest] > tall[nearest].right - tall[nearest].left:
             return old  # a character Tesseract wrote over no glyph found here
         on_glyphs[nearest].append(char)
+        if x in tail_at and len(on_glyphs[nearest]) > 1:
+            return old  # the tail letter over a digit's glyph, not a glyph of its own
+        if x in tail_at:
+            tail_glyph = nearest
     widths = sorted(g.right - g.left for g in tall)
-    for glyph, name, sure, written in zip(tall, named, sureness, on_glyphs, strict=True):
+    for i, (glyph, name, sure, written) in enumerate(
+        zip(tall, named, sureness, on_glyphs, strict=True)
+    ):
         wide = glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]
         if wide and sum(c in THAI_DIGITS for c in written) > 1:
             return old  # two digits touching, cut as one glyph
@@ -263,6 +280,11 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
         char = _glyph_char(written, name, float(sure))
         if char is None:
             return old
+        kept = len(written) == 1 and written[0] in THAI_DIGITS  # as Tesseract wrote it
+        if tailed and not kept and (name not in THAI_DIGITS or sure < LATIN_CONFIDENCE):
+            return old  # a glyph, the letter's or one nothing was written over, not surely a digit
+        if i == tail_glyph and name not in UNWRITABLE:
+            return old  # Tesseract writes a letter only for a digit it cannot write: a letter
         out.append((left + (glyph.left + glyph.right) / 2, char))
     second = (named[1], float(sureness[1])) if len(named) > 1 else ("", 0.0)
     return _as_year(old, "".join(char for _, char in sorted(out)), second)
@@ -295,7 +317,9 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     Thai line's characters as words of their own ("๒", "๕", ".", "๑") and writes them in
     its text without spaces, so a number is the words written next to each other in the
     text, each made of digits, separators or stand-ins, with at least one Thai digit;
-    stand-ins are not taken at a number's ends. A bracket closes a number."""
+    stand-ins are not taken at a number's ends, but for a lone letter (ฒ for ๙) ending the
+    word of the digits before it, a ``tail`` read only if surely a digit. A bracket closes a
+    number."""
     runs: list[list[_Word]] = []
     current: list[_Word] = []
     for word in _tsv_words(text, tsv):
@@ -318,7 +342,12 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
         lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
-        while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[-1].text):
+        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n")
+        if len(run) > 1 and ends_word and run[-1].text in _TAIL_LETTERS:
+            run[-1].tail = any(c in THAI_DIGITS for c in run[-2].text)
+        while run and not lone_stand_in and not run[-1].tail:
+            if any(c in THAI_DIGITS for c in run[-1].text):
+                break
             run = run[:-1]
         if run:
             trimmed.append(run)
@@ -404,6 +433,10 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     for run in runs:
         old = text[run[0].start : run[-1].end]
         new = _reread(page, run, old, loops)
+        if new == old and run[-1].tail:  # the letter not surely a digit: the digits alone
+            run = run[:-1]
+            old = text[run[0].start : run[-1].end]
+            new = _reread(page, run, old, loops)
         if new != old:
             edits.append((run[0].start, run[-1].end, new))
     out, position = [], 0
