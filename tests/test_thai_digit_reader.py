@@ -116,6 +116,11 @@ def test_a_letter_number_and_an_amount_come_back_from_a_scan():
     assert reread_word(page, box, "๐๕๐๕.๑/๒๕ฒ๓") == "๐๔๐๕.๑/๒๔๗๓"
     page, box = scanned("๙,๑๙๖,๓๗๔", "Kinnari")
     assert reread_word(page, box, "๓,๑๕๒,๓ฒ๕") == "๙,๑๙๖,๓๗๔"
+    # TlwgTypist's commas are heavy enough to be cut as glyphs: they stay commas
+    page, box = scanned("๙,๕๓๗,๗๙๕", "TlwgTypist")
+    assert reread_word(page, box, "๓,๕๓ญ,ญ๓๕") == "๙,๕๓๗,๗๙๕"
+    page, box = scanned("๑,๒๕๐", "TlwgTypist")
+    assert reread_word(page, box, "๑,๒๕๐") == "๑,๒๕๐"
 
 
 @needs_fonts

@@ -266,9 +266,14 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
         if x in tail_at:
             tail_glyph = nearest
     widths = sorted(g.right - g.left for g in tall)
+    tallest = max(g.height for g in tall)
+    marks = [x for x, _ in out]  # so far only the separators
     for i, (glyph, name, sure, written) in enumerate(
         zip(tall, named, sureness, on_glyphs, strict=True)
     ):
+        under_separator = any(left + glyph.left <= x < left + glyph.right for x in marks)
+        if not written and under_separator and glyph.height < 0.75 * tallest:
+            continue  # a heavy comma (TlwgTypist's), cut as a glyph: Tesseract wrote it
         wide = glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]
         if wide and sum(c in THAI_DIGITS for c in written) > 1:
             return old  # two digits touching, cut as one glyph
