@@ -370,6 +370,23 @@ def _glyph_by_glyph(tmp_path, printed: str, written: str, font: str) -> tuple[Pa
 
 
 @needs_fonts
+def test_a_first_digit_whose_box_tesseract_set_askew_is_kept(tmp_path):
+    """Tesseract's boxes of a line can stand a third of a glyph to the right of its ink
+    (Loma's ๐๔๐๕.๑/๒๔๗๓ on a clean page, whose ๐ then came back lost): a glyph a quarter
+    inside the first box is still the number's."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๐๔๐๕", "๐๕๐๕", "Kinnari")
+    rows = tsv.split("\n")
+    first, second = (row.split("\t") for row in rows[1:3])
+    width = int(first[8])
+    left = int(first[6]) + 2 * width // 3  # the first box pushed right, over the second glyph
+    first[6], first[8] = str(left), str(int(second[6]) + int(second[8]) // 2 - left)
+    second[8] = str(int(second[6]) + int(second[8]) - int(first[6]) - int(first[8]))
+    second[6] = str(int(first[6]) + int(first[8]))
+    tsv = "\n".join([rows[0], "\t".join(first), "\t".join(second), *rows[3:]])
+    assert reread_thai_digits(image, "ที่ ๐๕๐๕ ลง\n", tsv) == ("ที่ ๐๔๐๕ ลง\n", 1)
+
+
+@needs_fonts
 @pytest.mark.parametrize("font", ["Loma", "Kinnari", "Garuda", "TlwgTypist"])
 def test_a_letter_ending_a_year_is_read_as_the_digit_it_stands_for(tmp_path, font):
     """Tesseract wrote ๒๕๕๙ as ๒๕๕ฒ, a letter for the ๙ it cannot write, ending the word:

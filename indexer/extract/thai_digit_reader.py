@@ -203,10 +203,11 @@ def _named_in(
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
     the box of its digit and not in its text, are left out at the ends."""
     # Tesseract's boxes can cut a digit short (๐ by a third, a ๒ to its last quarter): the
-    # glyphs are found in a box widened by half its height, and those standing mostly
-    # outside the number are not its, unless a word's box has its middle on them, or it
-    # touches a tail letter's box (cut short as a digit's can be); a tail's box (a letter's,
-    # often as tall as its line) does not make the crop taller than the digits'
+    # glyphs are found in a box widened by half its height, and those not a quarter inside
+    # the number (a line's boxes can stand a third of a glyph askew) are not its, unless a
+    # word's box has its middle on them, or it touches a tail letter's box (cut short as a
+    # digit's can be); a tail's box (a letter's, often as tall as its line) does not make
+    # the crop taller than the digits'
     digits = [w for w in words if not w.tail] or words
     top = max(0, min(w.top for w in digits) - 2)
     bottom = max(w.bottom for w in digits) + 2
@@ -221,7 +222,7 @@ def _named_in(
         glyph
         for glyph in (glyphs(crop) if crop.size else [])
         if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
-        >= 0.4 * (glyph.right - glyph.left)
+        >= 0.25 * (glyph.right - glyph.left)
         or any(glyph.left <= middle < glyph.right for middle in middles)
         or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
