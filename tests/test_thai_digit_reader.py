@@ -387,6 +387,27 @@ def test_a_first_digit_whose_box_tesseract_set_askew_is_kept(tmp_path):
 
 
 @needs_fonts
+def test_a_comma_goes_where_it_is_printed(tmp_path):
+    """Tesseract gave ๑๙๖, of ๙,๑๙๖,๓๗๔ one box reaching to the number's end, so its comma
+    was placed last (๙,๑๙๖๓๗๔,); the commas go on the marks seen between the glyphs."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๙,๑๙๖,๓๗๔", "๙,๑๙๖,๓๗๔", "Kinnari")
+    header, *rows = tsv.split("\n")
+    spans = [(int(row.split("\t")[6]), int(row.split("\t")[8])) for row in rows]
+    top, height = rows[0].split("\t")[7], rows[0].split("\t")[9]
+    words = [("๓,", 0, 1), ("๑๕๒,", 2, 8), ("๓", 6, 6), ("ฒ", 7, 7), ("๕", 8, 8)]
+    tsv = "\n".join(
+        [header]
+        + [
+            f"5\t1\t1\t1\t1\t{n + 1}\t{spans[a][0]}\t{top}"
+            f"\t{spans[b][0] + spans[b][1] - spans[a][0]}\t{height}\t90\t{text}"
+            for n, (text, a, b) in enumerate(words)
+        ]
+    )
+    text = "จำนวน ๓,๑๕๒,๓ฒ๕ บาท\n"
+    assert reread_thai_digits(image, text, tsv) == ("จำนวน ๙,๑๙๖,๓๗๔ บาท\n", 1)
+
+
+@needs_fonts
 @pytest.mark.parametrize("font", ["Loma", "Kinnari", "Garuda", "TlwgTypist"])
 def test_a_letter_ending_a_year_is_read_as_the_digit_it_stands_for(tmp_path, font):
     """Tesseract wrote ๒๕๕๙ as ๒๕๕ฒ, a letter for the ๙ it cannot write, ending the word:

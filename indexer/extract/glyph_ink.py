@@ -152,3 +152,25 @@ def glyphs(box: np.ndarray) -> list[Glyph]:
         found.append(Glyph(left, right, top, bottom, piece))
     tallest = max((glyph.height for glyph in found), default=0)
     return [glyph for glyph in found if glyph.height >= tallest / 2]
+
+
+#: A separator (. , or the lower dot of :) has at least this share of a digit's ink; less
+#: is a speck.
+SPECK_SHARE = 0.02
+
+
+def marks(box: np.ndarray) -> list[float]:
+    """The middles (columns) of the marks in a number's box that sit low, as its separators
+    do: pieces of ink under MARK_SHARE of the inkiest piece's, left out of glyphs(), above
+    a speck's ink and with their middle in the lower half of the box."""
+    ink = box < _otsu(box)
+    pieces = [(piece, int((piece[2] - piece[1]).sum())) for piece in components(ink)]
+    most = max((area for _, area in pieces), default=0)
+    found = []
+    for (rows, starts, ends), area in pieces:
+        if not SPECK_SHARE * most <= area < MARK_SHARE * most:
+            continue
+        widths = ends - starts
+        if float((rows * widths).sum()) / area > box.shape[0] / 2:
+            found.append(float(((starts + ends) / 2 * widths).sum()) / area)
+    return sorted(found)

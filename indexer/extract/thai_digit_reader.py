@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .glyph_ink import Glyph, glyphs, has_top_loop
+from .glyph_ink import Glyph, glyphs, has_top_loop, marks
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -198,7 +198,7 @@ def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
 
 def _named_in(
     page: np.ndarray, words: list[_Word], model, loops: bool | None = None
-) -> tuple[int, list, str, np.ndarray]:
+) -> tuple[int, list, str, np.ndarray, list[float]]:
     """The glyphs in the words' boxes (their places from the returned left edge), with the
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
     the box of its digit and not in its text, are left out at the ends."""
@@ -227,11 +227,29 @@ def _named_in(
         or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
     if not tall:
-        return left, [], "", np.zeros(0)
+        return left, [], "", np.zeros(0), []
     named, sureness = _named(tall, model, loops)
     first = len(named) - len(named.lstrip("("))
     last = len(named.rstrip(")"))
-    return left, tall[first:last], named[first:last], sureness[first:last]
+    low_marks = [left + x for x in marks(crop)]
+    return left, tall[first:last], named[first:last], sureness[first:last], low_marks
+
+
+def _separators_at_marks(
+    separators: list[tuple[float, str]], tall: list[Glyph], left: int, seen: list[float]
+) -> list[tuple[float, str]]:
+    """The separators Tesseract wrote, each moved onto a mark seen between the glyphs when
+    there are as many such marks as separators (a box spanning several digits spreads its
+    characters evenly, and ๙,๑๙๖,๓๗๔ came back ๙,๑๙๖๓๗๔,); else where Tesseract put them."""
+    between = [
+        x
+        for x in seen
+        if left + tall[0].left < x < left + tall[-1].right
+        and not any(left + g.left <= x < left + g.right for g in tall)
+    ]
+    if not separators or len(between) != len(separators):
+        return separators
+    return [(x, char) for x, (_, char) in zip(between, sorted(separators), strict=True)]
 
 
 def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None = None) -> str:
@@ -241,11 +259,13 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None =
     model = _model()
     if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
         return old
-    left, tall, named, sureness = _named_in(page, words, model, loops)
+    left, tall, named, sureness, seen_marks = _named_in(page, words, model, loops)
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
-    out = [(x, c) for x, c in placed if c in _SEPARATORS]
+    out = _separators_at_marks(
+        [(x, c) for x, c in placed if c in _SEPARATORS], tall, left, seen_marks
+    )
     tailed = any(word.tail for word in words)
     tail_at = {x for x, _ in _placed_chars([word for word in words if word.tail])}
     tail_glyph = -1
@@ -402,7 +422,7 @@ def _latin_numbers(
             text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
         ):
             continue
-        _, tall, named, sureness = _named_in(page, [word], model, loops)
+        _, tall, named, sureness, _ = _named_in(page, [word], model, loops)
         if (
             tall
             and all(char in THAI_DIGITS for char in named)
@@ -418,7 +438,7 @@ def _page_loops(page: np.ndarray, runs: list[list[_Word]]) -> bool:
     model = _model()
     named: list[tuple[Glyph, str, float]] = []
     for run in runs if model is not None else ():
-        _, tall, names, sureness = _named_in(page, run, model, loops=False)
+        _, tall, names, sureness, _ = _named_in(page, run, model, loops=False)
         named += zip(tall, names, sureness.tolist(), strict=True)
     return _loops_shown(named)
 
