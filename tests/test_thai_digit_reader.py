@@ -431,6 +431,49 @@ def test_a_letter_printed_after_digits_stays_a_letter(tmp_path, font):
         assert reread_thai_digits(image, text, tsv) == (text, 0), printed
 
 
+def _item_tesseract_lost(tmp_path, item: str, font: str) -> tuple[Path, str, str]:
+    """A list item "{item}. จัดทำบัญชี" scanned, with the TSV and text Tesseract gives when it
+    leaves out a line's first glyph: a lone dot, then the words."""
+    page, (_, top, _, height) = scanned(f"{item}. จัดทำบัญชี", font)
+    inked = np.nonzero((page[top : top + height] < 128).any(axis=0))[0]
+    gaps = [(a + 1, b) for a, b in itertools.pairwise(inked) if b > a + 1]
+    starts = [inked[0], *(b for _, b in gaps)]
+    ends = [*(a for a, _ in gaps), inked[-1] + 1]
+    image = tmp_path / "item.png"
+    Image.fromarray(page).save(image)
+    boxes = [(starts[1], ends[1], "."), (starts[2], ends[-1], "จัดทำบัญชี")]
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [header]
+    for n, (a, b, text) in enumerate(boxes):
+        inked_rows = np.nonzero((page[:, a:b] < 128).any(axis=1))[0]
+        box = (a, inked_rows.min(), b - a, np.ptp(inked_rows) + 1)
+        rows.append(f"5\t1\t1\t1\t1\t{n + 1}\t" + "\t".join(map(str, box)) + f"\t90\t{text}")
+    return image, "\n".join(rows), ". จัดทำบัญชี\n"
+
+
+@needs_tesseract
+@needs_fonts
+@pytest.mark.parametrize("font", ["Kinnari", "Garuda", "TlwgTypist"])
+def test_a_list_items_number_tesseract_left_out_comes_back(tmp_path, font):
+    """Tesseract left out the first glyph of a line, "๑. จัดทำบัญชี" coming back ". จัดทำบัญชี"
+    (Garuda on the scan bench): the glyph left of the dot is read, and the number is back."""
+    for item in "๑๔๘":
+        image, tsv, text = _item_tesseract_lost(tmp_path, item, font)
+        assert reread_thai_digits(image, text, tsv) == (f"{item}{text}", 1), item
+
+
+@needs_tesseract
+@needs_fonts
+@pytest.mark.parametrize("font", ["Kinnari", "Sawasdee", "Loma"])
+def test_a_list_lettered_in_thai_stays_lettered(tmp_path, font):
+    """The same line lettered ก. ข. ค. ง. (the classifier alone named Kinnari's ก ๓ and
+    Sawasdee's ง ๐): Tesseract, shown the glyph and its dot, reads a letter, so no digit is
+    put back."""
+    for item in "กขคง":
+        image, tsv, text = _item_tesseract_lost(tmp_path, item, font)
+        assert reread_thai_digits(image, text, tsv) == (text, 0), item
+
+
 @needs_fonts
 def test_a_list_numbered_in_arabic_digits_keeps_them(tmp_path):
     """A list numbered in Arabic digits (1) ... 9), (3), 6.), which Tesseract reads right, is

@@ -450,12 +450,16 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     from PIL import Image
 
     runs = _number_runs(text, tsv)
-    if not runs and not re.search("[A-Za-z]", text):
+    if not runs and not re.search(r"[A-Za-z]|^\. ", text, re.MULTILINE):
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
     loops = _page_loops(page, runs)
     edits = _latin_numbers(page, text, tsv, loops)
+    if _model() is not None:
+        from .lost_list_numbers import lost_list_numbers  # (it reads glyphs as this module does)
+
+        edits += lost_list_numbers(page, text, tsv, _model(), loops)
     for run in runs:
         old = text[run[0].start : run[-1].end]
         new = _reread(page, run, old, loops)
