@@ -135,6 +135,15 @@ def test_lomas_four_comes_back_by_the_loop_on_top_of_its_five():
 
 
 @needs_fonts
+def test_a_lone_four_is_judged_by_the_fives_of_its_page(tmp_path):
+    """Loma's ๔ alone (an item ๔, a day ๑๔) has no ๕ beside it: the ๕ of the page's year,
+    which show their loop, say that a loopless glyph there is ๔."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๒๕๕๕ ๑๔", "๒๕๕๕๑๕", "Loma")
+    text = "พ.ศ. ๒๕๕๕ ข้อ ๑๕\n"
+    assert reread_thai_digits(image, text, tsv) == ("พ.ศ. ๒๕๕๕ ข้อ ๑๔\n", 1)
+
+
+@needs_fonts
 @pytest.mark.parametrize("font", ["Loma", "Kinnari", "Garuda", "TlwgTypist"])
 def test_fives_read_right_stay_fives(font):
     """The loop rule makes no ๕ a ๔: years and letter numbers full of ๕, read right by

@@ -99,9 +99,11 @@ def probabilities(rows: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
 #: ๔ and ๕ differ by the small loop on ๕'s top. The classifier, trained on faces whose ๔
 #: is wider than their ๕, is unsure between the two in a face whose ๔ is as narrow (Loma):
 #: when those are its two likeliest names, together this likely, and neither is sure
-#: (CLASSIFIER_SURE), the loop decides, as sure as the two together; but only where the
-#: ๕ the classifier is sure of show their loop (a small or smudged print fills it in).
-FOUR_OR_FIVE = 0.75
+#: (CLASSIFIER_SURE), the loop decides, as sure as the two together and at least sure
+#: enough to replace Tesseract's ๕ (REPLACE_CONFIDENCE: Loma's ๔ gets 0.6-0.7 of the two);
+#: but only where the ๕ the classifier is sure of show their loop (a small or smudged
+#: print fills it in), which is what keeps a ๕ from being made a ๔.
+FOUR_OR_FIVE = 0.6
 CLASSIFIER_SURE = 0.9
 _FOUR, _FIVE = CLASSES.index("๔"), CLASSES.index("๕")
 
@@ -121,7 +123,7 @@ def _named(tall: list[Glyph], model, loops: bool | None = None) -> tuple[str, np
     tallest = max(glyph.height for glyph in tall)
     chances = probabilities(np.stack([features(glyph, tallest) for glyph in tall]), model)
     best = chances.argmax(axis=1)
-    sure = chances[np.arange(len(best)), best]
+    sure = chances[np.arange(len(best)), best].astype(float)
     if loops is None:
         loops = _loops_shown([(g, CLASSES[i], s) for g, i, s in zip(tall, best, sure, strict=True)])
     for i, glyph in enumerate(tall if loops else ()):
@@ -133,7 +135,7 @@ def _named(tall: list[Glyph], model, loops: bool | None = None) -> tuple[str, np
             and sure[i] < CLASSIFIER_SURE
         ):
             best[i] = _FIVE if has_top_loop(glyph.ink) else _FOUR
-            sure[i] = four + five
+            sure[i] = max(four + five, REPLACE_CONFIDENCE)
     return "".join(CLASSES[i] for i in best), sure
 
 
