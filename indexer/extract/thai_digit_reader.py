@@ -20,9 +20,13 @@ wrote over it:
   at least REPLACE_CONFIDENCE (what Tesseract wrote, it can read);
 - nothing, two characters ("๒9" for ๖), or a stand-in (ฒ for ๗): the classifier's digit,
   when it is at least REBUILD_CONFIDENCE sure;
+- a slash and a digit (joined by the scan): the two, as written;
 
-separators stay where Tesseract put them, and a number Tesseract began with ๒๕ keeps its
-century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
+where the classifier hesitates between ๔ and ๕, the small loop on ๕'s top decides (on
+pages whose sure ๕ show it); separators stay where Tesseract put them, or go on the marks
+seen between the glyphs; a lone letter ending the number's word (๒๕๕ฒ) is read only as a
+digit Tesseract cannot write; and a number Tesseract began with ๒๕ keeps its century (a
+Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
 Arabic-digit numbers and words of letters are never touched, but for one case: where a
 letter prints a number (after ที่, พ.ศ., a month, มาตรา; a list item's "(๗)" or "๖)" at the
