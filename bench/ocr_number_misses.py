@@ -107,13 +107,13 @@ def diagnose(pages, cache: Path, show: bool) -> Counter:
     unpaired_words: set[str] = set()
     original = reader._reread
 
-    def watched(page, words, old):
+    def watched(page, words, old, *rest):
         left, top = min(w.left for w in words), min(w.top for w in words)
         right, bottom = max(w.right for w in words), max(w.bottom for w in words)
         crop = page[max(0, top - 2) : bottom + 2, max(0, left - 2) : right + 2]
         if len(reader.glyphs(crop)) != sum(c not in ".,:" for c in old):
             unpaired_words.add(old)
-        return original(page, words, old)
+        return original(page, words, old, *rest)
 
     reader._reread = watched
     causes: Counter = Counter()

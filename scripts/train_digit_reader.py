@@ -57,6 +57,16 @@ def faces(families_out: tuple[str, ...], families_in: tuple[str, ...] = ()) -> l
 def drawn_like_a_scan(chars: str, font_path: Path, rng: random.Random) -> list[np.ndarray]:
     """The features of each character of ``chars`` (a number) drawn in the font as a
     scanned page shows it; [] when the reader would not cut it into one glyph each."""
+    tall = drawn_glyphs(chars, font_path, rng)
+    if not tall:
+        return []
+    tallest = max(glyph.height for glyph in tall)
+    return [features(glyph, tallest) for glyph in tall]
+
+
+def drawn_glyphs(chars: str, font_path: Path, rng: random.Random) -> list:
+    """The reader's glyphs of ``chars`` drawn in the font as a scanned page shows it; []
+    when the reader would not cut it into one glyph each."""
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
     size = rng.randint(38, 92)  # 9 to 22 pt at 300 dpi
@@ -97,8 +107,7 @@ def drawn_like_a_scan(chars: str, font_path: Path, rng: random.Random) -> list[n
     tall = glyphs(grey[top : rows.max() + pad + 1, left : cols.max() + pad + 1])
     if len(tall) != sum(c in CLASSES for c in chars):
         return []
-    tallest = max(glyph.height for glyph in tall)
-    return [features(glyph, tallest) for glyph in tall]
+    return tall
 
 
 def a_number(rng: random.Random) -> str:

@@ -20,9 +20,13 @@ wrote over it:
   at least REPLACE_CONFIDENCE (what Tesseract wrote, it can read);
 - nothing, two characters ("๒9" for ๖), or a stand-in (ฒ for ๗): the classifier's digit,
   when it is at least REBUILD_CONFIDENCE sure;
+- a slash and a digit (joined by the scan): the two, as written;
 
-separators stay where Tesseract put them, and a number Tesseract began with ๒๕ keeps its
-century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
+where the classifier hesitates between ๔ and ๕, the small loop on ๕'s top decides (on
+pages whose sure ๕ show it); separators stay where Tesseract put them, or go on the marks
+seen between the glyphs; a lone letter ending the number's word (๒๕๕ฒ) is read only as a
+digit Tesseract cannot write; and a number Tesseract began with ๒๕ keeps its century (a
+Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
 Arabic-digit numbers and words of letters are never touched, but for one case: where a
 letter prints a number (after ที่, พ.ศ., a month, มาตรา; a list item's "(๗)" or "๖)" at the
@@ -38,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .glyph_ink import Glyph, glyphs, has_top_loop, marks
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -55,127 +60,13 @@ REPLACE_CONFIDENCE = 0.7
 #: A word is written again from its glyphs only when every glyph is named this surely.
 REBUILD_CONFIDENCE = 0.6
 _SEPARATORS = ".,:"
-#: Ink under this share of the inkiest glyph's is a mark (. , a speck), not a glyph: a
-#: comma has about a ninth of a digit's ink.
-MARK_SHARE = 0.2
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
 _STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
+#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ).
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
-
-
-@dataclass
-class Glyph:
-    left: int
-    right: int  # exclusive
-    top: int
-    bottom: int  # exclusive
-    ink: np.ndarray  # darkness 0-1 within the glyph's box, 0 off its connected ink
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-
-def _otsu(pixels: np.ndarray) -> int:
-    """The grey level that best splits ink from paper in a word's box."""
-    counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
-    below = np.cumsum(counts)
-    mass = np.cumsum(counts * np.arange(256))
-    total, everything = below[-1], mass[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = (everything * below / total - mass) ** 2 / (below * (total - below))
-    spread = np.nan_to_num(spread[:-1], nan=-1.0)
-    return int(np.argmax(spread)) if spread.max() > 0 else 128
-
-
-def _components(ink: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """8-connected pieces of ink, each as its runs (row, first column, end column): runs of
-    neighbouring rows that touch are joined (union-find over runs, a few ms a word)."""
-    height, width = ink.shape
-    padded = np.zeros((height, width + 2), np.int8)
-    padded[:, 1:-1] = ink
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_row: dict[int, list[int]] = {}
-    for i, row in enumerate(rows.tolist()):
-        by_row.setdefault(row, []).append(i)
-    first, end = starts.tolist(), ends.tolist()
-    for row, runs in by_row.items():
-        for i in runs:
-            for k in by_row.get(row - 1, ()):
-                if first[k] <= end[i] and end[k] >= first[i]:  # touching, diagonals too
-                    a, b = root(i), root(k)
-                    if a != b:
-                        parent[a] = b
-    pieces: dict[int, list[int]] = {}
-    for i in range(len(rows)):
-        pieces.setdefault(root(i), []).append(i)
-    return [(rows[p], starts[p], ends[p]) for p in pieces.values()]
-
-
-def _rows(parts: list) -> tuple[int, int]:
-    """First and past-last row of a glyph's pieces."""
-    return min(int(p[0].min()) for p in parts), max(int(p[0].max()) for p in parts) + 1
-
-
-def _row_overlap(a: list, b: list) -> int:
-    (a_top, a_bottom), (b_top, b_bottom) = _rows(a), _rows(b)
-    return max(0, min(a_bottom, b_bottom) - max(a_top, b_top))
-
-
-def glyphs(box: np.ndarray) -> list[Glyph]:
-    """A number's box's glyphs (digits, "/" and brackets), left to right. Marks under a
-    sixth of the inkiest glyph's ink (. , specks) are left out, first, so that a speck
-    under a digit does not make it look taller than it is; pieces of ink that stand over
-    one another (a glyph broken by a light scan) are one glyph; a glyph under half the
-    tallest one's height is left out too."""
-    darkness = (255.0 - box) / 255.0
-    ink = box < _otsu(box)
-    pieces = [(piece, int((piece[2] - piece[1]).sum())) for piece in _components(ink)]
-    most = max((area for _, area in pieces), default=0)
-    spans = []
-    for (rows, starts, ends), area in pieces:
-        if area < MARK_SHARE * most:
-            continue
-        spans.append([int(starts.min()), int(ends.max()), [(rows, starts, ends)]])
-    spans.sort(key=lambda span: span[0])
-    merged: list[list] = []
-    for span in spans:
-        if merged:
-            last = merged[-1]
-            overlap = min(last[1], span[1]) - max(last[0], span[0])
-            # one above the other, not side by side: a "/" leans over its neighbours
-            stacked = _row_overlap(last[2], span[2]) < 0.3 * min(
-                _rows(last[2])[1] - _rows(last[2])[0], _rows(span[2])[1] - _rows(span[2])[0]
-            )
-            if stacked and overlap > 0.6 * min(last[1] - last[0], span[1] - span[0]):
-                last[0], last[1] = min(last[0], span[0]), max(last[1], span[1])
-                last[2] += span[2]
-                continue
-        merged.append(span)
-    found = []
-    for left, right, parts in merged:
-        mask = np.zeros(box.shape, bool)
-        for rows, starts, ends in parts:
-            for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
-                mask[row, start:end] = True
-        rows_inked = np.nonzero(mask.any(axis=1))[0]
-        top, bottom = int(rows_inked[0]), int(rows_inked[-1]) + 1
-        piece = np.where(mask, darkness, 0.0)[top:bottom, left:right]
-        found.append(Glyph(left, right, top, bottom, piece))
-    tallest = max((glyph.height for glyph in found), default=0)
-    return [glyph for glyph in found if glyph.height >= tallest / 2]
 
 
 def features(glyph: Glyph, tallest: int) -> np.ndarray:
@@ -209,12 +100,47 @@ def probabilities(rows: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     return odds / odds.sum(axis=1, keepdims=True)
 
 
-def _named(tall: list[Glyph], model) -> tuple[str, np.ndarray]:
-    """The classifier's character for each glyph, and how sure it is of each."""
+#: ๔ and ๕ differ by the small loop on ๕'s top. The classifier, trained on faces whose ๔
+#: is wider than their ๕, is unsure between the two in a face whose ๔ is as narrow (Loma):
+#: when those are its two likeliest names, together this likely, and neither is sure
+#: (CLASSIFIER_SURE), the loop decides, as sure as the two together and at least sure
+#: enough to replace Tesseract's ๕ (REPLACE_CONFIDENCE: Loma's ๔ gets 0.6-0.7 of the two);
+#: but only where the ๕ the classifier is sure of show their loop (a small or smudged
+#: print fills it in), which is what keeps a ๕ from being made a ๔.
+FOUR_OR_FIVE = 0.6
+CLASSIFIER_SURE = 0.9
+_FOUR, _FIVE = CLASSES.index("๔"), CLASSES.index("๕")
+
+
+def _loops_shown(named: list[tuple[Glyph, str, float]]) -> bool:
+    """Whether the ๕ among ``named`` (glyph, name, sureness) that the classifier is sure
+    of show ๕'s top loop: at least one, and two of every three."""
+    loops = [
+        has_top_loop(g.ink) for g, name, sure in named if name == "๕" and sure >= CLASSIFIER_SURE
+    ]
+    return bool(loops) and 3 * sum(loops) >= 2 * len(loops)
+
+
+def _named(tall: list[Glyph], model, loops: bool | None = None) -> tuple[str, np.ndarray]:
+    """The classifier's character for each glyph, and how sure it is of each; ``loops``:
+    whether the page's ๕ show their top loop (None: judged from these glyphs)."""
     tallest = max(glyph.height for glyph in tall)
     chances = probabilities(np.stack([features(glyph, tallest) for glyph in tall]), model)
     best = chances.argmax(axis=1)
-    return "".join(CLASSES[i] for i in best), chances[np.arange(len(best)), best]
+    sure = chances[np.arange(len(best)), best].astype(float)
+    if loops is None:
+        loops = _loops_shown([(g, CLASSES[i], s) for g, i, s in zip(tall, best, sure, strict=True)])
+    for i, glyph in enumerate(tall if loops else ()):
+        four, five = chances[i, _FOUR], chances[i, _FIVE]
+        likeliest = set(np.argsort(-chances[i])[:2].tolist())
+        if (
+            likeliest == {_FOUR, _FIVE}
+            and four + five >= FOUR_OR_FIVE
+            and sure[i] < CLASSIFIER_SURE
+        ):
+            best[i] = _FIVE if has_top_loop(glyph.ink) else _FOUR
+            sure[i] = max(four + five, REPLACE_CONFIDENCE)
+    return "".join(CLASSES[i] for i in best), sure
 
 
 #: How sure the classifier must be of a ๔ or ๘ after ๒ to overrule the year rule.
@@ -245,6 +171,7 @@ class _Word:
     end: int = 0
     opening: bool = False  # Tesseract wrote "(" before it, in the same box
     closing: bool = False  # and ")" after it
+    tail: bool = False  # a lone letter ending a number's word: a digit only if surely one
 
 
 def _placed_chars(words: list[_Word]) -> list[tuple[float, str]]:
@@ -275,48 +202,79 @@ def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
     return named if named != "/" and sure >= REBUILD_CONFIDENCE else None
 
 
-def _named_in(page: np.ndarray, words: list[_Word], model) -> tuple[int, list, str, np.ndarray]:
+def _named_in(
+    page: np.ndarray, words: list[_Word], model, loops: bool | None = None
+) -> tuple[int, list, str, np.ndarray, list[float]]:
     """The glyphs in the words' boxes (their places from the returned left edge), with the
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
     the box of its digit and not in its text, are left out at the ends."""
     # Tesseract's boxes can cut a digit short (๐ by a third, a ๒ to its last quarter): the
-    # glyphs are found in a box widened by half its height, and those standing mostly
-    # outside the number are not its, unless a word's box has its middle on them
-    top = max(0, min(w.top for w in words) - 2)
-    bottom = max(w.bottom for w in words) + 2
+    # glyphs are found in a box widened by half its height, and those not a quarter inside
+    # the number (a line's boxes can stand a third of a glyph askew) are not its, unless a
+    # word's box has its middle on them, or it touches a tail letter's box (cut short as a
+    # digit's can be); a tail's box (a letter's, often as tall as its line) does not make
+    # the crop taller than the digits'
+    digits = [w for w in words if not w.tail] or words
+    top = max(0, min(w.top for w in digits) - 2)
+    bottom = max(w.bottom for w in digits) + 2
     margin = (bottom - top) // 2
     left = max(0, min(w.left for w in words) - margin)
     right = max(w.right for w in words) + margin
     crop = page[top:bottom, left:right]
     inside = (min(w.left for w in words) - left, max(w.right for w in words) - left)
     middles = [(w.left + w.right) / 2 - left for w in words]
+    tails = [(w.left - left, w.right - left) for w in words if w.tail]
     tall = [
         glyph
         for glyph in (glyphs(crop) if crop.size else [])
         if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
-        >= 0.4 * (glyph.right - glyph.left)
+        >= 0.25 * (glyph.right - glyph.left)
         or any(glyph.left <= middle < glyph.right for middle in middles)
+        or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
     if not tall:
-        return left, [], "", np.zeros(0)
-    named, sureness = _named(tall, model)
+        return left, [], "", np.zeros(0), []
+    named, sureness = _named(tall, model, loops)
     first = len(named) - len(named.lstrip("("))
     last = len(named.rstrip(")"))
-    return left, tall[first:last], named[first:last], sureness[first:last]
+    low_marks = [left + x for x in marks(crop)]
+    return left, tall[first:last], named[first:last], sureness[first:last], low_marks
 
 
-def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
+def _separators_at_marks(
+    separators: list[tuple[float, str]], tall: list[Glyph], left: int, seen: list[float]
+) -> list[tuple[float, str]]:
+    """The separators Tesseract wrote, each moved onto a mark seen between the glyphs when
+    there are as many such marks as separators (a box spanning several digits spreads its
+    characters evenly, and ๙,๑๙๖,๓๗๔ came back ๙,๑๙๖๓๗๔,); else where Tesseract put them."""
+    between = [
+        x
+        for x in seen
+        if left + tall[0].left < x < left + tall[-1].right
+        and not any(left + g.left <= x < left + g.right for g in tall)
+    ]
+    if not separators or len(between) != len(separators):
+        return separators
+    return [(x, char) for x, (_, char) in zip(between, sorted(separators), strict=True)]
+
+
+def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None = None) -> str:
     """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
     glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
     separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
     model = _model()
     if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
         return old
-    left, tall, named, sureness = _named_in(page, words, model)
+    left, tall, named, sureness, seen_marks = _named_in(page, words, model, loops)
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
-    out = [(x, c) for x, c in placed if c in _SEPARATORS]
+    out = _separators_at_marks(
+        [(x, c) for x, c in placed if c in _SEPARATORS], tall, left, seen_marks
+    )
+    tailed = any(word.tail for word in words)
+    tail_at = {x for x, _ in _placed_chars([word for word in words if word.tail])}
+    tail_glyph = -1
     # each character Tesseract wrote goes to the glyph under it, or the nearest one
     on_glyphs: list[list[str]] = [[] for _ in tall]
     for x, char in placed:
@@ -330,14 +288,35 @@ def _reread(page: np.ndarray, words: list[_Word], old: str) -> str:
         if distances[nearest] > tall[nearest].right - tall[nearest].left:
             return old  # a character Tesseract wrote over no glyph found here
         on_glyphs[nearest].append(char)
+        if x in tail_at and len(on_glyphs[nearest]) > 1:
+            return old  # the tail letter over a digit's glyph, not a glyph of its own
+        if x in tail_at:
+            tail_glyph = nearest
     widths = sorted(g.right - g.left for g in tall)
-    for glyph, name, sure, written in zip(tall, named, sureness, on_glyphs, strict=True):
-        digits_written = sum(c in THAI_DIGITS for c in written)
-        if digits_written > 1 and glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]:
+    tallest = max(g.height for g in tall)
+    marks = [x for x, _ in out]  # so far only the separators
+    for i, (glyph, name, sure, written) in enumerate(
+        zip(tall, named, sureness, on_glyphs, strict=True)
+    ):
+        under_separator = any(left + glyph.left <= x < left + glyph.right for x in marks)
+        if not written and under_separator and glyph.height < 0.75 * tallest:
+            continue  # a heavy comma (TlwgTypist's), cut as a glyph: Tesseract wrote it
+        wide = glyph.right - glyph.left > 1.4 * widths[len(widths) // 2]
+        if wide and sum(c in THAI_DIGITS for c in written) > 1:
             return old  # two digits touching, cut as one glyph
+        if wide and len(written) == 2 and "/" in written and set(written) & set(THAI_DIGITS):
+            # a slash touching its digit, cut as one glyph (the classifier names it a digit
+            # and the slash was lost): kept as Tesseract wrote the two
+            out.append((left + (glyph.left + glyph.right) / 2, "".join(written)))
+            continue
         char = _glyph_char(written, name, float(sure))
         if char is None:
             return old
+        kept = len(written) == 1 and written[0] in THAI_DIGITS  # as Tesseract wrote it
+        if tailed and not kept and (name not in THAI_DIGITS or sure < LATIN_CONFIDENCE):
+            return old  # a glyph, the letter's or one nothing was written over, not surely a digit
+        if i == tail_glyph and name not in UNWRITABLE:
+            return old  # Tesseract writes a letter only for a digit it cannot write: a letter
         out.append((left + (glyph.left + glyph.right) / 2, char))
     second = (named[1], float(sureness[1])) if len(named) > 1 else ("", 0.0)
     return _as_year(old, "".join(char for _, char in sorted(out)), second)
@@ -370,7 +349,9 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     Thai line's characters as words of their own ("๒", "๕", ".", "๑") and writes them in
     its text without spaces, so a number is the words written next to each other in the
     text, each made of digits, separators or stand-ins, with at least one Thai digit;
-    stand-ins are not taken at a number's ends. A bracket closes a number."""
+    stand-ins are not taken at a number's ends, but for a lone letter (ฒ for ๙) ending the
+    word of the digits before it, a ``tail`` read only if surely a digit. A bracket closes a
+    number."""
     runs: list[list[_Word]] = []
     current: list[_Word] = []
     for word in _tsv_words(text, tsv):
@@ -393,7 +374,12 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
         lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
-        while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[-1].text):
+        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n")
+        if len(run) > 1 and ends_word and run[-1].text in _TAIL_LETTERS:
+            run[-1].tail = any(c in THAI_DIGITS for c in run[-2].text)
+        while run and not lone_stand_in and not run[-1].tail:
+            if any(c in THAI_DIGITS for c in run[-1].text):
+                break
             run = run[:-1]
         if run:
             trimmed.append(run)
@@ -416,7 +402,9 @@ _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
 LATIN_CONFIDENCE = 0.9
 
 
-def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int, str]]:
+def _latin_numbers(
+    page: np.ndarray, text: str, tsv: str, loops: bool = False
+) -> list[tuple[int, int, str]]:
     """Thai numbers Tesseract wrote in Latin letters where a number is printed: (start, end,
     digits) in ``text``, each glyph named a Thai digit by the classifier, surely."""
     model = _model()
@@ -440,7 +428,7 @@ def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int
             text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
         ):
             continue
-        _, tall, named, sureness = _named_in(page, [word], model)
+        _, tall, named, sureness, _ = _named_in(page, [word], model, loops)
         if (
             tall
             and all(char in THAI_DIGITS for char in named)
@@ -450,6 +438,17 @@ def _latin_numbers(page: np.ndarray, text: str, tsv: str) -> list[tuple[int, int
     return found
 
 
+def _page_loops(page: np.ndarray, runs: list[list[_Word]]) -> bool:
+    """Whether the page's ๕ show their top loop (_loops_shown), judged from the glyphs of
+    all its numbers: one number may hold no ๕ the classifier is sure of."""
+    model = _model()
+    named: list[tuple[Glyph, str, float]] = []
+    for run in runs if model is not None else ():
+        _, tall, names, sureness, _ = _named_in(page, run, model, loops=False)
+        named += zip(tall, names, sureness.tolist(), strict=True)
+    return _loops_shown(named)
+
+
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     """``text`` (Tesseract's txt output for ``image``) with the Thai numbers of its TSV
     read again, and how many numbers changed. Each number is replaced where its words stand
@@ -457,14 +456,23 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
     from PIL import Image
 
     runs = _number_runs(text, tsv)
-    if not runs and not re.search("[A-Za-z]", text):
+    if not runs and not re.search(r"[A-Za-z]|^\. ", text, re.MULTILINE):
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
-    edits = _latin_numbers(page, text, tsv)
+    loops = _page_loops(page, runs)
+    edits = _latin_numbers(page, text, tsv, loops)
+    if _model() is not None:
+        from .lost_list_numbers import lost_list_numbers  # (it reads glyphs as this module does)
+
+        edits += lost_list_numbers(page, text, tsv, _model(), loops)
     for run in runs:
         old = text[run[0].start : run[-1].end]
-        new = _reread(page, run, old)
+        new = _reread(page, run, old, loops)
+        if new == old and run[-1].tail:  # the letter not surely a digit: the digits alone
+            run = run[:-1]
+            old = text[run[0].start : run[-1].end]
+            new = _reread(page, run, old, loops)
         if new != old:
             edits.append((run[0].start, run[-1].end, new))
     out, position = [], 0
