@@ -2,9 +2,12 @@
 the Whoosh backend (:mod:`indexer.search.searching`, :mod:`indexer.search.tiers`), with sets
 of document ids where that one has NumPy masks.
 
-PostgreSQL finds documents (GIN on the word ``tsvector``, ``pg_trgm`` GIN on the encoded
-text, GIN on the short grams; filters on columns) and returns their ids as one array;
-:mod:`indexer.search.pg_ranking` then scores a bounded candidate set, never every match.
+PostgreSQL finds documents (postings, GIN on the short grams and junction keys,
+``pg_trgm`` GIN on the encoded text's pieces; filters on columns) and returns their ids as
+one array; :mod:`indexer.search.pg_ranking` then scores a bounded candidate set, never
+every match. Which documents hold a never-miss substring, and how that is proven rather
+than read wherever it can be, is :mod:`indexer.search.pg_substrings`'s (with the
+measurements that shaped it).
 
 Why this design (profiled at 10,000 documents, ``bench/profile_pg_search.py``: each
 statement timed, the slowest EXPLAIN (ANALYZE, BUFFERS)ed, on a loaded 2-core machine):
@@ -12,48 +15,23 @@ finding a never-miss substring was most of every query kind (word 316 ms of 492,
 words 600 of 830, substring 490 of 725), because ``pg_trgm`` on a document's whole
 encoded text (9 KB, compressed into TOAST) hands back thousands of candidates and each
 was read back, decompressed and ``LIKE``-matched: 60 us a candidate, of which
-decompressing alone was 62 us (``length(units)`` over all rows cost as much as the
-``LIKE``; lz4 or uncompressed storage did not help). So substrings are found in short
-in-line pieces of the encoded text (``khlang_search.pieces``, migration 0011, ``STORAGE
-PLAIN``: never compressed): the trigram index is more selective on a piece and a
-candidate costs about 10 us. Next came facet counts (40-120 ms: each match's wide row read
-for nine columns), now an index-only scan of ``documents_facets``.
-
-Then a common word's phrase tier: every piece holding its trigrams was confirmed with
-``LIKE`` (26,833 pieces, 270 ms, for one word at 10k). Now a one-word chunk's postings
-prove most documents (:meth:`Searcher.proven`): a posting is proof unless its word was cut
-off its syllable units (migration 0016's ``unaligned``, a few in 100,000: taking every
-posting as proof, tried first, claimed matches that were not there); only the other
-documents' pieces are confirmed, the trigram index ANDed with the pieces' document index
-(:meth:`Searcher.in_pieces`), when the proven are not too few for that to pay
-(:data:`PROOF_PAYS`).
-
-A short chunk found inside many longer words (a syllable such as การ, ต่อ, or the เพื of
-a substring cut inside เพื่อ) was confirmed in each of those documents' pieces (9,431 to
-20,000 pieces, 170-240 ms at 10k): now the postings of the commonest words starting with
-it whose encoding holds the chunk prove those documents too (:data:`PROOF_TERMS`,
-index-only). A substring-only match's strength is counted in the pieces holding the
-chunk only (reading and sorting every piece of 2,581 documents took 270-520 ms). Facet
-counts come from each process's copy of the generation's facet values
-(:mod:`indexer.search.pg_facets`), no longer from every match's row.
-
-What remains (measured at 10k): a chunk found inside words that do not start with it
-(ต่อ in ติดต่อ) and a chunk of several words have no proof, and are confirmed in the pieces
-of every candidate; a substring-only tier's strength reads each holding piece (100-200 ms
-for a chunk in 2,581 documents at 10k, 1.4 s for กระทรว in 22,756 at 30k); a short chunk
-within many documents is confirmed in all their pieces, the planner preferring the
-pieces' document index to the trigrams (800 ms at 30k; leading with the trigrams, 600);
-all grow with the collection. A question's ranking read its candidates' postings through
-the postings' document index (26 ms a question, up to 160 ms for ten words and 3,000
-candidates): the impact index now covers the frequencies (migration 0017) and more than
+decompressing alone was 62 us (lz4 or uncompressed storage did not help). So substrings
+are found in short in-line pieces of the encoded text (``khlang_search.pieces``,
+migration 0011, ``STORAGE PLAIN``): the trigram index is more selective on a piece and a
+candidate costs about 10 us. Facet counts come from each process's copy of the
+generation's facet values (:mod:`indexer.search.pg_facets`), not from every match's row. A
+question's ranking read its candidates' postings through the postings' document index
+(26 ms a question, up to 160 ms for ten words and 3,000 candidates): the impact index now
+covers the frequencies (migration 0017) and more than
 :data:`~indexer.search.pg_store.HASH_JOIN_AT` candidates are joined by hash to their
 words' index-only ranges (10-13 ms); the reads still grow with the words' postings.
 
-Tried and not kept: lz4 or uncompressed storage of the whole text (as slow); batches of
-1,000 documents instead of 200 (no faster); a question's postings read a word at a time
-(a lateral join: 2 to 4 times slower), joined to the candidates' ids (no faster before
-the covering index), or kept off the document index (2 to 4 times slower; through the
-covering index as a filter, ``doc_id + 0 = ANY``, 4 times slower than the hash join).
+Tried and not kept: batches of 1,000 documents instead of 200 (no faster); a question's
+postings read a word at a time (a lateral join: 2 to 4 times slower), joined to the
+candidates' ids (no faster before the covering index), or kept off the document index (2
+to 4 times slower; through the covering index as a filter, ``doc_id + 0 = ANY``, 4 times
+slower than the hash join); at 100k, per-document descents into the postings' key instead
+of the hash join for a question's 2,766 candidates (81 against 92 ms hot: no clear gain).
 """
 
 from __future__ import annotations
@@ -274,7 +252,9 @@ class Searcher:
     def proof_words(self, c: Chunk) -> list[str]:
         """The words whose postings prove the chunk (see :meth:`proven`): the chunk's
         own word, if any document has it, and the commonest words starting with it whose
-        encoding holds its; none without the postings' proofs (asked once a search)."""
+        encoding holds its; with junction keys, the words holding it anywhere
+        (:meth:`containing`); none without the postings' proofs (asked once a search; one
+        generation a search, so the cache holds one kind)."""
         if self.state.junctions:
             return self.containing(c)[0]
         got = self._proofs.get(c.encoded)

@@ -1,14 +1,29 @@
 """The ``postgres`` backend's never-miss substrings, in SQL: which documents hold a chunk,
-proven by postings where they can be (a word's posting whose encoding lies in the text,
-migration 0016) and confirmed in the pieces where not (``pg_trgm`` finds them, ``LIKE``
-confirms), and how strongly a substring-only match holds its chunks.
+proven by postings where they can be and confirmed in the pieces where not (``pg_trgm``
+finds them, ``LIKE`` confirms), and how strongly a substring-only match holds its chunks.
 :class:`indexer.search.pg_search.Searcher` decides which of these to ask.
 
-A substring-only tier's strength is the chunks' occurrences, counted in the pieces holding
-them. A large tier (a chunk cut inside a common word: กระทรว in three documents of four)
-has only its likeliest members counted (:func:`likeliest`): those where the words proving
-the chunk occur most often, summed from their postings (index-only). Counting every
-member's pieces took 1.4 s for กระทรว in 22,756 documents at 30k.
+How it came to this, step by step (``bench/profile_pg_search.py``, 2 cores):
+
+* A common word's phrase tier confirmed every piece holding its trigrams with ``LIKE``
+  (26,833 pieces, 270 ms, for one word at 10k). A one-word chunk's postings now prove most
+  documents: a posting is proof unless its word was cut off its syllable units (migration
+  0016's ``unaligned``, a few in 100,000), and only the other documents' pieces are read.
+* A short chunk inside many longer words (การ, ต่อ, the เพื of เพื่อ) was confirmed in each
+  of those documents' pieces (170-240 ms at 10k): the postings of the commonest words
+  starting with it prove those documents too.
+* At 100k, the other documents were still tens of thousands (จังหวัด: 37,783 proven, 62,217
+  others, 1,256 of which hold it inside other words). Reading their pieces took the planner
+  3.3 s; with the trigram and key bitmaps ANDed and kept exact (:func:`piece_docs`) 0.6 s,
+  still far over the issue's 200 ms. Hence the junction keys (layout 3,
+  :class:`~indexer.search.pg_rows.Junctions`): a substring lies inside one word, and then
+  the postings of every word of the archive holding it prove it (:func:`containing_terms`),
+  or it crosses where two words meet, and then the document holds one of the chunk's
+  junction keys (:func:`junction_docs`, one GIN index): only those few are read
+  (:func:`joined_docs`).
+* A substring-only tier's strength counted every member's pieces (1.4 s for กระทรว in
+  22,756 documents at 30k): a large tier now counts only its likeliest members
+  (:func:`likeliest`), where the words proving the chunk occur most, from their postings.
 """
 
 from __future__ import annotations
