@@ -419,9 +419,12 @@ def test_junction_keys_are_where_words_meet_and_a_crossing_chunk_holds_one():
     assert any(set(place) <= keys for place in chunk_junctions(e))
     # a chunk inside one word crosses nowhere: no place of it is keyed
     assert not any(set(place) <= keys for place in chunk_junctions(encode_chunk("หวัด")))
-    # a word cut off its syllable units (เห|วี|ยน): the words do not lie end to end
+    # a word cut off its syllable units (เห|วี|ยน): that stretch's words do not lie end to
+    # end, so every place of it is keyed, and any chunk touching it is read there
     cut = document_rows(doc(701, "", "นายเหวียน เดินทางมา"), DEFAULT_DICTIONARY)
-    assert UNJOINED in cut.row["grams"] and "วี" in cut.unaligned
+    assert UNJOINED not in cut.row["grams"] and "วี" in cut.unaligned
+    loose = {g for g in cut.row["grams"] if UNJOINED in g}
+    assert all(set(place) <= loose for place in chunk_junctions(encode_chunk("เหวียน")))
 
 
 def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monkeypatch):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from schemas.pieces import text_pieces
@@ -32,7 +33,7 @@ from schemas.search_index import PIECE_OVERLAP, unit_pieces
 
 from .analysis import encode_units, short_grams, word_texts
 from .normalize import normalize
-from .schema import facet_value, sidecar_text, to_fields
+from .schema import facet_value, sidecar_head, to_fields
 
 # BM25F (Whoosh's defaults), as :mod:`indexer.search.weighting`
 K1, B = 1.2, 0.75
@@ -73,14 +74,14 @@ def clean(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def _count(norm: str, dictionary: str, junctions: Junctions | None = None) -> Counter:
-    counts: Counter = Counter()
-    for piece in text_pieces(norm):  # a list of every word of a long text cost GBs
+def _words(norm: str, dictionary: str, junctions: Junctions | None = None) -> Iterator[str]:
+    """The words of normalised text, piece by piece (a list of every word of a long text
+    cost GBs), each piece walked by ``junctions`` as the encoded text holds it."""
+    for piece in text_pieces(norm):
         words = word_texts(piece, dictionary)
-        counts.update(words)
         if junctions is not None:
-            junctions.walk(words)
-    return counts
+            junctions.span(piece, words)
+        yield from words
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -90,7 +91,8 @@ def _word_code(word: str) -> str:
     return encode_chunk(word)
 
 
-# the junction key of a document whose words do not lie end to end along its encoded text
+# the junction key of a document whose encoded text could not be followed (never seen:
+# the stretches are encoded as the document's text was)
 UNJOINED = "|"
 
 
@@ -101,42 +103,60 @@ class Junctions:
 
     Why: a substring lies inside one word, and then a posting of that word proves it
     (every word of the archive whose encoding holds the chunk is asked), or it crosses
-    where two words meet, and then the document holds one of the chunk's own junction
-    keys (a chunk of three or more characters crossing after its p-th character holds
-    ``e[p-2:p]|e[p]`` or ``e[0]|e[1:3]``). So only the documents with such a key, few
-    against those holding the chunk's trigrams, have their text read to confirm it.
+    where two words meet: then, crossing after its p-th character, the document holds
+    both of the chunk's own keys for that place (``e[p-2:p]|e[p]`` and ``e[p-1]|e[p:p+2]``,
+    those that fit in the chunk; :func:`chunk_junctions`). So only the documents with such
+    keys, few against those holding the chunk's trigrams, have their text read.
 
-    This holds when the words, encoded one by one, lie end to end along the encoded text;
-    a document where they do not (a word cut off its syllable units, a few in a hundred)
-    is keyed :data:`UNJOINED` and always read."""
+    The text is followed stretch by stretch as it was encoded (the title and metadata, then
+    each text piece). In a stretch whose words, encoded one by one, do not lie end to end
+    along its encoding (a word cut off its syllable units: one stretch in a few, and half of
+    the documents over 20,000 characters have one), every place is keyed, so that any
+    substring touching it is read there."""
 
     def __init__(self, units: str):
         self.units = units
         self.pos = 0
         self.keys: set[str] = set()
-        self.joined = True
+        self.loose = False  # a stretch's words did not lie end to end
+        self.broken = False  # the text could not be followed (then :data:`UNJOINED`)
 
-    def walk(self, words: list[str]) -> None:
+    def span(self, text: str, words: list[str]) -> None:
+        """The next stretch of the encoded text: ``text`` (normalised) and its words."""
+        if self.broken:
+            return
+        code = trgm_form(encode_units(text))
+        start, end = self.pos, self.pos + len(code)
+        if self.units[start:end] != code:
+            self.broken = True
+            return
+        codes = [c for c in map(_word_code, words) if c]  # punctuation has no unit
+        if "".join(codes) == code:
+            places = []
+            for c in codes:
+                places.append(start)
+                start += len(c)
+        else:
+            self.loose = True
+            places = range(start, end)
+        for p in places:
+            self._key(p)
+        self.pos = end
+
+    def _key(self, p: int) -> None:
         units = self.units
-        for word in words:
-            if not self.joined:
-                return
-            e = _word_code(word)
-            if not e:
-                continue  # punctuation: no unit
-            p = self.pos
-            if units[p : p + len(e)] != e:
-                self.joined = False
-                return
-            if p >= 2:
-                self.keys.add(units[p - 2 : p] + UNJOINED + units[p])
-            if p >= 1 and p + 2 <= len(units):
-                self.keys.add(units[p - 1] + UNJOINED + units[p : p + 2])
-            self.pos = p + len(e)
+        if 2 <= p < len(units):
+            self.keys.add(units[p - 2 : p] + UNJOINED + units[p])
+        if p >= 1 and p + 2 <= len(units):
+            self.keys.add(units[p - 1] + UNJOINED + units[p : p + 2])
 
     def complete(self) -> bool:
-        """Whether the words lay end to end along the whole encoded text."""
-        return self.joined and self.pos == len(self.units)
+        """Whether the whole encoded text was followed."""
+        return not self.broken and self.pos == len(self.units)
+
+    def aligned(self) -> bool:
+        """Whether every word lay end to end along the text (each is then in it)."""
+        return self.complete() and not self.loose
 
     def result(self) -> list[str]:
         return sorted(self.keys) if self.complete() else [UNJOINED]
@@ -214,14 +234,18 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
     """The rows of one document dict (as the Whoosh backend takes it)."""
     text = normalize(doc.get("text") or "")
     fields = to_fields(doc, text)
-    encoded = sidecar_text(doc, text)
+    head = sidecar_head(doc)
+    encoded = encode_units(head) + encode_units(text)  # sidecar_text's
     units = trgm_form(encoded)
-    # walked in the order the encoded text holds them: title, metadata, then the text
+    # followed as the encoded text holds them: the head (title, metadata), then the text
     junctions = Junctions(units)
+    title = list(_words(normalize(fields["title"]), dictionary))
+    meta = list(_words(normalize(fields["meta"]), dictionary))
+    junctions.span(head, title + meta)
     counts = {
-        "title": _count(normalize(fields["title"]), dictionary, junctions),
-        "meta": _count(normalize(fields["meta"]), dictionary, junctions),
-        "text": _count(text, dictionary, junctions),
+        "title": Counter(title),
+        "meta": Counter(meta),
+        "text": Counter(_words(text, dictionary, junctions)),
     }
 
     def multi(key: str) -> list[str]:
@@ -258,5 +282,5 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
     # words lying end to end along the text are each in it: only an unjoined document's
     # are looked for (each word's encoding searched for in the text was a third of the time)
     words = set().union(*counts.values())
-    cut = set() if junctions.complete() else unaligned(words, units)
+    cut = set() if junctions.aligned() else unaligned(words, units)
     return DocumentRows(int(doc["id"]), row, counts, unit_pieces(units), cut)

@@ -61,15 +61,20 @@ def sidecar_text(doc: dict, normalized_text: str | None = None) -> str:
     normalised and encoded (see :func:`indexer.search.analysis.encode_units`). Units never
     span a line break, so the text, normalised once for both the word field and this, is
     encoded on its own."""
+    head = encode_units(sidecar_head(doc))
+    text = normalized_text if normalized_text is not None else normalize(doc.get("text") or "")
+    return head + encode_units(text)
+
+
+def sidecar_head(doc: dict) -> str:
+    """The normalised title and metadata that come first in :func:`sidecar_text`."""
     parts = [
         doc.get("title") or "",
         doc.get("metadata_text") or "",
         doc.get("filename") or "",
         doc.get("letter_number") or "",
     ]
-    head = encode_units(normalize("\n".join(p for p in parts if p)))
-    text = normalized_text if normalized_text is not None else normalize(doc.get("text") or "")
-    return head + encode_units(text)
+    return normalize("\n".join(p for p in parts if p))
 
 
 def compress(text: str) -> bytes:
