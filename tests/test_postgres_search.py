@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from indexer.search import pg_ranking, pg_search
+from indexer.search import pg_ranking, pg_search, pg_store
 from indexer.search.analysis import encode_units
 from indexer.search.backend import search_backend
 from indexer.search.dictionary import DEFAULT_DICTIONARY
@@ -474,3 +474,32 @@ def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monk
     assert checked > 60
     # pieces read only for documents where a chunk may cross words (never all of them)
     assert read and max(read) < len(docs)
+
+
+def test_a_large_tier_counts_every_member_where_the_chunk_crosses_words(pg, monkeypatch):
+    """ญานา crosses พญา|นา ten times in some documents and lies once inside พญานาค in
+    others: postings say nothing of the crossings, so a cut tier keeps every member the
+    junction keys name and its page is the one counting every member gives."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    crossing = [doc(720 + n, f"เรื่อง {n}", "พญา นา " * 10 + "จบ") for n in range(10)]
+    inside = [doc(740 + n, f"เรื่อง {n}", "พญานาค ตัวใหญ่") for n in range(10)]
+    backend.index(crossing + inside)
+    every = [(h.document_id, h.score) for h in backend.search("ญานา", limit=4).hits]
+    assert {d for d, _ in every} <= {720 + n for n in range(10)}
+    monkeypatch.setattr(pg_substrings, "COUNTED", 5)
+    assert [(h.document_id, h.score) for h in backend.search("ญานา", limit=4).hits] == every
+
+
+def test_a_search_meeting_a_dropped_generation_is_told_and_asked_again(pg):
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    backend.index([doc(760, "ข่าว", "การประชุมจังหวัด")])
+    old = backend.store.live()[0]
+    backend.rebuild(iter([doc(760, "ข่าว", "การประชุมจังหวัด")]))
+    assert backend.store.live()[0] != old
+    with pytest.raises(pg_store.GenerationGone):
+        pg_substrings.junction_docs(backend.store, old, encode_chunk("ชุมจัง"))
+    assert [h.document_id for h in backend.search("ชุมจัง", match="all").hits] == [760]

@@ -85,7 +85,7 @@ def _words(norm: str, dictionary: str, junctions: Junctions | None = None) -> It
 
 
 @functools.lru_cache(maxsize=100_000)
-def _word_code(word: str) -> str:
+def word_code(word: str) -> str:
     """A word's encoding, remembered: words repeat (encoding each anew doubled the time to
     make a document's rows)."""
     return encode_chunk(word)
@@ -130,7 +130,7 @@ class Junctions:
         if self.units[start:end] != code:
             self.broken = True
             return
-        codes = [c for c in map(_word_code, words) if c]  # punctuation has no unit
+        codes = [c for c in map(word_code, words) if c]  # punctuation has no unit
         if "".join(codes) == code:
             places = []
             for c in codes:
@@ -210,7 +210,7 @@ def unaligned(words, units: str) -> set[str]:
     the segmenter off a syllable unit's boundary (เหวียน as เห|วี|ยน; 13 of 152,991 words
     of 600 documents). Any other word's posting proves that the document holds the word
     as a never-miss substring, without reading its text."""
-    return {w for w in words if _word_code(w) not in units}
+    return {w for w in words if word_code(w) not in units}
 
 
 def bm25_tf(tf: float, length: float, avg: float) -> float:

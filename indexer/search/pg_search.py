@@ -188,6 +188,7 @@ class Searcher:
         self._substrings: dict[str, set[int]] = {}
         self._term_docs: dict[str, set[int]] = {}
         self._proofs: dict[str, Any] = {}  # chunk -> its proving words
+        self._crossing: dict[str, set[int]] = {}  # chunk -> where it may cross words
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -216,10 +217,22 @@ class Searcher:
         are not too few for that to pay. On a generation with junction keys, every word
         holding the chunk proves it and only where it may cross words is read
         (:func:`~indexer.search.pg_substrings.joined_docs`)."""
-        if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
-            words, every = self.containing(c)
-            if every:
-                return substrings.joined_docs(self.store, self.state.gen, c.encoded, words, within)
+        if (
+            self.state.junctions
+            and len(c.encoded) <= substrings.JUNCTION_CHUNK
+            and (within is None or len(within) > substrings.JUNCTION_WITHIN)
+        ):
+            # one snapshot: a document changed between the statements is not missed
+            with substrings.snapshot(self.store):
+                self._proofs[c.encoded] = words, every = substrings.containing_terms(
+                    self.store, self.state.gen, c.norm, c.encoded
+                )
+                if every:
+                    found, crossing = substrings.joined_docs(
+                        self.store, self.state.gen, c.encoded, words, within
+                    )
+                    self._crossing[c.encoded] = crossing
+                    return found
         proven = self.proven(c, within)
         if proven:
             rest = (self.allowed(None) if within is None else within) - proven
@@ -236,8 +249,9 @@ class Searcher:
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
         """The documents (of ``within``; None: all) postings prove to hold the chunk: those
-        with it as a word, or with a longer word starting with it whose encoding holds the
-        chunk's (ต่อ in ต่อไป, เพื in เพื่อ), but where that word is ``unaligned``."""
+        with it as a word, or with another word holding it (:meth:`proof_words`: ต่อ in
+        ต่อไป, เพื in เพื่อ; with junction keys also ต่อ in ติดต่อ), but where that word is
+        ``unaligned``."""
         if not self.state.proofs:
             return set()
         word = c.one_word()
@@ -334,10 +348,18 @@ class Searcher:
         got = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:need]
         if len(got) < need:
             left = need - len(got)
-            proofs = [self.proof_words(c) for c in cs]
-            rest = substrings.likeliest(
-                self.store, self.state.gen, proofs, members - set(scores), left
-            )
+            rest = members - set(scores)
+            # a large tier is cut to its likeliest members only when each chunk's documents
+            # where it may cross words are known (junction keys): they are always counted
+            if len(rest) > substrings.COUNTED and all(c.encoded in self._crossing for c in cs):
+                rest = substrings.likeliest(
+                    self.store,
+                    self.state.gen,
+                    [self.proof_words(c) for c in cs],
+                    rest,
+                    left,
+                    set().union(*(self._crossing[c.encoded] for c in cs)),
+                )
             got += substrings.substring_top(self.store, self.state.gen, cs, rest, left)
         return got
 
@@ -355,6 +377,7 @@ class Searcher:
         self._substrings = {}
         self._term_docs = {}
         self._proofs = {}
+        self._crossing = {}
         self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         n_filters = len(self.base)

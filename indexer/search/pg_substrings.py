@@ -28,13 +28,18 @@ How it came to this, step by step (``bench/profile_pg_search.py``, 2 cores):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+import psycopg
 
 from schemas.search_index import PIECE_STEP
 from schemas.search_tables import partition
 
 from .analysis import unit_runs
-from .pg_rows import PIECE_CHUNK, UNJOINED, chunk_junctions, encode_chunk, like
+from .pg_rows import PIECE_CHUNK, UNJOINED, chunk_junctions, like, word_code
+from .pg_store import GenerationGone
 from .searching import SUBSTRING_SCORE
 
 if TYPE_CHECKING:
@@ -104,6 +109,10 @@ def prefixed_terms(store: Store, gen: int, prefix: str, k: int) -> list[str]:
     ]
 
 
+# within at most this many documents, a chunk's pieces are read at once (about 10 us a
+# document) rather than every word holding it asked (21 ms for the words at 100k)
+JUNCTION_WITHIN = 2000
+
 # the longest chunk (encoded characters) found through junction keys: a longer one crosses
 # words at more places, some of them common junctions (a question's text met half the
 # documents' keys), while its many trigrams are selective in the pieces
@@ -129,7 +138,7 @@ def containing_terms(store: Store, gen: int, norm: str, encoded: str) -> tuple[l
     )
     words, postings = [], 0
     for term, df in rows:
-        if encoded not in encode_chunk(term):
+        if encoded not in word_code(term):
             continue
         if postings + df > PROOF_POSTINGS:
             return words, False
@@ -138,11 +147,12 @@ def containing_terms(store: Store, gen: int, norm: str, encoded: str) -> tuple[l
     return words, True
 
 
-def junction_docs(store: Store, gen: int, encoded: str, within: list[int] | None) -> set[int]:
-    """The documents (of ``within``; None: all) where the chunk may cross from one word
-    into the next: those holding its junction keys at one of its places
-    (:func:`~indexer.search.pg_rows.chunk_junctions`), and those whose words are not joined
-    (:data:`~indexer.search.pg_rows.UNJOINED`): one GIN index, no text read."""
+def junction_docs(store: Store, gen: int, encoded: str) -> set[int]:
+    """The documents where the chunk may cross from one word into the next: those holding
+    its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`),
+    and those whose text could not be followed (:data:`~indexer.search.pg_rows.UNJOINED`):
+    one GIN index, no text read (given documents are kept by the caller: an array of every
+    published one cost 3 us a document)."""
     places = chunk_junctions(encoded)
     condition = " OR ".join(["grams @> %s::text[]"] * (len(places) + 1))
     params: list = [[UNJOINED], *places]
@@ -150,33 +160,45 @@ def junction_docs(store: Store, gen: int, encoded: str, within: list[int] | None
     # every document's keys through the key's index (473 ms for การประชุม at 3,000
     # documents; the GIN index alone, 0.6 ms)
     sql = f"SELECT array_agg(doc_id) FROM {partition('documents', gen)} WHERE ({condition})"
-    if within is not None:
-        sql += " AND doc_id = ANY(%s)"
-        params.append(within)
     conn = store.conn()
-    with conn.transaction():
-        # the GIN index, never each document's keys read and compared (the planner,
-        # misjudging the arrays' selectivity, scanned them: 2.9 s a question at 3,000)
-        conn.execute("SET LOCAL enable_seqscan = off")
-        return set(store.one(sql, params)[0] or ())
+    try:
+        with conn.transaction():
+            # the GIN index, never each document's keys read and compared (the planner,
+            # misjudging the arrays' selectivity, scanned them: 2.9 s a question at 3,000)
+            conn.execute("SET LOCAL enable_seqscan = off")
+            return set(store.one(sql, params)[0] or ())
+    except psycopg.errors.UndefinedTable as exc:  # dropped by a swap since the search began
+        raise GenerationGone(f"search generation {gen} was replaced during a search") from exc
 
 
 def joined_docs(
     store: Store, gen: int, encoded: str, words: list[str], within: set[int] | None
-) -> set[int]:
-    """The documents (of ``within``; None: all) holding a chunk, on a generation with
-    junction keys, given every word of the archive holding it (:func:`containing_terms`
-    complete): those words' postings prove the chunk inside a word, and only the
-    documents where it may cross words (:func:`junction_docs`) and no posting proves it
-    have their pieces read."""
+) -> tuple[set[int], set[int]]:
+    """(the documents of ``within`` (None: all) holding a chunk, those of them where it may
+    cross words), on a generation with junction keys, given every word of the archive
+    holding it (:func:`containing_terms` complete): those words' postings prove the chunk
+    inside a word, and only the documents where it may cross words
+    (:func:`junction_docs`) and no posting proves it have their pieces read."""
     proven = aligned_docs(store, gen, words) if words else set()
+    crossing = junction_docs(store, gen, encoded)
     if within is not None:
         proven &= within
-    suspects = junction_docs(store, gen, encoded, None if within is None else sorted(within))
-    suspects -= proven
+        crossing &= within
+    suspects = crossing - proven
     if suspects:
         proven |= piece_docs(store, gen, like(encoded), sorted(suspects))
-    return proven
+    return proven, crossing & proven
+
+
+@contextmanager
+def snapshot(store: Store) -> Iterator[None]:
+    """The statements inside see the database as of one moment (one read-only, repeatable
+    read transaction): a document changed between a proof's statements is then neither
+    missed nor half seen."""
+    conn = store.conn()
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def aligned_docs(store: Store, gen: int, terms: list[str]) -> set[int]:
@@ -205,19 +227,23 @@ def most_frequent(store: Store, gen: int, terms: list[str], k: int) -> list[int]
 
 
 def likeliest(
-    store: Store, gen: int, proofs: list[list[str]], members: set[int], need: int
+    store: Store,
+    gen: int,
+    proofs: list[list[str]],
+    members: set[int],
+    need: int,
+    crossing: set[int],
 ) -> set[int]:
-    """Which of a substring-only tier's ``members`` to count (:func:`substring_top`): all
-    of a small tier; of a large one, each chunk's :data:`COUNTED` documents where the words
-    proving it (``proofs``, a list a chunk) occur most. A chunk no word proves (a chunk of
-    several words, or inside words that do not start with it) leaves every member counted;
-    so do candidates fewer than a page."""
-    if len(members) <= COUNTED or not proofs or not all(proofs):
-        return members
+    """Which of a large substring-only tier's ``members`` to count (:func:`substring_top`):
+    each chunk's :data:`COUNTED` documents where the words holding it (``proofs``, a list a
+    chunk) occur most, and every member where a chunk may cross words (``crossing``, from
+    the junction keys: there no posting says how often). Candidates fewer than a page
+    leave every member counted."""
     k = max(COUNTED, 4 * need)
-    found: set[int] = set()
+    found = set(crossing)
     for words in proofs:
-        found.update(most_frequent(store, gen, words, k))
+        if words:
+            found.update(most_frequent(store, gen, words, k))
     found &= members
     return found if len(found) >= need else members
 

@@ -309,7 +309,15 @@ class PostgresBackend(SearchBackend):
 
     def _read(self, run: Callable[[Store], T]) -> T:
         """``run(store)`` on the read replica when the gate allows it, else (or when the
-        standby fails it) on the primary; the request's Read says which answered."""
+        standby fails it) on the primary; the request's Read says which answered. A
+        rebuild going live during it (its tables dropped under the search) runs it once
+        more, on the new generation."""
+        try:
+            return self._read_once(run)
+        except GenerationGone:
+            return self._read_once(run)
+
+    def _read_once(self, run: Callable[[Store], T]) -> T:
         if self.replica is None:
             current_read().source = PRIMARY
             return run(self.store)
