@@ -16,12 +16,10 @@ The decisions (:func:`is_candidate`, :func:`accepted_reading`) are pure; only
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import tempfile
 from pathlib import Path
 
+from .tesseract_call import tesseract_reads
 from .tsv import TsvWord, placed_words
 
 #: A word written in Latin letters (with the dots of an abbreviation): "wa.", "aug", "W.A.".
@@ -171,8 +169,6 @@ def _read_strip(image, words: list[TsvWord]) -> list[str]:
     call with the Thai model alone: the words stacked in a strip, one a line."""
     from PIL import Image
 
-    from .ocr import TESSERACT_ENV
-
     crops = []
     for word in words:
         left, top, right, bottom = word.box
@@ -187,18 +183,10 @@ def _read_strip(image, words: list[TsvWord]) -> list[str]:
         spans.append((y, y + crop.height))
         y += crop.height + gap
     read: list[list[tuple[int, str]]] = [[] for _ in crops]
-    with tempfile.TemporaryDirectory(prefix="khlang-latin-") as tmp:
-        path = Path(tmp) / "strip.png"
-        strip.save(path, dpi=(300, 300))
-        args = ["tesseract", str(path), "stdout", "-l", "tha", "--psm", "6", "tsv"]
-        try:
-            done = subprocess.run(
-                args, capture_output=True, timeout=TIMEOUT, check=False,
-                env={**os.environ, **TESSERACT_ENV},
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return [""] * len(words)
-    for row in done.stdout.decode("utf-8", "replace").splitlines()[1:]:
+    out = tesseract_reads(strip, ["-l", "tha", "--psm", "6", "tsv"], TIMEOUT)
+    if out is None:
+        return [""] * len(words)
+    for row in out.splitlines()[1:]:
         cells = row.split("\t")
         if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
             continue

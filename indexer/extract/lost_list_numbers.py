@@ -11,15 +11,12 @@ that glyph and its dot alone, reads no Thai letter there: a list lettered à¸. à
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from .glyph_ink import glyphs
+from .tesseract_call import tesseract_reads
 from .thai_digit_reader import LATIN_CONFIDENCE, THAI_DIGITS, _named
 from .tsv import placed_words
 
@@ -68,20 +65,7 @@ def _tesseract_reads(image: np.ndarray) -> str | None:
     line; None when it cannot run."""
     from PIL import Image
 
-    from .ocr import TESSERACT_ENV
-
     pad = image.shape[0]
     framed = np.full((image.shape[0] + 2 * pad, image.shape[1] + 2 * pad), 255, image.dtype)
     framed[pad:-pad, pad:-pad] = image
-    with tempfile.TemporaryDirectory(prefix="khlang-item-") as tmp:
-        path = Path(tmp) / "item.png"
-        Image.fromarray(framed).save(path, dpi=(300, 300))
-        args = ["tesseract", str(path), "stdout", "-l", "tha", "--psm", "7"]
-        try:
-            done = subprocess.run(
-                args, capture_output=True, timeout=TIMEOUT, check=False,
-                env={**os.environ, **TESSERACT_ENV},
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    return done.stdout.decode("utf-8", "replace")
+    return tesseract_reads(Image.fromarray(framed), ["-l", "tha", "--psm", "7"], TIMEOUT)

@@ -15,15 +15,12 @@ from pathlib import Path
 
 from indexer.thai.ocr_words import correct_ocr_text
 
+from .tesseract_call import TESSERACT_ENV
+
 OCR_LANGUAGES = "tha+eng"
 OCR_TIMEOUT = 120  # seconds per image
 RASTER_TIMEOUT = 60  # seconds per page
 RASTER_DPI = 300
-#: Tesseract reads a page on one thread. Its OpenMP threads gave the same text at about
-#: four times the CPU (bench/bench_ocr.py, 8 pages, machine loaded: 10.6 against 2.6 CPU
-#: seconds a page): they mostly spin waiting for each other, and pages are what runs in
-#: parallel here, not the threads inside one page.
-TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 #: Where an extraction's metadata keeps each OCR'd page's confidence: {"3": 71.5}.
 CONFIDENCE_KEY = "ocr_confidence"
 # the pages turned upright before they were read: {page: clockwise degrees}
