@@ -40,15 +40,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.search_index import MULTI_FIELDS
-
 from . import pg_substrings as substrings
 from . import tiers
 from .analysis import normalize, word_texts
+from .pg_filters import filter_conditions
 from .pg_ranking import TOP_K, Scorer, word_clauses
 from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
 from .pg_store import Store, by_date
-from .query import PARTIAL_FIELDS, parse
+from .query import parse
 from .similar import key_terms
 from .snippet import make_snippet
 from .spelling import Speller
@@ -147,34 +146,6 @@ class Lexicon:
         return [t for t, _ in found]
 
 
-def filter_conditions(pq, published_only: bool) -> list[tuple[str, list]]:
-    """SQL conditions (with parameters) for the filters, exclusions and visibility."""
-    parts: list[tuple[str, list]] = []
-
-    def values_condition(fname: str, values: list[str]) -> tuple[str, list]:
-        if fname in MULTI_FIELDS:
-            if fname in PARTIAL_FIELDS:
-                likes = [f"%{v.lower()}%" for v in values]
-                return (
-                    f"EXISTS (SELECT 1 FROM unnest({fname}) v WHERE v = ANY(%s)"
-                    " OR lower(v) LIKE ANY(%s))",
-                    [values, likes],
-                )
-            return f"{fname} && %s::text[]", [values]
-        return f"{fname} = ANY(%s)", [values]
-
-    for fname, values in pq.filters.items():
-        if values:
-            parts.append(values_condition(fname, values))
-    for fname, values in pq.excluded_filters.items():
-        if values:
-            sql, params = values_condition(fname, values)
-            parts.append((f"NOT ({sql})", params))
-    if published_only:
-        parts.append(("publication = 'published'", []))
-    return parts
-
-
 class Searcher:
     """One search on one state (see :meth:`PostgresBackend.search`)."""
 
@@ -203,6 +174,9 @@ class Searcher:
         if got is None:
             if self.only_filters and c.fits_a_piece():
                 got = self.in_pieces(c, None if not self.base else self.allowed(None))
+            elif self.only_filters and len(c.encoded) < 3:
+                got = substrings.gram_docs(self.store, self.state.gen, c.encoded)
+                got = self.allowed(got) if self.base else got
             else:
                 got = self.docs(c.substring())
             self._substrings[c.encoded] = got

@@ -147,6 +147,14 @@ def containing_terms(store: Store, gen: int, norm: str, encoded: str) -> tuple[l
     return words, True
 
 
+def gram_docs(store: Store, gen: int, encoded: str) -> set[int]:
+    """The documents holding a chunk of one or two encoded characters (its aligned gram,
+    :func:`~indexer.search.analysis.short_grams`), by the GIN index alone (asked through
+    the parent table, the planner read every document's grams: 582 ms for one such chunk at
+    100k documents, their arrays grown by the junction keys)."""
+    return _by_grams(store, gen, "grams @> %s::text[]", [[encoded]])
+
+
 def junction_docs(store: Store, gen: int, encoded: str) -> set[int]:
     """The documents where the chunk may cross from one word into the next: those holding
     its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`),
@@ -155,16 +163,20 @@ def junction_docs(store: Store, gen: int, encoded: str) -> set[int]:
     published one cost 3 us a document)."""
     places = chunk_junctions(encoded)
     condition = " OR ".join(["grams @> %s::text[]"] * (len(places) + 1))
-    params: list = [[UNJOINED], *places]
-    # the generation's own table: asked through the parent with gen = N, the planner read
-    # every document's keys through the key's index (473 ms for การประชุม at 3,000
-    # documents; the GIN index alone, 0.6 ms)
+    return _by_grams(store, gen, condition, [[UNJOINED], *places])
+
+
+def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
+    """The documents of generation ``gen`` meeting a condition on their ``grams``, found by
+    its GIN index. Asked of the generation's own table: through the parent with gen = N, the
+    planner read every document's keys through the key's index (473 ms for การประชุม's
+    junction keys at 3,000 documents; the GIN index alone, 0.6 ms)."""
     sql = f"SELECT array_agg(doc_id) FROM {partition('documents', gen)} WHERE ({condition})"
     conn = store.conn()
     try:
         with conn.transaction():
-            # the GIN index, never each document's keys read and compared (the planner,
-            # misjudging the arrays' selectivity, scanned them: 2.9 s a question at 3,000)
+            # never each document's array read and compared (the planner, misjudging the
+            # arrays' selectivity, scanned them: 2.9 s a question at 3,000 documents)
             conn.execute("SET LOCAL enable_seqscan = off")
             return set(store.one(sql, params)[0] or ())
     except psycopg.errors.UndefinedTable as exc:  # dropped by a swap since the search began
