@@ -294,6 +294,8 @@ class Searcher:
                 found = got if found is None else found & got
             elif found and c.fits_a_piece():
                 found = self.in_pieces(c, found)
+            elif found and len(c.encoded) < 3:  # by the grams' index, not each row's grams
+                found &= substrings.gram_docs(self.store, self.state.gen, c.encoded)
             elif found:
                 sql, params = c.substring()
                 found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))

@@ -115,7 +115,8 @@ JUNCTION_WITHIN = 2000
 
 # the longest chunk (encoded characters) found through junction keys: a longer one crosses
 # words at more places, some of them common junctions (a question's text met half the
-# documents' keys), while its many trigrams are selective in the pieces
+# documents' keys), while its many trigrams are selective in the pieces. At 100k, 16 made
+# ผู้ประกอบกา (crossing ผู้ประกอบ|การ in most of its 20,244 documents) 2.1 -> 3.4 s
 JUNCTION_CHUNK = 10
 
 # the most postings read to prove a chunk inside words: past them (a syllable such as การ,
