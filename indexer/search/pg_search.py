@@ -47,6 +47,7 @@ from .pg_filters import filter_conditions
 from .pg_ranking import TOP_K, Scorer, word_clauses
 from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
 from .pg_store import Store, by_date
+from .pg_substrings import JUNCTION_WITHIN
 from .query import parse
 from .similar import key_terms
 from .snippet import make_snippet
@@ -191,11 +192,13 @@ class Searcher:
         are not too few for that to pay. On a generation with junction keys, every word
         holding the chunk proves it and only where it may cross words is read
         (:func:`~indexer.search.pg_substrings.joined_docs`)."""
-        if (
-            self.state.junctions
-            and len(c.encoded) <= substrings.JUNCTION_CHUNK
-            and (within is None or len(within) > substrings.JUNCTION_WITHIN)
-        ):
+        if self.state.junctions and within is not None and len(within) <= JUNCTION_WITHIN:
+            # a few documents' pieces at once: asking every word holding the chunk (up to
+            # 300,000 postings) to prove it in ten documents cost more than their pieces
+            return substrings.piece_docs(
+                self.store, self.state.gen, like(c.encoded), sorted(within)
+            )
+        if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             # one snapshot: a document changed between the statements is not missed
             with substrings.snapshot(self.store):
                 self._proofs[c.encoded] = words, every = substrings.containing_terms(
