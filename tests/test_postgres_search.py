@@ -408,12 +408,12 @@ def test_held_facet_values_newer_than_a_search_serve_it_without_another_load(pg)
 
 
 def test_junction_keys_are_where_words_meet_and_a_crossing_chunk_holds_one():
-    from indexer.search.pg_rows import UNJOINED, chunk_junctions
+    from indexer.search.pg_rows import JUNCTION, chunk_junctions
 
     rows = document_rows(doc(700, "", "ประชุมจังหวัด"), DEFAULT_DICTIONARY)
     units = rows.row["units"]
-    keys = {g for g in rows.row["grams"] if UNJOINED in g}
-    assert keys and UNJOINED not in keys  # its words lie end to end along its text
+    keys = {g for g in rows.row["grams"] if JUNCTION in g}
+    assert keys and not any(g.startswith(JUNCTION) for g in keys)
     e = encode_chunk("ชุมจัง")  # crosses ประชุม|จังหวัด after its third character
     assert e in units and not any(e in encode_chunk(w) for w in rows.counts["text"])
     assert any(set(place) <= keys for place in chunk_junctions(e))
@@ -422,8 +422,8 @@ def test_junction_keys_are_where_words_meet_and_a_crossing_chunk_holds_one():
     # a word cut off its syllable units (เห|วี|ยน): that stretch's words do not lie end to
     # end, so every place of it is keyed, and any chunk touching it is read there
     cut = document_rows(doc(701, "", "นายเหวียน เดินทางมา"), DEFAULT_DICTIONARY)
-    assert UNJOINED not in cut.row["grams"] and "วี" in cut.unaligned
-    loose = {g for g in cut.row["grams"] if UNJOINED in g}
+    assert "วี" in cut.unaligned
+    loose = {g for g in cut.row["grams"] if JUNCTION in g}
     assert all(set(place) <= loose for place in chunk_junctions(encode_chunk("เหวียน")))
 
 

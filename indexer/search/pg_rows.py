@@ -91,15 +91,15 @@ def word_code(word: str) -> str:
     return encode_chunk(word)
 
 
-# the junction key of a document whose encoded text could not be followed (never seen:
-# the stretches are encoded as the document's text was)
-UNJOINED = "|"
+# what stands between the two sides of a junction key (no encoded text holds it)
+JUNCTION = "|"
 
 
 class Junctions:
-    """A document's junction keys: the encoded text around each place where one of its
-    words ends and the next begins, two characters before and one after, and one before
-    and two after (``ab|c``, ``a|bc``).
+    """A document's encoded text, made stretch by stretch as :func:`sidecar_text` makes it
+    (the title and metadata, then each text piece), and its junction keys: the encoded
+    text around each place where one of its words ends and the next begins, two characters
+    before and one after, and one before and two after (``ab|c``, ``a|bc``).
 
     Why: a substring lies inside one word, and then a posting of that word proves it
     (every word of the archive whose encoding holds the chunk is asked), or it crosses
@@ -108,58 +108,46 @@ class Junctions:
     those that fit in the chunk; :func:`chunk_junctions`). So only the documents with such
     keys, few against those holding the chunk's trigrams, have their text read.
 
-    The text is followed stretch by stretch as it was encoded (the title and metadata, then
-    each text piece). In a stretch whose words, encoded one by one, do not lie end to end
-    along its encoding (a word cut off its syllable units: one stretch in a few, and half of
-    the documents over 20,000 characters have one), every place is keyed, so that any
-    substring touching it is read there."""
+    In a stretch whose words, encoded one by one, do not lie end to end along its encoding
+    (a word cut off its syllable units: one stretch in a few, and half of the documents
+    over 20,000 characters have one), every place is keyed, so that any substring touching
+    it is read there. Each stretch is encoded once, here: the text is what the keys say."""
 
-    def __init__(self, units: str):
-        self.units = units
+    def __init__(self):
+        self.parts: list[str] = []  # each stretch's encoding (encode_units)
+        self.places: list[int] = []  # where a word begins (in a loose stretch: everywhere)
         self.pos = 0
-        self.keys: set[str] = set()
         self.loose = False  # a stretch's words did not lie end to end
-        self.broken = False  # the text could not be followed (then :data:`UNJOINED`)
 
     def span(self, text: str, words: list[str]) -> None:
         """The next stretch of the encoded text: ``text`` (normalised) and its words."""
-        if self.broken:
-            return
-        code = trgm_form(encode_units(text))
-        start, end = self.pos, self.pos + len(code)
-        if self.units[start:end] != code:
-            self.broken = True
-            return
+        code = encode_units(text)
+        length = len(code)
         codes = [c for c in map(word_code, words) if c]  # punctuation has no unit
-        if "".join(codes) == code:
-            places = []
+        if "".join(codes) == trgm_form(code):
+            start = self.pos
             for c in codes:
-                places.append(start)
+                self.places.append(start)
                 start += len(c)
         else:
             self.loose = True
-            places = range(start, end)
-        for p in places:
-            self._key(p)
-        self.pos = end
+            self.places.extend(range(self.pos, self.pos + length))
+        self.parts.append(code)
+        self.pos += length
 
-    def _key(self, p: int) -> None:
-        units = self.units
-        if 2 <= p < len(units):
-            self.keys.add(units[p - 2 : p] + UNJOINED + units[p])
-        if p >= 1 and p + 2 <= len(units):
-            self.keys.add(units[p - 1] + UNJOINED + units[p : p + 2])
+    def encoded(self) -> str:
+        """The document's encoded text (:func:`sidecar_text`'s)."""
+        return "".join(self.parts)
 
-    def complete(self) -> bool:
-        """Whether the whole encoded text was followed."""
-        return not self.broken and self.pos == len(self.units)
-
-    def aligned(self) -> bool:
-        """Whether every word lay end to end along the text (each is then in it)."""
-        return self.complete() and not self.loose
-
-    def result(self) -> list[str]:
-        return sorted(self.keys) if self.complete() else [UNJOINED]
+    def keys(self, units: str) -> list[str]:
+        """The junction keys, ``units`` being :meth:`encoded` as stored."""
+        keys = set()
+        for p in self.places:
+            if 2 <= p < len(units):
+                keys.add(units[p - 2 : p] + JUNCTION + units[p])
+            if p >= 1 and p + 2 <= len(units):
+                keys.add(units[p - 1] + JUNCTION + units[p : p + 2])
+        return sorted(keys)
 
 
 def chunk_junctions(encoded: str) -> list[list[str]]:
@@ -169,9 +157,9 @@ def chunk_junctions(encoded: str) -> list[list[str]]:
     for p in range(1, len(encoded)):
         keys = []
         if p >= 2:
-            keys.append(encoded[p - 2 : p] + UNJOINED + encoded[p])
+            keys.append(encoded[p - 2 : p] + JUNCTION + encoded[p])
         if p + 2 <= len(encoded):
-            keys.append(encoded[p - 1] + UNJOINED + encoded[p : p + 2])
+            keys.append(encoded[p - 1] + JUNCTION + encoded[p : p + 2])
         out.append(keys)
     return out
 
@@ -234,19 +222,19 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
     """The rows of one document dict (as the Whoosh backend takes it)."""
     text = normalize(doc.get("text") or "")
     fields = to_fields(doc, text)
-    head = sidecar_head(doc)
-    encoded = encode_units(head) + encode_units(text)  # sidecar_text's
-    units = trgm_form(encoded)
-    # followed as the encoded text holds them: the head (title, metadata), then the text
-    junctions = Junctions(units)
+    # the encoded text made as sidecar_text makes it: the head (title, metadata), then the
+    # text piece by piece, each stretch with its words
+    junctions = Junctions()
     title = list(_words(normalize(fields["title"]), dictionary))
     meta = list(_words(normalize(fields["meta"]), dictionary))
-    junctions.span(head, title + meta)
+    junctions.span(sidecar_head(doc), title + meta)
     counts = {
         "title": Counter(title),
         "meta": Counter(meta),
         "text": Counter(_words(text, dictionary, junctions)),
     }
+    encoded = junctions.encoded()
+    units = trgm_form(encoded)
 
     def multi(key: str) -> list[str]:
         return [clean(facet_value(v)) for v in (doc.get(key) or []) if str(v).strip()]
@@ -277,10 +265,10 @@ def document_rows(doc: dict, dictionary: str) -> DocumentRows:
         "words": tsvector_literal(counts),
         "units": units,
         # the junction keys beside the short grams: one GIN index finds both
-        "grams": [trgm_form(g) for g in short_grams(encoded)] + junctions.result(),
+        "grams": [trgm_form(g) for g in short_grams(encoded)] + junctions.keys(units),
     }
     # words lying end to end along the text are each in it: only an unjoined document's
     # are looked for (each word's encoding searched for in the text was a third of the time)
     words = set().union(*counts.values())
-    cut = set() if junctions.aligned() else unaligned(words, units)
+    cut = unaligned(words, units) if junctions.loose else set()
     return DocumentRows(int(doc["id"]), row, counts, unit_pieces(units), cut)

@@ -38,7 +38,7 @@ from schemas.search_index import PIECE_STEP
 from schemas.search_tables import partition
 
 from .analysis import unit_runs
-from .pg_rows import PIECE_CHUNK, UNJOINED, chunk_junctions, like, word_code
+from .pg_rows import PIECE_CHUNK, chunk_junctions, like, word_code
 from .pg_store import GenerationGone
 from .searching import SUBSTRING_SCORE
 
@@ -158,13 +158,12 @@ def gram_docs(store: Store, gen: int, encoded: str) -> set[int]:
 
 def junction_docs(store: Store, gen: int, encoded: str) -> set[int]:
     """The documents where the chunk may cross from one word into the next: those holding
-    its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`),
-    and those whose text could not be followed (:data:`~indexer.search.pg_rows.UNJOINED`):
+    its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`):
     one GIN index, no text read (given documents are kept by the caller: an array of every
     published one cost 3 us a document)."""
     places = chunk_junctions(encoded)
-    condition = " OR ".join(["grams @> %s::text[]"] * (len(places) + 1))
-    return _by_grams(store, gen, condition, [[UNJOINED], *places])
+    condition = " OR ".join(["grams @> %s::text[]"] * len(places))
+    return _by_grams(store, gen, condition, places)
 
 
 def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
