@@ -201,9 +201,8 @@ class Searcher:
         if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             # one snapshot: a document changed between the statements is not missed
             with substrings.snapshot(self.store):
-                self._proofs[c.encoded] = words, every = substrings.containing_terms(
-                    self.store, self.state.gen, c.norm, c.encoded
-                )
+                self._proofs.pop(c.encoded, None)  # the words as of this snapshot
+                words, every = self.containing(c)
                 if every:
                     found, crossing = substrings.joined_docs(
                         self.store, self.state.gen, c.encoded, words, within
