@@ -155,6 +155,44 @@ def test_a_large_substring_only_tier_counts_its_likeliest_members_alone(pg, monk
     assert every[0][0] in {600 + n for n in range(24) if n % 7 == 6}
 
 
+def test_a_large_tier_read_in_pieces_counts_the_documents_with_most_pieces_holding_it(
+    pg, monkeypatch
+):
+    """ผู้ประกอบกา is longer than a junction key reaches (11 encoded characters): its
+    documents are read in the pieces, and of a large tier only those with most pieces
+    holding it are counted, the page the one counting every member gives."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    filler = "ชาวบ้านร่วมกันปลูกต้นไม้ริมคลองทุกปี " * 20  # longer than a piece's step
+    texts = [filler.join(["ผู้ประกอบการค้าชายแดน"] * (n % 5 + 1)) for n in range(40)]
+    backend.index(doc(800 + n, f"ประกาศ {n}", t) for n, t in enumerate(texts))
+    query = "ผู้ประกอบกา"
+    assert len(encode_chunk(normalize(query))) > pg_substrings.JUNCTION_CHUNK
+
+    counted: list[int] = []
+    real = pg_substrings.substring_top
+    monkeypatch.setattr(
+        pg_substrings,
+        "substring_top",
+        lambda store, gen, cs, ids, n: counted.append(len(ids)) or real(store, gen, cs, ids, n),
+    )
+
+    def page() -> list:
+        got = backend.search(query, limit=4)
+        assert got.total == len(texts) and all(h.match == "phrase" for h in got.hits)
+        return [(h.document_id, h.score) for h in got.hits]
+
+    every = page()
+    assert counted == [len(texts)]
+    monkeypatch.setattr(pg_substrings, "COUNTED", 4)
+    counted.clear()
+    assert page() == every
+    # four times a page: the eight with five pieces holding it, the eight with four
+    assert counted == [16]
+    assert {d for d, _ in every} <= {800 + n for n in range(40) if n % 5 == 4}
+
+
 def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypatch):
     from indexer.search import pg_store
 

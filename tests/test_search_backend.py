@@ -184,6 +184,20 @@ def test_match_all_asks_for_every_chunk(backend):
     assert {h.document_id for h in result.hits if h.match == "some"} >= {105}
 
 
+def test_quoted_required_and_excluded_chunks_cut_every_tier(backend):
+    """A quoted phrase, +word and -word hold as substrings in every tier, beside other
+    words (the postgres backend finds them once a search, not once a word)."""
+    # ข้าวโพด quoted beside ตลาด: 104 and 106 hold it, 101 and 105 only ตลาด
+    assert set(ids(backend.search('"ข้าวโพด" ตลาด'))) == {104, 106}
+    assert set(ids(backend.search("ตลาด +ข้าวโพด"))) == {104, 106}
+    # without ข้าวโพด anywhere (a substring of ข้าวโพดหวาน too): ตลาด of 101 and 105
+    assert set(ids(backend.search("ตลาด -ข้าวโพด"))) == {101, 105}
+    assert set(ids(backend.search("ตลาด -โพดหวาน"))) == {101, 104, 105}  # a syllable run
+    # no positive word: the required chunk's documents, the excluded one's taken out
+    assert set(ids(backend.search("+ข้าวโพด -หวาน"))) == {104}
+    assert ids(backend.search('"ข้าวโพดตลาด" ตลาด')) == []
+
+
 def test_never_miss_a_syllable_substring(backend):
     # เที่ยวเชิง is no word: the end of ท่องเที่ยว and the start of เชิงนิเวศ
     assert ids(backend.search("เที่ยวเชิง")) == [1]

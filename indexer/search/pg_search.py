@@ -45,7 +45,7 @@ from . import tiers
 from .analysis import normalize, word_texts
 from .pg_filters import filter_conditions
 from .pg_ranking import TOP_K, Scorer, word_clauses
-from .pg_rows import PIECE_CHUNK, _lexeme, encode_chunk, like
+from .pg_rows import PIECE_CHUNK, encode_chunk, like
 from .pg_store import Store, by_date
 from .pg_substrings import JUNCTION_WITHIN
 from .query import parse
@@ -154,32 +154,39 @@ class Searcher:
         self.store, self.state, self.dictionary = store, state, dictionary
         self.scorer = Scorer(store, state)
         self.published_only = published_only
-        self.base: list[tuple[str, list]] = []
-        self.only_filters = True  # the base holds column filters, no chunk
+        self.base: list[tuple[str, list]] = []  # the column filters, as SQL
+        self.required: list[Chunk] = []  # chunks every match holds (+word, "phrase")
+        self.excluded: list[Chunk] = []  # chunks no match holds (-word)
+        self._filtered: set[int] | None = None
         self._allowed: set[int] | None = None
         self._substrings: dict[str, set[int]] = {}
         self._term_docs: dict[str, set[int]] = {}
         self._proofs: dict[str, Any] = {}  # chunk -> its proving words
         self._crossing: dict[str, set[int]] = {}  # chunk -> where it may cross words
+        # chunk -> the documents whose pieces were read for it -> its pieces holding it;
+        # present when the chunk's documents are those its proof words' postings prove
+        # and these (see likeliest)
+        self._hits: dict[str, dict[int, int]] = {}
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
         sql = " AND ".join(p for p, _ in parts) or "true"
         return self.store.matching(self.state.gen, sql, [x for _, ps in parts for x in ps])
 
+    def constrained(self) -> bool:
+        """Whether matches are cut by filters or by required or excluded chunks."""
+        return bool(self.base or self.required or self.excluded)
+
     def substring_docs(self, c: Chunk) -> set[int]:
-        """Documents containing the chunk (asked once a chunk a search). Without filters
-        a chunk that fits a piece is read from the pieces alone (joining each match's
-        document row cost 15-20 ms a common word at 10k documents)."""
+        """Documents containing the chunk (asked once a chunk a search), of those
+        :meth:`allowed`. A chunk that fits a piece is read from the pieces alone (joining
+        each match's document row cost 15-20 ms a common word at 10k documents)."""
         got = self._substrings.get(c.encoded)
         if got is None:
-            if self.only_filters and c.fits_a_piece():
-                got = self.in_pieces(c, None if not self.base else self.allowed(None))
-            elif self.only_filters and len(c.encoded) < 3:
-                got = substrings.gram_docs(self.store, self.state.gen, c.encoded)
-                got = self.allowed(got) if self.base else got
+            if any(r.encoded == c.encoded for r in self.required):
+                got = self.allowed(None)  # every allowed document holds it
             else:
-                got = self.docs(c.substring())
+                got = self.holding(c, self.allowed(None) if self.constrained() else None)
             self._substrings[c.encoded] = got
         return got
 
@@ -191,37 +198,41 @@ class Searcher:
         query's later words confirmed 50 ms a query at 10k documents), else when the proven
         are not too few for that to pay. On a generation with junction keys, every word
         holding the chunk proves it and only where it may cross words is read
-        (:func:`~indexer.search.pg_substrings.joined_docs`)."""
+        (:func:`~indexer.search.pg_substrings.joined_docs`). The pieces read are kept
+        (``_hits``) for ranking a large substring-only tier."""
+        hits = self._hits.setdefault(c.encoded, {})
         if self.state.junctions and within is not None and len(within) <= JUNCTION_WITHIN:
             # a few documents' pieces at once: asking every word holding the chunk (up to
             # 300,000 postings) to prove it in ten documents cost more than their pieces
-            return substrings.piece_docs(
-                self.store, self.state.gen, like(c.encoded), sorted(within)
-            )
+            found = self.read_pieces(c, within)
+            return set(found)
         if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             # one snapshot: a document changed between the statements is not missed
             with substrings.snapshot(self.store):
                 self._proofs.pop(c.encoded, None)  # the words as of this snapshot
                 words, every = self.containing(c)
                 if every:
-                    found, crossing = substrings.joined_docs(
+                    found, crossing, read = substrings.joined_docs(
                         self.store, self.state.gen, c.encoded, words, within
                     )
                     self._crossing[c.encoded] = crossing
+                    hits.update(read)
                     return found
         proven = self.proven(c, within)
         if proven:
-            rest = (self.allowed(None) if within is None else within) - proven
+            rest = (self.filtered(None) if within is None else within) - proven
             if within is not None or len(rest) <= PROOF_PAYS * len(proven):
-                if not rest:
-                    return proven
-                found = substrings.piece_docs(
-                    self.store, self.state.gen, like(c.encoded), sorted(rest)
-                )
-                return proven | found
-        return substrings.piece_docs(
+                return proven | self.read_pieces(c, rest).keys() if rest else proven
+        return set(self.read_pieces(c, within))
+
+    def read_pieces(self, c: Chunk, within: set[int] | None) -> dict[int, int]:
+        """:func:`~indexer.search.pg_substrings.piece_docs` of the chunk, kept in
+        ``_hits``."""
+        found = substrings.piece_docs(
             self.store, self.state.gen, like(c.encoded), None if within is None else sorted(within)
         )
+        self._hits.setdefault(c.encoded, {}).update(found)
+        return found
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
         """The documents (of ``within``; None: all) postings prove to hold the chunk: those
@@ -294,14 +305,24 @@ class Searcher:
             if found is None or c.encoded in self._substrings:
                 got = self.substring_docs(c)
                 found = got if found is None else found & got
-            elif found and c.fits_a_piece():
-                found = self.in_pieces(c, found)
-            elif found and len(c.encoded) < 3:  # by the grams' index, not each row's grams
-                found &= substrings.gram_docs(self.store, self.state.gen, c.encoded)
             elif found:
-                sql, params = c.substring()
-                found = self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(found), *params]))
+                found = self.holding(c, found)
         return found or set()
+
+    def holding(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """Those of ``within`` (None: every document) holding the chunk, within given
+        documents their pieces alone read."""
+        if within is not None and not within:
+            return set()
+        if c.fits_a_piece():
+            return self.in_pieces(c, within)
+        if len(c.encoded) < 3:  # by the grams' index, not each row's grams
+            got = substrings.gram_docs(self.store, self.state.gen, c.encoded)
+            return got if within is None else within & got
+        sql, params = c.substring()
+        if within is None:
+            return self.docs((sql, params))
+        return self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(within), *params]))
 
     def word_docs(self, c: Chunk) -> set[int]:
         """Documents with the chunk's word: from its postings (an index-only range; a plan
@@ -310,10 +331,8 @@ class Searcher:
         ``tsvector`` GIN with them in one query. Its
         substring when no document has it as a word, or when the chunk is several words."""
         if len(c.words) == 1 and self.scorer.stats(c.words):
-            if self.only_filters:
-                got = self.term_docs(c.words[0])
-                return self.allowed(got) if self.base else got
-            return self.docs(("words @@ %s::tsquery", [_lexeme(c.words[0])]))
+            got = self.term_docs(c.words[0])
+            return self.allowed(got) if self.constrained() else got
         return self.substring_docs(c)
 
     def rank_tier(self, members: set[int], cs: list[Chunk], extra: list[Chunk], need: int):
@@ -329,26 +348,42 @@ class Searcher:
             rest = members - set(scores)
             # a large tier is cut to its likeliest members only when each chunk's documents
             # where it may cross words are known (junction keys): they are always counted
-            if len(rest) > substrings.COUNTED and all(c.encoded in self._crossing for c in cs):
+            if len(rest) > substrings.COUNTED and all(c.encoded in self._hits for c in cs):
                 rest = substrings.likeliest(
                     self.store,
                     self.state.gen,
                     [self.proof_words(c) for c in cs],
+                    [self._hits[c.encoded] for c in cs],
                     rest,
                     left,
-                    set().union(*(self._crossing[c.encoded] for c in cs)),
+                    set().union(*(self._crossing.get(c.encoded, ()) for c in cs)),
                 )
             got += substrings.substring_top(self.store, self.state.gen, cs, rest, left)
         return got
 
+    def filtered(self, docs: set[int] | None) -> set[int]:
+        """Those of ``docs`` (None: all) the column filters let through; a piece search
+        reads only theirs. The filters' documents are read once a search, from the
+        covering index: a word or piece match filtered in one query read every candidate's
+        wide row (180 ms a filtered word at 10k documents)."""
+        if self._filtered is None:
+            self._filtered = self.docs()
+        return self._filtered if docs is None else docs & self._filtered
+
     def allowed(self, docs: set[int] | None) -> set[int]:
-        """Those of ``docs`` (None: all) the filters let through (with only column
-        filters in the base); a piece search reads only their pieces. The filters'
-        documents are read once a search, from the covering index: a word or piece match
-        filtered in one query read every candidate's wide row (180 ms a filtered word at
-        10k documents)."""
+        """Those of ``docs`` (None: all) the filters let through, holding every required
+        chunk and no excluded one: found once a search as any chunk is (proofs, junction
+        keys, pieces within the filtered), not as a condition joined to each word's query
+        (a quoted phrase beside four words was asked five times: 590 ms at 100k)."""
         if self._allowed is None:
-            self._allowed = self.docs()
+            got = self.filtered(None) if self.base else None
+            for c in self.required:
+                got = self.holding(c, got)
+            if got is None:
+                got = self.filtered(None)
+            for c in self.excluded:
+                got = got - self.holding(c, got)
+            self._allowed = got
         return self._allowed if docs is None else docs & self._allowed
 
     def prepare(self, pq, match: str) -> None:
@@ -356,23 +391,20 @@ class Searcher:
         self._term_docs = {}
         self._proofs = {}
         self._crossing = {}
-        self._allowed = None
+        self._hits = {}
+        self._filtered = self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
-        n_filters = len(self.base)
-        for c in chunks(pq.excluded, self.dictionary):
-            sql, params = c.substring()
-            self.base.append((f"NOT ({sql})", params))
-        must = pq.required + (pq.phrases if match == "default" else [])
-        for c in chunks(must, self.dictionary):
-            self.base.append(c.substring())
-        self.only_filters = len(self.base) == n_filters
+        self.excluded = chunks(pq.excluded, self.dictionary)
+        self.required = chunks(
+            pq.required + (pq.phrases if match == "default" else []), self.dictionary
+        )
 
     def ranked(self, pq, match: str, sort: str, want: int):
         """(matched ids, count with the whole query, page [(doc, score)], tier names)."""
         self.prepare(pq, match)
         positive = chunks(pq.positive, self.dictionary)
         if not positive:
-            docs = self.docs()
+            docs = self.allowed(None)
             page = [(d, None) for d in by_date(self.store, self.state.gen, docs, want)]
             return docs, len(docs), page, [None] * len(page)
         if match == "default":
