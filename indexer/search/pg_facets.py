@@ -76,7 +76,7 @@ def sql_counts(store: Store, gen: int, ids: set[int]) -> dict[str, list[dict]]:
     matches."""
     if not ids:
         return _sorted(())
-    sql = _pairs_sql("d.doc_id = ANY(%s)").format(aggregate="count(*)")
+    sql = _pairs_sql("d.doc_id = ANY(%s::bigint[])").format(aggregate="count(*)")
     return _sorted(store.rows(sql, (gen, sorted(ids))))
 
 

@@ -322,7 +322,7 @@ class Searcher:
         sql, params = c.substring()
         if within is None:
             return self.docs((sql, params))
-        return self.docs((f"doc_id = ANY(%s) AND {sql}", [sorted(within), *params]))
+        return self.docs((f"doc_id = ANY(%s::bigint[]) AND {sql}", [sorted(within), *params]))
 
     def word_docs(self, c: Chunk) -> set[int]:
         """Documents with the chunk's word: from its postings (an index-only range; a plan
@@ -515,7 +515,7 @@ class Searcher:
             found.update(self.store.top_postings(self.state.gen, w, max(TOP_K, 10 * limit)))
         found -= set(exclude_ids)
         if self.base and found:
-            found &= self.docs(("doc_id = ANY(%s)", [sorted(found)]))
+            found &= self.docs(("doc_id = ANY(%s::bigint[])", [sorted(found)]))
         # as the Whoosh backend: a key term in the text, and x1.5 in the title
         scores = self.scorer.scores(clauses, sorted(found), {"text": 1.0, "title": 1.5})
         best = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]

@@ -112,6 +112,10 @@ class Store:
             # a search's statements are short: compiling them (JIT, on past a plan cost that
             # a piece search over 100k documents passes) cost 3 to 8 ms a statement
             c.execute("SET jit = off")
+            # never a generic plan: psycopg prepares a statement run five times, and the
+            # server may then plan it once for any documents' array, unhashed (confirming
+            # โควิด-19 in 35,382 documents' pieces: 0.3 s planned for its array, 23 s so)
+            c.prepare_threshold = None
             self._local.conn = c
             with self._lock:
                 self._all.append(c)
@@ -311,19 +315,19 @@ class Store:
         generation's lock); ``terms`` False: a staging generation's, not counted yet."""
         c = self.conn()
         gone = c.execute(
-            f"DELETE FROM {partition('documents', gen)} WHERE gen = %s AND doc_id = ANY(%s)"
+            f"DELETE FROM {partition('documents', gen)} WHERE gen = %s AND doc_id = ANY(%s::bigint[])"
             " RETURNING len_title, len_meta, len_text",
             (gen, ids),
         ).fetchall()
         if not gone:
             return
         c.execute(
-            f"DELETE FROM {partition('pieces', gen)} WHERE gen = %s AND doc_id = ANY(%s)",
+            f"DELETE FROM {partition('pieces', gen)} WHERE gen = %s AND doc_id = ANY(%s::bigint[])",
             (gen, [int(i) for i in ids]),
         )
         df: Counter = Counter()
         for term, t_title, t_meta, t_text in c.execute(
-            f"DELETE FROM {partition('postings', gen)} WHERE gen = %s AND doc_id = ANY(%s)"
+            f"DELETE FROM {partition('postings', gen)} WHERE gen = %s AND doc_id = ANY(%s::bigint[])"
             " RETURNING term, tf_title, tf_meta, tf_text",
             (gen, [int(i) for i in ids]),
         ):
@@ -389,7 +393,7 @@ class Store:
         if len(ids) <= HASH_JOIN_AT:  # a descent a word and document: few
             return self.rows(
                 "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
-                " WHERE gen = %s AND term = ANY(%s) AND doc_id = ANY(%s)",
+                " WHERE gen = %s AND term = ANY(%s) AND doc_id = ANY(%s::bigint[])",
                 (gen, terms, ids),
             )
         # the words' postings index-only (the impact index covers them, migration 0017),
@@ -417,7 +421,7 @@ class Store:
             r[0]: r[1:]
             for r in self.rows(
                 "SELECT doc_id, len_title, len_meta, len_text FROM khlang_search.documents"
-                " WHERE gen = %s AND doc_id = ANY(%s)",
+                " WHERE gen = %s AND doc_id = ANY(%s::bigint[])",
                 (gen, ids),
             )
         }
@@ -427,7 +431,7 @@ class Store:
         return {
             r[0]: r
             for r in self.rows(
-                f"SELECT {STORED} FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)",
+                f"SELECT {STORED} FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s::bigint[])",
                 (gen, ids),
             )
         }
@@ -448,7 +452,7 @@ def by_date(store: Store, gen: int, ids: set[int], n: int) -> list[int]:
     return [
         r[0]
         for r in store.rows(
-            "SELECT doc_id FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s)"
+            "SELECT doc_id FROM khlang_search.documents WHERE gen = %s AND doc_id = ANY(%s::bigint[])"
             " ORDER BY date DESC, doc_id DESC LIMIT %s",
             (gen, sorted(ids), n),
         )

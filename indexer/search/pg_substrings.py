@@ -77,7 +77,7 @@ def piece_docs(
     if within is None:
         sql, params = "", (gen, pattern)
     else:
-        sql, params = " AND doc_id = ANY(%s)", (gen, pattern, within)
+        sql, params = " AND doc_id = ANY(%s::bigint[])", (gen, pattern, within)
     query = (
         "SELECT array_agg(doc_id), array_agg(n) FROM (SELECT doc_id, count(*) AS n"
         f" FROM khlang_search.pieces WHERE gen = %s AND units LIKE %s{sql} GROUP BY doc_id) p"
@@ -294,7 +294,7 @@ def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int
     table = "pieces" if in_pieces else "documents"
     counted = (
         f"SELECT doc_id, {', '.join(occ)} FROM khlang_search.{table}"
-        " WHERE gen = %s AND doc_id = ANY(%s)"
+        " WHERE gen = %s AND doc_id = ANY(%s::bigint[])"
     )
     holding = []
     if in_pieces:
