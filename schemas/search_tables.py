@@ -53,6 +53,7 @@ def _indexes(gen: int, unaligned: bool = True) -> list[str]:
         impact_index_sql(g),
         f"CREATE INDEX postings_g{g}_doc ON {po} (gen, doc_id)",
         f"ALTER TABLE {t} ADD PRIMARY KEY (gen, term)",
+        terms_trigram_index_sql(g),
     ] + ([unaligned_index_sql(g)] if unaligned else [])
 
 
@@ -66,6 +67,17 @@ def impact_index_sql(gen: int, name: str = "impact") -> str:
     return (
         f"CREATE INDEX postings_g{g}_{name} ON {partition('postings', g)}"
         " (gen, term, impact DESC, doc_id) INCLUDE (tf_title, tf_meta, tf_text)"
+    )
+
+
+def terms_trigram_index_sql(gen: int) -> str:
+    """The words of the archive by their trigrams (migration 0018): the words holding a
+    chunk are asked for every chunk of a search, and a ``LIKE`` over all of them read the
+    whole table (169k words, 10 to 20 ms at 100k documents; by this index 0.2 to 2.5 ms)."""
+    g = int(gen)
+    return (
+        f"CREATE INDEX IF NOT EXISTS terms_g{g}_trigrams ON {partition('terms', g)}"
+        " USING gin (term gin_trgm_ops)"
     )
 
 

@@ -215,6 +215,38 @@ def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypat
     assert all(described)
 
 
+def test_the_words_holding_a_chunk_are_found_by_their_trigrams(pg):
+    """Every chunk of a search asks which words hold it: the words' trigram index answers
+    (migration 0018), a rebuild's generation has it too, and the words are those a scan
+    finds."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    backend.index(DOCS)
+    backend.rebuild(iter(DOCS))
+    gen = backend.store.live()[0]
+    sql = (
+        "SELECT term FROM khlang_search.terms WHERE gen = %s AND df > 0 AND term LIKE %s"
+        " ORDER BY term"
+    )
+    conn = backend.store.conn()
+    with conn.transaction():  # a few words here: the planner would read them all
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL enable_indexscan = off")
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (gen, "%ข้าว%")))
+        by_index = [r[0] for r in conn.execute(sql, (gen, "%ข้าว%"))]
+    assert f"terms_g{gen}_trigrams" in plan
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        conn.execute("SET LOCAL enable_indexscan = off")
+        scanned = [r[0] for r in conn.execute(sql, (gen, "%ข้าว%"))]
+    assert by_index == scanned and "ข้าวโพด" in by_index
+    words, every = pg_substrings.containing_terms(
+        backend.store, gen, normalize("ข้าว"), encode_chunk(normalize("ข้าว"))
+    )
+    assert every and set(words) <= set(by_index) and "ข่าว" not in words
+
+
 def test_a_writer_waiting_too_long_for_another_is_told_busy(pg, monkeypatch):
     from indexer.search import pg_store
     from indexer.search.errors import IndexBusy
