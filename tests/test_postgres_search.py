@@ -444,9 +444,15 @@ def test_facet_values_held_in_the_process_follow_every_write(pg, monkeypatch):
     backend.delete([401])
     assert _kinds(backend.search("", limit=1)) == before
 
+    # none held yet (a new process): the first search loads them, however few its matches
+    store.facets._values = None
+    monkeypatch.setattr(pg_facets, "RELOAD_SHARE", 1.0)
+    first = backend.search("", filters={"kind": "letter"}, limit=1)
+    assert first.total < len(every) and store.facets._values is not None
+    assert _kinds(first) == {"letter": first.total}
+
     # stale, a search of few matches counts in SQL and leaves the held values be
     backend.index([doc(402, "ประกาศใหม่", "ประกาศจังหวัด", kind="announcement")])
-    monkeypatch.setattr(pg_facets, "RELOAD_SHARE", 1.0)
     stale = store.facets._values
     few = backend.search("", filters={"kind": "announcement"}, limit=1)
     assert few.total == 1 and _kinds(few) == {"announcement": 1}

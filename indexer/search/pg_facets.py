@@ -13,7 +13,8 @@ replace, delete) updates the generation's row in the same transaction, so that r
 It is read with the values in one snapshot. A search whose generation changed since
 the load counts in SQL as before when its matches are few (:data:`RELOAD_SHARE`), and
 reloads the values when they are many: during ingestion, commit after commit, a search of
-a few matches does not pay a reload of every document's values.
+a few matches does not pay a reload of every document's values. A process holding none
+yet loads them on its first search.
 """
 
 from __future__ import annotations
@@ -158,7 +159,10 @@ class FacetCache:
         read_at = time.monotonic()
         held = self._values
         if version is None or held is None or not held.serves(gen, version[0], read_at):
-            if version is None or len(ids) < RELOAD_SHARE * n_docs:
+            # nothing held yet (a new process): the first search loads them, however few
+            # its matches, since every later one counts from them (at 100k documents a
+            # search of 20,000 matches counted 130 ms in SQL, the load 141 ms once)
+            if version is None or (held is not None and len(ids) < RELOAD_SHARE * n_docs):
                 return sql_counts(store, gen, ids)
             with self._lock:  # one load at a time: the others wait for it
                 held = self._values
