@@ -552,6 +552,46 @@ def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monk
     assert read and max(read) < len(docs)
 
 
+def test_chunks_asked_together_find_exactly_the_documents_holding_every_one(pg, monkeypatch):
+    """Never-miss with several chunks (a query's phrase tier), checked against the text
+    itself: the rarest chunk's documents first, each other chunk looked for within them,
+    none lost or wrongly kept; also where junction keys say a chunk may cross words in
+    every document (only reading the pieces then tells)."""
+    backend, _settings = pg
+    texts = [
+        "ผู้ประกอบการค้าชายแดนยื่นคำขอรับการสนับสนุนงบประมาณจังหวัด",
+        "สถานการณ์การแพร่ระบาดของโรคติดเชื้อในพื้นที่ชายแดน",
+        "การประเมินสถานการณ์เป็นระยะโดยคณะกรรมการจังหวัด",
+        "ผู้ประกอบ การค้า ชาย แดน ประชุม คณะ กรรมการ",
+        "งบประมาณ การ สนับสนุน ผู้ประกอบการ รายย่อย",
+        "ขอ วี ดี ข่าวสาร ข้าวโพด ขาวสะอาด ชายแดน",
+    ]
+    docs = [doc(760 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts)]
+    backend.index(docs)
+    units = {d["id"]: document_rows(d, DEFAULT_DICTIONARY).row["units"] for d in docs}
+    chunks = []
+    for t in texts:
+        norm = normalize(t)
+        for size in (3, 4, 6):
+            chunks += [norm[i : i + size].strip() for i in range(0, len(norm) - size, 7)]
+    chunks = [q for q in dict.fromkeys(chunks) if len(encode_chunk(q)) >= 3 and " " not in q]
+    pairs = list(zip(chunks, chunks[5:] + chunks[:5], strict=True))
+    assert len(pairs) > 40
+
+    def every_pair_exact() -> None:
+        for a, b in pairs:
+            ea, eb = encode_chunk(a), encode_chunk(b)
+            want = {i for i, u in units.items() if ea in u and eb in u}
+            got = backend.search(f"{a} {b}", limit=20)
+            assert {h.document_id for h in got.hits if h.match == "phrase"} == want, (a, b)
+
+    every_pair_exact()
+    from indexer.search import pg_substrings
+
+    monkeypatch.setattr(pg_substrings, "junction_docs", lambda store, gen, e: set(units))
+    every_pair_exact()
+
+
 def test_a_large_tier_counts_every_member_where_the_chunk_crosses_words(pg, monkeypatch):
     """ญานา crosses พญา|นา ten times in some documents and lies once inside พญานาค in
     others: postings say nothing of the crossings, so a cut tier keeps every member the
