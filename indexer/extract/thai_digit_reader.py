@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .glyph_ink import Glyph, glyphs, has_top_loop, marks
+from .glyph_ink import Glyph, _inside, glyphs, has_top_loop, marks
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -226,9 +226,8 @@ def _named_in(
     tails = [(w.left - left, w.right - left) for w in words if w.tail]
     tall = [
         glyph
-        for glyph in (glyphs(crop) if crop.size else [])
-        if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
-        >= 0.25 * (glyph.right - glyph.left)
+        for glyph in (glyphs(crop, inside) if crop.size else [])
+        if _inside(glyph.left, glyph.right, inside)
         or any(glyph.left <= middle < glyph.right for middle in middles)
         or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
