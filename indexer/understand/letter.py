@@ -160,7 +160,9 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
     i_date = None
     for i in range((i_number or 0), top):
         found = find_dates(L.raw[i])
-        if found and (memo or len(L.raw[i]) - len(found[0].raw) <= 12):
+        # spaces counted once: OCR pads a date line out to a speck it read as "." or "|"
+        rest = len(re.sub(r"\s+", " ", L.raw[i].strip())) - len(found[0].raw) if found else 0
+        if found and (memo or rest <= 12):
             out["date"] = found[0].date.isoformat()
             out["date_raw"] = found[0].raw
             i_date = i
