@@ -29,15 +29,17 @@ FOUR_OR_FIVE = 0.6
 CLASSIFIER_SURE = 0.9
 #: The top rows of the GRID x GRID ink compared (of 20: ๕'s curl lies in its top third).
 TOP_ROWS = 8
-#: A glyph whose top differs from every sure ๕'s by this much (mean darkness, 0-1) is ๔:
-#: drawn in every TLWG face the way the classifier is trained (bench/ocr_four_five.py), a
-#: ๕ the classifier hesitates over differs from its drawing's sure ๕ by at most 0.076, a
-#: Loma ๔ by 0.048-0.15 (0.1 and more for three in four of them).
+#: A glyph whose top differs from every sure ๕'s by this much (mean darkness, 0-1) is ๔.
+#: Drawn in every TLWG face the way the classifier is trained (bench/ocr_four_five.py), a
+#: ๕ the classifier hesitates over stood at most 0.076 from its drawing's sure ๕ in most
+#: faces, but 0.094-0.122 in three typewriter ones, where the drawing held one sure ๕; a
+#: Loma ๔ stands 0.048-0.15 from them (0.1 and more for half), a 12 pt Loma scan's 0.10-0.11.
 TOP_APART = 0.1
 #: Further apart than this, the glyph is no ๕ without its curl but one cut or joined
 #: differently (a Waree-Bold ๕ stood 0.45 from its drawing's sure ๕): left as it is.
 TOP_UNLIKE = 0.2
-#: How many sure ๕ the page must show before their tops are trusted.
+#: How many sure ๕ the page must show before their tops are trusted (one may be an odd
+#: print: the typewriter faces' three ๕ above were each beside a lone sure ๕).
 FIVES_SEEN = 2
 
 
