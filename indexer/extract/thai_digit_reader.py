@@ -389,15 +389,10 @@ _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
 LATIN_CONFIDENCE = 0.9
 
 
-def _latin_numbers(
-    page: np.ndarray, text: str, tsv: str, fives: Fives | None = None
-) -> list[tuple[int, int, str]]:
-    """Thai numbers Tesseract wrote in Latin letters where a number is printed: (start, end,
-    digits) in ``text``, each glyph named a Thai digit by the classifier, surely."""
-    model = _model()
-    found: list[tuple[int, int, str]] = []
-    if model is None:
-        return found
+def _latin_words(text: str, tsv: str) -> list[tuple[_Word, str]]:
+    """Words Tesseract wrote in Latin letters where a letter prints a Thai number (after
+    _NUMBER_AFTER, or a list item's number), each with its text less a closing dot."""
+    found = []
     for word in _tsv_words(text, tsv):
         if word is None:
             continue
@@ -415,6 +410,18 @@ def _latin_numbers(
             text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
         ):
             continue
+        found.append((word, core))
+    return found
+
+
+def _latin_numbers(
+    page: np.ndarray, latin: list[tuple[_Word, str]], fives: Fives | None = None
+) -> list[tuple[int, int, str]]:
+    """The Thai numbers among ``latin`` (_latin_words): (start, end, digits) in the page's
+    text, each glyph named a Thai digit by the classifier, surely."""
+    model = _model()
+    found: list[tuple[int, int, str]] = []
+    for word, core in latin if model is not None else ():
         _, tall, named, sureness, _ = _named_in(page, [word], model, fives or Fives())
         if (
             tall
@@ -426,8 +433,9 @@ def _latin_numbers(
 
 
 def _page_fives(page: np.ndarray, runs: list[list[_Word]]) -> Fives:
-    """The ๕ the classifier is sure of among all the page's numbers (four_or_five.Fives):
-    one number may hold none."""
+    """The ๕ the classifier is sure of among all the page's numbers (four_or_five.Fives),
+    those Tesseract wrote in Latin letters too: one number may hold none, and on a clean
+    Loma page the only sure ๕ stood in a year written "added"."""
     model = _model()
     named: list = []
     for run in runs if model is not None else ():
@@ -450,8 +458,9 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
-    fives = _page_fives(page, runs)
-    edits = _latin_numbers(page, text, tsv, fives)
+    latin = _latin_words(text, tsv)
+    fives = _page_fives(page, runs + [[word] for word, _ in latin])
+    edits = _latin_numbers(page, latin, fives)
     if _model() is not None:
         from .lost_list_numbers import lost_list_numbers  # (it reads glyphs as this module does)
 
