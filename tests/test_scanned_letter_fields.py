@@ -5,8 +5,9 @@ as ๐๓๑๘.๕/ว ๑๒๕๕ for ๐๓๑๘.๔/ว ๑๒๔๕ and �
 four faces, each once clean and once through the bench's scanner degradations, with a
 different number and date on each page (every Thai digit, ๔ beside ๕, a day of two digits),
 go through `khlang ingest` and the letter fields on the document page and in the document
-API are compared with what was printed. All eight pages are ingested by one command, whose
-OCR workers read them side by side (5-10 s a page)."""
+API are compared with what was printed; a ninth, Loma printed larger, is the reported case:
+no ๕ the classifier is sure of among the digits Tesseract wrote. All nine pages (5-10 s
+each) are ingested by one command, whose OCR workers read them side by side."""
 
 from __future__ import annotations
 
@@ -48,7 +49,12 @@ LETTERS = [
     ("Garuda", True, "ลพ ๐๐๒๓.๓/ว ๙๑๔๖", "๑๙ พฤษภาคม ๒๕๕๙", "ขอส่งรายชื่อผู้เข้ารับการฝึกอบรม"),
     ("TlwgTypist", False, "นพ ๐๗๔๕.๑/ว ๒๔๘๐", "๒๕ พฤศจิกายน ๒๕๖๓", "ขออนุมัติเดินทางไปราชการ"),
     ("TlwgTypist", True, "ชร ๐๕๑๔.๗/ว ๓๔๕๖", "๑๔ มกราคม ๒๕๖๒", "รายงานผลการตรวจสอบพัสดุประจำปี"),
+    ("Loma", False, "กค ๐๑๔๘.๔/ว ๔๑๒๔", "๒๔ มกราคม ๒๕๖๗", "ขอเชิญประชุมคณะกรรมการ"),
 ]
+#: Letters printed at other than 15 pt: Loma at 16 pt, where the classifier is unsure of
+#: every ๔ and ๕ Tesseract wrote in digits (the only sure ๕ is in a year it wrote in Latin
+#: letters), as in the letter the user reported (๒๔ came back ๒๕).
+POINTS = {8: 16}
 
 
 def letter_text(number: str, date: str, subject: str) -> str:
@@ -72,7 +78,7 @@ def letter_text(number: str, date: str, subject: str) -> str:
 
 def printed_letter(folder: Path, n: int, face: str, scanned: bool, text: str) -> Path:
     """The letter printed in ``face``, at 300 dpi, clean or through the bench's scanner."""
-    render_pdf(text, face, folder / f"printed-{n}.pdf")
+    render_pdf(text, face, folder / f"printed-{n}.pdf", POINTS.get(n, 15))
     image = rasterise(folder / f"printed-{n}.pdf", 300, folder / f"raster-{n}")
     if scanned:
         image = degrade(image, random.Random(n), folder / f"scan-{n}.jpg")
@@ -122,10 +128,11 @@ KNOWN_WRONG = {
     (6, "number"): "ที่ นพ read as 'A UW'",
     (6, "date"): "the day ๒๕ read as 'we'",
     (7, "number"): "๗ read as ญ before the slash: ๐๕๑๔.ญ/ว",
+    (8, "number"): "one box of Tesseract's spans ๘.๔/ว: ๐๑๔๘.๔ stays ๐๑๐๑๕๕.๕",
 }
 CASES = [
     pytest.param(
-        n, field, id=f"{face}-{'scan' if scanned else 'clean'}-{field}",
+        n, field, id=f"{face}-{POINTS.get(n, 15)}pt-{'scan' if scanned else 'clean'}-{field}",
         marks=[pytest.mark.xfail(reason=KNOWN_WRONG[n, field], strict=True)]
         if (n, field) in KNOWN_WRONG else [],
     )
