@@ -493,3 +493,42 @@ def test_a_list_numbered_in_arabic_digits_keeps_them(tmp_path):
             image, tsv = _line_with_words(tmp_path, [(item, item), ("งาน", "งาน")])
             text = f"{item} งบประมาณ\n"
             assert reread_thai_digits(image, text, tsv) == (text, 0), item
+
+
+@needs_fonts
+def test_kinnaris_seven_written_as_mai_yamok_is_read(tmp_path):
+    """Tesseract wrote Kinnari's ๗ ending a letter number as ๆ (๕๔๔๗ as ๕๕๕ๆ): the sign is a
+    stand-in letter like ฒ, read from its glyph."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๕๔๔๗", "๕๕๕ๆ", "Kinnari")
+    assert reread_thai_digits(image, "ที่ กค ว ๕๕๕ๆ\n", tsv) == ("ที่ กค ว ๕๔๔๗\n", 1)
+
+
+@needs_fonts
+def test_a_tall_letter_beside_a_number_does_not_hide_a_short_digit(tmp_path):
+    """A number's crop reaches past its boxes, onto the next word: the ส of สิงหาคม with its
+    vowel stacked on it is twice a digit's height, and the day ๓๑ came back ๑ (its short ๓
+    was under half the tallest glyph's height, so a mark). Only the glyphs within the
+    number's boxes set the height a glyph must reach."""
+    page, (_, top, _, height) = scanned("๓๑ สิงหาคม", "Garuda")
+    digits = page[top : top + height]
+    inked = np.nonzero((digits < 128).any(axis=0))[0]
+    gaps = [(a + 1, b) for a, b in itertools.pairwise(inked) if b > a + 1]
+    (three_end, one_start), (one_end, _) = gaps[0], gaps[1]
+    rows = np.nonzero((page[:, inked[0] : one_end] < 128).any(axis=1))[0]
+    digit_top, digit_height = int(rows.min()), int(np.ptp(rows)) + 1
+    image = tmp_path / "day.png"
+    Image.fromarray(page).save(image)
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    boxes = [  # as Tesseract gave them: the ๓'s box over both, the ๑'s far above and below
+        (inked[0], digit_top, one_end - inked[0], digit_height, "๓"),
+        (one_start, digit_top - digit_height, one_end - one_start, 3 * digit_height, "๑"),
+    ]
+    tsv = "\n".join(
+        [header]
+        + [
+            f"5\t1\t1\t1\t1\t{n + 1}\t{a}\t{b}\t{c}\t{d}\t90\t{t}"
+            for n, (a, b, c, d, t) in enumerate(boxes)
+        ]
+    )
+    assert three_end < one_start
+    assert reread_thai_digits(image, "๓๑ สิงหาคม\n", tsv) == ("๓๑ สิงหาคม\n", 0)

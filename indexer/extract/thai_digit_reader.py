@@ -65,9 +65,9 @@ _SEPARATORS = ".,:"
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
-#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ).
-_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ")
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆ0123456789"
+#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ, Kinnari's ๗ as ๆ).
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
