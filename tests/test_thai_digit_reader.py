@@ -532,3 +532,27 @@ def test_a_tall_letter_beside_a_number_does_not_hide_a_short_digit(tmp_path):
     )
     assert three_end < one_start
     assert reread_thai_digits(image, "๓๑ สิงหาคม\n", tsv) == ("๓๑ สิงหาคม\n", 0)
+
+
+@needs_fonts
+@pytest.mark.parametrize("font", ["Kinnari", "TlwgTypist"])
+def test_a_four_is_told_from_the_pages_sure_fives_by_its_top(font):
+    """Where the page's ๕ show no loop (a small or blurred print fills it in), a glyph the
+    classifier cannot tell between ๔ and ๕ is ๔ when its top stands far from every sure ๕'s,
+    and never made ๔ when it is a ๕ itself. (Loma's ๔ drawn so stands 0.083 from its ๕,
+    under TOP_APART: only the loop tells them there; Garuda's 0.21, over TOP_UNLIKE, is
+    left to the classifier, which tells Garuda's apart.)"""
+    from indexer.extract.four_or_five import Fives, decide, top
+    from indexer.extract.glyph_ink import glyphs
+
+    page, (left, top_row, width, height) = scanned("๕๕๔๕", font)
+    box = page[top_row - 4 : top_row + height + 4, left - 4 : left + width + 4]
+    five, other_five, four, third_five = glyphs(box)
+    tallest = max(g.height for g in (five, other_five, four, third_five))
+    rows = [thai_digit_reader.features(g, tallest) for g in (five, other_five, four, third_five)]
+    fives = Fives(loops=False, tops=[top(rows[0]), top(rows[1])])
+    assert decide(four, rows[2], fives) is False
+    assert decide(third_five, rows[3], fives) is None  # left to the classifier
+    assert decide(four, rows[2], Fives(loops=False, tops=[top(rows[0])])) is None  # one ๕
+    assert decide(four, rows[2], Fives(loops=True)) is False
+    assert decide(third_five, rows[3], Fives(loops=True)) is True
