@@ -120,7 +120,6 @@ def letter_rows(page: str) -> dict[str, str]:
 #: Still wrong on these pages, each for a reason of its own outside the digits' glyphs
 #: (strict: a case that comes right must lose its mark).
 KNOWN_WRONG = {
-    (2, "number"): "ที่ read as 'fi'",
     (3, "number"): "the ที่ line read as '1 / a: / ท AD 6๒๐๕.ฆ/ว'",
     (4, "number"): "๙ read as ณ and / as ซ: ๐๐๑ณ.ซว",
     (5, "number"): "the office read as 'AW', the number as ๐๐ใ๒๓.๓๕ว ฒ๑๕9",
