@@ -377,10 +377,10 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
 #: law), where Tesseract writes a Thai number it cannot read as Latin letters ("lo" for ๒,
 #: "wees" for ๒๕๕๙, "om" for ๑๓). "wa." is how Tesseract writes พ.ศ. when it writes the year
 #: after it in Latin letters as well.
-_NUMBER_AFTER = re.compile(
-    r"(?:ที่|ศ\.|wa\.|ข้อ|มาตรา|จำนวน|ฉบับ|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน"
-    r"|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม)\s*$"
-)
+_MONTHS = "มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม"
+_NUMBER_AFTER = re.compile(rf"(?:ที่|ศ\.|wa\.|ข้อ|มาตรา|จำนวน|ฉบับ|{_MONTHS})\s*$")
+#: A date's day, written before its month ("we พฤศจิกายน" for ๒๕ พฤศจิกายน).
+_NUMBER_BEFORE = re.compile(rf"^\s+(?:{_MONTHS})")
 _LATIN_STAND_IN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9@©]{1,6}$")
 #: A list item's number at the start of a line, before ")" or ".", Tesseract writes as
 #: anything but Thai: "(ov)" or "(<)" for (๗) or (๘), "lo." for ๒., "9)" for ๖).
@@ -406,8 +406,11 @@ def _latin_words(text: str, tsv: str) -> list[tuple[_Word, str]]:
         if listed:
             if not _LISTED_STAND_IN.match(core):
                 continue
-        elif not _LATIN_STAND_IN.match(core) or not _NUMBER_AFTER.search(
-            text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
+        elif not _LATIN_STAND_IN.match(core) or not (
+            _NUMBER_AFTER.search(
+                text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
+            )
+            or _NUMBER_BEFORE.match(text[word.end : word.end + 20])
         ):
             continue
         found.append((word, core))

@@ -1,6 +1,6 @@
-"""The Thai digit reader's glyph rules added for issue 18's scanned letters: a short digit
-beside a tall letter, Kinnari's ๗ written ๆ, and ๔ told from ๕ by the page's sure ๕
-(indexer/extract/four_or_five.py). Drawn and scanned as tests/test_thai_digit_reader.py
+"""The Thai digit reader's rules added for issue 18's scanned letters: a short digit beside a
+tall letter, Kinnari's ๗ written ๆ, a day written in Latin letters before its month, and ๔
+told from ๕ by the page's sure ๕ (indexer/extract/four_or_five.py). Drawn and scanned as tests/test_thai_digit_reader.py
 draws them."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PIL import Image
 
 from indexer.extract import thai_digit_reader
 from indexer.extract.thai_digit_reader import reread_thai_digits
-from tests.test_thai_digit_reader import _glyph_by_glyph, needs_fonts, scanned
+from tests.test_thai_digit_reader import _glyph_by_glyph, _line_with_words, needs_fonts, scanned
 
 
 @needs_fonts
@@ -77,3 +77,12 @@ def test_a_four_is_told_from_the_pages_sure_fives_by_its_top(font):
     assert decide(four, rows[2], Fives(loops=False, tops=[top(rows[0])])) is None  # one ๕
     assert decide(four, rows[2], Fives(loops=True)) is False
     assert decide(third_five, rows[3], Fives(loops=True)) is True
+
+
+@needs_fonts
+def test_a_day_written_in_latin_letters_before_its_month_comes_back(tmp_path):
+    """A date line's day ๒๕, which Tesseract wrote "we" at the line's start, is read from its
+    glyphs because a month follows it; the same letters before another word stay."""
+    image, tsv = _line_with_words(tmp_path, [("๒๕", "we"), ("๒๕", "we")])
+    text = "we พฤศจิกายน ๒๕๖๓\nwe ส่ง\n"
+    assert reread_thai_digits(image, text, tsv) == ("๒๕ พฤศจิกายน ๒๕๖๓\nwe ส่ง\n", 1)
