@@ -30,8 +30,8 @@ digit Tesseract cannot write; and a number Tesseract began with ๒๕ keeps its
 Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
 Arabic-digit numbers and words of letters are never touched, but for one case: where a
-letter prints a number (after ที่, พ.ศ., a month, มาตรา; a list item's "(๗)" or "๖)" at the
-start of a line), a word Tesseract wrote in Latin letters ("lo" for ๒, "(ov)" for (๗))
+letter prints a number (after ที่, พ.ศ., a month, มาตรา; before a month, a date's day; a
+list item's "(๗)" or "๖)" at the start of a line), a word Tesseract wrote in Latin letters ("lo" for ๒, "(ov)" for (๗))
 is read from its glyphs when the classifier names every one a Thai digit, surely."""
 
 from __future__ import annotations
