@@ -86,3 +86,14 @@ def test_a_day_written_in_latin_letters_before_its_month_comes_back(tmp_path):
     image, tsv = _line_with_words(tmp_path, [("๒๕", "we"), ("๒๕", "we")])
     text = "we พฤศจิกายน ๒๕๖๓\nwe ส่ง\n"
     assert reread_thai_digits(image, text, tsv) == ("๒๕ พฤศจิกายน ๒๕๖๓\nwe ส่ง\n", 1)
+
+
+@needs_fonts
+def test_a_stand_in_ending_a_letter_numbers_code_or_its_number_is_read(tmp_path):
+    """TlwgTypist's ชร ๐๕๑๔.๗/ว ๓๔๕๖ came back ๐๕๑๕.ญ/ว ๓๕๕5: the letter ending the code
+    before its slash, after a separator, and the Arabic digit ending the number are
+    stand-ins for digits Tesseract cannot write, read from their glyphs."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๑๔.๗", "๑๕.ญ", "TlwgTypist")
+    assert reread_thai_digits(image, "ที่ ชร ๑๕.ญ/ว\n", tsv) == ("ที่ ชร ๑๔.๗/ว\n", 1)
+    image, tsv = _glyph_by_glyph(tmp_path, "๓๔๕๖", "๓๕๕5", "TlwgTypist")
+    assert reread_thai_digits(image, "ที่ ชร ว ๓๕๕5\n", tsv) == ("ที่ ชร ว ๓๔๕๖\n", 1)

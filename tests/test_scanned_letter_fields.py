@@ -125,7 +125,6 @@ KNOWN_WRONG = {
     (5, "number"): "the office read as 'AW', the number as ๐๐ใ๒๓.๓๕ว ฒ๑๕9",
     (5, "date"): "๑๙ พฤษภาคม ๒๕๕๙ read with ๒๕๕« for the year",
     (6, "number"): "ที่ นพ read as 'A UW'",
-    (7, "number"): "๗ read as ญ before the slash: ๐๕๑๔.ญ/ว",
     (8, "number"): "one box of Tesseract's spans ๘.๔/ว: ๐๑๔๘.๔ stays ๐๑๐๑๕๕.๕",
 }
 CASES = [

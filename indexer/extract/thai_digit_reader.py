@@ -25,9 +25,9 @@ wrote over it:
 where the classifier hesitates between ๔ and ๕, the page's sure ๕ decide
 (four_or_five.py: the small loop on ๕'s top where they show it, else how far the glyph's
 top stands from theirs); separators stay where Tesseract put them, or go on the marks
-seen between the glyphs; a lone letter ending the number's word (๒๕๕ฒ) is read only as a
-digit Tesseract cannot write; and a number Tesseract began with ๒๕ keeps its century (a
-Buddhist-era year). Whenever a glyph is unsure, a written character lies over
+seen between the glyphs; a lone letter ending the number's word or its code before a slash
+(๒๕๕ฒ, ๐๕๑๕.ญ/ว) is read only as a digit Tesseract cannot write; and a number Tesseract
+began with ๒๕ keeps its century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
 Arabic-digit numbers and words of letters are never touched, but for one case: where a
 letter prints a number (after ที่, พ.ศ., a month, มาตรา; before a month, a date's day; a
@@ -66,8 +66,9 @@ _SEPARATORS = ".,:"
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
 _STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆ0123456789"
-#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ, Kinnari's ๗ as ๆ).
-_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ")
+#: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
+#: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
@@ -361,9 +362,15 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
         lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
-        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n")
+        while len(run) > 1 and run[-1].text == "/":  # a letter number's slash: its code ends
+            run = run[:-1]
+        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n", "/")
         if len(run) > 1 and ends_word and run[-1].text in _TAIL_LETTERS:
-            run[-1].tail = any(c in THAI_DIGITS for c in run[-2].text)
+            # after the digits, or after a separator after them (a code's ๐๕๑๔.๗ as ๐๕๑๕.ญ)
+            before = (
+                run[-2].text if run[-2].text not in _SEPARATORS or len(run) < 3 else run[-3].text
+            )
+            run[-1].tail = any(c in THAI_DIGITS for c in before)
         while run and not lone_stand_in and not run[-1].tail:
             if any(c in THAI_DIGITS for c in run[-1].text):
                 break
