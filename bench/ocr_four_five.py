@@ -10,7 +10,7 @@ prints how many ๔ the reader would write over Tesseract's ๕ (named ๔ at RE
 or more), and how many ๕ and ๘ it would wrongly turn into ๔; first the classifier alone,
 then with the loop rule. Figures only: nothing here asserts anything.
 
-    nice -n 10 .venv/bin/python -m bench.ocr_four_five [--per-font 60] [--seed 7]
+    nice -n 10 .venv/bin/python -m bench.ocr_four_five [--per-font 60] [--seed 7] [--year '']
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def classifier_alone(tall, model) -> tuple[str, np.ndarray]:
     return "".join(reader.CLASSES[i] for i in best), chances[np.arange(len(best)), best]
 
 
-def count(fonts: list[Path], per_font: int, seed: int) -> dict:
+def count(fonts: list[Path], per_font: int, seed: int, year: str = YEAR) -> dict:
     """{face: {(way, what): glyphs}}, ``what`` one of "๔ fixed", "๔ seen", "๕ broken",
     "๕ seen", "๘ broken", "๘ seen"."""
     model = reader._model()
@@ -57,12 +57,12 @@ def count(fonts: list[Path], per_font: int, seed: int) -> dict:
     for font in fonts:
         for _ in range(per_font):
             chars = a_number(rng)
-            tall = drawn_glyphs(f"{YEAR} {chars}", font, rng)
+            tall = drawn_glyphs(f"{year} {chars}".strip(), font, rng)
             if not tall:
                 continue
             ways = {"alone": classifier_alone(tall, model), "loop": reader._named(tall, model)}
             for way, (named, sure) in ways.items():
-                cut = len(YEAR)
+                cut = len(year)
                 for truth, name, certainty in zip(chars, named[cut:], sure[cut:], strict=True):
                     if truth not in "๔๕๘":
                         continue
@@ -79,9 +79,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-font", type=int, default=60, help="numbers drawn per face")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--year",
+        default=YEAR,
+        help="drawn before each number; '' for a page with no ๕ the classifier is sure of",
+    )
     args = parser.parse_args(argv)
     fonts = sorted(FONT_DIR.glob("*.ttf"))
-    counts = count(fonts, args.per_font, args.seed)
+    counts = count(fonts, args.per_font, args.seed, args.year)
     print("face                       | ๔ read as ๔ (alone / loop) | ๕ made ๔ | ๘ made ๔")
     totals: dict = defaultdict(int)  # (bench face?, way, what)
     for face, seen in counts.items():

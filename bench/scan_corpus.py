@@ -96,8 +96,8 @@ def letter_texts(count: int, seed: int = 7) -> list[str]:
     return texts
 
 
-def render_pdf(text: str, font: str, path: Path) -> str:
-    """Print ``text`` to a PDF in ``font``; returns the part of it printed on the first page,
+def render_pdf(text: str, font: str, path: Path, size: int = 15) -> str:
+    """Print ``text`` to a PDF in ``font`` at ``size`` points; returns the part of it printed on the first page,
     the page that is scanned (a wide face can push a letter's last lines onto a second page,
     and words never printed on the scan must not count as lost by OCR)."""
     from fpdf import FPDF
@@ -105,7 +105,7 @@ def render_pdf(text: str, font: str, path: Path) -> str:
     pdf = FPDF(format="A4")
     pdf.set_margins(25, 20, 20)
     pdf.add_font(font, fname=str(FONTS[font]))
-    pdf.set_font(font, size=15)
+    pdf.set_font(font, size=size)
     # Shaped, so that tone marks sit above upper vowels as a word processor prints them.
     pdf.set_text_shaping(True)
     pdf.add_page()

@@ -370,3 +370,23 @@ def test_confusion_matrix_format():
     table = confusion([("a", "letter", "letter"), ("b", "law", "other"), ("c", "other", "other")])
     assert "2/3 correct" in table
     assert table.splitlines()[0].split()[-1] == "other"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "number"),
+    [
+        ("fi กค ๐๔๐๒.๒/ว ๕๔๔๗", "กค ๐๔๐๒.๒/ว ๕๔๔๗"),  # ที่ read as Latin letters
+        ("N ลป ๐๕๓๕.๑/๑๕๒๒๕", "ลป ๐๕๓๕.๑/๑๕๒๒๕"),
+        ("ท ชม 0220.1/2916", "ชม 0220.1/2916"),  # its marks taken for a line of their own
+        ("ท AD 6๒๐๕.ฆ/ว ๐๕๕๑", None),  # the office itself read wrong: no number
+        ("ทั้งนี้ ๒๕ /", None),  # a word, not a lost label
+    ],
+)
+def test_a_scanned_letters_number_whose_label_ocr_lost(first_line, number):
+    """OCR can lose the ที่ before a letter's number (the page's first line, whose marks
+    Tesseract took for a line of their own): a head line opening with a whole letter number
+    after at most three other characters is the number line."""
+    text = f"1\n{first_line}\nสำนักงานจังหวัด\n๑๕ มกราคม ๒๕๖๖\nเรื่อง ขอเชิญประชุม\nเรียน ผู้อำนวยการ\n"
+    letter = understand(text + "ด้วยสำนักงานได้รับแจ้งจากกระทรวง\n").metadata.get("letter") or {}
+    assert letter.get("number") == number
+    assert letter.get("date") == "2023-01-15"

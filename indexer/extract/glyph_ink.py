@@ -110,12 +110,19 @@ def _row_overlap(a: list, b: list) -> int:
     return max(0, min(a_bottom, b_bottom) - max(a_top, b_top))
 
 
-def glyphs(box: np.ndarray) -> list[Glyph]:
+def _inside(left: int, right: int, span: tuple[int, int]) -> bool:
+    """Whether columns left..right lie at least a quarter inside ``span``."""
+    return min(right, span[1]) - max(left, span[0]) >= 0.25 * (right - left)
+
+
+def glyphs(box: np.ndarray, within: tuple[int, int] | None = None) -> list[Glyph]:
     """A number's box's glyphs (digits, "/" and brackets), left to right. Marks under a
     sixth of the inkiest glyph's ink (. , specks) are left out, first, so that a speck
     under a digit does not make it look taller than it is; pieces of ink that stand over
     one another (a glyph broken by a light scan) are one glyph; a glyph under half the
-    tallest one's height is left out too."""
+    tallest one's height is left out too, the tallest among those a quarter inside
+    ``within`` (columns) when given: a letter beside the number, with the vowel stacked on
+    it, is twice a digit's height, and made the short ๓ of a day ๓๑ look like a mark."""
     darkness = (255.0 - box) / 255.0
     ink = box < _otsu(box)
     pieces = [(piece, int((piece[2] - piece[1]).sum())) for piece in components(ink)]
@@ -150,7 +157,8 @@ def glyphs(box: np.ndarray) -> list[Glyph]:
         top, bottom = int(rows_inked[0]), int(rows_inked[-1]) + 1
         piece = np.where(mask, darkness, 0.0)[top:bottom, left:right]
         found.append(Glyph(left, right, top, bottom, piece))
-    tallest = max((glyph.height for glyph in found), default=0)
+    measured = [g for g in found if within is None or _inside(g.left, g.right, within)]
+    tallest = max((glyph.height for glyph in measured or found), default=0)
     return [glyph for glyph in found if glyph.height >= tallest / 2]
 
 

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from .four_or_five import Fives
 from .glyph_ink import glyphs
 from .tesseract_call import tesseract_reads
 from .thai_digit_reader import LATIN_CONFIDENCE, THAI_DIGITS, _named
@@ -22,7 +23,7 @@ from .tsv import placed_words
 
 
 def lost_list_numbers(
-    page: np.ndarray, text: str, tsv: str, model, loops: bool
+    page: np.ndarray, text: str, tsv: str, model, fives: Fives
 ) -> list[tuple[int, int, str]]:
     """(where, where, digit) in ``text``: each list item's number found left of a line's
     first word, a lone dot, to be put back before it."""
@@ -46,7 +47,7 @@ def lost_list_numbers(
         tall = glyphs(crop) if crop.size else []
         if not tall or word.box[0] - (left + tall[-1].right) > height // 2:
             continue
-        named, sure = _named(tall[-1:], model, loops)
+        named, sure = _named(tall[-1:], model, fives)
         if named not in THAI_DIGITS or float(sure[0]) < LATIN_CONFIDENCE:
             continue
         seen = _tesseract_reads(page[rows, left + tall[-1].left : word.box[2] + 2])

@@ -22,15 +22,16 @@ wrote over it:
   when it is at least REBUILD_CONFIDENCE sure;
 - a slash and a digit (joined by the scan): the two, as written;
 
-where the classifier hesitates between ๔ and ๕, the small loop on ๕'s top decides (on
-pages whose sure ๕ show it); separators stay where Tesseract put them, or go on the marks
-seen between the glyphs; a lone letter ending the number's word (๒๕๕ฒ) is read only as a
-digit Tesseract cannot write; and a number Tesseract began with ๒๕ keeps its century (a
-Buddhist-era year). Whenever a glyph is unsure, a written character lies over
+where the classifier hesitates between ๔ and ๕, the page's sure ๕ decide
+(four_or_five.py: the small loop on ๕'s top where they show it, else how far the glyph's
+top stands from theirs); separators stay where Tesseract put them, or go on the marks
+seen between the glyphs; a lone letter ending the number's word or its code before a slash
+(๒๕๕ฒ, ๐๕๑๕.ญ/ว) is read only as a digit Tesseract cannot write; and a number Tesseract
+began with ๒๕ keeps its century (a Buddhist-era year). Whenever a glyph is unsure, a written character lies over
 no glyph, or the classifier's file is missing, the number stays as Tesseract read it.
 Arabic-digit numbers and words of letters are never touched, but for one case: where a
-letter prints a number (after ที่, พ.ศ., a month, มาตรา; a list item's "(๗)" or "๖)" at the
-start of a line), a word Tesseract wrote in Latin letters ("lo" for ๒, "(ov)" for (๗))
+letter prints a number (after ที่, พ.ศ., a month, มาตรา; before a month, a date's day; a
+list item's "(๗)" or "๖)" at the start of a line), a word Tesseract wrote in Latin letters ("lo" for ๒, "(ov)" for (๗))
 is read from its glyphs when the classifier names every one a Thai digit, surely."""
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .glyph_ink import Glyph, glyphs, has_top_loop, marks
+from .four_or_five import CLASSIFIER_SURE, FOUR_OR_FIVE, Fives, decide, sure_fives
+from .glyph_ink import Glyph, _inside, glyphs, marks
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -63,9 +65,10 @@ _SEPARATORS = ".,:"
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอ0123456789"
-#: The letters Tesseract writes for a digit it cannot write (๗ and ๙ as ฒ).
-_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ")
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆ0123456789"
+#: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
+#: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
@@ -100,45 +103,31 @@ def probabilities(rows: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
     return odds / odds.sum(axis=1, keepdims=True)
 
 
-#: ๔ and ๕ differ by the small loop on ๕'s top. The classifier, trained on faces whose ๔
-#: is wider than their ๕, is unsure between the two in a face whose ๔ is as narrow (Loma):
-#: when those are its two likeliest names, together this likely, and neither is sure
-#: (CLASSIFIER_SURE), the loop decides, as sure as the two together and at least sure
-#: enough to replace Tesseract's ๕ (REPLACE_CONFIDENCE: Loma's ๔ gets 0.6-0.7 of the two);
-#: but only where the ๕ the classifier is sure of show their loop (a small or smudged
-#: print fills it in), which is what keeps a ๕ from being made a ๔.
-FOUR_OR_FIVE = 0.6
-CLASSIFIER_SURE = 0.9
 _FOUR, _FIVE = CLASSES.index("๔"), CLASSES.index("๕")
 
 
-def _loops_shown(named: list[tuple[Glyph, str, float]]) -> bool:
-    """Whether the ๕ among ``named`` (glyph, name, sureness) that the classifier is sure
-    of show ๕'s top loop: at least one, and two of every three."""
-    loops = [
-        has_top_loop(g.ink) for g, name, sure in named if name == "๕" and sure >= CLASSIFIER_SURE
-    ]
-    return bool(loops) and 3 * sum(loops) >= 2 * len(loops)
-
-
-def _named(tall: list[Glyph], model, loops: bool | None = None) -> tuple[str, np.ndarray]:
-    """The classifier's character for each glyph, and how sure it is of each; ``loops``:
-    whether the page's ๕ show their top loop (None: judged from these glyphs)."""
+def _named(tall: list[Glyph], model, fives: Fives | None = None) -> tuple[str, np.ndarray]:
+    """The classifier's character for each glyph, and how sure it is of each; where it
+    cannot tell ๔ from ๕, the page's sure ๕ (``fives``; None: judged from these glyphs)
+    decide (four_or_five.py), as sure as the two together and at least sure enough to
+    replace Tesseract's ๕ (Loma's ๔ gets 0.6-0.7 of the two)."""
     tallest = max(glyph.height for glyph in tall)
-    chances = probabilities(np.stack([features(glyph, tallest) for glyph in tall]), model)
+    rows = np.stack([features(glyph, tallest) for glyph in tall])
+    chances = probabilities(rows, model)
     best = chances.argmax(axis=1)
     sure = chances[np.arange(len(best)), best].astype(float)
-    if loops is None:
-        loops = _loops_shown([(g, CLASSES[i], s) for g, i, s in zip(tall, best, sure, strict=True)])
-    for i, glyph in enumerate(tall if loops else ()):
+    if fives is None:
+        fives = sure_fives(
+            [(g, CLASSES[i], s, f) for g, i, s, f in zip(tall, best, sure, rows, strict=True)]
+        )
+    for i, glyph in enumerate(tall):
         four, five = chances[i, _FOUR], chances[i, _FIVE]
         likeliest = set(np.argsort(-chances[i])[:2].tolist())
-        if (
-            likeliest == {_FOUR, _FIVE}
-            and four + five >= FOUR_OR_FIVE
-            and sure[i] < CLASSIFIER_SURE
-        ):
-            best[i] = _FIVE if has_top_loop(glyph.ink) else _FOUR
+        if likeliest != {_FOUR, _FIVE} or four + five < FOUR_OR_FIVE or sure[i] >= CLASSIFIER_SURE:
+            continue
+        is_five = decide(glyph, rows[i], fives)
+        if is_five is not None:
+            best[i] = _FIVE if is_five else _FOUR
             sure[i] = max(four + five, REPLACE_CONFIDENCE)
     return "".join(CLASSES[i] for i in best), sure
 
@@ -203,7 +192,7 @@ def _glyph_char(written: list[str], named: str, sure: float) -> str | None:
 
 
 def _named_in(
-    page: np.ndarray, words: list[_Word], model, loops: bool | None = None
+    page: np.ndarray, words: list[_Word], model, fives: Fives | None = None
 ) -> tuple[int, list, str, np.ndarray, list[float]]:
     """The glyphs in the words' boxes (their places from the returned left edge), with the
     classifier's character for each and how sure it is; the brackets of "(๑)", often in
@@ -226,15 +215,14 @@ def _named_in(
     tails = [(w.left - left, w.right - left) for w in words if w.tail]
     tall = [
         glyph
-        for glyph in (glyphs(crop) if crop.size else [])
-        if min(glyph.right, inside[1]) - max(glyph.left, inside[0])
-        >= 0.25 * (glyph.right - glyph.left)
+        for glyph in (glyphs(crop, inside) if crop.size else [])
+        if _inside(glyph.left, glyph.right, inside)
         or any(glyph.left <= middle < glyph.right for middle in middles)
         or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
     if not tall:
         return left, [], "", np.zeros(0), []
-    named, sureness = _named(tall, model, loops)
+    named, sureness = _named(tall, model, fives)
     first = len(named) - len(named.lstrip("("))
     last = len(named.rstrip(")"))
     low_marks = [left + x for x in marks(crop)]
@@ -258,14 +246,14 @@ def _separators_at_marks(
     return [(x, char) for x, (_, char) in zip(between, sorted(separators), strict=True)]
 
 
-def _reread(page: np.ndarray, words: list[_Word], old: str, loops: bool | None = None) -> str:
+def _reread(page: np.ndarray, words: list[_Word], old: str, fives: Fives | None = None) -> str:
     """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
     glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
     separators kept where Tesseract placed them; ``old`` whenever a glyph leaves doubt."""
     model = _model()
     if model is None or not all(_NUMBER_CHARS.match(word.text) for word in words):
         return old
-    left, tall, named, sureness, seen_marks = _named_in(page, words, model, loops)
+    left, tall, named, sureness, seen_marks = _named_in(page, words, model, fives)
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
@@ -374,9 +362,15 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
         lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
-        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n")
+        while len(run) > 1 and run[-1].text == "/":  # a letter number's slash: its code ends
+            run = run[:-1]
+        ends_word = run and text[run[-1].end : run[-1].end + 1] in ("", " ", "\n", "/")
         if len(run) > 1 and ends_word and run[-1].text in _TAIL_LETTERS:
-            run[-1].tail = any(c in THAI_DIGITS for c in run[-2].text)
+            # after the digits, or after a separator after them (a code's ๐๕๑๔.๗ as ๐๕๑๕.ญ)
+            before = (
+                run[-2].text if run[-2].text not in _SEPARATORS or len(run) < 3 else run[-3].text
+            )
+            run[-1].tail = any(c in THAI_DIGITS for c in before)
         while run and not lone_stand_in and not run[-1].tail:
             if any(c in THAI_DIGITS for c in run[-1].text):
                 break
@@ -390,10 +384,10 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
 #: law), where Tesseract writes a Thai number it cannot read as Latin letters ("lo" for ๒,
 #: "wees" for ๒๕๕๙, "om" for ๑๓). "wa." is how Tesseract writes พ.ศ. when it writes the year
 #: after it in Latin letters as well.
-_NUMBER_AFTER = re.compile(
-    r"(?:ที่|ศ\.|wa\.|ข้อ|มาตรา|จำนวน|ฉบับ|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน"
-    r"|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม)\s*$"
-)
+_MONTHS = "มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม"
+_NUMBER_AFTER = re.compile(rf"(?:ที่|ศ\.|wa\.|ข้อ|มาตรา|จำนวน|ฉบับ|{_MONTHS})\s*$")
+#: A date's day, written before its month ("we พฤศจิกายน" for ๒๕ พฤศจิกายน).
+_NUMBER_BEFORE = re.compile(rf"^\s+(?:{_MONTHS})")
 _LATIN_STAND_IN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9@©]{1,6}$")
 #: A list item's number at the start of a line, before ")" or ".", Tesseract writes as
 #: anything but Thai: "(ov)" or "(<)" for (๗) or (๘), "lo." for ๒., "9)" for ๖).
@@ -402,15 +396,10 @@ _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
 LATIN_CONFIDENCE = 0.9
 
 
-def _latin_numbers(
-    page: np.ndarray, text: str, tsv: str, loops: bool = False
-) -> list[tuple[int, int, str]]:
-    """Thai numbers Tesseract wrote in Latin letters where a number is printed: (start, end,
-    digits) in ``text``, each glyph named a Thai digit by the classifier, surely."""
-    model = _model()
-    found: list[tuple[int, int, str]] = []
-    if model is None:
-        return found
+def _latin_words(text: str, tsv: str) -> list[tuple[_Word, str]]:
+    """Words Tesseract wrote in Latin letters where a letter prints a Thai number (after
+    _NUMBER_AFTER, or a list item's number), each with its text less a closing dot."""
+    found = []
     for word in _tsv_words(text, tsv):
         if word is None:
             continue
@@ -424,11 +413,26 @@ def _latin_numbers(
         if listed:
             if not _LISTED_STAND_IN.match(core):
                 continue
-        elif not _LATIN_STAND_IN.match(core) or not _NUMBER_AFTER.search(
-            text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
+        elif not _LATIN_STAND_IN.match(core) or not (
+            _NUMBER_AFTER.search(
+                text[max(0, begins - 20) : begins].replace("\u0e4d\u0e32", "\u0e33")
+            )
+            or _NUMBER_BEFORE.match(text[word.end : word.end + 20])
         ):
             continue
-        _, tall, named, sureness, _ = _named_in(page, [word], model, loops)
+        found.append((word, core))
+    return found
+
+
+def _latin_numbers(
+    page: np.ndarray, latin: list[tuple[_Word, str]], fives: Fives | None = None
+) -> list[tuple[int, int, str]]:
+    """The Thai numbers among ``latin`` (_latin_words): (start, end, digits) in the page's
+    text, each glyph named a Thai digit by the classifier, surely."""
+    model = _model()
+    found: list[tuple[int, int, str]] = []
+    for word, core in latin if model is not None else ():
+        _, tall, named, sureness, _ = _named_in(page, [word], model, fives or Fives())
         if (
             tall
             and all(char in THAI_DIGITS for char in named)
@@ -438,15 +442,19 @@ def _latin_numbers(
     return found
 
 
-def _page_loops(page: np.ndarray, runs: list[list[_Word]]) -> bool:
-    """Whether the page's ๕ show their top loop (_loops_shown), judged from the glyphs of
-    all its numbers: one number may hold no ๕ the classifier is sure of."""
+def _page_fives(page: np.ndarray, runs: list[list[_Word]]) -> Fives:
+    """The ๕ the classifier is sure of among all the page's numbers (four_or_five.Fives),
+    those Tesseract wrote in Latin letters too: one number may hold none, and on a clean
+    Loma page the only sure ๕ stood in a year written "added"."""
     model = _model()
-    named: list[tuple[Glyph, str, float]] = []
+    named: list = []
     for run in runs if model is not None else ():
-        _, tall, names, sureness, _ = _named_in(page, run, model, loops=False)
-        named += zip(tall, names, sureness.tolist(), strict=True)
-    return _loops_shown(named)
+        _, tall, names, sureness, _ = _named_in(page, run, model, fives=Fives())
+        if tall:
+            tallest = max(glyph.height for glyph in tall)
+            rows = [features(glyph, tallest) for glyph in tall]
+            named += zip(tall, names, sureness.tolist(), rows, strict=True)
+    return sure_fives(named)
 
 
 def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
@@ -460,19 +468,20 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
         return text, 0
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
-    loops = _page_loops(page, runs)
-    edits = _latin_numbers(page, text, tsv, loops)
+    latin = _latin_words(text, tsv)
+    fives = _page_fives(page, runs + [[word] for word, _ in latin])
+    edits = _latin_numbers(page, latin, fives)
     if _model() is not None:
         from .lost_list_numbers import lost_list_numbers  # (it reads glyphs as this module does)
 
-        edits += lost_list_numbers(page, text, tsv, _model(), loops)
+        edits += lost_list_numbers(page, text, tsv, _model(), fives)
     for run in runs:
         old = text[run[0].start : run[-1].end]
-        new = _reread(page, run, old, loops)
+        new = _reread(page, run, old, fives)
         if new == old and run[-1].tail:  # the letter not surely a digit: the digits alone
             run = run[:-1]
             old = text[run[0].start : run[-1].end]
-            new = _reread(page, run, old, loops)
+            new = _reread(page, run, old, fives)
         if new != old:
             edits.append((run[0].start, run[-1].end, new))
     out, position = [], 0

@@ -16,6 +16,10 @@ from indexer.thai.repair import join_wrapped
 
 from .kinds import LETTER_NUMBER
 
+#: A head line opening with a letter number (prefix, code, slash) after a label read wrong.
+_LABEL_LOST = re.compile(
+    r"^\S{1,3}\s+(?=[ก-ฮ]{1,4}\.?(?:\s?[ก-ฮ]{1,3}\.?)?\s*\d{2,5}(?:\s*\.\s*\d+)*\s*/)"
+)
 _URGENCY = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?!\S)")
 _BODY_OPENERS = re.compile(
     r"^(?:ตามที่|ตามหนังสือ|ด้วย|เนื่องด้วย|เนื่องจาก|อนุสนธิ|สืบเนื่อง|โดยที่|ข้าพเจ้า|ตาม\S*ที่|"
@@ -144,12 +148,21 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
     i_subject = _find(L, r"^เรื่อง(?:\s|$)", 0, head_stop)
     top = i_subject if i_subject is not None else min(len(L), 12)
 
-    # number
-    i_number = _find(L, r"^ที่\s*[ก-ฮ]", 0, top)
+    # number: on its ที่ line, or, where a scan lost the ที่ (Tesseract read it "fi", "N" or
+    # "ท" when it took its marks for a line of their own), on a head line that opens with a
+    # whole letter number after at most three other characters
+    i_number, number = _find(L, r"^ที่\s*[ก-ฮ]", 0, top), None
     if i_number is not None:
         number = parse_number(L.prep[i_number], L.raw[i_number])
-        if number:
-            out.update(number)
+    else:
+        for i in range(top):
+            lost = _LABEL_LOST.match(L.prep[i])
+            if lost:
+                i_number, rest = i, lost.end()
+                number = parse_number("ที่ " + L.prep[i][rest:], "ที่ " + L.raw[i][rest:])
+                break
+    if number:
+        out.update(number)
     # urgency: a line of its own before the subject
     for i in range(top):
         m = _URGENCY.match(L.prep[i])
@@ -160,7 +173,9 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
     i_date = None
     for i in range((i_number or 0), top):
         found = find_dates(L.raw[i])
-        if found and (memo or len(L.raw[i]) - len(found[0].raw) <= 12):
+        # spaces counted once: OCR pads a date line out to a speck it read as "." or "|"
+        rest = len(re.sub(r"\s+", " ", L.raw[i].strip())) - len(found[0].raw) if found else 0
+        if found and (memo or rest <= 12):
             out["date"] = found[0].date.isoformat()
             out["date_raw"] = found[0].raw
             i_date = i
