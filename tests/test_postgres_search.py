@@ -121,6 +121,21 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     assert seen and max(seen) < len(texts)  # fewer documents scored than matched
 
 
+def tiers_counted(monkeypatch) -> list[int]:
+    """How many members each substring-only tier counted, one entry a count, as searches
+    run."""
+    from indexer.search import pg_substrings
+
+    counted: list[int] = []
+    real = pg_substrings.substring_top
+    monkeypatch.setattr(
+        pg_substrings,
+        "substring_top",
+        lambda store, gen, cs, ids, n: counted.append(len(ids)) or real(store, gen, cs, ids, n),
+    )
+    return counted
+
+
 def test_a_large_substring_only_tier_counts_its_likeliest_members_alone(pg, monkeypatch):
     """กระทรว is no word: every match is substring-only, ranked by how often the chunk
     occurs; of a large tier only the documents where its proving word (กระทรวง) occurs
@@ -138,13 +153,7 @@ def test_a_large_substring_only_tier_counts_its_likeliest_members_alone(pg, monk
         assert all(0 < h.score <= SUBSTRING_SCORE for h in got.hits)  # substring-only
         return [(h.document_id, h.score) for h in got.hits]
 
-    counted: list[int] = []
-    real = pg_substrings.substring_top
-    monkeypatch.setattr(
-        pg_substrings,
-        "substring_top",
-        lambda store, gen, cs, ids, n: counted.append(len(ids)) or real(store, gen, cs, ids, n),
-    )
+    counted = tiers_counted(monkeypatch)
     every = page()
     assert counted == [len(texts)]
     monkeypatch.setattr(pg_substrings, "COUNTED", 5)
@@ -170,13 +179,7 @@ def test_a_large_tier_read_in_pieces_counts_the_documents_with_most_pieces_holdi
     query = "ผู้ประกอบกา"
     assert len(encode_chunk(normalize(query))) > pg_substrings.JUNCTION_CHUNK
 
-    counted: list[int] = []
-    real = pg_substrings.substring_top
-    monkeypatch.setattr(
-        pg_substrings,
-        "substring_top",
-        lambda store, gen, cs, ids, n: counted.append(len(ids)) or real(store, gen, cs, ids, n),
-    )
+    counted = tiers_counted(monkeypatch)
 
     def page() -> list:
         got = backend.search(query, limit=4)
