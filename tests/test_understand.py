@@ -380,12 +380,16 @@ def test_confusion_matrix_format():
         ("ท ชม 0220.1/2916", "ชม 0220.1/2916"),  # its marks taken for a line of their own
         ("ท AD 6๒๐๕.ฆ/ว ๐๕๕๑", None),  # the office itself read wrong: no number
         ("ทั้งนี้ ๒๕ /", None),  # a word, not a lost label
+        ("๙๙ ซอย ๑๒/๓ ถนนพหลโยธิน", None),  # an address: no government code
+        ("ตู้ ปณ 12/3", None),
+        ("๑. กค ๐๔๐๒/ว ๑๒", None),  # a list item: a reference, not the number
     ],
 )
 def test_a_scanned_letters_number_whose_label_ocr_lost(first_line, number):
     """OCR can lose the ที่ before a letter's number (the page's first line, whose marks
     Tesseract took for a line of their own): a head line opening with a whole letter number
-    after at most three other characters is the number line."""
+    after at most three other characters is the number line; an address or a list item
+    with a slash is not."""
     text = f"1\n{first_line}\nสำนักงานจังหวัด\n๑๕ มกราคม ๒๕๖๖\nเรื่อง ขอเชิญประชุม\nเรียน ผู้อำนวยการ\n"
     letter = understand(text + "ด้วยสำนักงานได้รับแจ้งจากกระทรวง\n").metadata.get("letter") or {}
     assert letter.get("number") == number

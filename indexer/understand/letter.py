@@ -16,10 +16,14 @@ from indexer.thai.repair import join_wrapped
 
 from .kinds import LETTER_NUMBER
 
-#: A head line opening with a letter number (prefix, code, slash) after a label read wrong.
-_LABEL_LOST = re.compile(
-    r"^\S{1,3}\s+(?=[ก-ฮ]{1,4}\.?(?:\s?[ก-ฮ]{1,3}\.?)?\s*\d{2,5}(?:\s*\.\s*\d+)*\s*/)"
-)
+#: What a lost ที่ leaves before a letter number: one to three characters ("fi", "N",
+#: "ท"), never a list item's number ("๑.", "2)"), which would make a reference the number.
+_LABEL_LOST = re.compile(r"^(?![\d.()]+\s)\S{1,3}\s+")
+#: A government letter's code: four digits from 0 (มท ๐๘๐๘.๒, ขร ๐๐๑๙.๑); an address
+#: (๙๙ ซอย ๑๒/๓, ตู้ ปณ 12/3) has none.
+_GOVERNMENT_CODE = re.compile(r"[0๐]\d{3}")
+#: The head lines where a ที่ may have been lost: the first few.
+_LABEL_LOST_LINES = 4
 _URGENCY = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?!\S)")
 _BODY_OPENERS = re.compile(
     r"^(?:ตามที่|ตามหนังสือ|ด้วย|เนื่องด้วย|เนื่องจาก|อนุสนธิ|สืบเนื่อง|โดยที่|ข้าพเจ้า|ตาม\S*ที่|"
@@ -155,10 +159,12 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
     if i_number is not None:
         number = parse_number(L.prep[i_number], L.raw[i_number])
     else:
-        for i in range(top):
+        for i in range(min(top, _LABEL_LOST_LINES)):
             lost = _LABEL_LOST.match(L.prep[i])
-            if lost:
-                i_number, rest = i, lost.end()
+            whole = lost and LETTER_NUMBER.match("ที่ " + L.prep[i][lost.end() :])
+            if whole and _GOVERNMENT_CODE.match(whole["code"]):
+                rest = lost.end()
+                i_number = i
                 number = parse_number("ที่ " + L.prep[i][rest:], "ที่ " + L.raw[i][rest:])
                 break
     if number:
