@@ -117,8 +117,11 @@ def letter_rows(page: str) -> dict[str, str]:
     return {html.unescape(k).strip(): html.unescape(v).strip() for k, v in rows}
 
 
-#: Still wrong on these pages, each for a reason of its own outside the digits' glyphs
-#: (strict: a case that comes right must lose its mark).
+#: Still wrong on these pages, each for a reason of its own (strict: a case that comes
+#: right must lose its mark). Most lie outside the digits' glyphs (a label or office read
+#: in Latin letters, ๙ as ณ), but not all: 3 and 5 hold a ๔ read as ๕ too, and 8 is the
+#: letter a user reported (Loma at 16 pt), whose number is still wrong. Tied to Tesseract's
+#: output: a new Tesseract may right one (then drop its mark) or wrong another.
 KNOWN_WRONG = {
     (3, "number"): "the ที่ line read as '1 / a: / ท AD 6๒๐๕.ฆ/ว'",
     (4, "number"): "๙ read as ณ and / as ซ: ๐๐๑ณ.ซว",
