@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from indexer.search import pg_ranking, pg_search, pg_store
+from indexer.search import pg_chunks, pg_ranking, pg_search, pg_store
 from indexer.search.analysis import encode_units
 from indexer.search.backend import search_backend
 from indexer.search.dictionary import DEFAULT_DICTIONARY
@@ -174,7 +174,8 @@ def test_a_large_tier_read_in_pieces_counts_the_documents_with_most_pieces_holdi
 
     backend, _settings = pg
     filler = "ชาวบ้านร่วมกันปลูกต้นไม้ริมคลองทุกปี " * 20  # longer than a piece's step
-    texts = [filler.join(["ผู้ประกอบการค้าชายแดน"] * (n % 5 + 1)) for n in range(40)]
+    # crossing ผู้|ประกอบ|การค้า: no word holds it, every document is read
+    texts = [filler.join(["ผู้ประกอบ การค้าชายแดน"] * (n % 5 + 1)) for n in range(40)]
     backend.index(doc(800 + n, f"ประกาศ {n}", t) for n, t in enumerate(texts))
     query = "ผู้ประกอบกา"
     assert len(encode_chunk(normalize(query))) > pg_substrings.JUNCTION_CHUNK
@@ -194,6 +195,26 @@ def test_a_large_tier_read_in_pieces_counts_the_documents_with_most_pieces_holdi
     # four times a page: the eight with five pieces holding it, the eight with four
     assert counted == [16]
     assert {d for d, _ in every} <= {800 + n for n in range(40) if n % 5 == 4}
+
+
+def test_a_tier_proven_by_some_of_its_words_is_counted_whole(pg, monkeypatch):
+    """Past PROOF_POSTINGS only the commonest words holding กระทรว prove documents: one with
+    the chunk mostly inside another word (ปลัดกระทรวง twelve times) would rank low by
+    those words alone, so such a tier is counted whole, never cut (it was, once)."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    texts = [f"หนังสือจาก{'กระทรวงมหาดไทย ' * (n % 7 + 1)}ถึงจังหวัด" for n in range(24)]
+    docs = [doc(600 + n, f"หนังสือ {n}", t) for n, t in enumerate(texts)]
+    strongest = "หนังสือจากกระทรวงมหาดไทย " + "ปลัดกระทรวง " * 12 + "ถึงจังหวัด"
+    backend.index([*docs, doc(700, "หนังสือ ปลัด", strongest)])
+    monkeypatch.setattr(pg_substrings, "PROOF_POSTINGS", 25)  # not every word holding it
+    every = [h.document_id for h in backend.search("กระทรว", limit=4).hits]
+    assert every[0] == 700
+    counted = tiers_counted(monkeypatch)
+    monkeypatch.setattr(pg_substrings, "COUNTED", 5)
+    assert [h.document_id for h in backend.search("กระทรว", limit=4).hits] == every
+    assert counted == [len(docs) + 1]
 
 
 def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypatch):
@@ -290,7 +311,7 @@ def test_a_chunk_longer_than_the_overlap_is_found_and_confirmed(pg):
     backend, _settings = pg
     backend.index([doc(301, "ยาว", _LONG)])
     head = " ".join(f"{w}{n}" for n in range(3, 9) for w in ("ข้าวหอม", "ตลาดนัด", "สะพาน"))
-    assert len(encode_chunk(normalize(head.replace(" ", "")))) > pg_search.PIECE_CHUNK
+    assert len(encode_chunk(normalize(head.replace(" ", "")))) > pg_chunks.PIECE_CHUNK
     assert [h.document_id for h in backend.search(f'"{head}"').hits] == [301]
     wrong = head[:-1] + "9"  # the same head, another end: only the whole text can tell
     assert backend.search(f'"{wrong}"', match="all").total == 0
@@ -397,10 +418,10 @@ def test_a_syllable_inside_longer_words_is_proven_by_their_postings(pg, tmp_path
     backend.index(docs)
     s = pg_search.Searcher(backend.store, backend._state(backend.store), DEFAULT_DICTIONARY, False)
     s.prepare(parse(""), "default")
-    (c,) = pg_search.chunks(["ต่อ"], DEFAULT_DICTIONARY)
+    (c,) = pg_chunks.chunks(["ต่อ"], DEFAULT_DICTIONARY)
     proven = s.proven(c, None)
     assert proven == {501, 502, 504}
-    (c,) = pg_search.chunks(["ตอ"], DEFAULT_DICTIONARY)
+    (c,) = pg_chunks.chunks(["ตอ"], DEFAULT_DICTIONARY)
     assert not s.proven(c, None) & {501, 502, 504}
     whoosh = search_backend(search_settings("whoosh", tmp_path))
     whoosh.index(docs)

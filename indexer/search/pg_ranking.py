@@ -34,7 +34,8 @@ from .pg_store import Store
 from .query import WORD_BOOST
 
 if TYPE_CHECKING:
-    from .pg_search import Chunk, State
+    from .pg_chunks import Chunk
+    from .pg_search import State
 
 EXACT_LIMIT = 2000  # a tier this small is scored whole
 TOP_K = 500  # else each word's best documents by impact, at least this many

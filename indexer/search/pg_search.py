@@ -42,10 +42,10 @@ from typing import Any
 
 from . import pg_substrings as substrings
 from . import tiers
-from .analysis import normalize, word_texts
+from .pg_chunks import Chunk, chunks
 from .pg_filters import filter_conditions
 from .pg_ranking import TOP_K, Scorer, word_clauses
-from .pg_rows import PIECE_CHUNK, encode_chunk, like
+from .pg_rows import encode_chunk, like
 from .pg_store import Store, by_date
 from .pg_substrings import JUNCTION_WITHIN
 from .query import parse
@@ -67,50 +67,6 @@ PROOF_PAYS = 2.5
 # a syllable such as ต่อ, in 7,461 documents of 10k, inside ต่อไป, ต่อเนื่อง ... was confirmed
 # in 20,000 pieces (170-200 ms), the documents with those words among them
 PROOF_TERMS = 64
-
-
-@dataclass
-class Chunk:
-    """A query chunk: its words and its encoded form (never-miss substring)."""
-
-    text: str
-    words: list[str]
-    encoded: str
-    norm: str = ""  # its normalised text
-
-    def one_word(self) -> str | None:
-        """The chunk's word when the chunk is that word alone, encoded alike: a posting of
-        it that is not ``unaligned`` proves a document holds the chunk."""
-        if len(self.words) == 1 and encode_chunk(self.words[0]) == self.encoded:
-            return self.words[0]
-        return None
-
-    def fits_a_piece(self) -> bool:
-        """Whether the chunk is found by trigrams and lies whole in one piece."""
-        return 3 <= len(self.encoded) <= PIECE_CHUNK
-
-    def substring(self) -> tuple[str, list]:
-        """An SQL condition on ``khlang_search.documents``: the document holds the chunk.
-        Its pieces' trigram index finds the pieces and ``LIKE`` confirms them there (short
-        rows in line); a chunk longer than :data:`PIECE_CHUNK` is found by its head and
-        confirmed on the document's whole encoded text."""
-        if len(self.encoded) < 3:
-            return "grams @> ARRAY[%s]::text[]", [self.encoded]
-        sql = "(gen, doc_id) IN (SELECT gen, doc_id FROM khlang_search.pieces WHERE units LIKE %s)"
-        if len(self.encoded) <= PIECE_CHUNK:
-            return sql, [like(self.encoded)]
-        return f"{sql} AND units LIKE %s", [like(self.encoded[:PIECE_CHUNK]), like(self.encoded)]
-
-
-def chunk(text: str, dictionary: str) -> Chunk | None:
-    norm = normalize(text)
-    words = word_texts(norm, dictionary)
-    encoded = encode_chunk(norm)
-    return Chunk(text, words, encoded, norm) if words and encoded else None
-
-
-def chunks(texts, dictionary: str) -> list[Chunk]:
-    return [c for c in (chunk(t, dictionary) for t in texts) if c]
 
 
 @dataclass
@@ -163,10 +119,10 @@ class Searcher:
         self._term_docs: dict[str, set[int]] = {}
         self._proofs: dict[str, Any] = {}  # chunk -> its proving words
         self._crossing: dict[str, set[int]] = {}  # chunk -> where it may cross words
-        # chunk -> the documents whose pieces were read for it -> its pieces holding it;
-        # present when the chunk's documents are those its proof words' postings prove
-        # and these (see likeliest)
+        # chunk -> the documents whose pieces were read for it -> its pieces holding it
+        # (see countable)
         self._hits: dict[str, dict[int, int]] = {}
+        self._partly_proven: set[str] = set()  # chunks some of whose words proved documents
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -199,8 +155,8 @@ class Searcher:
         are not too few for that to pay. On a generation with junction keys, every word
         holding the chunk proves it and only where it may cross words is read
         (:func:`~indexer.search.pg_substrings.joined_docs`). The pieces read are kept
-        (``_hits``) for ranking a large substring-only tier."""
-        hits = self._hits.setdefault(c.encoded, {})
+        (``_hits``) for ranking a large substring-only tier, where the chunk's documents
+        are all either read or proven by every word holding it."""
         if self.state.junctions and within is not None and len(within) <= JUNCTION_WITHIN:
             # a few documents' pieces at once: asking every word holding the chunk (up to
             # 300,000 postings) to prove it in ten documents cost more than their pieces
@@ -216,14 +172,27 @@ class Searcher:
                         self.store, self.state.gen, c.encoded, words, within
                     )
                     self._crossing[c.encoded] = crossing
-                    hits.update(read)
+                    self._hits.setdefault(c.encoded, {}).update(read)
                     return found
         proven = self.proven(c, within)
         if proven:
             rest = (self.filtered(None) if within is None else within) - proven
             if within is not None or len(rest) <= PROOF_PAYS * len(proven):
+                self.ranked_by_postings(c, proven)
                 return proven | self.read_pieces(c, rest).keys() if rest else proven
         return set(self.read_pieces(c, within))
+
+    def ranked_by_postings(self, c: Chunk, proven: set[int]) -> None:
+        """Say how a chunk's documents ``proven`` by postings rank in :func:`likeliest`:
+        by every word holding it (junction keys on), with those where it may also cross
+        words (whose postings miss those occurrences) always counted; with only some of
+        those words (a document with the chunk mostly inside the others would rank low),
+        not at all: its tier is counted whole."""
+        if self.state.junctions and self.containing(c)[1]:
+            crossing = substrings.junction_docs(self.store, self.state.gen, c.encoded)
+            self._crossing[c.encoded] = crossing & proven
+        else:
+            self._partly_proven.add(c.encoded)
 
     def read_pieces(self, c: Chunk, within: set[int] | None) -> dict[int, int]:
         """:func:`~indexer.search.pg_substrings.piece_docs` of the chunk, kept in
@@ -233,6 +202,12 @@ class Searcher:
         )
         self._hits.setdefault(c.encoded, {}).update(found)
         return found
+
+    def countable(self, c: Chunk) -> bool:
+        """Whether a large substring-only tier may count only the chunk's likeliest
+        documents (:func:`~indexer.search.pg_substrings.likeliest`): each of its documents
+        was read, or proven by every word holding it."""
+        return c.encoded in self._hits and c.encoded not in self._partly_proven
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
         """The documents (of ``within``; None: all) postings prove to hold the chunk: those
@@ -326,10 +301,9 @@ class Searcher:
 
     def word_docs(self, c: Chunk) -> set[int]:
         """Documents with the chunk's word: from its postings (an index-only range; a plan
-        reading the ``tsvector`` of every match took 150-220 ms at 10k documents) and the
-        column filters (:meth:`allowed`); with chunks required or excluded, the
-        ``tsvector`` GIN with them in one query. Its
-        substring when no document has it as a word, or when the chunk is several words."""
+        reading the ``tsvector`` of every match took 150-220 ms at 10k documents), of those
+        :meth:`allowed`. Its substring when no document has it as a word, or when the chunk
+        is several words."""
         if len(c.words) == 1 and self.scorer.stats(c.words):
             got = self.term_docs(c.words[0])
             return self.allowed(got) if self.constrained() else got
@@ -347,8 +321,9 @@ class Searcher:
             left = need - len(got)
             rest = members - set(scores)
             # a large tier is cut to its likeliest members only when each chunk's documents
-            # where it may cross words are known (junction keys): they are always counted
-            if len(rest) > substrings.COUNTED and all(c.encoded in self._hits for c in cs):
+            # were read (their pieces counted) or proven by every word holding it (their
+            # postings counted); where it may cross words (junction keys) all are counted
+            if len(rest) > substrings.COUNTED and all(self.countable(c) for c in cs):
                 rest = substrings.likeliest(
                     self.store,
                     self.state.gen,
@@ -392,6 +367,7 @@ class Searcher:
         self._proofs = {}
         self._crossing = {}
         self._hits = {}
+        self._partly_proven = set()
         self._filtered = self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         self.excluded = chunks(pq.excluded, self.dictionary)
