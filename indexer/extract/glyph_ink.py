@@ -110,7 +110,7 @@ def _row_overlap(a: list, b: list) -> int:
     return max(0, min(a_bottom, b_bottom) - max(a_top, b_top))
 
 
-def _inside(left: int, right: int, span: tuple[int, int]) -> bool:
+def partly_inside(left: int, right: int, span: tuple[int, int]) -> bool:
     """Whether columns left..right lie at least a quarter inside ``span``."""
     return min(right, span[1]) - max(left, span[0]) >= 0.25 * (right - left)
 
@@ -157,7 +157,7 @@ def glyphs(box: np.ndarray, within: tuple[int, int] | None = None) -> list[Glyph
         top, bottom = int(rows_inked[0]), int(rows_inked[-1]) + 1
         piece = np.where(mask, darkness, 0.0)[top:bottom, left:right]
         found.append(Glyph(left, right, top, bottom, piece))
-    measured = [g for g in found if within is None or _inside(g.left, g.right, within)]
+    measured = [g for g in found if within is None or partly_inside(g.left, g.right, within)]
     tallest = max((glyph.height for glyph in measured or found), default=0)
     return [glyph for glyph in found if glyph.height >= tallest / 2]
 

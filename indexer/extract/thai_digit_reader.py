@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .four_or_five import CLASSIFIER_SURE, FOUR_OR_FIVE, Fives, decide, sure_fives
-from .glyph_ink import Glyph, _inside, glyphs, marks
+from .glyph_ink import Glyph, glyphs, marks, partly_inside
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -216,7 +216,7 @@ def _named_in(
     tall = [
         glyph
         for glyph in (glyphs(crop, inside) if crop.size else [])
-        if _inside(glyph.left, glyph.right, inside)
+        if partly_inside(glyph.left, glyph.right, inside)
         or any(glyph.left <= middle < glyph.right for middle in middles)
         or any(a < glyph.right and glyph.left < b for a, b in tails)
     ]
