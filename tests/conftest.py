@@ -93,8 +93,18 @@ def _reset_postgres_for_init(url: str) -> None:
 
 
 def _empty_at_head(engine) -> bool:
-    """Empty the tables if they are at the migrations' head; whether they were."""
+    """Empty the tables if they are at the migrations' head; whether they were. Another
+    connection still working in this database (a previous test's ingestion, forked by the
+    local runner, outliving its test) is ended first: it would deadlock with the TRUNCATE,
+    or write into the next test's empty tables."""
     with engine.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state IS DISTINCT FROM 'idle'"
+            )
+        )
         tables = set(
             connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
         )
