@@ -217,6 +217,26 @@ def test_a_tier_proven_by_some_of_its_words_is_counted_whole(pg, monkeypatch):
     assert counted == [len(docs) + 1]
 
 
+def test_a_long_chunk_proven_by_its_words_still_counts_where_it_crosses_them(pg, monkeypatch):
+    """ผู้ประกอบกา (past the junction keys' reach) lies inside ผู้ประกอบการค้า in every
+    document, whose postings prove it; one also holds it twelve times across ผู้|ประกอบ|การ,
+    which no posting counts: a cut tier still counts that one (its junction keys), and its
+    page is the one counting every member gives."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    texts = [f"{'ผู้ประกอบการค้า ' * (n % 5 + 1)}ชายแดน" for n in range(30)]
+    docs = [doc(900 + n, f"ประกาศ {n}", t) for n, t in enumerate(texts)]
+    strongest = "ผู้ประกอบการค้า " + "ผู้ประกอบ การค้า " * 12
+    backend.index([*docs, doc(950, "ประกาศ ชายแดน", strongest)])
+    every = [h.document_id for h in backend.search("ผู้ประกอบกา", limit=4).hits]
+    assert every[0] == 950
+    counted = tiers_counted(monkeypatch)
+    monkeypatch.setattr(pg_substrings, "COUNTED", 5)
+    assert [h.document_id for h in backend.search("ผู้ประกอบกา", limit=4).hits] == every
+    assert counted and counted[0] < len(docs) + 1
+
+
 def test_postings_joined_by_hash_rank_as_read_document_by_document(pg, monkeypatch):
     from indexer.search import pg_store
 

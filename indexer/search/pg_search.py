@@ -123,6 +123,8 @@ class Searcher:
         # (see countable)
         self._hits: dict[str, dict[int, int]] = {}
         self._partly_proven: set[str] = set()  # chunks some of whose words proved documents
+        self._proven_whole: dict[str, set[int]] = {}  # chunk -> proven by all its words
+        self._crossing_asked: set[str] = set()  # chunks of those whose crossings were asked
 
     def docs(self, extra: tuple[str, list] | None = None) -> set[int]:
         parts = self.base + ([extra] if extra else [])
@@ -187,12 +189,23 @@ class Searcher:
         by every word holding it (junction keys on), with those where it may also cross
         words (whose postings miss those occurrences) always counted; with only some of
         those words (a document with the chunk mostly inside the others would rank low),
-        not at all: its tier is counted whole."""
+        not at all: its tier is counted whole. Where it may cross words is asked only
+        when a tier is cut (:meth:`crossing`), not for every such chunk."""
         if self.state.junctions and self.containing(c)[1]:
-            crossing = substrings.junction_docs(self.store, self.state.gen, c.encoded)
-            self._crossing[c.encoded] = crossing & proven
+            self._proven_whole[c.encoded] = proven
         else:
             self._partly_proven.add(c.encoded)
+
+    def crossing(self, c: Chunk) -> set[int]:
+        """The chunk's documents where it may cross from one word into the next (junction
+        keys): found with its documents, or, for those proven by postings
+        (:meth:`ranked_by_postings`), asked now."""
+        proven = self._proven_whole.get(c.encoded)
+        if proven is not None and c.encoded not in self._crossing_asked:
+            self._crossing_asked.add(c.encoded)
+            found = substrings.junction_docs(self.store, self.state.gen, c.encoded)
+            self._crossing[c.encoded] = self._crossing.get(c.encoded, set()) | (found & proven)
+        return self._crossing.get(c.encoded, set())
 
     def read_pieces(self, c: Chunk, within: set[int] | None) -> dict[int, int]:
         """:func:`~indexer.search.pg_substrings.piece_docs` of the chunk, kept in
@@ -207,7 +220,8 @@ class Searcher:
         """Whether a large substring-only tier may count only the chunk's likeliest
         documents (:func:`~indexer.search.pg_substrings.likeliest`): each of its documents
         was read, or proven by every word holding it."""
-        return c.encoded in self._hits and c.encoded not in self._partly_proven
+        known = c.encoded in self._hits or c.encoded in self._proven_whole
+        return known and c.encoded not in self._partly_proven
 
     def proven(self, c: Chunk, within: set[int] | None) -> set[int]:
         """The documents (of ``within``; None: all) postings prove to hold the chunk: those
@@ -328,10 +342,10 @@ class Searcher:
                     self.store,
                     self.state.gen,
                     [self.proof_words(c) for c in cs],
-                    [self._hits[c.encoded] for c in cs],
+                    [self._hits.get(c.encoded, {}) for c in cs],
                     rest,
                     left,
-                    set().union(*(self._crossing.get(c.encoded, ()) for c in cs)),
+                    set().union(*(self.crossing(c) for c in cs)),
                 )
             got += substrings.substring_top(self.store, self.state.gen, cs, rest, left)
         return got
@@ -368,6 +382,8 @@ class Searcher:
         self._crossing = {}
         self._hits = {}
         self._partly_proven = set()
+        self._proven_whole = {}
+        self._crossing_asked = set()
         self._filtered = self._allowed = None
         self.base = filter_conditions(pq, self.published_only)
         self.excluded = chunks(pq.excluded, self.dictionary)
