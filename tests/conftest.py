@@ -9,14 +9,11 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from indexer.core import Khlang
 from schemas.config import Settings
@@ -76,17 +73,7 @@ def _reset_postgres_for_init(url: str) -> None:
     fraction of its time. Anything else (the first test of a run, another revision) is
     dropped, and ``init()`` migrates it from nothing."""
     engine = create_engine(url)
-    for attempt in range(3):
-        try:
-            at_head = _empty_at_head(engine)
-            break
-        except OperationalError as exc:
-            # a previous test's server or thread, still finishing a write, can deadlock
-            # with the TRUNCATE (seen once in CI: its row lock against our table locks);
-            # PostgreSQL aborts one side, so the other finishes and ours is asked again
-            if not isinstance(exc.orig, psycopg.errors.DeadlockDetected) or attempt == 2:
-                raise
-            time.sleep(0.2)
+    at_head = _empty_at_head(engine)
     engine.dispose()
     if not at_head:
         _reset_postgres(url)
