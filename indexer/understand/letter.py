@@ -161,11 +161,11 @@ def parse_letter(prepared: str, printed: str, memo: bool = False) -> dict:
     else:
         for i in range(min(top, _LABEL_LOST_LINES)):
             lost = _LABEL_LOST.match(L.prep[i])
-            whole = lost and LETTER_NUMBER.match("ที่ " + L.prep[i][lost.end() :])
+            labelled = "ที่ " + L.prep[i][lost.end() :] if lost else ""
+            whole = LETTER_NUMBER.match(labelled)
             if whole and _GOVERNMENT_CODE.match(whole["code"]):
-                rest = lost.end()
                 i_number = i
-                number = parse_number("ที่ " + L.prep[i][rest:], "ที่ " + L.raw[i][rest:])
+                number = parse_number(labelled, "ที่ " + L.raw[i][lost.end() :])
                 break
     if number:
         out.update(number)
