@@ -62,6 +62,10 @@ REPLACE_CONFIDENCE = 0.7
 #: A word is written again from its glyphs only when every glyph is named this surely.
 REBUILD_CONFIDENCE = 0.6
 _SEPARATORS = ".,:"
+#: A number's word box this many times taller than its others' is not its height: Tesseract
+#: drew one ๒ of a year 88 pixels tall, into the next line (the year's other boxes 39-44;
+#: a ๖ beside a short ๐ is 1.5 times its height).
+TALL_BOX = 1.75
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
 _DIGIT_LIKE_MARKS = "@©"
@@ -202,8 +206,13 @@ def _named_in(
     # the number (a line's boxes can stand a third of a glyph askew) are not its, unless a
     # word's box has its middle on them, or it touches a tail letter's box (cut short as a
     # digit's can be); a tail's box (a letter's, often as tall as its line) does not make
-    # the crop taller than the digits'
+    # the crop taller than the digits', nor does a box Tesseract drew far taller than the
+    # number's others (down into the next line, whose letters then joined a digit's ink)
     digits = [w for w in words if not w.tail] or words
+    heights = sorted(w.bottom - w.top for w in digits if w.text not in _SEPARATORS)
+    if heights:
+        usual = heights[(len(heights) - 1) // 2]
+        digits = [w for w in digits if w.bottom - w.top <= TALL_BOX * usual] or digits
     top = max(0, min(w.top for w in digits) - 2)
     bottom = max(w.bottom for w in digits) + 2
     margin = (bottom - top) // 2
@@ -359,7 +368,8 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     runs.append(current)
     trimmed = []
     for run in runs:
-        lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
+        # ๑ alone as "@", or a list item's ๒. as "©." in one box
+        lone_stand_in = len(run) == 1 and run[0].text.rstrip(".") in _DIGIT_LIKE_MARKS
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
         while len(run) > 1 and run[-1].text == "/":  # a letter number's slash: its code ends
