@@ -6,6 +6,7 @@ first lost two scanned numbers, both put right here."""
 from __future__ import annotations
 
 import itertools
+import shutil
 
 import numpy as np
 import pytest
@@ -58,3 +59,31 @@ def test_a_list_items_number_written_with_its_dot_as_a_mark_comes_back(tmp_path)
     read as one column) is read from its glyph, as a lone "©" or "@" is."""
     image, tsv = _line_with_words(tmp_path, [("๒.", "©.")])
     assert reread_thai_digits(image, "©.\n", tsv) == ("๒.\n", 1)
+
+
+@pytest.fixture(scope="module")
+def clean_bench_letters(tmp_path_factory):
+    """The scan bench's letters (bench/scan_corpus.py, --pages 1), rendered clean."""
+    from bench.scan_corpus import make_scans
+
+    folder = tmp_path_factory.mktemp("bench-letters")
+    return {page.font: page for page in make_scans(folder, 1, degraded=(False,))}
+
+
+@pytest.mark.skipif(
+    not shutil.which("tesseract") or not shutil.which("pdftoppm"),
+    reason="needs tesseract-ocr-tha and poppler-utils",
+)
+@pytest.mark.parametrize("face", ["Garuda", "Kinnari"])
+def test_a_clean_letters_first_line_keeps_its_label(clean_bench_letters, face):
+    """Its automatic page segmentation took the upper marks of the bench's clean Garuda and
+    Kinnari letters' first line for a line of their own and lost the line ("'", "น" came
+    back for "ที่ ลป ๐๔๓๕..."; the letter parser then had to find the number without its
+    label); read as one column, the line comes back with its label and office."""
+    from indexer.extract.pdf import extract_pdf
+
+    page = clean_bench_letters[face]
+    printed = page.truth.strip().splitlines()[0].split()
+    first = extract_pdf(page.pdf).text.strip().splitlines()[0].split()
+    assert printed[0] == "ที่"
+    assert first[:2] == printed[:2], first
