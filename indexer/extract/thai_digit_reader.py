@@ -45,6 +45,8 @@ import numpy as np
 
 from .four_or_five import CLASSIFIER_SURE, FOUR_OR_FIVE, Fives, decide, sure_fives
 from .glyph_ink import Glyph, glyphs, marks, partly_inside
+from .number_span import LATIN_CONFIDENCE, before_unwritten_slash, separators_at_marks
+from .number_span import SEPARATORS as _SEPARATORS
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -61,7 +63,6 @@ GRID = 20
 REPLACE_CONFIDENCE = 0.7
 #: A word is written again from its glyphs only when every glyph is named this surely.
 REBUILD_CONFIDENCE = 0.6
-_SEPARATORS = ".,:"
 #: A number's word box this many times taller than its others' is not its height: Tesseract
 #: drew one ๒ of a year 88 pixels tall, into the next line (the year's other boxes 39-44;
 #: a ๖ beside a short ๐ is 1.5 times its height).
@@ -238,23 +239,6 @@ def _named_in(
     return left, tall[first:last], named[first:last], sureness[first:last], low_marks
 
 
-def _separators_at_marks(
-    separators: list[tuple[float, str]], tall: list[Glyph], left: int, seen: list[float]
-) -> list[tuple[float, str]]:
-    """The separators Tesseract wrote, each moved onto a mark seen between the glyphs when
-    there are as many such marks as separators (a box spanning several digits spreads its
-    characters evenly, and ๙,๑๙๖,๓๗๔ came back ๙,๑๙๖๓๗๔,); else where Tesseract put them."""
-    between = [
-        x
-        for x in seen
-        if left + tall[0].left < x < left + tall[-1].right
-        and not any(left + g.left <= x < left + g.right for g in tall)
-    ]
-    if not separators or len(between) != len(separators):
-        return separators
-    return [(x, char) for x, (_, char) in zip(between, sorted(separators), strict=True)]
-
-
 def _reread(page: np.ndarray, words: list[_Word], old: str, fives: Fives | None = None) -> str:
     """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
     glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
@@ -266,7 +250,8 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, fives: Fives | None 
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
-    out = _separators_at_marks(
+    tall, named, sureness = before_unwritten_slash(tall, named, sureness, placed, left)
+    out = separators_at_marks(
         [(x, c) for x, c in placed if c in _SEPARATORS], tall, left, seen_marks
     )
     tailed = any(word.tail for word in words)
@@ -402,8 +387,6 @@ _LATIN_STAND_IN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9@©]{1,6}$")
 #: A list item's number at the start of a line, before ")" or ".", Tesseract writes as
 #: anything but Thai: "(ov)" or "(<)" for (๗) or (๘), "lo." for ๒., "9)" for ๖).
 _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
-#: Latin letters are turned into Thai digits only when every glyph is named this surely.
-LATIN_CONFIDENCE = 0.9
 
 
 def _latin_words(text: str, tsv: str) -> list[tuple[_Word, str]]:
