@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.extract.thai_digit_reader import reread_thai_digits
-from tests.test_thai_digit_reader import _line_with_words, needs_fonts, scanned
+from indexer.extract.thai_digit_reader import _number_runs, reread_thai_digits
+from tests.test_thai_digit_reader import _glyph_by_glyph, _line_with_words, needs_fonts, scanned
 
 TSV_HEADER = (
     "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
@@ -87,3 +87,35 @@ def test_a_clean_letters_first_line_keeps_its_label(clean_bench_letters, face):
     first = extract_pdf(page.pdf).text.strip().splitlines()[0].split()
     assert printed[0] == "ที่"
     assert first[:2] == printed[:2], first
+
+
+def test_a_lone_dot_is_no_list_items_number():
+    """Only a stand-in with its dot ("©.") is taken for a list item's number: the dots of an
+    abbreviation, each in a box of its own, are no number (taken for one, the glyph under
+    a dot was named a digit and พ.ศ. came back พ.๑ศ. on the bench's clean Kinnari letters)."""
+    rows = [TSV_HEADER] + [
+        f"5\t1\t1\t1\t1\t{n + 1}\t{100 + 40 * n}\t50\t30\t40\t90\t{char}"
+        for n, char in enumerate(["พ", ".", "ศ", ".", "©."])
+    ]
+    runs = _number_runs("พ.ศ. ©.\n", "\n".join(rows))
+    assert [[word.text for word in run] for run in runs] == [["©."]]
+
+
+@needs_fonts
+def test_a_digit_written_as_a_percent_and_a_letter_comes_back(tmp_path):
+    """Reading a clean Garuda letter as one column, Tesseract wrote the ๖ of ๑๘๖๒๘ as "%ใ"
+    (two boxes over its glyph), which ended the number there: inside a number, between its
+    digits, they stand in for a digit as ฒ does."""
+    image, tsv = _glyph_by_glyph(tmp_path, "๑๘๖๒๘", "๑๕๒๒๕", "Garuda")
+    header, *rows = tsv.split("\n")
+    cells = rows[2].split("\t")
+    left, width = int(cells[6]), int(cells[8])
+    halves = []
+    for n, (start, size, char) in enumerate(
+        [(left, width // 2, "%"), (left + width // 2, width - width // 2, "ใ")]
+    ):
+        halves.append(
+            "\t".join([*cells[:5], str(3 + n), str(start), cells[7], str(size), *cells[9:11], char])
+        )
+    tsv = "\n".join([header, *rows[:2], *halves, *rows[3:]])
+    assert reread_thai_digits(image, "ที่ ๑๕%ใ๒๕\n", tsv) == ("ที่ ๑๘๖๒๘\n", 1)

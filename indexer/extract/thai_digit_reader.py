@@ -68,9 +68,10 @@ REBUILD_CONFIDENCE = 0.6
 #: a ๖ beside a short ๐ is 1.5 times its height).
 TALL_BOX = 1.75
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
-#: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
+#: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29
+#: or, in Garuda read as one column, "%ใ").
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆ0123456789"
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%0123456789"
 #: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
 #: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
 _TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
@@ -353,8 +354,8 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     runs.append(current)
     trimmed = []
     for run in runs:
-        # ๑ alone as "@", or a list item's ๒. as "©." in one box
-        lone_stand_in = len(run) == 1 and run[0].text.rstrip(".") in _DIGIT_LIKE_MARKS
+        # ๑ alone as "@", or a list item's ๒. as "©." in one box (a lone "." is no stand-in)
+        lone_stand_in = len(run) == 1 and run[0].text.rstrip(".") in tuple(_DIGIT_LIKE_MARKS)
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
         while len(run) > 1 and run[-1].text == "/":  # a letter number's slash: its code ends
