@@ -33,7 +33,7 @@ LOW_CONFIDENCE = 80.0
 MIN_ORIENTATION_CONFIDENCE = 14.0
 #: Tesseract's page segmentation: one column of text (--psm 4). On the scan bench's letters
 #: (bench/bench_ocr.py) its automatic segmentation (--psm 3) kept 98.4% of a clean page's
-#: words against 99.3%: it takes the upper marks of a letter's first line for a line of
+#: words against 99.4%: it takes the upper marks of a letter's first line for a line of
 #: their own and loses its ที่, and splits a line's end off as a block. --psm 6 (one block)
 #: read 0.3 points more words than --psm 3 but 8.6 points fewer numbers. A page laid out in
 #: columns is read across them, a line at a time (not measured: the bench has no such page).
