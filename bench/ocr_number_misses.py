@@ -15,7 +15,7 @@ number up with the text that came back and sorts the misses by cause:
 - broken by the reader: Tesseract had it right.
 
     nice -n 10 .venv/bin/python -m bench.ocr_number_misses [--pages 1] [--clean] [--rotated]
-        [--cache /tmp/khlang-ocr-cache] [--show]
+        [--cache /tmp/khlang-ocr-cache] [--show] [--psm 3]
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ UNWRITABLE = "๔๖๗๘๙"
 _ARABIC_OF_UNWRITABLE = UNWRITABLE.translate(THAI_DIGITS)
 
 
-def tesseract_output(page, cache: Path) -> tuple[Path, str, str]:
-    """(prepared image, txt, tsv) for the page, read once and then from ``cache``."""
-    from indexer.extract.ocr import OCR_LANGUAGES, TESSERACT_ENV, prepare_page
+def tesseract_output(page, cache: Path, psm: str | None = None) -> tuple[Path, str, str]:
+    """(prepared image, txt, tsv) for the page read with page segmentation ``psm`` (None:
+    Khlang's), read once and then from ``cache``."""
+    from indexer.extract.ocr import OCR_LANGUAGES, PAGE_SEGMENTATION, TESSERACT_ENV, prepare_page
 
+    psm = psm or PAGE_SEGMENTATION
     folder = cache / page.name.removesuffix(".pdf")
     prepared = folder / "prepared.png"
-    if not (folder / "out.tsv").is_file():
+    out = folder / f"out-psm{psm}"
+    if not out.with_suffix(".tsv").is_file():
         import os
 
         folder.mkdir(parents=True, exist_ok=True)
@@ -50,13 +53,14 @@ def tesseract_output(page, cache: Path) -> tuple[Path, str, str]:
             ["pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", str(page.pdf), str(stem)],
             check=True,
         )
-        prepare_page(stem.with_suffix(".png"), prepared)
-        args = ["tesseract", str(prepared), str(folder / "out"), "-l", OCR_LANGUAGES]
+        if not prepared.is_file():
+            prepare_page(stem.with_suffix(".png"), prepared)
+        args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES]
         env = {**os.environ, **TESSERACT_ENV}
         subprocess.run(
-            [*args, "--psm", "3", "txt", "tsv"], check=True, env=env, capture_output=True
+            [*args, "--psm", psm, "txt", "tsv"], check=True, env=env, capture_output=True
         )
-    return prepared, (folder / "out.txt").read_text(), (folder / "out.tsv").read_text()
+    return prepared, out.with_suffix(".txt").read_text(), out.with_suffix(".tsv").read_text()
 
 
 def aligned_span(matcher: difflib.SequenceMatcher, start: int, end: int) -> tuple[int, int]:
@@ -101,7 +105,7 @@ def cause(printed: str, token: str, raw_token: str, unpaired: bool) -> str:
     return "unpaired" if unpaired else "unwritable"
 
 
-def diagnose(pages, cache: Path, show: bool) -> Counter:
+def diagnose(pages, cache: Path, show: bool, psm: str | None = None) -> Counter:
     from indexer.extract import thai_digit_reader as reader
 
     unpaired_words: set[str] = set()
@@ -119,7 +123,7 @@ def diagnose(pages, cache: Path, show: bool) -> Counter:
     causes: Counter = Counter()
     try:
         for page in pages:
-            prepared, raw, tsv = tesseract_output(page, cache)
+            prepared, raw, tsv = tesseract_output(page, cache, psm)
             text, _ = reader.reread_thai_digits(prepared, raw, tsv)
             matcher = difflib.SequenceMatcher(None, page.truth, text, autojunk=False)
             raw_matcher = difflib.SequenceMatcher(None, page.truth, raw, autojunk=False)
@@ -155,6 +159,7 @@ def page_arguments(description: str, cache: Path) -> argparse.ArgumentParser:
     parser.add_argument("--rotated", action="store_true")
     parser.add_argument("--cache", type=Path, default=cache)
     parser.add_argument("--show", action="store_true", help="print every miss")
+    parser.add_argument("--psm", help="Tesseract's page segmentation mode (default: Khlang's)")
     return parser
 
 
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = page_arguments(__doc__.splitlines()[0], Path("/tmp/khlang-ocr-cache"))
     args = parser.parse_args(argv)
     with bench_pages(args) as (pages, cache):
-        causes = diagnose(pages, cache, args.show)
+        causes = diagnose(pages, cache, args.show, args.psm)
     scored = causes.pop("scored")
     total = sum(causes.values())
     print(

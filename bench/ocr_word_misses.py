@@ -24,6 +24,7 @@ not where it was printed is given one cause:
 
     nice -n 10 .venv/bin/python -m bench.ocr_word_misses [--pages 1] [--clean] [--rotated]
         [--cache /tmp/khlang-ocr-cache-words] [--show] [--raw] [--no-correction] [--no-latin]
+        [--psm 3]
 """
 
 from __future__ import annotations
@@ -143,10 +144,11 @@ def diagnose(
     raw_only: bool = False,
     correct: bool = True,
     latin: bool = True,
+    psm: str | None = None,
 ) -> Counter:
     causes: Counter = Counter()
     for page in pages:
-        prepared, raw, tsv = tesseract_output(page, cache)
+        prepared, raw, tsv = tesseract_output(page, cache, psm)
         text = raw if raw_only else khlang_text(raw, tsv, prepared, correct, latin)
         total = sum(thai_words(page.truth).values())
         causes["printed"] += total
@@ -183,7 +185,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with bench_pages(args) as (pages, cache):
         causes = diagnose(
-            pages, cache, args.show, args.raw, not args.no_correction, not args.no_latin
+            pages,
+            cache,
+            args.show,
+            args.raw,
+            not args.no_correction,
+            not args.no_latin,
+            args.psm,
         )
     printed, back = causes.pop("printed"), causes.pop("came back")
     broken = causes.pop("made wrong by the correction", None)

@@ -31,6 +31,13 @@ LOW_CONFIDENCE = 80.0
 #: Tesseract's orientation confidence under which a page is read as it lies. OCRmyPDF's
 #: default threshold; turned letters scored 44-56 (bench/bench_ocr.py --rotated).
 MIN_ORIENTATION_CONFIDENCE = 14.0
+#: Tesseract's page segmentation: one column of text (--psm 4). On the scan bench's letters
+#: (bench/bench_ocr.py) its automatic segmentation (--psm 3) kept 98.4% of a clean page's
+#: words against 99.4%: it takes the upper marks of a letter's first line for a line of
+#: their own and loses its ที่, and splits a line's end off as a block. --psm 6 (one block)
+#: read 0.3 points more words than --psm 3 but 8.6 points fewer numbers. A page laid out in
+#: columns is read across them, a line at a time (not measured: the bench has no such page).
+PAGE_SEGMENTATION = "4"
 
 
 class OcrUnavailable(Exception):
@@ -191,9 +198,8 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
         except (OSError, ValueError):  # Pillow cannot re-read it: give tesseract the original
             prepared, rotation = path, 0
         out = Path(tmp) / "out"
-        # Tesseract's automatic page segmentation (--psm 3): on the scan corpus --psm 6 (one
-        # block) read 0.3 points more words but 8.6 points fewer numbers.
-        args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES, "--psm", "3"]
+        args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES]
+        args += ["--psm", PAGE_SEGMENTATION]
         try:
             done = subprocess.run(
                 [*args, "txt", "tsv"],

@@ -45,6 +45,8 @@ import numpy as np
 
 from .four_or_five import CLASSIFIER_SURE, FOUR_OR_FIVE, Fives, decide, sure_fives
 from .glyph_ink import Glyph, glyphs, marks, partly_inside
+from .number_span import LATIN_CONFIDENCE, before_unwritten_slash, separators_at_marks
+from .number_span import SEPARATORS as _SEPARATORS
 from .tsv import placed_words
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
@@ -61,11 +63,15 @@ GRID = 20
 REPLACE_CONFIDENCE = 0.7
 #: A word is written again from its glyphs only when every glyph is named this surely.
 REBUILD_CONFIDENCE = 0.6
-_SEPARATORS = ".,:"
+#: A number's word box this many times taller than its others' is not its height: Tesseract
+#: drew one ๒ of a year 88 pixels tall, into the next line (the year's other boxes 39-44;
+#: a ๖ beside a short ๐ is 1.5 times its height).
+TALL_BOX = 1.75
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
-#: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29).
+#: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29
+#: or, in Garuda read as one column, "%ใ").
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆ0123456789"
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%0123456789"
 #: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
 #: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
 _TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
@@ -202,8 +208,13 @@ def _named_in(
     # the number (a line's boxes can stand a third of a glyph askew) are not its, unless a
     # word's box has its middle on them, or it touches a tail letter's box (cut short as a
     # digit's can be); a tail's box (a letter's, often as tall as its line) does not make
-    # the crop taller than the digits'
+    # the crop taller than the digits', nor does a box Tesseract drew far taller than the
+    # number's others (down into the next line, whose letters then joined a digit's ink)
     digits = [w for w in words if not w.tail] or words
+    heights = sorted(w.bottom - w.top for w in digits if w.text not in _SEPARATORS)
+    if heights:
+        usual = heights[(len(heights) - 1) // 2]
+        digits = [w for w in digits if w.bottom - w.top <= TALL_BOX * usual] or digits
     top = max(0, min(w.top for w in digits) - 2)
     bottom = max(w.bottom for w in digits) + 2
     margin = (bottom - top) // 2
@@ -229,23 +240,6 @@ def _named_in(
     return left, tall[first:last], named[first:last], sureness[first:last], low_marks
 
 
-def _separators_at_marks(
-    separators: list[tuple[float, str]], tall: list[Glyph], left: int, seen: list[float]
-) -> list[tuple[float, str]]:
-    """The separators Tesseract wrote, each moved onto a mark seen between the glyphs when
-    there are as many such marks as separators (a box spanning several digits spreads its
-    characters evenly, and ๙,๑๙๖,๓๗๔ came back ๙,๑๙๖๓๗๔,); else where Tesseract put them."""
-    between = [
-        x
-        for x in seen
-        if left + tall[0].left < x < left + tall[-1].right
-        and not any(left + g.left <= x < left + g.right for g in tall)
-    ]
-    if not separators or len(between) != len(separators):
-        return separators
-    return [(x, char) for x, (_, char) in zip(between, sorted(separators), strict=True)]
-
-
 def _reread(page: np.ndarray, words: list[_Word], old: str, fives: Fives | None = None) -> str:
     """A number Tesseract wrote as ``words`` (``old`` in its text) read again from the
     glyphs in their boxes: each glyph paired with the characters Tesseract placed over it,
@@ -257,7 +251,8 @@ def _reread(page: np.ndarray, words: list[_Word], old: str, fives: Fives | None 
     if not tall or "(" in named or ")" in named:
         return old
     placed = _placed_chars(words)
-    out = _separators_at_marks(
+    tall, named, sureness = before_unwritten_slash(tall, named, sureness, placed, left)
+    out = separators_at_marks(
         [(x, c) for x, c in placed if c in _SEPARATORS], tall, left, seen_marks
     )
     tailed = any(word.tail for word in words)
@@ -359,7 +354,8 @@ def _number_runs(text: str, tsv: str) -> list[list[_Word]]:
     runs.append(current)
     trimmed = []
     for run in runs:
-        lone_stand_in = len(run) == 1 and run[0].text in _DIGIT_LIKE_MARKS
+        # ๑ alone as "@", or a list item's ๒. as "©." in one box (a lone "." is no stand-in)
+        lone_stand_in = len(run) == 1 and run[0].text.rstrip(".") in tuple(_DIGIT_LIKE_MARKS)
         while run and not lone_stand_in and not any(c in THAI_DIGITS for c in run[0].text):
             run = run[1:]
         while len(run) > 1 and run[-1].text == "/":  # a letter number's slash: its code ends
@@ -392,8 +388,6 @@ _LATIN_STAND_IN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9@©]{1,6}$")
 #: A list item's number at the start of a line, before ")" or ".", Tesseract writes as
 #: anything but Thai: "(ov)" or "(<)" for (๗) or (๘), "lo." for ๒., "9)" for ๖).
 _LISTED_STAND_IN = re.compile(r"^[A-Za-z0-9<>«»]{1,3}$")
-#: Latin letters are turned into Thai digits only when every glyph is named this surely.
-LATIN_CONFIDENCE = 0.9
 
 
 def _latin_words(text: str, tsv: str) -> list[tuple[_Word, str]]:
