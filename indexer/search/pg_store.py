@@ -363,6 +363,16 @@ class Store:
         )[0]
         return set(got or ())
 
+    def pieces_per_document(self, gen: int, docs: int) -> float:
+        """The generation's pieces a document, from the planner's count of its pieces' rows
+        (kept by VACUUM and ANALYZE: no rows read); 6 before either ran."""
+        rows = self.one(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+            (partition("pieces", gen),),
+        )
+        counted = rows[0] if rows and rows[0] is not None else -1
+        return counted / docs if counted > 0 and docs else 6.0
+
     def term_docs(self, gen: int, term: str) -> set[int]:
         """The documents having ``term`` as a word in any word field."""
         got = self.one(

@@ -61,7 +61,7 @@ PIECE_SEARCH_MEMORY = "64MB"
 
 
 def piece_docs(
-    store: Store, gen: int, pattern: str, within: list[int] | None = None
+    store: Store, gen: int, pattern: str, within: list[int] | None = None, *, by_key: bool = False
 ) -> dict[int, int]:
     """The documents (of ``within``: only their pieces are read) with a piece ``LIKE``
     the pattern, each with how many of its pieces do (read in the same pass: a large
@@ -73,22 +73,42 @@ def piece_docs(
     every given document's pieces through the key and ``LIKE``-matched each (at 100k
     documents, confirming จังหวัด in the 62,217 documents no posting proves: 288,316 pieces,
     3.2 to 3.4 s); ANDed, with bitmaps kept exact, 580 to 650 ms, and 90 instead of 140 to
-    170 ms within 5,000 documents."""
+    170 ms within 5,000 documents.
+
+    ``by_key``: only the given documents' pieces are read, through the key, and each
+    ``LIKE``-matched (about 6 us a piece), the trigram index left aside: see
+    :func:`read_by_key`."""
+    query, params = piece_query(gen, pattern, within)
+    conn = store.conn()
+    with conn.transaction():
+        conn.execute(piece_plan(within is not None, by_key))
+        ids, pieces = store.one(query, params)
+        return dict(zip(ids or (), pieces or (), strict=True))
+
+
+def piece_query(gen: int, pattern: str, within: list[int] | None) -> tuple[str, tuple]:
+    """:func:`piece_docs`'s statement and parameters."""
     if within is None:
         sql, params = "", (gen, pattern)
     else:
         sql, params = " AND doc_id = ANY(%s::bigint[])", (gen, pattern, within)
-    query = (
+    return (
         "SELECT array_agg(doc_id), array_agg(n) FROM (SELECT doc_id, count(*) AS n"
         f" FROM khlang_search.pieces WHERE gen = %s AND units LIKE %s{sql} GROUP BY doc_id) p"
-    )
-    conn = store.conn()
-    with conn.transaction():
-        if within is not None:
-            conn.execute("SET LOCAL enable_indexscan = off")
-        conn.execute(f"SET LOCAL work_mem = '{PIECE_SEARCH_MEMORY}'")
-        ids, pieces = store.one(query, params)
-        return dict(zip(ids or (), pieces or (), strict=True))
+    ), params
+
+
+def piece_plan(within: bool, by_key: bool) -> str:
+    """The settings :func:`piece_docs` runs under, each set either way, since a SET LOCAL
+    outlives its savepoint (to the end of a snapshot). By key: GIN answers only bitmap
+    scans, so with those off the key's index is what is left."""
+    on = {
+        "enable_bitmapscan": not by_key,
+        "enable_indexscan": not within or by_key,
+        "enable_seqscan": not by_key,
+    }
+    plan = [f"SET LOCAL {k} = {'on' if v else 'off'}" for k, v in on.items()]
+    return "; ".join([*plan, f"SET LOCAL work_mem = '{PIECE_SEARCH_MEMORY}'"])
 
 
 def unaligned_docs(store: Store, gen: int, term: str) -> set[int]:
@@ -189,8 +209,34 @@ def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
         raise GenerationGone(f"search generation {gen} was replaced during a search") from exc
 
 
+# reading a few documents' pieces by the key costs about this many us a piece; the trigram
+# index's way at least this many ms plus this many us a document the postings proved to hold
+# the chunk (each has a piece among those the index hands back, every one read and filtered
+# by document: the planner takes the trigram condition for 61 rows where it met 84,580,
+# ANALYZE having left the pieces, over 1 KB, out of the statistics, and so never ANDs the
+# key's bitmap). Fitted on the 104 joined_docs confirmations of the query mix at 100k (both
+# ways timed, `bench.profile_pg_search`-style): 6,103 ms the trigram way, 5,135 so, 4,133
+# the better of the two each time; เรื่อง's 1,323 suspects 373 -> 49 ms
+KEY_PIECE_US = 6.0
+TRIGRAM_MS, TRIGRAM_PROVEN_US = 10.0, 3.0
+
+
+def read_by_key(documents: int, proven: int, pieces_per_document: float) -> bool:
+    """Whether ``documents`` should have their own pieces read (:func:`piece_docs`
+    ``by_key``) rather than the trigram index's pieces filtered to them, the chunk being
+    proven by postings in ``proven`` documents; a generation's documents have
+    ``pieces_per_document`` on average (those with junctions to confirm about 1.2 times that)."""
+    key_ms = documents * pieces_per_document * 1.2 * KEY_PIECE_US / 1000
+    return key_ms <= TRIGRAM_MS + proven * TRIGRAM_PROVEN_US / 1000
+
+
 def joined_docs(
-    store: Store, gen: int, encoded: str, words: list[str], within: set[int] | None
+    store: Store,
+    gen: int,
+    encoded: str,
+    words: list[str],
+    within: set[int] | None,
+    pieces_per_document: float,
 ) -> tuple[set[int], set[int], dict[int, int]]:
     """(the documents of ``within`` (None: all) holding a chunk, those of them where it may
     cross words, the pieces holding it of those read), on a generation with junction keys,
@@ -203,7 +249,10 @@ def joined_docs(
         proven &= within
         crossing &= within
     suspects = crossing - proven
-    hits = piece_docs(store, gen, like(encoded), sorted(suspects)) if suspects else {}
+    hits = {}
+    if suspects:
+        by_key = read_by_key(len(suspects), len(proven), pieces_per_document)
+        hits = piece_docs(store, gen, like(encoded), sorted(suspects), by_key=by_key)
     proven |= hits.keys()
     return proven, crossing & proven, hits
 

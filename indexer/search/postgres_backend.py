@@ -128,6 +128,7 @@ class StagedRows(StagedIndex):
     def go_live(self) -> None:
         self.backend.store.go_live(self.gen)
         self.backend._verified.clear()
+        self.backend._pieces.clear()
 
 
 class PostgresBackend(SearchBackend):
@@ -146,6 +147,7 @@ class PostgresBackend(SearchBackend):
         self.gate = gate or ReplicaGate(0.0)
         self.dictionary = dictionary
         self._verified: dict[int, str | None] = {}  # gen -> damage found (None: sound)
+        self._pieces: dict[int, float] = {}  # gen -> its pieces a document (planner's count)
         self._lock = threading.Lock()
 
     @classmethod
@@ -284,7 +286,11 @@ class PostgresBackend(SearchBackend):
             raise IndexDamaged(self._verified[gen])
         avg = {f: (n / docs if docs else 0.0) for f, n in zip(FIELDS, lens, strict=True)}
         layout = _store_version(version)
-        return State(gen, docs, avg, proofs=layout >= 2, junctions=layout >= 3)
+        if gen not in self._pieces:
+            self._pieces[gen] = store.pieces_per_document(gen, docs)
+        return State(
+            gen, docs, avg, proofs=layout >= 2, junctions=layout >= 3, pieces=self._pieces[gen]
+        )
 
     def check(self, *, deep: bool = False) -> Health:
         try:
