@@ -410,21 +410,16 @@ class Searcher:
         words = chunks([c.text for c in tq.words], self.dictionary)
         function_words = chunks([c.text for c in tq.function_words], self.dictionary)
         phrase = self.every_substring_docs(phrases)
-        counts: dict[int, int] = defaultdict(int)
-        for c in words:
-            for d in self.word_docs(c):
-                counts[d] += 1
-        n = len(words)
-        need = tiers.min_words(n)
-        while need > 1 and not any(v >= need for v in counts.values()):
-            need -= 1
-        tier = {d: (1 if v >= n else 2) for d, v in counts.items() if v >= need}
-        tier.update(dict.fromkeys(phrase, 0))
-        matched = set(tier)
-        whole = sum(1 for t in tier.values() if t < 2)
+        levels = tiers.id_tiers([self.word_docs(c) for c in words], phrase)
+        matched = set().union(*levels)
+        whole = len(levels[0]) + len(levels[1])
         if sort == "date":
             page = [(d, None) for d in by_date(self.store, self.state.gen, matched, want)]
-            return matched, whole, page, [tiers.TIERS[tier[d]] for d, _ in page]
+            named = [
+                next(t for t, ds in zip(tiers.TIERS, levels, strict=True) if d in ds)
+                for d, _ in page
+            ]
+            return matched, whole, page, named
         page, names = [], []
         for level, cs, extra in (
             (0, phrases, []),
@@ -434,7 +429,7 @@ class Searcher:
             left = want - len(page)
             if left <= 0:
                 break
-            members = {d for d, t in tier.items() if t == level}
+            members = levels[level]
             if members:
                 got = self.rank_tier(members, cs, extra, left)
                 page += got

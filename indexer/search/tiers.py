@@ -123,6 +123,30 @@ def match_tiers(ix, s, tables: StateTables, tq: TieredQuery, allowed: np.ndarray
     return tier
 
 
+def id_tiers(word_docs: list[set[int]], phrase: set[int]) -> list[set[int]]:
+    """The documents of each tier (0 phrase, 1 all, 2 some), as :func:`match_tiers` finds
+    them, given the documents of each content word and of the phrase tier as sets of ids
+    (the ``postgres`` backend's). Counted in NumPy: a three-word query's or a question's
+    words hold 100,000 to 500,000 ids at 100k documents, counted one by one in a dict
+    25 to 50 ms a query."""
+    n = len(word_docs)
+    arrays = [np.fromiter(d, dtype=np.int64, count=len(d)) for d in word_docs if d]
+    ids = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+    if ids.size and ids.max() < 8 * ids.size + 1_000_000:  # a count per id up to the largest
+        counts = np.bincount(ids)
+        held = np.flatnonzero(counts)
+        counts = counts[held]
+    else:  # sparse ids: sorted instead
+        held, counts = np.unique(ids, return_counts=True)
+    need = min_words(n)
+    top = counts.max() if counts.size else 0
+    while need > 1 and top < need:
+        need -= 1  # never an empty page while some document has a content word
+    every = set(held[counts >= n].tolist()) - phrase
+    some = set(held[(counts >= need) & (counts < n)].tolist()) - phrase
+    return [set(phrase), every, some]
+
+
 def rank(ix, s, tables: StateTables, tq: TieredQuery, docs: np.ndarray, sort: str, want: int):
     """(documents matched, those in the phrase or all tier, page [(docnum, score)], the tier
     name of each page entry)."""
