@@ -126,7 +126,6 @@ KNOWN_WRONG = {
     (3, "number"): "the /ว read as '/)': ที่ สธ ๐๒๐๔.๙/) ๖๔๕๑",
     (4, "number"): "๙ read as ณ and / as ซ: ๐๐๑ณ.ซว",
     (5, "number"): "the office read as 'AW', the number as ๐๐ใ๒๓.๗วฒ๑๔๖",
-    (5, "date"): "๑๙ พฤษภาคม ๒๕๕๙ read with ๒๕๕« for the year",
 }
 CASES = [
     pytest.param(

@@ -69,12 +69,12 @@ REBUILD_CONFIDENCE = 0.6
 TALL_BOX = 1.75
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29
-#: or, in Garuda read as one column, "%ใ").
+#: or, in Garuda read as one column, "%ใ"; a scanned Garuda year's ๙ as "«").
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%0123456789"
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%«0123456789"
 #: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
-#: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
-_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
+#: ๗ as ๆ, TlwgTypist's ๖ as 5, Garuda's ๙ as «): read only as a digit it cannot write, surely.
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", "«", *"0123456789")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
