@@ -60,6 +60,17 @@ def test_the_digit_before_a_slash_is_read_touching_or_apart(font, digit):
 
 
 @needs_fonts
+@pytest.mark.parametrize("digit", list("๐๑๒๓๔๕๖๗๘๙"))
+def test_where_the_classifier_is_unsure_the_digit_is_not_guessed(digit):
+    """In Loma the classifier is unsure of ๔ beside its slash: no digit rather than a wrong
+    one (the letter stays as Tesseract wrote it)."""
+    for how in (drawn, scanned):
+        page, (left, top, width, height) = how(digit + "/", "Loma")
+        pieces = glyphs(page[top - 5 : top + height + 5, left - 5 : left + width + 5])
+        assert digit_before_slash(pieces, _name) in (digit, None), how.__name__
+
+
+@needs_fonts
 def test_a_letter_and_a_lone_digit_are_not_a_digit_and_slash():
     page, (left, top, width, height) = scanned("ซ", "Garuda")
     assert digit_before_slash(glyphs(page[top : top + height, left : left + width]), _name) is None
