@@ -121,11 +121,12 @@ def letter_rows(page: str) -> dict[str, str]:
 #: right must lose its mark). Tied to Tesseract's output (read as one column,
 #: ocr.PAGE_SEGMENTATION): a new Tesseract may right one (then drop its mark) or wrong
 #: another. Kinnari's "/)" for /ว, Garuda's ณ for ๙ and ซ for ๔/, and a year's « are
-#: mended from a letter number's shape and the digit reader (letter_number_shape.py).
+#: mended from a letter number's shape and the digit reader (letter_number_shape.py), an
+#: office in Latin letters by the Latin re-read (latin_in_thai.py).
 KNOWN_WRONG = {
     (5, "number"): (
-        "the office read as 'AW', a tall box 'ใ' inside the code, the slash as ๕ and the"
-        " space before the sequence lost: ๐๐ใ๒๓.๓๕วฒ๑๔๖"
+        "a tall box 'ใ' inside the code, the slash as ๕ and the sequence's ๙ as ฒ (the"
+        " office, 'AW', is read again as ลพ): ลพ ๐๐ใ๒๓.๓๕วฒ๑๔๖"
     ),
 }
 CASES = [
