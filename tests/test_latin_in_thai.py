@@ -12,9 +12,11 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from indexer.extract.latin_in_thai import (
+    accepted_office,
     accepted_reading,
     candidates,
     is_candidate,
+    is_office,
     reread_latin_words,
 )
 
@@ -123,5 +125,41 @@ def test_english_inside_a_thai_line_stays(tmp_path, english):
     """English between Thai words is read by the Thai model as letters that make no Thai
     word, or too short a one, so it stays as Tesseract wrote it."""
     image, text, tsv = _line(tmp_path, [("ระบบ", "ระบบ"), (english, english), ("ของ", "ของ")])
-    assert [w.text for w in candidates(text, tsv)] == [english]
+    assert [w.text for w, _ in candidates(text, tsv)] == [english]
     assert reread_latin_words(image, text, tsv) == (text, tsv, 0)
+
+
+@pytest.mark.parametrize(
+    ("before", "word", "after"),
+    [
+        ("ที่ ", "AW", " ๐๐ใ๒๓.๓๕ว ฒ๑๕9"),  # Garuda's scanned ที่ ลพ ๐๐๒๓.๓/ว ๙๑๔๖
+        ("A ", "UW", " ๐๗๔๕.๑/ว ๒๔๘๐"),  # ที่ นพ, its ที่ lost too
+        ("ที่ ", "AD", " 0204.9/ว 6451"),
+    ],
+)
+def test_a_letter_numbers_office_in_latin_letters_is_read_again(before, word, after):
+    """Between ที่ and the code, where the digit reader owns the numbers, an office written
+    in Latin letters is read again with the Thai model."""
+    assert is_office(word, before, after)
+    assert not is_candidate(word, [before.strip()], [], before)  # not by the general rule
+
+
+@pytest.mark.parametrize(
+    ("before", "word", "after"),
+    [
+        ("ติดต่อ ", "DSSS", " ๐๒๑๒"),  # more than a label before it, and four letters
+        ("", "Tel", " 0 2123 4567"),  # no code: a telephone number
+        ("ที่ ", "AW", " ถนนราชดำเนิน"),  # no digits after it
+        ("ที่ ", "AW", " 12/3"),  # an address's number, not a code from 0
+    ],
+)
+def test_latin_letters_elsewhere_are_no_office(before, word, after):
+    assert not is_office(word, before, after)
+
+
+def test_an_office_read_again_is_kept_when_it_is_a_provinces_prefix():
+    assert accepted_office("ลพ") == "ลพ"
+    assert accepted_office(" นพ ") == "นพ"
+    assert accepted_office("ลท") is None  # no province's
+    assert accepted_office("ลพบ") is None
+    assert accepted_office("ลพ.") is None

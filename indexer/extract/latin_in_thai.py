@@ -9,9 +9,11 @@ such words of a page are stacked in one strip and read in one extra Tesseract ca
 ``-l tha``; a word is replaced only when its Thai reading is one dictionary word
 (indexer.thai.lexicon.known_words()) and holds no digit. Words where a letter prints a
 number (after ที่, พ.ศ., a month; a list item's number) are the Thai digit reader's, and
-are left to it.
+are left to it; but a letter number's office (two or three Latin letters between ที่ and
+the code: "AW" for ลพ) is read again, and kept when it is a province's prefix.
 
-The decisions (:func:`is_candidate`, :func:`accepted_reading`) are pure; only
+The decisions (:func:`is_candidate`, :func:`accepted_reading`, :func:`is_office`,
+:func:`accepted_office`) are pure; only
 :func:`reread_latin_words` runs Tesseract."""
 
 from __future__ import annotations
@@ -150,8 +152,35 @@ def _dictionary_words(thai: str, words: frozenset[str]) -> bool:
     return reach[-1]
 
 
-def candidates(text: str, tsv: str) -> list[TsvWord]:
-    """The words of the page that :func:`is_candidate` takes."""
+#: A letter number's office, where Tesseract wrote it in Latin letters ("AW" for ลพ): after
+#: at most the ที่ label (or what a scan left of it), before the code's first two digits.
+_OFFICE_BEFORE = re.compile(r"\s*\S{0,3}\s*")
+_CODE_AFTER = re.compile(r"\s*[0๐][0-9๐-๙]")
+
+
+def is_office(word: str, text_before: str, text_after: str) -> bool:
+    """Whether ``word``, two or three Latin letters, stands where a letter number prints
+    its office (``text_before`` and ``text_after``: its line's text on either side)."""
+    return bool(
+        re.fullmatch("[A-Za-z]{2,3}", word)
+        and _OFFICE_BEFORE.fullmatch(text_before)
+        and _CODE_AFTER.match(text_after)
+    )
+
+
+def accepted_office(thai: str) -> str | None:
+    """The Thai reading of an office written in Latin letters, when it is a province's
+    letter-number prefix (indexer.thai.gazetteer: ลพ, ชม); a ministry's (สธ, มท) is not
+    known there and stays as written."""
+    from indexer.thai.gazetteer import province_by_abbr
+
+    thai = thai.strip().replace(" ", "")
+    return thai if re.fullmatch("[ก-ฮ]{2}", thai) and province_by_abbr(thai) else None
+
+
+def candidates(text: str, tsv: str) -> list[tuple[TsvWord, bool]]:
+    """The words of the page that :func:`is_candidate` or :func:`is_office` takes, each
+    with whether it is an office."""
     out = []
     for line in _tsv_lines(text, tsv):
         written = [w.text if w else "" for w in line]
@@ -159,8 +188,12 @@ def candidates(text: str, tsv: str) -> list[TsvWord]:
             if word is None:
                 continue
             begins = text.rfind("\n", 0, word.start) + 1
-            if is_candidate(word.text, written[:i], written[i + 1 :], text[begins : word.start]):
-                out.append(word)
+            ends = text.find("\n", word.end)
+            before, after = text[begins : word.start], text[word.end : ends if ends >= 0 else None]
+            if is_office(word.text, before, after):
+                out.append((word, True))
+            elif is_candidate(word.text, written[:i], written[i + 1 :], before):
+                out.append((word, False))
     return out
 
 
@@ -208,12 +241,12 @@ def reread_latin_words(image: Path, text: str, tsv: str) -> tuple[str, str, int]
     from PIL import Image
 
     with Image.open(image) as opened:
-        readings = _read_strip(opened.convert("L"), found)
+        readings = _read_strip(opened.convert("L"), [word for word, _ in found])
     rows = tsv.split("\n")
     out, position, changed = [], 0, 0
-    for word, thai in zip(found, readings, strict=True):
+    for (word, office), thai in zip(found, readings, strict=True):
         core = word.text.strip("()[],;:")
-        new = accepted_reading(core, thai)
+        new = accepted_office(thai) if office else accepted_reading(core, thai)
         if new is None:
             continue
         at = word.start + word.text.index(core)

@@ -45,6 +45,7 @@ import numpy as np
 
 from .four_or_five import CLASSIFIER_SURE, FOUR_OR_FIVE, Fives, decide, sure_fives
 from .glyph_ink import Glyph, glyphs, marks, partly_inside
+from .letter_number_shape import mend_letter_numbers, slash_joined_digits
 from .number_span import LATIN_CONFIDENCE, before_unwritten_slash, separators_at_marks
 from .number_span import SEPARATORS as _SEPARATORS
 from .tsv import placed_words
@@ -69,12 +70,12 @@ REBUILD_CONFIDENCE = 0.6
 TALL_BOX = 1.75
 #: What Tesseract writes for a Thai digit alone (๑ as "@"), and, inside a number, the
 #: letters and Arabic digits it writes for the digits it has no code for (๗ as ฒ, ๖ as 29
-#: or, in Garuda read as one column, "%ใ").
+#: or, in Garuda read as one column, "%ใ"; a scanned Garuda year's ๙ as "«").
 _DIGIT_LIKE_MARKS = "@©"
-_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%0123456789"
+_STAND_INS = _DIGIT_LIKE_MARKS + "ฒญฆดอๆใ%«0123456789"
 #: What Tesseract writes for a digit it cannot write, ending a number (๗ and ๙ as ฒ, Kinnari's
-#: ๗ as ๆ, TlwgTypist's ๖ as 5): read only as a digit it cannot write, surely.
-_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", *"0123456789")
+#: ๗ as ๆ, TlwgTypist's ๖ as 5, Garuda's ๙ as «): read only as a digit it cannot write, surely.
+_TAIL_LETTERS = ("ฒ", "ญ", "ฆ", "ด", "อ", "ๆ", "«", *"0123456789")
 _NUMBER_CHARS = re.compile(f"^[{THAI_DIGITS}{_STAND_INS}/{_SEPARATORS}]+$")
 
 
@@ -459,7 +460,7 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
 
     runs = _number_runs(text, tsv)
     if not runs and not re.search(r"[A-Za-z]|^\. ", text, re.MULTILINE):
-        return text, 0
+        return mend_letter_numbers(text)
     with Image.open(image) as opened:
         page = np.asarray(opened.convert("L"))
     latin = _latin_words(text, tsv)
@@ -469,6 +470,7 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
         from .lost_list_numbers import lost_list_numbers  # (it reads glyphs as this module does)
 
         edits += lost_list_numbers(page, text, tsv, _model(), fives)
+        edits += slash_joined_digits(page, text, tsv, lambda tall: _named(tall, _model(), fives))
     for run in runs:
         old = text[run[0].start : run[-1].end]
         new = _reread(page, run, old, fives)
@@ -483,4 +485,6 @@ def reread_thai_digits(image: Path, text: str, tsv: str) -> tuple[str, int]:
         out += [text[position:start], new]
         position = end
     out.append(text[position:])
-    return "".join(out), len(edits)
+    # what the glyphs cannot tell, the letter number's shape can (ณ for ๙, ")" for ว)
+    mended, changed = mend_letter_numbers("".join(out))
+    return mended, len(edits) + changed
