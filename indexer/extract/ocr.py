@@ -36,8 +36,14 @@ MIN_ORIENTATION_CONFIDENCE = 14.0
 #: words against 99.4%: it takes the upper marks of a letter's first line for a line of
 #: their own and loses its ที่, and splits a line's end off as a block. --psm 6 (one block)
 #: read 0.3 points more words than --psm 3 but 8.6 points fewer numbers. A page laid out in
-#: columns is read across them, a line at a time (not measured: the bench has no such page).
+#: columns is read across them, a line at a time: such a page (page_layout.py) is read with
+#: COLUMNS_SEGMENTATION.
 PAGE_SEGMENTATION = "4"
+#: Tesseract's automatic segmentation, for pages in two columns: it reads each column apart,
+#: where one column interleaves their lines (bench/ocr_two_columns.py).
+COLUMNS_SEGMENTATION = "3"
+#: The pages read as two columns: {page: 2}, beside ROTATION_KEY.
+COLUMNS_KEY = "ocr_columns"
 
 
 class OcrUnavailable(Exception):
@@ -103,6 +109,7 @@ class OcrPage:
     confidence: float | None
     layer: bytes | None = None  # the text alone as an invisible PDF page (when asked for)
     rotation: int = 0  # clockwise degrees the page was turned to read it (0, 90, 180, 270)
+    columns: int = 1  # 2 when it was read as two columns (COLUMNS_SEGMENTATION)
 
 
 def pages_to_review(technical: dict | None) -> list[int]:
@@ -197,9 +204,14 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             prepared, rotation = prepare_page(path, Path(tmp) / "prepared.png")
         except (OSError, ValueError):  # Pillow cannot re-read it: give tesseract the original
             prepared, rotation = path, 0
+        columns = 1
+        with contextlib.suppress(OSError, ValueError):
+            from .page_layout import page_columns  # NumPy: imported when needed, see below
+
+            columns = page_columns(prepared)
         out = Path(tmp) / "out"
         args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES]
-        args += ["--psm", PAGE_SEGMENTATION]
+        args += ["--psm", COLUMNS_SEGMENTATION if columns > 1 else PAGE_SEGMENTATION]
         try:
             done = subprocess.run(
                 [*args, "txt", "tsv"],
@@ -235,7 +247,7 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             text, tsv, _changed = reread_latin_words(prepared, text, tsv)
             text, _changed = reread_thai_digits(prepared, text, tsv)
         text = correct_ocr_text(text)
-        page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
+        page = OcrPage(text, mean_confidence(tsv), rotation=rotation, columns=columns)
         # A turned page's boxes are those of the upright image, not of the page the
         # searchable copy lays them on: no layer rather than a misplaced one.
         if layer and not rotation:
