@@ -2,8 +2,9 @@
 
 Each face's page (scan_corpus.two_column_texts: a provincial letter's prose beside an act's
 sections, 14 pt, 8 mm apart) is rendered clean and through the bench's scanner
-(bench/scan_corpus.py) and read three ways: Tesseract's one-column segmentation (--psm 4),
-its automatic one (--psm 3) and Khlang's choice (page_layout.py). For each it prints how
+(bench/scan_corpus.py) and read three ways, the whole page with Tesseract's one-column
+segmentation (--psm 4) or its automatic one (--psm 3), and as Khlang reads it (a page with
+a gutter, page_layout.py, cut there and each column read as one). For each it prints how
 many printed lines (a paragraph's part on the page) came back whole and the
 share of Thai words. Figures only: nothing here asserts anything.
 
@@ -31,15 +32,16 @@ def _flat(text: str) -> str:
 def read(image: Path, segmentation: str | None) -> tuple[str, int]:
     """The page's text read as Khlang reads it, with ``segmentation`` forced (None: the
     page's own), and the columns it was read as."""
-    from indexer.extract import ocr
+    from indexer.extract import ocr, page_layout
 
-    kept = ocr.PAGE_SEGMENTATION, ocr.COLUMNS_SEGMENTATION
-    if segmentation is not None:  # one segmentation whatever the layout check finds
-        ocr.PAGE_SEGMENTATION = ocr.COLUMNS_SEGMENTATION = segmentation
+    kept = ocr.PAGE_SEGMENTATION, page_layout.page_gutter
+    if segmentation is not None:  # the whole page at once, whatever its layout
+        ocr.PAGE_SEGMENTATION = segmentation
+        page_layout.page_gutter = lambda _image: None
     try:
         page = ocr.ocr_image_page(image)
     finally:
-        ocr.PAGE_SEGMENTATION, ocr.COLUMNS_SEGMENTATION = kept
+        ocr.PAGE_SEGMENTATION, page_layout.page_gutter = kept
     return page.text, page.columns
 
 

@@ -33,16 +33,17 @@ DRIFT = 0.012
 DUST = 4
 
 
-def gutter_share(ink) -> float:
+def gutter_share(ink) -> tuple[float, int]:
     """The share of the text's bands that a gutter in its middle splits in two (white for
     GUTTER_WIDTH, ink either side), 0.0 when every middle position has ink across it in more
-    than CROSSED of the bands; from a boolean ink array (rows, cols)."""
+    than CROSSED of the bands; from a boolean ink array (rows, cols). With it, the column
+    of the page the gutter's middle runs down."""
     import numpy as np
 
     rows = np.nonzero(ink.sum(axis=1) >= DUST)[0]
     cols = np.nonzero(ink.sum(axis=0) >= DUST)[0]
     if len(rows) < 2 or len(cols) < 2:
-        return 0.0
+        return 0.0, 0
     block = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = block.shape
     gutter = max(2, round(width * GUTTER_WIDTH))
@@ -69,16 +70,25 @@ def gutter_share(ink) -> float:
         split += np.convolve(both.astype(int), spread, mode="same") > 0
         white += np.convolve(starts.astype(int), spread, mode="same") > 0
     if not bands:
-        return 0.0
-    split = np.where(white >= bands * (1 - CROSSED), split, 0)
-    return float(split[middle].max()) / bands
+        return 0.0, 0
+    split = np.where(white >= bands * (1 - CROSSED), split, 0)[middle]
+    best = np.nonzero(split == split.max())[0]
+    x = int(cols[0]) + middle.start + (int(best[0]) + int(best[-1])) // 2 + gutter // 2
+    return float(split.max()) / bands, x
 
 
-def page_columns(image: Path) -> int:
-    """2 when the page's text runs in two columns side by side, else 1."""
+def page_gutter(image: Path) -> int | None:
+    """The column of pixels down the gutter when the page's text runs in two columns side
+    by side, else None."""
     import numpy as np
     from PIL import Image
 
     with Image.open(image) as page:
         ink = np.asarray(page.convert("L")) < INK
-    return 2 if gutter_share(ink) >= SPLIT else 1
+    share, x = gutter_share(ink)
+    return x if share >= SPLIT else None
+
+
+def page_columns(image: Path) -> int:
+    """2 when the page's text runs in two columns side by side, else 1."""
+    return 1 if page_gutter(image) is None else 2
