@@ -6,7 +6,9 @@ signature leave white in the middle of some lines, is still read as one column."
 
 from __future__ import annotations
 
+import io
 import random
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 from bench.scan_corpus import (
     FONTS,
@@ -142,3 +145,9 @@ def test_a_sentence_of_a_scanned_two_column_report_is_found_whole(core, tmp_path
     assert shown["metadata"]["technical"][ocr.COLUMNS_KEY] == {"1": 2}
     found = client.get("/api/search?q=" + urllib.parse.quote(f'"{phrase}"')).get_json()
     assert entry["document_id"] in [hit["document_id"] for hit in found["hits"]], (phrase, found)
+    # the searchable copy lays each column's lines over the page, where they were read
+    copy = client.get(f"/api/documents/{entry['document_id']}/searchable.pdf")
+    assert copy.status_code == 200, copy.text
+    [copy_page] = PdfReader(io.BytesIO(copy.data)).pages
+    laid = re.sub(r"\s+", "", copy_page.extract_text())
+    assert all(word in laid for word in phrase.split()), phrase
