@@ -21,8 +21,9 @@ MIDDLE = 0.2
 CROSSED = 0.15
 #: ... and has ink left and right of it in at least this share of the bands. Two columns
 #: split 92-100% of them (bench/ocr_two_columns.py, the tests' pages), 61-74% on a trial page
-#: whose column one ends half way down; a letter's head, signature and dust split up to 52%, but its body
-#: lines cross the middle (CROSSED): no letter of the bench or the tests came near.
+#: whose column one ends half way down; a letter's head, signature and dust split up to
+#: 52%, but its body lines cross the middle (CROSSED): no letter of the bench or the tests
+#: came near.
 SPLIT = 0.4
 BAND_HEIGHT = 1 / 40
 #: A skewed scan's gutter drifts sideways down the page (5 mm over A4 text at the bench's
