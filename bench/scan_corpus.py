@@ -297,3 +297,44 @@ def score(truth: str, ocr_text: str) -> dict[str, tuple[int, int]]:
         "words": recall(thai_words(truth), thai_words(ocr_text)),
         "numbers": recall(numbers(truth), numbers(ocr_text)),
     }
+
+
+def two_column_texts() -> list[str]:
+    """A report page's two columns: a provincial letter's prose beside an act's sections
+    (more than fits, so that both run to the foot of the page)."""
+    return [
+        "\n".join(_clean_lines(SOURCES[0].read_text(encoding="utf-8"))[4:30]),
+        "\n".join(_clean_lines(SOURCES[4].read_text(encoding="utf-8"))[2:60]),
+    ]
+
+
+def render_columns_pdf(columns: list[str], font: str, path: Path, size: int = 14) -> list[str]:
+    """A report page in two columns side by side (8 mm apart), as newsletters and annual
+    reports are printed: each of ``columns`` fills its column from the top. Returns each
+    column's part printed on the first page (the one scanned), as render_pdf does."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(False)
+    pdf.add_font(font, fname=str(FONTS[font]))
+    pdf.set_font(font, size=size)
+    pdf.set_text_shaping(True)
+    pdf.add_page()
+    width = (pdf.w - 40 - 8) / 2
+    bottom = pdf.h - 20
+    printed = []
+    for n, text in enumerate(columns):
+        x = 20 + n * (width + 8)
+        pdf.set_xy(x, 20)
+        kept = []
+        for line in text.splitlines():
+            wrapped = pdf.multi_cell(width, 7, line, align="L", dry_run=True, output="LINES")
+            if pdf.get_y() + 7 * len(wrapped) > bottom:
+                break
+            kept.append(line)
+            pdf.set_x(x)
+            pdf.multi_cell(width, 7, line, new_x="LEFT", new_y="NEXT", align="L")
+        printed.append("\n".join(kept))
+    pdf.output(str(path))
+    return printed

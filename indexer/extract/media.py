@@ -184,6 +184,9 @@ def _frames_read(path: Path, numbers: list[int], result: Extraction) -> Extracti
         turned = {str(number): page.rotation for number, page in pages if page.rotation}
         if turned:
             result.metadata[ocr.ROTATION_KEY] = turned
+        columns = {str(number): page.columns for number, page in pages if page.columns > 1}
+        if columns:
+            result.metadata[ocr.COLUMNS_KEY] = columns
         # each page's text as an invisible PDF page, for the scan's searchable copy
         # (indexer/preserve/searchable.py)
         result.ocr_layers = {number: page.layer for number, page in pages if page.layer}

@@ -36,8 +36,11 @@ MIN_ORIENTATION_CONFIDENCE = 14.0
 #: words against 99.4%: it takes the upper marks of a letter's first line for a line of
 #: their own and loses its ที่, and splits a line's end off as a block. --psm 6 (one block)
 #: read 0.3 points more words than --psm 3 but 8.6 points fewer numbers. A page laid out in
-#: columns is read across them, a line at a time (not measured: the bench has no such page).
+#: columns is read across them, a line at a time: such a page (page_layout.py) is cut at its
+#: gutter and each column read as one (bench/ocr_two_columns.py).
 PAGE_SEGMENTATION = "4"
+#: The pages read as two columns: {page: 2}, beside ROTATION_KEY.
+COLUMNS_KEY = "ocr_columns"
 
 
 class OcrUnavailable(Exception):
@@ -103,6 +106,7 @@ class OcrPage:
     confidence: float | None
     layer: bytes | None = None  # the text alone as an invisible PDF page (when asked for)
     rotation: int = 0  # clockwise degrees the page was turned to read it (0, 90, 180, 270)
+    columns: int = 1  # 2 when it was read as two columns, one at a time
 
 
 def pages_to_review(technical: dict | None) -> list[int]:
@@ -187,6 +191,77 @@ def mean_confidence(tsv: str) -> float | None:
     return round(total / weight, 1) if weight else None
 
 
+def _read(image: Path, out: Path) -> tuple[str, str]:
+    """Tesseract's reading of ``image`` as one column, put right (Latin-written Thai words,
+    Thai digits, tone marks): (text, TSV); raises OcrUnavailable."""
+    args = ["tesseract", str(image), str(out), "-l", OCR_LANGUAGES, "--psm", PAGE_SEGMENTATION]
+    try:
+        done = subprocess.run(
+            [*args, "txt", "tsv"],
+            capture_output=True,
+            timeout=OCR_TIMEOUT,
+            check=False,
+            env={**os.environ, **TESSERACT_ENV},
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OcrUnavailable(f"OCR ใช้เวลาเกิน {OCR_TIMEOUT} วินาที (OCR timed out)") from exc
+    except OSError as exc:  # the binary vanished or cannot run: OCR, not the file, failed
+        raise OcrUnavailable(f"เรียกใช้ tesseract ไม่ได้ (cannot run tesseract: {exc})") from exc
+    text_file, tsv_file = out.with_suffix(".txt"), out.with_suffix(".tsv")
+    if done.returncode != 0 or not text_file.exists():
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OcrUnavailable(
+            "tesseract อ่านภาพไม่ได้ (tesseract failed: "
+            + (message[-1] if message else str(done.returncode))
+            + ")"
+        )
+    tsv = tsv_file.read_text("utf-8", "replace") if tsv_file.exists() else ""
+    text = text_file.read_text("utf-8", "replace")
+    # ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write (thai_digit_reader.py);
+    # when Pillow cannot read the page, Tesseract's digits are kept.
+    with contextlib.suppress(OSError, ValueError):
+        # imported here: NumPy, which it needs, is over 100 MB of address space that
+        # a prepare worker reading only text must not carry under KHLANG_WORKER_MEMORY
+        from .latin_in_thai import reread_latin_words
+        from .thai_digit_reader import reread_thai_digits
+
+        # Thai words written in Latin letters ("wa." for พ.ศ.), read again with the
+        # Thai model first: the digit reader then sees พ.ศ. before a year
+        text, tsv, _changed = reread_latin_words(image, text, tsv)
+        text, _changed = reread_thai_digits(image, text, tsv)
+    return correct_ocr_text(text), tsv
+
+
+def _shifted(tsv: str, dx: int, page: int) -> list[str]:
+    """A TSV's rows (no header) with their boxes moved ``dx`` pixels right, numbered as
+    ``page`` so that the two columns' lines keep apart (text_layer.line_boxes)."""
+    rows = []
+    for line in tsv.splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) >= 12 and cells[6].lstrip("-").isdigit():
+            cells[1], cells[6] = str(page), str(int(cells[6]) + dx)
+        rows.append("\t".join(cells))
+    return rows
+
+
+def _read_columns(prepared: Path, gutter: int, tmp: Path) -> tuple[str, str]:
+    """A two-column page read one column at a time, each as one column (read across the
+    gutter, the columns' lines interleave): column one's text, then column two's; one TSV
+    with column two's boxes where they lie on the page."""
+    from PIL import Image
+
+    with Image.open(prepared) as image:
+        halves = [(0, 0, gutter, image.height), (gutter, 0, image.width, image.height)]
+        for n, box in enumerate(halves):
+            image.crop(box).save(tmp / f"column-{n}.png", dpi=(RASTER_DPI,) * 2)
+    (left, left_tsv), (right, right_tsv) = (
+        _read(tmp / f"column-{n}.png", tmp / f"column-{n}") for n in range(2)
+    )
+    tsv = "\n".join([*left_tsv.splitlines()[:1], *_shifted(left_tsv, 0, 1)])
+    tsv = "\n".join([tsv, *_shifted(right_tsv, gutter, 2)])
+    return left.rstrip("\n") + "\n\n" + right, tsv
+
+
 def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
     """OCR one image file with tesseract tha+eng: its text and confidence, and with
     ``layer`` the text as an invisible PDF page (indexer/extract/text_layer.py, from the same
@@ -197,45 +272,17 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
             prepared, rotation = prepare_page(path, Path(tmp) / "prepared.png")
         except (OSError, ValueError):  # Pillow cannot re-read it: give tesseract the original
             prepared, rotation = path, 0
-        out = Path(tmp) / "out"
-        args = ["tesseract", str(prepared), str(out), "-l", OCR_LANGUAGES]
-        args += ["--psm", PAGE_SEGMENTATION]
-        try:
-            done = subprocess.run(
-                [*args, "txt", "tsv"],
-                capture_output=True,
-                timeout=OCR_TIMEOUT,
-                check=False,
-                env={**os.environ, **TESSERACT_ENV},
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise OcrUnavailable(f"OCR ใช้เวลาเกิน {OCR_TIMEOUT} วินาที (OCR timed out)") from exc
-        except OSError as exc:  # the binary vanished or cannot run: OCR, not the file, failed
-            raise OcrUnavailable(f"เรียกใช้ tesseract ไม่ได้ (cannot run tesseract: {exc})") from exc
-        text_file, tsv_file = out.with_suffix(".txt"), out.with_suffix(".tsv")
-        if done.returncode != 0 or not text_file.exists():
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise OcrUnavailable(
-                "tesseract อ่านภาพไม่ได้ (tesseract failed: "
-                + (message[-1] if message else str(done.returncode))
-                + ")"
-            )
-        tsv = tsv_file.read_text("utf-8", "replace") if tsv_file.exists() else ""
-        text = text_file.read_text("utf-8", "replace")
-        # ๔ ๖ ๗ ๘ ๙, which Tesseract's Thai models cannot write (thai_digit_reader.py);
-        # when Pillow cannot read the page, Tesseract's digits are kept.
+        gutter = None
         with contextlib.suppress(OSError, ValueError):
-            # imported here: NumPy, which it needs, is over 100 MB of address space that
-            # a prepare worker reading only text must not carry under KHLANG_WORKER_MEMORY
-            from .latin_in_thai import reread_latin_words
-            from .thai_digit_reader import reread_thai_digits
+            from .page_layout import page_gutter  # NumPy: imported when needed, see _read
 
-            # Thai words written in Latin letters ("wa." for พ.ศ.), read again with the
-            # Thai model first: the digit reader then sees พ.ศ. before a year
-            text, tsv, _changed = reread_latin_words(prepared, text, tsv)
-            text, _changed = reread_thai_digits(prepared, text, tsv)
-        text = correct_ocr_text(text)
-        page = OcrPage(text, mean_confidence(tsv), rotation=rotation)
+            gutter = page_gutter(prepared)
+        if gutter is None:
+            text, tsv = _read(prepared, Path(tmp) / "out")
+        else:
+            text, tsv = _read_columns(prepared, gutter, Path(tmp))
+        columns = 1 if gutter is None else 2
+        page = OcrPage(text, mean_confidence(tsv), rotation=rotation, columns=columns)
         # A turned page's boxes are those of the upright image, not of the page the
         # searchable copy lays them on: no layer rather than a misplaced one.
         if layer and not rotation:

@@ -363,6 +363,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     timed_out: list[str] = []
     texts: list[str] = []
     turned: dict[str, int] = {}
+    columns: dict[str, int] = {}
     for number, repaired in layers:
         text = repaired.text
         page_read = read.read.get(number)
@@ -382,6 +383,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
                 confidences[str(number)] = page_ocr.confidence
                 if page_ocr.rotation:
                     turned[str(number)] = page_ocr.rotation
+                if page_ocr.columns > 1:
+                    columns[str(number)] = page_ocr.columns
                 if page_ocr.layer:
                     result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
@@ -393,6 +396,8 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
         result.metadata[ocr.CONFIDENCE_KEY] = confidences
         if turned:
             result.metadata[ocr.ROTATION_KEY] = turned
+        if columns:
+            result.metadata[ocr.COLUMNS_KEY] = columns
         if ocr.pdftoppm_version():
             tools.append(ocr.pdftoppm_version())
         if len(read_by_ocr) == len(texts):
