@@ -108,6 +108,24 @@ def test_a_page_with_one_short_centred_column_is_no_two_columns(tmp_path):
     assert page_columns(tmp_path / "narrow.png") == 1
 
 
+def test_a_few_lines_of_large_type_are_no_two_columns(tmp_path):
+    """The gaps between words of a line or three cross every band of so short a block: no
+    gutter (a one-word page came back cut in two, จังห and วัดลำพูน, before)."""
+    page = np.full((400, 1200), 255, np.uint8)
+    for top in (100, 180, 260):
+        page[top : top + 50, 100:520] = 0
+        page[top : top + 50, 600:1100] = 0
+    Image.fromarray(page).save(tmp_path / "large-type.png")
+    assert page_columns(tmp_path / "large-type.png") == 1
+    # the same two blocks run down a page are two columns
+    tall = np.full((1800, 1200), 255, np.uint8)
+    for top in range(100, 1700, 40):
+        tall[top : top + 20, 100:520] = 0
+        tall[top : top + 20, 600:1100] = 0
+    Image.fromarray(tall).save(tmp_path / "columns.png")
+    assert page_columns(tmp_path / "columns.png") == 2
+
+
 def _first_line_break(text: str, face: str) -> str:
     """The words either side of column one's first wrap (its first paragraph's first
     printed line's last word and the next line's first), as a phrase: read across both

@@ -32,6 +32,12 @@ BAND_HEIGHT = 1 / 40
 DRIFT = 0.012
 #: Ink in fewer pixels than this in a row or column (of a band) is dust, not text.
 DUST = 4
+#: Text worth reading a column at a time runs at least this share of its width down the
+#: page (an A4 page in two columns about 1.5, a landscape one 0.7): a line or three of
+#: large type has gaps between its words that cross every band of so short a block (a
+#: word on a page came back cut in two, จังห and วัดลำพูน, when such a gap passed for a
+#: gutter).
+TALL = 0.5
 
 
 def gutter_share(ink) -> tuple[float, int]:
@@ -47,6 +53,8 @@ def gutter_share(ink) -> tuple[float, int]:
         return 0.0, 0
     block = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = block.shape
+    if height < width * TALL:
+        return 0.0, 0
     gutter = max(2, round(width * GUTTER_WIDTH))
     drift = round(width * DRIFT)
     band = max(1, round(height * BAND_HEIGHT))
