@@ -178,15 +178,7 @@ def _frames_read(path: Path, numbers: list[int], result: Extraction) -> Extracti
         texts.append(repaired.text.strip())
     result.text = "\n\f\n".join(texts).strip()
     if result.text:
-        result.metadata[ocr.CONFIDENCE_KEY] = {
-            str(number): page.confidence for number, page in pages
-        }
-        turned = {str(number): page.rotation for number, page in pages if page.rotation}
-        if turned:
-            result.metadata[ocr.ROTATION_KEY] = turned
-        columns = {str(number): page.columns for number, page in pages if page.columns > 1}
-        if columns:
-            result.metadata[ocr.COLUMNS_KEY] = columns
+        result.metadata.update(ocr.page_metadata(pages))
         # each page's text as an invisible PDF page, for the scan's searchable copy
         # (indexer/preserve/searchable.py)
         result.ocr_layers = {number: page.layer for number, page in pages if page.layer}

@@ -296,6 +296,18 @@ def ocr_image_page(path: Path, *, layer: bool = False) -> OcrPage:
         return page
 
 
+def page_metadata(pages: list[tuple[int, OcrPage]]) -> dict:
+    """What a file's pages read by OCR leave in its technical metadata: each page's
+    confidence, and the pages turned upright and read as two columns (only those)."""
+    out: dict = {CONFIDENCE_KEY: {str(n): page.confidence for n, page in pages}}
+    turned = {str(n): page.rotation for n, page in pages if page.rotation}
+    columns = {str(n): page.columns for n, page in pages if page.columns > 1}
+    for key, found in ((ROTATION_KEY, turned), (COLUMNS_KEY, columns)):
+        if found:
+            out[key] = found
+    return out
+
+
 def ocr_image(path: Path) -> str:
     """OCR one image file with tesseract tha+eng; raises OcrUnavailable."""
     return ocr_image_page(path).text

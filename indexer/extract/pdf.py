@@ -347,7 +347,6 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
 
     tools.append(f"pythainlp {pythainlp_version}")
     read_by_ocr: list[int] = []
-    confidences: dict[str, float | None] = {}  # page number: tesseract's mean confidence
     # each reason a page was not read with its pages: one reason for all would name the
     # last page's for every page (pdftoppm failing on one, tesseract on another)
     skipped: dict[str, list[int]] = {}
@@ -362,8 +361,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     read = ocr_pages.read_pages(path, needed, ocr_pages.page_of_pdf, budget=limits.max_ocr_seconds)
     timed_out: list[str] = []
     texts: list[str] = []
-    turned: dict[str, int] = {}
-    columns: dict[str, int] = {}
+    used: list[tuple[int, ocr.OcrPage]] = []  # the pages whose OCR text was kept
     for number, repaired in layers:
         text = repaired.text
         page_read = read.read.get(number)
@@ -380,11 +378,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
             ) > thai_text_quality(text):
                 repaired, text = ocr_text, ocr_text.text
                 read_by_ocr.append(number)
-                confidences[str(number)] = page_ocr.confidence
-                if page_ocr.rotation:
-                    turned[str(number)] = page_ocr.rotation
-                if page_ocr.columns > 1:
-                    columns[str(number)] = page_ocr.columns
+                used.append((number, page_ocr))
                 if page_ocr.layer:
                     result.ocr_layers[number] = page_ocr.layer
         add_repairs(result.repairs, repaired.repairs)
@@ -393,11 +387,7 @@ def extract_pdf(path: Path, *, ocr_enabled: bool = True) -> Extraction:
     if read_by_ocr:
         result.fallbacks.append("ocr-pages:" + ",".join(map(str, read_by_ocr)))
         tools.append(ocr.tesseract_version() or "tesseract")
-        result.metadata[ocr.CONFIDENCE_KEY] = confidences
-        if turned:
-            result.metadata[ocr.ROTATION_KEY] = turned
-        if columns:
-            result.metadata[ocr.COLUMNS_KEY] = columns
+        result.metadata.update(ocr.page_metadata(used))
         if ocr.pdftoppm_version():
             tools.append(ocr.pdftoppm_version())
         if len(read_by_ocr) == len(texts):
