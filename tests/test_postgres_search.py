@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from indexer.search import pg_chunks, pg_ranking, pg_search, pg_store
+from indexer.search import pg_chunks, pg_ranking, pg_rows, pg_search, pg_store
 from indexer.search.analysis import encode_units
 from indexer.search.backend import search_backend
 from indexer.search.dictionary import DEFAULT_DICTIONARY
@@ -119,6 +119,48 @@ def test_a_bounded_candidate_set_ranks_as_every_match(pg, monkeypatch):
     bounded = [(h.document_id, h.score) for h in backend.search("ราคาข้าว", limit=5).hits]
     assert bounded == every
     assert seen and max(seen) < len(texts)  # fewer documents scored than matched
+
+
+def test_scores_are_bm25f_whether_postings_are_probed_or_hashed(pg, monkeypatch):
+    """A word in many more documents than the candidates is looked up candidate by
+    candidate (PROBE_DF), the others read whole and joined by hash: the scores are the
+    same either way, and each is BM25F of its fields (here one document's, by hand)."""
+    backend, _settings = pg
+    texts = [("ข้าวโพด ตลาด " * (1 + n % 4)) + ("ราคาข้าว" if n % 3 else "") for n in range(40)]
+    backend.index(doc(300 + n, f"ตลาด {n}", t) for n, t in enumerate(texts))
+    monkeypatch.setattr(pg_store, "HASH_JOIN_AT", 2)  # past it: by hash or by key
+    asked: list[list[str]] = []
+    real = pg_store.Store.postings
+    monkeypatch.setattr(
+        pg_store.Store,
+        "postings",
+        lambda self, g, t, ids, probed=(): (
+            asked.append(list(probed)) or real(self, g, t, ids, probed)
+        ),
+    )
+    got = {}
+    for probe_df in (0, 10**9):  # every word probed; none
+        monkeypatch.setattr(pg_ranking, "PROBE_DF", probe_df)
+        got[probe_df] = [(h.document_id, h.score) for h in backend.search("ตลาด ราคาข้าว").hits]
+    assert got[0] == got[10**9] and len(got[0]) == 20
+    assert any(asked) and not all(asked)  # both ways were taken
+    # one document's score by hand: each word's BM25 in each field it is in, x its boost
+    s = pg_search.Searcher(backend.store, backend._state(backend.store), DEFAULT_DICTIONARY, False)
+    words = ["ตลาด", "ราคาข้าว"]
+    scores = s.scorer.scores([(1.0, [w]) for w in words], sorted(backend.ids()))
+    one = 301  # ข้าวโพด ตลาด x2, then ราคาข้าว; ตลาด in its title
+    lengths = backend.store.lengths(s.state.gen, [one])[one]
+    stats = s.scorer.stats(words)
+    want = 0.0
+    for word, _doc, *tfs in backend.store.postings(s.state.gen, words, [one]):
+        for k, field in enumerate(pg_rows.FIELDS):
+            if tfs[k]:
+                norm = (1 - pg_rows.B) + pg_rows.B * lengths[k] / s.state.avg[field]
+                bm25 = tfs[k] * (pg_rows.K1 + 1) / (tfs[k] + pg_rows.K1 * norm)
+                boost = pg_ranking.WORD_FIELDS[field] * pg_ranking.WORD_BOOST
+                want += boost * s.scorer.idf(stats[word][1 + k]) * bm25
+    assert scores[one] == pytest.approx(want, rel=1e-12) and want > 0
+    assert 300 not in scores or scores[300] < scores[one]  # no ราคาข้าว there
 
 
 def tiers_counted(monkeypatch) -> list[int]:

@@ -392,28 +392,35 @@ class Store:
             )
         }
 
-    def postings(self, gen: int, terms: list[str], ids: list[int] | None) -> list[tuple]:
-        """(term, doc_id, tf_title, tf_meta, tf_text) of ``terms`` in ``ids`` (all: None)."""
+    def postings(
+        self, gen: int, terms: list[str], ids: list[int] | None, probed: Iterable[str] = ()
+    ) -> list[tuple]:
+        """(term, doc_id, tf_title, tf_meta, tf_text) of ``terms`` in ``ids`` (all: None).
+        Those of ``terms`` also in ``probed`` are looked up document by document in the
+        postings' key rather than read whole and joined by hash (see
+        :data:`~indexer.search.pg_ranking.PROBE_DF`)."""
+        cols = "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
         if ids is None:
-            return self.rows(
-                "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
-                " WHERE gen = %s AND term = ANY(%s)",
-                (gen, terms),
-            )
+            return self.rows(f"{cols} WHERE gen = %s AND term = ANY(%s)", (gen, terms))
+        by_key = "WHERE gen = %s AND term = ANY(%s) AND doc_id = ANY(%s::bigint[])"
         if len(ids) <= HASH_JOIN_AT:  # a descent a word and document: few
-            return self.rows(
-                "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
-                " WHERE gen = %s AND term = ANY(%s) AND doc_id = ANY(%s::bigint[])",
-                (gen, terms, ids),
-            )
+            return self.rows(f"{cols} {by_key}", (gen, terms, ids))
+        probe = set(probed)
+        key_terms = [t for t in terms if t in probe]
+        hashed = [t for t in terms if t not in probe]
         # the words' postings index-only (the impact index covers them, migration 0017),
         # hashed against the documents: the planner took the document index otherwise
-        return self.rows(
-            "SELECT term, doc_id, tf_title, tf_meta, tf_text FROM khlang_search.postings"
-            " JOIN unnest(%s::bigint[]) AS c(id) ON doc_id = c.id WHERE gen = %s"
-            " AND term = ANY(%s)",
-            (ids, gen, terms),
-        )
+        parts, params = [], []
+        if hashed:
+            parts.append(
+                f"{cols} JOIN unnest(%s::bigint[]) AS c(id) ON doc_id = c.id"
+                " WHERE gen = %s AND term = ANY(%s)"
+            )
+            params += [ids, gen, hashed]
+        if key_terms:
+            parts.append(f"{cols} {by_key}")
+            params += [gen, key_terms, ids]
+        return self.rows(" UNION ALL ".join(parts), params) if parts else []
 
     def top_postings(self, gen: int, term: str, k: int) -> list[int]:
         """The ``k`` documents where ``term`` weighs most (the impact index, no sort)."""
