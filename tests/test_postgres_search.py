@@ -722,6 +722,31 @@ def test_chunks_asked_together_find_exactly_the_documents_holding_every_one(pg, 
     every_pair_exact()
 
 
+def test_a_chunk_within_a_few_documents_is_proven_where_it_is_their_own_word(pg, monkeypatch):
+    """The later chunk of a query, looked for in the rarest one's few documents: those
+    having it as a word of their own are proven by its postings, and only the others'
+    pieces are read (there it lies inside a longer word, or nowhere: ข่าว and ขาว are not
+    ข้าว)."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    texts = ["โคราช ข้าว ดี", "โคราช ข้าวโพด", "โคราช ข่าว", "โคราช ขาว"]
+    texts += [f"ตลาด ข้าว ราคา {n}" for n in range(8)]
+    backend.index(doc(900 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts))
+    read: list[set[int]] = []
+    real = pg_substrings.piece_docs
+
+    def piece_docs(store, gen, pattern, within=None, **kw):
+        read.append(set(within or ()) if within is not None else {-1})
+        return real(store, gen, pattern, within, **kw)
+
+    monkeypatch.setattr(pg_substrings, "piece_docs", piece_docs)
+    got = backend.search("โคราช ข้าว")
+    assert {h.document_id for h in got.hits if h.match == "phrase"} == {900, 901}
+    assert {901, 902, 903} in read  # ข้าว's pieces read where it is not a word
+    assert not any(900 in r for r in read)  # its own word: proven, not read
+
+
 def test_a_large_tier_counts_every_member_where_the_chunk_crosses_words(pg, monkeypatch):
     """ญานา crosses พญา|นา ten times in some documents and lies once inside พญานาค in
     others: postings say nothing of the crossings, so a cut tier keeps every member the

@@ -162,9 +162,13 @@ class Searcher:
         are all either read or proven by every word holding it."""
         if self.state.junctions and within is not None and len(within) <= JUNCTION_WITHIN:
             # a few documents' pieces at once: asking every word holding the chunk (up to
-            # 300,000 postings) to prove it in ten documents cost more than their pieces
-            found = self.read_pieces(c, within)
-            return set(found)
+            # 300,000 postings) to prove it in ten documents cost more than their pieces;
+            # but those with the chunk as a word of their own are proven by its postings
+            # (the word's documents, which its word tier reads anyway)
+            proven = self.own_word_docs(c, within)
+            if proven:
+                self._partly_proven.add(c.encoded)  # its pieces were not all counted
+            return proven | self.read_pieces(c, within - proven).keys()
         if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             # one snapshot: a document changed between the statements is not missed
             with substrings.snapshot(self.store):
@@ -184,6 +188,15 @@ class Searcher:
                 self.ranked_by_postings(c, proven)
                 return proven | self.read_pieces(c, rest).keys() if rest else proven
         return set(self.read_pieces(c, within))
+
+    def own_word_docs(self, c: Chunk, within: set[int]) -> set[int]:
+        """Those of ``within`` having the chunk as a word of their own, aligned (a posting
+        proves it: :meth:`proven`); none for a chunk that is not one word."""
+        word = c.one_word()
+        if word is None or not self.state.proofs or not self.scorer.stats([word]):
+            return set()
+        got = self.term_docs(word) & within
+        return got - substrings.unaligned_docs(self.store, self.state.gen, word) if got else got
 
     def ranked_by_postings(self, c: Chunk, proven: set[int]) -> None:
         """Say how a chunk's documents ``proven`` by postings rank in :func:`likeliest`:
