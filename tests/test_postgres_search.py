@@ -163,6 +163,38 @@ def test_scores_are_bm25f_whether_postings_are_probed_or_hashed(pg, monkeypatch)
     assert 300 not in scores or scores[300] < scores[one]  # no ราคาข้าว there
 
 
+def test_many_matches_by_date_are_the_first_met_walking_the_date_index(pg, monkeypatch):
+    """A date-sorted page of many matches is read off the date index (undated last, then
+    the highest id), as sorting the matches gives it; a walk too short for the page falls
+    back to sorting them."""
+    backend, _settings = pg
+    # 12 matches of 80 documents, the oldest (two of them undated)
+    dates = [f"{2470 + n}-01-01" if n >= 12 or n % 5 else None for n in range(80)]
+    docs = [
+        doc(1000 + n, f"ประกาศ {n}", "ประกาศ " + ("ตลาด" if n < 12 else "ข่าว"), date=dates[n])
+        for n in range(80)
+    ]
+    backend.index(docs)
+    s = pg_search.Searcher(backend.store, backend._state(backend.store), DEFAULT_DICTIONARY, False)
+    ids = s.store.term_docs(s.state.gen, "ตลาด")
+    assert len(ids) == 12 and len(ids) >= pg_store.DATE_WALK_SHARE * s.state.n
+    want = sorted(ids, key=lambda d: (dates[d - 1000] or "", d), reverse=True)[:4]
+    assert {dates[d - 1000] for d in want} != {None}
+    asked: list[str] = []
+    real = pg_store.Store.rows
+    monkeypatch.setattr(
+        pg_store.Store,
+        "rows",
+        lambda self, sql, params=(): asked.append(sql) or real(self, sql, params),
+    )
+    for least, statements in ((256, 1), (4, 2)):  # the whole index walked; 53 entries
+        monkeypatch.setattr(pg_store, "DATE_WALK_LEAST", least)
+        asked.clear()
+        assert pg_store.by_date(s.store, s.state.gen, ids, 4, s.state.n) == want
+        assert len(asked) == statements
+    assert pg_store.by_date(s.store, s.state.gen, ids, 12)[-2:] == [1005, 1000]  # undated
+
+
 def tiers_counted(monkeypatch) -> list[int]:
     """How many members each substring-only tier counted, one entry a count, as searches
     run."""

@@ -411,7 +411,9 @@ class Searcher:
         positive = chunks(pq.positive, self.dictionary)
         if not positive:
             docs = self.allowed(None)
-            page = [(d, None) for d in by_date(self.store, self.state.gen, docs, want)]
+            page = [
+                (d, None) for d in by_date(self.store, self.state.gen, docs, want, self.state.n)
+            ]
             return docs, len(docs), page, [None] * len(page)
         if match == "default":
             return self._tiers(pq, sort, want)
@@ -427,7 +429,9 @@ class Searcher:
         matched = set().union(*levels)
         whole = len(levels[0]) + len(levels[1])
         if sort == "date":
-            page = [(d, None) for d in by_date(self.store, self.state.gen, matched, want)]
+            page = [
+                (d, None) for d in by_date(self.store, self.state.gen, matched, want, self.state.n)
+            ]
             named = [
                 next(t for t, ds in zip(tiers.TIERS, levels, strict=True) if d in ds)
                 for d, _ in page
@@ -454,7 +458,9 @@ class Searcher:
         docs = set().union(*matches)
         tier1 = set.intersection(*matches)
         if sort == "date":
-            page = [(d, None) for d in by_date(self.store, self.state.gen, docs, want)]
+            page = [
+                (d, None) for d in by_date(self.store, self.state.gen, docs, want, self.state.n)
+            ]
             return docs, len(tier1), page, ["phrase" if d in tier1 else "some" for d, _ in page]
         page, names = [], []
         for name, members in (("phrase", tier1), ("some", docs - tier1)):

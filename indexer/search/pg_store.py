@@ -462,10 +462,30 @@ class Store:
         )
 
 
-def by_date(store: Store, gen: int, ids: set[int], n: int) -> list[int]:
-    """The ``n`` most recent (undated last, then the highest id)."""
+# a match set at least this share of its generation's documents is paged by date by walking
+# the date index and keeping the first matches met (:func:`by_date`)
+DATE_WALK_SHARE = 1 / 8
+DATE_WALK_LEAST = 256  # the fewest index entries walked
+
+
+def by_date(store: Store, gen: int, ids: set[int], n: int, documents: int = 0) -> list[int]:
+    """The ``n`` most recent (undated last, then the highest id) of ``ids``, a generation
+    of ``documents`` documents (0: not known). Many matches are found walking the date
+    index: the ids of a common word (95,000 at 100k) sent as an array and sorted by date
+    took 80 to 100 ms; the first few hundred entries of the index, 0.3 ms."""
     if not ids or n <= 0:
         return []
+    if documents and len(ids) >= DATE_WALK_SHARE * documents:
+        # about twice the entries that hold n matches at their share
+        step = max(DATE_WALK_LEAST, 2 * n * documents // len(ids))
+        walked = store.rows(
+            "SELECT doc_id FROM khlang_search.documents WHERE gen = %s"
+            " ORDER BY date DESC, doc_id DESC LIMIT %s",
+            (gen, step),
+        )
+        got = [r[0] for r in walked if r[0] in ids][:n]
+        if len(got) == n or len(walked) < step:
+            return got
     return [
         r[0]
         for r in store.rows(
