@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     plain_rows, plain_one = Store.rows, Store.one
 
     def timed(inner):
-        def run(self, sql, params=()):
+        def run(self, sql, params=(), **kw):
             t = time.perf_counter()
             try:
-                return inner(self, sql, params)
+                return inner(self, sql, params, **kw)
             finally:
                 statements.append(((time.perf_counter() - t) * 1000, sql, params))
 

@@ -131,8 +131,10 @@ class Store:
     def rows(self, sql: str, params=()) -> list[tuple]:
         return self.conn().execute(sql, params).fetchall()
 
-    def one(self, sql: str, params=()):
-        return self.conn().execute(sql, params).fetchone()
+    def one(self, sql: str, params=(), *, binary: bool = False):
+        """The first row; ``binary``: in PostgreSQL's binary format (arrays of ids: a common
+        word's 100,000 came 20.7 ms as text, 16.1 so, at 100k documents)."""
+        return self.conn().cursor(binary=binary).execute(sql, params).fetchone()
 
     # --- generations -------------------------------------------------------------------
 
@@ -360,6 +362,7 @@ class Store:
         got = self.one(
             f"SELECT array_agg(doc_id) FROM khlang_search.documents WHERE gen = %s AND ({condition})",
             (gen, *params),
+            binary=True,
         )[0]
         return set(got or ())
 
@@ -378,6 +381,7 @@ class Store:
         got = self.one(
             "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s",
             (gen, term),
+            binary=True,
         )[0]
         return set(got or ())
 

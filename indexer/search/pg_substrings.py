@@ -82,7 +82,7 @@ def piece_docs(
     conn = store.conn()
     with conn.transaction():
         conn.execute(piece_plan(within is not None, by_key))
-        ids, pieces = store.one(query, params)
+        ids, pieces = store.one(query, params, binary=True)
         return dict(zip(ids or (), pieces or (), strict=True))
 
 
@@ -118,6 +118,7 @@ def unaligned_docs(store: Store, gen: int, term: str) -> set[int]:
         "SELECT array_agg(doc_id) FROM khlang_search.postings WHERE gen = %s AND term = %s"
         " AND unaligned",
         (gen, term),
+        binary=True,
     )[0]
     return set(got or ())
 
@@ -204,7 +205,7 @@ def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
             # never each document's array read and compared (the planner, misjudging the
             # arrays' selectivity, scanned them: 2.9 s a question at 3,000 documents)
             conn.execute("SET LOCAL enable_seqscan = off")
-            return set(store.one(sql, params)[0] or ())
+            return set(store.one(sql, params, binary=True)[0] or ())
     except psycopg.errors.UndefinedTable as exc:  # dropped by a swap since the search began
         raise GenerationGone(f"search generation {gen} was replaced during a search") from exc
 
@@ -276,6 +277,7 @@ def aligned_docs(store: Store, gen: int, terms: list[str]) -> set[int]:
         " AND term = ANY(%s)), (SELECT array_agg(doc_id) FROM khlang_search.postings"
         " WHERE gen = %s AND term = ANY(%s) AND unaligned)",
         (gen, terms, gen, terms),
+        binary=True,
     )
     return set(got or ()) - set(unaligned or ())
 
