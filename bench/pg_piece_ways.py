@@ -1,6 +1,6 @@
 """Each piece search of the query mix within given documents timed both ways (the trigram
 index's pieces filtered to the documents, and the documents' own pieces read by their key),
-and the way :func:`indexer.search.pg_substrings.read_by_key` chose: what the rule costs
+and the way :func:`indexer.search.pg_substrings.suspects_by_key` chose: what the rule costs
 against the better way each time. Reads a database ``bench_search --backend postgres``
 filled:
 

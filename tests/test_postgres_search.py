@@ -675,16 +675,52 @@ def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monk
 
 
 def test_few_suspects_have_their_own_pieces_read_and_many_the_trigram_indexs():
-    """Where a chunk may cross words in a few documents beside many it is proven in (at
-    100k: เรื่อง, 1,323 beside 27,816), their own pieces are read (49 against 373 ms);
-    where it crosses in many and is proven in few (โควิด-19: 35,382 and none), the trigram
-    index's pieces are (437 against 1,276 ms)."""
+    """Where a chunk may cross words in documents of few pieces beside many it is proven in
+    (at 100k: เรื่อง, 1,323 documents of 8,379 pieces beside 27,816), their own pieces are
+    read (49 against 373 ms); where it crosses in many and is proven in few (โควิด-19:
+    35,382 and none), or in a few very long ones (รัชดา: 403 documents of 38,575 pieces
+    beside 3,405), the trigram index's pieces are (437 against 1,276 ms; 60 against 317)."""
     from indexer.search.pg_substrings import read_by_key
 
-    assert read_by_key(1323, 27816, 6.05)
-    assert not read_by_key(35382, 0, 6.05)
-    assert read_by_key(10, 0, 6.05)  # a handful: whatever the proof
-    assert not read_by_key(1323, 27816, 60.0)  # long documents: many pieces each
+    assert read_by_key(8379, 27816)
+    assert not read_by_key(35382 * 6.05, 0)
+    assert not read_by_key(38575, 3405)
+    assert read_by_key(60, 0)  # a handful: whatever the proof
+
+
+def test_suspects_long_beside_the_average_are_counted_by_their_length(pg, monkeypatch):
+    """Whether suspects' own pieces are read is judged first by their number at the
+    average document's pieces, then by their own length: two long documents among short
+    ones have more pieces than two average ones."""
+    from indexer.search import pg_substrings
+
+    backend, _settings = pg
+    short = [doc(1100 + n, f"สั้น {n}", "ประกาศจังหวัดลำพูน") for n in range(4)]
+    long = [doc(1110 + n, f"ยาว {n}", "ประชาชนร่วมกันปลูกต้นไม้ริมคลอง " * 200) for n in range(2)]
+    backend.index(short + long)
+    state = backend._state(backend.store)
+    pieces = dict(
+        backend.store.rows(
+            "SELECT doc_id, count(*) FROM khlang_search.pieces WHERE gen = %s GROUP BY doc_id",
+            (state.gen,),
+        )
+    )
+    assert sum(pieces[d["id"]] for d in long) >= 20 and pieces[1100] == 1
+    sizes = (sum(pieces.values()) / len(pieces), state.avg["text"])  # as ANALYZE counts them
+    # reading a piece by key costs 1 ms, the trigram way 12 ms: by key up to 12 pieces
+    monkeypatch.setattr(pg_substrings, "KEY_PIECE_US", 1000.0)
+    monkeypatch.setattr(pg_substrings, "TRIGRAM_MS", 12.0)
+    asked = []
+    real = backend.store.text_words
+    monkeypatch.setattr(
+        backend.store, "text_words", lambda g, ids: asked.append(ids) or real(g, ids)
+    )
+    by_key = pg_substrings.suspects_by_key
+    assert by_key(backend.store, state.gen, {1100, 1101}, 0, sizes)
+    assert not by_key(backend.store, state.gen, {1110, 1111}, 0, sizes)  # 2 x average: by key
+    assert len(asked) == 2
+    assert not by_key(backend.store, state.gen, set(pieces), 0, sizes)  # every one: too many
+    assert len(asked) == 2  # their number alone said so
 
 
 def test_a_piece_search_by_key_reads_the_given_documents_pieces_alone(pg):
@@ -702,15 +738,30 @@ def test_a_piece_search_by_key_reads_the_given_documents_pieces_alone(pg):
     query, params = piece_query(gen, like(encode_chunk("เรื่อง")), [901, 902])
     conn = backend.store.conn()
 
-    def plan(by_key: bool) -> str:
+    def plan(by_key: bool, *settings: str) -> str:
         with conn.transaction():
             conn.execute(piece_plan(True, by_key))
+            for setting in settings:  # a table this small is read whole otherwise
+                conn.execute(setting)
             return "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, params))
 
     table = partition("pieces", gen).split(".")[1]
     by_key = plan(True)
     assert f"Index Scan using {table}_pkey" in by_key
     assert f"{table}_units" not in by_key and "Bitmap" not in by_key
+    # the trigram way within documents lets the planner AND the two indexes' bitmaps (at
+    # 100k it then did, where at the default operator cost it never did: the figures are
+    # pg_substrings.AND_OPERATOR_COST's); every other way puts the default back, since a
+    # SET LOCAL outlives the savepoint it was made in
+    for within, key, cost in (
+        (True, False, "0.0001"),
+        (True, True, "0.0025"),
+        (False, False, "0.0025"),
+    ):
+        with conn.transaction():
+            conn.execute("SET LOCAL cpu_operator_cost = 1")
+            conn.execute(piece_plan(within, key))
+            assert conn.execute("SHOW cpu_operator_cost").fetchone()[0] == cost
     assert backend.store.pieces_per_document(gen, 30) >= 0  # counted or the default
 
 

@@ -176,7 +176,12 @@ class Searcher:
                 words, every = self.containing(c)
                 if every:
                     found, crossing, read = substrings.joined_docs(
-                        self.store, self.state.gen, c.encoded, words, within, self.state.pieces
+                        self.store,
+                        self.state.gen,
+                        c.encoded,
+                        words,
+                        within,
+                        (self.state.pieces, self.state.avg["text"]),
                     )
                     self._crossing[c.encoded] = crossing
                     self._hits.setdefault(c.encoded, {}).update(read)

@@ -366,6 +366,15 @@ class Store:
         )[0]
         return set(got or ())
 
+    def text_words(self, gen: int, ids: set[int]) -> int:
+        """The words of the ``text`` field of documents ``ids`` in all (the covering index
+        alone: no row read)."""
+        return self.one(
+            "SELECT coalesce(sum(len_text), 0) FROM khlang_search.documents WHERE gen = %s"
+            " AND doc_id = ANY(%s::bigint[])",
+            (gen, sorted(ids)),
+        )[0]
+
     def pieces_per_document(self, gen: int, docs: int) -> float:
         """The generation's pieces a document, from the planner's count of its pieces' rows
         (kept by VACUUM and ANALYZE: no rows read); 6 before either ran."""

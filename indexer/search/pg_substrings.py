@@ -98,6 +98,14 @@ def piece_query(gen: int, pattern: str, within: list[int] | None) -> tuple[str, 
     ), params
 
 
+# the cost the planner gives an operator, within given documents by the trigram index: at
+# its default (0.0025) checking each piece's key against the documents looked dearer than
+# reading every piece the trigram index hands back, and the two bitmaps were never ANDed
+# (ว่าการ in 7,850 documents where it may cross words: 106,587 pieces read, 494 ms; their
+# bitmap ANDed with the documents', 9,061 pieces, 110 ms)
+AND_OPERATOR_COST = "0.0001"
+
+
 def piece_plan(within: bool, by_key: bool) -> str:
     """The settings :func:`piece_docs` runs under, each set either way, since a SET LOCAL
     outlives its savepoint (to the end of a snapshot). By key: GIN answers only bitmap
@@ -108,7 +116,14 @@ def piece_plan(within: bool, by_key: bool) -> str:
         "enable_seqscan": not by_key,
     }
     plan = [f"SET LOCAL {k} = {'on' if v else 'off'}" for k, v in on.items()]
-    return "; ".join([*plan, f"SET LOCAL work_mem = '{PIECE_SEARCH_MEMORY}'"])
+    operator = AND_OPERATOR_COST if within and not by_key else "DEFAULT"
+    return "; ".join(
+        [
+            *plan,
+            f"SET LOCAL work_mem = '{PIECE_SEARCH_MEMORY}'",
+            f"SET LOCAL cpu_operator_cost = {operator}",
+        ]
+    )
 
 
 def unaligned_docs(store: Store, gen: int, term: str) -> set[int]:
@@ -212,23 +227,38 @@ def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
 
 # reading a few documents' pieces by the key costs about this many us a piece; the trigram
 # index's way at least this many ms plus this many us a document the postings proved to hold
-# the chunk (each has a piece among those the index hands back, every one read and filtered
-# by document: the planner takes the trigram condition for 61 rows where it met 84,580,
-# ANALYZE having left the pieces, over 1 KB, out of the statistics, and so never ANDs the
-# key's bitmap). Fitted on the 104 joined_docs confirmations of the query mix at 100k (both
-# ways timed, `bench.profile_pg_search`-style): 6,103 ms the trigram way, 5,135 so, 4,133
-# the better of the two each time; เรื่อง's 1,323 suspects 373 -> 49 ms
-KEY_PIECE_US = 6.0
+# the chunk (each has a piece among those the index hands back: the planner takes the
+# trigram condition for 61 rows where it met 84,580, ANALYZE having left the pieces, over 1
+# KB, out of the statistics). Fitted on the 104 joined_docs confirmations of the query mix
+# at 100k (both ways timed, ``bench.pg_piece_ways``): 6,103 ms the trigram way, 5,135 so,
+# 4,133 the better of the two each time; เรื่อง's 1,323 suspects 373 -> 49 ms. With the
+# suspects' own length asked (:func:`suspects_by_key`) and the bitmaps ANDed
+# (:data:`AND_OPERATOR_COST`), on a slower machine: 8,537 ms the trigram way before, 4,063
+# now; as chosen 7,151 before, 3,627 now; the better each time 3,468
+KEY_PIECE_US = 7.0
 TRIGRAM_MS, TRIGRAM_PROVEN_US = 10.0, 3.0
 
 
-def read_by_key(documents: int, proven: int, pieces_per_document: float) -> bool:
-    """Whether ``documents`` should have their own pieces read (:func:`piece_docs`
-    ``by_key``) rather than the trigram index's pieces filtered to them, the chunk being
-    proven by postings in ``proven`` documents; a generation's documents have
-    ``pieces_per_document`` on average (those with junctions to confirm about 1.2 times that)."""
-    key_ms = documents * pieces_per_document * 1.2 * KEY_PIECE_US / 1000
-    return key_ms <= TRIGRAM_MS + proven * TRIGRAM_PROVEN_US / 1000
+def read_by_key(pieces: float, proven: int) -> bool:
+    """Whether documents of about ``pieces`` pieces in all should have them read
+    (:func:`piece_docs` ``by_key``) rather than the trigram index's pieces filtered to
+    them, the chunk being proven by postings in ``proven`` documents."""
+    return pieces * KEY_PIECE_US / 1000 <= TRIGRAM_MS + proven * TRIGRAM_PROVEN_US / 1000
+
+
+def suspects_by_key(
+    store: Store, gen: int, suspects: set[int], proven: int, sizes: tuple[float, float]
+) -> bool:
+    """:func:`read_by_key` for the ``suspects`` of :func:`joined_docs`, ``sizes`` the
+    generation's (pieces, words) a document on average. Where their number says their own
+    pieces may be fewer to read, their length is asked (from the covering index, about 4
+    us a document): documents where a chunk may cross words are the long ones (รัชดา's 403
+    had 38,575 pieces, 96 each, where the average is 6: read by key 317 ms, the trigram
+    way 60)."""
+    pieces, words = sizes
+    if not read_by_key(len(suspects) * pieces, proven):
+        return False
+    return read_by_key(store.text_words(gen, suspects) * pieces / max(words, 1.0), proven)
 
 
 def joined_docs(
@@ -237,13 +267,14 @@ def joined_docs(
     encoded: str,
     words: list[str],
     within: set[int] | None,
-    pieces_per_document: float,
+    sizes: tuple[float, float],
 ) -> tuple[set[int], set[int], dict[int, int]]:
     """(the documents of ``within`` (None: all) holding a chunk, those of them where it may
     cross words, the pieces holding it of those read), on a generation with junction keys,
     given every word of the archive holding it (:func:`containing_terms` complete): those
     words' postings prove the chunk inside a word, and only the documents where it may
-    cross words (:func:`junction_docs`) and no posting proves it have their pieces read."""
+    cross words (:func:`junction_docs`) and no posting proves it have their pieces read
+    (``sizes``: the generation's pieces and words a document, :func:`suspects_by_key`)."""
     proven = aligned_docs(store, gen, words) if words else set()
     crossing = junction_docs(store, gen, encoded)
     if within is not None:
@@ -252,7 +283,7 @@ def joined_docs(
     suspects = crossing - proven
     hits = {}
     if suspects:
-        by_key = read_by_key(len(suspects), len(proven), pieces_per_document)
+        by_key = suspects_by_key(store, gen, suspects, len(proven), sizes)
         hits = piece_docs(store, gen, like(encoded), sorted(suspects), by_key=by_key)
     proven |= hits.keys()
     return proven, crossing & proven, hits
