@@ -44,7 +44,7 @@ from . import pg_substrings as substrings
 from . import tiers
 from .pg_chunks import Chunk, chunks
 from .pg_filters import filter_conditions
-from .pg_ranking import TOP_K, Scorer, word_clauses
+from .pg_ranking import TOP_K, Lexicon, Scorer, word_clauses
 from .pg_rows import encode_chunk, like
 from .pg_store import Store, by_date
 from .pg_substrings import JUNCTION_WITHIN
@@ -79,29 +79,6 @@ class State:
     proofs: bool = False  # its postings say which are unaligned (migration 0016)
     junctions: bool = False  # its documents have junction keys (pg_rows.Junctions)
     pieces: float = 6.0  # pieces a document on average (at 100k: 6.05)
-
-
-class Lexicon:
-    """The index's words as :class:`Speller` and :func:`key_terms` ask for them (their
-    ``reader``): document frequencies in the ``text`` field."""
-
-    def __init__(self, store: Store, state: State):
-        self.store, self.state = store, state
-        self._df: dict[str, int] = {}
-
-    def doc_count(self) -> int:
-        return self.state.n
-
-    def doc_frequency(self, field: str, word: str) -> int:
-        if word not in self._df:
-            got = self.store.term_stats(self.state.gen, [word]).get(word)
-            self._df[word] = got[3] if got else 0
-        return self._df[word]
-
-    def expand_prefix(self, field: str, first: str) -> list[str]:
-        found = self.store.prefix_terms(self.state.gen, first)
-        self._df.update(found)
-        return [t for t, _ in found]
 
 
 class Searcher:
@@ -478,7 +455,7 @@ class Searcher:
 
     def suggestion(self, pq, match: str, whole: int) -> str | None:
         """:meth:`RankedSearch._better_spelling`'s rule on these rows."""
-        candidate = Speller().suggest(Lexicon(self.store, self.state), pq.positive, self.dictionary)
+        candidate = Speller().suggest(Lexicon(self.scorer), pq.positive, self.dictionary)
         if candidate is None:
             return None
         fixed = parse(candidate)
@@ -517,7 +494,7 @@ class Searcher:
         return out
 
     def similar(self, text: str, limit: int, exclude_ids) -> list[dict]:
-        terms = key_terms(Lexicon(self.store, self.state), text, self.dictionary)
+        terms = key_terms(Lexicon(self.scorer), text, self.dictionary)
         if not terms:
             return []
         clauses = [(w, [t]) for t, w in terms]
