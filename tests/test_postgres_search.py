@@ -824,10 +824,16 @@ def test_a_chunk_within_a_few_documents_is_proven_where_it_is_their_own_word(pg,
         return real(store, gen, pattern, within, **kw)
 
     monkeypatch.setattr(pg_substrings, "piece_docs", piece_docs)
-    got = backend.search("โคราช ข้าว")
-    assert {h.document_id for h in got.hits if h.match == "phrase"} == {900, 901}
-    assert {901, 902, 903} in read  # ข้าว's pieces read where it is not a word
-    assert not any(900 in r for r in read)  # its own word: proven, not read
+    # the four documents are few; then many, but with few left once its word proved one;
+    # then too many left: the words holding it and where it may cross words tell
+    for few, pieces_read in ((2000, True), (3, True), (2, False)):
+        monkeypatch.setattr(pg_search, "JUNCTION_WITHIN", few)
+        read.clear()
+        got = backend.search("โคราช ข้าว")
+        assert {h.document_id for h in got.hits if h.match == "phrase"} == {900, 901}
+        # ข้าว's pieces read where it is not a word, never where it is
+        assert ({901, 902, 903} in read) == pieces_read, few
+        assert not any(900 in r for r in read)
 
 
 def test_a_large_tier_counts_every_member_where_the_chunk_crosses_words(pg, monkeypatch):
