@@ -825,14 +825,15 @@ def test_a_chunk_within_a_few_documents_is_proven_where_it_is_their_own_word(pg,
 
     monkeypatch.setattr(pg_substrings, "piece_docs", piece_docs)
     # the four documents are few; then many, but with few left once its word proved one;
-    # then too many left: the words holding it and where it may cross words tell
-    for few, pieces_read in ((2000, True), (3, True), (2, False)):
-        monkeypatch.setattr(pg_search, "JUNCTION_WITHIN", few)
+    # then more left: the words holding it and where it may cross words tell, of those
+    for many, left, pieces_read in ((2000, 100, True), (3, 100, True), (2000, 2, False)):
+        monkeypatch.setattr(pg_search, "JUNCTION_WITHIN", many)
+        monkeypatch.setattr(pg_search, "READ_REST", left)
         read.clear()
         got = backend.search("โคราช ข้าว")
         assert {h.document_id for h in got.hits if h.match == "phrase"} == {900, 901}
         # ข้าว's pieces read where it is not a word, never where it is
-        assert ({901, 902, 903} in read) == pieces_read, few
+        assert ({901, 902, 903} in read) == pieces_read, (many, left)
         assert not any(900 in r for r in read)
 
 

@@ -36,7 +36,6 @@ of the hash join for a question's 2,766 candidates (81 against 92 ms hot: no cle
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +43,11 @@ from . import pg_substrings as substrings
 from . import tiers
 from .pg_chunks import Chunk, chunks
 from .pg_filters import filter_conditions
-from .pg_ranking import TOP_K, Lexicon, Scorer, word_clauses
+from .pg_ranking import Lexicon, Scorer, word_clauses
 from .pg_rows import encode_chunk, like
 from .pg_store import Store, by_date
 from .pg_substrings import JUNCTION_WITHIN
 from .query import parse
-from .similar import key_terms
-from .snippet import make_snippet
 from .spelling import Speller
 
 # a one-word chunk's proven documents spare confirming the others' pieces only when those
@@ -67,6 +64,10 @@ PROOF_PAYS = 2.5
 # a syllable such as ต่อ, in 7,461 documents of 10k, inside ต่อไป, ต่อเนื่อง ... was confirmed
 # in 20,000 pieces (170-200 ms), the documents with those words among them
 PROOF_TERMS = 64
+
+# of a chunk's documents within given ones, at most this many left once its own word
+# proved the others have their pieces read (more are asked as all documents are)
+READ_REST = 100
 
 
 @dataclass
@@ -138,17 +139,9 @@ class Searcher:
         (``_hits``) for ranking a large substring-only tier, where the chunk's documents
         are all either read or proven by every word holding it."""
         if self.state.junctions and within is not None:
-            # a few documents' pieces at once: asking every word holding the chunk (up to
-            # 300,000 postings) to prove it in ten documents cost more than their pieces;
-            # but those with the chunk as a word of their own are proven by its postings
-            # (the word's documents, which its word tier reads anyway), and of many
-            # documents few may be left (ที่ in the 18,237 holding ศุกร์: the 300 words
-            # holding ที่ read to prove it, 38 ms)
-            proven = self.own_word_docs(c, within)
-            if len(within) - len(proven) <= JUNCTION_WITHIN:
-                if proven:
-                    self._partly_proven.add(c.encoded)  # its pieces were not all counted
-                return proven | self.read_pieces(c, within - proven).keys()
+            found = self.proven_within(c, within)
+            if found is not None:
+                return found
         if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
             # one snapshot: a document changed between the statements is not missed
             with substrings.snapshot(self.store):
@@ -161,7 +154,7 @@ class Searcher:
                         c.encoded,
                         words,
                         within,
-                        (self.state.pieces, self.state.avg["text"]),
+                        self.sizes(),
                     )
                     self._crossing[c.encoded] = crossing
                     self._hits.setdefault(c.encoded, {}).update(read)
@@ -173,6 +166,41 @@ class Searcher:
                 self.ranked_by_postings(c, proven)
                 return proven | self.read_pieces(c, rest).keys() if rest else proven
         return set(self.read_pieces(c, within))
+
+    def proven_within(self, c: Chunk, within: set[int]) -> set[int] | None:
+        """Those of ``within`` holding the chunk, on a generation with junction keys, when
+        its own word's postings leave few to look at; None: ask as of all documents.
+
+        Those with the chunk as a word of their own are proven by its postings (the word's
+        documents, which its word tier reads anyway). Of the rest, a few have their pieces
+        read (asking every word holding the chunk, up to 300,000 postings, to prove it in
+        ten documents cost more than their pieces); more are asked as all documents are
+        (:func:`~indexer.search.pg_substrings.joined_docs`), but only they. Proving ที่ in
+        the 18,237 documents holding ศุกร์ read the 300 words holding it (38 ms) where its
+        own postings left a handful; นางสาว's 1,000 left of รัชดา's long documents were
+        read in 154 ms, asked so in 40."""
+        proven = self.own_word_docs(c, within)
+        rest = within - proven
+        short = len(c.encoded) <= substrings.JUNCTION_CHUNK
+        if len(rest) > JUNCTION_WITHIN or (proven and len(rest) > READ_REST and short):
+            if not (proven and short):
+                return None
+            with substrings.snapshot(self.store):
+                words, every = self.containing(c)
+                if not every:
+                    return None
+                found, _crossing, _read = substrings.joined_docs(
+                    self.store, self.state.gen, c.encoded, words, rest, self.sizes()
+                )
+        else:
+            found = self.read_pieces(c, rest).keys()
+        if proven:
+            self._partly_proven.add(c.encoded)  # its pieces were not all counted
+        return proven | found
+
+    def sizes(self) -> tuple[float, float]:
+        """The generation's pieces and words a document (:func:`~indexer.search.pg_substrings.suspects_by_key`)."""
+        return self.state.pieces, self.state.avg["text"]
 
     def own_word_docs(self, c: Chunk, within: set[int]) -> set[int]:
         """Those of ``within`` having the chunk as a word of their own, aligned (a posting
@@ -466,56 +494,3 @@ class Searcher:
         fixed.excluded_filters = pq.excluded_filters
         _docs, fixed_whole, _page, _names = self.ranked(fixed, match, "relevance", 0)
         return candidate if fixed_whole > whole else None
-
-    def hits(self, page: list, names: list, chunk_texts: list[str] | dict) -> list[dict]:
-        """Hit dicts of ``page``; ``chunk_texts`` marked in the snippets (per document: a
-        dict)."""
-        stored = self.store.stored(self.state.gen, [d for d, _ in page])
-        out = []
-        for (doc, score), name in zip(page, names, strict=True):
-            _id, title, filename, kind, category, fy, date, received, body, project = stored[doc]
-            out.append(
-                {
-                    "document_id": doc,
-                    "title": title,
-                    "filename": filename,
-                    "score": round(float(score or 0.0), 4),
-                    "snippet": make_snippet(
-                        body,
-                        chunk_texts[doc] if isinstance(chunk_texts, dict) else chunk_texts,
-                        dictionary=self.dictionary,
-                    ),
-                    "kind": kind,
-                    "category": category,
-                    "fiscal_year": int(fy) if fy.isdigit() else None,
-                    "date": date or None,
-                    "received": received or None,
-                    "match": name,
-                    "projects": sorted(project),
-                }
-            )
-        return out
-
-    def similar(self, text: str, limit: int, exclude_ids) -> list[dict]:
-        terms = key_terms(Lexicon(self.scorer), text, self.dictionary)
-        if not terms:
-            return []
-        clauses = [(w, [t]) for t, w in terms]
-        words = [t for t, _ in terms]
-        found: set[int] = set()
-        for w in words:
-            found.update(self.store.top_postings(self.state.gen, w, max(TOP_K, 10 * limit)))
-        found -= set(exclude_ids)
-        if self.base and found:
-            found &= self.docs(("doc_id = ANY(%s::bigint[])", [sorted(found)]))
-        # as the Whoosh backend: a key term in the text, and x1.5 in the title
-        scores = self.scorer.scores(clauses, sorted(found), {"text": 1.0, "title": 1.5})
-        best = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
-        present = defaultdict(set)
-        for term, doc, *_tfs in self.store.postings(self.state.gen, words, [d for d, _ in best]):
-            present[doc].add(term)
-        shared = {d: [t for t in words if t in present[d]] for d, _ in best}
-        out = self.hits(best, [None] * len(best), {d: ts[:8] for d, ts in shared.items()})
-        for hit in out:
-            hit["shared_terms"] = shared[hit["document_id"]]
-        return out

@@ -33,7 +33,7 @@ from indexer.runtime.workers import die_with_parent, rebuild_procs, worker_conte
 from schemas.config import ConfigError, Settings
 from schemas.search_index import WORD_FIELDS
 
-from . import tiers
+from . import pg_results, tiers
 from .backend import (
     FacetValue,
     Health,
@@ -368,7 +368,7 @@ class PostgresBackend(SearchBackend):
         marked = pq.positive
         if match == "default":  # a question's words are marked where they occur
             marked = marked + tiers.content_words_of(pq, self.dictionary)
-        hits = s.hits(page[offset:want], names[offset:want], marked)
+        hits = pg_results.hits(s, page[offset:want], names[offset:want], marked)
         return SearchResult(
             total=len(docs),
             hits=[SearchHit(**{k: v for k, v in h.items() if k != "projects"}) for h in hits],
@@ -395,7 +395,7 @@ class PostgresBackend(SearchBackend):
         def run(store: Store) -> list[dict]:
             s = self._searcher(store, published_only)
             s.prepare(parse(""), "default")
-            return s.similar(repair_query(text), limit, {int(i) for i in exclude_ids})
+            return pg_results.similar(s, repair_query(text), limit, {int(i) for i in exclude_ids})
 
         hits = self._read(run)
         return [SimilarHit(**{k: v for k, v in h.items() if k != "match"}) for h in hits]
