@@ -186,6 +186,7 @@ class Searcher:
             if not (proven and short):
                 return None
             with substrings.snapshot(self.store):
+                self._proofs.pop(c.encoded, None)  # the words as of this snapshot
                 words, every = self.containing(c)
                 if not every:
                     return None
@@ -199,7 +200,8 @@ class Searcher:
         return proven | found
 
     def sizes(self) -> tuple[float, float]:
-        """The generation's pieces and words a document (:func:`~indexer.search.pg_substrings.suspects_by_key`)."""
+        """The generation's pieces and words a document
+        (:func:`~indexer.search.pg_substrings.suspects_by_key`)."""
         return self.state.pieces, self.state.avg["text"]
 
     def own_word_docs(self, c: Chunk, within: set[int]) -> set[int]:
