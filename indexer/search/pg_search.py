@@ -182,9 +182,9 @@ class Searcher:
         proven = self.own_word_docs(c, within)
         rest = within - proven
         short = len(c.encoded) <= substrings.JUNCTION_CHUNK
-        if len(rest) > JUNCTION_WITHIN or (proven and len(rest) > READ_REST and short):
-            if not (proven and short):
-                return None
+        if len(rest) <= JUNCTION_WITHIN and (len(rest) <= READ_REST or not (proven and short)):
+            found = self.read_pieces(c, rest).keys()
+        elif proven and short:
             with substrings.snapshot(self.store):
                 self._proofs.pop(c.encoded, None)  # the words as of this snapshot
                 words, every = self.containing(c)
@@ -194,7 +194,7 @@ class Searcher:
                     self.store, self.state.gen, c.encoded, words, rest, self.sizes()
                 )
         else:
-            found = self.read_pieces(c, rest).keys()
+            return None
         if proven:
             self._partly_proven.add(c.encoded)  # its pieces were not all counted
         return proven | found
@@ -204,14 +204,15 @@ class Searcher:
         (:func:`~indexer.search.pg_substrings.suspects_by_key`)."""
         return self.state.pieces, self.state.avg["text"]
 
-    def own_word_docs(self, c: Chunk, within: set[int]) -> set[int]:
-        """Those of ``within`` having the chunk as a word of their own, aligned (a posting
-        proves it: :meth:`proven`); none for a chunk that is not one word."""
+    def own_word_docs(self, c: Chunk, within: set[int] | None) -> set[int]:
+        """Those of ``within`` (None: all) having the chunk as a word of their own, but
+        where that word is ``unaligned`` (a posting proves it: :meth:`proven`); none for a
+        chunk that is not one word, or without the postings' proofs. A new set."""
         word = c.one_word()
         if word is None or not self.state.proofs or not self.scorer.stats([word]):
             return set()
-        got = self.term_docs(word) & within
-        return got - substrings.unaligned_docs(self.store, self.state.gen, word) if got else got
+        got = self.term_docs(word) if within is None else self.term_docs(word) & within
+        return got - substrings.unaligned_docs(self.store, self.state.gen, word) if got else set()
 
     def ranked_by_postings(self, c: Chunk, proven: set[int]) -> None:
         """Say how a chunk's documents ``proven`` by postings rank in :func:`likeliest`:
@@ -259,10 +260,8 @@ class Searcher:
         ``unaligned``."""
         if not self.state.proofs:
             return set()
+        got = self.own_word_docs(c, None)
         word = c.one_word()
-        got = set()
-        if word is not None and self.scorer.stats([word]):
-            got = self.term_docs(word) - substrings.unaligned_docs(self.store, self.state.gen, word)
         longer = [w for w in self.proof_words(c) if w != word]
         if longer:
             got |= substrings.aligned_docs(self.store, self.state.gen, longer)
