@@ -36,7 +36,7 @@ def _fresh_database(url: str) -> None:
 
 def _timed_steps(totals: dict[str, float]):
     """Wrap the backend's steps so that each adds its time to ``totals`` (ms)."""
-    from indexer.search import pg_search, pg_substrings, postgres_backend
+    from indexer.search import pg_results, pg_search, pg_substrings, postgres_backend
 
     def wrap(owner, name: str, step: str):
         inner = getattr(owner, name)
@@ -54,7 +54,7 @@ def _timed_steps(totals: dict[str, float]):
     wrap(pg_substrings, "piece_docs", "matching")
     wrap(pg_search.Scorer, "scores", "scores")
     wrap(postgres_backend, "facet_counts", "facets")
-    wrap(pg_search.Searcher, "hits", "hits")
+    wrap(pg_results, "hits", "hits")
 
 
 def _reusable(url: str, n: int) -> bool:
