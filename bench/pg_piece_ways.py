@@ -32,13 +32,13 @@ def main(argv: list[str] | None = None) -> None:
     plain = pg_substrings.piece_docs
     calls: list[tuple[str, int, bool, float, float]] = []
 
-    def both_ways(store, gen, pattern, within=None, *, by_key=False):
+    def both_ways(store, gen, encoded, within=None, *, by_key=False):
         if within is None:
-            return plain(store, gen, pattern, within)
+            return plain(store, gen, encoded, within)
         ms = {}
         for way in (False, True):
             t = time.perf_counter()
-            got = plain(store, gen, pattern, within, by_key=way)
+            got = plain(store, gen, encoded, within, by_key=way)
             ms[way] = (time.perf_counter() - t) * 1000
         calls.append((sys._getframe(1).f_code.co_name, len(within), by_key, ms[False], ms[True]))
         return got

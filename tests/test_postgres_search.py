@@ -728,17 +728,16 @@ def test_a_piece_search_by_key_reads_the_given_documents_pieces_alone(pg):
     wide for ANALYZE's statistics) and, left to itself, reads every piece the trigram index
     hands back to keep the given documents'; by key it reads theirs through the key (on
     a table this small the planner would choose that itself: the plan is what is shown)."""
-    from indexer.search.pg_rows import like
     from indexer.search.pg_substrings import piece_plan, piece_query
     from schemas.search_tables import partition
 
     backend, _settings = pg
     backend.index([doc(900 + n, f"หนังสือ {n}", f"เรื่อง ขอเชิญประชุม ครั้งที่ {n}") for n in range(30)])
     gen = backend._state(backend.store).gen
-    query, params = piece_query(gen, like(encode_chunk("เรื่อง")), [901, 902])
     conn = backend.store.conn()
 
     def plan(by_key: bool, *settings: str) -> str:
+        query, params = piece_query(gen, encode_chunk("เรื่อง"), [901, 902], by_key)
         with conn.transaction():
             conn.execute(piece_plan(True, by_key))
             for setting in settings:  # a table this small is read whole otherwise
@@ -763,6 +762,37 @@ def test_a_piece_search_by_key_reads_the_given_documents_pieces_alone(pg):
             conn.execute(piece_plan(within, key))
             assert conn.execute("SHOW cpu_operator_cost").fetchone()[0] == cost
     assert backend.store.pieces_per_document(gen, 30) >= 0  # counted or the default
+
+
+def test_pieces_read_by_key_hold_a_chunk_exactly_as_the_trigram_way_finds(pg):
+    """By key a piece is searched for the chunk (``strpos``), the trigram way matched with
+    ``LIKE``: the same documents and counts, for Thai chunks, digits and Latin, and beside
+    what ``LIKE`` would take as wildcards (``%``, ``_``, a backslash: punctuation has no
+    place in the encoding, so a chunk never holds them)."""
+    from indexer.search.pg_substrings import piece_docs
+
+    backend, _settings = pg
+    texts = [
+        "ส่วนลด 50% ของราคาสินค้าเกษตร",
+        "ส่วนลด 50 ของราคา",
+        "ไฟล์ report_2567 และ report-2567",
+        "เส้นทาง C:\\ข้อมูล\\รายงาน",
+        "เรื่อง ขอเชิญประชุม เรื่อง งบประมาณ " * 40,
+    ]
+    backend.index([doc(950 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts)])
+    gen = backend._state(backend.store).gen
+    every = [950 + n for n in range(len(texts))]
+    checked = 0
+    for q in ("50%", "t_2", "t-2", "\\ข้อ", "เรื่อง", "ขอเชิญประชุม", "ราคา"):
+        e = encode_chunk(normalize(q))
+        assert not set(e) & set("%_\\"), q
+        trigram = piece_docs(backend.store, gen, e, every)
+        by_key = piece_docs(backend.store, gen, e, every, by_key=True)
+        assert by_key == trigram, q
+        checked += bool(trigram)
+    assert checked >= 5
+    # the long document's pieces are many, each holding เรื่อง counted
+    assert piece_docs(backend.store, gen, encode_chunk("เรื่อง"), [954], by_key=True)[954] > 1
 
 
 def test_chunks_asked_together_find_exactly_the_documents_holding_every_one(pg, monkeypatch):

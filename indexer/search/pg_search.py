@@ -44,7 +44,7 @@ from . import tiers
 from .pg_chunks import Chunk, chunks
 from .pg_filters import filter_conditions
 from .pg_ranking import Lexicon, Scorer, word_clauses
-from .pg_rows import encode_chunk, like
+from .pg_rows import encode_chunk
 from .pg_store import Store, by_date
 from .pg_substrings import JUNCTION_WITHIN
 from .query import parse
@@ -241,7 +241,7 @@ class Searcher:
         """:func:`~indexer.search.pg_substrings.piece_docs` of the chunk, kept in
         ``_hits``."""
         found = substrings.piece_docs(
-            self.store, self.state.gen, like(c.encoded), None if within is None else sorted(within)
+            self.store, self.state.gen, c.encoded, None if within is None else sorted(within)
         )
         self._hits.setdefault(c.encoded, {}).update(found)
         return found
