@@ -140,6 +140,17 @@ def query_mix(texts: list[str], count: int) -> dict[str, list[str]]:
     return {k: v[:count] for k, v in mix.items()}
 
 
+def mix_calls(mix: dict[str, list[str]]) -> list[tuple[str, str, dict]]:
+    """(kind, query, search keyword arguments) of the mix as the side-by-side bench asks it:
+    each kind, then the one-word queries filtered (news, published only) and by date."""
+    calls = {
+        **{k: {} for k in mix},
+        "filtered": {"filters": {"kind": "news"}, "published_only": True},
+        "date-sorted": {"sort": "date"},
+    }
+    return [(kind, q, kw) for kind, kw in calls.items() for q in mix.get(kind) or mix["word"]]
+
+
 def bench_khlang(
     docs: list[dict],
     mix: dict[str, list[str]],

@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.bench_search import pct, query_mix, read_texts
+from bench.bench_search import mix_calls, pct, query_mix, read_texts
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,22 +42,17 @@ def main(argv: list[str] | None = None) -> None:
         if held != args.docs:
             raise SystemExit(f"{name}: holds {held} documents, not --docs {args.docs}")
         b.search("จังหวัด")  # warm
-    mix = query_mix(read_texts(min(args.docs, 27305)), args.queries)
-    calls = {
-        **{k: {} for k in mix},
-        "filtered": {"filters": {"kind": "news"}, "published_only": True},
-        "date-sorted": {"sort": "date"},
-    }
-    lat: dict[str, dict[str, list[float]]] = {n: {k: [] for k in calls} for n in backends}
-    for kind, kwargs in calls.items():
-        for q in mix.get(kind) or mix["word"]:
-            for name, b in backends.items():
-                t = time.perf_counter()
-                b.search(q, limit=20, **kwargs)
-                lat[name][kind].append((time.perf_counter() - t) * 1000)
+    calls = mix_calls(query_mix(read_texts(min(args.docs, 27305)), args.queries))
+    kinds = list(dict.fromkeys(kind for kind, _, _ in calls))
+    lat: dict[str, dict[str, list[float]]] = {n: {k: [] for k in kinds} for n in backends}
+    for kind, q, kwargs in calls:
+        for name, b in backends.items():
+            t = time.perf_counter()
+            b.search(q, limit=20, **kwargs)
+            lat[name][kind].append((time.perf_counter() - t) * 1000)
     print(f"docs={args.docs} queries/kind={args.queries}, asked in turns (ms)")
     print(f"  {'kind':12} {'whoosh p50/p95':>18} {'postgres p50/p95':>20}")
-    for kind in [*calls, "mix"]:
+    for kind in [*kinds, "mix"]:
         row = []
         for name in backends:
             xs = [x for v in lat[name].values() for x in v] if kind == "mix" else lat[name][kind]
