@@ -27,25 +27,16 @@ from pathlib import Path
 SLOW_MS = 200  # issue 19's target for the mix's p95
 
 
-def timed_by_caller(store_class, spent: Counter) -> None:
-    """Wrap the store's statements so that each adds its time to ``spent`` under the
-    function that asked it (the first caller outside the store)."""
+def caller() -> str:
+    """The function that asked the statement being timed: the first outside the store and
+    the timing wrapper."""
+    frame = sys._getframe(1)
+    while frame.f_back and frame.f_code.co_filename.endswith(SKIPPED):
+        frame = frame.f_back
+    return frame.f_code.co_name
 
-    def timed(inner):
-        def run(self, sql, params=(), **kw):
-            t = time.perf_counter()
-            try:
-                return inner(self, sql, params, **kw)
-            finally:
-                frame = sys._getframe(1)
-                while frame.f_back and frame.f_code.co_filename.endswith("pg_store.py"):
-                    frame = frame.f_back
-                spent[frame.f_code.co_name] += (time.perf_counter() - t) * 1000
 
-        return run
-
-    store_class.rows = timed(store_class.rows)
-    store_class.one = timed(store_class.one)
+SKIPPED = ("pg_store.py", "profile_pg_search.py", "pg_mix_pages.py")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,13 +51,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     from bench.bench_search import mix_calls, pct, query_mix, read_texts
+    from bench.profile_pg_search import timed_statements
     from indexer.search.backend import search_backend
     from indexer.search.pg_store import Store
     from schemas.config import Settings
 
     calls = mix_calls(query_mix(read_texts(min(args.docs, 27305)), args.queries))
     spent: Counter = Counter()
-    timed_by_caller(Store, spent)
+    timed_statements(Store, lambda ms, _sql, _params: spent.update({caller(): ms}))
     asked = []
     with tempfile.TemporaryDirectory() as tmp:
         backend = search_backend(

@@ -19,6 +19,23 @@ from collections import defaultdict
 from pathlib import Path
 
 
+def timed_statements(store_class, record) -> None:
+    """Wrap the store's statements (``rows``, ``one``) so that each calls ``record(ms,
+    sql, params)`` once it has run."""
+
+    def timed(inner):
+        def run(self, sql, params=(), **kw):
+            t = time.perf_counter()
+            try:
+                return inner(self, sql, params, **kw)
+            finally:
+                record((time.perf_counter() - t) * 1000, sql, params)
+
+        return run
+
+    store_class.rows, store_class.one = timed(store_class.rows), timed(store_class.one)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--docs", type=int, default=10000, help="the documents the bench read")
@@ -36,19 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     mix = query_mix(read_texts(min(args.docs, 27305)), args.queries)
     mix["filtered"] = mix["word"]
     statements: list[tuple[float, str, tuple]] = []
-    plain_rows, plain_one = Store.rows, Store.one
-
-    def timed(inner):
-        def run(self, sql, params=(), **kw):
-            t = time.perf_counter()
-            try:
-                return inner(self, sql, params, **kw)
-            finally:
-                statements.append(((time.perf_counter() - t) * 1000, sql, params))
-
-        return run
-
-    Store.rows, Store.one = timed(plain_rows), timed(plain_one)
+    plain_rows = Store.rows
+    timed_statements(Store, lambda ms, sql, params: statements.append((ms, sql, params)))
     with tempfile.TemporaryDirectory() as tmp:
         backend = search_backend(
             Settings(data_dir=Path(tmp), database_url=args.database_url, search_backend="postgres")
