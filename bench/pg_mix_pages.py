@@ -82,6 +82,13 @@ def main(argv: list[str] | None = None) -> None:
                 f" over {SLOW_MS} ms"
             )
         backend.close()
+    callers: Counter = Counter()
+    for a in asked:
+        callers.update(a["sql"])
+    print(
+        "\nSQL ms by caller over the last round: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in callers.most_common(10))
+    )
     print(f"\nthe {args.slowest} slowest (last round): ms, kind, query, SQL ms by caller")
     for a in sorted(asked, key=lambda a: -a["ms"])[: args.slowest]:
         top = sorted(a["sql"].items(), key=lambda kv: -kv[1])[:5]

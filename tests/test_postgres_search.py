@@ -847,10 +847,12 @@ def test_a_chunk_within_a_few_documents_is_proven_where_it_is_their_own_word(pg,
     texts += [f"ตลาด ข้าว ราคา {n}" for n in range(8)]
     backend.index(doc(900 + n, f"เอกสาร {n}", t) for n, t in enumerate(texts))
     read: list[set[int]] = []
+    ways: list[bool] = []
     real = pg_substrings.piece_docs
 
     def piece_docs(store, gen, pattern, within=None, **kw):
         read.append(set(within or ()) if within is not None else {-1})
+        ways.append(kw.get("by_key", False))
         return real(store, gen, pattern, within, **kw)
 
     monkeypatch.setattr(pg_substrings, "piece_docs", piece_docs)
@@ -860,11 +862,14 @@ def test_a_chunk_within_a_few_documents_is_proven_where_it_is_their_own_word(pg,
         monkeypatch.setattr(pg_search, "JUNCTION_WITHIN", many)
         monkeypatch.setattr(pg_search, "READ_REST", left)
         read.clear()
+        ways.clear()
         got = backend.search("โคราช ข้าว")
         assert {h.document_id for h in got.hits if h.match == "phrase"} == {900, 901}
         # ข้าว's pieces read where it is not a word, never where it is
         assert ({901, 902, 903} in read) == pieces_read, (many, left)
         assert not any(900 in r for r in read)
+        if pieces_read:  # three short documents' own pieces: read through the key
+            assert ways[read.index({901, 902, 903})]
 
 
 def test_a_large_tier_counts_every_member_where_the_chunk_crosses_words(pg, monkeypatch):

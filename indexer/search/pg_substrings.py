@@ -242,8 +242,11 @@ def _by_grams(store: Store, gen: int, condition: str, params: list) -> set[int]:
 # 4,133 the better of the two each time; เรื่อง's 1,323 suspects 373 -> 49 ms. With the
 # suspects' own length asked (:func:`suspects_by_key`) and the bitmaps ANDed
 # (:data:`AND_OPERATOR_COST`), on a slower machine: 8,537 ms the trigram way before, 4,063
-# now; as chosen 7,151 before, 3,627 now; the better each time 3,468
-KEY_PIECE_US = 7.0
+# now; as chosen 7,151 before, 3,627 now; the better each time 3,468. Once pieces read by
+# key were searched with strpos (by key in all 30,635 -> 9,085 ms), fitted again on the 108
+# confirmations (as chosen, ms): 7 us 3,759; 4.5 3,695; 3 3,548; 2 3,205; 1.5 3,090; 1
+# 3,246; the better way each time 2,857 to 2,961
+KEY_PIECE_US = 2.0
 TRIGRAM_MS, TRIGRAM_PROVEN_US = 10.0, 3.0
 
 
