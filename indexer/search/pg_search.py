@@ -130,12 +130,11 @@ class Searcher:
     def in_pieces(self, c: Chunk, within: set[int] | None) -> set[int]:
         """The documents (of ``within``; None: all) whose pieces hold a chunk that fits a
         piece. A one-word chunk's postings prove most of them (:meth:`proven`): only the
-        others' pieces are confirmed with ``LIKE``, the trigram and document indexes
-        ANDed: always within given documents (fewer to read than all of them: a three-word
-        query's later words confirmed 50 ms a query at 10k documents), else when the proven
-        are not too few for that to pay. On a generation with junction keys, every word
-        holding the chunk proves it and only where it may cross words is read
-        (:func:`~indexer.search.pg_substrings.joined_docs`). The pieces read are kept
+        others' pieces are confirmed (:meth:`read_pieces`): always within given documents
+        (fewer to read than all of them: a three-word query's later words confirmed 50 ms
+        a query at 10k documents), else when the proven are not too few for that to pay.
+        On a generation with junction keys, every word holding the chunk proves it and
+        only where it may cross words is read (:meth:`joined`). The pieces read are kept
         (``_hits``) for ranking a large substring-only tier, where the chunk's documents
         are all either read or proven by every word holding it."""
         if self.state.junctions and within is not None:
@@ -143,22 +142,12 @@ class Searcher:
             if found is not None:
                 return found
         if self.state.junctions and len(c.encoded) <= substrings.JUNCTION_CHUNK:
-            # one snapshot: a document changed between the statements is not missed
-            with substrings.snapshot(self.store):
-                self._proofs.pop(c.encoded, None)  # the words as of this snapshot
-                words, every = self.containing(c)
-                if every:
-                    found, crossing, read = substrings.joined_docs(
-                        self.store,
-                        self.state.gen,
-                        c.encoded,
-                        words,
-                        within,
-                        self.sizes(),
-                    )
-                    self._crossing[c.encoded] = crossing
-                    self._hits.setdefault(c.encoded, {}).update(read)
-                    return found
+            joined = self.joined(c, within)
+            if joined is not None:
+                found, crossing, read = joined
+                self._crossing[c.encoded] = crossing
+                self._hits.setdefault(c.encoded, {}).update(read)
+                return found
         proven = self.proven(c, within)
         if proven:
             rest = (self.filtered(None) if within is None else within) - proven
@@ -184,20 +173,26 @@ class Searcher:
         short = len(c.encoded) <= substrings.JUNCTION_CHUNK
         if len(rest) <= JUNCTION_WITHIN and (len(rest) <= READ_REST or not (proven and short)):
             found = self.read_pieces(c, rest, len(proven)).keys()
-        elif proven and short:
-            with substrings.snapshot(self.store):
-                self._proofs.pop(c.encoded, None)  # the words as of this snapshot
-                words, every = self.containing(c)
-                if not every:
-                    return None
-                found, _crossing, _read = substrings.joined_docs(
-                    self.store, self.state.gen, c.encoded, words, rest, self.sizes()
-                )
+        elif proven and short and (joined := self.joined(c, rest)) is not None:
+            found = joined[0]
         else:
             return None
         if proven:
             self._partly_proven.add(c.encoded)  # its pieces were not all counted
         return proven | found
+
+    def joined(self, c: Chunk, within: set[int] | None):
+        """:func:`~indexer.search.pg_substrings.joined_docs` of the chunk, in one snapshot
+        with the words holding it asked afresh (a document changed between the statements
+        is neither missed nor half seen); None when too many words hold it."""
+        with substrings.snapshot(self.store):
+            self._proofs.pop(c.encoded, None)  # the words as of this snapshot
+            words, every = self.containing(c)
+            if not every:
+                return None
+            return substrings.joined_docs(
+                self.store, self.state.gen, c.encoded, words, within, self.sizes()
+            )
 
     def sizes(self) -> tuple[float, float]:
         """The generation's pieces and words a document
@@ -238,17 +233,11 @@ class Searcher:
         return self._crossing.get(c.encoded, set())
 
     def read_pieces(self, c: Chunk, within: set[int] | None, proven: int = 0) -> dict[int, int]:
-        """:func:`~indexer.search.pg_substrings.piece_docs` of the chunk, kept in
-        ``_hits``; within given documents, their own pieces read by key where
-        :func:`~indexer.search.pg_substrings.suspects_by_key` says so (``proven``: the
-        documents postings proved to hold it, whose pieces the trigram way reads too). At
-        100k, the 24 such reads of the mix took 367 to 391 ms the trigram way, 112 to 127
-        by key."""
-        gen, ids = self.state.gen, None if within is None else sorted(within)
-        key = within is not None and substrings.suspects_by_key(
-            self.store, gen, within, proven, self.sizes()
+        """:func:`~indexer.search.pg_substrings.read_pieces` of the chunk (``proven``: the
+        documents postings proved to hold it), kept in ``_hits``."""
+        found = substrings.read_pieces(
+            self.store, self.state.gen, c.encoded, within, proven, self.sizes()
         )
-        found = substrings.piece_docs(self.store, gen, c.encoded, ids, by_key=key)
         self._hits.setdefault(c.encoded, {}).update(found)
         return found
 
@@ -431,9 +420,7 @@ class Searcher:
         positive = chunks(pq.positive, self.dictionary)
         if not positive:
             docs = self.allowed(None)
-            page = [
-                (d, None) for d in by_date(self.store, self.state.gen, docs, want, self.state.n)
-            ]
+            page = self.dated_page(docs, want)
             return docs, len(docs), page, [None] * len(page)
         if match == "default":
             return self._tiers(pq, sort, want)
@@ -449,9 +436,7 @@ class Searcher:
         matched = set().union(*levels)
         whole = len(levels[0]) + len(levels[1])
         if sort == "date":
-            page = [
-                (d, None) for d in by_date(self.store, self.state.gen, matched, want, self.state.n)
-            ]
+            page = self.dated_page(matched, want)
             named = [
                 next(t for t, ds in zip(tiers.TIERS, levels, strict=True) if d in ds)
                 for d, _ in page
@@ -478,9 +463,7 @@ class Searcher:
         docs = set().union(*matches)
         tier1 = set.intersection(*matches)
         if sort == "date":
-            page = [
-                (d, None) for d in by_date(self.store, self.state.gen, docs, want, self.state.n)
-            ]
+            page = self.dated_page(docs, want)
             return docs, len(tier1), page, ["phrase" if d in tier1 else "some" for d, _ in page]
         page, names = [], []
         for name, members in (("phrase", tier1), ("some", docs - tier1)):
@@ -490,6 +473,10 @@ class Searcher:
                 page += got
                 names += [name] * len(got)
         return docs, len(tier1), page, names
+
+    def dated_page(self, docs: set[int], want: int) -> list[tuple[int, None]]:
+        """The page of the ``want`` most recent of ``docs`` (unscored)."""
+        return [(d, None) for d in by_date(self.store, self.state.gen, docs, want, self.state.n)]
 
     def suggestion(self, pq, match: str, whole: int) -> str | None:
         """:meth:`RankedSearch._better_spelling`'s rule on these rows."""

@@ -272,6 +272,25 @@ def suspects_by_key(
     return read_by_key(store.text_words(gen, suspects) * pieces / max(words, 1.0), proven)
 
 
+def read_pieces(
+    store: Store,
+    gen: int,
+    encoded: str,
+    within: set[int] | None,
+    proven: int,
+    sizes: tuple[float, float],
+) -> dict[int, int]:
+    """:func:`piece_docs` of the chunk in ``within`` (None: every document), their own
+    pieces read by key where :func:`suspects_by_key` says so (``proven``: the documents
+    postings proved to hold it, whose pieces the trigram way reads too). At 100k, the mix's
+    108 confirmations of crossing suspects took 3,205 ms as chosen (4,309 the trigram way),
+    its 24 reads within a few given documents 161 ms (367 to 391 the trigram way)."""
+    if within is None:
+        return piece_docs(store, gen, encoded)
+    by_key = suspects_by_key(store, gen, within, proven, sizes)
+    return piece_docs(store, gen, encoded, sorted(within), by_key=by_key)
+
+
 def joined_docs(
     store: Store,
     gen: int,
@@ -294,8 +313,7 @@ def joined_docs(
     suspects = crossing - proven
     hits = {}
     if suspects:
-        by_key = suspects_by_key(store, gen, suspects, len(proven), sizes)
-        hits = piece_docs(store, gen, encoded, sorted(suspects), by_key=by_key)
+        hits = read_pieces(store, gen, encoded, suspects, len(proven), sizes)
     proven |= hits.keys()
     return proven, crossing & proven, hits
 
