@@ -12,6 +12,7 @@ from indexer.search.analysis import encode_units
 from indexer.search.backend import search_backend
 from indexer.search.dictionary import DEFAULT_DICTIONARY
 from indexer.search.normalize import normalize
+from indexer.search.pg_arrays import id_array
 from indexer.search.pg_rows import document_rows, encode_chunk, trgm_form
 from indexer.search.pg_store import GenerationGone, conninfo
 from indexer.search.query import parse
@@ -899,3 +900,24 @@ def test_a_search_meeting_a_dropped_generation_is_told_and_asked_again(pg):
     with pytest.raises(pg_store.GenerationGone):
         pg_substrings.junction_docs(backend.store, old, encode_chunk("ชุมจัง"))
     assert [h.document_id for h in backend.search("ชุมจัง", match="all").hits] == [760]
+
+
+def test_ids_go_as_one_bigint_array_the_planner_sees_as_a_constant(pg):
+    backend, _settings = pg
+    con = backend.store.conn()
+    ids = id_array({30, 1, 200_000_000_000})
+    assert con.execute("SELECT pg_typeof(%s)::text, %s", (ids, ids)).fetchone() == (
+        "bigint[]",
+        [1, 30, 200_000_000_000],
+    )
+    assert con.execute("SELECT cardinality(%s::bigint[])", (id_array([]),)).fetchone() == (0,)
+    # a constant array, not a text cast at run time: doc_id = ANY(...) is hashed on it
+    plan = "\n".join(
+        r[0]
+        for r in con.execute(
+            "EXPLAIN VERBOSE SELECT doc_id FROM khlang_search.documents"
+            " WHERE doc_id = ANY(%s::bigint[])",
+            (ids,),
+        )
+    )
+    assert "'{1,30,200000000000}'::bigint[]" in plan

@@ -28,6 +28,8 @@ import numpy as np
 
 from schemas.search_index import FACET_FIELDS, MULTI_FIELDS
 
+from .pg_arrays import id_array
+
 if TYPE_CHECKING:
     from .pg_store import Store
 
@@ -78,7 +80,7 @@ def sql_counts(store: Store, gen: int, ids: set[int]) -> dict[str, list[dict]]:
     if not ids:
         return _sorted(())
     sql = _pairs_sql("d.doc_id = ANY(%s::bigint[])").format(aggregate="count(*)")
-    return _sorted(store.rows(sql, (gen, sorted(ids))))
+    return _sorted(store.rows(sql, (gen, id_array(ids))))
 
 
 @dataclass

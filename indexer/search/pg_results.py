@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from .pg_arrays import id_array
 from .pg_ranking import TOP_K, Lexicon
 from .similar import key_terms
 from .snippet import make_snippet
@@ -57,9 +58,9 @@ def similar(s: Searcher, text: str, limit: int, exclude_ids) -> list[dict]:
         found.update(s.store.top_postings(s.state.gen, w, max(TOP_K, 10 * limit)))
     found -= set(exclude_ids)
     if s.base and found:
-        found &= s.docs(("doc_id = ANY(%s::bigint[])", [sorted(found)]))
+        found &= s.docs(("doc_id = ANY(%s::bigint[])", [id_array(found)]))
     # as the Whoosh backend: a key term in the text, and x1.5 in the title
-    scores = s.scorer.scores(clauses, sorted(found), {"text": 1.0, "title": 1.5})
+    scores = s.scorer.scores(clauses, id_array(found), {"text": 1.0, "title": 1.5})
     best = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
     present = defaultdict(set)
     for term, doc, *_tfs in s.store.postings(s.state.gen, words, [d for d, _ in best]):

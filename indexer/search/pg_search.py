@@ -41,6 +41,7 @@ from typing import Any
 
 from . import pg_substrings as substrings
 from . import tiers
+from .pg_arrays import id_array
 from .pg_chunks import Chunk, chunks
 from .pg_filters import filter_conditions
 from .pg_ranking import Lexicon, Scorer, word_clauses
@@ -334,7 +335,7 @@ class Searcher:
         sql, params = c.substring()
         if within is None:
             return self.docs((sql, params))
-        return self.docs((f"doc_id = ANY(%s::bigint[]) AND {sql}", [sorted(within), *params]))
+        return self.docs((f"doc_id = ANY(%s::bigint[]) AND {sql}", [id_array(within), *params]))
 
     def word_docs(self, c: Chunk) -> set[int]:
         """Documents with the chunk's word: from its postings (an index-only range; a plan
@@ -352,7 +353,7 @@ class Searcher:
         clauses = word_clauses(cs + extra)
         words = sorted({w for _, ws in clauses for w in ws})
         candidates = self.scorer.candidates(words, members, need)
-        scores = self.scorer.scores(clauses, sorted(candidates))
+        scores = self.scorer.scores(clauses, id_array(candidates))
         got = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:need]
         if len(got) < need:
             left = need - len(got)

@@ -39,6 +39,7 @@ from schemas.search_index import PIECE_STEP
 from schemas.search_tables import partition
 
 from .analysis import unit_runs
+from .pg_arrays import id_array
 from .pg_rows import PIECE_CHUNK, chunk_junctions, like, word_code
 from .pg_store import GenerationGone
 from .searching import SUBSTRING_SCORE
@@ -288,7 +289,7 @@ def read_pieces(
     if within is None:
         return piece_docs(store, gen, encoded)
     by_key = suspects_by_key(store, gen, within, proven, sizes)
-    return piece_docs(store, gen, encoded, sorted(within), by_key=by_key)
+    return piece_docs(store, gen, encoded, id_array(within), by_key=by_key)
 
 
 def joined_docs(
@@ -421,7 +422,7 @@ def substring_top(store: Store, gen: int, cs: list[Chunk], ids: set[int], n: int
     scale = SUBSTRING_SCORE / max(1, len(cs))
     rows = store.rows(
         f"SELECT doc_id, {strength} AS s FROM ({counted}) c ORDER BY s DESC, doc_id LIMIT %s",
-        (*params, gen, sorted(ids), *holding, n),
+        (*params, gen, id_array(ids), *holding, n),
     )
     got = [(doc, scale * float(s)) for doc, s in rows]
     if len(got) < n:  # documents with no piece holding a chunk: strength 0, by id
