@@ -921,3 +921,31 @@ def test_ids_go_as_one_bigint_array_the_planner_sees_as_a_constant(pg):
         )
     )
     assert "'{1,30,200000000000}'::bigint[]" in plan
+
+
+def test_a_substring_only_tier_counts_each_occurrence_once_across_overlapping_pieces(pg):
+    """Pieces overlap by PIECE_OVERLAP characters: an occurrence lying in an overlap is in
+    two pieces and counted once, as in the document's whole text."""
+    from indexer.search import pg_substrings
+    from indexer.search.searching import SUBSTRING_SCORE
+
+    backend, _settings = pg
+    words = ["ชาวบ้าน", "ร่วมกัน", "ปลูกต้นไม้", "ริมคลอง", "ตลาดนัดชุมชน", "ทุกปี"]
+    texts = [
+        " ".join(words[(n * k + k * k) % len(words)] for k in range(120 + 37 * n)) for n in range(8)
+    ]
+    backend.index(doc(900 + n, f"บันทึก {n}", t) for n, t in enumerate(texts))
+    [chunk] = pg_chunks.chunks(["ลาดนัดชุ"], DEFAULT_DICTIONARY)  # no word: substring only
+    gen = backend.store.live()[0]
+    units = dict(backend.store.rows("SELECT doc_id, units FROM khlang_search.documents"))
+    in_overlap = [
+        d
+        for d, u in units.items()
+        for k in range(1, len(u) // PIECE_STEP + 1)
+        if chunk.encoded in u[k * PIECE_STEP : k * PIECE_STEP + pg_rows.PIECE_OVERLAP]
+    ]
+    assert in_overlap  # the case counted twice if the overlap were not taken away
+    got = dict(pg_substrings.substring_top(backend.store, gen, [chunk], set(units), len(units)))
+    for d, u in units.items():
+        n = u.count(chunk.encoded)
+        assert got[d] == pytest.approx(SUBSTRING_SCORE * n / (1 + n)), d
