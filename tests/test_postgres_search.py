@@ -622,6 +622,49 @@ def test_junction_keys_are_where_words_meet_and_a_crossing_chunk_holds_one():
     assert all(set(place) <= loose for place in chunk_junctions(encode_chunk("เหวียน")))
 
 
+def test_long_junction_keys_tell_a_crossing_chunk_from_the_same_letters_at_a_junction():
+    """ชุมจัง crosses ประชุม|จังหวัด. ประชุม|จันทร์ meets the same two characters a side
+    (ุม|จ, ม|จั), so with layout 3's keys it was read for it; its keys three characters
+    after the junction (ม|จัน against ม|จัง) now rule it out."""
+    from indexer.search.pg_rows import JUNCTION, JUNCTION_REACH, chunk_junctions
+
+    def keys(text: str) -> set[str]:
+        rows = document_rows(doc(702, "", text), DEFAULT_DICTIONARY)
+        assert len(rows.counts["text"]) == 2  # two words: one junction
+        return {g for g in rows.row["grams"] if JUNCTION in g}
+
+    e = encode_chunk("ชุมจัง")
+    crossing, chance = keys("ประชุมจังหวัด"), keys("ประชุมจันทร์")
+    assert e not in encode_chunk("ประชุมจันทร์")
+    for reach in (2, JUNCTION_REACH):
+        assert any(set(place) <= crossing for place in chunk_junctions(e, reach))
+    assert any(set(place) <= chance for place in chunk_junctions(e, 2))
+    assert not any(set(place) <= chance for place in chunk_junctions(e, JUNCTION_REACH))
+    # each side as long as the chunk allows, up to the reach
+    assert chunk_junctions(encode_chunk("กขคงจฉชซ"), 5)[3] == [
+        encode_chunk("กขคง") + JUNCTION + encode_chunk("จ"),
+        encode_chunk("ง") + JUNCTION + encode_chunk("จฉชซ"),
+    ]
+
+
+def test_a_generation_of_layout_3_is_searched_with_its_short_junction_keys(pg):
+    """Rows written before layout 4 hold junction keys two characters a side: searched
+    with those alone, still exact, until the rebuild the health check asks for."""
+    backend, settings = pg
+    backend.index([doc(703, "ก", "ประชุมจังหวัด"), doc(704, "ข", "ประชุมจันทร์")])
+    assert backend._state(backend.store).reach == pg_rows.JUNCTION_REACH
+    assert [h.document_id for h in backend.search("ชุมจัง", match="all").hits] == [703]
+    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as con:
+        con.execute(
+            "UPDATE khlang_search.generations"
+            " SET version = replace(version, ';store=postgres-4', ';store=postgres-3')"
+        )
+    state = backend._state(backend.store)
+    assert state.junctions and state.reach == 2
+    assert backend.check().needs_rebuild
+    assert [h.document_id for h in backend.search("ชุมจัง", match="all").hits] == [703]
+
+
 def test_every_document_holding_a_substring_is_found_with_junction_keys(pg, monkeypatch):
     """Never-miss, checked against the text itself: every chunk cut out of these documents
     (inside a word, across two or three words, at a word's edge) finds exactly the documents
@@ -832,7 +875,7 @@ def test_chunks_asked_together_find_exactly_the_documents_holding_every_one(pg, 
     every_pair_exact()
     from indexer.search import pg_substrings
 
-    monkeypatch.setattr(pg_substrings, "junction_docs", lambda store, gen, e: set(units))
+    monkeypatch.setattr(pg_substrings, "junction_docs", lambda store, gen, e, reach: set(units))
     every_pair_exact()
 
 
@@ -898,7 +941,7 @@ def test_a_search_meeting_a_dropped_generation_is_told_and_asked_again(pg):
     backend.rebuild(iter([doc(760, "ข่าว", "การประชุมจังหวัด")]))
     assert backend.store.live()[0] != old
     with pytest.raises(pg_store.GenerationGone):
-        pg_substrings.junction_docs(backend.store, old, encode_chunk("ชุมจัง"))
+        pg_substrings.junction_docs(backend.store, old, encode_chunk("ชุมจัง"), 5)
     assert [h.document_id for h in backend.search("ชุมจัง", match="all").hits] == [760]
 
 

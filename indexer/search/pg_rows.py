@@ -98,15 +98,17 @@ JUNCTION = "|"
 class Junctions:
     """A document's encoded text, made stretch by stretch as :func:`sidecar_text` makes it
     (the title and metadata, then each text piece), and its junction keys: the encoded
-    text around each place where one of its words ends and the next begins, two characters
-    before and one after, and one before and two after (``ab|c``, ``a|bc``).
+    text around each place where one of its words ends and the next begins, two to
+    :data:`JUNCTION_REACH` characters before and one after, and one before and two to
+    :data:`JUNCTION_REACH` after (``ab|c``, ``abc|d``, ``a|bc``, ``a|bcd`` ...).
 
     Why: a substring lies inside one word, and then a posting of that word proves it
     (every word of the archive whose encoding holds the chunk is asked), or it crosses
     where two words meet: then, crossing after its p-th character, the document holds
-    both of the chunk's own keys for that place (``e[p-2:p]|e[p]`` and ``e[p-1]|e[p:p+2]``,
-    those that fit in the chunk; :func:`chunk_junctions`). So only the documents with such
-    keys, few against those holding the chunk's trigrams, have their text read.
+    both of the chunk's own longest keys for that place (``e[p-a:p]|e[p]`` and
+    ``e[p-1]|e[p:p+b]``, as long as fit in the chunk; :func:`chunk_junctions`). So only
+    the documents with such keys, few against those holding the chunk's trigrams, have
+    their text read.
 
     In a stretch whose words, encoded one by one, do not lie end to end along its encoding
     (a word cut off its syllable units: one stretch in a few, and half of the documents
@@ -143,23 +145,36 @@ class Junctions:
         """The junction keys, ``units`` being :meth:`encoded` as stored."""
         keys = set()
         for p in self.places:
-            if 2 <= p < len(units):
-                keys.add(units[p - 2 : p] + JUNCTION + units[p])
-            if p >= 1 and p + 2 <= len(units):
-                keys.add(units[p - 1] + JUNCTION + units[p : p + 2])
+            for reach in range(2, JUNCTION_REACH + 1):
+                if reach <= p < len(units):
+                    keys.add(units[p - reach : p] + JUNCTION + units[p])
+                if p >= 1 and p + reach <= len(units):
+                    keys.add(units[p - 1] + JUNCTION + units[p : p + reach])
         return sorted(keys)
 
 
-def chunk_junctions(encoded: str) -> list[list[str]]:
+# the most characters a junction key holds on its long side (layout 4; layout 3 kept 2).
+# Keys of two characters a side matched crossing chunks by chance in most of the documents
+# read for them: การ|ประเมิน's keys (าร|ป, ร|ปร) are those of every การ|ประชุม. In 3,000
+# documents of the bench corpus, the documents no posting proves and holding a chunk's
+# keys, with 2 / 4 / 5 characters on the long side: การประเมิน 870 / 100 / 64 (5 holding
+# it), ความพร้อม 191 / 65 / 21 (12), ทางหลวง 84 / 1 / 0 (0), จจุบันเป็น 544 / 91 / 75 (14)
+JUNCTION_REACH = 5
+
+
+def chunk_junctions(encoded: str, reach: int = JUNCTION_REACH) -> list[list[str]]:
     """For each place a chunk (three characters or more) could cross from one word into
-    the next, the junction keys a document must hold for it to (:class:`Junctions`)."""
+    the next, the junction keys a document must hold for it to (:class:`Junctions`): the
+    longest, up to ``reach`` characters, on each side (the generation's: 2 before layout
+    4), which a document holding the chunk there holds with every shorter one."""
     out = []
     for p in range(1, len(encoded)):
         keys = []
-        if p >= 2:
-            keys.append(encoded[p - 2 : p] + JUNCTION + encoded[p])
-        if p + 2 <= len(encoded):
-            keys.append(encoded[p - 1] + JUNCTION + encoded[p : p + 2])
+        before, after = min(p, reach), min(len(encoded) - p, reach)
+        if before >= 2:
+            keys.append(encoded[p - before : p] + JUNCTION + encoded[p])
+        if after >= 2:
+            keys.append(encoded[p - 1] + JUNCTION + encoded[p : p + after])
         out.append(keys)
     return out
 

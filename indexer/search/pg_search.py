@@ -80,6 +80,7 @@ class State:
     avg: dict[str, float]
     proofs: bool = False  # its postings say which are unaligned (migration 0016)
     junctions: bool = False  # its documents have junction keys (pg_rows.Junctions)
+    reach: int = 2  # their long side's characters (pg_rows.JUNCTION_REACH from layout 4)
     pieces: float = 6.0  # pieces a document on average (at 100k: 6.05)
 
 
@@ -192,7 +193,7 @@ class Searcher:
             if not every:
                 return None
             return substrings.joined_docs(
-                self.store, self.state.gen, c.encoded, words, within, self.sizes()
+                self.store, self.state.gen, c.encoded, words, within, self.sizes(), self.state.reach
             )
 
     def sizes(self) -> tuple[float, float]:
@@ -229,7 +230,9 @@ class Searcher:
         proven = self._proven_whole.get(c.encoded)
         if proven is not None and c.encoded not in self._crossing_asked:
             self._crossing_asked.add(c.encoded)
-            found = substrings.junction_docs(self.store, self.state.gen, c.encoded)
+            found = substrings.junction_docs(
+                self.store, self.state.gen, c.encoded, self.state.reach
+            )
             self._crossing[c.encoded] = self._crossing.get(c.encoded, set()) | (found & proven)
         return self._crossing.get(c.encoded, set())
 

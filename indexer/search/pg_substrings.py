@@ -207,12 +207,12 @@ def gram_docs(store: Store, gen: int, encoded: str) -> set[int]:
     return _by_grams(store, gen, "grams @> %s::text[]", [[encoded]])
 
 
-def junction_docs(store: Store, gen: int, encoded: str) -> set[int]:
+def junction_docs(store: Store, gen: int, encoded: str, reach: int) -> set[int]:
     """The documents where the chunk may cross from one word into the next: those holding
-    its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`):
-    one GIN index, no text read (given documents are kept by the caller: an array of every
-    published one cost 3 us a document)."""
-    places = chunk_junctions(encoded)
+    its junction keys at one of its places (:func:`~indexer.search.pg_rows.chunk_junctions`,
+    ``reach`` the generation's): one GIN index, no text read (given documents are kept by
+    the caller: an array of every published one cost 3 us a document)."""
+    places = chunk_junctions(encoded, reach)
     condition = " OR ".join(["grams @> %s::text[]"] * len(places))
     return _by_grams(store, gen, condition, places)
 
@@ -299,15 +299,17 @@ def joined_docs(
     words: list[str],
     within: set[int] | None,
     sizes: tuple[float, float],
+    reach: int,
 ) -> tuple[set[int], set[int], dict[int, int]]:
     """(the documents of ``within`` (None: all) holding a chunk, those of them where it may
     cross words, the pieces holding it of those read), on a generation with junction keys,
     given every word of the archive holding it (:func:`containing_terms` complete): those
     words' postings prove the chunk inside a word, and only the documents where it may
     cross words (:func:`junction_docs`) and no posting proves it have their pieces read
-    (``sizes``: the generation's pieces and words a document, :func:`suspects_by_key`)."""
+    (``sizes``: the generation's pieces and words a document, :func:`suspects_by_key`;
+    ``reach``: its junction keys', :func:`junction_docs`)."""
     proven = aligned_docs(store, gen, words) if words else set()
-    crossing = junction_docs(store, gen, encoded)
+    crossing = junction_docs(store, gen, encoded, reach)
     if within is not None:
         proven &= within
         crossing &= within

@@ -47,7 +47,7 @@ from .backend import (
 from .dictionary import DEFAULT_DICTIONARY
 from .errors import IndexDamaged
 from .pg_facets import facet_counts
-from .pg_rows import FIELDS, DocumentRows, document_rows
+from .pg_rows import FIELDS, JUNCTION_REACH, DocumentRows, document_rows
 from .pg_search import Searcher, State
 from .pg_store import GenerationGone, Store
 from .query import normalize_filters, parse, repair_query
@@ -65,8 +65,9 @@ from .schema import schema_version
 from .searching import _MODE_ALIASES
 
 # the rows' layout: 2 says which postings are unaligned (0016); 3 adds the junction keys
-# (pg_rows.Junctions), with which postings prove a substring inside any word
-STORE_VERSION = "3"
+# (pg_rows.Junctions), with which postings prove a substring inside any word; 4 makes
+# their long side reach further (pg_rows.JUNCTION_REACH)
+STORE_VERSION = "4"
 BATCH = 200  # documents a write transaction
 REBUILDING = "rebuilding"  # the version of a generation recreated empty after a loss
 T = TypeVar("T")
@@ -289,7 +290,13 @@ class PostgresBackend(SearchBackend):
         if gen not in self._pieces:
             self._pieces[gen] = store.pieces_per_document(gen, docs)
         return State(
-            gen, docs, avg, proofs=layout >= 2, junctions=layout >= 3, pieces=self._pieces[gen]
+            gen,
+            docs,
+            avg,
+            proofs=layout >= 2,
+            junctions=layout >= 3,
+            reach=JUNCTION_REACH if layout >= 4 else 2,
+            pieces=self._pieces[gen],
         )
 
     def check(self, *, deep: bool = False) -> Health:
