@@ -21,6 +21,9 @@ How it came to this, step by step (``bench/profile_pg_search.py``, 2 cores):
   or it crosses where two words meet, and then the document holds one of the chunk's
   junction keys (:func:`junction_docs`, one GIN index): only those few are read
   (:func:`joined_docs`).
+* Keys two characters a side matched by chance: most documents read for การประเมิน were
+  those with การ|ประชุม. Layout 4's keys reach five characters on their long side
+  (:data:`~indexer.search.pg_rows.JUNCTION_REACH`): the mix's piece reads 4.2-4.8 -> 2.8 s.
 * A substring-only tier's strength counted every member's pieces (1.4 s for กระทรว in
   22,756 documents at 30k): a large tier now counts only its likeliest members
   (:func:`likeliest`), where the words proving the chunk occur most, from their postings.
@@ -167,7 +170,8 @@ JUNCTION_WITHIN = 2000
 # the longest chunk (encoded characters) found through junction keys: a longer one crosses
 # words at more places, some of them common junctions (a question's text met half the
 # documents' keys), while its many trigrams are selective in the pieces. At 100k, 16 made
-# ผู้ประกอบกา (crossing ผู้ประกอบ|การ in most of its 20,244 documents) 2.1 -> 3.4 s
+# ผู้ประกอบกา (crossing ผู้ประกอบ|การ in most of its 20,244 documents) 2.1 -> 3.4 s. Fitted on
+# layout 3's short keys; not yet again on layout 4's, which match far fewer by chance
 JUNCTION_CHUNK = 10
 
 # the most postings read to prove a chunk inside words: past them (a syllable such as การ,
